@@ -1,0 +1,115 @@
+"""modelreg: a model registry and experiment tracker.
+
+``import modelreg`` is cheap: the names below load their modules on first use.
+
+>>> import modelreg
+>>> modelreg.set_experiment("my_experiment")
+>>> with modelreg.start_run():
+...     modelreg.log_metric("accuracy", 0.93)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved lazily by __getattr__ below.
+_LAZY = {
+    "Client": "modelreg.client",
+    "ActiveRun": "modelreg.fluent",
+    "active_run": "modelreg.fluent",
+    "end_run": "modelreg.fluent",
+    "get_run": "modelreg.fluent",
+    "get_tracking_uri": "modelreg.fluent",
+    "last_active_run": "modelreg.fluent",
+    "log_artifact": "modelreg.fluent",
+    "log_artifacts": "modelreg.fluent",
+    "log_batch": "modelreg.fluent",
+    "log_dict": "modelreg.fluent",
+    "log_metric": "modelreg.fluent",
+    "log_metrics": "modelreg.fluent",
+    "log_param": "modelreg.fluent",
+    "log_params": "modelreg.fluent",
+    "log_text": "modelreg.fluent",
+    "search_runs": "modelreg.fluent",
+    "set_experiment": "modelreg.fluent",
+    "set_tag": "modelreg.fluent",
+    "set_tags": "modelreg.fluent",
+    "set_tracking_uri": "modelreg.fluent",
+    "start_run": "modelreg.fluent",
+}
+_SUBMODULES = {"entities", "errors", "uris", "settings"}
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "__version__",
+    "active_run",
+    "end_run",
+    "entities",
+    "errors",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_batch",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "settings",
+    "start_run",
+    "uris",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"modelreg.{name}")
+    raise AttributeError(f"module 'modelreg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from modelreg import entities, errors, settings, uris
+    from modelreg.client import Client
+    from modelreg.fluent import (
+        ActiveRun,
+        active_run,
+        end_run,
+        get_run,
+        get_tracking_uri,
+        last_active_run,
+        log_artifact,
+        log_artifacts,
+        log_batch,
+        log_dict,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        search_runs,
+        set_experiment,
+        set_tag,
+        set_tags,
+        set_tracking_uri,
+        start_run,
+    )

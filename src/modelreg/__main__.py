@@ -1,0 +1,3 @@
+from modelreg.cli import main
+
+main()

@@ -1,0 +1,36 @@
+"""``Client``: the one Python interface to a modelreg store, embedded or remote.
+
+>>> from modelreg import Client
+>>> client = Client()                       # ./.modelreg/ (SQLite + local folder)
+>>> client = Client("postgresql://db/reg")  # embedded on PostgreSQL
+>>> client = Client("http://host:5000")     # a modelreg server
+
+Every method behaves the same on every backend and raises the classes in
+:mod:`modelreg.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelreg.backend import open_backend
+from modelreg.client.artifacts import ArtifactMethods
+from modelreg.client.registry import RegistryMethods
+from modelreg.client.tracking import TrackingMethods
+
+__all__ = ["Client"]
+
+
+class Client(TrackingMethods, ArtifactMethods, RegistryMethods):
+    """A connection to one tracking URI; see :func:`modelreg.uris.resolve_tracking_uri`."""
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        self._backend: Any = open_backend(tracking_uri)
+        self._tracking_uri = tracking_uri
+
+    @property
+    def tracking_uri(self) -> str:
+        """The URI this client talks to, as resolved."""
+        from modelreg.uris import resolve_tracking_uri
+
+        return resolve_tracking_uri(self._tracking_uri).uri

@@ -1,0 +1,176 @@
+"""Tracking methods of ``Client``: experiments, runs, params, metrics, tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
+from modelreg.timeutil import now_ms
+
+
+class TrackingMethods:
+    _backend: Any
+
+    # -- experiments -------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        """Creates an experiment and returns its id.
+
+        Raises ``AlreadyExists`` if the name is taken, ``InvalidArgument`` if
+        it is empty, longer than 256 characters or contains '/'.
+        """
+        return self._backend.tracking.create_experiment(name, artifact_location, tags)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with that id; raises ``NotFound``."""
+        return self._backend.tracking.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with that name, or ``None``."""
+        return self._backend.tracking.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: str = "ACTIVE_ONLY",
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """Experiments matching ``filter_string`` (``name LIKE 'fraud%' and tags.team = 'x'``).
+
+        ``view_type`` is ``ACTIVE_ONLY``, ``DELETED_ONLY`` or ``ALL``; the
+        result's ``token`` fetches the next page.
+        """
+        return self._backend.tracking.search_experiments(
+            view_type, max_results, filter_string, order_by, page_token
+        )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Marks the experiment deleted (restorable); its runs leave default searches."""
+        self._backend.tracking.delete_experiment(str(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undoes ``delete_experiment``."""
+        self._backend.tracking.restore_experiment(str(experiment_id))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Renames an experiment; raises ``AlreadyExists`` if the new name is taken."""
+        self._backend.tracking.rename_experiment(str(experiment_id), new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Sets (or overwrites) one tag on an experiment."""
+        self._backend.tracking.set_experiment_tag(str(experiment_id), key, value)
+
+    # -- runs --------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str | None = None,
+        start_time: int | None = None,
+        tags: dict[str, str] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        """Starts a run (status ``RUNNING``) in the experiment (default: ``Default``, id 0).
+
+        Raises ``NotFound`` for an unknown experiment, ``InvalidArgument`` for a
+        deleted one.
+        """
+        return self._backend.tracking.create_run(
+            None if experiment_id is None else str(experiment_id), start_time, tags, run_name
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, latest metric values and tags; raises ``NotFound``."""
+        return self._backend.tracking.get_run(run_id)
+
+    def update_run(
+        self, run_id: str, status: str | None = None, name: str | None = None
+    ) -> RunInfo:
+        """Changes a run's status and/or name and returns its updated info."""
+        return self._backend.tracking.update_run(run_id, status=status, run_name=name)
+
+    def set_terminated(
+        self, run_id: str, status: str = "FINISHED", end_time: int | None = None
+    ) -> None:
+        """Ends a run as ``FINISHED``, ``FAILED`` or ``KILLED``."""
+        self._backend.tracking.set_terminated(run_id, status, end_time)
+
+    def delete_run(self, run_id: str) -> None:
+        """Marks a run deleted (restorable). Registered versions keep their files."""
+        self._backend.tracking.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        """Undoes ``delete_run``."""
+        self._backend.tracking.restore_run(run_id)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str = "",
+        run_view_type: str = "ACTIVE_ONLY",
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Runs of the experiments that match ``filter_string``.
+
+        The filter language compares ``metrics.``, ``params.``, ``tags.`` and
+        ``attributes.`` fields, joined with ``and``/``or`` and parentheses::
+
+            client.search_runs(["1"], "metrics.accuracy > 0.9 and params.lr = '0.001'",
+                               order_by=["metrics.accuracy DESC"], max_results=10)
+
+        Raises ``InvalidArgument`` (saying where) for a malformed filter.
+        """
+        return self._backend.tracking.search_runs(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+
+    # -- params, metrics, tags ---------------------------------------------
+
+    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+        """Logs a param (stored as a string). Re-logging a different value raises
+        ``InvalidArgument``: params are immutable."""
+        self._backend.tracking.log_batch(run_id, params=[Param(key, value)])
+        return value
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Logs one metric value at a step (default 0); NaN and ±inf are kept as such."""
+        metric = Metric(key, value, now_ms() if timestamp is None else timestamp, step or 0)
+        self._backend.tracking.log_batch(run_id, metrics=[metric])
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        """Sets (or overwrites) a tag on a run."""
+        self._backend.tracking.log_batch(run_id, tags=[RunTag(key, value)])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Removes a tag from a run; raises ``NotFound`` if it has none by that key."""
+        self._backend.tracking.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Logs metrics, params and tags in one transaction: all of them or none."""
+        self._backend.tracking.log_batch(run_id, list(metrics), list(params), list(tags))
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every logged value of one metric, ordered by step then time."""
+        return self._backend.tracking.get_metric_history(run_id, key)

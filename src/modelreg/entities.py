@@ -1,0 +1,256 @@
+"""Plain data returned by the API: experiments, runs, models, versions, events.
+
+The names and attributes follow MLflow's where MLflow has them
+(``run.info.run_id``, ``run.data.metrics``, ``version.current_stage``), so code
+written for MLflow reads the same. Every entity is immutable and converts to
+and from a JSON-ready dict with ``to_dict`` / ``from_dict``; the REST API and
+the remote client use exactly those.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "AuditEvent",
+    "Experiment",
+    "Metric",
+    "ModelVersion",
+    "PagedList",
+    "Param",
+    "RegisteredModel",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+]
+
+T = TypeVar("T")
+
+
+class RunStatus:
+    """The states of a run; ``FINISHED``, ``FAILED`` and ``KILLED`` are terminal."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+    ALL = (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED)
+    TERMINAL = (FINISHED, FAILED, KILLED)
+
+
+class PagedList(list, Generic[T]):
+    """A page of results; ``token`` fetches the next page and is ``None`` on the last."""
+
+    def __init__(self, items: list[T] | tuple[T, ...] = (), token: str | None = None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def _float_to_json(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def float_from_json(value: float | int | str) -> float:
+    """Reads a float written by ``to_dict``: NaN and infinities travel as strings."""
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": _float_to_json(self.value),
+            "timestamp": self.timestamp,
+            "step": self.step,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Metric:
+        return cls(d["key"], float_from_json(d["value"]), int(d["timestamp"]), int(d["step"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Experiment:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's older name for ``run_id``."""
+        return self.run_id
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """``metrics`` holds the latest value of each metric; params and tags are strings."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    info: RunInfo
+    data: RunData
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "info": dataclasses.asdict(self.info),
+            "data": {
+                "params": self.data.params,
+                "metrics": {k: _float_to_json(v) for k, v in self.data.metrics.items()},
+                "tags": self.data.tags,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Run:
+        data = d["data"]
+        return cls(
+            RunInfo(**d["info"]),
+            RunData(
+                params=data["params"],
+                metrics={k: float_from_json(v) for k, v in data["metrics"].items()},
+                tags=data["tags"],
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """One registered version of a model.
+
+    ``version`` is the gapless integer (1, 2, 3 …); ``semver`` the semantic
+    version string ("1.2.0"). ``current_stage`` is one of ``None``,
+    ``Staging``, ``Production``, ``Archived``.
+    """
+
+    name: str
+    version: int
+    semver: str
+    current_stage: str
+    source: str
+    run_id: str | None
+    description: str | None
+    user_id: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    status: str = "READY"
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    signature: dict[str, Any] | None = None
+    content_digest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["aliases"] = list(self.aliases)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelVersion:
+        return cls(**{**d, "aliases": tuple(d.get("aliases", ()))})
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    name: str
+    description: str | None
+    creation_timestamp: int
+    last_updated_timestamp: int
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    latest_versions: tuple[ModelVersion, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["latest_versions"] = [v.to_dict() for v in self.latest_versions]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RegisteredModel:
+        return cls(
+            **{
+                **d,
+                "latest_versions": tuple(ModelVersion.from_dict(v) for v in d["latest_versions"]),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One entry of the append-only audit trail.
+
+    ``before`` and ``after`` hold the changed fields as they were and as they
+    became (``None`` on creation and deletion respectively).
+    """
+
+    event_id: int
+    timestamp: int
+    actor: str
+    action: str
+    model_name: str
+    version: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AuditEvent:
+        return cls(**d)

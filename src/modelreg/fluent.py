@@ -1,0 +1,330 @@
+"""The fluent tracking API: module-level functions acting on the active run.
+
+>>> import modelreg
+>>> modelreg.set_experiment("my_experiment")
+>>> with modelreg.start_run() as run:
+...     modelreg.log_param("learning_rate", 1e-4)
+...     modelreg.log_metric("accuracy", 0.93)
+
+The active-run stack is per thread, as in MLflow; the tracking URI and the
+active experiment are per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from modelreg.entities import Experiment, Metric, Param, Run, RunStatus, RunTag
+from modelreg.errors import Conflict
+from modelreg.timeutil import now_ms
+
+PARENT_RUN_TAG = "mlflow.parentRunId"
+
+_tracking_uri: str | None = None
+_experiment_id: str | None = None
+_clients: dict[str | None, Any] = {}
+_local = threading.local()
+_lock = threading.Lock()
+
+
+def _reset_state() -> None:
+    """Forgets the tracking URI, experiment, clients and active runs (for tests)."""
+    global _tracking_uri, _experiment_id
+    _tracking_uri = None
+    _experiment_id = None
+    _clients.clear()
+    _local.__dict__.clear()
+    _last_run.clear()
+
+
+def _stack() -> list[ActiveRun]:
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+def _client() -> Any:
+    from modelreg.client import Client
+
+    uri = _tracking_uri
+    client = _clients.get(uri)
+    if client is None:
+        with _lock:
+            client = _clients.get(uri)
+            if client is None:
+                client = _clients[uri] = Client(uri)
+    return client
+
+
+def set_tracking_uri(uri: str | None) -> None:
+    """Sets where runs and models live for the fluent API and new ``Client()`` calls.
+
+    Accepts a folder, ``file:``, ``sqlite:///``, ``postgresql://`` or
+    ``http(s)://`` URI; ``None`` goes back to ``MODELREG_TRACKING_URI`` or
+    the default ``./.modelreg/``.
+    """
+    import os
+
+    global _tracking_uri, _experiment_id
+    from modelreg.uris import resolve_tracking_uri
+
+    if uri is not None:
+        uri = os.fspath(uri)
+        resolve_tracking_uri(uri)
+    _tracking_uri = uri
+    _experiment_id = None
+    if uri is None:
+        os.environ.pop("MODELREG_TRACKING_URI", None)
+    else:
+        os.environ["MODELREG_TRACKING_URI"] = uri
+
+
+def get_tracking_uri() -> str:
+    """The tracking URI in effect, resolved (the default is an absolute folder path)."""
+    from modelreg.uris import resolve_tracking_uri
+
+    return resolve_tracking_uri(_tracking_uri).uri
+
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Makes an experiment active, creating it by name if needed, and returns it.
+
+    Raises ``NotFound`` for an unknown ``experiment_id`` and ``InvalidArgument``
+    when the experiment is deleted.
+    """
+    from modelreg.errors import AlreadyExists, InvalidArgument
+
+    global _experiment_id
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidArgument("pass exactly one of experiment_name and experiment_id")
+    client = _client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(experiment_id)
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            try:
+                client.create_experiment(experiment_name)
+            except AlreadyExists:
+                pass  # another process created it between our look-up and create
+            experiment = client.get_experiment_by_name(experiment_name)
+    if experiment.lifecycle_stage != "active":
+        raise InvalidArgument(
+            f"experiment '{experiment.name}' is deleted; restore it with restore_experiment"
+        )
+    _experiment_id = experiment.experiment_id
+    return experiment
+
+
+class ActiveRun(Run):
+    """The run ``start_run`` returns; as a context manager it ends the run on exit.
+
+    The run ends ``FINISHED``, ``FAILED`` when the block raises, ``KILLED``
+    on ``KeyboardInterrupt``.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        end_run(status)
+        return False
+
+
+_last_run: list[str] = []
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    tags: dict[str, str] | None = None,
+    description: str | None = None,
+) -> ActiveRun:
+    """Starts a new run (or resumes ``run_id``) and makes it the active run.
+
+    Raises ``Conflict`` when a run is already active and ``nested`` is false;
+    a nested run records its parent in the ``mlflow.parentRunId`` tag.
+    """
+    stack = _stack()
+    if stack and not nested:
+        raise Conflict(
+            f"run '{stack[-1].info.run_id}' is already active; end it with end_run() "
+            "or start a nested run with start_run(nested=True)"
+        )
+    client = _client()
+    if run_id is not None:
+        run = client.get_run(run_id)
+        if run.info.status != RunStatus.RUNNING:
+            client.update_run(run_id, status=RunStatus.RUNNING)
+            run = client.get_run(run_id)
+    else:
+        all_tags = dict(tags or {})
+        if stack:
+            all_tags[PARENT_RUN_TAG] = stack[-1].info.run_id
+        if description is not None:
+            all_tags["mlflow.note.content"] = description
+        exp_id = experiment_id or _experiment_id or _default_experiment_id()
+        run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
+    active = ActiveRun(run.info, run.data)
+    stack.append(active)
+    return active
+
+
+def _default_experiment_id() -> str:
+    from modelreg import settings
+
+    name = settings.EXPERIMENT_NAME.get()
+    if name:
+        return set_experiment(name).experiment_id
+    return settings.EXPERIMENT_ID.get() or "0"
+
+
+def active_run() -> ActiveRun | None:
+    """The run the fluent functions log to, or ``None``."""
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    """The most recently ended (or still active) run of this process, refreshed."""
+    run = active_run()
+    if run is not None:
+        return _client().get_run(run.info.run_id)
+    return _client().get_run(_last_run[-1]) if _last_run else None
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """Ends the active run (if any) with ``status``."""
+    stack = _stack()
+    if not stack:
+        return
+    run = stack.pop()
+    _client().set_terminated(run.info.run_id, status)
+    _last_run[:] = [run.info.run_id]
+
+
+def _run_id() -> str:
+    run = active_run()
+    if run is None:
+        run = start_run()
+    return run.info.run_id
+
+
+def log_param(key: str, value: Any) -> Any:
+    """Logs a param on the active run (starting one if none is active)."""
+    return _client().log_param(_run_id(), key, value)
+
+
+def log_params(params: dict[str, Any]) -> None:
+    """Logs several params at once."""
+    _client().log_batch(_run_id(), params=[Param(k, v) for k, v in params.items()])
+
+
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
+    """Logs a metric value on the active run at ``step`` (default 0)."""
+    _client().log_metric(_run_id(), key, value, timestamp, step)
+
+
+def log_metrics(
+    metrics: dict[str, float], step: int | None = None, timestamp: int | None = None
+) -> None:
+    """Logs several metrics at one step, in one transaction."""
+    ts = now_ms() if timestamp is None else timestamp
+    _client().log_batch(
+        _run_id(), metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()]
+    )
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Sets a tag on the active run."""
+    _client().set_tag(_run_id(), key, value)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    """Sets several tags on the active run."""
+    _client().log_batch(_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+def log_batch(
+    metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
+) -> None:
+    """Logs metrics, params and tags on the active run in one transaction."""
+    _client().log_batch(_run_id(), metrics, params, tags)
+
+
+def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
+    """Uploads a local file into the active run's artifacts."""
+    _client().log_artifact(_run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
+    """Uploads a local folder's files into the active run's artifacts."""
+    _client().log_artifacts(_run_id(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    """Stores ``text`` as an artifact file of the active run."""
+    _client().log_text(_run_id(), text, artifact_file)
+
+
+def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
+    """Stores a dict as JSON (or YAML for ``.yaml``/``.yml``) in the active run."""
+    _client().log_dict(_run_id(), dictionary, artifact_file)
+
+
+def get_run(run_id: str) -> Run:
+    """The run with that id; raises ``NotFound``."""
+    return _client().get_run(run_id)
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    max_results: int | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[Run]:
+    """Runs of the given experiments (default: the active one) matching the filter."""
+    ids = experiment_ids or [_experiment_id or _default_experiment_id()]
+    return _client().search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
+
+
+__all__ = [
+    "ActiveRun",
+    "active_run",
+    "end_run",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_batch",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

@@ -1,0 +1,325 @@
+"""The tracking rules: experiments, runs, params, metrics, tags.
+
+Validation happens here, before any SQL, so every entry point (Python,
+REST, CLI) refuses bad input the same way; each mutation is one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from modelreg import validation as v
+from modelreg.entities import (
+    Experiment,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.run_names import random_run_name
+from modelreg.services.context import current_actor
+from modelreg.store import tracking as store
+from modelreg.store.database import Database
+from modelreg.store.filter_sql import (
+    check_max_results,
+    decode_page_token,
+    encode_page_token,
+)
+from modelreg.store.schema import experiments
+from modelreg.store.search_filter import parse_filter
+from modelreg.timeutil import now_ms
+
+DEFAULT_EXPERIMENT_ID = "0"
+
+
+class ViewType:
+    """Which runs or experiments a search returns, by lifecycle stage."""
+
+    ACTIVE_ONLY = "ACTIVE_ONLY"
+    DELETED_ONLY = "DELETED_ONLY"
+    ALL = "ALL"
+
+    @staticmethod
+    def stages(view_type: str | int | None) -> tuple[str, ...]:
+        # MLflow's integer codes (1, 2, 3) are accepted too.
+        name = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL", None: "ACTIVE_ONLY"}.get(
+            view_type,
+            view_type,  # type: ignore[arg-type]
+        )
+        stages = {
+            "ACTIVE_ONLY": (store.ACTIVE,),
+            "DELETED_ONLY": (store.DELETED,),
+            "ALL": (store.ACTIVE, store.DELETED),
+        }.get(str(name).upper())
+        if stages is None:
+            raise InvalidArgument(
+                f"view_type {view_type!r} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+            )
+        return stages
+
+
+def _check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, str]:
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidArgument(f"{field} must be a mapping of key to value")
+    return {v.check_key(k, "tag key"): v.check_tag_value(k, val) for k, val in tags.items()}
+
+
+class TrackingService:
+    """Experiments and runs on one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- experiments -------------------------------------------------------
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        name = v.check_name(name, "experiment name")
+        checked_tags = _check_tags(tags)
+        if artifact_location is not None:
+            v.check_string(artifact_location, "artifact_location", 2048)
+        with self.db.write() as conn:
+            return store.insert_experiment(conn, name, artifact_location, checked_tags, now_ms())
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self.db.read() as conn:
+            return store.get_experiment(conn, experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        name = v.check_name(name, "experiment name")
+        with self.db.read() as conn:
+            found = store.fetch_experiments(conn, experiments.c.name == name)
+        return found[0] if found else None
+
+    def search_experiments(
+        self,
+        view_type: str | int | None = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        from modelreg.store.experiment_search import experiment_condition, experiment_order
+
+        stages = ViewType.stages(view_type)
+        limit = check_max_results(max_results, 1000)
+        offset = decode_page_token(page_token)
+        where = experiments.c.lifecycle_stage.in_(stages)
+        node = parse_filter(filter_string)
+        if node is not None:
+            where = where & experiment_condition(node)
+        with self.db.read() as conn:
+            found = store.fetch_experiments(
+                conn, where, experiment_order(order_by or ()), limit + 1, offset
+            )
+        token = encode_page_token(offset + limit) if len(found) > limit else None
+        return PagedList(found[:limit], token)
+
+    def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
+        if str(experiment_id) == DEFAULT_EXPERIMENT_ID and stage == store.DELETED:
+            raise InvalidArgument("the Default experiment (id 0) cannot be deleted")
+        with self.db.write() as conn:
+            store.set_experiment_fields(conn, experiment_id, now_ms(), lifecycle_stage=stage)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, store.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, store.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        new_name = v.check_name(new_name, "experiment name")
+        with self.db.write() as conn:
+            store.set_experiment_fields(conn, experiment_id, now_ms(), name=new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        tags = _check_tags({key: value})
+        with self.db.write() as conn:
+            store.get_experiment(conn, experiment_id)
+            store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)
+
+    # -- runs ----------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str | None = None,
+        start_time: int | None = None,
+        tags: dict[str, str] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        experiment_id = DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
+        checked_tags = _check_tags(tags)
+        if run_name is not None:
+            run_name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
+        run_name = run_name or checked_tags.get("mlflow.runName") or random_run_name()
+        start = now_ms() if start_time is None else v.check_int(start_time, "start_time", 0)
+        run_id = uuid.uuid4().hex
+        with self.db.write() as conn:
+            experiment = store.get_experiment(conn, experiment_id)
+            if experiment.lifecycle_stage != store.ACTIVE:
+                raise InvalidArgument(
+                    f"experiment '{experiment.name}' (id {experiment_id}) is deleted; "
+                    "restore it before creating runs in it"
+                )
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=experiment_id,
+                run_name=run_name,
+                user_id=current_actor(),
+                status=RunStatus.RUNNING,
+                start_time=start,
+                end_time=None,
+                artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                lifecycle_stage=store.ACTIVE,
+            )
+            store.insert_run(conn, info, checked_tags)
+        return Run(info, RunData(tags=checked_tags))
+
+    def get_run(self, run_id: str) -> Run:
+        run_id = _check_run_id(run_id)
+        with self.db.read() as conn:
+            return store.get_run(conn, run_id)
+
+    def update_run(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        run_id = _check_run_id(run_id)
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = _check_status(status)
+        if end_time is not None:
+            values["end_time"] = v.check_int(end_time, "end_time", 0)
+        if run_name is not None:
+            values["run_name"] = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
+        with self.db.write() as conn:
+            if values:
+                store.update_run(conn, run_id, **values)
+            return store.get_run_info(conn, run_id)
+
+    def set_terminated(
+        self, run_id: str, status: str = "FINISHED", end_time: int | None = None
+    ) -> None:
+        status = _check_status(status)
+        if status not in RunStatus.TERMINAL:
+            raise InvalidArgument(
+                f"status '{status}' is not a terminal status ({', '.join(RunStatus.TERMINAL)})"
+            )
+        self.update_run(run_id, status=status, end_time=now_ms() if end_time is None else end_time)
+
+    def delete_run(self, run_id: str) -> None:
+        with self.db.write() as conn:
+            store.update_run(conn, _check_run_id(run_id), lifecycle_stage=store.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        with self.db.write() as conn:
+            store.update_run(conn, _check_run_id(run_id), lifecycle_stage=store.ACTIVE)
+
+    # -- params, metrics, tags ---------------------------------------------------
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Logs metrics, params and tags in one transaction: all of them or none."""
+        run_id = _check_run_id(run_id)
+        v.check_batch_size(len(metrics) + len(params) + len(tags), "metrics, params and tags")
+        checked_params: dict[str, str] = {}
+        for p in params:
+            key = v.check_key(p.key, "param key")
+            value = v.check_param_value(key, p.value)
+            if checked_params.get(key, value) != value:
+                raise InvalidArgument(
+                    f"param '{key}' appears twice in the batch with different values"
+                )
+            checked_params[key] = value
+        checked_metrics = [_check_metric(m) for m in metrics]
+        checked_tags = {
+            v.check_key(t.key, "tag key"): v.check_tag_value(t.key, t.value) for t in tags
+        }
+        with self.db.write() as conn:
+            store.require_active_run(conn, run_id)
+            store.insert_params(conn, run_id, checked_params)
+            store.insert_metrics(conn, run_id, checked_metrics)
+            store.upsert_run_tags(conn, run_id, checked_tags)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        run_id = _check_run_id(run_id)
+        key = v.check_key(key, "tag key")
+        with self.db.write() as conn:
+            store.require_active_run(conn, run_id)
+            store.delete_run_tag(conn, run_id, key)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        run_id = _check_run_id(run_id)
+        key = v.check_key(key, "metric key")
+        with self.db.read() as conn:
+            history = store.metric_history(conn, run_id, key)
+            if not history:
+                store.get_run_info(conn, run_id)
+        return history
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str = "",
+        run_view_type: str | int | None = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        if isinstance(experiment_ids, str | int):
+            experiment_ids = [str(experiment_ids)]
+        ids = [store.experiment_id_int(e) for e in experiment_ids]
+        node = parse_filter(filter_string)
+        stages = ViewType.stages(run_view_type)
+        limit = check_max_results(max_results, 1000)
+        offset = decode_page_token(page_token)
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        with self.db.read() as conn:
+            found = store.search_runs(conn, ids, node, stages, limit + 1, order_by or (), offset)
+        token = encode_page_token(offset + limit) if len(found) > limit else None
+        return PagedList(found[:limit], token)
+
+
+def _check_run_id(run_id: Any) -> str:
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
+    if len(run_id) > 32 or not run_id.isalnum():
+        raise NotFound(f"run '{run_id[:40]}' does not exist")
+    return run_id
+
+
+def _check_status(status: Any) -> str:
+    if isinstance(status, str) and status.upper() in RunStatus.ALL:
+        return status.upper()
+    raise InvalidArgument(f"status {status!r} is not one of {', '.join(RunStatus.ALL)}")
+
+
+def _check_metric(m: Metric) -> Metric:
+    key = v.check_key(m.key, "metric key")
+    value = v.check_metric_value(key, m.value)
+    timestamp = v.check_int(m.timestamp, f"timestamp of metric '{key}'", 0)
+    step = v.check_int(m.step, f"step of metric '{key}'")
+    if (key, value, timestamp, step) == (m.key, m.value, m.timestamp, m.step) and type(
+        m.value
+    ) is float:
+        return m
+    return Metric(key, value, timestamp, step)

@@ -1,0 +1,103 @@
+"""Turns parsed filter comparisons into SQLAlchemy conditions; shared by every search."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, not_, or_
+
+from modelreg.errors import InvalidArgument
+from modelreg.store.search_filter import And, Comparison, Node, Or
+
+MAX_RESULTS_CAP = 50_000
+
+
+def compare(column: Any, op: str, value: object) -> ColumnElement[bool]:
+    """``column op value`` for every operator of the filter language."""
+    if op == "=":
+        return column == value
+    if op == "!=":
+        return column != value
+    if op == "<":
+        return column < value
+    if op == "<=":
+        return column <= value
+    if op == ">":
+        return column > value
+    if op == ">=":
+        return column >= value
+    if op == "LIKE":
+        return column.like(value)
+    if op == "NOT LIKE":
+        return not_(column.like(value))
+    if op == "ILIKE":
+        return column.ilike(value)
+    if op == "NOT ILIKE":
+        return not_(column.ilike(value))
+    if op == "IN":
+        return column.in_(value)
+    if op == "NOT IN":
+        return column.not_in(value)
+    if op == "IS NULL":
+        return column.is_(None)
+    if op == "IS NOT NULL":
+        return column.is_not(None)
+    raise InvalidArgument(f"unsupported operator {op!r}")
+
+
+def check_value_type(c: Comparison, numeric: bool) -> None:
+    """Refuses a string where a number is due and vice versa, naming the field."""
+    field = f"{c.prefix}.{c.key}" if c.prefix else c.key
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    if c.op in ("IS NULL", "IS NOT NULL"):
+        return
+    if numeric:
+        if "LIKE" in c.op:
+            raise InvalidArgument(f"{field} is numeric; LIKE and ILIKE compare strings")
+        if not all(isinstance(v, int | float) for v in values):
+            raise InvalidArgument(f"{field} is numeric; compare it with a number, not a string")
+    elif not all(isinstance(v, str) for v in values):
+        raise InvalidArgument(
+            f"{field} holds strings; quote the value, e.g. {field} = '{values[0]}'"
+        )
+
+
+def to_condition(
+    node: Node, comparison: Callable[[Comparison], ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """Combines comparisons (translated by ``comparison``) with AND / OR."""
+    if isinstance(node, And):
+        return and_(*(to_condition(n, comparison) for n in node.items))
+    if isinstance(node, Or):
+        return or_(*(to_condition(n, comparison) for n in node.items))
+    return comparison(node)
+
+
+def check_max_results(max_results: Any, default: int) -> int:
+    """A page size: positive, capped at 50,000 (larger requests get the cap)."""
+    from modelreg.validation import check_int
+
+    if max_results is None:
+        return default
+    return min(check_int(max_results, "max_results", minimum=1), MAX_RESULTS_CAP)
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    """The offset a page token stands for; raises InvalidArgument for a forged or broken one."""
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token")
+    return offset

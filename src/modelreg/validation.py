@@ -1,0 +1,137 @@
+"""Input checks shared by every entry point (Python API, REST, CLI).
+
+Each check raises :class:`~modelreg.errors.InvalidArgument` with a message that
+names the field and says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from numbers import Real
+from typing import Any
+
+from modelreg.errors import InvalidArgument
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_NAME_LENGTH = 256
+MAX_DESCRIPTION_LENGTH = 100_000
+MAX_BATCH_ITEMS = 10_000
+
+_KEY_RE = re.compile(r"[\w\-. /]+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _preview(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def check_key(key: Any, field: str = "key") -> str:
+    """A param, metric or tag key: 1–250 of letters, digits, ``_ - . /`` and space.
+
+    ``..`` path segments and leading ``/`` are refused because keys end up in
+    artifact-like paths and URLs.
+    """
+    if not isinstance(key, str):
+        raise InvalidArgument(f"{field} must be a string, got {type(key).__name__}")
+    if not key:
+        raise InvalidArgument(f"{field} must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidArgument(
+            f"{field} '{_preview(key)}' is {len(key)} characters long; "
+            f"the limit is {MAX_KEY_LENGTH}"
+        )
+    if not _KEY_RE.fullmatch(key):
+        raise InvalidArgument(
+            f"{field} '{_preview(key)}' contains characters other than letters, digits, "
+            "'_', '-', '.', ' ' and '/'"
+        )
+    if key.startswith("/") or ".." in key.split("/"):
+        raise InvalidArgument(f"{field} '{_preview(key)}' must not start with '/' or contain '..'")
+    return key
+
+
+def check_string(value: Any, field: str, max_length: int) -> str:
+    """A string value no longer than ``max_length``; numbers and bools are stringified."""
+    if isinstance(value, bool | int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field} must be a string, got {type(value).__name__}")
+    if len(value) > max_length:
+        raise InvalidArgument(f"{field} is {len(value)} characters long; the limit is {max_length}")
+    return value
+
+
+def check_param_value(key: str, value: Any) -> str:
+    if value is None:
+        raise InvalidArgument(f"value of param '{key}' must not be None")
+    return check_string(value, f"value of param '{key}'", MAX_PARAM_VALUE_LENGTH)
+
+
+def check_tag_value(key: str, value: Any) -> str:
+    if value is None:
+        raise InvalidArgument(f"value of tag '{key}' must not be None")
+    return check_string(value, f"value of tag '{key}'", MAX_TAG_VALUE_LENGTH)
+
+
+def check_metric_value(key: str, value: Any) -> float:
+    """A real number; NaN and ±inf are accepted and stored as such."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        # numpy scalars are Real; strings are not, even "1.0".
+        raise InvalidArgument(
+            f"value of metric '{key}' must be a number, got {type(value).__name__} {value!r:.40}"
+        )
+    return float(value)
+
+
+def check_int(value: Any, field: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise InvalidArgument(f"{field} must be an integer, got bool")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise InvalidArgument(f"{field} must be an integer, got {value!r:.40}")
+    if minimum is not None and value < minimum:
+        raise InvalidArgument(f"{field} must be at least {minimum}, got {value}")
+    return value
+
+
+def check_name(name: Any, field: str = "name") -> str:
+    """An experiment or registered-model name, returned in Unicode NFC form.
+
+    Non-empty, at most 256 characters, no '/', no control characters, and
+    no leading or trailing white space (which would make look-alike names).
+    """
+    if not isinstance(name, str):
+        raise InvalidArgument(f"{field} must be a string, got {type(name).__name__}")
+    name = unicodedata.normalize("NFC", name)
+    if not name.strip():
+        raise InvalidArgument(f"{field} must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(
+            f"{field} '{_preview(name)}' is {len(name)} characters long; "
+            f"the limit is {MAX_NAME_LENGTH}"
+        )
+    if "/" in name:
+        raise InvalidArgument(f"{field} '{_preview(name)}' must not contain '/'")
+    if _CONTROL_RE.search(name):
+        raise InvalidArgument(f"{field} '{_preview(name)!r}' must not contain control characters")
+    if name != name.strip():
+        raise InvalidArgument(f"{field} '{_preview(name)}' must not start or end with white space")
+    return name
+
+
+def check_description(value: Any, field: str = "description") -> str | None:
+    if value is None:
+        return None
+    return check_string(value, field, MAX_DESCRIPTION_LENGTH)
+
+
+def check_batch_size(count: int, what: str) -> None:
+    if count > MAX_BATCH_ITEMS:
+        raise InvalidArgument(f"a batch holds at most {MAX_BATCH_ITEMS} {what}; got {count}")

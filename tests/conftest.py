@@ -1,0 +1,126 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL database per session.
+
+``client`` is the one parametrized fixture behaviour tests use; it yields a
+``modelreg.Client`` on a fresh, empty store of each backend.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get(
+    "MODELREG_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No developer setting leaks in; the working directory is a fresh folder."""
+    for name in list(os.environ):
+        if name.startswith("MODELREG_") and name != "MODELREG_TEST_PG_ADMIN_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MODELREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    from modelreg import fluent
+
+    fluent._reset_state()
+    yield
+    fluent._reset_state()
+
+
+def _pg_available() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc)
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (per xdist worker), dropped after."""
+    import psycopg
+
+    problem = _pg_available()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {problem}")
+    name = f"modelreg_test_{uuid.uuid4().hex[:12]}"
+    admin = PG_ADMIN_URL.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        from modelreg.backend import clear_backend_cache
+        from modelreg.store import database
+
+        clear_backend_cache()
+        for key, engine in list(database._engines.items()):
+            if name in key:
+                engine.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def reset_postgres(url: str) -> None:
+    """Empties every table but the migration marker and puts back the Default experiment."""
+    from sqlalchemy import text
+
+    from modelreg.store.database import Database
+    from modelreg.store.schema import metadata
+
+    db = Database.shared(url)
+    db.ensure_schema(upgrade=True)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with db.write() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                "lifecycle_stage, creation_time, last_update_time) "
+                "VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', 0, 0)"
+            )
+        )
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store' / 'registry.db'}"
+
+
+@pytest.fixture(
+    params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")]
+)
+def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A tracking URI of a fresh, empty store on each backend."""
+    from modelreg.backend import clear_backend_cache
+
+    clear_backend_cache()
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'store' / 'registry.db'}"
+    else:
+        uri = request.getfixturevalue("pg_url")
+        reset_postgres(uri)
+    yield uri
+    clear_backend_cache()
+
+
+@pytest.fixture
+def client(tracking_uri: str):
+    """A ``modelreg.Client`` on a fresh store; parametrized over every backend."""
+    import modelreg
+
+    modelreg.set_tracking_uri(tracking_uri)
+    return modelreg.Client(tracking_uri)

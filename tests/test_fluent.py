@@ -1,0 +1,110 @@
+"""The fluent API: active runs, nesting, end states, the active experiment."""
+
+import pytest
+
+import modelreg
+from modelreg.errors import Conflict, InvalidArgument
+
+
+@pytest.fixture
+def fluent(client):
+    modelreg.set_experiment("fluent")
+    return client
+
+
+def test_start_run_block_ends_finished_and_logs_everything(fluent):
+    with modelreg.start_run() as run:
+        modelreg.log_param("learning_rate", 1e-4)
+        modelreg.log_params({"batch_size": 32})
+        modelreg.log_metric("accuracy", 0.9)
+        modelreg.log_metrics({"f1": 0.8, "loss": 0.1}, step=3)
+        modelreg.set_tag("team", "x")
+        modelreg.set_tags({"stage": "dev"})
+
+    stored = fluent.get_run(run.info.run_id)
+    assert stored.info.status == "FINISHED"
+    assert stored.data.params == {"learning_rate": "0.0001", "batch_size": "32"}
+    assert stored.data.metrics == {"accuracy": 0.9, "f1": 0.8, "loss": 0.1}
+    assert stored.data.tags == {"team": "x", "stage": "dev"}
+
+
+def test_run_that_raises_ends_failed(fluent):
+    with pytest.raises(ValueError):
+        with modelreg.start_run() as run:
+            raise ValueError("training diverged")
+
+    assert fluent.get_run(run.info.run_id).info.status == "FAILED"
+    assert modelreg.active_run() is None
+
+
+def test_keyboard_interrupt_ends_killed(fluent):
+    with pytest.raises(KeyboardInterrupt):
+        with modelreg.start_run() as run:
+            raise KeyboardInterrupt
+
+    assert fluent.get_run(run.info.run_id).info.status == "KILLED"
+
+
+def test_runs_go_to_the_active_experiment(fluent):
+    with modelreg.start_run() as run:
+        pass
+
+    assert fluent.get_experiment(run.info.experiment_id).name == "fluent"
+
+
+def test_nested_run_records_its_parent(fluent):
+    with modelreg.start_run() as parent:
+        with modelreg.start_run(nested=True) as child:
+            assert modelreg.active_run().info.run_id == child.info.run_id
+        assert modelreg.active_run().info.run_id == parent.info.run_id
+
+    assert fluent.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+
+
+def test_second_run_without_nested_is_refused(fluent):
+    with modelreg.start_run():
+        with pytest.raises(Conflict, match="nested=True"):
+            modelreg.start_run()
+
+
+def test_logging_without_an_active_run_starts_one(fluent):
+    modelreg.log_metric("m", 1.0)
+    run = modelreg.active_run()
+    modelreg.end_run()
+
+    assert fluent.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+
+
+def test_resuming_a_run_by_id_keeps_its_data(fluent):
+    with modelreg.start_run() as run:
+        modelreg.log_param("p", "1")
+    with modelreg.start_run(run_id=run.info.run_id):
+        modelreg.log_metric("m", 2.0)
+
+    stored = fluent.get_run(run.info.run_id)
+    assert stored.data.params == {"p": "1"} and stored.data.metrics == {"m": 2.0}
+    assert stored.info.status == "FINISHED"
+
+
+def test_set_experiment_needs_exactly_one_argument(fluent):
+    with pytest.raises(InvalidArgument, match="exactly one"):
+        modelreg.set_experiment()
+
+
+def test_set_experiment_refuses_a_deleted_experiment(fluent):
+    experiment_id = fluent.create_experiment("gone")
+    fluent.delete_experiment(experiment_id)
+
+    with pytest.raises(InvalidArgument, match="deleted"):
+        modelreg.set_experiment("gone")
+
+
+def test_get_tracking_uri_returns_what_was_set(fluent, tracking_uri):
+    assert modelreg.get_tracking_uri() == tracking_uri
+
+
+def test_last_active_run_is_the_run_that_just_ended(fluent):
+    with modelreg.start_run() as run:
+        modelreg.log_metric("m", 3.0)
+
+    assert modelreg.last_active_run().info.run_id == run.info.run_id

@@ -1,0 +1,112 @@
+"""Experiments: create, look up, search, delete/restore, rename, tags."""
+
+import pytest
+
+from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
+
+
+def test_create_experiment_returns_an_id_that_get_experiment_finds(client):
+    experiment_id = client.create_experiment("churn", tags={"team": "growth"})
+
+    experiment = client.get_experiment(experiment_id)
+
+    assert experiment.name == "churn"
+    assert experiment.tags == {"team": "growth"}
+    assert experiment.lifecycle_stage == "active"
+
+
+def test_default_experiment_exists_with_id_zero(client):
+    assert client.get_experiment("0").name == "Default"
+
+
+def test_duplicate_experiment_name_raises_already_exists(client):
+    client.create_experiment("dup")
+
+    with pytest.raises(AlreadyExists, match="dup"):
+        client.create_experiment("dup")
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "empty"),
+        ("a/b", "'/'"),
+        ("x" * 257, "257"),
+        ("tab\there", "control"),
+        (" lead", "white"),
+    ],
+)
+def test_bad_experiment_names_are_refused_with_the_reason(client, name, problem):
+    with pytest.raises(InvalidArgument, match=problem):
+        client.create_experiment(name)
+
+
+def test_unicode_experiment_names_are_kept(client):
+    experiment_id = client.create_experiment("模型-é-🚀")
+
+    assert client.get_experiment_by_name("模型-é-🚀").experiment_id == experiment_id
+
+
+def test_get_experiment_by_name_returns_none_for_unknown(client):
+    assert client.get_experiment_by_name("nope") is None
+
+
+@pytest.mark.parametrize("bad_id", ["12345", "abc", "-1", "99999999999999"])
+def test_unknown_experiment_id_raises_not_found(client, bad_id):
+    with pytest.raises(NotFound, match="experiment"):
+        client.get_experiment(bad_id)
+
+
+def test_deleted_experiment_leaves_active_search_and_can_be_restored(client):
+    experiment_id = client.create_experiment("temp")
+
+    client.delete_experiment(experiment_id)
+    active = [e.name for e in client.search_experiments()]
+    deleted = [e.name for e in client.search_experiments(view_type="DELETED_ONLY")]
+    client.restore_experiment(experiment_id)
+
+    assert "temp" not in active and "temp" in deleted
+    assert client.get_experiment(experiment_id).lifecycle_stage == "active"
+
+
+def test_default_experiment_cannot_be_deleted(client):
+    with pytest.raises(InvalidArgument, match="Default"):
+        client.delete_experiment("0")
+
+
+def test_search_experiments_filters_by_name_and_tag(client):
+    client.create_experiment("fraud-a", tags={"team": "risk"})
+    client.create_experiment("fraud-b", tags={"team": "growth"})
+    client.create_experiment("churn")
+
+    found = client.search_experiments(filter_string="name LIKE 'fraud%' and tags.team = 'risk'")
+
+    assert [e.name for e in found] == ["fraud-a"]
+
+
+def test_search_experiments_pages_with_tokens(client):
+    for i in range(5):
+        client.create_experiment(f"exp-{i}")
+
+    first = client.search_experiments(max_results=2, order_by=["name"])
+    second = client.search_experiments(max_results=2, order_by=["name"], page_token=first.token)
+
+    assert [e.name for e in first] == ["Default", "exp-0"]
+    assert [e.name for e in second] == ["exp-1", "exp-2"]
+
+
+def test_rename_experiment_to_a_taken_name_raises_already_exists(client):
+    client.create_experiment("one")
+    two = client.create_experiment("two")
+
+    with pytest.raises(AlreadyExists):
+        client.rename_experiment(two, "one")
+    assert client.get_experiment(two).name == "two"
+
+
+def test_set_experiment_tag_overwrites(client):
+    experiment_id = client.create_experiment("tagged", tags={"k": "1"})
+
+    client.set_experiment_tag(experiment_id, "k", "2")
+
+    assert client.get_experiment(experiment_id).tags == {"k": "2"}

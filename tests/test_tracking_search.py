@@ -1,0 +1,114 @@
+"""search_runs: the filter language, ordering, paging and its errors."""
+
+import pytest
+
+from modelreg.entities import Metric, Param, RunTag
+from modelreg.errors import InvalidArgument
+
+
+@pytest.fixture
+def experiment(client):
+    experiment_id = client.create_experiment("search")
+    for i, (acc, lr, team) in enumerate(
+        [(0.95, "0.001", "x"), (0.80, "0.01", "x"), (0.92, "0.001", "y")]
+    ):
+        run = client.create_run(experiment_id, run_name=f"run-{i}", start_time=1000 + i)
+        client.log_batch(
+            run.info.run_id,
+            metrics=[Metric("accuracy", acc, 0, 0)],
+            params=[Param("lr", lr)],
+            tags=[RunTag("team", team)],
+        )
+        if i != 1:
+            client.set_terminated(run.info.run_id)
+    return experiment_id
+
+
+def names(runs):
+    return [r.info.run_name for r in runs]
+
+
+def test_filter_combining_metrics_params_tags_and_attributes(client, experiment):
+    found = client.search_runs(
+        [experiment],
+        "metrics.accuracy > 0.9 and params.lr = '0.001' and tags.team = 'x' "
+        "and attributes.status = 'FINISHED'",
+    )
+
+    assert names(found) == ["run-0"]
+
+
+def test_or_and_parentheses(client, experiment):
+    found = client.search_runs(
+        [experiment], "(tags.team = 'y' or metrics.accuracy < 0.85) and params.lr != '0.1'"
+    )
+
+    assert sorted(names(found)) == ["run-1", "run-2"]
+
+
+def test_like_ilike_and_in(client, experiment):
+    assert sorted(names(client.search_runs([experiment], "run_name LIKE 'run-%'"))) == [
+        "run-0",
+        "run-1",
+        "run-2",
+    ]
+    assert names(client.search_runs([experiment], "attributes.run_name ILIKE 'RUN-1'")) == ["run-1"]
+    assert sorted(names(client.search_runs([experiment], "tags.team IN ('y')"))) == ["run-2"]
+
+
+def test_like_is_case_sensitive(client, experiment):
+    assert names(client.search_runs([experiment], "run_name LIKE 'RUN-%'")) == []
+
+
+def test_order_by_metric_descending(client, experiment):
+    found = client.search_runs([experiment], order_by=["metrics.accuracy DESC"])
+
+    assert names(found) == ["run-0", "run-2", "run-1"]
+
+
+def test_default_order_is_newest_first(client, experiment):
+    assert names(client.search_runs([experiment])) == ["run-2", "run-1", "run-0"]
+
+
+def test_paging_walks_all_results_once(client, experiment):
+    first = client.search_runs([experiment], max_results=2)
+    second = client.search_runs([experiment], max_results=2, page_token=first.token)
+
+    assert len(first) == 2 and len(second) == 1
+    assert second.token is None
+    assert set(names(first) + names(second)) == {"run-0", "run-1", "run-2"}
+
+
+def test_deleted_runs_are_hidden_unless_asked_for(client, experiment):
+    victim = client.search_runs([experiment], "run_name = 'run-1'")[0].info.run_id
+    client.delete_run(victim)
+
+    assert "run-1" not in names(client.search_runs([experiment]))
+    assert names(client.search_runs([experiment], run_view_type="DELETED_ONLY")) == ["run-1"]
+
+
+def test_huge_max_results_is_capped_not_an_error(client, experiment):
+    assert len(client.search_runs([experiment], max_results=10**9)) == 3
+
+
+@pytest.mark.parametrize(
+    ("bad", "where"),
+    [
+        ("metrics.accuracy >", "position 18"),
+        ("metrics.accuracy > 0.9 and", "position 26"),
+        ("metrics.accuracy ~ 1", "unexpected character '~'"),
+        ("(metrics.accuracy > 1", "expected '\\)'"),
+        ("params.lr = 0.001", "quote the value"),
+        ("metrics.accuracy > 'high'", "numeric"),
+        ("bogus.x = '1'", "unknown field"),
+        ("attributes.color = 'red'", "unknown run attribute"),
+    ],
+)
+def test_malformed_filters_raise_invalid_argument_saying_where(client, experiment, bad, where):
+    with pytest.raises(InvalidArgument, match=where):
+        client.search_runs([experiment], bad)
+
+
+def test_forged_page_token_is_refused(client, experiment):
+    with pytest.raises(InvalidArgument, match="page_token"):
+        client.search_runs([experiment], page_token="not-a-token")
