@@ -165,11 +165,10 @@ class TrackingService:
         start = now_ms() if start_time is None else v.check_int(start_time, "start_time", 0)
         run_id = uuid.uuid4().hex
         with self.db.write() as conn:
-            experiment = store.get_experiment(conn, experiment_id)
-            if experiment.lifecycle_stage != store.ACTIVE:
+            stage, location = store.experiment_head(conn, experiment_id)
+            if stage != store.ACTIVE:
                 raise InvalidArgument(
-                    f"experiment '{experiment.name}' (id {experiment_id}) is deleted; "
-                    "restore it before creating runs in it"
+                    f"experiment {experiment_id} is deleted; restore it before creating runs in it"
                 )
             info = RunInfo(
                 run_id=run_id,
@@ -179,7 +178,7 @@ class TrackingService:
                 status=RunStatus.RUNNING,
                 start_time=start,
                 end_time=None,
-                artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
                 lifecycle_stage=store.ACTIVE,
             )
             store.insert_run(conn, info, checked_tags)
@@ -218,7 +217,9 @@ class TrackingService:
             raise InvalidArgument(
                 f"status '{status}' is not a terminal status ({', '.join(RunStatus.TERMINAL)})"
             )
-        self.update_run(run_id, status=status, end_time=now_ms() if end_time is None else end_time)
+        end = now_ms() if end_time is None else v.check_int(end_time, "end_time", 0)
+        with self.db.write() as conn:
+            store.update_run(conn, _check_run_id(run_id), status=status, end_time=end)
 
     def delete_run(self, run_id: str) -> None:
         with self.db.write() as conn:

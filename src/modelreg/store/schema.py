@@ -22,6 +22,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+# Tables keyed by a composite primary key are clustered on it in SQLite
+# (WITHOUT ROWID): one b-tree instead of a table plus an index, so a write
+# touches half the pages. PostgreSQL ignores the option.
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -53,6 +56,7 @@ experiment_tags = Table(
     ),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 runs = Table(
@@ -81,6 +85,7 @@ params = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 run_tags = Table(
@@ -89,6 +94,7 @@ run_tags = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # SQLite turns NaN into NULL, so NaN is kept as a flag next to a NULL value.
@@ -113,7 +119,7 @@ latest_metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
-    Index(None, "key", "value"),
+    sqlite_with_rowid=False,
 )
 
 run_artifacts = Table(
@@ -150,6 +156,7 @@ registered_model_tags = Table(
     ),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 model_versions = Table(
@@ -191,6 +198,7 @@ model_version_tags = Table(
     ),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 model_version_artifacts = Table(
@@ -224,6 +232,7 @@ model_aliases = Table(
         ForeignKey("model_versions.version_id", ondelete="CASCADE"),
         nullable=False,
     ),
+    sqlite_with_rowid=False,
 )
 
 # Append-only: no API updates or deletes a row. model_id is deliberately not a

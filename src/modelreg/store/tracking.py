@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from modelreg.entities import Experiment, Metric, Run, RunData, RunInfo
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
+from modelreg.store.database import executemany
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.schema import (
     experiment_tags,
@@ -135,6 +136,21 @@ def experiment_id_int(experiment_id: Any) -> int:
     if value < 0 or value > 2**31 - 1:
         raise NotFound(f"experiment '{experiment_id}' does not exist")
     return value
+
+
+_EXPERIMENT_HEAD = select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+    experiments.c.experiment_id == bindparam("experiment_id")
+)
+
+
+def experiment_head(conn: Connection, experiment_id: Any) -> tuple[str, str]:
+    """``(lifecycle_stage, artifact_location)`` of an experiment, with one indexed query."""
+    row = conn.execute(
+        _EXPERIMENT_HEAD, {"experiment_id": experiment_id_int(experiment_id)}
+    ).first()
+    if row is None:
+        raise NotFound(f"experiment '{experiment_id}' does not exist")
+    return row.lifecycle_stage, row.artifact_location
 
 
 def get_experiment(conn: Connection, experiment_id: Any) -> Experiment:
@@ -243,21 +259,17 @@ def _runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     ]
 
 
+_INSERT_RUN = insert(runs)
+_INSERT_RUN_TAG = insert(run_tags)
+
+
 def insert_run(conn: Connection, info: RunInfo, tags: dict[str, str]) -> None:
-    conn.execute(
-        insert(runs).values(
-            run_id=info.run_id,
-            experiment_id=int(info.experiment_id),
-            run_name=info.run_name,
-            user_id=info.user_id,
-            status=info.status,
-            start_time=info.start_time,
-            end_time=info.end_time,
-            artifact_uri=info.artifact_uri,
-            lifecycle_stage=info.lifecycle_stage,
-        )
-    )
-    upsert_run_tags(conn, info.run_id, tags)
+    row = {c.name: getattr(info, c.name) for c in _RUN_COLUMNS}
+    row["experiment_id"] = int(info.experiment_id)
+    executemany(conn, _INSERT_RUN, [row])
+    if tags:
+        rows = [{"run_id": info.run_id, "key": k, "value": v} for k, v in tags.items()]
+        executemany(conn, _INSERT_RUN_TAG, rows)
 
 
 def get_run(conn: Connection, run_id: str) -> Run:
@@ -347,18 +359,21 @@ def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
     }
 
 
+_INSERT_METRIC = metrics.insert()
+
+
 def insert_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
     """Appends to the history and moves each key's latest value (highest step, then time)."""
     if not items:
         return
     rows = [_metric_row(run_id, m) for m in items]
-    conn.execute(metrics.insert(), rows)
+    executemany(conn, _INSERT_METRIC, rows)
     newest: dict[str, dict[str, Any]] = {}
     for row in rows:
         best = newest.get(row["key"])
         if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
             newest[row["key"]] = row
-    conn.execute(_latest_metric_upsert(conn.dialect.name), list(newest.values()))
+    executemany(conn, _latest_metric_upsert(conn.dialect.name), list(newest.values()))
 
 
 @cache

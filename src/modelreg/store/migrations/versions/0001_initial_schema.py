@@ -93,6 +93,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("experiment_id", "key", name=op.f("pk_experiment_tags")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "model_versions",
@@ -140,6 +141,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("model_id", "key", name=op.f("pk_registered_model_tags")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "runs",
@@ -182,12 +184,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_latest_metrics")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_latest_metrics_key_value"), ["key", "value"], unique=False
-        )
-
     op.create_table(
         "metrics",
         sa.Column("run_id", sa.String(length=32), nullable=False),
@@ -223,6 +221,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("model_id", "alias", name=op.f("pk_model_aliases")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "model_version_artifacts",
@@ -255,6 +254,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("version_id", "key", name=op.f("pk_model_version_tags")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "params",
@@ -265,6 +265,7 @@ def upgrade() -> None:
             ["run_id"], ["runs.run_id"], name=op.f("fk_params_run_id_runs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_params")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "run_artifacts",
@@ -292,6 +293,7 @@ def upgrade() -> None:
             ["run_id"], ["runs.run_id"], name=op.f("fk_run_tags_run_id_runs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_tags")),
+        sqlite_with_rowid=False,
     )
 
 
@@ -312,9 +314,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_metrics_run_id_key_step"))
 
     op.drop_table("metrics")
-    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_latest_metrics_key_value"))
-
     op.drop_table("latest_metrics")
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_runs_experiment_id_start_time"))
