@@ -1,0 +1,125 @@
+"""Pieces every flavor shares: the save request, import paths, JSON checks, trust errors."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelreg.errors import InvalidArgument, PermissionDenied
+from modelreg.signature import Signature
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    """The flavor-relevant options of one ``save_model`` call."""
+
+    input_example: Any = None
+    torch_format: str | None = None
+    init_kwargs: dict[str, Any] | None = None
+
+
+@dataclass
+class SavedFlavor:
+    """What a flavor wrote: its load spec, its files and the packages it needs.
+
+    ``spec`` goes into the manifest's ``flavor`` section and must hold
+    everything loading needs (it is part of the weights digest), but no
+    package versions (those go into the environment). ``signature`` is a
+    signature the model itself declares (ONNX graphs do), used when the
+    caller gave none.
+    """
+
+    spec: dict[str, Any]
+    files: list[str]
+    packages: list[str] = field(default_factory=list)
+    signature: Signature | None = None
+
+
+def import_path(cls: type, what: str = "model") -> str:
+    """``module:QualName`` of a class that a fresh process can import again.
+
+    Raises InvalidArgument for classes defined in ``__main__`` or inside a
+    function, which no other process can import.
+    """
+    module, qualname = cls.__module__, cls.__qualname__
+    if module == "__main__" or "<locals>" in qualname:
+        where = "in __main__" if module == "__main__" else "inside a function"
+        raise InvalidArgument(
+            f"{what}: class {qualname} is defined {where}, so a loading process cannot "
+            "import it; move it into a module (and pass code_paths=[...] if that module is "
+            "not installed where the model is loaded)"
+        )
+    path = f"{module}:{qualname}"
+    try:
+        found = import_object(path)
+    except InvalidArgument:
+        found = None
+    if found is not cls:
+        raise InvalidArgument(f"{what}: class {qualname} cannot be imported back as {path}")
+    return path
+
+
+def import_object(path: str) -> Any:
+    """The object a ``module:QualName`` path names; InvalidArgument if it does not resolve."""
+    module_name, sep, qualname = path.partition(":")
+    if not sep or not module_name or not qualname:
+        raise InvalidArgument(f"import path must look like 'module:QualName', got {path!r:.80}")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise InvalidArgument(f"cannot import {path}: {exc}") from exc
+    return obj
+
+
+def import_class(path: str, base: type | None = None, what: str = "model class") -> type:
+    """The class at ``path``; refuses anything else (a function would be called with our args)."""
+    cls = import_object(path)
+    if not isinstance(cls, type) or (base is not None and not issubclass(cls, base)):
+        kind = f"a subclass of {base.__module__}.{base.__qualname__}" if base else "a class"
+        raise InvalidArgument(f"{what} {path} is not {kind}")
+    return cls
+
+
+def is_strict_json(value: Any) -> bool:
+    """Whether ``value`` survives a JSON round trip unchanged (no tuples, int keys, sets …)."""
+    if value is None or isinstance(value, bool | str):
+        return True
+    if isinstance(value, int):
+        return type(value) is int
+    if isinstance(value, float):
+        return type(value) is float and math.isfinite(value)
+    if type(value) is list:
+        return all(is_strict_json(v) for v in value)
+    if type(value) is dict:
+        return all(isinstance(k, str) and is_strict_json(v) for k, v in value.items())
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable bytes for a JSON value: sorted keys, no spaces."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def check_relpath(path: Any, field: str) -> str:
+    """A relative, '/'-separated path inside a model directory; refuses traversal tricks."""
+    if not isinstance(path, str) or not path:
+        raise InvalidArgument(f"{field} must be a non-empty string")
+    if "\\" in path or "\x00" in path or path.startswith("/") or ":" in path.split("/")[0]:
+        raise InvalidArgument(f"{field} {path!r:.80} must be a relative '/'-separated path")
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        raise InvalidArgument(f"{field} {path!r:.80} must not contain empty, '.' or '..' parts")
+    return path
+
+
+def untrusted(model_dir: Path, what: str) -> PermissionDenied:
+    """The error for a model whose loading would run code from its own files."""
+    return PermissionDenied(
+        f"model at {model_dir} {what}. Loading that can run arbitrary code, so modelreg "
+        "refuses it by default; pass trust_pickle=True only for models from a source you trust."
+    )

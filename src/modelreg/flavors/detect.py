@@ -1,0 +1,51 @@
+"""Which flavor saves a given object, decided from its type without importing frameworks."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+from typing import Any
+
+from modelreg.errors import InvalidArgument
+from modelreg.flavors.onnx import is_onnx_model
+
+# flavor name -> module implementing save/load (imported only when used)
+FLAVOR_MODULES = {
+    "sklearn": "modelreg.flavors.sklearn",
+    "pytorch": "modelreg.flavors.pytorch",
+    "onnx": "modelreg.flavors.onnx",
+    "python": "modelreg.flavors.python_class",
+}
+FLAVOR_NAMES = tuple(FLAVOR_MODULES)
+
+
+def flavor_module(name: Any) -> ModuleType:
+    """The module implementing flavor ``name``; InvalidArgument for unknown names."""
+    if name not in FLAVOR_MODULES:
+        raise InvalidArgument(f"flavor must be one of {list(FLAVOR_NAMES)}, got {name!r:.40}")
+    return importlib.import_module(FLAVOR_MODULES[name])
+
+
+def detect_flavor(model: Any) -> str:
+    """The flavor for ``model``: onnx, pytorch, sklearn or python, checked in that order.
+
+    Only the module names along the type's MRO are looked at, so torch is
+    imported only for objects whose class comes from torch (and is then
+    already imported anyway).
+    """
+    if is_onnx_model(model):
+        return "onnx"
+    roots = {cls.__module__.split(".", 1)[0] for cls in type(model).__mro__}
+    torch = sys.modules.get("torch") if "torch" in roots else None
+    if torch is not None and isinstance(model, torch.nn.Module):
+        return "pytorch"
+    if "sklearn" in roots:
+        return "sklearn"
+    if callable(getattr(model, "predict", None)):
+        return "python"
+    raise InvalidArgument(
+        f"model: cannot tell how to save a {type(model).__qualname__}; modelreg saves "
+        "scikit-learn estimators, torch.nn.Module, ONNX models (ModelProto or a .onnx path) "
+        "and objects with a predict method"
+    )

@@ -1,0 +1,366 @@
+"""Model directories: save a model object into one, load one back, digest its weights.
+
+Layout of a model directory::
+
+    modelreg.json       the manifest (below)
+    requirements.txt    pinned requirements, one per line
+    model.skops | model.pt2 | model.safetensors | model.onnx | state.json | model.pkl
+    code/…              files from code_paths, if any
+
+The manifest (``modelreg.json``)::
+
+    {"format": 1,
+     "flavor": {"name": "sklearn", "file": "model.skops", …},  # all that loading needs
+     "model_files": ["model.skops"],  "code_files": [],
+     "weights_digest": "<sha256>",
+     "signature": {"inputs": …, "outputs": …} | null,
+     "environment": {"python": "3.11.7", "packages": {"scikit-learn": "1.9.1", …}, …},
+     "requirements": ["numpy==2.4.6", …]}
+
+The weights digest covers the ``flavor`` section and the model and code
+files, nothing else: saving the same model twice (even from another Python
+or with other requirements) gives the same digest, so ``bump="auto"`` can
+call it a patch. Saving is byte-deterministic for every flavor but pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelreg.environment import capture_environment, requirements_for
+from modelreg.errors import InvalidArgument, ModelregWarning
+from modelreg.flavors._common import (
+    SaveRequest,
+    canonical_json,
+    check_relpath,
+    untrusted,
+)
+from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
+from modelreg.flavors.loaded import LoadedModel
+from modelreg.signature import Signature, coerce_signature, infer_schema
+
+MANIFEST_NAME = "modelreg.json"
+REQUIREMENTS_NAME = "requirements.txt"
+CODE_DIR = "code"
+FORMAT = 1
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``save_model`` wrote, or what a manifest says.
+
+    ``files`` lists every file of the directory (relative, '/'-separated,
+    sorted), manifest included: exactly what to upload. ``manifest`` is the
+    parsed ``modelreg.json``.
+    """
+
+    path: Path | None
+    flavor: str
+    signature: Signature | None
+    weights_digest: str
+    files: tuple[str, ...]
+    environment: dict[str, Any]
+    requirements: tuple[str, ...]
+    manifest: dict[str, Any]
+
+    @classmethod
+    def from_manifest(
+        cls, manifest: bytes | str | Mapping[str, Any], path: Path | None = None
+    ) -> ModelInfo:
+        """A ModelInfo from ``modelreg.json`` (bytes, text or parsed), e.g. read from a blob.
+
+        Raises InvalidArgument when the manifest is malformed.
+        """
+        data = _parse_manifest(manifest)
+        files = [MANIFEST_NAME, REQUIREMENTS_NAME, *data["model_files"], *data["code_files"]]
+        return cls(
+            path=path,
+            flavor=data["flavor"]["name"],
+            signature=coerce_signature(data.get("signature")),
+            weights_digest=data["weights_digest"],
+            files=tuple(sorted(files)),
+            environment=data.get("environment") or {},
+            requirements=tuple(data.get("requirements") or ()),
+            manifest=data,
+        )
+
+
+def save_model(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    signature: Signature | Mapping[str, Any] | None = None,
+    input_example: Any = None,
+    pip_requirements: Iterable[str] | str | os.PathLike[str] | None = None,
+    code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    flavor: str | None = None,
+    torch_format: str | None = None,
+    init_kwargs: dict[str, Any] | None = None,
+) -> ModelInfo:
+    """Writes ``model`` into a new model directory at ``path`` and returns what it wrote.
+
+    The flavor is detected from the model's type unless ``flavor`` names one
+    (``sklearn``, ``pytorch``, ``onnx``, ``python``). Without ``signature``, one
+    is inferred from ``input_example`` (inputs from the example, outputs from
+    predicting it). ``pip_requirements`` (a list or a requirements file)
+    replaces the pinned versions modelreg records. ``code_paths`` files and
+    folders are copied to ``code/`` and put on ``sys.path`` at load.
+    ``torch_format`` (``export``/``state_dict``) and ``init_kwargs`` apply to
+    PyTorch models; see :mod:`modelreg.flavors.pytorch`.
+
+    ``path`` must not exist or be an empty directory. Raises InvalidArgument
+    for unsupported models or bad arguments; on any error nothing is left
+    behind.
+    """
+    directory = Path(path)
+    created = _prepare_directory(directory)
+    try:
+        return _save(
+            model,
+            directory,
+            signature=coerce_signature(signature),
+            input_example=input_example,
+            pip_requirements=_requirements_arg(pip_requirements),
+            code_paths=[Path(p) for p in code_paths or ()],
+            flavor=flavor or detect_flavor(model),
+            request=SaveRequest(input_example, torch_format, init_kwargs),
+        )
+    except BaseException:
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            for child in directory.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        raise
+
+
+def _save(
+    model: Any,
+    directory: Path,
+    *,
+    signature: Signature | None,
+    input_example: Any,
+    pip_requirements: list[str] | None,
+    code_paths: list[Path],
+    flavor: str,
+    request: SaveRequest,
+) -> ModelInfo:
+    module = flavor_module(flavor)
+    inputs = infer_schema(input_example, "input_example") if input_example is not None else None
+    saved = module.save(model, directory, request)
+    if signature is None and inputs is not None:
+        declared = saved.signature.outputs if saved.signature is not None else None
+        signature = Signature(inputs, _example_outputs(module, model, input_example) or declared)
+    signature = signature or saved.signature
+    code_files = _copy_code(code_paths, directory)
+    packages = [*saved.packages, "modelreg"]
+    if signature is not None and signature.inputs.kind == "columns":
+        packages.append("pandas")
+    environment = capture_environment(packages)
+    manifest = {
+        "format": FORMAT,
+        "flavor": saved.spec,
+        "model_files": sorted(saved.files),
+        "code_files": code_files,
+        "weights_digest": _digest(directory, saved.spec, [*saved.files, *code_files]),
+        "signature": signature.to_dict() if signature is not None else None,
+        "environment": environment,
+        "requirements": pip_requirements
+        if pip_requirements is not None
+        else requirements_for(environment),
+    }
+    requirements_text = "".join(line + "\n" for line in manifest["requirements"])
+    (directory / REQUIREMENTS_NAME).write_text(requirements_text, encoding="utf-8")
+    (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return ModelInfo.from_manifest(manifest, directory)
+
+
+def _example_outputs(module: Any, model: Any, example: Any) -> Any:
+    run = getattr(module, "example_output", None)
+    if run is None:
+        return None
+    try:
+        output = run(model, example)
+    except Exception as exc:
+        import warnings
+
+        warnings.warn(
+            f"the model failed to predict its input_example ({type(exc).__name__}: {exc}); "
+            "the signature records inputs only",
+            ModelregWarning,
+            stacklevel=4,
+        )
+        return None
+    if output is None or isinstance(output, tuple):
+        return None
+    try:
+        return infer_schema(output, "output")
+    except InvalidArgument:
+        return None
+
+
+def load_model_dir(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> LoadedModel:
+    """Loads the model directory at ``path`` (as written by :func:`save_model`).
+
+    Nothing that can run code from the directory's own files is loaded
+    unless ``trust_pickle=True``: not a pickle, not bundled ``code/``, not a
+    skops type outside scikit-learn and numpy, not a torch archive with
+    pickled parts. Those raise PermissionDenied saying why. Raises NotFound
+    (no manifest) or InvalidArgument (malformed manifest) too.
+    """
+    directory = Path(path)
+    info = read_model_info(directory)
+    module = flavor_module(info.flavor)
+    code_files = info.manifest["code_files"]
+    if code_files:
+        if not trust_pickle:
+            raise untrusted(
+                directory, f"bundles Python code ({', '.join(code_files)}) that loading imports"
+            )
+        code_dir = str((directory / CODE_DIR).resolve())
+        if code_dir not in sys.path:
+            sys.path.insert(0, code_dir)
+    native, predict_fn = module.load(directory, info.manifest["flavor"], trust_pickle=trust_pickle)
+    return LoadedModel(
+        path=directory,
+        flavor=info.flavor,
+        native=native,
+        predict_fn=predict_fn,
+        signature=info.signature,
+        metadata=info.manifest,
+    )
+
+
+def read_model_info(path: str | os.PathLike[str]) -> ModelInfo:
+    """The ModelInfo of the model directory at ``path``, from its manifest alone."""
+    from modelreg.errors import NotFound
+
+    directory = Path(path)
+    try:
+        raw = (directory / MANIFEST_NAME).read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"{directory} is not a model directory: it has no {MANIFEST_NAME}") from None
+    return ModelInfo.from_manifest(raw, directory)
+
+
+def weights_digest(path: str | os.PathLike[str]) -> str:
+    """sha256 over the model's load spec and weight (and code) files, recomputed from disk.
+
+    Metadata (environment, requirements, signature) is left out, so two
+    saves of identical weights have equal digests.
+    """
+    info = read_model_info(path)
+    m = info.manifest
+    return _digest(Path(path), m["flavor"], [*m["model_files"], *m["code_files"]])
+
+
+def _digest(directory: Path, spec: dict[str, Any], files: list[str]) -> str:
+    total = hashlib.sha256(b"modelreg-weights/1\n" + canonical_json(spec) + b"\n")
+    for rel in sorted(files):
+        file_hash = hashlib.sha256()
+        with (directory / rel).open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                file_hash.update(chunk)
+        total.update(f"{rel}\0{file_hash.hexdigest()}\n".encode())
+    return total.hexdigest()
+
+
+def _parse_manifest(manifest: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(manifest, bytes | str):
+        try:
+            manifest = json.loads(manifest)
+        except ValueError as exc:
+            raise InvalidArgument(f"{MANIFEST_NAME} is not valid JSON: {exc}") from exc
+    if not isinstance(manifest, Mapping):
+        raise InvalidArgument(f"{MANIFEST_NAME} must hold a JSON object")
+    data = dict(manifest)
+    if data.get("format") != FORMAT:
+        raise InvalidArgument(
+            f"{MANIFEST_NAME}: format {data.get('format')!r} is not supported (expected {FORMAT})"
+        )
+    spec = data.get("flavor")
+    if not isinstance(spec, Mapping) or spec.get("name") not in FLAVOR_NAMES:
+        raise InvalidArgument(f"{MANIFEST_NAME}: flavor.name must be one of {list(FLAVOR_NAMES)}")
+    if "file" in spec:
+        check_relpath(spec["file"], f"{MANIFEST_NAME}: flavor.file")
+    for key in ("model_files", "code_files"):
+        files = data.get(key)
+        if not isinstance(files, list):
+            raise InvalidArgument(f"{MANIFEST_NAME}: {key} must be a list")
+        for rel in files:
+            check_relpath(rel, f"{MANIFEST_NAME}: {key} entry")
+    if any(not rel.startswith(CODE_DIR + "/") for rel in data["code_files"]):
+        raise InvalidArgument(f"{MANIFEST_NAME}: code_files must lie under {CODE_DIR}/")
+    digest = data.get("weights_digest")
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise InvalidArgument(f"{MANIFEST_NAME}: weights_digest must be a sha256 hex string")
+    return data
+
+
+def _prepare_directory(directory: Path) -> bool:
+    """Makes ``directory`` ready to fill; True if it was created here."""
+    if directory.exists():
+        if not directory.is_dir() or any(directory.iterdir()):
+            raise InvalidArgument(f"path {directory} exists and is not an empty directory")
+        return False
+    directory.mkdir(parents=True)
+    return True
+
+
+def _requirements_arg(value: Iterable[str] | str | os.PathLike[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | os.PathLike):
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidArgument(f"pip_requirements: cannot read {value}: {exc}") from exc
+        lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+        return [line for line in lines if line]
+    requirements = list(value)
+    bad = [r for r in requirements if not isinstance(r, str) or not r.strip() or "\n" in r]
+    if bad:
+        raise InvalidArgument(
+            f"pip_requirements must be non-empty one-line strings, got {bad[0]!r:.60}"
+        )
+    return [r.strip() for r in requirements]
+
+
+def _copy_code(sources: list[Path], directory: Path) -> list[str]:
+    copied: list[str] = []
+    seen: set[str] = set()
+    for source in sources:
+        if not source.exists():
+            raise InvalidArgument(f"code_paths: {source} does not exist")
+        if source.name in seen:
+            raise InvalidArgument(f"code_paths: two entries are named {source.name!r}")
+        seen.add(source.name)
+        if source.is_file():
+            files = [(source, source.name)]
+        else:
+            files = [
+                (f, f"{source.name}/{f.relative_to(source).as_posix()}")
+                for f in sorted(source.rglob("*"))
+                if f.is_file()
+                and "__pycache__" not in f.relative_to(source).parts
+                and f.suffix != ".pyc"
+            ]
+        for src, rel in files:
+            target = directory / CODE_DIR / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+            copied.append(f"{CODE_DIR}/{rel}")
+    return sorted(copied)

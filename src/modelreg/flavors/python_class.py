@@ -1,0 +1,124 @@
+"""Python flavor: any object with a ``predict`` method whose class can be imported.
+
+The class is stored by import path (``module:QualName``); its code is not
+copied unless ``code_paths`` ships it. The object's state is stored as JSON
+when that round-trips exactly, tried in this order:
+
+1. ``obj.to_dict()`` when the class also has a ``from_dict`` classmethod;
+   loading calls ``cls.from_dict(state)``;
+2. ``obj.__getstate__()`` when the class defines it, or else ``vars(obj)``,
+   when the result is plain JSON (str keys; no tuples, sets or arrays);
+   loading makes ``cls.__new__(cls)`` and calls ``__setstate__(state)`` or
+   updates ``__dict__``, exactly as unpickling would, minus the code.
+
+Otherwise the object is pickled (``model.pkl``, with a ModelregWarning) and
+loads only with ``trust_pickle=True``: unpickling can run arbitrary code.
+
+Loading a JSON-state model imports the class's module, which must be
+installed where the model loads (or shipped in ``code/``, which itself needs
+trust); the named object must be a class with ``predict``.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import warnings
+from pathlib import Path
+from typing import Any
+
+from modelreg.errors import InvalidArgument, ModelregWarning
+from modelreg.flavors._common import (
+    SavedFlavor,
+    SaveRequest,
+    import_class,
+    import_path,
+    is_strict_json,
+    untrusted,
+)
+
+NAME = "python"
+STATE_FILE = "state.json"
+PICKLE_FILE = "model.pkl"
+
+
+def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
+    cls = type(model)
+    if not callable(getattr(model, "predict", None)):
+        raise InvalidArgument(f"model: {cls.__qualname__} has no predict method")
+    spec: dict[str, Any] = {"name": NAME, "class": import_path(cls)}
+    packages = [cls.__module__.split(".", 1)[0]]
+    state_format, state = _json_state(model)
+    if state_format is not None:
+        spec.update(state=state_format, file=STATE_FILE)
+        # Key order is kept: it is the object's own, and dict order can matter to it.
+        text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+        (directory / STATE_FILE).write_text(text, encoding="utf-8")
+        return SavedFlavor(spec, [STATE_FILE], packages)
+    warnings.warn(
+        f"{cls.__qualname__}'s state is not plain JSON, so it is saved as a pickle, which "
+        "loads only with trust_pickle=True; give the class to_dict()/from_dict() to avoid that",
+        ModelregWarning,
+        stacklevel=4,
+    )
+    spec.update(state="pickle", file=PICKLE_FILE)
+    (directory / PICKLE_FILE).write_bytes(pickle.dumps(model, protocol=5))
+    return SavedFlavor(spec, [PICKLE_FILE], packages)
+
+
+def _json_state(model: Any) -> tuple[str | None, Any]:
+    cls = type(model)
+    if callable(getattr(cls, "from_dict", None)) and callable(getattr(model, "to_dict", None)):
+        state = model.to_dict()
+        try:
+            json.dumps(state, allow_nan=False)
+        except (TypeError, ValueError):
+            return None, None
+        return "to_dict", state
+    if _overrides(cls, "__reduce__", "__reduce_ex__") or hasattr(cls, "__slots__"):
+        return None, None  # pickle would not go through __dict__, so neither may we
+    if _overrides(cls, "__getstate__"):
+        state = model.__getstate__()
+    else:
+        state = getattr(model, "__dict__", None)
+    if isinstance(state, dict) and is_strict_json(state):
+        return "state", state
+    return None, None
+
+
+def _overrides(cls: type, *names: str) -> bool:
+    return any(getattr(cls, name, None) is not getattr(object, name, None) for name in names)
+
+
+def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[Any, Any]:
+    state_format = spec.get("state")
+    path = directory / spec["file"]
+    if state_format == "pickle":
+        if not trust_pickle:
+            raise untrusted(directory, f"is a pickle ({spec['file']})")
+        with path.open("rb") as f:
+            model = pickle.load(f)
+    else:
+        cls = import_class(spec["class"])
+        if not callable(getattr(cls, "predict", None)):
+            raise InvalidArgument(f"model class {spec['class']} has no predict method")
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state_format == "to_dict":
+            model = cls.from_dict(state)
+        elif state_format == "state":
+            if not isinstance(state, dict):
+                raise InvalidArgument(f"model at {directory}: {spec['file']} must hold an object")
+            model = cls.__new__(cls)
+            if hasattr(model, "__setstate__"):
+                model.__setstate__(state)
+            else:
+                model.__dict__.update(state)
+        else:
+            raise InvalidArgument(
+                f"model at {directory}: unknown python state format {state_format!r}"
+            )
+    return model, model.predict
+
+
+def example_output(model: Any, example: Any) -> Any:
+    return model.predict(example)
