@@ -1,0 +1,250 @@
+"""Registry methods of ``Client``: registered models, versions, stages, aliases, rollback.
+
+The names and arguments follow MLflow's ``MlflowClient`` where it has them.
+Every ``version`` argument accepts an int or a numeric string ("3"). Stage
+names are ``None``, ``Staging``, ``Production`` and ``Archived`` in any case;
+results always carry the canonical spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
+
+
+class RegistryMethods:
+    _backend: Any
+
+    # -- registered models ---------------------------------------------------
+
+    def create_registered_model(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        """Creates a registered model.
+
+        Raises ``AlreadyExists`` when the name is taken, ``InvalidArgument``
+        when it is empty, longer than 256 characters, contains '/' or control
+        characters, or a tag is malformed.
+        """
+        return self._backend.registry.create_registered_model(name, description, tags)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """The model with its tags, aliases (alias → version) and latest version per stage.
+
+        Raises ``NotFound``.
+        """
+        return self._backend.registry.get_registered_model(name)
+
+    def get_or_create_registered_model(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        """The model named ``name``, created (with ``description`` and ``tags``) if missing.
+
+        Safe under concurrency: two callers racing to create it both get the one model.
+        """
+        return self._backend.registry.get_or_create_registered_model(name, description, tags)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Renames a model; its versions, aliases and history follow it.
+
+        Raises ``NotFound`` for an unknown model, ``AlreadyExists`` when
+        ``new_name`` is taken, ``InvalidArgument`` for an invalid name.
+        """
+        return self._backend.registry.rename_registered_model(name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        """Sets the model's description.
+
+        Raises ``NotFound``, or ``InvalidArgument`` when ``description`` is not given.
+        """
+        return self._backend.registry.update_registered_model(name, description)
+
+    def delete_registered_model(self, name: str, force: bool = False) -> None:
+        """Deletes a model with all its versions (its audit trail stays readable).
+
+        Raises ``NotFound``, or ``Conflict`` while a version is in Production
+        unless ``force=True``.
+        """
+        self._backend.registry.delete_registered_model(name, force)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        """Sets (or overwrites) a tag on the model. Raises ``NotFound``, ``InvalidArgument``."""
+        self._backend.registry.set_registered_model_tag(name, key, value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Removes a tag. Raises ``NotFound`` for an unknown model or tag."""
+        self._backend.registry.delete_registered_model_tag(name, key)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        """Models matching ``filter_string``, e.g. ``name LIKE 'fraud%' AND tags.team = 'risk'``.
+
+        Fields: ``name`` (``=``, ``!=``, ``LIKE``, ``ILIKE``, ``IN``),
+        ``creation_timestamp``, ``last_updated_timestamp`` and ``tags.<key>``.
+        ``order_by`` takes clauses like ``"name DESC"``; the result's ``token``
+        fetches the next page. Raises ``InvalidArgument`` for a malformed
+        filter, order or page token.
+        """
+        return self._backend.registry.search_registered_models(
+            filter_string, max_results, order_by, page_token
+        )
+
+    # -- model versions --------------------------------------------------------
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        semver: str | None = None,
+        bump: str = "auto",
+        signature: dict[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Registers a new version of model ``name`` and returns it (stage ``None``).
+
+        ``source`` is ``runs:/<run_id>/<path>``, ``models:/…`` or an artifact
+        URI inside a run's artifact folder; the version keeps its own copy
+        of the files' manifest, so deleting the run never loses it.
+        ``semver`` sets the semantic version explicitly; otherwise ``bump``
+        (``major``, ``minor``, ``patch``) raises the highest existing one, and
+        ``auto`` picks major for an incompatible ``signature``, patch for
+        identical files, minor otherwise. The first version is 1.0.0.
+
+        Raises ``NotFound`` for an unknown model, run or source version,
+        ``AlreadyExists`` when ``semver`` is taken, ``InvalidArgument`` for a
+        foreign source (``file:``, ``http:``, local paths …) or a bad semver.
+        """
+        return self._backend.registry.create_model_version(
+            name, source, run_id, description, tags, semver, bump, signature
+        )
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        """One version. Raises ``NotFound`` naming the model or the version."""
+        return self._backend.registry.get_model_version(name, version)
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None = None
+    ) -> ModelVersion:
+        """Sets the version's description. Raises ``NotFound``, ``InvalidArgument``."""
+        return self._backend.registry.update_model_version(name, version, description)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Deletes a version and drops its aliases; its number is never reused.
+
+        Raises ``NotFound``.
+        """
+        self._backend.registry.delete_model_version(name, version)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
+        """Sets (or overwrites) a tag on a version. Raises ``NotFound``, ``InvalidArgument``."""
+        self._backend.registry.set_model_version_tag(name, version, key, value)
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        """Removes a tag from a version. Raises ``NotFound`` for an unknown version or tag."""
+        self._backend.registry.delete_model_version_tag(name, version, key)
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The highest version in each of ``stages`` (default: every stage that has one).
+
+        Raises ``NotFound`` for an unknown model, ``InvalidArgument`` for an unknown stage.
+        """
+        return self._backend.registry.get_latest_versions(name, stages)
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        """Versions matching ``filter_string``, e.g. ``name = 'm' AND stage = 'Production'``.
+
+        Fields: ``name``, ``version``, ``semver``, ``run_id``, ``current_stage``
+        (or ``stage``), ``source``, ``creation_timestamp``,
+        ``last_updated_timestamp`` and ``tags.<key>``. Default order: model
+        name, then newest version first. Raises ``InvalidArgument`` for a
+        malformed filter, order or page token.
+        """
+        return self._backend.registry.search_model_versions(
+            filter_string, max_results, order_by, page_token
+        )
+
+    # -- stages, aliases, rollback -----------------------------------------------
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        """Moves a version to ``stage``; ``reason`` is kept in the audit trail.
+
+        With ``archive_existing_versions`` the other versions in that stage
+        are archived in the same transaction. Raises ``NotFound``, or
+        ``InvalidArgument`` for an unknown stage.
+        """
+        return self._backend.registry.transition_model_version_stage(
+            name, version, stage, archive_existing_versions, reason
+        )
+
+    def rollback(
+        self, name: str, stage: str = "Production", reason: str | None = None
+    ) -> ModelVersion:
+        """Puts back the version that held ``stage`` before the current one, from the audit trail.
+
+        The current holder is archived in the same transaction; calling it
+        again walks further back. Returns the version now in ``stage``.
+        Raises ``Conflict`` when there is nothing to roll back to,
+        ``InvalidArgument`` for a stage other than Staging or Production.
+        """
+        return self._backend.registry.rollback(name, stage, reason)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+        """Points ``alias`` (e.g. ``champion``) at a version, moving it if it pointed elsewhere.
+
+        Raises ``NotFound`` for an unknown model or version, ``InvalidArgument``
+        for a malformed or reserved alias (``latest``, numbers, ``v<number>``).
+        """
+        self._backend.registry.set_registered_model_alias(name, alias, version)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Removes an alias. Raises ``NotFound`` for an unknown model or alias."""
+        self._backend.registry.delete_registered_model_alias(name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version ``alias`` points to. Raises ``NotFound`` naming the model or alias."""
+        return self._backend.registry.get_model_version_by_alias(name, alias)
+
+    # -- history and URIs -----------------------------------------------------------
+
+    def get_history(self, name: str, version: int | str | None = None) -> list[AuditEvent]:
+        """The audit events of a model (or of one of its versions), oldest first.
+
+        Still readable after the model was deleted. Raises ``NotFound`` when
+        no model of that name ever existed.
+        """
+        return self._backend.registry.get_history(name, version)
+
+    def resolve_model_uri(self, uri: str) -> ModelVersion:
+        """The version a ``models:/`` URI names.
+
+        Forms: ``models:/name/3``, ``models:/name/Staging`` (the highest version
+        in the stage), ``models:/name@alias``, ``models:/name/latest``,
+        ``models:/name/v1.2.0`` and semver ranges (``^1.2``, ``~1.2.3``,
+        ``>=2,<3``, ``1.x``: the highest match). Raises ``InvalidArgument``
+        for a malformed URI and ``NotFound`` naming the model and what is missing.
+        """
+        return self._backend.registry.resolve_model_uri(uri)

@@ -1,0 +1,773 @@
+"""The registry's rules: registered models, versions, semver, stages, aliases, rollback, audit.
+
+Input is validated before any SQL, so every entry point (Python, REST, CLI)
+refuses bad input the same way. Each change is one write transaction that
+also appends its audit events, so the trail and the state never disagree.
+
+Integer versions come from the ``last_version`` counter of the model row,
+incremented inside the creating transaction: concurrent creators queue on
+that row (PostgreSQL row lock, SQLite write lock) and a failed creation rolls
+its number back, so versions are 1, 2, 3 … without gaps or duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from modelreg import validation as v
+from modelreg import versioning
+from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
+from modelreg.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from modelreg.services.context import current_actor
+from modelreg.services.model_sources import manifest_digest, parse_source, snapshot
+from modelreg.services.stages import (
+    ACTIVE_STAGES,
+    ROLLBACK,
+    TRANSITION,
+    check_stage,
+    rollback_pair,
+    stage_history,
+)
+from modelreg.store import registry as store
+from modelreg.store import registry_search as search
+from modelreg.store.database import Database
+from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
+from modelreg.store.search_filter import parse_filter
+from modelreg.timeutil import now_ms
+from modelreg.uris import ModelUri, parse_model_uri
+
+__all__ = ["RegistryService"]
+
+MAX_ALIAS_LENGTH = 256
+DEFAULT_MODEL_RESULTS = 100
+DEFAULT_VERSION_RESULTS = 10_000
+
+
+# -- input checks -----------------------------------------------------------------
+
+
+def _check_alias(alias: Any) -> str:
+    # Aliases share the models:/ namespace with versions, so none may look like one.
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidArgument(f"alias '{alias[:40]}…' is longer than {MAX_ALIAS_LENGTH} characters")
+    if not all(ch.isalnum() or ch in "_-." for ch in alias):
+        raise InvalidArgument(
+            f"alias '{alias:.40}' may only contain letters, digits, '_', '-' and '.'"
+        )
+    lowered = alias.lower()
+    if lowered == "latest" or alias.isdigit() or (lowered[:1] == "v" and alias[1:].isdigit()):
+        raise InvalidArgument(
+            f"alias '{alias}' is reserved: 'latest', numbers and v<number> name versions"
+        )
+    return alias
+
+
+def _check_alias_name(alias: Any) -> str:
+    """An alias being looked up or deleted: any non-empty string (unknown ones are NotFound)."""
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
+    return alias
+
+
+def _check_tags(tags: Any) -> dict[str, str]:
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidArgument("tags must be a mapping of key to value")
+    return {v.check_key(k, "tag key"): v.check_tag_value(k, val) for k, val in tags.items()}
+
+
+def _check_version(version: Any) -> int:
+    return v.check_int(version, "version", minimum=1)
+
+
+def _check_signature(signature: Any) -> dict[str, Any] | None:
+    """A signature (``Signature`` or its dict form), validated and returned as a dict."""
+    if signature is None:
+        return None
+    from modelreg.signature import coerce_signature
+
+    checked = coerce_signature(signature)
+    return None if checked is None else checked.to_dict()
+
+
+def _auto_bump(
+    old_signature: dict[str, Any] | None,
+    old_digest: str | None,
+    signature: dict[str, Any] | None,
+    content_digest: str | None,
+) -> str:
+    """The part ``bump="auto"`` raises, judged against the highest-semver version.
+
+    major when the signatures are incompatible, patch when the files are
+    byte-identical (same manifest digest), minor otherwise.
+    """
+    if old_signature is not None and signature is not None:
+        from modelreg.signature import Signature, signatures_compatible
+
+        old, new = Signature.from_dict(old_signature), Signature.from_dict(signature)
+        if not signatures_compatible(old, new):
+            return "major"
+    if content_digest is not None and content_digest == old_digest:
+        return "patch"
+    return "minor"
+
+
+def _exact_semver(existing: Sequence[tuple[int, str]], wanted: str) -> int | None:
+    # The exact string first; else the same SemVer precedence (only build
+    # metadata differs), newest version first.
+    for number, text in existing:
+        if text == wanted:
+            return number
+    key = versioning.sort_key(wanted)
+    same = [n for n, text in existing if versioning.sort_key(text) == key]
+    return max(same) if same else None
+
+
+def _event(
+    model_id: int,
+    name: str,
+    action: str,
+    version: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    now: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "timestamp": now_ms() if now is None else now,
+        "actor": current_actor(),
+        "action": action,
+        "model_id": model_id,
+        "model_name": name,
+        "version": version,
+        "before": before,
+        "after": after,
+        "reason": reason,
+    }
+
+
+def _audit(conn: Connection, model_id: int, name: str, action: str, **fields: Any) -> None:
+    """Appends one audit event in the caller's transaction."""
+    store.append_events(conn, [_event(model_id, name, action, **fields)])
+
+
+class RegistryService:
+    """Registered models and their versions on one database."""
+
+    def __init__(self, db: Database, tracking: Any, artifacts: Any) -> None:
+        self.db = db
+        self.tracking = tracking
+        self.artifacts = artifacts
+
+    # -- registered models ---------------------------------------------------------
+
+    def create_registered_model(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        """Creates a model. Raises AlreadyExists for a taken name, InvalidArgument for bad input."""
+        name = v.check_name(name, "model name")
+        description = v.check_description(description)
+        checked_tags = _check_tags(tags)
+        now = now_ms()
+        with self.db.write() as conn:
+            model_id = store.insert_model(conn, name, description, checked_tags, now)
+            after = {"name": name, "description": description, "tags": checked_tags}
+            _audit(conn, model_id, name, "create_registered_model", after=after, now=now)
+        return RegisteredModel(name, description, now, now, checked_tags)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """The model with tags, aliases and latest version per stage. Raises NotFound."""
+        name = v.check_name(name, "model name")
+        with self.db.read() as conn:
+            found = store.fetch_models(conn, store.rm.c.name == name)
+        if not found:
+            raise NotFound(f"registered model '{name}' does not exist")
+        return found[0]
+
+    def get_or_create_registered_model(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        """The model, created first if missing (safe when callers race to create it)."""
+        try:
+            return self.get_registered_model(name)
+        except NotFound:
+            pass
+        try:
+            return self.create_registered_model(name, description, tags)
+        except AlreadyExists:  # created by someone else since we looked
+            return self.get_registered_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Renames a model; versions, aliases and history follow. Raises NotFound, AlreadyExists."""
+        name = v.check_name(name, "model name")
+        new_name = v.check_name(new_name, "new model name")
+        if new_name != name:
+            with self.db.write() as conn:
+                model_id = store.model_id(conn, name, lock=True)
+                store.update_model(conn, model_id, now_ms(), name=new_name)
+                _audit(
+                    conn,
+                    model_id,
+                    new_name,
+                    "rename_registered_model",
+                    before={"name": name},
+                    after={"name": new_name},
+                )
+        return self.get_registered_model(new_name)
+
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        """Sets the description. Raises NotFound, or InvalidArgument when it is not given."""
+        name = v.check_name(name, "model name")
+        if description is None:
+            raise InvalidArgument("description must be given: it is the only field to update")
+        description = v.check_description(description)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = store.model_description(conn, model_id)
+            store.update_model(conn, model_id, now_ms(), description=description)
+            _audit(
+                conn,
+                model_id,
+                name,
+                "update_registered_model",
+                before={"description": old},
+                after={"description": description},
+            )
+        return self.get_registered_model(name)
+
+    def delete_registered_model(self, name: str, force: bool = False) -> None:
+        """Deletes a model and its versions (not its audit trail).
+
+        Raises NotFound, or Conflict while a version is in Production unless ``force``."""
+        name = v.check_name(name, "model name")
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            in_production = store.production_versions(conn, model_id)
+            if in_production and not force:
+                listed = ", ".join(str(n) for n in in_production)
+                raise Conflict(
+                    f"registered model '{name}' has versions in Production ({listed}); "
+                    "archive them first or pass force=True",
+                    details={"production_versions": in_production},
+                )
+            old = store.fetch_models(conn, store.rm.c.model_id == model_id)[0]
+            before = {
+                "name": name,
+                "description": old.description,
+                "tags": old.tags,
+                "aliases": old.aliases,
+                "version_count": store.count_versions(conn, model_id),
+                "production_versions": in_production,
+            }
+            store.delete_model(conn, model_id)
+            _audit(conn, model_id, name, "delete_registered_model", before=before)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        """Sets or overwrites a model tag. Raises NotFound, InvalidArgument."""
+        name = v.check_name(name, "model name")
+        key = v.check_key(key, "tag key")
+        value = v.check_tag_value(key, value)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = store.model_tag(conn, model_id, key)
+            store.upsert_model_tags(conn, model_id, {key: value})
+            _audit(
+                conn,
+                model_id,
+                name,
+                "set_registered_model_tag",
+                before=None if old is None else {"key": key, "value": old},
+                after={"key": key, "value": value},
+            )
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Removes a model tag. Raises NotFound for an unknown model or tag."""
+        name = v.check_name(name, "model name")
+        key = v.check_key(key, "tag key")
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = store.model_tag(conn, model_id, key)
+            if old is None:
+                raise NotFound(f"registered model '{name}' has no tag '{key}'")
+            store.delete_model_tag(conn, model_id, key)
+            before = {"key": key, "value": old}
+            _audit(conn, model_id, name, "delete_registered_model_tag", before=before)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = DEFAULT_MODEL_RESULTS,
+        order_by: Sequence[str] | str | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        """Models matching a filter (name =, !=, LIKE, ILIKE, IN; tags.<key>), paged.
+
+        Raises InvalidArgument for a malformed filter, order_by or page token."""
+        limit = check_max_results(max_results, DEFAULT_MODEL_RESULTS)
+        offset = decode_page_token(page_token)
+        node = parse_filter(filter_string)
+        where = search.model_condition(node) if node is not None else store.ALL_MODELS
+        ordering = search.model_order(order_by)
+        with self.db.read() as conn:
+            found = store.fetch_models(conn, where, ordering, limit + 1, offset)
+        token = encode_page_token(offset + limit) if len(found) > limit else None
+        return PagedList(found[:limit], token)
+
+    # -- model versions -------------------------------------------------------------
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        semver: str | None = None,
+        bump: str = "auto",
+        signature: dict[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Registers the next version of a model; see ``Client.create_model_version``.
+
+        Raises NotFound (model, run, source version), AlreadyExists (semver
+        taken), InvalidArgument (foreign source, bad semver, bump or signature)."""
+        name = v.check_name(name, "model name")
+        description = v.check_description(description)
+        checked_tags = _check_tags(tags)
+        bump = versioning.check_bump(bump)
+        explicit = None if semver is None else str(versioning.parse(semver))
+        signature = _check_signature(signature)
+        if run_id is not None and (not isinstance(run_id, str) or not run_id):
+            raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
+        parsed = parse_source(source, run_id)
+        user = current_actor()
+        now = now_ms()
+        with self.db.write() as conn:
+            # First, so the model row is locked before anything is read.
+            model_id, version = store.allocate_version(conn, name, now)
+            taken = snapshot(conn, parsed, run_id, signature, self._resolve_row)
+            content_digest = manifest_digest(taken.manifest)
+            chosen = self._choose_semver(
+                conn, model_id, name, explicit, bump, taken.signature, content_digest
+            )
+            entity = ModelVersion(
+                name=name,
+                version=version,
+                semver=chosen,
+                current_stage="None",
+                source=parsed.uri,
+                run_id=taken.run_id,
+                description=description,
+                user_id=user,
+                creation_timestamp=now,
+                last_updated_timestamp=now,
+                tags=checked_tags,
+                signature=taken.signature,
+                content_digest=content_digest,
+            )
+            version_id = store.insert_version(conn, model_id, entity)
+            store.insert_version_manifest(conn, version_id, taken.manifest)
+            store.insert_version_tags(conn, version_id, checked_tags)
+            after = {
+                "semver": chosen,
+                "source": parsed.uri,
+                "run_id": taken.run_id,
+                "description": description,
+                "tags": checked_tags,
+                "content_digest": content_digest,
+                "bump": None if explicit else bump,
+            }
+            _audit(
+                conn, model_id, name, "create_model_version", version=version, after=after, now=now
+            )
+        return entity
+
+    def _choose_semver(
+        self,
+        conn: Connection,
+        model_id: int,
+        name: str,
+        explicit: str | None,
+        bump: str,
+        signature: dict[str, Any] | None,
+        content_digest: str | None,
+    ) -> str:
+        if explicit is not None:
+            taken_by = store.version_with_semver(conn, model_id, explicit)
+            if taken_by is not None:
+                raise AlreadyExists(
+                    f"registered model '{name}' already has semver {explicit} (version {taken_by})"
+                )
+            return explicit
+        existing = store.model_semvers(conn, model_id)
+        if not existing:
+            return versioning.FIRST
+        # Every bump of the highest version is higher than all existing ones,
+        # so the result is free.
+        number, text, digest = max(existing, key=lambda e: versioning.sort_key(e[1]))
+        if bump == "auto":
+            # Only a known signature can be incompatible: load the old one only then.
+            old_signature = (
+                None if signature is None else store.version_signature(conn, model_id, number)
+            )
+            bump = _auto_bump(old_signature, digest, signature, content_digest)
+        return versioning.bump(versioning.parse(text), bump)
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        """One version. Raises NotFound naming the model or the version."""
+        name = v.check_name(name, "model name")
+        number = _check_version(version)
+        with self.db.read() as conn:
+            return store.get_version(conn, name, number)
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion:
+        """Sets a version's description. Raises NotFound, InvalidArgument."""
+        name = v.check_name(name, "model name")
+        number = _check_version(version)
+        if description is None:
+            raise InvalidArgument("description must be given: it is the only field to update")
+        description = v.check_description(description)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            store.update_version(conn, row.version_id, now_ms(), description=description)
+            _audit(
+                conn,
+                model_id,
+                name,
+                "update_model_version",
+                version=number,
+                before={"description": row.description},
+                after={"description": description},
+            )
+            return store.get_version(conn, name, number)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Deletes a version and its aliases; its number is never reused. Raises NotFound."""
+        name = v.check_name(name, "model name")
+        number = _check_version(version)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            old = store.version_from_row(row)
+            store.delete_version(conn, row.version_id)
+            events = [
+                _event(
+                    model_id,
+                    name,
+                    "delete_alias",
+                    number,
+                    before={"alias": alias, "version": number},
+                    reason=f"version {number} was deleted",
+                )
+                for alias in old.aliases
+            ]
+            before = {
+                "semver": old.semver,
+                "current_stage": old.current_stage,
+                "source": old.source,
+                "run_id": old.run_id,
+                "description": old.description,
+                "content_digest": old.content_digest,
+                "tags": old.tags,
+                "aliases": list(old.aliases),
+            }
+            events.append(_event(model_id, name, "delete_model_version", number, before=before))
+            store.append_events(conn, events)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
+        """Sets or overwrites a version tag. Raises NotFound, InvalidArgument."""
+        name = v.check_name(name, "model name")
+        number = _check_version(version)
+        key = v.check_key(key, "tag key")
+        value = v.check_tag_value(key, value)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            old = store.version_tag(conn, row.version_id, key)
+            store.insert_version_tags(conn, row.version_id, {key: value})
+            _audit(
+                conn,
+                model_id,
+                name,
+                "set_model_version_tag",
+                version=number,
+                before=None if old is None else {"key": key, "value": old},
+                after={"key": key, "value": value},
+            )
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        """Removes a version tag. Raises NotFound for an unknown version or tag."""
+        name = v.check_name(name, "model name")
+        number = _check_version(version)
+        key = v.check_key(key, "tag key")
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            old = store.version_tag(conn, row.version_id, key)
+            if old is None:
+                raise NotFound(f"version {number} of registered model '{name}' has no tag '{key}'")
+            store.delete_version_tag(conn, row.version_id, key)
+            before = {"key": key, "value": old}
+            _audit(conn, model_id, name, "delete_model_version_tag", version=number, before=before)
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | str | None = None
+    ) -> list[ModelVersion]:
+        """The highest version per stage (of ``stages``, or each stage in use).
+
+        Raises NotFound for the model, InvalidArgument for an unknown stage."""
+        name = v.check_name(name, "model name")
+        if isinstance(stages, str):
+            stages = [stages]
+        wanted = [check_stage(s) for s in stages] if stages else None
+        with self.db.read() as conn:
+            found = store.latest_versions(conn, store.model_id(conn, name))
+        if wanted is None:
+            return found
+        by_stage = {found_version.current_stage: found_version for found_version in found}
+        return [by_stage[stage] for stage in dict.fromkeys(wanted) if stage in by_stage]
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = DEFAULT_VERSION_RESULTS,
+        order_by: Sequence[str] | str | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        """Versions matching a filter (name, version, semver, run_id, stage, tags.<key>), paged.
+
+        Raises InvalidArgument for a malformed filter, order_by or page token."""
+        limit = check_max_results(max_results, DEFAULT_VERSION_RESULTS)
+        offset = decode_page_token(page_token)
+        node = parse_filter(filter_string)
+        where = search.version_condition(node) if node is not None else store.ALL_VERSIONS
+        ordering = search.version_order(order_by)
+        with self.db.read() as conn:
+            found = store.fetch_versions(conn, where, ordering, limit + 1, offset)
+        token = encode_page_token(offset + limit) if len(found) > limit else None
+        return PagedList(found[:limit], token)
+
+    # -- stages and rollback ------------------------------------------------------------
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        """Moves a version to a stage, optionally archiving the others in it.
+
+        Raises NotFound, or InvalidArgument for an unknown stage."""
+        name = v.check_name(name, "model name")
+        number = _check_version(version)
+        stage = check_stage(stage)
+        reason = v.check_description(reason, "reason")
+        if not isinstance(archive_existing_versions, bool):
+            raise InvalidArgument("archive_existing_versions must be True or False")
+        if archive_existing_versions and stage not in ACTIVE_STAGES:
+            raise InvalidArgument(
+                f"archive_existing_versions applies to Staging and Production, not {stage}"
+            )
+        now = now_ms()
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            events = []
+            if row.current_stage != stage:
+                store.update_version(conn, row.version_id, now, current_stage=stage)
+                before, after = {"current_stage": row.current_stage}, {"current_stage": stage}
+                events.append(
+                    _event(model_id, name, TRANSITION, number, before, after, reason, now)
+                )
+            if archive_existing_versions:
+                for other in store.versions_in_stage(conn, model_id, stage):
+                    if other.version == number:
+                        continue
+                    store.update_version(conn, other.version_id, now, current_stage="Archived")
+                    before = {"current_stage": stage}
+                    after = {"current_stage": "Archived", "archived_by_version": number}
+                    events.append(
+                        _event(
+                            model_id, name, TRANSITION, other.version, before, after, reason, now
+                        )
+                    )
+            store.append_events(conn, events)
+            return store.get_version(conn, name, number)
+
+    def rollback(
+        self, name: str, stage: str = "Production", reason: str | None = None
+    ) -> ModelVersion:
+        """Restores the version that held ``stage`` before the current one, from the audit trail.
+
+        The current holder is archived in the same transaction. Raises
+        Conflict when there is nothing to roll back to, InvalidArgument for
+        a stage other than Staging or Production, NotFound for the model."""
+        name = v.check_name(name, "model name")
+        stage = check_stage(stage)
+        reason = v.check_description(reason, "reason")
+        if stage not in ACTIVE_STAGES:
+            raise InvalidArgument(f"rollback applies to Staging or Production, not {stage}")
+        now = now_ms()
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            holders = {r.version: r for r in store.versions_in_stage(conn, model_id, stage)}
+            if not holders:
+                raise Conflict(
+                    f"no version of registered model '{name}' is in {stage}; nothing to roll back"
+                )
+            history = stage_history(store.stage_events(conn, model_id), stage)
+            alive = store.existing_versions(conn, model_id, history)
+            current, target = rollback_pair(history, holders, alive)
+            if current is None or target is None:
+                holder = current if current is not None else max(holders)
+                raise Conflict(
+                    f"registered model '{name}' has no earlier {stage} version to roll back to: "
+                    f"according to the audit trail, version {holder} is the first existing "
+                    f"version to have held {stage}"
+                )
+            target_row = store.version_row(conn, model_id, name, target)
+            store.update_version(conn, holders[current].version_id, now, current_stage="Archived")
+            store.update_version(conn, target_row.version_id, now, current_stage=stage)
+            archived = _event(
+                model_id,
+                name,
+                ROLLBACK,
+                current,
+                before={"current_stage": stage},
+                after={"current_stage": "Archived", "rolled_back_to": target},
+                reason=reason,
+                now=now,
+            )
+            restored = _event(
+                model_id,
+                name,
+                ROLLBACK,
+                target,
+                before={"current_stage": target_row.current_stage},
+                after={"current_stage": stage, "rolled_back_from": current},
+                reason=reason,
+                now=now,
+            )
+            store.append_events(conn, [archived, restored])
+            return store.get_version(conn, name, target)
+
+    # -- aliases ----------------------------------------------------------------------
+
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+        """Points an alias at a version (moving it). Raises NotFound, InvalidArgument."""
+        name = v.check_name(name, "model name")
+        alias = _check_alias(alias)
+        number = _check_version(version)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            old = store.alias_target(conn, model_id, alias)
+            if old == number:
+                return
+            store.set_alias(conn, model_id, alias, row.version_id)
+            _audit(
+                conn,
+                model_id,
+                name,
+                "set_alias",
+                version=number,
+                before=None if old is None else {"alias": alias, "version": old},
+                after={"alias": alias, "version": number},
+            )
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Removes an alias. Raises NotFound for an unknown model or alias."""
+        name = v.check_name(name, "model name")
+        alias = _check_alias_name(alias)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = store.alias_target(conn, model_id, alias)
+            if old is None:
+                raise NotFound(f"registered model '{name}' has no alias '{alias}'")
+            store.delete_alias(conn, model_id, alias)
+            before = {"alias": alias, "version": old}
+            _audit(conn, model_id, name, "delete_alias", version=old, before=before)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias points to. Raises NotFound naming the model or alias."""
+        name = v.check_name(name, "model name")
+        alias = _check_alias_name(alias)
+        with self.db.read() as conn:
+            return store.version_by_alias(conn, name, alias)
+
+    # -- audit trail and URIs ---------------------------------------------------------------
+
+    def get_history(self, name: str, version: int | str | None = None) -> list[AuditEvent]:
+        """Audit events of a model (or one version), oldest first; kept after deletion.
+
+        Raises NotFound when no model of that name ever existed."""
+        name = v.check_name(name, "model name")
+        number = None if version is None else _check_version(version)
+        with self.db.read() as conn:
+            try:
+                model_ids = [store.model_id(conn, name)]
+            except NotFound:
+                # The trail outlives the model: a deleted model's history stays readable.
+                model_ids = store.model_ids_named_in_events(conn, name)
+                if not model_ids:
+                    raise
+            return store.events(conn, model_ids, number)
+
+    def resolve_model_uri(self, uri: str) -> ModelVersion:
+        """The version a ``models:/`` URI names (number, stage, alias, latest, semver, range).
+
+        Raises InvalidArgument for a malformed URI, NotFound naming the model
+        and what is missing."""
+        parsed = parse_model_uri(uri)
+        with self.db.read() as conn:
+            if parsed.alias is not None:
+                return store.version_by_alias(conn, parsed.name, parsed.alias)
+            if parsed.version is not None:
+                return store.get_version(conn, parsed.name, parsed.version)
+            return store.version_from_row(self._resolve_row(conn, parsed))
+
+    def _resolve_row(self, conn: Connection, ref: ModelUri) -> Any:
+        """The raw version row a ``models:/`` URI names; ``NotFound`` says what is missing."""
+        name = ref.name
+        if ref.latest:
+            return store.newest_version_row(conn, name)
+        if ref.stage is not None:
+            return store.newest_version_row(conn, name, ref.stage)
+        model_id = store.model_id(conn, name)
+        if ref.alias is not None:
+            number = store.alias_target(conn, model_id, ref.alias)
+            if number is None:
+                raise NotFound(f"registered model '{name}' has no alias '{ref.alias}'")
+        elif ref.version is not None:
+            number = ref.version
+        else:
+            existing = [(n, text) for n, text, _ in store.model_semvers(conn, model_id)]
+            found = (
+                _exact_semver(existing, ref.semver)
+                if ref.semver is not None
+                else _best_in_range(existing, ref.range or "")
+            )
+            if found is None:
+                what = (
+                    f"with semver {ref.semver}"
+                    if ref.semver is not None
+                    else f"whose semver matches '{ref.range}'"
+                )
+                raise NotFound(f"registered model '{name}' has no version {what}")
+            number = found
+        return store.version_row(conn, model_id, name, number)
+
+
+def _best_in_range(existing: Sequence[tuple[int, str]], range_text: str) -> int | None:
+    best = versioning.parse_range(range_text).best(text for _, text in existing)
+    return None if best is None else next(n for n, text in existing if text == best)

@@ -1,0 +1,741 @@
+"""SQL for registered models, model versions, tags, aliases and the audit trail.
+
+Every function takes an open connection; the registry service decides the
+transaction and holds the rules. Statements on hot paths are built once at
+import time so a call only binds parameters. Tags and aliases come with
+their model or version row (JSON from correlated subqueries), so one version
+or a page of thousands is one query, never one query per row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from modelreg.entities import AuditEvent, ModelVersion, RegisteredModel
+from modelreg.errors import AlreadyExists, NotFound
+from modelreg.store.schema import (
+    audit_events,
+    model_aliases,
+    model_version_artifacts,
+    model_version_tags,
+    model_versions,
+    registered_model_tags,
+    registered_models,
+    run_artifacts,
+    runs,
+)
+from modelreg.store.tracking import upsert
+
+rm = registered_models
+mv = model_versions
+STAGE_ACTIONS = ("transition_stage", "rollback")
+ALL_MODELS = rm.c.model_id.is_not(None)
+ALL_VERSIONS = mv.c.version_id.is_not(None)
+
+
+# Tags and aliases ride along with their model or version row as JSON built by
+# a correlated subquery, so fetching one version or a page of 10,000 is one
+# query either way. Empty groups give '{}' on SQLite and NULL on PostgreSQL.
+class json_object_agg(FunctionElement):  # noqa: N801 (a SQL function name)
+    """``{key: value, …}`` as JSON text over a group of rows."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(json_object_agg, "sqlite")
+def _json_object_agg_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_object_agg, "postgresql")
+def _json_object_agg_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_object_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+def _json_dict(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text and text != "{}" else {}
+
+
+# -- registered models ---------------------------------------------------------
+
+_MODEL_ID = select(rm.c.model_id).where(rm.c.name == bindparam("name"))
+_MODEL_ID_LOCKED = _MODEL_ID.with_for_update()
+
+
+def model_id(conn: Connection, name: str, *, lock: bool = False) -> int:
+    """The id of the model named ``name``; ``lock`` holds its row until the transaction ends.
+
+    Raises ``NotFound`` naming the model.
+    """
+    found = conn.execute(_MODEL_ID_LOCKED if lock else _MODEL_ID, {"name": name}).scalar()
+    if found is None:
+        raise NotFound(f"registered model '{name}' does not exist")
+    return found
+
+
+def insert_model(
+    conn: Connection, name: str, description: str | None, tags: dict[str, str], now: int
+) -> int:
+    """Inserts a model and its tags; raises ``AlreadyExists`` when the name is taken."""
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(
+                insert(rm)
+                .values(
+                    name=name,
+                    description=description,
+                    creation_time=now,
+                    last_updated_time=now,
+                    last_version=0,
+                )
+                .returning(rm.c.model_id)
+            ).scalar_one()
+    except SAIntegrityError as exc:
+        raise AlreadyExists(f"a registered model named '{name}' already exists") from exc
+    upsert_model_tags(conn, new_id, tags)
+    return new_id
+
+
+def model_description(conn: Connection, model_id_: int) -> str | None:
+    return conn.execute(select(rm.c.description).where(rm.c.model_id == model_id_)).scalar()
+
+
+def update_model(conn: Connection, model_id_: int, now: int, **values: Any) -> None:
+    """Sets columns of a model (and its update time); a taken name raises ``AlreadyExists``."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                update(rm).where(rm.c.model_id == model_id_).values(last_updated_time=now, **values)
+            )
+    except SAIntegrityError as exc:
+        raise AlreadyExists(
+            f"a registered model named '{values.get('name')}' already exists"
+        ) from exc
+
+
+def delete_model(conn: Connection, model_id_: int) -> None:
+    """Deletes a model with its versions, tags, aliases and manifests (not its audit trail).
+
+    The foreign keys cascade from the model row to everything hanging off it.
+    """
+    conn.execute(delete(rm).where(rm.c.model_id == model_id_))
+
+
+def upsert_model_tags(conn: Connection, model_id_: int, tags: dict[str, str]) -> None:
+    if tags:
+        upsert(
+            conn,
+            registered_model_tags,
+            [{"model_id": model_id_, "key": k, "value": v} for k, v in tags.items()],
+            ("model_id", "key"),
+            ("value",),
+        )
+
+
+def model_tag(conn: Connection, model_id_: int, key: str) -> str | None:
+    t = registered_model_tags
+    return conn.execute(select(t.c.value).where(t.c.model_id == model_id_, t.c.key == key)).scalar()
+
+
+def delete_model_tag(conn: Connection, model_id_: int, key: str) -> None:
+    t = registered_model_tags
+    conn.execute(delete(t).where(t.c.model_id == model_id_, t.c.key == key))
+
+
+_MODEL_TAGS = (
+    select(json_object_agg(registered_model_tags.c.key, registered_model_tags.c.value))
+    .where(registered_model_tags.c.model_id == rm.c.model_id)
+    .correlate(rm)
+    .scalar_subquery()
+    .label("tags_json")
+)
+_MODEL_ALIASES = (
+    select(json_object_agg(model_aliases.c.alias, mv.c.version))
+    .join_from(model_aliases, mv, mv.c.version_id == model_aliases.c.version_id)
+    .where(model_aliases.c.model_id == rm.c.model_id)
+    .correlate(rm)
+    .scalar_subquery()
+    .label("aliases_json")
+)
+
+
+def _latest_per_stage(model_ids: Any) -> Any:
+    """Versions that are the highest of their model in their stage (one per model and stage)."""
+    newest = (
+        select(mv.c.model_id, func.max(mv.c.version).label("version"))
+        .where(mv.c.model_id.in_(model_ids))
+        .group_by(mv.c.model_id, mv.c.current_stage)
+        .subquery("newest")
+    )
+    return (
+        select(*_VERSION_COLUMNS)
+        .select_from(
+            _VERSION_FROM.join(
+                newest,
+                (newest.c.model_id == mv.c.model_id) & (newest.c.version == mv.c.version),
+            )
+        )
+        .order_by(mv.c.version.desc())
+    )
+
+
+def fetch_models(
+    conn: Connection,
+    where: Any,
+    order_by: Sequence[Any] = (),
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[RegisteredModel]:
+    """Models matching ``where`` with their tags, aliases and latest version per stage.
+
+    Two queries whatever the number of models: the models (with tags and
+    aliases), then their latest versions.
+    """
+    query = select(rm, _MODEL_TAGS, _MODEL_ALIASES).where(where).order_by(*order_by)
+    query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    latest: dict[str, list[ModelVersion]] = {r.name: [] for r in rows}
+    ids = [r.model_id for r in rows]
+    for row in conn.execute(_LATEST, {"model_ids": ids}).all():
+        latest[row.name].append(_version(row))
+    return [
+        RegisteredModel(
+            name=r.name,
+            description=r.description,
+            creation_timestamp=r.creation_time,
+            last_updated_timestamp=r.last_updated_time,
+            tags=_json_dict(r.tags_json),
+            aliases=_json_dict(r.aliases_json),
+            latest_versions=tuple(latest[r.name]),
+        )
+        for r in rows
+    ]
+
+
+def production_versions(conn: Connection, model_id_: int) -> list[int]:
+    return list(
+        conn.execute(
+            select(mv.c.version)
+            .where(mv.c.model_id == model_id_, mv.c.current_stage == "Production")
+            .order_by(mv.c.version)
+        ).scalars()
+    )
+
+
+def count_versions(conn: Connection, model_id_: int) -> int:
+    return conn.execute(
+        select(func.count()).select_from(mv).where(mv.c.model_id == model_id_)
+    ).scalar_one()
+
+
+# -- model versions ----------------------------------------------------------------
+
+_VERSION_COLUMNS = (
+    mv.c.version_id,
+    mv.c.model_id,
+    rm.c.name,
+    mv.c.version,
+    mv.c.semver,
+    mv.c.current_stage,
+    mv.c.source,
+    mv.c.run_id,
+    mv.c.description,
+    mv.c.user_id,
+    mv.c.status,
+    mv.c.creation_time,
+    mv.c.last_updated_time,
+    mv.c.signature,
+    mv.c.content_digest,
+    select(json_object_agg(model_version_tags.c.key, model_version_tags.c.value))
+    .where(model_version_tags.c.version_id == mv.c.version_id)
+    .correlate(mv)
+    .scalar_subquery()
+    .label("tags_json"),
+    select(json_object_agg(model_aliases.c.alias, literal(1)))
+    .where(
+        # model_id first: the primary key (model_id, alias) serves the lookup.
+        model_aliases.c.model_id == mv.c.model_id,
+        model_aliases.c.version_id == mv.c.version_id,
+    )
+    .correlate(mv)
+    .scalar_subquery()
+    .label("aliases_json"),
+)
+_VERSION_FROM = mv.join(rm, rm.c.model_id == mv.c.model_id)
+
+_GET_VERSION = (
+    select(*_VERSION_COLUMNS)
+    .select_from(_VERSION_FROM)
+    .where(rm.c.name == bindparam("name"), mv.c.version == bindparam("version"))
+)
+
+_ALLOCATE_VERSION = (
+    update(rm)
+    .where(rm.c.name == bindparam("model_name"))
+    .values(last_version=rm.c.last_version + 1, last_updated_time=bindparam("now"))
+    .returning(rm.c.model_id, rm.c.last_version)
+)
+
+
+def allocate_version(conn: Connection, name: str, now: int) -> tuple[int, int]:
+    """Takes the next integer version of model ``name``: returns ``(model_id, version)``.
+
+    The UPDATE holds the model's row lock (PostgreSQL) or the database write
+    lock (SQLite) until the transaction ends, so concurrent creators queue and
+    a rolled-back creation gives its number back: versions stay gapless.
+    """
+    row = conn.execute(_ALLOCATE_VERSION, {"model_name": name, "now": now}).first()
+    if row is None:
+        raise NotFound(f"registered model '{name}' does not exist")
+    return row.model_id, row.last_version
+
+
+def version_with_semver(conn: Connection, model_id_: int, semver: str) -> int | None:
+    """The version number that has exactly this semver string, or ``None``."""
+    return conn.execute(_VERSION_WITH_SEMVER, {"model_id": model_id_, "semver": semver}).scalar()
+
+
+_VERSION_WITH_SEMVER = select(mv.c.version).where(
+    mv.c.model_id == bindparam("model_id"), mv.c.semver == bindparam("semver")
+)
+
+
+def model_semvers(conn: Connection, model_id_: int) -> list[Any]:
+    """``(version, semver, content_digest)`` of every version of the model."""
+    return conn.execute(_MODEL_SEMVERS, {"model_id": model_id_}).all()
+
+
+_MODEL_SEMVERS = select(mv.c.version, mv.c.semver, mv.c.content_digest).where(
+    mv.c.model_id == bindparam("model_id")
+)
+_VERSION_SIGNATURE = select(mv.c.signature).where(
+    mv.c.model_id == bindparam("model_id"), mv.c.version == bindparam("version")
+)
+
+
+def version_signature(conn: Connection, model_id_: int, version: int) -> Any:
+    """The signature dict of one version, or ``None``."""
+    return _load_json(
+        conn.execute(_VERSION_SIGNATURE, {"model_id": model_id_, "version": version}).scalar()
+    )
+
+
+def insert_version(conn: Connection, model_id_: int, version: ModelVersion) -> int:
+    """Inserts a version row and returns its ``version_id`` (tags and aliases are separate).
+
+    The caller holds the model's lock and has checked the semver is free, so
+    no savepoint is spent here; a unique violation still surfaces as
+    ``AlreadyExists`` (and the caller's transaction is rolled back).
+    """
+    values = {
+        "model_id": model_id_,
+        "version": version.version,
+        "semver": version.semver,
+        "current_stage": version.current_stage,
+        "source": version.source,
+        "run_id": version.run_id,
+        "description": version.description,
+        "user_id": version.user_id,
+        "status": version.status,
+        "creation_time": version.creation_timestamp,
+        "last_updated_time": version.last_updated_timestamp,
+        "signature": None
+        if version.signature is None
+        else json.dumps(version.signature, sort_keys=True),
+        "content_digest": version.content_digest,
+    }
+    try:
+        return conn.execute(_INSERT_VERSION, values).scalar_one()
+    except SAIntegrityError as exc:
+        raise AlreadyExists(
+            f"registered model '{version.name}' already has version {version.version} "
+            f"or semver {version.semver}"
+        ) from exc
+
+
+_INSERT_VERSION = insert(mv).returning(mv.c.version_id)
+
+
+def insert_version_tags(conn: Connection, version_id: int, tags: dict[str, str]) -> None:
+    if tags:
+        upsert(
+            conn,
+            model_version_tags,
+            [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()],
+            ("version_id", "key"),
+            ("value",),
+        )
+
+
+def version_tag(conn: Connection, version_id: int, key: str) -> str | None:
+    t = model_version_tags
+    return conn.execute(
+        select(t.c.value).where(t.c.version_id == version_id, t.c.key == key)
+    ).scalar()
+
+
+def delete_version_tag(conn: Connection, version_id: int, key: str) -> None:
+    t = model_version_tags
+    conn.execute(delete(t).where(t.c.version_id == version_id, t.c.key == key))
+
+
+def update_version(conn: Connection, version_id: int, now: int, **values: Any) -> None:
+    conn.execute(
+        update(mv).where(mv.c.version_id == version_id).values(last_updated_time=now, **values)
+    )
+
+
+def delete_version(conn: Connection, version_id: int) -> None:
+    """Deletes a version; its tags, aliases and manifest rows go by cascade."""
+    conn.execute(delete(mv).where(mv.c.version_id == version_id))
+
+
+def _load_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _version(row: Any) -> ModelVersion:
+    (_, _, name, version, semver, stage, source, run_id, description, user_id, status,
+     created, updated, signature, digest, tags_json, aliases_json) = row  # fmt: skip
+    aliases = _json_dict(aliases_json)
+    return ModelVersion(
+        name,
+        version,
+        semver,
+        stage,
+        source,
+        run_id,
+        description,
+        user_id,
+        created,
+        updated,
+        status,
+        _json_dict(tags_json),
+        tuple(sorted(aliases)) if aliases else (),
+        None if signature is None else json.loads(signature),
+        digest,
+    )
+
+
+def fetch_versions(
+    conn: Connection,
+    where: Any,
+    order_by: Sequence[Any] = (),
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ModelVersion]:
+    """Versions matching ``where`` (over ``model_versions`` joined to ``registered_models``)."""
+    query = select(*_VERSION_COLUMNS).select_from(_VERSION_FROM).where(where)
+    query = query.order_by(*order_by).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_version(row) for row in conn.execute(query).all()]
+
+
+def get_version(conn: Connection, name: str, version: int) -> ModelVersion:
+    """One version by model name and number; ``NotFound`` names what is missing."""
+    row = conn.execute(_GET_VERSION, {"name": name, "version": version}).first()
+    if row is None:
+        model_id(conn, name)
+        raise NotFound(f"registered model '{name}' has no version {version}")
+    return _version(row)
+
+
+_VERSION_ROW = (
+    select(*_VERSION_COLUMNS)
+    .select_from(_VERSION_FROM)
+    .where(mv.c.model_id == bindparam("model_id"), mv.c.version == bindparam("version"))
+)
+
+
+def version_row(conn: Connection, model_id_: int, name: str, version: int) -> Any:
+    """The raw row of one version (for changes); ``NotFound`` when it does not exist."""
+    row = conn.execute(_VERSION_ROW, {"model_id": model_id_, "version": version}).first()
+    if row is None:
+        raise NotFound(f"registered model '{name}' has no version {version}")
+    return row
+
+
+def version_from_row(row: Any) -> ModelVersion:
+    """The entity for a row of ``version_row`` and friends."""
+    return _version(row)
+
+
+def versions_in_stage(conn: Connection, model_id_: int, stage: str) -> list[Any]:
+    """Raw rows of the model's versions in ``stage``, lowest version first."""
+    return conn.execute(
+        select(*_VERSION_COLUMNS)
+        .select_from(_VERSION_FROM)
+        .where(mv.c.model_id == model_id_, mv.c.current_stage == stage)
+        .order_by(mv.c.version)
+    ).all()
+
+
+def existing_versions(conn: Connection, model_id_: int, versions: Iterable[int]) -> set[int]:
+    wanted = list(set(versions))
+    if not wanted:
+        return set()
+    return set(
+        conn.execute(
+            select(mv.c.version).where(mv.c.model_id == model_id_, mv.c.version.in_(wanted))
+        ).scalars()
+    )
+
+
+_LATEST = _latest_per_stage(bindparam("model_ids", expanding=True))
+
+
+def latest_versions(conn: Connection, model_id_: int) -> list[ModelVersion]:
+    """The highest version in each stage that has one, highest first."""
+    return [_version(row) for row in conn.execute(_LATEST, {"model_ids": [model_id_]}).all()]
+
+
+def _newest(in_stage: bool) -> Any:
+    inner = mv.alias("inner_versions")
+    newest = select(func.max(inner.c.version)).where(inner.c.model_id == rm.c.model_id)
+    if in_stage:
+        newest = newest.where(inner.c.current_stage == bindparam("stage"))
+    return (
+        select(*_VERSION_COLUMNS)
+        .select_from(_VERSION_FROM)
+        .where(rm.c.name == bindparam("name"), mv.c.version == newest.scalar_subquery())
+    )
+
+
+_NEWEST = _newest(in_stage=False)
+_NEWEST_IN_STAGE = _newest(in_stage=True)
+
+
+def newest_version_row(conn: Connection, name: str, stage: str | None = None) -> Any:
+    """The raw row of the model's highest version (in ``stage`` when given).
+
+    Raises ``NotFound`` naming the model, and the stage when one is given.
+    """
+    if stage is None:
+        row = conn.execute(_NEWEST, {"name": name}).first()
+    else:
+        row = conn.execute(_NEWEST_IN_STAGE, {"name": name, "stage": stage}).first()
+    if row is None:
+        model_id(conn, name)
+        if stage is None:
+            raise NotFound(f"registered model '{name}' has no versions")
+        raise NotFound(f"registered model '{name}' has no version in stage '{stage}'")
+    return row
+
+
+# -- artifact manifests ---------------------------------------------------------------
+
+_RUN_ARTIFACT_URI = select(runs.c.artifact_uri).where(runs.c.run_id == bindparam("run_id"))
+
+
+def run_artifact_uri(conn: Connection, run_id: str) -> str | None:
+    """The run's ``artifact_uri``, or ``None`` when the run does not exist."""
+    return conn.execute(_RUN_ARTIFACT_URI, {"run_id": run_id}).scalar()
+
+
+def runs_with_artifact_uri_prefix(conn: Connection, source: str) -> list[tuple[str, str]]:
+    """``(run_id, artifact_uri)`` of runs whose artifact folder holds ``source``.
+
+    Only for sources that name no run id (custom artifact locations); scans the runs.
+    """
+    prefix_of_source = (runs.c.artifact_uri == source) | (
+        func.substr(literal(source, Text), 1, func.length(runs.c.artifact_uri) + 1)
+        == runs.c.artifact_uri.concat("/")
+    )
+    query = select(runs.c.run_id, runs.c.artifact_uri).where(prefix_of_source)
+    return [(r.run_id, r.artifact_uri) for r in conn.execute(query)]
+
+
+def _run_manifest_query(under_prefix: bool) -> Any:
+    ra = run_artifacts
+    on = ra.c.run_id == runs.c.run_id
+    if under_prefix:
+        on = on & (
+            (ra.c.path == bindparam("prefix"))
+            | (func.substr(ra.c.path, 1, bindparam("length")) == bindparam("under"))
+        )
+    return (
+        select(ra.c.path, ra.c.digest, ra.c.size)
+        .select_from(runs.outerjoin(ra, on))
+        .where(runs.c.run_id == bindparam("run_id"))
+    )
+
+
+_RUN_MANIFEST = _run_manifest_query(under_prefix=False)
+_RUN_MANIFEST_UNDER = _run_manifest_query(under_prefix=True)
+
+
+def run_manifest(conn: Connection, run_id: str, prefix: str) -> list[tuple[str, str, int]] | None:
+    """``(path, digest, size)`` of the run's artifacts under ``prefix``, relative to it.
+
+    ``None`` when the run does not exist (one query answers both). A single
+    file named exactly ``prefix`` is kept under its file name.
+    """
+    if not prefix:
+        rows = conn.execute(_RUN_MANIFEST, {"run_id": run_id}).all()
+    else:
+        under = prefix + "/"
+        params = {"run_id": run_id, "prefix": prefix, "under": under, "length": len(under)}
+        rows = conn.execute(_RUN_MANIFEST_UNDER, params).all()
+    if not rows:
+        return None
+    out = []
+    for path, digest, size in rows:
+        if path is None:  # the outer join's row for a run without matching files
+            continue
+        relative = path.rsplit("/", 1)[-1] if path == prefix else path[len(prefix) + 1 :]
+        out.append((relative if prefix else path, digest, size))
+    return out
+
+
+def version_manifest(conn: Connection, version_id: int) -> list[tuple[str, str, int]]:
+    a = model_version_artifacts
+    return [
+        tuple(r)
+        for r in conn.execute(
+            select(a.c.path, a.c.digest, a.c.size).where(a.c.version_id == version_id)
+        )
+    ]
+
+
+def insert_version_manifest(
+    conn: Connection, version_id: int, rows: Sequence[tuple[str, str, int]]
+) -> None:
+    if rows:
+        conn.execute(
+            insert(model_version_artifacts),
+            [{"version_id": version_id, "path": p, "digest": d, "size": s} for p, d, s in rows],
+        )
+
+
+# -- aliases ----------------------------------------------------------------------------
+
+
+def alias_target(conn: Connection, model_id_: int, alias: str) -> int | None:
+    """The version number the alias points to, or ``None``."""
+    return conn.execute(
+        select(mv.c.version)
+        .join_from(model_aliases, mv, mv.c.version_id == model_aliases.c.version_id)
+        .where(model_aliases.c.model_id == model_id_, model_aliases.c.alias == alias)
+    ).scalar()
+
+
+def set_alias(conn: Connection, model_id_: int, alias: str, version_id: int) -> None:
+    upsert(
+        conn,
+        model_aliases,
+        [{"model_id": model_id_, "alias": alias, "version_id": version_id}],
+        ("model_id", "alias"),
+        ("version_id",),
+    )
+
+
+def delete_alias(conn: Connection, model_id_: int, alias: str) -> None:
+    conn.execute(
+        delete(model_aliases).where(
+            model_aliases.c.model_id == model_id_, model_aliases.c.alias == alias
+        )
+    )
+
+
+_VERSION_BY_ALIAS = (
+    select(*_VERSION_COLUMNS)
+    .select_from(_VERSION_FROM.join(model_aliases, model_aliases.c.version_id == mv.c.version_id))
+    .where(rm.c.name == bindparam("name"), model_aliases.c.alias == bindparam("alias"))
+)
+
+
+def version_by_alias(conn: Connection, name: str, alias: str) -> ModelVersion:
+    """The version an alias points to; ``NotFound`` names the model or the alias."""
+    row = conn.execute(_VERSION_BY_ALIAS, {"name": name, "alias": alias}).first()
+    if row is None:
+        model_id(conn, name)
+        raise NotFound(f"registered model '{name}' has no alias '{alias}'")
+    return _version(row)
+
+
+# -- audit trail --------------------------------------------------------------------------
+
+
+_INSERT_EVENT = insert(audit_events)
+
+
+def append_events(conn: Connection, events: Sequence[dict[str, Any]]) -> None:
+    """Appends audit events (dicts with the columns of ``audit_events`` but ``event_id``)."""
+    rows = [
+        {
+            **e,
+            "before": None if e["before"] is None else json.dumps(e["before"]),
+            "after": None if e["after"] is None else json.dumps(e["after"]),
+        }
+        for e in events
+    ]
+    if len(rows) == 1:
+        conn.execute(_INSERT_EVENT, rows[0])
+    elif rows:
+        conn.execute(_INSERT_EVENT, rows)
+
+
+def _event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        event_id=row.event_id,
+        timestamp=row.timestamp,
+        actor=row.actor,
+        action=row.action,
+        model_name=row.model_name,
+        version=row.version,
+        before=_load_json(row.before),
+        after=_load_json(row.after),
+        reason=row.reason,
+    )
+
+
+def events(
+    conn: Connection, model_ids: Sequence[int], version: int | None = None
+) -> list[AuditEvent]:
+    """The audit events of the models (of one version when given), oldest first."""
+    query = select(audit_events).where(audit_events.c.model_id.in_(model_ids))
+    if version is not None:
+        query = query.where(audit_events.c.version == version)
+    return [_event(r) for r in conn.execute(query.order_by(audit_events.c.event_id))]
+
+
+def model_ids_named_in_events(conn: Connection, name: str) -> list[int]:
+    """Ids of models, deleted ones included, whose events name ``name``."""
+    return list(
+        conn.execute(
+            select(audit_events.c.model_id).where(audit_events.c.model_name == name).distinct()
+        ).scalars()
+    )
+
+
+def stage_events(conn: Connection, model_id_: int) -> list[AuditEvent]:
+    """The stage transitions and rollbacks of one model, oldest first."""
+    query = (
+        select(audit_events)
+        .where(audit_events.c.model_id == model_id_, audit_events.c.action.in_(STAGE_ACTIONS))
+        .order_by(audit_events.c.event_id)
+    )
+    return [_event(r) for r in conn.execute(query)]

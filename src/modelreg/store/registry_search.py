@@ -1,0 +1,161 @@
+"""Filters and ordering for ``search_registered_models`` and ``search_model_versions``.
+
+Filters use the shared language of :mod:`modelreg.store.search_filter`
+(``name LIKE 'fraud%' AND tags.team = 'risk'``); this module maps its fields
+onto the registry tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import exists
+
+from modelreg.errors import InvalidArgument
+from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.schema import (
+    model_version_tags,
+    model_versions,
+    registered_model_tags,
+    registered_models,
+)
+from modelreg.store.search_filter import Comparison, Node, parse_order_by
+
+rm = registered_models
+mv = model_versions
+
+STAGES = ("None", "Staging", "Production", "Archived")
+
+_MODEL_FIELDS = {
+    "name": (rm.c.name, False),
+    "description": (rm.c.description, False),
+    "creation_timestamp": (rm.c.creation_time, True),
+    "last_updated_timestamp": (rm.c.last_updated_time, True),
+    "timestamp": (rm.c.last_updated_time, True),
+}
+
+_VERSION_FIELDS = {
+    "name": (rm.c.name, False),
+    "version": (mv.c.version, True),
+    "version_number": (mv.c.version, True),
+    "semver": (mv.c.semver, False),
+    "run_id": (mv.c.run_id, False),
+    "current_stage": (mv.c.current_stage, False),
+    "stage": (mv.c.current_stage, False),
+    "source": (mv.c.source, False),
+    "source_path": (mv.c.source, False),
+    "user_id": (mv.c.user_id, False),
+    "status": (mv.c.status, False),
+    "description": (mv.c.description, False),
+    "content_digest": (mv.c.content_digest, False),
+    "creation_timestamp": (mv.c.creation_time, True),
+    "last_updated_timestamp": (mv.c.last_updated_time, True),
+    "timestamp": (mv.c.last_updated_time, True),
+}
+
+_ATTRIBUTE_PREFIXES = (None, "attribute", "attributes")
+_TAG_PREFIXES = ("tag", "tags")
+
+
+def _field(fields: dict[str, tuple[Any, bool]], what: str, prefix: str | None, key: str) -> Any:
+    if prefix in _ATTRIBUTE_PREFIXES and key in fields:
+        return fields[key]
+    shown = f"{prefix}.{key}" if prefix else key
+    raise InvalidArgument(
+        f"unknown {what} field '{shown}'; use tags.<key> or one of {', '.join(sorted(fields))}"
+    )
+
+
+def _tag_condition(c: Comparison, table: Any, owner_column: Any, owner: Any) -> Any:
+    check_value_type(c, numeric=False)
+    has_key = (owner_column == owner) & (table.c.key == c.key)
+    if c.op == "IS NULL":
+        return ~exists().where(has_key)
+    if c.op == "IS NOT NULL":
+        return exists().where(has_key)
+    return exists().where(has_key & compare(table.c.value, c.op, c.value))
+
+
+def _canonical_stage(value: object) -> object:
+    if isinstance(value, str):
+        for stage in STAGES:
+            if value.lower() == stage.lower():
+                return stage
+    return value
+
+
+def _model_comparison(c: Comparison) -> Any:
+    if c.prefix in _TAG_PREFIXES:
+        t = registered_model_tags
+        return _tag_condition(c, t, t.c.model_id, rm.c.model_id)
+    column, numeric = _field(_MODEL_FIELDS, "registered model", c.prefix, c.key)
+    check_value_type(c, numeric)
+    return compare(column, c.op, c.value)
+
+
+def _version_comparison(c: Comparison) -> Any:
+    if c.prefix in _TAG_PREFIXES:
+        t = model_version_tags
+        return _tag_condition(c, t, t.c.version_id, mv.c.version_id)
+    column, numeric = _field(_VERSION_FIELDS, "model version", c.prefix, c.key)
+    value = c.value
+    if column is mv.c.version:
+        # MLflow clients send version numbers as strings.
+        value = _digits_to_int(value)
+    elif column is mv.c.current_stage:
+        value = (
+            tuple(_canonical_stage(v) for v in value)
+            if isinstance(value, tuple)
+            else _canonical_stage(value)
+        )
+    elif column is mv.c.semver and c.op in ("<", "<=", ">", ">="):
+        raise InvalidArgument(
+            f"semver {c.op} compares text, not versions; use semver = '…' or resolve a "
+            "range such as models:/<name>/^1.2 instead"
+        )
+    c = Comparison(c.prefix, c.key, c.op, value)
+    check_value_type(c, numeric)
+    return compare(column, c.op, value)
+
+
+def _digits_to_int(value: object) -> object:
+    if isinstance(value, tuple):
+        return tuple(_digits_to_int(v) for v in value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def model_condition(node: Node) -> Any:
+    return to_condition(node, _model_comparison)
+
+
+def version_condition(node: Node) -> Any:
+    return to_condition(node, _version_comparison)
+
+
+def _ordering(
+    fields: dict[str, tuple[Any, bool]], what: str, order_by: Sequence[str] | str | None
+) -> list[Any]:
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    ordering = []
+    for clause in order_by or ():
+        prefix, key, ascending = parse_order_by(clause)
+        column, _ = _field(fields, what, prefix, key)
+        ordering.append(column.asc() if ascending else column.desc())
+    return ordering
+
+
+def model_order(order_by: Sequence[str] | str | None) -> list[Any]:
+    """``order_by`` clauses (``name``, ``last_updated_timestamp DESC`` …), then by name."""
+    return _ordering(_MODEL_FIELDS, "registered model", order_by) + [rm.c.name]
+
+
+def version_order(order_by: Sequence[str] | str | None) -> list[Any]:
+    """``order_by`` clauses, then by model name and newest version first."""
+    return _ordering(_VERSION_FIELDS, "model version", order_by) + [
+        rm.c.name,
+        mv.c.version.desc(),
+    ]

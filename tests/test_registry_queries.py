@@ -1,0 +1,94 @@
+"""Reads stay a fixed number of SQL statements however many rows they return (no N+1)."""
+
+import pytest
+from sqlalchemy import event
+
+from conftest import reset_postgres
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def embedded(request, sqlite_uri, monkeypatch, tmp_path):
+    """A Client on an embedded store and a list that records each SQL statement it runs."""
+    from modelreg import Client
+    from modelreg.backend import clear_backend_cache
+
+    clear_backend_cache()
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    uri = sqlite_uri
+    if request.param == "postgres":
+        uri = request.getfixturevalue("pg_url")
+        reset_postgres(uri)
+    client = Client(uri)
+    statements: list[str] = []
+    engine = client._backend.db.engine
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield client, statements
+    event.remove(engine, "before_cursor_execute", record)
+    clear_backend_cache()
+
+
+def selects(statements):
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+@pytest.fixture
+def many(embedded):
+    """Two models with 30 versions each, every version tagged, some aliased."""
+    client, statements = embedded
+    source = f"runs:/{client.create_run('0').info.run_id}/model"
+    for name in ("fraud", "churn"):
+        client.create_registered_model(name, tags={"team": "x"})
+        for i in range(30):
+            client.create_model_version(name, source, tags={"i": str(i)})
+        client.set_registered_model_alias(name, "champion", 3)
+        client.transition_model_version_stage(name, 2, "Production")
+    statements.clear()
+    return client, statements
+
+
+def test_searching_versions_is_one_query_whatever_the_page_size(many):
+    client, statements = many
+
+    found = client.search_model_versions(max_results=1000)
+
+    assert len(found) == 60
+    assert all(v.tags for v in found)
+    assert len(selects(statements)) == 1
+
+
+def test_searching_models_is_two_queries_whatever_the_page_size(many):
+    client, statements = many
+
+    found = client.search_registered_models()
+
+    assert [m.aliases for m in found] == [{"champion": 3}, {"champion": 3}]
+    assert len(selects(statements)) == 2
+
+
+def test_getting_a_version_is_one_query(many):
+    client, statements = many
+
+    version = client.get_model_version("fraud", 3)
+
+    assert version.aliases == ("champion",)
+    assert len(selects(statements)) == 1
+
+
+def test_resolving_an_alias_is_one_query(many):
+    client, statements = many
+
+    assert client.get_model_version_by_alias("fraud", "champion").version == 3
+    assert len(selects(statements)) == 1
+
+
+def test_latest_versions_are_two_queries(many):
+    client, statements = many
+
+    latest = client.get_latest_versions("fraud")
+
+    assert [(v.current_stage, v.version) for v in latest] == [("None", 30), ("Production", 2)]
+    assert len(selects(statements)) == 2
