@@ -404,7 +404,7 @@ class RegistryService:
                     f"registered model '{name}' already has semver {explicit} (version {taken_by})"
                 )
             return explicit
-        existing = store.model_semvers(conn, model_id)
+        existing = store.top_semvers(conn, model_id)
         if not existing:
             return versioning.FIRST
         # Every bump of the highest version is higher than all existing ones,

@@ -330,6 +330,40 @@ def model_semvers(conn: Connection, model_id_: int) -> list[Any]:
 _MODEL_SEMVERS = select(mv.c.version, mv.c.semver, mv.c.content_digest).where(
     mv.c.model_id == bindparam("model_id")
 )
+
+
+def top_semvers(conn: Connection, model_id_: int) -> list[Any]:
+    """``(version, semver, content_digest)`` of the versions that share the highest
+    MAJOR.MINOR.PATCH of the model (several only when pre-releases are involved)."""
+    rows = conn.execute(_TOP_SEMVERS, {"model_id": model_id_}).all()
+    if not rows:
+        return []
+    top = rows[0][3:6]
+    if len(rows) == _TOP_LIMIT and rows[-1][3:6] == top:
+        # More pre-releases of the top release than the page holds: order them all.
+        return [r[:3] for r in model_semvers(conn, model_id_)]
+    return [r[:3] for r in rows if r[3:6] == top]
+
+
+_TOP_LIMIT = 64
+_TOP_SEMVERS = (
+    select(
+        mv.c.version,
+        mv.c.semver,
+        mv.c.content_digest,
+        mv.c.semver_major,
+        mv.c.semver_minor,
+        mv.c.semver_patch,
+    )
+    .where(mv.c.model_id == bindparam("model_id"))
+    .order_by(
+        mv.c.semver_major.desc(),
+        mv.c.semver_minor.desc(),
+        mv.c.semver_patch.desc(),
+        mv.c.semver_release.desc(),
+    )
+    .limit(_TOP_LIMIT)
+)
 _VERSION_SIGNATURE = select(mv.c.signature).where(
     mv.c.model_id == bindparam("model_id"), mv.c.version == bindparam("version")
 )
@@ -340,6 +374,18 @@ def version_signature(conn: Connection, model_id_: int, version: int) -> Any:
     return _load_json(
         conn.execute(_VERSION_SIGNATURE, {"model_id": model_id_, "version": version}).scalar()
     )
+
+
+def _semver_parts(text: str) -> dict[str, Any]:
+    from modelreg import versioning
+
+    parsed = versioning.parse(text)
+    return {
+        "semver_major": parsed.major,
+        "semver_minor": parsed.minor,
+        "semver_patch": parsed.patch,
+        "semver_release": not parsed.prerelease,
+    }
 
 
 def insert_version(conn: Connection, model_id_: int, version: ModelVersion) -> int:
@@ -353,6 +399,7 @@ def insert_version(conn: Connection, model_id_: int, version: ModelVersion) -> i
         "model_id": model_id_,
         "version": version.version,
         "semver": version.semver,
+        **_semver_parts(version.semver),
         "current_stage": version.current_stage,
         "source": version.source,
         "run_id": version.run_id,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 # Tables keyed by a composite primary key are clustered on it in SQLite
@@ -171,6 +172,12 @@ model_versions = Table(
     ),
     Column("version", Integer, nullable=False),
     Column("semver", String(128), nullable=False),
+    # The semver's numeric parts, so the highest version is found by an index
+    # scan instead of parsing every version of the model.
+    Column("semver_major", BigInteger, nullable=False, server_default="0"),
+    Column("semver_minor", BigInteger, nullable=False, server_default="0"),
+    Column("semver_patch", BigInteger, nullable=False, server_default="0"),
+    Column("semver_release", Boolean, nullable=False, server_default=true()),
     Column("current_stage", String(16), nullable=False),
     Column("source", Text, nullable=False),
     Column("run_id", String(32)),
@@ -185,6 +192,7 @@ model_versions = Table(
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),
     Index(None, "model_id", "current_stage"),
+    Index(None, "model_id", "semver_major", "semver_minor", "semver_patch"),
 )
 
 model_version_tags = Table(
