@@ -1,0 +1,169 @@
+"""``modelreg models``: list, show, create and delete registered models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.output import (
+    echo_json,
+    echo_next_page,
+    json_option,
+    print_fields,
+    print_table,
+    search_options,
+    tag_option,
+    timestamp,
+    with_client,
+)
+
+if TYPE_CHECKING:
+    from modelreg.client import Client
+    from modelreg.entities import RegisteredModel
+
+
+@click.group(cls=ModelregGroup)
+def models() -> None:
+    """Registered models: named families of versions."""
+
+
+@models.command("list")
+@search_options(default_max_results=100)
+@json_option
+@with_client
+def list_models(
+    client: Client,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    max_results: int,
+    page_token: str | None,
+    as_json: bool,
+) -> None:
+    """List registered models.
+
+    FILTER compares name (=, !=, LIKE, ILIKE, IN), creation_timestamp,
+    last_updated_timestamp and tags.<key>.
+
+    \b
+    Examples:
+      modelreg models list
+      modelreg models list --filter "name LIKE 'fraud%' AND tags.team = 'risk'"
+      modelreg models list --order-by "last_updated_timestamp DESC" --json
+    """
+    page = client.search_registered_models(
+        filter_string, max_results, list(order_by) or None, page_token
+    )
+    if as_json:
+        echo_json([model.to_dict() for model in page])
+    else:
+        print_table(
+            ["Name", "Latest", "Stages", "Aliases", "Description", "Updated"],
+            [_row(model) for model in page],
+        )
+    echo_next_page(page.token)
+
+
+def _row(model: RegisteredModel) -> list[Any]:
+    latest = max((v.version for v in model.latest_versions), default=None)
+    stages = {
+        v.current_stage: v.version for v in model.latest_versions if v.current_stage != "None"
+    }
+    return [
+        model.name,
+        latest,
+        stages,
+        model.aliases,
+        model.description,
+        timestamp(model.last_updated_timestamp),
+    ]
+
+
+@models.command()
+@click.argument("name")
+@json_option
+@with_client
+def show(client: Client, name: str, as_json: bool) -> None:
+    """Show a registered model with its aliases and latest version in each stage.
+
+    \b
+    Examples:
+      modelreg models show fraud
+      modelreg models show fraud --json
+    """
+    model = client.get_registered_model(name)
+    if as_json:
+        echo_json(model.to_dict())
+        return
+    print_fields(
+        [
+            ("Name", model.name),
+            ("Description", model.description),
+            ("Tags", model.tags),
+            ("Aliases", model.aliases),
+            ("Created", timestamp(model.creation_timestamp)),
+            ("Updated", timestamp(model.last_updated_timestamp)),
+        ]
+    )
+    if model.latest_versions:
+        print_table(
+            ["Stage", "Version", "Semver", "Aliases", "Run ID", "Created"],
+            [
+                [
+                    v.current_stage,
+                    v.version,
+                    v.semver,
+                    v.aliases,
+                    v.run_id,
+                    timestamp(v.creation_timestamp),
+                ]
+                for v in model.latest_versions
+            ],
+            title="Latest versions",
+        )
+
+
+@models.command()
+@click.argument("name")
+@click.option("--description", help="What the model is for.")
+@tag_option
+@json_option
+@with_client
+def create(
+    client: Client,
+    name: str,
+    description: str | None,
+    tags: dict[str, str] | None,
+    as_json: bool,
+) -> None:
+    """Create a registered model.
+
+    \b
+    Examples:
+      modelreg models create fraud --description "Card fraud scorer" --tag team=risk
+    """
+    model = client.create_registered_model(name, description=description, tags=tags)
+    if as_json:
+        echo_json(model.to_dict())
+    else:
+        click.echo(f"Created registered model '{model.name}'.")
+
+
+@models.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Delete even while a version is in Production.")
+@with_client
+def delete(client: Client, name: str, force: bool) -> None:
+    """Delete a registered model and all its versions.
+
+    The audit trail stays readable (`modelreg history NAME`). A model with a
+    version in Production is kept unless --force is given.
+
+    \b
+    Examples:
+      modelreg models delete fraud-old
+      modelreg models delete fraud --force
+    """
+    client.delete_registered_model(name, force=force)
+    click.echo(f"Deleted registered model '{name}'.")

@@ -1,0 +1,148 @@
+"""``modelreg runs``: list and show tracked runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.output import (
+    echo_json,
+    echo_next_page,
+    json_option,
+    print_fields,
+    print_table,
+    search_options,
+    text,
+    timestamp,
+    with_client,
+)
+
+if TYPE_CHECKING:
+    from modelreg.client import Client
+    from modelreg.entities import Run
+
+# More metrics than this make the table too wide to read; `runs show` has them all.
+_METRICS_IN_LIST = 4
+
+
+@click.group(cls=ModelregGroup)
+def runs() -> None:
+    """Tracked runs: params, metrics and tags of training jobs."""
+
+
+@runs.command("list")
+@click.option(
+    "--experiment",
+    metavar="NAME_OR_ID",
+    help="Only runs of this experiment. [default: every active experiment]",
+)
+@search_options(default_max_results=100)
+@json_option
+@with_client
+def list_runs(
+    client: Client,
+    experiment: str | None,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    max_results: int,
+    page_token: str | None,
+    as_json: bool,
+) -> None:
+    """List runs, newest first.
+
+    FILTER compares metrics.<key>, params.<key>, tags.<key> and attributes
+    (status, run_name, start_time …), joined with and/or and parentheses.
+
+    \b
+    Examples:
+      modelreg runs list --experiment fraud
+      modelreg runs list --filter "metrics.auc > 0.9 and params.lr = '0.01'" \\
+                         --order-by "metrics.auc DESC" --max-results 5
+      modelreg runs list --experiment 3 --json
+    """
+    page = client.search_runs(
+        _experiment_ids(client, experiment),
+        filter_string or "",
+        max_results=max_results,
+        order_by=list(order_by) or None,
+        page_token=page_token,
+    )
+    if as_json:
+        echo_json([run.to_dict() for run in page])
+    else:
+        print_table(
+            ["Run ID", "Name", "Experiment", "Status", "Started", "Metrics"],
+            [_row(run) for run in page],
+        )
+    echo_next_page(page.token)
+
+
+def _experiment_ids(client: Client, experiment: str | None) -> list[str]:
+    if experiment is None:
+        ids: list[str] = []
+        token = None
+        while True:
+            page = client.search_experiments(page_token=token)
+            ids += [e.experiment_id for e in page]
+            token = page.token
+            if not token:
+                return ids
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        found = client.get_experiment(experiment)
+    return [found.experiment_id]
+
+
+def _row(run: Run) -> list[str]:
+    metrics = sorted(run.data.metrics.items())
+    shown = {key: value for key, value in metrics[:_METRICS_IN_LIST]}
+    more = ", …" if len(metrics) > _METRICS_IN_LIST else ""
+    return [
+        run.info.run_id,
+        run.info.run_name,
+        run.info.experiment_id,
+        run.info.status,
+        timestamp(run.info.start_time),
+        text(shown) + more,
+    ]
+
+
+@runs.command()
+@click.argument("run_id")
+@json_option
+@with_client
+def show(client: Client, run_id: str, as_json: bool) -> None:
+    """Show a run: its info, params, latest metric values and tags.
+
+    \b
+    Examples:
+      modelreg runs show 0f3c9a6e2b5d4c1f8e7a9b0c1d2e3f40
+      modelreg runs show 0f3c9a6e2b5d4c1f8e7a9b0c1d2e3f40 --json
+    """
+    run = client.get_run(run_id)
+    if as_json:
+        echo_json(run.to_dict())
+        return
+    info = run.info
+    print_fields(
+        [
+            ("Run ID", info.run_id),
+            ("Name", info.run_name),
+            ("Experiment", info.experiment_id),
+            ("Status", info.status),
+            ("User", info.user_id),
+            ("Started", timestamp(info.start_time)),
+            ("Ended", timestamp(info.end_time)),
+            ("Artifact URI", info.artifact_uri),
+            ("Lifecycle", info.lifecycle_stage),
+        ]
+    )
+    for title, values in (
+        ("Params", run.data.params),
+        ("Metrics", run.data.metrics),
+        ("Tags", run.data.tags),
+    ):
+        if values:
+            print_table(["Key", "Value"], sorted(values.items()), title=title)

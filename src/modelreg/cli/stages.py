@@ -1,0 +1,194 @@
+"""``modelreg stage``, ``alias``, ``rollback`` and ``history``: a model's lifecycle."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.output import echo_json, json_option, print_table, text, timestamp, with_client
+
+if TYPE_CHECKING:
+    from modelreg.client import Client
+
+# Digests and long descriptions would push the change column off the screen.
+_MAX_VALUE = 60
+
+reason_option = click.option("--reason", help="Why; kept in the audit trail.")
+
+
+@click.group(cls=ModelregGroup)
+def stage() -> None:
+    """Stages of versions: None, Staging, Production, Archived."""
+
+
+@stage.command("set")
+@click.argument("name")
+@click.argument("version")
+@click.argument("stage_name", metavar="STAGE")
+@click.option(
+    "--archive-existing",
+    is_flag=True,
+    help="Archive the versions already in STAGE, in the same transaction.",
+)
+@reason_option
+@json_option
+@with_client
+def set_stage(
+    client: Client,
+    name: str,
+    version: str,
+    stage_name: str,
+    archive_existing: bool,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Move version VERSION of model NAME to STAGE (None, Staging, Production, Archived).
+
+    A promotion policy on the model may refuse the move; the message lists
+    every rule that failed.
+
+    \b
+    Examples:
+      modelreg stage set fraud 4 Staging
+      modelreg stage set fraud 4 Production --archive-existing --reason "beats v3 on AUC"
+    """
+    moved = client.transition_model_version_stage(
+        name, version, stage_name, archive_existing_versions=archive_existing, reason=reason
+    )
+    if as_json:
+        echo_json(moved.to_dict())
+    else:
+        click.echo(f"'{moved.name}' version {moved.version} is now in {moved.current_stage}.")
+
+
+@click.group(cls=ModelregGroup)
+def alias() -> None:
+    """Movable names that point at versions (champion, challenger …)."""
+
+
+@alias.command("set")
+@click.argument("name")
+@click.argument("alias_name", metavar="ALIAS")
+@click.argument("version")
+@with_client
+def set_alias(client: Client, name: str, alias_name: str, version: str) -> None:
+    """Point ALIAS of model NAME at version VERSION, moving it if it pointed elsewhere.
+
+    Load it with models:/NAME@ALIAS.
+
+    \b
+    Example:
+      modelreg alias set fraud champion 4
+    """
+    client.set_registered_model_alias(name, alias_name, version)
+    click.echo(f"Alias '{alias_name}' of '{name}' now points at version {version}.")
+
+
+@alias.command("delete")
+@click.argument("name")
+@click.argument("alias_name", metavar="ALIAS")
+@with_client
+def delete_alias(client: Client, name: str, alias_name: str) -> None:
+    """Remove ALIAS from model NAME (the version stays).
+
+    \b
+    Example:
+      modelreg alias delete fraud challenger
+    """
+    client.delete_registered_model_alias(name, alias_name)
+    click.echo(f"Deleted alias '{alias_name}' of '{name}'.")
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--stage",
+    "stage_name",
+    default="Production",
+    show_default=True,
+    help="The stage to roll back: Staging or Production.",
+)
+@reason_option
+@json_option
+@with_client
+def rollback(client: Client, name: str, stage_name: str, reason: str | None, as_json: bool) -> None:
+    """Put back the version that held a stage before the current one.
+
+    The current holder is archived in the same transaction; running it again
+    walks further back through the audit trail.
+
+    \b
+    Examples:
+      modelreg rollback fraud
+      modelreg rollback fraud --stage Staging --reason "latency regression"
+    """
+    restored = client.rollback(name, stage_name, reason=reason)
+    if as_json:
+        echo_json(restored.to_dict())
+    else:
+        click.echo(
+            f"'{restored.name}' {restored.current_stage} is back to version "
+            f"{restored.version} ({restored.semver})."
+        )
+
+
+@click.command()
+@click.argument("name")
+@click.argument("version", required=False)
+@json_option
+@with_client
+def history(client: Client, name: str, version: str | None, as_json: bool) -> None:
+    """Show the audit trail of a model or of one of its versions.
+
+    Events of model NAME (or of its version VERSION), oldest first: who
+    changed what, when and why. Still works after the model was deleted.
+
+    \b
+    Examples:
+      modelreg history fraud
+      modelreg history fraud 4 --json
+    """
+    events = client.get_history(name, version)
+    if as_json:
+        echo_json([event.to_dict() for event in events])
+        return
+    print_table(
+        ["Time", "Actor", "Action", "Version", "Change", "Reason"],
+        [
+            [
+                timestamp(e.timestamp),
+                e.actor,
+                e.action,
+                e.version,
+                describe_change(e.before, e.after),
+                e.reason,
+            ]
+            for e in events
+        ],
+    )
+
+
+def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """One line for a table: ``field: old → new`` for a changed field, ``field=value`` otherwise."""
+    before, after = before or {}, after or {}
+    parts = []
+    for key in {**before, **after}:
+        if key in before and key in after and before[key] != after[key]:
+            parts.append(f"{key}: {_short(before[key])} → {_short(after[key])}")
+        else:
+            value = after[key] if key in after else before[key]
+            if value not in (None, {}, []):
+                parts.append(f"{key}={_short(value)}")
+    return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        shown = "(none)"
+    elif isinstance(value, dict):
+        shown = "{" + text(value) + "}"
+    else:
+        shown = text(value)
+    return shown if len(shown) <= _MAX_VALUE else shown[: _MAX_VALUE - 1] + "…"

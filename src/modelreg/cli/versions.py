@@ -1,0 +1,186 @@
+"""``modelreg versions``: list, show, register and delete model versions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.output import (
+    echo_json,
+    echo_next_page,
+    json_option,
+    print_fields,
+    print_table,
+    search_options,
+    tag_option,
+    timestamp,
+    with_client,
+)
+
+if TYPE_CHECKING:
+    from modelreg.client import Client
+
+
+@click.group(cls=ModelregGroup)
+def versions() -> None:
+    """Versions of registered models (an integer and a semver each)."""
+
+
+@versions.command("list")
+@click.argument("name", required=False)
+@search_options(default_max_results=100)
+@json_option
+@with_client
+def list_versions(
+    client: Client,
+    name: str | None,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    max_results: int,
+    page_token: str | None,
+    as_json: bool,
+) -> None:
+    """List model versions, of model NAME or of every model; newest first.
+
+    FILTER compares name, version, semver, run_id, stage, source,
+    creation_timestamp, last_updated_timestamp and tags.<key>.
+
+    \b
+    Examples:
+      modelreg versions list fraud
+      modelreg versions list --filter "stage = 'Production'"
+      modelreg versions list fraud --filter "tags.validated = 'yes'" --json
+    """
+    conditions = [f"name = {_quote(name)}" if name is not None else None, filter_string]
+    combined = " AND ".join(f"({c})" for c in conditions if c) or None
+    page = client.search_model_versions(combined, max_results, list(order_by) or None, page_token)
+    if as_json:
+        echo_json([version.to_dict() for version in page])
+    else:
+        print_table(
+            ["Name", "Version", "Semver", "Stage", "Aliases", "Run ID", "Created"],
+            [
+                [
+                    v.name,
+                    v.version,
+                    v.semver,
+                    v.current_stage,
+                    v.aliases,
+                    v.run_id,
+                    timestamp(v.creation_timestamp),
+                ]
+                for v in page
+            ],
+        )
+    echo_next_page(page.token)
+
+
+def _quote(value: str) -> str:
+    """``value`` as a string literal of the search filter language."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@versions.command()
+@click.argument("name")
+@click.argument("version")
+@json_option
+@with_client
+def show(client: Client, name: str, version: str, as_json: bool) -> None:
+    """Show version VERSION (a number) of model NAME.
+
+    \b
+    Examples:
+      modelreg versions show fraud 3
+      modelreg versions show fraud 3 --json
+    """
+    found = client.get_model_version(name, version)
+    if as_json:
+        echo_json(found.to_dict())
+        return
+    print_fields(
+        [
+            ("Name", found.name),
+            ("Version", found.version),
+            ("Semver", found.semver),
+            ("Stage", found.current_stage),
+            ("Aliases", found.aliases),
+            ("Source", found.source),
+            ("Run ID", found.run_id),
+            ("Description", found.description),
+            ("Tags", found.tags),
+            ("User", found.user_id),
+            ("Created", timestamp(found.creation_timestamp)),
+            ("Updated", timestamp(found.last_updated_timestamp)),
+            ("Content digest", found.content_digest),
+        ]
+    )
+
+
+@versions.command()
+@click.argument("name")
+@click.argument("source")
+@click.option("--run-id", help="The run that produced the model [default: taken from SOURCE].")
+@click.option("--description", help="What changed in this version.")
+@tag_option
+@click.option("--semver", help="The semantic version, e.g. 2.0.0 [default: bumped].")
+@click.option(
+    "--bump",
+    default="auto",
+    show_default=True,
+    metavar="auto|major|minor|patch",
+    help="How to raise the highest semver when --semver is not given; auto picks major "
+    "for an incompatible signature, patch for identical files, minor otherwise.",
+)
+@json_option
+@with_client
+def register(
+    client: Client,
+    name: str,
+    source: str,
+    run_id: str | None,
+    description: str | None,
+    tags: dict[str, str] | None,
+    semver: str | None,
+    bump: str,
+    as_json: bool,
+) -> None:
+    """Register SOURCE (runs:/<run_id>/<path> or models:/…) as a new version of NAME.
+
+    The model must exist (`modelreg models create NAME`).
+
+    \b
+    Examples:
+      modelreg versions register fraud runs:/0f3c9a.../model
+      modelreg versions register fraud runs:/0f3c9a.../model --bump major --tag data=2024-06
+      modelreg versions register fraud models:/fraud/3 --semver 3.1.0
+    """
+    created = client.create_model_version(
+        name,
+        source,
+        run_id=run_id,
+        description=description,
+        tags=tags,
+        semver=semver,
+        bump=bump,
+    )
+    if as_json:
+        echo_json(created.to_dict())
+    else:
+        click.echo(f"Registered '{created.name}' version {created.version} ({created.semver}).")
+
+
+@versions.command()
+@click.argument("name")
+@click.argument("version")
+@with_client
+def delete(client: Client, name: str, version: str) -> None:
+    """Delete version VERSION of model NAME; its number is never reused.
+
+    \b
+    Example:
+      modelreg versions delete fraud 2
+    """
+    client.delete_model_version(name, version)
+    click.echo(f"Deleted '{name}' version {version}.")

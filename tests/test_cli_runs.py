@@ -1,0 +1,92 @@
+"""``modelreg runs list|show``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli_fixtures import invoke, lib, run_id, store_uri  # noqa: F401
+
+# ruff: noqa: F811  (fixtures imported above are parameters below)
+
+
+@pytest.fixture
+def experiment_runs(lib) -> dict[str, str]:
+    """Experiment 'fraud' with runs 'good' (auc 0.97) and 'bad' (auc 0.6); name → run id."""
+    experiment_id = lib.create_experiment("fraud")
+    ids = {}
+    for name, auc in (("good", 0.97), ("bad", 0.6)):
+        ids[name] = lib.create_run(experiment_id, run_name=name).info.run_id
+        lib.log_metric(ids[name], "auc", auc)
+    return ids
+
+
+def names(result) -> list[str]:
+    return [run["info"]["run_name"] for run in json.loads(result.stdout)]
+
+
+def test_list_prints_a_row_with_id_name_status_and_metrics(invoke, run_id):
+    result = invoke("runs", "list")
+
+    [row] = [line for line in result.stdout.splitlines() if run_id in line]
+    assert "baseline" in row
+    assert "RUNNING" in row
+    assert "auc=0.91" in row
+
+
+def test_list_without_an_experiment_covers_every_experiment(invoke, run_id, experiment_runs):
+    result = invoke("runs", "list", "--json")
+
+    assert sorted(names(result)) == ["bad", "baseline", "good"]
+
+
+@pytest.mark.parametrize("by", ["name", "id"])
+def test_list_experiment_takes_a_name_or_an_id(invoke, lib, run_id, experiment_runs, by):
+    experiment = "fraud" if by == "name" else lib.get_experiment_by_name("fraud").experiment_id
+
+    result = invoke("runs", "list", "--experiment", experiment, "--json")
+
+    assert sorted(names(result)) == ["bad", "good"]
+
+
+def test_list_of_an_unknown_experiment_exits_1(invoke, lib):
+    result = invoke("runs", "list", "--experiment", "nope")
+
+    assert result.exit_code == 1
+    assert result.stderr == "Error: experiment 'nope' does not exist\n"
+
+
+def test_list_filter_order_and_max_results(invoke, experiment_runs):
+    filtered = invoke("runs", "list", "--filter", "metrics.auc > 0.9", "--json")
+    ordered = invoke("runs", "list", "--order-by", "metrics.auc ASC", "--json")
+    first = invoke("runs", "list", "--order-by", "metrics.auc DESC", "--max-results", "1", "--json")
+
+    assert names(filtered) == ["good"]
+    assert names(ordered) == ["bad", "good"]
+    assert names(first) == ["good"]
+    assert "--page-token" in first.stderr
+
+
+def test_show_json_has_params_metrics_and_tags(invoke, run_id):
+    result = invoke("runs", "show", run_id, "--json")
+
+    run = json.loads(result.stdout)
+    assert run["info"]["run_id"] == run_id
+    assert run["data"]["params"] == {"lr": "0.01"}
+    assert run["data"]["metrics"] == {"auc": 0.91}
+
+
+def test_show_prints_info_and_params(invoke, run_id):
+    result = invoke("runs", "show", run_id)
+
+    assert "baseline" in result.stdout
+    [row] = [line for line in result.stdout.splitlines() if " lr " in line]
+    assert "0.01" in row
+
+
+def test_show_of_an_unknown_run_exits_1(invoke, lib):
+    result = invoke("runs", "show", "0" * 32)
+
+    assert result.exit_code == 1
+    assert "0" * 32 in result.stderr
