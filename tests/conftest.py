@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["s3_fixtures", "artifact_fixtures", "cli_fixtures"]
 
 PG_ADMIN_URL = os.environ.get(
     "MODELREG_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -99,9 +105,75 @@ def sqlite_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store' / 'registry.db'}"
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")]
-)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(
+    backend_store_uri: str, artifacts_uri: str, *, workers: int = 1, env: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Starts a real ``modelreg server`` process on a free loopback port; waits for /health."""
+    import httpx
+
+    port = free_port()
+    log_path = Path(artifacts_uri).parent / f"server-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "modelreg", "server", "--port", str(port)]
+    command += ["--backend-store-uri", backend_store_uri, "--artifacts-uri", artifacts_uri]
+    command += ["--workers", str(workers)]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not become healthy: {log_path.read_text()[-3000:]}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def server_env() -> dict[str, str]:
+    """The environment for a server process: none of the test's MODELREG_ settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MODELREG_")}
+
+
+@pytest.fixture(scope="session")
+def live_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``modelreg server`` on PostgreSQL and a local artifact folder, for the session."""
+    from modelreg.store.database import Database
+
+    Database.shared(pg_url).ensure_schema(upgrade=True)
+    artifacts = tmp_path_factory.mktemp("server") / "artifacts"
+    process, url = start_server(pg_url, str(artifacts), env=server_env())
+    yield url
+    stop_server(process)
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres"),
+    pytest.param("server", id="server"),
+]
+
+
+@pytest.fixture(params=BACKENDS)
 def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A tracking URI of a fresh, empty store on each backend."""
     from modelreg.backend import clear_backend_cache
@@ -110,9 +182,12 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
     if request.param == "sqlite":
         uri = f"sqlite:///{tmp_path / 'store' / 'registry.db'}"
-    else:
+    elif request.param == "postgres":
         uri = request.getfixturevalue("pg_url")
         reset_postgres(uri)
+    else:
+        reset_postgres(request.getfixturevalue("pg_url"))
+        uri = request.getfixturevalue("live_server")
     yield uri
     clear_backend_cache()
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_fixtures import fraud, invoke, lib, run_id, store_uri  # noqa: F401
-
-# ruff: noqa: F811  (fixtures imported above are parameters below)
-
 
 def test_download_of_a_runs_uri_writes_the_file_and_prints_its_path(invoke, run_id, tmp_path):
     result = invoke("artifacts", "download", f"runs:/{run_id}/model/MLmodel", str(tmp_path / "o"))

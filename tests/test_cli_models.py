@@ -6,10 +6,6 @@ import json
 import subprocess
 import sys
 
-from cli_fixtures import fraud, invoke, lib, run_id, store_uri  # noqa: F401
-
-# ruff: noqa: F811  (fixtures imported above are parameters below)
-
 
 def test_list_prints_a_table_row_per_model(invoke, fraud):
     fraud.create_registered_model("churn")

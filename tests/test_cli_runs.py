@@ -6,10 +6,6 @@ import json
 
 import pytest
 
-from cli_fixtures import invoke, lib, run_id, store_uri  # noqa: F401
-
-# ruff: noqa: F811  (fixtures imported above are parameters below)
-
 
 @pytest.fixture
 def experiment_runs(lib) -> dict[str, str]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_fixtures import fraud, invoke, lib, run_id, store_uri  # noqa: F401
 from modelreg.cli.stages import describe_change
-
-# ruff: noqa: F811  (fixtures imported above are parameters below)
 
 
 def stages(client) -> dict[int, str]:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 
-from cli_fixtures import fraud, invoke, lib, run_id, store_uri  # noqa: F401
-
-# ruff: noqa: F811  (fixtures imported above are parameters below)
-
 
 def test_list_prints_the_versions_of_a_model_newest_first(invoke, fraud):
     result = invoke("versions", "list", "fraud")

@@ -289,6 +289,21 @@ def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
     _client().log_dict(_run_id(), dictionary, artifact_file)
 
 
+def download_artifacts(
+    artifact_uri: str | None = None,
+    run_id: str | None = None,
+    artifact_path: str = "",
+    dst_path: str | None = None,
+) -> str:
+    """Downloads a ``runs:/`` or ``models:/`` URI (or a run's path) and returns the local path.
+
+    Every file is checked against its digest; see ``Client.download_artifacts``.
+    """
+    return _client().download_artifacts(
+        run_id=run_id, path=artifact_path, dst_path=dst_path, artifact_uri=artifact_uri
+    )
+
+
 def get_run(run_id: str) -> Run:
     """The run with that id; raises ``NotFound``."""
     return _client().get_run(run_id)
@@ -308,6 +323,7 @@ def search_runs(
 __all__ = [
     "ActiveRun",
     "active_run",
+    "download_artifacts",
     "end_run",
     "get_run",
     "get_tracking_uri",

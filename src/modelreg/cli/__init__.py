@@ -8,8 +8,15 @@ from __future__ import annotations
 import click
 
 from modelreg import __version__
+from modelreg.cli.artifacts import artifacts
 from modelreg.cli.db import db
 from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.maintenance import gc, verify
+from modelreg.cli.models import models
+from modelreg.cli.runs import runs
+from modelreg.cli.server import server
+from modelreg.cli.stages import alias, history, rollback, stage
+from modelreg.cli.versions import versions
 
 
 @click.group(cls=ModelregGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +37,17 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 
 
 cli.add_command(db)
+cli.add_command(server)
+cli.add_command(models)
+cli.add_command(versions)
+cli.add_command(stage)
+cli.add_command(alias)
+cli.add_command(rollback)
+cli.add_command(history)
+cli.add_command(runs)
+cli.add_command(artifacts)
+cli.add_command(gc)
+cli.add_command(verify)
 
 
 def main() -> None:

@@ -22,8 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError
 
 from modelreg.errors import Conflict, InvalidArgument, ServiceUnavailable
 
@@ -132,11 +132,11 @@ class Database:
         if conn is None:
             with self.read() as c:
                 return self.current_revision(c)
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except (OperationalError, ProgrammingError):
-            conn.rollback()
+        # Inspecting instead of catching "no such table" keeps a surrounding
+        # write transaction (and its lock) intact.
+        if not inspect(conn).has_table("alembic_version"):
             return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def ensure_schema(self, *, upgrade: bool) -> None:
         """Checks the schema is current; migrates it first when ``upgrade`` is true.

@@ -1,0 +1,145 @@
+"""The blob store interface: immutable byte strings named by their SHA-256.
+
+A blob's name is the lowercase hex SHA-256 of its bytes, so identical files
+are stored once and any reader can check what it got. Stores lay blobs out as
+``blobs/ab/cdef…`` (the first two hex digits name a folder) under their root.
+
+Every write is all-or-nothing: a blob becomes visible under its digest only
+once all its bytes are stored, so a crash mid-upload leaves nothing a reader
+could see.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, BinaryIO, NamedTuple, TypeVar
+
+from modelreg.errors import InvalidArgument
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes just moved, repeatedly, as a transfer goes on."""
+
+T = TypeVar("T")
+_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobRef(NamedTuple):
+    """What a store holds after a put: the SHA-256 hex digest and the size in bytes."""
+
+    digest: str
+    size: int
+
+
+def check_digest(digest: object) -> str:
+    """A lowercase hex SHA-256; anything else raises ``InvalidArgument``."""
+    if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
+        raise InvalidArgument(f"blob digest {digest!r:.80} is not a lowercase hex SHA-256")
+    return digest
+
+
+def map_in_threads(fn: Callable[[Any], T], items: Sequence[Any], threads: int) -> list[T]:
+    """``[fn(item) for item in items]``, run on up to ``threads`` threads (I/O-bound work)."""
+    if len(items) <= 1 or threads <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(threads, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def blob_key(digest: str) -> str:
+    """The relative location of a blob under a store's root: ``blobs/ab/cdef…``."""
+    digest = check_digest(digest)
+    return f"blobs/{digest[:2]}/{digest[2:]}"
+
+
+class BlobStore(ABC):
+    """Content-addressed storage of immutable blobs.
+
+    ``cacheable`` says whether readers should keep a local copy of what they
+    fetch (true for remote stores; a local folder already is local).
+    """
+
+    uri: str
+    cacheable: bool = False
+
+    @abstractmethod
+    def put_stream(self, fileobj: BinaryIO, *, progress: Progress | None = None) -> BlobRef:
+        """Stores everything ``fileobj`` yields up to its end; returns its digest and size."""
+
+    def put_file(
+        self, path: str | os.PathLike[str], *, progress: Progress | None = None
+    ) -> BlobRef:
+        """Stores the file at ``path``, streaming it; returns its digest and size."""
+        with open(path, "rb", buffering=0) as f:
+            return self.put_stream(f, progress=progress)
+
+    def put_files(
+        self, paths: Sequence[str | os.PathLike[str]], *, threads: int = 8
+    ) -> list[BlobRef]:
+        """Stores several files, ``threads`` at a time; returns their refs in order."""
+        return map_in_threads(self.put_file, paths, threads)
+
+    def put_bytes(self, data: bytes) -> BlobRef:
+        """Stores ``data``; returns its digest and size."""
+        return self.put_stream(io.BytesIO(data))
+
+    @abstractmethod
+    def exists(self, digest: str) -> bool:
+        """Whether the store holds the blob."""
+
+    @abstractmethod
+    def size(self, digest: str) -> int:
+        """The blob's size in bytes; raises ``NotFound`` when the store lacks it."""
+
+    @abstractmethod
+    def open(self, digest: str) -> BinaryIO:
+        """A binary file object reading the blob; raises ``NotFound`` when the store lacks it.
+
+        The bytes are not verified: use :meth:`get_file` for that.
+        """
+
+    def get_file(
+        self,
+        digest: str,
+        dst_path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        what: str | None = None,
+    ) -> None:
+        """Writes the blob to ``dst_path``, verifying its digest on the way.
+
+        Raises ``NotFound`` when the store lacks the blob and ``IntegrityError``
+        naming ``what`` (default: ``dst_path``) and the digest when the bytes do
+        not match; in both cases ``dst_path`` is left untouched.
+        """
+        from modelreg.blobs.streams import write_verified
+
+        with self.open(digest) as src:
+            write_verified(src, dst_path, digest, progress=progress, what=what)
+
+    def verify(self, digest: str) -> bool:
+        """Re-reads the blob and tells whether its bytes still hash to ``digest``."""
+        from modelreg.blobs.streams import copy_hashing
+
+        with self.open(digest) as src:
+            return copy_hashing(src).digest == digest
+
+    @abstractmethod
+    def delete(self, digest: str) -> None:
+        """Removes the blob; removing a missing blob is not an error."""
+
+    @abstractmethod
+    def iter_digests(self) -> Iterator[str]:
+        """Every digest the store holds, in no particular order."""
+
+    def blob_age_seconds(self, digest: str) -> float:
+        """Seconds since the blob was last written or re-uploaded (``gc`` spares young blobs)."""
+        return float("inf")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.uri!r})"

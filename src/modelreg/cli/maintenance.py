@@ -1,0 +1,79 @@
+"""``modelreg gc`` and ``modelreg verify``: housekeeping of the artifact store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from modelreg.cli.output import echo_json, json_option, with_client
+from modelreg.errors import InvalidArgument
+
+
+def _artifact_service(client: Any) -> Any:
+    service = client._backend.artifacts
+    if not hasattr(service, "gc"):
+        raise InvalidArgument(
+            "gc and verify run where the artifact store is: on the server's machine, "
+            "with --tracking-uri naming its database, not its URL"
+        )
+    return service
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option(
+    "--grace-seconds",
+    default=3600,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Spare blobs younger than this: an upload stores its blob just before naming it.",
+)
+@json_option
+@with_client
+def gc(client: Any, dry_run: bool, grace_seconds: float, as_json: bool) -> None:
+    """Remove blobs that no run or model version refers to.
+
+    \b
+    Examples:
+      modelreg gc --dry-run
+      modelreg gc --tracking-uri postgresql://postgres@db/registry
+    """
+    removed = _artifact_service(client).gc(dry_run=dry_run, grace_seconds=grace_seconds)
+    if as_json:
+        echo_json({"dry_run": dry_run, "digests": removed})
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {len(removed)} unreferenced blob(s).")
+    for digest in removed:
+        click.echo(f"  {digest}")
+
+
+@click.command()
+@json_option
+@with_client
+def verify(client: Any, as_json: bool) -> None:
+    """Re-hash every stored blob and report missing or damaged ones (exit 1 if any).
+
+    \b
+    Example:
+      modelreg verify
+    """
+    problems = _artifact_service(client).verify()
+    if as_json:
+        echo_json(
+            [
+                {"digest": p.digest, "problem": p.problem, "used_by": list(p.used_by)}
+                for p in problems
+            ]
+        )
+    elif not problems:
+        click.echo("Every blob matches its digest.")
+    for p in problems:
+        click.secho(
+            f"{p.problem}: {p.digest} used by {', '.join(p.used_by) or 'nothing'}",
+            fg="red",
+            err=True,
+        )
+    if problems:
+        raise SystemExit(1)

@@ -1,0 +1,67 @@
+"""``modelreg server``: the REST API, MLflow-compatible endpoints and web UI."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option(
+    "--backend-store-uri",
+    envvar="MODELREG_BACKEND_STORE_URI",
+    default=None,
+    help="Metadata database: sqlite:///path.db or postgresql://… "
+    "[default: the embedded store in ./.modelreg/]",
+)
+@click.option(
+    "--artifacts-uri",
+    envvar="MODELREG_ARTIFACTS_URI",
+    default=None,
+    help="Artifact store: a folder, file:///… or s3://bucket/prefix "
+    "[default: artifacts/ next to the embedded store]",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; any number of servers may share one database and store.",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def server(
+    backend_store_uri: str | None,
+    artifacts_uri: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+) -> None:
+    """Run the modelreg server.
+
+    The database must be migrated first (`modelreg db upgrade`); the server
+    refuses to start otherwise.
+
+    \b
+    Examples:
+      modelreg server
+      modelreg server --backend-store-uri postgresql://postgres@db/registry \\
+                      --artifacts-uri s3://models/registry --host 0.0.0.0 --workers 4
+    """
+    from modelreg.server.run import serve
+    from modelreg.uris import resolve_tracking_uri
+
+    if backend_store_uri is None:
+        default = resolve_tracking_uri(None)
+        backend_store_uri = default.db_url
+        artifacts_uri = artifacts_uri or default.artifacts_uri
+    elif artifacts_uri is None:
+        artifacts_uri = resolve_tracking_uri(backend_store_uri).artifacts_uri
+    assert backend_store_uri is not None and artifacts_uri is not None
+    serve(backend_store_uri, artifacts_uri, host, port, workers, log_level)

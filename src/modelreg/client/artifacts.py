@@ -1,0 +1,144 @@
+"""Artifact methods of ``Client``: log files, folders, text and dicts; list; download.
+
+Artifacts are addressed by relative POSIX paths (``plots/loss.png``); paths
+that are absolute or contain ``..``, backslashes or NUL are refused with
+``InvalidArgument``. Downloads check every file against its SHA-256 and raise
+``IntegrityError`` naming the artifact when stored bytes are damaged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from modelreg.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from modelreg.services.artifacts import FileInfo
+
+PathLike = str | os.PathLike[str]
+
+
+class ArtifactMethods:
+    _backend: Any
+
+    def log_artifact(
+        self, run_id: str, local_path: PathLike, artifact_path: str | None = None
+    ) -> None:
+        """Uploads the file ``local_path`` as ``<artifact_path>/<file name>`` of the run.
+
+        Identical content is stored once. Raises ``NotFound`` for an unknown
+        run; ``InvalidArgument`` for a deleted run, a missing file, a folder
+        (use :meth:`log_artifacts`) or a bad ``artifact_path``; ``Conflict``
+        when the path is already a folder of the run's artifacts.
+        """
+        self._backend.artifacts.log_artifact(run_id, local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: PathLike, artifact_path: str | None = None
+    ) -> None:
+        """Uploads every file below ``local_dir`` under ``artifact_path``, keeping the layout.
+
+        All files are recorded together or none is. Raises as :meth:`log_artifact`.
+        """
+        self._backend.artifacts.log_artifacts(run_id, local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Stores ``text`` (UTF-8) as the artifact file ``artifact_file`` of the run.
+
+        Raises ``InvalidArgument`` when ``text`` is not a string or the path is
+        bad, and as :meth:`log_artifact` for the run.
+        """
+        if not isinstance(text, str):
+            raise InvalidArgument(f"text must be a string, got {type(text).__name__}")
+        self._backend.artifacts.log_bytes(run_id, text.encode("utf-8"), artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Stores ``dictionary`` as JSON, or as YAML when ``artifact_file`` ends in
+        ``.yaml``/``.yml`` and PyYAML is installed.
+
+        Raises ``InvalidArgument`` when the value cannot be serialized or the
+        path is bad, and as :meth:`log_artifact` for the run.
+        """
+        self._backend.artifacts.log_bytes(
+            run_id, _serialize(dictionary, artifact_file), artifact_file
+        )
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and folders directly inside ``path`` (default: the root), sorted by path.
+
+        ``FileInfo.path`` is relative to the run's artifact root. A file or an
+        empty ``path`` gives ``[]``. Raises ``NotFound`` for an unknown run and
+        ``InvalidArgument`` for a bad path.
+        """
+        return self._backend.artifacts.list_artifacts(run_id, path)
+
+    def download_artifacts(
+        self,
+        run_id: str | None = None,
+        path: str = "",
+        dst_path: PathLike | None = None,
+        artifact_uri: str | None = None,
+    ) -> str:
+        """Downloads a run's (or a model version's) artifact file or folder; returns its local path.
+
+        Give either ``run_id`` and ``path``, or ``artifact_uri``:
+        ``runs:/<run_id>/<path>`` or any ``models:/`` URI
+        (``models:/name/Production/sub/path``). The result is
+        ``<dst_path>/<path>``; ``dst_path`` defaults to a new temporary folder.
+
+        Raises ``InvalidArgument`` for a bad or ambiguous request, ``NotFound``
+        for an unknown run, version or path, and ``IntegrityError`` naming the
+        artifact when stored bytes do not match their digest.
+        """
+        if artifact_uri is not None:
+            if run_id is not None or path:
+                raise InvalidArgument("give either artifact_uri or run_id and path, not both")
+            if artifact_uri.startswith("models:/"):
+                from modelreg.uris import parse_model_uri
+
+                sub_path = parse_model_uri(artifact_uri).path
+                version = self.resolve_model_uri(artifact_uri)  # type: ignore[attr-defined]
+                return self.download_model_version_artifacts(
+                    version.name, version.version, sub_path, dst_path
+                )
+            from modelreg.uris import parse_runs_uri
+
+            if not artifact_uri.startswith("runs:/"):
+                raise InvalidArgument(
+                    f"artifact_uri '{artifact_uri:.200}' must be a runs:/ or models:/ URI"
+                )
+            run_id, path = parse_runs_uri(artifact_uri)
+        if run_id is None:
+            raise InvalidArgument("give run_id (and path) or artifact_uri")
+        return self._backend.artifacts.download_run_artifacts(run_id, path, dst_path)
+
+    def download_model_version_artifacts(
+        self, name: str, version: int | str, path: str = "", dst_path: PathLike | None = None
+    ) -> str:
+        """Downloads ``path`` (default: all) of version ``version`` of model ``name``.
+
+        Returns ``<dst_path>/<path>``; raises as :meth:`download_artifacts`.
+        """
+        from modelreg.validation import check_int
+
+        version = check_int(version, "version", minimum=1)
+        return self._backend.artifacts.download_version_artifacts(name, version, path, dst_path)
+
+
+def _serialize(dictionary: Any, artifact_file: str) -> bytes:
+    if isinstance(artifact_file, str) and artifact_file.lower().endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError:
+            pass
+        else:
+            try:
+                return yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True).encode()
+            except yaml.YAMLError as exc:
+                raise InvalidArgument(f"cannot write {artifact_file} as YAML: {exc}") from None
+    try:
+        return json.dumps(dictionary, indent=2, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"cannot write {artifact_file} as JSON: {exc}") from None

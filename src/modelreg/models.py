@@ -1,0 +1,197 @@
+"""``log_model`` and ``load_model``: model objects in and out of the store.
+
+>>> import modelreg
+>>> with modelreg.start_run():
+...     info = modelreg.log_model(clf, "model", input_example=X[:5],
+...                               registered_model_name="my_model")
+>>> model = modelreg.load_model("models:/my_model/Production")
+>>> model.predict(X)
+
+``log_model`` saves the model with its flavor (see :mod:`modelreg.flavors`)
+into a temporary folder, uploads the files as run artifacts and, when asked,
+registers a version in the same call. ``load_model`` resolves any
+``models:/`` or ``runs:/`` URI, downloads the files (every one checked
+against its digest) and loads them. Loaded model folders are kept in the
+local cache under the digest of their file list, so loading the same model
+again reads nothing from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelreg.entities import ModelVersion
+from modelreg.errors import InvalidArgument, NotFound
+
+__all__ = ["LoggedModel", "load_model", "log_model"]
+
+_COMPLETE = ".complete"
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """What ``log_model`` stored: where, in which flavor, and the version it registered."""
+
+    model_uri: str
+    run_id: str
+    artifact_path: str
+    flavor: str
+    signature: dict[str, Any] | None
+    weights_digest: str
+    registered_model_version: ModelVersion | None = None
+
+
+def _client(client: Any) -> Any:
+    if client is not None:
+        return client
+    from modelreg.fluent import _client as fluent_client
+
+    return fluent_client()
+
+
+def log_model(
+    model: Any,
+    artifact_path: str = "model",
+    *,
+    signature: Any = None,
+    input_example: Any = None,
+    registered_model_name: str | None = None,
+    pip_requirements: Iterable[str] | str | None = None,
+    code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    run_id: str | None = None,
+    client: Any = None,
+    **flavor_options: Any,
+) -> LoggedModel:
+    """Saves ``model`` into the run's artifacts (the active run by default).
+
+    The flavor is picked from the model's type: scikit-learn, PyTorch, ONNX,
+    or any importable class with ``predict``. A signature is inferred from
+    ``input_example`` when not given, and the environment (Python and package
+    versions) is recorded without running pip. With
+    ``registered_model_name`` a version is registered too (the model is
+    created if needed), its semantic version bumped automatically.
+
+    Raises ``InvalidArgument`` for a model no flavor can save, and whatever
+    logging or registering raises (``NotFound`` for an unknown run …).
+    """
+    from modelreg.flavors import save_model
+    from modelreg.services.artifacts import check_artifact_path
+
+    artifact_path = check_artifact_path(artifact_path, "artifact_path")
+    client = _client(client)
+    if run_id is None:
+        from modelreg import fluent
+
+        run_id = fluent._run_id()
+    with tempfile.TemporaryDirectory(prefix="modelreg-model-") as tmp:
+        info = save_model(
+            model,
+            Path(tmp) / "model",
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            code_paths=code_paths,
+            **flavor_options,
+        )
+        client.log_artifacts(run_id, Path(tmp) / "model", artifact_path)
+    signature_dict = info.signature.to_dict() if info.signature is not None else None
+    model_uri = f"runs:/{run_id}/{artifact_path}"
+    version = None
+    if registered_model_name is not None:
+        client.get_or_create_registered_model(registered_model_name)
+        version = client.create_model_version(
+            registered_model_name, model_uri, run_id=run_id, signature=signature_dict
+        )
+    return LoggedModel(
+        model_uri=model_uri,
+        run_id=run_id,
+        artifact_path=artifact_path,
+        flavor=info.flavor,
+        signature=signature_dict,
+        weights_digest=info.weights_digest,
+        registered_model_version=version,
+    )
+
+
+def load_model(
+    model_uri: str,
+    *,
+    trust_pickle: bool = False,
+    dst_path: str | os.PathLike[str] | None = None,
+    client: Any = None,
+) -> Any:
+    """Loads a logged model and returns it with ``predict(input)`` and ``.native``.
+
+    ``model_uri`` is any ``models:/`` form (``models:/name/3``,
+    ``/Production``, ``@alias``, ``/latest``, ``/v1.2.0``, ``/^1.2``) or
+    ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
+    model's signature. Pickle-based models load only with
+    ``trust_pickle=True``; otherwise ``PermissionDenied`` says why.
+
+    Raises ``NotFound`` when the URI names nothing, ``IntegrityError`` when
+    stored bytes do not match their digest.
+    """
+    from modelreg.flavors import load_model_dir
+
+    client = _client(client)
+    artifacts = client._backend.artifacts
+    if not isinstance(model_uri, str):
+        raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
+    if model_uri.startswith("models:/"):
+        from modelreg.uris import parse_model_uri
+
+        sub_path = parse_model_uri(model_uri).path or ""
+        version = client.resolve_model_uri(model_uri)
+        entries = artifacts.version_manifest(version.name, version.version, sub_path)
+        owner = f"of model {version.name} v{version.version}"
+    elif model_uri.startswith("runs:/"):
+        from modelreg.uris import parse_runs_uri
+
+        run_id, sub_path = parse_runs_uri(model_uri)
+        entries = artifacts.manifest(run_id, sub_path)
+        owner = f"of run {run_id}"
+    else:
+        raise InvalidArgument(f"model_uri '{model_uri:.200}' must be a models:/ or runs:/ URI")
+    if not entries:
+        raise NotFound(f"no model files at '{model_uri}'")
+    if dst_path is not None:
+        from modelreg.services.artifacts import download_entries
+
+        local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
+        return load_model_dir(local, trust_pickle=trust_pickle)
+    return load_model_dir(
+        _cached_model_dir(artifacts.blobs, entries, sub_path, owner), trust_pickle=trust_pickle
+    )
+
+
+def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
+    """The model folder in the local cache, downloading it once per distinct file list."""
+    from modelreg.blobs.cache import default_cache_dir
+    from modelreg.services.artifacts import download_entries
+
+    listing = "\n".join(f"{p}\0{entries[p].digest}" for p in sorted(entries))
+    key = hashlib.sha256(f"{prefix}\n{listing}".encode()).hexdigest()
+    root = default_cache_dir() / "models"
+    final = root / key
+    if (final / _COMPLETE).exists():
+        return final / prefix if prefix else final
+    staging = root / f".tmp-{uuid.uuid4().hex}"
+    try:
+        download_entries(blobs, entries, prefix, staging, owner)
+        (staging / _COMPLETE).touch()
+        try:
+            staging.rename(final)
+        except OSError:
+            if not (final / _COMPLETE).exists():  # another process won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final / prefix if prefix else final

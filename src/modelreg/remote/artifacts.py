@@ -1,0 +1,100 @@
+"""Artifact calls of the remote backend: blobs up and down, manifests through the API."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+from modelreg.blobs import BlobRef
+from modelreg.errors import NotFound
+from modelreg.operations import API_PREFIX
+from modelreg.remote import RemoteService
+from modelreg.remote.blobs import RemoteBlobStore
+from modelreg.remote.http import HttpSession
+from modelreg.services.artifacts import (
+    check_artifact_path,
+    download_entries,
+    local_file,
+    local_files,
+)
+
+_THREADS = 8
+
+
+class RemoteArtifacts:
+    """The ``ArtifactService`` methods ``Client`` uses, over HTTP."""
+
+    def __init__(self, http: HttpSession) -> None:
+        self.http = http
+        self.blobs = RemoteBlobStore(http)
+        self._generic = RemoteService(http, "artifacts")
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> Any:
+        return self._generic.list_artifacts(run_id, path)
+
+    def _record(self, run_id: str, entries: dict[str, BlobRef]) -> None:
+        body = {"entries": {p: {"digest": r.digest, "size": r.size} for p, r in entries.items()}}
+        self.http.request(
+            "POST", f"{API_PREFIX}/runs/{quote(run_id, safe='')}/artifacts", json=body
+        )
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> BlobRef:
+        path, source = local_file(local_path, artifact_path)
+        ref = self.blobs.put_file(source)
+        self._record(run_id, {path: ref})
+        return ref
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> dict[str, BlobRef]:
+        files = local_files(local_dir, artifact_path)
+        with ThreadPoolExecutor(max(1, min(_THREADS, len(files)))) as pool:
+            refs = dict(zip(files, pool.map(self.blobs.put_file, files.values()), strict=True))
+        self._record(run_id, refs)
+        return refs
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> BlobRef:
+        path = check_artifact_path(artifact_file, "artifact_file")
+        ref = self.blobs.put_bytes(bytes(data))
+        self._record(run_id, {path: ref})
+        return ref
+
+    def manifest(self, run_id: str, path: str = "") -> dict[str, BlobRef]:
+        url = f"{API_PREFIX}/runs/{quote(run_id, safe='')}/manifest"
+        return _entries(self.http.json("GET", url, params={"path": path}))
+
+    def version_manifest(self, model_name: str, version: int, path: str = "") -> dict[str, BlobRef]:
+        model = quote(model_name, safe="")
+        url = f"{API_PREFIX}/registered-models/{model}/versions/{version}/manifest"
+        return _entries(self.http.json("GET", url, params={"path": path}))
+
+    def download_run_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        entries = self.manifest(run_id, prefix)
+        if prefix and not entries:
+            raise NotFound(f"run '{run_id}' has no artifact '{prefix}'")
+        return download_entries(self.blobs, entries, prefix, dst_path, f"of run {run_id}")
+
+    def download_version_artifacts(
+        self,
+        model_name: str,
+        version: int,
+        path: str = "",
+        dst_path: str | os.PathLike[str] | None = None,
+    ) -> str:
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        entries = self.version_manifest(model_name, version, prefix)
+        if prefix and not entries:
+            raise NotFound(f"version {version} of model '{model_name}' has no artifact '{prefix}'")
+        owner = f"of model {model_name} v{version}"
+        return download_entries(self.blobs, entries, prefix, dst_path, owner)
+
+
+def _entries(data: dict[str, Any]) -> dict[str, BlobRef]:
+    return {p: BlobRef(e["digest"], e["size"]) for p, e in data["entries"].items()}

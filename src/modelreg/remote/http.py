@@ -1,0 +1,122 @@
+"""The HTTP session of the remote client: keep-alive, timeouts, retries, error mapping."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import httpx
+
+from modelreg import __version__, settings
+from modelreg.errors import (
+    Conflict,
+    InvalidArgument,
+    ModelregError,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServiceUnavailable,
+    Unauthenticated,
+    error_class_for_code,
+)
+from modelreg.services.context import current_actor
+
+RETRY_STATUSES = (502, 503, 504)
+
+
+class HttpSession:
+    """One keep-alive connection pool to a modelreg server.
+
+    Connection errors and 502/503/504 answers are retried with exponential
+    back-off and jitter (``MODELREG_HTTP_RETRIES`` times); error responses
+    become the same exception classes embedded use raises.
+    """
+
+    def __init__(self, base_url: str, *, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retries = int(settings.HTTP_RETRIES.get() or 5)
+        timeout = float(settings.HTTP_TIMEOUT.get() or 60)
+        headers = {"User-Agent": f"modelreg/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.client = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers=headers,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    def request(
+        self, method: str, path: str, *, allow_status: tuple[int, ...] = (), **kwargs: Any
+    ) -> httpx.Response:
+        """Sends a request and returns the response; raises the mapped error on 4xx/5xx
+        other than those in ``allow_status``."""
+        headers = kwargs.pop("headers", None) or {}
+        headers.setdefault("X-Modelreg-User", current_actor())
+        attempt = 0
+        while True:
+            try:
+                response = self.client.request(method, path, headers=headers, **kwargs)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                if attempt >= self.retries or not _replayable(kwargs):
+                    raise ServiceUnavailable(
+                        f"cannot reach the modelreg server at {self.base_url}: {exc}"
+                    ) from exc
+            else:
+                if response.status_code in allow_status:
+                    return response
+                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                    raise_for_error(response)
+                    return response
+                if not _replayable(kwargs):
+                    raise_for_error(response)
+                    return response
+                response.close()
+            time.sleep(min(8.0, 0.1 * 2**attempt) * (0.5 + random.random()))
+            attempt += 1
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _replayable(kwargs: dict[str, Any]) -> bool:
+    # A body given as a stream or open file cannot be sent twice.
+    content = kwargs.get("content")
+    return content is None or isinstance(content, bytes | str)
+
+
+_BY_STATUS = {
+    400: InvalidArgument,
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    503: ServiceUnavailable,
+}
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """Raises the ``ModelregError`` subclass a 4xx/5xx response stands for."""
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+        code, message = body["error_code"], body["message"]
+        details = body.get("details")
+    except (ValueError, KeyError, TypeError):
+        code = {404: "ENDPOINT_NOT_FOUND", 413: "REQUEST_LIMIT_EXCEEDED"}.get(
+            response.status_code, "INTERNAL_ERROR"
+        )
+        message = f"HTTP {response.status_code} from {response.request.url}: {response.text[:200]}"
+        details = None
+    cls = error_class_for_code(code)
+    if cls is ModelregError:
+        cls = _BY_STATUS.get(response.status_code, ModelregError)
+    error = cls(message, details=details)
+    error.status_code = response.status_code  # type: ignore[attr-defined]
+    raise error

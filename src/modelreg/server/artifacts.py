@@ -1,0 +1,177 @@
+"""Artifact routes: blobs by digest (streamed up and down, with Range) and manifests.
+
+A client uploads a file by asking ``HEAD /api/v1/blobs/{digest}`` first and
+sending ``PUT`` only when the server lacks it; then it records the file's
+path with ``POST /api/v1/runs/{run_id}/artifacts``. Bytes are hashed on
+arrival and refused when they do not match the digest in the URL.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import anyio.from_thread
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelreg.blobs import BlobRef, check_digest
+from modelreg.errors import InvalidArgument
+from modelreg.operations import API_PREFIX
+from modelreg.server.api import json_response
+from modelreg.server.identity import actor_for
+from modelreg.services.context import acting_as
+
+CHUNK = 1024 * 1024
+
+
+class ManifestEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
+class RecordArtifactsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: dict[str, ManifestEntry] = Field(max_length=100_000)
+
+
+def _manifest_json(entries: dict[str, BlobRef]) -> dict[str, Any]:
+    return {"entries": {p: {"digest": r.digest, "size": r.size} for p, r in entries.items()}}
+
+
+class _RequestBody(io.RawIOBase):
+    """A blocking, file-like view of an ASGI request body, for a worker thread."""
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = request.stream().__aiter__()
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._done:
+            try:
+                self._pending = anyio.from_thread.run(self._chunks.__anext__)
+            except StopAsyncIteration:
+                self._done = True
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def build_artifact_router(backend: Any) -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
+    blobs = backend.blobs
+
+    @router.head("/blobs/{digest}")
+    def blob_exists(digest: str) -> Response:
+        """200 with the size when the server holds the blob, 404 otherwise."""
+        digest = check_digest(digest)
+        if not blobs.exists(digest):
+            return Response(status_code=404)
+        return Response(headers={"Content-Length": str(blobs.size(digest))})
+
+    @router.get("/blobs/{digest}")
+    def get_blob(digest: str, request: Request) -> Response:
+        """The blob's bytes; honours a ``Range`` header."""
+        digest = check_digest(digest)
+        headers = {"Content-Disposition": f'attachment; filename="{digest}"'}
+        local_path = getattr(blobs, "path", None)
+        if local_path is not None:
+            path = local_path(digest)
+            if not path.exists():
+                blobs.size(digest)  # raises NotFound naming the blob
+            return FileResponse(path, media_type="application/octet-stream", headers=headers)
+        size = blobs.size(digest)
+        start, end = _byte_range(request.headers.get("range"), size)
+        stream = blobs.open(digest)
+        _skip(stream, start)
+
+        def chunks() -> Any:
+            remaining = end - start + 1
+            with stream:
+                while remaining > 0:
+                    data = stream.read(min(CHUNK, remaining))
+                    if not data:
+                        break
+                    remaining -= len(data)
+                    yield data
+
+        status = 206 if request.headers.get("range") else 200
+        headers["Content-Length"] = str(end - start + 1)
+        headers["Accept-Ranges"] = "bytes"
+        if status == 206:
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return StreamingResponse(
+            chunks(), status_code=status, media_type="application/octet-stream", headers=headers
+        )
+
+    @router.put("/blobs/{digest}")
+    def put_blob(digest: str, request: Request) -> Response:
+        """Stores the request body as a blob; it must hash to ``digest``."""
+        digest = check_digest(digest)
+        if blobs.exists(digest):
+            return json_response({"digest": digest, "size": blobs.size(digest), "stored": False})
+        ref = blobs.put_stream(_RequestBody(request))
+        if ref.digest != digest:
+            raise InvalidArgument(
+                f"the uploaded bytes hash to {ref.digest}, not to {digest} named in the URL; "
+                "the upload was damaged or the digest is wrong"
+            )
+        return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
+
+    @router.post("/runs/{run_id}/artifacts")
+    def record_artifacts(run_id: str, body: RecordArtifactsRequest, request: Request) -> Response:
+        """Records uploaded blobs as files of the run (all of them or none)."""
+        entries = {p: BlobRef(e.digest, e.size) for p, e in body.entries.items()}
+        with acting_as(actor_for(request)):
+            backend.artifacts.record_artifacts(run_id, entries)
+        return json_response({})
+
+    @router.get("/runs/{run_id}/manifest")
+    def run_manifest(run_id: str, path: str = Query("")) -> Response:
+        """Every file of the run under ``path``: path → digest and size."""
+        return json_response(_manifest_json(backend.artifacts.manifest(run_id, path)))
+
+    @router.get("/registered-models/{name}/versions/{version}/manifest")
+    def version_manifest(name: str, version: int, path: str = Query("")) -> Response:
+        """Every file of a model version under ``path``: path → digest and size."""
+        return json_response(
+            _manifest_json(backend.artifacts.version_manifest(name, version, path))
+        )
+
+    return router
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int]:
+    if not header:
+        return 0, max(size - 1, 0)
+    try:
+        unit, _, spec = header.partition("=")
+        first, _, last = spec.split(",")[0].strip().partition("-")
+        if unit.strip() != "bytes":
+            raise ValueError
+        if first == "":
+            start, end = max(size - int(last), 0), size - 1
+        else:
+            start, end = int(first), min(int(last) if last else size - 1, size - 1)
+        if start > end or start >= size:
+            raise ValueError
+    except ValueError:
+        raise InvalidArgument(
+            f"Range header {header!r:.80} is not a satisfiable byte range"
+        ) from None
+    return start, end
+
+
+def _skip(stream: Any, count: int) -> None:
+    while count > 0:
+        data = stream.read(min(CHUNK, count))
+        if not data:
+            return
+        count -= len(data)

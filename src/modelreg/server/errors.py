@@ -1,0 +1,52 @@
+"""Every error leaves the server as JSON ``{"error_code", "message"[, "details"]}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from modelreg.errors import ModelregError
+
+log = logging.getLogger("modelreg.server")
+
+
+def error_response(status: int, error_code: str, message: str, details: dict | None = None):
+    body = {"error_code": error_code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse(body, status_code=status)
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "request body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ModelregError)
+    async def modelreg_error(_request: Request, exc: ModelregError) -> JSONResponse:
+        return error_response(exc.status, exc.error_code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default is a 422 with pydantic's raw dump; say which field and why.
+        problems = [f"{_field(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return error_response(
+            400, "INVALID_PARAMETER_VALUE", "; ".join(problems), {"fields": problems}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "ENDPOINT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
+            exc.status_code, "INVALID_REQUEST"
+        )
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, "INTERNAL_ERROR", "internal server error; see the server log")

@@ -1,0 +1,24 @@
+"""Who a request acts as (recorded in audit events and as a run's user)."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+
+USER_HEADER = "X-Modelreg-User"
+_USER_RE = re.compile(r"[\w.@+\- ]{1,64}")
+
+
+def actor_for(request: Request) -> str:
+    """The authenticated user when auth is on; otherwise the user the client names.
+
+    Without auth the header is a claim, not a proof: it labels audit events
+    the way MLflow's ``mlflow.user`` tag does, and is validated so it cannot
+    smuggle markup or control characters into the trail.
+    """
+    user = getattr(request.state, "user", None)
+    if user:
+        return user
+    claimed = request.headers.get(USER_HEADER, "")
+    return claimed if _USER_RE.fullmatch(claimed) else "anonymous"

@@ -1,0 +1,442 @@
+"""Run and model-version artifacts: manifests of path → blob, on top of a blob store.
+
+A run's artifacts are rows ``(run_id, path, digest, size)``; the bytes are
+blobs named by their SHA-256, stored once however many paths, runs or versions
+use them. A registered version copies the manifest entries it needs, so its
+bytes outlive the run. Bytes are stored before the manifest rows that name
+them are written (in one transaction), so a crash leaves at most an
+unreferenced blob, which :meth:`ArtifactService.gc` removes.
+
+Artifact paths are manifest keys, relative POSIX paths; they are checked by
+:func:`check_artifact_path` before being stored and again before being joined
+onto a download folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from modelreg.blobs import BlobRef, BlobStore, check_digest, reading_store
+from modelreg.blobs.base import map_in_threads
+from modelreg.errors import Conflict, InvalidArgument, NotFound
+from modelreg.store import artifacts as store
+from modelreg.store.tracking import get_run_info, require_active_run
+from modelreg.validation import check_int
+
+__all__ = [
+    "ArtifactService",
+    "BlobProblem",
+    "FileInfo",
+    "check_artifact_path",
+    "download_entries",
+    "local_file",
+    "local_files",
+]
+
+MAX_ARTIFACT_PATH_LENGTH = 4096
+GC_GRACE_SECONDS = 3600
+_THREADS = 8
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """One entry of an artifact listing; ``file_size`` is ``None`` for folders."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "is_dir": self.is_dir, "file_size": self.file_size}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FileInfo:
+        return cls(d["path"], bool(d["is_dir"]), d.get("file_size"))
+
+
+@dataclass(frozen=True, slots=True)
+class BlobProblem:
+    """A blob that is ``"missing"`` or ``"corrupt"``, and the artifacts that use it."""
+
+    digest: str
+    problem: str
+    used_by: tuple[str, ...] = ()
+
+
+def check_artifact_path(
+    path: Any, field: str = "artifact path", *, allow_root: bool = False
+) -> str:
+    """A relative POSIX path of ``/``-separated, non-empty segments; returns it.
+
+    Refuses absolute paths, ``.`` and ``..`` segments, backslashes, NUL and
+    other control characters with ``InvalidArgument`` naming the path. A
+    trailing ``/`` is dropped; ``""`` (the root) is allowed with ``allow_root``.
+    """
+    if not isinstance(path, str):
+        raise InvalidArgument(f"{field} must be a string, got {type(path).__name__}")
+    shown = repr(path[:200])
+    if path.startswith("/"):
+        raise InvalidArgument(f"{field} {shown} must be relative, not start with '/'")
+    path = path.rstrip("/") if path.strip("/") else path
+    if path == "":
+        if allow_root:
+            return path
+        raise InvalidArgument(f"{field} must not be empty")
+    if len(path) > MAX_ARTIFACT_PATH_LENGTH:
+        raise InvalidArgument(
+            f"{field} {shown} is {len(path)} characters long; the limit is "
+            f"{MAX_ARTIFACT_PATH_LENGTH}"
+        )
+    if "\\" in path:
+        raise InvalidArgument(f"{field} {shown} must use '/' as separator, not '\\'")
+    if _CONTROL_RE.search(path):
+        raise InvalidArgument(f"{field} {shown} must not contain NUL or control characters")
+    if re.match(r"[A-Za-z]:", path):
+        raise InvalidArgument(f"{field} {shown} must be relative, not start with a drive letter")
+    for segment in path.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidArgument(f"{field} {shown} must not contain empty, '.' or '..' segments")
+    return path
+
+
+def _join(*parts: str | None) -> str:
+    return "/".join(p for p in parts if p)
+
+
+class ArtifactService:
+    """Logging, listing and downloading artifacts; garbage collection and verification."""
+
+    def __init__(self, db: Any, blobs: BlobStore, tracking: Any) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.tracking = tracking
+
+    # -- logging ---------------------------------------------------------------
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> BlobRef:
+        """Stores the file ``local_path`` as ``<artifact_path>/<its name>`` of the run.
+
+        Raises ``NotFound`` for an unknown run, ``InvalidArgument`` for a
+        deleted run, a bad path or a ``local_path`` that is not a file, and
+        ``Conflict`` when the path is already a folder of the run's artifacts.
+        """
+        path, source = local_file(local_path, artifact_path)
+        self._require_active(run_id)
+        ref = self.blobs.put_file(source)
+        self._record(run_id, {path: ref})
+        return ref
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> dict[str, BlobRef]:
+        """Stores every file below ``local_dir`` under ``artifact_path``, keeping the layout.
+
+        All files are uploaded first, then recorded in one transaction: a
+        failure records none of them. Returns the new manifest entries.
+        Raises as :meth:`log_artifact` does.
+        """
+        files = local_files(local_dir, artifact_path)
+        self._require_active(run_id)
+        refs = self._put_files(files)
+        self._record(run_id, refs)
+        return refs
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> BlobRef:
+        """Stores ``data`` as the file ``artifact_file`` of the run (``log_text``, ``log_dict``).
+
+        Raises as :meth:`log_artifact` does.
+        """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidArgument(f"data must be bytes, got {type(data).__name__}")
+        path = check_artifact_path(artifact_file, "artifact_file")
+        self._require_active(run_id)
+        ref = self.blobs.put_bytes(bytes(data))
+        self._record(run_id, {path: ref})
+        return ref
+
+    def _require_active(self, run_id: str) -> None:
+        with self.db.read() as conn:
+            require_active_run(conn, _check_run_id(run_id))
+
+    def _put_files(self, files: dict[str, Path]) -> dict[str, BlobRef]:
+        refs = self.blobs.put_files(list(files.values()), threads=_THREADS)
+        return dict(zip(files, refs, strict=True))
+
+    def record_artifacts(self, run_id: str, entries: dict[str, BlobRef]) -> None:
+        """Records blobs already in the store as files of the run, all of them or none.
+
+        This is how a remote client logs: it uploads the blobs, then names
+        them. Raises ``InvalidArgument`` for a bad path or digest, or when a
+        blob is missing from the store or has another size, and as
+        :meth:`log_artifact` for the run.
+        """
+        checked = {
+            check_artifact_path(p): BlobRef(check_digest(r.digest), r.size)
+            for p, r in entries.items()
+        }
+        self._require_active(run_id)
+
+        def check_stored(item: tuple[str, BlobRef]) -> None:
+            path, ref = item
+            try:
+                size = self.blobs.size(ref.digest)
+            except NotFound:
+                raise InvalidArgument(
+                    f"artifact '{path}' names blob {ref.digest}, which was never uploaded"
+                ) from None
+            if size != ref.size:
+                raise InvalidArgument(
+                    f"artifact '{path}' says blob {ref.digest} has {ref.size} bytes; it has {size}"
+                )
+
+        _run_all(check_stored, list(checked.items()))
+        self._record(run_id, checked)
+
+    def _record(self, run_id: str, entries: dict[str, BlobRef]) -> None:
+        with self.db.write() as conn:
+            require_active_run(conn, run_id)
+            _check_no_file_folder_clash(store.run_paths(conn, run_id), entries)
+            store.upsert_run_entries(conn, run_id, entries)
+
+    # -- reading ---------------------------------------------------------------
+
+    def manifest(self, run_id: str, path: str = "") -> dict[str, BlobRef]:
+        """The run's artifacts at or below ``path`` (default: all): path → ``(digest, size)``.
+
+        Raises ``NotFound`` for an unknown run, ``InvalidArgument`` for a bad path.
+        """
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        with self.db.read() as conn:
+            self._require_run(conn, run_id)
+            return store.run_entries(conn, run_id, prefix)
+
+    def version_manifest(self, model_name: str, version: int, path: str = "") -> dict[str, BlobRef]:
+        """A model version's artifacts at or below ``path``: path → ``(digest, size)``.
+
+        Raises ``NotFound`` for an unknown version, ``InvalidArgument`` for a bad path.
+        """
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        version = check_int(version, "version", minimum=1)
+        with self.db.read() as conn:
+            return store.version_entries(conn, store.version_id(conn, model_name, version), prefix)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and folders directly inside ``path`` (the root by default), sorted.
+
+        A ``path`` that is a file or holds nothing gives ``[]``. Raises
+        ``NotFound`` for an unknown run and ``InvalidArgument`` for a bad path.
+        """
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        with self.db.read() as conn:
+            self._require_run(conn, run_id)
+            entries = store.run_entries(conn, run_id, prefix)
+        return _one_level(entries, prefix)
+
+    def download_run_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Downloads the file or folder ``path`` of the run into ``dst_path``; returns its path.
+
+        The result is ``<dst_path>/<path>`` (``dst_path`` itself for the root);
+        ``dst_path`` defaults to a new temporary folder. Every file is checked
+        against its digest. Raises ``NotFound`` for an unknown run or path,
+        ``InvalidArgument`` for a bad path and ``IntegrityError`` naming the
+        artifact when stored bytes are damaged.
+        """
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        entries = self.manifest(run_id, prefix)
+        if prefix and not entries:
+            raise NotFound(f"run '{run_id}' has no artifact '{prefix}'")
+        return download_entries(self.blobs, entries, prefix, dst_path, f"of run {run_id}")
+
+    def download_version_artifacts(
+        self,
+        model_name: str,
+        version: int,
+        path: str = "",
+        dst_path: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """Downloads ``path`` (default: everything) of a model version; see
+        :meth:`download_run_artifacts`. Raises ``NotFound`` for an unknown version or path."""
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        entries = self.version_manifest(model_name, version, prefix)
+        if prefix and not entries:
+            raise NotFound(f"version {version} of model '{model_name}' has no artifact '{prefix}'")
+        owner = f"of model {model_name} v{version}"
+        return download_entries(self.blobs, entries, prefix, dst_path, owner)
+
+    def _require_run(self, conn: Connection, run_id: str) -> None:
+        get_run_info(conn, _check_run_id(run_id))
+
+    # -- housekeeping ----------------------------------------------------------
+
+    def gc(self, dry_run: bool = False, grace_seconds: float = GC_GRACE_SECONDS) -> list[str]:
+        """Deletes blobs no run or version manifest names; returns their digests, sorted.
+
+        Blobs written less than ``grace_seconds`` ago are spared: an upload
+        stores its blob a moment before the manifest row naming it. With
+        ``dry_run`` nothing is deleted.
+        """
+        with self.db.read() as conn:
+            referenced = store.referenced_digests(conn)
+        doomed = sorted(
+            digest
+            for digest in self.blobs.iter_digests()
+            if digest not in referenced
+            and (grace_seconds <= 0 or self.blobs.blob_age_seconds(digest) >= grace_seconds)
+        )
+        if not dry_run:
+            for digest in doomed:
+                self.blobs.delete(digest)
+            remove_stale = getattr(self.blobs, "remove_stale_uploads", None)
+            if remove_stale is not None:
+                remove_stale()
+        return doomed
+
+    def verify(self) -> list[BlobProblem]:
+        """Re-hashes every stored blob and checks every referenced one exists.
+
+        Returns the problems found (corrupt or missing blobs, with the
+        artifacts using them), sorted by digest; an empty list means all is well.
+        """
+        with self.db.read() as conn:
+            referenced = store.referenced_digests(conn)
+        stored = set(self.blobs.iter_digests())
+        problems = {d: "missing" for d in referenced - stored}
+        for digest in sorted(stored):
+            if not self.blobs.verify(digest):
+                problems[digest] = "corrupt"
+        with self.db.read() as conn:
+            users: dict[str, list[str]] = {}
+            for digest, use in store.users_of(conn, problems):
+                users.setdefault(digest, []).append(use)
+        return [
+            BlobProblem(digest, problems[digest], tuple(sorted(users.get(digest, ()))))
+            for digest in sorted(problems)
+        ]
+
+
+def local_file(
+    local_path: str | os.PathLike[str], artifact_path: str | None = None
+) -> tuple[str, Path]:
+    """The artifact path ``<artifact_path>/<file name>`` of a local file, and the file.
+
+    Raises ``InvalidArgument`` for a bad path, a missing file or a folder.
+    """
+    source = Path(local_path)
+    prefix = check_artifact_path(artifact_path or "", "artifact_path", allow_root=True)
+    path = check_artifact_path(_join(prefix, source.name))
+    if source.is_dir():
+        raise InvalidArgument(f"'{local_path}' is a folder; use log_artifacts for folders")
+    if not source.exists():
+        raise InvalidArgument(f"local file '{local_path}' does not exist")
+    return path, source
+
+
+def local_files(
+    local_dir: str | os.PathLike[str], artifact_path: str | None = None
+) -> dict[str, Path]:
+    """Every file below ``local_dir`` by the artifact path it gets under ``artifact_path``.
+
+    Raises ``InvalidArgument`` when ``local_dir`` is not a folder, or naming
+    the first file whose path is not a valid artifact path.
+    """
+    root = Path(local_dir)
+    prefix = check_artifact_path(artifact_path or "", "artifact_path", allow_root=True)
+    if not root.is_dir():
+        raise InvalidArgument(f"local folder '{local_dir}' does not exist or is not a folder")
+    files: dict[str, Path] = {}
+    for folder, _dirs, names in os.walk(root):
+        relative = Path(folder).relative_to(root).as_posix()
+        for name in names:
+            path = _join(prefix, "" if relative == "." else relative, name)
+            files[check_artifact_path(path)] = Path(folder, name)
+    return files
+
+
+def download_entries(
+    blobs: BlobStore,
+    entries: dict[str, BlobRef],
+    prefix: str,
+    dst_path: str | os.PathLike[str] | None,
+    owner: str,
+) -> str:
+    """Writes manifest ``entries`` under ``dst_path`` (default: a new temporary folder).
+
+    Returns ``<dst_path>/<prefix>``. Remote stores are read through the local
+    blob cache. ``owner`` ("of run …") completes error messages. Raises
+    ``InvalidArgument`` when a path would land outside ``dst_path`` and
+    ``IntegrityError`` naming the artifact when bytes do not match.
+    """
+    root = Path(tempfile.mkdtemp(prefix="modelreg-") if dst_path is None else dst_path)
+    root.mkdir(parents=True, exist_ok=True)
+    real_root = os.path.realpath(root)
+    jobs: list[tuple[str, Path]] = []
+    for path in entries:
+        target = root / check_artifact_path(path)  # stored paths are checked again here
+        parent = os.path.realpath(target.parent)
+        if parent != real_root and not parent.startswith(real_root + os.sep):
+            raise InvalidArgument(
+                f"artifact '{path}' would be written outside '{root}': a symlink in the "
+                "destination folder points elsewhere"
+            )
+        jobs.append((path, target))
+    reader = reading_store(blobs)
+
+    def fetch(job: tuple[str, Path]) -> None:
+        path, target = job
+        reader.get_file(entries[path].digest, target, what=f"artifact '{path}' {owner}")
+
+    _run_all(fetch, jobs)
+    return str(root / prefix) if prefix else str(root)
+
+
+def _check_run_id(run_id: Any) -> str:
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
+    return run_id
+
+
+def _check_no_file_folder_clash(existing: set[str], new: Iterable[str]) -> None:
+    """A path cannot be both a file and a folder of the same manifest."""
+    new_paths = set(new)
+    files = existing | new_paths
+    folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
+    for path in sorted(new_paths):
+        if path in folders:
+            raise Conflict(f"artifact path '{path}' is already a folder of this run's artifacts")
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if parent in files:
+                raise Conflict(
+                    f"artifact path '{path}' cannot be stored: '{parent}' is a file "
+                    "of this run's artifacts"
+                )
+
+
+def _one_level(entries: dict[str, BlobRef], prefix: str) -> list[FileInfo]:
+    cut = len(prefix) + 1 if prefix else 0
+    listing: dict[str, FileInfo] = {}
+    for path, ref in entries.items():
+        if path == prefix:
+            return []  # a file, not a folder
+        head, sep, _rest = path[cut:].partition("/")
+        child = _join(prefix, head)
+        listing[child] = FileInfo(child, True, None) if sep else FileInfo(child, False, ref.size)
+    return [listing[p] for p in sorted(listing)]
+
+
+def _run_all(fn: Callable[[Any], None], jobs: list[Any]) -> None:
+    map_in_threads(fn, jobs, _THREADS)

@@ -1,0 +1,157 @@
+"""log_model / load_model: the seed workflow through every backend."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import modelreg
+from modelreg.errors import InvalidArgument, ModelregWarning, NotFound, PermissionDenied
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture
+def fitted(data):
+    X, y = data
+    return LogisticRegression().fit(X, y)
+
+
+def log(model, X, name="clf", **kwargs):
+    with modelreg.start_run():
+        return modelreg.log_model(
+            model, "model", input_example=X[:3], registered_model_name=name, **kwargs
+        )
+
+
+def test_log_model_registers_a_version_with_its_signature(client, fitted, data):
+    logged = log(fitted, data[0])
+
+    version = client.get_model_version("clf", 1)
+    assert logged.registered_model_version.version == 1
+    assert logged.flavor == "sklearn"
+    assert version.signature == logged.signature
+    assert version.source == logged.model_uri
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "models:/clf/1",
+        "models:/clf/Production",
+        "models:/clf@champion",
+        "models:/clf/latest",
+        "models:/clf/v1.0.0",
+        "models:/clf/^1.0",
+    ],
+)
+def test_load_model_by_every_uri_form_predicts_like_the_original(client, fitted, data, uri):
+    log(fitted, data[0])
+    client.transition_model_version_stage("clf", 1, "Production")
+    client.set_registered_model_alias("clf", "champion", 1)
+
+    loaded = modelreg.load_model(uri)
+
+    np.testing.assert_array_equal(loaded.predict(data[0]), fitted.predict(data[0]))
+
+
+def test_load_model_by_runs_uri(client, fitted, data):
+    logged = log(fitted, data[0])
+
+    loaded = modelreg.load_model(logged.model_uri)
+
+    assert type(loaded.native).__name__ == "LogisticRegression"
+
+
+def test_registered_version_still_loads_after_its_run_is_deleted(client, fitted, data):
+    logged = log(fitted, data[0])
+    client.delete_run(logged.run_id)
+
+    loaded = modelreg.load_model("models:/clf/1")
+
+    np.testing.assert_array_equal(loaded.predict(data[0]), fitted.predict(data[0]))
+
+
+def test_second_load_of_a_version_reads_nothing_from_the_store(client, fitted, data, monkeypatch):
+    log(fitted, data[0])
+    blobs = client._backend.artifacts.blobs
+    reads = []
+    for method in ("open", "get_file"):
+        original = getattr(blobs, method)
+        monkeypatch.setattr(
+            blobs, method, lambda *a, _o=original, **k: reads.append(a) or _o(*a, **k)
+        )
+    modelreg.load_model("models:/clf/1")
+    first = len(reads)
+
+    modelreg.load_model("models:/clf/1")
+
+    assert first > 0 and len(reads) == first
+
+
+def test_logging_the_same_model_again_bumps_patch(client, fitted, data):
+    log(fitted, data[0])
+
+    second = log(fitted, data[0]).registered_model_version
+
+    assert second.semver == "1.0.1"
+
+
+def test_retrained_weights_bump_minor(client, fitted, data):
+    X, y = data
+    log(fitted, X)
+
+    second = log(LogisticRegression(C=0.01).fit(X, y), X).registered_model_version
+
+    assert second.semver == "1.1.0"
+
+
+def test_incompatible_signature_bumps_major(client, fitted, data):
+    X, y = data
+    log(fitted, X)
+    wider = LogisticRegression().fit(np.hstack([X, X]), y)
+
+    second = log(wider, np.hstack([X, X])).registered_model_version
+
+    assert second.semver == "2.0.0"
+
+
+def test_predict_refuses_input_of_the_wrong_shape(client, fitted, data):
+    log(fitted, data[0])
+    loaded = modelreg.load_model("models:/clf/1")
+
+    with pytest.raises(InvalidArgument, match="shape"):
+        loaded.predict(np.zeros((2, 7)))
+
+
+class Doubler:
+    """A model whose state only pickle can store."""
+
+    def __init__(self):
+        self.factor = complex(2, 0)  # not JSON: the state falls back to pickle
+
+    def predict(self, x):
+        return np.asarray(x) * self.factor.real
+
+
+def test_pickled_model_needs_trust_pickle_to_load(client, data):
+    with modelreg.start_run(), pytest.warns(ModelregWarning, match="pickle"):
+        modelreg.log_model(Doubler(), "model", registered_model_name="doubler")
+
+    with pytest.raises(PermissionDenied, match="trust_pickle"):
+        modelreg.load_model("models:/doubler/1")
+
+
+def test_loading_an_unknown_model_raises_not_found(client):
+    with pytest.raises(NotFound, match="nope"):
+        modelreg.load_model("models:/nope/1")
+
+
+def test_load_model_refuses_foreign_uris(client):
+    with pytest.raises(InvalidArgument, match="models:/ or runs:/"):
+        modelreg.load_model("file:///etc/passwd")
