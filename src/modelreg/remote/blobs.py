@@ -74,6 +74,27 @@ class RemoteBlobStore(BlobStore):
             raise_for_error(response)
         return _ResponseReader(response)  # type: ignore[return-value]
 
+    def get_file(
+        self,
+        digest: str,
+        dst_path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        what: str | None = None,
+    ) -> None:
+        from modelreg.blobs.streams import write_verified
+
+        with self.open(digest) as src:
+            label = f"downloading {what or digest[:12]}"
+            with transfer_progress(label, src.size) as bar:
+
+                def advance(n: int) -> None:
+                    bar(n)
+                    if progress is not None:
+                        progress(n)
+
+                write_verified(src, dst_path, digest, progress=advance, what=what)
+
     def delete(self, digest: str) -> None:
         raise NotImplementedError("blobs on a server are removed by `modelreg gc` there")
 
@@ -94,6 +115,7 @@ class _ResponseReader:
 
     def __init__(self, response: Any) -> None:
         self._response = response
+        self.size = int(response.headers.get("content-length", 0))
         self._iter = response.iter_raw(1024 * 1024)
         self._pending = b""
 

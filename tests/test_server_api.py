@@ -1,0 +1,147 @@
+"""The server's HTTP surface: health, metrics, OpenAPI, error bodies, headers, blobs."""
+
+import hashlib
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from conftest import reset_postgres
+
+
+@pytest.fixture
+def server(live_server, pg_url):
+    reset_postgres(pg_url)
+    with httpx.Client(base_url=live_server) as http:
+        yield http
+
+
+def test_health_answers_ok_when_the_database_answers(server):
+    response = server.get("/health")
+
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_metrics_count_requests_by_route_and_status(server):
+    server.get("/api/v1/experiments/0")
+
+    text = server.get("/metrics").text
+
+    assert 'route="/api/v1/experiments/{experiment_id}"' in text
+    assert "modelreg_http_request_duration_seconds_bucket" in text
+
+
+def test_openapi_document_lists_every_route(server):
+    paths = server.get("/api/v1/openapi.json").json()["paths"]
+
+    assert "/api/v1/runs/{run_id}/batch" in paths
+    assert "/api/v1/registered-models/{name}/versions/{version}/stage" in paths
+    assert "/api/v1/blobs/{digest}" in paths
+
+
+def test_not_found_is_a_json_error_with_code_and_status(server):
+    response = server.get("/api/v1/registered-models/nope")
+
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert "nope" in response.json()["message"]
+
+
+def test_duplicate_is_409(server):
+    server.post("/api/v1/registered-models", json={"name": "dup"})
+
+    response = server.post("/api/v1/registered-models", json={"name": "dup"})
+
+    assert response.status_code == 409
+    assert response.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+
+
+def test_malformed_body_is_400_naming_the_field_not_a_pydantic_dump(server):
+    response = server.post("/api/v1/runs/abc/batch", json={"metrics": [{"key": "m"}]})
+
+    body = response.json()
+    assert response.status_code == 400
+    assert body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "metrics.0.value" in body["message"]
+    assert "detail" not in body
+
+
+def test_unknown_body_fields_are_refused(server):
+    response = server.post("/api/v1/experiments", json={"name": "x", "colour": "red"})
+
+    assert response.status_code == 400 and "colour" in response.json()["message"]
+
+
+def test_oversized_body_is_413(server):
+    response = server.post(
+        "/api/v1/experiments",
+        content=b"{" + b" " * (17 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_unknown_route_is_a_json_404(server):
+    response = server.get("/api/v1/nothing-here")
+
+    assert response.status_code == 404 and response.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_every_response_says_nosniff(server):
+    assert server.get("/health").headers["x-content-type-options"] == "nosniff"
+    assert server.get("/api/v1/nope").headers["x-content-type-options"] == "nosniff"
+
+
+def test_blob_upload_is_checked_against_its_digest(server):
+    data = b"some bytes"
+    wrong = hashlib.sha256(b"other bytes").hexdigest()
+
+    response = server.put(f"/api/v1/blobs/{wrong}", content=data)
+
+    assert response.status_code == 400 and "hash to" in response.json()["message"]
+    assert server.head(f"/api/v1/blobs/{wrong}").status_code == 404
+
+
+def test_blob_download_honours_range_requests(server):
+    data = bytes(range(256)) * 64
+    digest = hashlib.sha256(data).hexdigest()
+    server.put(f"/api/v1/blobs/{digest}", content=data)
+
+    response = server.get(f"/api/v1/blobs/{digest}", headers={"Range": "bytes=100-199"})
+
+    assert response.status_code == 206
+    assert response.content == data[100:200]
+    assert response.headers["content-disposition"].startswith("attachment")
+
+
+def test_malformed_digest_is_refused(server):
+    response = server.get("/api/v1/blobs/..%2F..%2Fetc%2Fpasswd")
+
+    assert response.status_code in (400, 404)
+    assert "root:" not in response.text
+
+
+def test_server_refuses_to_start_on_an_unmigrated_database(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelreg",
+            "server",
+            "--port",
+            "0",
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path}/fresh.db",
+            "--artifacts-uri",
+            str(tmp_path / "artifacts"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "modelreg db upgrade" in result.stderr
