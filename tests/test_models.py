@@ -155,3 +155,61 @@ def test_loading_an_unknown_model_raises_not_found(client):
 def test_load_model_refuses_foreign_uris(client):
     with pytest.raises(InvalidArgument, match="models:/ or runs:/"):
         modelreg.load_model("file:///etc/passwd")
+
+
+class _MLP:
+    """Built lazily so torch is imported only by the tests that use it."""
+
+    @staticmethod
+    def make():
+        import torch
+
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+
+
+def _onnx_classifier(X, y):
+    from skl2onnx import to_onnx
+
+    return to_onnx(LogisticRegression().fit(X, y), X[:1].astype(np.float32), target_opset=17)
+
+
+class Affine:
+    """A python-class model whose state is plain JSON."""
+
+    def __init__(self, scale=2.0, shift=1.0):
+        self.scale, self.shift = scale, shift
+
+    def predict(self, x):
+        return np.asarray(x) * self.scale + self.shift
+
+
+@pytest.mark.parametrize("flavor", ["pytorch", "onnx", "python"])
+def test_every_flavor_round_trips_through_the_store(client, data, flavor):
+    X, y = data
+    X32 = X.astype(np.float32)
+    if flavor == "pytorch":
+        import torch
+
+        model = _MLP.make().eval()
+        example, expected = torch.from_numpy(X32), model(torch.from_numpy(X32)).detach().numpy()
+    elif flavor == "onnx":
+        model = _onnx_classifier(X, y)
+        example, expected = X32, LogisticRegression().fit(X, y).predict(X)
+    else:
+        model, example = Affine(), X
+        expected = Affine().predict(X)
+    with modelreg.start_run():
+        logged = modelreg.log_model(
+            model, "model", input_example=example[:3], registered_model_name=f"m-{flavor}"
+        )
+
+    loaded = modelreg.load_model(f"models:/m-{flavor}/1")
+    got = loaded.predict(example)
+    if flavor == "pytorch":
+        got = got.detach().numpy() if hasattr(got, "detach") else np.asarray(got)
+    if flavor == "onnx":
+        got = got["output_label"]  # a classifier graph has label and probability outputs
+
+    assert logged.flavor == flavor
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5)
