@@ -8,14 +8,13 @@ from typing import Any
 from urllib.parse import quote
 
 from modelreg.blobs import BlobRef
-from modelreg.errors import NotFound
 from modelreg.operations import API_PREFIX
 from modelreg.remote import RemoteService
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
 from modelreg.services.artifacts import (
+    ManifestDownloads,
     check_artifact_path,
-    download_entries,
     local_file,
     local_files,
 )
@@ -23,7 +22,7 @@ from modelreg.services.artifacts import (
 _THREADS = 8
 
 
-class RemoteArtifacts:
+class RemoteArtifacts(ManifestDownloads):
     """The ``ArtifactService`` methods ``Client`` uses, over HTTP."""
 
     def __init__(self, http: HttpSession) -> None:
@@ -71,29 +70,6 @@ class RemoteArtifacts:
         model = quote(model_name, safe="")
         url = f"{API_PREFIX}/registered-models/{model}/versions/{version}/manifest"
         return _entries(self.http.json("GET", url, params={"path": path}))
-
-    def download_run_artifacts(
-        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
-    ) -> str:
-        prefix = check_artifact_path(path or "", "path", allow_root=True)
-        entries = self.manifest(run_id, prefix)
-        if prefix and not entries:
-            raise NotFound(f"run '{run_id}' has no artifact '{prefix}'")
-        return download_entries(self.blobs, entries, prefix, dst_path, f"of run {run_id}")
-
-    def download_version_artifacts(
-        self,
-        model_name: str,
-        version: int,
-        path: str = "",
-        dst_path: str | os.PathLike[str] | None = None,
-    ) -> str:
-        prefix = check_artifact_path(path or "", "path", allow_root=True)
-        entries = self.version_manifest(model_name, version, prefix)
-        if prefix and not entries:
-            raise NotFound(f"version {version} of model '{model_name}' has no artifact '{prefix}'")
-        owner = f"of model {model_name} v{version}"
-        return download_entries(self.blobs, entries, prefix, dst_path, owner)
 
 
 def _entries(data: dict[str, Any]) -> dict[str, BlobRef]:

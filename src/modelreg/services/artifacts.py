@@ -112,7 +112,53 @@ def _join(*parts: str | None) -> str:
     return "/".join(p for p in parts if p)
 
 
-class ArtifactService:
+class ManifestDownloads:
+    """Downloads built on ``manifest``/``version_manifest`` and ``blobs``: shared by the
+    embedded service and the remote client, so both answer alike."""
+
+    blobs: BlobStore
+
+    def manifest(self, run_id: str, path: str = "") -> dict[str, BlobRef]:
+        raise NotImplementedError
+
+    def version_manifest(self, model_name: str, version: int, path: str = "") -> dict[str, BlobRef]:
+        raise NotImplementedError
+
+    def download_run_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Downloads the file or folder ``path`` of the run into ``dst_path``; returns its path.
+
+        The result is ``<dst_path>/<path>`` (``dst_path`` itself for the root);
+        ``dst_path`` defaults to a new temporary folder. Every file is checked
+        against its digest. Raises ``NotFound`` for an unknown run or path,
+        ``InvalidArgument`` for a bad path and ``IntegrityError`` naming the
+        artifact when stored bytes are damaged.
+        """
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        entries = self.manifest(run_id, prefix)
+        if prefix and not entries:
+            raise NotFound(f"run '{run_id}' has no artifact '{prefix}'")
+        return download_entries(self.blobs, entries, prefix, dst_path, f"of run {run_id}")
+
+    def download_version_artifacts(
+        self,
+        model_name: str,
+        version: int,
+        path: str = "",
+        dst_path: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """Downloads ``path`` (default: everything) of a model version; see
+        :meth:`download_run_artifacts`. Raises ``NotFound`` for an unknown version or path."""
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        entries = self.version_manifest(model_name, version, prefix)
+        if prefix and not entries:
+            raise NotFound(f"version {version} of model '{model_name}' has no artifact '{prefix}'")
+        owner = f"of model {model_name} v{version}"
+        return download_entries(self.blobs, entries, prefix, dst_path, owner)
+
+
+class ArtifactService(ManifestDownloads):
     """Logging, listing and downloading artifacts; garbage collection and verification."""
 
     def __init__(self, db: Any, blobs: BlobStore, tracking: Any) -> None:
@@ -242,39 +288,6 @@ class ArtifactService:
             self._require_run(conn, run_id)
             entries = store.run_entries(conn, run_id, prefix)
         return _one_level(entries, prefix)
-
-    def download_run_artifacts(
-        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
-    ) -> str:
-        """Downloads the file or folder ``path`` of the run into ``dst_path``; returns its path.
-
-        The result is ``<dst_path>/<path>`` (``dst_path`` itself for the root);
-        ``dst_path`` defaults to a new temporary folder. Every file is checked
-        against its digest. Raises ``NotFound`` for an unknown run or path,
-        ``InvalidArgument`` for a bad path and ``IntegrityError`` naming the
-        artifact when stored bytes are damaged.
-        """
-        prefix = check_artifact_path(path or "", "path", allow_root=True)
-        entries = self.manifest(run_id, prefix)
-        if prefix and not entries:
-            raise NotFound(f"run '{run_id}' has no artifact '{prefix}'")
-        return download_entries(self.blobs, entries, prefix, dst_path, f"of run {run_id}")
-
-    def download_version_artifacts(
-        self,
-        model_name: str,
-        version: int,
-        path: str = "",
-        dst_path: str | os.PathLike[str] | None = None,
-    ) -> str:
-        """Downloads ``path`` (default: everything) of a model version; see
-        :meth:`download_run_artifacts`. Raises ``NotFound`` for an unknown version or path."""
-        prefix = check_artifact_path(path or "", "path", allow_root=True)
-        entries = self.version_manifest(model_name, version, prefix)
-        if prefix and not entries:
-            raise NotFound(f"version {version} of model '{model_name}' has no artifact '{prefix}'")
-        owner = f"of model {model_name} v{version}"
-        return download_entries(self.blobs, entries, prefix, dst_path, owner)
 
     def _require_run(self, conn: Connection, run_id: str) -> None:
         get_run_info(conn, _check_run_id(run_id))
