@@ -32,6 +32,10 @@ def create_app(backend: Any) -> FastAPI:
 
     app.include_router(build_artifact_router(backend))
 
+    from modelreg.server.mlflow_compat import build_mlflow_router
+
+    app.include_router(build_mlflow_router(backend))
+
     @app.get("/health", tags=["server"])
     def health() -> Response:
         """200 when the metadata database answers, 503 otherwise."""
