@@ -36,6 +36,10 @@ def create_app(backend: Any) -> FastAPI:
 
     app.include_router(build_mlflow_router(backend))
 
+    from modelreg.server.ui import build_ui_router
+
+    app.include_router(build_ui_router(backend))
+
     @app.get("/health", tags=["server"])
     def health() -> Response:
         """200 when the metadata database answers, 503 otherwise."""

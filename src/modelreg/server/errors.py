@@ -14,7 +14,21 @@ from modelreg.errors import ModelregError
 log = logging.getLogger("modelreg.server")
 
 
-def error_response(status: int, error_code: str, message: str, details: dict | None = None):
+def _wants_html(request: Request | None) -> bool:
+    return request is not None and (request.url.path == "/" or request.url.path.startswith("/ui"))
+
+
+def error_response(
+    status: int,
+    error_code: str,
+    message: str,
+    details: dict | None = None,
+    request: Request | None = None,
+):
+    if _wants_html(request):
+        from modelreg.server.ui import render
+
+        return render("error.html", status, status=status, error_code=error_code, message=message)
     body = {"error_code": error_code, "message": message}
     if details:
         body["details"] = details
@@ -28,8 +42,8 @@ def _field(loc: tuple) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ModelregError)
-    async def modelreg_error(_request: Request, exc: ModelregError) -> JSONResponse:
-        return error_response(exc.status, exc.error_code, exc.message, exc.details)
+    async def modelreg_error(request: Request, exc: ModelregError) -> JSONResponse:
+        return error_response(exc.status, exc.error_code, exc.message, exc.details, request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -40,11 +54,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "ENDPOINT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
             exc.status_code, "INVALID_REQUEST"
         )
-        return error_response(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail), request=request)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

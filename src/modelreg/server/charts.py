@@ -1,0 +1,79 @@
+"""Small inline SVG charts for the web UI: no JavaScript, no chart library.
+
+Every label goes through Markup escaping, so a metric named ``<script>`` is
+drawn as text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT, PAD = 560, 200, 36
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    return [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+
+
+def line_chart(series: dict[str, list[tuple[int, float]]]) -> Markup:
+    """One polyline per metric over its steps (NaN and infinities are skipped)."""
+    points = [(s, v) for values in series.values() for s, v in values if math.isfinite(v)]
+    if not points:
+        return Markup("<p class='muted'>No finite values to plot.</p>")
+    steps = [s for s, _ in points]
+    values = [v for _, v in points]
+    lo_s, hi_s = min(steps), max(steps) or 1
+    lo_v, hi_v = min(values), max(values)
+    span_s = (hi_s - lo_s) or 1
+    span_v = (hi_v - lo_v) or 1
+
+    def xy(step: int, value: float) -> str:
+        x = PAD + (step - lo_s) / span_s * (WIDTH - 2 * PAD)
+        y = HEIGHT - PAD - (value - lo_v) / span_v * (HEIGHT - 2 * PAD)
+        return f"{x:.1f},{y:.1f}"
+
+    parts = [
+        f"<svg viewBox='0 0 {WIDTH} {HEIGHT}' class='chart' role='img'>",
+        f"<text x='4' y='14' class='axis'>{escape(f'{hi_v:.4g}')}</text>",
+        f"<text x='4' y='{HEIGHT - PAD + 4}' class='axis'>{escape(f'{lo_v:.4g}')}</text>",
+    ]
+    for i, (name, values_) in enumerate(series.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        coords = " ".join(xy(s, v) for s, v in values_ if math.isfinite(v))
+        parts.append(
+            f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{coords}'/>"
+        )
+        parts.append(
+            f"<text x='{WIDTH - PAD}' y='{16 + 14 * i}' text-anchor='end' fill='{colour}' "
+            f"class='legend'>{escape(name)}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bar_chart(bars: dict[str, float | None]) -> Markup:
+    """Horizontal bars, one per label; a missing value is shown as missing, not as 0."""
+    finite = _finite([v for v in bars.values() if v is not None])
+    top = max((abs(v) for v in finite), default=1.0) or 1.0
+    row = 22
+    height = row * len(bars) + 8
+    parts = [f"<svg viewBox='0 0 {WIDTH} {height}' class='chart' role='img'>"]
+    for i, (label, value) in enumerate(bars.items()):
+        y = 4 + i * row
+        parts.append(f"<text x='0' y='{y + 15}' class='axis'>{escape(label)}</text>")
+        if value is None or not math.isfinite(value):
+            parts.append(f"<text x='120' y='{y + 15}' class='muted'>missing</text>")
+            continue
+        width = abs(value) / top * (WIDTH - 200)
+        parts.append(
+            f"<rect x='120' y='{y + 3}' width='{width:.1f}' height='{row - 8}' fill='#2563eb'/>"
+        )
+        parts.append(
+            f"<text x='{126 + width:.1f}' y='{y + 15}' class='axis'>{escape(f'{value:.4g}')}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
