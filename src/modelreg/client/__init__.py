@@ -28,6 +28,14 @@ class Client(TrackingMethods, ArtifactMethods, RegistryMethods):
         self._backend: Any = open_backend(tracking_uri)
         self._tracking_uri = tracking_uri
 
+    @classmethod
+    def from_backend(cls, backend: Any) -> Client:
+        """A client on an already open backend (the server's web UI uses its own)."""
+        client = cls.__new__(cls)
+        client._backend = backend
+        client._tracking_uri = getattr(backend, "uri", None)
+        return client
+
     @property
     def tracking_uri(self) -> str:
         """The URI this client talks to, as resolved."""
