@@ -14,8 +14,15 @@ from pathlib import Path
 DEFAULT_VENV = Path(__file__).resolve().parent / ".venv-mlflow"
 # The full package: mlflow-skinny lacks SQLAlchemy and Alembic, which the SQLite store needs.
 DEFAULT_SPEC = "mlflow>=3,<4"
-# The modules the workload needs; importing them is how "installed" is decided.
-PROBE = "import mlflow, mlflow.store.tracking.sqlalchemy_store, sqlalchemy, alembic"
+# Installed next to MLflow: its PostgreSQL store needs a driver (SQLAlchemy 2.1 maps
+# postgresql:// to psycopg 3, older versions to psycopg2, so both); the model phases need
+# scikit-learn (a dependency of the full package today, named so it stays).
+EXTRAS = ("psycopg[binary]", "psycopg2-binary", "scikit-learn")
+# The modules the workloads need; importing them is how "installed" is decided.
+PROBE = (
+    "import mlflow, mlflow.store.tracking.sqlalchemy_store, sqlalchemy, alembic, psycopg, psycopg2,"
+    " sklearn"
+)
 
 
 def venv_python(venv: Path) -> Path:
@@ -44,9 +51,10 @@ def ensure(venv: Path = DEFAULT_VENV, spec: str = DEFAULT_SPEC, log=print) -> Pa
     if not python.exists():
         log(f"creating {venv}")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    log(f"installing {spec!r} into {venv} (takes a minute)")
+    log(f"installing {spec!r} and {', '.join(EXTRAS)} into {venv} (takes a minute)")
     subprocess.run(
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", spec], check=True
+        [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", spec, *EXTRAS],
+        check=True,
     )
     if not is_ready(venv):
         raise RuntimeError(f"MLflow still does not import in {venv}: {PROBE}")

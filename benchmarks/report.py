@@ -41,7 +41,7 @@ def _cell(entry: dict[str, Any] | None, per_op: bool) -> str:
     return f"{value:.3f}"
 
 
-def _ratio_cell(value: float | None) -> str:
+def ratio_cell(value: float | None) -> str:
     if value is None:
         return ""
     colour = "green" if value >= TARGET_RATIO else "yellow" if value >= 1 else "red"
@@ -49,10 +49,10 @@ def _ratio_cell(value: float | None) -> str:
 
 
 def ops_in_order(sides: dict[str, dict[str, Any]]) -> list[str]:
-    """Every op either side reported, in the order they ran (modelreg's first)."""
+    """Every op either side reported, in the order they ran; "_" names are not ops."""
     ops: dict[str, None] = {}
     for side in SIDES:
-        ops.update(dict.fromkeys(sides.get(side, {})))
+        ops.update(dict.fromkeys(op for op in sides.get(side, {}) if not op.startswith("_")))
     return list(ops)
 
 
@@ -115,7 +115,7 @@ def table(results: Results, title: str) -> Table:
                 _cell(ml, per_op=True),
                 _cell(mr, per_op=False),
                 _cell(ml, per_op=False),
-                _ratio_cell(ratio(seconds(mr), seconds(ml))),
+                ratio_cell(ratio(seconds(mr), seconds(ml))),
             )
         total = phase_total(phase, sides)
         if total and phase != "import":
@@ -129,7 +129,7 @@ def table(results: Results, title: str) -> Table:
                 "",
                 f"[bold]{mr_total:.3f}[/]",
                 f"[bold]{ml_total:.3f}[/]",
-                _ratio_cell(ratio(mr_total, ml_total)),
+                ratio_cell(ratio(mr_total, ml_total)),
             )
         t.add_section()
     return t
@@ -141,6 +141,8 @@ def problems(results: Results) -> list[str]:
     for phase, sides in results.items():
         for side in SIDES:
             for op, entry in sides.get(side, {}).items():
+                if op.startswith("_"):
+                    continue
                 if "error" in entry:
                     lines.append(f"[red]{phase}/{side}/{op}: {escape(entry['error'])}[/]")
                 elif "unavailable" in entry:

@@ -1,12 +1,14 @@
-"""Runs one fixed workload against modelreg and MLflow and prints the ratios.
+"""Runs fixed workloads against modelreg and MLflow and prints the ratios.
 
-    python benchmarks/run.py [--phases import,tracking,registry] [--runs 200] [--json out.json]
+    python benchmarks/run.py [--phases import,tracking,registry,...] [--runs 200] [--json out.json]
     python benchmarks/run.py --setup-only     # only create benchmarks/.venv-mlflow
 
-Both sides run the same workload (workloads/workload.py), each in its own
-subprocess on a fresh SQLite store in a temporary folder: modelreg in this
-interpreter, MLflow in its own virtual environment. Compare the ratios from
-one run; absolute times from different runs or machines do not compare.
+Phases: import, tracking, registry (embedded SQLite on both sides); server,
+throughput (through `modelreg server` and `mlflow server`); artifacts (large
+and small files against `cp`); log_model (a scikit-learn model). Each side
+runs in its own subprocess: modelreg in this interpreter, MLflow in its own
+virtual environment. Compare the ratios from one run; absolute times from
+different runs or machines do not compare.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from typing import Any
 from rich.console import Console
 
 import mlflow_env
+import phase_artifacts
+import phase_log_model
+import phase_server
 import report
+from sides import last_line, modelreg_env, run_workload
 
-HERE = Path(__file__).resolve().parent
-WORKLOADS = HERE / "workloads"
-PHASES = ("import", "tracking", "registry")
+EMBEDDED_PHASES = ("import", "tracking", "registry")
+PHASES = (*EMBEDDED_PHASES, "server", "throughput", "artifacts", "log_model")
 IMPORT_REPEATS = 3
-SIDE_TIMEOUT_S = 3600
 # op name -> (modelreg statement, MLflow statement), each timed in a fresh interpreter.
 IMPORTS = {
     "import package": ("import modelreg", "import mlflow"),
@@ -41,11 +45,6 @@ TIME_STATEMENT = "import time; t = time.perf_counter(); {}; print(time.perf_coun
 
 # Rich assumes 80 columns when piped; the table needs about 115.
 console = Console(width=None if sys.stdout.isatty() else 120)
-
-
-def modelreg_env() -> dict[str, str]:
-    """This interpreter's environment minus MODELREG_* settings, which would redirect the store."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("MODELREG_")}
 
 
 def time_import(python: Path | str, statement: str, env: dict[str, str]) -> dict[str, Any]:
@@ -61,36 +60,9 @@ def time_import(python: Path | str, statement: str, env: dict[str, str]) -> dict
                 env=env,
             )
             if proc.returncode != 0:
-                return {"error": _last_line(proc.stderr)}
+                return {"error": last_line(proc.stderr)}
             samples.append(float(proc.stdout.strip().splitlines()[-1]))
     return {"ops": 1, "seconds": min(samples), "samples": samples}
-
-
-def run_workload(
-    python: Path | str, script: str, phase: str, runs: int, env: dict[str, str]
-) -> dict[str, Any]:
-    """Runs one side's phase in a subprocess; a crash becomes one "process" error entry."""
-    with tempfile.TemporaryDirectory(prefix="bench-out-") as tmp:
-        out = Path(tmp, "result.json")
-        cmd = [str(python), str(WORKLOADS / script), "--phase", phase, "--runs", str(runs)]
-        try:
-            proc = subprocess.run(
-                [*cmd, "--out", str(out)],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=SIDE_TIMEOUT_S,
-            )
-        except subprocess.TimeoutExpired:
-            return {"process": {"error": f"timed out after {SIDE_TIMEOUT_S} s"}}
-        if proc.returncode != 0 or not out.exists():
-            return {"process": {"error": f"exit {proc.returncode}: {_last_line(proc.stderr)}"}}
-        return json.loads(out.read_text())
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
 
 
 def load_average() -> float | None:
@@ -124,6 +96,13 @@ def run_phase(
     return results
 
 
+def _int_list(text: str) -> list[int]:
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("give positive integers separated by commas")
+    return values
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -133,6 +112,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--runs", type=int, default=200, help="runs / versions per phase; reads are 5x this"
+    )
+    parser.add_argument(
+        "--server-runs",
+        type=int,
+        default=10,
+        help="runs / versions of the workloads in the server phase (default: 10; MLflow's "
+        "server takes 50-300 ms per call with several workers)",
+    )
+    parser.add_argument(
+        "--server-workers",
+        type=_int_list,
+        default=[2, 4],
+        help="worker counts, comma-separated (default: 2,4; MLflow's default is 4). The "
+        "throughput phase runs each; the server and artifacts phases the first",
+    )
+    parser.add_argument(
+        "--artifact-mb", type=int, default=1024, help="size of the large file (default: 1024)"
+    )
+    parser.add_argument(
+        "--small-files", type=int, default=1000, help="number of 4 KiB files (default: 1000)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write timings and ratios here")
     parser.add_argument("--setup-only", action="store_true", help="create the MLflow venv, exit")
@@ -145,9 +144,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.phases) - set(PHASES))
     if unknown:
         parser.error(f"--phases: unknown {', '.join(unknown)}; choose from {', '.join(PHASES)}")
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    for name in ("runs", "server_runs", "artifact_mb", "small_files"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
+
+
+def run_server_phase(phase: str, args: argparse.Namespace, mlflow_python: Path) -> dict[str, Any]:
+    """Runs one of the phases that are not a plain two-sided table; returns its JSON data."""
+    log = console.print
+    workers = args.server_workers[0]
+    if phase == "server":
+        return phase_server.run_server(args.server_runs, workers, mlflow_python, log)
+    if phase == "throughput":
+        return phase_server.run_throughput(args.server_workers, mlflow_python, log)
+    if phase == "artifacts":
+        try:
+            return phase_artifacts.run(
+                args.artifact_mb, args.small_files, workers, mlflow_python, log
+            )
+        except phase_artifacts.NotEnoughDisk as exc:
+            return {"error": str(exc)}
+    if phase == "log_model":
+        return phase_log_model.run(mlflow_python, log)
+    raise ValueError(phase)
+
+
+RENDERERS = {
+    "server": phase_server.render_server,
+    "throughput": phase_server.render_throughput,
+    "artifacts": phase_artifacts.render,
+    "log_model": phase_log_model.render,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,18 +192,43 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "runs": args.runs,
+        "server_runs": args.server_runs,
+        "server_workers": args.server_workers,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    console.print(f"modelreg {meta['modelreg']} vs MLflow {meta['mlflow']}, {args.runs} runs")
+    console.print(f"modelreg {meta['modelreg']} vs MLflow {meta['mlflow']}")
     loads: list[float] = []
-    results = {phase: run_phase(phase, args.runs, mlflow_python, loads) for phase in args.phases}
+    results: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for phase in args.phases:
+        started = time.perf_counter()
+        if phase in EMBEDDED_PHASES:
+            results[phase] = run_phase(phase, args.runs, mlflow_python, loads)
+        else:
+            # These phases load every CPU themselves (server, client, database), so the
+            # load average is only shown before they start, not used for the warning.
+            before = load_average()
+            extra[phase] = run_server_phase(phase, args, mlflow_python)
+            extra[phase]["load_average_before"] = before
+        took = time.perf_counter() - started
+        console.print(f"{phase}: {took:.0f} s")
+        meta.setdefault("phase_seconds", {})[phase] = took
     meta["max_load_average"] = max(loads, default=None)
 
-    title = f"modelreg {meta['modelreg']} vs MLflow {meta['mlflow']} (SQLite, {args.runs} runs)"
-    console.print(report.table(results, title))
-    for line in report.problems(results) + report.verdicts(results):
-        console.print(line)
-    # The benchmark itself keeps about one CPU busy; more than that is other work,
+    if results:
+        title = f"modelreg {meta['modelreg']} vs MLflow {meta['mlflow']} (SQLite, {args.runs} runs)"
+        console.print(report.table(results, title))
+        for line in report.problems(results) + report.verdicts(results):
+            console.print(line)
+    for phase, data in extra.items():
+        if "error" in data:
+            console.print(f"[red]{phase}: {data['error']}[/]")
+        else:
+            RENDERERS[phase](console, data)
+        before = data.get("load_average_before")
+        if before is not None:
+            console.print(f"[dim]{phase}: load average {before:.1f} before it started[/]")
+    # The embedded phases keep about one CPU busy; more than that is other work,
     # which may have slowed one side more than the other.
     busiest = meta["max_load_average"]
     if busiest is not None and busiest > max(1.5, 0.75 * (os.cpu_count() or 1) + 1):
@@ -185,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     console.print("[dim]Compare ratios within one run, never absolute times across runs.[/]")
     if args.json:
-        payload = {"meta": meta, "results": results, "ratios": report.ratios(results)}
+        payload = {"meta": meta, "results": results, "ratios": report.ratios(results), **extra}
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 0
 

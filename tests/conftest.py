@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["s3_fixtures", "artifact_fixtures", "cli_fixtures"]
+pytest_plugins = ["s3_fixtures", "artifact_fixtures", "cli_fixtures", "auth_fixtures"]
 
 PG_ADMIN_URL = os.environ.get(
     "MODELREG_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+LOOPBACK = "127.0.0.0/8,::1/128"
 
 
 @pytest.fixture(autouse=True)
@@ -112,9 +113,16 @@ def free_port() -> int:
 
 
 def start_server(
-    backend_store_uri: str, artifacts_uri: str, *, workers: int = 1, env: dict | None = None
+    backend_store_uri: str,
+    artifacts_uri: str,
+    *,
+    workers: int = 1,
+    env: dict | None = None,
+    extra_args: list[str] | tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen, str]:
-    """Starts a real ``modelreg server`` process on a free loopback port; waits for /health."""
+    """Starts a real ``modelreg server`` process on a free loopback port; waits for /health.
+
+    ``extra_args`` are more ``modelreg server`` options, e.g. ``["--auth"]``."""
     import httpx
 
     port = free_port()
@@ -122,7 +130,7 @@ def start_server(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "modelreg", "server", "--port", str(port)]
     command += ["--backend-store-uri", backend_store_uri, "--artifacts-uri", artifacts_uri]
-    command += ["--workers", str(workers)]
+    command += ["--workers", str(workers), *extra_args]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -156,12 +164,16 @@ def server_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def live_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ``modelreg server`` on PostgreSQL and a local artifact folder, for the session."""
+    """A ``modelreg server`` on PostgreSQL and a local artifact folder, for the session.
+
+    Its admin lets webhooks reach loopback, where the tests' receivers listen.
+    """
     from modelreg.store.database import Database
 
     Database.shared(pg_url).ensure_schema(upgrade=True)
     artifacts = tmp_path_factory.mktemp("server") / "artifacts"
-    process, url = start_server(pg_url, str(artifacts), env=server_env())
+    env = {**server_env(), "MODELREG_WEBHOOK_ALLOWED_NETWORKS": LOOPBACK}
+    process, url = start_server(pg_url, str(artifacts), env=env)
     yield url
     stop_server(process)
 

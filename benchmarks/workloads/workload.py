@@ -6,7 +6,12 @@ classes). Standard library only, like :mod:`harness`.
 
 Every phase starts with a ``setup`` op (open the store, which creates and
 migrates the SQLite file, and create one experiment); the runner shows it on
-its own row and leaves it out of the phase total.
+its own row and leaves it out of the phase total. With ``--tracking-uri`` the
+same workload runs against a server instead of the embedded store.
+
+The artifact and model phases use the same client methods on both sides
+(``log_artifact``, ``log_artifacts``, ``download_artifacts``) or, for models,
+each library's own ``log_model`` / ``load_model`` wrapped by its side script.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ import cProfile
 import json
 import os
 import random
+import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from harness import Recorder, SectionFailed
+from harness import Recorder, SectionFailed, settle_disk
 
 STEPS = 10
 N_PARAMS = 10
@@ -34,6 +41,10 @@ SEARCH_MAX_RESULTS = 100
 MODEL = "bench_model"
 VERSION_SEARCH_MAX_RESULTS = 200
 BASE_TIMESTAMP = 1_700_000_000_000
+LARGE_FILE = "large.bin"  # artifacts phase: the runner writes both into --data
+SMALL_DIR = "small"
+N_MODELS = 10  # log_model / load_model: calls after the first, for the median
+LOGGED_MODELS = "logged_models.json"
 
 
 @dataclass
@@ -45,6 +56,11 @@ class Side:
     Param: type
     RunTag: type
     create_experiment: Callable[[str], str]
+    # Model phases only: a run as a context manager yielding its id, the library's
+    # log_model(model, run_id, input_example) -> model URI, and its load_model(uri).
+    run: Callable[[str], AbstractContextManager[str]] | None = None
+    log_model: Callable[[Any, str, Any], str] | None = None
+    load_model: Callable[[str], Any] | None = None
 
 
 OpenSide = Callable[[], Side]
@@ -223,34 +239,171 @@ def registry(rec: Recorder, open_side: OpenSide, n_versions: int) -> None:
         rec.section(part)
 
 
-WORKLOADS = {"tracking": tracking, "registry": registry}
+def _same_bytes(a: str, b: str) -> bool:
+    """Same size and the same first, middle and last MiB: cheap, and catches truncation."""
+    size = os.path.getsize(a)
+    if os.path.getsize(b) != size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        for offset in (0, size // 2, max(0, size - 2**20)):
+            fa.seek(offset)
+            fb.seek(offset)
+            if fa.read(2**20) != fb.read(2**20):
+                return False
+    return True
 
 
-def main(open_side: Callable[[str], Side]) -> None:
-    """Command line of a side script: ``--phase NAME --runs N --out FILE [--profile FILE]``.
+def artifacts(rec: Recorder, open_side: OpenSide, data_dir: str, workdir: str) -> None:
+    """Uploads one large file and a folder of small files, then downloads each twice."""
+    side, experiment_id = _setup(rec, open_side, "bench_artifacts")
+    client = side.client
+    run_id = client.create_run(experiment_id).info.run_id
+    large = os.path.join(data_dir, LARGE_FILE)
+    small = os.path.join(data_dir, SMALL_DIR)
+    n_small = len(os.listdir(small))
+    # Each timed transfer writes at most two copies (store or cache, and destination).
+    settle = {
+        LARGE_FILE: 2 * os.path.getsize(large),
+        SMALL_DIR: 2 * sum(e.stat().st_size for e in os.scandir(small)),
+    }
+    uploaded: list[str] = []
 
-    ``open_side(workdir)`` connects that library to a SQLite store inside
-    ``workdir``, a fresh temporary folder that is also the working directory,
-    so nothing lands in the repository. Results go to ``--out`` as JSON.
+    def upload() -> None:
+        settle_disk(workdir, settle[LARGE_FILE])
+        rec.api("upload large file", client, "log_artifact", run_id, large)
+        uploaded.append(LARGE_FILE)
+        settle_disk(workdir, settle[SMALL_DIR])
+        rec.api("upload small files", client, "log_artifacts", run_id, small, SMALL_DIR)
+        uploaded.append(SMALL_DIR)
+
+    def download() -> None:
+        # A new client on an empty modelreg blob cache (MLflow ignores the variable):
+        # the first download must read the store, the second may come from the cache.
+        os.environ["MODELREG_CACHE_DIR"] = os.path.join(workdir, "download-cache")
+        reader = open_side().client
+        for kind in ("cold", "cached"):
+            dst = os.path.join(workdir, f"download-{kind}")
+            os.mkdir(dst)
+            if LARGE_FILE in uploaded:
+                settle_disk(workdir, settle[LARGE_FILE])
+                op = f"download large file ({kind})"
+                got = rec.api(op, reader, "download_artifacts", run_id, LARGE_FILE, dst)
+                _check(rec, op, _same_bytes(got, large), "downloaded bytes differ")
+            if SMALL_DIR in uploaded:
+                settle_disk(workdir, settle[SMALL_DIR])
+                op = f"download small files ({kind})"
+                got = rec.api(op, reader, "download_artifacts", run_id, SMALL_DIR, dst)
+                count = len(os.listdir(got))
+                _check(rec, op, count == n_small, f"{count} files, want {n_small}")
+            shutil.rmtree(dst)  # frees the disk before the next copy
+
+    for part in (upload, download):
+        rec.section(part)
+
+
+def _iris_models() -> tuple[Any, list[Any]]:
+    """Iris and N_MODELS + 1 logistic regressions that differ in C, so their bytes differ."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    models = [
+        LogisticRegression(C=0.5 + 0.1 * i, max_iter=1000).fit(x, y) for i in range(N_MODELS + 1)
+    ]
+    return x, models
+
+
+def _labels(predictions: Any) -> list[str]:
+    values = predictions.tolist() if hasattr(predictions, "tolist") else list(predictions)
+    return [str(v) for v in values]
+
+
+def log_model(rec: Recorder, open_side: OpenSide, workdir: str) -> None:
+    """The first log_model of a fresh process, then N_MODELS more (one run each).
+
+    Training happens before the clock starts; sklearn is already imported, as
+    it is in any process that has a model to log. Writes the model URIs and
+    expected predictions to ``workdir`` for the load_model phase.
+    """
+    x, models = _iris_models()
+    side, experiment_id = _setup(rec, open_side, "bench_log_model")
+    assert side.run and side.log_model
+    logged = []
+    for i, model in enumerate(models):
+        op = "log_model (first call)" if i == 0 else "log_model"
+        with side.run(experiment_id) as run_id:
+            uri = rec.call(op, side.log_model, model, run_id, x[:5])
+        logged.append({"uri": uri, "labels": _labels(model.predict(x))})
+    with open(os.path.join(workdir, LOGGED_MODELS), "w") as f:
+        json.dump(logged, f)
+
+
+def load_model(rec: Recorder, open_side: OpenSide, workdir: str) -> None:
+    """In a fresh process: load every model the log_model phase logged, then the last again."""
+    from sklearn.datasets import load_iris
+
+    x, _ = load_iris(return_X_y=True)
+    with open(os.path.join(workdir, LOGGED_MODELS)) as f:
+        logged = json.load(f)
+    side = rec.call("setup", open_side)
+    assert side.load_model
+    for i, entry in enumerate(logged):
+        op = "load_model (first call)" if i == 0 else "load_model"
+        model = rec.call(op, side.load_model, entry["uri"])
+        _check(rec, op, _labels(model.predict(x)) == entry["labels"], "predictions differ")
+    # A library may keep loaded model files in a local cache; this shows whether it does.
+    for _ in range(N_MODELS):
+        model = rec.call("load_model (same URI again)", side.load_model, logged[-1]["uri"])
+
+
+WORKLOADS: dict[str, Callable[[Recorder, OpenSide, argparse.Namespace], None]] = {
+    "tracking": lambda rec, open_side, args: tracking(rec, open_side, args.runs),
+    "registry": lambda rec, open_side, args: registry(rec, open_side, args.runs),
+    "artifacts": lambda rec, open_side, args: artifacts(rec, open_side, args.data, args.workdir),
+    "log_model": lambda rec, open_side, args: log_model(rec, open_side, args.workdir),
+    "load_model": lambda rec, open_side, args: load_model(rec, open_side, args.workdir),
+}
+SAMPLED = {"log_model", "load_model"}  # phases reported as medians, so every call is kept
+
+
+def main(open_side: Callable[[str, str | None], Side]) -> None:
+    """Command line of a side script; results go to ``--out`` as JSON.
+
+    ``--phase NAME --runs N --out FILE [--tracking-uri URL] [--data DIR]
+    [--workdir DIR] [--profile FILE]``. ``open_side(workdir, tracking_uri)``
+    connects that library to ``tracking_uri`` (a server) or, when it is
+    None, to a SQLite store inside ``workdir``. ``workdir`` is a fresh
+    temporary folder unless ``--workdir`` names one to keep (the load_model
+    phase reads what the log_model phase left there); it is also the working
+    directory, so nothing lands in the repository.
     """
     parser = argparse.ArgumentParser()
     parser.add_argument("--phase", required=True, choices=sorted(WORKLOADS))
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--tracking-uri", help="a server's URL (default: embedded SQLite)")
+    parser.add_argument("--data", help="artifacts phase: the folder holding the files to upload")
+    parser.add_argument("--workdir", help="use and keep this folder instead of a temporary one")
     parser.add_argument("--profile", metavar="FILE", help="write cProfile stats of the phase here")
     args = parser.parse_args()
     out = os.path.abspath(args.out)
     # Both libraries warn about deprecated calls (stages); the warnings are not under test.
     warnings.simplefilter("ignore")
-    rec = Recorder()
+    rec = Recorder(keep_samples=args.phase in SAMPLED)
     home = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix=f"bench-{args.phase}-") as workdir:
+    folder = (
+        nullcontext(os.path.abspath(args.workdir))
+        if args.workdir
+        else tempfile.TemporaryDirectory(prefix=f"bench-{args.phase}-")
+    )
+    with folder as workdir:
+        args.workdir = workdir
         os.chdir(workdir)
         profiler = cProfile.Profile() if args.profile else None
         try:
             if profiler:
                 profiler.enable()
-            WORKLOADS[args.phase](rec, lambda: open_side(workdir), args.runs)
+            WORKLOADS[args.phase](rec, lambda: open_side(workdir, args.tracking_uri), args)
         except SectionFailed:
             pass  # setup failed; its error is in the results
         finally:
@@ -258,5 +411,15 @@ def main(open_side: Callable[[str], Side]) -> None:
                 profiler.disable()
                 profiler.dump_stats(os.path.join(home, args.profile))
             os.chdir(home)
+    # Not an op: the runner and report skip names starting with "_".
+    rec.results["_process"] = {"peak_rss_mb": _peak_rss_mb()}
     with open(out, "w") as f:
         json.dump(rec.results, f)
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -12,9 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from modelreg import settings
 from modelreg.uris import TrackingTarget, resolve_tracking_uri
 
-_backends: dict[tuple[str, str | None], Any] = {}
+_backends: dict[tuple, Any] = {}
 _lock = threading.Lock()
 
 
@@ -28,23 +29,35 @@ class EmbeddedBackend:
 
     def __post_init__(self) -> None:
         from modelreg.blobs import open_blob_store
+        from modelreg.services.access import AccessService
         from modelreg.services.artifacts import ArtifactService
+        from modelreg.services.governance import GovernanceService
+        from modelreg.services.protections import ProtectionService
         from modelreg.services.registry import RegistryService
         from modelreg.services.tracking import TrackingService
         from modelreg.store.database import Database
+        from modelreg.webhook_dispatch import WebhookDispatcher
 
         self.db = Database.shared(self.db_url)
         self.db.ensure_schema(upgrade=self.upgrade)
         self.blobs = open_blob_store(self.artifacts_uri)
         self.tracking = TrackingService(self.db)
         self.artifacts = ArtifactService(self.db, self.blobs, self.tracking)
-        self.registry = RegistryService(self.db, self.tracking, self.artifacts)
+        self.webhooks = WebhookDispatcher(self.db)
+        self.registry = RegistryService(
+            self.db, self.tracking, self.artifacts, self.webhooks.publish
+        )
+        self.governance = GovernanceService(self.db, self.webhooks)
+        self.access = AccessService(self.db)
+        self.protections = ProtectionService(self.db, self.webhooks.publish)
 
 
 def open_backend(tracking_uri: str | None = None) -> Any:
     """The (cached) backend for a tracking URI; ``None`` means the configured default."""
     target = resolve_tracking_uri(tracking_uri)
-    key = (target.uri, target.artifacts_uri)
+    key: tuple = (target.uri, target.artifacts_uri)
+    if target.kind == "remote":  # another token is another session
+        key += (settings.TRACKING_TOKEN.get(), settings.TRACKING_USERNAME.get())
     with _lock:
         backend = _backends.get(key)
         if backend is None:

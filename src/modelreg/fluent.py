@@ -18,6 +18,7 @@ from typing import Any
 
 from modelreg.entities import Experiment, Metric, Param, Run, RunStatus, RunTag
 from modelreg.errors import Conflict
+from modelreg.heartbeat import Heartbeat, lease_seconds
 from modelreg.timeutil import now_ms
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -27,6 +28,8 @@ _experiment_id: str | None = None
 _clients: dict[str | None, Any] = {}
 _local = threading.local()
 _lock = threading.Lock()
+# Lease renewers of the active runs of every thread, by run id (see modelreg.heartbeat).
+_heartbeats: dict[str, Heartbeat] = {}
 
 
 def _reset_state() -> None:
@@ -36,6 +39,9 @@ def _reset_state() -> None:
     _experiment_id = None
     _clients.clear()
     _local.__dict__.clear()
+    for heartbeat in _heartbeats.values():
+        heartbeat.stop()
+    _heartbeats.clear()
     _last_run.clear()
 
 
@@ -157,8 +163,15 @@ def start_run(
 ) -> ActiveRun:
     """Starts a new run (or resumes ``run_id``) and makes it the active run.
 
-    Raises ``Conflict`` when a run is already active and ``nested`` is false;
-    a nested run records its parent in the ``mlflow.parentRunId`` tag.
+    A new run records the code version and environment as tags: the git
+    commit, branch, remote and dirty flag of the repository holding the
+    working directory (``mlflow.source.git.*``, ``modelreg.source.git.dirty``)
+    and the Python and package versions (``modelreg.environment``); ``tags``
+    given here win. Raises ``Conflict`` when a run is already active and
+    ``nested`` is false; a nested run records its parent in the
+    ``mlflow.parentRunId`` tag. While the run is active a daemon thread
+    renews its lease, so if this process dies the run is marked ``KILLED``
+    once ``MODELREG_RUN_LEASE_SECONDS`` pass, instead of staying RUNNING.
     """
     stack = _stack()
     if stack and not nested:
@@ -166,6 +179,7 @@ def start_run(
             f"run '{stack[-1].info.run_id}' is already active; end it with end_run() "
             "or start a nested run with start_run(nested=True)"
         )
+    lease = lease_seconds()
     client = _client()
     if run_id is not None:
         run = client.get_run(run_id)
@@ -173,7 +187,9 @@ def start_run(
             client.update_run(run_id, status=RunStatus.RUNNING)
             run = client.get_run(run_id)
     else:
-        all_tags = dict(tags or {})
+        from modelreg.code_version import capture_run_tags
+
+        all_tags = {**capture_run_tags(), **(tags or {})}
         if stack:
             all_tags[PARENT_RUN_TAG] = stack[-1].info.run_id
         if description is not None:
@@ -182,6 +198,7 @@ def start_run(
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
     active = ActiveRun(run.info, run.data)
     stack.append(active)
+    _heartbeats[run.info.run_id] = Heartbeat(client._backend.tracking, run.info.run_id, lease)
     return active
 
 
@@ -214,6 +231,9 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     if not stack:
         return
     run = stack.pop()
+    heartbeat = _heartbeats.pop(run.info.run_id, None)
+    if heartbeat is not None:
+        heartbeat.stop()
     _client().set_terminated(run.info.run_id, status)
     _last_run[:] = [run.info.run_id]
 
@@ -304,6 +324,18 @@ def download_artifacts(
     )
 
 
+def log_input(
+    dataset: Any, context: str = "training", name: str | None = None, source: str | None = None
+) -> Any:
+    """Records a dataset as an input of the active run and returns its ``Dataset``.
+
+    ``dataset`` is a :class:`~modelreg.datasets.Dataset`, a pandas DataFrame,
+    a numpy array, or a local file or folder path; its sha256 digest, schema
+    and row count are computed here (see :mod:`modelreg.datasets`).
+    """
+    return _client().log_input(_run_id(), dataset, context, name, source)
+
+
 def get_run(run_id: str) -> Run:
     """The run with that id; raises ``NotFound``."""
     return _client().get_run(run_id)
@@ -332,6 +364,7 @@ __all__ = [
     "log_artifacts",
     "log_batch",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",

@@ -68,6 +68,7 @@ def log_model(
     code_paths: Iterable[str | os.PathLike[str]] | None = None,
     run_id: str | None = None,
     client: Any = None,
+    card: Any = None,
     **flavor_options: Any,
 ) -> LoggedModel:
     """Saves ``model`` into the run's artifacts (the active run by default).
@@ -77,15 +78,24 @@ def log_model(
     ``input_example`` when not given, and the environment (Python and package
     versions) is recorded without running pip. With
     ``registered_model_name`` a version is registered too (the model is
-    created if needed), its semantic version bumped automatically.
+    created if needed), its semantic version bumped automatically; ``card``
+    (a ``ModelCard`` or a dict of its fields) becomes that version's model
+    card, with metrics and training data filled in from the run.
 
-    Raises ``InvalidArgument`` for a model no flavor can save, and whatever
+    Raises ``InvalidArgument`` for a model no flavor can save, a malformed
+    card or a card without ``registered_model_name``, and whatever
     logging or registering raises (``NotFound`` for an unknown run …).
     """
     from modelreg.flavors import save_model
     from modelreg.services.artifacts import check_artifact_path
 
     artifact_path = check_artifact_path(artifact_path, "artifact_path")
+    if card is not None:
+        from modelreg.services.cards import check_card
+
+        if registered_model_name is None:
+            raise InvalidArgument("card describes a registered version: pass registered_model_name")
+        check_card(card)  # refused before anything is stored
     client = _client(client)
     if run_id is None:
         from modelreg import fluent
@@ -110,6 +120,8 @@ def log_model(
         version = client.create_model_version(
             registered_model_name, model_uri, run_id=run_id, signature=signature_dict
         )
+        if card is not None:
+            client.set_model_card(registered_model_name, version.version, card)
     return LoggedModel(
         model_uri=model_uri,
         run_id=run_id,

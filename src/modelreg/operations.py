@@ -24,6 +24,14 @@ from functools import cache
 from typing import Any
 
 from modelreg.entities import PagedList
+from modelreg.route_permissions import (
+    ADMIN,
+    USER,
+    Permission,
+    on_experiment,
+    on_model,
+    on_run,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +43,8 @@ class Operation:
     http_method: str
     path: str
     summary: str = ""
+    # What the caller needs (see modelreg.route_permissions); None fails the route-walk test.
+    permission: Permission | None = None
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -45,89 +55,365 @@ class Operation:
         return self.http_method in ("POST", "PUT", "PATCH")
 
 
-def _op(service: str, name: str, method: str, path: str) -> Operation:
-    return Operation(service, name, method, path)
+def _op(
+    service: str, name: str, method: str, path: str, permission: Permission | None = None
+) -> Operation:
+    return Operation(service, name, method, path, permission=permission)
+
+
+# A new version copies files and links a parent: its caller must be able to read them.
+SOURCE_AND_RUN = (("source", "source"), ("run", "run_id"), ("parent", "parent"))
 
 
 OPERATIONS: tuple[Operation, ...] = (
     # experiments
-    _op("tracking", "create_experiment", "POST", "/experiments"),
-    _op("tracking", "search_experiments", "GET", "/experiments"),
-    _op("tracking", "get_experiment_by_name", "GET", "/experiments/by-name/{name}"),
-    _op("tracking", "get_experiment", "GET", "/experiments/{experiment_id}"),
-    _op("tracking", "rename_experiment", "PATCH", "/experiments/{experiment_id}"),
-    _op("tracking", "delete_experiment", "DELETE", "/experiments/{experiment_id}"),
-    _op("tracking", "restore_experiment", "POST", "/experiments/{experiment_id}/restore"),
-    _op("tracking", "set_experiment_tag", "PUT", "/experiments/{experiment_id}/tags/{key}"),
+    _op("tracking", "create_experiment", "POST", "/experiments", USER),
+    _op("tracking", "search_experiments", "GET", "/experiments", USER),
+    _op(
+        "tracking",
+        "get_experiment_by_name",
+        "GET",
+        "/experiments/by-name/{name}",
+        Permission("read", "experiment_name"),
+    ),
+    _op("tracking", "get_experiment", "GET", "/experiments/{experiment_id}", on_experiment("read")),
+    _op(
+        "tracking",
+        "rename_experiment",
+        "PATCH",
+        "/experiments/{experiment_id}",
+        on_experiment("manage"),
+    ),
+    _op(
+        "tracking",
+        "delete_experiment",
+        "DELETE",
+        "/experiments/{experiment_id}",
+        on_experiment("manage"),
+    ),
+    _op(
+        "tracking",
+        "restore_experiment",
+        "POST",
+        "/experiments/{experiment_id}/restore",
+        on_experiment("manage"),
+    ),
+    _op(
+        "tracking",
+        "set_experiment_tag",
+        "PUT",
+        "/experiments/{experiment_id}/tags/{key}",
+        on_experiment("edit"),
+    ),
     # runs
-    _op("tracking", "create_run", "POST", "/runs"),
-    _op("tracking", "search_runs", "POST", "/runs/search"),
-    _op("tracking", "get_run", "GET", "/runs/{run_id}"),
-    _op("tracking", "update_run", "PATCH", "/runs/{run_id}"),
-    _op("tracking", "set_terminated", "POST", "/runs/{run_id}/terminate"),
-    _op("tracking", "delete_run", "DELETE", "/runs/{run_id}"),
-    _op("tracking", "restore_run", "POST", "/runs/{run_id}/restore"),
-    _op("tracking", "log_batch", "POST", "/runs/{run_id}/batch"),
-    _op("tracking", "delete_tag", "DELETE", "/runs/{run_id}/tags/{key}"),
-    _op("tracking", "get_metric_history", "GET", "/runs/{run_id}/metrics/{key}/history"),
+    _op("tracking", "create_run", "POST", "/runs", on_experiment("edit")),
+    _op("tracking", "search_runs", "POST", "/runs/search", USER),
+    _op("tracking", "get_run", "GET", "/runs/{run_id}", on_run("read")),
+    _op("tracking", "update_run", "PATCH", "/runs/{run_id}", on_run("edit")),
+    _op("tracking", "set_terminated", "POST", "/runs/{run_id}/terminate", on_run("edit")),
+    _op("tracking", "renew_run_lease", "PUT", "/runs/{run_id}/lease", on_run("edit")),
+    _op("tracking", "delete_run", "DELETE", "/runs/{run_id}", on_run("manage")),
+    _op("tracking", "restore_run", "POST", "/runs/{run_id}/restore", on_run("manage")),
+    _op("tracking", "log_batch", "POST", "/runs/{run_id}/batch", on_run("edit")),
+    _op("tracking", "delete_tag", "DELETE", "/runs/{run_id}/tags/{key}", on_run("edit")),
+    _op(
+        "tracking",
+        "get_metric_history",
+        "GET",
+        "/runs/{run_id}/metrics/{key}/history",
+        on_run("read"),
+    ),
     # registered models
-    _op("registry", "create_registered_model", "POST", "/registered-models"),
-    _op("registry", "search_registered_models", "GET", "/registered-models"),
-    _op("registry", "get_or_create_registered_model", "PUT", "/registered-models/{name}"),
-    _op("registry", "get_registered_model", "GET", "/registered-models/{name}"),
-    _op("registry", "update_registered_model", "PATCH", "/registered-models/{name}"),
-    _op("registry", "delete_registered_model", "DELETE", "/registered-models/{name}"),
-    _op("registry", "rename_registered_model", "POST", "/registered-models/{name}/rename"),
-    _op("registry", "set_registered_model_tag", "PUT", "/registered-models/{name}/tags/{key}"),
+    _op("registry", "create_registered_model", "POST", "/registered-models", USER),
+    _op("registry", "search_registered_models", "GET", "/registered-models", USER),
     _op(
-        "registry", "delete_registered_model_tag", "DELETE", "/registered-models/{name}/tags/{key}"
+        "registry",
+        "get_or_create_registered_model",
+        "PUT",
+        "/registered-models/{name}",
+        on_model("read", create_if_missing=True),
     ),
-    _op("registry", "get_history", "GET", "/registered-models/{name}/history"),
-    _op("registry", "rollback", "POST", "/registered-models/{name}/rollback"),
-    _op("registry", "get_latest_versions", "GET", "/registered-models/{name}/latest-versions"),
+    _op("registry", "get_registered_model", "GET", "/registered-models/{name}", on_model("read")),
     _op(
-        "registry", "set_registered_model_alias", "PUT", "/registered-models/{name}/aliases/{alias}"
+        "registry",
+        "update_registered_model",
+        "PATCH",
+        "/registered-models/{name}",
+        on_model("edit"),
     ),
     _op(
-        "registry", "get_model_version_by_alias", "GET", "/registered-models/{name}/aliases/{alias}"
+        "registry",
+        "delete_registered_model",
+        "DELETE",
+        "/registered-models/{name}",
+        on_model("manage"),
+    ),
+    _op(
+        "registry",
+        "rename_registered_model",
+        "POST",
+        "/registered-models/{name}/rename",
+        on_model("manage"),
+    ),
+    _op(
+        "registry",
+        "set_registered_model_tag",
+        "PUT",
+        "/registered-models/{name}/tags/{key}",
+        on_model("edit"),
+    ),
+    _op(
+        "registry",
+        "delete_registered_model_tag",
+        "DELETE",
+        "/registered-models/{name}/tags/{key}",
+        on_model("edit"),
+    ),
+    _op("registry", "get_history", "GET", "/registered-models/{name}/history", on_model("read")),
+    _op("registry", "rollback", "POST", "/registered-models/{name}/rollback", on_model("edit")),
+    _op(
+        "registry",
+        "get_latest_versions",
+        "GET",
+        "/registered-models/{name}/latest-versions",
+        on_model("read"),
+    ),
+    _op(
+        "registry",
+        "set_registered_model_alias",
+        "PUT",
+        "/registered-models/{name}/aliases/{alias}",
+        on_model("edit"),
+    ),
+    _op(
+        "registry",
+        "get_model_version_by_alias",
+        "GET",
+        "/registered-models/{name}/aliases/{alias}",
+        on_model("read"),
     ),
     _op(
         "registry",
         "delete_registered_model_alias",
         "DELETE",
         "/registered-models/{name}/aliases/{alias}",
+        on_model("edit"),
     ),
     # model versions
-    _op("registry", "create_model_version", "POST", "/registered-models/{name}/versions"),
-    _op("registry", "search_model_versions", "GET", "/model-versions"),
-    _op("registry", "resolve_model_uri", "GET", "/model-versions/resolve"),
-    _op("registry", "get_model_version", "GET", "/registered-models/{name}/versions/{version}"),
     _op(
-        "registry", "update_model_version", "PATCH", "/registered-models/{name}/versions/{version}"
+        "registry",
+        "create_model_version",
+        "POST",
+        "/registered-models/{name}/versions",
+        on_model("edit", also_read=SOURCE_AND_RUN),
+    ),
+    _op("registry", "search_model_versions", "GET", "/model-versions", USER),
+    _op(
+        "registry",
+        "resolve_model_uri",
+        "GET",
+        "/model-versions/resolve",
+        Permission("read", "model_uri"),
     ),
     _op(
-        "registry", "delete_model_version", "DELETE", "/registered-models/{name}/versions/{version}"
+        "registry",
+        "get_model_version",
+        "GET",
+        "/registered-models/{name}/versions/{version}",
+        on_model("read"),
+    ),
+    _op(
+        "registry",
+        "update_model_version",
+        "PATCH",
+        "/registered-models/{name}/versions/{version}",
+        on_model("edit"),
+    ),
+    _op(
+        "registry",
+        "delete_model_version",
+        "DELETE",
+        "/registered-models/{name}/versions/{version}",
+        on_model("manage"),
     ),
     _op(
         "registry",
         "transition_model_version_stage",
         "POST",
         "/registered-models/{name}/versions/{version}/stage",
+        on_model("edit"),
     ),
     _op(
         "registry",
         "set_model_version_tag",
         "PUT",
         "/registered-models/{name}/versions/{version}/tags/{key}",
+        on_model("edit"),
     ),
     _op(
         "registry",
         "delete_model_version_tag",
         "DELETE",
         "/registered-models/{name}/versions/{version}/tags/{key}",
+        on_model("edit"),
+    ),
+    # governance: model cards, lineage, scores, policies, retention, webhooks
+    _op(
+        "governance",
+        "get_model_card",
+        "GET",
+        "/registered-models/{name}/versions/{version}/card",
+        on_model("read"),
+    ),
+    _op(
+        "governance",
+        "set_model_card",
+        "PUT",
+        "/registered-models/{name}/versions/{version}/card",
+        on_model("edit"),
+    ),
+    _op(
+        "governance",
+        "delete_model_card",
+        "DELETE",
+        "/registered-models/{name}/versions/{version}/card",
+        on_model("edit"),
+    ),
+    _op("governance", "log_inputs", "POST", "/runs/{run_id}/inputs", on_run("edit")),
+    _op("governance", "get_run_inputs", "GET", "/runs/{run_id}/inputs", on_run("read")),
+    _op(
+        "governance",
+        "get_lineage",
+        "GET",
+        "/registered-models/{name}/versions/{version}/lineage",
+        on_model("read"),
+    ),
+    _op(
+        "governance",
+        "set_scoring_weights",
+        "PUT",
+        "/registered-models/{name}/scoring-weights",
+        on_model("manage"),
+    ),
+    _op(
+        "governance",
+        "get_scoring_weights",
+        "GET",
+        "/registered-models/{name}/scoring-weights",
+        on_model("read"),
+    ),
+    _op(
+        "governance",
+        "compare_versions",
+        "POST",
+        "/registered-models/{name}/compare",
+        on_model("read"),
+    ),
+    _op("governance", "diff_versions", "GET", "/registered-models/{name}/diff", on_model("read")),
+    _op(
+        "governance",
+        "set_promotion_policy",
+        "PUT",
+        "/registered-models/{name}/promotion-policy",
+        on_model("manage"),
+    ),
+    _op(
+        "governance",
+        "get_promotion_policy",
+        "GET",
+        "/registered-models/{name}/promotion-policy",
+        on_model("read"),
+    ),
+    _op(
+        "governance",
+        "check_promotion",
+        "GET",
+        "/registered-models/{name}/versions/{version}/promotion-check",
+        on_model("read"),
+    ),
+    _op("governance", "cleanup", "POST", "/registered-models/{name}/cleanup", on_model("manage")),
+    _op("governance", "create_webhook", "POST", "/webhooks", ADMIN),
+    _op("governance", "list_webhooks", "GET", "/webhooks", ADMIN),
+    _op("governance", "get_webhook", "GET", "/webhooks/{webhook_id}", ADMIN),
+    _op("governance", "delete_webhook", "DELETE", "/webhooks/{webhook_id}", ADMIN),
+    # protected aliases and stages
+    _op(
+        "protections",
+        "get_model_protection",
+        "GET",
+        "/registered-models/{name}/protection",
+        on_model("read"),
+    ),
+    _op(
+        "protections",
+        "set_model_protection",
+        "PUT",
+        "/registered-models/{name}/protection",
+        on_model("manage"),
+    ),
+    _op(
+        "protections",
+        "swap_aliases",
+        "POST",
+        "/registered-models/{name}/aliases/swap",
+        on_model("edit"),
+    ),
+    # users, tokens and permissions
+    _op("access", "whoami", "GET", "/whoami", USER),
+    _op("access", "create_user", "POST", "/users", ADMIN),
+    _op("access", "list_users", "GET", "/users", ADMIN),
+    _op("access", "get_user", "GET", "/users/{username}", ADMIN),
+    _op("access", "update_user", "PATCH", "/users/{username}", ADMIN),
+    _op("access", "create_user_token", "POST", "/users/{username}/tokens", ADMIN),
+    _op("access", "list_user_tokens", "GET", "/users/{username}/tokens", ADMIN),
+    _op("access", "list_user_permissions", "GET", "/users/{username}/permissions", ADMIN),
+    _op("access", "create_token", "POST", "/tokens", USER),
+    _op("access", "list_tokens", "GET", "/tokens", USER),
+    _op("access", "revoke_token", "DELETE", "/tokens/{token_id}", Permission("manage", "token")),
+    _op(
+        "access",
+        "list_model_permissions",
+        "GET",
+        "/registered-models/{name}/permissions",
+        on_model("manage"),
+    ),
+    _op(
+        "access",
+        "set_model_permission",
+        "PUT",
+        "/registered-models/{name}/permissions/{username}",
+        on_model("manage"),
+    ),
+    _op(
+        "access",
+        "delete_model_permission",
+        "DELETE",
+        "/registered-models/{name}/permissions/{username}",
+        on_model("manage"),
+    ),
+    _op(
+        "access",
+        "list_experiment_permissions",
+        "GET",
+        "/experiments/{experiment_id}/permissions",
+        on_experiment("manage"),
+    ),
+    _op(
+        "access",
+        "set_experiment_permission",
+        "PUT",
+        "/experiments/{experiment_id}/permissions/{username}",
+        on_experiment("manage"),
+    ),
+    _op(
+        "access",
+        "delete_experiment_permission",
+        "DELETE",
+        "/experiments/{experiment_id}/permissions/{username}",
+        on_experiment("manage"),
     ),
     # artifacts (metadata only; bytes move through the blob routes)
-    _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts"),
+    _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts", on_run("read")),
 )
 
 
@@ -141,6 +427,18 @@ def service_class(service: str) -> type:
         from modelreg.services.registry import RegistryService
 
         return RegistryService
+    if service == "governance":
+        from modelreg.services.governance import GovernanceService
+
+        return GovernanceService
+    if service == "access":
+        from modelreg.services.access import AccessService
+
+        return AccessService
+    if service == "protections":
+        from modelreg.services.protections import ProtectionService
+
+        return ProtectionService
     from modelreg.services.artifacts import ArtifactService
 
     return ArtifactService

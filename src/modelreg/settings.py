@@ -75,14 +75,63 @@ EXPERIMENT_ID = Setting(
     None,
     "Experiment id the fluent API logs to when set_experiment was not called.",
 )
+RUN_LEASE_SECONDS = Setting(
+    "run_lease_seconds",
+    "MODELREG_RUN_LEASE_SECONDS",
+    "120",
+    "A run started with start_run is marked KILLED this many seconds after its process "
+    "stops renewing its lease (it renews every quarter of that while alive).",
+)
+TRACKING_TOKEN = Setting(
+    "tracking_token",
+    "MODELREG_TRACKING_TOKEN",
+    None,
+    "API token the remote client sends (Authorization: Bearer) to a server started with "
+    "--auth. Create one with `modelreg users create` or `modelreg tokens create`.",
+)
+TRACKING_USERNAME = Setting(
+    "tracking_username",
+    "MODELREG_TRACKING_USERNAME",
+    None,
+    "When set, the remote client sends HTTP basic auth (this username, the token of "
+    "MODELREG_TRACKING_TOKEN as password) instead of a bearer token.",
+)
+SERVER_AUTH = Setting(
+    "server_auth",
+    "MODELREG_SERVER_AUTH",
+    None,
+    "Set to 1 (or pass --auth) to make `modelreg server` require API tokens and check "
+    "users' roles. Off by default, for local use.",
+)
+SERVER_PUBLIC_METRICS = Setting(
+    "server_public_metrics",
+    "MODELREG_SERVER_PUBLIC_METRICS",
+    None,
+    "Set to 1 (or pass --public-metrics) to serve /metrics without credentials when auth is "
+    "on; otherwise only admins may read it.",
+)
+WEBHOOK_ALLOWED_NETWORKS = Setting(
+    "webhook_allowed_networks",
+    "MODELREG_WEBHOOK_ALLOWED_NETWORKS",
+    None,
+    "Networks webhooks may reach although they are loopback, private or link-local, as "
+    "comma-separated CIDRs (e.g. 10.0.0.0/8,127.0.0.1/32). Unset means public addresses only. "
+    "A server setting: set it where the server runs.",
+)
 
 ALL_SETTINGS: tuple[Setting, ...] = (
     TRACKING_URI,
     EXPERIMENT_NAME,
     EXPERIMENT_ID,
+    RUN_LEASE_SECONDS,
     ARTIFACTS_URI,
     CACHE_DIR,
     S3_ENDPOINT_URL,
     HTTP_TIMEOUT,
     HTTP_RETRIES,
+    TRACKING_TOKEN,
+    TRACKING_USERNAME,
+    SERVER_AUTH,
+    SERVER_PUBLIC_METRICS,
+    WEBHOOK_ALLOWED_NETWORKS,
 )

@@ -11,8 +11,10 @@ import re
 import unicodedata
 from numbers import Real
 from typing import Any
+from urllib.parse import unquote
 
 from modelreg.errors import InvalidArgument
+from modelreg.path_safety import PERCENT_ESCAPE
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
@@ -23,6 +25,8 @@ MAX_BATCH_ITEMS = 10_000
 
 _KEY_RE = re.compile(r"[\w\-. /]+")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Zero-width and bidirectional-control characters make names that look like others.
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _preview(value: str, limit: int = 40) -> str:
@@ -102,13 +106,29 @@ def check_int(value: Any, field: str, minimum: int | None = None) -> int:
 
 
 def check_name(name: Any, field: str = "name") -> str:
-    """An experiment or registered-model name, returned in Unicode NFC form.
+    """An experiment or registered-model name, returned in its one canonical form.
 
-    Non-empty, at most 256 characters, no '/', no control characters, and
-    no leading or trailing white space (which would make look-alike names).
+    The canonical form is URL-decoded once and in Unicode NFC, so names that
+    read the same (``a b`` and ``a%20b``, ``café`` composed or decomposed) are
+    one name. Non-empty, at most 256 characters, not ``.`` or ``..``, no
+    '/', no control or invisible (zero-width, bidirectional) characters, no
+    URL escape left after decoding, and no leading or trailing white space
+    (which would make look-alike names).
     """
     if not isinstance(name, str):
         raise InvalidArgument(f"{field} must be a string, got {type(name).__name__}")
+    if PERCENT_ESCAPE.search(name):
+        try:
+            decoded = unquote(name, errors="strict")
+        except UnicodeDecodeError:
+            raise InvalidArgument(
+                f"{field} '{_preview(name)}' is not valid UTF-8 once URL-decoded"
+            ) from None
+        if PERCENT_ESCAPE.search(decoded):
+            raise InvalidArgument(
+                f"{field} '{_preview(name)}' is URL-encoded twice; name it as it reads"
+            )
+        name = decoded
     name = unicodedata.normalize("NFC", name)
     if not name.strip():
         raise InvalidArgument(f"{field} must not be empty")
@@ -119,10 +139,15 @@ def check_name(name: Any, field: str = "name") -> str:
         )
     if "/" in name:
         raise InvalidArgument(f"{field} '{_preview(name)}' must not contain '/'")
-    if _CONTROL_RE.search(name):
-        raise InvalidArgument(f"{field} '{_preview(name)!r}' must not contain control characters")
+    if _CONTROL_RE.search(name) or _INVISIBLE_RE.search(name):
+        raise InvalidArgument(
+            f"{field} {_preview(name)!r} must not contain control, zero-width or "
+            "bidirectional-override characters"
+        )
     if name != name.strip():
         raise InvalidArgument(f"{field} '{_preview(name)}' must not start or end with white space")
+    if name in (".", ".."):
+        raise InvalidArgument(f"{field} must not be '.' or '..', which no URL can carry")
     return name
 
 

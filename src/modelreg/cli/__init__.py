@@ -8,11 +8,17 @@ from __future__ import annotations
 import click
 
 from modelreg import __version__
+from modelreg.cli.access import permissions, tokens, users
 from modelreg.cli.artifacts import artifacts
+from modelreg.cli.backup import export_command, import_command
+from modelreg.cli.cards import card
+from modelreg.cli.compare import compare, diff
 from modelreg.cli.db import db
 from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.lineage import lineage
 from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
+from modelreg.cli.promote import cleanup, promote
 from modelreg.cli.runs import runs
 from modelreg.cli.server import server
 from modelreg.cli.stages import alias, history, rollback, stage
@@ -48,6 +54,17 @@ cli.add_command(runs)
 cli.add_command(artifacts)
 cli.add_command(gc)
 cli.add_command(verify)
+cli.add_command(export_command)
+cli.add_command(import_command)
+cli.add_command(users)
+cli.add_command(tokens)
+cli.add_command(permissions)
+cli.add_command(card)
+cli.add_command(lineage)
+cli.add_command(compare)
+cli.add_command(diff)
+cli.add_command(promote)
+cli.add_command(cleanup)
 
 
 def main() -> None:

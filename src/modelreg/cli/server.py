@@ -30,6 +30,26 @@ import click
     help="Worker processes; any number of servers may share one database and store.",
 )
 @click.option(
+    "--upgrade",
+    is_flag=True,
+    help="Migrate the database to the newest schema before serving (safe when several "
+    "servers start at once: exactly one migrates).",
+)
+@click.option(
+    "--auth/--no-auth",
+    envvar="MODELREG_SERVER_AUTH",
+    default=False,
+    show_default=True,
+    help="Require an API token on every request but /health and check users' roles. "
+    "Create the first admin with `modelreg users create NAME --admin`.",
+)
+@click.option(
+    "--public-metrics",
+    is_flag=True,
+    envvar="MODELREG_SERVER_PUBLIC_METRICS",
+    help="With --auth, serve /metrics without credentials (otherwise admins only).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -41,18 +61,22 @@ def server(
     host: str,
     port: int,
     workers: int,
+    upgrade: bool,
+    auth: bool,
+    public_metrics: bool,
     log_level: str,
 ) -> None:
     """Run the modelreg server.
 
-    The database must be migrated first (`modelreg db upgrade`); the server
-    refuses to start otherwise.
+    The database must be migrated first (`modelreg db upgrade`, or --upgrade
+    here); the server refuses to start otherwise.
 
     \b
     Examples:
       modelreg server
       modelreg server --backend-store-uri postgresql://postgres@db/registry \\
-                      --artifacts-uri s3://models/registry --host 0.0.0.0 --workers 4
+                      --artifacts-uri s3://models/registry --host 0.0.0.0 --workers 4 \\
+                      --upgrade --auth
     """
     from modelreg.server.run import serve
     from modelreg.uris import resolve_tracking_uri
@@ -64,4 +88,14 @@ def server(
     elif artifacts_uri is None:
         artifacts_uri = resolve_tracking_uri(backend_store_uri).artifacts_uri
     assert backend_store_uri is not None and artifacts_uri is not None
-    serve(backend_store_uri, artifacts_uri, host, port, workers, log_level)
+    serve(
+        backend_store_uri,
+        artifacts_uri,
+        host,
+        port,
+        workers,
+        log_level,
+        upgrade=upgrade,
+        auth=auth,
+        public_metrics=public_metrics,
+    )

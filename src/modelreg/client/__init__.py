@@ -14,14 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from modelreg.backend import open_backend
+from modelreg.client.access import AccessMethods
 from modelreg.client.artifacts import ArtifactMethods
+from modelreg.client.governance import GovernanceMethods
 from modelreg.client.registry import RegistryMethods
 from modelreg.client.tracking import TrackingMethods
 
 __all__ = ["Client"]
 
 
-class Client(TrackingMethods, ArtifactMethods, RegistryMethods):
+class Client(TrackingMethods, ArtifactMethods, RegistryMethods, GovernanceMethods, AccessMethods):
     """A connection to one tracking URI; see :func:`modelreg.uris.resolve_tracking_uri`."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:

@@ -108,6 +108,7 @@ class RegistryMethods:
         semver: str | None = None,
         bump: str = "auto",
         signature: dict[str, Any] | None = None,
+        parent: tuple[str, int] | str | None = None,
     ) -> ModelVersion:
         """Registers a new version of model ``name`` and returns it (stage ``None``).
 
@@ -118,13 +119,15 @@ class RegistryMethods:
         (``major``, ``minor``, ``patch``) raises the highest existing one, and
         ``auto`` picks major for an incompatible ``signature``, patch for
         identical files, minor otherwise. The first version is 1.0.0.
+        ``parent`` records the version this one was fine-tuned from, as
+        ``("base_model", 3)`` or a ``models:/`` URI; it shows in ``lineage``.
 
-        Raises ``NotFound`` for an unknown model, run or source version,
+        Raises ``NotFound`` for an unknown model, run, source or parent version,
         ``AlreadyExists`` when ``semver`` is taken, ``InvalidArgument`` for a
         foreign source (``file:``, ``http:``, local paths …) or a bad semver.
         """
         return self._backend.registry.create_model_version(
-            name, source, run_id, description, tags, semver, bump, signature
+            name, source, run_id, description, tags, semver, bump, signature, parent
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -189,15 +192,19 @@ class RegistryMethods:
         stage: str,
         archive_existing_versions: bool = False,
         reason: str | None = None,
+        force: bool = False,
     ) -> ModelVersion:
         """Moves a version to ``stage``; ``reason`` is kept in the audit trail.
 
         With ``archive_existing_versions`` the other versions in that stage
-        are archived in the same transaction. Raises ``NotFound``, or
-        ``InvalidArgument`` for an unknown stage.
+        are archived in the same transaction. The model's promotion policy is
+        checked first: ``PolicyViolation`` lists every failed rule in
+        ``details["failed_rules"]``; ``force=True`` (with a ``reason``)
+        overrides it and the audit event records the overridden rules.
+        Raises ``NotFound``, or ``InvalidArgument`` for an unknown stage.
         """
         return self._backend.registry.transition_model_version_stage(
-            name, version, stage, archive_existing_versions, reason
+            name, version, stage, archive_existing_versions, reason, force
         )
 
     def rollback(
@@ -212,13 +219,22 @@ class RegistryMethods:
         """
         return self._backend.registry.rollback(name, stage, reason)
 
-    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+    def set_registered_model_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | str,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> None:
         """Points ``alias`` (e.g. ``champion``) at a version, moving it if it pointed elsewhere.
 
-        Raises ``NotFound`` for an unknown model or version, ``InvalidArgument``
-        for a malformed or reserved alias (``latest``, numbers, ``v<number>``).
+        A promotion policy for ``@alias`` is checked first (``PolicyViolation``
+        unless ``force=True`` with a ``reason``). Raises ``NotFound`` for an
+        unknown model or version, ``InvalidArgument`` for a malformed or
+        reserved alias (``latest``, numbers, ``v<number>``).
         """
-        self._backend.registry.set_registered_model_alias(name, alias, version)
+        self._backend.registry.set_registered_model_alias(name, alias, version, force, reason)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Removes an alias. Raises ``NotFound`` for an unknown model or alias."""

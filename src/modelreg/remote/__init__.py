@@ -12,6 +12,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from modelreg import settings
 from modelreg.errors import InvalidArgument
 from modelreg.operations import API_PREFIX, OPERATIONS, Operation, decode, signature_of
 from modelreg.remote.http import HttpSession
@@ -102,13 +103,17 @@ def _query(values: dict[str, Any]) -> list[tuple[str, str]]:
 class RemoteBackend:
     """Tracking, registry and artifact services of a server at ``uri``."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, token: str | None = None) -> None:
+        """``token`` (default: ``MODELREG_TRACKING_TOKEN``) authenticates to a server with auth."""
         from modelreg.remote.artifacts import RemoteArtifacts
 
         self.uri = uri
-        self.http = HttpSession(uri)
+        self.http = HttpSession(uri, token=token or settings.TRACKING_TOKEN.get())
         self.tracking = RemoteService(self.http, "tracking")
         self.registry = RemoteService(self.http, "registry")
+        self.governance = RemoteService(self.http, "governance")
+        self.access = RemoteService(self.http, "access")
+        self.protections = RemoteService(self.http, "protections")
         self.artifacts = RemoteArtifacts(self.http)
 
 

@@ -34,14 +34,25 @@ class HttpSession:
     """
 
     def __init__(self, base_url: str, *, token: str | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        """``token`` goes out as a bearer token, or as the basic auth password when
+        ``MODELREG_TRACKING_USERNAME`` is set; ``user:token@`` in ``base_url`` does the
+        same (and is kept out of messages)."""
+        url = httpx.URL(base_url)
+        self.base_url = str(url.copy_with(username=None, password=None)).rstrip("/")
         self.retries = int(settings.HTTP_RETRIES.get() or 5)
         timeout = float(settings.HTTP_TIMEOUT.get() or 60)
         headers = {"User-Agent": f"modelreg/{__version__}"}
-        if token:
+        auth = None
+        username = settings.TRACKING_USERNAME.get()
+        if url.username or url.password:
+            auth = httpx.BasicAuth(url.username, url.password)
+        elif token and username:
+            auth = httpx.BasicAuth(username, token)
+        elif token:
             headers["Authorization"] = f"Bearer {token}"
         self.client = httpx.Client(
             base_url=self.base_url,
+            auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers=headers,
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),

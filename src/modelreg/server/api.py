@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
+from modelreg.route_permissions import declare
 from modelreg.server.identity import actor_for
 from modelreg.services.context import acting_as
 
@@ -130,5 +131,6 @@ def build_router(backend: Any) -> APIRouter:
             name=op.name,
             tags=[op.service],
             summary=op.name.replace("_", " "),
+            openapi_extra=None if op.permission is None else declare(op.permission),
         )
     return router

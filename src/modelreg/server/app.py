@@ -4,27 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from modelreg import __version__
+from modelreg.route_permissions import METRICS, PUBLIC, USER, declare
 from modelreg.server.api import build_router
+from modelreg.server.auth import AuthConfig, DefaultPrincipalMiddleware, authorize
 from modelreg.server.errors import install_error_handlers
 from modelreg.server.middleware import HardeningMiddleware
 
+OPENAPI_URL = "/api/v1/openapi.json"
 
-def create_app(backend: Any) -> FastAPI:
-    """The app serving ``backend`` (an ``EmbeddedBackend``)."""
+
+def create_app(backend: Any, auth: AuthConfig | None = None) -> FastAPI:
+    """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles.
+
+    Every route runs the ``authorize`` dependency, which checks the
+    permission the route declares (see ``modelreg.route_permissions``).
+    """
+    auth = auth or AuthConfig()
     app = FastAPI(
         title="modelreg",
         version=__version__,
         description="Experiment tracking and model registry.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Served by the declared routes below, so they are checked like any other.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(authorize)],
     )
     app.state.backend = backend
+    app.state.auth = auth
     install_error_handlers(app)
     app.include_router(build_router(backend))
 
@@ -40,7 +53,7 @@ def create_app(backend: Any) -> FastAPI:
 
     app.include_router(build_ui_router(backend))
 
-    @app.get("/health", tags=["server"])
+    @app.get("/health", tags=["server"], openapi_extra=declare(PUBLIC))
     def health() -> Response:
         """200 when the metadata database answers, 503 otherwise."""
         try:
@@ -50,7 +63,7 @@ def create_app(backend: Any) -> FastAPI:
             return JSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, 503)
         return JSONResponse({"status": "ok", "version": __version__})
 
-    @app.get("/metrics", tags=["server"])
+    @app.get("/metrics", tags=["server"], openapi_extra=declare(METRICS))
     def metrics() -> Response:
         """Prometheus metrics: requests by route and status, latency histogram."""
         from modelreg.server.metrics import render
@@ -58,6 +71,20 @@ def create_app(backend: Any) -> FastAPI:
         body, content_type = render()
         return Response(body, media_type=content_type)
 
+    @app.get(OPENAPI_URL, include_in_schema=False, openapi_extra=declare(USER))
+    def openapi() -> Response:
+        """The OpenAPI document of the REST API v1."""
+        return JSONResponse(app.openapi())
+
+    @app.get("/api/v1/docs", include_in_schema=False, openapi_extra=declare(USER))
+    def docs() -> Response:
+        """Interactive documentation of the REST API v1."""
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="modelreg API")
+
+    from modelreg.server.declarations import declare_routes
+
+    declare_routes(app)
+    app.add_middleware(DefaultPrincipalMiddleware, enabled=auth.enabled)
     app.add_middleware(HardeningMiddleware)
     return app
 
@@ -73,4 +100,8 @@ def create_app_from_env() -> FastAPI:
         os.environ["MODELREG_SERVER_ARTIFACTS_URI"],
         upgrade=False,
     )
-    return create_app(backend)
+    auth = AuthConfig(
+        enabled=os.environ.get("MODELREG_SERVER_AUTH") == "1",
+        public_metrics=os.environ.get("MODELREG_SERVER_PUBLIC_METRICS") == "1",
+    )
+    return create_app(backend, auth)

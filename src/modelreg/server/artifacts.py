@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from modelreg.blobs import BlobRef, check_digest
 from modelreg.errors import InvalidArgument
 from modelreg.operations import API_PREFIX
+from modelreg.route_permissions import USER, declare, on_model, on_run
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
 from modelreg.services.context import acting_as
@@ -68,7 +69,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
     blobs = backend.blobs
 
-    @router.head("/blobs/{digest}")
+    @router.head("/blobs/{digest}", openapi_extra=declare(USER))
     def blob_exists(digest: str) -> Response:
         """200 with the size when the server holds the blob, 404 otherwise."""
         digest = check_digest(digest)
@@ -76,7 +77,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
             return Response(status_code=404)
         return Response(headers={"Content-Length": str(blobs.size(digest))})
 
-    @router.get("/blobs/{digest}")
+    @router.get("/blobs/{digest}", openapi_extra=declare(USER))
     def get_blob(digest: str, request: Request) -> Response:
         """The blob's bytes; honours a ``Range`` header."""
         digest = check_digest(digest)
@@ -111,7 +112,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
             chunks(), status_code=status, media_type="application/octet-stream", headers=headers
         )
 
-    @router.put("/blobs/{digest}")
+    @router.put("/blobs/{digest}", openapi_extra=declare(USER))
     def put_blob(digest: str, request: Request) -> Response:
         """Stores the request body as a blob; it must hash to ``digest``."""
         digest = check_digest(digest)
@@ -125,7 +126,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
             )
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
 
-    @router.post("/runs/{run_id}/artifacts")
+    @router.post("/runs/{run_id}/artifacts", openapi_extra=declare(on_run("edit")))
     def record_artifacts(run_id: str, body: RecordArtifactsRequest, request: Request) -> Response:
         """Records uploaded blobs as files of the run (all of them or none)."""
         entries = {p: BlobRef(e.digest, e.size) for p, e in body.entries.items()}
@@ -133,12 +134,15 @@ def build_artifact_router(backend: Any) -> APIRouter:
             backend.artifacts.record_artifacts(run_id, entries)
         return json_response({})
 
-    @router.get("/runs/{run_id}/manifest")
+    @router.get("/runs/{run_id}/manifest", openapi_extra=declare(on_run("read")))
     def run_manifest(run_id: str, path: str = Query("")) -> Response:
         """Every file of the run under ``path``: path → digest and size."""
         return json_response(_manifest_json(backend.artifacts.manifest(run_id, path)))
 
-    @router.get("/registered-models/{name}/versions/{version}/manifest")
+    @router.get(
+        "/registered-models/{name}/versions/{version}/manifest",
+        openapi_extra=declare(on_model("read")),
+    )
     def version_manifest(name: str, version: int, path: str = Query("")) -> Response:
         """Every file of a model version under ``path``: path → digest and size."""
         return json_response(

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from modelreg.errors import ModelregError
+from modelreg.errors import ModelregError, Unauthenticated
 
 log = logging.getLogger("modelreg.server")
 
@@ -43,7 +43,12 @@ def _field(loc: tuple) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ModelregError)
     async def modelreg_error(request: Request, exc: ModelregError) -> JSONResponse:
-        return error_response(exc.status, exc.error_code, exc.message, exc.details, request)
+        response = error_response(exc.status, exc.error_code, exc.message, exc.details, request)
+        if isinstance(exc, Unauthenticated):
+            from modelreg.server.auth import WWW_AUTHENTICATE
+
+            response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -63,4 +68,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "INTERNAL_ERROR", "internal server error; see the server log")
+        response = error_response(
+            500, "INTERNAL_ERROR", "internal server error; see the server log"
+        )
+        # Sent by Starlette's outermost middleware, outside HardeningMiddleware.
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -41,21 +41,31 @@ def serve(
     port: int = 5000,
     workers: int = 1,
     log_level: str = "warning",
+    upgrade: bool = False,
+    auth: bool = False,
+    public_metrics: bool = False,
 ) -> None:
     """Runs the server until interrupted.
 
-    Raises ``Conflict`` before binding the port when the database schema is
-    not current (run ``modelreg db upgrade``), and ``InvalidArgument`` for an
-    artifact store URI it cannot use.
+    With ``upgrade`` the database is first migrated to the newest schema
+    (several servers starting at once migrate it exactly once: the upgrade
+    takes a lock and runs in one transaction). Without it, raises
+    ``Conflict`` before binding the port when the schema is not current (run
+    ``modelreg db upgrade``). Raises ``InvalidArgument`` for an artifact
+    store URI it cannot use. ``auth`` requires API tokens and checks roles;
+    ``public_metrics`` then still serves ``/metrics`` to anyone.
     """
     import uvicorn
 
     from modelreg.blobs import open_blob_store
 
-    Database(backend_store_uri).ensure_schema(upgrade=False)
+    Database(backend_store_uri).ensure_schema(upgrade=upgrade)
     open_blob_store(artifacts_uri)
     os.environ["MODELREG_SERVER_BACKEND_STORE_URI"] = backend_store_uri
     os.environ["MODELREG_SERVER_ARTIFACTS_URI"] = artifacts_uri
+    # The workers read these (create_app_from_env): "1" on, anything else off.
+    os.environ["MODELREG_SERVER_AUTH"] = "1" if auth else "0"
+    os.environ["MODELREG_SERVER_PUBLIC_METRICS"] = "1" if public_metrics else "0"
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelreg-metrics-")
     uvicorn.run(

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from modelreg.blobs import BlobRef, BlobStore, check_digest, reading_store
 from modelreg.blobs.base import map_in_threads
 from modelreg.errors import Conflict, InvalidArgument, NotFound
+from modelreg.path_safety import hidden_traversal
 from modelreg.store import artifacts as store
 from modelreg.store.tracking import get_run_info, require_active_run
 from modelreg.validation import check_int
@@ -78,8 +79,10 @@ def check_artifact_path(
     """A relative POSIX path of ``/``-separated, non-empty segments; returns it.
 
     Refuses absolute paths, ``.`` and ``..`` segments, backslashes, NUL and
-    other control characters with ``InvalidArgument`` naming the path. A
-    trailing ``/`` is dropped; ``""`` (the root) is allowed with ``allow_root``.
+    other control characters with ``InvalidArgument`` naming the path, also
+    when they are hidden behind percent-encoding or Unicode look-alikes
+    (see :mod:`modelreg.path_safety`). A trailing ``/`` is dropped; ``""``
+    (the root) is allowed with ``allow_root``.
     """
     if not isinstance(path, str):
         raise InvalidArgument(f"{field} must be a string, got {type(path).__name__}")
@@ -105,6 +108,9 @@ def check_artifact_path(
     for segment in path.split("/"):
         if segment in ("", ".", ".."):
             raise InvalidArgument(f"{field} {shown} must not contain empty, '.' or '..' segments")
+    hidden = hidden_traversal(path)
+    if hidden is not None:
+        raise InvalidArgument(f"{field} {shown} {hidden}")
     return path
 
 

@@ -10,10 +10,16 @@ A version's source is one of
   (``mlflow-artifacts:/0/<run_id>/artifacts/model``, as MLflow clients send),
   or elsewhere in the registry's own ``mlflow-artifacts:/`` namespace.
 
-Anything else (``file:///etc/passwd``, ``http://…``, a foreign ``s3://``
-bucket, a relative path) is refused with ``InvalidArgument`` naming it. The
-manifest rows (path → digest, size) are copied into the version, so deleting
-the run later never loses a registered model.
+Anything else (``file:///etc/passwd``, ``http://…``, ``//proc/…``, a foreign
+``s3://`` bucket, a relative path) is refused with ``InvalidArgument`` naming
+it. A source is canonicalised once, by :func:`parse_source`: its path is
+checked with :func:`~modelreg.services.artifacts.check_artifact_path` (so
+``..``, backslashes, NUL, and traversal hidden behind percent-encoding or
+Unicode look-alikes are refused) and the URI is rebuilt from the checked
+parts; that rebuilt form is what the version stores and what every later
+reader sees. The server never opens a source as a file or URL: the version's
+files are manifest rows (path → digest, size) copied from the run, so
+deleting the run later never loses a registered model.
 """
 
 from __future__ import annotations
@@ -24,23 +30,30 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy import Connection
 
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.services.artifacts import check_artifact_path
 from modelreg.store import registry as store
-from modelreg.uris import ModelUri, parse_model_uri, parse_runs_uri
+from modelreg.uris import ModelUri, parse_model_uri
 
 MAX_SOURCE_LENGTH = 4096
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_RUN_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
+REGISTRY_SCHEME = "mlflow-artifacts"
+# Object stores a run's artifact folder may be in when an admin chose its location;
+# a source there is accepted only inside the folder of a run the registry knows.
+OBJECT_STORE_SCHEMES = frozenset({"s3", "gs", "wasbs", "abfss", "oss"})
 
 Manifest = list[tuple[str, str, int]]
 
 
 @dataclass(frozen=True)
 class Source:
-    """A checked source: ``kind`` is ``runs``, ``models`` or ``artifact``."""
+    """A checked source: ``kind`` is ``runs``, ``models`` or ``artifact``; ``uri`` is
+    its canonical form, the only form that is stored."""
 
     uri: str
     kind: str
@@ -59,10 +72,11 @@ class Snapshot:
 
 
 def parse_source(source: Any, run_id: str | None) -> Source:
-    """Checks the form of a source (no database access).
+    """Checks the form of a source and canonicalises it (no database access).
 
     Raises ``InvalidArgument`` naming the source when it is not ``runs:/``,
-    ``models:/`` or an absolute URI, or when ``run_id`` contradicts it.
+    ``models:/``, ``mlflow-artifacts:/`` or an object-store URI, when its
+    path could leave the folder it names, or when ``run_id`` contradicts it.
     """
     if not isinstance(source, str) or not source:
         raise InvalidArgument(f"source must be a non-empty string, got {source!r:.60}")
@@ -74,22 +88,56 @@ def parse_source(source: Any, run_id: str | None) -> Source:
     if _CONTROL_RE.search(source):
         raise InvalidArgument(f"source {source[:60]!r} contains control characters")
     if source.startswith("runs:/"):
-        source_run, path = parse_runs_uri(source)
-        if run_id is not None and run_id != source_run:
-            raise InvalidArgument(
-                f"run_id '{run_id}' does not match the run '{source_run}' of source '{source}'"
-            )
-        return Source(source, "runs", source_run, path)
+        return _runs_source(source, run_id)
     if source.startswith("models:/"):
-        return Source(source, "models", model=parse_model_uri(source))
-    scheme = urlparse(source).scheme.lower()
-    # One-letter schemes are Windows drive letters: local paths, like relative ones.
-    if len(scheme) < 2 or "\\" in source or ".." in source.split("/"):
+        try:
+            model = parse_model_uri(source)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"source: {exc.message}") from None
+        _checked_path(model.path, source)
+        return Source(str(model), "models", model=model)
+    return _artifact_source(source, run_id)
+
+
+def _runs_source(source: str, run_id: str | None) -> Source:
+    source_run, _, path = source[len("runs:/") :].partition("/")
+    if not _RUN_ID_RE.fullmatch(source_run):
         raise InvalidArgument(
-            f"source '{source:.200}' is not a runs:/ or models:/ URI nor an artifact URI "
-            "this registry knows (local paths are refused)"
+            f"source '{source:.200}' must be runs:/<run_id>/<path>; "
+            f"'{source_run:.64}' is not a run id"
         )
-    return Source(source, "artifact", run_id)
+    if run_id is not None and run_id != source_run:
+        raise InvalidArgument(
+            f"run_id '{run_id}' does not match the run '{source_run}' of source '{source}'"
+        )
+    path = _checked_path(path, source)
+    canonical = f"runs:/{source_run}/{path}" if path else f"runs:/{source_run}"
+    return Source(canonical, "runs", source_run, path)
+
+
+def _artifact_source(source: str, run_id: str | None) -> Source:
+    match = _SCHEME_RE.match(source)
+    scheme = match.group(1).lower() if match else ""
+    rest = source[len(scheme) + 1 :]
+    if scheme == REGISTRY_SCHEME and rest.startswith("/") and not rest.startswith("//"):
+        path = _checked_path(rest[1:], source)
+        return Source(f"{REGISTRY_SCHEME}:/{path}", "artifact", run_id)
+    if scheme in OBJECT_STORE_SCHEMES and rest.startswith("//"):
+        location = _checked_path(rest[2:], source)
+        return Source(f"{scheme}://{location}", "artifact", run_id)
+    raise InvalidArgument(
+        f"source '{source:.200}' is not a runs:/, models:/ or {REGISTRY_SCHEME}:/ URI, "
+        "nor inside the artifact folder of a run this registry knows (files, local paths "
+        "and URLs are refused: register from runs:/<run_id>/<path>)"
+    )
+
+
+def _checked_path(path: str, source: str) -> str:
+    """The path part of a source, checked as an artifact path ('' for none)."""
+    try:
+        return check_artifact_path(path, "path", allow_root=True)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"source '{source:.200}': {exc.message}") from None
 
 
 def snapshot(
@@ -135,7 +183,7 @@ def _artifact_snapshot(
         if uri == base or uri.startswith(base + "/"):
             manifest = store.run_manifest(conn, candidate_run, uri[len(base) + 1 :].strip("/"))
             return Snapshot(manifest or [], candidate_run, signature)
-    if uri.lower().startswith("mlflow-artifacts:/"):
+    if uri.startswith(f"{REGISTRY_SCHEME}:/"):
         return Snapshot([], run_id, signature)
     where = f"folder of run '{run_id}'" if run_id else "folder of a run this registry knows"
     raise InvalidArgument(

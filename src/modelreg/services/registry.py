@@ -12,7 +12,7 @@ its number back, so versions are 1, 2, 3 … without gaps or duplicates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,8 +21,11 @@ from modelreg import validation as v
 from modelreg import versioning
 from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
 from modelreg.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from modelreg.services import access, policies
 from modelreg.services.context import current_actor
+from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import manifest_digest, parse_source, snapshot
+from modelreg.services.protections import require_manager_if_protected
 from modelreg.services.stages import (
     ACTIVE_STAGES,
     ROLLBACK,
@@ -31,6 +34,7 @@ from modelreg.services.stages import (
     rollback_pair,
     stage_history,
 )
+from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import registry_search as search
 from modelreg.store.database import Database
@@ -158,12 +162,24 @@ def _audit(conn: Connection, model_id: int, name: str, action: str, **fields: An
 
 
 class RegistryService:
-    """Registered models and their versions on one database."""
+    """Registered models and their versions on one database.
 
-    def __init__(self, db: Database, tracking: Any, artifacts: Any) -> None:
+    ``publish`` receives the audit events of version creations, stage
+    transitions, alias moves and rollbacks after their transaction committed
+    (the webhook dispatcher); it must return at once and never raise.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        tracking: Any,
+        artifacts: Any,
+        publish: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
         self.db = db
         self.tracking = tracking
         self.artifacts = artifacts
+        self.publish = publish or (lambda events: None)
 
     # -- registered models ---------------------------------------------------------
 
@@ -177,6 +193,7 @@ class RegistryService:
         now = now_ms()
         with self.db.write() as conn:
             model_id = store.insert_model(conn, name, description, checked_tags, now)
+            access.grant_creator(conn, "model", model_id)
             after = {"name": name, "description": description, "tags": checked_tags}
             _audit(conn, model_id, name, "create_registered_model", after=after, now=now)
         return RegisteredModel(name, description, now, now, checked_tags)
@@ -266,6 +283,7 @@ class RegistryService:
                 "production_versions": in_production,
             }
             store.delete_model(conn, model_id)
+            access.forget_resource(conn, "model", model_id)
             _audit(conn, model_id, name, "delete_registered_model", before=before)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
@@ -313,6 +331,7 @@ class RegistryService:
         offset = decode_page_token(page_token)
         node = parse_filter(filter_string)
         where = search.model_condition(node) if node is not None else store.ALL_MODELS
+        where = access.readable_only(where, store.rm.c.model_id, "model")
         ordering = search.model_order(order_by)
         with self.db.read() as conn:
             found = store.fetch_models(conn, where, ordering, limit + 1, offset)
@@ -331,11 +350,13 @@ class RegistryService:
         semver: str | None = None,
         bump: str = "auto",
         signature: dict[str, Any] | None = None,
+        parent: tuple[str, int] | str | None = None,
     ) -> ModelVersion:
         """Registers the next version of a model; see ``Client.create_model_version``.
 
-        Raises NotFound (model, run, source version), AlreadyExists (semver
-        taken), InvalidArgument (foreign source, bad semver, bump or signature)."""
+        Raises NotFound (model, run, source or parent version), AlreadyExists
+        (semver taken), InvalidArgument (foreign source, bad semver, bump,
+        signature or parent)."""
         name = v.check_name(name, "model name")
         description = v.check_description(description)
         checked_tags = _check_tags(tags)
@@ -345,6 +366,7 @@ class RegistryService:
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
         parsed = parse_source(source, run_id)
+        parent_ref = None if parent is None else check_parent(parent)
         user = current_actor()
         now = now_ms()
         with self.db.write() as conn:
@@ -373,6 +395,9 @@ class RegistryService:
             version_id = store.insert_version(conn, model_id, entity)
             store.insert_version_manifest(conn, version_id, taken.manifest)
             store.insert_version_tags(conn, version_id, checked_tags)
+            parent_of = None
+            if parent_ref is not None:
+                parent_of = self._record_parent(conn, version_id, parent_ref)
             after = {
                 "semver": chosen,
                 "source": parsed.uri,
@@ -382,10 +407,25 @@ class RegistryService:
                 "content_digest": content_digest,
                 "bump": None if explicit else bump,
             }
-            _audit(
-                conn, model_id, name, "create_model_version", version=version, after=after, now=now
-            )
+            if parent_of is not None:
+                after["parent"] = parent_of
+            event = _event(model_id, name, "create_model_version", version, after=after, now=now)
+            store.append_events(conn, [event])
+        self.publish([event])
         return entity
+
+    def _record_parent(
+        self, conn: Connection, version_id: int, ref: tuple[str, int | None, str | None]
+    ) -> dict[str, Any]:
+        """Links a new version to the version it was fine-tuned from (which must exist)."""
+        parent_name, number, uri = ref
+        if uri is not None:
+            row = self._resolve_row(conn, parse_model_uri(uri))
+        else:
+            assert number is not None
+            row = store.version_row(conn, store.model_id(conn, parent_name), parent_name, number)
+        gstore.insert_parent(conn, version_id, row.version_id, row.name, row.version)
+        return {"name": row.name, "version": row.version}
 
     def _choose_semver(
         self,
@@ -549,6 +589,7 @@ class RegistryService:
         offset = decode_page_token(page_token)
         node = parse_filter(filter_string)
         where = search.version_condition(node) if node is not None else store.ALL_VERSIONS
+        where = access.readable_only(where, store.mv.c.model_id, "model")
         ordering = search.version_order(order_by)
         with self.db.read() as conn:
             found = store.fetch_versions(conn, where, ordering, limit + 1, offset)
@@ -564,14 +605,18 @@ class RegistryService:
         stage: str,
         archive_existing_versions: bool = False,
         reason: str | None = None,
+        force: bool = False,
     ) -> ModelVersion:
         """Moves a version to a stage, optionally archiving the others in it.
 
-        Raises NotFound, or InvalidArgument for an unknown stage."""
+        The model's promotion policy for the stage is checked first. Raises
+        PolicyViolation listing every failed rule (unless ``force`` with a
+        reason), NotFound, or InvalidArgument for an unknown stage."""
         name = v.check_name(name, "model name")
         number = _check_version(version)
         stage = check_stage(stage)
         reason = v.check_description(reason, "reason")
+        force = policies.check_force(force, reason)
         if not isinstance(archive_existing_versions, bool):
             raise InvalidArgument("archive_existing_versions must be True or False")
         if archive_existing_versions and stage not in ACTIVE_STAGES:
@@ -582,10 +627,16 @@ class RegistryService:
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
             row = store.version_row(conn, model_id, name, number)
+            require_manager_if_protected(conn, model_id, name, stages=(row.current_stage, stage))
             events = []
             if row.current_stage != stage:
+                failed = policies.failed_rules(conn, model_id, row, stage)
+                override = policies.enforce(
+                    failed, force=force, name=name, version=number, target=stage
+                )
                 store.update_version(conn, row.version_id, now, current_stage=stage)
-                before, after = {"current_stage": row.current_stage}, {"current_stage": stage}
+                before = {"current_stage": row.current_stage}
+                after = {"current_stage": stage, **override}
                 events.append(
                     _event(model_id, name, TRANSITION, number, before, after, reason, now)
                 )
@@ -602,7 +653,9 @@ class RegistryService:
                         )
                     )
             store.append_events(conn, events)
-            return store.get_version(conn, name, number)
+            moved = store.get_version(conn, name, number)
+        self.publish(events)
+        return moved
 
     def rollback(
         self, name: str, stage: str = "Production", reason: str | None = None
@@ -620,6 +673,7 @@ class RegistryService:
         now = now_ms()
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
+            require_manager_if_protected(conn, model_id, name, stages=(stage,))
             holders = {r.version: r for r in store.versions_in_stage(conn, model_id, stage)}
             if not holders:
                 raise Conflict(
@@ -659,31 +713,51 @@ class RegistryService:
                 now=now,
             )
             store.append_events(conn, [archived, restored])
-            return store.get_version(conn, name, target)
+            back = store.get_version(conn, name, target)
+        self.publish([archived, restored])
+        return back
 
     # -- aliases ----------------------------------------------------------------------
 
-    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
-        """Points an alias at a version (moving it). Raises NotFound, InvalidArgument."""
+    def set_registered_model_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | str,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        """Points an alias at a version (moving it), checked against the policy for ``@alias``.
+
+        Raises PolicyViolation (unless ``force`` with a reason), NotFound, InvalidArgument."""
         name = v.check_name(name, "model name")
         alias = _check_alias(alias)
         number = _check_version(version)
+        reason = v.check_description(reason, "reason")
+        force = policies.check_force(force, reason)
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
+            require_manager_if_protected(conn, model_id, name, aliases=(alias,))
             row = store.version_row(conn, model_id, name, number)
             old = store.alias_target(conn, model_id, alias)
             if old == number:
                 return
+            failed = policies.failed_rules(conn, model_id, row, f"@{alias}")
+            override = policies.enforce(
+                failed, force=force, name=name, version=number, target=f"@{alias}"
+            )
             store.set_alias(conn, model_id, alias, row.version_id)
-            _audit(
-                conn,
+            event = _event(
                 model_id,
                 name,
                 "set_alias",
-                version=number,
+                number,
                 before=None if old is None else {"alias": alias, "version": old},
-                after={"alias": alias, "version": number},
+                after={"alias": alias, "version": number, **override},
+                reason=reason,
             )
+            store.append_events(conn, [event])
+        self.publish([event])
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Removes an alias. Raises NotFound for an unknown model or alias."""
@@ -691,6 +765,7 @@ class RegistryService:
         alias = _check_alias_name(alias)
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
+            require_manager_if_protected(conn, model_id, name, aliases=(alias,))
             old = store.alias_target(conn, model_id, alias)
             if old is None:
                 raise NotFound(f"registered model '{name}' has no alias '{alias}'")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache, partial
 from typing import Any
 
 from modelreg import validation as v
@@ -24,7 +25,10 @@ from modelreg.entities import (
 )
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.run_names import random_run_name
+from modelreg.services import access
 from modelreg.services.context import current_actor
+from modelreg.services.leases import LeaseService
+from modelreg.store import leases as lease_store
 from modelreg.store import tracking as store
 from modelreg.store.database import Database
 from modelreg.store.filter_sql import (
@@ -78,6 +82,7 @@ class TrackingService:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.leases = LeaseService(db)
 
     # -- experiments -------------------------------------------------------
 
@@ -88,8 +93,12 @@ class TrackingService:
         checked_tags = _check_tags(tags)
         if artifact_location is not None:
             v.check_string(artifact_location, "artifact_location", 2048)
+            # Over a server, the server places artifacts; only an admin may choose.
+            access.require_admin("choosing an experiment's artifact_location")
         with self.db.write() as conn:
-            return store.insert_experiment(conn, name, artifact_location, checked_tags, now_ms())
+            created = store.insert_experiment(conn, name, artifact_location, checked_tags, now_ms())
+            access.grant_creator(conn, "experiment", int(created))
+            return created
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         with self.db.read() as conn:
@@ -115,6 +124,7 @@ class TrackingService:
         limit = check_max_results(max_results, 1000)
         offset = decode_page_token(page_token)
         where = experiments.c.lifecycle_stage.in_(stages)
+        where = access.readable_only(where, experiments.c.experiment_id, "experiment")
         node = parse_filter(filter_string)
         if node is not None:
             where = where & experiment_condition(node)
@@ -186,6 +196,7 @@ class TrackingService:
 
     def get_run(self, run_id: str) -> Run:
         run_id = _check_run_id(run_id)
+        self.leases.sweep_now_and_then()
         with self.db.read() as conn:
             return store.get_run(conn, run_id)
 
@@ -220,6 +231,12 @@ class TrackingService:
         end = now_ms() if end_time is None else v.check_int(end_time, "end_time", 0)
         with self.db.write() as conn:
             store.update_run(conn, _check_run_id(run_id), status=status, end_time=end)
+            lease_store.release(conn, run_id)
+
+    def renew_run_lease(self, run_id: str, seconds: float) -> bool:
+        """Keeps the run RUNNING for ``seconds`` more (see :mod:`modelreg.services.leases`);
+        ``False`` once the run has ended. Raises NotFound for an unknown run."""
+        return self.leases.renew(_check_run_id(run_id), seconds)
 
     def delete_run(self, run_id: str) -> None:
         with self.db.write() as conn:
@@ -294,7 +311,9 @@ class TrackingService:
         offset = decode_page_token(page_token)
         if isinstance(order_by, str):
             order_by = [order_by]
+        self.leases.sweep_now_and_then()
         with self.db.read() as conn:
+            ids = access.readable_experiment_ids(conn, ids)
             found = store.search_runs(conn, ids, node, stages, limit + 1, order_by or (), offset)
         token = encode_page_token(offset + limit) if len(found) > limit else None
         return PagedList(found[:limit], token)
@@ -314,7 +333,21 @@ def _check_status(status: Any) -> str:
     raise InvalidArgument(f"status {status!r} is not one of {', '.join(RunStatus.ALL)}")
 
 
+# A run logs the same few metric keys over and over: remember the ones that passed.
+_valid_metric_key = lru_cache(maxsize=4096)(partial(v.check_key, field="metric key"))
+
+
 def _check_metric(m: Metric) -> Metric:
+    if (
+        type(m.value) is float
+        and type(m.timestamp) is int
+        and type(m.step) is int
+        and m.timestamp >= 0
+        and type(m.key) is str
+    ):
+        # The usual case: nothing to convert, only the key to check.
+        _valid_metric_key(m.key)
+        return m
     key = v.check_key(m.key, "metric key")
     value = v.check_metric_value(key, m.value)
     timestamp = v.check_int(m.timestamp, f"timestamp of metric '{key}'", 0)

@@ -15,10 +15,12 @@ lock up front makes concurrent writers queue instead.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from modelreg.errors import Conflict, InvalidArgument, ServiceUnavailable
 
 # Kept in step with the newest file in store/migrations/versions (a test checks),
 # so opening an up-to-date store never has to import Alembic.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0004"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
@@ -186,21 +188,231 @@ class Database:
         self.engine.dispose()
 
 
+# -- prebuilt statements through the driver ---------------------------------------
+#
+# SQLAlchemy's per-call work around a prebuilt statement (cache lookup,
+# parameter processing, Row objects) costs 10-40 µs, more than SQLite needs to
+# run a primary-key lookup or update. On SQLite these helpers compile each
+# statement once and hand it to the sqlite3 cursor directly; rows come back as
+# plain tuples. They only suit statements whose columns need no type
+# conversion (strings, numbers; booleans come back as 0/1). PostgreSQL, and any
+# connection with cursor-execute listeners (statement logging, query counting),
+# goes through SQLAlchemy as usual, so the same code and SQL serve both.
+
+
+def fetch_all(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+    """All rows of a prebuilt query (module-level, with ``bindparam``s), as tuples."""
+    direct = _direct(conn, statement, params)
+    if direct is None:
+        return conn.execute(statement, params).all()
+    return direct.fetchall()
+
+
+def fetch_one(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """The first row of a prebuilt query, or ``None``."""
+    direct = _direct(conn, statement, params)
+    if direct is None:
+        return conn.execute(statement, params).first()
+    row = direct.fetchone()
+    direct.close()
+    return row
+
+
+def execute(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> int:
+    """Runs a prebuilt INSERT, UPDATE or DELETE and returns the number of rows it touched."""
+    direct = _direct(conn, statement, params)
+    if direct is None:
+        return conn.execute(statement, params).rowcount
+    return direct.rowcount
+
+
 def executemany(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    """Runs one Core INSERT for many rows with the driver's executemany.
+    """Runs one prebuilt INSERT for many rows with the driver's executemany.
 
     Skips SQLAlchemy's per-row parameter processing, which costs more than the
-    insert itself on hot paths (a 10-metric batch: ~45 µs). Only for statements
-    whose columns need no type conversion (strings, numbers, booleans).
+    insert itself on hot paths (a 10-metric batch: ~45 µs).
     """
-    sql, names = _compiled(conn.dialect, statement)
-    conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows] if names else rows)
+    prepared = _prepare(conn.dialect, statement)
+    if prepared.names is None:  # named paramstyle (PostgreSQL): the dicts go as they are
+        conn.exec_driver_sql(prepared.sql, rows)
+        return
+    args = list(map(prepared.row_values, rows))
+    if _listened(conn):
+        conn.exec_driver_sql(prepared.sql, args)
+        return
+    try:
+        conn.connection.dbapi_connection.executemany(prepared.sql, args)  # type: ignore[union-attr]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, prepared.sql, args, exc) from exc
 
 
-@lru_cache(maxsize=64)
-def _compiled(dialect: Any, statement: Any) -> tuple[str, tuple[str, ...] | None]:
-    compiled = statement.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup) if compiled.positional else None
+# -- plain statements for one-off calls ------------------------------------------
+#
+# SQLAlchemy's compiler needs 0.1-0.6 ms the first time a process meets a
+# statement, more than the call that runs it: one-off calls (creating a model,
+# setting an alias, and the audit event every change writes) would pay that
+# each time a process starts. Their statements are plain SQL that SQLite and
+# PostgreSQL spell alike; the driver's ``?`` form is derived once, up front.
+
+
+def plain_text(sql: str) -> Any:
+    """``text(sql)``, with its SQLite form (``?`` for each ``:name``) derived here.
+
+    Only for simple statements: no ``::`` casts, no escaped colons.
+    """
+    if "::" in sql or "\\:" in sql:
+        raise ValueError(f"not a plain statement: {sql!r}")
+    statement = text(sql)
+    _PLAIN_QMARK[statement] = (_PLAIN_BIND.sub("?", sql), tuple(_PLAIN_BIND.findall(sql)))
+    return statement
+
+
+_PLAIN_BIND = re.compile(r"(?<![:\w]):(\w+)")
+_PLAIN_QMARK: dict[Any, tuple[str, tuple[str, ...]]] = {}
+
+
+def plain_insert(
+    table: Any,
+    columns: tuple[str, ...],
+    *,
+    returning: str | None = None,
+    conflict: tuple[str, ...] = (),
+    update: tuple[str, ...] = (),
+) -> Any:
+    """``INSERT INTO table (columns) VALUES (:columns)`` as a :func:`plain_text` statement.
+
+    ``conflict`` adds ``ON CONFLICT (conflict) DO UPDATE SET`` the ``update``
+    columns (or ``DO NOTHING``). The names are checked against the table, so
+    the text cannot drift from the schema.
+    """
+    for name in (*columns, *conflict, *update, *([returning] if returning else [])):
+        table.c[name]  # KeyError for a column the table does not have
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f":{c}" for c in columns)
+    sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({values})"
+    if conflict:
+        keys = ", ".join(f'"{c}"' for c in conflict)
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in update)
+        sql += f" ON CONFLICT ({keys}) " + (f"DO UPDATE SET {sets}" if update else "DO NOTHING")
+    if returning:
+        sql += f' RETURNING "{returning}"'
+    return plain_text(sql)
+
+
+class StatementCache:
+    """Statements built for searches, kept so that repeating a search skips building them.
+
+    ``fetch_all(conn, key, build, params)`` runs the statement ``build()``
+    returns for ``key`` (the search's filter tree, ordering, …; values that
+    vary per page belong in ``params``). The first time a key is seen the
+    statement runs through SQLAlchemy, whose own cache serves statements that
+    differ only in their values; from the second time on it is compiled once
+    and runs through the driver (see :func:`fetch_all`), which saves building
+    the statement and SQLAlchemy's ~100 µs per call. At most ``size`` keys
+    are kept; a full cache starts afresh.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        self._size = size
+        self._statements: dict[Any, Any] = {}
+
+    def fetch_all(
+        self, conn: Connection, key: Any, build: Any, params: dict[str, Any] | None = None
+    ) -> list[Any]:
+        try:
+            statement = self._statements.get(key)
+        except TypeError:  # an unhashable argument: nothing to remember it by
+            return conn.execute(build(), params).all()
+        if statement is not None:
+            return fetch_all(conn, statement, params)
+        statement = build()
+        if len(self._statements) >= self._size:
+            self._statements.clear()
+        self._statements[key] = statement
+        return conn.execute(statement, params).all()
+
+
+class _Prepared:
+    """A statement compiled for one dialect: SQL text, positional names, fixed values."""
+
+    __slots__ = ("sql", "names", "defaults", "expanding", "row_values")
+
+    def __init__(self, dialect: Any, statement: Any) -> None:
+        plain = _PLAIN_QMARK.get(statement) if dialect.paramstyle == "qmark" else None
+        if plain is not None:
+            self.sql, self.names = plain
+            self.defaults: dict[str, Any] = {}
+            self.expanding: tuple[str, ...] = ()
+            self.row_values = _row_values(self.names)
+            return
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names = tuple(compiled.positiontup) if compiled.positional else None
+        # Values fixed at build time (LIMIT 1, literal(1)); the caller must give every
+        # other parameter (a missing one is a KeyError, never a silent NULL).
+        self.defaults = {
+            name: value
+            for name, value in compiled.params.items()
+            if not compiled.binds[name].required
+        }
+        names = self.names or ()
+        self.expanding = tuple(n for n in dict.fromkeys(names) if compiled.binds[n].expanding)
+        self.row_values = _row_values(names)
+
+
+def _row_values(names: tuple[str, ...]) -> Any:
+    """dict -> tuple of the positional values, in C."""
+    getter = itemgetter(*names) if names else (lambda _row: ())
+    return getter if len(names) != 1 else (lambda row: (getter(row),))
+
+
+@lru_cache(maxsize=256)
+def _prepare(dialect: Any, statement: Any) -> _Prepared:
+    return _Prepared(dialect, statement)
+
+
+def _listened(conn: Connection) -> bool:
+    dispatch = conn.dispatch
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+def _direct(conn: Connection, statement: Any, params: dict[str, Any] | None) -> Any:
+    """A sqlite3 cursor that ran ``statement``, or ``None`` when SQLAlchemy should run it."""
+    if conn.dialect.name != "sqlite" or _listened(conn):
+        return None
+    prepared = _prepare(conn.dialect, statement)
+    if not prepared.defaults:
+        values = params or {}
+    else:
+        values = {**prepared.defaults, **params} if params else prepared.defaults
+    sql = prepared.sql
+    if prepared.expanding:
+        args: Any = []
+        for name in prepared.names:  # type: ignore[union-attr]
+            value = values[name]
+            if name in prepared.expanding:
+                if not value:
+                    return None  # SQLAlchemy renders an empty IN its own way
+                args.extend(value)
+            else:
+                args.append(value)
+        for name in prepared.expanding:
+            marks = ", ".join("?" * len(values[name]))
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks)
+    else:
+        args = prepared.row_values(values)
+    try:
+        return conn.connection.dbapi_connection.execute(sql, args)  # type: ignore[union-attr]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, sql, args, exc) from exc
+
+
+def _wrapped(conn: Connection, sql: str, args: Any, exc: Exception) -> Exception:
+    """The SQLAlchemy exception SQLAlchemy itself would raise (IntegrityError, …)."""
+    from sqlalchemy.exc import DBAPIError
+
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    return DBAPIError.instance(sql, args, exc, dbapi_error, dialect=conn.dialect)
 
 
 def _known_revisions() -> set[str]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 
@@ -259,4 +260,172 @@ audit_events = Table(
     Column("after", Text),
     Column("reason", Text),
     Index(None, "model_id", "event_id"),
+)
+
+# -- governance (migration 0003) ------------------------------------------------
+
+# The model card a person wrote for a version, as JSON; auto-filled fields
+# (metrics, training data) are computed on read and never stored.
+model_cards = Table(
+    "model_cards",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("model_versions.version_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("card", Text, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+)
+
+# Per-model settings the governance rules read: JSON scoring weights and promotion policy.
+model_governance = Table(
+    "model_governance",
+    metadata,
+    Column(
+        "model_id",
+        Integer,
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scoring_weights", Text),
+    Column("promotion_policy", Text),
+)
+
+# A dataset is identified by its name and the sha256 of its content; the
+# first source, schema and row count logged for that pair are kept.
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("source", Text),
+    Column("data_schema", Text),
+    Column("num_rows", BigInteger),
+    Column("creation_time", BigInteger, nullable=False),
+    UniqueConstraint("name", "digest"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "dataset_id",
+        Integer,
+        ForeignKey("datasets.dataset_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("context", String(64), primary_key=True),
+    Column("timestamp", BigInteger, nullable=False),
+    Index(None, "dataset_id"),
+    sqlite_with_rowid=False,
+)
+
+# Fine-tuning: the version a version was derived from. The parent's name and
+# number are kept as written, so the edge stays readable after the parent is
+# deleted (its id then becomes NULL).
+model_version_parents = Table(
+    "model_version_parents",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("model_versions.version_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "parent_version_id",
+        Integer,
+        ForeignKey("model_versions.version_id", ondelete="SET NULL"),
+    ),
+    Column("parent_model_name", String(256), nullable=False),
+    Column("parent_version", Integer, nullable=False),
+    Index(None, "parent_version_id"),
+)
+
+# model_id NULL: the webhook hears about every model.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(32), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column(
+        "model_id",
+        Integer,
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"),
+    ),
+    Column("description", Text),
+    Column("user_id", String(256), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+
+# -- access control and leases (migration 0004) ----------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+# Only a SHA-256 of each token is kept; the token itself is shown once.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("expiry_time", BigInteger),
+    Column("revoked_time", BigInteger),
+    Column("last_used_time", BigInteger),
+    Index(None, "user_id"),
+)
+
+# A role (read, edit, manage) of one user on one registered model or
+# experiment, by id so a rename keeps the grant.
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("resource_type", String(16), primary_key=True),
+    Column("resource_id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Index(None, "user_id"),
+    sqlite_with_rowid=False,
+)
+
+# Aliases (and the Production stage) that only a manager of the model may move.
+model_protections = Table(
+    "model_protections",
+    metadata,
+    Column(
+        "model_id",
+        Integer,
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("protected_aliases", Text, nullable=False, server_default="[]"),
+    Column("protect_production", Boolean, nullable=False, server_default=false()),
+)
+
+# A RUNNING run whose lease lapses (its client stopped heartbeating) is
+# marked KILLED, instead of staying RUNNING forever.
+run_leases = Table(
+    "run_leases",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("expiry_time", BigInteger, nullable=False),
+    Index(None, "expiry_time"),
 )

@@ -1,8 +1,11 @@
 """SQL for experiments, runs, params, metrics and tags.
 
 Every function takes an open connection; the caller (the tracking service)
-decides the transaction. Statements used on hot paths are built once at
-import time so each call only binds parameters.
+decides the transaction. Statements used on hot paths are built once (at
+import time, or once per set of columns) and run through the driver helpers
+of :mod:`modelreg.store.database`, so each call only binds parameters; rows
+are read by position, which costs far less than attribute access on
+SQLAlchemy rows.
 """
 
 from __future__ import annotations
@@ -14,26 +17,35 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Float,
-    Text,
+    Integer,
     bindparam,
-    cast,
     delete,
     exists,
-    false,
     func,
     insert,
-    literal_column,
-    null,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
-from modelreg.entities import Experiment, Metric, Run, RunData, RunInfo
+from modelreg.entities import (
+    Experiment,
+    Metric,
+    Run,
+    RunInfo,
+    make_run,
+    make_run_data,
+    make_run_info,
+)
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
-from modelreg.store.database import executemany
+from modelreg.store.database import (
+    StatementCache,
+    execute,
+    executemany,
+    fetch_all,
+    fetch_one,
+    plain_insert,
+)
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.schema import (
     experiment_tags,
@@ -91,25 +103,32 @@ def upsert_experiment_tags(conn: Connection, experiment_id: int, tags: dict[str,
         )
 
 
-def _experiment_from_row(row: Any, tags: dict[str, str]) -> Experiment:
-    return Experiment(
-        experiment_id=str(row.experiment_id),
-        name=row.name,
-        artifact_location=row.artifact_location,
-        lifecycle_stage=row.lifecycle_stage,
-        tags=tags,
-        creation_time=row.creation_time,
-        last_update_time=row.last_update_time,
-    )
+_EXPERIMENT_COLUMNS = (
+    experiments.c.experiment_id,
+    experiments.c.name,
+    experiments.c.artifact_location,
+    experiments.c.lifecycle_stage,
+    experiments.c.creation_time,
+    experiments.c.last_update_time,
+)
+_EXPERIMENT_TAGS = select(
+    experiment_tags.c.experiment_id, experiment_tags.c.key, experiment_tags.c.value
+).where(experiment_tags.c.experiment_id.in_(bindparam("ids", expanding=True)))
+_EXPERIMENT_BY_ID = select(*_EXPERIMENT_COLUMNS).where(
+    experiments.c.experiment_id == bindparam("experiment_id")
+)
 
 
-def _experiment_tags(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    out: dict[int, dict[str, str]] = {i: {} for i in ids}
-    if ids:
-        rows = conn.execute(select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids)))
-        for r in rows:
-            out[r.experiment_id][r.key] = r.value
-    return out
+def _experiments_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Experiment]:
+    if not rows:
+        return []
+    tags: dict[int, dict[str, str]] = {r[0]: {} for r in rows}
+    for experiment_id, key, value in fetch_all(conn, _EXPERIMENT_TAGS, {"ids": list(tags)}):
+        tags[experiment_id][key] = value
+    return [
+        Experiment(str(id_), name, location, stage, tags[id_], created, updated)
+        for id_, name, location, stage, created, updated in rows
+    ]
 
 
 def fetch_experiments(
@@ -119,12 +138,10 @@ def fetch_experiments(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Experiment]:
-    query = select(experiments).where(where).order_by(*order_by).offset(offset)
+    query = select(*_EXPERIMENT_COLUMNS).where(where).order_by(*order_by).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    rows = conn.execute(query).all()
-    tags = _experiment_tags(conn, [r.experiment_id for r in rows])
-    return [_experiment_from_row(r, tags[r.experiment_id]) for r in rows]
+    return _experiments_from_rows(conn, conn.execute(query).all())
 
 
 def experiment_id_int(experiment_id: Any) -> int:
@@ -145,16 +162,15 @@ _EXPERIMENT_HEAD = select(experiments.c.lifecycle_stage, experiments.c.artifact_
 
 def experiment_head(conn: Connection, experiment_id: Any) -> tuple[str, str]:
     """``(lifecycle_stage, artifact_location)`` of an experiment, with one indexed query."""
-    row = conn.execute(
-        _EXPERIMENT_HEAD, {"experiment_id": experiment_id_int(experiment_id)}
-    ).first()
+    row = fetch_one(conn, _EXPERIMENT_HEAD, {"experiment_id": experiment_id_int(experiment_id)})
     if row is None:
         raise NotFound(f"experiment '{experiment_id}' does not exist")
-    return row.lifecycle_stage, row.artifact_location
+    return row[0], row[1]
 
 
 def get_experiment(conn: Connection, experiment_id: Any) -> Experiment:
-    found = fetch_experiments(conn, experiments.c.experiment_id == experiment_id_int(experiment_id))
+    params = {"experiment_id": experiment_id_int(experiment_id)}
+    found = _experiments_from_rows(conn, fetch_all(conn, _EXPERIMENT_BY_ID, params))
     if not found:
         raise NotFound(f"experiment '{experiment_id}' does not exist")
     return found[0]
@@ -190,72 +206,48 @@ _RUN_COLUMNS = (
 
 _SELECT_RUN = select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 
-_RUN_DATA = union_all(
-    select(
-        literal_column("'p'").label("kind"),
-        params.c.run_id,
-        params.c.key,
-        params.c.value,
-        cast(null(), Float).label("num"),
-        false().label("is_nan"),
-    ).where(params.c.run_id.in_(bindparam("ids", expanding=True))),
-    select(
-        literal_column("'t'"),
-        run_tags.c.run_id,
-        run_tags.c.key,
-        run_tags.c.value,
-        cast(null(), Float),
-        false(),
-    ).where(run_tags.c.run_id.in_(bindparam("ids", expanding=True))),
-    select(
-        literal_column("'m'"),
-        latest_metrics.c.run_id,
-        latest_metrics.c.key,
-        cast(null(), Text),
-        latest_metrics.c.value,
-        latest_metrics.c.is_nan,
-    ).where(latest_metrics.c.run_id.in_(bindparam("ids", expanding=True))),
+
+def _of_runs(table: Any, *columns: Any) -> Any:
+    return select(table.c.run_id, *columns).where(
+        table.c.run_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+# Three plain queries, not one UNION ALL: each row then carries only its own
+# table's columns, which makes reading ~2,300 rows for a page of runs a third faster.
+_RUN_PARAMS = _of_runs(params, params.c.key, params.c.value)
+_RUN_TAGS = _of_runs(run_tags, run_tags.c.key, run_tags.c.value)
+_RUN_METRICS = _of_runs(
+    latest_metrics, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
 )
 
 _RUN_LIFECYCLE = select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
 
 
 def _run_info(row: Any) -> RunInfo:
-    return RunInfo(
-        run_id=row.run_id,
-        experiment_id=str(row.experiment_id),
-        run_name=row.run_name,
-        user_id=row.user_id,
-        status=row.status,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        artifact_uri=row.artifact_uri,
-        lifecycle_stage=row.lifecycle_stage,
+    """The info of a row of ``_RUN_COLUMNS``."""
+    run_id, experiment_id, name, user, status, start, end, artifact_uri, stage = row
+    return make_run_info(
+        run_id, str(experiment_id), name, user, status, start, end, artifact_uri, stage
     )
-
-
-def _metric_value(value: float | None, is_nan: bool) -> float:
-    return math.nan if is_nan else float(value)  # type: ignore[arg-type]
 
 
 def _runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     if not rows:
         return []
-    data: dict[str, tuple[dict, dict, dict]] = {r.run_id: ({}, {}, {}) for r in rows}
-    for kind, run_id, key, value, num, is_nan in conn.execute(_RUN_DATA, {"ids": list(data)}):
-        p, m, t = data[run_id]
-        if kind == "p":
-            p[key] = value
-        elif kind == "t":
-            t[key] = value
-        else:
-            m[key] = _metric_value(num, is_nan)
+    ids = [r[0] for r in rows]
+    params_: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
+    metrics_: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
+    tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
+    for run_id, key, value in fetch_all(conn, _RUN_PARAMS, {"ids": ids}):
+        params_[run_id][key] = value
+    for run_id, key, value, is_nan in fetch_all(conn, _RUN_METRICS, {"ids": ids}):
+        metrics_[run_id][key] = math.nan if is_nan else value
+    for run_id, key, value in fetch_all(conn, _RUN_TAGS, {"ids": ids}):
+        tags[run_id][key] = value
     return [
-        Run(
-            _run_info(r),
-            RunData(params=data[r.run_id][0], metrics=data[r.run_id][1], tags=data[r.run_id][2]),
-        )
-        for r in rows
+        make_run(_run_info(r), make_run_data(params_[id_], metrics_[id_], tags[id_]))
+        for r, id_ in zip(rows, ids, strict=True)
     ]
 
 
@@ -273,14 +265,14 @@ def insert_run(conn: Connection, info: RunInfo, tags: dict[str, str]) -> None:
 
 
 def get_run(conn: Connection, run_id: str) -> Run:
-    row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
+    row = fetch_one(conn, _SELECT_RUN, {"run_id": run_id})
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
     return _runs_from_rows(conn, [row])[0]
 
 
 def get_run_info(conn: Connection, run_id: str) -> RunInfo:
-    row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
+    row = fetch_one(conn, _SELECT_RUN, {"run_id": run_id})
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
     return _run_info(row)
@@ -288,20 +280,35 @@ def get_run_info(conn: Connection, run_id: str) -> RunInfo:
 
 def require_active_run(conn: Connection, run_id: str) -> None:
     """Raises NotFound for an unknown run, Conflict-like InvalidArgument for a deleted one."""
-    stage = conn.execute(_RUN_LIFECYCLE, {"run_id": run_id}).scalar()
-    if stage is None:
+    row = fetch_one(conn, _RUN_LIFECYCLE, {"run_id": run_id})
+    if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
-    if stage != ACTIVE:
+    if row[0] != ACTIVE:
         raise InvalidArgument(f"run '{run_id}' is deleted; restore it before logging to it")
 
 
+@cache
+def _update_run_statement(columns: tuple[str, ...]) -> Any:
+    # One prebuilt statement per set of columns (a handful exist), not one per call.
+    return (
+        update(runs)
+        .where(runs.c.run_id == bindparam("run_id_"))
+        .values({c: bindparam(c) for c in columns})
+    )
+
+
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
-    result = conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
-    if result.rowcount == 0:
+    statement = _update_run_statement(tuple(values))
+    if execute(conn, statement, {**values, "run_id_": run_id}) == 0:
         raise NotFound(f"run '{run_id}' does not exist")
 
 
 # -- params, metrics, tags -------------------------------------------------------
+
+
+_STORED_PARAMS = select(params.c.key, params.c.value).where(
+    params.c.run_id == bindparam("run_id"), params.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 def insert_params(conn: Connection, run_id: str, items: dict[str, str]) -> None:
@@ -315,11 +322,7 @@ def insert_params(conn: Connection, run_id: str, items: dict[str, str]) -> None:
         ("run_id", "key"),
         (),
     )
-    stored = conn.execute(
-        select(params.c.key, params.c.value).where(
-            params.c.run_id == run_id, params.c.key.in_(list(items))
-        )
-    )
+    stored = fetch_all(conn, _STORED_PARAMS, {"run_id": run_id, "keys": list(items)})
     for key, value in stored:
         if items[key] != value:
             raise InvalidArgument(
@@ -397,8 +400,10 @@ _METRIC_HISTORY = (
 
 def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
     return [
-        Metric(r.key, _metric_value(r.value, r.is_nan), r.timestamp, r.step)
-        for r in conn.execute(_METRIC_HISTORY, {"run_id": run_id, "key": key})
+        Metric(key_, math.nan if is_nan else value, timestamp, step)
+        for key_, value, is_nan, timestamp, step in fetch_all(
+            conn, _METRIC_HISTORY, {"run_id": run_id, "key": key}
+        )
     ]
 
 
@@ -492,15 +497,33 @@ def search_runs(
     order_by: Iterable[str],
     offset: int,
 ) -> list[Run]:
-    query = select(*_RUN_COLUMNS).where(
-        runs.c.experiment_id.in_(experiment_ids), runs.c.lifecycle_stage.in_(lifecycle_stages)
+    experiment_ids, lifecycle_stages, order_by = (
+        tuple(experiment_ids),
+        tuple(lifecycle_stages),
+        tuple(order_by),
     )
-    if node is not None:
-        query = query.where(to_condition(node, _run_comparison))
-    ordering = [o for clause in order_by for o in _run_order(clause)]
-    ordering += [runs.c.start_time.desc(), runs.c.run_id]
-    rows = conn.execute(query.order_by(*ordering).limit(max_results).offset(offset)).all()
-    return _runs_from_rows(conn, rows)
+
+    def build() -> Any:
+        query = select(*_RUN_COLUMNS).where(
+            runs.c.experiment_id.in_(experiment_ids),
+            runs.c.lifecycle_stage.in_(lifecycle_stages),
+        )
+        if node is not None:
+            query = query.where(to_condition(node, _run_comparison))
+        ordering = [o for clause in order_by for o in _run_order(clause)]
+        ordering += [runs.c.start_time.desc(), runs.c.run_id]
+        return query.order_by(*ordering).limit(_LIMIT).offset(_OFFSET)
+
+    key = (experiment_ids, node, lifecycle_stages, order_by)
+    page = {"limit_": max_results, "offset_": offset}
+    return _runs_from_rows(conn, _SEARCHES.fetch_all(conn, key, build, page))
+
+
+# A search repeated with the same filter and order (a dashboard polling, paging
+# through results) reuses its statement; the page travels as parameters.
+_SEARCHES = StatementCache()
+_LIMIT = bindparam("limit_", type_=Integer)
+_OFFSET = bindparam("offset_", type_=Integer)
 
 
 def count_runs(conn: Connection, experiment_id: int) -> int:
@@ -509,7 +532,7 @@ def count_runs(conn: Connection, experiment_id: int) -> int:
     ).scalar_one()
 
 
-# -- dialect helpers -----------------------------------------------------------
+# -- upserts -------------------------------------------------------------------
 
 
 def _dialect_insert(dialect: str) -> Any:
@@ -524,17 +547,11 @@ def _dialect_insert(dialect: str) -> Any:
 
 @cache
 def _upsert_statement(
-    dialect: str, table_name: str, keys: tuple[str, ...], updates: tuple[str, ...]
+    table_name: str, columns: tuple[str, ...], keys: tuple[str, ...], updates: tuple[str, ...]
 ) -> Any:
     from modelreg.store.schema import metadata
 
-    table = metadata.tables[table_name]
-    stmt = _dialect_insert(dialect)(table)
-    if updates:
-        return stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in updates}
-        )
-    return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return plain_insert(metadata.tables[table_name], columns, conflict=keys, update=updates)
 
 
 def upsert(
@@ -544,5 +561,9 @@ def upsert(
     keys: tuple[str, ...],
     updates: tuple[str, ...],
 ) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET updates (or DO NOTHING), on both databases."""
-    conn.execute(_upsert_statement(conn.dialect.name, table.name, keys, updates), rows)
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET updates (or DO NOTHING), on both databases.
+
+    Every row gives the same columns.
+    """
+    if rows:
+        executemany(conn, _upsert_statement(table.name, tuple(rows[0]), keys, updates), rows)

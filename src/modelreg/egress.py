@@ -1,0 +1,166 @@
+"""Requests the server makes to URLs users gave it (webhooks): public addresses only.
+
+A registry that POSTs to any URL a user names can be turned against the
+network it runs in (server-side request forgery): the cloud metadata service
+at 169.254.169.254, an admin port on localhost, a database on 10.0.0.5. So
+every outbound request goes only to globally routable addresses, unless an
+admin allows some networks with ``MODELREG_WEBHOOK_ALLOWED_NETWORKS`` (e.g.
+``10.0.0.0/8,127.0.0.1/32``). Refused are loopback, private, link-local,
+shared (CGNAT), multicast, reserved and unspecified addresses, including when
+wrapped in IPv6 (``::ffff:127.0.0.1``, 6to4, Teredo) or spelled oddly
+(``2130706433``, ``0x7f000001``, ``127.1``: the resolver reads them all as
+127.0.0.1, and the check looks at what the resolver returns).
+
+The host name is resolved once; every address it resolves to must pass, and
+the connection goes to a checked address (with the name kept for ``Host``,
+TLS SNI and certificate checks), so a DNS answer that changes between check
+and connect (DNS rebinding) cannot slip through. Redirects are never
+followed: a 3xx answer is just an answer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from modelreg import settings
+from modelreg.errors import InvalidArgument, PermissionDenied
+
+__all__ = ["allowed_networks", "check_address", "check_url", "post"]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Networks an admin allows though they are not public; raises ``InvalidArgument``
+    naming a malformed entry of ``MODELREG_WEBHOOK_ALLOWED_NETWORKS``."""
+    raw = settings.WEBHOOK_ALLOWED_NETWORKS.get() or ""
+    networks = []
+    for item in raw.replace(" ", "").split(","):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise InvalidArgument(
+                    f"MODELREG_WEBHOOK_ALLOWED_NETWORKS entry '{item}' is not a network "
+                    "such as 10.0.0.0/8 or fd00::/8"
+                ) from None
+    return networks
+
+
+def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    wrapped = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    return [w for w in wrapped if w is not None]
+
+
+def _public(ip: IPAddress) -> bool:
+    return ip.is_global and not ip.is_multicast and all(map(_public, _embedded_ipv4(ip)))
+
+
+def check_address(ip: IPAddress | str, host: str = "") -> None:
+    """Raises ``PermissionDenied`` unless ``ip`` is public or in an allowed network."""
+    ip = ipaddress.ip_address(ip)
+    if _public(ip) or any(ip in network for network in allowed_networks()):
+        return
+    shown = f"'{host}' resolves to {ip}" if host and host != str(ip) else f"{ip}"
+    raise PermissionDenied(
+        f"webhook destination {shown}, which is not a public address (loopback, private, "
+        "link-local or reserved); an admin can allow its network with "
+        "MODELREG_WEBHOOK_ALLOWED_NETWORKS"
+    )
+
+
+def check_url(url: str) -> None:
+    """Refuses, with ``InvalidArgument``, a URL whose host is visibly not public: an IP
+    literal outside the allowed networks or ``localhost``. Names are checked again,
+    resolved, on every request (:func:`post`)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        host = "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    try:
+        check_address(ip)
+    except PermissionDenied as exc:
+        raise InvalidArgument(exc.message.replace("webhook destination", "webhook url")) from None
+
+
+def _resolve(host: str, port: int) -> list[tuple[Any, ...]]:
+    """Every address ``host`` resolves to, each one checked."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise OSError(f"cannot resolve '{host}': {exc}") from exc
+    for info in infos:
+        check_address(info[4][0].split("%", 1)[0], host)
+    return infos
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the checked addresses, whatever the name would resolve to now."""
+
+    def __init__(self, host: str, port: int, addresses: list[Any], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def _open_socket(self) -> socket.socket:
+        error: OSError | None = None
+        for family, kind, proto, _name, sockaddr in self._addresses:
+            sock = socket.socket(family, kind, proto)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error or OSError(f"no address to connect to for '{self.host}'")
+
+    def connect(self) -> None:
+        self.sock = self._open_socket()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    default_port = 443
+
+    def connect(self) -> None:
+        super().connect()
+        context = ssl.create_default_context()
+        self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
+    """POSTs ``body`` to ``url`` and returns the status code (redirects are not followed).
+
+    Raises ``PermissionDenied`` when the host resolves to an address that is
+    not allowed, ``InvalidArgument`` for a URL that is not http(s), and
+    ``OSError`` (or ``http.client.HTTPException``) when the request fails.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(f"webhook url '{url:.100}' must be an http:// or https:// URL")
+    port = parts.port or (443 if scheme == "https" else 80)
+    addresses = _resolve(parts.hostname, port)
+    kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    conn = kind(parts.hostname, port, addresses, timeout)
+    try:
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        conn.request("POST", target, body=body, headers=dict(headers))
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()

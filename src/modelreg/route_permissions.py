@@ -1,0 +1,154 @@
+"""What each server route requires of its caller, declared next to the route.
+
+Every route carries one :class:`Permission`; the server checks it in one
+place (``modelreg.server.auth.authorize``) before the route runs, and a test
+fails when a route has none. Levels, weakest first:
+
+- ``public``: anyone, without credentials (only ``/health``);
+- ``user``: any authenticated, enabled user. Creating a model or experiment
+  is a ``user`` action (the creator becomes its manager); searches are too,
+  and return only what the caller may read;
+- ``read`` < ``edit`` < ``manage``: that role or a higher one on the
+  registered model or experiment the request names (a run counts as its
+  experiment);
+- ``admin``: a global admin;
+- ``metrics``: an admin, unless the server runs with ``--public-metrics``.
+
+Admins pass every check. With ``--auth`` off nothing is checked here, but
+services still refuse what only an admin may choose (user management,
+experiment artifact locations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+__all__ = [
+    "ADMIN",
+    "LEVELS",
+    "METRICS",
+    "OPENAPI_KEY",
+    "PER_ENDPOINT",
+    "PUBLIC",
+    "RESOURCES",
+    "ROLES",
+    "USER",
+    "Permission",
+    "declare",
+    "on_experiment",
+    "on_model",
+    "on_run",
+    "role_rank",
+]
+
+ROLES = ("read", "edit", "manage")
+LEVELS = ("public", "user", *ROLES, "admin", "metrics", "per-endpoint")
+
+# Where a resource kind's name or id is found in the request, unless a
+# declaration names another parameter. ``a|b`` means the first of a, b given.
+RESOURCES: dict[str, str] = {
+    "none": "",
+    "model": "name",  # a registered model, by name
+    "model_uri": "uri",  # a models:/ URI: the model it names
+    "source": "source",  # a model version source: the run or model it copies from
+    "parent": "parent",  # a fine-tuning parent: (model name, version) or a models:/ URI
+    "experiment": "experiment_id",  # missing or empty means the Default experiment
+    "experiment_name": "name",
+    "run": "run_id",  # the run's experiment
+    "token": "token_id",  # an API token: only its owner (or an admin) may touch it
+    "mlflow_artifact": "path",  # <experiment>/<run>/artifacts/… or _registered/<model>/…
+}
+
+OPENAPI_KEY = "x-modelreg-permission"
+
+
+def role_rank(role: str | None) -> int:
+    """0 for no role, then 1, 2, 3 for read, edit, manage."""
+    return ROLES.index(role) + 1 if role in ROLES else 0
+
+
+@dataclass(frozen=True)
+class Permission:
+    """``level`` on the resource of kind ``resource`` named by request parameter ``param``.
+
+    ``also_read`` lists more ``(resource, param)`` pairs the caller must be
+    able to read (a new version's source run or model). With
+    ``create_if_missing``, a request naming a resource that does not exist
+    is a creation, which any user may do.
+    """
+
+    level: str
+    resource: str = "none"
+    param: str = ""
+    also_read: tuple[tuple[str, str], ...] = field(default=())
+    create_if_missing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"permission level {self.level!r} is not one of {LEVELS}")
+        if self.resource not in RESOURCES:
+            raise ValueError(f"resource kind {self.resource!r} is not one of {list(RESOURCES)}")
+        if (self.level in ROLES) != (self.resource != "none"):
+            raise ValueError("read, edit and manage need a resource; other levels take none")
+        if not self.param:
+            object.__setattr__(self, "param", RESOURCES[self.resource])
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"level": self.level}
+        if self.resource != "none":
+            out["resource"] = self.resource
+            out["param"] = self.param
+        if self.also_read:
+            out["also_read"] = [list(pair) for pair in self.also_read]
+        if self.create_if_missing:
+            out["create_if_missing"] = True
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Permission:
+        return _from_items(tuple(sorted((k, _freeze(v)) for k, v in data.items())))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@cache
+def _from_items(items: tuple[tuple[str, Any], ...]) -> Permission:
+    data = dict(items)
+    return Permission(
+        data["level"],
+        data.get("resource", "none"),
+        data.get("param", ""),
+        tuple(tuple(pair) for pair in data.get("also_read", ())),  # type: ignore[misc]
+        bool(data.get("create_if_missing", False)),
+    )
+
+
+PUBLIC = Permission("public")
+USER = Permission("user")
+ADMIN = Permission("admin")
+METRICS = Permission("metrics")
+# A route that dispatches to several endpoints, each declared in its own table.
+PER_ENDPOINT = Permission("per-endpoint")
+
+
+def on_model(level: str, param: str = "name", **kwargs: Any) -> Permission:
+    return Permission(level, "model", param, **kwargs)
+
+
+def on_experiment(level: str, param: str = "experiment_id") -> Permission:
+    return Permission(level, "experiment", param)
+
+
+def on_run(level: str, param: str = "run_id") -> Permission:
+    return Permission(level, "run", param)
+
+
+def declare(permission: Permission) -> dict[str, Any]:
+    """The ``openapi_extra`` that attaches ``permission`` to a route (and documents it)."""
+    return {OPENAPI_KEY: permission.to_dict()}

@@ -1,0 +1,291 @@
+"""Governance on top of the registry: model cards, lineage, comparison and scores,
+promotion policies, retention and webhooks.
+
+This class is the service the REST API and the remote client call (its
+methods' signatures define the routes); the rules live in the modules it
+delegates to. Every change is one transaction that also writes its audit
+event; registry-wide changes (webhooks for every model) are recorded with
+model id 0 and an empty model name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from modelreg import validation as v
+from modelreg.comparison import ComparisonTable, VersionDiff
+from modelreg.datasets import Dataset, DatasetInput
+from modelreg.entities import ModelVersion
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.lineage_graph import LineageGraph
+from modelreg.model_card import ModelCard
+from modelreg.services import cards, compare, lineage, policies, retention
+from modelreg.services import webhooks as hooks
+from modelreg.services.context import current_actor
+from modelreg.services.registry import _audit
+from modelreg.store import governance as gstore
+from modelreg.store import registry as store
+from modelreg.store import tracking as tracking_store
+from modelreg.store.database import Database
+from modelreg.timeutil import now_ms
+from modelreg.webhooks import Webhook
+
+__all__ = ["GovernanceService"]
+
+REGISTRY_WIDE = (0, "")
+
+
+def _version(version: Any) -> int:
+    return v.check_int(version, "version", minimum=1)
+
+
+class GovernanceService:
+    """Cards, lineage, scores, policies, retention and webhooks on one database."""
+
+    def __init__(self, db: Database, dispatcher: Any = None) -> None:
+        self.db = db
+        self.dispatcher = dispatcher
+
+    def _publish(self, events: list[dict[str, Any]]) -> None:
+        if self.dispatcher is not None and events:
+            self.dispatcher.publish(events)
+
+    # -- model cards ----------------------------------------------------------------
+
+    def set_model_card(self, name: str, version: int | str, card: dict[str, Any]) -> ModelCard:
+        """Replaces a version's model card and returns it as read back (auto-filled).
+
+        Raises NotFound for the version, InvalidArgument for a malformed card."""
+        name = v.check_name(name, "model name")
+        number = _version(version)
+        stored = cards.check_card(card)
+        now = now_ms()
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            old = gstore.card(conn, row.version_id)
+            gstore.upsert_card(conn, row.version_id, stored, now)
+            before = None if old is None else old[0]
+            _audit(
+                conn, model_id, name, "set_model_card", version=number, before=before, after=stored
+            )
+            return cards.load_card(conn, row)
+
+    def get_model_card(self, name: str, version: int | str) -> ModelCard:
+        """The version's card, filled in from its run and datasets (empty fields stay empty).
+
+        Raises NotFound for the version."""
+        name = v.check_name(name, "model name")
+        number = _version(version)
+        with self.db.read() as conn:
+            model_id = store.model_id(conn, name)
+            return cards.load_card(conn, store.version_row(conn, model_id, name, number))
+
+    def delete_model_card(self, name: str, version: int | str) -> None:
+        """Removes what was written on a version's card. Raises NotFound (version or card)."""
+        name = v.check_name(name, "model name")
+        number = _version(version)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            row = store.version_row(conn, model_id, name, number)
+            old = gstore.card(conn, row.version_id)
+            if old is None:
+                raise NotFound(f"version {number} of registered model '{name}' has no model card")
+            gstore.delete_card(conn, row.version_id)
+            _audit(conn, model_id, name, "delete_model_card", version=number, before=old[0])
+
+    # -- lineage ---------------------------------------------------------------------------
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[Dataset], context: str = "training"
+    ) -> None:
+        """Records datasets as inputs of a run (again: no-op). Raises NotFound, InvalidArgument."""
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
+        checked = lineage.check_datasets(datasets)
+        context = lineage.check_context(context)
+        now = now_ms()
+        with self.db.write() as conn:
+            tracking_store.require_active_run(conn, run_id)
+            ids = [gstore.dataset_id(conn, d, now) for d in checked]
+            gstore.insert_run_inputs(conn, run_id, [(i, context) for i in dict.fromkeys(ids)], now)
+
+    def get_run_inputs(self, run_id: str) -> list[DatasetInput]:
+        """The datasets a run used, with their context. Raises NotFound for the run."""
+        with self.db.read() as conn:
+            tracking_store.get_run_info(conn, str(run_id))
+            return gstore.inputs_of(conn, [run_id])[run_id]
+
+    def get_lineage(self, name: str, version: int | str) -> LineageGraph:
+        """The lineage graph of a version. Raises NotFound."""
+        name = v.check_name(name, "model name")
+        number = _version(version)
+        with self.db.read() as conn:
+            return lineage.graph(conn, store.model_id(conn, name), name, number)
+
+    # -- scores and comparison ----------------------------------------------------------------
+
+    def set_scoring_weights(self, name: str, weights: dict[str, float] | None) -> dict[str, float]:
+        """Stores the model's scoring weights ({} or None clears them) and returns them."""
+        name = v.check_name(name, "model name")
+        checked = compare.check_weights(weights)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = gstore.setting(conn, model_id, "scoring_weights")
+            gstore.set_setting(conn, model_id, "scoring_weights", checked or None)
+            _audit(
+                conn,
+                model_id,
+                name,
+                "set_scoring_weights",
+                before=None if old is None else {"weights": old},
+                after={"weights": checked} if checked else None,
+            )
+        return checked
+
+    def get_scoring_weights(self, name: str) -> dict[str, float]:
+        """The model's scoring weights ({} when none are set). Raises NotFound."""
+        name = v.check_name(name, "model name")
+        with self.db.read() as conn:
+            return gstore.setting(conn, store.model_id(conn, name), "scoring_weights") or {}
+
+    def compare_versions(
+        self,
+        name: str,
+        versions: Sequence[int | str] | None = None,
+        metrics: Sequence[str] | None = None,
+        weights: dict[str, float] | None = None,
+    ) -> ComparisonTable:
+        """Versions side by side with scores and ranks; see ``Client.compare_versions``."""
+        name = v.check_name(name, "model name")
+        with self.db.read() as conn:
+            model_id = store.model_id(conn, name)
+            return compare.compare(conn, model_id, name, versions, metrics, weights)
+
+    def diff_versions(self, name: str, a: int | str, b: int | str) -> VersionDiff:
+        """What differs between two versions. Raises NotFound."""
+        name = v.check_name(name, "model name")
+        first, second = v.check_int(a, "a", minimum=1), v.check_int(b, "b", minimum=1)
+        with self.db.read() as conn:
+            return compare.diff(conn, store.model_id(conn, name), name, first, second)
+
+    # -- promotion policies ------------------------------------------------------------------------
+
+    def set_promotion_policy(self, name: str, policy: dict[str, Any] | None) -> dict[str, Any]:
+        """Stores the model's promotion policy ({} or None removes it); returns it normalised."""
+        name = v.check_name(name, "model name")
+        checked = policies.check_policy(policy)
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = gstore.setting(conn, model_id, "promotion_policy")
+            gstore.set_setting(conn, model_id, "promotion_policy", checked or None)
+            _audit(
+                conn,
+                model_id,
+                name,
+                "set_promotion_policy",
+                before=None if old is None else {"policy": old},
+                after={"policy": checked} if checked else None,
+            )
+        return checked
+
+    def get_promotion_policy(self, name: str) -> dict[str, Any]:
+        """The model's promotion policy, normalised ({} when none). Raises NotFound."""
+        name = v.check_name(name, "model name")
+        with self.db.read() as conn:
+            return gstore.setting(conn, store.model_id(conn, name), "promotion_policy") or {}
+
+    def check_promotion(self, name: str, version: int | str, target: str) -> list[dict[str, Any]]:
+        """The policy rules the version would break moving to ``target`` ([] when none)."""
+        name = v.check_name(name, "model name")
+        number = _version(version)
+        target = policies.check_target(target)
+        with self.db.read() as conn:
+            model_id = store.model_id(conn, name)
+            row = store.version_row(conn, model_id, name, number)
+            return policies.failed_rules(conn, model_id, row, target)
+
+    # -- retention ---------------------------------------------------------------------------------
+
+    def cleanup(
+        self, name: str, keep_last: int = 5, dry_run: bool = False, reason: str | None = None
+    ) -> list[ModelVersion]:
+        """Archives old unaliased versions in None or Staging; see ``Client.cleanup``."""
+        name = v.check_name(name, "model name")
+        keep = retention.check_keep_last(keep_last)
+        reason = v.check_description(reason, "reason")
+        now = now_ms()
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            archived, events = retention.cleanup(conn, model_id, name, keep, dry_run, reason, now)
+        self._publish(events)
+        return archived
+
+    # -- webhooks ----------------------------------------------------------------------------------
+
+    def create_webhook(
+        self,
+        url: str,
+        events: Sequence[str],
+        secret: str,
+        model_name: str | None = None,
+        description: str | None = None,
+    ) -> Webhook:
+        """Subscribes ``url`` to registry events (of one model, or all). Raises InvalidArgument,
+        NotFound for an unknown model."""
+        row = {
+            "webhook_id": uuid.uuid4().hex,
+            "url": hooks.check_url(url),
+            "events": hooks.check_events(events),
+            "secret": hooks.check_secret(secret),
+            "description": v.check_description(description),
+            "user_id": current_actor(),
+            "creation_time": now_ms(),
+        }
+        name = None if model_name is None else v.check_name(model_name, "model name")
+        with self.db.write() as conn:
+            model_id, audit_name = REGISTRY_WIDE
+            if name is not None:
+                model_id, audit_name = store.model_id(conn, name, lock=True), name
+            gstore.insert_webhook(conn, {**row, "model_id": model_id or None})
+            after = hooks.audit_record(row)
+            _audit(conn, model_id, audit_name, "create_webhook", after=after)
+        self._webhooks_changed()
+        return hooks.entity({**row, "model_name": name})
+
+    def list_webhooks(self, model_name: str | None = None) -> list[Webhook]:
+        """Webhooks, oldest first; of one model when ``model_name`` is given."""
+        with self.db.read() as conn:
+            model_id = None
+            if model_name is not None:
+                model_id = store.model_id(conn, v.check_name(model_name, "model name"))
+            return [hooks.entity(r) for r in gstore.webhook_rows(conn, model_id=model_id)]
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        """One webhook. Raises NotFound."""
+        webhook_id = hooks.check_webhook_id(webhook_id)
+        with self.db.read() as conn:
+            rows = gstore.webhook_rows(conn, webhook_id=webhook_id)
+        if not rows:
+            raise NotFound(f"webhook '{webhook_id}' does not exist")
+        return hooks.entity(rows[0])
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Deletes a webhook; deliveries already queued still go out. Raises NotFound."""
+        webhook_id = hooks.check_webhook_id(webhook_id)
+        with self.db.write() as conn:
+            rows = gstore.webhook_rows(conn, webhook_id=webhook_id)
+            if not rows:
+                raise NotFound(f"webhook '{webhook_id}' does not exist")
+            row = rows[0]
+            gstore.delete_webhook(conn, webhook_id)
+            model_id = row["model_id"] or REGISTRY_WIDE[0]
+            audit_name = row["model_name"] or REGISTRY_WIDE[1]
+            _audit(conn, model_id, audit_name, "delete_webhook", before=hooks.audit_record(row))
+        self._webhooks_changed()
+
+    def _webhooks_changed(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.invalidate()

@@ -1,0 +1,86 @@
+"""Webhook subscriptions: checking them, storing them, turning rows into entities.
+
+Delivery itself lives in :mod:`modelreg.webhook_dispatch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from modelreg import egress
+from modelreg import validation as v
+from modelreg.errors import InvalidArgument
+from modelreg.webhooks import ALL_EVENTS, EVENT_TYPES, Webhook
+
+MAX_URL_LENGTH = 2048
+MAX_SECRET_LENGTH = 1024
+
+
+def check_url(url: Any) -> str:
+    """An absolute ``http://`` or ``https://`` URL with a host that may be public.
+
+    A host that is visibly not public (``localhost``, a private or loopback IP)
+    is refused unless an admin allowed its network; names are checked again,
+    resolved, at each delivery (see :mod:`modelreg.egress`).
+    """
+    url = v.check_string(url, "webhook url", MAX_URL_LENGTH)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidArgument(f"webhook url '{url:.100}' must be an http:// or https:// URL")
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise InvalidArgument(f"webhook url {url[:100]!r} must not contain white space")
+    egress.check_url(url)
+    return url
+
+
+def check_events(events: Any) -> tuple[str, ...]:
+    """Event types to subscribe to: a non-empty list of :data:`EVENT_TYPES`, or ``"*"``."""
+    if isinstance(events, str):
+        events = [events]
+    if not isinstance(events, Sequence) or not events:
+        raise InvalidArgument(
+            f"events must be a non-empty list of {', '.join(EVENT_TYPES)} or '{ALL_EVENTS}'"
+        )
+    for event in events:
+        if event != ALL_EVENTS and event not in EVENT_TYPES:
+            raise InvalidArgument(
+                f"event {event!r:.60} is not one of {', '.join(EVENT_TYPES)} or '{ALL_EVENTS}'"
+            )
+    return tuple(dict.fromkeys(events))
+
+
+def check_secret(secret: Any) -> str:
+    if not isinstance(secret, str) or not secret:
+        raise InvalidArgument("webhook secret must be a non-empty string: it signs every delivery")
+    return v.check_string(secret, "webhook secret", MAX_SECRET_LENGTH)
+
+
+def check_webhook_id(webhook_id: Any) -> str:
+    if not isinstance(webhook_id, str) or not webhook_id or len(webhook_id) > 32:
+        raise InvalidArgument(f"webhook_id must be a webhook's id, got {webhook_id!r:.40}")
+    return webhook_id
+
+
+def entity(row: dict[str, Any]) -> Webhook:
+    """The public form of a stored webhook: everything but the secret."""
+    return Webhook(
+        webhook_id=row["webhook_id"],
+        url=row["url"],
+        events=tuple(row["events"]),
+        model_name=row["model_name"],
+        description=row["description"],
+        user_id=row["user_id"],
+        creation_timestamp=row["creation_time"],
+    )
+
+
+def audit_record(row: dict[str, Any]) -> dict[str, Any]:
+    """What the audit trail keeps of a webhook (never the secret)."""
+    return {
+        "webhook_id": row["webhook_id"],
+        "url": row["url"],
+        "events": list(row["events"]),
+        "description": row["description"],
+    }

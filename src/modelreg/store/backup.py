@@ -1,0 +1,95 @@
+"""SQL for export and import: every table's rows, read in one snapshot, written back as they were.
+
+Tables are handled in foreign-key order (``metadata.sorted_tables``), rows as
+tuples in column order. Identifiers (experiment, model, version ids …) are
+copied as they are, so references between rows and the ids users have seen
+stay valid; PostgreSQL's sequences are then moved past them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Integer, Table, delete, func, insert, select, text
+
+from modelreg.store.database import Database
+from modelreg.store.schema import experiments, metadata
+
+DEFAULT_EXPERIMENT_ID = 0
+BATCH = 1000
+
+
+def tables() -> list[Table]:
+    """Every table of the schema, parents before children."""
+    return list(metadata.sorted_tables)
+
+
+@contextmanager
+def snapshot(db: Database) -> Iterator[Connection]:
+    """A connection that sees one consistent state of the whole database until it closes."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            # Deferred: the snapshot is taken by the first read and writers are not blocked.
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def _order(table: Table) -> list[Any]:
+    return list(table.primary_key.columns) or list(table.columns)
+
+
+def rows(conn: Connection, table: Table) -> Iterator[tuple[Any, ...]]:
+    """The table's rows in primary-key order, streamed in batches."""
+    query = select(*table.columns).order_by(*_order(table))
+    result = conn.execution_options(yield_per=BATCH).execute(query)
+    for row in result:
+        yield tuple(row)
+
+
+def holds_data(conn: Connection) -> list[str]:
+    """The tables holding rows a fresh database does not have (its Default experiment)."""
+    busy = []
+    for table in tables():
+        query = select(func.count()).select_from(table)
+        if table is experiments:
+            query = query.where(experiments.c.experiment_id != DEFAULT_EXPERIMENT_ID)
+        if conn.execute(query).scalar():
+            busy.append(table.name)
+    return busy
+
+
+def remove_default_experiment(conn: Connection) -> None:
+    """Drops the fresh database's Default experiment, which the archive brings its own of."""
+    conn.execute(delete(experiments).where(experiments.c.experiment_id == DEFAULT_EXPERIMENT_ID))
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], batch: list[Sequence[Any]]
+) -> None:
+    """Inserts rows given as value tuples in ``columns`` order."""
+    if batch:
+        conn.execute(insert(table), [dict(zip(columns, values, strict=True)) for values in batch])
+
+
+def advance_sequences(conn: Connection) -> None:
+    """Moves each PostgreSQL id sequence past the largest id imported (SQLite needs nothing)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables():
+        for column in table.primary_key.columns:
+            if isinstance(column.type, Integer) and column.autoincrement is True:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"COALESCE(MAX({column.name}), 1), MAX({column.name}) IS NOT NULL) "
+                        f"FROM {table.name}"
+                    )
+                )

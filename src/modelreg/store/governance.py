@@ -1,0 +1,294 @@
+"""SQL for model cards, scoring weights and policies, datasets and lineage, retention, webhooks.
+
+Every function takes an open connection; the governance services hold the
+rules and the transactions. JSON documents (cards, weights, policies, webhook
+event lists) are stored as text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+
+from modelreg.datasets import Dataset, DatasetInput
+from modelreg.store.database import fetch_one
+from modelreg.store.registry import mv, rm
+from modelreg.store.schema import (
+    datasets,
+    latest_metrics,
+    model_aliases,
+    model_cards,
+    model_governance,
+    model_version_parents,
+    run_inputs,
+    webhooks,
+)
+from modelreg.store.tracking import upsert
+
+# -- model cards -------------------------------------------------------------------
+
+
+def card(conn: Connection, version_id: int) -> tuple[dict[str, Any], int] | None:
+    """``(stored card, last update time)`` of a version, or ``None`` when it has none."""
+    row = conn.execute(
+        select(model_cards.c.card, model_cards.c.last_updated_time).where(
+            model_cards.c.version_id == version_id
+        )
+    ).first()
+    return None if row is None else (json.loads(row.card), row.last_updated_time)
+
+
+def upsert_card(conn: Connection, version_id: int, stored: dict[str, Any], now: int) -> None:
+    upsert(
+        conn,
+        model_cards,
+        [{"version_id": version_id, "card": json.dumps(stored), "last_updated_time": now}],
+        ("version_id",),
+        ("card", "last_updated_time"),
+    )
+
+
+def delete_card(conn: Connection, version_id: int) -> None:
+    conn.execute(delete(model_cards).where(model_cards.c.version_id == version_id))
+
+
+def cards_by_version(conn: Connection, model_id: int, numbers: Sequence[int]) -> dict[int, dict]:
+    """Stored cards of some versions of a model, by version number."""
+    rows = conn.execute(
+        select(mv.c.version, model_cards.c.card)
+        .join_from(model_cards, mv, mv.c.version_id == model_cards.c.version_id)
+        .where(mv.c.model_id == model_id, mv.c.version.in_(list(numbers)))
+    )
+    return {r.version: json.loads(r.card) for r in rows}
+
+
+# -- per-model settings: scoring weights, promotion policy --------------------------------
+
+_POLICY = select(model_governance.c.promotion_policy).where(
+    model_governance.c.model_id == bindparam("model_id")
+)
+
+
+def setting(conn: Connection, model_id: int, column: str) -> Any:
+    """The JSON value of ``scoring_weights`` or ``promotion_policy``, or ``None``."""
+    if column == "promotion_policy":  # read on every stage transition and alias move
+        row = fetch_one(conn, _POLICY, {"model_id": model_id})
+        text = None if row is None else row[0]
+    else:
+        text = conn.execute(
+            select(model_governance.c[column]).where(model_governance.c.model_id == model_id)
+        ).scalar()
+    return None if text is None else json.loads(text)
+
+
+def set_setting(conn: Connection, model_id: int, column: str, value: Any) -> None:
+    text = None if value is None else json.dumps(value)
+    upsert(conn, model_governance, [{"model_id": model_id, column: text}], ("model_id",), (column,))
+
+
+# -- metrics and params of source runs -------------------------------------------------
+
+
+def latest_metrics_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
+    """The latest value of each metric of each run (NaN kept as NaN), by run id."""
+    ids = sorted(set(run_ids))
+    out: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
+    if not ids:
+        return out
+    t = latest_metrics
+    rows = conn.execute(
+        select(t.c.run_id, t.c.key, t.c.value, t.c.is_nan).where(t.c.run_id.in_(ids))
+    )
+    for run_id, key, value, is_nan in rows:
+        out[run_id][key] = math.nan if is_nan else float(value)
+    return out
+
+
+# -- datasets and run inputs ---------------------------------------------------------------
+
+_DATASET_ID = select(datasets.c.dataset_id).where(
+    datasets.c.name == bindparam("name"), datasets.c.digest == bindparam("digest")
+)
+
+
+def dataset_id(conn: Connection, d: Dataset, now: int) -> int:
+    """The id of dataset (name, digest), recorded first if new (the first description wins)."""
+    row = {
+        "name": d.name,
+        "digest": d.digest,
+        "source": d.source,
+        "data_schema": None if d.schema is None else json.dumps(d.schema),
+        "num_rows": d.num_rows,
+        "creation_time": now,
+    }
+    upsert(conn, datasets, [row], ("name", "digest"), ())
+    return conn.execute(_DATASET_ID, {"name": d.name, "digest": d.digest}).scalar_one()
+
+
+def insert_run_inputs(
+    conn: Connection, run_id: str, ids_and_contexts: Sequence[tuple[int, str]], now: int
+) -> None:
+    rows = [
+        {"run_id": run_id, "dataset_id": i, "context": c, "timestamp": now}
+        for i, c in ids_and_contexts
+    ]
+    upsert(conn, run_inputs, rows, ("run_id", "dataset_id", "context"), ())
+
+
+def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[DatasetInput]]:
+    """The datasets each run used, with their context, in the order they were logged."""
+    ids = sorted(set(run_ids))
+    out: dict[str, list[DatasetInput]] = {run_id: [] for run_id in ids}
+    if not ids:
+        return out
+    query = (
+        select(run_inputs.c.run_id, run_inputs.c.context, datasets)
+        .join_from(run_inputs, datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
+        .where(run_inputs.c.run_id.in_(ids))
+        .order_by(run_inputs.c.timestamp, run_inputs.c.dataset_id, run_inputs.c.context)
+    )
+    for r in conn.execute(query):
+        schema = None if r.data_schema is None else json.loads(r.data_schema)
+        d = Dataset(r.name, r.digest, r.source, schema, r.num_rows)
+        out[r.run_id].append(DatasetInput(d, r.context))
+    return out
+
+
+# -- fine-tuning parents -------------------------------------------------------------------------
+
+
+def insert_parent(
+    conn: Connection, version_id: int, parent_version_id: int, parent_name: str, parent_number: int
+) -> None:
+    conn.execute(
+        insert(model_version_parents).values(
+            version_id=version_id,
+            parent_version_id=parent_version_id,
+            parent_model_name=parent_name,
+            parent_version=parent_number,
+        )
+    )
+
+
+def parent_of(conn: Connection, version_id: int) -> Any:
+    """``(parent_version_id, parent_model_name, parent_version)`` or ``None``."""
+    p = model_version_parents
+    return conn.execute(
+        select(p.c.parent_version_id, p.c.parent_model_name, p.c.parent_version).where(
+            p.c.version_id == version_id
+        )
+    ).first()
+
+
+def children_of(conn: Connection, version_ids: Sequence[int]) -> list[Any]:
+    """Versions derived from any of ``version_ids``: rows of ``parent_version_id`` and the
+    child's ``version_id, name, version, semver, current_stage, run_id``."""
+    if not version_ids:
+        return []
+    p = model_version_parents
+    return conn.execute(
+        select(
+            p.c.parent_version_id,
+            mv.c.version_id,
+            rm.c.name,
+            mv.c.version,
+            mv.c.semver,
+            mv.c.current_stage,
+            mv.c.run_id,
+        )
+        .join_from(p, mv, mv.c.version_id == p.c.version_id)
+        .join(rm, rm.c.model_id == mv.c.model_id)
+        .where(p.c.parent_version_id.in_(list(version_ids)))
+        .order_by(rm.c.name, mv.c.version)
+    ).all()
+
+
+_VERSION_SUMMARY = (
+    select(
+        mv.c.version_id,
+        rm.c.name,
+        mv.c.version,
+        mv.c.semver,
+        mv.c.current_stage,
+        mv.c.run_id,
+    )
+    .join_from(mv, rm, rm.c.model_id == mv.c.model_id)
+    .where(mv.c.version_id == bindparam("version_id"))
+)
+
+
+def version_summary(conn: Connection, version_id: int) -> Any:
+    """``(version_id, name, version, semver, current_stage, run_id)`` of a version, or None."""
+    return conn.execute(_VERSION_SUMMARY, {"version_id": version_id}).first()
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+
+def versions_newest_first(conn: Connection, model_id: int) -> list[Any]:
+    """``(version_id, version, current_stage, has_alias)`` of every version, newest first."""
+    aliased = (
+        select(func.count())
+        .select_from(model_aliases)
+        .where(
+            model_aliases.c.model_id == mv.c.model_id, model_aliases.c.version_id == mv.c.version_id
+        )
+        .correlate(mv)
+        .scalar_subquery()
+    )
+    return conn.execute(
+        select(mv.c.version_id, mv.c.version, mv.c.current_stage, (aliased > 0).label("aliased"))
+        .where(mv.c.model_id == model_id)
+        .order_by(mv.c.version.desc())
+    ).all()
+
+
+def set_stages(conn: Connection, version_ids: Sequence[int], stage: str, now: int) -> None:
+    if version_ids:
+        conn.execute(
+            update(mv)
+            .where(mv.c.version_id.in_(list(version_ids)))
+            .values(current_stage=stage, last_updated_time=now)
+        )
+
+
+# -- webhooks --------------------------------------------------------------------------------------
+
+_WEBHOOK_COLUMNS = (
+    webhooks.c.webhook_id,
+    webhooks.c.url,
+    webhooks.c.events,
+    webhooks.c.secret,
+    webhooks.c.model_id,
+    rm.c.name.label("model_name"),
+    webhooks.c.description,
+    webhooks.c.user_id,
+    webhooks.c.creation_time,
+)
+_WEBHOOK_FROM = webhooks.outerjoin(rm, rm.c.model_id == webhooks.c.model_id)
+
+
+def insert_webhook(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(webhooks).values(**{**row, "events": json.dumps(list(row["events"]))}))
+
+
+def webhook_rows(
+    conn: Connection, webhook_id: str | None = None, model_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Webhooks as dicts of their columns plus ``model_name`` (the secret included, for
+    signing), oldest first; filtered when asked."""
+    query = select(*_WEBHOOK_COLUMNS).select_from(_WEBHOOK_FROM)
+    if webhook_id is not None:
+        query = query.where(webhooks.c.webhook_id == webhook_id)
+    if model_id is not None:
+        query = query.where(webhooks.c.model_id == model_id)
+    rows = conn.execute(query.order_by(webhooks.c.creation_time, webhooks.c.webhook_id)).all()
+    return [{**r._mapping, "events": tuple(json.loads(r.events))} for r in rows]
+
+
+def delete_webhook(conn: Connection, webhook_id: str) -> None:
+    conn.execute(delete(webhooks).where(webhooks.c.webhook_id == webhook_id))

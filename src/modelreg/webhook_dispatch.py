@@ -1,0 +1,249 @@
+"""Delivering webhook events: after the change commits, on background threads, with retries.
+
+The registry hands its audit events to :meth:`WebhookDispatcher.publish`
+once its transaction has committed; ``publish`` matches them against the
+webhooks that exist at that moment, queues one delivery per match and
+returns, so a slow, failing or unreachable receiver never delays, fails or
+undoes a registry change. A small pool of daemon threads (one per process)
+signs each body with the webhook's secret and POSTs it. Connection errors,
+timeouts, 408, 429 and 5xx answers are retried
+after :data:`RETRY_DELAYS` seconds (exponential back-off with jitter); any
+other answer ends the delivery. Redirects are not followed, and only public
+addresses (or networks an admin allowed) are contacted: see
+:mod:`modelreg.egress`.
+
+This is the one place outside ``client`` and ``server`` that speaks HTTP; it
+uses the standard library, so embedded use needs no extra package.
+
+The webhook list is cached for :data:`CACHE_SECONDS` (so a change costs no
+query most of the time); a webhook created or deleted through this process
+takes effect at once, one created through another process (another server
+replica) within that time. Deliveries still
+queued when the process exits get up to :data:`EXIT_FLUSH_SECONDS` to go out;
+events are kept in memory only, so a crash loses those not yet delivered.
+"""
+
+from __future__ import annotations
+
+import atexit
+import heapq
+import http.client
+import itertools
+import json
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelreg import __version__, egress
+from modelreg.errors import ModelregError
+from modelreg.webhooks import (
+    ALIAS_SET,
+    ALL_EVENTS,
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    ROLLED_BACK,
+    SIGNATURE_HEADER,
+    STAGE_TRANSITIONED,
+    VERSION_CREATED,
+    sign,
+)
+
+__all__ = ["WebhookDispatcher", "webhook_event"]
+
+log = logging.getLogger("modelreg.webhooks")
+
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+TIMEOUT_SECONDS = 5.0
+WORKERS = 4
+CACHE_SECONDS = 5.0
+EXIT_FLUSH_SECONDS = 5.0
+_RETRY_STATUSES = {408, 429}
+
+_EVENT_TYPES = {
+    "create_model_version": VERSION_CREATED,
+    "transition_stage": STAGE_TRANSITIONED,
+    "set_alias": ALIAS_SET,
+}
+
+
+def webhook_event(audit: dict[str, Any]) -> dict[str, Any] | None:
+    """The webhook event for an audit event, or ``None`` when webhooks do not carry it.
+
+    A rollback writes two audit events (the holder archived, the earlier
+    version restored); the event sent is the restored one, whose ``after``
+    names the version rolled back from.
+    """
+    action = audit["action"]
+    if action == "rollback":
+        if "rolled_back_from" not in (audit.get("after") or {}):
+            return None
+        event_type = ROLLED_BACK
+    else:
+        event_type = _EVENT_TYPES.get(action)
+        if event_type is None:
+            return None
+    return {
+        "event": event_type,
+        "timestamp": audit["timestamp"],
+        "actor": audit["actor"],
+        "model_name": audit["model_name"],
+        "version": audit["version"],
+        "before": audit["before"],
+        "after": audit["after"],
+        "reason": audit["reason"],
+    }
+
+
+@dataclass
+class _Delivery:
+    url: str
+    secret: str
+    event: dict[str, Any]
+    delivery_id: str
+    attempt: int = 0
+
+
+class _Pool:
+    """Daemon threads running delivery jobs when they fall due (one pool per process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Any]] = []
+        self._seq = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._pid = os.getpid()
+        self._pending = 0  # deliveries queued or in flight, retries included
+        atexit.register(self.drain, EXIT_FLUSH_SECONDS)
+
+    def submit(self, job: Any, delay: float = 0.0, *, new: bool = True) -> None:
+        """Runs ``job`` in ``delay`` seconds; ``new`` counts a delivery (not a retry) as pending."""
+        with self._cond:
+            if self._pid != os.getpid():  # forked: the parent's threads are not here
+                self._threads, self._heap, self._pid = [], [], os.getpid()
+                self._pending = 0
+            self._pending += new
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), job))
+            while len(self._threads) < WORKERS:
+                thread = threading.Thread(target=self._work, name="modelreg-webhooks", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+            self._cond.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                _, _, job = heapq.heappop(self._heap)
+            try:
+                job()
+            except Exception:  # a bug here must not kill the thread
+                log.exception("webhook job failed")
+
+    def done(self) -> None:
+        """A delivery succeeded or was given up."""
+        with self._cond:
+            self._pending -= 1
+            self._cond.notify_all()
+
+    def drain(self, timeout: float) -> None:
+        """Gives queued deliveries up to ``timeout`` seconds to finish (at exit)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._pending == 0, timeout)
+
+
+_pool = _Pool()
+
+
+class WebhookDispatcher:
+    """Queues events of one store for delivery to the webhooks stored in it."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self._cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
+
+    def publish(self, audit_events: Sequence[dict[str, Any]]) -> None:
+        """Queues a delivery per matching webhook and returns without waiting; never raises.
+
+        Matching happens here, not later, so an event only goes to webhooks
+        that existed when its change committed.
+        """
+        try:
+            events = [(e["model_id"], webhook_event(e)) for e in audit_events]
+            events = [(model_id, e) for model_id, e in events if e is not None]
+            if events:
+                self._route(events)
+        except Exception:
+            log.exception("could not match registry events to webhooks; events dropped")
+
+    def invalidate(self) -> None:
+        """Forgets the cached webhook list (after a webhook was created or deleted here)."""
+        self._cache = (0.0, [])
+
+    def _webhooks(self) -> list[dict[str, Any]]:
+        expires, cached = self._cache
+        if time.monotonic() < expires:
+            return cached
+        from modelreg.store import governance as store
+
+        with self.db.read() as conn:
+            rows = store.webhook_rows(conn)
+        self._cache = (time.monotonic() + CACHE_SECONDS, rows)
+        return rows
+
+    def _route(self, events: list[tuple[int, dict[str, Any]]]) -> None:
+        hooks = self._webhooks()
+        for model_id, event in events:
+            for hook in hooks:
+                wanted = hook["events"]
+                if ALL_EVENTS not in wanted and event["event"] not in wanted:
+                    continue
+                if hook["model_id"] is not None and hook["model_id"] != model_id:
+                    continue
+                delivery = _Delivery(hook["url"], hook["secret"], event, uuid.uuid4().hex)
+                _pool.submit(lambda d=delivery: self._send(d))
+
+    def _send(self, d: _Delivery) -> None:
+        body = json.dumps({"id": d.delivery_id, **d.event}, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"modelreg-webhooks/{__version__}",
+            EVENT_HEADER: d.event["event"],
+            DELIVERY_HEADER: d.delivery_id,
+            SIGNATURE_HEADER: sign(d.secret, body),
+        }
+        status: int | None = None
+        problem = ""
+        try:
+            status = egress.post(d.url, body, headers, TIMEOUT_SECONDS)
+        except ModelregError as exc:  # a destination that is not allowed: never retried
+            log.warning("webhook delivery %s to %s refused: %s", d.delivery_id, d.url, exc)
+            _pool.done()
+            return
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timeout
+            problem = str(exc)
+        if status is not None and 200 <= status < 300:
+            _pool.done()
+            return
+        retry = status is None or status >= 500 or status in _RETRY_STATUSES
+        if retry and d.attempt < len(RETRY_DELAYS):
+            delay = RETRY_DELAYS[d.attempt] * (0.75 + random.random() / 2)
+            d.attempt += 1
+            _pool.submit(lambda: self._send(d), delay, new=False)
+            return
+        log.warning(
+            "webhook delivery %s of %s to %s failed after %d attempt(s): %s",
+            d.delivery_id,
+            d.event["event"],
+            d.url,
+            d.attempt + 1,
+            problem or f"HTTP {status}",
+        )
+        _pool.done()

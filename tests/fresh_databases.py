@@ -1,0 +1,32 @@
+"""New, empty PostgreSQL databases for tests that need one of their own (not the session's)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from conftest import PG_ADMIN_URL
+
+
+@contextmanager
+def new_postgres_database(prefix: str = "modelreg_tmp") -> Iterator[str]:
+    """The URL of a new empty database, dropped on exit (with any connections left to it)."""
+    import psycopg
+
+    admin = PG_ADMIN_URL.replace("+psycopg", "")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from modelreg.backend import clear_backend_cache
+        from modelreg.store import database
+
+        clear_backend_cache()
+        for key, engine in list(database._engines.items()):
+            if name in key:
+                engine.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

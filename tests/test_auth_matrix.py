@@ -1,0 +1,298 @@
+"""The permission matrix: every endpoint, driven as each role, against one expected table.
+
+``MATRIX`` says, for every route of the server and every MLflow-compatible
+endpoint, the least a caller needs: ``public``, ``user`` (any authenticated
+user), ``read``, ``edit``, ``manage`` (on the model or experiment the request
+names) or ``admin``. Each row runs on a fresh world (see ``auth_fixtures``) as
+a stranger (no role), reader, editor, manager and admin, weakest first: those
+below the row's level must get 403, the others anything but 401 and 403 (a
+404 or 409 from the operation itself still means the check let them through).
+Unprotected aliases and stages are ``edit``; protections are tested apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from auth_fixtures import MLMODEL, served_routes, unique
+
+V1 = "/api/v1"
+EXP = V1 + "/experiments/{experiment_id}"
+RUN = V1 + "/runs/{run_id}"
+M = V1 + "/registered-models/{name}"
+V = M + "/versions/{version}"
+USERS = V1 + "/users/{username}"
+MLFLOW = "/api/2.0/mlflow"
+MLFLOW_ANY = MLFLOW + "/{path:path}"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+DIGEST = hashlib.sha256(MLMODEL).hexdigest()
+
+# (method, route, least level needed, request parameters: JSON body, query string or bytes)
+MATRIX = [
+    # experiments
+    ("POST", V1 + "/experiments", "user", {"name": "{fresh}"}),
+    ("GET", V1 + "/experiments", "user", {}),
+    ("GET", V1 + "/experiments/by-name/{name}", "read", {}),
+    ("GET", EXP, "read", {}),
+    ("PATCH", EXP, "manage", {"new_name": "{fresh}"}),
+    ("DELETE", EXP, "manage", {}),
+    ("POST", EXP + "/restore", "manage", None),
+    ("PUT", EXP + "/tags/{key}", "edit", {"value": "v"}),
+    ("GET", EXP + "/permissions", "manage", {}),
+    ("PUT", EXP + "/permissions/{username}", "manage", {"role": "read"}),
+    ("DELETE", EXP + "/permissions/{username}", "manage", {}),
+    # runs
+    ("POST", V1 + "/runs", "edit", {"experiment_id": "{exp}"}),
+    ("POST", V1 + "/runs/search", "user", {"experiment_ids": ["{exp}"]}),
+    ("GET", RUN, "read", {}),
+    ("PATCH", RUN, "edit", {"run_name": "renamed"}),
+    ("POST", RUN + "/terminate", "edit", {}),
+    ("PUT", RUN + "/lease", "edit", {"seconds": 60}),
+    ("DELETE", RUN, "manage", {}),
+    ("POST", RUN + "/restore", "manage", None),
+    ("POST", RUN + "/batch", "edit", {"params": []}),
+    ("DELETE", RUN + "/tags/{key}", "edit", {}),
+    ("GET", RUN + "/metrics/{key}/history", "read", {}),
+    ("POST", RUN + "/inputs", "edit", {"datasets": []}),
+    ("GET", RUN + "/inputs", "read", {}),
+    ("GET", RUN + "/artifacts", "read", {}),
+    ("POST", RUN + "/artifacts", "edit", {"entries": {}}),
+    ("GET", RUN + "/manifest", "read", {}),
+    # registered models
+    ("POST", V1 + "/registered-models", "user", {"name": "{fresh}"}),
+    ("GET", V1 + "/registered-models", "user", {}),
+    ("PUT", M, "read", {}),
+    ("GET", M, "read", {}),
+    ("PATCH", M, "edit", {"description": "d"}),
+    ("DELETE", M, "manage", {}),
+    ("POST", M + "/rename", "manage", {"new_name": "{fresh}"}),
+    ("PUT", M + "/tags/{key}", "edit", {"value": "v"}),
+    ("DELETE", M + "/tags/{key}", "edit", {}),
+    ("GET", M + "/history", "read", {}),
+    ("POST", M + "/rollback", "edit", {}),
+    ("GET", M + "/latest-versions", "read", {}),
+    ("PUT", M + "/aliases/{alias}", "edit", {"version": 1}),
+    ("GET", M + "/aliases/{alias}", "read", {}),
+    ("DELETE", M + "/aliases/{alias}", "edit", {}),
+    ("POST", M + "/aliases/swap", "edit", {"alias": "champion", "other_alias": "challenger"}),
+    ("GET", M + "/protection", "read", {}),
+    ("PUT", M + "/protection", "manage", {"protect_production": True}),
+    ("GET", M + "/scoring-weights", "read", {}),
+    ("PUT", M + "/scoring-weights", "manage", {"weights": {"auc": 1.0}}),
+    ("POST", M + "/compare", "read", {}),
+    ("GET", M + "/diff", "read", {"a": 1, "b": 1}),
+    ("GET", M + "/promotion-policy", "read", {}),
+    ("PUT", M + "/promotion-policy", "manage", {"policy": None}),
+    ("POST", M + "/cleanup", "manage", {"dry_run": True}),
+    ("GET", M + "/permissions", "manage", {}),
+    ("PUT", M + "/permissions/{username}", "manage", {"role": "read"}),
+    ("DELETE", M + "/permissions/{username}", "manage", {}),
+    # model versions
+    ("POST", M + "/versions", "edit", {"source": "runs:/{run}/model"}),
+    ("GET", V1 + "/model-versions", "user", {}),
+    ("GET", V1 + "/model-versions/resolve", "read", {"uri": "models:/{model}/1"}),
+    ("GET", V, "read", {}),
+    ("PATCH", V, "edit", {"description": "d"}),
+    ("DELETE", V, "manage", {}),
+    ("POST", V + "/stage", "edit", {"stage": "Staging"}),
+    ("PUT", V + "/tags/{key}", "edit", {"value": "v"}),
+    ("DELETE", V + "/tags/{key}", "edit", {}),
+    ("GET", V + "/card", "read", {}),
+    ("PUT", V + "/card", "edit", {"card": {"summary": "s"}}),
+    ("DELETE", V + "/card", "edit", {}),
+    ("GET", V + "/lineage", "read", {}),
+    ("GET", V + "/promotion-check", "read", {"target": "Staging"}),
+    ("GET", V + "/manifest", "read", {}),
+    # webhooks send event data anywhere: only admins set them up
+    ("POST", V1 + "/webhooks", "admin", {"url": "https://hooks.example.com/x", "events": ["*"]}),
+    ("GET", V1 + "/webhooks", "admin", {}),
+    ("GET", V1 + "/webhooks/{webhook_id}", "admin", {}),
+    ("DELETE", V1 + "/webhooks/{webhook_id}", "admin", {}),
+    # users and tokens
+    ("GET", V1 + "/whoami", "user", {}),
+    ("POST", V1 + "/users", "admin", {"username": "{fresh}"}),
+    ("GET", V1 + "/users", "admin", {}),
+    ("GET", USERS, "admin", {}),
+    ("PATCH", USERS, "admin", {}),
+    ("POST", USERS + "/tokens", "admin", {}),
+    ("GET", USERS + "/tokens", "admin", {}),
+    ("GET", USERS + "/permissions", "admin", {}),
+    ("POST", V1 + "/tokens", "user", {"name": "{fresh}"}),
+    ("GET", V1 + "/tokens", "user", {}),
+    ("DELETE", V1 + "/tokens/{token_id}", "admin", {}),  # the victim's: only its owner or admins
+    # blobs: content-addressed, any user
+    ("HEAD", V1 + "/blobs/{digest}", "user", {}),
+    ("GET", V1 + "/blobs/{digest}", "user", {}),
+    ("PUT", V1 + "/blobs/{digest}", "user", MLMODEL),
+    # server
+    ("GET", "/health", "public", {}),
+    ("GET", "/metrics", "admin", {}),
+    ("GET", V1 + "/openapi.json", "user", {}),
+    ("GET", V1 + "/docs", "user", {}),
+    # web UI
+    ("GET", "/", "user", {}),
+    ("GET", "/ui/models", "user", {}),
+    ("GET", "/ui/models/{name}", "read", {}),
+    ("GET", "/ui/models/{name}/versions/{version}", "read", {}),
+    ("GET", "/ui/models/{name}/compare", "read", {}),
+    ("GET", "/ui/experiments", "user", {}),
+    ("GET", "/ui/experiments/{experiment_id}", "read", {}),
+    ("GET", "/ui/runs/{run_id}", "read", {}),
+    # MLflow-compatible artifacts
+    ("GET", ARTIFACTS, "read", {"path": "{exp}/{run}/artifacts"}),
+    ("GET", ARTIFACTS + "/{path:path}", "read", {}),
+    ("PUT", ARTIFACTS + "/{path:path}", "edit", b"new"),
+]
+
+# The endpoints behind the MLflow API's one dispatching route: (method, endpoint, level, params)
+MLFLOW_MATRIX = [
+    ("POST", "/experiments/create", "user", {"name": "{fresh}"}),
+    ("GET", "/experiments/get", "read", {"experiment_id": "{exp}"}),
+    ("GET", "/experiments/get-by-name", "read", {"experiment_name": "{exp_name}"}),
+    ("POST", "/experiments/search", "user", {}),
+    ("POST", "/experiments/delete", "manage", {"experiment_id": "{exp}"}),
+    ("POST", "/experiments/restore", "manage", {"experiment_id": "{exp}"}),
+    ("POST", "/experiments/update", "manage", {"experiment_id": "{exp}", "new_name": "{fresh}"}),
+    (
+        "POST",
+        "/experiments/set-experiment-tag",
+        "edit",
+        {"experiment_id": "{exp}", "key": "t", "value": "v"},
+    ),
+    ("POST", "/runs/create", "edit", {"experiment_id": "{exp}"}),
+    ("GET", "/runs/get", "read", {"run_id": "{run}"}),
+    ("POST", "/runs/update", "edit", {"run_id": "{run}", "status": "RUNNING"}),
+    ("POST", "/runs/delete", "manage", {"run_id": "{run}"}),
+    ("POST", "/runs/restore", "manage", {"run_id": "{run}"}),
+    ("POST", "/runs/log-metric", "edit", {"run_uuid": "{run}", "key": "m", "value": 1.0}),
+    ("POST", "/runs/log-parameter", "edit", {"run_id": "{run}", "key": "p", "value": "1"}),
+    ("POST", "/runs/set-tag", "edit", {"run_id": "{run}", "key": "t", "value": "v"}),
+    ("POST", "/runs/delete-tag", "edit", {"run_id": "{run}", "key": "t"}),
+    ("POST", "/runs/log-batch", "edit", {"run_id": "{run}"}),
+    ("POST", "/runs/log-model", "edit", {"run_id": "{run}", "model_json": "{}"}),
+    ("POST", "/runs/log-inputs", "edit", {"run_id": "{run}"}),
+    ("POST", "/logged-models/search", "user", {}),
+    ("POST", "/runs/search", "user", {"experiment_ids": ["{exp}"]}),
+    ("GET", "/metrics/get-history", "read", {"run_id": "{run}", "metric_key": "m"}),
+    ("GET", "/artifacts/list", "read", {"run_id": "{run}"}),
+    ("POST", "/registered-models/create", "user", {"name": "{fresh}"}),
+    ("GET", "/registered-models/get", "read", {"name": "{model}"}),
+    ("POST", "/registered-models/rename", "manage", {"name": "{model}", "new_name": "{fresh}"}),
+    ("PATCH", "/registered-models/update", "edit", {"name": "{model}", "description": "d"}),
+    ("DELETE", "/registered-models/delete", "manage", {"name": "{model}"}),
+    ("GET", "/registered-models/search", "user", {}),
+    ("POST", "/registered-models/get-latest-versions", "read", {"name": "{model}"}),
+    ("POST", "/registered-models/set-tag", "edit", {"name": "{model}", "key": "t", "value": "v"}),
+    ("DELETE", "/registered-models/delete-tag", "edit", {"name": "{model}", "key": "t"}),
+    ("POST", "/registered-models/alias", "edit", {"name": "{model}", "alias": "a", "version": 1}),
+    ("DELETE", "/registered-models/alias", "edit", {"name": "{model}", "alias": "champion"}),
+    ("GET", "/registered-models/alias", "read", {"name": "{model}", "alias": "champion"}),
+    ("POST", "/model-versions/create", "edit", {"name": "{model}", "source": "runs:/{run}/model"}),
+    ("GET", "/model-versions/get", "read", {"name": "{model}", "version": "1"}),
+    ("PATCH", "/model-versions/update", "edit", {"name": "{model}", "version": "1"}),
+    ("DELETE", "/model-versions/delete", "manage", {"name": "{model}", "version": "1"}),
+    ("POST", "/model-versions/transition-stage", "edit", {"name": "{model}", "version": "1"}),
+    ("GET", "/model-versions/search", "user", {}),
+    ("GET", "/model-versions/get-download-uri", "read", {"name": "{model}", "version": "1"}),
+    ("POST", "/model-versions/set-tag", "edit", {"name": "{model}", "version": "1", "key": "t"}),
+    ("DELETE", "/model-versions/delete-tag", "edit", {"name": "{model}", "version": "1"}),
+]
+
+CALLERS = ("stranger", "reader", "editor", "manager", "admin")
+RANK = {"public": 0, "user": 0, "read": 1, "edit": 2, "manage": 3, "admin": 4}
+_JSON = {"Content-Type": "application/json"}
+
+
+def all_rows() -> list[tuple[str, str, str, object]]:
+    rows = [(method, path, level, params) for method, path, level, params in MATRIX]
+    for method, endpoint, level, params in MLFLOW_MATRIX:
+        rows.append((method, MLFLOW + endpoint, level, params))
+    return rows
+
+
+def _fill(value, names):
+    if isinstance(value, str):
+        for key, replacement in names.items():
+            value = value.replace("{" + key + "}", replacement)
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, names) for v in value]
+    return value
+
+
+def request(http, method, route, params, world):
+    """Sends one request to ``route`` with every path parameter naming the world's resources."""
+    experiment_path = route.startswith(V1 + "/experiments/by-name/")
+    artifact = "model/MLmodel" if method == "GET" else "new.txt"
+    names = {
+        "exp": world.experiment_id,
+        "exp_name": world.experiment_name,
+        "run": world.run_id,
+        "model": world.model,
+        "fresh": unique("fresh"),
+        "name": world.experiment_name if experiment_path else world.model,
+        "version": "1",
+        "experiment_id": world.experiment_id,
+        "run_id": world.run_id,
+        "key": "t",
+        "alias": "champion",
+        "username": "victim",
+        "token_id": str(world.victim_token_id),
+        "digest": DIGEST,
+        "webhook_id": "0" * 32,
+        "path:path": f"{world.experiment_id}/{world.run_id}/artifacts/{artifact}",
+    }
+    path = _fill(route, names)
+    if isinstance(params, bytes):
+        return http.request(method, path, content=params)
+    params = _fill(params, names)
+    if params is None or method in ("GET", "HEAD", "DELETE"):
+        return http.request(method, path, params=params or None)
+    return http.request(method, path, content=json.dumps(params), headers=_JSON)
+
+
+@pytest.mark.parametrize("row", all_rows(), ids=lambda row: f"{row[0]} {row[1]}")
+def test_each_role_gets_exactly_what_the_matrix_says(auth_server, row):
+    method, route, level, params = row
+    world = auth_server.world()
+    outcomes = {}
+    for caller in CALLERS:
+        with auth_server.http(caller) as http:
+            outcomes[caller] = request(http, method, route, params, world).status_code
+
+    expected = {caller: RANK[level] <= rank for rank, caller in enumerate(CALLERS)}
+    assert {c: status not in (401, 403) for c, status in outcomes.items()} == expected, outcomes
+    assert all(outcomes[c] == 403 for c in CALLERS if not expected[c]), outcomes
+
+
+def test_the_matrix_lists_every_route_and_mlflow_endpoint_once(auth_app):
+    from modelreg.server.mlflow_compat import HANDLERS
+
+    served = [r for r in served_routes(auth_app) if r[1] != MLFLOW_ANY]
+
+    assert sorted((method, route) for method, route, *_ in MATRIX) == served
+    assert sorted((method, endpoint) for method, endpoint, *_ in MLFLOW_MATRIX) == sorted(HANDLERS)
+
+
+def test_the_matrix_is_what_the_routes_declare(auth_app):
+    from modelreg.server.auth import permission_of
+    from modelreg.server.declarations import MLFLOW_ENDPOINTS, iter_routes
+
+    declared = {
+        (method, route.path): permission_of(route)
+        for route in iter_routes(auth_app.routes)
+        for method in route.methods
+    }
+    for method, route, level, _ in MATRIX:
+        permission = declared[(method, route)]
+        if permission.resource == "token":  # its owner, or an admin: the victim's is admin-only
+            assert level == "admin"
+        else:
+            assert permission.level.replace("metrics", "admin") == level, route
+    for method, endpoint, level, _ in MLFLOW_MATRIX:
+        assert MLFLOW_ENDPOINTS[(method, endpoint)].level == level, endpoint
