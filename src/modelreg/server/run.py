@@ -32,6 +32,8 @@ def _nodelay_protocol() -> Any:
 
 
 NoDelayProtocol = _nodelay_protocol()
+# Importable by name, so uvicorn can hand it to spawned worker processes.
+NoDelayProtocol.__qualname__ = "NoDelayProtocol"
 
 
 def serve(
