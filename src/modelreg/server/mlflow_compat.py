@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -506,7 +505,7 @@ async def _params(request: Request) -> dict[str, Any]:
 
 def _artifact_target(path: str) -> tuple[str, str, str]:
     """``("run", run_id, rel)`` or ``("version", "name/version", rel)`` for an MLflow path."""
-    parts = unquote(path).strip("/").split("/")
+    parts = path.strip("/").split("/")
     if parts[0] == REGISTERED_ROOT and len(parts) >= 3:
         return "version", f"{parts[1]}/{parts[2]}", "/".join(parts[3:])
     if len(parts) >= 3 and parts[2] == "artifacts":
