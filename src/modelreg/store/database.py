@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from modelreg.errors import Conflict, InvalidArgument, ServiceUnavailable
 
@@ -80,7 +81,35 @@ def _create_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    # SQLAlchemy's pool_pre_ping would cost a round trip on every checkout, as
+    # much as the query itself; connections are pinged only after being idle.
+    engine = create_engine(url, pool_size=8, max_overflow=16, pool_recycle=1800)
+    event.listen(engine, "checkin", _on_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A connection back in the pool for longer than this is pinged before use:
+# idle connections are the ones a database restart or a proxy's idle timeout
+# has closed; under load none is idle that long, so no call pays for a ping.
+IDLE_PING_SECONDS = 10.0
+
+
+def _on_checkin(_dbapi_connection, record) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as exc:
+        # The pool discards this connection and hands out a new one.
+        raise DisconnectionError(f"an idle connection was closed: {exc}") from exc
 
 
 class Database:
@@ -90,6 +119,15 @@ class Database:
         self.url = normalize_db_url(url)
         self.engine = engine or _create_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # Reads on PostgreSQL run in autocommit: no BEGIN before the query and
+        # no ROLLBACK when the connection goes back to the pool, one round trip
+        # instead of three. Each statement still sees one snapshot (READ
+        # COMMITTED gives nothing more inside a transaction either).
+        self._reader = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @classmethod
     def shared(cls, url: str) -> Database:
@@ -106,7 +144,7 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A connection for queries; nothing it does is committed."""
         try:
-            with self.engine.connect() as conn:
+            with self._reader.connect() as conn:
                 yield conn
         except OperationalError as exc:
             raise _unavailable(exc) from exc
@@ -117,7 +155,8 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 if self.is_sqlite:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    yield from _sqlite_transaction(conn)
+                    return
                 try:
                     yield conn
                 except BaseException:
@@ -419,6 +458,34 @@ def _known_revisions() -> set[str]:
     from modelreg.store.migrate import all_revisions
 
     return all_revisions()
+
+
+def _sqlite_transaction(conn: Connection) -> Iterator[Connection]:
+    """Runs the caller's block in a ``BEGIN IMMEDIATE`` transaction on the sqlite3 connection.
+
+    The driver runs in autocommit mode (see ``_on_sqlite_connect``), so the
+    transaction is begun and ended here, on the driver connection itself:
+    through SQLAlchemy those two statements cost more than a small write.
+    Statements the block runs through SQLAlchemy join the same transaction;
+    SQLAlchemy's own rollback when the connection returns to the pool is then
+    a no-op.
+    """
+    driver: Any = conn.connection.dbapi_connection
+    locked = conn.dialect.loaded_dbapi.OperationalError
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except locked as exc:  # still locked after the busy timeout
+        raise ServiceUnavailable(f"the metadata database did not answer: {exc}") from exc
+    try:
+        yield conn
+    except BaseException:
+        if driver.in_transaction:
+            driver.rollback()
+        raise
+    try:
+        driver.commit()
+    except locked as exc:
+        raise ServiceUnavailable(f"the metadata database did not answer: {exc}") from exc
 
 
 def _unavailable(exc: OperationalError) -> Exception:

@@ -1,0 +1,135 @@
+"""How the metadata database hands out connections on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from conftest import PG_ADMIN_URL
+from fresh_databases import new_postgres_database
+
+from modelreg.errors import ServiceUnavailable
+from modelreg.store import database
+from modelreg.store.database import Database
+
+
+def _other_sessions(url: str) -> list[tuple[str, str]]:
+    """(state, query) of every session on the test's database but the asking one."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        return admin.execute(
+            "SELECT state, query FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+
+
+def _terminate_sessions(url: str) -> int:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        return len(
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            ).fetchall()
+        )
+
+
+@pytest.fixture
+def pg_database(pg_url: str):
+    with new_postgres_database("modelreg_conn") as url:
+        db = Database(url)
+        yield db
+        db.dispose()
+
+
+def test_a_postgres_read_leaves_no_transaction_open_inside_or_after(pg_database):
+    with pg_database.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+        during = _other_sessions(pg_database.url.replace("+psycopg", ""))
+    after = _other_sessions(pg_database.url.replace("+psycopg", ""))
+    # Autocommit reads: no BEGIN before the query, so no ROLLBACK is owed after it.
+    assert [state for state, _ in during] == ["idle"]
+    assert [state for state, _ in after] == ["idle"]
+    assert after[0][1] == "SELECT 1"
+
+
+def test_a_postgres_write_is_one_transaction_committed_at_the_end(pg_database):
+    with pg_database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert [s for s, _ in _other_sessions(pg_database.url.replace("+psycopg", ""))] == [
+            "idle in transaction"
+        ]
+    with pg_database.read() as conn:
+        assert conn.exec_driver_sql("SELECT x FROM t").scalar() == 1
+
+
+def test_a_postgres_write_that_fails_leaves_nothing(pg_database):
+    with pg_database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+    with pytest.raises(RuntimeError), pg_database.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    with pg_database.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+
+
+def test_idle_connections_the_server_closed_are_replaced_before_use(
+    pg_database, monkeypatch: pytest.MonkeyPatch
+):
+    with pg_database.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    assert _terminate_sessions(pg_database.url.replace("+psycopg", "")) == 1
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+
+    with pg_database.read() as conn:
+        assert conn.exec_driver_sql("SELECT 2").scalar() == 2
+    with pg_database.write() as conn:
+        assert conn.exec_driver_sql("SELECT 3").scalar() == 3
+
+
+def test_busy_connections_are_not_pinged(pg_database):
+    with pg_database.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    with pg_database.read() as conn:
+        conn.exec_driver_sql("SELECT 42")
+    # The last statement the session ran is the read itself, not a ping.
+    assert _other_sessions(pg_database.url.replace("+psycopg", ""))[0][1] == "SELECT 42"
+
+
+def test_a_connection_closed_while_in_use_answers_service_unavailable(pg_database):
+    with pytest.raises(ServiceUnavailable, match="did not answer"), pg_database.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+        _terminate_sessions(pg_database.url.replace("+psycopg", ""))
+        conn.exec_driver_sql("SELECT 1")
+    # The pool dropped the dead connection: the next call works.
+    with pg_database.read() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_a_sqlite_write_that_fails_leaves_nothing(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+    with pytest.raises(RuntimeError), db.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    db.dispose()
+
+
+def test_a_sqlite_write_holds_the_write_lock_from_its_start(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "x.db"
+    db = Database(f"sqlite:///{path}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+    with db.write():
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    db.dispose()
