@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+
 from conftest import PG_ADMIN_URL
 from fresh_databases import new_postgres_database
-
 from modelreg.errors import ServiceUnavailable
 from modelreg.store import database
 from modelreg.store.database import Database
