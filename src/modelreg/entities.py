@@ -235,18 +235,24 @@ class AuditEvent:
     """One entry of the append-only audit trail.
 
     ``before`` and ``after`` hold the changed fields as they were and as they
-    became (``None`` on creation and deletion respectively).
+    became (``None`` on creation and deletion respectively). ``entity_type``
+    says what the event is about: ``model`` (then ``model_name`` names it),
+    ``user``, ``token`` or ``experiment``; ``entity_id`` is the name users
+    know it by: the model's name, the username, the token id or the
+    experiment id.
     """
 
     event_id: int
     timestamp: int
     actor: str
     action: str
-    model_name: str
+    model_name: str | None
     version: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str | None
+    entity_type: str = "model"
+    entity_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
