@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -74,3 +75,80 @@ def test_four_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path):
     errors = [p.communicate(timeout=120)[1] for p in procs]
 
     assert [p.returncode for p in procs] == [0] * 4, errors
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, sqlite_uri: str) -> Iterator[str]:
+    """The URL of a new, empty database of each kind."""
+    if request.param == "sqlite":
+        yield sqlite_uri
+        return
+    request.getfixturevalue("pg_url")  # skips (or fails in CI) without PostgreSQL
+    from fresh_databases import new_postgres_database
+
+    with new_postgres_database("modelreg_0005") as url:
+        yield url
+
+
+def _upgrade_to(url: str, revision: str) -> None:
+    from alembic import command
+
+    from modelreg.store.migrate import alembic_config
+
+    db = Database(url)
+    with db.write() as conn:
+        command.upgrade(alembic_config(conn), revision)
+    db.dispose()
+
+
+_EVENT_0004 = text(
+    "INSERT INTO audit_events (timestamp, actor, action, model_id, model_name, version, "
+    "before, after, reason) VALUES (1, 'ann', 'transition_stage', 7, 'fraud', 2, "
+    """'{"stage": "None"}', '{"stage": "Production"}', 'passed eval')"""
+)
+
+
+def test_upgrade_from_0004_keeps_the_audit_trail_as_model_events(empty_database):
+    from modelreg.services.access import AccessService
+
+    _upgrade_to(empty_database, "0004")
+    db = Database(empty_database)
+    with db.write() as conn:
+        conn.execute(_EVENT_0004)
+
+    db.upgrade()
+
+    [event] = AccessService(db).get_audit_events("model", "fraud")
+    db.dispose()
+    assert (event.event_id, event.actor, event.action, event.version) == (
+        1,
+        "ann",
+        "transition_stage",
+        2,
+    )
+    assert (event.entity_type, event.entity_id, event.model_name) == ("model", "fraud", "fraud")
+    assert (event.before, event.after, event.reason) == (
+        {"stage": "None"},
+        {"stage": "Production"},
+        "passed eval",
+    )
+
+
+def test_after_0005_events_about_users_need_no_model_and_new_ids_follow_old_ones(empty_database):
+    from modelreg.services.access import AccessService
+
+    _upgrade_to(empty_database, "0004")
+    db = Database(empty_database)
+    with db.write() as conn:
+        conn.execute(_EVENT_0004)
+    db.upgrade()
+
+    AccessService(db).create_user("alice")
+
+    events = AccessService(db).get_audit_events()
+    db.dispose()
+    assert [(e.event_id, e.entity_type, e.entity_id, e.model_name) for e in events] == [
+        (1, "model", "fraud", "fraud"),
+        (2, "user", "alice", None),
+        (3, "token", "1", None),
+    ]

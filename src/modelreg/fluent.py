@@ -52,7 +52,8 @@ def _stack() -> list[ActiveRun]:
     return stack
 
 
-def _client() -> Any:
+def current_client() -> Any:
+    """The ``Client`` on the tracking URI set now, one per URI and process."""
     from modelreg.client import Client
 
     uri = _tracking_uri
@@ -108,7 +109,7 @@ def set_experiment(
     global _experiment_id
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidArgument("pass exactly one of experiment_name and experiment_id")
-    client = _client()
+    client = current_client()
     if experiment_id is not None:
         experiment = client.get_experiment(experiment_id)
     else:
@@ -180,7 +181,7 @@ def start_run(
             "or start a nested run with start_run(nested=True)"
         )
     lease = lease_seconds()
-    client = _client()
+    client = current_client()
     if run_id is not None:
         run = client.get_run(run_id)
         if run.info.status != RunStatus.RUNNING:
@@ -221,8 +222,8 @@ def last_active_run() -> Run | None:
     """The most recently ended (or still active) run of this process, refreshed."""
     run = active_run()
     if run is not None:
-        return _client().get_run(run.info.run_id)
-    return _client().get_run(_last_run[-1]) if _last_run else None
+        return current_client().get_run(run.info.run_id)
+    return current_client().get_run(_last_run[-1]) if _last_run else None
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
@@ -234,11 +235,12 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     heartbeat = _heartbeats.pop(run.info.run_id, None)
     if heartbeat is not None:
         heartbeat.stop()
-    _client().set_terminated(run.info.run_id, status)
+    current_client().set_terminated(run.info.run_id, status)
     _last_run[:] = [run.info.run_id]
 
 
-def _run_id() -> str:
+def get_or_start_run_id() -> str:
+    """The active run's id, starting a run if none is active."""
     run = active_run()
     if run is None:
         run = start_run()
@@ -247,19 +249,21 @@ def _run_id() -> str:
 
 def log_param(key: str, value: Any) -> Any:
     """Logs a param on the active run (starting one if none is active)."""
-    return _client().log_param(_run_id(), key, value)
+    return current_client().log_param(get_or_start_run_id(), key, value)
 
 
 def log_params(params: dict[str, Any]) -> None:
     """Logs several params at once."""
-    _client().log_batch(_run_id(), params=[Param(k, v) for k, v in params.items()])
+    current_client().log_batch(
+        get_or_start_run_id(), params=[Param(k, v) for k, v in params.items()]
+    )
 
 
 def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
     """Logs a metric value on the active run at ``step`` (default 0)."""
-    _client().log_metric(_run_id(), key, value, timestamp, step)
+    current_client().log_metric(get_or_start_run_id(), key, value, timestamp, step)
 
 
 def log_metrics(
@@ -267,46 +271,46 @@ def log_metrics(
 ) -> None:
     """Logs several metrics at one step, in one transaction."""
     ts = now_ms() if timestamp is None else timestamp
-    _client().log_batch(
-        _run_id(), metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()]
+    current_client().log_batch(
+        get_or_start_run_id(), metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()]
     )
 
 
 def set_tag(key: str, value: Any) -> None:
     """Sets a tag on the active run."""
-    _client().set_tag(_run_id(), key, value)
+    current_client().set_tag(get_or_start_run_id(), key, value)
 
 
 def set_tags(tags: dict[str, Any]) -> None:
     """Sets several tags on the active run."""
-    _client().log_batch(_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
+    current_client().log_batch(get_or_start_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
 
 
 def log_batch(
     metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
 ) -> None:
     """Logs metrics, params and tags on the active run in one transaction."""
-    _client().log_batch(_run_id(), metrics, params, tags)
+    current_client().log_batch(get_or_start_run_id(), metrics, params, tags)
 
 
 def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
     """Uploads a local file into the active run's artifacts."""
-    _client().log_artifact(_run_id(), local_path, artifact_path)
+    current_client().log_artifact(get_or_start_run_id(), local_path, artifact_path)
 
 
 def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
     """Uploads a local folder's files into the active run's artifacts."""
-    _client().log_artifacts(_run_id(), local_dir, artifact_path)
+    current_client().log_artifacts(get_or_start_run_id(), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str) -> None:
     """Stores ``text`` as an artifact file of the active run."""
-    _client().log_text(_run_id(), text, artifact_file)
+    current_client().log_text(get_or_start_run_id(), text, artifact_file)
 
 
 def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
     """Stores a dict as JSON (or YAML for ``.yaml``/``.yml``) in the active run."""
-    _client().log_dict(_run_id(), dictionary, artifact_file)
+    current_client().log_dict(get_or_start_run_id(), dictionary, artifact_file)
 
 
 def download_artifacts(
@@ -319,7 +323,7 @@ def download_artifacts(
 
     Every file is checked against its digest; see ``Client.download_artifacts``.
     """
-    return _client().download_artifacts(
+    return current_client().download_artifacts(
         run_id=run_id, path=artifact_path, dst_path=dst_path, artifact_uri=artifact_uri
     )
 
@@ -333,12 +337,12 @@ def log_input(
     a numpy array, or a local file or folder path; its sha256 digest, schema
     and row count are computed here (see :mod:`modelreg.datasets`).
     """
-    return _client().log_input(_run_id(), dataset, context, name, source)
+    return current_client().log_input(get_or_start_run_id(), dataset, context, name, source)
 
 
 def get_run(run_id: str) -> Run:
     """The run with that id; raises ``NotFound``."""
-    return _client().get_run(run_id)
+    return current_client().get_run(run_id)
 
 
 def search_runs(
@@ -349,7 +353,9 @@ def search_runs(
 ) -> list[Run]:
     """Runs of the given experiments (default: the active one) matching the filter."""
     ids = experiment_ids or [_experiment_id or _default_experiment_id()]
-    return _client().search_runs(ids, filter_string, max_results=max_results, order_by=order_by)
+    return current_client().search_runs(
+        ids, filter_string, max_results=max_results, order_by=order_by
+    )
 
 
 __all__ = [

@@ -10,6 +10,11 @@ edges say how one led to the next:
 
 Node ids are readable and stable: ``dataset:<name>@<digest>``, ``run:<run_id>``,
 ``code:<commit>``, ``model:<name>/<version>``.
+
+A model version or run the caller may not read is a placeholder: its kind,
+the label ``hidden``, ``attributes == {"hidden": True}`` and an id
+``hidden:<n>`` that holds only for this graph. Its edges stay; what only it
+would tell (a hidden run's datasets and code, a hidden version's run) is left out.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
+__all__ = ["HIDDEN_ATTRIBUTE", "LineageEdge", "LineageGraph", "LineageNode"]
+
+HIDDEN_ATTRIBUTE = "hidden"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,11 @@ class LineageNode:
     kind: str
     label: str
     attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hidden(self) -> bool:
+        """Whether this node stands for something the caller may not read."""
+        return bool(self.attributes.get(HIDDEN_ATTRIBUTE))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -6,7 +6,9 @@ back from the registry, fields left empty are filled where the registry
 knows the answer: ``metrics`` from the source run's latest values and
 ``training_data`` from the datasets the run logged with ``log_input``
 (``auto_filled`` names them), and ``datasets``, ``base_model`` and the
-version's identity are always filled in.
+version's identity are always filled in. On a server with ``--auth``, what
+comes from a run the caller may not read is not filled in, and a base model
+the caller may not read is ``(hidden)``.
 
 >>> card = client.get_model_card("fraud", 4)
 >>> card.completeness().missing

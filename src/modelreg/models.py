@@ -52,9 +52,9 @@ class LoggedModel:
 def _client(client: Any) -> Any:
     if client is not None:
         return client
-    from modelreg.fluent import _client as fluent_client
+    from modelreg.fluent import current_client
 
-    return fluent_client()
+    return current_client()
 
 
 def log_model(
@@ -100,7 +100,7 @@ def log_model(
     if run_id is None:
         from modelreg import fluent
 
-        run_id = fluent._run_id()
+        run_id = fluent.get_or_start_run_id()
     with tempfile.TemporaryDirectory(prefix="modelreg-model-") as tmp:
         info = save_model(
             model,

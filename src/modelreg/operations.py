@@ -367,6 +367,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("access", "create_user_token", "POST", "/users/{username}/tokens", ADMIN),
     _op("access", "list_user_tokens", "GET", "/users/{username}/tokens", ADMIN),
     _op("access", "list_user_permissions", "GET", "/users/{username}/permissions", ADMIN),
+    _op("access", "get_audit_events", "GET", "/audit-events", ADMIN),
     _op("access", "create_token", "POST", "/tokens", USER),
     _op("access", "list_tokens", "GET", "/tokens", USER),
     _op("access", "revoke_token", "DELETE", "/tokens/{token_id}", Permission("manage", "token")),

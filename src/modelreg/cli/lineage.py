@@ -77,6 +77,8 @@ def _branches(graph: LineageGraph, node_id: str, *, with_children: bool) -> list
 def label(node: LineageNode) -> str:
     """One line describing a lineage node."""
     a = node.attributes
+    if node.hidden:
+        return f"{node.kind.replace('_', ' ')} (hidden: you may not read it)"
     if node.kind == "model_version":
         parts = [node.label, a.get("stage")]
         if a.get("deleted"):

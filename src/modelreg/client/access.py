@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelreg.access_entities import ApiToken, Grant, ModelProtection, NewToken, User
+from modelreg.entities import AuditEvent, PagedList
 
 
 class AccessMethods:
@@ -121,3 +122,29 @@ class AccessMethods:
     def list_experiment_permissions(self, experiment_id: str) -> list[Grant]:
         """Who holds which role on an experiment. Needs manage."""
         return self._backend.access.list_experiment_permissions(experiment_id)
+
+    # -- the audit trail -------------------------------------------------------------------
+
+    def get_audit_events(
+        self,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor: str | None = None,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[AuditEvent]:
+        """The audit trail of models, users, tokens and experiments, oldest first. Admins only.
+
+        ``entity_type`` (``model``, ``user``, ``token``, ``experiment``) and
+        ``entity_id`` (the model's name, the username, the token id, the
+        experiment id) narrow it to one kind or one entity; ``actor`` to what
+        one user did. ``get_audit_events("user", "alice")`` shows when alice
+        was created, made admin or disabled, and by whom. Events are never
+        changed or deleted, and never hold a token or its hash. Pages hold
+        ``max_results`` events (default 1,000); pass ``page_token`` from the
+        previous page's ``token``. Raises ``InvalidArgument``,
+        ``PermissionDenied`` for a non-admin, ``NotFound`` for an unknown model.
+        """
+        return self._backend.access.get_audit_events(
+            entity_type, entity_id, actor, max_results, page_token
+        )

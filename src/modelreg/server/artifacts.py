@@ -4,6 +4,11 @@ A client uploads a file by asking ``HEAD /api/v1/blobs/{digest}`` first and
 sending ``PUT`` only when the server lacks it; then it records the file's
 path with ``POST /api/v1/runs/{run_id}/artifacts``. Bytes are hashed on
 arrival and refused when they do not match the digest in the URL.
+
+With ``--auth``, a blob a non-admin may not read (see
+``ArtifactService.may_read_blob``) answers exactly as a missing one. A PUT
+of such a blob is read and hashed in full, as proof that the caller holds
+the bytes, then lets them read it; the stored blob is not rewritten.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.blobs import BlobRef, check_digest
+from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import InvalidArgument
 from modelreg.operations import API_PREFIX
 from modelreg.route_permissions import USER, declare, on_model, on_run
@@ -68,12 +74,15 @@ class _RequestBody(io.RawIOBase):
 def build_artifact_router(backend: Any) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
     blobs = backend.blobs
+    artifacts = backend.artifacts
 
     @router.head("/blobs/{digest}", openapi_extra=declare(USER))
     def blob_exists(digest: str) -> Response:
-        """200 with the size when the server holds the blob, 404 otherwise."""
+        """200 with the size when the server holds the blob (and the caller may read
+        it), 404 otherwise."""
         digest = check_digest(digest)
-        if not blobs.exists(digest):
+        # Access first: a missing and a refused blob cost the same query.
+        if not artifacts.may_read_blob(digest) or not blobs.exists(digest):
             return Response(status_code=404)
         return Response(headers={"Content-Length": str(blobs.size(digest))})
 
@@ -81,6 +90,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
     def get_blob(digest: str, request: Request) -> Response:
         """The blob's bytes; honours a ``Range`` header."""
         digest = check_digest(digest)
+        artifacts.require_blob_access(digest)
         headers = {"Content-Disposition": f'attachment; filename="{digest}"'}
         local_path = getattr(blobs, "path", None)
         if local_path is not None:
@@ -117,13 +127,21 @@ def build_artifact_router(backend: Any) -> APIRouter:
         """Stores the request body as a blob; it must hash to ``digest``."""
         digest = check_digest(digest)
         if blobs.exists(digest):
-            return json_response({"digest": digest, "size": blobs.size(digest), "stored": False})
-        ref = blobs.put_stream(_RequestBody(request))
+            if artifacts.may_read_blob(digest):
+                return json_response(
+                    {"digest": digest, "size": blobs.size(digest), "stored": False}
+                )
+            # Proof of possession: the caller must send every byte. The answer is
+            # the one a new blob gets, so it tells nobody what others uploaded.
+            ref = copy_hashing(_RequestBody(request))
+        else:
+            ref = blobs.put_stream(_RequestBody(request))
         if ref.digest != digest:
             raise InvalidArgument(
                 f"the uploaded bytes hash to {ref.digest}, not to {digest} named in the URL; "
                 "the upload was damaged or the digest is wrong"
             )
+        artifacts.note_upload(digest)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
 
     @router.post("/runs/{run_id}/artifacts", openapi_extra=declare(on_run("edit")))

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from modelreg.errors import PermissionDenied, Unauthenticated
 from modelreg.route_permissions import OPENAPI_KEY, Permission
+from modelreg.server.mlflow_routes import request_params
 from modelreg.services.access import ANONYMOUS, NOBODY, Principal, set_principal
 
 WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
@@ -100,10 +101,9 @@ async def _resolve(request: Request, permission: Permission) -> tuple[Permission
     """The permission to check and the values it names, for routes that refine them."""
     if permission.level == "per-endpoint":
         from modelreg.server.declarations import mlflow_endpoint_permission
-        from modelreg.server.mlflow_compat import _params
 
         permission = mlflow_endpoint_permission(request.method, request.path_params["path"])
-        return permission, await _params(request)
+        return permission, await request_params(request)
     values = await _request_values(request, permission)
     if permission.resource == "mlflow_artifact":
         from modelreg.server.declarations import mlflow_artifact_owner

@@ -28,9 +28,10 @@ from modelreg.route_permissions import (
     on_model,
     on_run,
 )
+from modelreg.server.mlflow_routes import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
+from modelreg.server.mlflow_routes import PREFIX as MLFLOW
+from modelreg.server.mlflow_routes import artifact_target
 
-MLFLOW = "/api/2.0/mlflow"
-MLFLOW_ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 RUN = "run_id|run_uuid"
 
 ROUTES: dict[tuple[str, str], Permission] = {
@@ -151,9 +152,7 @@ def mlflow_endpoint_permission(method: str, path: str) -> Permission:
 def mlflow_artifact_owner(path: str) -> tuple[str, str]:
     """``("run", run_id)`` or ``("model", name)`` for an MLflow artifact path, parsed as
     the MLflow artifact routes parse it."""
-    from modelreg.server.mlflow_compat import _artifact_target
-
-    kind, owner, _ = _artifact_target(path)
+    kind, owner, _ = artifact_target(path)
     if kind == "run":
         return "run", owner
     if kind == "version":

@@ -10,12 +10,13 @@ Artifacts live where modelreg keeps them (content-addressed blobs and
 manifests); MLflow's artifact paths map onto manifests:
 ``<experiment_id>/<run_id>/artifacts/<path>`` is a run's file, and
 ``_registered/<model>/<version>/<path>`` a registered version's snapshot
-(what ``get-download-uri`` points the client at).
+(what ``get-download-uri`` points the client at). How a request's parameters
+and an artifact path are read lives in :mod:`modelreg.server.mlflow_routes`,
+which the permission checks share.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,12 +27,16 @@ from modelreg.entities import Experiment, Metric, ModelVersion, Param, Registere
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
+from modelreg.server.mlflow_routes import (
+    ARTIFACTS_PREFIX,
+    PREFIX,
+    REGISTERED_ROOT,
+    artifact_target,
+    as_list,
+    request_params,
+)
 from modelreg.services.context import acting_as
 from modelreg.timeutil import now_ms
-
-PREFIX = "/api/2.0/mlflow"
-ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
-REGISTERED_ROOT = "_registered"
 
 Handler = Callable[[Any, dict[str, Any]], Any]
 HANDLERS: dict[tuple[str, str], Handler] = {}
@@ -148,12 +153,6 @@ def _required(params: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 # -- experiments -------------------------------------------------------------------
 
 
@@ -185,7 +184,7 @@ def search_experiments(b: Any, p: dict[str, Any]) -> Any:
         p.get("view_type") or "ACTIVE_ONLY",
         p.get("max_results"),
         p.get("filter"),
-        _list(p.get("order_by")),
+        as_list(p.get("order_by")),
         p.get("page_token"),
     )
     return _page(found, "experiments", _experiment)
@@ -316,11 +315,11 @@ def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/search")
 def search_runs(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_runs(
-        _list(p.get("experiment_ids")),
+        as_list(p.get("experiment_ids")),
         p.get("filter") or "",
         p.get("run_view_type") or "ACTIVE_ONLY",
         p.get("max_results"),
-        _list(p.get("order_by")),
+        as_list(p.get("order_by")),
         p.get("page_token"),
     )
     return _page(found, "runs", _run)
@@ -377,14 +376,14 @@ def delete_registered_model(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("GET", "/registered-models/search")
 def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_registered_models(
-        p.get("filter"), p.get("max_results"), _list(p.get("order_by")), p.get("page_token")
+        p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
     )
     return _page(found, "registered_models", _model)
 
 
 @endpoint("POST", "/registered-models/get-latest-versions")
 def get_latest_versions(b: Any, p: dict[str, Any]) -> Any:
-    found = b.registry.get_latest_versions(_required(p, "name"), _list(p.get("stages")) or None)
+    found = b.registry.get_latest_versions(_required(p, "name"), as_list(p.get("stages")) or None)
     return {"model_versions": [_version(v) for v in found]}
 
 
@@ -459,7 +458,7 @@ def transition_stage(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("GET", "/model-versions/search")
 def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_model_versions(
-        p.get("filter"), p.get("max_results"), _list(p.get("order_by")), p.get("page_token")
+        p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
     )
     return _page(found, "model_versions", _version)
 
@@ -487,32 +486,6 @@ def delete_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
 # -- plumbing ----------------------------------------------------------------------
 
 
-async def _params(request: Request) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
-        params[key] = [*_list(params[key]), value] if key in params else value
-    body = await request.body()
-    if body:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise InvalidArgument(f"request body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise InvalidArgument("request body must be a JSON object")
-        params.update(data)
-    return params
-
-
-def _artifact_target(path: str) -> tuple[str, str, str]:
-    """``("run", run_id, rel)`` or ``("version", "name/version", rel)`` for an MLflow path."""
-    parts = path.strip("/").split("/")
-    if parts[0] == REGISTERED_ROOT and len(parts) >= 3:
-        return "version", f"{parts[1]}/{parts[2]}", "/".join(parts[3:])
-    if len(parts) >= 3 and parts[2] == "artifacts":
-        return "run", parts[1], "/".join(parts[3:])
-    raise NotFound(f"artifact path '{path[:200]}' is not <experiment>/<run>/artifacts/<path>")
-
-
 def _entries(backend: Any, kind: str, owner: str, rel: str) -> dict[str, Any]:
     if kind == "run":
         return backend.artifacts.manifest(owner, rel)
@@ -528,7 +501,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         handler = HANDLERS.get((request.method, "/" + path))
         if handler is None:
             raise NotFound(f"MLflow endpoint {request.method} /{path} is not supported")
-        params = await _params(request)
+        params = await request_params(request)
         from starlette.concurrency import run_in_threadpool
 
         def call() -> Any:
@@ -539,7 +512,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
 
     @router.get(ARTIFACTS_PREFIX)
     def list_artifacts(request: Request, path: str = "") -> Response:
-        kind, owner, rel = _artifact_target(path)
+        kind, owner, rel = artifact_target(path)
         entries = _entries(backend, kind, owner, rel)
         base = f"{rel}/" if rel else ""
         files: dict[str, dict[str, Any]] = {}
@@ -553,7 +526,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
 
     @router.get(ARTIFACTS_PREFIX + "/{path:path}")
     def download(path: str) -> Response:
-        kind, owner, rel = _artifact_target(path)
+        kind, owner, rel = artifact_target(path)
         ref = _entries(backend, kind, owner, rel).get(rel)
         if ref is None:
             raise NotFound(f"no artifact at '{path[:200]}'")
@@ -574,10 +547,11 @@ def build_mlflow_router(backend: Any) -> APIRouter:
     def upload(path: str, request: Request) -> Response:
         from modelreg.server.artifacts import _RequestBody
 
-        kind, run_id, rel = _artifact_target(path)
+        kind, run_id, rel = artifact_target(path)
         if kind != "run" or not rel:
             raise InvalidArgument("artifacts are uploaded to <experiment>/<run>/artifacts/<path>")
         ref = backend.blobs.put_stream(_RequestBody(request))
+        backend.artifacts.note_upload(ref.digest)  # the caller sent the bytes
         with acting_as(actor_for(request)):
             backend.artifacts.record_artifacts(run_id, {rel: ref})
         return json_response({})

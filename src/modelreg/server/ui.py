@@ -89,7 +89,7 @@ def build_ui_router(backend: Any) -> APIRouter:
     @router.get("/ui/models/{name}/versions/{version}")
     def version(name: str, version: int) -> HTMLResponse:
         found = client.get_model_version(name, version)
-        files = client._backend.artifacts.version_manifest(name, version)
+        files = backend.artifacts.version_manifest(name, version)
         card = _optional(client, "export_model_card", name, version, "html")
         lineage = _optional(client, "lineage", name, version)
         history = client.get_history(name, version)
@@ -134,7 +134,7 @@ def build_ui_router(backend: Any) -> APIRouter:
         plots = {
             key: line_chart({key: points}) for key, points in series.items() if len(points) > 1
         }
-        files = client._backend.artifacts.manifest(run_id)
+        files = backend.artifacts.manifest(run_id)
         return render("run.html", run=found, plots=plots, files=files)
 
     return router

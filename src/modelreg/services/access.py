@@ -15,6 +15,11 @@ checked but who is no admin.
 
 Tokens are ``mrg_`` plus 43 random URL-safe characters (256 bits); only
 their SHA-256 is stored, so a leaked database does not leak usable tokens.
+
+Every change to users, tokens and grants writes an audit event in the
+transaction of the change (:func:`audit_entity`), naming the authenticated
+caller and never a token or its hash; :meth:`AccessService.get_audit_events`
+reads the whole trail, for admins.
 """
 
 from __future__ import annotations
@@ -32,11 +37,13 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg.access_entities import ApiToken, Grant, NewToken, User
+from modelreg.entities import AuditEvent, PagedList
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from modelreg.route_permissions import ROLES, Permission, role_rank
 from modelreg.services.context import current_actor
 from modelreg.store import access as store
 from modelreg.store.database import Database
+from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
 from modelreg.timeutil import now_ms
 
 __all__ = [
@@ -45,6 +52,7 @@ __all__ = [
     "AccessService",
     "Principal",
     "acting_principal",
+    "audit_entity",
     "current_principal",
     "forget_resource",
     "grant_creator",
@@ -65,6 +73,8 @@ TOUCH_INTERVAL_MS = 60_000
 _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}")
 # Names the server itself uses as actors, so no user may take them.
 _RESERVED_USERNAMES = {"anonymous", "nobody", "token", "unknown"}
+# What an audit event may be about.
+ENTITY_TYPES = ("model", "user", "token", "experiment")
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,36 @@ def forget_resource(conn: Connection, resource_type: str, resource_id: int) -> N
     store.delete_resource_roles(conn, resource_type, resource_id)
 
 
+def audit_entity(
+    conn: Connection,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Appends an audit event about a user, token or experiment in the caller's transaction.
+
+    ``entity_id`` is the name users know the entity by (username, token id,
+    experiment id). The actor is the authenticated caller."""
+    from modelreg.store.registry import append_events
+
+    event = {
+        "timestamp": now_ms(),
+        "actor": current_actor(),
+        "action": action,
+        "model_id": None,
+        "model_name": None,
+        "version": None,
+        "before": before,
+        "after": after,
+        "reason": None,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+    }
+    append_events(conn, [event])
+
+
 def readable_only(where: Any, id_column: Any, resource_type: str) -> Any:
     """``where`` narrowed in SQL to the rows the caller may read (unchanged when unrestricted).
 
@@ -208,6 +248,16 @@ def _token(row: Any) -> ApiToken:
     return ApiToken(*row)
 
 
+def _token_record(row: Any) -> dict[str, Any]:
+    """What the audit trail keeps of a token: never the token, its hash or its prefix."""
+    return {
+        "token_id": row.token_id,
+        "name": row.name,
+        "username": row.username,
+        "expiry_time": row.expiry_time,
+    }
+
+
 def _grant(row: Any) -> Grant:
     resource_type, resource_id, model_name, username, role = row
     resource = model_name if resource_type == store.MODEL else str(resource_id)
@@ -263,6 +313,8 @@ class AccessService:
         now = now_ms()
         with self.db.write() as conn:
             user_id = store.insert_user(conn, username, is_admin, now)
+            after = {"username": username, "is_admin": is_admin}
+            audit_entity(conn, "user", username, "create_user", after=after)
             return self._new_token(conn, user_id, "default", None, now)
 
     def list_users(self) -> list[User]:
@@ -282,7 +334,8 @@ class AccessService:
     ) -> User:
         """Makes a user admin or not, disabled or not (a disabled user's tokens stop working).
 
-        Raises ``NotFound``, ``InvalidArgument``, ``PermissionDenied`` for a non-admin."""
+        Audited. Raises ``NotFound``, ``InvalidArgument``, ``PermissionDenied`` for a
+        non-admin."""
         require_admin("changing users")
         values = {}
         for field, value in (("is_admin", is_admin), ("disabled", disabled)):
@@ -292,8 +345,11 @@ class AccessService:
                 values[field] = value
         with self.db.write() as conn:
             row = self._user_row(conn, username)
-            if values:
-                store.update_user(conn, row.user_id, **values)
+            after = {f: value for f, value in values.items() if bool(getattr(row, f)) != value}
+            if after:
+                store.update_user(conn, row.user_id, **after)
+                before = {f: bool(getattr(row, f)) for f in after}
+                audit_entity(conn, "user", row.username, "update_user", before, after)
             return _user(self._user_row(conn, username))
 
     def whoami(self) -> User | None:
@@ -319,7 +375,9 @@ class AccessService:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         prefix = token[:12]
         token_id = store.insert_token(conn, user_id, name, _hash(token), prefix, now, expiry)
-        return NewToken(token, _token(store.token_rows(conn, token_id=token_id)[0]))
+        row = store.token_rows(conn, token_id=token_id)[0]
+        audit_entity(conn, "token", str(token_id), "create_token", after=_token_record(row))
+        return NewToken(token, _token(row))
 
     def create_token(self, name: str = "default", expires_in_days: int | None = None) -> NewToken:
         """A new API token of the caller, returned once.
@@ -360,12 +418,16 @@ class AccessService:
             return [_token(r) for r in store.token_rows(conn, user_id=user_id)]
 
     def revoke_token(self, token_id: int) -> None:
-        """Revokes a token at once (revoking twice is harmless). Raises ``NotFound``."""
+        """Revokes a token at once (revoking twice is harmless). Audited. Raises ``NotFound``."""
         _require_identified("revoking tokens")
         number = _token_id(token_id)
+        now = now_ms()
         with self.db.write() as conn:
             _check_token_owner(store.token_user_id(conn, number), number, _principal.get())
-            store.revoke_token(conn, number, now_ms())
+            if store.revoke_token(conn, number, now):
+                record = _token_record(store.token_rows(conn, token_id=number)[0])
+                before, after = {**record, "revoked_time": None}, {**record, "revoked_time": now}
+                audit_entity(conn, "token", str(number), "revoke_token", before, after)
 
     # -- grants ------------------------------------------------------------------------
 
@@ -430,23 +492,31 @@ class AccessService:
     def set_experiment_permission(self, experiment_id: str, username: str, role: str) -> Grant:
         """Gives ``username`` the ``role`` on an experiment (and so on its runs).
 
-        Raises ``NotFound``, ``InvalidArgument``."""
+        Audited. Raises ``NotFound``, ``InvalidArgument``."""
         _require_identified("granting roles")
         role = check_role(role)
         with self.db.write() as conn:
             number = self._experiment(conn, experiment_id)
             user = self._user_row(conn, username)
+            old = store.role_on(conn, store.EXPERIMENT, number, user.user_id)
             store.set_role(conn, store.EXPERIMENT, number, user.user_id, role)
+            if old != role:
+                before = None if old is None else {"username": user.username, "role": old}
+                after = {"username": user.username, "role": role}
+                audit_entity(conn, "experiment", str(number), "set_permission", before, after)
         return Grant(store.EXPERIMENT, str(number), user.username, role)
 
     def delete_experiment_permission(self, experiment_id: str, username: str) -> None:
-        """Takes ``username``'s role on an experiment away. Raises ``NotFound``."""
+        """Takes ``username``'s role on an experiment away. Audited. Raises ``NotFound``."""
         _require_identified("revoking roles")
         with self.db.write() as conn:
             number = self._experiment(conn, experiment_id)
             user = self._user_row(conn, username)
-            if not store.delete_role(conn, store.EXPERIMENT, number, user.user_id):
+            old = store.role_on(conn, store.EXPERIMENT, number, user.user_id)
+            if old is None or not store.delete_role(conn, store.EXPERIMENT, number, user.user_id):
                 raise NotFound(f"user '{username}' has no role on experiment {number}")
+            before = {"username": user.username, "role": old}
+            audit_entity(conn, "experiment", str(number), "delete_permission", before, None)
 
     def list_user_permissions(self, username: str) -> list[Grant]:
         """Every role a user holds. Raises ``NotFound``, ``PermissionDenied`` for a non-admin."""
@@ -454,6 +524,70 @@ class AccessService:
         with self.db.read() as conn:
             user = self._user_row(conn, username)
             return [_grant(r) for r in store.grant_rows(conn, user_id=user.user_id)]
+
+    # -- the audit trail ----------------------------------------------------------------
+
+    def get_audit_events(
+        self,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor: str | None = None,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[AuditEvent]:
+        """The audit trail of every model, user, token and experiment, oldest first.
+
+        ``entity_type`` (model, user, token, experiment) and ``entity_id``
+        (the model's name, the username, the token id, the experiment id;
+        it needs ``entity_type``) narrow it to one kind or one entity,
+        ``actor`` to one user's doing. Pages hold ``max_results`` events
+        (default 1,000). Raises ``InvalidArgument``, ``PermissionDenied`` for a
+        non-admin, ``NotFound`` for a model that never existed."""
+        require_admin("reading the audit trail")
+        if entity_type is not None and entity_type not in ENTITY_TYPES:
+            raise InvalidArgument(
+                f"entity_type {entity_type!r:.40} is not one of {', '.join(ENTITY_TYPES)}"
+            )
+        if entity_id is not None:
+            if entity_type is None:
+                raise InvalidArgument("entity_id needs entity_type: an id means one kind")
+            entity_id = v.check_string(entity_id, "entity_id", 256)
+        if actor is not None:
+            actor = v.check_string(actor, "actor", 256)
+        limit = check_max_results(max_results, 1000)
+        offset = decode_page_token(page_token)
+        from modelreg.store import registry as events_store
+
+        with self.db.read() as conn:
+            model_ids = None
+            if entity_type == "model" and entity_id is not None:
+                model_ids = self._model_ids_ever_named(conn, entity_id)
+                entity_id = None
+            found = events_store.audit_trail(
+                conn,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                model_ids=model_ids,
+                actor=actor,
+                offset=offset,
+                limit=limit + 1,
+            )
+        token = encode_page_token(offset + limit) if len(found) > limit else None
+        return PagedList(found[:limit], token)
+
+    @staticmethod
+    def _model_ids_ever_named(conn: Connection, name: str) -> list[int]:
+        """The model of that name, or the deleted ones whose events name it (as get_history)."""
+        from modelreg.store import registry as events_store
+
+        name = v.check_name(name, "model name")
+        try:
+            return [events_store.model_id(conn, name)]
+        except NotFound:
+            model_ids = events_store.model_ids_named_in_events(conn, name)
+            if not model_ids:
+                raise
+            return model_ids
 
     # -- the server's checks -------------------------------------------------------------
 

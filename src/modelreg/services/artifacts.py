@@ -10,6 +10,12 @@ unreferenced blob, which :meth:`ArtifactService.gc` removes.
 Artifact paths are manifest keys, relative POSIX paths; they are checked by
 :func:`check_artifact_path` before being stored and again before being joined
 onto a download folder.
+
+On a server with ``--auth`` a digest is not a key to a blob: a non-admin may
+read a blob by its digest, or name it in a manifest, only if they uploaded
+its bytes (:meth:`ArtifactService.note_upload`) or a run or model version
+they may read holds it. To them, a blob they may not read is a blob the
+server does not have.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from modelreg.blobs import BlobRef, BlobStore, check_digest, reading_store
 from modelreg.blobs.base import map_in_threads
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 from modelreg.path_safety import hidden_traversal
+from modelreg.services import access
 from modelreg.store import artifacts as store
 from modelreg.store.tracking import get_run_info, require_active_run
+from modelreg.timeutil import now_ms
 from modelreg.validation import check_int
 
 __all__ = [
@@ -230,23 +238,30 @@ class ArtifactService(ManifestDownloads):
 
         This is how a remote client logs: it uploads the blobs, then names
         them. Raises ``InvalidArgument`` for a bad path or digest, or when a
-        blob is missing from the store or has another size, and as
-        :meth:`log_artifact` for the run.
+        blob is missing from the store (or, with ``--auth``, is one the
+        caller may not read: see :meth:`may_read_blob`) or has another size,
+        and as :meth:`log_artifact` for the run.
         """
         checked = {
             check_artifact_path(p): BlobRef(check_digest(r.digest), r.size)
             for p, r in entries.items()
         }
         self._require_active(run_id)
+        readable = self._readable({ref.digest for ref in checked.values()})
 
         def check_stored(item: tuple[str, BlobRef]) -> None:
             path, ref = item
-            try:
-                size = self.blobs.size(ref.digest)
-            except NotFound:
+            size = None
+            # A blob the caller may not read is refused exactly as a missing one.
+            if readable is None or ref.digest in readable:
+                try:
+                    size = self.blobs.size(ref.digest)
+                except NotFound:
+                    pass
+            if size is None:
                 raise InvalidArgument(
                     f"artifact '{path}' names blob {ref.digest}, which was never uploaded"
-                ) from None
+                )
             if size != ref.size:
                 raise InvalidArgument(
                     f"artifact '{path}' says blob {ref.digest} has {ref.size} bytes; it has {size}"
@@ -260,6 +275,40 @@ class ArtifactService(ManifestDownloads):
             require_active_run(conn, run_id)
             _check_no_file_folder_clash(store.run_paths(conn, run_id), entries)
             store.upsert_run_entries(conn, run_id, entries)
+
+    # -- blobs by digest ---------------------------------------------------------
+
+    def _readable(self, digests: set[str]) -> set[str] | None:
+        """Which of ``digests`` the caller may read by digest; ``None``: all of them."""
+        user_id = access.restricted_user_id()
+        if user_id is None:
+            return None
+        with self.db.read() as conn:
+            return store.readable_digests(conn, digests, user_id)
+
+    def may_read_blob(self, digest: str) -> bool:
+        """Whether the caller may read blob ``digest`` (the blob need not exist).
+
+        Always true embedded, without auth and for admins; otherwise the
+        caller must have uploaded it or may read a run or version holding it."""
+        readable = self._readable({check_digest(digest)})
+        return readable is None or digest in readable
+
+    def require_blob_access(self, digest: str) -> None:
+        """Raises ``NotFound`` unless the caller may read blob ``digest``, with the very
+        message of a missing blob, so a refusal says nothing about what the server holds."""
+        if not self.may_read_blob(digest):
+            raise NotFound(f"blob {digest} is not in the artifact store")
+
+    def note_upload(self, digest: str) -> None:
+        """Records that the authenticated caller sent the bytes of blob ``digest``, which
+        lets them read it and name it in manifests from then on. Nothing embedded or
+        without auth, where nobody is told apart."""
+        principal = access.current_principal()
+        if principal is None or principal.user_id is None or principal.user_id < 0:
+            return
+        with self.db.write() as conn:
+            store.record_upload(conn, check_digest(digest), principal.user_id, now_ms())
 
     # -- reading ---------------------------------------------------------------
 

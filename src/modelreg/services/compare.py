@@ -3,7 +3,9 @@
 A version's metrics are its source run's latest values, overridden by the
 metrics written in its model card (an evaluation on held-out data, say).
 Scores and ranks follow :mod:`modelreg.comparison`: a version missing a
-weighted metric has no score and no rank.
+weighted metric has no score and no rank. A run the caller may not read
+lends no metrics or params (see :mod:`modelreg.services.visibility`), so a
+comparison shows, and ranks by, only what the caller may read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.model_card import CARD_FIELDS, EXTRA_FIELDS
 from modelreg.services.cards import load_card
+from modelreg.services.visibility import EVERYTHING, Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import tracking as tracking_store
@@ -48,10 +51,16 @@ def check_weights(weights: Any, field: str = "weights") -> dict[str, float]:
 
 
 def version_facts(
-    conn: Connection, model_id: int, versions: Sequence[ModelVersion]
+    conn: Connection,
+    model_id: int,
+    versions: Sequence[ModelVersion],
+    visible: Visibility = EVERYTHING,
 ) -> dict[int, dict[str, Any]]:
-    """Per version number: ``version``, ``stage``, ``tags`` and ``metrics`` (run, then card)."""
-    run_metrics = gstore.latest_metrics_of(conn, [mv.run_id for mv in versions if mv.run_id])
+    """Per version number: ``version``, ``stage``, ``tags`` and ``metrics`` (of the run if
+    ``visible`` shows it, then of the card)."""
+    run_metrics = gstore.latest_metrics_of(
+        conn, visible.runs(mv.run_id for mv in versions if mv.run_id)
+    )
     cards = gstore.cards_by_version(conn, model_id, [mv.version for mv in versions])
     facts = {}
     for mv in versions:
@@ -93,8 +102,9 @@ def compare(
     versions: Any,
     metrics: Any,
     weights: Any,
+    visible: Visibility = EVERYTHING,
 ) -> ComparisonTable:
-    """The comparison table; see ``Client.compare_versions``."""
+    """The comparison table of what ``visible`` shows; see ``Client.compare_versions``."""
     numbers = _check_numbers(versions)
     columns = _check_metric_names(metrics)
     if weights is None:
@@ -110,7 +120,7 @@ def compare(
         if absent:
             listed = ", ".join(map(str, absent))
             raise NotFound(f"registered model '{name}' has no version(s) {listed}")
-    facts = version_facts(conn, model_id, found)
+    facts = version_facts(conn, model_id, found, visible)
     if columns is None:
         seen = {k for f in facts.values() for k in f["metrics"]}
         columns = [*used, *sorted(seen - set(used))]
@@ -147,8 +157,8 @@ def _both_nan(a: Any, b: Any) -> bool:
     return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
 
 
-def _params(conn: Connection, run_id: str | None) -> dict[str, str]:
-    if run_id is None:
+def _params(conn: Connection, run_id: str | None, visible: Visibility) -> dict[str, str]:
+    if run_id is None or not visible.run(run_id):
         return {}
     try:
         return tracking_store.get_run(conn, run_id).data.params
@@ -156,17 +166,26 @@ def _params(conn: Connection, run_id: str | None) -> dict[str, str]:
         return {}
 
 
-def diff(conn: Connection, model_id: int, name: str, a: int, b: int) -> VersionDiff:
-    """What differs between versions ``a`` and ``b``; see ``Client.diff_versions``."""
+def diff(
+    conn: Connection,
+    model_id: int,
+    name: str,
+    a: int,
+    b: int,
+    visible: Visibility = EVERYTHING,
+) -> VersionDiff:
+    """What differs between versions ``a`` and ``b`` as far as ``visible`` shows; see
+    ``Client.diff_versions``."""
     row_a = store.version_row(conn, model_id, name, a)
     row_b = store.version_row(conn, model_id, name, b)
     va, vb = store.version_from_row(row_a), store.version_from_row(row_b)
-    facts = version_facts(conn, model_id, [va, vb])
+    facts = version_facts(conn, model_id, [va, vb], visible)
     attributes = _changes(
         {k: getattr(va, k) for k in _ATTRIBUTES} | {"aliases": list(va.aliases)},
         {k: getattr(vb, k) for k in _ATTRIBUTES} | {"aliases": list(vb.aliases)},
     )
-    card_a, card_b = load_card(conn, row_a).to_dict(), load_card(conn, row_b).to_dict()
+    card_a = load_card(conn, row_a, visible).to_dict()
+    card_b = load_card(conn, row_b, visible).to_dict()
     card_keys = (*CARD_FIELDS, *EXTRA_FIELDS)
     files_a = {p: d for p, d, _ in store.version_manifest(conn, row_a.version_id)}
     files_b = {p: d for p, d, _ in store.version_manifest(conn, row_b.version_id)}
@@ -175,7 +194,7 @@ def diff(conn: Connection, model_id: int, name: str, a: int, b: int) -> VersionD
         a=a,
         b=b,
         attributes=attributes,
-        params=_changes(_params(conn, va.run_id), _params(conn, vb.run_id)),
+        params=_changes(_params(conn, va.run_id, visible), _params(conn, vb.run_id, visible)),
         metrics=_changes(facts[a]["metrics"], facts[b]["metrics"]),
         tags=_changes(va.tags, vb.tags),
         signature=None if va.signature == vb.signature else (va.signature, vb.signature),

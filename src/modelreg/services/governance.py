@@ -5,7 +5,9 @@ This class is the service the REST API and the remote client call (its
 methods' signatures define the routes); the rules live in the modules it
 delegates to. Every change is one transaction that also writes its audit
 event; registry-wide changes (webhooks for every model) are recorded with
-model id 0 and an empty model name.
+model id 0 and an empty model name. Cards, lineage and comparisons show of
+other models and of runs only what the caller may read
+(:mod:`modelreg.services.visibility`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from modelreg.services import cards, compare, lineage, policies, retention
 from modelreg.services import webhooks as hooks
 from modelreg.services.context import current_actor
 from modelreg.services.registry import _audit
+from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import tracking as tracking_store
@@ -71,7 +74,7 @@ class GovernanceService:
             _audit(
                 conn, model_id, name, "set_model_card", version=number, before=before, after=stored
             )
-            return cards.load_card(conn, row)
+            return cards.load_card(conn, row, Visibility.of_caller(conn))
 
     def get_model_card(self, name: str, version: int | str) -> ModelCard:
         """The version's card, filled in from its run and datasets (empty fields stay empty).
@@ -81,7 +84,8 @@ class GovernanceService:
         number = _version(version)
         with self.db.read() as conn:
             model_id = store.model_id(conn, name)
-            return cards.load_card(conn, store.version_row(conn, model_id, name, number))
+            row = store.version_row(conn, model_id, name, number)
+            return cards.load_card(conn, row, Visibility.of_caller(conn))
 
     def delete_model_card(self, name: str, version: int | str) -> None:
         """Removes what was written on a version's card. Raises NotFound (version or card)."""
@@ -119,11 +123,13 @@ class GovernanceService:
             return gstore.inputs_of(conn, [run_id])[run_id]
 
     def get_lineage(self, name: str, version: int | str) -> LineageGraph:
-        """The lineage graph of a version. Raises NotFound."""
+        """The lineage graph of a version, other models' versions and runs the caller may
+        not read hidden. Raises NotFound."""
         name = v.check_name(name, "model name")
         number = _version(version)
         with self.db.read() as conn:
-            return lineage.graph(conn, store.model_id(conn, name), name, number)
+            model_id = store.model_id(conn, name)
+            return lineage.graph(conn, model_id, name, number, Visibility.of_caller(conn))
 
     # -- scores and comparison ----------------------------------------------------------------
 
@@ -162,14 +168,16 @@ class GovernanceService:
         name = v.check_name(name, "model name")
         with self.db.read() as conn:
             model_id = store.model_id(conn, name)
-            return compare.compare(conn, model_id, name, versions, metrics, weights)
+            visible = Visibility.of_caller(conn)
+            return compare.compare(conn, model_id, name, versions, metrics, weights, visible)
 
     def diff_versions(self, name: str, a: int | str, b: int | str) -> VersionDiff:
         """What differs between two versions. Raises NotFound."""
         name = v.check_name(name, "model name")
         first, second = v.check_int(a, "a", minimum=1), v.check_int(b, "b", minimum=1)
         with self.db.read() as conn:
-            return compare.diff(conn, store.model_id(conn, name), name, first, second)
+            model_id = store.model_id(conn, name)
+            return compare.diff(conn, model_id, name, first, second, Visibility.of_caller(conn))
 
     # -- promotion policies ------------------------------------------------------------------------
 

@@ -5,6 +5,12 @@ and datasets of that run) and that of every version it was fine-tuned from,
 up the chain, plus the versions derived from it, down the tree. Both
 directions stop after :data:`MAX_DEPTH` generations, which also guards
 against cycles.
+
+A version of a model, or a run, the caller may not read stays in the graph as
+a placeholder node (its kind, ``attributes["hidden"]``, no name, no real id),
+so the graph keeps its shape without naming what the caller may not see.
+What only the hidden node tells (its run, code version and datasets) is left
+out; the versions around it are shown or hidden on their own.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from modelreg.code_version import (
 )
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.lineage_graph import LineageEdge, LineageGraph, LineageNode
+from modelreg.lineage_graph import HIDDEN_ATTRIBUTE, LineageEdge, LineageGraph, LineageNode
+from modelreg.services.visibility import EVERYTHING, Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import tracking as tracking_store
@@ -111,14 +118,25 @@ def check_parent(parent: Any) -> tuple[str, int | None, str | None]:
 
 
 class _Builder:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, visible: Visibility) -> None:
         self.conn = conn
+        self.visible = visible
         self.nodes: dict[str, LineageNode] = {}
         self.edges: list[LineageEdge] = []
+        # real node id -> its placeholder's id, so a node met twice is hidden once
+        self.hidden: dict[str, str] = {}
 
     def add(self, node: LineageNode) -> str:
         self.nodes.setdefault(node.id, node)
         return node.id
+
+    def hide(self, node_id: str, kind: str) -> str:
+        """The placeholder standing for ``node_id``: numbered in order met, nothing more."""
+        placeholder = self.hidden.get(node_id)
+        if placeholder is None:
+            placeholder = self.hidden[node_id] = f"hidden:{len(self.hidden) + 1}"
+            self.add(LineageNode(placeholder, kind, "hidden", {HIDDEN_ATTRIBUTE: True}))
+        return placeholder
 
     def link(self, source: str, target: str, relation: str, **attributes: Any) -> None:
         edge = LineageEdge(source, target, relation, attributes)
@@ -128,17 +146,23 @@ class _Builder:
     def version(
         self, name: str, number: int, semver: str | None, stage: str | None, **extra: Any
     ) -> str:
+        node_id = f"model:{name}/{number}"
+        if not self.visible.model(name):
+            return self.hide(node_id, "model_version")
         label = f"{name} v{number}" + (f" ({semver})" if semver else "")
         attributes = {"name": name, "version": number, "semver": semver, "stage": stage, **extra}
-        return self.add(LineageNode(f"model:{name}/{number}", "model_version", label, attributes))
+        return self.add(LineageNode(node_id, "model_version", label, attributes))
 
     def provenance(self, version_node: str, run_id: str | None) -> None:
         """The run that produced a version, its code version and its datasets."""
-        if not run_id:
+        if not run_id or self.nodes[version_node].hidden:
             return
         try:
             run = tracking_store.get_run(self.conn, run_id)
         except NotFound:
+            return
+        if not self.visible.run(run_id):
+            self.link(self.hide(f"run:{run_id}", "run"), version_node, "produced")
             return
         tags = run.data.tags
         environment = tags.get(ENVIRONMENT_TAG)
@@ -185,10 +209,12 @@ class _Builder:
             self.link(node, run_node, "input", context=item.context)
 
 
-def graph(conn: Connection, model_id: int, name: str, number: int) -> LineageGraph:
-    """The lineage graph of one version; see ``Client.lineage``."""
+def graph(
+    conn: Connection, model_id: int, name: str, number: int, visible: Visibility = EVERYTHING
+) -> LineageGraph:
+    """The lineage graph of one version, showing what ``visible`` allows; see ``Client.lineage``."""
     row = store.version_row(conn, model_id, name, number)
-    b = _Builder(conn)
+    b = _Builder(conn, visible)
     root = b.version(name, number, row.semver, row.current_stage)
     b.provenance(root, row.run_id)
     # Up: the chain of versions this one was fine-tuned from.

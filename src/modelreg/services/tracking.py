@@ -98,6 +98,11 @@ class TrackingService:
         with self.db.write() as conn:
             created = store.insert_experiment(conn, name, artifact_location, checked_tags, now_ms())
             access.grant_creator(conn, "experiment", int(created))
+            if artifact_location:
+                # Where the server writes is an admin's choice: the trail says whose.
+                after = {"name": name, "artifact_location": artifact_location}
+                action = "set_artifact_location"
+                access.audit_entity(conn, "experiment", created, action, after=after)
             return created
 
     def get_experiment(self, experiment_id: str) -> Experiment:

@@ -152,12 +152,14 @@ def token_user_id(conn: Connection, token_id: int) -> int | None:
     ).scalar()
 
 
-def revoke_token(conn: Connection, token_id: int, now: int) -> None:
-    conn.execute(
+def revoke_token(conn: Connection, token_id: int, now: int) -> bool:
+    """Revokes a token; ``False`` when it was revoked already (or does not exist)."""
+    result = conn.execute(
         update(api_tokens)
         .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_time.is_(None))
         .values(revoked_time=now)
     )
+    return result.rowcount > 0
 
 
 # -- grants -------------------------------------------------------------------------

@@ -10,18 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, or_, select, true, union
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, true, union
 
 from modelreg.blobs.base import BlobRef
 from modelreg.errors import NotFound
+from modelreg.store.access import EXPERIMENT, MODEL
+from modelreg.store.database import execute, plain_insert
 from modelreg.store.schema import (
+    blob_uploads,
     model_version_artifacts,
     model_versions,
+    permissions,
     registered_models,
     run_artifacts,
+    runs,
 )
 
 _DELETE_CHUNK = 500
+# Distinct digests per access query: each is bound three times, so a chunk
+# stays far below SQLite's and PostgreSQL's limits on bound values, and a
+# whole manifest is one query in practice.
+_ACCESS_CHUNK = 2000
 
 
 def _under(table: Table, prefix: str) -> Any:
@@ -133,3 +142,52 @@ def users_of(conn: Connection, digests: Iterable[str]) -> Iterator[tuple[str, st
         )
         for row in conn.execute(versions):
             yield row.digest, f"model {row.name} v{row.version}: {row.path}"
+
+
+# -- who may read a blob by its digest -------------------------------------------
+
+_INSERT_UPLOAD = plain_insert(
+    blob_uploads, ("digest", "user_id", "creation_time"), conflict=("digest", "user_id")
+)
+
+
+def record_upload(conn: Connection, digest: str, user_id: int, now: int) -> None:
+    """Notes that ``user_id`` sent the bytes of ``digest`` (the first time counts)."""
+    execute(conn, _INSERT_UPLOAD, {"digest": digest, "user_id": user_id, "creation_time": now})
+
+
+def _granted(resource_type: str, id_column: Any, user_id: int) -> Any:
+    return and_(
+        permissions.c.resource_type == resource_type,
+        permissions.c.resource_id == id_column,
+        permissions.c.user_id == user_id,
+    )
+
+
+def readable_digests(conn: Connection, digests: Iterable[str], user_id: int) -> set[str]:
+    """The digests among ``digests`` the user uploaded, or that a run or model version
+    they hold a role on names; one query per 2,000 distinct digests."""
+    wanted = sorted(set(digests))
+    found: set[str] = set()
+    for start in range(0, len(wanted), _ACCESS_CHUNK):
+        chunk = wanted[start : start + _ACCESS_CHUNK]
+        uploaded = select(blob_uploads.c.digest).where(
+            blob_uploads.c.user_id == user_id, blob_uploads.c.digest.in_(chunk)
+        )
+        in_runs = (
+            select(run_artifacts.c.digest)
+            .join(runs, runs.c.run_id == run_artifacts.c.run_id)
+            .join(permissions, _granted(EXPERIMENT, runs.c.experiment_id, user_id))
+            .where(run_artifacts.c.digest.in_(chunk))
+        )
+        in_versions = (
+            select(model_version_artifacts.c.digest)
+            .join(
+                model_versions,
+                model_versions.c.version_id == model_version_artifacts.c.version_id,
+            )
+            .join(permissions, _granted(MODEL, model_versions.c.model_id, user_id))
+            .where(model_version_artifacts.c.digest.in_(chunk))
+        )
+        found.update(conn.execute(union(uploaded, in_runs, in_versions)).scalars())
+    return found

@@ -25,6 +25,7 @@ from modelreg.store.schema import (
     model_governance,
     model_version_parents,
     run_inputs,
+    runs,
     webhooks,
 )
 from modelreg.store.tracking import upsert
@@ -224,6 +225,19 @@ _VERSION_SUMMARY = (
 def version_summary(conn: Connection, version_id: int) -> Any:
     """``(version_id, name, version, semver, current_stage, run_id)`` of a version, or None."""
     return conn.execute(_VERSION_SUMMARY, {"version_id": version_id}).first()
+
+
+# -- visibility -----------------------------------------------------------------------------------
+
+
+def model_names(conn: Connection, where: Any) -> set[str]:
+    """Names of the registered models matching ``where`` (a condition on ``registered_models``)."""
+    return set(conn.execute(select(rm.c.name).where(where)).scalars())
+
+
+def run_ids(conn: Connection, where: Any) -> set[str]:
+    """Ids of the runs matching ``where`` (a condition on ``runs``)."""
+    return set(conn.execute(select(runs.c.run_id).where(where)).scalars())
 
 
 # -- retention ------------------------------------------------------------------------------------

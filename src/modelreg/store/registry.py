@@ -834,15 +834,22 @@ _EVENT_COLUMNS = (
     "before",
     "after",
     "reason",
+    "entity_type",
+    "entity_id",
 )
 # Plain text: every kind of change writes an event, often a process's only write.
 _INSERT_EVENT = plain_insert(audit_events, _EVENT_COLUMNS)
+MODEL_ENTITY = "model"
 
 
 def append_events(conn: Connection, events: Sequence[dict[str, Any]]) -> None:
-    """Appends audit events (dicts with the columns of ``audit_events`` but ``event_id``)."""
+    """Appends audit events (dicts with the columns of ``audit_events`` but ``event_id``).
+
+    An event without ``entity_type`` is about the model its ``model_id`` names."""
     rows = [
         {
+            "entity_type": MODEL_ENTITY,
+            "entity_id": None,
             **e,
             "before": None if e["before"] is None else json.dumps(e["before"]),
             "after": None if e["after"] is None else json.dumps(e["after"]),
@@ -854,6 +861,7 @@ def append_events(conn: Connection, events: Sequence[dict[str, Any]]) -> None:
 
 
 def _event(row: Any) -> AuditEvent:
+    is_model = row.entity_type == MODEL_ENTITY
     return AuditEvent(
         event_id=row.event_id,
         timestamp=row.timestamp,
@@ -864,6 +872,8 @@ def _event(row: Any) -> AuditEvent:
         before=_load_json(row.before),
         after=_load_json(row.after),
         reason=row.reason,
+        entity_type=row.entity_type,
+        entity_id=row.model_name if is_model else row.entity_id,
     )
 
 
@@ -884,6 +894,34 @@ def model_ids_named_in_events(conn: Connection, name: str) -> list[int]:
             select(audit_events.c.model_id).where(audit_events.c.model_name == name).distinct()
         ).scalars()
     )
+
+
+def audit_trail(
+    conn: Connection,
+    *,
+    entity_type: str | None,
+    entity_id: str | None,
+    model_ids: Sequence[int] | None,
+    actor: str | None,
+    offset: int,
+    limit: int,
+) -> list[AuditEvent]:
+    """Events of every entity, oldest first, narrowed by whichever filters are given.
+
+    ``model_ids`` selects model events by model (they keep no ``entity_id``);
+    ``entity_id`` selects the events of a user, token or experiment.
+    """
+    query = select(audit_events)
+    if entity_type is not None:
+        query = query.where(audit_events.c.entity_type == entity_type)
+    if model_ids is not None:
+        query = query.where(audit_events.c.model_id.in_(model_ids))
+    if entity_id is not None:
+        query = query.where(audit_events.c.entity_id == entity_id)
+    if actor is not None:
+        query = query.where(audit_events.c.actor == actor)
+    query = query.order_by(audit_events.c.event_id).offset(offset).limit(limit)
+    return [_event(r) for r in conn.execute(query)]
 
 
 def stage_events(conn: Connection, model_id_: int) -> list[AuditEvent]:

@@ -244,8 +244,11 @@ model_aliases = Table(
     sqlite_with_rowid=False,
 )
 
-# Append-only: no API updates or deletes a row. model_id is deliberately not a
-# foreign key so the trail outlives the model it describes.
+# Append-only: no API updates or deletes a row. An event is about one entity:
+# a registered model (model_id and model_name set, entity_id NULL) or, since
+# migration 0005, a user, an API token or an experiment (entity_id holds the
+# username, token id or experiment id; the model columns are NULL). Nothing is
+# a foreign key, so the trail outlives what it describes.
 audit_events = Table(
     "audit_events",
     metadata,
@@ -253,13 +256,16 @@ audit_events = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("actor", String(256), nullable=False),
     Column("action", String(64), nullable=False),
-    Column("model_id", Integer, nullable=False),
-    Column("model_name", String(256), nullable=False),
+    Column("model_id", Integer),
+    Column("model_name", String(256)),
     Column("version", Integer),
     Column("before", Text),
     Column("after", Text),
     Column("reason", Text),
+    Column("entity_type", String(16), nullable=False, server_default="model"),
+    Column("entity_id", String(256)),
     Index(None, "model_id", "event_id"),
+    Index(None, "entity_type", "entity_id", "event_id"),
 )
 
 # -- governance (migration 0003) ------------------------------------------------
@@ -428,4 +434,19 @@ run_leases = Table(
     Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
     Column("expiry_time", BigInteger, nullable=False),
     Index(None, "expiry_time"),
+)
+
+
+# -- blob uploads (migration 0005) ------------------------------------------------
+
+# Who uploaded which blob. With --auth a user may read a blob by its digest,
+# or name it in a manifest, only if they uploaded its bytes or a run or model
+# version they may read holds it: knowing a digest is no key to the content.
+blob_uploads = Table(
+    "blob_uploads",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("creation_time", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
