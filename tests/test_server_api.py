@@ -145,3 +145,43 @@ def test_server_refuses_to_start_on_an_unmigrated_database(tmp_path):
 
     assert result.returncode == 1
     assert "modelreg db upgrade" in result.stderr
+
+
+def test_openapi_document_lists_every_operation_of_the_table(server):
+    from modelreg.operations import API_PREFIX, OPERATIONS
+
+    paths = server.get("/api/v1/openapi.json").json()["paths"]
+
+    missing = [
+        op.name
+        for op in OPERATIONS
+        if op.http_method.lower() not in paths.get(API_PREFIX + op.path, {})
+    ]
+    assert missing == []
+
+
+def test_a_path_that_only_starts_like_a_resource_is_not_routed_to_it(server):
+    response = server.get("/api/v1/runsx/abc")
+
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_point_reads_run_on_the_event_loop_and_the_rest_in_worker_threads(tmp_path):
+    import inspect
+
+    from modelreg.backend import EmbeddedBackend
+    from modelreg.operations import OPERATIONS
+    from modelreg.server.app import create_app
+    from modelreg.server.declarations import iter_routes
+
+    backend = EmbeddedBackend(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts"))
+    routes = {
+        route.name: route
+        for route in iter_routes(create_app(backend).routes)
+        if route.path.startswith("/api/v1/")
+    }
+
+    on_loop = sorted(n for n, r in routes.items() if inspect.iscoroutinefunction(r.endpoint))
+    assert on_loop == sorted(op.name for op in OPERATIONS if op.point_read)
+    assert "get_model_version" in on_loop and "search_model_versions" not in on_loop

@@ -17,6 +17,7 @@ from typing import Any
 import pydantic
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import Response
+from starlette.routing import Match
 
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
@@ -115,17 +116,53 @@ def _endpoint(op: Operation, backend: Any) -> Any:
             result = method(**kwargs)
         return json_response(encode(result))
 
+    if op.point_read:
+        # FastAPI runs a coroutine on the event loop and anything else in a worker thread.
+        sync_endpoint = endpoint
+
+        async def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
+            return sync_endpoint(request, **kwargs)
+
     endpoint.__signature__ = inspect.Signature(endpoint_params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
     endpoint.__doc__ = inspect.getdoc(method)
     return endpoint
 
 
-def build_router(backend: Any) -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+class _ResourceRouter(APIRouter):
+    """The routes under one resource (``/api/v1/runs``…): ruled out by prefix at once.
+
+    FastAPI tries routes one by one, each with a regular expression, twice per
+    request; for a table of 80 operations that was half of a request's time.
+    Grouping them by resource makes a request try only its own group's routes.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self._own_prefix = prefix
+
+    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
+        path = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if path != self._own_prefix and not path.startswith(self._own_prefix + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def build_routers(backend: Any) -> list[APIRouter]:
+    """The REST API v1, one router per resource, each route a row of the operation table.
+
+    The app includes each router itself: one level of nesting fewer is one
+    scan of the routes fewer per request.
+    """
+    groups: dict[str, APIRouter] = {}
     for op in OPERATIONS:
-        router.add_api_route(
-            op.path,
+        resource = API_PREFIX + "/" + op.path.split("/")[1]
+        group = groups.setdefault(resource, _ResourceRouter(resource))
+        group.add_api_route(
+            API_PREFIX + op.path,
             _endpoint(op, backend),
             methods=[op.http_method],
             name=op.name,
@@ -133,4 +170,4 @@ def build_router(backend: Any) -> APIRouter:
             summary=op.name.replace("_", " "),
             openapi_extra=None if op.permission is None else declare(op.permission),
         )
-    return router
+    return list(groups.values())
