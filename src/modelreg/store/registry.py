@@ -30,6 +30,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -914,6 +915,9 @@ def audit_trail(
     query = select(audit_events)
     if entity_type is not None:
         query = query.where(audit_events.c.entity_type == entity_type)
+        if entity_type != MODEL_ENTITY:
+            # Spelled as the partial index's condition, so SQLite uses the index.
+            query = query.where(text("audit_events.entity_type <> 'model'"))
     if model_ids is not None:
         query = query.where(audit_events.c.model_id.in_(model_ids))
     if entity_id is not None:

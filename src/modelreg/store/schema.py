@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 
@@ -265,7 +266,16 @@ audit_events = Table(
     Column("entity_type", String(16), nullable=False, server_default="model"),
     Column("entity_id", String(256)),
     Index(None, "model_id", "event_id"),
-    Index(None, "entity_type", "entity_id", "event_id"),
+    # Only events about users, tokens and experiments: model events (nearly all
+    # of them) have their own index above and skip this one's write.
+    Index(
+        None,
+        "entity_type",
+        "entity_id",
+        "event_id",
+        sqlite_where=text("entity_type <> 'model'"),
+        postgresql_where=text("entity_type <> 'model'"),
+    ),
 )
 
 # -- governance (migration 0003) ------------------------------------------------

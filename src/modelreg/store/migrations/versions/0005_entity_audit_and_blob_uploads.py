@@ -28,6 +28,8 @@ def upgrade() -> None:
             batch_op.f("ix_audit_events_entity_type_entity_id_event_id"),
             ["entity_type", "entity_id", "event_id"],
             unique=False,
+            sqlite_where=sa.text("entity_type <> 'model'"),
+            postgresql_where=sa.text("entity_type <> 'model'"),
         )
 
     op.create_table(
