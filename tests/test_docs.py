@@ -29,3 +29,39 @@ def test_ci_runs_the_readmes_test_command():
     test_command = re.search(r"^(pip install -e '\.\[test\]'.*?)\s+#", readme, re.M).group(1)
 
     assert test_command.replace("-e", "-q -e") in (ROOT / ".ci" / "run").read_text()
+
+
+def _readme_command_lines() -> list[str]:
+    """Every `modelreg …` command in the README's shell blocks, continuation lines joined."""
+    readme = (ROOT / "README.md").read_text()
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+        joined = re.sub(r"\\\n\s*", " ", block)
+        for line in joined.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("modelreg "):
+                lines.append(line)
+    return lines
+
+
+def test_every_readme_command_names_a_real_command_and_real_options():
+    import shlex
+
+    import click
+
+    from modelreg.cli import cli
+
+    wrong = []
+    for line in _readme_command_lines():
+        command: click.Command = cli
+        words = shlex.split(line)[1:]
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            command = command.commands[words.pop(0)]
+        known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+        options = [w.split("=", 1)[0] for w in words if w.startswith("--")]
+        wrong += [f"{line}: {o}" for o in options if o not in known]
+        if isinstance(command, click.Group):
+            wrong.append(f"{line}: names no command of '{command.name}'")
+
+    assert _readme_command_lines(), "the README shows no modelreg command"
+    assert wrong == []
