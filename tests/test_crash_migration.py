@@ -118,11 +118,19 @@ def test_kill_9_mid_migration_leaves_the_old_revision_and_upgrade_then_completes
 
 def test_four_upgrades_at_once_on_an_empty_database_migrate_it_exactly_once(empty_db):
     command = [sys.executable, "-m", "modelreg", "db", "upgrade", "--backend-store-uri", empty_db]
-    procs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(4)]
-    errors = [p.communicate(timeout=120)[1] for p in procs]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
 
     # A second migration would fail on tables that already exist.
-    assert [p.returncode for p in procs] == [0] * 4, errors
+    assert [p.returncode for p in procs] == [0] * 4, outputs
+    # Each says what it found under the lock: one migrated, three found it done.
+    said = sorted(out.strip() for out, _ in outputs)
+    assert said == [f"Database already at revision {HEAD_REVISION}."] * 3 + [
+        f"Database upgraded from empty to revision {HEAD_REVISION}."
+    ]
     db = Database(empty_db)
     with db.read() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [

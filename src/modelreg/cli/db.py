@@ -26,15 +26,13 @@ def upgrade(backend_store_uri: str) -> None:
     Example:
       modelreg db upgrade --backend-store-uri postgresql://postgres@127.0.0.1/registry
     """
-    from modelreg.store.database import Database
+    from modelreg.store.database import HEAD_REVISION, Database
 
-    database = Database(backend_store_uri)
-    before = database.current_revision()
-    after = database.upgrade()
-    if before == after:
-        click.echo(f"Database already at revision {after}.")
+    before = Database(backend_store_uri).upgrade()
+    if before == HEAD_REVISION:
+        click.echo(f"Database already at revision {HEAD_REVISION}.")
     else:
-        click.echo(f"Database upgraded from {before or 'empty'} to revision {after}.")
+        click.echo(f"Database upgraded from {before or 'empty'} to revision {HEAD_REVISION}.")
 
 
 @db.command()

@@ -205,9 +205,12 @@ class Database:
             )
         self.upgrade()
 
-    def upgrade(self) -> str:
-        """Migrates the schema to the newest revision and returns it.
+    def upgrade(self) -> str | None:
+        """Migrates the schema to the newest revision; returns the revision it found.
 
+        That is the revision seen under the migration lock (``None`` for an
+        empty database), so a caller can tell "migrated from X" from "already
+        current" even when another process migrated a moment before.
         Concurrent callers are serialised (``BEGIN IMMEDIATE`` on SQLite, an
         advisory lock on PostgreSQL) and the whole upgrade runs in one
         transaction, so a crash leaves the old or the new revision, never a mix,
@@ -218,9 +221,10 @@ class Database:
         with self.write() as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_ID})
-            if self.current_revision(conn) != HEAD_REVISION:
+            found = self.current_revision(conn)
+            if found != HEAD_REVISION:
                 run_upgrade(conn)
-        return HEAD_REVISION
+        return found
 
     @property
     def safe_url(self) -> str:
