@@ -1,7 +1,7 @@
 """Runs fixed workloads against modelreg and MLflow and prints the ratios.
 
     python benchmarks/run.py [--phases import,tracking,registry,...] [--runs 200] [--json out.json]
-    python benchmarks/run.py --setup-only     # only create benchmarks/.venv-mlflow
+    python benchmarks/run.py --setup-only     # only create benchmarks/.venv-mlflow, install wrk
 
 Phases: import, tracking, registry (embedded SQLite on both sides); server,
 throughput (through `modelreg server` and `mlflow server`); artifacts (large
@@ -26,6 +26,7 @@ from typing import Any
 
 from rich.console import Console
 
+import loadgen
 import mlflow_env
 import phase_artifacts
 import phase_log_model
@@ -134,7 +135,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--small-files", type=int, default=1000, help="number of 4 KiB files (default: 1000)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write timings and ratios here")
-    parser.add_argument("--setup-only", action="store_true", help="create the MLflow venv, exit")
+    parser.add_argument(
+        "--setup-only", action="store_true", help="create the MLflow venv, install wrk, exit"
+    )
     parser.add_argument(
         "--venv", type=Path, default=mlflow_env.DEFAULT_VENV, help="MLflow's virtual environment"
     )
@@ -183,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     mlflow_python = mlflow_env.ensure(args.venv, args.mlflow_spec, log=console.print)
     if args.setup_only:
         console.print(f"MLflow {mlflow_env.version(mlflow_python)} ready in {args.venv}")
+        wrk = loadgen.ensure_wrk(console.print)
+        console.print(
+            f"wrk ready: {wrk}"
+            if wrk
+            else "no wrk: the throughput phase will use Python threads for its concurrent load"
+        )
         return 0
     from importlib.metadata import version
 
