@@ -185,3 +185,27 @@ def test_point_reads_run_on_the_event_loop_and_the_rest_in_worker_threads(tmp_pa
     on_loop = sorted(n for n, r in routes.items() if inspect.iscoroutinefunction(r.endpoint))
     assert on_loop == sorted(op.name for op in OPERATIONS if op.point_read)
     assert "get_model_version" in on_loop and "search_model_versions" not in on_loop
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("PUT", "/api/v1/registered-models/m/scoring-weights", {"weights": {"acc": True}}, "acc"),
+        ("PUT", "/api/v1/runs/abc/lease", {"seconds": True}, "seconds"),
+        ("POST", "/api/v1/registered-models/m/compare", {"weights": {"acc": False}}, "acc"),
+    ],
+)
+def test_a_boolean_where_a_number_belongs_is_400_naming_the_field(
+    server, method, path, body, field
+):
+    response = server.request(method, path, json=body)
+
+    assert response.status_code == 400
+    assert field in response.json()["message"]
+
+
+def test_a_json_integer_is_still_a_valid_float(server):
+    response = server.put("/api/v1/runs/abc/lease", json={"seconds": 30})
+
+    # Past the edge: the run does not exist.
+    assert response.status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import types
 import typing
 from collections.abc import Sequence
 from typing import Any
@@ -59,7 +60,32 @@ def _body_annotation(annotation: Any) -> tuple[Any, Any]:
         if arg in _WIRE:
             wire, entity = _WIRE[arg]
             return list[wire], entity
-    return annotation, None
+    return _strict_numbers(annotation), None
+
+
+_STRICT_INT = typing.Annotated[int, pydantic.Strict()]
+# Strict floats still take JSON integers (2 for 2.0), but no longer booleans.
+_STRICT_FLOAT = typing.Annotated[float, pydantic.Strict()]
+
+
+def _strict_numbers(annotation: Any) -> Any:
+    """``annotation`` with every ``int`` and ``float`` in it made strict.
+
+    In its default (lax) mode pydantic reads JSON ``true`` as 1 and 1.0, so a
+    body could set a weight or a lease to ``true`` where the embedded API
+    refuses a bool. JSON bodies carry typed values, so nothing else is lost.
+    """
+    if annotation is int:
+        return _STRICT_INT
+    if annotation is float:
+        return _STRICT_FLOAT
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if not args or origin in (typing.Annotated, typing.Literal):
+        return annotation
+    strict = tuple(_strict_numbers(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[strict]  # noqa: UP007 - built from a tuple
+    return origin[strict if len(strict) > 1 else strict[0]]
 
 
 def _query_annotation(annotation: Any) -> Any:
