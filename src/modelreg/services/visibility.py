@@ -14,7 +14,7 @@ its runs; admins, embedded use and a server without ``--auth`` read everything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection
 
@@ -46,32 +46,43 @@ class Visibility:
     def models(self, names: Iterable[str]) -> set[str]:
         """The names among ``names`` of models that may be shown: all of them for an
         unrestricted caller, else those of existing models the caller may read."""
-        wanted = set(names)
-        if not self._restricted:
-            return wanted
-        unknown = [n for n in wanted if n not in self._models]
-        if unknown:
-            assert self._conn is not None
+
+        def readable(unknown: list[str]) -> set[str]:
             where = access.readable_only(rm.c.name.in_(unknown), rm.c.model_id, "model")
-            found = gstore.model_names(self._conn, where)
-            self._models.update((n, n in found) for n in unknown)
-        return {n for n in wanted if self._models[n]}
+            return gstore.model_names(self._connection(), where)
+
+        return self._visible(names, self._models, readable)
 
     def runs(self, run_ids: Iterable[str]) -> set[str]:
         """The ids among ``run_ids`` of runs that may be shown: all of them for an
         unrestricted caller, else those of existing runs the caller may read."""
-        wanted = set(run_ids)
-        if not self._restricted:
-            return wanted
-        unknown = [r for r in wanted if r not in self._runs]
-        if unknown:
-            assert self._conn is not None
+
+        def readable(unknown: list[str]) -> set[str]:
             where = access.readable_only(
                 runs.c.run_id.in_(unknown), runs.c.experiment_id, "experiment"
             )
-            found = gstore.run_ids(self._conn, where)
-            self._runs.update((r, r in found) for r in unknown)
-        return {r for r in wanted if self._runs[r]}
+            return gstore.run_ids(self._connection(), where)
+
+        return self._visible(run_ids, self._runs, readable)
+
+    def _visible(
+        self,
+        keys: Iterable[str],
+        known: dict[str, bool],
+        readable: Callable[[list[str]], set[str]],
+    ) -> set[str]:
+        wanted = set(keys)
+        if not self._restricted:
+            return wanted
+        unknown = [k for k in wanted if k not in known]
+        if unknown:
+            found = readable(unknown)
+            known.update((k, k in found) for k in unknown)
+        return {k for k in wanted if known[k]}
+
+    def _connection(self) -> Connection:
+        assert self._conn is not None, "a restricted Visibility is built on a connection"
+        return self._conn
 
     def model(self, name: str) -> bool:
         """Whether the model ``name`` may be shown."""
