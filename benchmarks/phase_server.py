@@ -290,9 +290,14 @@ def throughput_verdicts(data: dict[str, Any]) -> list[str]:
                     f"{_mark(lat >= report.TARGET_RATIO)} the {report.TARGET_RATIO:.0f}x target"
                 )
         p99 = conc["p99_ms"]
+        latency = (
+            "no request succeeded under load, so no p99"
+            if p99 is None
+            else f"p99 {p99:.1f} ms under load {_mark(p99 <= TARGET_P99_MS)} "
+            f"the {TARGET_P99_MS:.0f} ms target"
+        )
         lines.append(
-            f"modelreg {workers} workers: p99 {p99:.1f} ms under load "
-            f"{_mark(p99 <= TARGET_P99_MS)} the {TARGET_P99_MS:.0f} ms target; start-up "
+            f"modelreg {workers} workers: {latency}; start-up "
             f"{row['startup_s']:.2f} s {_mark(row['startup_s'] <= TARGET_STARTUP_S)} "
             f"the {TARGET_STARTUP_S:.0f} s target"
         )
