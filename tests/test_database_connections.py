@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+)
 
 from conftest import PG_ADMIN_URL
 from fresh_databases import new_postgres_database
 from modelreg.errors import ServiceUnavailable
 from modelreg.store import database
-from modelreg.store.database import Database
+from modelreg.store.database import Database, execute, fetch_one
 
 
 def _other_sessions(url: str) -> list[tuple[str, str]]:
@@ -52,6 +62,29 @@ def test_a_postgres_read_leaves_no_transaction_open_inside_or_after(pg_database)
     assert [state for state, _ in during] == ["idle"]
     assert [state for state, _ in after] == ["idle"]
     assert after[0][1] == "SELECT 1"
+
+
+_PREBUILT_SELECT = select(literal_column("1").label("one"))
+
+
+def test_a_prebuilt_query_on_postgres_leaves_no_transaction_open(pg_database):
+    with pg_database.read() as conn:
+        assert fetch_one(conn, _PREBUILT_SELECT) == (1,)
+        during = _other_sessions(pg_database.url.replace("+psycopg", ""))
+    assert [state for state, _ in during] == ["idle"]
+
+
+def test_prebuilt_statements_in_a_postgres_write_are_committed(pg_database):
+    with pg_database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+    table = Table("t", MetaData(), Column("x", Integer))
+    statement = insert(table).values(x=bindparam("x"))
+
+    with pg_database.write() as conn:
+        assert execute(conn, statement, {"x": 7}) == 1
+
+    with pg_database.read() as conn:
+        assert conn.exec_driver_sql("SELECT x FROM t").all() == [(7,)]
 
 
 def test_a_postgres_write_is_one_transaction_committed_at_the_end(pg_database):

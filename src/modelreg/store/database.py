@@ -161,6 +161,9 @@ class Database:
                 if self.is_sqlite:
                     yield from _sqlite_transaction(conn)
                     return
+                # Begun explicitly: statements run on the driver directly (fetch_all…)
+                # do not begin SQLAlchemy's transaction, and commit() would skip it.
+                conn.begin()
                 try:
                     yield conn
                 except BaseException:
@@ -242,9 +245,10 @@ class Database:
 # run a primary-key lookup or update. On SQLite these helpers compile each
 # statement once and hand it to the sqlite3 cursor directly; rows come back as
 # plain tuples. They only suit statements whose columns need no type
-# conversion (strings, numbers; booleans come back as 0/1). PostgreSQL, and any
-# connection with cursor-execute listeners (statement logging, query counting),
-# goes through SQLAlchemy as usual, so the same code and SQL serve both.
+# conversion (strings, numbers; booleans come back as 0/1 on SQLite). On
+# PostgreSQL they go to psycopg the same way (which prepares repeated
+# statements server-side). Connections with cursor-execute listeners
+# (statement logging, query counting) go through SQLAlchemy as usual.
 
 
 def fetch_all(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
@@ -403,7 +407,9 @@ class _Prepared:
             if not compiled.binds[name].required
         }
         names = self.names or ()
-        self.expanding = tuple(n for n in dict.fromkeys(names) if compiled.binds[n].expanding)
+        self.expanding = tuple(
+            n for n in dict.fromkeys(names or compiled.binds) if compiled.binds[n].expanding
+        )
         self.row_values = _row_values(names)
 
 
@@ -424,8 +430,12 @@ def _listened(conn: Connection) -> bool:
 
 
 def _direct(conn: Connection, statement: Any, params: dict[str, Any] | None) -> Any:
-    """A sqlite3 cursor that ran ``statement``, or ``None`` when SQLAlchemy should run it."""
-    if conn.dialect.name != "sqlite" or _listened(conn):
+    """A driver cursor that ran ``statement``, or ``None`` when SQLAlchemy should run it."""
+    if _listened(conn):
+        return None
+    if conn.dialect.name == "postgresql":
+        return _direct_postgres(conn, statement, params)
+    if conn.dialect.name != "sqlite":
         return None
     prepared = _prepare(conn.dialect, statement)
     if not prepared.defaults:
@@ -452,6 +462,22 @@ def _direct(conn: Connection, statement: Any, params: dict[str, Any] | None) -> 
         return conn.connection.dbapi_connection.execute(sql, args)  # type: ignore[union-attr]
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(conn, sql, args, exc) from exc
+
+
+def _direct_postgres(conn: Connection, statement: Any, params: dict[str, Any] | None) -> Any:
+    """A psycopg cursor that ran ``statement`` (named parameters go as they are)."""
+    prepared = _prepare(conn.dialect, statement)
+    if prepared.expanding:
+        return None  # IN lists: SQLAlchemy renders them
+    values = {**prepared.defaults, **params} if params else prepared.defaults
+    driver: Any = conn.connection.dbapi_connection
+    try:
+        return driver.execute(prepared.sql, values)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        if conn.dialect.is_disconnect(exc, driver, None):
+            # As SQLAlchemy does: this connection, and the pool's others, are gone.
+            conn.invalidate(exc)
+        raise _wrapped(conn, prepared.sql, values, exc) from exc
 
 
 def _wrapped(conn: Connection, sql: str, args: Any, exc: Exception) -> Exception:
