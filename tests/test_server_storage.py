@@ -1,11 +1,18 @@
 """Artifacts through a server: S3 behind it, big files streamed with flat memory."""
 
+import hashlib
 import os
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
-from conftest import reset_postgres, start_server, stop_server
+from conftest import reset_postgres, server_env, start_server, stop_server
+from modelreg.blobs import open_blob_store
 from s3_fixtures import s3_object_keys
 
 
@@ -59,7 +66,6 @@ def _rss_kb(pid: int) -> int:
 
 
 def test_a_large_upload_and_download_keep_server_memory_flat(pg_url, tmp_path):
-    from conftest import server_env
     from modelreg import Client
 
     reset_postgres(pg_url)
@@ -79,5 +85,60 @@ def test_a_large_upload_and_download_keep_server_memory_flat(pg_url, tmp_path):
         growth_mb = (_rss_kb(process.pid) - before) / 1024
         assert growth_mb < 64, f"server memory grew by {growth_mb:.0f} MB for a 256 MB file"
         assert os.path.getsize(tmp_path / "back" / "big.bin") == big.stat().st_size
+    finally:
+        stop_server(process)
+
+
+def test_many_small_uploads_keep_server_memory_flat(pg_url, tmp_path):
+    reset_postgres(pg_url)
+    process, url = start_server(pg_url, str(tmp_path / "artifacts"), env=server_env())
+    try:
+        with httpx.Client(base_url=url) as http:
+
+            def upload(_: object) -> None:
+                data = os.urandom(4096)
+                digest = hashlib.sha256(data).hexdigest()
+                assert http.put(f"/api/v1/blobs/{digest}", content=data).status_code == 201
+
+            upload(None)
+            before = _rss_kb(process.pid)
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(upload, range(400)))
+
+        growth_mb = (_rss_kb(process.pid) - before) / 1024
+        assert growth_mb < 32, f"server memory grew by {growth_mb:.0f} MB for 400 files of 4 KiB"
+    finally:
+        stop_server(process)
+
+
+def _staged_bytes(artifacts: Path) -> int:
+    staging = artifacts / "tmp"
+    return sum(p.stat().st_size for p in staging.iterdir()) if staging.exists() else 0
+
+
+def _wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_a_client_that_leaves_mid_upload_leaves_no_blob_and_no_staged_bytes(pg_url, tmp_path):
+    reset_postgres(pg_url)
+    artifacts = tmp_path / "artifacts"
+    process, url = start_server(pg_url, str(artifacts), env=server_env())
+    data = os.urandom(8 << 20)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as sock:
+            head = f"PUT /api/v1/blobs/{digest} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            sock.sendall(f"{head}Content-Length: {len(data)}\r\n\r\n".encode())
+            sock.sendall(data[: 2 << 20])
+            # What arrived is on disk while the client pauses, before it leaves.
+            _wait_for(lambda: _staged_bytes(artifacts) >= 2 << 20, "2 MiB staged")
+
+        _wait_for(lambda: _staged_bytes(artifacts) == 0, "the staged bytes to go")
+        assert not open_blob_store(str(artifacts)).exists(digest)
+        assert httpx.get(f"{url}/health").status_code == 200
     finally:
         stop_server(process)

@@ -9,6 +9,7 @@ so the two overlap. Buffers are reused, so memory stays flat whatever the size.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import stat
 import sys
@@ -24,9 +25,15 @@ from modelreg.blobs.base import BlobRef, Progress
 from modelreg.errors import IntegrityError
 
 CHUNK_SIZE = 8 * 1024 * 1024
+_FIRST_CHUNK = 64 * 1024
+_GROWTH = 4
+_MAPPED_BUFFER = 1024 * 1024
 _FLUSH_BEHIND = 32 * 1024 * 1024
 _SYNC_FILE_RANGE_WRITE = 2
 _BUFFERS = 3  # one being read, one being hashed and written, one spare
+# Chunk buffers kept for the next copy; a full deque drops the oldest, so at most
+# one copy's worth stays allocated between copies.
+_big_buffers: deque[mmap.mmap] = deque(maxlen=_BUFFERS)
 
 
 def size_hint(fileobj: Any) -> int | None:
@@ -99,46 +106,84 @@ def copy_hashing(
     ``write`` must be done with a chunk when it returns (the buffer is reused).
     """
     hint = size_hint(src)
-    chunk = CHUNK_SIZE if hint is None else max(1, min(CHUNK_SIZE, hint + 1))
-    readinto = getattr(src, "readinto", None)
-    buffers = [bytearray(chunk) for _ in range(_BUFFERS if hint is None or hint >= chunk else 1)]
+    # A stream of unknown size starts with a small buffer that grows while reads
+    # fill it, so a 4 KiB upload never pays for 8 MiB ones.
+    first = _FIRST_CHUNK if hint is None else min(CHUNK_SIZE, hint + 1)
+    readinto = getattr(src, "readinto", None) or _readinto_via_read(src)
     hasher = hashlib.sha256()
-    pending: deque[Future[None]] = deque()
+    spare = [_buffer(max(1, first))]
+    hashing: deque[tuple[Future[None], Any]] = deque()
     pool: ThreadPoolExecutor | None = None
     size = 0
-    i = 0
     try:
         while True:
-            while len(pending) >= len(buffers):
-                pending.popleft().result()
-            if readinto is not None:
-                buf = buffers[i % len(buffers)]
-                n = readinto(buf)
-                view = memoryview(buf)[: n or 0]
-            else:
-                data = src.read(chunk)
-                view = memoryview(data)
+            if not spare:
+                spare.append(_hashed(hashing))
+            buf = spare.pop()
+            view = memoryview(buf)[: readinto(buf) or 0]
             if not view:
+                spare.append(buf)
                 break
-            i += 1
             size += len(view)
-            if len(view) == chunk and len(buffers) > 1:
+            if len(view) == CHUNK_SIZE:
+                # Full chunks are hashed on a worker while this thread writes and reads on.
                 pool = pool or ThreadPoolExecutor(1, thread_name_prefix="modelreg-hash")
-                pending.append(pool.submit(hasher.update, view))
+                hashing.append((pool.submit(hasher.update, view), buf))
+                if len(hashing) + len(spare) < _BUFFERS:
+                    spare.append(_buffer(CHUNK_SIZE))
             else:
-                while pending:
-                    pending.popleft().result()
+                while hashing:
+                    spare.append(_hashed(hashing))
                 hasher.update(view)
+                full = len(view) == len(buf)
+                spare.append(_buffer(min(len(buf) * _GROWTH, CHUNK_SIZE)) if full else buf)
             if write is not None:
                 write(view)
             if progress is not None:
                 progress(len(view))
-        while pending:
-            pending.popleft().result()
+        while hashing:
+            spare.append(_hashed(hashing))
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+        _big_buffers.extend(b for b in spare if len(b) == CHUNK_SIZE)
     return BlobRef(hasher.hexdigest(), size)
+
+
+def _hashed(hashing: deque[tuple[Future[None], Any]]) -> Any:
+    """Waits for the oldest chunk's hashing to finish; returns its buffer, free again."""
+    future, buf = hashing.popleft()
+    future.result()
+    return buf
+
+
+def _buffer(size: int) -> Any:
+    """A writable buffer of ``size`` bytes.
+
+    Big ones are anonymous memory maps, which go back to the OS when dropped
+    (malloc would keep freed ones in each thread's arena, so a server's RSS
+    grew with every upload thread). Chunk-sized ones are reused, since first
+    touching a fresh map costs a tenth of a large copy's time.
+    """
+    if size < _MAPPED_BUFFER:
+        return bytearray(size)
+    if size == CHUNK_SIZE:
+        try:
+            return _big_buffers.pop()
+        except IndexError:
+            pass
+    return mmap.mmap(-1, size)
+
+
+def _readinto_via_read(src: Any) -> Callable[[Any], int]:
+    """``readinto`` for a file object that only has ``read``."""
+
+    def readinto(buf: Any) -> int:
+        data = src.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    return readinto
 
 
 def temp_path_next_to(path: Path) -> Path:

@@ -6,6 +6,7 @@ that digest, so re-logging identical files moves no bytes.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -110,32 +111,35 @@ def _chunks(f: BinaryIO, bar: Any, progress: Progress | None) -> Iterator[bytes]
         yield chunk
 
 
-class _ResponseReader:
-    """A read-only binary file over a streamed httpx response."""
+class _ResponseReader(io.RawIOBase):
+    """A read-only binary file over a streamed httpx response; ``size`` is its length."""
 
     def __init__(self, response: Any) -> None:
+        super().__init__()
         self._response = response
         self.size = int(response.headers.get("content-length", 0))
-        self._iter = response.iter_raw(1024 * 1024)
-        self._pending = b""
+        self._chunks = response.iter_raw()
+        self._pending = memoryview(b"")
 
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._pending) < n:
-            chunk = next(self._iter, b"")
-            if not chunk:
-                break
-            self._pending += chunk
-        if n < 0:
-            data, self._pending = self._pending, b""
-        else:
-            data, self._pending = self._pending[:n], self._pending[n:]
-        return data
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fills ``buffer`` with the next bytes of the response; short only at its end."""
+        target = memoryview(buffer).cast("B")
+        n = 0
+        while n < len(target):
+            if not self._pending:
+                chunk = next(self._chunks, b"")
+                if not chunk:
+                    break
+                self._pending = memoryview(chunk)
+            take = min(len(self._pending), len(target) - n)
+            target[n : n + take] = self._pending[:take]
+            self._pending = self._pending[take:]
+            n += take
+        return n
 
     def close(self) -> None:
         self._response.close()
-
-    def __enter__(self) -> _ResponseReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
