@@ -92,3 +92,45 @@ def test_latest_versions_are_two_queries(many):
 
     assert [(v.current_stage, v.version) for v in latest] == [("None", 30), ("Production", 2)]
     assert len(selects(statements)) == 2
+
+
+@pytest.fixture
+def from_hidden_models(embedded):
+    """Model 'derived' with 10 versions, each registered from and fine-tuned from version 1
+    of its own base model, and the principal of a user who may read 'derived' only."""
+    from modelreg.services.access import acting_principal
+
+    client, statements = embedded
+    source = f"runs:/{client.create_run('0').info.run_id}/model"
+    client.create_registered_model("derived")
+    for i in range(10):
+        client.create_registered_model(f"base-{i}")
+        client.create_model_version(f"base-{i}", source)
+        client.create_model_version("derived", f"models:/base-{i}/1", parent=(f"base-{i}", 1))
+    access = client._backend.access
+    token = access.create_user("reader").token
+    access.set_model_permission("derived", "reader", "read")
+    reader = access.authenticate(token)
+    statements.clear()
+    return client, statements, acting_principal(reader)
+
+
+def test_a_restricted_version_search_looks_up_the_models_of_a_page_at_once(from_hidden_models):
+    client, statements, as_reader = from_hidden_models
+
+    with as_reader:
+        found = client.search_model_versions("name = 'derived'")
+
+    assert {v.source for v in found} == {"models:/(hidden)/1"} and len(found) == 10
+    assert len(selects(statements)) == 2
+
+
+def test_a_restricted_history_looks_up_the_models_it_names_at_once(from_hidden_models):
+    client, statements, as_reader = from_hidden_models
+
+    with as_reader:
+        events = client.get_history("derived")
+
+    parents = [e.after["parent"]["name"] for e in events if e.action == "create_model_version"]
+    assert parents == ["(hidden)"] * 10
+    assert len(selects(statements)) == 3  # the model's id, its events, the readable names

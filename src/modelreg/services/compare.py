@@ -5,7 +5,8 @@ metrics written in its model card (an evaluation on held-out data, say).
 Scores and ranks follow :mod:`modelreg.comparison`: a version missing a
 weighted metric has no score and no rank. A run the caller may not read
 lends no metrics or params (see :mod:`modelreg.services.visibility`), so a
-comparison shows, and ranks by, only what the caller may read.
+comparison shows, and ranks by, only what the caller may read; a diff's
+``source`` names a model they may not read as ``models:/(hidden)/…``.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def diff(
     ``Client.diff_versions``."""
     row_a = store.version_row(conn, model_id, name, a)
     row_b = store.version_row(conn, model_id, name, b)
-    va, vb = store.version_from_row(row_a), store.version_from_row(row_b)
+    va, vb = visible.versions([store.version_from_row(row_a), store.version_from_row(row_b)])
     facts = version_facts(conn, model_id, [va, vb], visible)
     attributes = _changes(
         {k: getattr(va, k) for k in _ATTRIBUTES} | {"aliases": list(va.aliases)},

@@ -228,6 +228,7 @@ class GovernanceService:
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
             archived, events = retention.cleanup(conn, model_id, name, keep, dry_run, reason, now)
+            archived = Visibility.of_caller(conn).versions(archived)
         self._publish(events)
         return archived
 

@@ -3,6 +3,9 @@
 Input is validated before any SQL, so every entry point (Python, REST, CLI)
 refuses bad input the same way. Each change is one write transaction that
 also appends its audit events, so the trail and the state never disagree.
+Versions and audit events are returned as the caller may see them: a
+``models:/`` source or a fine-tuning parent naming a model they may not read
+reads ``(hidden)`` there (see :mod:`modelreg.services.visibility`).
 
 Integer versions come from the ``last_version`` counter of the model row,
 incremented inside the creating transaction: concurrent creators queue on
@@ -34,6 +37,7 @@ from modelreg.services.stages import (
     rollback_pair,
     stage_history,
 )
+from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import registry_search as search
@@ -203,9 +207,9 @@ class RegistryService:
         name = v.check_name(name, "model name")
         with self.db.read() as conn:
             found = store.fetch_models(conn, store.rm.c.name == name)
-        if not found:
-            raise NotFound(f"registered model '{name}' does not exist")
-        return found[0]
+            if not found:
+                raise NotFound(f"registered model '{name}' does not exist")
+            return Visibility.of_caller(conn).registered_models(found)[0]
 
     def get_or_create_registered_model(
         self, name: str, description: str | None = None, tags: dict[str, str] | None = None
@@ -335,8 +339,9 @@ class RegistryService:
         ordering = search.model_order(order_by)
         with self.db.read() as conn:
             found = store.fetch_models(conn, where, ordering, limit + 1, offset)
+            shown = Visibility.of_caller(conn).registered_models(found[:limit])
         token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+        return PagedList(shown, token)
 
     # -- model versions -------------------------------------------------------------
 
@@ -463,7 +468,7 @@ class RegistryService:
         name = v.check_name(name, "model name")
         number = _check_version(version)
         with self.db.read() as conn:
-            return store.get_version(conn, name, number)
+            return Visibility.of_caller(conn).version(store.get_version(conn, name, number))
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None
@@ -487,7 +492,7 @@ class RegistryService:
                 before={"description": row.description},
                 after={"description": description},
             )
-            return store.get_version(conn, name, number)
+            return Visibility.of_caller(conn).version(store.get_version(conn, name, number))
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Deletes a version and its aliases; its number is never reused. Raises NotFound."""
@@ -570,6 +575,7 @@ class RegistryService:
         wanted = [check_stage(s) for s in stages] if stages else None
         with self.db.read() as conn:
             found = store.latest_versions(conn, store.model_id(conn, name))
+            found = Visibility.of_caller(conn).versions(found)
         if wanted is None:
             return found
         by_stage = {found_version.current_stage: found_version for found_version in found}
@@ -593,8 +599,9 @@ class RegistryService:
         ordering = search.version_order(order_by)
         with self.db.read() as conn:
             found = store.fetch_versions(conn, where, ordering, limit + 1, offset)
+            shown = Visibility.of_caller(conn).versions(found[:limit])
         token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+        return PagedList(shown, token)
 
     # -- stages and rollback ------------------------------------------------------------
 
@@ -653,7 +660,7 @@ class RegistryService:
                         )
                     )
             store.append_events(conn, events)
-            moved = store.get_version(conn, name, number)
+            moved = Visibility.of_caller(conn).version(store.get_version(conn, name, number))
         self.publish(events)
         return moved
 
@@ -713,7 +720,7 @@ class RegistryService:
                 now=now,
             )
             store.append_events(conn, [archived, restored])
-            back = store.get_version(conn, name, target)
+            back = Visibility.of_caller(conn).version(store.get_version(conn, name, target))
         self.publish([archived, restored])
         return back
 
@@ -778,7 +785,7 @@ class RegistryService:
         name = v.check_name(name, "model name")
         alias = _check_alias_name(alias)
         with self.db.read() as conn:
-            return store.version_by_alias(conn, name, alias)
+            return Visibility.of_caller(conn).version(store.version_by_alias(conn, name, alias))
 
     # -- audit trail and URIs ---------------------------------------------------------------
 
@@ -796,7 +803,7 @@ class RegistryService:
                 model_ids = store.model_ids_named_in_events(conn, name)
                 if not model_ids:
                     raise
-            return store.events(conn, model_ids, number)
+            return Visibility.of_caller(conn).events(store.events(conn, model_ids, number))
 
     def resolve_model_uri(self, uri: str) -> ModelVersion:
         """The version a ``models:/`` URI names (number, stage, alias, latest, semver, range).
@@ -806,10 +813,12 @@ class RegistryService:
         parsed = parse_model_uri(uri)
         with self.db.read() as conn:
             if parsed.alias is not None:
-                return store.version_by_alias(conn, parsed.name, parsed.alias)
-            if parsed.version is not None:
-                return store.get_version(conn, parsed.name, parsed.version)
-            return store.version_from_row(self._resolve_row(conn, parsed))
+                found = store.version_by_alias(conn, parsed.name, parsed.alias)
+            elif parsed.version is not None:
+                found = store.get_version(conn, parsed.name, parsed.version)
+            else:
+                found = store.version_from_row(self._resolve_row(conn, parsed))
+            return Visibility.of_caller(conn).version(found)
 
     def _resolve_row(self, conn: Connection, ref: ModelUri) -> Any:
         """The raw version row a ``models:/`` URI names; ``NotFound`` says what is missing."""
