@@ -22,9 +22,9 @@ from modelreg.store import database
 from modelreg.store.database import Database, execute, fetch_one
 
 
-def _other_sessions(url: str) -> list[tuple[str, str]]:
+def _other_sessions(db: Database) -> list[tuple[str, str]]:
     """(state, query) of every session on the test's database but the asking one."""
-    name = url.rsplit("/", 1)[1]
+    name = db.url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as admin:
         return admin.execute(
             "SELECT state, query FROM pg_stat_activity"
@@ -33,8 +33,8 @@ def _other_sessions(url: str) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-def _terminate_sessions(url: str) -> int:
-    name = url.rsplit("/", 1)[1]
+def _terminate_sessions(db: Database) -> int:
+    name = db.url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as admin:
         return len(
             admin.execute(
@@ -56,8 +56,8 @@ def pg_database(pg_url: str):
 def test_a_postgres_read_leaves_no_transaction_open_inside_or_after(pg_database):
     with pg_database.read() as conn:
         conn.exec_driver_sql("SELECT 1")
-        during = _other_sessions(pg_database.url.replace("+psycopg", ""))
-    after = _other_sessions(pg_database.url.replace("+psycopg", ""))
+        during = _other_sessions(pg_database)
+    after = _other_sessions(pg_database)
     # Autocommit reads: no BEGIN before the query, so no ROLLBACK is owed after it.
     assert [state for state, _ in during] == ["idle"]
     assert [state for state, _ in after] == ["idle"]
@@ -70,7 +70,7 @@ _PREBUILT_SELECT = select(literal_column("1").label("one"))
 def test_a_prebuilt_query_on_postgres_leaves_no_transaction_open(pg_database):
     with pg_database.read() as conn:
         assert fetch_one(conn, _PREBUILT_SELECT) == (1,)
-        during = _other_sessions(pg_database.url.replace("+psycopg", ""))
+        during = _other_sessions(pg_database)
     assert [state for state, _ in during] == ["idle"]
 
 
@@ -91,21 +91,9 @@ def test_a_postgres_write_is_one_transaction_committed_at_the_end(pg_database):
     with pg_database.write() as conn:
         conn.exec_driver_sql("CREATE TABLE t (x integer)")
         conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-        assert [s for s, _ in _other_sessions(pg_database.url.replace("+psycopg", ""))] == [
-            "idle in transaction"
-        ]
+        assert [s for s, _ in _other_sessions(pg_database)] == ["idle in transaction"]
     with pg_database.read() as conn:
         assert conn.exec_driver_sql("SELECT x FROM t").scalar() == 1
-
-
-def test_a_postgres_write_that_fails_leaves_nothing(pg_database):
-    with pg_database.write() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (x integer)")
-    with pytest.raises(RuntimeError), pg_database.write() as conn:
-        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-        raise RuntimeError("boom")
-    with pg_database.read() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
 def test_idle_connections_the_server_closed_are_replaced_before_use(
@@ -113,7 +101,7 @@ def test_idle_connections_the_server_closed_are_replaced_before_use(
 ):
     with pg_database.read() as conn:
         conn.exec_driver_sql("SELECT 1")
-    assert _terminate_sessions(pg_database.url.replace("+psycopg", "")) == 1
+    assert _terminate_sessions(pg_database) == 1
     monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
 
     with pg_database.read() as conn:
@@ -128,29 +116,37 @@ def test_busy_connections_are_not_pinged(pg_database):
     with pg_database.read() as conn:
         conn.exec_driver_sql("SELECT 42")
     # The last statement the session ran is the read itself, not a ping.
-    assert _other_sessions(pg_database.url.replace("+psycopg", ""))[0][1] == "SELECT 42"
+    assert _other_sessions(pg_database)[0][1] == "SELECT 42"
 
 
 def test_a_connection_closed_while_in_use_answers_service_unavailable(pg_database):
     with pytest.raises(ServiceUnavailable, match="did not answer"), pg_database.read() as conn:
         conn.exec_driver_sql("SELECT 1")
-        _terminate_sessions(pg_database.url.replace("+psycopg", ""))
+        _terminate_sessions(pg_database)
         conn.exec_driver_sql("SELECT 1")
     # The pool dropped the dead connection: the next call works.
     with pg_database.read() as conn:
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
 
 
-def test_a_sqlite_write_that_fails_leaves_nothing(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
-    with db.write() as conn:
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_database(request, tmp_path):
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+        yield db
+        db.dispose()
+    else:
+        yield request.getfixturevalue("pg_database")
+
+
+def test_a_write_that_fails_leaves_nothing(any_database):
+    with any_database.write() as conn:
         conn.exec_driver_sql("CREATE TABLE t (x integer)")
-    with pytest.raises(RuntimeError), db.write() as conn:
+    with pytest.raises(RuntimeError), any_database.write() as conn:
         conn.exec_driver_sql("INSERT INTO t VALUES (1)")
         raise RuntimeError("boom")
-    with db.read() as conn:
+    with any_database.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
-    db.dispose()
 
 
 def test_a_sqlite_write_holds_the_write_lock_from_its_start(tmp_path):

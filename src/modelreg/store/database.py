@@ -509,7 +509,7 @@ def _sqlite_transaction(conn: Connection) -> Iterator[Connection]:
     try:
         driver.execute("BEGIN IMMEDIATE")
     except locked as exc:  # still locked after the busy timeout
-        raise ServiceUnavailable(f"the metadata database did not answer: {exc}") from exc
+        raise _unavailable(exc) from exc
     try:
         yield conn
     except BaseException:
@@ -519,8 +519,11 @@ def _sqlite_transaction(conn: Connection) -> Iterator[Connection]:
     try:
         driver.commit()
     except locked as exc:
-        raise ServiceUnavailable(f"the metadata database did not answer: {exc}") from exc
+        raise _unavailable(exc) from exc
 
 
-def _unavailable(exc: OperationalError) -> Exception:
-    return ServiceUnavailable(f"the metadata database did not answer: {exc.orig}")
+def _unavailable(exc: Exception) -> Exception:
+    """ServiceUnavailable for a database error (SQLAlchemy's or the driver's own)."""
+    return ServiceUnavailable(
+        f"the metadata database did not answer: {getattr(exc, 'orig', None) or exc}"
+    )
