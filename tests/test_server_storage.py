@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import reset_postgres, server_env, start_server, stop_server
+from modelreg import Client
 from modelreg.blobs import open_blob_store
 from s3_fixtures import s3_object_keys
 
@@ -123,15 +124,27 @@ def _wait_for(condition, what: str) -> None:
         time.sleep(0.01)
 
 
-def test_a_client_that_leaves_mid_upload_leaves_no_blob_and_no_staged_bytes(pg_url, tmp_path):
+@pytest.mark.parametrize("route", ["blob", "mlflow-artifact"])
+def test_a_client_that_leaves_mid_upload_leaves_no_blob_and_no_staged_bytes(
+    route, pg_url, tmp_path
+):
     reset_postgres(pg_url)
     artifacts = tmp_path / "artifacts"
     process, url = start_server(pg_url, str(artifacts), env=server_env())
     data = os.urandom(8 << 20)
     digest = hashlib.sha256(data).hexdigest()
+    client = Client(url)
+    run = client.create_run(client.create_experiment("uploads"))
+    if route == "blob":
+        target = f"/api/v1/blobs/{digest}"
+    else:
+        target = (
+            f"/api/2.0/mlflow-artifacts/artifacts/{run.info.experiment_id}/"
+            f"{run.info.run_id}/artifacts/model.bin"
+        )
     try:
         with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as sock:
-            head = f"PUT /api/v1/blobs/{digest} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            head = f"PUT {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             sock.sendall(f"{head}Content-Length: {len(data)}\r\n\r\n".encode())
             sock.sendall(data[: 2 << 20])
             # What arrived is on disk while the client pauses, before it leaves.
@@ -139,6 +152,7 @@ def test_a_client_that_leaves_mid_upload_leaves_no_blob_and_no_staged_bytes(pg_u
 
         _wait_for(lambda: _staged_bytes(artifacts) == 0, "the staged bytes to go")
         assert not open_blob_store(str(artifacts)).exists(digest)
+        assert client.list_artifacts(run.info.run_id) == []
         assert httpx.get(f"{url}/health").status_code == 200
     finally:
         stop_server(process)

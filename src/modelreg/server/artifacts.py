@@ -13,10 +13,8 @@ the bytes, then lets them read it; the stored blob is not rewritten.
 
 from __future__ import annotations
 
-import io
 from typing import Any, BinaryIO
 
-import anyio.from_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,29 +45,6 @@ class RecordArtifactsRequest(BaseModel):
 
 def _manifest_json(entries: dict[str, BlobRef]) -> dict[str, Any]:
     return {"entries": {p: {"digest": r.digest, "size": r.size} for p, r in entries.items()}}
-
-
-class _RequestBody(io.RawIOBase):
-    """A blocking, file-like view of an ASGI request body, for a worker thread."""
-
-    def __init__(self, request: Request) -> None:
-        self._chunks = request.stream().__aiter__()
-        self._pending = b""
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending and not self._done:
-            try:
-                self._pending = anyio.from_thread.run(self._chunks.__anext__)
-            except StopAsyncIteration:
-                self._done = True
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
 
 
 class _BlobFileResponse(FileResponse):

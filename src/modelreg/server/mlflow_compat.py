@@ -18,7 +18,7 @@ which the permission checks share.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -35,6 +35,7 @@ from modelreg.server.mlflow_routes import (
     as_list,
     request_params,
 )
+from modelreg.server.uploads import consume_body
 from modelreg.services.context import acting_as
 from modelreg.timeutil import now_ms
 
@@ -544,16 +545,19 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         )
 
     @router.put(ARTIFACTS_PREFIX + "/{path:path}")
-    def upload(path: str, request: Request) -> Response:
-        from modelreg.server.artifacts import _RequestBody
-
+    async def upload(path: str, request: Request) -> Response:
         kind, run_id, rel = artifact_target(path)
         if kind != "run" or not rel:
             raise InvalidArgument("artifacts are uploaded to <experiment>/<run>/artifacts/<path>")
-        ref = backend.blobs.put_stream(_RequestBody(request))
-        backend.artifacts.note_upload(ref.digest)  # the caller sent the bytes
-        with acting_as(actor_for(request)):
-            backend.artifacts.record_artifacts(run_id, {rel: ref})
-        return json_response({})
+        actor = actor_for(request)
+
+        def store(body: BinaryIO) -> Response:
+            ref = backend.blobs.put_stream(body)
+            backend.artifacts.note_upload(ref.digest)  # the caller sent the bytes
+            with acting_as(actor):
+                backend.artifacts.record_artifacts(run_id, {rel: ref})
+            return json_response({})
+
+        return await consume_body(request, store)
 
     return router
