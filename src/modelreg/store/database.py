@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -87,7 +87,12 @@ def _create_engine(url: str) -> Engine:
         return engine
     # SQLAlchemy's pool_pre_ping would cost a round trip on every checkout, as
     # much as the query itself; connections are pinged only after being idle.
-    engine = create_engine(url, pool_size=8, max_overflow=16, pool_recycle=1800)
+    # Connections stay in autocommit: a read is one round trip (no BEGIN before
+    # it, no ROLLBACK after), and writes begin and commit their transaction
+    # themselves (_postgres_transaction).
+    engine = create_engine(
+        url, pool_size=8, max_overflow=16, pool_recycle=1800, isolation_level="AUTOCOMMIT"
+    )
     event.listen(engine, "checkin", _on_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
@@ -123,15 +128,6 @@ class Database:
         self.url = normalize_db_url(url)
         self.engine = engine or _create_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        # Reads on PostgreSQL run in autocommit: no BEGIN before the query and
-        # no ROLLBACK when the connection goes back to the pool, one round trip
-        # instead of three. Each statement still sees one snapshot (READ
-        # COMMITTED gives nothing more inside a transaction either).
-        self._reader = (
-            self.engine
-            if self.is_sqlite
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
 
     @classmethod
     def shared(cls, url: str) -> Database:
@@ -148,7 +144,7 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A connection for queries; nothing it does is committed."""
         try:
-            with self._reader.connect() as conn:
+            with self.engine.connect() as conn:
                 yield conn
         except OperationalError as exc:
             raise _unavailable(exc) from exc
@@ -160,16 +156,8 @@ class Database:
             with self.engine.connect() as conn:
                 if self.is_sqlite:
                     yield from _sqlite_transaction(conn)
-                    return
-                # Begun explicitly: statements run on the driver directly (fetch_all…)
-                # do not begin SQLAlchemy's transaction, and commit() would skip it.
-                conn.begin()
-                try:
-                    yield conn
-                except BaseException:
-                    conn.rollback()
-                    raise
-                conn.commit()
+                else:
+                    yield from _postgres_transaction(conn)
         except OperationalError as exc:
             raise _unavailable(exc) from exc
 
@@ -520,6 +508,37 @@ def _sqlite_transaction(conn: Connection) -> Iterator[Connection]:
         driver.commit()
     except locked as exc:
         raise _unavailable(exc) from exc
+
+
+def _postgres_transaction(conn: Connection) -> Iterator[Connection]:
+    """Runs the caller's block in a transaction begun and ended on the psycopg connection.
+
+    Pooled connections are in autocommit (see ``_create_engine``), so each
+    statement would commit on its own; an explicit ``BEGIN`` groups them. Every
+    statement of the block, through SQLAlchemy or the driver, joins it, and
+    SQLAlchemy's own commit or rollback at check-in finds nothing left to end.
+    """
+    driver: Any = conn.connection.dbapi_connection
+    _on_driver(conn, "BEGIN", driver.execute, "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        # A connection lost mid-block cannot roll back; the error that lost it goes on.
+        with suppress(conn.dialect.loaded_dbapi.Error):
+            driver.rollback()
+        raise
+    _on_driver(conn, "COMMIT", driver.commit)
+
+
+def _on_driver(conn: Connection, sql: str, call: Any, *args: Any) -> None:
+    """``call(*args)`` on the driver, its errors raised as SQLAlchemy would raise them."""
+    try:
+        call(*args)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
+            conn.invalidate(exc)
+            raise _unavailable(exc) from exc
+        raise _wrapped(conn, sql, (), exc) from exc
 
 
 def _unavailable(exc: Exception) -> Exception:
