@@ -29,10 +29,13 @@ from modelreg.services.context import acting_as
 _KW = inspect.Parameter.KEYWORD_ONLY
 
 
+def json_bytes(data: Any) -> bytes:
+    """``data`` as the compact JSON every route answers with."""
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
 def json_response(data: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(data, separators=(",", ":")), status_code=status, media_type="application/json"
-    )
+    return Response(json_bytes(data), status_code=status, media_type="application/json")
 
 
 class _MetricIn(pydantic.BaseModel):

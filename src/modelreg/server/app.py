@@ -15,18 +15,30 @@ from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, DefaultPrincipalMiddleware, authorize
 from modelreg.server.errors import install_error_handlers
 from modelreg.server.middleware import HardeningMiddleware
+from modelreg.server.point_reads import PointReadLane
 
 OPENAPI_URL = "/api/v1/openapi.json"
 
 
-def create_app(backend: Any, auth: AuthConfig | None = None) -> FastAPI:
+class ModelregApp(FastAPI):
+    """FastAPI, with point reads answered before its middleware (see ``server.point_reads``)."""
+
+    point_reads: PointReadLane | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        lane = self.point_reads
+        if lane is None or not await lane.serve(scope, send):
+            await super().__call__(scope, receive, send)
+
+
+def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles.
 
     Every route runs the ``authorize`` dependency, which checks the
     permission the route declares (see ``modelreg.route_permissions``).
     """
     auth = auth or AuthConfig()
-    app = FastAPI(
+    app = ModelregApp(
         title="modelreg",
         version=__version__,
         description="Experiment tracking and model registry.",
@@ -89,10 +101,11 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> FastAPI:
     declare_routes(app)
     app.add_middleware(DefaultPrincipalMiddleware, enabled=auth.enabled)
     app.add_middleware(HardeningMiddleware)
+    app.point_reads = PointReadLane(app)
     return app
 
 
-def create_app_from_env() -> FastAPI:
+def create_app_from_env() -> ModelregApp:
     """Factory used by uvicorn workers: configuration comes from the environment."""
     import gc
     import os

@@ -126,17 +126,32 @@ async def authorize(request: Request) -> None:
         raise PermissionDenied("this route declares no permission, so the server refuses it")
     if permission.level == "public" or (permission.level == "metrics" and config.public_metrics):
         return
-    credentials = parse_authorization(request.headers.get("authorization"))
-    if credentials is None:
-        raise Unauthenticated(
-            "this server needs an API token: send 'Authorization: Bearer <token>' or use "
-            "basic auth with the token as the password (MODELREG_TRACKING_TOKEN for modelreg)"
-        )
+    credentials = _credentials(request.headers.get("authorization"))
     permission, values = await _resolve(request, permission)
     access = request.app.state.backend.access
     principal = await run_in_threadpool(_check, access, credentials, permission, values)
     set_principal(principal)
     request.state.user = principal.username
+
+
+def check_credentials(
+    access: Any, authorization: str | None, permission: Permission, values: dict
+) -> Principal:
+    """The caller an Authorization header proves, if they hold ``permission`` on ``values``.
+
+    Raises ``Unauthenticated`` (401) or ``PermissionDenied`` (403); it queries
+    the database, so call it from a worker thread."""
+    return _check(access, _credentials(authorization), permission, values)
+
+
+def _credentials(authorization: str | None) -> tuple[str, str | None]:
+    credentials = parse_authorization(authorization)
+    if credentials is None:
+        raise Unauthenticated(
+            "this server needs an API token: send 'Authorization: Bearer <token>' or use "
+            "basic auth with the token as the password (MODELREG_TRACKING_TOKEN for modelreg)"
+        )
+    return credentials
 
 
 def _check(

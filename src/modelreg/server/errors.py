@@ -40,15 +40,26 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "request body"
 
 
+def modelreg_error_response(exc: ModelregError, request: Request | None = None):
+    """The answer to a request the services refused with ``exc``."""
+    response = error_response(exc.status, exc.error_code, exc.message, exc.details, request)
+    if isinstance(exc, Unauthenticated):
+        from modelreg.server.auth import WWW_AUTHENTICATE
+
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
+
+
+def internal_error_response(exc: Exception) -> JSONResponse:
+    """The answer to a request that failed unexpectedly; ``exc`` goes to the log."""
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "INTERNAL_ERROR", "internal server error; see the server log")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ModelregError)
     async def modelreg_error(request: Request, exc: ModelregError) -> JSONResponse:
-        response = error_response(exc.status, exc.error_code, exc.message, exc.details, request)
-        if isinstance(exc, Unauthenticated):
-            from modelreg.server.auth import WWW_AUTHENTICATE
-
-            response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-        return response
+        return modelreg_error_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -67,10 +78,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        response = error_response(
-            500, "INTERNAL_ERROR", "internal server error; see the server log"
-        )
+        response = internal_error_response(exc)
         # Sent by Starlette's outermost middleware, outside HardeningMiddleware.
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

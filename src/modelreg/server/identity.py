@@ -20,5 +20,9 @@ def actor_for(request: Request) -> str:
     user = getattr(request.state, "user", None)
     if user:
         return user
-    claimed = request.headers.get(USER_HEADER, "")
-    return claimed if _USER_RE.fullmatch(claimed) else "anonymous"
+    return claimed_actor(request.headers.get(USER_HEADER))
+
+
+def claimed_actor(header: str | None) -> str:
+    """The user an ``X-Modelreg-User`` header names, if valid; otherwise ``anonymous``."""
+    return header if header and _USER_RE.fullmatch(header) else "anonymous"
