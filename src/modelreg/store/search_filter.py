@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from modelreg.errors import InvalidArgument
 
@@ -232,9 +233,22 @@ class _Parser:
 
 
 def parse_filter(text: str | None) -> Node | None:
-    """Parses a filter string; ``None`` or blank means no filter."""
+    """Parses a filter string; ``None`` or blank means no filter.
+
+    Raises ``InvalidArgument`` naming what is wrong and where."""
     if text is None or not text.strip():
         return None
+    if len(text) <= _CACHED_FILTER_LENGTH:
+        return _parse_cached(text)
+    return _Parser(text).parse()
+
+
+# Dashboards and serving code repeat the same few filters; the trees are immutable.
+_CACHED_FILTER_LENGTH = 1000
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> Node:
     return _Parser(text).parse()
 
 
