@@ -145,8 +145,9 @@ def _serve(app: Any, path: str, headers: list[tuple[bytes, bytes]], query: bytes
     return anyio.run(app.point_reads.serve, scope, send)
 
 
-def test_the_lane_serves_a_plain_get(app):
-    assert _serve(app, app.state.paths["version"], [(b"host", b"test")])
+@pytest.mark.parametrize("read", ["experiment", "run", "model", "version", "alias"])
+def test_the_lane_serves_each_point_read(app, read):
+    assert _serve(app, app.state.paths[read], [(b"host", b"test")])
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ Scope = dict[str, Any]
 _JSON = (b"content-type", b"application/json")
 # A GET that carries a body goes the long way, through the body-size limit.
 _BODY_HEADERS = (b"content-length", b"transfer-encoding")
+_OTHER_CHECKS = ("public", "metrics", "per-endpoint")
 
 
 class _Read:
@@ -56,10 +57,17 @@ class PointReadLane:
         self._auth_enabled = app.state.auth.enabled
         self._access = backend.access
         routes = {getattr(r, "name", None): r for r in iter_routes(app.routes)}
-        self._reads = tuple(
+        reads = (
             _Read(routes[op.name], getattr(getattr(backend, op.service), op.name))
             for op in OPERATIONS
             if op.point_read
+        )
+        # Only reads checked against the resource they name take this lane; a
+        # public or per-endpoint declaration keeps the FastAPI route's own handling.
+        self._reads = tuple(
+            read
+            for read in reads
+            if read.permission is not None and read.permission.level not in _OTHER_CHECKS
         )
 
     async def serve(self, scope: Scope, send: Any) -> bool:
