@@ -63,6 +63,15 @@ class AuthServer:
 
         return Client.from_backend(RemoteBackend(self.url, token=self.tokens[user]))
 
+    def cli(self, user: str, args: list[str]) -> Any:
+        """``modelreg ARGS`` run against the server as ``user`` (a click ``Result``)."""
+        from click.testing import CliRunner
+
+        from modelreg.cli import cli
+
+        env = {"MODELREG_TRACKING_URI": self.url, "MODELREG_TRACKING_TOKEN": self.tokens[user]}
+        return CliRunner().invoke(cli, args, env=env)
+
     def http(self, user: str | None = None) -> httpx.Client:
         headers = {} if user is None else {"Authorization": f"Bearer {self.tokens[user]}"}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)

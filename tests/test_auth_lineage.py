@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from click.testing import CliRunner
 
 from auth_fixtures import unique
 from modelreg.datasets import Dataset
@@ -112,14 +111,7 @@ def test_an_admin_sees_the_whole_lineage(auth_server, family):
 
 
 def test_the_lineage_command_of_a_reader_prints_placeholders(auth_server, family):
-    from modelreg.cli import cli
-
-    env = {
-        "MODELREG_TRACKING_URI": auth_server.url,
-        "MODELREG_TRACKING_TOKEN": auth_server.tokens["reader"],
-    }
-
-    result = CliRunner().invoke(cli, ["lineage", family.model, "2"], env=env)
+    result = auth_server.cli("reader", ["lineage", family.model, "2"])
 
     assert result.exit_code == 0, result.output
     assert "model version (hidden" in result.output and "run (hidden" in result.output

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from click.testing import CliRunner
 
 from auth_fixtures import unique
 
@@ -149,14 +148,7 @@ def test_a_readers_history_hides_the_source_of_a_deleted_version(auth_server, de
 
 
 def test_the_history_command_of_a_reader_names_no_hidden_model(auth_server, derived):
-    from modelreg.cli import cli
-
-    env = {
-        "MODELREG_TRACKING_URI": auth_server.url,
-        "MODELREG_TRACKING_TOKEN": auth_server.tokens["reader"],
-    }
-
-    result = CliRunner().invoke(cli, ["history", derived.model, "--json"], env=env)
+    result = auth_server.cli("reader", ["history", derived.model, "--json"])
 
     assert result.exit_code == 0, result.output
     assert derived.base not in result.output and "(hidden)" in result.output
