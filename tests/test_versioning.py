@@ -63,6 +63,24 @@ def test_bump(current, part, expected):
     assert versioning.bump(parsed, part) == expected
 
 
+def test_a_bumped_version_parses_to_what_bump_made():
+    bumped = versioning.bump(versioning.parse("4.7.1"), "minor")
+
+    assert versioning.parse(bumped) == versioning.Version(4, 8, 0)
+    assert versioning.sort_key(bumped) > versioning.sort_key("4.7.1")
+
+
+def test_parsed_versions_kept_for_reuse_stay_bounded(monkeypatch):
+    monkeypatch.setattr(versioning, "_PARSED", {})
+    monkeypatch.setattr(versioning, "_PARSED_LIMIT", 4)
+
+    for minor in range(10):
+        versioning.bump(versioning.parse(f"1.{minor}.0"), "patch")
+
+    assert len(versioning._PARSED) <= 4
+    assert versioning.parse("1.9.1") == versioning.Version(1, 9, 1)
+
+
 def test_unknown_bump_is_refused():
     with pytest.raises(InvalidArgument, match="bump"):
         versioning.check_bump("huge")

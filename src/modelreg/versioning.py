@@ -58,9 +58,25 @@ _PARTIAL_RE = re.compile(
 _COMPARATOR_RE = re.compile(r"(?P<op>\^|~|>=|<=|>|<|==|=|!=)?\s*(?P<version>\S+)")
 
 
-@lru_cache(maxsize=65_536)
+# Parsed versions by their text. Not an lru_cache: bump() puts in the version it
+# makes, so when the next version is registered, the highest one (and the new
+# row's MAJOR.MINOR.PATCH columns) are found here instead of parsed again.
+_PARSED: dict[str, Version] = {}
+_PARSED_LIMIT = 65_536
+
+
 def _parse_cached(text: str) -> Version:
-    return Version.parse(text)
+    version = _PARSED.get(text)
+    if version is None:
+        version = Version.parse(text)
+        _remember(text, version)
+    return version
+
+
+def _remember(text: str, version: Version) -> None:
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[text] = version
 
 
 def parse(text: str, field: str = "semver") -> Version:
@@ -122,7 +138,10 @@ def bump(current: Version | None, part: str) -> str:
         return FIRST
     if part not in ("major", "minor", "patch"):
         raise InvalidArgument(f"bump must be one of major, minor, patch, auto; got {part!r:.40}")
-    return str(current.next_version(part))
+    following = current.next_version(part)
+    text = str(following)
+    _remember(text, following)
+    return text
 
 
 # -- ranges ---------------------------------------------------------------
