@@ -176,10 +176,13 @@ class WebhookDispatcher:
         that existed when its change committed.
         """
         try:
+            hooks = self._webhooks()
+            if not hooks:
+                return
             events = [(e["model_id"], webhook_event(e)) for e in audit_events]
             events = [(model_id, e) for model_id, e in events if e is not None]
             if events:
-                self._route(events)
+                self._route(hooks, events)
         except Exception:
             log.exception("could not match registry events to webhooks; events dropped")
 
@@ -194,12 +197,11 @@ class WebhookDispatcher:
         from modelreg.store import governance as store
 
         with self.db.read() as conn:
-            rows = store.webhook_rows(conn)
+            rows = store.webhook_rows(conn) if store.any_webhook(conn) else []
         self._cache = (time.monotonic() + CACHE_SECONDS, rows)
         return rows
 
-    def _route(self, events: list[tuple[int, dict[str, Any]]]) -> None:
-        hooks = self._webhooks()
+    def _route(self, hooks: list[dict[str, Any]], events: list[tuple[int, dict[str, Any]]]) -> None:
         for model_id, event in events:
             for hook in hooks:
                 wanted = hook["events"]

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from modelreg.datasets import Dataset, DatasetInput
-from modelreg.store.database import fetch_one
+from modelreg.store.database import fetch_one, plain_text
 from modelreg.store.registry import mv, rm
 from modelreg.store.schema import (
     datasets,
@@ -288,6 +288,14 @@ _WEBHOOK_FROM = webhooks.outerjoin(rm, rm.c.model_id == webhooks.c.model_id)
 
 def insert_webhook(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(insert(webhooks).values(**{**row, "events": json.dumps(list(row["events"]))}))
+
+
+def any_webhook(conn: Connection) -> bool:
+    """Whether any webhook exists (most registries have none; one index probe tells)."""
+    return fetch_one(conn, _ANY_WEBHOOK) is not None
+
+
+_ANY_WEBHOOK = plain_text("SELECT 1 FROM webhooks LIMIT 1")
 
 
 def webhook_rows(

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Connection,
     Integer,
     Text,
-    and_,
     bindparam,
     case,
     delete,
@@ -37,6 +36,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from modelreg import versioning
 from modelreg.entities import AuditEvent, ModelVersion, RegisteredModel, make_model_version
 from modelreg.errors import AlreadyExists, NotFound
 from modelreg.store.database import (
@@ -56,7 +56,6 @@ from modelreg.store.schema import (
     model_versions,
     registered_model_tags,
     registered_models,
-    run_artifacts,
     runs,
 )
 from modelreg.store.tracking import upsert
@@ -328,11 +327,12 @@ _GET_VERSION = (
     .where(rm.c.name == bindparam("name"), mv.c.version == bindparam("version"))
 )
 
-_ALLOCATE_VERSION = (
-    update(rm)
-    .where(rm.c.name == bindparam("model_name"))
-    .values(last_version=rm.c.last_version + 1, last_updated_time=bindparam("now"))
-    .returning(rm.c.model_id, rm.c.last_version)
+# The statements of a version's creation are plain text (see plain_text): a
+# process often registers a single version, and compiling them would cost it
+# more than running them.
+_ALLOCATE_VERSION = plain_text(
+    "UPDATE registered_models SET last_version = last_version + 1, last_updated_time = :now"
+    " WHERE name = :model_name RETURNING model_id, last_version"
 )
 
 
@@ -376,25 +376,19 @@ def top_semvers(conn: Connection, model_id_: int) -> list[Any]:
     return fetch_all(conn, _TOP_SEMVERS, {"model_id": model_id_})
 
 
-def _top_semvers() -> Any:
-    # Two index seeks: the highest MAJOR.MINOR.PATCH, then the versions that have it
-    # (usually one), instead of reading and ordering a page of versions.
-    parts = (mv.c.semver_major, mv.c.semver_minor, mv.c.semver_patch)
-    top = (
-        select(*parts)
-        .where(mv.c.model_id == bindparam("model_id"))
-        .order_by(*(p.desc() for p in parts))
-        .limit(1)
-        .subquery("top_release")
-    )
-    return (
-        select(mv.c.version, mv.c.semver, mv.c.content_digest)
-        .join(top, and_(*(p == top.c[p.name] for p in parts)))
-        .where(mv.c.model_id == bindparam("model_id"))
-    )
-
-
-_TOP_SEMVERS = _top_semvers()
+# Two index seeks: the highest MAJOR.MINOR.PATCH, then the versions that have it
+# (usually one), instead of reading and ordering a page of versions.
+_TOP_SEMVERS = plain_text(
+    "SELECT model_versions.version, model_versions.semver, model_versions.content_digest"
+    " FROM model_versions JOIN ("
+    "SELECT semver_major, semver_minor, semver_patch FROM model_versions"
+    " WHERE model_id = :model_id"
+    " ORDER BY semver_major DESC, semver_minor DESC, semver_patch DESC LIMIT 1"
+    ") AS top_release ON model_versions.semver_major = top_release.semver_major"
+    " AND model_versions.semver_minor = top_release.semver_minor"
+    " AND model_versions.semver_patch = top_release.semver_patch"
+    " WHERE model_versions.model_id = :model_id"
+)
 _VERSION_SIGNATURE = select(mv.c.signature).where(
     mv.c.model_id == bindparam("model_id"), mv.c.version == bindparam("version")
 )
@@ -407,8 +401,6 @@ def version_signature(conn: Connection, model_id_: int, version: int) -> Any:
 
 
 def _semver_parts(text: str) -> dict[str, Any]:
-    from modelreg import versioning
-
     parsed = versioning.parse(text)
     return {
         "semver_major": parsed.major,
@@ -703,17 +695,16 @@ def runs_with_artifact_uri_prefix(conn: Connection, source: str) -> list[tuple[s
 
 
 def _run_manifest_query(under_prefix: bool) -> Any:
-    ra = run_artifacts
-    on = ra.c.run_id == runs.c.run_id
+    # Plain text, like _ALLOCATE_VERSION: both run when a version is created.
+    # The outer join gives one row of NULLs for a run without such files.
+    on = "run_artifacts.run_id = runs.run_id"
     if under_prefix:
-        on = on & (
-            (ra.c.path == bindparam("prefix"))
-            | (func.substr(ra.c.path, 1, bindparam("length")) == bindparam("under"))
+        on += (
+            " AND (run_artifacts.path = :prefix OR substr(run_artifacts.path, 1, :length) = :under)"
         )
-    return (
-        select(ra.c.path, ra.c.digest, ra.c.size)
-        .select_from(runs.outerjoin(ra, on))
-        .where(runs.c.run_id == bindparam("run_id"))
+    return plain_text(
+        "SELECT run_artifacts.path, run_artifacts.digest, run_artifacts.size"
+        f" FROM runs LEFT OUTER JOIN run_artifacts ON {on} WHERE runs.run_id = :run_id"
     )
 
 
