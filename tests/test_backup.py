@@ -180,6 +180,36 @@ def test_an_edited_table_file_is_refused(archive, empty_target):
     assert _is_empty(empty_target)
 
 
+def _as_before_0006(archive: Path) -> None:
+    """Rewrites the archive as a registry at schema 0005 wrote it: no top_* columns."""
+    import hashlib
+
+    manifest = json.loads((archive / "manifest.json").read_text())
+    info = manifest["tables"]["registered_models"]
+    keep = [i for i, c in enumerate(info["columns"]) if not c.startswith("top_")]
+    table = archive / "tables" / "registered_models.jsonl"
+    lines = [json.loads(line) for line in table.read_text().splitlines()]
+    table.write_text("".join(json.dumps([row[i] for i in keep]) + "\n" for row in lines))
+    info["columns"] = [info["columns"][i] for i in keep]
+    info["sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
+    manifest["schema_revision"] = "0005"
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("written_by", ["this schema", "schema 0005"])
+def test_an_imported_model_bumps_from_its_highest_semver(archive, empty_target, written_by):
+    if written_by == "schema 0005":
+        _as_before_0006(archive)
+
+    import_registry(archive, *empty_target)
+    client = _client(*empty_target)
+    run_id = client.get_model_version("fraud", 1).run_id
+
+    version = client.create_model_version("fraud", f"runs:/{run_id}/model", bump="minor")
+
+    assert (version.version, version.semver) == (4, "1.1.0")  # versions 1.0.0 and 1.0.1 are left
+
+
 def test_an_unfinished_export_is_not_an_archive(archive, empty_target):
     (archive / "manifest.json").unlink()
 

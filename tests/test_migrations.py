@@ -5,7 +5,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from modelreg.errors import Conflict
 from modelreg.store.database import HEAD_REVISION, Database
@@ -152,3 +152,125 @@ def test_after_0005_events_about_users_need_no_model_and_new_ids_follow_old_ones
         (2, "user", "alice", None),
         (3, "token", "1", None),
     ]
+
+
+def _downgrade_to(url: str, revision: str) -> None:
+    from alembic import command
+
+    from modelreg.store.migrate import alembic_config
+
+    db = Database(url)
+    with db.write() as conn:
+        command.downgrade(alembic_config(conn), revision)
+    db.dispose()
+
+
+_MODELS_0005 = [
+    # name, then (version, semver) in registration order
+    ("lower-hotfix-later", [(1, "1.2.3"), (2, "1.0.9")]),
+    ("prerelease-on-top", [(1, "1.4.0"), (2, "2.0.0-rc.1")]),
+    ("equal-precedence", [(1, "1.2.0+build.1"), (2, "1.2.0+build.2")]),
+    ("no-versions", []),
+]
+
+
+def _insert_models_0005(url: str) -> None:
+    db = Database(url)
+    with db.write() as conn:
+        for model_id, (name, versions) in enumerate(_MODELS_0005, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO registered_models (model_id, name, creation_time, "
+                    "last_updated_time, last_version) VALUES (:id, :name, 1, 1, :last)"
+                ),
+                {"id": model_id, "name": name, "last": len(versions)},
+            )
+            for version, semver in versions:
+                conn.execute(
+                    text(
+                        "INSERT INTO model_versions (model_id, version, semver, current_stage, "
+                        "source, user_id, status, creation_time, last_updated_time) VALUES "
+                        "(:id, :v, :s, 'None', 'models:/x/1', 'ann', 'READY', 1, 1)"
+                    ),
+                    {"id": model_id, "v": version, "s": semver},
+                )
+    db.dispose()
+
+
+def _tops(url: str) -> dict[str, tuple]:
+    db = Database(url)
+    with db.read() as conn:
+        rows = conn.execute(
+            text("SELECT name, top_version, top_semver FROM registered_models")
+        ).all()
+    db.dispose()
+    return {name: (version, semver) for name, version, semver in rows}
+
+
+def test_upgrade_to_0006_names_each_models_highest_semver(empty_database):
+    _upgrade_to(empty_database, "0005")
+    _insert_models_0005(empty_database)
+
+    Database(empty_database).upgrade()
+
+    assert _tops(empty_database) == {
+        "lower-hotfix-later": (1, "1.2.3"),
+        "prerelease-on-top": (2, "2.0.0-rc.1"),
+        "equal-precedence": (1, "1.2.0+build.1"),
+        "no-versions": (None, None),
+    }
+
+
+def test_after_0006_the_next_version_bumps_from_the_migrated_highest(
+    empty_database, tmp_path, monkeypatch
+):
+    from modelreg import Client
+    from modelreg.backend import clear_backend_cache
+
+    _upgrade_to(empty_database, "0005")
+    _insert_models_0005(empty_database)
+    Database(empty_database).upgrade()
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    clear_backend_cache()
+    client = Client(empty_database)
+
+    bumped = [
+        client.create_model_version(name, "models:/lower-hotfix-later/1", bump="minor").semver
+        for name in ("lower-hotfix-later", "prerelease-on-top", "no-versions")
+    ]
+    clear_backend_cache()
+
+    assert bumped == ["1.3.0", "2.0.0", "1.0.0"]
+
+
+def test_0006_downgrades_to_the_semver_index_and_upgrades_again(empty_database):
+    _upgrade_to(empty_database, "0005")
+    _insert_models_0005(empty_database)
+    Database(empty_database).upgrade()
+
+    _downgrade_to(empty_database, "0005")
+    db = Database(empty_database)
+    with db.read() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("registered_models")}
+        indexes = {tuple(i["column_names"]) for i in inspect(conn).get_indexes("model_versions")}
+    db.dispose()
+    assert "top_semver" not in columns
+    assert ("model_id", "semver_major", "semver_minor", "semver_patch") in indexes
+
+    Database(empty_database).upgrade()
+    assert _tops(empty_database)["lower-hotfix-later"] == (1, "1.2.3")
+
+
+def test_the_migrated_schema_is_the_schema_the_code_declares(empty_database):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from modelreg.store.schema import metadata
+
+    db = Database(empty_database)
+    db.upgrade()
+    with db.read() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    db.dispose()
+
+    assert differences == []

@@ -234,6 +234,51 @@ def test_bump_raises_the_highest_existing_semver(client, model, bump, expected):
     assert model(bump=bump).semver == expected
 
 
+def test_a_prerelease_above_the_highest_release_is_the_base_of_the_next_bump(client, model):
+    model(semver="1.4.0")
+    model(semver="2.0.0-rc.1")
+
+    assert model(bump="patch").semver == "2.0.0"
+    assert model(bump="patch").semver == "2.0.1"
+
+
+def test_deleting_the_highest_semver_bumps_from_the_next_highest(client, model):
+    model(semver="1.4.0")
+    model(semver="3.0.0")
+    model(semver="1.0.0")
+    client.delete_model_version("fraud", 2)
+
+    assert model(bump="minor").semver == "1.5.0"
+
+
+def test_deleting_another_version_keeps_the_highest_semver_as_base(client, model):
+    model(semver="1.4.0")
+    model(semver="3.0.0")
+    client.delete_model_version("fraud", 1)
+
+    assert model(bump="minor").semver == "3.1.0"
+
+
+def test_after_every_version_is_deleted_the_next_one_starts_at_1_0_0(client, model):
+    model()
+    model()
+    client.delete_model_version("fraud", 1)
+    client.delete_model_version("fraud", 2)
+
+    version = model()
+
+    assert (version.version, version.semver) == (3, "1.0.0")
+
+
+def test_of_equal_precedence_the_earliest_version_is_the_base_of_auto_bump(client, model, run_id):
+    client.log_text(run_id, "weights", "model/weights.bin")
+    model(semver="1.2.0+build.1")
+    client.create_model_version("fraud", f"runs:/{run_id}/empty", semver="1.2.0+build.2")
+
+    # The same files as version 1 (the base), none in version 2: patch, not minor.
+    assert model().semver == "1.2.1"
+
+
 def test_unknown_bump_is_refused(client, model):
     with pytest.raises(InvalidArgument, match="bump"):
         model(bump="mega")

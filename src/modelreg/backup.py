@@ -42,6 +42,7 @@ from modelreg.blobs.streams import check_matches, hash_file
 from modelreg.errors import Conflict, IntegrityError, InvalidArgument
 from modelreg.store import backup as store
 from modelreg.store.database import HEAD_REVISION, Database
+from modelreg.store.registry import refresh_all_top_semvers
 from modelreg.timeutil import now_ms
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Summary", "export_registry", "import_registry"]
@@ -184,6 +185,9 @@ def import_registry(src: str | os.PathLike[str], db_url: str, artifacts_uri: str
                 if info is not None:
                     summary.rows[table.name] = _load_table(conn, root, table, info["columns"])
             store.advance_sequences(conn)
+            # Derived, so recomputed rather than trusted (an archive of a
+            # schema before 0006 has no top_semver at all).
+            refresh_all_top_semvers(conn)
     finally:
         db.dispose()
     return summary

@@ -376,12 +376,13 @@ class RegistryService:
         now = now_ms()
         with self.db.write() as conn:
             # First, so the model row is locked before anything is read.
-            model_id, version = store.allocate_version(conn, name, now)
+            model_id, version, top_version, top_semver = store.allocate_version(conn, name, now)
             taken = snapshot(conn, parsed, run_id, signature, self._resolve_row)
             content_digest = manifest_digest(taken.manifest)
             chosen = self._choose_semver(
-                conn, model_id, name, explicit, bump, taken.signature, content_digest
-            )
+                conn, model_id, name, explicit, bump, taken.signature, content_digest,
+                (top_version, top_semver),
+            )  # fmt: skip
             entity = ModelVersion(
                 name=name,
                 version=version,
@@ -398,6 +399,8 @@ class RegistryService:
                 content_digest=content_digest,
             )
             version_id = store.insert_version(conn, model_id, entity)
+            if top_semver is None or versioning.sort_key(chosen) > versioning.sort_key(top_semver):
+                store.set_top_semver(conn, model_id, version, chosen)
             store.insert_version_manifest(conn, version_id, taken.manifest)
             store.insert_version_tags(conn, version_id, checked_tags)
             parent_of = None
@@ -441,6 +444,7 @@ class RegistryService:
         bump: str,
         signature: dict[str, Any] | None,
         content_digest: str | None,
+        top: tuple[int | None, str | None],
     ) -> str:
         if explicit is not None:
             taken_by = store.version_with_semver(conn, model_id, explicit)
@@ -449,19 +453,21 @@ class RegistryService:
                     f"registered model '{name}' already has semver {explicit} (version {taken_by})"
                 )
             return explicit
-        existing = store.top_semvers(conn, model_id)
-        if not existing:
+        top_version, top_semver = top
+        if top_version is None or top_semver is None:
             return versioning.FIRST
         # Every bump of the highest version is higher than all existing ones,
         # so the result is free.
-        number, text, digest = max(existing, key=lambda e: versioning.sort_key(e[1]))
         if bump == "auto":
-            # Only a known signature can be incompatible: load the old one only then.
-            old_signature = (
-                None if signature is None else store.version_signature(conn, model_id, number)
-            )
-            bump = _auto_bump(old_signature, digest, signature, content_digest)
-        return versioning.bump(versioning.parse(text), bump)
+            old_digest, old_signature = None, None
+            # Only a known signature can be incompatible and only known files
+            # identical: the highest version's are loaded only then.
+            if signature is not None or content_digest is not None:
+                old_digest, old_signature = store.version_digest_and_signature(
+                    conn, model_id, top_version
+                )
+            bump = _auto_bump(old_signature, old_digest, signature, content_digest)
+        return versioning.bump(versioning.parse(top_semver), bump)
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """One version. Raises NotFound naming the model or the version."""
@@ -503,6 +509,7 @@ class RegistryService:
             row = store.version_row(conn, model_id, name, number)
             old = store.version_from_row(row)
             store.delete_version(conn, row.version_id)
+            store.forget_top_semver(conn, model_id, number)
             events = [
                 _event(
                     model_id,

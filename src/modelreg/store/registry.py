@@ -332,21 +332,70 @@ _GET_VERSION = (
 # more than running them.
 _ALLOCATE_VERSION = plain_text(
     "UPDATE registered_models SET last_version = last_version + 1, last_updated_time = :now"
-    " WHERE name = :model_name RETURNING model_id, last_version"
+    " WHERE name = :model_name RETURNING model_id, last_version, top_version, top_semver"
 )
 
 
-def allocate_version(conn: Connection, name: str, now: int) -> tuple[int, int]:
-    """Takes the next integer version of model ``name``: returns ``(model_id, version)``.
+def allocate_version(conn: Connection, name: str, now: int) -> tuple[int, int, int | None, Any]:
+    """Takes the next integer version of model ``name``.
 
-    The UPDATE holds the model's row lock (PostgreSQL) or the database write
-    lock (SQLite) until the transaction ends, so concurrent creators queue and
-    a rolled-back creation gives its number back: versions stay gapless.
+    Returns ``(model_id, version, top_version, top_semver)``: the last two
+    name the version with the highest semver so far (``None`` before the
+    first). The UPDATE holds the model's row lock (PostgreSQL) or the
+    database write lock (SQLite) until the transaction ends, so concurrent
+    creators queue and a rolled-back creation gives its number back:
+    versions stay gapless.
     """
     row = fetch_one(conn, _ALLOCATE_VERSION, {"model_name": name, "now": now})
     if row is None:
         raise NotFound(f"registered model '{name}' does not exist")
-    return row[0], row[1]
+    return row[0], row[1], row[2], row[3]
+
+
+def set_top_semver(conn: Connection, model_id_: int, version: int | None, semver: Any) -> None:
+    """Records which version of the model has the highest semver (``None``: none left)."""
+    params = {"model_id": model_id_, "version": version, "semver": semver}
+    execute(conn, _SET_TOP_SEMVER, params)
+
+
+_SET_TOP_SEMVER = plain_text(
+    "UPDATE registered_models SET top_version = :version, top_semver = :semver"
+    " WHERE model_id = :model_id"
+)
+
+
+def forget_top_semver(conn: Connection, model_id_: int, deleted_version: int) -> None:
+    """After ``deleted_version`` was deleted: finds the highest semver again if it had it."""
+    row = fetch_one(conn, _TOP_VERSION, {"model_id": model_id_})
+    if row is not None and row[0] == deleted_version:
+        refresh_top_semver(conn, model_id_)
+
+
+_TOP_VERSION = plain_text("SELECT top_version FROM registered_models WHERE model_id = :model_id")
+
+
+def refresh_top_semver(conn: Connection, model_id_: int) -> None:
+    """Finds the model's highest semver from its versions and records it."""
+    rows = model_semvers(conn, model_id_)
+    top = _top_of((version, semver) for version, semver, _ in rows)
+    set_top_semver(conn, model_id_, *(top or (None, None)))
+
+
+def refresh_all_top_semvers(conn: Connection) -> None:
+    """Finds every model's highest semver from its versions (after an import)."""
+    by_model: dict[int, list[tuple[int, str]]] = {}
+    for model_id_, version, semver in conn.execute(
+        select(mv.c.model_id, mv.c.version, mv.c.semver)
+    ):
+        by_model.setdefault(model_id_, []).append((version, semver))
+    for (model_id_,) in conn.execute(select(rm.c.model_id)).all():
+        top = _top_of(by_model.get(model_id_, ()))
+        set_top_semver(conn, model_id_, *(top or (None, None)))
+
+
+def _top_of(versions: Iterable[tuple[int, str]]) -> tuple[int, str] | None:
+    # The earliest of versions with equal precedence, as registration sets it.
+    return max(versions, key=lambda v: (versioning.sort_key(v[1]), -v[0]), default=None)
 
 
 def version_with_semver(conn: Connection, model_id_: int, semver: str) -> int | None:
@@ -370,34 +419,16 @@ _MODEL_SEMVERS = select(mv.c.version, mv.c.semver, mv.c.content_digest).where(
 )
 
 
-def top_semvers(conn: Connection, model_id_: int) -> list[Any]:
-    """``(version, semver, content_digest)`` of the versions that share the highest
-    MAJOR.MINOR.PATCH of the model (several only when pre-releases are involved)."""
-    return fetch_all(conn, _TOP_SEMVERS, {"model_id": model_id_})
+def version_digest_and_signature(conn: Connection, model_id_: int, version: int) -> Any:
+    """``(content_digest, signature dict or None)`` of one version (``None``s if it is gone)."""
+    row = fetch_one(conn, _VERSION_DIGEST_SIGNATURE, {"model_id": model_id_, "version": version})
+    return (None, None) if row is None else (row[0], _load_json(row[1]))
 
 
-# Two index seeks: the highest MAJOR.MINOR.PATCH, then the versions that have it
-# (usually one), instead of reading and ordering a page of versions.
-_TOP_SEMVERS = plain_text(
-    "SELECT model_versions.version, model_versions.semver, model_versions.content_digest"
-    " FROM model_versions JOIN ("
-    "SELECT semver_major, semver_minor, semver_patch FROM model_versions"
-    " WHERE model_id = :model_id"
-    " ORDER BY semver_major DESC, semver_minor DESC, semver_patch DESC LIMIT 1"
-    ") AS top_release ON model_versions.semver_major = top_release.semver_major"
-    " AND model_versions.semver_minor = top_release.semver_minor"
-    " AND model_versions.semver_patch = top_release.semver_patch"
-    " WHERE model_versions.model_id = :model_id"
+_VERSION_DIGEST_SIGNATURE = plain_text(
+    "SELECT content_digest, signature FROM model_versions"
+    " WHERE model_id = :model_id AND version = :version"
 )
-_VERSION_SIGNATURE = select(mv.c.signature).where(
-    mv.c.model_id == bindparam("model_id"), mv.c.version == bindparam("version")
-)
-
-
-def version_signature(conn: Connection, model_id_: int, version: int) -> Any:
-    """The signature dict of one version, or ``None``."""
-    row = fetch_one(conn, _VERSION_SIGNATURE, {"model_id": model_id_, "version": version})
-    return None if row is None else _load_json(row[0])
 
 
 def _semver_parts(text: str) -> dict[str, Any]:

@@ -146,6 +146,11 @@ registered_models = Table(
     # Incremented under the row's write lock; never reused, so a version
     # number names one set of bytes forever, even after deletion.
     Column("last_version", Integer, nullable=False, server_default="0"),
+    # The version with the highest semver (SemVer precedence; the earliest
+    # of equals) and that semver, NULL while there is none: registering a
+    # version bumps it, and reads it here from the row it updates anyway.
+    Column("top_version", Integer),
+    Column("top_semver", String(128)),
 )
 
 registered_model_tags = Table(
@@ -174,8 +179,8 @@ model_versions = Table(
     ),
     Column("version", Integer, nullable=False),
     Column("semver", String(128), nullable=False),
-    # The semver's numeric parts, so the highest version is found by an index
-    # scan instead of parsing every version of the model.
+    # The semver's numeric parts (migration 0002; since 0006 the model row
+    # names its highest version, and no index covers them).
     Column("semver_major", BigInteger, nullable=False, server_default="0"),
     Column("semver_minor", BigInteger, nullable=False, server_default="0"),
     Column("semver_patch", BigInteger, nullable=False, server_default="0"),
@@ -194,7 +199,6 @@ model_versions = Table(
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),
     Index(None, "model_id", "current_stage"),
-    Index(None, "model_id", "semver_major", "semver_minor", "semver_patch"),
 )
 
 model_version_tags = Table(
