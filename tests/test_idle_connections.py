@@ -164,3 +164,23 @@ def test_a_forked_child_opens_its_own_connection(db):
     child.join(30)
     assert child.exitcode == 0
     idle.close_all()
+
+
+def _child_gives_back(idle: IdleConnections, conn, out) -> None:
+    idle.give_back(conn)
+    out.put(len(idle._idle))
+
+
+def test_a_connection_taken_before_a_fork_is_not_kept_by_the_child(db):
+    idle = IdleConnections(db.engine)
+    conn = idle.take()
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_child_gives_back, args=(idle, conn, out))
+    child.start()
+    assert out.get(timeout=30) == 0
+    child.join(30)
+    assert child.exitcode == 0
+    idle.give_back(conn)
+    assert len(idle._idle) == 1
+    idle.close_all()

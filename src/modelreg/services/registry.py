@@ -399,7 +399,12 @@ class RegistryService:
                 content_digest=content_digest,
             )
             version_id = store.insert_version(conn, model_id, entity)
-            if top_semver is None or versioning.sort_key(chosen) > versioning.sort_key(top_semver):
+            # A bump is always the new highest; an explicit semver may be lower.
+            if (
+                explicit is None
+                or top_semver is None
+                or versioning.sort_key(explicit) > versioning.sort_key(top_semver)
+            ):
                 store.set_top_semver(conn, model_id, version, chosen)
             store.insert_version_manifest(conn, version_id, taken.manifest)
             store.insert_version_tags(conn, version_id, checked_tags)

@@ -17,11 +17,25 @@ server restart or a proxy, which the pool's checkout is there to notice.
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 IDLE_LIMIT = 8  # the pool's own size: a burst beyond it gives the extra connections back
+
+_everywhere: weakref.WeakSet[IdleConnections] = weakref.WeakSet()
+
+
+def _forget_after_fork() -> None:
+    # A forked child must not use its parent's open connections. It forgets
+    # them without closing them (closing would touch the parent's locks);
+    # give_back keeps none in the child, whose calls go to the pool.
+    for idle in list(_everywhere):
+        idle._idle = []
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class IdleConnections:
@@ -32,21 +46,16 @@ class IdleConnections:
     page cache is the warmest).
     """
 
-    __slots__ = ("_engine", "_idle", "_pid")
+    __slots__ = ("_engine", "_idle", "_pid", "__weakref__")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._idle: list[Connection] = []
         self._pid = os.getpid()
+        _everywhere.add(self)
 
     def take(self) -> Connection:
         """An idle connection, or a new one from the engine's pool."""
-        if self._pid != os.getpid():
-            # A forked child must not use its parent's open connections; it
-            # forgets them without closing them (closing would touch the
-            # parent's locks) and opens its own.
-            self._idle = []
-            self._pid = os.getpid()
         try:
             return self._idle.pop()
         except IndexError:
@@ -66,6 +75,8 @@ class IdleConnections:
             # SQLAlchemy's own marker of statements it ran; the driver is in
             # autocommit, so this ends nothing in the database.
             conn.rollback()
+        # Only in the process that made this stack: in a forked child, a
+        # connection goes back to the pool, as it would without the stack.
         if len(self._idle) < IDLE_LIMIT and self._pid == os.getpid():
             self._idle.append(conn)
         else:
