@@ -42,6 +42,7 @@ def _populate(client: Client, tmp_path: Path) -> None:
     client.delete_model_version("fraud", 3)
     client.transition_model_version_stage("fraud", 2, "Production")
     client.set_registered_model_alias("fraud", "champion", 1)
+    client.set_model_version_tag("fraud", 1, "reviewed", "yes")
     client.set_model_card("fraud", 1, {"summary": "A fraud model.", "license": "mit"})
     client.set_scoring_weights("fraud", {"loss": -1.0})
 
@@ -180,34 +181,49 @@ def test_an_edited_table_file_is_refused(archive, empty_target):
     assert _is_empty(empty_target)
 
 
-def _as_before_0006(archive: Path) -> None:
-    """Rewrites the archive as a registry at schema 0005 wrote it: no top_* columns."""
+def _as_written_by_0005(archive: Path) -> None:
+    """Rewrites the archive as schema 0005 wrote it: without the columns 0006 and 0007 add."""
     import hashlib
 
     manifest = json.loads((archive / "manifest.json").read_text())
-    info = manifest["tables"]["registered_models"]
-    keep = [i for i, c in enumerate(info["columns"]) if not c.startswith("top_")]
-    table = archive / "tables" / "registered_models.jsonl"
-    lines = [json.loads(line) for line in table.read_text().splitlines()]
-    table.write_text("".join(json.dumps([row[i] for i in keep]) + "\n" for row in lines))
-    info["columns"] = [info["columns"][i] for i in keep]
-    info["sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
+    for name, added in [
+        ("registered_models", {"top_version", "top_semver"}),
+        ("model_versions", {"tags_json", "aliases_json"}),
+    ]:
+        info = manifest["tables"][name]
+        keep = [i for i, c in enumerate(info["columns"]) if c not in added]
+        table = archive / "tables" / f"{name}.jsonl"
+        lines = [json.loads(line) for line in table.read_text().splitlines()]
+        table.write_text("".join(json.dumps([row[i] for i in keep]) + "\n" for row in lines))
+        info["columns"] = [info["columns"][i] for i in keep]
+        info["sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
     manifest["schema_revision"] = "0005"
     (archive / "manifest.json").write_text(json.dumps(manifest))
 
 
-@pytest.mark.parametrize("written_by", ["this schema", "schema 0005"])
-def test_an_imported_model_bumps_from_its_highest_semver(archive, empty_target, written_by):
-    if written_by == "schema 0005":
-        _as_before_0006(archive)
-
+@pytest.fixture(params=["this schema", "schema 0005"])
+def imported(request, archive: Path, empty_target: tuple[str, str]) -> Client:
+    """The registry imported from an archive written by this schema or by schema 0005."""
+    if request.param == "schema 0005":
+        _as_written_by_0005(archive)
     import_registry(archive, *empty_target)
-    client = _client(*empty_target)
-    run_id = client.get_model_version("fraud", 1).run_id
+    return _client(*empty_target)
 
-    version = client.create_model_version("fraud", f"runs:/{run_id}/model", bump="minor")
+
+def test_an_imported_model_bumps_from_its_highest_semver(imported):
+    run_id = imported.get_model_version("fraud", 1).run_id
+
+    version = imported.create_model_version("fraud", f"runs:/{run_id}/model", bump="minor")
 
     assert (version.version, version.semver) == (4, "1.1.0")  # versions 1.0.0 and 1.0.1 are left
+
+
+def test_imported_versions_carry_their_tags_and_aliases(imported):
+    client = imported
+
+    (found,) = client.search_model_versions("name = 'fraud' AND version = 1")
+    assert (found.tags, found.aliases) == ({"reviewed": "yes"}, ("champion",))
+    assert client.get_model_version("fraud", 2).aliases == ()
 
 
 def test_an_unfinished_export_is_not_an_archive(archive, empty_target):

@@ -1,5 +1,6 @@
 """Schema migrations: head revision, explicit upgrade, refusal of un-migrated stores."""
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -197,13 +198,16 @@ def _insert_models_0005(url: str) -> None:
     db.dispose()
 
 
-def _tops(url: str) -> dict[str, tuple]:
+def _select(url: str, sql: str) -> list:
     db = Database(url)
     with db.read() as conn:
-        rows = conn.execute(
-            text("SELECT name, top_version, top_semver FROM registered_models")
-        ).all()
+        rows = conn.execute(text(sql)).all()
     db.dispose()
+    return rows
+
+
+def _tops(url: str) -> dict[str, tuple]:
+    rows = _select(url, "SELECT name, top_version, top_semver FROM registered_models")
     return {name: (version, semver) for name, version, semver in rows}
 
 
@@ -274,3 +278,85 @@ def test_the_migrated_schema_is_the_schema_the_code_declares(empty_database):
     db.dispose()
 
     assert differences == []
+
+
+def _insert_tags_and_aliases(url: str) -> None:
+    db = Database(url)
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO model_version_tags (version_id, key, value) SELECT version_id, 'k', "
+                "semver FROM model_versions WHERE model_id = 1"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO model_aliases (model_id, alias, version_id) SELECT model_id, "
+                "'champion', version_id FROM model_versions WHERE model_id = 2 AND version = 2"
+            )
+        )
+    db.dispose()
+
+
+def _version_json(url: str) -> dict[tuple[int, int], tuple]:
+    rows = _select(url, "SELECT model_id, version, tags_json, aliases_json FROM model_versions")
+    return {
+        (m, v): (tags and json.loads(tags), aliases and json.loads(aliases))
+        for m, v, tags, aliases in rows
+    }
+
+
+def test_upgrade_to_0007_puts_each_versions_tags_and_aliases_on_its_row(empty_database):
+    _upgrade_to(empty_database, "0006")
+    _insert_models_0005(empty_database)
+    _insert_tags_and_aliases(empty_database)
+
+    Database(empty_database).upgrade()
+
+    assert _version_json(empty_database) == {
+        (1, 1): ({"k": "1.2.3"}, None),
+        (1, 2): ({"k": "1.0.9"}, None),
+        (2, 1): (None, None),
+        (2, 2): (None, {"champion": 1}),
+        (3, 1): (None, None),
+        (3, 2): (None, None),
+    }
+
+
+def test_version_json_follows_every_write_to_tags_and_aliases(empty_database):
+    Database(empty_database).upgrade()
+    _insert_models_0005(empty_database)
+    _insert_tags_and_aliases(empty_database)
+    db = Database(empty_database)
+    with db.write() as conn:
+        conn.execute(text("UPDATE model_version_tags SET value = 'new' WHERE version_id = 1"))
+        conn.execute(text("DELETE FROM model_version_tags WHERE version_id = 2"))
+        conn.execute(text("UPDATE model_aliases SET version_id = 3 WHERE alias = 'champion'"))
+        conn.execute(
+            text("INSERT INTO model_aliases (model_id, alias, version_id) VALUES (2, 'blue', 3)")
+        )
+    db.dispose()
+
+    found = _version_json(empty_database)
+
+    assert found[(1, 1)] == ({"k": "new"}, None)
+    assert found[(1, 2)] == (None, None)
+    assert found[(2, 1)] == (None, {"blue": 1, "champion": 1})
+    assert found[(2, 2)] == (None, None)
+
+
+def test_0007_downgrades_without_the_json_and_upgrades_again(empty_database):
+    Database(empty_database).upgrade()
+    _insert_models_0005(empty_database)
+    _insert_tags_and_aliases(empty_database)
+
+    _downgrade_to(empty_database, "0006")
+    db = Database(empty_database)
+    with db.write() as conn:
+        assert "tags_json" not in {c["name"] for c in inspect(conn).get_columns("model_versions")}
+        # no trigger is left to write the dropped columns
+        conn.execute(text("DELETE FROM model_version_tags"))
+    db.dispose()
+
+    Database(empty_database).upgrade()
+    assert _version_json(empty_database)[(2, 2)] == (None, {"champion": 1})

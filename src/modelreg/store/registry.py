@@ -22,9 +22,7 @@ from sqlalchemy import (
     Integer,
     Text,
     bindparam,
-    case,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -277,18 +275,6 @@ def count_versions(conn: Connection, model_id_: int) -> int:
 # -- model versions ----------------------------------------------------------------
 
 
-def _json_per_version(aggregate: Any, *where: Any, label: str) -> Any:
-    """A version's tags or aliases as JSON, NULL when it has none.
-
-    Most versions have neither, so a cheap EXISTS probe runs first and the
-    aggregate only runs for versions that have rows (the query for a page of
-    200 versions runs ~8% faster).
-    """
-    found = exists().where(*where).correlate(mv)
-    aggregated = select(aggregate).where(*where).correlate(mv).scalar_subquery()
-    return case((found, aggregated)).label(label)
-
-
 # What a ModelVersion is built from, in the order ``_version`` reads them.
 _ENTITY_COLUMNS = (
     rm.c.name,
@@ -304,18 +290,9 @@ _ENTITY_COLUMNS = (
     mv.c.last_updated_time,
     mv.c.signature,
     mv.c.content_digest,
-    _json_per_version(
-        json_object_agg(model_version_tags.c.key, model_version_tags.c.value),
-        model_version_tags.c.version_id == mv.c.version_id,
-        label="tags_json",
-    ),
-    _json_per_version(
-        json_object_agg(model_aliases.c.alias, literal(1)),
-        # model_id first: the primary key (model_id, alias) serves the lookup.
-        model_aliases.c.model_id == mv.c.model_id,
-        model_aliases.c.version_id == mv.c.version_id,
-        label="aliases_json",
-    ),
+    # Kept by triggers (see schema.model_versions): no lookup per version.
+    mv.c.tags_json,
+    mv.c.aliases_json,
 )
 # Rows the service changes versions by: the ids first.
 _VERSION_COLUMNS = (mv.c.version_id, mv.c.model_id, *_ENTITY_COLUMNS)

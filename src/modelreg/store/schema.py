@@ -195,6 +195,12 @@ model_versions = Table(
     Column("last_updated_time", BigInteger, nullable=False),
     Column("signature", Text),
     Column("content_digest", String(64)),
+    # The version's tags and aliases as JSON objects (NULL for none), for
+    # reading a page of versions without a lookup per row. Triggers on
+    # model_version_tags and model_aliases rewrite them (migration 0007);
+    # nothing else writes them.
+    Column("tags_json", Text),
+    Column("aliases_json", Text),
     UniqueConstraint("model_id", "version"),
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),
