@@ -69,9 +69,9 @@ def cards_by_version(conn: Connection, model_id: int, numbers: Sequence[int]) ->
 
 # -- per-model settings: scoring weights, promotion policy --------------------------------
 
-_POLICY = select(model_governance.c.promotion_policy).where(
-    model_governance.c.model_id == bindparam("model_id")
-)
+# Plain text: read on every stage transition and alias move, often a process's
+# only one (see plain_text).
+_POLICY = plain_text("SELECT promotion_policy FROM model_governance WHERE model_id = :model_id")
 
 
 def setting(conn: Connection, model_id: int, column: str) -> Any:

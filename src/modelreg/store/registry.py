@@ -91,8 +91,11 @@ def _json_dict(text: str | None) -> dict[str, Any]:
 
 # -- registered models ---------------------------------------------------------
 
-_MODEL_ID = select(rm.c.model_id).where(rm.c.name == bindparam("name"))
-_MODEL_ID_LOCKED = _MODEL_ID.with_for_update()
+# Plain text: nearly every change to a model starts here (see plain_text).
+_MODEL_ID = plain_text("SELECT model_id FROM registered_models WHERE name = :name")
+_MODEL_ID_LOCKED = plain_text(
+    "SELECT model_id FROM registered_models WHERE name = :name FOR UPDATE"
+)
 
 
 def model_id(conn: Connection, name: str, *, lock: bool = False) -> int:
@@ -100,7 +103,9 @@ def model_id(conn: Connection, name: str, *, lock: bool = False) -> int:
 
     Raises ``NotFound`` naming the model.
     """
-    found = fetch_one(conn, _MODEL_ID_LOCKED if lock else _MODEL_ID, {"name": name})
+    # SQLite has no FOR UPDATE: its write transaction holds the whole database.
+    locking = lock and conn.dialect.name != "sqlite"
+    found = fetch_one(conn, _MODEL_ID_LOCKED if locking else _MODEL_ID, {"name": name})
     if found is None:
         raise NotFound(f"registered model '{name}' does not exist")
     return found[0]
@@ -298,10 +303,24 @@ _ENTITY_COLUMNS = (
 _VERSION_COLUMNS = (mv.c.version_id, mv.c.model_id, *_ENTITY_COLUMNS)
 _VERSION_FROM = mv.join(rm, rm.c.model_id == mv.c.model_id)
 
-_GET_VERSION = (
-    select(*_ENTITY_COLUMNS)
-    .select_from(_VERSION_FROM)
-    .where(rm.c.name == bindparam("name"), mv.c.version == bindparam("version"))
+
+def _versions_text(columns: Sequence[Any], rest: str) -> Any:
+    """``SELECT columns FROM model_versions JOIN registered_models …rest`` as plain text.
+
+    The reads of one version are plain text (see plain_text): a process (a
+    CLI command) often makes one of them, and compiling it would cost more
+    than running it. The column list still comes from the table definitions.
+    """
+    listed = ", ".join(f"{c.table.name}.{c.name}" for c in columns)
+    return plain_text(
+        f"SELECT {listed} FROM model_versions JOIN registered_models"
+        f" ON registered_models.model_id = model_versions.model_id {rest}"
+    )
+
+
+_GET_VERSION = _versions_text(
+    _ENTITY_COLUMNS,
+    "WHERE registered_models.name = :name AND model_versions.version = :version",
 )
 
 # The statements of a version's creation are plain text (see plain_text): a
@@ -586,10 +605,9 @@ def get_version(conn: Connection, name: str, version: int) -> ModelVersion:
     return _version(row)
 
 
-_VERSION_ROW = (
-    select(*_VERSION_COLUMNS)
-    .select_from(_VERSION_FROM)
-    .where(mv.c.model_id == bindparam("model_id"), mv.c.version == bindparam("version"))
+_VERSION_ROW = _versions_text(
+    _VERSION_COLUMNS,
+    "WHERE model_versions.model_id = :model_id AND model_versions.version = :version",
 )
 
 
@@ -618,11 +636,10 @@ def versions_in_stage(conn: Connection, model_id_: int, stage: str) -> list[Any]
     return [VersionRow._make(r) for r in rows]
 
 
-_VERSIONS_IN_STAGE = (
-    select(*_VERSION_COLUMNS)
-    .select_from(_VERSION_FROM)
-    .where(mv.c.model_id == bindparam("model_id"), mv.c.current_stage == bindparam("stage"))
-    .order_by(mv.c.version)
+_VERSIONS_IN_STAGE = _versions_text(
+    _VERSION_COLUMNS,
+    "WHERE model_versions.model_id = :model_id AND model_versions.current_stage = :stage"
+    " ORDER BY model_versions.version",
 )
 
 
@@ -805,10 +822,10 @@ def delete_alias(conn: Connection, model_id_: int, alias: str) -> None:
     )
 
 
-_VERSION_BY_ALIAS = (
-    select(*_ENTITY_COLUMNS)
-    .select_from(_VERSION_FROM.join(model_aliases, model_aliases.c.version_id == mv.c.version_id))
-    .where(rm.c.name == bindparam("name"), model_aliases.c.alias == bindparam("alias"))
+_VERSION_BY_ALIAS = _versions_text(
+    _ENTITY_COLUMNS,
+    "JOIN model_aliases ON model_aliases.version_id = model_versions.version_id"
+    " WHERE registered_models.name = :name AND model_aliases.alias = :alias",
 )
 
 
