@@ -198,7 +198,9 @@ model_versions = Table(
     # The version's tags and aliases as JSON objects (NULL for none), for
     # reading a page of versions without a lookup per row. Triggers on
     # model_version_tags and model_aliases rewrite them (migration 0007);
-    # nothing else writes them.
+    # nothing else writes them. The registry changes a version's tags and
+    # aliases under its model's row lock, so two changes never race to
+    # rewrite one version's JSON.
     Column("tags_json", Text),
     Column("aliases_json", Text),
     UniqueConstraint("model_id", "version"),
