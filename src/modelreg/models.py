@@ -139,6 +139,7 @@ def load_model(
     trust_pickle: bool = False,
     dst_path: str | os.PathLike[str] | None = None,
     client: Any = None,
+    device: str | None = None,
 ) -> Any:
     """Loads a logged model and returns it with ``predict(input)`` and ``.native``.
 
@@ -147,6 +148,8 @@ def load_model(
     ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
     model's signature. Pickle-based models load only with
     ``trust_pickle=True``; otherwise ``PermissionDenied`` says why.
+    ``device="cuda"`` (or ``"cuda:N"``) loads a PyTorch or Transformers
+    model onto a GPU; ``InvalidArgument`` says so where CUDA is not available.
 
     Raises ``NotFound`` when the URI names nothing, ``IntegrityError`` when
     stored bytes do not match their digest.
@@ -178,10 +181,9 @@ def load_model(
         from modelreg.services.artifacts import download_entries
 
         local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
-        return load_model_dir(local, trust_pickle=trust_pickle)
-    return load_model_dir(
-        _cached_model_dir(artifacts.blobs, entries, sub_path, owner), trust_pickle=trust_pickle
-    )
+    else:
+        local = _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
+    return load_model_dir(local, trust_pickle=trust_pickle, device=device)
 
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
