@@ -31,7 +31,7 @@ from typing import Any
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 
-__all__ = ["LoggedModel", "load_model", "log_model"]
+__all__ = ["LoggedModel", "download_model", "load_model", "log_model"]
 
 _COMPLETE = ".complete"
 
@@ -156,6 +156,23 @@ def load_model(
     """
     from modelreg.flavors import load_model_dir
 
+    local = download_model(model_uri, dst_path=dst_path, client=client)
+    return load_model_dir(local, trust_pickle=trust_pickle, device=device)
+
+
+def download_model(
+    model_uri: str,
+    *,
+    dst_path: str | os.PathLike[str] | None = None,
+    client: Any = None,
+) -> Path:
+    """Downloads a logged model's files and returns the local folder, without loading it.
+
+    Every file is checked against its digest. Without ``dst_path`` the
+    folder is in the local cache (shared by every process of this user), so
+    a later ``load_model`` of the same files reads nothing from the store.
+    Raises as :func:`load_model` does.
+    """
     client = _client(client)
     artifacts = client._backend.artifacts
     if not isinstance(model_uri, str):
@@ -180,10 +197,8 @@ def load_model(
     if dst_path is not None:
         from modelreg.services.artifacts import download_entries
 
-        local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
-    else:
-        local = _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
-    return load_model_dir(local, trust_pickle=trust_pickle, device=device)
+        return Path(download_entries(artifacts.blobs, entries, sub_path, dst_path, owner))
+    return _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
 
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
