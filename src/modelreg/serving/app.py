@@ -36,7 +36,15 @@ from starlette.routing import Route
 from modelreg.errors import InvalidArgument, ModelregError, PayloadTooLarge, Unauthenticated
 from modelreg.serving import metrics
 from modelreg.serving.follow import Follower, Served
-from modelreg.serving.payloads import parse_request, predictions_json
+from modelreg.serving.payloads import (
+    JSON_TYPE,
+    conform_frame,
+    media_type,
+    parse_payload,
+    predictions_json,
+    read_csv,
+    read_json,
+)
 from modelreg.webhooks import SIGNATURE_HEADER, verify_signature
 
 log = logging.getLogger("modelreg.serving")
@@ -45,7 +53,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_WEBHOOK_BYTES = 1024 * 1024
 VERSION_HEADER = "X-Modelreg-Model-Version"
 SEMVER_HEADER = "X-Modelreg-Model-Semver"
-JSON_TYPE = "application/json"
 
 
 def _json(data: Any, status: int = 200, served: Served | None = None) -> Response:
@@ -87,7 +94,14 @@ def predict(served: Served, body: bytes, content_type: str | None) -> bytes:
     the model raises on it.
     """
     model = served.model
-    data = parse_request(body, content_type, model.signature)
+    if media_type(content_type) == JSON_TYPE:
+        payload = read_json(body)
+        rows = served.fast.rows(payload) if served.fast is not None else None
+        if rows is not None:
+            return predictions_json(served.fast.predict(rows))
+        data = parse_payload(payload, model.signature)
+    else:
+        data = conform_frame(read_csv(body, model.signature), model.signature)
     try:
         result = model.predict(data)
     except ModelregError:

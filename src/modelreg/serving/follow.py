@@ -31,6 +31,7 @@ from typing import Any
 
 from modelreg.entities import ModelVersion
 from modelreg.serving import metrics
+from modelreg.serving.fastpath import array_predictor
 from modelreg.serving.warmup import warm
 from modelreg.uris import parse_model_uri
 
@@ -51,6 +52,7 @@ class Served:
     content_digest: str | None
     weights_digest: str | None
     loaded_at: float
+    fast: Any = None  # an ArrayPredictor (modelreg.serving.fastpath) when it applies
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -218,6 +220,7 @@ class Follower:
         model = load_model(uri, client=self._client)
         warm(model)
         return Served(
+            fast=array_predictor(model),
             model=model,
             name=version.name,
             version=version.version,

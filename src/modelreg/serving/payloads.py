@@ -48,18 +48,27 @@ def parse_request(body: bytes, content_type: str | None, signature: Signature | 
     Raises InvalidArgument for another content type, malformed JSON or CSV,
     or a value the signature's dtype cannot hold.
     """
-    media = (content_type or JSON_TYPE).split(";", 1)[0].strip().lower()
-    if media == CSV_TYPE:
+    if media_type(content_type) == CSV_TYPE:
         return conform_frame(read_csv(body, signature), signature)
-    if media != JSON_TYPE:
+    return parse_payload(read_json(body), signature)
+
+
+def media_type(content_type: str | None) -> str:
+    """``application/json`` or ``text/csv`` from a Content-Type header (JSON when absent)."""
+    media = (content_type or JSON_TYPE).split(";", 1)[0].strip().lower()
+    if media not in (JSON_TYPE, CSV_TYPE):
         raise InvalidArgument(
             f"Content-Type {media!r:.60} is not supported; send {JSON_TYPE} or {CSV_TYPE}"
         )
+    return media
+
+
+def read_json(body: bytes) -> Any:
+    """The parsed JSON body; InvalidArgument when it is not JSON."""
     try:
-        payload = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument(f"request body is not valid JSON: {exc}") from None
-    return parse_payload(payload, signature)
 
 
 def parse_payload(payload: Any, signature: Signature | None) -> Any:
