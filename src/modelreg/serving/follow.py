@@ -129,6 +129,8 @@ class Follower:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Taken before the first version loads: a wake-up during the load is not missed.
+        self._seen = self._wake_mark()
 
     def load_initial(self) -> Served:
         """Resolves the URI and loads, warms and installs that version; raises on failure."""
@@ -232,13 +234,12 @@ class Follower:
 
     def _run(self) -> None:
         next_poll = time.monotonic() + self.poll_interval
-        seen = self._wake_mark()
         while not self._stop.is_set():
             self._wake.wait(WAKE_CHECK_SECONDS)
             woken = self._wake.is_set()
             mark = self._wake_mark()
-            if mark != seen:
-                seen, woken = mark, True
+            if mark != self._seen:
+                self._seen, woken = mark, True
             if self._stop.is_set():
                 return
             if woken or time.monotonic() >= next_poll:

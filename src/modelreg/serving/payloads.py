@@ -198,10 +198,11 @@ def _convert_column(column: Any, spec: Spec, label: str) -> Any:
         except (ValueError, TypeError) as exc:
             raise InvalidArgument(f"{label}: expected dates, {exc}") from None
     if dtype == "string":
-        bad = [i for i, v in enumerate(column.tolist()) if not isinstance(v, str)]
-        if bad:
-            value = column.iloc[bad[0]]
-            raise InvalidArgument(f"{label}: expected strings, got {value!r:.40} in row {bad[0]}")
+        values = column.tolist()
+        bad = next((i for i, v in enumerate(values) if not isinstance(v, str)), None)
+        if bad is not None:
+            value = values[bad]
+            raise InvalidArgument(f"{label}: expected strings, got {value!r:.40} in row {bad}")
         return column
     if _numeric_kind(dtype) is None:
         return column  # object, category, binary …: the signature's own check decides
@@ -252,7 +253,8 @@ def _convert_numeric(array: Any, dtype: str, label: str) -> Any:
             bad = ~np.isfinite(array) | (array != np.round(array))
             if bad.any():
                 row = _first(bad)
-                what = "a missing value" if np.isnan(array.flat[row]) else repr(array.flat[row])
+                value = array.flat[row].item()
+                what = "a missing value" if np.isnan(value) else repr(value)
                 raise InvalidArgument(f"{label}: expected {dtype}, got {what} in row {row}")
         if array.dtype.kind != "b":
             info = np.iinfo(target)
@@ -260,7 +262,7 @@ def _convert_numeric(array: Any, dtype: str, label: str) -> Any:
             if out_of_range.any():
                 row = _first(out_of_range)
                 raise InvalidArgument(
-                    f"{label}: {array.flat[row]!r} in row {row} does not fit in {dtype}"
+                    f"{label}: {array.flat[row].item()!r} in row {row} does not fit in {dtype}"
                 )
     return array.astype(target)
 
