@@ -56,11 +56,15 @@ def predict(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from modelreg.errors import InvalidArgument
     from modelreg.models import load_model
     from modelreg.serving.batch import file_format, input_size, predict_file
 
-    file_format(input_path, "--input")
-    file_format(output_path, "--output")
+    for hint, path in (("--input", input_path), ("--output", output_path)):
+        try:
+            file_format(path, "the file")
+        except InvalidArgument as exc:
+            raise click.BadParameter(exc.message, param_hint=hint) from None
     if not input_path.is_file():
         raise click.BadParameter(f"{input_path} is not a file", param_hint="--input")
     model = load_model(uri, client=client)

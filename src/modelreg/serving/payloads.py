@@ -13,8 +13,9 @@ Accepted bodies (the same as ``mlflow models serve``):
 =====================  =================================================================
 
 JSON carries no dtypes, so each value is converted to the dtype the model's
-signature declares, and refused (:class:`~modelreg.errors.InvalidArgument`,
-HTTP 400) when it cannot be without changing it: a string in a number
+signature declares (a string that spells a number, as a CSV cell does, is
+read as that number), and refused (:class:`~modelreg.errors.InvalidArgument`,
+HTTP 400) when it cannot be without changing it: a word in a number
 column, ``1.5`` or a null for an integer, a number out of range. The
 message names the column (or input) and the first offending row. What the
 conversion leaves to judge (shapes, extra columns) the signature checks
@@ -219,9 +220,12 @@ def convert_array(values: Any, spec: Spec) -> Any:
     except ValueError as exc:  # ragged nested lists
         raise InvalidArgument(f"{label}: the rows do not form an array ({exc})") from None
     if spec.dtype == "string":
-        if array.dtype.kind != "U":
+        strings = array.dtype.kind == "U" or (
+            array.dtype.kind == "O" and all(isinstance(v, str) for v in array.ravel())
+        )
+        if not strings:
             raise InvalidArgument(f"{label}: expected strings, got {_kind_name(array)}")
-        return array
+        return array.astype(str) if array.dtype.kind == "O" else array
     if _numeric_kind(spec.dtype) is None:
         return array
     return _convert_numeric(array, spec.dtype, label)
@@ -268,21 +272,32 @@ def _convert_numeric(array: Any, dtype: str, label: str) -> Any:
 
 
 def _from_objects(array: Any, target: Any, label: str) -> Any:
-    """An object array (JSON with nulls or mixed types) as numbers; nulls as NaN for floats."""
+    """An object array (JSON with nulls or mixed types, CSV text) as numbers.
+
+    Nulls become NaN (refused for integers); strings that spell a number
+    (as CSV cells do) are read as that number.
+    """
     import numpy as np
 
-    flat = array.ravel()
-    for row, value in enumerate(flat):
+    values = []
+    for row, value in enumerate(array.ravel()):
         if value is None:
             if target.kind != "f":
                 raise InvalidArgument(f"{label}: expected {target.name}, got null in row {row}")
-        elif isinstance(value, str) or not isinstance(value, int | float | np.number):
+            value = np.nan
+        elif isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise InvalidArgument(
+                    f"{label}: expected {target.name}, got {value!r:.40} in row {row}"
+                ) from None
+        elif not isinstance(value, int | float | np.number):
             raise InvalidArgument(
                 f"{label}: expected {target.name}, got {value!r:.40} in row {row}"
             )
-    return np.asarray([np.nan if v is None else v for v in flat], dtype="float64").reshape(
-        array.shape
-    )
+        values.append(value)
+    return np.asarray(values, dtype="float64").reshape(array.shape)
 
 
 def _first(mask: Any) -> int:
