@@ -116,7 +116,9 @@ def test_a_version_failing_its_smoke_prediction_is_refused_and_the_old_keeps_ser
         serve.stop()
 
 
-def test_without_a_webhook_the_server_follows_by_polling(tmp_path: Path):
+@pytest.fixture
+def two_versions(tmp_path: Path):
+    """An embedded store whose model m has versions 1 and 2, champion on 1; (client, folder)."""
     import modelreg
 
     store = str(tmp_path / "store")
@@ -125,6 +127,11 @@ def test_without_a_webhook_the_server_follows_by_polling(tmp_path: Path):
     log_constant(client, "m", 1.0)
     log_constant(client, "m", 2.0)
     client.set_registered_model_alias("m", "champion", 1)
+    return client, store
+
+
+def test_without_a_webhook_the_server_follows_by_polling(two_versions, tmp_path: Path):
+    client, store = two_versions
     serve = start_serve(URI, store, tmp_path, "--poll-interval", "0.2")
     try:
         client.set_registered_model_alias("m", "champion", 2)
@@ -138,15 +145,8 @@ def test_without_a_webhook_the_server_follows_by_polling(tmp_path: Path):
         serve.stop()
 
 
-def test_a_pinned_server_keeps_its_version(tmp_path: Path):
-    import modelreg
-
-    store = str(tmp_path / "store")
-    client = modelreg.Client(store)
-    client.create_registered_model("m")
-    log_constant(client, "m", 1.0)
-    log_constant(client, "m", 2.0)
-    client.set_registered_model_alias("m", "champion", 1)
+def test_a_pinned_server_keeps_its_version(two_versions, tmp_path: Path):
+    client, store = two_versions
     serve = start_serve(URI, store, tmp_path, "--pin", "--poll-interval", "0.1")
     try:
         client.set_registered_model_alias("m", "champion", 2)
@@ -158,16 +158,9 @@ def test_a_pinned_server_keeps_its_version(tmp_path: Path):
         serve.stop()
 
 
-def test_with_two_workers_one_webhook_swaps_both(tmp_path: Path, monkeypatch):
-    import modelreg
-
+def test_with_two_workers_one_webhook_swaps_both(two_versions, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
-    store = str(tmp_path / "store")
-    client = modelreg.Client(store)
-    client.create_registered_model("m")
-    log_constant(client, "m", 1.0)
-    log_constant(client, "m", 2.0)
-    client.set_registered_model_alias("m", "champion", 1)
+    client, store = two_versions
     serve = served_with_webhook(client, store, tmp_path, "--workers", "2")
     try:
         client.set_registered_model_alias("m", "champion", 2)

@@ -21,6 +21,7 @@ several worker processes each follows on its own; ``wake_file`` (touched by
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -78,14 +79,9 @@ class Refusal:
     at: float
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "semver": self.semver,
-            "digest": self.content_digest,
-            "error": self.error,
-            "at": self.at,
-        }
+        data = dataclasses.asdict(self)
+        data["digest"] = data.pop("content_digest")
+        return data
 
 
 def _same(version: ModelVersion, other: Served | Refusal | None) -> bool:
