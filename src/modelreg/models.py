@@ -74,7 +74,8 @@ def log_model(
     """Saves ``model`` into the run's artifacts (the active run by default).
 
     The flavor is picked from the model's type: scikit-learn, PyTorch, ONNX,
-    or any importable class with ``predict``. A signature is inferred from
+    XGBoost, LightGBM, CatBoost, Keras 3, a Transformers pipeline, or any
+    importable class with ``predict``. A signature is inferred from
     ``input_example`` when not given, and the environment (Python and package
     versions) is recorded without running pip. With
     ``registered_model_name`` a version is registered too (the model is
