@@ -104,7 +104,7 @@ def array_predictor(model: Any) -> ArrayPredictor | None:
     if model.flavor != "sklearn" or signature is None or signature.inputs.kind != "columns":
         return None
     names = getattr(model.native, "feature_names_in_", None)
-    columns = [s.name for s in signature.inputs.specs]
+    columns = [str(s.name) for s in signature.inputs.specs]
     if names is None or [str(n) for n in names] != columns:
         return None
     import numpy as np

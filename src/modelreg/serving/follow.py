@@ -185,13 +185,12 @@ class Follower:
                 time.time(),
             )
             metrics.SWAPS.labels("refused").inc()
-            old = self.current.version if self.current is not None else None
             log.error(
                 "%s moved to %s v%d, which is refused (v%s keeps serving): %s",
                 self.uri,
                 version.name,
                 version.version,
-                old,
+                self.current.version if self.current is not None else None,
                 self.refused.error,
             )
             return

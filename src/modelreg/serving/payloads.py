@@ -185,8 +185,9 @@ def _conform_columns(frame: Any, schema: Schema) -> Any:
             f"the model expects columns {schema.names}"
         )
     columns = {
-        s.name: _convert_column(frame[present[s.name]], s, f"input column '{s.name}'")
+        name: _convert_column(frame[present[name]], s, f"input column '{name}'")
         for s in schema.specs
+        if (name := str(s.name))
     }
     return pd.DataFrame(columns, index=frame.index)
 
