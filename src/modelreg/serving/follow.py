@@ -117,8 +117,8 @@ class Follower:
         self.refused: Refusal | None = None
         self.registry_error: str | None = None
         self.last_check: float | None = None
-        self.name = parse_model_uri(uri).name
-        self._path = parse_model_uri(uri).path
+        parsed = parse_model_uri(uri)
+        self.name, self._path = parsed.name, parsed.path
         self._client = client
         self._changed = _resolver(client, uri)
         self._wake_file = Path(wake_file) if wake_file is not None else None
