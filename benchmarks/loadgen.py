@@ -185,22 +185,36 @@ def ensure_wrk(log: Callable[[str], object] = print) -> str | None:
 
 
 def wrk(
-    url: str, connections: int, seconds: float, executable: str = "wrk", threads: int = WRK_THREADS
+    url: str,
+    connections: int,
+    seconds: float,
+    executable: str = "wrk",
+    threads: int = WRK_THREADS,
+    script: str | None = None,
 ) -> LoadResult:
     """``connections`` keep-alive connections GET ``url`` for ``seconds`` (whole seconds).
 
-    A WRK_WARMUP_S run comes first and is discarded. ``client_cpu`` is wrk's CPU time
-    (all its threads) per wall second of the measured run.
+    ``script`` is a wrk Lua script (``-s``), e.g. one that makes every request a POST
+    with a body. A WRK_WARMUP_S run comes first and is discarded. ``client_cpu`` is
+    wrk's CPU time (all its threads) per wall second of the measured run.
     """
-    _run_wrk(executable, url, connections, WRK_WARMUP_S, threads)
-    output, wall, cpu = _run_wrk(executable, url, connections, max(1, round(seconds)), threads)
+    options = ("-s", script) if script else ()
+    _run_wrk(executable, url, connections, WRK_WARMUP_S, threads, options)
+    output, wall, cpu = _run_wrk(
+        executable, url, connections, max(1, round(seconds)), threads, options
+    )
     result = parse_wrk(output, connections)
     result.client_cpu = cpu / wall if wall > 0 else 0.0
     return result
 
 
 def _run_wrk(
-    executable: str, url: str, connections: int, seconds: int, threads: int
+    executable: str,
+    url: str,
+    connections: int,
+    seconds: int,
+    threads: int,
+    options: tuple[str, ...] = (),
 ) -> tuple[str, float, float]:
     """wrk's report, the wall seconds it ran and its CPU seconds (user + system)."""
     cmd = [
@@ -210,6 +224,7 @@ def _run_wrk(
         f"-d{seconds}s",
         f"--timeout={TIMEOUT_S:.0f}s",
         "--latency",
+        *options,
         url,
     ]
     # Files, not pipes: nothing can block wrk while it is waited for below.

@@ -50,7 +50,7 @@ def version_url(target: str, base: str) -> str:
     return f"{base}/api/2.0/mlflow/model-versions/get?name={MODEL}&version=1"
 
 
-def _memory(server: servers.Server) -> dict[str, Any]:
+def memory_of(server: servers.Server) -> dict[str, Any]:
     m = server.memory()
     return {"processes": m.processes, "rss_mb": m.rss_mb, "pss_mb": m.pss_mb}
 
@@ -74,11 +74,11 @@ def run_server(runs: int, workers: int, mlflow_python: Path, log) -> dict[str, A
                 env = sides.side(side, mlflow_python)[2]
                 with servers.start_target(target, workers, Path(tmp), mlflow_python, env) as srv:
                     info.update(startup_s=srv.startup_s, upgrade_s=srv.upgrade_s)
-                    info["idle"] = _memory(srv)
+                    info["idle"] = memory_of(srv)
                     for phase in WORKLOAD_PHASES:
                         result = _through(target, srv, phase, runs, mlflow_python)
                         data["results"].setdefault(phase, {})[target] = result
-                    info["after"] = _memory(srv)
+                    info["after"] = memory_of(srv)
             except servers.ServerFailed as exc:
                 info["error"] = str(exc)
                 for phase in WORKLOAD_PHASES:
@@ -113,7 +113,7 @@ def run_throughput(workers_list: list[int], mlflow_python: Path, log) -> dict[st
                         target, workers, Path(tmp), mlflow_python, env
                     ) as srv:
                         row.update(startup_s=srv.startup_s, upgrade_s=srv.upgrade_s)
-                        row["idle"] = _memory(srv)
+                        row["idle"] = memory_of(srv)
                         seeded = _through(target, srv, "registry", SEED_VERSIONS, mlflow_python)
                         failed = [e["error"] for e in seeded.values() if "error" in e]
                         if failed:
@@ -126,7 +126,7 @@ def run_throughput(workers_list: list[int], mlflow_python: Path, log) -> dict[st
                         else:
                             load = loadgen.wrk(url, CONCURRENT_CLIENTS, THROUGHPUT_SECONDS, wrk)
                         row["concurrent"] = load.to_dict()
-                        row["loaded"] = _memory(srv)
+                        row["loaded"] = memory_of(srv)
                 except (servers.ServerFailed, loadgen.LoadFailed) as exc:
                     row["error"] = str(exc)
             log(f"  throughput: {target}, {workers} workers done")

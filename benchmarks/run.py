@@ -5,7 +5,8 @@
 
 Phases: import, tracking, registry (embedded SQLite on both sides); server,
 throughput (through `modelreg server` and `mlflow server`); artifacts (large
-and small files against `cp`); log_model (a scikit-learn model). Each side
+and small files against `cp`); log_model (a scikit-learn model); serve
+(`modelreg serve` against `mlflow models serve`). Each side
 runs in its own subprocess: modelreg in this interpreter, MLflow in its own
 virtual environment. Compare the ratios from one run; absolute times from
 different runs or machines do not compare.
@@ -30,12 +31,13 @@ import loadgen
 import mlflow_env
 import phase_artifacts
 import phase_log_model
+import phase_serve
 import phase_server
 import report
 from sides import last_line, modelreg_env, run_workload
 
 EMBEDDED_PHASES = ("import", "tracking", "registry")
-PHASES = (*EMBEDDED_PHASES, "server", "throughput", "artifacts", "log_model")
+PHASES = (*EMBEDDED_PHASES, "server", "throughput", "artifacts", "log_model", "serve")
 IMPORT_REPEATS = 3
 # op name -> (modelreg statement, MLflow statement), each timed in a fresh interpreter.
 IMPORTS = {
@@ -126,7 +128,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=_int_list,
         default=[2, 4],
         help="worker counts, comma-separated (default: 2,4; MLflow's default is 4). The "
-        "throughput phase runs each; the server and artifacts phases the first",
+        "throughput phase runs each; the server, artifacts and serve phases the first",
     )
     parser.add_argument(
         "--artifact-mb", type=int, default=1024, help="size of the large file (default: 1024)"
@@ -170,6 +172,8 @@ def run_server_phase(phase: str, args: argparse.Namespace, mlflow_python: Path) 
             return {"error": str(exc)}
     if phase == "log_model":
         return phase_log_model.run(mlflow_python, log)
+    if phase == "serve":
+        return phase_serve.run(workers, mlflow_python, log)
     raise ValueError(phase)
 
 
@@ -178,6 +182,7 @@ RENDERERS = {
     "throughput": phase_server.render_throughput,
     "artifacts": phase_artifacts.render,
     "log_model": phase_log_model.render,
+    "serve": phase_serve.render,
 }
 
 

@@ -94,6 +94,7 @@ MATRIX = [
     ("POST", M + "/versions", "edit", {"source": "runs:/{run}/model"}),
     ("GET", V1 + "/model-versions", "user", {}),
     ("GET", V1 + "/model-versions/resolve", "read", {"uri": "models:/{model}/1"}),
+    ("GET", V1 + "/model-versions/current", "read", {"uri": "models:/{model}/1"}),
     ("GET", V, "read", {}),
     ("PATCH", V, "edit", {"description": "d"}),
     ("DELETE", V, "manage", {}),

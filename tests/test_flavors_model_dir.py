@@ -150,7 +150,7 @@ def test_object_without_predict_is_refused():
 
 def test_unknown_flavor_name_is_refused(tmp_path: Path):
     with pytest.raises(InvalidArgument, match="flavor must be one of"):
-        save_model(regression(), tmp_path / "m", flavor="keras")
+        save_model(regression(), tmp_path / "m", flavor="tensorflow-v1")
 
 
 def test_directory_without_manifest_is_not_found(tmp_path: Path):

@@ -3,7 +3,10 @@
 import subprocess
 import sys
 
-HEAVY = ["sqlalchemy.dialects.postgresql", "pandas", "numpy", "sklearn", "torch", "onnx", "boto3"]
+HEAVY = [
+    "sqlalchemy.dialects.postgresql", "pandas", "numpy", "sklearn", "torch", "onnx", "boto3",
+    "xgboost", "lightgbm", "catboost", "keras", "transformers", "starlette", "uvicorn",
+]  # fmt: skip
 
 
 def test_import_modelreg_loads_no_heavy_module():

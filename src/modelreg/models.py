@@ -31,7 +31,7 @@ from typing import Any
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 
-__all__ = ["LoggedModel", "load_model", "log_model"]
+__all__ = ["LoggedModel", "download_model", "load_model", "log_model"]
 
 _COMPLETE = ".complete"
 
@@ -74,7 +74,8 @@ def log_model(
     """Saves ``model`` into the run's artifacts (the active run by default).
 
     The flavor is picked from the model's type: scikit-learn, PyTorch, ONNX,
-    or any importable class with ``predict``. A signature is inferred from
+    XGBoost, LightGBM, CatBoost, Keras 3, a Transformers pipeline, or any
+    importable class with ``predict``. A signature is inferred from
     ``input_example`` when not given, and the environment (Python and package
     versions) is recorded without running pip. With
     ``registered_model_name`` a version is registered too (the model is
@@ -139,6 +140,7 @@ def load_model(
     trust_pickle: bool = False,
     dst_path: str | os.PathLike[str] | None = None,
     client: Any = None,
+    device: str | None = None,
 ) -> Any:
     """Loads a logged model and returns it with ``predict(input)`` and ``.native``.
 
@@ -147,12 +149,31 @@ def load_model(
     ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
     model's signature. Pickle-based models load only with
     ``trust_pickle=True``; otherwise ``PermissionDenied`` says why.
+    ``device="cuda"`` (or ``"cuda:N"``) loads a PyTorch or Transformers
+    model onto a GPU; ``InvalidArgument`` says so where CUDA is not available.
 
     Raises ``NotFound`` when the URI names nothing, ``IntegrityError`` when
     stored bytes do not match their digest.
     """
     from modelreg.flavors import load_model_dir
 
+    local = download_model(model_uri, dst_path=dst_path, client=client)
+    return load_model_dir(local, trust_pickle=trust_pickle, device=device)
+
+
+def download_model(
+    model_uri: str,
+    *,
+    dst_path: str | os.PathLike[str] | None = None,
+    client: Any = None,
+) -> Path:
+    """Downloads a logged model's files and returns the local folder, without loading it.
+
+    Every file is checked against its digest. Without ``dst_path`` the
+    folder is in the local cache (shared by every process of this user), so
+    a later ``load_model`` of the same files reads nothing from the store.
+    Raises as :func:`load_model` does.
+    """
     client = _client(client)
     artifacts = client._backend.artifacts
     if not isinstance(model_uri, str):
@@ -177,11 +198,8 @@ def load_model(
     if dst_path is not None:
         from modelreg.services.artifacts import download_entries
 
-        local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
-        return load_model_dir(local, trust_pickle=trust_pickle)
-    return load_model_dir(
-        _cached_model_dir(artifacts.blobs, entries, sub_path, owner), trust_pickle=trust_pickle
-    )
+        return Path(download_entries(artifacts.blobs, entries, sub_path, dst_path, owner))
+    return _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
 
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:

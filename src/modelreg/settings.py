@@ -118,6 +118,13 @@ WEBHOOK_ALLOWED_NETWORKS = Setting(
     "comma-separated CIDRs (e.g. 10.0.0.0/8,127.0.0.1/32). Unset means public addresses only. "
     "A server setting: set it where the server runs.",
 )
+SERVE_WEBHOOK_SECRET = Setting(
+    "serve_webhook_secret",
+    "MODELREG_SERVE_WEBHOOK_SECRET",
+    None,
+    "Secret of the registry webhook pointed at `modelreg serve` (its --webhook-secret): "
+    "POST /webhook deliveries signed with it make the server follow a move at once.",
+)
 
 ALL_SETTINGS: tuple[Setting, ...] = (
     TRACKING_URI,
@@ -134,4 +141,5 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SERVER_AUTH,
     SERVER_PUBLIC_METRICS,
     WEBHOOK_ALLOWED_NETWORKS,
+    SERVE_WEBHOOK_SECRET,
 )

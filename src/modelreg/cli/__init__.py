@@ -18,8 +18,10 @@ from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.lineage import lineage
 from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
+from modelreg.cli.predict import predict
 from modelreg.cli.promote import cleanup, promote
 from modelreg.cli.runs import runs
+from modelreg.cli.serve import serve
 from modelreg.cli.server import server
 from modelreg.cli.stages import alias, history, rollback, stage
 from modelreg.cli.versions import versions
@@ -65,6 +67,8 @@ cli.add_command(compare)
 cli.add_command(diff)
 cli.add_command(promote)
 cli.add_command(cleanup)
+cli.add_command(serve)
+cli.add_command(predict)
 
 
 def main() -> None:

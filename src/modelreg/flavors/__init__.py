@@ -7,7 +7,10 @@ touches a tracking store or blob store: ``log_model`` saves into a temporary
 directory and uploads its files, ``load_model`` downloads and loads.
 
 Flavors (see each module): ``sklearn`` (skops), ``pytorch`` (torch.export or
-safetensors), ``onnx`` (onnxruntime), ``python`` (any class with ``predict``).
+safetensors), ``onnx`` (onnxruntime), ``xgboost`` (UBJSON), ``lightgbm`` (its
+text format), ``catboost`` (``.cbm``), ``keras`` (``.keras``, safe mode),
+``transformers`` (a pipeline, safetensors), ``python`` (any class with
+``predict``).
 Importing this package imports no framework; each is imported on first use.
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,44 @@ def check_relpath(path: Any, field: str) -> str:
     if any(part in ("", ".", "..") for part in path.split("/")):
         raise InvalidArgument(f"{field} {path!r:.80} must not contain empty, '.' or '..' parts")
     return path
+
+
+def torch_device(device: Any) -> Any:
+    """The ``torch.device`` for ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"`` …).
+
+    Raises InvalidArgument for a name torch does not know, and for a CUDA
+    device where torch sees no GPU (saying so, rather than failing later
+    inside the framework).
+    """
+    import torch
+
+    if not isinstance(device, str | torch.device) or not str(device):
+        raise InvalidArgument(
+            f"device must be a string such as 'cpu' or 'cuda', got {device!r:.40}"
+        )
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise InvalidArgument(f"device {str(device)!r:.40} is not a torch device: {exc}") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidArgument(
+            f"device {str(device)!r}: CUDA is not available on this machine (torch "
+            f"{torch.__version__} sees no GPU); load the model with device='cpu' or without device"
+        )
+    return resolved
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def write_zip_entry(
+    archive: zipfile.ZipFile, name: str, data: bytes, compress_type: int = zipfile.ZIP_STORED
+) -> None:
+    """Writes one archive entry whose bytes depend on ``data`` alone (fixed time and mode)."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+    info.external_attr = 0o644 << 16
+    info.compress_type = compress_type
+    archive.writestr(info, data)
 
 
 def untrusted(model_dir: Path, what: str) -> PermissionDenied:

@@ -16,8 +16,19 @@ FLAVOR_MODULES = {
     "pytorch": "modelreg.flavors.pytorch",
     "onnx": "modelreg.flavors.onnx",
     "python": "modelreg.flavors.python_class",
+    "xgboost": "modelreg.flavors.xgboost",
+    "lightgbm": "modelreg.flavors.lightgbm",
+    "catboost": "modelreg.flavors.catboost",
+    "keras": "modelreg.flavors.keras",
+    "transformers": "modelreg.flavors.transformers",
 }
 FLAVOR_NAMES = tuple(FLAVOR_MODULES)
+
+# Packages whose objects have a flavor of their own, checked before torch and
+# scikit-learn: a Keras 3 model on the torch backend is a torch.nn.Module, a
+# Transformers model too, and XGBoost's and LightGBM's estimators derive from
+# scikit-learn's base classes.
+_PACKAGE_FLAVORS = ("keras", "transformers", "xgboost", "lightgbm", "catboost")
 
 
 def flavor_module(name: Any) -> ModuleType:
@@ -28,15 +39,20 @@ def flavor_module(name: Any) -> ModuleType:
 
 
 def detect_flavor(model: Any) -> str:
-    """The flavor for ``model``: onnx, pytorch, sklearn or python, checked in that order.
+    """The flavor for ``model``, decided in this order: onnx; keras, transformers,
+    xgboost, lightgbm, catboost (by the package the object's classes come from);
+    pytorch, sklearn, python.
 
-    Only the module names along the type's MRO are looked at, so torch is
-    imported only for objects whose class comes from torch (and is then
+    Only the module names along the type's MRO are looked at, so a framework
+    is imported only for objects whose class comes from it (and is then
     already imported anyway).
     """
     if is_onnx_model(model):
         return "onnx"
     roots = {cls.__module__.split(".", 1)[0] for cls in type(model).__mro__}
+    for package in _PACKAGE_FLAVORS:
+        if package in roots:
+            return package
     torch = sys.modules.get("torch") if "torch" in roots else None
     if torch is not None and isinstance(model, torch.nn.Module):
         return "pytorch"
@@ -46,6 +62,7 @@ def detect_flavor(model: Any) -> str:
         return "python"
     raise InvalidArgument(
         f"model: cannot tell how to save a {type(model).__qualname__}; modelreg saves "
-        "scikit-learn estimators, torch.nn.Module, ONNX models (ModelProto or a .onnx path) "
+        "scikit-learn estimators, torch.nn.Module, ONNX models (ModelProto or a .onnx path), "
+        "XGBoost, LightGBM and CatBoost models, Keras 3 models, Transformers pipelines "
         "and objects with a predict method"
     )

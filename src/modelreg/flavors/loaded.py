@@ -54,6 +54,13 @@ class LoadedModel:
     def requirements(self) -> list[str]:
         return list(self.metadata.get("requirements", []))
 
+    @property
+    def input_example(self) -> dict[str, Any] | None:
+        """The first rows of the input example given at save time, as a scoring-request
+        body (``{"dataframe_split": …}`` or ``{"inputs": …}``), or None."""
+        example = self.metadata.get("input_example")
+        return example if isinstance(example, dict) else None
+
     def __repr__(self) -> str:
         return (
             f"LoadedModel(flavor={self.flavor!r}, native={type(self.native).__name__}, "

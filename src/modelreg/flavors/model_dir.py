@@ -15,7 +15,11 @@ The manifest (``modelreg.json``)::
      "weights_digest": "<sha256>",
      "signature": {"inputs": …, "outputs": …} | null,
      "environment": {"python": "3.11.7", "packages": {"scikit-learn": "1.9.1", …}, …},
-     "requirements": ["numpy==2.4.6", …]}
+     "requirements": ["numpy==2.4.6", …],
+     "input_example": {"dataframe_split": …} | {"inputs": …} | null}
+
+``input_example`` holds the first rows of the example given at save time as
+a scoring-request body (see :mod:`modelreg.flavors.input_example`).
 
 The weights digest covers the ``flavor`` section and the model and code
 files, nothing else: saving the same model twice (even from another Python
@@ -44,6 +48,7 @@ from modelreg.flavors._common import (
     untrusted,
 )
 from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
+from modelreg.flavors.input_example import example_payload
 from modelreg.flavors.loaded import LoadedModel
 from modelreg.signature import Signature, coerce_signature, infer_schema
 
@@ -181,6 +186,7 @@ def _save(
         "requirements": pip_requirements
         if pip_requirements is not None
         else requirements_for(environment),
+        "input_example": example_payload(input_example) if input_example is not None else None,
     }
     requirements_text = "".join(line + "\n" for line in manifest["requirements"])
     (directory / REQUIREMENTS_NAME).write_text(requirements_text, encoding="utf-8")
@@ -212,8 +218,14 @@ def _example_outputs(module: Any, model: Any, example: Any) -> Any:
         return None
 
 
-def load_model_dir(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> LoadedModel:
+def load_model_dir(
+    path: str | os.PathLike[str], *, trust_pickle: bool = False, device: str | None = None
+) -> LoadedModel:
     """Loads the model directory at ``path`` (as written by :func:`save_model`).
+
+    ``device`` (``"cuda"``, ``"cuda:1"``, ``"cpu"``) places a PyTorch or
+    Transformers model; InvalidArgument says so when CUDA is not available,
+    or when another flavor is asked for anything but ``"cpu"``.
 
     Nothing that can run code from the directory's own files is loaded
     unless ``trust_pickle=True``: not a pickle, not bundled ``code/``, not a
@@ -233,7 +245,17 @@ def load_model_dir(path: str | os.PathLike[str], *, trust_pickle: bool = False) 
         code_dir = str((directory / CODE_DIR).resolve())
         if code_dir not in sys.path:
             sys.path.insert(0, code_dir)
-    native, predict_fn = module.load(directory, info.manifest["flavor"], trust_pickle=trust_pickle)
+    options: dict[str, Any] = {}
+    if device is not None and device != "cpu":
+        if not getattr(module, "SUPPORTS_DEVICE", False):
+            raise InvalidArgument(
+                f"device {device!r:.40}: only PyTorch and Transformers models can be placed on "
+                f"a device; this is a {info.flavor} model"
+            )
+        options["device"] = device
+    native, predict_fn = module.load(
+        directory, info.manifest["flavor"], trust_pickle=trust_pickle, **options
+    )
     return LoadedModel(
         path=directory,
         flavor=info.flavor,

@@ -12,7 +12,9 @@ Two formats (``torch_format``):
     (``module:QualName``) and optional JSON ``init_kwargs``; loading imports
     the class, calls ``cls(**init_kwargs)`` and loads the weights.
 
-Neither format unpickles anything by default. ``torch.export.load`` can fall
+``device`` at load (``"cuda"``, ``"cuda:1"``; see ``modelreg.load_model``)
+moves the module there; ``predict`` then moves inputs to it and numpy
+results back. Neither format unpickles anything by default. ``torch.export.load`` can fall
 back to pickle (tensor subclasses, opaque constants, sample inputs), so
 before loading a ``.pt2`` modelreg checks that it holds nothing but JSON and
 raw tensor bytes; saving drops the sample inputs to make that true. Other
@@ -35,11 +37,13 @@ from modelreg.flavors._common import (
     import_class,
     import_path,
     is_strict_json,
+    torch_device,
     untrusted,
 )
 
 NAME = "pytorch"
 FORMATS = ("export", "state_dict")
+SUPPORTS_DEVICE = True
 EXPORT_FILE = "model.pt2"
 WEIGHTS_FILE = "model.safetensors"
 
@@ -124,9 +128,12 @@ def _save_state_dict(model: Any, directory: Path, init_kwargs: Any) -> SavedFlav
     return SavedFlavor(spec, [WEIGHTS_FILE], ["torch", "safetensors"])
 
 
-def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[Any, Any]:
+def load(
+    directory: Path, spec: dict[str, Any], *, trust_pickle: bool, device: Any = None
+) -> tuple[Any, Any]:
     import torch
 
+    target = None if device is None else torch_device(device)
     path = directory / spec["file"]
     if spec.get("format") == "export":
         if not trust_pickle:
@@ -147,7 +154,9 @@ def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[
             f"model at {directory}: unknown pytorch format {spec.get('format')!r}; "
             f"expected one of {FORMATS}"
         )
-    return module, lambda data: predict(module, data)
+    if target is not None:
+        module = module.to(target)
+    return module, lambda data: predict(module, data, target)
 
 
 def _check_pickle_free(path: Path, directory: Path) -> None:
@@ -182,11 +191,17 @@ def example_output(model: Any, example: Any) -> Any:
         model.train(was_training)
 
 
-def predict(module: Any, data: Any) -> Any:
-    """Runs ``module`` without gradients; numpy in gives numpy out, tensors give tensors."""
+def predict(module: Any, data: Any, device: Any = None) -> Any:
+    """Runs ``module`` without gradients; numpy in gives numpy out, tensors give tensors.
+
+    With ``device``, input tensors are moved there first.
+    """
     import torch
 
     args, kwargs, to_numpy = _as_call(data)
+    if device is not None:
+        args = tuple(a.to(device) for a in args)
+        kwargs = {k: v.to(device) for k, v in kwargs.items()}
     with torch.no_grad():
         out = module(*args, **kwargs)
     return _to_numpy(out) if to_numpy else out

@@ -37,13 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.errors import InvalidArgument
-from modelreg.flavors._common import SavedFlavor, SaveRequest, untrusted
+from modelreg.flavors._common import SavedFlavor, SaveRequest, untrusted, write_zip_entry
 
 NAME = "sklearn"
 FILE = "model.skops"
 PACKAGES = ["scikit-learn", "skops", "numpy", "scipy"]
-
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
@@ -105,16 +103,10 @@ def _canonical_archive(raw: bytes) -> bytes:
     renumber(schema)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
-        _write(target, "schema.json", json.dumps(schema, separators=(",", ":")).encode())
+        write_zip_entry(target, "schema.json", json.dumps(schema, separators=(",", ":")).encode())
         for old, new in sorted(files.items(), key=lambda item: int(item[1].split(".")[0])):
-            _write(target, new, members[old])
+            write_zip_entry(target, new, members[old])
     return out.getvalue()
-
-
-def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-    info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
 
 
 def _library_type(name: str) -> bool:

@@ -60,6 +60,10 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
 
     app.include_router(build_artifact_router(backend))
 
+    from modelreg.server.current_version import build_current_version_router
+
+    app.include_router(build_current_version_router(backend))
+
     from modelreg.server.mlflow_compat import build_mlflow_router
 
     app.include_router(build_mlflow_router(backend))
