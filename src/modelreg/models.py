@@ -86,8 +86,8 @@ def log_model(
     card or a card without ``registered_model_name``, and whatever
     logging or registering raises (``NotFound`` for an unknown run …).
     """
+    from modelreg.artifact_files import check_artifact_path
     from modelreg.flavors import save_model
-    from modelreg.services.artifacts import check_artifact_path
 
     artifact_path = check_artifact_path(artifact_path, "artifact_path")
     if card is not None:
@@ -175,7 +175,7 @@ def load_model(
     if not entries:
         raise NotFound(f"no model files at '{model_uri}'")
     if dst_path is not None:
-        from modelreg.services.artifacts import download_entries
+        from modelreg.artifact_files import download_entries
 
         local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
         return load_model_dir(local, trust_pickle=trust_pickle)
@@ -186,8 +186,8 @@ def load_model(
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
     """The model folder in the local cache, downloading it once per distinct file list."""
+    from modelreg.artifact_files import download_entries
     from modelreg.blobs.cache import default_cache_dir
-    from modelreg.services.artifacts import download_entries
 
     listing = "\n".join(f"{p}\0{entries[p].digest}" for p in sorted(entries))
     key = hashlib.sha256(f"{prefix}\n{listing}".encode()).hexdigest()

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from modelreg import __version__, settings
+from modelreg.actor import current_actor
 from modelreg.errors import (
     Conflict,
     InvalidArgument,
@@ -20,7 +21,6 @@ from modelreg.errors import (
     Unauthenticated,
     error_class_for_code,
 )
-from modelreg.services.context import current_actor
 
 RETRY_STATUSES = (502, 503, 504)
 

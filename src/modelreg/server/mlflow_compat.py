@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from modelreg.actor import acting_as
 from modelreg.entities import Experiment, Metric, ModelVersion, Param, RegisteredModel, Run, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.api import json_response
@@ -36,7 +37,6 @@ from modelreg.server.mlflow_routes import (
     request_params,
 )
 from modelreg.server.uploads import consume_body
-from modelreg.services.context import acting_as
 from modelreg.timeutil import now_ms
 
 Handler = Callable[[Any, dict[str, Any]], Any]

@@ -33,8 +33,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from modelreg.artifact_files import check_artifact_path
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.services.artifacts import check_artifact_path
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
 
