@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
+import weakref
 from typing import Any
 
 import httpx
@@ -24,13 +26,18 @@ from modelreg.errors import (
 
 RETRY_STATUSES = (502, 503, 504)
 
+# Every open session, so a forked child can give each one connections of its own.
+_sessions: weakref.WeakSet[HttpSession] = weakref.WeakSet()
+
 
 class HttpSession:
     """One keep-alive connection pool to a modelreg server.
 
     Connection errors and 502/503/504 answers are retried with exponential
     back-off and jitter (``MODELREG_HTTP_RETRIES`` times); error responses
-    become the same exception classes embedded use raises.
+    become the same exception classes embedded use raises. A child process
+    made by ``fork`` starts with a new pool: the parent's sockets stay the
+    parent's.
     """
 
     def __init__(self, base_url: str, *, token: str | None = None) -> None:
@@ -50,13 +57,20 @@ class HttpSession:
             auth = httpx.BasicAuth(username, token)
         elif token:
             headers["Authorization"] = f"Bearer {token}"
-        self.client = httpx.Client(
-            base_url=self.base_url,
-            auth=auth,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers=headers,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
+        self._options: dict[str, Any] = {
+            "base_url": self.base_url,
+            "auth": auth,
+            "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            "headers": headers,
+            "limits": httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        }
+        self.client = httpx.Client(**self._options)
+        _sessions.add(self)
+
+    def _reopen_in_child(self) -> None:
+        # The inherited pool is dropped, not closed: closing could end the parent's
+        # TLS sessions, and its sockets are the parent's to use.
+        self.client = httpx.Client(**self._options)
 
     def request(
         self, method: str, path: str, *, allow_status: tuple[int, ...] = (), **kwargs: Any
@@ -92,6 +106,14 @@ class HttpSession:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _reopen_sessions_in_child() -> None:
+    for session in list(_sessions):
+        session._reopen_in_child()
+
+
+os.register_at_fork(after_in_child=_reopen_sessions_in_child)
 
 
 def _replayable(kwargs: dict[str, Any]) -> bool:
