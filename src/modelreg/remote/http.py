@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import uuid
 import weakref
 from typing import Any
 
@@ -25,6 +26,7 @@ from modelreg.errors import (
 )
 
 RETRY_STATUSES = (502, 503, 504)
+SAFE_METHODS = ("GET", "HEAD")
 
 # Every open session, so a forked child can give each one connections of its own.
 _sessions: weakref.WeakSet[HttpSession] = weakref.WeakSet()
@@ -73,12 +75,26 @@ class HttpSession:
         self.client = httpx.Client(**self._options)
 
     def request(
-        self, method: str, path: str, *, allow_status: tuple[int, ...] = (), **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        allow_status: tuple[int, ...] = (),
+        repeatable: bool | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Sends a request and returns the response; raises the mapped error on 4xx/5xx
-        other than those in ``allow_status``."""
-        headers = kwargs.pop("headers", None) or {}
+        other than those in ``allow_status``.
+
+        A request that may change something carries a new ``Idempotency-Key``,
+        the same on each retry, so the server runs it once however often it
+        arrives. GET and HEAD, and requests the caller marks ``repeatable``
+        (reads sent as POST, content-addressed uploads), go without one.
+        """
+        headers = dict(kwargs.pop("headers", None) or {})
         headers.setdefault("X-Modelreg-User", current_actor())
+        if not (method in SAFE_METHODS if repeatable is None else repeatable):
+            headers["Idempotency-Key"] = uuid.uuid4().hex
         attempt = 0
         while True:
             try:
@@ -91,10 +107,7 @@ class HttpSession:
             else:
                 if response.status_code in allow_status:
                     return response
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
-                    raise_for_error(response)
-                    return response
-                if not _replayable(kwargs):
+                if attempt >= self.retries or not _replayable(kwargs) or not _retry(response):
                     raise_for_error(response)
                     return response
                 response.close()
@@ -114,6 +127,12 @@ def _reopen_sessions_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_reopen_sessions_in_child)
+
+
+def _retry(response: httpx.Response) -> bool:
+    # 409 with Retry-After: the first request with this Idempotency-Key still runs.
+    status = response.status_code
+    return status in RETRY_STATUSES or (status == 409 and "retry-after" in response.headers)
 
 
 def _replayable(kwargs: dict[str, Any]) -> bool:
