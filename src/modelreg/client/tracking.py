@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
+from modelreg.errors import InvalidArgument
 from modelreg.timeutil import now_ms
 
 
@@ -127,8 +128,17 @@ class TrackingMethods:
             client.search_runs(["1"], "metrics.accuracy > 0.9 and params.lr = '0.001'",
                                order_by=["metrics.accuracy DESC"], max_results=10)
 
-        Raises ``InvalidArgument`` (saying where) for a malformed filter.
+        Raises ``InvalidArgument`` (saying where) for a malformed filter, or
+        for an experiment name given where an id belongs.
         """
+        for value in [experiment_ids] if isinstance(experiment_ids, str) else experiment_ids:
+            text = str(value)
+            if not (text.isascii() and text.isdigit()):
+                raise InvalidArgument(
+                    f"search_runs takes experiment ids, and {text!r:.80} is not one; "
+                    "for a name pass get_experiment_by_name(name).experiment_id, or use "
+                    "modelreg.search_runs(experiment_names=[...])"
+                )
         return self._backend.tracking.search_runs(
             experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
