@@ -30,6 +30,7 @@ from typing import Any
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.extras import needs_extras
 
 __all__ = ["LoggedModel", "load_model", "log_model"]
 
@@ -101,7 +102,7 @@ def log_model(
         from modelreg import fluent
 
         run_id = fluent.get_or_start_run_id()
-    with tempfile.TemporaryDirectory(prefix="modelreg-model-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="modelreg-model-") as tmp, needs_extras():
         info = save_model(
             model,
             Path(tmp) / "model",
@@ -178,10 +179,10 @@ def load_model(
         from modelreg.artifact_files import download_entries
 
         local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
+    else:
+        local = str(_cached_model_dir(artifacts.blobs, entries, sub_path, owner))
+    with needs_extras():  # the model's framework
         return load_model_dir(local, trust_pickle=trust_pickle)
-    return load_model_dir(
-        _cached_model_dir(artifacts.blobs, entries, sub_path, owner), trust_pickle=trust_pickle
-    )
 
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
