@@ -62,7 +62,7 @@ def test_nested_run_records_its_parent(fluent):
             assert modelreg.active_run().info.run_id == child.info.run_id
         assert modelreg.active_run().info.run_id == parent.info.run_id
 
-    assert fluent.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert fluent.get_run(child.info.run_id).data.tags["modelreg.parentRunId"] == parent.info.run_id
 
 
 def test_second_run_without_nested_is_refused(fluent):

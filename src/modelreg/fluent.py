@@ -30,9 +30,9 @@ from modelreg.entities import (
 )
 from modelreg.errors import Conflict
 from modelreg.heartbeat import Heartbeat, lease_seconds
+from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
 
-PARENT_RUN_TAG = "mlflow.parentRunId"
 _ENV_VAR = settings.TRACKING_URI.env_var
 
 _tracking_uri: str | None = None
@@ -200,11 +200,11 @@ def start_run(
 
     A new run records the code version and environment as tags: the git
     commit, branch, remote and dirty flag of the repository holding the
-    working directory (``mlflow.source.git.*``, ``modelreg.source.git.dirty``)
+    working directory (``modelreg.source.git.*``)
     and the Python and package versions (``modelreg.environment``); ``tags``
     given here win. Raises ``Conflict`` when a run is already active and
     ``nested`` is false; a nested run records its parent in the
-    ``mlflow.parentRunId`` tag. While the run is active a daemon thread
+    ``modelreg.parentRunId`` tag. While the run is active a daemon thread
     renews its lease, so if this process dies the run is marked ``KILLED``
     once ``MODELREG_RUN_LEASE_SECONDS`` pass, instead of staying RUNNING.
     """
@@ -228,7 +228,7 @@ def start_run(
         if stack:
             all_tags[PARENT_RUN_TAG] = stack[-1].info.run_id
         if description is not None:
-            all_tags["mlflow.note.content"] = description
+            all_tags[DESCRIPTION_TAG] = description
         exp_id = experiment_id or _experiment_id or _default_experiment_id()
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
     active = ActiveRun(run)
