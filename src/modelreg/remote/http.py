@@ -36,10 +36,12 @@ class HttpSession:
     """One keep-alive connection pool to a modelreg server.
 
     Connection errors and 502/503/504 answers are retried with exponential
-    back-off and jitter (``MODELREG_HTTP_RETRIES`` times); error responses
-    become the same exception classes embedded use raises. A child process
-    made by ``fork`` starts with a new pool: the parent's sockets stay the
-    parent's.
+    back-off and jitter (``MODELREG_HTTP_RETRIES`` times), which is safe
+    because every request that changes something carries an
+    ``Idempotency-Key`` the server runs it once for (see :meth:`request`).
+    Error responses become the same exception classes embedded use raises. A
+    child process made by ``fork`` starts with a new pool: the parent's
+    sockets stay the parent's.
     """
 
     def __init__(self, base_url: str, *, token: str | None = None) -> None:
