@@ -124,3 +124,11 @@ def test_weights_set_with_set_weights_rank_the_comparison(invoke, busy):
 
     assert busy.get_scoring_weights("fraud") == {"auc": 1.0, "latency_ms": -0.01}
     assert {row["rank"] for row in json.loads(result.stdout)} == {1}
+
+
+def test_wrapped_text_breaks_between_words_not_inside_them(invoke, busy, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "90")
+
+    shown = invoke("runs", "list").stdout
+
+    assert "auc=0.91," in shown and "latency_ms=0.912345," in shown

@@ -158,6 +158,7 @@ class Column:
 
 # The width a wrapped or cut column is counted at when deciding what fits.
 _SHRUNK_WIDTH = 12
+_LONGEST_WORD = 24
 
 
 def _console() -> Any:
@@ -222,7 +223,10 @@ def _fitted_widths(
         return specs[i].wrap or specs[i].cut
 
     def least(i: int) -> int:
-        return min(widest(i), max(_SHRUNK_WIDTH, cell_len(specs[i].header)))
+        # Wrapped text breaks between words; a word wider than the column would be split.
+        words = [w for row in cells for w in row[i].split()] if specs[i].wrap else []
+        longest_word = min(max(map(cell_len, words), default=0), _LONGEST_WORD)
+        return min(widest(i), max(_SHRUNK_WIDTH, cell_len(specs[i].header), longest_word))
 
     kept = list(range(len(specs)))
     # Rich's default box: one border line per column (and one more), two spaces of padding.
@@ -232,13 +236,32 @@ def _fitted_widths(
             break
         kept.remove(max(droppable, key=lambda i: specs[i].drop))
     room = width - 1 - sum(widest(i) + 3 for i in kept if not flexible(i))
-    shared = sorted((i for i in kept if flexible(i)), key=widest)
     limits: dict[int, int | None] = {i: None for i in kept}
-    for n, i in enumerate(shared):
-        share = max(least(i), (room - 3 * (len(shared) - n)) // (len(shared) - n))
-        limits[i] = min(widest(i), share)
-        room -= limits[i] + 3  # type: ignore[operator]
+    cut = sorted((i for i in kept if specs[i].cut), key=widest)
+    wrapped = sorted((i for i in kept if specs[i].wrap), key=widest)
+    # Cut columns lose what does not fit, wrapped ones only take more lines:
+    # the cut ones are served first, leaving the wrapped ones their least.
+    room -= _share(cut, room - sum(least(i) + 3 for i in wrapped), widest, least, limits)
+    _share(wrapped, room, widest, least, limits)
     return limits
+
+
+def _share(
+    columns: list[int],
+    room: int,
+    widest: Callable[[int], int],
+    least: Callable[[int], int],
+    limits: dict[int, int | None],
+) -> int:
+    """Shares ``room`` evenly among ``columns`` (narrowest first, each between its least and
+    widest width), into ``limits``; returns the room used."""
+    used = 0
+    for n, i in enumerate(columns):
+        left = len(columns) - n
+        share = max(least(i), (room - used - 3 * left) // left)
+        limits[i] = min(widest(i), share)
+        used += limits[i] + 3  # type: ignore[operator]
+    return used
 
 
 def print_fields(fields: Sequence[tuple[str, Any]]) -> None:
