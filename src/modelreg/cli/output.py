@@ -16,9 +16,12 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from rich.console import OverflowMethod
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,10 +199,9 @@ def print_table(
     widths = _fitted_widths(specs, cells, console.width)
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, limit in widths.items():
-        overflow = "fold" if specs[i].wrap else "ellipsis"
-        table.add_column(
-            specs[i].header, no_wrap=not specs[i].wrap, overflow=overflow, max_width=limit
-        )
+        wrap = specs[i].wrap
+        overflow: OverflowMethod = "fold" if wrap else "ellipsis"
+        table.add_column(specs[i].header, no_wrap=not wrap, overflow=overflow, max_width=limit)
     for row in cells:
         table.add_row(*(Text(row[i]) for i in widths))
     _print(console, table)

@@ -69,6 +69,7 @@ class RemoteService:
             bound.apply_defaults()
             values = dict(bound.arguments)
             path = op.path.format(**{n: _segment(n, values.pop(n)) for n in path_names})
+            request: dict[str, Any]
             if op.in_body:
                 body = json.dumps({k: _jsonable(v) for k, v in values.items()}, default=_scalar)
                 request = {"content": body, "headers": {"Content-Type": "application/json"}}
