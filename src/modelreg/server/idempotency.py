@@ -2,8 +2,8 @@
 
 A plain ASGI middleware in front of the routes: for a request that changes
 something (any method but GET, HEAD and OPTIONS) and carries the header, it
-claims the key (``services.idempotency``), runs the request, and remembers a
-successful answer before sending it. A repeat with the same key and the same
+claims the key (``services.idempotency``), runs the request, answers, and
+then remembers a successful answer. A repeat with the same key and the same
 request gets that answer back, marked ``Idempotent-Replayed: true``; a repeat
 while the first still runs waits for it a while, then answers 409 with
 ``Retry-After``. Requests without the header pass through untouched.
@@ -20,6 +20,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -45,6 +47,7 @@ class IdempotencyMiddleware:
     def __init__(self, app: Any, db: Any) -> None:
         self.app = app
         self.keys = IdempotencyService(db)
+        self._settling: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         key = _header(scope, HEADER) if scope["type"] == "http" else None
@@ -82,7 +85,11 @@ class IdempotencyMiddleware:
             await asyncio.sleep(_POLL_SECONDS)
 
     async def _run_once(self, scope: Scope, receive: Any, send: Any, request: KeyedRequest) -> None:
-        """Runs the request holding the key; remembers a 2xx answer before sending it."""
+        """Runs the request holding the key, answers, then remembers a 2xx answer.
+
+        The answer is stored after it is sent, off the request's path: a repeat
+        that comes first finds the key in use and waits for it (see ``_claim``).
+        """
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -95,23 +102,32 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, keep)
         except BaseException:
-            await run_in_threadpool(self.keys.forget, request)
+            self._settle(request, None)
             raise
         status, body = start.get("status", 500), b"".join(chunks)
-        try:
-            if 200 <= status < 300:
-                content_type = _header(start, b"content-type") or "application/json"
-                await run_in_threadpool(
-                    self.keys.remember, request, Answer(status, content_type, body)
-                )
-            else:
-                await run_in_threadpool(self.keys.forget, request)
-        except Exception:
-            # The change is made: its answer still goes out, though a repeat of it
-            # will be told the key is in use instead of getting this answer.
-            log.exception("could not remember the answer to Idempotency-Key %s", request.key)
+        content_type = _header(start, b"content-type") or "application/json"
+        self._settle(request, Answer(status, content_type, body) if 200 <= status < 300 else None)
         await send({**start, "type": "http.response.start"})
         await send({"type": "http.response.body", "body": body})
+
+    def _settle(self, request: KeyedRequest, answer: Answer | None) -> None:
+        """Remembers ``answer`` (or forgets the key) in the background."""
+        if answer is None:
+            work = partial(self.keys.forget, request)
+        else:
+            work = partial(self.keys.remember, request, answer)
+        task = asyncio.get_running_loop().create_task(_logged(run_in_threadpool(work), request))
+        self._settling.add(task)  # a task nobody holds may be collected before it runs
+        task.add_done_callback(self._settling.discard)
+
+
+async def _logged(work: Awaitable[None], request: KeyedRequest) -> None:
+    try:
+        await work
+    except Exception:
+        # The change is made and answered; a repeat of it is told the key is in
+        # use (until the key expires) instead of getting that answer.
+        log.exception("could not settle Idempotency-Key %s", request.key)
 
 
 _BAD_KEY = "the Idempotency-Key header must be 1 to 255 letters, digits or . _ : -"
