@@ -33,6 +33,8 @@ def lib(store_uri: str) -> modelreg.Client:
 @pytest.fixture
 def invoke(store_uri: str, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.setenv("MODELREG_TRACKING_URI", store_uri)
+    # Tables fit COLUMNS when it is set (pytest-xdist sets it); tests set it themselves.
+    monkeypatch.delenv("COLUMNS", raising=False)
     runner = CliRunner()
 
     def run(*args: str) -> Result:

@@ -96,7 +96,7 @@ def reset_postgres(url: str) -> None:
             text(
                 "INSERT INTO experiments (experiment_id, name, artifact_location, "
                 "lifecycle_stage, creation_time, last_update_time) "
-                "VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', 0, 0)"
+                "VALUES (0, 'Default', 'modelreg-artifacts:/0', 'active', 0, 0)"
             )
         )
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from modelreg.artifact_files import FileInfo
 from modelreg.errors import Conflict, InvalidArgument, NotFound
-from modelreg.services.artifacts import FileInfo
 
 
 @pytest.fixture

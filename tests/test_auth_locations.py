@@ -22,7 +22,7 @@ def test_the_server_chooses_the_location_when_none_is_given(auth_server):
     experiment_id = auth_server.client("editor").create_experiment(unique("e"))
 
     location = auth_server.admin_lib.get_experiment(experiment_id).artifact_location
-    assert location == f"mlflow-artifacts:/{experiment_id}"
+    assert location == f"modelreg-artifacts:/{experiment_id}"
 
 
 def test_an_admin_may_choose_an_artifact_location(auth_server):

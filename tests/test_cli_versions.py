@@ -71,11 +71,13 @@ def test_show_prints_source_and_stage(invoke, fraud, run_id):
     assert "1.0.0" in result.stdout
 
 
-def test_show_of_a_version_that_is_not_a_number_exits_1(invoke, fraud):
+def test_show_of_something_that_names_no_version_is_a_usage_error(invoke, fraud):
     result = invoke("versions", "show", "fraud", "two")
 
-    assert result.exit_code == 1
-    assert "version" in result.stderr
+    assert result.exit_code == 2
+    assert "'two' is not a version: give a number (3), a stage (Production), @alias" in (
+        result.stderr
+    )
 
 
 def test_register_adds_a_version_and_says_which(invoke, fraud, run_id):

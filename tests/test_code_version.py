@@ -40,8 +40,8 @@ def started_tags() -> dict[str, str]:
 def test_a_run_records_the_commit_branch_and_a_clean_tree(repo):
     tags = started_tags()
 
-    assert tags["mlflow.source.git.commit"] == head(repo)
-    assert tags["mlflow.source.git.branch"] == "main"
+    assert tags["modelreg.source.git.commit"] == head(repo)
+    assert tags["modelreg.source.git.branch"] == "main"
     assert tags["modelreg.source.git.dirty"] == "false"
 
 
@@ -55,7 +55,7 @@ def test_the_remote_url_is_recorded_without_credentials(repo):
     remote = "https://bot:ghp_secret@example.com/org/repo.git"
     subprocess.run(["git", "remote", "add", "origin", remote], cwd=repo, check=True)
 
-    assert started_tags()["mlflow.source.git.repoURL"] == "https://example.com/org/repo.git"
+    assert started_tags()["modelreg.source.git.repoURL"] == "https://example.com/org/repo.git"
 
 
 def test_the_environment_is_recorded(repo):
@@ -66,10 +66,10 @@ def test_the_environment_is_recorded(repo):
 
 
 def test_tags_given_to_start_run_win(repo):
-    with modelreg.start_run(tags={"mlflow.source.git.commit": "pinned"}) as run:
+    with modelreg.start_run(tags={"modelreg.source.git.commit": "pinned"}) as run:
         tags = modelreg.get_run(run.info.run_id).data.tags
 
-    assert tags["mlflow.source.git.commit"] == "pinned"
+    assert tags["modelreg.source.git.commit"] == "pinned"
 
 
 def test_outside_a_repository_no_git_process_runs_and_no_git_tag_is_set(tmp_path, monkeypatch):

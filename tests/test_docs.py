@@ -55,8 +55,18 @@ def test_every_readme_command_names_a_real_command_and_real_options():
     for line in _readme_command_lines():
         command: click.Command = cli
         words = shlex.split(line)[1:]
-        while isinstance(command, click.Group) and words and words[0] in command.commands:
-            command = command.commands[words.pop(0)]
+        while isinstance(command, click.Group) and words:
+            if words[0] in command.commands:
+                command = command.commands[words.pop(0)]
+            elif words[0].startswith("--"):  # an option before the command
+                option = words.pop(0)
+                param = next((p for p in command.params if option in p.opts), None)
+                if param is None:
+                    wrong.append(f"{line}: {option}")
+                elif not getattr(param, "is_flag", False):
+                    words.pop(0)
+            else:
+                break
         known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
         options = [w.split("=", 1)[0] for w in words if w.startswith("--")]
         wrong += [f"{line}: {o}" for o in options if o not in known]

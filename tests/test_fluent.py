@@ -3,7 +3,7 @@
 import pytest
 
 import modelreg
-from modelreg.errors import Conflict, InvalidArgument
+from modelreg.errors import Conflict, InvalidArgument, NotFound
 
 CAPTURED_TAGS = ("modelreg.environment",)
 
@@ -62,7 +62,7 @@ def test_nested_run_records_its_parent(fluent):
             assert modelreg.active_run().info.run_id == child.info.run_id
         assert modelreg.active_run().info.run_id == parent.info.run_id
 
-    assert fluent.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert fluent.get_run(child.info.run_id).data.tags["modelreg.parentRunId"] == parent.info.run_id
 
 
 def test_second_run_without_nested_is_refused(fluent):
@@ -112,3 +112,59 @@ def test_last_active_run_is_the_run_that_just_ended(fluent):
         modelreg.log_metric("m", 3.0)
 
     assert modelreg.last_active_run().info.run_id == run.info.run_id
+
+
+def test_the_run_shows_its_final_status_and_end_time_after_the_block(fluent):
+    with modelreg.start_run() as run:
+        modelreg.log_metric("accuracy", 0.9)
+
+    assert run.info.status == "FINISHED"
+    assert run.info.end_time is not None and run.info.end_time >= run.info.start_time
+    assert run.data.metrics == {"accuracy": 0.9}
+
+
+def test_the_run_of_a_block_that_raised_shows_failed(fluent):
+    with pytest.raises(ValueError), modelreg.start_run() as run:
+        raise ValueError("diverged")
+
+    assert (run.info.status, run.info.end_time is not None) == ("FAILED", True)
+
+
+def test_search_runs_takes_experiment_names(fluent):
+    with modelreg.start_run(run_name="in-fluent"):
+        pass
+    modelreg.set_experiment("other")
+
+    found = modelreg.search_runs(experiment_names=["fluent"], output_format="list")
+
+    assert [r.info.run_name for r in found] == ["in-fluent"]
+
+
+def test_search_runs_refuses_an_unknown_experiment_name(fluent):
+    with pytest.raises(NotFound, match="experiment 'nowhere' does not exist"):
+        modelreg.search_runs(experiment_names=["nowhere"])
+
+
+def test_search_runs_returns_a_dataframe_of_runs_by_default(fluent):
+    import pandas
+
+    with modelreg.start_run(run_name="tabled") as run:
+        modelreg.log_params({"lr": 0.1})
+        modelreg.log_metric("auc", 0.8)
+
+    frame = modelreg.search_runs()
+
+    assert list(frame["run_name"]) == ["tabled"]
+    assert (frame["metrics.auc"][0], frame["params.lr"][0]) == (0.8, "0.1")
+    assert frame["start_time"][0] == pandas.Timestamp(run.info.start_time, unit="ms", tz="UTC")
+
+
+def test_search_runs_without_runs_is_an_empty_dataframe_with_the_run_columns(fluent):
+    frame = modelreg.search_runs()
+
+    assert frame.empty and "run_id" in frame.columns
+
+
+def test_client_search_runs_says_it_wants_ids_when_given_a_name(fluent):
+    with pytest.raises(InvalidArgument, match="takes experiment ids, and 'fluent' is not one"):
+        fluent.search_runs(["fluent"])

@@ -125,7 +125,10 @@ def test_a_missing_parent_is_not_found_and_no_version_is_created(client):
 
 
 def test_the_graph_shows_the_code_version_of_the_run(client):
-    tags = {"mlflow.source.git.commit": "c0ffee" * 6 + "abcd", "modelreg.source.git.dirty": "true"}
+    tags = {
+        "modelreg.source.git.commit": "c0ffee" * 6 + "abcd",
+        "modelreg.source.git.dirty": "true",
+    }
     run_id = client.create_run("0", tags=tags).info.run_id
     client.create_registered_model("fraud")
     client.create_model_version("fraud", f"runs:/{run_id}/model")
@@ -134,4 +137,4 @@ def test_the_graph_shows_the_code_version_of_the_run(client):
 
     [code] = graph.of_kind("code")
     assert code.attributes["dirty"] is True
-    assert code.attributes["commit"] == tags["mlflow.source.git.commit"]
+    assert code.attributes["commit"] == tags["modelreg.source.git.commit"]

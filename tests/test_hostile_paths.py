@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import modelreg
+from modelreg.artifact_files import check_artifact_path
 from modelreg.errors import InvalidArgument
-from modelreg.services.artifacts import check_artifact_path
 
 TRAVERSALS = [
     pytest.param("../../../etc/passwd", id="plain"),

@@ -80,7 +80,10 @@ def test_every_hostile_source_is_refused_naming_it_and_leaves_no_trace(client, r
         ("models:/m/1", "models:/m/1"),
         ("models:/m/production", "models:/m/Production"),
         ("models:/m/1/./weights.bin", "models:/m/1/weights.bin"),
-        ("MLFLOW-ARTIFACTS:/0/{run}/artifacts/model", "mlflow-artifacts:/0/{run}/artifacts/model"),
+        (
+            "MLFLOW-ARTIFACTS:/0/{run}/artifacts/model",
+            "modelreg-artifacts:/0/{run}/artifacts/model",
+        ),
     ],
 )
 def test_sources_are_stored_in_the_canonical_form_that_was_checked(client, run_id, given, stored):

@@ -30,3 +30,21 @@ def test_all_lists_exactly_the_lazy_names_and_submodules():
     expected = sorted([*modelreg._LAZY, *modelreg._SUBMODULES, "__version__"])
 
     assert modelreg.__all__ == expected
+
+
+# What a remote client must never load: it talks HTTP and nothing else.
+SERVER_SIDE = ("sqlalchemy", "alembic", "psycopg", "modelreg.store", "modelreg.services")
+
+
+def test_a_remote_client_loads_no_database_store_or_service_code(live_server):
+    code = (
+        "import sys, modelreg\n"
+        f"client = modelreg.Client({live_server!r})\n"
+        "client.search_registered_models()\n"
+        "client.get_or_create_registered_model('imports')\n"
+        "print(sorted({m.split('.')[0] if not m.startswith('modelreg') else m "
+        f"for m in sys.modules if m.startswith({SERVER_SIDE!r})}}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "[]"

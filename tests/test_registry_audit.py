@@ -68,7 +68,7 @@ def test_events_record_time_actor_before_after_and_reason(client, source):
 
 
 def test_the_os_user_is_the_actor_for_embedded_use(client):
-    from modelreg.services.context import current_actor
+    from modelreg.actor import current_actor
 
     client.create_registered_model("fraud")
 
@@ -197,7 +197,7 @@ def test_a_no_op_alias_change_writes_no_event(client, source):
 
 def test_the_actor_comes_from_the_request_context(sqlite_uri, monkeypatch, tmp_path):
     from modelreg import Client
-    from modelreg.services.context import acting_as
+    from modelreg.actor import acting_as
 
     monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
     client = Client(sqlite_uri)

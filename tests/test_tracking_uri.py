@@ -1,5 +1,6 @@
 """Tracking URI resolution, as in the table in DESIGN.md."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,22 @@ def test_default_store_is_created_on_first_use(tmp_path):
         modelreg.log_metric("m", 1.0)
 
     assert (Path(tmp_path) / ".modelreg" / "registry.db").exists()
+
+
+def test_setting_none_goes_back_to_the_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELREG_TRACKING_URI", str(tmp_path / "team"))
+    modelreg.set_tracking_uri(tmp_path / "mine")
+
+    modelreg.set_tracking_uri(None)
+
+    assert modelreg.get_tracking_uri() == str(tmp_path / "team")
+    assert os.environ["MODELREG_TRACKING_URI"] == str(tmp_path / "team")
+
+
+def test_setting_none_without_an_environment_variable_goes_back_to_the_default(tmp_path):
+    modelreg.set_tracking_uri(tmp_path / "mine")
+
+    modelreg.set_tracking_uri(None)
+
+    assert modelreg.get_tracking_uri() == str(tmp_path / ".modelreg")
+    assert "MODELREG_TRACKING_URI" not in os.environ

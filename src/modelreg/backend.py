@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelreg import settings
+from modelreg.extras import needs_extras
 from modelreg.uris import TrackingTarget, resolve_tracking_uri
 
 _backends: dict[tuple, Any] = {}
@@ -71,7 +72,8 @@ def _make_backend(target: TrackingTarget) -> Any:
 
         return RemoteBackend(target.uri)
     assert target.db_url is not None and target.artifacts_uri is not None
-    return EmbeddedBackend(target.db_url, target.artifacts_uri)
+    with needs_extras():  # psycopg for PostgreSQL, boto3 for S3
+        return EmbeddedBackend(target.db_url, target.artifacts_uri)
 
 
 def clear_backend_cache() -> None:

@@ -42,6 +42,7 @@ from modelreg.blobs.streams import check_matches, hash_file
 from modelreg.errors import Conflict, IntegrityError, InvalidArgument
 from modelreg.store import backup as store
 from modelreg.store.database import HEAD_REVISION, Database
+from modelreg.store.modelreg_names import rename_to_modelreg_names
 from modelreg.store.registry import refresh_all_top_semvers
 from modelreg.timeutil import now_ms
 
@@ -188,6 +189,7 @@ def import_registry(src: str | os.PathLike[str], db_url: str, artifacts_uri: str
             # Derived, so recomputed rather than trusted (an archive of a
             # schema before 0006 has no top_semver at all).
             refresh_all_top_semvers(conn)
+            rename_to_modelreg_names(conn)  # an archive written before 0009
     finally:
         db.dispose()
     return summary

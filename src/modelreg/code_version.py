@@ -1,7 +1,8 @@
 """What code and environment a run ran with, captured as run tags when ``start_run`` starts one.
 
-- ``mlflow.source.git.commit``, ``mlflow.source.git.branch`` and
-  ``mlflow.source.git.repoURL`` (MLflow's names, so its UI shows them), plus
+- ``modelreg.source.git.commit``, ``modelreg.source.git.branch`` and
+  ``modelreg.source.git.repoURL`` (the MLflow-compatible API shows MLflow
+  clients MLflow's ``mlflow.source.git.*`` names), plus
   ``modelreg.source.git.dirty`` (``true`` when tracked files have uncommitted
   changes), for the git repository holding the working directory;
 - ``modelreg.environment``: JSON with the Python version, platform and the
@@ -26,9 +27,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["GIT_COMMIT_TAG", "capture_run_tags", "environment", "git_info"]
 
-GIT_COMMIT_TAG = "mlflow.source.git.commit"
-GIT_BRANCH_TAG = "mlflow.source.git.branch"
-GIT_REPO_URL_TAG = "mlflow.source.git.repoURL"
+GIT_COMMIT_TAG = "modelreg.source.git.commit"
+GIT_BRANCH_TAG = "modelreg.source.git.branch"
+GIT_REPO_URL_TAG = "modelreg.source.git.repoURL"
 GIT_DIRTY_TAG = "modelreg.source.git.dirty"
 ENVIRONMENT_TAG = "modelreg.environment"
 # The packages whose versions say most about how a model was trained.

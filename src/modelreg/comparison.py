@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelreg.entities import float_from_json
+from modelreg.extras import needs_extras
 
 __all__ = ["ComparisonRow", "ComparisonTable", "VersionDiff", "rank_scores", "score"]
 
@@ -150,7 +151,8 @@ class ComparisonTable:
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame of :meth:`to_dicts` (missing metrics are NaN). Needs pandas."""
-        import pandas as pd
+        with needs_extras():
+            import pandas as pd
 
         columns = ["version", "semver", "stage", "aliases"]
         columns += [self._column(m) for m in self.metrics] + ["score", "rank"]

@@ -20,6 +20,7 @@ __all__ = [
     "Conflict",
     "IntegrityError",
     "InvalidArgument",
+    "MissingDependency",
     "ModelregError",
     "ModelregWarning",
     "NotFound",
@@ -130,6 +131,13 @@ class ServiceUnavailable(ModelregError):
     status = 503
 
 
+class MissingDependency(ModelregError, ImportError):
+    """An optional package is not installed; the message names the extra that brings it."""
+
+    error_code = "MISSING_DEPENDENCY"
+    status = 500
+
+
 _BY_CODE: dict[str, type[ModelregError]] = {
     cls.error_code: cls
     for cls in (
@@ -144,6 +152,7 @@ _BY_CODE: dict[str, type[ModelregError]] = {
         PayloadTooLarge,
         IntegrityError,
         ServiceUnavailable,
+        MissingDependency,
     )
 }
 

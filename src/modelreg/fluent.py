@@ -12,18 +12,33 @@ active experiment are per process.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
-from modelreg.entities import Experiment, Metric, Param, Run, RunStatus, RunTag
+from modelreg import settings
+from modelreg.entities import (
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
 from modelreg.errors import Conflict
 from modelreg.heartbeat import Heartbeat, lease_seconds
+from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
 
-PARENT_RUN_TAG = "mlflow.parentRunId"
+_ENV_VAR = settings.TRACKING_URI.env_var
 
 _tracking_uri: str | None = None
+# MODELREG_TRACKING_URI as it was before set_tracking_uri changed it (_KEPT: unchanged).
+_KEPT = object()
+_environment_uri: Any = _KEPT
 _experiment_id: str | None = None
 _clients: dict[str | None, Any] = {}
 _local = threading.local()
@@ -34,9 +49,10 @@ _heartbeats: dict[str, Heartbeat] = {}
 
 def _reset_state() -> None:
     """Forgets the tracking URI, experiment, clients and active runs (for tests)."""
-    global _tracking_uri, _experiment_id
+    global _tracking_uri, _experiment_id, _environment_uri
     _tracking_uri = None
     _experiment_id = None
+    _environment_uri = _KEPT
     _clients.clear()
     _local.__dict__.clear()
     for heartbeat in _heartbeats.values():
@@ -66,27 +82,32 @@ def current_client() -> Any:
     return client
 
 
-def set_tracking_uri(uri: str | None) -> None:
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     """Sets where runs and models live for the fluent API and new ``Client()`` calls.
 
     Accepts a folder, ``file:``, ``sqlite:///``, ``postgresql://`` or
-    ``http(s)://`` URI; ``None`` goes back to ``MODELREG_TRACKING_URI`` or
-    the default ``./.modelreg/``.
+    ``http(s)://`` URI. It is also put in ``MODELREG_TRACKING_URI`` for child
+    processes; ``None`` puts back the ``MODELREG_TRACKING_URI`` there was
+    before (or the default ``./.modelreg/`` if there was none).
     """
-    import os
-
-    global _tracking_uri, _experiment_id
+    global _tracking_uri, _experiment_id, _environment_uri
     from modelreg.uris import resolve_tracking_uri
 
     if uri is not None:
         uri = os.fspath(uri)
         resolve_tracking_uri(uri)
+    if _environment_uri is _KEPT:
+        _environment_uri = os.environ.get(_ENV_VAR)
+    if uri is not None:
+        os.environ[_ENV_VAR] = uri
+    else:
+        if _environment_uri is None:
+            os.environ.pop(_ENV_VAR, None)
+        else:
+            os.environ[_ENV_VAR] = _environment_uri
+        _environment_uri = _KEPT
     _tracking_uri = uri
     _experiment_id = None
-    if uri is None:
-        os.environ.pop("MODELREG_TRACKING_URI", None)
-    else:
-        os.environ["MODELREG_TRACKING_URI"] = uri
 
 
 def get_tracking_uri() -> str:
@@ -128,19 +149,32 @@ def set_experiment(
     return experiment
 
 
-class ActiveRun(Run):
+class ActiveRun:
     """The run ``start_run`` returns; as a context manager it ends the run on exit.
 
     The run ends ``FINISHED``, ``FAILED`` when the block raises, ``KILLED``
-    on ``KeyboardInterrupt``.
+    on ``KeyboardInterrupt``. ``info`` and ``data`` are the run as it
+    started; once it has ended they are read again, so they show its final
+    status, end time, params, metrics and tags.
     """
 
-    __slots__ = ()
+    __slots__ = ("data", "info")
+
+    def __init__(self, run: Run) -> None:
+        self.info: RunInfo = run.info
+        self.data: RunData = run.data
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(info={self.info!r}, data={self.data!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready data, as ``Run.to_dict``."""
+        return Run(self.info, self.data).to_dict()
 
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc_type is None:
             status = RunStatus.FINISHED
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -166,11 +200,11 @@ def start_run(
 
     A new run records the code version and environment as tags: the git
     commit, branch, remote and dirty flag of the repository holding the
-    working directory (``mlflow.source.git.*``, ``modelreg.source.git.dirty``)
+    working directory (``modelreg.source.git.*``)
     and the Python and package versions (``modelreg.environment``); ``tags``
     given here win. Raises ``Conflict`` when a run is already active and
     ``nested`` is false; a nested run records its parent in the
-    ``mlflow.parentRunId`` tag. While the run is active a daemon thread
+    ``modelreg.parentRunId`` tag. While the run is active a daemon thread
     renews its lease, so if this process dies the run is marked ``KILLED``
     once ``MODELREG_RUN_LEASE_SECONDS`` pass, instead of staying RUNNING.
     """
@@ -194,18 +228,16 @@ def start_run(
         if stack:
             all_tags[PARENT_RUN_TAG] = stack[-1].info.run_id
         if description is not None:
-            all_tags["mlflow.note.content"] = description
+            all_tags[DESCRIPTION_TAG] = description
         exp_id = experiment_id or _experiment_id or _default_experiment_id()
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
-    active = ActiveRun(run.info, run.data)
+    active = ActiveRun(run)
     stack.append(active)
     _heartbeats[run.info.run_id] = Heartbeat(client._backend.tracking, run.info.run_id, lease)
     return active
 
 
 def _default_experiment_id() -> str:
-    from modelreg import settings
-
     name = settings.EXPERIMENT_NAME.get()
     if name:
         return set_experiment(name).experiment_id
@@ -235,7 +267,10 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     heartbeat = _heartbeats.pop(run.info.run_id, None)
     if heartbeat is not None:
         heartbeat.stop()
-    current_client().set_terminated(run.info.run_id, status)
+    client = current_client()
+    client.set_terminated(run.info.run_id, status)
+    ended = client.get_run(run.info.run_id)
+    run.info, run.data = ended.info, ended.data
     _last_run[:] = [run.info.run_id]
 
 
@@ -350,12 +385,86 @@ def search_runs(
     filter_string: str = "",
     max_results: int | None = None,
     order_by: Sequence[str] | None = None,
-) -> list[Run]:
-    """Runs of the given experiments (default: the active one) matching the filter."""
-    ids = experiment_ids or [_experiment_id or _default_experiment_id()]
-    return current_client().search_runs(
-        ids, filter_string, max_results=max_results, order_by=order_by
+    *,
+    experiment_names: Sequence[str] | None = None,
+    run_view_type: str = "ACTIVE_ONLY",
+    output_format: str = "pandas",
+) -> Any:
+    """Runs of the given experiments (default: the active one) matching the filter.
+
+    Experiments are named by id or by name (``experiment_names``). As
+    MLflow's, the result is a pandas DataFrame when pandas is installed: one
+    row per run, with ``run_id``, ``experiment_id``, ``run_name``,
+    ``status``, ``start_time``, ``end_time``, ``artifact_uri`` and a
+    ``metrics.<key>``, ``params.<key>`` and ``tags.<key>`` column for each
+    key. ``output_format="list"`` (or no pandas) gives a list of ``Run``.
+    Raises ``NotFound`` for an unknown experiment name and
+    ``InvalidArgument`` for a malformed filter or an unknown output format.
+
+    >>> modelreg.search_runs(experiment_names=["fraud"], filter_string="metrics.auc > 0.9")
+    """
+    from modelreg.errors import InvalidArgument, NotFound
+
+    if output_format not in ("pandas", "list"):
+        raise InvalidArgument(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    client = current_client()
+    ids = list(experiment_ids or [])
+    for name in experiment_names or []:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise NotFound(f"experiment '{name}' does not exist")
+        ids.append(experiment.experiment_id)
+    if not ids:
+        ids = [_experiment_id or _default_experiment_id()]
+    runs = list(
+        client.search_runs(
+            ids, filter_string, run_view_type, max_results=max_results, order_by=order_by
+        )
     )
+    if output_format == "list":
+        return runs
+    try:
+        import pandas
+    except ImportError:
+        return runs
+    rows = [_flat(run) for run in runs]
+    return pandas.DataFrame(rows) if rows else pandas.DataFrame(columns=_INFO_COLUMNS)
+
+
+_INFO_COLUMNS = [
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "artifact_uri",
+]
+
+
+def _flat(run: Run) -> dict[str, Any]:
+    """One DataFrame row: the run's info, then its metrics, params and tags by prefixed key."""
+    import pandas
+
+    info = run.info
+    row: dict[str, Any] = {
+        "run_id": info.run_id,
+        "experiment_id": info.experiment_id,
+        "run_name": info.run_name,
+        "status": info.status,
+        "start_time": pandas.to_datetime(info.start_time, unit="ms", utc=True),
+        "end_time": None
+        if info.end_time is None
+        else pandas.to_datetime(info.end_time, unit="ms", utc=True),
+        "artifact_uri": info.artifact_uri,
+    }
+    for prefix, values in (
+        ("metrics", run.data.metrics),
+        ("params", run.data.params),
+        ("tags", run.data.tags),
+    ):
+        row.update({f"{prefix}.{key}": value for key, value in values.items()})
+    return row
 
 
 __all__ = [

@@ -30,6 +30,7 @@ from typing import Any
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.extras import needs_extras
 
 __all__ = ["LoggedModel", "download_model", "load_model", "log_model"]
 
@@ -87,8 +88,8 @@ def log_model(
     card or a card without ``registered_model_name``, and whatever
     logging or registering raises (``NotFound`` for an unknown run …).
     """
+    from modelreg.artifact_files import check_artifact_path
     from modelreg.flavors import save_model
-    from modelreg.services.artifacts import check_artifact_path
 
     artifact_path = check_artifact_path(artifact_path, "artifact_path")
     if card is not None:
@@ -102,7 +103,7 @@ def log_model(
         from modelreg import fluent
 
         run_id = fluent.get_or_start_run_id()
-    with tempfile.TemporaryDirectory(prefix="modelreg-model-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="modelreg-model-") as tmp, needs_extras():
         info = save_model(
             model,
             Path(tmp) / "model",
@@ -158,7 +159,8 @@ def load_model(
     from modelreg.flavors import load_model_dir
 
     local = download_model(model_uri, dst_path=dst_path, client=client)
-    return load_model_dir(local, trust_pickle=trust_pickle, device=device)
+    with needs_extras():  # the model's framework
+        return load_model_dir(local, trust_pickle=trust_pickle, device=device)
 
 
 def download_model(
@@ -196,7 +198,7 @@ def download_model(
     if not entries:
         raise NotFound(f"no model files at '{model_uri}'")
     if dst_path is not None:
-        from modelreg.services.artifacts import download_entries
+        from modelreg.artifact_files import download_entries
 
         return Path(download_entries(artifacts.blobs, entries, sub_path, dst_path, owner))
     return _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
@@ -204,8 +206,8 @@ def download_model(
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
     """The model folder in the local cache, downloading it once per distinct file list."""
+    from modelreg.artifact_files import download_entries
     from modelreg.blobs.cache import default_cache_dir
-    from modelreg.services.artifacts import download_entries
 
     listing = "\n".join(f"{p}\0{entries[p].digest}" for p in sorted(entries))
     key = hashlib.sha256(f"{prefix}\n{listing}".encode()).hexdigest()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from modelreg.api_contract import PROTOCOLS
 from modelreg.entities import PagedList
 from modelreg.route_permissions import (
     ADMIN,
@@ -435,37 +436,10 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-def service_class(service: str) -> type:
-    """The service class whose methods the operations of ``service`` call."""
-    if service == "tracking":
-        from modelreg.services.tracking import TrackingService
-
-        return TrackingService
-    if service == "registry":
-        from modelreg.services.registry import RegistryService
-
-        return RegistryService
-    if service == "governance":
-        from modelreg.services.governance import GovernanceService
-
-        return GovernanceService
-    if service == "access":
-        from modelreg.services.access import AccessService
-
-        return AccessService
-    if service == "protections":
-        from modelreg.services.protections import ProtectionService
-
-        return ProtectionService
-    from modelreg.services.artifacts import ArtifactService
-
-    return ArtifactService
-
-
 @cache
 def signature_of(op: Operation) -> tuple[inspect.Signature, dict[str, Any]]:
-    """The service method's signature and its resolved type hints."""
-    method = getattr(service_class(op.service), op.name)
+    """The signature and resolved type hints ``modelreg.api_contract`` declares for ``op``."""
+    method = getattr(PROTOCOLS[op.service], op.name)
     return inspect.signature(method), typing.get_type_hints(method)
 
 

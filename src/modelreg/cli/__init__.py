@@ -30,18 +30,30 @@ from modelreg.cli.versions import versions
 @click.group(cls=ModelregGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="modelreg")
 @click.option(
+    "--tracking-uri",
+    envvar="MODELREG_TRACKING_URI",
+    show_envvar=True,
+    metavar="URI",
+    help="Store every command uses, unless the command names its own: a folder, "
+    "sqlite:///…, postgresql://… or the http(s):// URL of a modelreg server. "
+    "[default: ./.modelreg/]",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON, for scripts (as COMMAND --json)."
+)
+@click.option(
     "--traceback",
     is_flag=True,
     help="Show the full Python traceback when a command fails.",
 )
 @click.pass_context
-def cli(ctx: click.Context, traceback: bool) -> None:
+def cli(ctx: click.Context, tracking_uri: str | None, as_json: bool, traceback: bool) -> None:
     """modelreg: track experiments and manage registered models.
 
     Commands work on the embedded store (./.modelreg/) unless told otherwise
-    with --tracking-uri or MODELREG_TRACKING_URI.
+    with --tracking-uri (before or after the command) or MODELREG_TRACKING_URI.
     """
-    ctx.obj = {"traceback": traceback}
+    ctx.obj = {"traceback": traceback, "tracking_uri": tracking_uri or None, "json": as_json}
 
 
 cli.add_command(db)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from modelreg.cli.errors import ModelregGroup
-from modelreg.cli.output import echo_json, json_option, print_table, timestamp
+from modelreg.cli.output import echo_json, json_option, print_table, timestamp, tracking_uri_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +43,7 @@ def with_access(func: F) -> F:
         from modelreg.uris import resolve_tracking_uri
 
         if backend_store_uri is None:
-            backend_store_uri = resolve_tracking_uri(None).db_url
+            backend_store_uri = resolve_tracking_uri(tracking_uri_of(None)).db_url
             if backend_store_uri is None:
                 raise InvalidArgument(
                     "users, tokens and permissions are managed on the database: name it "

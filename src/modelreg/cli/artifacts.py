@@ -9,6 +9,7 @@ import click
 
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import with_client
+from modelreg.cli.references import full_runs_uri
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -36,4 +37,4 @@ def download(client: Client, uri: str, dst: Path) -> None:
       modelreg artifacts download models:/fraud@champion ./serving
       modelreg artifacts download models:/fraud/3/MLmodel .
     """
-    click.echo(client.download_artifacts(artifact_uri=uri, dst_path=dst))
+    click.echo(client.download_artifacts(artifact_uri=full_runs_uri(client, uri), dst_path=dst))

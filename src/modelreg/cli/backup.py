@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from modelreg.cli.output import echo_json, json_option
+from modelreg.cli.output import echo_json, json_option, tracking_uri_of
 from modelreg.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -27,18 +27,16 @@ def _store_options(func: F) -> F:
     )(func)
     return click.option(
         "--tracking-uri",
-        envvar="MODELREG_TRACKING_URI",
-        show_envvar=True,
         metavar="URI",
         help="The registry: a folder, sqlite:///… or postgresql://… (not a server's URL: "
-        "run this where the database is). [default: ./.modelreg/]",
+        "run this where the database is). [env var: MODELREG_TRACKING_URI; default: ./.modelreg/]",
     )(func)
 
 
 def _resolve(tracking_uri: str | None, artifacts_uri: str | None) -> tuple[str, str]:
     from modelreg.uris import resolve_tracking_uri
 
-    target = resolve_tracking_uri(tracking_uri or None)
+    target = resolve_tracking_uri(tracking_uri_of(tracking_uri))
     if target.kind != "embedded":
         raise InvalidArgument(
             "export and import run where the database and artifact store are: pass "

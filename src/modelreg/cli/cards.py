@@ -11,6 +11,7 @@ import click
 
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import echo_json, json_option, print_fields, text, timestamp, with_client
+from modelreg.cli.references import VERSION, resolve_version
 from modelreg.errors import InvalidArgument
 from modelreg.model_card import CARD_FIELDS, FIELD_TITLES
 
@@ -33,7 +34,7 @@ def card() -> None:
 
 @card.command("show")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @format_option
 @json_option
 @with_client
@@ -49,12 +50,13 @@ def show(client: Client, name: str, version: str, fmt: str | None, as_json: bool
       modelreg card show fraud 4 --format md
       modelreg card show fraud 4 --json
     """
-    found = client.get_model_card(name, version)
+    number = resolve_version(client, name, version)
+    found = client.get_model_card(name, number)
     if as_json or fmt == "json":
         echo_json({**found.to_dict(), "completeness": found.completeness().to_dict()})
         return
     if fmt is not None:
-        click.echo(client.export_model_card(name, version, fmt), nl=False)
+        click.echo(client.export_model_card(name, number, fmt), nl=False)
         return
     fields: list[tuple[str, Any]] = [
         ("Model", f"{found.model_name} version {found.version} ({found.semver})"),
@@ -81,7 +83,7 @@ def show(client: Client, name: str, version: str, fmt: str | None, as_json: bool
 
 @card.command("export")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @format_option
 @click.option(
     "-o",
@@ -101,17 +103,18 @@ def export(client: Client, name: str, version: str, fmt: str | None, output: Pat
       modelreg card export fraud 4 --format md -o README.md
       modelreg card export fraud 4 --format html -o card.html
     """
-    rendered = client.export_model_card(name, version, fmt or "md")
+    number = resolve_version(client, name, version)
+    rendered = client.export_model_card(name, number, fmt or "md")
     if output is None:
         click.echo(rendered, nl=False)
     else:
         output.write_text(rendered, encoding="utf-8")
-        click.echo(f"Wrote the card of '{name}' version {version} to {output}.", err=True)
+        click.echo(f"Wrote the card of '{name}' version {number} to {output}.", err=True)
 
 
 @card.command("set")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @json_option
 @with_client
@@ -128,20 +131,21 @@ def set_card(client: Client, name: str, version: str, file: str, as_json: bool) 
       modelreg card set fraud 4 card.yaml
     """
     raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    saved = client.set_model_card(name, version, _parse(raw, file))
+    number = resolve_version(client, name, version)
+    saved = client.set_model_card(name, number, _parse(raw, file))
     if as_json:
         echo_json(saved.to_dict())
         return
     missing = saved.completeness().missing
     click.echo(
-        f"Set the card of '{name}' version {version}"
+        f"Set the card of '{name}' version {number}"
         + (f"; still missing: {', '.join(missing)}." if missing else "; it is complete.")
     )
 
 
 @card.command("check")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.option(
     "--field",
     "fields",
@@ -160,17 +164,18 @@ def check(client: Client, name: str, version: str, fields: tuple[str, ...]) -> N
       modelreg card check fraud 4
       modelreg card check fraud 4 --field intended_use --field limitations
     """
-    missing = client.get_model_card(name, version).missing_fields()
+    number = resolve_version(client, name, version)
+    missing = client.get_model_card(name, number).missing_fields()
     if fields:
         missing = [f for f in missing if f in fields]
     if missing:
         click.secho(
-            f"The card of '{name}' version {version} is missing: {', '.join(missing)}",
+            f"The card of '{name}' version {number} is missing: {', '.join(missing)}",
             fg="red",
             err=True,
         )
         sys.exit(1)
-    click.echo(f"The card of '{name}' version {version} is complete.")
+    click.echo(f"The card of '{name}' version {number} is complete.")
 
 
 def _parse(raw: str, file: str) -> Any:

@@ -1,4 +1,8 @@
-"""One place that turns a modelreg error into a red one-line message and exit code 1."""
+"""One place that turns a modelreg error into a red one-line message and exit code 1.
+
+A package that an extra brings and that is not installed is such an error
+too: the message names the extra to install.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 import click
 
 from modelreg.errors import ModelregError
+from modelreg.extras import needs_extras
 
 
 class ModelregGroup(click.Group):
@@ -15,7 +20,8 @@ class ModelregGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with needs_extras():
+                return super().invoke(ctx)
         except ModelregError as exc:
             if (ctx.obj or {}).get("traceback"):
                 raise

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelreg.cli.output import echo_json, json_option, with_client
+from modelreg.cli.references import VERSION, resolve_version
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @json_option
 @with_client
 def lineage(client: Client, name: str, version: str, as_json: bool) -> None:
@@ -30,7 +31,7 @@ def lineage(client: Client, name: str, version: str, as_json: bool) -> None:
       modelreg lineage fraud 4
       modelreg lineage fraud 4 --json
     """
-    graph = client.lineage(name, version)
+    graph = client.lineage(name, resolve_version(client, name, version))
     if as_json:
         echo_json(graph.to_dict())
         return

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from modelreg.cli.compare import formula, parse_weights
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
+    Column,
     echo_json,
     echo_next_page,
     json_option,
@@ -59,7 +61,14 @@ def list_models(
         echo_json([model.to_dict() for model in page])
     else:
         print_table(
-            ["Name", "Latest", "Stages", "Aliases", "Description", "Updated"],
+            [
+                "Name",
+                "Latest",
+                Column("Stages", wrap=True),
+                Column("Aliases", wrap=True, drop=1),
+                Column("Description", wrap=True, drop=3),
+                Column("Updated", drop=2),
+            ],
             [_row(model) for model in page],
         )
     echo_next_page(page.token)
@@ -108,7 +117,14 @@ def show(client: Client, name: str, as_json: bool) -> None:
     )
     if model.latest_versions:
         print_table(
-            ["Stage", "Version", "Semver", "Aliases", "Run ID", "Created"],
+            [
+                "Stage",
+                "Version",
+                "Semver",
+                Column("Aliases", wrap=True, drop=1),
+                Column("Run ID", drop=3),
+                Column("Created", drop=2),
+            ],
             [
                 [
                     v.current_stage,
@@ -167,3 +183,25 @@ def delete(client: Client, name: str, force: bool) -> None:
     """
     client.delete_registered_model(name, force=force)
     click.echo(f"Deleted registered model '{name}'.")
+
+
+@models.command("set-weights")
+@click.argument("name")
+@click.argument("weights", metavar="METRIC=W,…", callback=parse_weights)
+@with_client
+def set_weights(client: Client, name: str, weights: dict[str, float]) -> None:
+    """Set how `modelreg compare` scores and ranks the versions of model NAME.
+
+    The score is the sum of weight × metric; give lower-is-better metrics a
+    negative weight. '' removes the weights.
+
+    \b
+    Examples:
+      modelreg models set-weights fraud auc=1,latency_ms=-0.01
+      modelreg models set-weights fraud ''
+    """
+    saved = client.set_scoring_weights(name, weights)
+    if saved:
+        click.echo(f"'{name}' is scored as {formula(saved)}.")
+    else:
+        click.echo(f"'{name}' has no scoring weights now.")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from modelreg.cli.output import echo_json, json_option, print_table, with_client
+from modelreg.cli.references import VERSION, resolve_version
 from modelreg.errors import PolicyViolation
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.option(
     "--to",
     "stage",
@@ -58,10 +59,11 @@ def promote(
       modelreg promote fraud 4 --to Production --archive-existing
       modelreg promote fraud 4 --to Production --force --reason "incident 123 hotfix"
     """
+    number = resolve_version(client, name, version)
     try:
         moved = client.transition_model_version_stage(
             name,
-            version,
+            number,
             stage,
             archive_existing_versions=archive_existing,
             reason=reason,
@@ -73,7 +75,7 @@ def promote(
         failed = exc.details.get("failed_rules", [])
         target = exc.details.get("target", stage)
         click.secho(
-            f"Refused: version {version} of '{name}' may not move to {target}; "
+            f"Refused: version {number} of '{name}' may not move to {target}; "
             f"{len(failed)} rule(s) of its promotion policy failed:",
             fg="red",
             err=True,

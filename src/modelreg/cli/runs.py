@@ -8,6 +8,7 @@ import click
 
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
+    Column,
     echo_json,
     echo_next_page,
     json_option,
@@ -73,7 +74,14 @@ def list_runs(
         echo_json([run.to_dict() for run in page])
     else:
         print_table(
-            ["Run ID", "Name", "Experiment", "Status", "Started", "Metrics"],
+            [
+                "Run ID",
+                Column("Name", cut=True),
+                Column("Experiment", drop=3),
+                "Status",
+                Column("Started", drop=2),
+                Column("Metrics", wrap=True, drop=1),
+            ],
             [_row(run) for run in page],
         )
     echo_next_page(page.token)
@@ -121,7 +129,7 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
       modelreg runs show 0f3c9a6e2b5d4c1f8e7a9b0c1d2e3f40
       modelreg runs show 0f3c9a6e2b5d4c1f8e7a9b0c1d2e3f40 --json
     """
-    run = client.get_run(run_id)
+    run = client.get_run(client.resolve_run_id(run_id))
     if as_json:
         echo_json(run.to_dict())
         return
@@ -145,4 +153,4 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
         ("Tags", run.data.tags),
     ):
         if values:
-            print_table(["Key", "Value"], sorted(values.items()), title=title)
+            print_table(["Key", Column("Value", wrap=True)], sorted(values.items()), title=title)

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelreg.cli.errors import ModelregGroup
-from modelreg.cli.output import echo_json, json_option, print_table, text, timestamp, with_client
+from modelreg.cli.output import (
+    Column,
+    echo_json,
+    json_option,
+    print_table,
+    text,
+    timestamp,
+    with_client,
+)
+from modelreg.cli.references import VERSION, resolve_version
+from modelreg.errors import NotFound
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -25,7 +35,7 @@ def stage() -> None:
 
 @stage.command("set")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.argument("stage_name", metavar="STAGE")
 @click.option(
     "--archive-existing",
@@ -55,7 +65,11 @@ def set_stage(
       modelreg stage set fraud 4 Production --archive-existing --reason "beats v3 on AUC"
     """
     moved = client.transition_model_version_stage(
-        name, version, stage_name, archive_existing_versions=archive_existing, reason=reason
+        name,
+        resolve_version(client, name, version),
+        stage_name,
+        archive_existing_versions=archive_existing,
+        reason=reason,
     )
     if as_json:
         echo_json(moved.to_dict())
@@ -71,7 +85,7 @@ def alias() -> None:
 @alias.command("set")
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @with_client
 def set_alias(client: Client, name: str, alias_name: str, version: str) -> None:
     """Point ALIAS of model NAME at version VERSION, moving it if it pointed elsewhere.
@@ -82,8 +96,9 @@ def set_alias(client: Client, name: str, alias_name: str, version: str) -> None:
     Example:
       modelreg alias set fraud champion 4
     """
-    client.set_registered_model_alias(name, alias_name, version)
-    click.echo(f"Alias '{alias_name}' of '{name}' now points at version {version}.")
+    number = resolve_version(client, name, version)
+    client.set_registered_model_alias(name, alias_name, number)
+    click.echo(f"Alias '{alias_name}' of '{name}' now points at version {number}.")
 
 
 @alias.command("delete")
@@ -136,7 +151,7 @@ def rollback(client: Client, name: str, stage_name: str, reason: str | None, as_
 
 @click.command()
 @click.argument("name")
-@click.argument("version", required=False)
+@click.argument("version", type=VERSION, required=False)
 @json_option
 @with_client
 def history(client: Client, name: str, version: str | None, as_json: bool) -> None:
@@ -150,12 +165,22 @@ def history(client: Client, name: str, version: str | None, as_json: bool) -> No
       modelreg history fraud
       modelreg history fraud 4 --json
     """
-    events = client.get_history(name, version)
+    number = None if version is None else resolve_version(client, name, version)
+    events = client.get_history(name, number)
+    if not events and number is not None:
+        raise NotFound(f"registered model '{name}' has no version {number}, nor had one")
     if as_json:
         echo_json([event.to_dict() for event in events])
         return
     print_table(
-        ["Time", "Actor", "Action", "Version", "Change", "Reason"],
+        [
+            "Time",
+            Column("Actor", cut=True),
+            "Action",
+            "Version",
+            Column("Change", cut=True),
+            Column("Reason", cut=True, drop=1),
+        ],
         [
             [
                 timestamp(e.timestamp),

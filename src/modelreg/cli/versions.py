@@ -8,6 +8,7 @@ import click
 
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
+    Column,
     echo_json,
     echo_next_page,
     json_option,
@@ -18,6 +19,7 @@ from modelreg.cli.output import (
     timestamp,
     with_client,
 )
+from modelreg.cli.references import VERSION, full_runs_uri, resolve_version
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -56,11 +58,21 @@ def list_versions(
     conditions = [f"name = {_quote(name)}" if name is not None else None, filter_string]
     combined = " AND ".join(f"({c})" for c in conditions if c) or None
     page = client.search_model_versions(combined, max_results, list(order_by) or None, page_token)
+    if name is not None and not page and not page_token:
+        client.get_registered_model(name)  # says so if there is no such model
     if as_json:
         echo_json([version.to_dict() for version in page])
     else:
         print_table(
-            ["Name", "Version", "Semver", "Stage", "Aliases", "Run ID", "Created"],
+            [
+                "Name",
+                "Version",
+                "Semver",
+                "Stage",
+                Column("Aliases", wrap=True, drop=1),
+                Column("Run ID", drop=3),
+                Column("Created", drop=2),
+            ],
             [
                 [
                     v.name,
@@ -84,7 +96,7 @@ def _quote(value: str) -> str:
 
 @versions.command()
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @json_option
 @with_client
 def show(client: Client, name: str, version: str, as_json: bool) -> None:
@@ -95,7 +107,7 @@ def show(client: Client, name: str, version: str, as_json: bool) -> None:
       modelreg versions show fraud 3
       modelreg versions show fraud 3 --json
     """
-    found = client.get_model_version(name, version)
+    found = client.get_model_version(name, resolve_version(client, name, version))
     if as_json:
         echo_json(found.to_dict())
         return
@@ -158,8 +170,8 @@ def register(
     """
     created = client.create_model_version(
         name,
-        source,
-        run_id=run_id,
+        full_runs_uri(client, source),
+        run_id=None if run_id is None else client.resolve_run_id(run_id),
         description=description,
         tags=tags,
         semver=semver,
@@ -173,7 +185,7 @@ def register(
 
 @versions.command()
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @with_client
 def delete(client: Client, name: str, version: str) -> None:
     """Delete version VERSION of model NAME; its number is never reused.
@@ -182,5 +194,6 @@ def delete(client: Client, name: str, version: str) -> None:
     Example:
       modelreg versions delete fraud 2
     """
-    client.delete_model_version(name, version)
-    click.echo(f"Deleted '{name}' version {version}.")
+    number = resolve_version(client, name, version)
+    client.delete_model_version(name, number)
+    click.echo(f"Deleted '{name}' version {number}.")

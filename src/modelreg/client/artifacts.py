@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from modelreg.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from modelreg.services.artifacts import FileInfo
+    from modelreg.artifact_files import FileInfo
 
 PathLike = str | os.PathLike[str]
 

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
+from modelreg.errors import InvalidArgument, NotFound
 from modelreg.timeutil import now_ms
+
+RUN_ID_LENGTH = 32
+MIN_RUN_ID_PREFIX = 6
+_SHOWN_CANDIDATES = 10
 
 
 class TrackingMethods:
@@ -90,6 +95,52 @@ class TrackingMethods:
         """The run with its params, latest metric values and tags; raises ``NotFound``."""
         return self._backend.tracking.get_run(run_id)
 
+    def resolve_run_id(self, run_id: str) -> str:
+        """The full id of the run whose id is ``run_id`` or starts with it.
+
+        A prefix needs at least 6 characters, as the 8-character ids people
+        copy from logs have. A full-length id is returned as it is. Raises
+        ``NotFound`` when no run's id starts with it, and ``InvalidArgument``
+        for a shorter prefix, one that is not letters and digits, or one
+        that several runs share (naming them).
+        """
+        shown = repr(run_id)[:50]
+        if not (isinstance(run_id, str) and run_id.isascii() and run_id.isalnum()):
+            raise InvalidArgument(f"run id {shown} must be letters and digits")
+        if len(run_id) >= RUN_ID_LENGTH:
+            return run_id
+        if len(run_id) < MIN_RUN_ID_PREFIX:
+            raise InvalidArgument(
+                f"run id {shown} is too short: give the full id or at least "
+                f"{MIN_RUN_ID_PREFIX} characters of it"
+            )
+        experiment_ids: list[str] = []
+        token = None
+        while True:
+            page = self.search_experiments(view_type="ALL", page_token=token)
+            experiment_ids += [e.experiment_id for e in page]
+            if not (token := page.token):
+                break
+        found = self.search_runs(
+            experiment_ids,
+            f"attributes.run_id LIKE '{run_id}%'",
+            run_view_type="ALL",
+            max_results=_SHOWN_CANDIDATES + 1,
+        )
+        if not found:
+            raise NotFound(f"no run's id starts with '{run_id}'")
+        if len(found) > 1 and run_id not in {r.info.run_id for r in found}:
+            candidates = sorted(found[:_SHOWN_CANDIDATES], key=lambda r: r.info.run_id)
+            shown_runs = [f"{r.info.run_id} ({r.info.run_name})" for r in candidates]
+            more = ", …" if len(found) > _SHOWN_CANDIDATES else ""
+            raise InvalidArgument(
+                f"run id '{run_id}' is ambiguous: the ids of {', '.join(shown_runs)}{more} "
+                "all start with it; give more characters"
+            )
+        if len(found) > 1:
+            return run_id
+        return found[0].info.run_id
+
     def update_run(
         self, run_id: str, status: str | None = None, name: str | None = None
     ) -> RunInfo:
@@ -127,8 +178,17 @@ class TrackingMethods:
             client.search_runs(["1"], "metrics.accuracy > 0.9 and params.lr = '0.001'",
                                order_by=["metrics.accuracy DESC"], max_results=10)
 
-        Raises ``InvalidArgument`` (saying where) for a malformed filter.
+        Raises ``InvalidArgument`` (saying where) for a malformed filter, or
+        for an experiment name given where an id belongs.
         """
+        for value in [experiment_ids] if isinstance(experiment_ids, str) else experiment_ids:
+            text = str(value)
+            if not (text.isascii() and text.isdigit()):
+                raise InvalidArgument(
+                    f"search_runs takes experiment ids, and {text!r:.80} is not one; "
+                    "for a name pass get_experiment_by_name(name).experiment_id, or use "
+                    "modelreg.search_runs(experiment_names=[...])"
+                )
         return self._backend.tracking.search_runs(
             experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )

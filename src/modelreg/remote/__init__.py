@@ -17,6 +17,10 @@ from modelreg.errors import InvalidArgument
 from modelreg.operations import API_PREFIX, OPERATIONS, Operation, decode, signature_of
 from modelreg.remote.http import HttpSession
 
+# Operations that only read but send their arguments as a JSON body: safe to
+# repeat, so they go without an Idempotency-Key.
+READS_SENT_AS_POST = frozenset({"search_runs", "compare_versions"})
+
 _BY_SERVICE: dict[str, dict[str, Operation]] = {}
 for _op in OPERATIONS:
     _BY_SERVICE.setdefault(_op.service, {})[_op.name] = _op
@@ -65,12 +69,16 @@ class RemoteService:
             bound.apply_defaults()
             values = dict(bound.arguments)
             path = op.path.format(**{n: _segment(n, values.pop(n)) for n in path_names})
+            request: dict[str, Any]
             if op.in_body:
                 body = json.dumps({k: _jsonable(v) for k, v in values.items()}, default=_scalar)
                 request = {"content": body, "headers": {"Content-Type": "application/json"}}
             else:
                 request = {"params": _query(values)}
-            data = self._http.json(op.http_method, API_PREFIX + path, **request)
+            repeatable = True if op.name in READS_SENT_AS_POST else None
+            data = self._http.json(
+                op.http_method, API_PREFIX + path, repeatable=repeatable, **request
+            )
             return None if returns is type(None) else decode(data, returns)
 
         call.__name__ = op.name

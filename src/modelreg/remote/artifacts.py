@@ -7,17 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from modelreg.blobs import BlobRef
-from modelreg.operations import API_PREFIX
-from modelreg.remote import RemoteService
-from modelreg.remote.blobs import RemoteBlobStore
-from modelreg.remote.http import HttpSession
-from modelreg.services.artifacts import (
+from modelreg.artifact_files import (
     ManifestDownloads,
     check_artifact_path,
     local_file,
     local_files,
 )
+from modelreg.blobs import BlobRef
+from modelreg.operations import API_PREFIX
+from modelreg.remote import RemoteService
+from modelreg.remote.blobs import RemoteBlobStore
+from modelreg.remote.http import HttpSession
 
 _THREADS = 8
 

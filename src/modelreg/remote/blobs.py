@@ -40,7 +40,9 @@ class RemoteBlobStore(BlobStore):
                 open(path, "rb") as f,
                 transfer_progress(f"uploading {Path(path).name}", ref.size) as bar,
             ):
-                self.http.request("PUT", self._url(ref.digest), content=_chunks(f, bar, progress))
+                self.http.request(
+                    "PUT", self._url(ref.digest), content=_chunks(f, bar, progress), repeatable=True
+                )
         return ref
 
     def put_stream(self, fileobj: BinaryIO, *, progress: Progress | None = None) -> BlobRef:
@@ -55,7 +57,7 @@ class RemoteBlobStore(BlobStore):
 
         ref = BlobRef(hashlib.sha256(data).hexdigest(), len(data))
         if not self.exists(ref.digest):
-            self.http.request("PUT", self._url(ref.digest), content=bytes(data))
+            self.http.request("PUT", self._url(ref.digest), content=bytes(data), repeatable=True)
         return ref
 
     def exists(self, digest: str) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
+import uuid
+import weakref
 from typing import Any
 
 import httpx
 
 from modelreg import __version__, settings
+from modelreg.actor import current_actor
 from modelreg.errors import (
     Conflict,
     InvalidArgument,
@@ -20,17 +24,24 @@ from modelreg.errors import (
     Unauthenticated,
     error_class_for_code,
 )
-from modelreg.services.context import current_actor
 
 RETRY_STATUSES = (502, 503, 504)
+SAFE_METHODS = ("GET", "HEAD")
+
+# Every open session, so a forked child can give each one connections of its own.
+_sessions: weakref.WeakSet[HttpSession] = weakref.WeakSet()
 
 
 class HttpSession:
     """One keep-alive connection pool to a modelreg server.
 
     Connection errors and 502/503/504 answers are retried with exponential
-    back-off and jitter (``MODELREG_HTTP_RETRIES`` times); error responses
-    become the same exception classes embedded use raises.
+    back-off and jitter (``MODELREG_HTTP_RETRIES`` times), which is safe
+    because every request that changes something carries an
+    ``Idempotency-Key`` the server runs it once for (see :meth:`request`).
+    Error responses become the same exception classes embedded use raises. A
+    child process made by ``fork`` starts with a new pool: the parent's
+    sockets stay the parent's.
     """
 
     def __init__(self, base_url: str, *, token: str | None = None) -> None:
@@ -50,21 +61,42 @@ class HttpSession:
             auth = httpx.BasicAuth(username, token)
         elif token:
             headers["Authorization"] = f"Bearer {token}"
-        self.client = httpx.Client(
-            base_url=self.base_url,
-            auth=auth,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers=headers,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
+        self._options: dict[str, Any] = {
+            "base_url": self.base_url,
+            "auth": auth,
+            "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            "headers": headers,
+            "limits": httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        }
+        self.client = httpx.Client(**self._options)
+        _sessions.add(self)
+
+    def _reopen_in_child(self) -> None:
+        # The inherited pool is dropped, not closed: closing could end the parent's
+        # TLS sessions, and its sockets are the parent's to use.
+        self.client = httpx.Client(**self._options)
 
     def request(
-        self, method: str, path: str, *, allow_status: tuple[int, ...] = (), **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        allow_status: tuple[int, ...] = (),
+        repeatable: bool | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Sends a request and returns the response; raises the mapped error on 4xx/5xx
-        other than those in ``allow_status``."""
-        headers = kwargs.pop("headers", None) or {}
+        other than those in ``allow_status``.
+
+        A request that may change something carries a new ``Idempotency-Key``,
+        the same on each retry, so the server runs it once however often it
+        arrives. GET and HEAD, and requests the caller marks ``repeatable``
+        (reads sent as POST, content-addressed uploads), go without one.
+        """
+        headers = dict(kwargs.pop("headers", None) or {})
         headers.setdefault("X-Modelreg-User", current_actor())
+        if not (method in SAFE_METHODS if repeatable is None else repeatable):
+            headers["Idempotency-Key"] = uuid.uuid4().hex
         attempt = 0
         while True:
             try:
@@ -77,10 +109,7 @@ class HttpSession:
             else:
                 if response.status_code in allow_status:
                     return response
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
-                    raise_for_error(response)
-                    return response
-                if not _replayable(kwargs):
+                if attempt >= self.retries or not _replayable(kwargs) or not _retry(response):
                     raise_for_error(response)
                     return response
                 response.close()
@@ -92,6 +121,20 @@ class HttpSession:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _reopen_sessions_in_child() -> None:
+    for session in list(_sessions):
+        session._reopen_in_child()
+
+
+os.register_at_fork(after_in_child=_reopen_sessions_in_child)
+
+
+def _retry(response: httpx.Response) -> bool:
+    # 409 with Retry-After: the first request with this Idempotency-Key still runs.
+    status = response.status_code
+    return status in RETRY_STATUSES or (status == 409 and "retry-after" in response.headers)
 
 
 def _replayable(kwargs: dict[str, Any]) -> bool:

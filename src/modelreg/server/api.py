@@ -20,11 +20,11 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import Response
 from starlette.routing import Match
 
+from modelreg.actor import acting_as
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
 from modelreg.route_permissions import declare
 from modelreg.server.identity import actor_for
-from modelreg.services.context import acting_as
 
 _KW = inspect.Parameter.KEYWORD_ONLY
 

@@ -14,6 +14,7 @@ from modelreg.route_permissions import METRICS, PUBLIC, USER, declare
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, DefaultPrincipalMiddleware, authorize
 from modelreg.server.errors import install_error_handlers
+from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadLane
 
@@ -103,6 +104,7 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     from modelreg.server.declarations import declare_routes
 
     declare_routes(app)
+    app.add_middleware(IdempotencyMiddleware, db=backend.db)
     app.add_middleware(DefaultPrincipalMiddleware, enabled=auth.enabled)
     app.add_middleware(HardeningMiddleware)
     app.point_reads = PointReadLane(app)

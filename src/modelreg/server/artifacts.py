@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelreg.actor import acting_as
 from modelreg.blobs import BlobRef, check_digest
 from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import InvalidArgument
@@ -27,7 +28,6 @@ from modelreg.route_permissions import USER, declare, on_model, on_run
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
 from modelreg.server.uploads import consume_body
-from modelreg.services.context import acting_as
 
 CHUNK = 1024 * 1024
 

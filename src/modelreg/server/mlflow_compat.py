@@ -23,10 +23,16 @@ from typing import Any, BinaryIO
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from modelreg.actor import acting_as
 from modelreg.entities import Experiment, Metric, ModelVersion, Param, RegisteredModel, Run, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
+from modelreg.server.mlflow_names import (
+    tag_from_mlflow,
+    tag_to_mlflow,
+    uri_to_mlflow,
+)
 from modelreg.server.mlflow_routes import (
     ARTIFACTS_PREFIX,
     PREFIX,
@@ -36,7 +42,6 @@ from modelreg.server.mlflow_routes import (
     request_params,
 )
 from modelreg.server.uploads import consume_body
-from modelreg.services.context import acting_as
 from modelreg.timeutil import now_ms
 
 Handler = Callable[[Any, dict[str, Any]], Any]
@@ -59,14 +64,14 @@ def _kv(mapping: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _from_kv(items: Any) -> dict[str, str]:
-    return {item["key"]: item["value"] for item in items or ()}
+    return {tag_from_mlflow(item["key"]): item["value"] for item in items or ()}
 
 
 def _experiment(e: Experiment) -> dict[str, Any]:
     return {
         "experiment_id": e.experiment_id,
         "name": e.name,
-        "artifact_location": e.artifact_location,
+        "artifact_location": uri_to_mlflow(e.artifact_location),
         "lifecycle_stage": e.lifecycle_stage,
         "creation_time": e.creation_time,
         "last_update_time": e.last_update_time,
@@ -83,7 +88,7 @@ def _run_info(info: Any) -> dict[str, Any]:
         "user_id": info.user_id,
         "status": info.status,
         "start_time": info.start_time,
-        "artifact_uri": info.artifact_uri,
+        "artifact_uri": uri_to_mlflow(info.artifact_uri),
         "lifecycle_stage": info.lifecycle_stage,
     }
     if info.end_time is not None:
@@ -96,7 +101,8 @@ def _metric_value(value: float) -> Any:
 
 
 def _run(run: Run) -> dict[str, Any]:
-    tags = {"mlflow.runName": run.info.run_name, "mlflow.user": run.info.user_id, **run.data.tags}
+    tags = {tag_to_mlflow(k): v for k, v in run.data.tags.items()}
+    tags = {"mlflow.runName": run.info.run_name, "mlflow.user": run.info.user_id, **tags}
     return {
         "info": _run_info(run.info),
         "data": {
@@ -119,7 +125,7 @@ def _version(v: ModelVersion) -> dict[str, Any]:
         "last_updated_timestamp": v.last_updated_timestamp,
         "current_stage": v.current_stage,
         "description": v.description or "",
-        "source": v.source,
+        "source": uri_to_mlflow(v.source),
         "run_id": v.run_id or "",
         "status": v.status,
         "user_id": v.user_id,
@@ -273,12 +279,12 @@ def log_param(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/set-tag")
 def set_tag(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
-    b.tracking.log_batch(run_id, tags=[RunTag(p.get("key"), p.get("value"))])
+    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
 
 
 @endpoint("POST", "/runs/delete-tag")
 def delete_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.delete_tag(_required(p, "run_id"), _required(p, "key"))
+    b.tracking.delete_tag(_required(p, "run_id"), tag_from_mlflow(_required(p, "key")))
 
 
 @endpoint("POST", "/runs/log-batch")
@@ -287,7 +293,7 @@ def log_batch(b: Any, p: dict[str, Any]) -> Any:
         _required(p, "run_id"),
         metrics=[_metric(m) for m in p.get("metrics") or ()],
         params=[Param(i.get("key"), i.get("value")) for i in p.get("params") or ()],
-        tags=[RunTag(i.get("key"), i.get("value")) for i in p.get("tags") or ()],
+        tags=[RunTag(tag_from_mlflow(i.get("key")), i.get("value")) for i in p.get("tags") or ()],
     )
 
 
@@ -337,7 +343,7 @@ def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
 def list_run_artifacts(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     files = b.artifacts.list_artifacts(run_id, p.get("path") or None)
-    root = b.tracking.get_run(run_id).info.artifact_uri
+    root = uri_to_mlflow(b.tracking.get_run(run_id).info.artifact_uri)
     return {"root_uri": root, "files": [f.to_dict() for f in files]}
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from modelreg.actor import acting_as
 from modelreg.errors import ModelregError
 from modelreg.operations import OPERATIONS, encode
 from modelreg.server.api import json_bytes
@@ -28,7 +29,6 @@ from modelreg.server.identity import claimed_actor
 from modelreg.server.metrics import observe_request
 from modelreg.server.middleware import NOSNIFF
 from modelreg.services.access import ANONYMOUS, NOBODY, set_principal
-from modelreg.services.context import acting_as
 
 Scope = dict[str, Any]
 _JSON = (b"content-type", b"application/json")

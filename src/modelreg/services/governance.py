@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelreg import validation as v
+from modelreg.actor import current_actor
 from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput
 from modelreg.entities import ModelVersion
@@ -25,7 +26,6 @@ from modelreg.lineage_graph import LineageGraph
 from modelreg.model_card import ModelCard
 from modelreg.services import cards, compare, lineage, policies, retention
 from modelreg.services import webhooks as hooks
-from modelreg.services.context import current_actor
 from modelreg.services.registry import _audit
 from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore

@@ -7,8 +7,9 @@ A version's source is one of
 - ``models:/…``: another registered version (which must resolve), whose files,
   run and signature are inherited;
 - an artifact URI inside the artifact folder of a run the registry knows
-  (``mlflow-artifacts:/0/<run_id>/artifacts/model``, as MLflow clients send),
-  or elsewhere in the registry's own ``mlflow-artifacts:/`` namespace.
+  (``modelreg-artifacts:/0/<run_id>/artifacts/model``, or MLflow's name for
+  it, ``mlflow-artifacts:/…``, as MLflow clients send), or elsewhere in the
+  registry's own ``modelreg-artifacts:/`` namespace.
 
 Anything else (``file:///etc/passwd``, ``http://…``, ``//proc/…``, a foreign
 ``s3://`` bucket, a relative path) is refused with ``InvalidArgument`` naming
@@ -33,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from modelreg.artifact_files import check_artifact_path
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.services.artifacts import check_artifact_path
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
 
@@ -42,7 +43,9 @@ MAX_SOURCE_LENGTH = 4096
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
-REGISTRY_SCHEME = "mlflow-artifacts"
+REGISTRY_SCHEME = "modelreg-artifacts"
+# MLflow's name for the same namespace, as MLflow clients and older stores have it.
+REGISTRY_SCHEMES = frozenset({REGISTRY_SCHEME, "mlflow-artifacts"})
 # Object stores a run's artifact folder may be in when an admin chose its location;
 # a source there is accepted only inside the folder of a run the registry knows.
 OBJECT_STORE_SCHEMES = frozenset({"s3", "gs", "wasbs", "abfss", "oss"})
@@ -75,7 +78,7 @@ def parse_source(source: Any, run_id: str | None) -> Source:
     """Checks the form of a source and canonicalises it (no database access).
 
     Raises ``InvalidArgument`` naming the source when it is not ``runs:/``,
-    ``models:/``, ``mlflow-artifacts:/`` or an object-store URI, when its
+    ``models:/``, ``modelreg-artifacts:/`` or an object-store URI, when its
     path could leave the folder it names, or when ``run_id`` contradicts it.
     """
     if not isinstance(source, str) or not source:
@@ -119,7 +122,7 @@ def _artifact_source(source: str, run_id: str | None) -> Source:
     match = _SCHEME_RE.match(source)
     scheme = match.group(1).lower() if match else ""
     rest = source[len(scheme) + 1 :]
-    if scheme == REGISTRY_SCHEME and rest.startswith("/") and not rest.startswith("//"):
+    if scheme in REGISTRY_SCHEMES and rest.startswith("/") and not rest.startswith("//"):
         path = _checked_path(rest[1:], source)
         return Source(f"{REGISTRY_SCHEME}:/{path}", "artifact", run_id)
     if scheme in OBJECT_STORE_SCHEMES and rest.startswith("//"):

@@ -21,10 +21,10 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg.access_entities import ModelProtection
+from modelreg.actor import current_actor
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
 from modelreg.route_permissions import role_rank
 from modelreg.services import access, policies
-from modelreg.services.context import current_actor
 from modelreg.store import access as access_store
 from modelreg.store import protections as store
 from modelreg.store import registry as registry_store

@@ -22,10 +22,10 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg import versioning
+from modelreg.actor import current_actor
 from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
 from modelreg.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from modelreg.services import access, policies
-from modelreg.services.context import current_actor
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import manifest_digest, parse_source, snapshot
 from modelreg.services.protections import require_manager_if_protected

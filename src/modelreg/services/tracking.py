@@ -12,6 +12,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from modelreg import validation as v
+from modelreg.actor import current_actor
 from modelreg.entities import (
     Experiment,
     Metric,
@@ -26,7 +27,6 @@ from modelreg.entities import (
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.run_names import random_run_name
 from modelreg.services import access
-from modelreg.services.context import current_actor
 from modelreg.services.leases import LeaseService
 from modelreg.store import leases as lease_store
 from modelreg.store import tracking as store

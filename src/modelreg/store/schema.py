@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -470,5 +471,28 @@ blob_uploads = Table(
     Column("digest", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
     Column("creation_time", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+
+# -- idempotency keys (migration 0009) ---------------------------------------------
+
+# The answer a server gave to a request that carried an Idempotency-Key, so a
+# client that lost it can repeat the request and get the same answer instead of
+# a second change. ``status`` is NULL while the first request is still running.
+# Rows are swept a day after ``creation_time`` (see services.idempotency).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("principal", String(64), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("content_type", String(255), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Index(None, "creation_time"),
     sqlite_with_rowid=False,
 )

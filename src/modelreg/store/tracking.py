@@ -82,7 +82,7 @@ def insert_experiment(
             ).scalar_one()
     except SAIntegrityError as exc:
         raise AlreadyExists(f"an experiment named '{name}' already exists") from exc
-    location = artifact_location or f"mlflow-artifacts:/{experiment_id}"
+    location = artifact_location or f"modelreg-artifacts:/{experiment_id}"
     conn.execute(
         update(experiments)
         .where(experiments.c.experiment_id == experiment_id)

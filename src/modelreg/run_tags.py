@@ -1,0 +1,6 @@
+"""Names of the run tags modelreg sets itself (code versions are in ``modelreg.code_version``)."""
+
+# The run a nested run was started in (start_run(nested=True)).
+PARENT_RUN_TAG = "modelreg.parentRunId"
+# What start_run(description=...) says about the run.
+DESCRIPTION_TAG = "modelreg.note.content"
