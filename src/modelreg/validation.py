@@ -33,6 +33,24 @@ def _preview(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
 
 
+# NUL (which PostgreSQL's text cannot hold) and code points of an unpaired UTF-16
+# surrogate (which UTF-8, so neither database, can hold): one rule for both
+# databases, so both answer the same.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(value: str, field: str) -> str:
+    """Refuses a string holding NUL or an unpaired surrogate, naming ``field``."""
+    bad = _UNSTORABLE_RE.search(value)
+    if bad is not None:
+        what = "a NUL character" if bad.group() == "\x00" else "an unpaired surrogate"
+        raise InvalidArgument(
+            f"{field} contains {what} (U+{ord(bad.group()):04X}) at position {bad.start()}, "
+            "which cannot be stored"
+        )
+    return value
+
+
 def check_key(key: Any, field: str = "key") -> str:
     """A param, metric or tag key: 1–250 of letters, digits, ``_ - . /`` and space.
 
@@ -66,7 +84,7 @@ def check_string(value: Any, field: str, max_length: int) -> str:
         raise InvalidArgument(f"{field} must be a string, got {type(value).__name__}")
     if len(value) > max_length:
         raise InvalidArgument(f"{field} is {len(value)} characters long; the limit is {max_length}")
-    return value
+    return check_storable(value, field)
 
 
 def check_param_value(key: str, value: Any) -> str:
