@@ -22,6 +22,10 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_NAME_LENGTH = 256
 MAX_DESCRIPTION_LENGTH = 100_000
 MAX_BATCH_ITEMS = 10_000
+# The largest integers the database columns hold: BIGINT everywhere, and INTEGER
+# (32-bit on PostgreSQL) for ids and version numbers.
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
 
 _KEY_RE = re.compile(r"[\w\-. /]+")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -109,17 +113,34 @@ def check_metric_value(key: str, value: Any) -> float:
     return float(value)
 
 
-def check_int(value: Any, field: str, minimum: int | None = None) -> int:
+def check_int(value: Any, field: str, minimum: int | None = None, maximum: int = MAX_INT64) -> int:
+    """An integer (or its decimal text, or an integral float) from ``minimum`` (default
+    ``-2**63``) to ``maximum`` (default ``2**63 - 1``, what a BIGINT column holds)."""
     if isinstance(value, bool):
         raise InvalidArgument(f"{field} must be an integer, got bool")
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+        text = value.strip()
+        if len(text.lstrip("-").lstrip("0")) > 19:  # more digits than any 64-bit integer
+            raise InvalidArgument(f"{field} must be at most {maximum}, got {text[:40]}…")
+        value = int(text)
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     if not isinstance(value, int):
         raise InvalidArgument(f"{field} must be an integer, got {value!r:.40}")
-    if minimum is not None and value < minimum:
-        raise InvalidArgument(f"{field} must be at least {minimum}, got {value}")
+    low = -MAX_INT64 - 1 if minimum is None else minimum
+    if value < low:
+        raise InvalidArgument(f"{field} must be at least {low}, got {str(value)[:40]}")
+    if value > maximum:
+        raise InvalidArgument(f"{field} must be at most {maximum}, got {str(value)[:40]}")
+    return value
+
+
+def check_objects(value: Any, field: str) -> list[dict[str, Any]]:
+    """A JSON list of objects, as MLflow sends tags, params and metrics (None: empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise InvalidArgument(f"{field} must be a list of objects, got {value!r:.60}")
     return value
 
 
@@ -135,6 +156,7 @@ def check_name(name: Any, field: str = "name") -> str:
     """
     if not isinstance(name, str):
         raise InvalidArgument(f"{field} must be a string, got {type(name).__name__}")
+    check_storable(name, field)
     if PERCENT_ESCAPE.search(name):
         try:
             decoded = unquote(name, errors="strict")
