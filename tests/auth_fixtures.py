@@ -101,7 +101,8 @@ class AuthServer:
 
 
 @contextmanager
-def _auth_server_on(db_url: str, root: Any) -> Iterator[AuthServer]:
+def auth_server_on(db_url: str, root: Any) -> Iterator[AuthServer]:
+    """A `modelreg server --auth` on `db_url`, with the users of this module."""
     from modelreg.backend import EmbeddedBackend
 
     artifacts = str(root / "artifacts")
@@ -117,7 +118,7 @@ def _auth_server_on(db_url: str, root: Any) -> Iterator[AuthServer]:
 @pytest.fixture(scope="session")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     root = tmp_path_factory.mktemp("auth-server")
-    with _auth_server_on(f"sqlite:///{root / 'registry.db'}", root) as server:
+    with auth_server_on(f"sqlite:///{root / 'registry.db'}", root) as server:
         yield server
 
 
@@ -127,7 +128,7 @@ def pg_auth_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     from fresh_databases import new_postgres_database
 
     with new_postgres_database("modelreg_auth") as db_url:
-        with _auth_server_on(db_url, tmp_path_factory.mktemp("pg-auth-server")) as server:
+        with auth_server_on(db_url, tmp_path_factory.mktemp("pg-auth-server")) as server:
             yield server
 
 

@@ -98,6 +98,8 @@ def decode_page_token(token: str | None) -> int:
     """The offset a page token stands for; raises InvalidArgument for a forged or broken one."""
     if not token:
         return 0
+    if not isinstance(token, str) or len(token) > 1000:
+        raise InvalidArgument(f"page_token {str(token)[:40]!r} is not a valid page token")
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
