@@ -137,6 +137,7 @@ def load_model(
     model_uri: str,
     *,
     trust_pickle: bool = False,
+    trust_code: bool | Iterable[str] = False,
     dst_path: str | os.PathLike[str] | None = None,
     client: Any = None,
 ) -> Any:
@@ -146,7 +147,11 @@ def load_model(
     ``/Production``, ``@alias``, ``/latest``, ``/v1.2.0``, ``/^1.2``) or
     ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
     model's signature. Pickle-based models load only with
-    ``trust_pickle=True``; otherwise ``PermissionDenied`` says why.
+    ``trust_pickle=True``; otherwise ``PermissionDenied`` says why. A model
+    whose class is named by import path (python class, PyTorch state dict)
+    imports that class's module only if it is imported already or
+    ``trust_code`` allows it (``True``, or packages: ``trust_code=["mypkg"]``):
+    importing a module runs its code.
 
     Raises ``NotFound`` when the URI names nothing, ``IntegrityError`` when
     stored bytes do not match their digest.
@@ -178,9 +183,11 @@ def load_model(
         from modelreg.services.artifacts import download_entries
 
         local = download_entries(artifacts.blobs, entries, sub_path, dst_path, owner)
-        return load_model_dir(local, trust_pickle=trust_pickle)
+        return load_model_dir(local, trust_pickle=trust_pickle, trust_code=trust_code)
     return load_model_dir(
-        _cached_model_dir(artifacts.blobs, entries, sub_path, owner), trust_pickle=trust_pickle
+        _cached_model_dir(artifacts.blobs, entries, sub_path, owner),
+        trust_pickle=trust_pickle,
+        trust_code=trust_code,
     )
 
 

@@ -39,8 +39,10 @@ from modelreg.environment import capture_environment, requirements_for
 from modelreg.errors import InvalidArgument, ModelregWarning
 from modelreg.flavors._common import (
     SaveRequest,
+    TrustCode,
     canonical_json,
     check_relpath,
+    trusting_code,
     untrusted,
 )
 from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
@@ -212,13 +214,19 @@ def _example_outputs(module: Any, model: Any, example: Any) -> Any:
         return None
 
 
-def load_model_dir(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> LoadedModel:
+def load_model_dir(
+    path: str | os.PathLike[str], *, trust_pickle: bool = False, trust_code: TrustCode = False
+) -> LoadedModel:
     """Loads the model directory at ``path`` (as written by :func:`save_model`).
 
     Nothing that can run code from the directory's own files is loaded
     unless ``trust_pickle=True``: not a pickle, not bundled ``code/``, not a
     skops type outside scikit-learn and numpy, not a torch archive with
-    pickled parts. Those raise PermissionDenied saying why. Raises NotFound
+    pickled parts. Those raise PermissionDenied saying why. A class the
+    model names by import path (python and PyTorch state-dict models) is
+    imported only from a module already imported, or one ``trust_code``
+    allows: ``True`` for any, or a list of packages (``["mypkg"]``);
+    ``trust_pickle=True`` implies ``trust_code=True``. Raises NotFound
     (no manifest) or InvalidArgument (malformed manifest) too.
     """
     directory = Path(path)
@@ -233,7 +241,10 @@ def load_model_dir(path: str | os.PathLike[str], *, trust_pickle: bool = False) 
         code_dir = str((directory / CODE_DIR).resolve())
         if code_dir not in sys.path:
             sys.path.insert(0, code_dir)
-    native, predict_fn = module.load(directory, info.manifest["flavor"], trust_pickle=trust_pickle)
+    with trusting_code(True if trust_pickle else trust_code):
+        native, predict_fn = module.load(
+            directory, info.manifest["flavor"], trust_pickle=trust_pickle
+        )
     return LoadedModel(
         path=directory,
         flavor=info.flavor,
