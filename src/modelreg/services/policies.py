@@ -449,7 +449,11 @@ def target_label(target: str) -> str:
 def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list[dict[str, Any]]:
     """The rules of the model's policy for ``target`` that the version row breaks.
 
-    One primary-key read when the model has no policy for the target.
+    Metrics come from what the caller may read, as in a comparison: a run in
+    an experiment they hold no role on lends none (its metrics count as
+    missing), so neither a refusal's message nor its rules tell a value the
+    caller could not see otherwise. One primary-key read when the model has
+    no policy for the target.
     """
     policy = gstore.setting(conn, model_id, "promotion_policy")
     rules = (policy or {}).get(target)
@@ -458,10 +462,12 @@ def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list
     # Only models with a policy need these; the registry imports this module at start-up.
     from modelreg.services.cards import load_card
     from modelreg.services.compare import version_facts
+    from modelreg.services.visibility import Visibility
 
     holder_row = _holder(conn, model_id, row, target) if "beats_current" in rules else None
     rows = [row] if holder_row is None else [row, holder_row]
-    facts = version_facts(conn, model_id, [store.version_from_row(r) for r in rows])
+    versions = [store.version_from_row(r) for r in rows]
+    facts = version_facts(conn, model_id, versions, Visibility.of_caller(conn))
     candidate = facts[row.version]
     if "required_card_fields" in rules:
         candidate["card"] = load_card(conn, row)
