@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from modelreg.errors import InvalidArgument
+from modelreg.lookalike import check_visible
 from modelreg.path_safety import PERCENT_ESCAPE
 
 MAX_KEY_LENGTH = 250
@@ -28,9 +29,6 @@ MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 
 _KEY_RE = re.compile(r"[\w\-. /]+")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-# Zero-width and bidirectional-control characters make names that look like others.
-_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _preview(value: str, limit: int = 40) -> str:
@@ -150,9 +148,12 @@ def check_name(name: Any, field: str = "name") -> str:
     The canonical form is URL-decoded once and in Unicode NFC, so names that
     read the same (``a b`` and ``a%20b``, ``café`` composed or decomposed) are
     one name. Non-empty, at most 256 characters, not ``.`` or ``..``, no
-    '/', no control or invisible (zero-width, bidirectional) characters, no
-    URL escape left after decoding, and no leading or trailing white space
-    (which would make look-alike names).
+    '/', no character that shows nothing or changes how the rest shows
+    (:func:`modelreg.lookalike.check_visible`: control, format, zero-width,
+    bidirectional-control, filler characters …), no URL escape left after
+    decoding, and no leading or trailing white space (which would make
+    look-alike names). Whether it *looks like* another name is for the store
+    to say (:mod:`modelreg.lookalike`).
     """
     if not isinstance(name, str):
         raise InvalidArgument(f"{field} must be a string, got {type(name).__name__}")
@@ -179,16 +180,36 @@ def check_name(name: Any, field: str = "name") -> str:
         )
     if "/" in name:
         raise InvalidArgument(f"{field} '{_preview(name)}' must not contain '/'")
-    if _CONTROL_RE.search(name) or _INVISIBLE_RE.search(name):
-        raise InvalidArgument(
-            f"{field} {_preview(name)!r} must not contain control, zero-width or "
-            "bidirectional-override characters"
-        )
+    check_visible(name, field)
     if name != name.strip():
         raise InvalidArgument(f"{field} '{_preview(name)}' must not start or end with white space")
     if name in (".", ".."):
         raise InvalidArgument(f"{field} must not be '.' or '..', which no URL can carry")
     return name
+
+
+MAX_ALIAS_LENGTH = 256
+
+
+def check_alias(alias: Any) -> str:
+    """An alias being set: letters, digits, ``_ - .``; not ``latest``, ``3`` or ``v3``,
+    which name versions; no invisible or formatting character (see :func:`check_name`)."""
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidArgument(f"alias '{alias[:40]}…' is longer than {MAX_ALIAS_LENGTH} characters")
+    check_storable(alias, "alias")
+    check_visible(alias, "alias")
+    if not all(ch.isalnum() or ch in "_-." for ch in alias):
+        raise InvalidArgument(
+            f"alias '{alias:.40}' may only contain letters, digits, '_', '-' and '.'"
+        )
+    lowered = alias.lower()
+    if lowered == "latest" or alias.isdigit() or (lowered[:1] == "v" and alias[1:].isdigit()):
+        raise InvalidArgument(
+            f"alias '{alias}' is reserved: 'latest', numbers and v<number> name versions"
+        )
+    return alias
 
 
 def check_description(value: Any, field: str = "description") -> str | None:
