@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,12 +100,11 @@ class AuthServer:
         return World(experiment_id, name, run_id, model, ref.digest, token.info.token_id)
 
 
-@pytest.fixture(scope="session")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+@contextmanager
+def auth_server_on(db_url: str, root: Any) -> Iterator[AuthServer]:
+    """A `modelreg server --auth` on `db_url`, with the users of this module."""
     from modelreg.backend import EmbeddedBackend
 
-    root = tmp_path_factory.mktemp("auth-server")
-    db_url = f"sqlite:///{root / 'registry.db'}"
     artifacts = str(root / "artifacts")
     backend = EmbeddedBackend(db_url, artifacts)
     tokens = {u: backend.access.create_user(u, is_admin=u == "admin").token for u in USERS}
@@ -113,6 +113,32 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
         yield AuthServer(url, db_url, artifacts, backend, tokens)
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    root = tmp_path_factory.mktemp("auth-server")
+    with auth_server_on(f"sqlite:///{root / 'registry.db'}", root) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_auth_server(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    """As ``auth_server``, on a PostgreSQL database of its own."""
+    from fresh_databases import new_postgres_database
+
+    with new_postgres_database("modelreg_auth") as db_url:
+        with auth_server_on(db_url, tmp_path_factory.mktemp("pg-auth-server")) as server:
+            yield server
+
+
+@pytest.fixture(
+    params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")]
+)
+def any_auth_server(request: pytest.FixtureRequest) -> AuthServer:
+    """``auth_server`` and ``pg_auth_server`` in turn: for attacks whose answer may
+    depend on the database."""
+    return request.getfixturevalue("auth_server" if request.param == "sqlite" else "pg_auth_server")
 
 
 @pytest.fixture

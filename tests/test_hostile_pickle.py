@@ -113,3 +113,69 @@ def test_a_manifest_pointing_outside_the_model_is_refused(client, pickled, tmp_p
 
     with pytest.raises(InvalidArgument, match="flavor.file"):
         modelreg.load_model("models:/escape/1", client=client, trust_pickle=True)
+
+
+@pytest.fixture
+def installed(tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A model whose class lives in an installed module that touches ``marker`` when
+    imported; the module is importable but not imported yet."""
+    module = f"evil_installed_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / f"{module}.py").write_text(
+        "import pathlib\n"
+        f"pathlib.Path({str(marker)!r}).touch()\n"
+        "class Doubler:\n"
+        "    def predict(self, xs):\n"
+        "        return [2 * x for x in xs]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    save_model(__import__(module).Doubler(), tmp_path / "installed")
+    marker.unlink()
+    del sys.modules[module]
+    return tmp_path / "installed", module
+
+
+def test_a_module_the_model_names_is_not_imported_without_trust(client, installed, marker):
+    folder, module = installed
+    _register(client, folder, "installed")
+
+    with pytest.raises(PermissionDenied, match=f"trust_code=\\['{module}'\\]"):
+        modelreg.load_model("models:/installed/1", client=client)
+    assert not marker.exists()
+    assert module not in sys.modules
+
+
+@pytest.mark.parametrize("trust", [True, "allow-list"])
+def test_a_module_the_caller_trusts_is_imported(client, installed, marker, trust):
+    folder, module = installed
+    _register(client, folder, "installed")
+
+    loaded = modelreg.load_model(
+        "models:/installed/1", client=client, trust_code=True if trust is True else [module]
+    )
+
+    assert loaded.predict([1, 2]) == [2, 4]
+    assert marker.exists()
+
+
+def test_an_allow_list_allows_only_the_packages_it_names(client, installed, marker):
+    folder, module = installed
+    _register(client, folder, "installed")
+
+    with pytest.raises(PermissionDenied, match="trust_code"):
+        modelreg.load_model("models:/installed/1", client=client, trust_code=[module[:-1]])
+    assert not marker.exists()
+
+
+def test_a_standard_library_module_named_by_a_manifest_is_not_imported(client, installed):
+    """#14 point 15: ``this:Nothing`` printed the Zen of Python while loading."""
+    if "this" in sys.modules:
+        pytest.skip("'this' was imported by something else in this process")
+    folder, module = installed
+    manifest = folder / "modelreg.json"
+    manifest.write_text(manifest.read_text().replace(f"{module}:Doubler", "this:Nothing"))
+    _register(client, folder, "zen")
+
+    with pytest.raises(PermissionDenied, match="module 'this'"):
+        modelreg.load_model("models:/zen/1", client=client)
+    assert "this" not in sys.modules

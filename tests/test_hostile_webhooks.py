@@ -187,3 +187,32 @@ def test_a_server_refuses_a_loopback_webhook_unless_its_admin_allows_it(unconfig
 
     assert response.status_code == 400
     assert "MODELREG_WEBHOOK_ALLOWED_NETWORKS" in response.json()["message"]
+
+
+# IPv4 inside IPv6 in the forms a NAT64 gateway or a host's own stack turns back
+# into the IPv4 address: each must be judged by that address.
+WRAPPED_IPV4 = [
+    pytest.param("64:ff9b::7f00:1", id="nat64-loopback"),
+    pytest.param("64:ff9b::a9fe:a9fe", id="nat64-metadata"),
+    pytest.param("64:ff9b::a00:5", id="nat64-private"),
+    pytest.param("64:ff9b:1::a00:5", id="nat64-local-use"),
+    pytest.param("::127.0.0.1", id="ipv4-compatible-loopback"),
+    pytest.param("::169.254.169.254", id="ipv4-compatible-metadata"),
+    pytest.param("::ffff:0:7f00:1", id="ipv4-translated-loopback"),
+    pytest.param("::ffff:0:a9fe:a9fe", id="ipv4-translated-metadata"),
+]
+
+
+@pytest.mark.parametrize("address", WRAPPED_IPV4)
+def test_an_ipv4_address_wrapped_in_ipv6_is_judged_by_the_ipv4_address(local, address):
+    with pytest.raises(PermissionDenied, match="not a public address"):
+        egress.check_address(address, "hooks.example.com")
+    with pytest.raises(InvalidArgument, match="not a public address"):
+        local.create_webhook(f"http://[{address}]/hook", ["*"], SECRET)
+
+    assert local.list_webhooks() == []
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "::ffff:0:808:808"])
+def test_a_public_ipv4_address_wrapped_in_ipv6_stays_allowed(address):
+    egress.check_address(address, "hooks.example.com")

@@ -42,6 +42,8 @@ from modelreg.blobs.streams import check_matches, hash_file
 from modelreg.errors import Conflict, IntegrityError, InvalidArgument
 from modelreg.store import backup as store
 from modelreg.store.database import HEAD_REVISION, Database
+from modelreg.store.governance import move_shared_descriptions
+from modelreg.store.lookalikes import refresh_all_keys
 from modelreg.store.modelreg_names import rename_to_modelreg_names
 from modelreg.store.registry import refresh_all_top_semvers
 from modelreg.timeutil import now_ms
@@ -187,9 +189,11 @@ def import_registry(src: str | os.PathLike[str], db_url: str, artifacts_uri: str
                     summary.rows[table.name] = _load_table(conn, root, table, info["columns"])
             store.advance_sequences(conn)
             # Derived, so recomputed rather than trusted (an archive of a
-            # schema before 0006 has no top_semver at all).
+            # schema before 0006 has no top_semver at all, one before 0010 no keys).
             refresh_all_top_semvers(conn)
             rename_to_modelreg_names(conn)  # an archive written before 0009
+            refresh_all_keys(conn)
+            move_shared_descriptions(conn)
     finally:
         db.dispose()
     return summary

@@ -7,7 +7,8 @@ every outbound request goes only to globally routable addresses, unless an
 admin allows some networks with ``MODELREG_WEBHOOK_ALLOWED_NETWORKS`` (e.g.
 ``10.0.0.0/8,127.0.0.1/32``). Refused are loopback, private, link-local,
 shared (CGNAT), multicast, reserved and unspecified addresses, including when
-wrapped in IPv6 (``::ffff:127.0.0.1``, 6to4, Teredo) or spelled oddly
+wrapped in IPv6 (``::ffff:127.0.0.1``, NAT64 ``64:ff9b::7f00:1``,
+IPv4-compatible ``::127.0.0.1``, ``::ffff:0:127.0.0.1``, 6to4, Teredo) or spelled oddly
 (``2130706433``, ``0x7f000001``, ``127.1``: the resolver reads them all as
 127.0.0.1, and the check looks at what the resolver returns).
 
@@ -53,14 +54,32 @@ def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return networks
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or the host's
+# own stack turns the packet over to: NAT64's well-known prefix (RFC 6052),
+# IPv4-compatible addresses (RFC 4291, deprecated but still routed by some
+# stacks) and SIIT's IPv4-translated addresses (RFC 2765). ``::ffff:0:0/96``
+# (IPv4-mapped), 6to4 and Teredo have their own accessors in ``ipaddress``.
+_LAST_32_BITS_IPV4 = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96")
+)
+# NAT64 prefixes for local use (RFC 8215): where the IPv4 address sits depends on
+# the network's own prefix length, so none of it counts as public.
+_NOT_PUBLIC_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
 def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address ``ip`` carries inside it (none for an IPv4 address)."""
     if not isinstance(ip, ipaddress.IPv6Address):
         return []
     wrapped = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if any(ip in network for network in _LAST_32_BITS_IPV4):
+        wrapped.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return [w for w in wrapped if w is not None]
 
 
 def _public(ip: IPAddress) -> bool:
+    if any(ip in network for network in _NOT_PUBLIC_V6):
+        return False
     return ip.is_global and not ip.is_multicast and all(map(_public, _embedded_ipv4(ip)))
 
 

@@ -139,6 +139,7 @@ def load_model(
     model_uri: str,
     *,
     trust_pickle: bool = False,
+    trust_code: bool | Iterable[str] = False,
     dst_path: str | os.PathLike[str] | None = None,
     client: Any = None,
     device: str | None = None,
@@ -149,7 +150,11 @@ def load_model(
     ``/Production``, ``@alias``, ``/latest``, ``/v1.2.0``, ``/^1.2``) or
     ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
     model's signature. Pickle-based models load only with
-    ``trust_pickle=True``; otherwise ``PermissionDenied`` says why.
+    ``trust_pickle=True``; otherwise ``PermissionDenied`` says why. A model
+    whose class is named by import path (python class, PyTorch state dict)
+    imports that class's module only if it is imported already or
+    ``trust_code`` allows it (``True``, or packages: ``trust_code=["mypkg"]``):
+    importing a module runs its code.
     ``device="cuda"`` (or ``"cuda:N"``) loads a PyTorch or Transformers
     model onto a GPU; ``InvalidArgument`` says so where CUDA is not available.
 
@@ -160,7 +165,9 @@ def load_model(
 
     local = download_model(model_uri, dst_path=dst_path, client=client)
     with needs_extras():  # the model's framework
-        return load_model_dir(local, trust_pickle=trust_pickle, device=device)
+        return load_model_dir(
+            local, trust_pickle=trust_pickle, trust_code=trust_code, device=device
+        )
 
 
 def download_model(

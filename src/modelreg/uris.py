@@ -154,7 +154,7 @@ def parse_model_uri(uri: str) -> ModelUri:
     Raises ``InvalidArgument`` quoting the URI when it is not one of them.
     Whether the model and the version exist is for the registry to say.
     """
-    from modelreg.validation import check_name
+    from modelreg.validation import check_int, check_name
 
     if not isinstance(uri, str) or not uri.startswith("models:/"):
         raise InvalidArgument(f"model URI '{uri!s:.200}' must start with 'models:/'")
@@ -183,7 +183,7 @@ def parse_model_uri(uri: str) -> ModelUri:
         )
     path = _check_artifact_path(path, uri)
     if ref.isdigit():
-        return ModelUri(name, version=int(ref), path=path)
+        return ModelUri(name, version=check_int(ref, "model URI version", 1), path=path)
     lowered = ref.lower()
     if lowered == "latest":
         return ModelUri(name, latest=True, path=path)

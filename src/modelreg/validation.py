@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from modelreg.errors import InvalidArgument
+from modelreg.lookalike import check_visible
 from modelreg.path_safety import PERCENT_ESCAPE
 
 MAX_KEY_LENGTH = 250
@@ -22,15 +23,34 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_NAME_LENGTH = 256
 MAX_DESCRIPTION_LENGTH = 100_000
 MAX_BATCH_ITEMS = 10_000
+# The largest integers the database columns hold: BIGINT everywhere, and INTEGER
+# (32-bit on PostgreSQL) for ids and version numbers.
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
 
 _KEY_RE = re.compile(r"[\w\-. /]+")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-# Zero-width and bidirectional-control characters make names that look like others.
-_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _preview(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+# NUL (which PostgreSQL's text cannot hold) and code points of an unpaired UTF-16
+# surrogate (which UTF-8, so neither database, can hold): one rule for both
+# databases, so both answer the same.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(value: str, field: str) -> str:
+    """Refuses a string holding NUL or an unpaired surrogate, naming ``field``."""
+    bad = _UNSTORABLE_RE.search(value)
+    if bad is not None:
+        what = "a NUL character" if bad.group() == "\x00" else "an unpaired surrogate"
+        raise InvalidArgument(
+            f"{field} contains {what} (U+{ord(bad.group()):04X}) at position {bad.start()}, "
+            "which cannot be stored"
+        )
+    return value
 
 
 def check_key(key: Any, field: str = "key") -> str:
@@ -66,7 +86,7 @@ def check_string(value: Any, field: str, max_length: int) -> str:
         raise InvalidArgument(f"{field} must be a string, got {type(value).__name__}")
     if len(value) > max_length:
         raise InvalidArgument(f"{field} is {len(value)} characters long; the limit is {max_length}")
-    return value
+    return check_storable(value, field)
 
 
 def check_param_value(key: str, value: Any) -> str:
@@ -91,17 +111,34 @@ def check_metric_value(key: str, value: Any) -> float:
     return float(value)
 
 
-def check_int(value: Any, field: str, minimum: int | None = None) -> int:
+def check_int(value: Any, field: str, minimum: int | None = None, maximum: int = MAX_INT64) -> int:
+    """An integer (or its decimal text, or an integral float) from ``minimum`` (default
+    ``-2**63``) to ``maximum`` (default ``2**63 - 1``, what a BIGINT column holds)."""
     if isinstance(value, bool):
         raise InvalidArgument(f"{field} must be an integer, got bool")
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+        text = value.strip()
+        if len(text.lstrip("-").lstrip("0")) > 19:  # more digits than any 64-bit integer
+            raise InvalidArgument(f"{field} must be at most {maximum}, got {text[:40]}…")
+        value = int(text)
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     if not isinstance(value, int):
         raise InvalidArgument(f"{field} must be an integer, got {value!r:.40}")
-    if minimum is not None and value < minimum:
-        raise InvalidArgument(f"{field} must be at least {minimum}, got {value}")
+    low = -MAX_INT64 - 1 if minimum is None else minimum
+    if value < low:
+        raise InvalidArgument(f"{field} must be at least {low}, got {str(value)[:40]}")
+    if value > maximum:
+        raise InvalidArgument(f"{field} must be at most {maximum}, got {str(value)[:40]}")
+    return value
+
+
+def check_objects(value: Any, field: str) -> list[dict[str, Any]]:
+    """A JSON list of objects, as MLflow sends tags, params and metrics (None: empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise InvalidArgument(f"{field} must be a list of objects, got {value!r:.60}")
     return value
 
 
@@ -111,12 +148,16 @@ def check_name(name: Any, field: str = "name") -> str:
     The canonical form is URL-decoded once and in Unicode NFC, so names that
     read the same (``a b`` and ``a%20b``, ``café`` composed or decomposed) are
     one name. Non-empty, at most 256 characters, not ``.`` or ``..``, no
-    '/', no control or invisible (zero-width, bidirectional) characters, no
-    URL escape left after decoding, and no leading or trailing white space
-    (which would make look-alike names).
+    '/', no character that shows nothing or changes how the rest shows
+    (:func:`modelreg.lookalike.check_visible`: control, format, zero-width,
+    bidirectional-control, filler characters …), no URL escape left after
+    decoding, and no leading or trailing white space (which would make
+    look-alike names). Whether it *looks like* another name is for the store
+    to say (:mod:`modelreg.lookalike`).
     """
     if not isinstance(name, str):
         raise InvalidArgument(f"{field} must be a string, got {type(name).__name__}")
+    check_storable(name, field)
     if PERCENT_ESCAPE.search(name):
         try:
             decoded = unquote(name, errors="strict")
@@ -139,16 +180,36 @@ def check_name(name: Any, field: str = "name") -> str:
         )
     if "/" in name:
         raise InvalidArgument(f"{field} '{_preview(name)}' must not contain '/'")
-    if _CONTROL_RE.search(name) or _INVISIBLE_RE.search(name):
-        raise InvalidArgument(
-            f"{field} {_preview(name)!r} must not contain control, zero-width or "
-            "bidirectional-override characters"
-        )
+    check_visible(name, field)
     if name != name.strip():
         raise InvalidArgument(f"{field} '{_preview(name)}' must not start or end with white space")
     if name in (".", ".."):
         raise InvalidArgument(f"{field} must not be '.' or '..', which no URL can carry")
     return name
+
+
+MAX_ALIAS_LENGTH = 256
+
+
+def check_alias(alias: Any) -> str:
+    """An alias being set: letters, digits, ``_ - .``; not ``latest``, ``3`` or ``v3``,
+    which name versions; no invisible or formatting character (see :func:`check_name`)."""
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidArgument(f"alias '{alias[:40]}…' is longer than {MAX_ALIAS_LENGTH} characters")
+    check_storable(alias, "alias")
+    check_visible(alias, "alias")
+    if not all(ch.isalnum() or ch in "_-." for ch in alias):
+        raise InvalidArgument(
+            f"alias '{alias:.40}' may only contain letters, digits, '_', '-' and '.'"
+        )
+    lowered = alias.lower()
+    if lowered == "latest" or alias.isdigit() or (lowered[:1] == "v" and alias[1:].isdigit()):
+        raise InvalidArgument(
+            f"alias '{alias}' is reserved: 'latest', numbers and v<number> name versions"
+        )
+    return alias
 
 
 def check_description(value: Any, field: str = "description") -> str | None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import sys
 import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,11 +68,57 @@ def import_path(cls: type, what: str = "model") -> str:
     return path
 
 
+# The modules a model being loaded may have imported: True (any), or package names.
+# Set only while loading_with(...) runs, so a load can never widen it for others.
+TrustCode = bool | Iterable[str]
+_TRUSTED_CODE: ContextVar[bool | frozenset[str]] = ContextVar("trusted_code", default=frozenset())
+
+
+@contextmanager
+def trusting_code(trust_code: TrustCode) -> Iterator[None]:
+    """Within the block, :func:`import_object` may import the modules ``trust_code``
+    allows: all of them (``True``), or those packages and their submodules."""
+    if isinstance(trust_code, str) or not isinstance(trust_code, bool | Iterable):
+        raise InvalidArgument(
+            "trust_code must be True, False or a list of module names such as ['mypkg']"
+        )
+    allowed = trust_code if isinstance(trust_code, bool) else frozenset(trust_code)
+    token = _TRUSTED_CODE.set(allowed or frozenset())
+    try:
+        yield
+    finally:
+        _TRUSTED_CODE.reset(token)
+
+
+def _check_import_allowed(module_name: str, path: str) -> None:
+    """Refuses to import a module that is not imported yet unless the caller trusts it:
+    importing runs the module's code, and a model's files name the module."""
+    if module_name in sys.modules:
+        return  # already imported: importing it again runs nothing
+    trusted = _TRUSTED_CODE.get()
+    if trusted is True or any(
+        module_name == name or module_name.startswith(name + ".") for name in trusted or ()
+    ):
+        return
+    package = module_name.split(".", 1)[0]
+    raise PermissionDenied(
+        f"the model names class {path:.200}, in module '{module_name:.100}', which is not "
+        "imported yet; importing it runs its code. Pass trust_code=True, or "
+        f"trust_code=['{package:.100}'] to allow that package, only if you trust whoever "
+        "wrote the model (or import the module yourself first)"
+    )
+
+
 def import_object(path: str) -> Any:
-    """The object a ``module:QualName`` path names; InvalidArgument if it does not resolve."""
+    """The object a ``module:QualName`` path names; InvalidArgument if it does not resolve.
+
+    A module not imported yet is imported only if the caller trusts it (see
+    :func:`trusting_code`); otherwise ``PermissionDenied``.
+    """
     module_name, sep, qualname = path.partition(":")
     if not sep or not module_name or not qualname:
         raise InvalidArgument(f"import path must look like 'module:QualName', got {path!r:.80}")
+    _check_import_allowed(module_name, path)
     try:
         obj: Any = importlib.import_module(module_name)
         for part in qualname.split("."):

@@ -43,8 +43,10 @@ from modelreg.environment import capture_environment, requirements_for
 from modelreg.errors import InvalidArgument, ModelregWarning
 from modelreg.flavors._common import (
     SaveRequest,
+    TrustCode,
     canonical_json,
     check_relpath,
+    trusting_code,
     untrusted,
 )
 from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
@@ -219,7 +221,11 @@ def _example_outputs(module: Any, model: Any, example: Any) -> Any:
 
 
 def load_model_dir(
-    path: str | os.PathLike[str], *, trust_pickle: bool = False, device: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    trust_pickle: bool = False,
+    trust_code: TrustCode = False,
+    device: str | None = None,
 ) -> LoadedModel:
     """Loads the model directory at ``path`` (as written by :func:`save_model`).
 
@@ -230,7 +236,11 @@ def load_model_dir(
     Nothing that can run code from the directory's own files is loaded
     unless ``trust_pickle=True``: not a pickle, not bundled ``code/``, not a
     skops type outside scikit-learn and numpy, not a torch archive with
-    pickled parts. Those raise PermissionDenied saying why. Raises NotFound
+    pickled parts. Those raise PermissionDenied saying why. A class the
+    model names by import path (python and PyTorch state-dict models) is
+    imported only from a module already imported, or one ``trust_code``
+    allows: ``True`` for any, or a list of packages (``["mypkg"]``);
+    ``trust_pickle=True`` implies ``trust_code=True``. Raises NotFound
     (no manifest) or InvalidArgument (malformed manifest) too.
     """
     directory = Path(path)
@@ -253,9 +263,10 @@ def load_model_dir(
                 f"a device; this is a {info.flavor} model"
             )
         options["device"] = device
-    native, predict_fn = module.load(
-        directory, info.manifest["flavor"], trust_pickle=trust_pickle, **options
-    )
+    with trusting_code(True if trust_pickle else trust_code):
+        native, predict_fn = module.load(
+            directory, info.manifest["flavor"], trust_pickle=trust_pickle, **options
+        )
     return LoadedModel(
         path=directory,
         flavor=info.flavor,

@@ -16,7 +16,10 @@ loads only with ``trust_pickle=True``: unpickling can run arbitrary code.
 
 Loading a JSON-state model imports the class's module, which must be
 installed where the model loads (or shipped in ``code/``, which itself needs
-trust); the named object must be a class with ``predict``.
+trust); the named object must be a class with ``predict``. Importing a
+module runs its code, and the manifest names the module, so a module not
+imported yet is imported only when the caller allows it: ``trust_code=True``
+or ``trust_code=["mypkg"]`` (see ``modelreg.flavors._common.trusting_code``).
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelreg.errors import ModelregError, Unauthenticated
@@ -32,7 +33,9 @@ def error_response(
     body = {"error_code": error_code, "message": message}
     if details:
         body["details"] = details
-    return JSONResponse(body, status_code=status)
+    # ASCII JSON: a message quoting the input it refuses (an unpaired surrogate
+    # included) is still a body that can be sent.
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
 
 
 def _field(loc: tuple) -> str:

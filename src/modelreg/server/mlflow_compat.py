@@ -43,6 +43,7 @@ from modelreg.server.mlflow_routes import (
 )
 from modelreg.server.uploads import consume_body
 from modelreg.timeutil import now_ms
+from modelreg.validation import check_int, check_objects, check_string
 
 Handler = Callable[[Any, dict[str, Any]], Any]
 HANDLERS: dict[tuple[str, str], Handler] = {}
@@ -63,8 +64,10 @@ def _kv(mapping: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": k, "value": v} for k, v in mapping.items()]
 
 
-def _from_kv(items: Any) -> dict[str, str]:
-    return {tag_from_mlflow(item["key"]): item["value"] for item in items or ()}
+def _from_kv(items: Any, field: str = "tags") -> dict[str, str]:
+    return {
+        tag_from_mlflow(item.get("key")): item.get("value") for item in check_objects(items, field)
+    }
 
 
 def _experiment(e: Experiment) -> dict[str, Any]:
@@ -215,7 +218,9 @@ def update_experiment(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("POST", "/experiments/set-experiment-tag")
 def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.set_experiment_tag(_required(p, "experiment_id"), _required(p, "key"), p["value"])
+    b.tracking.set_experiment_tag(
+        _required(p, "experiment_id"), _required(p, "key"), p.get("value")
+    )
 
 
 # -- runs --------------------------------------------------------------------------
@@ -291,9 +296,14 @@ def delete_tag(b: Any, p: dict[str, Any]) -> Any:
 def log_batch(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.log_batch(
         _required(p, "run_id"),
-        metrics=[_metric(m) for m in p.get("metrics") or ()],
-        params=[Param(i.get("key"), i.get("value")) for i in p.get("params") or ()],
-        tags=[RunTag(tag_from_mlflow(i.get("key")), i.get("value")) for i in p.get("tags") or ()],
+        metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
+        params=[
+            Param(i.get("key"), i.get("value")) for i in check_objects(p.get("params"), "params")
+        ],
+        tags=[
+            RunTag(tag_from_mlflow(i.get("key")), i.get("value"))
+            for i in check_objects(p.get("tags"), "tags")
+        ],
     )
 
 
@@ -302,8 +312,9 @@ def log_model(b: Any, p: dict[str, Any]) -> Any:
     # MLflow records logged-model metadata as a run tag; the files arrive as artifacts.
     model_json = p.get("model_json")
     if model_json:
+        text = check_string(model_json, "model_json", 1 << 20)[:8000]
         b.tracking.log_batch(
-            _required(p, "run_id"), tags=[RunTag("mlflow.log-model.history", model_json[:8000])]
+            _required(p, "run_id"), tags=[RunTag("mlflow.log-model.history", text)]
         )
 
 
@@ -497,7 +508,7 @@ def _entries(backend: Any, kind: str, owner: str, rel: str) -> dict[str, Any]:
     if kind == "run":
         return backend.artifacts.manifest(owner, rel)
     name, version = owner.rsplit("/", 1)
-    return backend.artifacts.version_manifest(name, int(version), rel)
+    return backend.artifacts.version_manifest(name, check_int(version, "version", 1), rel)
 
 
 def build_mlflow_router(backend: Any) -> APIRouter:

@@ -48,7 +48,7 @@ async def request_params(request: Request) -> dict[str, Any]:
     if body:
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested too deep for the decoder
             raise InvalidArgument(f"request body is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise InvalidArgument("request body must be a JSON object")

@@ -265,7 +265,7 @@ def _grant(row: Any) -> Grant:
 
 
 def _token_id(value: Any) -> int:
-    return v.check_int(value, "token_id", minimum=1)
+    return v.check_int(value, "token_id", minimum=1, maximum=v.MAX_INT32)
 
 
 def _check_token_owner(owner: int | None, token_id: int, principal: Principal | None) -> None:

@@ -113,8 +113,7 @@ class GovernanceService:
         now = now_ms()
         with self.db.write() as conn:
             tracking_store.require_active_run(conn, run_id)
-            ids = [gstore.dataset_id(conn, d, now) for d in checked]
-            gstore.insert_run_inputs(conn, run_id, [(i, context) for i in dict.fromkeys(ids)], now)
+            gstore.log_run_inputs(conn, run_id, checked, context, now)
 
     def get_run_inputs(self, run_id: str) -> list[DatasetInput]:
         """The datasets a run used, with their context. Raises NotFound for the run."""

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable, Mapping
 from numbers import Real
 from typing import Any
@@ -67,8 +66,9 @@ RULES = (
     "from_stages",
     "only_from_staging",
 )
-_THRESHOLD = re.compile(r"\s*([\w\-./ ]+?)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*")
-_OP_VALUE = re.compile(r"\s*(>=|<=|==|!=|>|<)?\s*(\S+)\s*")
+# Longest first, so ">=" is never read as ">" followed by "=".
+_OPERATOR_TEXTS = sorted(OPERATORS, key=len, reverse=True)
+MAX_THRESHOLD_LENGTH = 1000
 
 
 # -- checking and normalising a policy ------------------------------------------------
@@ -155,6 +155,43 @@ def _number(target: str, metric: str, value: Any) -> float:
     return float(value)
 
 
+# Thresholds are read by hand, left to right, each character looked at a bounded
+# number of times: the regular expressions they replace backtracked
+# quadratically over a long run of spaces (``"a" + " " * 30_000 + "!"``).
+
+
+def _check_length(target: str, text: str) -> str:
+    if len(text) > MAX_THRESHOLD_LENGTH:
+        raise InvalidArgument(
+            f"a threshold of {target} is {len(text)} characters long; "
+            f"the limit is {MAX_THRESHOLD_LENGTH}"
+        )
+    return text
+
+
+def _op_value(text: str) -> tuple[str, str] | None:
+    """``"OP number"`` or ``"number"`` (meaning ``>=``) as ``(op, number text)``."""
+    text = text.strip()
+    op = next((o for o in _OPERATOR_TEXTS if text.startswith(o)), None)
+    value = text[len(op) :].lstrip() if op else text
+    if not value or any(ch.isspace() for ch in value):
+        return None
+    return op or ">=", value
+
+
+def _threshold(text: str) -> tuple[str, str, str] | None:
+    """``"metric OP number"`` as ``(metric, op, number text)``; the metric is the
+    text before the first operator character, checked later as a key."""
+    at = next((i for i, ch in enumerate(text) if ch in "<>=!"), -1)
+    metric = text[:at].strip()
+    if at < 0 or not metric:
+        return None
+    parsed = _op_value(text[at:])
+    if parsed is None or not text[at:].lstrip().startswith(parsed[0]):
+        return None
+    return metric, *parsed
+
+
 def _check_thresholds(target: str, thresholds: Any) -> list[dict[str, Any]]:
     if not thresholds:
         return []
@@ -162,24 +199,24 @@ def _check_thresholds(target: str, thresholds: Any) -> list[dict[str, Any]]:
     if isinstance(thresholds, Mapping):
         for metric, condition in thresholds.items():
             if isinstance(condition, str):
-                match = _OP_VALUE.fullmatch(condition)
-                if match is None:
+                parsed = _op_value(_check_length(target, condition))
+                if parsed is None:
                     raise InvalidArgument(
-                        f"threshold {condition!r:.40} for metric '{metric}' of {target} "
+                        f"threshold {condition!r:.40} for metric '{metric!s:.40}' of {target} "
                         "is not 'OP number'"
                     )
-                items.append((metric, match.group(1) or ">=", match.group(2)))
+                items.append((metric, *parsed))
             else:
                 items.append((metric, ">=", condition))
     elif isinstance(thresholds, list | tuple):
         for text in thresholds:
-            match = _THRESHOLD.fullmatch(text) if isinstance(text, str) else None
-            if match is None:
+            threshold = _threshold(_check_length(target, text)) if isinstance(text, str) else None
+            if threshold is None:
                 raise InvalidArgument(
                     f"threshold {text!r:.60} of {target} is not 'metric OP number' "
                     f"(OP one of {' '.join(OPERATORS)})"
                 )
-            items.append((match.group(1), match.group(2), match.group(3)))
+            items.append(threshold)
     else:
         raise InvalidArgument(
             f"thresholds for {target} must be a list like ['auc >= 0.9'] or a mapping"
@@ -412,7 +449,11 @@ def target_label(target: str) -> str:
 def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list[dict[str, Any]]:
     """The rules of the model's policy for ``target`` that the version row breaks.
 
-    One primary-key read when the model has no policy for the target.
+    Metrics come from what the caller may read, as in a comparison: a run in
+    an experiment they hold no role on lends none (its metrics count as
+    missing), so neither a refusal's message nor its rules tell a value the
+    caller could not see otherwise. One primary-key read when the model has
+    no policy for the target.
     """
     policy = gstore.setting(conn, model_id, "promotion_policy")
     rules = (policy or {}).get(target)
@@ -421,10 +462,12 @@ def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list
     # Only models with a policy need these; the registry imports this module at start-up.
     from modelreg.services.cards import load_card
     from modelreg.services.compare import version_facts
+    from modelreg.services.visibility import Visibility
 
     holder_row = _holder(conn, model_id, row, target) if "beats_current" in rules else None
     rows = [row] if holder_row is None else [row, holder_row]
-    facts = version_facts(conn, model_id, [store.version_from_row(r) for r in rows])
+    versions = [store.version_from_row(r) for r in rows]
+    facts = version_facts(conn, model_id, versions, Visibility.of_caller(conn))
     candidate = facts[row.version]
     if "required_card_fields" in rules:
         candidate["card"] = load_card(conn, row)

@@ -23,6 +23,7 @@ from modelreg import validation as v
 from modelreg.access_entities import ModelProtection
 from modelreg.actor import current_actor
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
+from modelreg.lookalike import lookalike_key
 from modelreg.route_permissions import role_rank
 from modelreg.services import access, policies
 from modelreg.store import access as access_store
@@ -51,7 +52,9 @@ def require_manager_if_protected(
     if user_id is None:
         return
     protected_aliases, protect_production = store.protection(conn, model_id)
-    touched = [f"alias '{a}'" for a in aliases if a in protected_aliases]
+    # A look-alike of a protected alias is protected too, whether or not the alias exists.
+    protected_keys = {lookalike_key(a) for a in protected_aliases}
+    touched = [f"alias '{a}'" for a in aliases if lookalike_key(a) in protected_keys]
     if protect_production and PRODUCTION in stages:
         touched.append("the Production stage")
     if not touched:

@@ -49,30 +49,11 @@ from modelreg.uris import ModelUri, parse_model_uri
 
 __all__ = ["RegistryService"]
 
-MAX_ALIAS_LENGTH = 256
 DEFAULT_MODEL_RESULTS = 100
 DEFAULT_VERSION_RESULTS = 10_000
 
 
 # -- input checks -----------------------------------------------------------------
-
-
-def _check_alias(alias: Any) -> str:
-    # Aliases share the models:/ namespace with versions, so none may look like one.
-    if not isinstance(alias, str) or not alias:
-        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise InvalidArgument(f"alias '{alias[:40]}…' is longer than {MAX_ALIAS_LENGTH} characters")
-    if not all(ch.isalnum() or ch in "_-." for ch in alias):
-        raise InvalidArgument(
-            f"alias '{alias:.40}' may only contain letters, digits, '_', '-' and '.'"
-        )
-    lowered = alias.lower()
-    if lowered == "latest" or alias.isdigit() or (lowered[:1] == "v" and alias[1:].isdigit()):
-        raise InvalidArgument(
-            f"alias '{alias}' is reserved: 'latest', numbers and v<number> name versions"
-        )
-    return alias
 
 
 def _check_alias_name(alias: Any) -> str:
@@ -750,7 +731,7 @@ class RegistryService:
 
         Raises PolicyViolation (unless ``force`` with a reason), NotFound, InvalidArgument."""
         name = v.check_name(name, "model name")
-        alias = _check_alias(alias)
+        alias = v.check_alias(alias)
         number = _check_version(version)
         reason = v.check_description(reason, "reason")
         force = policies.check_force(force, reason)

@@ -53,6 +53,8 @@ class ViewType:
     @staticmethod
     def stages(view_type: str | int | None) -> tuple[str, ...]:
         # MLflow's integer codes (1, 2, 3) are accepted too.
+        if not isinstance(view_type, str | int | None):
+            raise InvalidArgument(f"view_type must be a string, got {view_type!r:.40}")
         name = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL", None: "ACTIVE_ONLY"}.get(
             view_type,
             view_type,  # type: ignore[arg-type]
@@ -64,7 +66,7 @@ class ViewType:
         }.get(str(name).upper())
         if stages is None:
             raise InvalidArgument(
-                f"view_type {view_type!r} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+                f"view_type {view_type!r:.40} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
             )
         return stages
 
@@ -158,7 +160,7 @@ class TrackingService:
             store.set_experiment_fields(conn, experiment_id, now_ms(), name=new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        tags = _check_tags({key: value})
+        tags = _check_tags({v.check_key(key, "tag key"): value})
         with self.db.write() as conn:
             store.get_experiment(conn, experiment_id)
             store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)

@@ -33,7 +33,7 @@ from modelreg.store.idle_connections import IdleConnections
 
 # Kept in step with the newest file in store/migrations/versions (a test checks),
 # so opening an up-to-date store never has to import Alembic.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 

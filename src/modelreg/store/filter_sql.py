@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, not_, or_
 
 from modelreg.errors import InvalidArgument
 from modelreg.store.search_filter import And, Comparison, Node, Or
+from modelreg.validation import MAX_INT64, check_int
 
 MAX_RESULTS_CAP = 50_000
 
@@ -79,10 +80,13 @@ def to_condition(
 
 def check_max_results(max_results: Any, default: int) -> int:
     """A page size: positive, capped at 50,000 (larger requests get the cap)."""
-    from modelreg.validation import check_int
-
     if max_results is None:
         return default
+    digits = max_results.strip() if isinstance(max_results, str) else ""
+    if digits.isdigit() and len(digits) > len(str(MAX_RESULTS_CAP)):
+        return MAX_RESULTS_CAP  # however many more digits it has
+    if isinstance(max_results, int) and not isinstance(max_results, bool):
+        max_results = min(max_results, MAX_RESULTS_CAP)
     return min(check_int(max_results, "max_results", minimum=1), MAX_RESULTS_CAP)
 
 
@@ -94,10 +98,12 @@ def decode_page_token(token: str | None) -> int:
     """The offset a page token stands for; raises InvalidArgument for a forged or broken one."""
     if not token:
         return 0
+    if not isinstance(token, str) or len(token) > 1000:
+        raise InvalidArgument(f"page_token {str(token)[:40]!r} is not a valid page token")
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token") from exc
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_INT64:
         raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token")
     return offset

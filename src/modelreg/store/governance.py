@@ -116,41 +116,80 @@ _DATASET_ID = select(datasets.c.dataset_id).where(
 )
 
 
-def dataset_id(conn: Connection, d: Dataset, now: int) -> int:
-    """The id of dataset (name, digest), recorded first if new (the first description wins)."""
-    row = {
-        "name": d.name,
-        "digest": d.digest,
-        "source": d.source,
-        "data_schema": None if d.schema is None else json.dumps(d.schema),
-        "num_rows": d.num_rows,
-        "creation_time": now,
-    }
+def _dataset_id(conn: Connection, d: Dataset, now: int) -> int:
+    """The id of dataset (name, digest), recorded if new: its identity only."""
+    row = {"name": d.name, "digest": d.digest, "creation_time": now}
     upsert(conn, datasets, [row], ("name", "digest"), ())
     return conn.execute(_DATASET_ID, {"name": d.name, "digest": d.digest}).scalar_one()
 
 
-def insert_run_inputs(
-    conn: Connection, run_id: str, ids_and_contexts: Sequence[tuple[int, str]], now: int
+def log_run_inputs(
+    conn: Connection, run_id: str, logged: Sequence[Dataset], context: str, now: int
 ) -> None:
-    rows = [
-        {"run_id": run_id, "dataset_id": i, "context": c, "timestamp": now}
-        for i, c in ids_and_contexts
-    ]
-    upsert(conn, run_inputs, rows, ("run_id", "dataset_id", "context"), ())
+    """Records datasets as inputs of the run, each with its description as this run
+    gives it (logging one again in the same context changes nothing).
+
+    The description is the run's own: another run logging the same name and
+    digest neither sees nor changes it.
+    """
+    rows = {}
+    for d in logged:
+        rows.setdefault(
+            _dataset_id(conn, d, now),
+            {
+                "run_id": run_id,
+                "context": context,
+                "timestamp": now,
+                "source": d.source,
+                "data_schema": None if d.schema is None else json.dumps(d.schema),
+                "num_rows": d.num_rows,
+            },
+        )
+    upsert(
+        conn,
+        run_inputs,
+        [{"dataset_id": i, **row} for i, row in rows.items()],
+        ("run_id", "dataset_id", "context"),
+        (),
+    )
+
+
+def move_shared_descriptions(conn: Connection) -> None:
+    """Copies descriptions kept on ``datasets`` (schemas before 0010, e.g. in an
+    imported archive) onto the input rows that lack one, then clears them there."""
+    for column in ("source", "data_schema", "num_rows"):
+        shared = (
+            select(datasets.c[column])
+            .where(datasets.c.dataset_id == run_inputs.c.dataset_id)
+            .scalar_subquery()
+        )
+        conn.execute(
+            update(run_inputs).where(run_inputs.c[column].is_(None)).values({column: shared})
+        )
+    conn.execute(update(datasets).values(source=None, data_schema=None, num_rows=None))
 
 
 def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[DatasetInput]]:
-    """The datasets each run used, with their context, in the order they were logged."""
+    """The datasets each run used, with their context and the run's own description,
+    in the order they were logged."""
     ids = sorted(set(run_ids))
     out: dict[str, list[DatasetInput]] = {run_id: [] for run_id in ids}
     if not ids:
         return out
+    ri = run_inputs
     query = (
-        select(run_inputs.c.run_id, run_inputs.c.context, datasets)
-        .join_from(run_inputs, datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
-        .where(run_inputs.c.run_id.in_(ids))
-        .order_by(run_inputs.c.timestamp, run_inputs.c.dataset_id, run_inputs.c.context)
+        select(
+            ri.c.run_id,
+            ri.c.context,
+            datasets.c.name,
+            datasets.c.digest,
+            ri.c.source,
+            ri.c.data_schema,
+            ri.c.num_rows,
+        )
+        .join_from(ri, datasets, datasets.c.dataset_id == ri.c.dataset_id)
+        .where(ri.c.run_id.in_(ids))
+        .order_by(ri.c.timestamp, ri.c.dataset_id, ri.c.context)
     )
     for r in conn.execute(query):
         schema = None if r.data_schema is None else json.loads(r.data_schema)

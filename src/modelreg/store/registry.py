@@ -46,6 +46,7 @@ from modelreg.store.database import (
     plain_insert,
     plain_text,
 )
+from modelreg.store.lookalikes import claim_alias, claim_name
 from modelreg.store.schema import (
     audit_events,
     model_aliases,
@@ -120,6 +121,7 @@ def insert_model(
     """
     values = {
         "name": name,
+        "name_key": claim_name(conn, "registered model", name),
         "description": description,
         "creation_time": now,
         "last_updated_time": now,
@@ -136,7 +138,7 @@ def insert_model(
 # Plain text: creating a model is a one-off call (see plain_text).
 _INSERT_MODEL = plain_insert(
     rm,
-    ("name", "description", "creation_time", "last_updated_time", "last_version"),
+    ("name", "name_key", "description", "creation_time", "last_updated_time", "last_version"),
     returning="model_id",
 )
 
@@ -146,7 +148,10 @@ def model_description(conn: Connection, model_id_: int) -> str | None:
 
 
 def update_model(conn: Connection, model_id_: int, now: int, **values: Any) -> None:
-    """Sets columns of a model (and its update time); a taken name raises ``AlreadyExists``."""
+    """Sets columns of a model (and its update time); a taken name, or one that looks
+    like another model's, raises ``AlreadyExists``."""
+    if "name" in values:
+        values["name_key"] = claim_name(conn, "registered model", values["name"], model_id_)
     try:
         with conn.begin_nested():
             conn.execute(
@@ -802,13 +807,19 @@ _ALIAS_TARGET = plain_text(
 
 
 def set_alias(conn: Connection, model_id_: int, alias: str, version_id: int) -> None:
-    row = {"model_id": model_id_, "alias": alias, "version_id": version_id}
-    executemany(conn, _SET_ALIAS, [row])
+    """Points (or moves) an alias; raises ``AlreadyExists`` for one that looks like
+    another alias of the model."""
+    key = claim_alias(conn, model_id_, alias)
+    row = {"model_id": model_id_, "alias": alias, "alias_key": key, "version_id": version_id}
+    try:
+        executemany(conn, _SET_ALIAS, [row])
+    except SAIntegrityError as exc:  # a look-alike set at the same moment
+        raise AlreadyExists(f"alias '{alias}' looks like another alias of this model") from exc
 
 
 _SET_ALIAS = plain_insert(
     model_aliases,
-    ("model_id", "alias", "version_id"),
+    ("model_id", "alias", "alias_key", "version_id"),
     conflict=("model_id", "alias"),
     update=("version_id",),
 )

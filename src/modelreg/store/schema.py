@@ -47,6 +47,10 @@ experiments = Table(
     Column("lifecycle_stage", String(16), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
+    # What the name looks like (modelreg.lookalike, migration 0010): unique, so no
+    # two experiments look alike. NULL for the younger of two that did before 0010.
+    Column("name_key", String(64)),
+    Index(None, "name_key", unique=True),
 )
 
 experiment_tags = Table(
@@ -152,6 +156,9 @@ registered_models = Table(
     # version bumps it, and reads it here from the row it updates anyway.
     Column("top_version", Integer),
     Column("top_semver", String(128)),
+    # What the name looks like, as for experiments (migration 0010).
+    Column("name_key", String(64)),
+    Index(None, "name_key", unique=True),
 )
 
 registered_model_tags = Table(
@@ -255,6 +262,9 @@ model_aliases = Table(
         ForeignKey("model_versions.version_id", ondelete="CASCADE"),
         nullable=False,
     ),
+    # What the alias looks like (migration 0010): no two aliases of a model look alike.
+    Column("alias_key", String(64)),
+    Index(None, "model_id", "alias_key", unique=True),
     sqlite_with_rowid=False,
 )
 
@@ -322,8 +332,10 @@ model_governance = Table(
     Column("promotion_policy", Text),
 )
 
-# A dataset is identified by its name and the sha256 of its content; the
-# first source, schema and row count logged for that pair are kept.
+# A dataset is identified by its name and the sha256 of its content. Since
+# migration 0010 its description (source, schema, rows) is kept per run, in
+# run_inputs, where the run's visibility covers it; these three columns are
+# NULL, and kept only so that archives of older schemas import.
 datasets = Table(
     "datasets",
     metadata,
@@ -349,6 +361,10 @@ run_inputs = Table(
     ),
     Column("context", String(64), primary_key=True),
     Column("timestamp", BigInteger, nullable=False),
+    # The dataset as this run logged it (migration 0010).
+    Column("source", Text),
+    Column("data_schema", Text),
+    Column("num_rows", BigInteger),
     Index(None, "dataset_id"),
     sqlite_with_rowid=False,
 )

@@ -47,6 +47,7 @@ from modelreg.store.database import (
     plain_insert,
 )
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.lookalikes import claim_name
 from modelreg.store.schema import (
     experiment_tags,
     experiments,
@@ -67,12 +68,14 @@ DELETED = "deleted"
 def insert_experiment(
     conn: Connection, name: str, artifact_location: str | None, tags: dict[str, str], now: int
 ) -> str:
+    key = claim_name(conn, "experiment", name)
     try:
         with conn.begin_nested():
             experiment_id = conn.execute(
                 insert(experiments)
                 .values(
                     name=name,
+                    name_key=key,
                     artifact_location="",
                     lifecycle_stage=ACTIVE,
                     creation_time=now,
@@ -177,6 +180,9 @@ def get_experiment(conn: Connection, experiment_id: Any) -> Experiment:
 
 
 def set_experiment_fields(conn: Connection, experiment_id: Any, now: int, **values: Any) -> None:
+    if "name" in values:
+        own = experiment_id_int(experiment_id)
+        values["name_key"] = claim_name(conn, "experiment", values["name"], own)
     try:
         with conn.begin_nested():
             result = conn.execute(

@@ -1,0 +1,106 @@
+"""SQL for look-alike names: each model, experiment and alias row keeps its key.
+
+``name_key`` (models, experiments) and ``alias_key`` (aliases, per model) hold
+:func:`modelreg.lookalike.key_digest` of the name, under a unique index: two
+names that look alike cannot both be stored, even by writers racing each
+other. Before a write, :func:`claim_name` and :func:`claim_alias` look the key
+up (one index lookup) to refuse a look-alike with a message naming the name
+that holds it; the index settles any race that slips past that look.
+
+Rows that looked alike before the keys existed (migration 0010) keep their
+names: the first of them holds the key, the others have none, and no new
+look-alike of any of them can be added.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from modelreg.errors import AlreadyExists
+from modelreg.lookalike import key_digest
+from modelreg.store.schema import experiments, model_aliases, registered_models
+
+__all__ = ["claim_alias", "claim_name", "refresh_all_keys"]
+
+_NAMED = {
+    "registered model": (registered_models, registered_models.c.model_id),
+    "experiment": (experiments, experiments.c.experiment_id),
+}
+
+
+def claim_name(conn: Connection, what: str, name: str, own_id: Any = None) -> str:
+    """The key for ``name`` as the name of a ``what`` ("registered model" or
+    "experiment"); raises ``AlreadyExists`` naming another one whose name looks
+    like it. ``own_id`` is the row being renamed, which may keep its own key."""
+    table, id_column = _NAMED[what]
+    key = key_digest(name)
+    query = select(table.c.name).where(table.c.name_key == key)
+    if own_id is not None:
+        query = query.where(id_column != own_id)
+    existing = conn.execute(query.limit(1)).scalar()
+    if existing == name:
+        raise AlreadyExists(f"a {what} named '{name}' already exists")
+    if existing is not None:
+        raise AlreadyExists(
+            f"{what} name '{name}' looks like that of the existing {what} '{existing}'; "
+            "choose a name that reads differently"
+        )
+    return key
+
+
+def claim_alias(conn: Connection, model_id: int, alias: str) -> str:
+    """The key for ``alias`` of the model; raises ``AlreadyExists`` naming another
+    alias of the model that looks like it (the alias itself may be moved)."""
+    key = key_digest(alias)
+    existing = conn.execute(
+        select(model_aliases.c.alias)
+        .where(
+            model_aliases.c.model_id == model_id,
+            model_aliases.c.alias_key == key,
+            model_aliases.c.alias != alias,
+        )
+        .limit(1)
+    ).scalar()
+    if existing is not None:
+        raise AlreadyExists(
+            f"alias '{alias}' looks like the existing alias '{existing}' of this model; "
+            "choose an alias that reads differently"
+        )
+    return key
+
+
+def refresh_all_keys(conn: Connection) -> None:
+    """Sets every key from its name, as migration 0010 does: of rows that look alike,
+    the oldest keeps the key and the others get none. For imported archives, whose
+    keys (if any) are not trusted."""
+    for table, id_column in _NAMED.values():
+        _refresh(conn, table, [id_column], table.c.name, table.c.name_key, ())
+    _refresh(
+        conn,
+        model_aliases,
+        [model_aliases.c.model_id, model_aliases.c.alias],
+        model_aliases.c.alias,
+        model_aliases.c.alias_key,
+        (model_aliases.c.model_id,),
+    )
+
+
+def _refresh(
+    conn: Connection, table: Any, ids: list[Any], name: Any, key: Any, scope: tuple[Any, ...]
+) -> None:
+    rows = conn.execute(select(*ids, name, *scope).order_by(*ids)).all()
+    taken: set[tuple[Any, ...]] = set()
+    conn.execute(update(table).values({key.name: None}))
+    for row in rows:
+        digest = key_digest(row[len(ids)])
+        claim = (*row[len(ids) + 1 :], digest)
+        if claim in taken:
+            continue
+        taken.add(claim)
+        conn.execute(
+            update(table)
+            .where(*(column == value for column, value in zip(ids, row, strict=False)))
+            .values({key.name: digest})
+        )
