@@ -195,14 +195,6 @@ model_versions = Table(
     Column("last_updated_time", BigInteger, nullable=False),
     Column("signature", Text),
     Column("content_digest", String(64)),
-    # The version's tags and aliases as JSON objects (NULL for none), for
-    # reading a page of versions without a lookup per row. Triggers on
-    # model_version_tags and model_aliases rewrite them (migration 0007);
-    # nothing else writes them. The registry changes a version's tags and
-    # aliases under its model's row lock, so two changes never race to
-    # rewrite one version's JSON.
-    Column("tags_json", Text),
-    Column("aliases_json", Text),
     UniqueConstraint("model_id", "version"),
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),
@@ -254,6 +246,8 @@ model_aliases = Table(
         ForeignKey("model_versions.version_id", ondelete="CASCADE"),
         nullable=False,
     ),
+    # A page of versions looks up its aliases by version (migration 0008).
+    Index(None, "version_id"),
     sqlite_with_rowid=False,
 )
 
