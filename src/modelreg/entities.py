@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "AuditEvent",
@@ -46,7 +46,7 @@ class RunStatus:
     TERMINAL = (FINISHED, FAILED, KILLED)
 
 
-class PagedList(list, Generic[T]):
+class PagedList(list[T]):
     """A page of results; ``token`` fetches the next page and is ``None`` on the last."""
 
     def __init__(self, items: list[T] | tuple[T, ...] = (), token: str | None = None) -> None:
@@ -274,5 +274,5 @@ def _field_values(entity: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def _field_names(cls: Any) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
-from sqlalchemy import Connection, Engine, column, func, inspect, select, table
+from sqlalchemy import Connection, Engine, Select, column, func, inspect, select, table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from modelreg.errors import Conflict, ServiceUnavailable
@@ -28,7 +29,7 @@ from modelreg.store.engine import new_engine, normalize_db_url, shared_engine
 HEAD_REVISION = "0008"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
 # Alembic's own table, which the schema does not declare.
-_ALEMBIC_VERSION = select(column("version_num")).select_from(table("alembic_version"))
+_ALEMBIC_VERSION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
 
 
 class Database:

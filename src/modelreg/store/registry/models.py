@@ -34,7 +34,7 @@ def model_id(conn: Connection, name: str, *, lock: bool = False) -> int:
     found = conn.execute(_MODEL_ID_LOCKED if locking else _MODEL_ID, {"name": name}).scalar()
     if found is None:
         raise NotFound(f"registered model '{name}' does not exist")
-    return found
+    return int(found)
 
 
 def insert_model(

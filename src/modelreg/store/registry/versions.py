@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Row,
     bindparam,
     delete,
     func,
@@ -86,7 +85,7 @@ _OF_PAGE = _tags_and_aliases(bindparam("ids", expanding=True))
 _OF_ONE = _tags_and_aliases([bindparam("id")])
 
 
-def versions_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
+def versions_from_rows(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
     """The entities of rows of ``VERSION_COLUMNS``, their tags and aliases read in one query."""
     if not rows:
         return []
@@ -114,7 +113,7 @@ def versions_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Model
     ]  # fmt: skip
 
 
-def version_from_row(conn: Connection, row: Row[Any]) -> ModelVersion:
+def version_from_row(conn: Connection, row: Any) -> ModelVersion:
     """The entity of one row of ``version_row`` and friends."""
     return versions_from_rows(conn, [row])[0]
 
@@ -142,7 +141,7 @@ def get_version(conn: Connection, name: str, version: int) -> ModelVersion:
     return version_from_row(conn, row)
 
 
-def version_row(conn: Connection, model_id_: int, name: str, version: int) -> Row[Any]:
+def version_row(conn: Connection, model_id_: int, name: str, version: int) -> Any:
     """The row of one version (for changes); ``NotFound`` when it does not exist."""
     row = conn.execute(_VERSION_ROW, {"model_id": model_id_, "version": version}).first()
     if row is None:
@@ -150,7 +149,7 @@ def version_row(conn: Connection, model_id_: int, name: str, version: int) -> Ro
     return row
 
 
-def versions_in_stage(conn: Connection, model_id_: int, stage: str) -> list[Row[Any]]:
+def versions_in_stage(conn: Connection, model_id_: int, stage: str) -> list[Any]:
     """Rows of the model's versions in ``stage``, lowest version first."""
     return list(conn.execute(_VERSIONS_IN_STAGE, {"model_id": model_id_, "stage": stage}))
 
@@ -214,7 +213,7 @@ _NEWEST = _newest(in_stage=False)
 _NEWEST_IN_STAGE = _newest(in_stage=True)
 
 
-def newest_version_row(conn: Connection, name: str, stage: str | None = None) -> Row[Any]:
+def newest_version_row(conn: Connection, name: str, stage: str | None = None) -> Any:
     """The row of the model's highest version (in ``stage`` when given).
 
     Raises ``NotFound`` naming the model, and the stage when one is given.
@@ -447,11 +446,13 @@ def version_with_semver(conn: Connection, model_id_: int, semver: str) -> int | 
     ).scalar()
 
 
-def model_semvers(conn: Connection, model_id_: int) -> list[Row[Any]]:
+def model_semvers(conn: Connection, model_id_: int) -> list[Any]:
     """``(version, semver, content_digest)`` of every version of the model."""
-    return conn.execute(
-        select(mv.c.version, mv.c.semver, mv.c.content_digest).where(mv.c.model_id == model_id_)
-    ).all()
+    return list(
+        conn.execute(
+            select(mv.c.version, mv.c.semver, mv.c.content_digest).where(mv.c.model_id == model_id_)
+        ).all()
+    )
 
 
 def version_digest_and_signature(conn: Connection, model_id_: int, version: int) -> Any:
