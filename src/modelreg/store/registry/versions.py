@@ -347,18 +347,24 @@ def delete_version_tag(conn: Connection, version_id: int, key: str) -> None:
 
 def alias_target(conn: Connection, model_id_: int, alias: str) -> int | None:
     """The version number the alias points to, or ``None``."""
-    return conn.execute(
-        select(mv.c.version)
-        .join_from(model_aliases, mv, mv.c.version_id == model_aliases.c.version_id)
-        .where(model_aliases.c.model_id == model_id_, model_aliases.c.alias == alias)
-    ).scalar()
+    return conn.execute(_ALIAS_TARGET, {"model_id": model_id_, "alias": alias}).scalar()
+
+
+_ALIAS_TARGET = (
+    select(mv.c.version)
+    .join_from(model_aliases, mv, mv.c.version_id == model_aliases.c.version_id)
+    .where(
+        model_aliases.c.model_id == bindparam("model_id"),
+        model_aliases.c.alias == bindparam("alias"),
+    )
+)
 
 
 def set_alias(conn: Connection, model_id_: int, alias: str, version_id: int) -> None:
     """Points the alias at a version (moving it if it points elsewhere)."""
     row = {"model_id": model_id_, "alias": alias, "version_id": version_id}
     upsert(conn, model_aliases, [row], ("model_id", "alias"), ("version_id",))
-    touch_model(conn, model_id_)
+    _touch_model_of(conn, version_id)
 
 
 def delete_alias(conn: Connection, model_id_: int, alias: str) -> None:
