@@ -119,6 +119,15 @@ def test_a_connection_closed_while_in_use_answers_service_unavailable(pg_databas
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
 
 
+def test_a_connection_lost_during_a_write_answers_service_unavailable(pg_database):
+    with pytest.raises(ServiceUnavailable, match="did not answer"), pg_database.write() as conn:
+        conn.exec_driver_sql("SELECT 1")
+        _terminate_sessions(pg_database)
+        conn.exec_driver_sql("SELECT 1")
+    with pg_database.write() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_database(request, tmp_path):
     if request.param == "sqlite":

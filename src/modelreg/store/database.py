@@ -65,7 +65,7 @@ class Database:
 
         The driver is in autocommit (see :mod:`modelreg.store.engine`), so the
         transaction is spelled out: ``BEGIN`` (``IMMEDIATE`` on SQLite), the
-        caller's statements, then ``COMMIT``, or ``ROLLBACK`` on any exception.
+        caller's statements, then ``COMMIT``, or a rollback on any exception.
         Raises ``ServiceUnavailable`` when the database does not answer (or,
         on SQLite, stays locked past the busy timeout).
         """
@@ -75,9 +75,11 @@ class Database:
                 try:
                     yield conn
                 except BaseException:
-                    # A connection lost mid-block cannot roll back; the error that lost it goes on.
+                    # SQLAlchemy's rollback reaches the driver's, which ends the
+                    # transaction begun above; on a connection already lost it
+                    # does nothing, and the error that lost it goes on.
                     with suppress(DBAPIError):
-                        conn.exec_driver_sql("ROLLBACK")
+                        conn.rollback()
                     raise
                 conn.exec_driver_sql("COMMIT")
         except OperationalError as exc:
