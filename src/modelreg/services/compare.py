@@ -179,7 +179,7 @@ def diff(
     ``Client.diff_versions``."""
     row_a = store.version_row(conn, model_id, name, a)
     row_b = store.version_row(conn, model_id, name, b)
-    va, vb = visible.versions(store.versions_from_rows(conn, [row_a, row_b]))
+    va, vb = visible.versions([store.version_from_row(row_a), store.version_from_row(row_b)])
     facts = version_facts(conn, model_id, [va, vb], visible)
     attributes = _changes(
         {k: getattr(va, k) for k in _ATTRIBUTES} | {"aliases": list(va.aliases)},

@@ -424,7 +424,7 @@ def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list
 
     holder_row = _holder(conn, model_id, row, target) if "beats_current" in rules else None
     rows = [row] if holder_row is None else [row, holder_row]
-    facts = version_facts(conn, model_id, store.versions_from_rows(conn, rows))
+    facts = version_facts(conn, model_id, [store.version_from_row(r) for r in rows])
     candidate = facts[row.version]
     if "required_card_fields" in rules:
         candidate["card"] = load_card(conn, row)

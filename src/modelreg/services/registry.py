@@ -512,7 +512,7 @@ class RegistryService:
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
             row = store.version_row(conn, model_id, name, number)
-            old = store.version_from_row(conn, row)
+            old = store.version_from_row(row)
             store.delete_version(conn, row.version_id)
             store.forget_top_semver(conn, model_id, number)
             events = [
@@ -829,7 +829,7 @@ class RegistryService:
             elif parsed.version is not None:
                 found = store.get_version(conn, parsed.name, parsed.version)
             else:
-                found = store.version_from_row(conn, self._resolve_row(conn, parsed))
+                found = store.version_from_row(self._resolve_row(conn, parsed))
             return Visibility.of_caller(conn).version(found)
 
     def _resolve_row(self, conn: Connection, ref: ModelUri) -> Any:

@@ -246,7 +246,7 @@ model_aliases = Table(
         ForeignKey("model_versions.version_id", ondelete="CASCADE"),
         nullable=False,
     ),
-    # A page of versions looks up its aliases by version (migration 0008).
+    # A version is read with its aliases, looked up by version (migration 0008).
     Index(None, "version_id"),
     sqlite_with_rowid=False,
 )

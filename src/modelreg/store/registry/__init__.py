@@ -71,7 +71,6 @@ from modelreg.store.registry.versions import (
     version_row,
     version_tag,
     version_with_semver,
-    versions_from_rows,
     versions_in_stage,
 )
 
@@ -129,6 +128,5 @@ __all__ = [
     "version_row",
     "version_tag",
     "version_with_semver",
-    "versions_from_rows",
     "versions_in_stage",
 ]

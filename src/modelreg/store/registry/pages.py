@@ -1,21 +1,19 @@
 """Pages of registered models and model versions, as searches and listings return them.
 
-A page costs a fixed number of queries whatever its size: the rows, then
-what hangs off them for the whole page at once.
+A page costs a fixed number of queries whatever its size: tags and aliases
+come with their rows (see :mod:`.json_agg`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Text, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Connection, select
 
 from modelreg.entities import ModelVersion, RegisteredModel
-from modelreg.store.registry.versions import VERSIONS, latest_versions_of, versions_from_rows
+from modelreg.store.registry.json_agg import json_dict, json_object_agg
+from modelreg.store.registry.versions import VERSIONS, latest_versions_of, version_from_row
 from modelreg.store.schema import (
     model_aliases,
     model_versions,
@@ -25,29 +23,6 @@ from modelreg.store.schema import (
 
 rm = registered_models
 mv = model_versions
-
-
-# A model's tags and aliases ride along with its row as JSON built by a
-# correlated subquery. Empty groups give '{}' on SQLite and NULL on PostgreSQL.
-class json_object_agg(FunctionElement[str]):  # noqa: N801 (a SQL function name)
-    """``{key: value, …}`` as JSON text over a group of rows."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(json_object_agg, "sqlite")
-def _json_object_agg_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"json_group_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_object_agg, "postgresql")
-def _json_object_agg_pg(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"CAST(json_object_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
-
-
-def _json_dict(text: str | None) -> dict[str, Any]:
-    return json.loads(text) if text and text != "{}" else {}
 
 
 _MODEL_TAGS = (
@@ -76,8 +51,8 @@ def fetch_models(
 ) -> list[RegisteredModel]:
     """Models matching ``where`` with their tags, aliases and latest version per stage.
 
-    Three queries: the models (with tags and aliases), their latest
-    versions, and those versions' tags and aliases.
+    Two queries whatever the number of models: the models, then their
+    latest versions (each with its tags and aliases).
     """
     query = select(rm, _MODEL_TAGS, _MODEL_ALIASES).where(where).order_by(*order_by)
     query = query.offset(offset)
@@ -95,8 +70,8 @@ def fetch_models(
             description=r.description,
             creation_timestamp=r.creation_time,
             last_updated_timestamp=r.last_updated_time,
-            tags=_json_dict(r.tags_json),
-            aliases=_json_dict(r.aliases_json),
+            tags=json_dict(r.tags_json),
+            aliases=json_dict(r.aliases_json),
             latest_versions=tuple(latest[r.name]),
         )
         for r in rows
@@ -112,9 +87,9 @@ def fetch_versions(
 ) -> list[ModelVersion]:
     """Versions matching ``where`` (over ``model_versions`` joined to ``registered_models``).
 
-    Two queries: the versions, then their tags and aliases.
+    One query whatever the number of versions.
     """
     query = VERSIONS.where(where).order_by(*order_by).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return versions_from_rows(conn, conn.execute(query).all())
+    return [version_from_row(row) for row in conn.execute(query).all()]

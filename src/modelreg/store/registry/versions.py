@@ -1,10 +1,9 @@
 """SQL for model versions and their tags and aliases: reading them as entities, changing them.
 
-A version's tags and aliases live in their own tables. Whatever reads
-versions, one of them or a page of thousands, reads their tags and aliases
-with one more query for all of them (:func:`versions_from_rows`), never one
-per version. Every change to a version also moves its model's
-``last_updated_time``.
+A version's tags and aliases live in their own tables and are read with the
+version, as JSON from correlated subqueries (see :mod:`.json_agg`): one
+version or a page of thousands is one query, never one query per version.
+Every change to a version also moves its model's ``last_updated_time``.
 """
 
 from __future__ import annotations
@@ -20,9 +19,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    null,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -30,6 +27,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from modelreg import versioning
 from modelreg.entities import ModelVersion
 from modelreg.errors import AlreadyExists, NotFound
+from modelreg.store.registry.json_agg import json_dict, json_object_agg
 from modelreg.store.registry.models import model_id, touch_model
 from modelreg.store.schema import (
     model_aliases,
@@ -44,8 +42,8 @@ rm = registered_models
 mv = model_versions
 ALL_VERSIONS = mv.c.version_id.is_not(None)
 
-# What a version is read with: the ids the service changes it by, then the
-# entity's columns in the order ``versions_from_rows`` reads them.
+# What a version is read with: the ids the service changes it by, the entity's
+# columns, then its tags and aliases (in the order ``version_from_row`` reads them).
 VERSION_COLUMNS = (
     mv.c.version_id,
     mv.c.model_id,
@@ -63,59 +61,42 @@ VERSION_COLUMNS = (
     mv.c.signature,
     mv.c.content_digest,
 )
-VERSIONS = select(*VERSION_COLUMNS).select_from(mv.join(rm, rm.c.model_id == mv.c.model_id))
+_tags = model_version_tags.alias("version_tags")
+_aliases = model_aliases.alias("version_aliases")
+VERSIONS = select(
+    *VERSION_COLUMNS,
+    select(json_object_agg(_tags.c.key, _tags.c.value))
+    .where(_tags.c.version_id == mv.c.version_id)
+    .correlate(mv)
+    .scalar_subquery(),
+    select(json_object_agg(_aliases.c.alias, _aliases.c.alias))
+    .where(_aliases.c.version_id == mv.c.version_id)
+    .correlate(mv)
+    .scalar_subquery(),
+).select_from(mv.join(rm, rm.c.model_id == mv.c.model_id))
 
 
-def _tags_and_aliases(version_ids: Any) -> Any:
-    """``(version_id, key, value)`` of the versions' tags, then ``(version_id, alias, NULL)``
-    of their aliases (tag values are never NULL)."""
-    return union_all(
-        select(
-            model_version_tags.c.version_id, model_version_tags.c.key, model_version_tags.c.value
-        ).where(model_version_tags.c.version_id.in_(version_ids)),
-        select(model_aliases.c.version_id, model_aliases.c.alias, null()).where(
-            model_aliases.c.version_id.in_(version_ids)
-        ),
+def version_from_row(row: Any) -> ModelVersion:
+    """The entity of a row of ``VERSIONS`` (``version_row`` and friends return those)."""
+    (_id, _model, name, version, semver, stage, source, run_id, description, user_id,
+     status, created, updated, signature, digest, tags, aliases) = row  # fmt: skip
+    return ModelVersion(
+        name,
+        version,
+        semver,
+        stage,
+        source,
+        run_id,
+        description,
+        user_id,
+        created,
+        updated,
+        status,
+        json_dict(tags),
+        tuple(sorted(json.loads(aliases))) if aliases and aliases != "{}" else (),
+        None if signature is None else json.loads(signature),
+        digest,
     )
-
-
-# A page binds its list of ids; one version (most reads) binds its id: a list
-# costs SQLAlchemy more to expand than the lookup itself.
-_OF_PAGE = _tags_and_aliases(bindparam("ids", expanding=True))
-_OF_ONE = _tags_and_aliases([bindparam("id")])
-
-
-def versions_from_rows(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
-    """The entities of rows of ``VERSION_COLUMNS``, their tags and aliases read in one query."""
-    if not rows:
-        return []
-    tags: dict[int, dict[str, str]] = {row[0]: {} for row in rows}
-    aliases: dict[int, list[str]] = {}
-    if len(rows) == 1:
-        found = conn.execute(_OF_ONE, {"id": rows[0][0]}).all()
-    else:
-        found = conn.execute(_OF_PAGE, {"ids": list(tags)}).all()
-    for version_id, key, value in found:
-        if value is None:
-            aliases.setdefault(version_id, []).append(key)
-        else:
-            tags[version_id][key] = value
-    return [
-        ModelVersion(
-            name, version, semver, stage, source, run_id, description, user_id, created,
-            updated, status, tags[version_id],
-            tuple(sorted(aliases[version_id])) if version_id in aliases else (),
-            None if signature is None else json.loads(signature),
-            digest,
-        )
-        for (version_id, _model, name, version, semver, stage, source, run_id, description,
-             user_id, status, created, updated, signature, digest) in rows
-    ]  # fmt: skip
-
-
-def version_from_row(conn: Connection, row: Any) -> ModelVersion:
-    """The entity of one row of ``version_row`` and friends."""
-    return versions_from_rows(conn, [row])[0]
 
 
 # -- reading versions --------------------------------------------------------------
@@ -138,7 +119,7 @@ def get_version(conn: Connection, name: str, version: int) -> ModelVersion:
     if row is None:
         model_id(conn, name)
         raise NotFound(f"registered model '{name}' has no version {version}")
-    return version_from_row(conn, row)
+    return version_from_row(row)
 
 
 def version_row(conn: Connection, model_id_: int, name: str, version: int) -> Any:
@@ -160,7 +141,7 @@ def version_by_alias(conn: Connection, name: str, alias: str) -> ModelVersion:
     if row is None:
         model_id(conn, name)
         raise NotFound(f"registered model '{name}' has no alias '{alias}'")
-    return version_from_row(conn, row)
+    return version_from_row(row)
 
 
 def existing_versions(conn: Connection, model_id_: int, versions: Iterable[int]) -> set[int]:
@@ -193,7 +174,8 @@ _LATEST = _latest_per_stage()
 
 def latest_versions_of(conn: Connection, model_ids: Sequence[int]) -> list[ModelVersion]:
     """The highest version in each stage that has one, of each of the models, highest first."""
-    return versions_from_rows(conn, conn.execute(_LATEST, {"model_ids": list(model_ids)}).all())
+    rows = conn.execute(_LATEST, {"model_ids": list(model_ids)}).all()
+    return [version_from_row(row) for row in rows]
 
 
 def latest_versions(conn: Connection, model_id_: int) -> list[ModelVersion]:

@@ -6,11 +6,11 @@ Revises: 0007
 0007 copied each version's tags and aliases into JSON columns on its row,
 rewritten by triggers. On PostgreSQL two transactions inserting tags on one
 version at once each rewrote the copy from what they saw, so one tag could
-go missing from it. A page of versions now reads the tags and aliases of all
-its versions with one query (as a page of runs does), so the copies, their
-triggers and the rule that every writer must take the model's lock go: this
-migration undoes 0007, and finds the aliases of a page through a new index
-on their version.
+go missing from it. Versions are now read with their tags and aliases from
+their own tables, in the same query (correlated subqueries: two index lookups
+per version), so the copies, their triggers and the rule that every writer
+must take the model's lock go: this migration undoes 0007, and indexes
+aliases by version for those lookups.
 """
 
 from types import ModuleType
