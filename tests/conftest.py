@@ -70,12 +70,12 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         from modelreg.backend import clear_backend_cache
-        from modelreg.store import database
+        from modelreg.store import engine
 
         clear_backend_cache()
-        for key, engine in list(database._engines.items()):
-            if name in key:
-                engine.dispose()
+        for url, shared in list(engine._shared.items()):
+            if name in url:
+                shared.dispose()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -22,11 +22,11 @@ def new_postgres_database(prefix: str = "modelreg_tmp") -> Iterator[str]:
         yield admin.rsplit("/", 1)[0] + f"/{name}"
     finally:
         from modelreg.backend import clear_backend_cache
-        from modelreg.store import database
+        from modelreg.store import engine
 
         clear_backend_cache()
-        for key, engine in list(database._engines.items()):
-            if name in key:
-                engine.dispose()
+        for url, shared in list(engine._shared.items()):
+            if name in url:
+                shared.dispose()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

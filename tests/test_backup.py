@@ -181,31 +181,65 @@ def test_an_edited_table_file_is_refused(archive, empty_target):
     assert _is_empty(empty_target)
 
 
-def _as_written_by_0005(archive: Path) -> None:
-    """Rewrites the archive as schema 0005 wrote it: without the columns 0006 and 0007 add."""
+def _rewrite_table(archive: Path, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """Replaces an archive table's columns and rows, and its manifest entry to match."""
     import hashlib
 
     manifest = json.loads((archive / "manifest.json").read_text())
-    for name, added in [
-        ("registered_models", {"top_version", "top_semver"}),
-        ("model_versions", {"tags_json", "aliases_json"}),
-    ]:
-        info = manifest["tables"][name]
-        keep = [i for i, c in enumerate(info["columns"]) if c not in added]
-        table = archive / "tables" / f"{name}.jsonl"
-        lines = [json.loads(line) for line in table.read_text().splitlines()]
-        table.write_text("".join(json.dumps([row[i] for i in keep]) + "\n" for row in lines))
-        info["columns"] = [info["columns"][i] for i in keep]
-        info["sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
-    manifest["schema_revision"] = "0005"
+    table = archive / "tables" / f"{name}.jsonl"
+    table.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    info = manifest["tables"][name]
+    info["columns"] = columns
+    info["sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
     (archive / "manifest.json").write_text(json.dumps(manifest))
 
 
-@pytest.fixture(params=["this schema", "schema 0005"])
+def _table(archive: Path, name: str) -> tuple[list[str], list[list[Any]]]:
+    manifest = json.loads((archive / "manifest.json").read_text())
+    lines = (archive / "tables" / f"{name}.jsonl").read_text().splitlines()
+    return manifest["tables"][name]["columns"], [json.loads(line) for line in lines]
+
+
+def _set_revision(archive: Path, revision: str) -> None:
+    manifest = json.loads((archive / "manifest.json").read_text())
+    manifest["schema_revision"] = revision
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _as_written_by_0005(archive: Path) -> None:
+    """Rewrites the archive as schema 0005 wrote it: without the columns 0006 adds."""
+    columns, rows = _table(archive, "registered_models")
+    keep = [i for i, c in enumerate(columns) if c not in ("top_version", "top_semver")]
+    _rewrite_table(
+        archive,
+        "registered_models",
+        [columns[i] for i in keep],
+        [[r[i] for i in keep] for r in rows],
+    )
+    _set_revision(archive, "0005")
+
+
+def _as_written_by_0007(archive: Path) -> None:
+    """Rewrites the archive as schema 0007 wrote it: versions with JSON copies of their tags
+    and aliases (stale ones here, which an import must not trust)."""
+    columns, rows = _table(archive, "model_versions")
+    stale = [json.dumps({"stale": "tag"}), json.dumps({"stale": 1})]
+    _rewrite_table(
+        archive,
+        "model_versions",
+        [*columns, "tags_json", "aliases_json"],
+        [r + stale for r in rows],
+    )
+    _set_revision(archive, "0007")
+
+
+@pytest.fixture(params=["this schema", "schema 0005", "schema 0007"])
 def imported(request, archive: Path, empty_target: tuple[str, str]) -> Client:
-    """The registry imported from an archive written by this schema or by schema 0005."""
+    """The registry imported from an archive written by this schema or an older one."""
     if request.param == "schema 0005":
         _as_written_by_0005(archive)
+    if request.param == "schema 0007":
+        _as_written_by_0007(archive)
     import_registry(archive, *empty_target)
     return _client(*empty_target)
 

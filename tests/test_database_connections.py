@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import sqlite3
+
 import psycopg
 import pytest
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    Table,
-    bindparam,
-    insert,
-    literal_column,
-    select,
-)
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, literal_column, select
 
 from conftest import PG_ADMIN_URL
 from fresh_databases import new_postgres_database
 from modelreg.errors import ServiceUnavailable
-from modelreg.store import database
-from modelreg.store.database import Database, execute, fetch_one
+from modelreg.store import engine
+from modelreg.store.database import Database
 
 
 def _other_sessions(db: Database) -> list[tuple[str, str]]:
@@ -64,27 +58,23 @@ def test_a_postgres_read_leaves_no_transaction_open_inside_or_after(pg_database)
     assert after[0][1] == "SELECT 1"
 
 
-_PREBUILT_SELECT = select(literal_column("1").label("one"))
-
-
-def test_a_prebuilt_query_on_postgres_leaves_no_transaction_open(pg_database):
+def test_a_core_query_on_postgres_leaves_no_transaction_open(pg_database):
     with pg_database.read() as conn:
-        assert fetch_one(conn, _PREBUILT_SELECT) == (1,)
+        assert conn.execute(select(literal_column("1").label("one"))).all() == [(1,)]
         during = _other_sessions(pg_database)
     assert [state for state, _ in during] == ["idle"]
 
 
-def test_prebuilt_statements_in_a_postgres_write_are_committed(pg_database):
+def test_core_statements_in_a_postgres_write_are_committed(pg_database):
     with pg_database.write() as conn:
         conn.exec_driver_sql("CREATE TABLE t (x integer)")
     table = Table("t", MetaData(), Column("x", Integer))
-    statement = insert(table).values(x=bindparam("x"))
 
     with pg_database.write() as conn:
-        assert execute(conn, statement, {"x": 7}) == 1
+        conn.execute(insert(table), {"x": 7})
 
     with pg_database.read() as conn:
-        assert conn.exec_driver_sql("SELECT x FROM t").all() == [(7,)]
+        assert conn.execute(select(table.c.x)).all() == [(7,)]
 
 
 def test_a_postgres_write_is_one_transaction_committed_at_the_end(pg_database):
@@ -102,7 +92,7 @@ def test_idle_connections_the_server_closed_are_replaced_before_use(
     with pg_database.read() as conn:
         conn.exec_driver_sql("SELECT 1")
     assert _terminate_sessions(pg_database) == 1
-    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+    monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 0.0)
 
     with pg_database.read() as conn:
         assert conn.exec_driver_sql("SELECT 2").scalar() == 2
@@ -129,6 +119,15 @@ def test_a_connection_closed_while_in_use_answers_service_unavailable(pg_databas
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
 
 
+def test_a_connection_lost_during_a_write_answers_service_unavailable(pg_database):
+    with pytest.raises(ServiceUnavailable, match="did not answer"), pg_database.write() as conn:
+        conn.exec_driver_sql("SELECT 1")
+        _terminate_sessions(pg_database)
+        conn.exec_driver_sql("SELECT 1")
+    with pg_database.write() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_database(request, tmp_path):
     if request.param == "sqlite":
@@ -150,8 +149,6 @@ def test_a_write_that_fails_leaves_nothing(any_database):
 
 
 def test_a_sqlite_write_holds_the_write_lock_from_its_start(tmp_path):
-    import sqlite3
-
     path = tmp_path / "x.db"
     db = Database(f"sqlite:///{path}")
     with db.write() as conn:
@@ -162,3 +159,73 @@ def test_a_sqlite_write_holds_the_write_lock_from_its_start(tmp_path):
             other.execute("BEGIN IMMEDIATE")
         other.close()
     db.dispose()
+
+
+def test_a_failed_sqlite_write_leaves_no_lock_behind(tmp_path):
+    path = tmp_path / "x.db"
+    db = Database(f"sqlite:///{path}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+    with pytest.raises(RuntimeError), db.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # "database is locked" if the failed write still held it
+    other.rollback()
+    other.close()
+    db.dispose()
+
+
+# -- fork safety: a child process never uses its parent's driver connection -----------
+
+
+def _driver(db: Database) -> tuple[object, int | None]:
+    """A read's driver connection object and, on PostgreSQL, its server process id."""
+    with db.read() as conn:
+        backend = None if db.is_sqlite else conn.execute(select(func.pg_backend_pid())).scalar()
+        return conn.connection.driver_connection, backend
+
+
+def _child_reads(db: Database, parents: tuple[object, int | None], out) -> None:
+    driver, backend = _driver(db)
+    out.put((driver is parents[0], backend))
+
+
+def test_a_forked_child_opens_its_own_driver_connection(any_database):
+    parents = _driver(any_database)  # now idle in the pool, which the child inherits
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_child_reads, args=(any_database, parents, out))
+    child.start()
+    same_driver, backend = out.get(timeout=30)
+    child.join(30)
+
+    assert child.exitcode == 0
+    assert not same_driver
+    if not any_database.is_sqlite:  # another session on the server, too
+        assert backend != parents[1]
+    # The child left the parent's connection alone: it is still the parent's, and alive.
+    assert _driver(any_database) == parents
+
+
+def _child_writes(db: Database, out) -> None:
+    with db.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+    out.put(True)
+
+
+def test_parent_and_forked_child_both_write_to_the_database(any_database):
+    with any_database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x integer)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_child_writes, args=(any_database, out))
+    child.start()
+    assert out.get(timeout=30) is True
+    child.join(30)
+    with any_database.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (3)")
+
+    with any_database.read() as conn:
+        assert conn.exec_driver_sql("SELECT x FROM t ORDER BY x").scalars().all() == [1, 2, 3]

@@ -299,6 +299,7 @@ def _insert_tags_and_aliases(url: str) -> None:
 
 
 def _version_json(url: str) -> dict[tuple[int, int], tuple]:
+    """Schema 0007's JSON copies of each version's tags and aliases."""
     rows = _select(url, "SELECT model_id, version, tags_json, aliases_json FROM model_versions")
     return {
         (m, v): (tags and json.loads(tags), aliases and json.loads(aliases))
@@ -311,7 +312,7 @@ def test_upgrade_to_0007_puts_each_versions_tags_and_aliases_on_its_row(empty_da
     _insert_models_0005(empty_database)
     _insert_tags_and_aliases(empty_database)
 
-    Database(empty_database).upgrade()
+    _upgrade_to(empty_database, "0007")
 
     assert _version_json(empty_database) == {
         (1, 1): ({"k": "1.2.3"}, None),
@@ -323,40 +324,117 @@ def test_upgrade_to_0007_puts_each_versions_tags_and_aliases_on_its_row(empty_da
     }
 
 
-def test_version_json_follows_every_write_to_tags_and_aliases(empty_database):
+def _tags_and_aliases(url: str) -> dict[tuple[str, int], tuple]:
+    """Each version's tags and aliases as the registry reads them."""
+    from modelreg.store import registry
+
+    db = Database(url)
+    with db.read() as conn:
+        versions = registry.fetch_versions(conn, registry.ALL_VERSIONS)
+    db.dispose()
+    return {(v.name, v.version): (v.tags, v.aliases) for v in versions}
+
+
+_READ_BACK = {
+    ("lower-hotfix-later", 1): ({"k": "1.2.3"}, ()),
+    ("lower-hotfix-later", 2): ({"k": "1.0.9"}, ()),
+    ("prerelease-on-top", 1): ({}, ()),
+    ("prerelease-on-top", 2): ({}, ("champion",)),
+    ("equal-precedence", 1): ({}, ()),
+    ("equal-precedence", 2): ({}, ()),
+}
+
+
+def _columns(url: str, table: str) -> set[str]:
+    db = Database(url)
+    with db.read() as conn:
+        found = {c["name"] for c in inspect(conn).get_columns(table)}
+    db.dispose()
+    return found
+
+
+def test_upgrade_to_0008_drops_the_json_copies_and_keeps_every_tag_and_alias(empty_database):
+    _upgrade_to(empty_database, "0007")
+    _insert_models_0005(empty_database)
+    _insert_tags_and_aliases(empty_database)
+
+    Database(empty_database).upgrade()
+
+    assert not {"tags_json", "aliases_json"} & _columns(empty_database, "model_versions")
+    assert _tags_and_aliases(empty_database) == _READ_BACK
+
+
+def test_0008_downgrades_to_the_json_copies_and_upgrades_again(empty_database):
     Database(empty_database).upgrade()
     _insert_models_0005(empty_database)
     _insert_tags_and_aliases(empty_database)
+
+    _downgrade_to(empty_database, "0007")
+    json_at_0007 = _version_json(empty_database)
     db = Database(empty_database)
-    with db.write() as conn:
-        conn.execute(text("UPDATE model_version_tags SET value = 'new' WHERE version_id = 1"))
+    with db.write() as conn:  # 0007's triggers are back and keep the copies
         conn.execute(text("DELETE FROM model_version_tags WHERE version_id = 2"))
-        conn.execute(text("UPDATE model_aliases SET version_id = 3 WHERE alias = 'champion'"))
-        conn.execute(
-            text("INSERT INTO model_aliases (model_id, alias, version_id) VALUES (2, 'blue', 3)")
-        )
     db.dispose()
-
-    found = _version_json(empty_database)
-
-    assert found[(1, 1)] == ({"k": "new"}, None)
-    assert found[(1, 2)] == (None, None)
-    assert found[(2, 1)] == (None, {"blue": 1, "champion": 1})
-    assert found[(2, 2)] == (None, None)
-
-
-def test_0007_downgrades_without_the_json_and_upgrades_again(empty_database):
+    after_delete = _version_json(empty_database)
     Database(empty_database).upgrade()
-    _insert_models_0005(empty_database)
-    _insert_tags_and_aliases(empty_database)
 
-    _downgrade_to(empty_database, "0006")
-    db = Database(empty_database)
-    with db.write() as conn:
-        assert "tags_json" not in {c["name"] for c in inspect(conn).get_columns("model_versions")}
-        # no trigger is left to write the dropped columns
-        conn.execute(text("DELETE FROM model_version_tags"))
-    db.dispose()
+    assert json_at_0007[(2, 2)] == (None, {"champion": 1})
+    assert json_at_0007[(1, 2)] == ({"k": "1.0.9"}, None)
+    assert after_delete[(1, 2)] == (None, None)
+    assert "tags_json" not in _columns(empty_database, "model_versions")
+    assert _tags_and_aliases(empty_database) == {**_READ_BACK, ("lower-hotfix-later", 2): ({}, ())}
 
-    Database(empty_database).upgrade()
-    assert _version_json(empty_database)[(2, 2)] == (None, {"champion": 1})
+
+def _someone_waits_for_a_lock(url: str) -> bool:
+    import time
+
+    import psycopg
+
+    deadline = time.monotonic() + 10
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False
+
+
+def test_concurrent_tag_inserts_on_one_version_lose_no_tag(pg_url):
+    """Two transactions tag one version at once (PostgreSQL, READ COMMITTED): both tags show.
+
+    Schema 0007 rewrote a JSON copy of the version's tags from what each
+    transaction saw, so the second to commit dropped the first one's tag."""
+    import threading
+
+    from fresh_databases import new_postgres_database
+    from modelreg.store import registry
+
+    with new_postgres_database("modelreg_tags") as url:
+        db = Database(url)
+        db.upgrade()
+        _insert_models_0005(url)
+        first_tagged = threading.Event()
+        waited: list[bool] = []
+
+        def first() -> None:
+            with db.write() as conn:
+                registry.insert_version_tags(conn, 1, {"reviewed": "yes"})
+                first_tagged.set()
+                # Commits only once the second transaction waits for this one.
+                waited.append(_someone_waits_for_a_lock(url))
+
+        def second() -> None:
+            first_tagged.wait(10)
+            with db.write() as conn:
+                registry.insert_version_tags(conn, 1, {"approved": "yes"})
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        found = _tags_and_aliases(url)[("lower-hotfix-later", 1)]
+        db.dispose()
+
+    assert waited == [True]
+    assert found == ({"reviewed": "yes", "approved": "yes"}, ())

@@ -175,6 +175,65 @@ def test_registered_model_lists_aliases_and_latest_version_per_stage(client, sou
     }
 
 
+# -- last_updated_timestamp ---------------------------------------------------------
+
+# Every kind of change to a model or to one of its versions, on "fraud" as
+# ``changing`` leaves it (versions 1 and 2, 2 in Production after 1).
+CHANGES = {
+    "new version": lambda c, source: c.create_model_version("fraud", source),
+    "stage": lambda c, _: c.transition_model_version_stage("fraud", 1, "Staging"),
+    "rollback": lambda c, _: c.rollback("fraud"),
+    "alias set": lambda c, _: c.set_registered_model_alias("fraud", "champion", 2),
+    "alias deleted": lambda c, _: c.delete_registered_model_alias("fraud", "old"),
+    "model tag set": lambda c, _: c.set_registered_model_tag("fraud", "team", "risk"),
+    "model tag deleted": lambda c, _: c.delete_registered_model_tag("fraud", "old"),
+    "version tag set": lambda c, _: c.set_model_version_tag("fraud", 1, "ok", "yes"),
+    "version tag deleted": lambda c, _: c.delete_model_version_tag("fraud", 1, "old"),
+    "model description": lambda c, _: c.update_registered_model("fraud", "catches fraud"),
+    "version description": lambda c, _: c.update_model_version("fraud", 1, "first"),
+    "version deleted": lambda c, _: c.delete_model_version("fraud", 1),
+}
+
+
+@pytest.fixture
+def changing(client, source):
+    client.create_registered_model("fraud", tags={"old": "x"})
+    for number in (1, 2):
+        client.create_model_version("fraud", source, tags={"old": "x"})
+        client.transition_model_version_stage("fraud", number, "Production")
+    client.set_registered_model_alias("fraud", "old", 1)
+    return client
+
+
+def _after_a_clock_tick(timestamp: int) -> None:
+    from modelreg.timeutil import now_ms
+
+    while now_ms() <= timestamp:  # timestamps are milliseconds
+        pass
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_every_change_to_a_model_or_its_versions_moves_its_last_updated_time(
+    changing, source, change
+):
+    before = changing.get_registered_model("fraud").last_updated_timestamp
+    _after_a_clock_tick(before)
+
+    change(changing, source)
+
+    assert changing.get_registered_model("fraud").last_updated_timestamp > before
+
+
+def test_a_refused_change_leaves_the_last_updated_time(changing):
+    before = changing.get_registered_model("fraud").last_updated_timestamp
+    _after_a_clock_tick(before)
+
+    with pytest.raises(NotFound):
+        changing.set_model_version_tag("fraud", 9, "ok", "yes")
+
+    assert changing.get_registered_model("fraud").last_updated_timestamp == before
+
+
 # -- search -------------------------------------------------------------------------
 
 

@@ -236,7 +236,7 @@ def _check_table(root: Path, name: str, info: dict[str, Any], tables: dict[str, 
     table = tables.get(name)
     if table is None:
         raise InvalidArgument(f"archive table '{name}' does not exist in this schema")
-    unknown = set(info["columns"]) - set(table.columns.keys())
+    unknown = set(info["columns"]) - set(table.columns.keys()) - store.dropped_columns(name)
     if unknown:
         raise InvalidArgument(f"archive table '{name}' has unknown columns {sorted(unknown)}")
     h = hashlib.sha256()

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "AuditEvent",
@@ -46,7 +46,7 @@ class RunStatus:
     TERMINAL = (FINISHED, FAILED, KILLED)
 
 
-class PagedList(list, Generic[T]):
+class PagedList(list[T]):
     """A page of results; ``token`` fetches the next page and is ``None`` on the last."""
 
     def __init__(self, items: list[T] | tuple[T, ...] = (), token: str | None = None) -> None:
@@ -274,41 +274,5 @@ def _field_values(entity: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def _field_names(cls: Any) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
-
-
-# -- constructors for rows the store trusts ------------------------------------------
-
-
-def _unchecked_constructor(cls: type[T]) -> Any:
-    """A positional constructor for a slotted dataclass that fills the slots directly.
-
-    A frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, which makes building an entity cost about as much
-    as reading its row from SQLite. The store builds thousands of entities
-    from rows it has just read, with every field given in declaration order,
-    so it uses these constructors (generated like ``__init__`` itself).
-    They fill a plain twin class with the same slots, where a field is set
-    by a bare attribute store, then give the object its real class (Python
-    allows that between classes of one layout): three times faster than
-    calling each slot's setter. Everything else uses the classes as usual.
-    """
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    # Same slots, same order, same base: the layouts match, or the first
-    # __class__ assignment below fails at import time.
-    twin = type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__slots__})  # type: ignore[attr-defined]
-    namespace: dict[str, Any] = {"new": object.__new__, "twin": twin, "cls": cls}
-    body = "".join(f"    self.{n} = {n}\n" for n in names)
-    source = (
-        f"def make({', '.join(names)}):\n    self = new(twin)\n{body}"
-        "    self.__class__ = cls\n    return self\n"
-    )
-    exec(source, namespace)  # only field names go into the source
-    return namespace["make"]
-
-
-make_model_version = _unchecked_constructor(ModelVersion)
-make_run = _unchecked_constructor(Run)
-make_run_data = _unchecked_constructor(RunData)
-make_run_info = _unchecked_constructor(RunInfo)

@@ -21,7 +21,7 @@ from modelreg.store.schema import (
     runs,
     users,
 )
-from modelreg.store.tracking import upsert
+from modelreg.store.upsert import upsert
 
 MODEL = "model"
 EXPERIMENT = "experiment"

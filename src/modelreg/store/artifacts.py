@@ -15,7 +15,6 @@ from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, selec
 from modelreg.blobs.base import BlobRef
 from modelreg.errors import NotFound
 from modelreg.store.access import EXPERIMENT, MODEL
-from modelreg.store.database import execute, plain_insert
 from modelreg.store.schema import (
     blob_uploads,
     model_version_artifacts,
@@ -25,6 +24,7 @@ from modelreg.store.schema import (
     run_artifacts,
     runs,
 )
+from modelreg.store.upsert import upsert
 
 _DELETE_CHUNK = 500
 # Distinct digests per access query: each is bound three times, so a chunk
@@ -146,14 +146,11 @@ def users_of(conn: Connection, digests: Iterable[str]) -> Iterator[tuple[str, st
 
 # -- who may read a blob by its digest -------------------------------------------
 
-_INSERT_UPLOAD = plain_insert(
-    blob_uploads, ("digest", "user_id", "creation_time"), conflict=("digest", "user_id")
-)
-
 
 def record_upload(conn: Connection, digest: str, user_id: int, now: int) -> None:
     """Notes that ``user_id`` sent the bytes of ``digest`` (the first time counts)."""
-    execute(conn, _INSERT_UPLOAD, {"digest": digest, "user_id": user_id, "creation_time": now})
+    row = {"digest": digest, "user_id": user_id, "creation_time": now}
+    upsert(conn, blob_uploads, [row], ("digest", "user_id"), ())
 
 
 def _granted(resource_type: str, id_column: Any, user_id: int) -> Any:

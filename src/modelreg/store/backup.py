@@ -19,6 +19,15 @@ from modelreg.store.schema import experiments, metadata
 
 DEFAULT_EXPERIMENT_ID = 0
 BATCH = 1000
+# Columns of older schemas that this one dropped (migration 0008: the version's
+# tags and aliases as JSON, which their own tables hold). An archive written
+# before keeps them; an import leaves them out.
+_DROPPED_COLUMNS = {"model_versions": frozenset({"tags_json", "aliases_json"})}
+
+
+def dropped_columns(table_name: str) -> frozenset[str]:
+    """Columns an older schema had in ``table_name`` and this one dropped."""
+    return _DROPPED_COLUMNS.get(table_name, frozenset())
 
 
 def tables() -> list[Table]:
@@ -74,9 +83,16 @@ def remove_default_experiment(conn: Connection) -> None:
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], batch: list[Sequence[Any]]
 ) -> None:
-    """Inserts rows given as value tuples in ``columns`` order."""
+    """Inserts rows given as value tuples in ``columns`` order (dropped columns left out)."""
+    dropped = dropped_columns(table.name)
     if batch:
-        conn.execute(insert(table), [dict(zip(columns, values, strict=True)) for values in batch])
+        conn.execute(
+            insert(table),
+            [
+                {c: v for c, v in zip(columns, values, strict=True) if c not in dropped}
+                for values in batch
+            ],
+        )
 
 
 def advance_sequences(conn: Connection) -> None:

@@ -15,8 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from modelreg.datasets import Dataset, DatasetInput
-from modelreg.store.database import fetch_one, plain_text
-from modelreg.store.registry import mv, rm
 from modelreg.store.schema import (
     datasets,
     latest_metrics,
@@ -24,11 +22,16 @@ from modelreg.store.schema import (
     model_cards,
     model_governance,
     model_version_parents,
+    model_versions,
+    registered_models,
     run_inputs,
     runs,
     webhooks,
 )
-from modelreg.store.tracking import upsert
+from modelreg.store.upsert import upsert
+
+rm = registered_models
+mv = model_versions
 
 # -- model cards -------------------------------------------------------------------
 
@@ -69,20 +72,12 @@ def cards_by_version(conn: Connection, model_id: int, numbers: Sequence[int]) ->
 
 # -- per-model settings: scoring weights, promotion policy --------------------------------
 
-# Plain text: read on every stage transition and alias move, often a process's
-# only one (see plain_text).
-_POLICY = plain_text("SELECT promotion_policy FROM model_governance WHERE model_id = :model_id")
-
 
 def setting(conn: Connection, model_id: int, column: str) -> Any:
     """The JSON value of ``scoring_weights`` or ``promotion_policy``, or ``None``."""
-    if column == "promotion_policy":  # read on every stage transition and alias move
-        row = fetch_one(conn, _POLICY, {"model_id": model_id})
-        text = None if row is None else row[0]
-    else:
-        text = conn.execute(
-            select(model_governance.c[column]).where(model_governance.c.model_id == model_id)
-        ).scalar()
+    text = conn.execute(
+        select(model_governance.c[column]).where(model_governance.c.model_id == model_id)
+    ).scalar()
     return None if text is None else json.loads(text)
 
 
@@ -191,7 +186,7 @@ def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[Datase
         .where(ri.c.run_id.in_(ids))
         .order_by(ri.c.timestamp, ri.c.dataset_id, ri.c.context)
     )
-    for r in conn.execute(query):
+    for r in conn.execute(query).all():
         schema = None if r.data_schema is None else json.loads(r.data_schema)
         d = Dataset(r.name, r.digest, r.source, schema, r.num_rows)
         out[r.run_id].append(DatasetInput(d, r.context))
@@ -331,10 +326,7 @@ def insert_webhook(conn: Connection, row: dict[str, Any]) -> None:
 
 def any_webhook(conn: Connection) -> bool:
     """Whether any webhook exists (most registries have none; one index probe tells)."""
-    return fetch_one(conn, _ANY_WEBHOOK) is not None
-
-
-_ANY_WEBHOOK = plain_text("SELECT 1 FROM webhooks LIMIT 1")
+    return conn.execute(select(webhooks.c.webhook_id).limit(1)).first() is not None
 
 
 def webhook_rows(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from modelreg.entities import RunStatus
-from modelreg.store.database import execute, fetch_all, fetch_one
 from modelreg.store.schema import run_leases, runs
 
 _RENEW = (
@@ -45,22 +44,23 @@ def renew(conn: Connection, run_id: str, expiry: int) -> str | None:
     Returns the run's status (``None`` when the run does not exist); the lease
     is held only when that is ``RUNNING``.
     """
-    row = fetch_one(conn, _RUN_STATUS, {"run_id": run_id})
-    if row is None or row[0] != RunStatus.RUNNING:
-        return None if row is None else row[0]
-    if execute(conn, _RENEW, {"lease_run": run_id, "expiry": expiry}) == 0:
-        execute(conn, _INSERT, {"lease_run": run_id, "expiry": expiry})
+    status = conn.execute(_RUN_STATUS, {"run_id": run_id}).scalar()
+    if status != RunStatus.RUNNING:
+        return status
+    lease = {"lease_run": run_id, "expiry": expiry}
+    if conn.execute(_RENEW, lease).rowcount == 0:
+        conn.execute(_INSERT, lease)
     return RunStatus.RUNNING
 
 
 def release(conn: Connection, run_id: str) -> None:
     """Removes the run's lease, if it has one."""
-    execute(conn, _RELEASE, {"run_id": run_id})
+    conn.execute(_RELEASE, {"run_id": run_id})
 
 
 def any_expired(conn: Connection, now: int) -> bool:
     """Whether some lease expired before ``now`` (one index probe)."""
-    return fetch_one(conn, _ANY_EXPIRED, {"now": now}) is not None
+    return conn.execute(_ANY_EXPIRED, {"now": now}).first() is not None
 
 
 def expire(conn: Connection, now: int) -> list[str]:
@@ -70,11 +70,11 @@ def expire(conn: Connection, now: int) -> list[str]:
     without releasing its lease needs no more watching).
     """
     killed = []
-    for run_id, expiry in fetch_all(conn, _EXPIRED, {"now": now}):
+    for run_id, expiry in conn.execute(_EXPIRED, {"now": now}).all():
         # Only a lease still expired under the write lock counts: a heartbeat
         # may have renewed it since the read above.
-        if execute(conn, _DELETE_EXPIRED, {"run_id": run_id, "now": now}) == 0:
+        if conn.execute(_DELETE_EXPIRED, {"run_id": run_id, "now": now}).rowcount == 0:
             continue
-        if execute(conn, _KILL, {"lease_run_id": run_id, "ended": expiry}):
+        if conn.execute(_KILL, {"lease_run_id": run_id, "ended": expiry}).rowcount:
             killed.append(run_id)
     return killed

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import Connection, select
 
 from modelreg.store.schema import model_protections
-from modelreg.store.tracking import upsert
+from modelreg.store.upsert import upsert
 
 
 def protection(conn: Connection, model_id: int) -> tuple[list[str], bool]:

@@ -8,7 +8,6 @@ onto the registry tables.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists
@@ -133,16 +132,6 @@ def model_condition(node: Node) -> Any:
 
 
 def version_condition(node: Node) -> Any:
-    """The condition for a parsed filter; the same filter gives the same (cached) object,
-    which lets :func:`modelreg.store.registry.fetch_versions` reuse its statement."""
-    try:
-        return _version_condition(node)
-    except TypeError:  # an unhashable value: build it afresh
-        return to_condition(node, _version_comparison)
-
-
-@lru_cache(maxsize=256)
-def _version_condition(node: Node) -> Any:
     return to_condition(node, _version_comparison)
 
 
@@ -165,20 +154,8 @@ def model_order(order_by: Sequence[str] | str | None) -> list[Any]:
 
 
 def version_order(order_by: Sequence[str] | str | None) -> list[Any]:
-    """``order_by`` clauses, then by model name and newest version first.
-
-    The same clauses give the same (cached) column objects, like ``version_condition``."""
-    if isinstance(order_by, str):
-        order_by = [order_by]
-    clauses = tuple(order_by or ())
-    if all(isinstance(c, str) for c in clauses):
-        return list(_version_order(clauses))
-    return _version_order.__wrapped__(clauses)
-
-
-@lru_cache(maxsize=256)
-def _version_order(clauses: tuple[str, ...]) -> list[Any]:
-    return _ordering(_VERSION_FIELDS, "model version", clauses) + [
+    """``order_by`` clauses, then by model name and newest version first."""
+    return _ordering(_VERSION_FIELDS, "model version", order_by) + [
         rm.c.name,
         mv.c.version.desc(),
     ]

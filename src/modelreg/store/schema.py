@@ -203,14 +203,6 @@ model_versions = Table(
     Column("last_updated_time", BigInteger, nullable=False),
     Column("signature", Text),
     Column("content_digest", String(64)),
-    # The version's tags and aliases as JSON objects (NULL for none), for
-    # reading a page of versions without a lookup per row. Triggers on
-    # model_version_tags and model_aliases rewrite them (migration 0007);
-    # nothing else writes them. The registry changes a version's tags and
-    # aliases under its model's row lock, so two changes never race to
-    # rewrite one version's JSON.
-    Column("tags_json", Text),
-    Column("aliases_json", Text),
     UniqueConstraint("model_id", "version"),
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),
@@ -265,6 +257,8 @@ model_aliases = Table(
     # What the alias looks like (migration 0010): no two aliases of a model look alike.
     Column("alias_key", String(64)),
     Index(None, "model_id", "alias_key", unique=True),
+    # A version is read with its aliases, looked up by version (migration 0008).
+    Index(None, "version_id"),
     sqlite_with_rowid=False,
 )
 

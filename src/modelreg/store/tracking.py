@@ -2,10 +2,7 @@
 
 Every function takes an open connection; the caller (the tracking service)
 decides the transaction. Statements used on hot paths are built once (at
-import time, or once per set of columns) and run through the driver helpers
-of :mod:`modelreg.store.database`, so each call only binds parameters; rows
-are read by position, which costs far less than attribute access on
-SQLAlchemy rows.
+import time, or once per set of columns), so a call only binds parameters.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Integer,
     bindparam,
     delete,
     exists,
@@ -28,24 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
-from modelreg.entities import (
-    Experiment,
-    Metric,
-    Run,
-    RunInfo,
-    make_run,
-    make_run_data,
-    make_run_info,
-)
+from modelreg.entities import Experiment, Metric, Run, RunData, RunInfo
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
-from modelreg.store.database import (
-    StatementCache,
-    execute,
-    executemany,
-    fetch_all,
-    fetch_one,
-    plain_insert,
-)
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.lookalikes import claim_name
 from modelreg.store.schema import (
@@ -58,6 +38,7 @@ from modelreg.store.schema import (
     runs,
 )
 from modelreg.store.search_filter import Comparison, Node, parse_order_by
+from modelreg.store.upsert import dialect_insert, upsert
 
 ACTIVE = "active"
 DELETED = "deleted"
@@ -126,7 +107,7 @@ def _experiments_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Experi
     if not rows:
         return []
     tags: dict[int, dict[str, str]] = {r[0]: {} for r in rows}
-    for experiment_id, key, value in fetch_all(conn, _EXPERIMENT_TAGS, {"ids": list(tags)}):
+    for experiment_id, key, value in conn.execute(_EXPERIMENT_TAGS, {"ids": list(tags)}).all():
         tags[experiment_id][key] = value
     return [
         Experiment(str(id_), name, location, stage, tags[id_], created, updated)
@@ -165,7 +146,8 @@ _EXPERIMENT_HEAD = select(experiments.c.lifecycle_stage, experiments.c.artifact_
 
 def experiment_head(conn: Connection, experiment_id: Any) -> tuple[str, str]:
     """``(lifecycle_stage, artifact_location)`` of an experiment, with one indexed query."""
-    row = fetch_one(conn, _EXPERIMENT_HEAD, {"experiment_id": experiment_id_int(experiment_id)})
+    params = {"experiment_id": experiment_id_int(experiment_id)}
+    row = conn.execute(_EXPERIMENT_HEAD, params).first()
     if row is None:
         raise NotFound(f"experiment '{experiment_id}' does not exist")
     return row[0], row[1]
@@ -173,7 +155,7 @@ def experiment_head(conn: Connection, experiment_id: Any) -> tuple[str, str]:
 
 def get_experiment(conn: Connection, experiment_id: Any) -> Experiment:
     params = {"experiment_id": experiment_id_int(experiment_id)}
-    found = _experiments_from_rows(conn, fetch_all(conn, _EXPERIMENT_BY_ID, params))
+    found = _experiments_from_rows(conn, conn.execute(_EXPERIMENT_BY_ID, params).all())
     if not found:
         raise NotFound(f"experiment '{experiment_id}' does not exist")
     return found[0]
@@ -213,14 +195,21 @@ _RUN_COLUMNS = (
 _SELECT_RUN = select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 
 
-def _of_runs(table: Any, *columns: Any) -> Any:
-    return select(table.c.run_id, *columns).where(
-        table.c.run_id.in_(bindparam("ids", expanding=True))
+def _of_runs(table: Any, *columns: Any) -> tuple[Any, Any]:
+    """The rows of ``table`` for a page of runs (a list of ids), and for one run (its id).
+
+    One run binds its id alone: a list costs SQLAlchemy more to expand than
+    the lookup itself, and most reads are of one run.
+    """
+    query = select(table.c.run_id, *columns)
+    return (
+        query.where(table.c.run_id.in_(bindparam("ids", expanding=True))),
+        query.where(table.c.run_id == bindparam("id")),
     )
 
 
-# Three plain queries, not one UNION ALL: each row then carries only its own
-# table's columns, which makes reading ~2,300 rows for a page of runs a third faster.
+# Three plain queries, not one UNION ALL: SQLite runs the union of the three
+# IN lists several times slower.
 _RUN_PARAMS = _of_runs(params, params.c.key, params.c.value)
 _RUN_TAGS = _of_runs(run_tags, run_tags.c.key, run_tags.c.value)
 _RUN_METRICS = _of_runs(
@@ -233,9 +222,7 @@ _RUN_LIFECYCLE = select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam
 def _run_info(row: Any) -> RunInfo:
     """The info of a row of ``_RUN_COLUMNS``."""
     run_id, experiment_id, name, user, status, start, end, artifact_uri, stage = row
-    return make_run_info(
-        run_id, str(experiment_id), name, user, status, start, end, artifact_uri, stage
-    )
+    return RunInfo(run_id, str(experiment_id), name, user, status, start, end, artifact_uri, stage)
 
 
 def _runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
@@ -245,14 +232,15 @@ def _runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     params_: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     metrics_: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
     tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
-    for run_id, key, value in fetch_all(conn, _RUN_PARAMS, {"ids": ids}):
+    which, bound = (1, {"id": ids[0]}) if len(ids) == 1 else (0, {"ids": ids})
+    for run_id, key, value in conn.execute(_RUN_PARAMS[which], bound).all():
         params_[run_id][key] = value
-    for run_id, key, value, is_nan in fetch_all(conn, _RUN_METRICS, {"ids": ids}):
+    for run_id, key, value, is_nan in conn.execute(_RUN_METRICS[which], bound).all():
         metrics_[run_id][key] = math.nan if is_nan else value
-    for run_id, key, value in fetch_all(conn, _RUN_TAGS, {"ids": ids}):
+    for run_id, key, value in conn.execute(_RUN_TAGS[which], bound).all():
         tags[run_id][key] = value
     return [
-        make_run(_run_info(r), make_run_data(params_[id_], metrics_[id_], tags[id_]))
+        Run(_run_info(r), RunData(params_[id_], metrics_[id_], tags[id_]))
         for r, id_ in zip(rows, ids, strict=True)
     ]
 
@@ -264,21 +252,21 @@ _INSERT_RUN_TAG = insert(run_tags)
 def insert_run(conn: Connection, info: RunInfo, tags: dict[str, str]) -> None:
     row = {c.name: getattr(info, c.name) for c in _RUN_COLUMNS}
     row["experiment_id"] = int(info.experiment_id)
-    executemany(conn, _INSERT_RUN, [row])
+    conn.execute(_INSERT_RUN, row)
     if tags:
         rows = [{"run_id": info.run_id, "key": k, "value": v} for k, v in tags.items()]
-        executemany(conn, _INSERT_RUN_TAG, rows)
+        conn.execute(_INSERT_RUN_TAG, rows)
 
 
 def get_run(conn: Connection, run_id: str) -> Run:
-    row = fetch_one(conn, _SELECT_RUN, {"run_id": run_id})
+    row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
     return _runs_from_rows(conn, [row])[0]
 
 
 def get_run_info(conn: Connection, run_id: str) -> RunInfo:
-    row = fetch_one(conn, _SELECT_RUN, {"run_id": run_id})
+    row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
     return _run_info(row)
@@ -286,7 +274,7 @@ def get_run_info(conn: Connection, run_id: str) -> RunInfo:
 
 def require_active_run(conn: Connection, run_id: str) -> None:
     """Raises NotFound for an unknown run, Conflict-like InvalidArgument for a deleted one."""
-    row = fetch_one(conn, _RUN_LIFECYCLE, {"run_id": run_id})
+    row = conn.execute(_RUN_LIFECYCLE, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
     if row[0] != ACTIVE:
@@ -305,7 +293,7 @@ def _update_run_statement(columns: tuple[str, ...]) -> Any:
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
     statement = _update_run_statement(tuple(values))
-    if execute(conn, statement, {**values, "run_id_": run_id}) == 0:
+    if conn.execute(statement, {**values, "run_id_": run_id}).rowcount == 0:
         raise NotFound(f"run '{run_id}' does not exist")
 
 
@@ -328,7 +316,7 @@ def insert_params(conn: Connection, run_id: str, items: dict[str, str]) -> None:
         ("run_id", "key"),
         (),
     )
-    stored = fetch_all(conn, _STORED_PARAMS, {"run_id": run_id, "keys": list(items)})
+    stored = conn.execute(_STORED_PARAMS, {"run_id": run_id, "keys": list(items)})
     for key, value in stored:
         if items[key] != value:
             raise InvalidArgument(
@@ -376,18 +364,18 @@ def insert_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> No
     if not items:
         return
     rows = [_metric_row(run_id, m) for m in items]
-    executemany(conn, _INSERT_METRIC, rows)
+    conn.execute(_INSERT_METRIC, rows)
     newest: dict[str, dict[str, Any]] = {}
     for row in rows:
         best = newest.get(row["key"])
         if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
             newest[row["key"]] = row
-    executemany(conn, _latest_metric_upsert(conn.dialect.name), list(newest.values()))
+    conn.execute(_latest_metric_upsert(conn.dialect.name), list(newest.values()))
 
 
 @cache
 def _latest_metric_upsert(dialect: str) -> Any:
-    stmt = _dialect_insert(dialect)(latest_metrics)
+    stmt = dialect_insert(dialect, latest_metrics)
     new = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["run_id", "key"],
@@ -407,9 +395,9 @@ _METRIC_HISTORY = (
 def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
     return [
         Metric(key_, math.nan if is_nan else value, timestamp, step)
-        for key_, value, is_nan, timestamp, step in fetch_all(
-            conn, _METRIC_HISTORY, {"run_id": run_id, "key": key}
-        )
+        for key_, value, is_nan, timestamp, step in conn.execute(
+            _METRIC_HISTORY, {"run_id": run_id, "key": key}
+        ).all()
     ]
 
 
@@ -503,73 +491,19 @@ def search_runs(
     order_by: Iterable[str],
     offset: int,
 ) -> list[Run]:
-    experiment_ids, lifecycle_stages, order_by = (
-        tuple(experiment_ids),
-        tuple(lifecycle_stages),
-        tuple(order_by),
+    query = select(*_RUN_COLUMNS).where(
+        runs.c.experiment_id.in_(list(experiment_ids)),
+        runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
     )
-
-    def build() -> Any:
-        query = select(*_RUN_COLUMNS).where(
-            runs.c.experiment_id.in_(experiment_ids),
-            runs.c.lifecycle_stage.in_(lifecycle_stages),
-        )
-        if node is not None:
-            query = query.where(to_condition(node, _run_comparison))
-        ordering = [o for clause in order_by for o in _run_order(clause)]
-        ordering += [runs.c.start_time.desc(), runs.c.run_id]
-        return query.order_by(*ordering).limit(_LIMIT).offset(_OFFSET)
-
-    key = (experiment_ids, node, lifecycle_stages, order_by)
-    page = {"limit_": max_results, "offset_": offset}
-    return _runs_from_rows(conn, _SEARCHES.fetch_all(conn, key, build, page))
-
-
-# A search repeated with the same filter and order (a dashboard polling, paging
-# through results) reuses its statement; the page travels as parameters.
-_SEARCHES = StatementCache()
-_LIMIT = bindparam("limit_", type_=Integer)
-_OFFSET = bindparam("offset_", type_=Integer)
+    if node is not None:
+        query = query.where(to_condition(node, _run_comparison))
+    ordering = [o for clause in order_by for o in _run_order(clause)]
+    ordering += [runs.c.start_time.desc(), runs.c.run_id]
+    query = query.order_by(*ordering).limit(max_results).offset(offset)
+    return _runs_from_rows(conn, conn.execute(query).all())
 
 
 def count_runs(conn: Connection, experiment_id: int) -> int:
     return conn.execute(
         select(func.count()).select_from(runs).where(runs.c.experiment_id == experiment_id)
     ).scalar_one()
-
-
-# -- upserts -------------------------------------------------------------------
-
-
-def _dialect_insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
-
-
-@cache
-def _upsert_statement(
-    table_name: str, columns: tuple[str, ...], keys: tuple[str, ...], updates: tuple[str, ...]
-) -> Any:
-    from modelreg.store.schema import metadata
-
-    return plain_insert(metadata.tables[table_name], columns, conflict=keys, update=updates)
-
-
-def upsert(
-    conn: Connection,
-    table: Any,
-    rows: list[dict[str, Any]],
-    keys: tuple[str, ...],
-    updates: tuple[str, ...],
-) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET updates (or DO NOTHING), on both databases.
-
-    Every row gives the same columns.
-    """
-    if rows:
-        executemany(conn, _upsert_statement(table.name, tuple(rows[0]), keys, updates), rows)
