@@ -1,6 +1,6 @@
 """The scale phase: do reads stay flat as one experiment and one model grow? (issue #17)
 
-    python benchmarks/phase_scale.py                              # 1k -> 100k runs, 200 -> 20k versions
+    python benchmarks/phase_scale.py          # 1k -> 100k runs, 200 -> 20k versions
     python benchmarks/phase_scale.py --runs 1000,10000 --versions 200,2000 --databases sqlite
     python benchmarks/run.py --phases scale --scale-runs 1000,100000 --scale-versions 200,20000
 
@@ -248,9 +248,7 @@ def run_database(database: str, runs: list[int], versions: list[int], log: Calla
                 client.set_registered_model_alias(MODEL, "champion", 100)
             loaded_runs, loaded_versions = n_runs, n_versions
             took = time.perf_counter() - started
-            log(
-                f"  scale {database}: {n_runs:,} runs, {n_versions:,} versions loaded in {took:.1f} s"
-            )
+            log(f"  scale {database}: {n_runs:,} runs, {n_versions:,} versions in {took:.1f} s")
             result["sizes"].append((n_runs, n_versions))
             result["load_s"].append(took)
             for name, read in _reads(client, experiment_id, f"{7:032x}", source).items():
