@@ -42,8 +42,9 @@ from modelreg.entities import AuditEvent, PagedList
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from modelreg.route_permissions import ROLES, Permission, role_rank
 from modelreg.store import access as store
+from modelreg.store import keyset
 from modelreg.store.database import Database
-from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
+from modelreg.store.filter_sql import check_max_results
 from modelreg.timeutil import now_ms
 
 __all__ = [
@@ -555,7 +556,9 @@ class AccessService:
         if actor is not None:
             actor = v.check_string(actor, "actor", 256)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
+        if last is not None and (len(last) != 1 or not isinstance(last[0], int)):
+            raise InvalidArgument(f"page_token {str(page_token)[:40]!r} is not a valid page token")
         from modelreg.store import registry as events_store
 
         with self.db.read() as conn:
@@ -569,10 +572,11 @@ class AccessService:
                 entity_id=entity_id,
                 model_ids=model_ids,
                 actor=actor,
-                offset=offset,
+                after_id=None if last is None else last[0],
                 limit=limit + 1,
             )
-        token = encode_page_token(offset + limit) if len(found) > limit else None
+        more = len(found) > limit
+        token = keyset.encode_token([found[limit - 1].event_id]) if more else None
         return PagedList(found[:limit], token)
 
     @staticmethod
