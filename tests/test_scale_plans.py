@@ -118,6 +118,8 @@ READS = {
     "resolve a stage": lambda c, e: c.resolve_model_uri("models:/big/Production"),
     "resolve latest": lambda c, e: c.resolve_model_uri("models:/big/latest"),
     "resolve an alias": lambda c, e: c.resolve_model_uri("models:/big@champion"),
+    "resolve a semver range": lambda c, e: c.resolve_model_uri("models:/big/^1.3"),
+    "resolve a semver": lambda c, e: c.resolve_model_uri("models:/big/v1.4.0"),
     "get_model_version": lambda c, e: c.get_model_version("big", 3),
     "version by alias": lambda c, e: c.get_model_version_by_alias("big", "champion"),
     "versions by name and tag": lambda c, e: c.search_model_versions(
@@ -232,6 +234,8 @@ POINT_READS = [
     "resolve a stage",
     "resolve latest",
     "resolve an alias",
+    "resolve a semver range",
+    "resolve a semver",
     "get_model_version",
     "version by alias",
     "model list",
