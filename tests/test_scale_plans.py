@@ -128,9 +128,17 @@ READS = {
     "model list": lambda c, e: c.search_registered_models(max_results=50),
     "models by tag": lambda c, e: c.search_registered_models("tags.team = 'x'", max_results=50),
 }
+
+
+def _audit_page_two(client, experiment):
+    first = client.get_audit_events(max_results=5)
+    return lambda: client.get_audit_events(max_results=5, page_token=first.token)
+
+
 PAGED = {
     "runs, page 2 by metric": lambda c, e: _page_two(c, e, order_by=["metrics.m2 DESC"]),
     "runs, page 2 newest first": lambda c, e: _page_two(c, e),
+    "audit trail, page 2": _audit_page_two,
 }
 
 
