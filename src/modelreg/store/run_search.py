@@ -19,13 +19,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import ColumnElement, Connection, exists, select
 
 from modelreg.entities import Run
 from modelreg.errors import InvalidArgument
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.keyset import SortKey, after, check_fits, ordering
-from modelreg.store.schema import latest_metrics, params, run_tags, runs, value_prefix
+from modelreg.store.schema import (
+    VALUE_PREFIX,
+    latest_metrics,
+    params,
+    run_tags,
+    runs,
+    value_prefix,
+)
 from modelreg.store.search_filter import And, Comparison, Node, parse_order_by
 from modelreg.store.tracking import RUN_COLUMNS, runs_from_rows
 
@@ -82,11 +89,12 @@ def value_condition(table: Any, op: str, value: object) -> Any:
     if table.c.value.type.python_type is float or op not in _RANGE_OPS:
         return condition
     prefix = value_prefix(table.c.value)
+    bound: ColumnElement[bool]
     if op == "IN":
-        bound = prefix.in_([str(v)[:100] for v in value])  # type: ignore[attr-defined]
+        bound = prefix.in_([str(v)[:VALUE_PREFIX] for v in value])  # type: ignore[attr-defined]
     else:
         # A string's prefix orders as the string does, but ties where it does not.
-        bound = compare(prefix, {"<": "<=", ">": ">="}.get(op, op), str(value)[:100])
+        bound = compare(prefix, {"<": "<=", ">": ">="}.get(op, op), str(value)[:VALUE_PREFIX])
     return bound & condition
 
 
@@ -112,7 +120,7 @@ def _sort_key(clause: str) -> SortKey:
     kind = _kind(prefix, key)
     if kind == "attributes":
         column = _ATTRIBUTES[key][0]
-        return SortKey(column, ascending, nullable=column.nullable)
+        return SortKey(column, ascending, nullable=bool(column.nullable))
     table = _TABLES[kind]
     value = (
         select(table.c.value)
@@ -151,7 +159,7 @@ def search_runs(
     ``last`` is the key a page token held (``None`` for the first page);
     ``token`` only names it in errors.
     """
-    where = [
+    where: list[Any] = [
         runs.c.experiment_id.in_(list(experiment_ids)),
         runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
     ]
