@@ -35,6 +35,7 @@ from modelreg.services.stages import (
     TRANSITION,
     check_stage,
     rollback_pair,
+    stage_before,
     stage_history,
 )
 from modelreg.services.visibility import Visibility
@@ -662,9 +663,12 @@ class RegistryService:
     ) -> ModelVersion:
         """Restores the version that held ``stage`` before the current one, from the audit trail.
 
-        The current holder is archived in the same transaction. Raises
-        Conflict when there is nothing to roll back to, InvalidArgument for
-        a stage other than Staging or Production, NotFound for the model."""
+        The current holder goes back, in the same transaction, to the stage it
+        had before it entered ``stage`` (``Archived`` when the trail does not
+        say). Every stage the two moves touch is checked against the model's
+        protection. Raises Conflict when there is nothing to roll back to,
+        InvalidArgument for a stage other than Staging or Production,
+        NotFound for the model, PermissionDenied for a protected stage."""
         name = v.check_name(name, "model name")
         stage = check_stage(stage)
         reason = v.check_description(reason, "reason")
@@ -679,7 +683,8 @@ class RegistryService:
                 raise Conflict(
                     f"no version of registered model '{name}' is in {stage}; nothing to roll back"
                 )
-            history = stage_history(store.stage_events(conn, model_id), stage)
+            trail = store.stage_events(conn, model_id)
+            history = stage_history(trail, stage)
             alive = store.existing_versions(conn, model_id, history)
             current, target = rollback_pair(history, holders, alive)
             if current is None or target is None:
@@ -690,7 +695,13 @@ class RegistryService:
                     f"version to have held {stage}"
                 )
             target_row = store.version_row(conn, model_id, name, target)
-            store.update_version(conn, holders[current].version_id, now, current_stage="Archived")
+            demoted_to = stage_before(trail, current, stage)
+            # The restored version may leave another protected stage (Production,
+            # when Staging is rolled back), and the demoted one may enter one.
+            require_manager_if_protected(
+                conn, model_id, name, stages=(target_row.current_stage, demoted_to)
+            )
+            store.update_version(conn, holders[current].version_id, now, current_stage=demoted_to)
             store.update_version(conn, target_row.version_id, now, current_stage=stage)
             archived = _event(
                 model_id,
@@ -698,7 +709,7 @@ class RegistryService:
                 ROLLBACK,
                 current,
                 before={"current_stage": stage},
-                after={"current_stage": "Archived", "rolled_back_to": target},
+                after={"current_stage": demoted_to, "rolled_back_to": target},
                 reason=reason,
                 now=now,
             )

@@ -7,7 +7,12 @@ transition passes ``archive_existing_versions``.
 Rollback needs "the version that held the stage before the current one". The
 audit trail answers it: replaying a model's stage events, a transition into
 the stage pushes its version, and a rollback into the stage pops back to the
-version it restored, so repeated rollbacks walk further back.
+version it restored, so repeated rollbacks walk further back. A version that
+a rollback demotes into the stage (back where it was before its promotion)
+enters it like a transition.
+
+The demoted version goes back to the stage it had before it was promoted into
+the rolled-back stage, also read from the trail (:func:`stage_before`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from modelreg.errors import InvalidArgument
 
 STAGES = ("None", "Staging", "Production", "Archived")
 ACTIVE_STAGES = ("Staging", "Production")
+ARCHIVED = "Archived"
+PRODUCTION = "Production"
 TRANSITION = "transition_stage"
 ROLLBACK = "rollback"
 
@@ -42,7 +49,7 @@ def stage_history(events: Sequence[AuditEvent], stage: str) -> list[int]:
     for event in events:
         if event.version is None or (event.after or {}).get("current_stage") != stage:
             continue
-        if event.action == TRANSITION:
+        if event.action == TRANSITION or _is_demotion(event):
             stack.append(event.version)
         elif event.action == ROLLBACK:
             while stack and stack[-1] != event.version:
@@ -66,3 +73,27 @@ def rollback_pair(
     earlier = history[:position]
     target = next((n for n in reversed(earlier) if n != current and n in alive), None)
     return current, target
+
+
+def _is_demotion(event: AuditEvent) -> bool:
+    """A rollback event of the version taken out of the stage (not the one restored)."""
+    return event.action == ROLLBACK and "rolled_back_to" in (event.after or {})
+
+
+def stage_before(events: Sequence[AuditEvent], version: int, stage: str) -> str:
+    """The stage ``version`` had before it was last promoted into ``stage``: where a
+    rollback of ``stage`` puts it.
+
+    A rollback never promotes: ``Archived`` instead of Production, and when
+    the trail does not say (a stage set before the trail began).
+    """
+    for event in reversed(events):
+        if event.version != version or (event.after or {}).get("current_stage") != stage:
+            continue
+        if _is_demotion(event):  # came back by an earlier rollback: look at its promotion
+            continue
+        previous = (event.before or {}).get("current_stage")
+        if previous in STAGES and previous not in (stage, PRODUCTION):
+            return str(previous)
+        break
+    return ARCHIVED
