@@ -46,7 +46,10 @@ from modelreg import validation as v
 from modelreg.comparison import score
 from modelreg.errors import InvalidArgument, PolicyViolation
 from modelreg.model_card import CARD_FIELDS
+from modelreg.services.cards import load_card
+from modelreg.services.compare import version_facts
 from modelreg.services.stages import STAGES, check_stage
+from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 
@@ -459,11 +462,6 @@ def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list
     rules = (policy or {}).get(target)
     if not rules:
         return []
-    # Only models with a policy need these; the registry imports this module at start-up.
-    from modelreg.services.cards import load_card
-    from modelreg.services.compare import version_facts
-    from modelreg.services.visibility import Visibility
-
     holder_row = _holder(conn, model_id, row, target) if "beats_current" in rules else None
     rows = [row] if holder_row is None else [row, holder_row]
     versions = [store.version_from_row(r) for r in rows]

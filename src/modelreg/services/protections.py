@@ -21,11 +21,12 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg.access_entities import ModelProtection
-from modelreg.actor import current_actor
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
 from modelreg.lookalike import lookalike_key
 from modelreg.route_permissions import role_rank
-from modelreg.services import access, policies
+from modelreg.services import policies
+from modelreg.services.audit import audit_event
+from modelreg.services.principal import current_principal, restricted_user_id
 from modelreg.store import access as access_store
 from modelreg.store import protections as store
 from modelreg.store import registry as registry_store
@@ -48,7 +49,7 @@ def require_manager_if_protected(
 ) -> None:
     """Raises ``PermissionDenied`` when a change touching ``aliases`` or ``stages`` (a
     version's old and new stage) moves something protected and the caller is no manager."""
-    user_id = access.restricted_user_id()
+    user_id = restricted_user_id()
     if user_id is None:
         return
     protected_aliases, protect_production = store.protection(conn, model_id)
@@ -61,7 +62,7 @@ def require_manager_if_protected(
         return
     role = access_store.role_on(conn, access_store.MODEL, model_id, user_id)
     if role_rank(role) < role_rank("manage"):
-        principal = access.current_principal()
+        principal = current_principal()
         who = principal.username if principal else "the caller"
         raise PermissionDenied(
             f"{' and '.join(touched)} of registered model '{name}' is protected: only its "
@@ -91,29 +92,6 @@ def _check_alias_list(aliases: Any) -> list[str]:
         if alias not in checked:
             checked.append(alias)
     return sorted(checked)
-
-
-def _event(
-    model_id: int,
-    name: str,
-    action: str,
-    version: int | None,
-    before: Any,
-    after: Any,
-    reason: str | None,
-    now: int,
-) -> dict[str, Any]:
-    return {
-        "timestamp": now,
-        "actor": current_actor(),
-        "action": action,
-        "model_id": model_id,
-        "model_name": name,
-        "version": version,
-        "before": before,
-        "after": after,
-        "reason": reason,
-    }
 
 
 class ProtectionService:
@@ -159,7 +137,7 @@ class ProtectionService:
                 store.set_protection(conn, model_id, new_aliases, new_production)
                 before = {"protected_aliases": old_aliases, "protect_production": old_production}
                 after = {"protected_aliases": new_aliases, "protect_production": new_production}
-                event = _event(
+                event = audit_event(
                     model_id, name, "set_model_protection", None, before, after, None, now_ms()
                 )
                 registry_store.append_events(conn, [event])
@@ -212,7 +190,9 @@ class ProtectionService:
                 before = {"alias": moved, "version": targets[moved]}
                 after = {"alias": moved, "version": number, **override}
                 why = reason or f"swap_aliases('{alias}', '{other_alias}')"
-                events.append(_event(model_id, name, "set_alias", number, before, after, why, now))
+                events.append(
+                    audit_event(model_id, name, "set_alias", number, before, after, why, now)
+                )
             registry_store.append_events(conn, events)
         self.publish(events)
         return {alias: targets[other_alias], other_alias: targets[alias]}

@@ -25,7 +25,8 @@ from modelreg import versioning
 from modelreg.actor import current_actor
 from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
 from modelreg.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
-from modelreg.services import access, policies
+from modelreg.services import policies, principal
+from modelreg.services.audit import audit_event, record
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import manifest_digest, parse_source, snapshot
 from modelreg.services.protections import require_manager_if_protected
@@ -39,6 +40,7 @@ from modelreg.services.stages import (
     stage_history,
 )
 from modelreg.services.visibility import Visibility
+from modelreg.signature import Signature, coerce_signature, signatures_compatible
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import registry_search as search
@@ -80,8 +82,6 @@ def _check_signature(signature: Any) -> dict[str, Any] | None:
     """A signature (``Signature`` or its dict form), validated and returned as a dict."""
     if signature is None:
         return None
-    from modelreg.signature import coerce_signature
-
     checked = coerce_signature(signature)
     return None if checked is None else checked.to_dict()
 
@@ -98,8 +98,6 @@ def _auto_bump(
     byte-identical (same manifest digest), minor otherwise.
     """
     if old_signature is not None and signature is not None:
-        from modelreg.signature import Signature, signatures_compatible
-
         old, new = Signature.from_dict(old_signature), Signature.from_dict(signature)
         if not signatures_compatible(old, new):
             return "major"
@@ -117,34 +115,6 @@ def _exact_semver(existing: Sequence[tuple[int, str]], wanted: str) -> int | Non
     key = versioning.sort_key(wanted)
     same = [n for n, text in existing if versioning.sort_key(text) == key]
     return max(same) if same else None
-
-
-def _event(
-    model_id: int,
-    name: str,
-    action: str,
-    version: int | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-    now: int | None = None,
-) -> dict[str, Any]:
-    return {
-        "timestamp": now_ms() if now is None else now,
-        "actor": current_actor(),
-        "action": action,
-        "model_id": model_id,
-        "model_name": name,
-        "version": version,
-        "before": before,
-        "after": after,
-        "reason": reason,
-    }
-
-
-def _audit(conn: Connection, model_id: int, name: str, action: str, **fields: Any) -> None:
-    """Appends one audit event in the caller's transaction."""
-    store.append_events(conn, [_event(model_id, name, action, **fields)])
 
 
 class RegistryService:
@@ -179,9 +149,9 @@ class RegistryService:
         now = now_ms()
         with self.db.write() as conn:
             model_id = store.insert_model(conn, name, description, checked_tags, now)
-            access.grant_creator(conn, "model", model_id)
+            principal.grant_creator(conn, "model", model_id)
             after = {"name": name, "description": description, "tags": checked_tags}
-            _audit(conn, model_id, name, "create_registered_model", after=after, now=now)
+            record(conn, model_id, name, "create_registered_model", after=after, now=now)
         return RegisteredModel(name, description, now, now, checked_tags)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -214,7 +184,7 @@ class RegistryService:
             with self.db.write() as conn:
                 model_id = store.model_id(conn, name, lock=True)
                 store.update_model(conn, model_id, now_ms(), name=new_name)
-                _audit(
+                record(
                     conn,
                     model_id,
                     new_name,
@@ -234,7 +204,7 @@ class RegistryService:
             model_id = store.model_id(conn, name, lock=True)
             old = store.model_description(conn, model_id)
             store.update_model(conn, model_id, now_ms(), description=description)
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -269,8 +239,8 @@ class RegistryService:
                 "production_versions": in_production,
             }
             store.delete_model(conn, model_id)
-            access.forget_resource(conn, "model", model_id)
-            _audit(conn, model_id, name, "delete_registered_model", before=before)
+            principal.forget_resource(conn, "model", model_id)
+            record(conn, model_id, name, "delete_registered_model", before=before)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         """Sets or overwrites a model tag. Raises NotFound, InvalidArgument."""
@@ -281,7 +251,7 @@ class RegistryService:
             model_id = store.model_id(conn, name, lock=True)
             old = store.model_tag(conn, model_id, key)
             store.upsert_model_tags(conn, model_id, {key: value})
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -301,7 +271,7 @@ class RegistryService:
                 raise NotFound(f"registered model '{name}' has no tag '{key}'")
             store.delete_model_tag(conn, model_id, key)
             before = {"key": key, "value": old}
-            _audit(conn, model_id, name, "delete_registered_model_tag", before=before)
+            record(conn, model_id, name, "delete_registered_model_tag", before=before)
 
     def search_registered_models(
         self,
@@ -317,7 +287,7 @@ class RegistryService:
         offset = decode_page_token(page_token)
         node = parse_filter(filter_string)
         where = search.model_condition(node) if node is not None else store.ALL_MODELS
-        where = access.readable_only(where, store.rm.c.model_id, "model")
+        where = principal.readable_only(where, store.rm.c.model_id, "model")
         ordering = search.model_order(order_by)
         with self.db.read() as conn:
             found = store.fetch_models(conn, where, ordering, limit + 1, offset)
@@ -404,7 +374,9 @@ class RegistryService:
             }
             if parent_of is not None:
                 after["parent"] = parent_of
-            event = _event(model_id, name, "create_model_version", version, after=after, now=now)
+            event = audit_event(
+                model_id, name, "create_model_version", version, after=after, now=now
+            )
             store.append_events(conn, [event])
         self.publish([event])
         return entity
@@ -476,7 +448,7 @@ class RegistryService:
             model_id = store.model_id(conn, name, lock=True)
             row = store.version_row(conn, model_id, name, number)
             store.update_version(conn, row.version_id, now_ms(), description=description)
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -498,7 +470,7 @@ class RegistryService:
             store.delete_version(conn, row.version_id)
             store.forget_top_semver(conn, model_id, number)
             events = [
-                _event(
+                audit_event(
                     model_id,
                     name,
                     "delete_alias",
@@ -518,7 +490,9 @@ class RegistryService:
                 "tags": old.tags,
                 "aliases": list(old.aliases),
             }
-            events.append(_event(model_id, name, "delete_model_version", number, before=before))
+            events.append(
+                audit_event(model_id, name, "delete_model_version", number, before=before)
+            )
             store.append_events(conn, events)
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
@@ -532,7 +506,7 @@ class RegistryService:
             row = store.version_row(conn, model_id, name, number)
             old = store.version_tag(conn, row.version_id, key)
             store.insert_version_tags(conn, row.version_id, {key: value})
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -555,7 +529,7 @@ class RegistryService:
                 raise NotFound(f"version {number} of registered model '{name}' has no tag '{key}'")
             store.delete_version_tag(conn, row.version_id, key)
             before = {"key": key, "value": old}
-            _audit(conn, model_id, name, "delete_model_version_tag", version=number, before=before)
+            record(conn, model_id, name, "delete_model_version_tag", version=number, before=before)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | str | None = None
@@ -589,7 +563,7 @@ class RegistryService:
         offset = decode_page_token(page_token)
         node = parse_filter(filter_string)
         where = search.version_condition(node) if node is not None else store.ALL_VERSIONS
-        where = access.readable_only(where, store.mv.c.model_id, "model")
+        where = principal.readable_only(where, store.mv.c.model_id, "model")
         ordering = search.version_order(order_by)
         with self.db.read() as conn:
             found = store.fetch_versions(conn, where, ordering, limit + 1, offset)
@@ -639,7 +613,7 @@ class RegistryService:
                 before = {"current_stage": row.current_stage}
                 after = {"current_stage": stage, **override}
                 events.append(
-                    _event(model_id, name, TRANSITION, number, before, after, reason, now)
+                    audit_event(model_id, name, TRANSITION, number, before, after, reason, now)
                 )
             if archive_existing_versions:
                 for other in store.versions_in_stage(conn, model_id, stage):
@@ -649,7 +623,7 @@ class RegistryService:
                     before = {"current_stage": stage}
                     after = {"current_stage": "Archived", "archived_by_version": number}
                     events.append(
-                        _event(
+                        audit_event(
                             model_id, name, TRANSITION, other.version, before, after, reason, now
                         )
                     )
@@ -703,7 +677,7 @@ class RegistryService:
             )
             store.update_version(conn, holders[current].version_id, now, current_stage=demoted_to)
             store.update_version(conn, target_row.version_id, now, current_stage=stage)
-            archived = _event(
+            archived = audit_event(
                 model_id,
                 name,
                 ROLLBACK,
@@ -713,7 +687,7 @@ class RegistryService:
                 reason=reason,
                 now=now,
             )
-            restored = _event(
+            restored = audit_event(
                 model_id,
                 name,
                 ROLLBACK,
@@ -758,7 +732,7 @@ class RegistryService:
                 failed, force=force, name=name, version=number, target=f"@{alias}"
             )
             store.set_alias(conn, model_id, alias, row.version_id)
-            event = _event(
+            event = audit_event(
                 model_id,
                 name,
                 "set_alias",
@@ -782,7 +756,7 @@ class RegistryService:
                 raise NotFound(f"registered model '{name}' has no alias '{alias}'")
             store.delete_alias(conn, model_id, alias)
             before = {"alias": alias, "version": old}
-            _audit(conn, model_id, name, "delete_alias", version=old, before=before)
+            record(conn, model_id, name, "delete_alias", version=old, before=before)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points to. Raises NotFound naming the model or alias."""
