@@ -95,3 +95,16 @@ def test_the_cycle_check_sees_one():
     graph.add_import(importer="c", imported="a")
 
     assert cycles_in(graph)[0] == "a -> b -> c -> a"
+
+
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_over_600_lines():
+    long = {
+        str(path.relative_to(SRC)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+
+    assert long == {}

@@ -10,6 +10,7 @@ webhook dispatcher) after the transaction committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -18,9 +19,12 @@ from modelreg.actor import current_actor
 from modelreg.store.registry import append_events
 from modelreg.timeutil import now_ms
 
-__all__ = ["MODEL", "audit_event", "record", "record_entity"]
+__all__ = ["MODEL", "Publish", "audit_event", "record", "record_entity"]
 
 MODEL = "model"
+
+Publish = Callable[[list[dict[str, Any]]], None]
+"""Receives a change's audit events after its transaction committed; returns at once."""
 
 
 def audit_event(

@@ -48,7 +48,6 @@ from modelreg.errors import InvalidArgument, PolicyViolation
 from modelreg.model_card import CARD_FIELDS
 from modelreg.services.cards import load_card
 from modelreg.services.compare import version_facts
-from modelreg.services.stages import STAGES, check_stage
 from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
@@ -100,10 +99,10 @@ def check_target(key: Any) -> str:
     if isinstance(key, str) and key.startswith("@") and len(key) > 1:
         return key
     try:
-        return check_stage(key)
+        return v.check_stage(key)
     except InvalidArgument:
         raise InvalidArgument(
-            f"policy target {key!r:.40} is neither a stage ({', '.join(STAGES)}) "
+            f"policy target {key!r:.40} is neither a stage ({', '.join(v.STAGES)}) "
             "nor an alias written as '@name'"
         ) from None
 
@@ -275,7 +274,7 @@ def _check_from_stages(target: str, rules: Mapping[str, Any]) -> list[str]:
         stages = [stages]
     if not isinstance(stages, list | tuple):
         raise InvalidArgument(f"from_stages for {target} must be a list of stages")
-    checked = [check_stage(s) for s in stages]
+    checked = [v.check_stage(s) for s in stages]
     only = rules.get("only_from_staging")
     if only is not None and not isinstance(only, bool):
         raise InvalidArgument(f"only_from_staging for {target} must be true or false")
