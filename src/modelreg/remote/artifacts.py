@@ -15,9 +15,9 @@ from modelreg.artifact_files import (
 )
 from modelreg.blobs import BlobRef
 from modelreg.operations import API_PREFIX
-from modelreg.remote import RemoteService
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
+from modelreg.remote.services import RemoteService
 
 _THREADS = 8
 

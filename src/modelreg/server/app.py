@@ -9,7 +9,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from modelreg import __version__
 from modelreg.route_permissions import METRICS, PUBLIC, USER, declare
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, DefaultPrincipalMiddleware, authorize
@@ -17,6 +16,7 @@ from modelreg.server.errors import install_error_handlers
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadLane
+from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
 

@@ -6,7 +6,7 @@ route. It reads the route's :class:`~modelreg.route_permissions.Permission`
 ``Authorization: Bearer <token>`` or from HTTP basic auth (the token is the
 password), resolves the resource the request names with one indexed query
 and refuses the request (401 or 403) before the route runs. It then records
-the caller for the services (``services.access.current_principal``) and for
+the caller for the services (``services.principal.current_principal``) and for
 the audit trail (``request.state.user``).
 
 The request values it resolves are read exactly as the route reads them:
@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from modelreg.errors import PermissionDenied, Unauthenticated
 from modelreg.route_permissions import OPENAPI_KEY, Permission
 from modelreg.server.mlflow_routes import request_params
-from modelreg.services.access import ANONYMOUS, NOBODY, Principal, set_principal
+from modelreg.services.principal import ANONYMOUS, NOBODY, Principal, set_principal
 
 WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
 _BODY_METHODS = ("POST", "PUT", "PATCH")
