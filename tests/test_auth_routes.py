@@ -50,7 +50,7 @@ def test_every_route_runs_the_permission_check(auth_app):
 
 
 def test_every_operation_row_declares_a_permission():
-    from modelreg.operations import OPERATIONS
+    from modelreg.api.operations import OPERATIONS
 
     assert [op.name for op in OPERATIONS if op.permission is None] == []
 

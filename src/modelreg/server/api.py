@@ -1,4 +1,4 @@
-"""Routes of the REST API v1, built from the operation table in ``modelreg.operations``.
+"""Routes of the REST API v1, built from the operation table in ``modelreg.api.operations``.
 
 Each route parses its input with a pydantic model derived from the service
 method's signature (so bad input is refused at the edge with a 400 naming
@@ -21,9 +21,9 @@ from fastapi.responses import Response
 from starlette.routing import Match
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
+from modelreg.api.route_permissions import declare
 from modelreg.entities import Metric, Param, RunTag
-from modelreg.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
-from modelreg.route_permissions import declare
 from modelreg.server.identity import actor_for
 
 _KW = inspect.Parameter.KEYWORD_ONLY

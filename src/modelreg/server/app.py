@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from modelreg import __version__
-from modelreg.route_permissions import METRICS, PUBLIC, USER, declare
+from modelreg.api.route_permissions import METRICS, PUBLIC, USER, declare
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, DefaultPrincipalMiddleware, authorize
 from modelreg.server.errors import install_error_handlers
@@ -36,7 +36,7 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles.
 
     Every route runs the ``authorize`` dependency, which checks the
-    permission the route declares (see ``modelreg.route_permissions``).
+    permission the route declares (see ``modelreg.api.route_permissions``).
     """
     auth = auth or AuthConfig()
     app = ModelregApp(

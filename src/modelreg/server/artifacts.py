@@ -20,11 +20,11 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import API_PREFIX
+from modelreg.api.route_permissions import USER, declare, on_model, on_run
 from modelreg.blobs import BlobRef, check_digest
 from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import InvalidArgument
-from modelreg.operations import API_PREFIX
-from modelreg.route_permissions import USER, declare, on_model, on_run
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
 from modelreg.server.uploads import consume_body

@@ -1,7 +1,7 @@
 """Authentication and the one place every route's permission is checked.
 
 :func:`authorize` is a dependency of the whole app, so it runs before every
-route. It reads the route's :class:`~modelreg.route_permissions.Permission`
+route. It reads the route's :class:`~modelreg.api.route_permissions.Permission`
 (attached as ``openapi_extra``), takes the caller's API token from
 ``Authorization: Bearer <token>`` or from HTTP basic auth (the token is the
 password), resolves the resource the request names with one indexed query
@@ -26,8 +26,8 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from modelreg.api.route_permissions import OPENAPI_KEY, Permission
 from modelreg.errors import PermissionDenied, Unauthenticated
-from modelreg.route_permissions import OPENAPI_KEY, Permission
 from modelreg.server.mlflow_routes import request_params
 from modelreg.services.access import ANONYMOUS, NOBODY, Principal, set_principal
 

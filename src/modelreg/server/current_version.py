@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from modelreg.operations import API_PREFIX, encode
-from modelreg.route_permissions import Permission, declare
+from modelreg.api.operations import API_PREFIX, encode
+from modelreg.api.route_permissions import Permission, declare
 from modelreg.server.api import json_bytes
 
 PATH = API_PREFIX + "/model-versions/current"

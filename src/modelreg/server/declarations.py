@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from modelreg.errors import NotFound
-from modelreg.route_permissions import (
+from modelreg.api.route_permissions import (
     ADMIN,
     OPENAPI_KEY,
     PER_ENDPOINT,
@@ -28,6 +27,7 @@ from modelreg.route_permissions import (
     on_model,
     on_run,
 )
+from modelreg.errors import NotFound
 from modelreg.server.mlflow_routes import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
 from modelreg.server.mlflow_routes import PREFIX as MLFLOW
 from modelreg.server.mlflow_routes import artifact_target

@@ -19,8 +19,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import OPERATIONS, encode
 from modelreg.errors import ModelregError
-from modelreg.operations import OPERATIONS, encode
 from modelreg.server.api import json_bytes
 from modelreg.server.auth import check_credentials, permission_of
 from modelreg.server.declarations import iter_routes

@@ -38,9 +38,9 @@ from sqlalchemy import Connection
 from modelreg import validation as v
 from modelreg.access_entities import ApiToken, Grant, NewToken, User
 from modelreg.actor import current_actor
+from modelreg.api.route_permissions import ROLES, Permission, role_rank
 from modelreg.entities import AuditEvent, PagedList
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
-from modelreg.route_permissions import ROLES, Permission, role_rank
 from modelreg.store import access as store
 from modelreg.store.database import Database
 from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token

@@ -22,9 +22,9 @@ from sqlalchemy import Connection
 from modelreg import validation as v
 from modelreg.access_entities import ModelProtection
 from modelreg.actor import current_actor
+from modelreg.api.route_permissions import role_rank
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
 from modelreg.lookalike import lookalike_key
-from modelreg.route_permissions import role_rank
 from modelreg.services import access, policies
 from modelreg.store import access as access_store
 from modelreg.store import protections as store
