@@ -108,7 +108,17 @@ MATRIX = [
     ("GET", V + "/promotion-check", "read", {"target": "Staging"}),
     ("GET", V + "/manifest", "read", {}),
     # webhooks send event data anywhere: only admins set them up
-    ("POST", V1 + "/webhooks", "admin", {"url": "https://hooks.example.com/x", "events": ["*"]}),
+    (
+        "POST",
+        V1 + "/webhooks",
+        "admin",
+        {
+            "url": "https://hooks.example.com/x",
+            "events": ["*"],
+            "secret": "s" * 32,
+            "model_name": "{model}",
+        },
+    ),
     ("GET", V1 + "/webhooks", "admin", {}),
     ("GET", V1 + "/webhooks/{webhook_id}", "admin", {}),
     ("DELETE", V1 + "/webhooks/{webhook_id}", "admin", {}),
@@ -282,8 +292,8 @@ def test_the_matrix_lists_every_route_and_mlflow_endpoint_once(auth_app):
 
 
 def test_the_matrix_is_what_the_routes_declare(auth_app):
-    from modelreg.server.auth import permission_of
-    from modelreg.server.declarations import MLFLOW_ENDPOINTS, iter_routes
+    from modelreg.server.declarations import MLFLOW_ENDPOINTS
+    from modelreg.server.guard import iter_routes, permission_of
 
     declared = {
         (method, route.path): permission_of(route)

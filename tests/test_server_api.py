@@ -173,7 +173,7 @@ def test_point_reads_run_on_the_event_loop_and_the_rest_in_worker_threads(tmp_pa
     from modelreg.api.operations import OPERATIONS
     from modelreg.backend import EmbeddedBackend
     from modelreg.server.app import create_app
-    from modelreg.server.declarations import iter_routes
+    from modelreg.server.guard import iter_routes
 
     backend = EmbeddedBackend(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts"))
     routes = {

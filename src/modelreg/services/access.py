@@ -647,6 +647,12 @@ class AccessService:
             for resource, param in permission.also_read:
                 self._check(conn, principal, resource, param, "read", values, optional=True)
 
+    def experiment_of_run(self, run_id: str) -> str | None:
+        """The id of the run's experiment, or ``None`` when no run has that id."""
+        with self.db.read() as conn:
+            experiment_id, _ = store.run_access(conn, run_id, -1)
+        return None if experiment_id is None else str(experiment_id)
+
     def _check(
         self,
         conn: Connection,

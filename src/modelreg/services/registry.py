@@ -29,6 +29,7 @@ from modelreg.services import access, policies
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import manifest_digest, parse_source, snapshot
 from modelreg.services.protections import require_manager_if_protected
+from modelreg.services.reference_access import require_readable_model, require_readable_run
 from modelreg.services.stages import (
     ACTIVE_STAGES,
     ROLLBACK,
@@ -358,7 +359,13 @@ class RegistryService:
         with self.db.write() as conn:
             # First, so the model row is locked before anything is read.
             model_id, version, top_version, top_semver = store.allocate_version(conn, name, now)
+            if parsed.model is not None:
+                require_readable_model(conn, parsed.model.name)
+            if parent_ref is not None:
+                require_readable_model(conn, parent_ref[0])
+            require_readable_run(conn, run_id)
             taken = snapshot(conn, parsed, run_id, signature, self._resolve_row)
+            require_readable_run(conn, taken.run_id)
             content_digest = manifest_digest(taken.manifest)
             chosen = self._choose_semver(
                 conn, model_id, name, explicit, bump, taken.signature, content_digest,
