@@ -626,9 +626,10 @@ class AccessService:
     ) -> None:
         """Checks ``permission`` for ``principal``; ``values`` are the request's parameters.
 
-        Raises ``PermissionDenied`` when the caller lacks the role, ``NotFound``
-        when the resource named does not exist (its creation excepted, when
-        the permission allows it)."""
+        Raises ``NotFound`` when the resource named does not exist or the caller
+        holds no role on it (the same answer, so refusals tell nothing of what
+        exists; a creation excepted, when the permission allows it), and
+        ``PermissionDenied`` when they hold a lesser role."""
         level = permission.level
         if level in ("public", "user") or principal.is_admin:
             return
@@ -678,7 +679,7 @@ class AccessService:
                 return
             number = experiment_id_int(raw)
             found, role = store.experiment_access(conn, number, user_id)
-            if found is None:
+            if found is None or role is None:  # hidden answers as missing
                 raise NotFound(f"experiment '{raw}' does not exist")
             if role_rank(role) < role_rank(level):
                 raise _denied(principal, level, f"experiment {number}", role)
@@ -693,16 +694,17 @@ class AccessService:
         if resource == "model":
             name = v.check_name(raw, "model name")
             model_id, role = store.model_access(conn, name, user_id)
-            if model_id is None:
-                if create_if_missing:
-                    return
+            if model_id is None and create_if_missing:
+                return
+            if model_id is None or role is None:  # hidden answers as missing
                 raise NotFound(f"registered model '{name}' does not exist")
             if role_rank(role) < role_rank(level):
                 raise _denied(principal, level, f"registered model '{name}'", role)
         elif resource == "experiment_name":
             name = v.check_name(raw, "experiment name")
             number, role = store.experiment_access_by_name(conn, name, user_id)
-            if number is not None and role_rank(role) < role_rank(level):
+            # A hidden one is left to the route, which answers as for a missing one.
+            if number is not None and role is not None and role_rank(role) < role_rank(level):
                 raise _denied(principal, level, f"experiment '{name}'", role)
         elif resource == "run":
             self._check_run(conn, principal, raw, level, user_id)
@@ -726,7 +728,7 @@ class AccessService:
         if not isinstance(run_id, str):
             raise InvalidArgument(f"run_id must be a string, got {run_id!r:.40}")
         experiment_id, role = store.run_access(conn, run_id, user_id)
-        if experiment_id is None:
+        if experiment_id is None or role is None:  # hidden answers as missing
             raise NotFound(f"run '{run_id[:40]}' does not exist")
         if role_rank(role) < role_rank(level):
             raise _denied(principal, level, f"experiment {experiment_id} of run '{run_id}'", role)
