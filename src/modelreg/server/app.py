@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -20,6 +21,7 @@ from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadLane
 
 OPENAPI_URL = "/api/v1/openapi.json"
+log = logging.getLogger(__name__)
 
 
 class ModelregApp(FastAPI):
@@ -84,7 +86,9 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
             with backend.db.read() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
-            return JSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, 503)
+            # Anyone may ask: the detail (hosts, ports, users) goes to the log only.
+            log.error("health check: the metadata database did not answer", exc_info=exc)
+            return JSONResponse({"status": "unavailable", "reason": "database unavailable"}, 503)
         return JSONResponse({"status": "ok", "version": __version__})
 
     @app.get("/metrics", tags=["server"])
