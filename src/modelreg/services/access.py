@@ -27,9 +27,9 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg.access_entities import ApiToken, Grant, NewToken, User
+from modelreg.api.route_permissions import ROLES, Permission
 from modelreg.entities import AuditEvent, PagedList
 from modelreg.errors import InvalidArgument, NotFound, Unauthenticated
-from modelreg.route_permissions import ROLES, Permission
 from modelreg.services import authorization
 from modelreg.services.audit import record, record_entity
 from modelreg.services.authorization import check_token_id, check_token_owner
@@ -455,3 +455,9 @@ class AccessService:
         """Checks ``permission`` for ``principal`` (see :func:`authorization.authorize`)."""
         with self.db.read() as conn:
             authorization.authorize(conn, principal, permission, values)
+
+    def experiment_of_run(self, run_id: str) -> str | None:
+        """The id of the run's experiment, or ``None`` when no run has that id."""
+        with self.db.read() as conn:
+            experiment_id, _ = store.run_access(conn, run_id, -1)
+        return None if experiment_id is None else str(experiment_id)

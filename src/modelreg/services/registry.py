@@ -40,6 +40,7 @@ from modelreg.services.model_sources import (
     resolve_version,
     snapshot,
 )
+from modelreg.services.reference_access import require_readable_model, require_readable_run
 from modelreg.services.stages import StageMoves
 from modelreg.services.visibility import Visibility
 from modelreg.signature import Signature, coerce_signature, signatures_compatible
@@ -310,7 +311,13 @@ class RegistryService(StageMoves, AliasMoves):
         with self.db.write() as conn:
             # First, so the model row is locked before anything is read.
             model_id, version, top_version, top_semver = store.allocate_version(conn, name, now)
+            if parsed.model is not None:
+                require_readable_model(conn, parsed.model.name)
+            if parent_ref is not None:
+                require_readable_model(conn, parent_ref[0])
+            require_readable_run(conn, run_id)
             taken = snapshot(conn, parsed, run_id, signature)
+            require_readable_run(conn, taken.run_id)
             content_digest = manifest_digest(taken.manifest)
             chosen = self._choose_semver(
                 conn, model_id, name, explicit, bump, taken.signature, content_digest,

@@ -115,7 +115,11 @@ class TrackingService:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         name = v.check_name(name, "experiment name")
         with self.db.read() as conn:
-            found = store.fetch_experiments(conn, experiments.c.name == name)
+            # One the caller may not read is one that does not exist.
+            where = principal.readable_only(
+                experiments.c.name == name, experiments.c.experiment_id, "experiment"
+            )
+            found = store.fetch_experiments(conn, where)
         return found[0] if found else None
 
     def search_experiments(
