@@ -72,7 +72,7 @@ def _env() -> dict[str, str]:
         import mlflow_env
     finally:
         sys.path.pop(0)
-    return {**mlflow_env.mlflow_env(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    return mlflow_env.mlflow_env()
 
 
 def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, str]:

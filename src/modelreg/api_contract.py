@@ -352,7 +352,9 @@ class ImportsAPI(Protocol):
         tags: dict[str, str] | None = None,
         origin: dict[str, Any] | None = None,
     ) -> ModelVersion: ...
-    def import_alias(self, name: str, alias: str, version: int) -> None: ...
+    def import_alias(
+        self, name: str, alias: str, version: int, origin: dict[str, Any] | None = None
+    ) -> None: ...
 
 
 # The protocol of each service an operation names (``Operation.service``).

@@ -73,4 +73,4 @@ class Context:
 
     def origin_of(self, **ids: Any) -> dict[str, Any]:
         """What the audit event of an imported object says about where it came from."""
-        return {"imported_from": "mlflow", "source": self.origin, **ids}
+        return {"imported_from": "mlflow", "mlflow_url": self.origin, **ids}

@@ -14,6 +14,7 @@ from typing import Any
 from modelreg.errors import ModelregError, NotFound
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree, proxied_tree, run_tree
+from modelreg.mlflow_import.flavors import MANIFEST_NAME, MLMODEL, NOTE_TAG, modelreg_manifest
 from modelreg.mlflow_import.source import SourceError
 
 _RUN_FOLDER = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/(.*))?$")
@@ -58,7 +59,8 @@ def _import_model(ctx: Context, model: dict[str, Any]) -> None:
             ctx.problem("version", f"{name} {version['version']}", f"not imported ({exc})")
     for alias in model.get("aliases") or []:
         try:
-            ctx.backend.imports.import_alias(name, alias["alias"], int(alias["version"]))
+            number = int(alias["version"])
+            ctx.backend.imports.import_alias(name, alias["alias"], number, ctx.origin_of())
         except ModelregError as exc:
             ctx.problem("alias", f"{name}@{alias['alias']}", f"not imported ({exc})")
 
@@ -74,6 +76,8 @@ def _import_version(ctx: Context, mv: dict[str, Any]) -> None:
     if run_id and run_id not in ctx.imported_runs and ctx.source.run(run_id) is None:
         ctx.problem("version", f"{name} {number}", f"its run {run_id} no longer exists in MLflow")
     source, files = _version_files(ctx, mv)
+    tags = _tags(mv.get("tags"))
+    _make_loadable(ctx, files, tags)
     ctx.backend.imports.import_model_version(
         name,
         number,
@@ -86,9 +90,25 @@ def _import_version(ctx: Context, mv: dict[str, Any]) -> None:
         mv.get("user_id") or "",
         mv.get("status") or "READY",
         mv.get("description") or None,
-        _tags(mv.get("tags")),
+        tags,
         ctx.origin_of(mlflow_source=mv.get("source")),
     )
+
+
+def _make_loadable(ctx: Context, files: dict[str, dict[str, Any]], tags: dict[str, str]) -> None:
+    """Adds modelreg's manifest to an MLflow model folder of a flavor modelreg loads, or a
+    note to the version's tags saying it cannot load it (see :mod:`.flavors`)."""
+    entry = files.get(MLMODEL)
+    if entry is None or MANIFEST_NAME in files:
+        return
+    with ctx.backend.artifacts.blobs.open(entry["digest"]) as stored:
+        text = stored.read(1 << 20).decode("utf-8", errors="replace")
+    made = modelreg_manifest(text, files)
+    if isinstance(made, str):
+        tags.setdefault(NOTE_TAG, made)
+        return
+    ref = ctx.backend.artifacts.blobs.put_bytes(made)
+    files[MANIFEST_NAME] = {"digest": ref.digest, "size": ref.size}
 
 
 def _in_target(ctx: Context, run_id: str) -> bool:

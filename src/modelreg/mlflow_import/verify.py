@@ -13,7 +13,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from modelreg.errors import NotFound
+from modelreg.errors import ModelregError, NotFound
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import FileTree, logged_model_tree, run_tree
 from modelreg.mlflow_import.logged_models import TAG_PREFIX
@@ -41,6 +41,19 @@ def _source_digest(tree: FileTree, path: str) -> str:
     return h.hexdigest()
 
 
+def _target_digest(ctx: Context, digest: str) -> str | None:
+    """The SHA-256 of the bytes the target holds under ``digest`` (``None``: it has none, or
+    refuses to give bytes that do not match it)."""
+    h = hashlib.sha256()
+    try:
+        with ctx.backend.artifacts.blobs.open(digest) as stored:
+            while chunk := stored.read(1 << 20):
+                h.update(chunk)
+    except ModelregError:
+        return None
+    return h.hexdigest()
+
+
 def _count_files(
     ctx: Context, tree: FileTree, run_id: str, prefix: str, digests: bool, counts: Counter
 ) -> None:
@@ -54,8 +67,11 @@ def _count_files(
         stored = have.get(path)
         if stored is None:
             continue  # counted short on the target side already
+        what = f"{tree.describe}: {f.path}"
         if _source_digest(tree, f.path) != stored.digest:
-            ctx.problem("artifact", f"{tree.describe}: {f.path}", "differs from the source")
+            ctx.problem("artifact", what, "differs from the source")
+        elif _target_digest(ctx, stored.digest) != stored.digest:
+            ctx.problem("artifact", what, "is missing or damaged in the target")
 
 
 def _count_run(ctx: Context, run: dict[str, Any], digests: bool) -> Counter:

@@ -8,7 +8,8 @@ duplicated. Every imported object gets one ``import_mlflow`` audit event
 naming its source; for a run that event is written last, so a run without
 it is one an interrupted import left half-written and writes again.
 
-Only admins import: the import chooses ids, users and times.
+On a server with ``--auth`` only admins import: the import chooses ids, users
+and times.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ __all__ = ["ImportService"]
 
 _LIFECYCLES = (tracking_store.ACTIVE, tracking_store.DELETED)
 _VERSION_STATUSES = ("READY", "PENDING_REGISTRATION", "FAILED_REGISTRATION")
+
+
+def _require_importer() -> None:
+    """Admins import on a server with --auth; on one without (or embedded) anybody may, as
+    anybody may change anything there."""
+    principal = access.current_principal()
+    if principal is not None and principal.user_id is not None:
+        access.require_admin("importing")
 
 
 def _lifecycle(value: Any) -> str:
@@ -98,7 +107,7 @@ class ImportService:
         """The id of the experiment named ``name``, created with the given stage and times
         if missing (an existing one takes the stage and tags). ``origin`` (source URL and
         id) goes into the audit event. Raises InvalidArgument, PermissionDenied."""
-        access.require_admin("importing")
+        _require_importer()
         name = v.check_name(name, "experiment name")
         stage = _lifecycle(lifecycle_stage)
         checked = _check_tags(tags)
@@ -132,7 +141,7 @@ class ImportService:
         """Writes the run with its own id, params and tags; ``True`` when an earlier import
         finished it already (and nothing was written). Until :meth:`finish_run_import` the
         run is ``RUNNING`` and active. Raises InvalidArgument, NotFound (experiment)."""
-        access.require_admin("importing")
+        _require_importer()
         run_id = _check_run_id(run_id)
         name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
         user = v.check_string(user_id, "user_id", v.MAX_NAME_LENGTH)
@@ -166,7 +175,7 @@ class ImportService:
     ) -> None:
         """Writes values of one metric of a run; ``replace`` drops the key's earlier values
         first, so a repeated import never doubles a history. Raises InvalidArgument, NotFound."""
-        access.require_admin("importing")
+        _require_importer()
         run_id = _check_run_id(run_id)
         key = v.check_key(key, "metric key")
         v.check_batch_size(len(metrics), "metrics")
@@ -180,7 +189,7 @@ class ImportService:
     def import_run_artifacts(self, run_id: str, entries: dict[str, dict[str, Any]]) -> None:
         """Records stored blobs as files of the run (``path: {"digest", "size"}``), replacing
         those paths. Raises InvalidArgument (bad path, blob missing or of another size)."""
-        access.require_admin("importing")
+        _require_importer()
         run_id = _check_run_id(run_id)
         refs = self._stored_refs(entries)
         with self.db.write() as conn:
@@ -197,7 +206,7 @@ class ImportService:
     ) -> None:
         """Gives the run its final status, end time and lifecycle stage and records the import
         (the mark that it is complete). Raises InvalidArgument, NotFound."""
-        access.require_admin("importing")
+        _require_importer()
         run_id = _check_run_id(run_id)
         if status not in RunStatus.ALL:
             raise InvalidArgument(f"status must be one of {', '.join(RunStatus.ALL)}")
@@ -232,7 +241,7 @@ class ImportService:
     ) -> None:
         """Creates the model with its original times if missing; an existing one takes the
         description and tags. Raises InvalidArgument, AlreadyExists (a look-alike name)."""
-        access.require_admin("importing")
+        _require_importer()
         name = v.check_name(name, "model name")
         description = v.check_description(description)
         checked = _check_tags(tags)
@@ -274,7 +283,7 @@ class ImportService:
         policy: this is history, not a promotion) and the next semver after the model's
         highest. An existing version is returned unchanged. Raises InvalidArgument,
         NotFound (model)."""
-        access.require_admin("importing")
+        _require_importer()
         name = v.check_name(name, "model name")
         number = v.check_int(version, "version", 1, v.MAX_INT32)
         source = v.check_string(source, "source", 4096)
@@ -321,10 +330,12 @@ class ImportService:
             registry_store.append_events(conn, [event])
             return entity
 
-    def import_alias(self, name: str, alias: str, version: int) -> None:
+    def import_alias(
+        self, name: str, alias: str, version: int, origin: dict[str, Any] | None = None
+    ) -> None:
         """Points ``alias`` at ``version`` unless it already does (no promotion policy).
         Raises InvalidArgument, NotFound, AlreadyExists (a look-alike alias)."""
-        access.require_admin("importing")
+        _require_importer()
         name = v.check_name(name, "model name")
         alias = v.check_alias(alias)
         number = v.check_int(version, "version", 1, v.MAX_INT32)
@@ -334,7 +345,7 @@ class ImportService:
                 return
             row = registry_store.version_row(conn, model_id, name, number)
             registry_store.set_alias(conn, model_id, alias, row.version_id)
-            after = {"alias": alias, "version": number}
+            after = {"alias": alias, "version": number, **(origin or {})}
             event = _event("model", None, after, model_id=model_id, model_name=name, version=number)
             registry_store.append_events(conn, [event])
 
