@@ -1,7 +1,9 @@
 """A blob store that is a modelreg server: ``/api/v1/blobs/{digest}``.
 
 Uploads hash the file locally first and send it only when the server lacks
-that digest, so re-logging identical files moves no bytes.
+that digest, so re-logging identical files moves no bytes. Big files go up
+in resumable chunks (``remote.chunked``), small ones in batches
+(:meth:`RemoteBlobStore.put_files`).
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from modelreg.blobs.base import BlobRef, BlobStore, Progress, check_digest
 from modelreg.blobs.streams import copy_hashing, write_all
 from modelreg.operations import API_PREFIX
+from modelreg.remote import chunked
+from modelreg.remote.batches import BATCH_MAX_FILE, put_small_files
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
 
@@ -33,6 +37,8 @@ class RemoteBlobStore(BlobStore):
     def put_file(
         self, path: str | os.PathLike[str], *, progress: Progress | None = None
     ) -> BlobRef:
+        if os.path.getsize(path) >= chunked.CHUNKED_THRESHOLD:
+            return chunked.ChunkedUpload(self.http, path).run(progress)
         with open(path, "rb") as f:
             ref = copy_hashing(f)
         if not self.exists(ref.digest):
@@ -44,6 +50,21 @@ class RemoteBlobStore(BlobStore):
                     "PUT", self._url(ref.digest), content=_chunks(f, bar, progress), repeatable=True
                 )
         return ref
+
+    def put_files(
+        self, paths: Sequence[str | os.PathLike[str]], *, threads: int = 8
+    ) -> list[BlobRef]:
+        """Stores several files: small ones in batches (one request each, after one request
+        asking which the server lacks), big ones one by one; returns their refs in order."""
+        sizes = [os.path.getsize(p) for p in paths]
+        small = [i for i, size in enumerate(sizes) if size < BATCH_MAX_FILE]
+        refs: dict[int, BlobRef] = dict(
+            zip(small, put_small_files(self.http, [paths[i] for i in small], threads), strict=True)
+        )
+        for i, path in enumerate(paths):
+            if i not in refs:
+                refs[i] = self.put_file(path)
+        return [refs[i] for i in range(len(paths))]
 
     def put_stream(self, fileobj: BinaryIO, *, progress: Progress | None = None) -> BlobRef:
         # The digest names the upload, so the bytes are spooled to learn it first.

@@ -21,12 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.actor import acting_as
 from modelreg.blobs import BlobRef, check_digest
-from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import InvalidArgument
 from modelreg.operations import API_PREFIX
 from modelreg.route_permissions import USER, declare, on_model, on_run
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
+from modelreg.server.transfers import add_transfer_routes, readable_and_stored, receive_blob
 from modelreg.server.uploads import consume_body
 
 CHUNK = 1024 * 1024
@@ -112,22 +112,12 @@ def build_artifact_router(backend: Any) -> APIRouter:
 
     def store_blob(digest: str, body: BinaryIO) -> Response:
         """``put_blob`` in a worker thread, ``body`` arriving as it is read."""
-        if blobs.exists(digest):
-            if artifacts.may_read_blob(digest):
-                return json_response(
-                    {"digest": digest, "size": blobs.size(digest), "stored": False}
-                )
-            # Proof of possession: the caller must send every byte. The answer is
-            # the one a new blob gets, so it tells nobody what others uploaded.
-            ref = copy_hashing(body)
-        else:
-            ref = blobs.put_stream(body)
-        if ref.digest != digest:
-            raise InvalidArgument(
-                f"the uploaded bytes hash to {ref.digest}, not to {digest} named in the URL; "
-                "the upload was damaged or the digest is wrong"
-            )
-        artifacts.note_upload(digest)
+        if readable_and_stored(backend, digest):
+            return json_response({"digest": digest, "size": blobs.size(digest), "stored": False})
+        # A blob held but not readable by the caller is received whole (proof of
+        # possession); the answer is the one a new blob gets, so it tells nobody
+        # what others uploaded.
+        ref = receive_blob(backend, digest, body)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
 
     @router.post("/runs/{run_id}/artifacts", openapi_extra=declare(on_run("edit")))
@@ -153,6 +143,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
             _manifest_json(backend.artifacts.version_manifest(name, version, path))
         )
 
+    add_transfer_routes(router, backend)
     return router
 
 
