@@ -99,7 +99,7 @@ def test_batches_and_chunked_uploads_need_a_user_before_any_body_is_read(auth_se
             json={"digest": digest, "size": 1, "chunk_size": 2**20, "chunks": [digest]},
         ),
         http.put(f"/api/v1/blobs/chunks/{'0' * 32}/0", content=b"x"),
-        http.post(f"/api/v1/uploads/{'0' * 32}/complete"),
+        http.post(f"/api/v1/uploads/{'0' * 32}/complete", json={}),
     ]
     assert [a.status_code for a in answers] == [401] * 5
 

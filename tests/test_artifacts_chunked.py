@@ -84,12 +84,24 @@ def _chunk_bytes_sent(proxy: LoopbackProxy) -> int:
     return total
 
 
-def _declare(url: str, path: Path, user: str = "alice") -> dict:
+def _declaration(path: Path) -> dict:
     ref, chunks = chunked.hash_chunks(path, MIB)
-    body = {"digest": ref.digest, "size": ref.size, "chunk_size": MIB, "chunks": chunks}
+    return {"digest": ref.digest, "size": ref.size, "chunk_size": MIB, "chunks": chunks}
+
+
+def _declare(url: str, path: Path, user: str = "alice") -> dict:
+    body = _declaration(path)
     response = httpx.post(f"{url}/api/v1/uploads", json=body, headers={"X-Modelreg-User": user})
     assert response.status_code in (200, 201), response.text
     return response.json()
+
+
+def _complete(url: str, upload_id: str, path: Path, user: str = "alice") -> httpx.Response:
+    return httpx.post(
+        f"{url}/api/v1/uploads/{upload_id}/complete",
+        json=_declaration(path),
+        headers={"X-Modelreg-User": user},
+    )
 
 
 def _put_chunk(url: str, upload_id: str, index: int, data: bytes, user: str = "alice"):
@@ -144,9 +156,7 @@ def test_no_blob_is_visible_until_the_upload_completes(server, tmp_path):
     assert httpx.head(f"{server.url}/api/v1/blobs/{digest}").status_code == 404
     assert not store.exists(digest) and digest not in set(store.iter_digests())
 
-    done = httpx.post(
-        f"{server.url}/api/v1/uploads/{upload_id}/complete", headers={"X-Modelreg-User": "alice"}
-    )
+    done = _complete(server.url, upload_id, path)
     assert done.status_code == 200, done.text
     assert store.exists(digest) and store.verify(digest)
     assert not (server.artifacts / "tmp" / "uploads" / upload_id).exists()
@@ -157,9 +167,7 @@ def test_completing_with_chunks_missing_names_them_and_stores_nothing(server, tm
     upload_id = _declare(server.url, path)["upload_id"]
     _put_chunk(server.url, upload_id, 1, _chunk(path, 1))
 
-    response = httpx.post(
-        f"{server.url}/api/v1/uploads/{upload_id}/complete", headers={"X-Modelreg-User": "alice"}
-    )
+    response = _complete(server.url, upload_id, path)
 
     assert response.status_code == 409
     assert response.json()["details"]["missing"] == [0, 2, 3]
@@ -185,9 +193,7 @@ def test_another_users_upload_answers_as_a_missing_one(server, tmp_path):
     upload_id = _declare(server.url, path, user="alice")["upload_id"]
 
     chunk = _put_chunk(server.url, upload_id, 0, _chunk(path, 0), user="mallory")
-    complete = httpx.post(
-        f"{server.url}/api/v1/uploads/{upload_id}/complete", headers={"X-Modelreg-User": "mallory"}
-    )
+    complete = _complete(server.url, upload_id, path, user="mallory")
 
     assert (chunk.status_code, complete.status_code) == (404, 404)
     assert _declare(server.url, path, user="mallory")["upload_id"] != upload_id

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import httpx
+
 from modelreg.blobs.base import BlobRef, BlobStore, Progress, check_digest
 from modelreg.blobs.streams import copy_hashing, write_all
 from modelreg.operations import API_PREFIX
@@ -22,6 +24,8 @@ from modelreg.remote import chunked
 from modelreg.remote.batches import BATCH_MAX_FILE, put_small_files
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
+
+DIRECT_HEADER = "X-Modelreg-Direct"
 
 
 class RemoteBlobStore(BlobStore):
@@ -90,13 +94,22 @@ class RemoteBlobStore(BlobStore):
         return int(response.headers["content-length"])
 
     def open(self, digest: str) -> BinaryIO:
-        response = self.http.client.send(
-            self.http.client.build_request("GET", self._url(digest)), stream=True
-        )
+        # A server on S3 may redirect to a presigned URL: followed by a client of its
+        # own, so the token never goes to S3.
+        client = self.http.client
+        request = client.build_request("GET", self._url(digest), headers={DIRECT_HEADER: "1"})
+        response = client.send(request, stream=True)
+        owner = None
+        if response.status_code == 307:
+            response.close()
+            owner = httpx.Client(timeout=client.timeout)
+            response = owner.send(httpx.Request("GET", response.headers["location"]), stream=True)
         if response.status_code >= 400:
             response.read()
+            if owner is not None:
+                owner.close()
             raise_for_error(response)
-        return _ResponseReader(response)  # type: ignore[return-value]
+        return _ResponseReader(response, owner)  # type: ignore[return-value]
 
     def get_file(
         self,
@@ -137,9 +150,10 @@ def _chunks(f: BinaryIO, bar: Any, progress: Progress | None) -> Iterator[bytes]
 class _ResponseReader(io.RawIOBase):
     """A read-only binary file over a streamed httpx response; ``size`` is its length."""
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any, owner: httpx.Client | None = None) -> None:
         super().__init__()
         self._response = response
+        self._owner = owner  # a client of its own (a presigned URL's), closed with it
         self.size = int(response.headers.get("content-length", 0))
         self._chunks = response.iter_raw()
         self._pending = memoryview(b"")
@@ -165,4 +179,6 @@ class _ResponseReader(io.RawIOBase):
 
     def close(self) -> None:
         self._response.close()
+        if self._owner is not None:
+            self._owner.close()
         super().close()

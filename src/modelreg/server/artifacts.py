@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.actor import acting_as
 from modelreg.blobs import BlobRef, check_digest
+from modelreg.blobs.s3_direct import direct_store
 from modelreg.errors import InvalidArgument
 from modelreg.operations import API_PREFIX
 from modelreg.route_permissions import USER, declare, on_model, on_run
@@ -30,6 +31,7 @@ from modelreg.server.transfers import add_transfer_routes, readable_and_stored, 
 from modelreg.server.uploads import consume_body
 
 CHUNK = 1024 * 1024
+DIRECT_HEADER = "x-modelreg-direct"
 
 
 class ManifestEntry(BaseModel):
@@ -57,6 +59,7 @@ def build_artifact_router(backend: Any) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
     blobs = backend.blobs
     artifacts = backend.artifacts
+    direct = direct_store(blobs)
 
     @router.head("/blobs/{digest}", openapi_extra=declare(USER))
     def blob_exists(digest: str) -> Response:
@@ -70,9 +73,14 @@ def build_artifact_router(backend: Any) -> APIRouter:
 
     @router.get("/blobs/{digest}", openapi_extra=declare(USER))
     def get_blob(digest: str, request: Request) -> Response:
-        """The blob's bytes; honours a ``Range`` header."""
+        """The blob's bytes; honours a ``Range`` header. A client that sends
+        ``X-Modelreg-Direct: 1`` to a server whose S3 store allows it is redirected
+        (307) to a short-lived presigned S3 URL instead."""
         digest = check_digest(digest)
         artifacts.require_blob_access(digest)
+        if direct is not None and request.headers.get(DIRECT_HEADER) == "1":
+            blobs.size(digest)  # raises NotFound naming the blob
+            return RedirectResponse(direct.download_url(digest), status_code=307)
         headers = {"Content-Disposition": f'attachment; filename="{digest}"'}
         local_path = getattr(blobs, "path", None)
         if local_path is not None:

@@ -5,8 +5,13 @@ Chunked upload of a big file (see ``blobs.staging``)::
     POST /api/v1/uploads                        declare: digest, size, chunk_size, chunks
          -> {"upload_id", "received": [chunk indexes the server has]}  or {"stored": true}
     PUT  /api/v1/blobs/chunks/{upload_id}/{i}   chunk i's bytes, checked against its digest
-    POST /api/v1/uploads/{upload_id}/complete   the whole blob checked, then made visible
+    POST /api/v1/uploads/{upload_id}/complete   the declaration again: the whole blob is
+                                                checked, then made visible
     DELETE /api/v1/uploads/{upload_id}          give up
+
+On a server on S3 that allows it (``blobs.s3_direct``), the declaration's
+answer also carries ``parts``: a presigned S3 URL per missing chunk, which
+the client PUTs to S3 itself instead of to the chunk route.
 
 Many small files::
 
@@ -32,9 +37,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.blobs import BlobRef, check_digest
+from modelreg.blobs.s3_direct import direct_store
 from modelreg.blobs.staging import MAX_CHUNKS, UploadPlan, UploadStaging
 from modelreg.blobs.streams import LimitedReader, copy_hashing
-from modelreg.errors import InvalidArgument
+from modelreg.errors import InvalidArgument, NotFound
 from modelreg.route_permissions import USER, declare
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
@@ -85,17 +91,21 @@ def readable_and_stored(backend: Any, digest: str) -> bool:
 def add_transfer_routes(router: APIRouter, backend: Any) -> None:
     """Adds the routes above to ``router`` (prefixed ``/api/v1``)."""
     staging = UploadStaging.for_store(backend.blobs)
+    direct = direct_store(backend.blobs)
 
     @router.post("/uploads", openapi_extra=declare(USER))
     def begin_upload(body: BeginUploadRequest, request: Request) -> Response:
-        """Declares a chunked upload, or finds it again; says which chunks the server has."""
+        """Declares a chunked upload, or finds it again; says which chunks the server has
+        and, when uploads go straight to S3, where to PUT each other one."""
         if readable_and_stored(backend, body.digest):
             return json_response({"stored": True, "digest": body.digest, "size": body.size})
-        plan = UploadPlan(
-            actor_for(request), body.digest, body.size, body.chunk_size, tuple(body.chunks)
-        )
-        upload_id, received = staging.begin(plan)
-        return json_response({"stored": False, "upload_id": upload_id, "received": received}, 201)
+        plan = _plan(body, request)
+        answer: dict[str, Any] = {"stored": False, "upload_id": plan.upload_id}
+        if direct is not None and direct.accepts(plan.check()):
+            answer["received"], answer["parts"] = direct.begin(plan)
+        else:
+            answer["received"] = staging.begin(plan)[1]
+        return json_response(answer, 201)
 
     @router.put("/blobs/chunks/{upload_id}/{index}", openapi_extra=declare(USER))
     async def put_chunk(upload_id: str, index: int, request: Request) -> Response:
@@ -106,11 +116,16 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
         return json_response({"index": index}, 201)
 
     @router.post("/uploads/{upload_id}/complete", openapi_extra=declare(USER))
-    def complete_upload(upload_id: str, request: Request) -> Response:
+    def complete_upload(upload_id: str, body: BeginUploadRequest, request: Request) -> Response:
         """Checks the assembled blob against its digest and stores it; 409 naming the chunks
-        to send again when some are missing or damaged."""
-        plan = staging.plan(upload_id, actor_for(request))
-        ref = staging.complete(plan, backend.blobs)
+        to send again when some are missing or damaged. The body repeats the declaration."""
+        plan = _plan(body, request)
+        if plan.upload_id != upload_id:
+            raise NotFound(f"no upload '{upload_id}' of this blob; declare it again")
+        if direct is not None and direct.accepts(plan.check()):
+            ref = direct.complete(plan)
+        else:
+            ref = staging.complete(plan, backend.blobs)
         backend.artifacts.note_upload(ref.digest)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True})
 
@@ -135,6 +150,12 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
         its bytes match (a damaged one is refused with the rest of the batch unread)."""
         refs = await consume_body(request, lambda body: _store_batch(backend, body))
         return json_response({"blobs": [{"digest": r.digest, "size": r.size} for r in refs]}, 201)
+
+
+def _plan(body: BeginUploadRequest, request: Request) -> UploadPlan:
+    return UploadPlan(
+        actor_for(request), body.digest, body.size, body.chunk_size, tuple(body.chunks)
+    )
 
 
 def _store_batch(backend: Any, raw: BinaryIO) -> list[BlobRef]:
