@@ -51,6 +51,22 @@ def test_two_hundred_small_files_go_up_in_a_few_requests(live_server, tmp_path):
         assert (got / path.name).read_bytes() == path.read_bytes()
 
 
+def test_two_hundred_small_files_come_down_in_one_request(live_server, tmp_path):
+    folder = _folder(tmp_path)
+    client = Client(live_server)
+    run_id = client.create_run("0").info.run_id
+    client.log_artifacts(run_id, folder, "tokenizer")
+    proxy = LoopbackProxy(live_server)
+
+    got = Path(Client(proxy.url).download_artifacts(run_id, "tokenizer", tmp_path / "down"))
+
+    fetches = [h for h in proxy.request_heads if h.startswith("POST /api/v1/downloads")]
+    assert len(fetches) == 1
+    assert not any(h.startswith("GET /api/v1/blobs/") for h in proxy.request_heads)
+    for path in folder.iterdir():
+        assert (got / path.name).read_bytes() == path.read_bytes()
+
+
 def test_files_the_server_holds_are_not_sent_again(live_server, tmp_path):
     url = live_server
     folder = _folder(tmp_path, count=20)
@@ -102,6 +118,22 @@ def test_batches_and_chunked_uploads_need_a_user_before_any_body_is_read(auth_se
         http.post(f"/api/v1/uploads/{'0' * 32}/complete", json={}),
     ]
     assert [a.status_code for a in answers] == [401] * 5
+
+
+def test_a_download_batch_with_a_blob_the_caller_may_not_read_answers_404(
+    auth_server: AuthServer,
+):
+    world = auth_server.world()
+    asked = {"digests": [world.digest]}
+
+    refused = auth_server.http("stranger").post("/api/v1/downloads", json=asked)
+    allowed = auth_server.http("reader").post("/api/v1/downloads", json=asked)
+
+    assert refused.status_code == 404 and world.digest in refused.json()["message"]
+    assert allowed.status_code == 200
+    head, _, data = allowed.content.partition(b"\n")
+    assert hashlib.sha256(data).hexdigest() == world.digest
+    assert json.loads(head) == {"sizes": [len(data)]}
 
 
 def test_missing_lists_a_blob_the_caller_may_not_read(auth_server: AuthServer, tmp_path):

@@ -8,7 +8,6 @@ in resumable chunks (``remote.chunked``), small ones in batches
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -17,13 +16,14 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from modelreg.blobs.base import BlobRef, BlobStore, Progress, check_digest
+from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobRef, BlobStore, Progress, check_digest
 from modelreg.blobs.streams import copy_hashing, write_all
 from modelreg.operations import API_PREFIX
 from modelreg.remote import chunked
-from modelreg.remote.batches import BATCH_MAX_FILE, put_small_files
+from modelreg.remote.batches import BATCH_MAX_FILE, get_small_blobs, put_small_files
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
+from modelreg.remote.responses import response_reader
 
 DIRECT_HEADER = "X-Modelreg-Direct"
 
@@ -109,7 +109,7 @@ class RemoteBlobStore(BlobStore):
             if owner is not None:
                 owner.close()
             raise_for_error(response)
-        return _ResponseReader(response, owner)  # type: ignore[return-value]
+        return response_reader(response, owner)
 
     def get_file(
         self,
@@ -132,6 +132,12 @@ class RemoteBlobStore(BlobStore):
 
                 write_verified(src, dst_path, digest, progress=advance, what=what)
 
+    def get_files(self, fetches: Sequence[BlobFetch], *, threads: int = 8) -> None:
+        small = [f for f in fetches if f.ref.size < SMALL_BLOB]
+        if small:
+            get_small_blobs(self.http, small, threads)
+        super().get_files([f for f in fetches if f.ref.size >= SMALL_BLOB], threads=threads)
+
     def delete(self, digest: str) -> None:
         raise NotImplementedError("blobs on a server are removed by `modelreg gc` there")
 
@@ -145,40 +151,3 @@ def _chunks(f: BinaryIO, bar: Any, progress: Progress | None) -> Iterator[bytes]
         if progress is not None:
             progress(len(chunk))
         yield chunk
-
-
-class _ResponseReader(io.RawIOBase):
-    """A read-only binary file over a streamed httpx response; ``size`` is its length."""
-
-    def __init__(self, response: Any, owner: httpx.Client | None = None) -> None:
-        super().__init__()
-        self._response = response
-        self._owner = owner  # a client of its own (a presigned URL's), closed with it
-        self.size = int(response.headers.get("content-length", 0))
-        self._chunks = response.iter_raw()
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        """Fills ``buffer`` with the next bytes of the response; short only at its end."""
-        target = memoryview(buffer).cast("B")
-        n = 0
-        while n < len(target):
-            if not self._pending:
-                chunk = next(self._chunks, b"")
-                if not chunk:
-                    break
-                self._pending = memoryview(chunk)
-            take = min(len(self._pending), len(target) - n)
-            target[n : n + take] = self._pending[:take]
-            self._pending = self._pending[take:]
-            n += take
-        return n
-
-    def close(self) -> None:
-        self._response.close()
-        if self._owner is not None:
-            self._owner.close()
-        super().close()

@@ -18,6 +18,8 @@ Many small files::
     POST /api/v1/uploads/missing                which of these digests must be sent
     POST /api/v1/blobs/batch                    one body: a JSON line naming [digest, size]
                                                 pairs, then their bytes back to back
+    POST /api/v1/downloads                      the other way: a JSON line of sizes, then
+                                                the bytes of the digests asked for
 
 Every route requires an authenticated user (checked before any body is
 read), and an upload belongs to the user who declared it: another user's
@@ -29,11 +31,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.blobs import BlobRef, check_digest
@@ -143,6 +146,31 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
         return json_response(
             {"missing": [d for d in digests if not readable_and_stored(backend, d)]}
         )
+
+    @router.post("/downloads", openapi_extra=declare(USER))
+    def get_batch(body: MissingRequest) -> Response:
+        """Several small blobs in one answer: a JSON line ``{"sizes": [...]}``, then their
+        bytes back to back, in the order asked. A blob the caller may not read answers
+        404 for the whole request, as a missing one does."""
+        digests = [check_digest(d) for d in body.digests]
+        sizes = []
+        for digest in digests:
+            backend.artifacts.require_blob_access(digest)
+            sizes.append(backend.blobs.size(digest))
+            if sizes[-1] > BATCH_MAX_BLOB_BYTES:
+                raise InvalidArgument(
+                    f"blob {digest} has {sizes[-1]} bytes, too many for a batch (at most "
+                    f"{BATCH_MAX_BLOB_BYTES}); fetch it on its own"
+                )
+
+        def chunks() -> Iterator[bytes]:
+            yield json.dumps({"sizes": sizes}).encode() + b"\n"
+            for digest in digests:
+                with backend.blobs.open(digest) as f:
+                    while data := f.read(_READ_BUFFER):
+                        yield data
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
 
     @router.post("/blobs/batch", openapi_extra=declare(USER))
     async def put_batch(request: Request) -> Response:
