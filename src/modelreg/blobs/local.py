@@ -120,7 +120,7 @@ class LocalBlobStore(BlobStore):
 
     def remove_stale_uploads(self, older_than_seconds: float = 24 * 3600) -> list[Path]:
         """Deletes temporary files of uploads that crashed; returns the ones removed."""
-        removed = []
+        removed: list[Path] = []
         cutoff = time.time() - older_than_seconds
         try:
             entries = list(os.scandir(self._tmp))

@@ -32,7 +32,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from modelreg.blobs.base import BlobRef, BlobStore, check_digest
 from modelreg.blobs.streams import LimitedReader, copy_hashing, write_at
@@ -161,7 +161,7 @@ class UploadStaging:
         except FileNotFoundError:
             raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
         try:
-            ref = copy_hashing(LimitedReader(body, length), write_at(fd, offset))
+            ref = copy_hashing(_limited(body, length), write_at(fd, offset))
         finally:
             os.close(fd)
         longer = bool(body.read(1))
@@ -249,6 +249,10 @@ def _damaged_chunks(f: BinaryIO, plan: UploadPlan) -> list[int]:
     for index, expected in enumerate(plan.chunks):
         offset, length = plan.span(index)
         f.seek(offset)
-        if copy_hashing(LimitedReader(f, length)).digest != expected:
+        if copy_hashing(_limited(f, length)).digest != expected:
             bad.append(index)
     return bad
+
+
+def _limited(src: BinaryIO, size: int) -> BinaryIO:
+    return cast(BinaryIO, LimitedReader(src, size))

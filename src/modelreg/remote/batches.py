@@ -15,7 +15,7 @@ import io
 import json
 import os
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 from modelreg.blobs.base import BlobFetch, BlobRef, map_in_threads
 from modelreg.blobs.streams import LimitedReader, hash_file, write_verified
@@ -45,7 +45,7 @@ def put_small_files(
             "POST", f"{API_PREFIX}/uploads/missing", json={"digests": wanted}, repeatable=True
         )["missing"]
     )
-    first_path = {}
+    first_path: dict[str, tuple[str | os.PathLike[str], BlobRef]] = {}
     for path, ref in zip(paths, refs, strict=True):
         if ref.digest in missing:
             first_path.setdefault(ref.digest, (path, ref))
@@ -75,10 +75,11 @@ def get_small_blobs(http: HttpSession, fetches: Sequence[BlobFetch], threads: in
             if response.status_code >= 400:
                 response.read()
                 raise_for_error(response)
-            body = io.BufferedReader(response_reader(response), _READ_BUFFER)
+            body = io.BufferedReader(cast(Any, response_reader(response)), _READ_BUFFER)
             sizes = json.loads(body.readline())["sizes"]
             for (item, ref), size in zip(batch, sizes, strict=True):
-                write_verified(LimitedReader(body, size), item.dst, ref.digest, what=item.what)
+                part = cast(BinaryIO, LimitedReader(body, size))
+                write_verified(part, item.dst, ref.digest, what=item.what)
         finally:
             response.close()
 

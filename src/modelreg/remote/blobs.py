@@ -123,7 +123,7 @@ class RemoteBlobStore(BlobStore):
 
         with self.open(digest) as src:
             label = f"downloading {what or digest[:12]}"
-            with transfer_progress(label, src.size) as bar:
+            with transfer_progress(label, getattr(src, "size", 0)) as bar:
 
                 def advance(n: int) -> None:
                     bar(n)

@@ -143,6 +143,7 @@ class ChunkedUpload:
 
         def send(index: int) -> None:
             length = self._length(ref, index)
+            target: tuple[httpx.Client, str, dict[str, str]]
             if parts is None:
                 target = (self.http.client, f"{API_PREFIX}/blobs/chunks/{upload_id}/{index}", {})
             else:  # straight to S3; the URL is signed with the chunk's SHA-256

@@ -32,7 +32,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
@@ -187,12 +187,12 @@ def _plan(body: BeginUploadRequest, request: Request) -> UploadPlan:
 
 
 def _store_batch(backend: Any, raw: BinaryIO) -> list[BlobRef]:
-    body = io.BufferedReader(raw, _READ_BUFFER)  # type: ignore[arg-type]
+    body = io.BufferedReader(cast(Any, raw), _READ_BUFFER)
     entries = _batch_head(body.readline(BATCH_MAX_HEAD_BYTES))
     refs = []
     for digest, size in entries:
         part = LimitedReader(body, size)
-        refs.append(receive_blob(backend, digest, part))  # type: ignore[arg-type]
+        refs.append(receive_blob(backend, digest, cast(BinaryIO, part)))
         if part.left:
             raise InvalidArgument(f"the batch body ended inside blob {digest}")
     if body.read(1):
