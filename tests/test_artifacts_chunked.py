@@ -309,3 +309,20 @@ def test_stale_uploads_are_removed_by_gc(server, tmp_path):
     removed = LocalBlobStore(server.artifacts).remove_stale_uploads(older_than_seconds=-1)
 
     assert removed == [folder] and not folder.exists()
+
+
+def test_completing_twice_answers_the_stored_blob_both_times(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    for index in range(4):
+        _put_chunk(server.url, upload_id, index, _chunk(path, index))
+
+    first = _complete(server.url, upload_id, path)
+    second = _complete(server.url, upload_id, path)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (
+        first.json()
+        == second.json()
+        == {"digest": digest, "size": path.stat().st_size, "stored": True}
+    )

@@ -192,7 +192,11 @@ class UploadStaging:
         if missing:
             raise _missing(missing, "chunks not received yet")
         data = folder / "data"
-        with open(data, "rb", buffering=0) as f:
+        try:
+            f = open(data, "rb", buffering=0)  # noqa: SIM115 (closed by the with below)
+        except FileNotFoundError:  # completed by a request just before this one
+            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+        with f:
             ref = copy_hashing(f)
             if ref != BlobRef(plan.digest, plan.size):
                 bad = _damaged_chunks(f, plan)

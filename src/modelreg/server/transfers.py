@@ -125,10 +125,16 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
         plan = _plan(body, request)
         if plan.upload_id != upload_id:
             raise NotFound(f"no upload '{upload_id}' of this blob; declare it again")
-        if direct is not None and direct.accepts(plan.check()):
-            ref = direct.complete(plan)
-        else:
-            ref = staging.complete(plan, backend.blobs)
+        try:
+            if direct is not None and direct.accepts(plan.check()):
+                ref = direct.complete(plan)
+            else:
+                ref = staging.complete(plan, backend.blobs)
+        except NotFound:
+            # Completed already (a retry whose first answer was lost): the blob is there.
+            if not readable_and_stored(backend, plan.digest):
+                raise
+            ref = BlobRef(plan.digest, plan.size)
         backend.artifacts.note_upload(ref.digest)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True})
 
