@@ -281,6 +281,8 @@ def render(console: Any, data: dict) -> None:
     from rich.table import Table
 
     for database, result in data.items():
+        if not isinstance(result, dict):  # the runner's own entries (load average)
+            continue
         if "error" in result:
             console.print(f"[red]scale {database}: {result['error']}[/]")
             continue

@@ -18,20 +18,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, NamedTuple, TypeVar
 
+from modelreg.blobs.refs import BlobRef, Progress
+from modelreg.blobs.streams import copy_hashing, write_verified
 from modelreg.errors import InvalidArgument
-
-Progress = Callable[[int], None]
-"""Called with the number of bytes just moved, repeatedly, as a transfer goes on."""
 
 T = TypeVar("T")
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
-
-
-class BlobRef(NamedTuple):
-    """What a store holds after a put: the SHA-256 hex digest and the size in bytes."""
-
-    digest: str
-    size: int
 
 
 def check_digest(digest: object) -> str:
@@ -55,6 +47,19 @@ def blob_key(digest: str) -> str:
     """The relative location of a blob under a store's root: ``blobs/ab/cdef…``."""
     digest = check_digest(digest)
     return f"blobs/{digest[:2]}/{digest[2:]}"
+
+
+class BlobFetch(NamedTuple):
+    """One blob to write to a local file: what the manifest says it is, where it goes, and
+    how an error names it."""
+
+    ref: BlobRef
+    dst: str | os.PathLike[str]
+    what: str | None = None
+
+
+SMALL_BLOB = 1024 * 1024
+"""Blobs below this size may be fetched many per request (``BlobStore.get_files``)."""
 
 
 class BlobStore(ABC):
@@ -117,15 +122,20 @@ class BlobStore(ABC):
         naming ``what`` (default: ``dst_path``) and the digest when the bytes do
         not match; in both cases ``dst_path`` is left untouched.
         """
-        from modelreg.blobs.streams import write_verified
-
         with self.open(digest) as src:
             write_verified(src, dst_path, digest, progress=progress, what=what)
 
+    def get_files(self, fetches: Sequence[BlobFetch], *, threads: int = 8) -> None:
+        """:meth:`get_file` for each of ``fetches``, ``threads`` at a time (stores that can
+        fetch many small blobs in one request do)."""
+
+        def fetch(item: BlobFetch) -> None:
+            self.get_file(item.ref.digest, item.dst, what=item.what)
+
+        map_in_threads(fetch, fetches, threads)
+
     def verify(self, digest: str) -> bool:
         """Re-reads the blob and tells whether its bytes still hash to ``digest``."""
-        from modelreg.blobs.streams import copy_hashing
-
         with self.open(digest) as src:
             return copy_hashing(src).digest == digest
 

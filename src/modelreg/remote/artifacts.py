@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
+from modelreg.api.operations import API_PREFIX
 from modelreg.artifact_files import (
     ManifestDownloads,
     check_artifact_path,
@@ -14,12 +14,9 @@ from modelreg.artifact_files import (
     local_files,
 )
 from modelreg.blobs import BlobRef
-from modelreg.operations import API_PREFIX
-from modelreg.remote import RemoteService
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
-
-_THREADS = 8
+from modelreg.remote.services import RemoteService
 
 
 class RemoteArtifacts(ManifestDownloads):
@@ -51,8 +48,7 @@ class RemoteArtifacts(ManifestDownloads):
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> dict[str, BlobRef]:
         files = local_files(local_dir, artifact_path)
-        with ThreadPoolExecutor(max(1, min(_THREADS, len(files)))) as pool:
-            refs = dict(zip(files, pool.map(self.blobs.put_file, files.values()), strict=True))
+        refs = dict(zip(files, self.blobs.put_files(list(files.values())), strict=True))
         self._record(run_id, refs)
         return refs
 

@@ -16,20 +16,23 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import API_PREFIX
+from modelreg.api.route_permissions import USER, on_model, on_run
 from modelreg.blobs import BlobRef, check_digest
-from modelreg.blobs.streams import copy_hashing
+from modelreg.blobs.s3_direct import direct_store
 from modelreg.errors import InvalidArgument
-from modelreg.operations import API_PREFIX
-from modelreg.route_permissions import USER, declare, on_model, on_run
 from modelreg.server.api import json_response
+from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
+from modelreg.server.transfers import add_transfer_routes, readable_and_stored, receive_blob
 from modelreg.server.uploads import consume_body
 
 CHUNK = 1024 * 1024
+DIRECT_HEADER = "x-modelreg-direct"
 
 
 class ManifestEntry(BaseModel):
@@ -53,12 +56,14 @@ class _BlobFileResponse(FileResponse):
     chunk_size = CHUNK
 
 
-def build_artifact_router(backend: Any) -> APIRouter:
+def build_artifact_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
     blobs = backend.blobs
     artifacts = backend.artifacts
+    direct = direct_store(blobs)
 
-    @router.head("/blobs/{digest}", openapi_extra=declare(USER))
+    @router.head("/blobs/{digest}")
+    @guard.requires(USER)
     def blob_exists(digest: str) -> Response:
         """200 with the size when the server holds the blob (and the caller may read
         it), 404 otherwise."""
@@ -68,11 +73,17 @@ def build_artifact_router(backend: Any) -> APIRouter:
             return Response(status_code=404)
         return Response(headers={"Content-Length": str(blobs.size(digest))})
 
-    @router.get("/blobs/{digest}", openapi_extra=declare(USER))
+    @router.get("/blobs/{digest}")
+    @guard.requires(USER)
     def get_blob(digest: str, request: Request) -> Response:
-        """The blob's bytes; honours a ``Range`` header."""
+        """The blob's bytes; honours a ``Range`` header. A client that sends
+        ``X-Modelreg-Direct: 1`` to a server whose S3 store allows it is redirected
+        (307) to a short-lived presigned S3 URL instead."""
         digest = check_digest(digest)
         artifacts.require_blob_access(digest)
+        if direct is not None and request.headers.get(DIRECT_HEADER) == "1":
+            blobs.size(digest)  # raises NotFound naming the blob
+            return RedirectResponse(direct.download_url(digest), status_code=307)
         headers = {"Content-Disposition": f'attachment; filename="{digest}"'}
         local_path = getattr(blobs, "path", None)
         if local_path is not None:
@@ -104,7 +115,8 @@ def build_artifact_router(backend: Any) -> APIRouter:
             chunks(), status_code=status, media_type="application/octet-stream", headers=headers
         )
 
-    @router.put("/blobs/{digest}", openapi_extra=declare(USER))
+    @router.put("/blobs/{digest}")
+    @guard.requires(USER)
     async def put_blob(digest: str, request: Request) -> Response:
         """Stores the request body as a blob; it must hash to ``digest``."""
         digest = check_digest(digest)
@@ -112,25 +124,16 @@ def build_artifact_router(backend: Any) -> APIRouter:
 
     def store_blob(digest: str, body: BinaryIO) -> Response:
         """``put_blob`` in a worker thread, ``body`` arriving as it is read."""
-        if blobs.exists(digest):
-            if artifacts.may_read_blob(digest):
-                return json_response(
-                    {"digest": digest, "size": blobs.size(digest), "stored": False}
-                )
-            # Proof of possession: the caller must send every byte. The answer is
-            # the one a new blob gets, so it tells nobody what others uploaded.
-            ref = copy_hashing(body)
-        else:
-            ref = blobs.put_stream(body)
-        if ref.digest != digest:
-            raise InvalidArgument(
-                f"the uploaded bytes hash to {ref.digest}, not to {digest} named in the URL; "
-                "the upload was damaged or the digest is wrong"
-            )
-        artifacts.note_upload(digest)
+        if readable_and_stored(backend, digest):
+            return json_response({"digest": digest, "size": blobs.size(digest), "stored": False})
+        # A blob held but not readable by the caller is received whole (proof of
+        # possession); the answer is the one a new blob gets, so it tells nobody
+        # what others uploaded.
+        ref = receive_blob(backend, digest, body)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
 
-    @router.post("/runs/{run_id}/artifacts", openapi_extra=declare(on_run("edit")))
+    @router.post("/runs/{run_id}/artifacts")
+    @guard.requires(on_run("edit"))
     def record_artifacts(run_id: str, body: RecordArtifactsRequest, request: Request) -> Response:
         """Records uploaded blobs as files of the run (all of them or none)."""
         entries = {p: BlobRef(e.digest, e.size) for p, e in body.entries.items()}
@@ -138,21 +141,21 @@ def build_artifact_router(backend: Any) -> APIRouter:
             backend.artifacts.record_artifacts(run_id, entries)
         return json_response({})
 
-    @router.get("/runs/{run_id}/manifest", openapi_extra=declare(on_run("read")))
+    @router.get("/runs/{run_id}/manifest")
+    @guard.requires(on_run("read"))
     def run_manifest(run_id: str, path: str = Query("")) -> Response:
         """Every file of the run under ``path``: path → digest and size."""
         return json_response(_manifest_json(backend.artifacts.manifest(run_id, path)))
 
-    @router.get(
-        "/registered-models/{name}/versions/{version}/manifest",
-        openapi_extra=declare(on_model("read")),
-    )
+    @router.get("/registered-models/{name}/versions/{version}/manifest")
+    @guard.requires(on_model("read"))
     def version_manifest(name: str, version: int, path: str = Query("")) -> Response:
         """Every file of a model version under ``path``: path → digest and size."""
         return json_response(
             _manifest_json(backend.artifacts.version_manifest(name, version, path))
         )
 
+    add_transfer_routes(router, backend, guard)
     return router
 
 
