@@ -144,6 +144,16 @@ def _same_key(node: Node | None, kind: str, key: str) -> list[Comparison]:
     ]
 
 
+def _without(node: Node | None, items: Sequence[Comparison]) -> Node | None:
+    """The filter without these top-level AND terms (``None`` when nothing is left)."""
+    if node is None or node in items:
+        return None
+    if not isinstance(node, And):
+        return node
+    kept = tuple(item for item in node.items if item not in items)
+    return None if not kept else kept[0] if len(kept) == 1 else And(kept)
+
+
 def search_runs(
     conn: Connection,
     experiment_ids: Sequence[int],
@@ -163,13 +173,13 @@ def search_runs(
         runs.c.experiment_id.in_(list(experiment_ids)),
         runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
     ]
-    if node is not None:
-        where.append(to_condition(node, _run_comparison))
     if len(order_by) == 1:
         prefix, key, ascending = parse_order_by(order_by[0])
         kind = _kind(prefix, key)
         if kind != "attributes":
             return _by_value(conn, where, node, kind, key, ascending, limit, last, token)
+    if node is not None:
+        where.append(to_condition(node, _run_comparison))
     keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
     check_fits(last, keys, token)
     return _result(conn, _page(conn, where, keys, last, limit + 1), limit)
@@ -234,7 +244,11 @@ def _by_value(
     rows: list[tuple[Any, list[Any]]] = []
     if segment != 1:
         joined = (table.c.run_id == runs.c.run_id) & (table.c.key == key)
+        # The filter's own terms on this key are checked on the joined row itself.
         narrowed = [value_condition(table, c.op, c.value) for c in same_key]
+        others = _without(node, same_key)
+        if others is not None:
+            narrowed.append(to_condition(others, _run_comparison))
         joined_where = [*where, table.c.value.is_not(None), *narrowed]
         rows = _page(conn, joined_where, with_value, rest, limit + 1, 0, join=(table, joined))
         # A filter on the key itself leaves out every run without a value.
@@ -244,5 +258,7 @@ def _by_value(
         (table.c.run_id == runs.c.run_id) & (table.c.key == key) & table.c.value.is_not(None)
     )
     tail_after = rest if segment == 1 else None
+    if node is not None:
+        where = [*where, to_condition(node, _run_comparison)]
     rows += _page(conn, [*where, without], _TIEBREAK, tail_after, limit + 1 - len(rows), 1)
     return _result(conn, rows, limit)
