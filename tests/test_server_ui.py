@@ -35,10 +35,11 @@ def test_home_lists_models_with_stage_and_alias_badges(ui):
     assert "v1 Production" in page and "@champion" in page
 
 
-def test_model_page_shows_versions_and_stage_history(ui):
+def test_model_page_shows_versions_and_stage_history_as_sentences(ui):
     page = ui[0].get("/ui/models/fraud").text
 
-    assert "1.0.0" in page and "transition" in page.lower()
+    assert "1.0.0" in page
+    assert "v1 moved None → Production by <strong>root</strong>" in page
 
 
 def test_version_page_shows_source_and_files(ui):

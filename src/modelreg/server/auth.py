@@ -126,12 +126,19 @@ async def authorize(request: Request) -> None:
         raise PermissionDenied("this route declares no permission, so the server refuses it")
     if permission.level == "public" or (permission.level == "metrics" and config.public_metrics):
         return
-    credentials = _credentials(request.headers.get("authorization"))
+    credentials = _credentials(request.headers.get("authorization") or _ui_session(request))
     permission, values = await _resolve(request, permission)
     access = request.app.state.backend.access
     principal = await run_in_threadpool(_check, access, credentials, permission, values)
     set_principal(principal)
     request.state.user = principal.username
+
+
+def _ui_session(request: Request) -> str | None:
+    """A signed-in browser's session cookie, on pages of the web UI only."""
+    from modelreg.server.ui.session import session_authorization
+
+    return session_authorization(request)
 
 
 def check_credentials(

@@ -1,8 +1,8 @@
 """Permissions of the routes whose modules do not declare them inline.
 
 The REST API v1 declares each permission in its operation row, and the
-artifact, health and metrics routes in their decorators. The MLflow-compatible
-API and the web UI are declared here: :data:`ROUTES` by method and path
+artifact, health, metrics and web UI routes in their decorators. The MLflow-compatible
+API is declared here: :data:`ROUTES` by method and path
 template, and :data:`MLFLOW_ENDPOINTS` for each endpoint behind the MLflow
 API's one dispatching route. :func:`declare_routes` attaches them when the app
 is built; a test fails when any route or MLflow endpoint has no declaration.
@@ -43,15 +43,6 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", MLFLOW_ARTIFACTS): Permission("read", "mlflow_artifact"),
     ("GET", MLFLOW_ARTIFACTS + "/{path:path}"): Permission("read", "mlflow_artifact"),
     ("PUT", MLFLOW_ARTIFACTS + "/{path:path}"): Permission("edit", "mlflow_artifact"),
-    # web UI: lists are filtered to what the caller may read
-    ("GET", "/"): USER,
-    ("GET", "/ui/models"): USER,
-    ("GET", "/ui/models/{name}"): on_model("read"),
-    ("GET", "/ui/models/{name}/versions/{version}"): on_model("read"),
-    ("GET", "/ui/models/{name}/compare"): on_model("read"),
-    ("GET", "/ui/experiments"): USER,
-    ("GET", "/ui/experiments/{experiment_id}"): on_experiment("read"),
-    ("GET", "/ui/runs/{run_id}"): on_run("read"),
 }
 
 _VERSION_SOURCE = (("source", "source"), ("run", "run_id"))
