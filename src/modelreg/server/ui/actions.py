@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from modelreg.actor import acting_as, os_user
 from modelreg.errors import InvalidArgument
 from modelreg.model_card import CARD_FIELDS
 from modelreg.route_permissions import declare, on_model
@@ -51,9 +52,16 @@ def _number(form: dict[str, str], field: str) -> int:
 
 
 async def _act(request: Request, back: str, change: Callable[[dict[str, str]], Any]) -> Response:
-    """Reads and checks the form, makes the change in a worker thread, returns to ``back``."""
+    """Reads and checks the form, makes the change in a worker thread as the signed-in user
+    (with auth off: the local user the server runs as), returns to ``back``."""
     form = await read_form(request)
-    await run_in_threadpool(change, form)
+    actor = getattr(request.state, "user", None) or os_user()
+
+    def as_actor() -> None:
+        with acting_as(actor):
+            change(form)
+
+    await run_in_threadpool(as_actor)
     return RedirectResponse(back, status_code=303)
 
 
