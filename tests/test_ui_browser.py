@@ -77,7 +77,8 @@ def registry(live_server, pg_url):
     client = Client(live_server)
     experiment_id = client.create_experiment("fraud-training")
     runs = []
-    for i, (accuracy, lr) in enumerate([(0.81, "0.1"), (0.86, "0.05"), (0.84, "0.02"), (0.9, "0.01")]):
+    trials = [(0.81, "0.1"), (0.86, "0.05"), (0.84, "0.02"), (0.9, "0.01")]
+    for i, (accuracy, lr) in enumerate(trials):
         run_id = client.create_run(experiment_id, run_name=f"trial-{i + 1}").info.run_id
         for step in range(5):
             client.log_metric(run_id, "loss", 1.0 / (step + 1 + i), step=step)
