@@ -370,12 +370,33 @@ def test_a_reader_signs_in_and_sees_no_buttons_and_a_forged_form_is_refused(page
     assert forged.status == 403
 
 
+def _sign_in(page, auth_server, user: str) -> None:
+    page.goto(auth_server.url + "/ui/sign-in")
+    page.get_by_label("API token").fill(auth_server.tokens[user])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_protected_alias_and_production_are_offered_to_managers_only(page, auth_server):
+    world = auth_server.world()
+    auth_server.admin_lib.set_model_protection(world.model, ["champion"], protect_production=True)
+    model_url = f"{auth_server.url}/ui/models/{world.model}"
+
+    _sign_in(page, auth_server, "editor")
+    page.goto(model_url)
+    assert page.get_by_label("Alias to delete").count() == 0  # champion is its only alias
+    assert "Only managers move @champion" in page.locator(".actions").inner_text()
+    page.goto(model_url + "/versions/1")
+    assert "Production" not in page.get_by_label("Target stage").inner_text()
+
+    _sign_in(page, auth_server, "manager")
+    page.goto(model_url + "/versions/1")
+    assert "Production" in page.get_by_label("Target stage").inner_text()
+
+
 def test_an_editor_signed_in_changes_a_stage_and_signs_out(page, auth_server):
     world = auth_server.world()
 
-    page.goto(auth_server.url + "/ui/sign-in")
-    page.get_by_label("API token").fill(auth_server.tokens["editor"])
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, auth_server, "editor")
     page.goto(f"{auth_server.url}/ui/models/{world.model}/versions/1")
     page.get_by_label("Target stage").select_option("Staging")
     page.get_by_role("button", name="Change stage").click()

@@ -65,6 +65,18 @@ def _trend(table: Any, metrics: list[str]) -> Any:
     return line_chart(series, x_label="version") if series else None
 
 
+def movable(client: Any, model: Any, can_manage: bool) -> dict[str, Any]:
+    """What the viewer may move: aliases (protected ones only for managers) and whether
+    the Production stage (when protected, only managers)."""
+    protection = client.get_model_protection(model.name)
+    protected = set(protection.protected_aliases)
+    return {
+        "aliases": [a for a in model.aliases if can_manage or a not in protected],
+        "protected": sorted(protected) if not can_manage else [],
+        "production": can_manage or not protection.protect_production,
+    }
+
+
 def build_models_router(client: Any) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -111,6 +123,7 @@ def build_models_router(client: Any) -> APIRouter:
         metrics = _key_metrics(weights, table)
         rows = {r.version: r for r in table.rows} if table is not None else {}
         events = history.lines(client.get_history(name), kind, user)
+        can_manage = can(request, name, "manage")
         return page(
             request,
             "model.html",
@@ -126,7 +139,7 @@ def build_models_router(client: Any) -> APIRouter:
             user=user,
             paged=bool(page_token),
             can_edit=can(request, name, "edit"),
-            can_manage=can(request, name, "manage"),
+            movable=movable(client, registered, can_manage),
         )
 
     return router

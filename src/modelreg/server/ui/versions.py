@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from modelreg.model_card import CARD_FIELDS, FIELD_TITLES
 from modelreg.route_permissions import declare, on_model
 from modelreg.server.ui import files, history
+from modelreg.server.ui.models import movable
 from modelreg.server.ui.session import can, page
 
 
@@ -122,6 +123,9 @@ def build_versions_router(client: Any, backend: Any) -> APIRouter:
             user=user,
             previewable=files.previewable,
             can_edit=can(request, name, "edit"),
+            movable=movable(
+                client, client.get_registered_model(name), can(request, name, "manage")
+            ),
         )
 
     @router.get("/ui/models/{name}/versions/{version}/files/{path:path}", openapi_extra=read)
