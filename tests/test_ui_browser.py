@@ -210,6 +210,19 @@ def test_compare_two_runs_draws_both_loss_curves(page, registry):
     assert "trial-1 · step 4: 0.2" in chart.locator("title").all_text_contents()
 
 
+def test_runs_table_sorts_by_a_metric_and_plots_a_param_against_it(page, registry):
+    page.goto(f"{registry['url']}/ui/experiments/{registry['experiment_id']}")
+    page.get_by_role("link", name="metrics.accuracy").click()
+    page.get_by_role("link", name="metrics.accuracy ▼").click()  # ascending now
+
+    names = [row.split("\t")[1] for row in _rows(page, "table.runs tbody tr")]
+    assert names == ["trial-1", "trial-3", "trial-2", "trial-4"]
+    page.get_by_label("Scatter y").select_option("metrics.accuracy")
+    page.get_by_role("button", name="Plot").click()
+    dots = page.locator("svg.scatter circle title").all_text_contents()
+    assert "trial-4: params.lr 0.01, metrics.accuracy 0.9" in dots and len(dots) == 4
+
+
 def test_version_page_shows_signature_files_and_lineage(page, registry):
     page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
 

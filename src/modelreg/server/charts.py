@@ -93,3 +93,32 @@ def bar_chart(bars: dict[str, float | None]) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def scatter_chart(points: list[tuple[float, float, str]], x_label: str, y_label: str) -> Markup:
+    """One dot per ``(x, y, label)``, e.g. a param against a metric over runs; each dot's
+    ``<title>`` names it and its values (shown on hover)."""
+    finite = [(x, y, label) for x, y, label in points if math.isfinite(x) and math.isfinite(y)]
+    if not finite:
+        return Markup("<p class='muted'>No runs have both values.</p>")
+    lo_x, hi_x = min(p[0] for p in finite), max(p[0] for p in finite)
+    lo_y, hi_y = min(p[1] for p in finite), max(p[1] for p in finite)
+    span_x, span_y = (hi_x - lo_x) or 1, (hi_y - lo_y) or 1
+    parts = [
+        f"<svg viewBox='0 0 {WIDTH} {HEIGHT}' class='chart scatter' role='img'>",
+        f"<text x='4' y='14' class='axis'>{escape(f'{y_label} {hi_y:.4g}')}</text>",
+        f"<text x='4' y='{HEIGHT - PAD + 4}' class='axis'>{escape(f'{lo_y:.4g}')}</text>",
+        f"<text x='{PAD}' y='{HEIGHT - 8}' class='axis'>{escape(f'{x_label} {lo_x:.4g}')}</text>",
+        f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' text-anchor='end' class='axis'>"
+        f"{escape(f'{hi_x:.4g}')}</text>",
+    ]
+    for x, y, label in finite:
+        cx = PAD + (x - lo_x) / span_x * (WIDTH - 2 * PAD)
+        cy = HEIGHT - PAD - (y - lo_y) / span_y * (HEIGHT - 2 * PAD)
+        title = escape(f"{label}: {x_label} {x:.6g}, {y_label} {y:.6g}")
+        parts.append(
+            f"<circle cx='{cx:.1f}' cy='{cy:.1f}' r='4' fill='{PALETTE[0]}'>"
+            f"<title>{title}</title></circle>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

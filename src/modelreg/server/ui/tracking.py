@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.route_permissions import USER, declare, on_experiment, on_run
-from modelreg.server.charts import line_chart
+from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.ui import files
 from modelreg.server.ui.models import quote
 from modelreg.server.ui.session import page
@@ -35,6 +35,32 @@ def _columns(runs: list[Any], chosen: list[str]) -> tuple[list[str], list[str]]:
     metrics = [c for c in available if c.startswith("metrics.")]
     params = [c for c in available if c.startswith("params.")][:DEFAULT_PARAMS]
     return available, metrics + params
+
+
+def _number(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def scatter(runs: list[Any], available: list[str], x: str, y: str) -> tuple[str, str, Any]:
+    """A param (or metric) against a metric over the runs shown; defaults to the first
+    numeric param whose value varies, and the first metric."""
+    params = [c for c in available if c.startswith("params.")]
+    numeric = [c for c in params if any(_number(cell(r, c)) is not None for r in runs)]
+    numeric.sort(key=lambda c: len({cell(r, c) for r in runs}) < 2)  # varying params first
+    metrics = [c for c in available if c.startswith("metrics.")]
+    x = x if x in available else (numeric[:1] or [""])[0]
+    y = y if y in metrics else (metrics[:1] or [""])[0]
+    if not x or not y:
+        return x, y, None
+    points = [
+        (_number(cell(r, x)), _number(cell(r, y)), r.info.run_name or r.info.run_id[:8])
+        for r in runs
+    ]
+    usable = [(px, py, label) for px, py, label in points if px is not None and py is not None]
+    return x, y, scatter_chart(usable, x, y)
 
 
 def cell(run: Any, column: str) -> Any:
@@ -62,8 +88,11 @@ def build_tracking_router(client: Any, backend: Any) -> APIRouter:
         order: str = "desc",
         col: Annotated[list[str] | None, Query()] = None,
         page_token: str = "",
+        x: str = "",
+        y: str = "",
     ) -> HTMLResponse:
-        """The runs of an experiment: filter, sort, page, choose columns, pick to compare."""
+        """The runs of an experiment: filter, sort, page, choose columns, pick to compare,
+        and a param plotted against a metric."""
         if not _SORTABLE.fullmatch(sort) or order not in ("asc", "desc"):
             raise InvalidArgument("sort by a metric, param, tag, start_time, end_time or run_name")
         found = client.get_experiment(experiment_id)
@@ -76,6 +105,7 @@ def build_tracking_router(client: Any, backend: Any) -> APIRouter:
         )
         col = col or []
         available, shown = _columns(runs, col)
+        x, y, plot = scatter(runs, available, x, y)
         return page(
             request,
             "experiment.html",
@@ -90,6 +120,9 @@ def build_tracking_router(client: Any, backend: Any) -> APIRouter:
             col=col,
             paged=bool(page_token),
             status_class=STATUS_CLASS,
+            x=x,
+            y=y,
+            plot=plot,
         )
 
     @router.get(
