@@ -28,7 +28,7 @@ def build_signin_router(backend: Any) -> APIRouter:
 
     @router.get("/ui/sign-in", openapi_extra=OPEN)
     def sign_in_form(request: Request, next: str = "") -> HTMLResponse:
-        """The sign-in form: paste an API token (``modelreg token create`` makes one)."""
+        """The sign-in form: paste an API token (``modelreg tokens create`` makes one)."""
         return page(request, "sign_in.html", next=safe_next(next), problem=None)
 
     @router.post("/ui/sign-in", openapi_extra=OPEN)
