@@ -142,6 +142,19 @@ def test_typing_a_word_narrows_the_models_as_you_type(page, registry):
     assert "q=fraud" in page.url
 
 
+def test_without_javascript_the_search_form_still_finds_models(browser, registry):
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    try:
+        tab.goto(registry["url"] + "/ui/models")
+        tab.get_by_label("Search models").fill("churn")
+        tab.get_by_role("button", name="Search").click()
+
+        assert [r.split("\t")[0] for r in _rows(tab, "table.models tbody tr")] == ["churn-model"]
+    finally:
+        context.close()
+
+
 def test_filter_syntax_still_works_and_a_bad_filter_says_why(page, registry):
     page.goto(registry["url"] + "/ui/models?q=name LIKE 'churn%'")
     assert [r.split("\t")[0] for r in _rows(page, "table.models tbody tr")] == ["churn-model"]
