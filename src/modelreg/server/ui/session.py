@@ -79,8 +79,9 @@ def viewer(request: Request) -> dict[str, Any]:
     """What the page header shows: whether auth is on and who is signed in."""
     auth = request.app.state.auth.enabled
     principal = current_principal()
-    signed_in = auth and principal is not None and principal.user_id not in (None, NOBODY.user_id)
-    return {"auth": auth, "user": principal.username if signed_in else None}
+    if not auth or principal is None or principal.user_id in (None, NOBODY.user_id):
+        return {"auth": auth, "user": None}
+    return {"auth": auth, "user": principal.username}
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -94,6 +95,8 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     )
     if fresh:
         set_csrf_cookie(request, response, token)
+    # What a signed-in user sees (and the page's CSRF token) stays out of shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
