@@ -107,12 +107,13 @@ def registry(live_server, pg_url):
     for name, description in [
         ("churn-model", "Who leaves next month"),
         ("pricing", "Prices; shared with the fraud team"),
-        ("ranker", None),
+        ("ranker", None),  # tagged "fraud" below
         ("forecast", None),
         ("embeddings", None),
         ("spam-filter", None),
     ]:
         client.create_registered_model(name, description=description)
+    client.set_registered_model_tag("ranker", "fraud", "shadow")
     return {"url": live_server, "client": client, "experiment_id": experiment_id, "runs": runs}
 
 
@@ -135,10 +136,10 @@ def test_typing_a_word_narrows_the_models_as_you_type(page, registry):
     assert len(page.locator("table.models tbody tr").all()) == 7
 
     page.get_by_label("Search models").press_sequentially("fraud", delay=20)
-    page.wait_for_function("document.querySelectorAll('table.models tbody tr').length === 2")
+    page.wait_for_function("document.querySelectorAll('table.models tbody tr').length === 3")
 
     names = [row.split("\t")[0] for row in _rows(page, "table.models tbody tr")]
-    assert sorted(names) == ["fraud-detector", "pricing"]  # name, or description
+    assert sorted(names) == ["fraud-detector", "pricing", "ranker"]  # name, description, tag
     assert "q=fraud" in page.url
 
 

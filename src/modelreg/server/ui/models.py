@@ -29,7 +29,8 @@ def quote(text: str) -> str:
 
 def model_filter(query: str) -> str | None:
     """The search filter for what a person typed: filter syntax as is; otherwise every word
-    must appear (case-insensitively) in the model's name or description."""
+    must appear (case-insensitively) in the model's name or description, or name one of
+    its tags (a tag's value is found with filter syntax: ``tags.team = 'risk'``)."""
     query = query.strip()
     if not query:
         return None
@@ -37,7 +38,8 @@ def model_filter(query: str) -> str | None:
         return query
     words = query.split()[:MAX_WORDS]
     return " AND ".join(
-        f"(name ILIKE '%{quote(w)}%' OR description ILIKE '%{quote(w)}%')" for w in words
+        f"(name ILIKE '%{quote(w)}%' OR description ILIKE '%{quote(w)}%' OR tags.`{w}` LIKE '%')"
+        for w in words
     )
 
 
