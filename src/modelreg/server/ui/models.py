@@ -67,13 +67,13 @@ def _trend(table: Any, metrics: list[str]) -> Any:
     return line_chart(series, x_label="version") if series else None
 
 
-def movable(client: Any, model: Any, can_manage: bool) -> dict[str, Any]:
-    """What the viewer may move: aliases (protected ones only for managers) and whether
-    the Production stage (when protected, only managers)."""
-    protection = client.get_model_protection(model.name)
+def movable(client: Any, name: str, aliases: Any, can_manage: bool) -> dict[str, Any]:
+    """What the viewer may move: which of ``aliases`` (protected ones only for managers),
+    and whether the Production stage (when protected, only managers)."""
+    protection = client.get_model_protection(name)
     protected = set(protection.protected_aliases)
     return {
-        "aliases": [a for a in model.aliases if can_manage or a not in protected],
+        "aliases": [a for a in aliases if can_manage or a not in protected],
         "protected": sorted(protected) if not can_manage else [],
         "production": can_manage or not protection.protect_production,
     }
@@ -141,7 +141,7 @@ def build_models_router(client: Any) -> APIRouter:
             user=user,
             paged=bool(page_token),
             can_edit=can(request, name, "edit"),
-            movable=movable(client, registered, can_manage),
+            movable=movable(client, name, registered.aliases, can_manage),
         )
 
     return router

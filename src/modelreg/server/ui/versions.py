@@ -123,9 +123,7 @@ def build_versions_router(client: Any, backend: Any) -> APIRouter:
             user=user,
             previewable=files.previewable,
             can_edit=can(request, name, "edit"),
-            movable=movable(
-                client, client.get_registered_model(name), can(request, name, "manage")
-            ),
+            movable=movable(client, name, found.aliases, can(request, name, "manage")),
         )
 
     @router.get("/ui/models/{name}/versions/{version}/files/{path:path}", openapi_extra=read)
