@@ -9,15 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from modelreg.errors import InvalidArgument
-from modelreg.route_permissions import declare, on_model
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.route_permissions import declare, on_model, on_run
 from modelreg.server.charts import bar_chart
 from modelreg.server.ui.models import version_filter
-from modelreg.server.ui.session import page
+from modelreg.server.ui.session import allowed, page
 from modelreg.server.ui.versions import signature_rows
 
 MIN_VERSIONS, MAX_VERSIONS = 2, 10
 PICKER_SIZE = 50
+HIDDEN = "(hidden)"
 # Without a weight saying which way is better, metrics named like these are lower-is-better.
 _LOWER_IS_BETTER = ("loss", "error", "latency", "rmse", "mae", "mse", "time", "size")
 
@@ -92,14 +93,26 @@ def worked(row: Any, weights: dict[str, float]) -> str:
     return " + ".join(parts).replace("+ -", "− ") + f" = {row.score:.6g}"
 
 
-def params_diff(client: Any, versions: list[Any]) -> tuple[list[str], dict[str, list[Any]], int]:
-    """Params whose values differ between the versions' runs: keys, values per key, and
-    how many params are the same everywhere."""
-    params = []
-    for v in versions:
-        params.append(client.get_run(v.run_id).data.params if v.run_id else {})
-    keys = sorted({k for p in params for k in p})
-    values = {k: [p.get(k) for p in params] for k in keys}
+def _params(request: Request, client: Any, run_id: str | None) -> dict[str, str] | None:
+    """The params of a version's run; ``None`` when the viewer may not read the run."""
+    if not run_id:
+        return {}
+    if not allowed(request, on_run("read"), {"run_id": run_id}):
+        return None
+    try:
+        return client.get_run(run_id).data.params
+    except NotFound:  # the run was deleted; the version keeps its files
+        return {}
+
+
+def params_diff(
+    request: Request, client: Any, versions: list[Any]
+) -> tuple[list[str], dict[str, list[Any]], int]:
+    """Params whose values differ between the versions' runs: keys, values per key (a run
+    the viewer may not read shows "hidden"), and how many are the same everywhere."""
+    params = [_params(request, client, v.run_id) for v in versions]
+    keys = sorted({k for p in params if p for k in p})
+    values = {k: [HIDDEN if p is None else p.get(k) for p in params] for k in keys}
     differing = [k for k in keys if len(set(values[k])) > 1]
     return differing, values, len(keys) - len(differing)
 
@@ -127,7 +140,7 @@ def build_compare_router(client: Any) -> APIRouter:
             table = client.compare_versions(name, numbers, weights=parse_weights(weights))
             chosen = {n: client.get_model_version(name, n) for n in numbers}
             ordered = [chosen[r.version] for r in table.rows]
-            differing, values, same = params_diff(client, ordered)
+            differing, values, same = params_diff(request, client, ordered)
             signatures = [signature_rows(x.signature) for x in ordered]
             context.update(
                 table=table,

@@ -24,7 +24,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from modelreg.errors import InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
-from modelreg.route_permissions import on_model
+from modelreg.route_permissions import Permission, on_model
 from modelreg.server.ui.rendering import render
 from modelreg.services.access import NOBODY, current_principal
 
@@ -123,19 +123,27 @@ async def read_form(request: Request) -> dict[str, str]:
     return fields
 
 
-def can(request: Request, name: str, level: str) -> bool:
-    """Whether the viewer holds ``level`` (edit, manage) on model ``name``: buttons show only
-    then (the routes check again)."""
+def allowed(request: Request, permission: Permission, values: dict[str, Any]) -> bool:
+    """Whether the viewer holds ``permission`` on what ``values`` name (always, auth off).
+
+    Routes are checked before they run; a page that shows more than its route's
+    resource (the runs behind compared versions) checks each with this."""
     if not request.app.state.auth.enabled:
         return True
     principal = current_principal()
     if principal is None or principal.user_id in (None, NOBODY.user_id):
         return False
     try:
-        request.app.state.backend.access.authorize(principal, on_model(level), {"name": name})
+        request.app.state.backend.access.authorize(principal, permission, values)
     except (PermissionDenied, NotFound):
         return False
     return True
+
+
+def can(request: Request, name: str, level: str) -> bool:
+    """Whether the viewer holds ``level`` (edit, manage) on model ``name``: buttons show only
+    then (the routes check again)."""
+    return allowed(request, on_model(level), {"name": name})
 
 
 def safe_next(target: str | None) -> str:
