@@ -316,7 +316,7 @@ def test_rollback_asks_for_confirmation_then_restores_the_previous_version(page,
 
     assert asked and "Roll back" in asked[0]
     assert page.locator("h1 + p .badge.prod").inner_text() == "v1 Production"
-    assert client.get_model_version(name, 2).current_stage == "Archived"
+    assert client.get_model_version(name, 2).current_stage == "None"  # where it came from
 
 
 def test_editing_tags_and_description_from_the_page(page, registry):

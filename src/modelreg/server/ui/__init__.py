@@ -9,7 +9,7 @@ descriptions, tags, card) are forms with a CSRF token, checked like the API.
 
 Every page reads without JavaScript; ``static/ui.js`` (no inline script, so a
 strict Content-Security-Policy holds) only adds search as you type and
-confirmations. Each route declares its permission next to it.
+confirmations. Each route declares its permission next to it (``guard.requires``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from modelreg.server.guard import Guard
 from modelreg.server.ui.rendering import render
 
 __all__ = ["build_ui_router", "render"]
 
 
-def build_ui_router(backend: Any) -> APIRouter:
+def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     """Every page and action of the UI, over ``backend``."""
     from modelreg.client import Client
     from modelreg.server.ui.actions import build_actions_router
@@ -38,14 +39,14 @@ def build_ui_router(backend: Any) -> APIRouter:
     client = Client.from_backend(backend)
     router = APIRouter(include_in_schema=False)
     for part in (
-        build_assets_router(),
-        build_signin_router(backend),
-        build_models_router(client),
-        build_compare_router(client),
-        build_versions_router(client, backend),
-        build_actions_router(client),
-        build_tracking_router(client, backend),
-        build_audit_router(client),
+        build_assets_router(guard),
+        build_signin_router(backend, guard),
+        build_models_router(client, guard),
+        build_compare_router(client, guard),
+        build_versions_router(client, backend, guard),
+        build_actions_router(client, guard),
+        build_tracking_router(client, backend, guard),
+        build_audit_router(client, guard),
     ):
         router.include_router(part)
     return router

@@ -19,13 +19,15 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as, os_user
+from modelreg.api.route_permissions import on_model
 from modelreg.errors import InvalidArgument
 from modelreg.model_card import CARD_FIELDS
-from modelreg.route_permissions import declare, on_model
+from modelreg.server.guard import Guard
 from modelreg.server.ui.rendering import STAGES
 from modelreg.server.ui.session import read_form
+from modelreg.services.principal import current_principal
 
-EDIT = declare(on_model("edit"))
+EDIT = on_model("edit")
 VERSION = "/ui/models/{name}/versions/{version}"
 
 
@@ -55,7 +57,9 @@ async def _act(request: Request, back: str, change: Callable[[dict[str, str]], A
     """Reads and checks the form, makes the change in a worker thread as the signed-in user
     (with auth off: the local user the server runs as), returns to ``back``."""
     form = await read_form(request)
-    actor = getattr(request.state, "user", None) or os_user()
+    principal = current_principal()
+    signed_in = principal is not None and principal.user_id is not None
+    actor = principal.username if signed_in else os_user()
 
     def as_actor() -> None:
         with acting_as(actor):
@@ -65,10 +69,11 @@ async def _act(request: Request, back: str, change: Callable[[dict[str, str]], A
     return RedirectResponse(back, status_code=303)
 
 
-def build_actions_router(client: Any) -> APIRouter:
+def build_actions_router(client: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.post("/ui/models/{name}/description", openapi_extra=EDIT)
+    @router.post("/ui/models/{name}/description")
+    @guard.requires(EDIT)
     async def model_description(request: Request, name: str) -> Response:
         """Replaces the model's description."""
         return await _act(
@@ -77,7 +82,8 @@ def build_actions_router(client: Any) -> APIRouter:
             lambda f: client.update_registered_model(name, f.get("description", "")),
         )
 
-    @router.post("/ui/models/{name}/tags", openapi_extra=EDIT)
+    @router.post("/ui/models/{name}/tags")
+    @guard.requires(EDIT)
     async def model_tag(request: Request, name: str) -> Response:
         """Sets one tag of the model."""
         return await _act(
@@ -88,7 +94,8 @@ def build_actions_router(client: Any) -> APIRouter:
             ),
         )
 
-    @router.post("/ui/models/{name}/tags/delete", openapi_extra=EDIT)
+    @router.post("/ui/models/{name}/tags/delete")
+    @guard.requires(EDIT)
     async def model_tag_delete(request: Request, name: str) -> Response:
         """Deletes one tag of the model."""
         return await _act(
@@ -97,7 +104,8 @@ def build_actions_router(client: Any) -> APIRouter:
             lambda f: client.delete_registered_model_tag(name, _required(f, "key")),
         )
 
-    @router.post("/ui/models/{name}/aliases", openapi_extra=EDIT)
+    @router.post("/ui/models/{name}/aliases")
+    @guard.requires(EDIT)
     async def alias(request: Request, name: str) -> Response:
         """Points an alias at a version (creating or moving it)."""
         return await _act(
@@ -108,7 +116,8 @@ def build_actions_router(client: Any) -> APIRouter:
             ),
         )
 
-    @router.post("/ui/models/{name}/aliases/delete", openapi_extra=EDIT)
+    @router.post("/ui/models/{name}/aliases/delete")
+    @guard.requires(EDIT)
     async def alias_delete(request: Request, name: str) -> Response:
         """Deletes an alias."""
         return await _act(
@@ -117,7 +126,8 @@ def build_actions_router(client: Any) -> APIRouter:
             lambda f: client.delete_registered_model_alias(name, _required(f, "alias")),
         )
 
-    @router.post("/ui/models/{name}/rollback", openapi_extra=EDIT)
+    @router.post("/ui/models/{name}/rollback")
+    @guard.requires(EDIT)
     async def rollback(request: Request, name: str) -> Response:
         """Gives a stage back to the version that held it before (confirmed on the form)."""
 
@@ -128,7 +138,8 @@ def build_actions_router(client: Any) -> APIRouter:
 
         return await _act(request, _model_url(name), change)
 
-    @router.post(VERSION + "/stage", openapi_extra=EDIT)
+    @router.post(VERSION + "/stage")
+    @guard.requires(EDIT)
     async def stage(request: Request, name: str, version: int) -> Response:
         """Moves the version to a stage (optionally archiving the versions there)."""
 
@@ -146,7 +157,8 @@ def build_actions_router(client: Any) -> APIRouter:
 
         return await _act(request, _version_url(name, version), change)
 
-    @router.post(VERSION + "/description", openapi_extra=EDIT)
+    @router.post(VERSION + "/description")
+    @guard.requires(EDIT)
     async def version_description(request: Request, name: str, version: int) -> Response:
         """Replaces the version's description."""
         return await _act(
@@ -155,7 +167,8 @@ def build_actions_router(client: Any) -> APIRouter:
             lambda f: client.update_model_version(name, version, f.get("description", "")),
         )
 
-    @router.post(VERSION + "/tags", openapi_extra=EDIT)
+    @router.post(VERSION + "/tags")
+    @guard.requires(EDIT)
     async def version_tag(request: Request, name: str, version: int) -> Response:
         """Sets one tag of the version."""
         return await _act(
@@ -166,7 +179,8 @@ def build_actions_router(client: Any) -> APIRouter:
             ),
         )
 
-    @router.post(VERSION + "/tags/delete", openapi_extra=EDIT)
+    @router.post(VERSION + "/tags/delete")
+    @guard.requires(EDIT)
     async def version_tag_delete(request: Request, name: str, version: int) -> Response:
         """Deletes one tag of the version."""
         return await _act(
@@ -175,7 +189,8 @@ def build_actions_router(client: Any) -> APIRouter:
             lambda f: client.delete_model_version_tag(name, version, _required(f, "key")),
         )
 
-    @router.post(VERSION + "/card", openapi_extra=EDIT)
+    @router.post(VERSION + "/card")
+    @guard.requires(EDIT)
     async def card(request: Request, name: str, version: int) -> Response:
         """Writes the card's text fields (keeping its sections, licence and tags)."""
 

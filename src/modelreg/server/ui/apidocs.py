@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
-from modelreg.route_permissions import OPENAPI_KEY
+from modelreg.api.route_permissions import OPENAPI_KEY
 from modelreg.server.ui.rendering import render
 
 METHODS = ("get", "post", "put", "patch", "delete", "head")

@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from modelreg.api.route_permissions import ADMIN
 from modelreg.errors import InvalidArgument
-from modelreg.route_permissions import ADMIN, declare
+from modelreg.server.guard import Guard
 from modelreg.server.ui.history import sentence
 from modelreg.server.ui.session import page
 from modelreg.services.access import ENTITY_TYPES
@@ -28,10 +29,11 @@ def _day(text: str, field: str) -> int | None:
     return int(day.timestamp() * 1000)
 
 
-def build_audit_router(client: Any) -> APIRouter:
+def build_audit_router(client: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/ui/audit", openapi_extra=declare(ADMIN))
+    @router.get("/ui/audit")
+    @guard.requires(ADMIN)
     def audit(
         request: Request,
         entity_type: str = "",

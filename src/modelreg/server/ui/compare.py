@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from modelreg.api.route_permissions import on_model, on_run
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.route_permissions import declare, on_model, on_run
 from modelreg.server.charts import bar_chart
+from modelreg.server.guard import Guard
 from modelreg.server.ui.models import version_filter
 from modelreg.server.ui.session import allowed, page
 from modelreg.server.ui.versions import signature_rows
@@ -117,10 +118,11 @@ def params_diff(
     return differing, values, len(keys) - len(differing)
 
 
-def build_compare_router(client: Any) -> APIRouter:
+def build_compare_router(client: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/ui/models/{name}/compare", openapi_extra=declare(on_model("read")))
+    @router.get("/ui/models/{name}/compare")
+    @guard.requires(on_model("read"))
     def compare(
         request: Request,
         name: str,

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument
-from modelreg.route_permissions import USER, declare, on_model
 from modelreg.server.charts import line_chart
+from modelreg.server.guard import Guard
 from modelreg.server.ui import history
 from modelreg.server.ui.session import can, page
 
@@ -79,14 +80,16 @@ def movable(client: Any, name: str, aliases: Any, can_manage: bool) -> dict[str,
     }
 
 
-def build_models_router(client: Any) -> APIRouter:
+def build_models_router(client: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/", openapi_extra=declare(USER))
+    @router.get("/")
+    @guard.requires(USER)
     def home() -> Response:
         return RedirectResponse("/ui/models", status_code=307)
 
-    @router.get("/ui/models", openapi_extra=declare(USER))
+    @router.get("/ui/models")
+    @guard.requires(USER)
     def models(
         request: Request,
         q: str = Query("", max_length=8192),
@@ -106,7 +109,8 @@ def build_models_router(client: Any) -> APIRouter:
         paged = bool(page_token)
         return page(request, "models.html", models=found, q=q, sort=sort, order=order, paged=paged)
 
-    @router.get("/ui/models/{name}", openapi_extra=declare(on_model("read")))
+    @router.get("/ui/models/{name}")
+    @guard.requires(on_model("read"))
     def model(
         request: Request, name: str, page_token: str = "", kind: str = "", user: str = ""
     ) -> HTMLResponse:

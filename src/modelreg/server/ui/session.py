@@ -23,16 +23,18 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from modelreg.api.route_permissions import Permission, on_model
 from modelreg.errors import InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
-from modelreg.route_permissions import Permission, on_model
 from modelreg.server.ui.rendering import render
-from modelreg.services.access import NOBODY, current_principal
+from modelreg.services.principal import NOBODY, current_principal
 
 SESSION_COOKIE = "modelreg_session"
 CSRF_COOKIE = "modelreg_csrf"
 CSRF_FIELD = "csrf"
 MAX_FORM_BYTES = 256 * 1024
 SESSION_SECONDS = 12 * 3600
+# Public pages never read the session: an expired one must not stand in the way of signing in.
+ANYONE = ("/ui/sign-in", "/ui/sign-out", "/ui/static/")
 
 
 def ui_path(path: str) -> bool:
@@ -40,12 +42,13 @@ def ui_path(path: str) -> bool:
     return path == "/" or path == "/ui" or path.startswith("/ui/")
 
 
-def session_authorization(request: Request) -> str | None:
-    """The ``Authorization`` header a signed-in browser's cookie stands for, on UI paths."""
+def session_token(request: Request) -> str | None:
+    """The API token a signed-in browser's cookie holds, on UI paths only."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token or not ui_path(request.url.path):
+    path = request.url.path
+    if not token or not ui_path(path) or path.startswith(ANYONE):
         return None
-    return f"Bearer {token}"
+    return token
 
 
 def _secure(request: Request) -> bool:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from modelreg.api.route_permissions import PUBLIC
 from modelreg.errors import Unauthenticated
-from modelreg.route_permissions import PUBLIC, declare
+from modelreg.server.guard import Guard
 from modelreg.server.ui.session import (
     SESSION_COOKIE,
     page,
@@ -20,18 +21,18 @@ from modelreg.server.ui.session import (
     set_session_cookie,
 )
 
-OPEN = declare(PUBLIC)
 
-
-def build_signin_router(backend: Any) -> APIRouter:
+def build_signin_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/ui/sign-in", openapi_extra=OPEN)
+    @router.get("/ui/sign-in")
+    @guard.requires(PUBLIC)
     def sign_in_form(request: Request, next: str = "") -> HTMLResponse:
         """The sign-in form: paste an API token (``modelreg tokens create`` makes one)."""
         return page(request, "sign_in.html", next=safe_next(next), problem=None)
 
-    @router.post("/ui/sign-in", openapi_extra=OPEN)
+    @router.post("/ui/sign-in")
+    @guard.requires(PUBLIC)
     async def sign_in(request: Request) -> Response:
         """Checks the token and keeps it in an HttpOnly session cookie."""
         form = await read_form(request)
@@ -47,7 +48,8 @@ def build_signin_router(backend: Any) -> APIRouter:
         set_csrf_cookie(request, response, secrets.token_urlsafe(32))
         return response
 
-    @router.post("/ui/sign-out", openapi_extra=OPEN)
+    @router.post("/ui/sign-out")
+    @guard.requires(PUBLIC)
     async def sign_out(request: Request) -> Response:
         """Forgets the session cookie."""
         await read_form(request)

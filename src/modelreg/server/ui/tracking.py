@@ -9,9 +9,10 @@ from urllib.parse import quote as urlquote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from modelreg.api.route_permissions import USER, on_experiment, on_run
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.route_permissions import USER, declare, on_experiment, on_run
 from modelreg.server.charts import line_chart, scatter_chart
+from modelreg.server.guard import Guard
 from modelreg.server.ui import files
 from modelreg.server.ui.models import quote
 from modelreg.server.ui.session import page
@@ -68,18 +69,20 @@ def cell(run: Any, column: str) -> Any:
     return (run.data.metrics if kind == "metrics" else run.data.params).get(key)
 
 
-def build_tracking_router(client: Any, backend: Any) -> APIRouter:
+def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    read_run = declare(on_run("read"))
+    read_run = on_run("read")
 
-    @router.get("/ui/experiments", openapi_extra=declare(USER))
+    @router.get("/ui/experiments")
+    @guard.requires(USER)
     def experiments(request: Request) -> HTMLResponse:
         """Every experiment the viewer may read."""
         return page(
             request, "experiments.html", experiments=client.search_experiments(max_results=500)
         )
 
-    @router.get("/ui/experiments/{experiment_id}", openapi_extra=declare(on_experiment("read")))
+    @router.get("/ui/experiments/{experiment_id}")
+    @guard.requires(on_experiment("read"))
     def experiment(
         request: Request,
         experiment_id: str,
@@ -125,9 +128,8 @@ def build_tracking_router(client: Any, backend: Any) -> APIRouter:
             plot=plot,
         )
 
-    @router.get(
-        "/ui/experiments/{experiment_id}/compare", openapi_extra=declare(on_experiment("read"))
-    )
+    @router.get("/ui/experiments/{experiment_id}/compare")
+    @guard.requires(on_experiment("read"))
     def compare_runs(
         request: Request, experiment_id: str, run: Annotated[list[str] | None, Query()] = None
     ) -> HTMLResponse:
@@ -166,7 +168,8 @@ def build_tracking_router(client: Any, backend: Any) -> APIRouter:
             same_params=len(params) - len(differing),
         )
 
-    @router.get("/ui/runs/{run_id}", openapi_extra=read_run)
+    @router.get("/ui/runs/{run_id}")
+    @guard.requires(read_run)
     def run_page(request: Request, run_id: str) -> HTMLResponse:
         """A run: metrics with their curves, params, tags, datasets, files, versions made."""
         found = client.get_run(run_id)
@@ -191,13 +194,15 @@ def build_tracking_router(client: Any, backend: Any) -> APIRouter:
             status_class=STATUS_CLASS,
         )
 
-    @router.get("/ui/runs/{run_id}/files/{path:path}", openapi_extra=read_run)
+    @router.get("/ui/runs/{run_id}/files/{path:path}")
+    @guard.requires(read_run)
     def run_file(run_id: str, path: str, inline: bool = False) -> Response:
         """One of the run's files, as a download."""
         ref = files.entry(backend.artifacts.manifest(run_id, path), path)
         return files.download(backend.blobs, ref, path, inline)
 
-    @router.get("/ui/runs/{run_id}/preview/{path:path}", openapi_extra=read_run)
+    @router.get("/ui/runs/{run_id}/preview/{path:path}")
+    @guard.requires(read_run)
     def run_preview(request: Request, run_id: str, path: str) -> HTMLResponse:
         """One of the run's files shown on a page."""
         ref = files.entry(backend.artifacts.manifest(run_id, path), path)

@@ -9,8 +9,9 @@ from urllib.parse import quote as urlquote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from modelreg.api.route_permissions import on_model
 from modelreg.model_card import CARD_FIELDS, FIELD_TITLES
-from modelreg.route_permissions import declare, on_model
+from modelreg.server.guard import Guard
 from modelreg.server.ui import files, history
 from modelreg.server.ui.models import movable
 from modelreg.server.ui.session import can, page
@@ -96,11 +97,12 @@ def card_sections(card: Any) -> list[tuple[str, str]]:
     return out + list(card.sections.items())
 
 
-def build_versions_router(client: Any, backend: Any) -> APIRouter:
+def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    read = declare(on_model("read"))
+    read = on_model("read")
 
-    @router.get("/ui/models/{name}/versions/{version}", openapi_extra=read)
+    @router.get("/ui/models/{name}/versions/{version}")
+    @guard.requires(read)
     def version(
         request: Request, name: str, version: int, kind: str = "", user: str = ""
     ) -> HTMLResponse:
@@ -126,13 +128,15 @@ def build_versions_router(client: Any, backend: Any) -> APIRouter:
             movable=movable(client, name, found.aliases, can(request, name, "manage")),
         )
 
-    @router.get("/ui/models/{name}/versions/{version}/files/{path:path}", openapi_extra=read)
+    @router.get("/ui/models/{name}/versions/{version}/files/{path:path}")
+    @guard.requires(read)
     def version_file(name: str, version: int, path: str, inline: bool = False) -> Response:
         """One of the version's files, as a download (``inline``: an image, for its preview)."""
         ref = files.entry(backend.artifacts.version_manifest(name, version, path), path)
         return files.download(backend.blobs, ref, path, inline)
 
-    @router.get("/ui/models/{name}/versions/{version}/preview/{path:path}", openapi_extra=read)
+    @router.get("/ui/models/{name}/versions/{version}/preview/{path:path}")
+    @guard.requires(read)
     def version_preview(request: Request, name: str, version: int, path: str) -> HTMLResponse:
         """A text, JSON, YAML or CSV file shown on a page; an image shown as an image."""
         ref = files.entry(backend.artifacts.version_manifest(name, version, path), path)
