@@ -356,6 +356,34 @@ def test_no_page_holds_an_inline_script(page, registry):
         assert page.locator("script:not([src])").count() == 0, url
 
 
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def test_search_as_you_type_works_under_a_strict_content_security_policy(page, registry):
+    from playwright.sync_api import expect
+
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text else 0)
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": STRICT_CSP}
+        route.fulfill(response=response, headers=headers)
+
+    page.route("**/*", with_csp)
+    page.goto(registry["url"] + "/ui/models")
+    page.get_by_label("Search models").press_sequentially("churn", delay=20)
+    expect(page.locator("table.models tbody tr")).to_have_count(1)
+
+    assert violations == []
+    assert page.locator("table.models").inner_text().count("churn-model") == 1
+    page.goto(registry["url"] + "/ui/models/fraud-detector")
+    assert page.locator("svg.chart polyline").count() == 1 and violations == []
+
+
 def test_api_docs_read_offline(page, registry):
     outside: list[str] = []
 
