@@ -109,7 +109,7 @@ async def _resolve(request: Request, permission: Permission) -> tuple[Permission
         from modelreg.server.declarations import mlflow_artifact_owner
 
         resource, value = mlflow_artifact_owner(values.get(permission.param) or "")
-        param = "run_id" if resource == "run" else "name"
+        param = {"run": "run_id", "logged_model": "model_id"}.get(resource, "name")
         return Permission(permission.level, resource, param), {param: value}
     return permission, values
 

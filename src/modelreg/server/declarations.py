@@ -77,7 +77,16 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("POST", "/runs/log-batch"): on_run("edit"),
     ("POST", "/runs/log-model"): on_run("edit"),
     ("POST", "/runs/log-inputs"): on_run("edit"),
+    ("POST", "/logged-models"): on_experiment("edit"),
+    ("GET", "/logged-models/{model_id}"): Permission("read", "logged_model"),
+    ("PATCH", "/logged-models/{model_id}"): Permission("edit", "logged_model"),
+    ("DELETE", "/logged-models/{model_id}"): Permission("edit", "logged_model"),
+    ("PATCH", "/logged-models/{model_id}/tags"): Permission("edit", "logged_model"),
+    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}"): Permission("edit", "logged_model"),
+    ("POST", "/logged-models/{model_id}/params"): Permission("edit", "logged_model"),
+    ("GET", "/logged-models/{model_id}/artifacts/directories"): Permission("read", "logged_model"),
     ("POST", "/logged-models/search"): USER,
+    ("POST", "/runs/outputs"): on_run("edit"),
     ("POST", "/runs/search"): USER,
     ("GET", "/metrics/get-history"): on_run("read", RUN),
     ("GET", "/artifacts/list"): on_run("read", RUN),
@@ -139,8 +148,9 @@ def declare_routes(app: Any) -> None:
 def mlflow_endpoint_permission(method: str, path: str) -> Permission:
     """The permission of one MLflow endpoint; an unknown one only answers 404 to users."""
     from modelreg.server.mlflow_compat import HANDLERS
+    from modelreg.server.mlflow_routes import endpoint_key
 
-    key = (method, "/" + path)
+    key = (method, endpoint_key(path)[0])
     permission = MLFLOW_ENDPOINTS.get(key)
     if permission is not None:
         return permission
@@ -157,4 +167,6 @@ def mlflow_artifact_owner(path: str) -> tuple[str, str]:
         return "run", owner
     if kind == "version":
         return "model", owner.rsplit("/", 1)[0]
+    if kind == "logged_model":
+        return "logged_model", owner
     raise NotFound(f"artifact path '{path[:200]}' names no run or model version")

@@ -700,6 +700,8 @@ class AccessService:
                 raise _denied(principal, level, f"experiment '{name}'", role)
         elif resource == "run":
             self._check_run(conn, principal, raw, level, user_id)
+        elif resource == "logged_model":
+            self._check_logged_model(conn, principal, raw, level, user_id)
         elif resource == "parent":
             from modelreg.services.lineage import check_parent
 
@@ -725,6 +727,22 @@ class AccessService:
         if role_rank(role) < role_rank(level):
             raise _denied(principal, level, f"experiment {experiment_id} of run '{run_id}'", role)
 
+    @staticmethod
+    def _check_logged_model(
+        conn: Connection, principal: Principal, model_id: Any, level: str, user_id: int
+    ) -> None:
+        # A logged model is its experiment's: its readers read it, its editors change it.
+        from modelreg.store.logged_models import experiment_of
+
+        experiment_id = experiment_of(conn, model_id) if isinstance(model_id, str) else None
+        if experiment_id is None:
+            raise NotFound(f"Logged model with ID '{str(model_id)[:80]}' not found.")
+        role = store.experiment_access(conn, experiment_id, user_id)[1]
+        if role_rank(role) < role_rank(level):
+            raise _denied(
+                principal, level, f"experiment {experiment_id} of model '{model_id}'", role
+            )
+
     def _check_source(
         self, conn: Connection, principal: Principal, source: Any, run_id: Any, user_id: int
     ) -> None:
@@ -736,6 +754,8 @@ class AccessService:
         if parsed.kind == "models":
             assert parsed.model is not None
             self._check(conn, principal, "model", "name", "read", {"name": parsed.model.name})
+        elif parsed.kind == "logged_model":
+            self._check_logged_model(conn, principal, parsed.logged_model_id, "read", user_id)
         elif parsed.run_id is not None:
             self._check_run(conn, principal, parsed.run_id, "read", user_id)
         else:

@@ -6,6 +6,8 @@ A version's source is one of
   ``path`` are the version's files;
 - ``models:/…``: another registered version (which must resolve), whose files,
   run and signature are inherited;
+- ``models:/m-<32 hex>``: an MLflow 3 logged model, whose files and source run
+  are the version's;
 - an artifact URI inside the artifact folder of a run the registry knows
   (``modelreg-artifacts:/0/<run_id>/artifacts/model``, or MLflow's name for
   it, ``mlflow-artifacts:/…``, as MLflow clients send), or elsewhere in the
@@ -36,6 +38,8 @@ from sqlalchemy import Connection
 
 from modelreg.artifact_files import check_artifact_path
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import LOGGED_MODEL_ID_RE
+from modelreg.store import logged_models as logged_store
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
 
@@ -55,7 +59,8 @@ Manifest = list[tuple[str, str, int]]
 
 @dataclass(frozen=True)
 class Source:
-    """A checked source: ``kind`` is ``runs``, ``models`` or ``artifact``; ``uri`` is
+    """A checked source: ``kind`` is ``runs``, ``models``, ``logged_model`` or ``artifact``;
+    ``uri`` is
     its canonical form, the only form that is stored."""
 
     uri: str
@@ -63,6 +68,7 @@ class Source:
     run_id: str | None = None
     path: str = ""
     model: ModelUri | None = None
+    logged_model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,11 @@ def parse_source(source: Any, run_id: str | None) -> Source:
     if source.startswith("runs:/"):
         return _runs_source(source, run_id)
     if source.startswith("models:/"):
+        model_id, _, rest = source[len("models:/") :].partition("/")
+        if LOGGED_MODEL_ID_RE.fullmatch(model_id):
+            path = _checked_path(rest, source)
+            canonical = f"models:/{model_id}/{path}" if path else f"models:/{model_id}"
+            return Source(canonical, "logged_model", run_id, path, logged_model_id=model_id)
         try:
             model = parse_model_uri(source)
         except InvalidArgument as exc:
@@ -162,6 +173,12 @@ def snapshot(
         if manifest is None:
             raise NotFound(f"run '{source.run_id}' of source '{source.uri}' does not exist")
         return Snapshot(manifest, source.run_id, signature)
+    if source.kind == "logged_model":
+        assert source.logged_model_id is not None
+        row = logged_store.require_model(conn, source.logged_model_id)
+        entries = logged_store.entries(conn, source.logged_model_id)
+        manifest = _under([(p, r.digest, r.size) for p, r in entries.items()], source.path)
+        return Snapshot(manifest, run_id or row.source_run_id, signature)
     if source.kind == "models":
         assert source.model is not None
         row = resolve_row(conn, source.model)

@@ -506,3 +506,8 @@ idempotency_keys = Table(
     Index(None, "creation_time"),
     sqlite_with_rowid=False,
 )
+
+
+# The logged models' tables live in their own module, on this metadata; imported
+# last, so that module finds the tables above it references.
+from modelreg.store import schema_logged_models  # noqa: E402, F401

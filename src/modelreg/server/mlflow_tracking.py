@@ -1,0 +1,218 @@
+"""MLflow's tracking endpoints: experiments, runs, params, metrics, tags, run artifacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelreg.entities import Metric, Param, RunTag
+from modelreg.errors import NotFound
+from modelreg.server.mlflow_endpoints import endpoint
+from modelreg.server.mlflow_logged_models import (
+    log_model_inputs,
+    log_model_metrics,
+    run_model_links,
+)
+from modelreg.server.mlflow_names import tag_from_mlflow, uri_to_mlflow
+from modelreg.server.mlflow_routes import as_list
+from modelreg.server.mlflow_shapes import (
+    experiment_json,
+    from_kv,
+    page,
+    required,
+    run_info_json,
+    run_json,
+)
+from modelreg.timeutil import now_ms
+from modelreg.validation import check_objects, check_string
+
+# -- experiments -------------------------------------------------------------------
+
+
+@endpoint("POST", "/experiments/create")
+def create_experiment(b: Any, p: dict[str, Any]) -> Any:
+    experiment_id = b.tracking.create_experiment(
+        required(p, "name"), p.get("artifact_location") or None, from_kv(p.get("tags"))
+    )
+    return {"experiment_id": experiment_id}
+
+
+@endpoint("GET", "/experiments/get")
+def get_experiment(b: Any, p: dict[str, Any]) -> Any:
+    return {"experiment": experiment_json(b.tracking.get_experiment(required(p, "experiment_id")))}
+
+
+@endpoint("GET", "/experiments/get-by-name")
+def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
+    name = required(p, "experiment_name")
+    experiment = b.tracking.get_experiment_by_name(name)
+    if experiment is None:
+        raise NotFound(f"Could not find experiment with name '{name}'")
+    return {"experiment": experiment_json(experiment)}
+
+
+@endpoint("POST", "/experiments/search")
+def search_experiments(b: Any, p: dict[str, Any]) -> Any:
+    found = b.tracking.search_experiments(
+        p.get("view_type") or "ACTIVE_ONLY",
+        p.get("max_results"),
+        p.get("filter"),
+        as_list(p.get("order_by")),
+        p.get("page_token"),
+    )
+    return page(found, "experiments", experiment_json)
+
+
+@endpoint("POST", "/experiments/delete")
+def delete_experiment(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.delete_experiment(required(p, "experiment_id"))
+
+
+@endpoint("POST", "/experiments/restore")
+def restore_experiment(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.restore_experiment(required(p, "experiment_id"))
+
+
+@endpoint("POST", "/experiments/update")
+def update_experiment(b: Any, p: dict[str, Any]) -> Any:
+    if p.get("new_name"):
+        b.tracking.rename_experiment(required(p, "experiment_id"), p["new_name"])
+
+
+@endpoint("POST", "/experiments/set-experiment-tag")
+def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.set_experiment_tag(required(p, "experiment_id"), required(p, "key"), p.get("value"))
+
+
+# -- runs --------------------------------------------------------------------------
+
+
+@endpoint("POST", "/runs/create")
+def create_run(b: Any, p: dict[str, Any]) -> Any:
+    tags = from_kv(p.get("tags"))
+    run = b.tracking.create_run(
+        p.get("experiment_id") or "0",
+        p.get("start_time"),
+        tags,
+        p.get("run_name") or tags.get("mlflow.runName"),
+    )
+    return {"run": run_json(run)}
+
+
+@endpoint("GET", "/runs/get")
+def get_run(b: Any, p: dict[str, Any]) -> Any:
+    run = b.tracking.get_run(p.get("run_id") or required(p, "run_uuid"))
+    out = run_json(run)
+    model_inputs, model_outputs = run_model_links(b, run.info.run_id)
+    if model_inputs:
+        out["inputs"]["model_inputs"] = model_inputs
+    if model_outputs:
+        out["outputs"] = {"model_outputs": model_outputs}
+    return {"run": out}
+
+
+@endpoint("POST", "/runs/update")
+def update_run(b: Any, p: dict[str, Any]) -> Any:
+    run_id = p.get("run_id") or required(p, "run_uuid")
+    info = b.tracking.update_run(run_id, p.get("status"), p.get("end_time"), p.get("run_name"))
+    return {"run_info": run_info_json(info)}
+
+
+@endpoint("POST", "/runs/delete")
+def delete_run(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.delete_run(required(p, "run_id"))
+
+
+@endpoint("POST", "/runs/restore")
+def restore_run(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.restore_run(required(p, "run_id"))
+
+
+def _metric(run_key: dict[str, Any]) -> Metric:
+    return Metric(
+        run_key.get("key"),
+        run_key.get("value"),
+        run_key.get("timestamp") or now_ms(),
+        run_key.get("step") or 0,
+    )
+
+
+@endpoint("POST", "/runs/log-metric")
+def log_metric(b: Any, p: dict[str, Any]) -> Any:
+    run_id = p.get("run_id") or required(p, "run_uuid")
+    b.tracking.log_batch(run_id, metrics=[_metric(p)])
+    log_model_metrics(b, run_id, [p])
+
+
+@endpoint("POST", "/runs/log-parameter")
+def log_param(b: Any, p: dict[str, Any]) -> Any:
+    run_id = p.get("run_id") or required(p, "run_uuid")
+    b.tracking.log_batch(run_id, params=[Param(p.get("key"), p.get("value"))])
+
+
+@endpoint("POST", "/runs/set-tag")
+def set_tag(b: Any, p: dict[str, Any]) -> Any:
+    run_id = p.get("run_id") or required(p, "run_uuid")
+    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
+
+
+@endpoint("POST", "/runs/delete-tag")
+def delete_tag(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.delete_tag(required(p, "run_id"), tag_from_mlflow(required(p, "key")))
+
+
+@endpoint("POST", "/runs/log-batch")
+def log_batch(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.log_batch(
+        required(p, "run_id"),
+        metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
+        params=[
+            Param(i.get("key"), i.get("value")) for i in check_objects(p.get("params"), "params")
+        ],
+        tags=[
+            RunTag(tag_from_mlflow(i.get("key")), i.get("value"))
+            for i in check_objects(p.get("tags"), "tags")
+        ],
+    )
+    log_model_metrics(b, p["run_id"], p.get("metrics") or [])
+
+
+@endpoint("POST", "/runs/log-model")
+def log_model(b: Any, p: dict[str, Any]) -> Any:
+    # MLflow records logged-model metadata as a run tag; the files arrive as artifacts.
+    model_json = p.get("model_json")
+    if model_json:
+        text = check_string(model_json, "model_json", 1 << 20)[:8000]
+        b.tracking.log_batch(required(p, "run_id"), tags=[RunTag("mlflow.log-model.history", text)])
+
+
+@endpoint("POST", "/runs/log-inputs")
+def log_inputs(b: Any, p: dict[str, Any]) -> Any:
+    log_model_inputs(b, required(p, "run_id"), p.get("models"))
+
+
+@endpoint("POST", "/runs/search")
+def search_runs(b: Any, p: dict[str, Any]) -> Any:
+    found = b.tracking.search_runs(
+        as_list(p.get("experiment_ids")),
+        p.get("filter") or "",
+        p.get("run_view_type") or "ACTIVE_ONLY",
+        p.get("max_results"),
+        as_list(p.get("order_by")),
+        p.get("page_token"),
+    )
+    return page(found, "runs", run_json)
+
+
+@endpoint("GET", "/metrics/get-history")
+def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
+    run_id = p.get("run_id") or required(p, "run_uuid")
+    history = b.tracking.get_metric_history(run_id, required(p, "metric_key"))
+    return {"metrics": [m.to_dict() for m in history]}
+
+
+@endpoint("GET", "/artifacts/list")
+def list_run_artifacts(b: Any, p: dict[str, Any]) -> Any:
+    run_id = p.get("run_id") or required(p, "run_uuid")
+    files = b.artifacts.list_artifacts(run_id, p.get("path") or None)
+    root = uri_to_mlflow(b.tracking.get_run(run_id).info.artifact_uri)
+    return {"root_uri": root, "files": [f.to_dict() for f in files]}
