@@ -11,6 +11,7 @@ from modelreg.operations import OPERATIONS
 from modelreg.services.access import AccessService
 from modelreg.services.artifacts import ArtifactService
 from modelreg.services.governance import GovernanceService
+from modelreg.services.logged_models import LoggedModelService
 from modelreg.services.protections import ProtectionService
 from modelreg.services.registry import RegistryService
 from modelreg.services.tracking import TrackingService
@@ -22,6 +23,7 @@ SERVICES = {
     "protections": ProtectionService,
     "access": AccessService,
     "artifacts": ArtifactService,
+    "logged_models": LoggedModelService,
 }
 
 

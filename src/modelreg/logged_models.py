@@ -15,11 +15,29 @@ from typing import Any
 
 from modelreg.entities import Metric
 
-__all__ = ["LOGGED_MODEL_ID_RE", "STATUSES", "LoggedModel", "LoggedModelMetric", "RunModelLink"]
+__all__ = [
+    "LOGGED_MODEL_ID_RE",
+    "MODEL_VERSIONS_TAG",
+    "STATUSES",
+    "LoggedModel",
+    "LoggedModelMetric",
+    "RunModelLink",
+    "logged_model_of",
+]
 
 # MLflow's logged model ids: ``m-`` and a uuid4's 32 hex digits.
 LOGGED_MODEL_ID_RE = re.compile(r"m-[0-9a-f]{32}")
 STATUSES = ("PENDING", "READY", "FAILED")
+# The tag in which MLflow lists the registered versions made from a logged model.
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+
+
+def logged_model_of(uri: str) -> str | None:
+    """The logged model id a ``models:/m-<id>[/path]`` URI names; ``None`` for other URIs."""
+    if not uri.startswith("models:/"):
+        return None
+    model_id = uri[len("models:/") :].split("/")[0]
+    return model_id if LOGGED_MODEL_ID_RE.fullmatch(model_id) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,17 @@ class LoggedModel:
                 for m in self.metrics
             ],
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LoggedModel:
+        metrics = [
+            LoggedModelMetric(
+                Metric.from_dict(m), m.get("run_id"), m.get("dataset_name"), m.get("dataset_digest")
+            )
+            for m in d.get("metrics", [])
+        ]
+        fields = {k: v for k, v in d.items() if k != "metrics"}
+        return cls(**fields, metrics=metrics)
 
 
 @dataclass(frozen=True, slots=True)

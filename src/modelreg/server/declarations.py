@@ -65,6 +65,7 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("POST", "/experiments/restore"): on_experiment("manage"),
     ("POST", "/experiments/update"): on_experiment("manage"),
     ("POST", "/experiments/set-experiment-tag"): on_experiment("edit"),
+    ("POST", "/experiments/delete-experiment-tag"): on_experiment("edit"),
     ("POST", "/runs/create"): on_experiment("edit"),
     ("GET", "/runs/get"): on_run("read", RUN),
     ("POST", "/runs/update"): on_run("edit", RUN),

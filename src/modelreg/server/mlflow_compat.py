@@ -21,15 +21,17 @@ from typing import Any, BinaryIO
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as
-from modelreg.errors import InvalidArgument, NotFound
+from modelreg.errors import InvalidArgument, ModelregError, NotFound
 
 # The handler modules fill HANDLERS as they are imported.
 from modelreg.server import mlflow_logged_models, mlflow_registry, mlflow_tracking  # noqa: F401
 from modelreg.server.api import json_response
 from modelreg.server.identity import actor_for
 from modelreg.server.mlflow_endpoints import HANDLERS
+from modelreg.server.mlflow_names import error_to_mlflow
 from modelreg.server.mlflow_routes import (
     ARTIFACTS_PREFIX,
     PREFIX,
@@ -61,11 +63,13 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         if handler is None:  # ENDPOINT_NOT_FOUND, as MLflow's clients expect
             raise HTTPException(404, f"MLflow endpoint {request.method} /{path} is not served")
         params = await request_params(request)
-        from starlette.concurrency import run_in_threadpool
 
         def call() -> Any:
             with acting_as(actor_for(request)):
-                return handler(backend, params)
+                try:
+                    return handler(backend, params)
+                except ModelregError as exc:
+                    raise error_to_mlflow(exc) from None
 
         return json_response(await run_in_threadpool(call) or {})
 

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelreg.errors import InvalidArgument
+from modelreg.logged_models import logged_model_of
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_routes import REGISTERED_ROOT, as_list
-from modelreg.server.mlflow_shapes import from_kv, model_json, page, required, version_json
+from modelreg.server.mlflow_shapes import (
+    from_kv,
+    max_results,
+    model_json,
+    page,
+    required,
+    version_json,
+)
+
+# MLflow's page sizes and limits (above a limit its server answers 400).
+MODELS_DEFAULT, MODELS_LIMIT = 100, 1000
+VERSIONS_DEFAULT, VERSIONS_LIMIT = 10_000, 200_000
 
 # -- registry ----------------------------------------------------------------------
 
@@ -38,13 +51,17 @@ def update_registered_model(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("DELETE", "/registered-models/delete")
 def delete_registered_model(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_registered_model(required(p, "name"))
+    # MLflow deletes a model with versions in Production; modelreg's own API asks for force.
+    b.registry.delete_registered_model(required(p, "name"), force=True)
 
 
 @endpoint("GET", "/registered-models/search")
 def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_registered_models(
-        p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
+        p.get("filter"),
+        max_results(p, MODELS_LIMIT) or MODELS_DEFAULT,
+        as_list(p.get("order_by")),
+        p.get("page_token"),
     )
     return page(found, "registered_models", model_json)
 
@@ -85,13 +102,28 @@ def get_by_alias(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("POST", "/model-versions/create")
 def create_model_version(b: Any, p: dict[str, Any]) -> Any:
-    version = b.registry.create_model_version(
+    source = required(p, "source")
+    run_id = p.get("run_id") or None
+    pointer = isinstance(source, str) and source.startswith("runs:/")
+    if pointer and (run_id is None or source[len("runs:/") :].split("/")[0] != run_id):
+        # MLflow's rule: a runs:/ source needs the same run_id; the run need not exist.
+        raise InvalidArgument(
+            f"Invalid model version source: '{source}'. The run_id request parameter must "
+            "identify the resource that contains the source."
+        )
+    create = (
+        b.registry.create_model_version_as_mlflow if pointer else b.registry.create_model_version
+    )
+    version = create(
         required(p, "name"),
-        required(p, "source"),
-        run_id=p.get("run_id") or None,
+        source,
+        run_id=run_id,
         description=p.get("description") or None,
         tags=from_kv(p.get("tags")),
     )
+    model_id = logged_model_of(version.source)
+    if model_id:  # as MLflow's server, the logged model lists the versions made from it
+        b.logged_models.note_model_version(model_id, version.name, version.version)
     return {"model_version": version_json(version)}
 
 
@@ -126,7 +158,10 @@ def transition_stage(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("GET", "/model-versions/search")
 def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_model_versions(
-        p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
+        p.get("filter"),
+        max_results(p, VERSIONS_LIMIT) or VERSIONS_DEFAULT,
+        as_list(p.get("order_by")) or ["last_updated_timestamp DESC"],  # MLflow's default
+        p.get("page_token"),
     )
     return page(found, "model_versions", version_json)
 

@@ -96,8 +96,9 @@ async def request_params(request: Request) -> dict[str, Any]:
 def artifact_target(path: str) -> tuple[str, str, str]:
     """``("run", run_id, rel)``, ``("logged_model", model_id, rel)`` or ``("version",
     "name/version", rel)`` for an MLflow artifact path. Raises ``NotFound`` for a path of
-    none of these shapes."""
-    parts = path.strip("/").split("/")
+    none of these shapes. Empty and ``.`` segments are dropped, as MLflow's client sends
+    ``<run path>/.`` for a run's whole artifact root."""
+    parts = [part for part in path.split("/") if part not in ("", ".")] or [""]
     if parts[0] == REGISTERED_ROOT and len(parts) >= 3:
         return "version", f"{parts[1]}/{parts[2]}", "/".join(parts[3:])
     if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -51,19 +53,28 @@ def run_info_json(info: Any) -> dict[str, Any]:
 
 
 def metric_value(value: float) -> Any:
+    """A metric value as MLflow's server answers it: NaN as the string ``"NaN"``, and
+    ±Infinity as ±the largest float, which is what MLflow's SQL store keeps of them."""
+    if math.isinf(value):
+        return math.copysign(sys.float_info.max, value)
     return Metric("m", value, 0).to_dict()["value"]
 
 
-def run_json(run: Run) -> dict[str, Any]:
+def run_json(run: Run, positions: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
+    """MLflow's ``Run``; ``positions`` are the ``(step, timestamp)`` of its metrics' values."""
     tags = {tag_to_mlflow(k): v for k, v in run.data.tags.items()}
     tags = {"mlflow.runName": run.info.run_name, "mlflow.user": run.info.user_id, **tags}
+    positions = positions or {}
+    metrics = []
+    for key, value in run.data.metrics.items():
+        step, timestamp = positions.get(key, (0, 0))
+        metrics.append(
+            {"key": key, "value": metric_value(value), "timestamp": timestamp, "step": step}
+        )
     return {
         "info": run_info_json(run.info),
         "data": {
-            "metrics": [
-                {"key": k, "value": metric_value(v), "timestamp": 0, "step": 0}
-                for k, v in run.data.metrics.items()
-            ],
+            "metrics": metrics,
             "params": kv(run.data.params),
             "tags": kv(tags),
         },
@@ -112,3 +123,21 @@ def required(params: dict[str, Any], name: str) -> Any:
     if value in (None, ""):
         raise InvalidArgument(f"missing value for required parameter '{name}'")
     return value
+
+
+def max_results(params: dict[str, Any], limit: int) -> Any:
+    """The ``max_results`` parameter, refused above MLflow's limit for the endpoint, as
+    MLflow's server does (modelreg's own API caps it instead)."""
+    value = params.get("max_results")
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 < number <= limit:
+        raise InvalidArgument(
+            f"Invalid value {value!r:.40} for parameter 'max_results' supplied. "
+            f"It must be at most {limit}"
+        )
+    return number

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
+from modelreg.actor import acting_as, current_actor
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.errors import NotFound
 from modelreg.server.mlflow_endpoints import endpoint
@@ -17,13 +19,23 @@ from modelreg.server.mlflow_routes import as_list
 from modelreg.server.mlflow_shapes import (
     experiment_json,
     from_kv,
+    max_results,
+    metric_value,
     page,
     required,
     run_info_json,
     run_json,
 )
+from modelreg.services.access import ANONYMOUS
+from modelreg.store.filter_sql import decode_page_token, encode_page_token
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects, check_string
+
+_SPECIAL_FLOATS = ("NaN", "Infinity", "-Infinity", "inf", "-inf", "nan")
+# MLflow's limits on max_results, above which its server answers 400.
+RUNS_LIMIT = 50_000
+EXPERIMENTS_LIMIT = 50_000
+HISTORY_LIMIT = 25_000
 
 # -- experiments -------------------------------------------------------------------
 
@@ -54,7 +66,7 @@ def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
 def search_experiments(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_experiments(
         p.get("view_type") or "ACTIVE_ONLY",
-        p.get("max_results"),
+        max_results(p, EXPERIMENTS_LIMIT),
         p.get("filter"),
         as_list(p.get("order_by")),
         p.get("page_token"),
@@ -78,6 +90,11 @@ def update_experiment(b: Any, p: dict[str, Any]) -> Any:
         b.tracking.rename_experiment(required(p, "experiment_id"), p["new_name"])
 
 
+@endpoint("POST", "/experiments/delete-experiment-tag")
+def delete_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
+    b.tracking.delete_experiment_tag(required(p, "experiment_id"), required(p, "key"))
+
+
 @endpoint("POST", "/experiments/set-experiment-tag")
 def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.set_experiment_tag(required(p, "experiment_id"), required(p, "key"), p.get("value"))
@@ -89,19 +106,26 @@ def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/create")
 def create_run(b: Any, p: dict[str, Any]) -> Any:
     tags = from_kv(p.get("tags"))
-    run = b.tracking.create_run(
-        p.get("experiment_id") or "0",
-        p.get("start_time"),
-        tags,
-        p.get("run_name") or tags.get("mlflow.runName"),
-    )
+    # Without auth the client's user_id names the run's user, as on MLflow's server;
+    # with auth the authenticated user does, whatever the client claims.
+    claimed = p.get("user_id") or tags.get("mlflow.user")
+    anonymous = current_actor() == ANONYMOUS.username
+    user = claimed if anonymous and isinstance(claimed, str) else None
+    with acting_as(user) if user else nullcontext():
+        run = b.tracking.create_run(
+            p.get("experiment_id") or "0",
+            p.get("start_time"),
+            tags,
+            p.get("run_name") or tags.get("mlflow.runName"),
+        )
     return {"run": run_json(run)}
 
 
 @endpoint("GET", "/runs/get")
 def get_run(b: Any, p: dict[str, Any]) -> Any:
     run = b.tracking.get_run(p.get("run_id") or required(p, "run_uuid"))
-    out = run_json(run)
+    positions = b.tracking.latest_metric_positions([run.info.run_id])[run.info.run_id]
+    out = run_json(run, positions)
     model_inputs, model_outputs = run_model_links(b, run.info.run_id)
     if model_inputs:
         out["inputs"]["model_inputs"] = model_inputs
@@ -128,9 +152,12 @@ def restore_run(b: Any, p: dict[str, Any]) -> Any:
 
 
 def _metric(run_key: dict[str, Any]) -> Metric:
+    value = run_key.get("value")
+    if isinstance(value, str) and value in _SPECIAL_FLOATS:
+        value = float(value)  # MLflow sends NaN and infinities as JSON strings
     return Metric(
         run_key.get("key"),
-        run_key.get("value"),
+        value,
         run_key.get("timestamp") or now_ms(),
         run_key.get("step") or 0,
     )
@@ -196,18 +223,29 @@ def search_runs(b: Any, p: dict[str, Any]) -> Any:
         as_list(p.get("experiment_ids")),
         p.get("filter") or "",
         p.get("run_view_type") or "ACTIVE_ONLY",
-        p.get("max_results"),
+        max_results(p, RUNS_LIMIT),
         as_list(p.get("order_by")),
         p.get("page_token"),
     )
-    return page(found, "runs", run_json)
+    positions = b.tracking.latest_metric_positions([r.info.run_id for r in found])
+    return page(found, "runs", lambda r: run_json(r, positions[r.info.run_id]))
 
 
 @endpoint("GET", "/metrics/get-history")
 def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     history = b.tracking.get_metric_history(run_id, required(p, "metric_key"))
-    return {"metrics": [m.to_dict() for m in history]}
+    limit = max_results(p, HISTORY_LIMIT) or HISTORY_LIMIT
+    offset = decode_page_token(p.get("page_token"))
+    out: dict[str, Any] = {
+        "metrics": [
+            {**m.to_dict(), "value": metric_value(m.value)}
+            for m in history[offset : offset + limit]
+        ]
+    }
+    if offset + limit < len(history):
+        out["next_page_token"] = encode_page_token(offset + limit)
+    return out
 
 
 @endpoint("GET", "/artifacts/list")

@@ -8,6 +8,7 @@ manifest of content-addressed blobs, like a run's; registering it
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from modelreg.entities import Metric, PagedList
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.logged_models import (
     LOGGED_MODEL_ID_RE,
+    MODEL_VERSIONS_TAG,
     STATUSES,
     LoggedModel,
     LoggedModelMetric,
@@ -119,10 +121,10 @@ class LoggedModelService:
 
     def search_logged_models(
         self,
-        experiment_ids: Sequence[str],
+        experiment_ids: list[str],
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: Sequence[tuple[str, bool]] = (),
+        order_by: list[tuple[str, bool]] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
         """Active models of these experiments (those the caller may read) matching the
@@ -132,7 +134,7 @@ class LoggedModelService:
         offset = decode_page_token(page_token)
         with self.db.read() as conn:
             ids = access.readable_experiment_ids(conn, ids)
-            found = store.search_ids(conn, ids, filter_string, order_by, offset, limit + 1)
+            found = store.search_ids(conn, ids, filter_string, order_by or (), offset, limit + 1)
             models = store.load_models(conn, found[:limit])
         token = encode_page_token(offset + limit) if len(found) > limit else None
         return PagedList(models, token)
@@ -153,6 +155,23 @@ class LoggedModelService:
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         self._change(model_id, lambda conn, now: store.delete_tag(conn, model_id, key))
+
+    def note_model_version(self, model_id: str, name: str, version: int) -> None:
+        """Appends ``{"name", "version"}`` to the model's ``mlflow.modelVersions`` tag, as
+        MLflow's server does when a version is registered from a logged model."""
+
+        def append(conn: Any, now: int) -> None:
+            current = store.load_models(conn, [model_id])[0].tags.get(MODEL_VERSIONS_TAG)
+            try:
+                listed = json.loads(current) if current else []
+            except ValueError:
+                listed = []
+            listed = listed if isinstance(listed, list) else []
+            listed.append({"name": name, "version": version})
+            value = json.dumps(listed)
+            store.upsert_key_values(conn, "tags", model_id, {MODEL_VERSIONS_TAG: value})
+
+        self._change(model_id, append)
 
     def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
         checked = _check_key_values(params, "param")
@@ -233,6 +252,7 @@ class LoggedModelService:
             return store.run_links(conn, [run_id]).get(run_id, [])
 
     def models_of_run(self, run_id: str) -> list[LoggedModel]:
-        """The active models a run made, oldest first."""
+        """The active models a run made, oldest first. Raises ``NotFound`` for an unknown run."""
         with self.db.read() as conn:
+            tracking_store.get_run_info(conn, v.check_string(run_id, "run_id", 64))
             return store.load_models(conn, store.models_of_run(conn, run_id))

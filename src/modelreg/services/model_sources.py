@@ -31,7 +31,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -69,6 +69,8 @@ class Source:
     path: str = ""
     model: ModelUri | None = None
     logged_model_id: str | None = None
+    # A runs:/ source whose run may be missing (then the version has no files).
+    missing_run_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class Snapshot:
     signature: dict[str, Any] | None
 
 
-def parse_source(source: Any, run_id: str | None) -> Source:
+def parse_source(source: Any, run_id: str | None, *, missing_run_ok: bool = False) -> Source:
     """Checks the form of a source and canonicalises it (no database access).
 
     Raises ``InvalidArgument`` naming the source when it is not ``runs:/``,
@@ -97,7 +99,8 @@ def parse_source(source: Any, run_id: str | None) -> Source:
     if _CONTROL_RE.search(source):
         raise InvalidArgument(f"source {source[:60]!r} contains control characters")
     if source.startswith("runs:/"):
-        return _runs_source(source, run_id)
+        parsed = _runs_source(source, run_id)
+        return replace(parsed, missing_run_ok=True) if missing_run_ok else parsed
     if source.startswith("models:/"):
         model_id, _, rest = source[len("models:/") :].partition("/")
         if LOGGED_MODEL_ID_RE.fullmatch(model_id):
@@ -170,6 +173,8 @@ def snapshot(
     if source.kind == "runs":
         assert source.run_id is not None
         manifest = store.run_manifest(conn, source.run_id, source.path)
+        if manifest is None and source.missing_run_ok:
+            return Snapshot([], source.run_id, signature)
         if manifest is None:
             raise NotFound(f"run '{source.run_id}' of source '{source.uri}' does not exist")
         return Snapshot(manifest, source.run_id, signature)

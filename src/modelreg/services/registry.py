@@ -343,6 +343,38 @@ class RegistryService:
         Raises NotFound (model, run, source or parent version), AlreadyExists
         (semver taken), InvalidArgument (foreign source, bad semver, bump,
         signature or parent)."""
+        return self._create_version(
+            name, source, run_id, description, tags, semver, bump, signature, parent
+        )
+
+    def create_model_version_as_mlflow(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """``create_model_version`` as MLflow's server does it (its REST API only): a
+        ``runs:/`` source whose run does not exist is kept as a pointer, without files."""
+        return self._create_version(
+            name, source, run_id, description, tags, None, "auto", None, None, missing_run_ok=True
+        )
+
+    def _create_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None,
+        description: str | None,
+        tags: dict[str, str] | None,
+        semver: str | None,
+        bump: str,
+        signature: dict[str, Any] | None,
+        parent: tuple[str, int] | str | None,
+        *,
+        missing_run_ok: bool = False,
+    ) -> ModelVersion:
         name = v.check_name(name, "model name")
         description = v.check_description(description)
         checked_tags = _check_tags(tags)
@@ -351,7 +383,7 @@ class RegistryService:
         signature = _check_signature(signature)
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
-        parsed = parse_source(source, run_id)
+        parsed = parse_source(source, run_id, missing_run_ok=missing_run_ok)
         parent_ref = None if parent is None else check_parent(parent)
         user = current_actor()
         now = now_ms()

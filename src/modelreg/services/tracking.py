@@ -165,6 +165,14 @@ class TrackingService:
             store.get_experiment(conn, experiment_id)
             store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Removes a tag of the experiment. Raises NotFound for an unknown experiment or tag."""
+        key = v.check_key(key, "tag key")
+        with self.db.write() as conn:
+            store.get_experiment(conn, experiment_id)
+            if not store.delete_experiment_tag(conn, store.experiment_id_int(experiment_id), key):
+                raise NotFound(f"experiment {experiment_id} has no tag '{key}'")
+
     # -- runs ----------------------------------------------------------------
 
     def create_run(
@@ -299,6 +307,14 @@ class TrackingService:
             if not history:
                 store.get_run_info(conn, run_id)
         return history
+
+    def latest_metric_positions(
+        self, run_ids: Sequence[str]
+    ) -> dict[str, dict[str, tuple[int, int]]]:
+        """``run_id → metric key → (step, timestamp)`` of the runs' latest metric values
+        (what MLflow's run JSON shows next to each value); the caller has read the runs."""
+        with self.db.read() as conn:
+            return store.latest_metric_positions(conn, list(run_ids))
 
     def search_runs(
         self,

@@ -74,6 +74,10 @@ def _tag_condition(c: Comparison, table: Any, owner_column: Any, owner: Any) -> 
         return ~exists().where(has_key)
     if c.op == "IS NOT NULL":
         return exists().where(has_key)
+    if c.op == "!=":
+        # As in MLflow's registry: a model without the tag differs from any value too
+        # (its client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every search).
+        return ~exists().where(has_key & (table.c.value == c.value))
     return exists().where(has_key & compare(table.c.value, c.op, c.value))
 
 
