@@ -138,15 +138,19 @@ def version_sources(uri: str) -> dict:
 def prompt_filter(uri: str) -> dict:
     client = MlflowClient(uri)
     client.create_registered_model("pf-plain")
-    client.create_registered_model("pf-tagged", tags={"mlflow.prompt.is_prompt": "false"})
+    client.create_registered_model("pf-x", tags={"team": "x"})
+    client.create_registered_model("pf-y", tags={"team": "y"})
     return {
+        # The client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to these searches.
         "search": sorted(m.name for m in client.search_registered_models() if m.name[:3] == "pf-"),
-        "search_filtered": sorted(
-            m.name for m in client.search_registered_models("name LIKE 'pf-%'")
-        ),
+        "search_filtered": [m.name for m in client.search_registered_models("name LIKE 'pf-%'")],
         "explicit": sorted(
             m.name
             for m in client.search_registered_models("tags.`mlflow.prompt.is_prompt` != 'true'")
             if m.name[:3] == "pf-"
         ),
+        # Any other tag compared with != must be there (MLflow's rule).
+        "other_tag": [
+            m.name for m in client.search_registered_models("name LIKE 'pf-%' and tags.team != 'x'")
+        ],
     }

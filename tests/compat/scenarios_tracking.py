@@ -37,6 +37,12 @@ def experiments(uri: str) -> dict:
     ]
     client.restore_experiment(exp_id)
     out["restored_stage"] = client.get_experiment(exp_id).lifecycle_stage
+    # Without auth anyone may choose where an experiment's artifacts go, as on MLflow.
+    placed = client.create_experiment("exp-placed", artifact_location="s3://bucket/placed")
+    out["chosen_location"] = client.get_experiment(placed).artifact_location
+    out["runs_location"] = outcome(
+        lambda: client.create_experiment("exp-runs", artifact_location="runs:/abc/x")
+    )
     return out
 
 
@@ -208,4 +214,32 @@ def metric_history_paging(uri: str) -> dict:
         "has_token": bool(first.get("next_page_token")),
         "second": [m["step"] for m in second.get("metrics", [])],
         "all": [m.step for m in client.get_metric_history(run_id, "m")],
+    }
+
+
+@scenario
+def dataset_inputs(uri: str) -> dict:
+    import pandas as pd
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("datasets-exp")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
+    train = mlflow.data.from_pandas(frame, source="s3://bucket/train.csv", name="train")
+    with mlflow.start_run() as run:
+        mlflow.log_input(train, context="training")
+        mlflow.log_input(train, context="evaluation")
+    inputs = MlflowClient().get_run(run.info.run_id).inputs.dataset_inputs
+    return {
+        "inputs": sorted(
+            (
+                i.dataset.name,
+                i.dataset.digest,
+                i.dataset.source_type,
+                i.dataset.source,
+                i.dataset.schema,
+                i.dataset.profile,
+                sorted((t.key, t.value) for t in i.tags),
+            )
+            for i in inputs
+        )
     }

@@ -8,6 +8,7 @@ from typing import Any
 from modelreg.actor import acting_as, current_actor
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.errors import NotFound
+from modelreg.server.mlflow_datasets import dataset_inputs_json, datasets_from_mlflow
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_logged_models import (
     log_model_inputs,
@@ -26,7 +27,7 @@ from modelreg.server.mlflow_shapes import (
     run_info_json,
     run_json,
 )
-from modelreg.services.access import ANONYMOUS
+from modelreg.services.access import ANONYMOUS, acting_principal, current_principal
 from modelreg.store.filter_sql import decode_page_token, encode_page_token
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects, check_string
@@ -42,9 +43,14 @@ HISTORY_LIMIT = 25_000
 
 @endpoint("POST", "/experiments/create")
 def create_experiment(b: Any, p: dict[str, Any]) -> Any:
-    experiment_id = b.tracking.create_experiment(
-        required(p, "name"), p.get("artifact_location") or None, from_kv(p.get("tags"))
-    )
+    location = p.get("artifact_location") or None
+    # MLflow lets anyone choose the location on a server without auth, where nobody is an
+    # admin; with auth only an admin may (the service checks it, and the location).
+    no_auth = current_principal() == ANONYMOUS
+    with acting_principal(None) if location and no_auth else nullcontext():
+        experiment_id = b.tracking.create_experiment(
+            required(p, "name"), location, from_kv(p.get("tags"))
+        )
     return {"experiment_id": experiment_id}
 
 
@@ -127,6 +133,9 @@ def get_run(b: Any, p: dict[str, Any]) -> Any:
     positions = b.tracking.latest_metric_positions([run.info.run_id])[run.info.run_id]
     out = run_json(run, positions)
     model_inputs, model_outputs = run_model_links(b, run.info.run_id)
+    dataset_inputs = dataset_inputs_json(b.governance.get_run_inputs(run.info.run_id))
+    if dataset_inputs:
+        out["inputs"]["dataset_inputs"] = dataset_inputs
     if model_inputs:
         out["inputs"]["model_inputs"] = model_inputs
     if model_outputs:
@@ -214,7 +223,12 @@ def log_model(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("POST", "/runs/log-inputs")
 def log_inputs(b: Any, p: dict[str, Any]) -> Any:
-    log_model_inputs(b, required(p, "run_id"), p.get("models"))
+    run_id = required(p, "run_id")
+    sent = p.get("datasets")
+    logged = b.governance.get_run_inputs(run_id) if sent else []
+    for context, datasets in datasets_from_mlflow(sent, logged).items():
+        b.governance.log_inputs(run_id, datasets, context)
+    log_model_inputs(b, run_id, p.get("models"))
 
 
 @endpoint("POST", "/runs/search")

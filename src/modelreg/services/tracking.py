@@ -94,7 +94,7 @@ class TrackingService:
         name = v.check_name(name, "experiment name")
         checked_tags = _check_tags(tags)
         if artifact_location is not None:
-            v.check_string(artifact_location, "artifact_location", 2048)
+            _check_artifact_location(artifact_location)
             # Over a server, the server places artifacts; only an admin may choose.
             access.require_admin("choosing an experiment's artifact_location")
         with self.db.write() as conn:
@@ -340,6 +340,19 @@ class TrackingService:
             found = store.search_runs(conn, ids, node, stages, limit + 1, order_by or (), offset)
         token = encode_page_token(offset + limit) if len(found) > limit else None
         return PagedList(found[:limit], token)
+
+
+def _check_artifact_location(location: Any) -> str:
+    """An experiment's artifact location: a URI or path without control characters or
+    ``..`` segments, and not a ``runs:/`` URI (as MLflow refuses)."""
+    location = v.check_string(location, "artifact_location", 2048)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in location):
+        raise InvalidArgument("artifact_location must not contain control characters")
+    if location.startswith("runs:"):
+        raise InvalidArgument(f"Artifact location cannot be a runs:/ URI. Given: '{location}'")
+    if ".." in location.replace("\\", "/").split("/"):
+        raise InvalidArgument(f"artifact_location '{location:.200}' must not contain '..'")
+    return location
 
 
 def _check_run_id(run_id: Any) -> str:
