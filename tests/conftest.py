@@ -84,8 +84,8 @@ def reset_postgres(url: str) -> None:
     """Empties every table but the migration marker and puts back the Default experiment."""
     from sqlalchemy import text
 
+    from modelreg.store.all_tables import metadata
     from modelreg.store.database import Database
-    from modelreg.store.schema import metadata
 
     db = Database.shared(url)
     db.ensure_schema(upgrade=True)

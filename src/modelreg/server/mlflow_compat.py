@@ -24,11 +24,14 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as
+from modelreg.api.route_permissions import Permission
 from modelreg.errors import InvalidArgument, ModelregError, NotFound
 
 # The handler modules fill HANDLERS as they are imported.
 from modelreg.server import mlflow_logged_models, mlflow_registry, mlflow_tracking  # noqa: F401
 from modelreg.server.api import json_response
+from modelreg.server.declarations import mlflow_endpoint_permission
+from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
 from modelreg.server.mlflow_endpoints import HANDLERS
 from modelreg.server.mlflow_names import error_to_mlflow
@@ -42,6 +45,9 @@ from modelreg.server.mlflow_routes import (
 from modelreg.server.uploads import consume_body
 from modelreg.validation import check_int
 
+READ_ARTIFACT = Permission("read", "mlflow_artifact")
+EDIT_ARTIFACT = Permission("edit", "mlflow_artifact")
+
 # -- plumbing ----------------------------------------------------------------------
 
 
@@ -54,10 +60,11 @@ def _entries(backend: Any, kind: str, owner: str, rel: str) -> dict[str, Any]:
     return backend.artifacts.version_manifest(name, check_int(version, "version", 1), rel)
 
 
-def build_mlflow_router(backend: Any) -> APIRouter:
+def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(tags=["mlflow-compatible"], include_in_schema=False)
 
     @router.api_route(PREFIX + "/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
+    @guard.dispatches
     async def mlflow_api(path: str, request: Request) -> Response:
         handler = HANDLERS.get((request.method, endpoint_key(path)[0]))
         if handler is None:  # ENDPOINT_NOT_FOUND, as MLflow's clients expect
@@ -65,6 +72,8 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         params = await request_params(request)
 
         def call() -> Any:
+            # On the parameters just parsed, which are the ones the handler gets.
+            guard.check(mlflow_endpoint_permission(request.method, path), params)
             with acting_as(actor_for(request)):
                 try:
                     return handler(backend, params)
@@ -74,6 +83,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         return json_response(await run_in_threadpool(call) or {})
 
     @router.get(ARTIFACTS_PREFIX)
+    @guard.requires(READ_ARTIFACT)
     def list_artifacts(request: Request, path: str = "") -> Response:
         kind, owner, rel = artifact_target(path)
         entries = _entries(backend, kind, owner, rel)
@@ -88,6 +98,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         return json_response({"files": [files[n] for n in sorted(files)]})
 
     @router.get(ARTIFACTS_PREFIX + "/{path:path}")
+    @guard.requires(READ_ARTIFACT)
     def download(path: str) -> Response:
         kind, owner, rel = artifact_target(path)
         ref = _entries(backend, kind, owner, rel).get(rel)
@@ -107,6 +118,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         )
 
     @router.put(ARTIFACTS_PREFIX + "/{path:path}")
+    @guard.requires(EDIT_ARTIFACT)
     async def upload(path: str, request: Request) -> Response:
         kind, owner, rel = artifact_target(path)
         if kind == "version" or not rel:

@@ -4,8 +4,8 @@ A logged model is what ``mlflow.<flavor>.log_model`` creates since MLflow 3:
 a model with its own id (``m-<32 hex>``), files, params, tags and metrics,
 made in an experiment and usually by a run. Its files are a manifest of
 content-addressed blobs like a run's, so registering it copies rows, not
-bytes. :mod:`modelreg.store.schema` imports this module, so these tables are
-part of ``metadata`` wherever the schema is.
+bytes. They join the schema's ``metadata``; :mod:`modelreg.store.all_tables`
+is where the whole schema is taken from.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """MLflow 3's logged models: the model, its tags, params, metrics, files and runs
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 ``mlflow.<flavor>.log_model`` in MLflow 3 creates a *logged model* with its own
 id and files, then links it to the run. These tables keep them as modelreg
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
