@@ -27,8 +27,8 @@ from modelreg.server.mlflow_shapes import (
     run_info_json,
     run_json,
 )
-from modelreg.services.access import ANONYMOUS, acting_principal, current_principal
-from modelreg.store.filter_sql import decode_page_token, encode_page_token
+from modelreg.services.principal import ANONYMOUS, acting_principal, current_principal
+from modelreg.store import keyset
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects, check_string
 
@@ -250,7 +250,8 @@ def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     history = b.tracking.get_metric_history(run_id, required(p, "metric_key"))
     limit = max_results(p, HISTORY_LIMIT) or HISTORY_LIMIT
-    offset = decode_page_token(p.get("page_token"))
+    # A position in the run's history of this key (it has no unique sort key to page by).
+    offset = int((keyset.decode_token(p.get("page_token")) or [0])[0])
     out: dict[str, Any] = {
         "metrics": [
             {**m.to_dict(), "value": metric_value(m.value)}
@@ -258,7 +259,7 @@ def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
         ]
     }
     if offset + limit < len(history):
-        out["next_page_token"] = encode_page_token(offset + limit)
+        out["next_page_token"] = keyset.encode_token([offset + limit])
     return out
 
 

@@ -28,11 +28,12 @@ from modelreg.logged_models import (
     RunModelLink,
 )
 from modelreg.run_names import random_run_name
-from modelreg.services import access
+from modelreg.services import principal
+from modelreg.store import keyset
 from modelreg.store import logged_models as store
 from modelreg.store import tracking as tracking_store
 from modelreg.store.database import Database
-from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
+from modelreg.store.filter_sql import check_max_results
 from modelreg.timeutil import now_ms
 
 __all__ = ["LoggedModelService", "check_model_id"]
@@ -131,13 +132,13 @@ class LoggedModelService:
         filter (attributes, ``tags.``, ``params.``, ``metrics.``); newest first by default."""
         ids = [tracking_store.experiment_id_int(e) for e in experiment_ids]
         limit = check_max_results(max_results, 100)
-        offset = decode_page_token(page_token)
         with self.db.read() as conn:
-            ids = access.readable_experiment_ids(conn, ids)
-            found = store.search_ids(conn, ids, filter_string, order_by or (), offset, limit + 1)
-            models = store.load_models(conn, found[:limit])
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(models, token)
+            ids = principal.readable_experiment_ids(conn, ids)
+            found, next_key = store.search_ids(
+                conn, ids, filter_string, order_by or (), page_token, limit
+            )
+            models = store.load_models(conn, found)
+        return PagedList(models, None if next_key is None else keyset.encode_token(next_key))
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         """Marks the model READY (its files are uploaded) or FAILED."""

@@ -17,6 +17,7 @@ from modelreg.blobs.base import BlobRef
 from modelreg.entities import Metric
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
+from modelreg.store import keyset
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.schema_logged_models import (
     logged_model_artifacts,
@@ -189,12 +190,14 @@ def search_ids(
     experiment_ids: Sequence[int],
     filter_string: str | None,
     order_by: Sequence[tuple[str, bool]],
-    offset: int,
+    page_token: str | None,
     limit: int,
-) -> list[str]:
-    """One page of ids of active models in these experiments that match the filter.
+) -> tuple[list[str], list[Any] | None]:
+    """One page of ids of active models in these experiments that match the filter, and
+    the sort key to continue after (``None`` on the last page).
 
-    ``order_by`` is ``(attribute, ascending)`` pairs; the default is newest first.
+    ``order_by`` is ``(attribute, ascending)`` pairs; the default is newest first. Pages
+    go by key (:mod:`modelreg.store.keyset`), the model id ending every ordering.
     """
     node = parse_filter(filter_string)
     query = select(T.model_id).where(
@@ -207,11 +210,14 @@ def search_ids(
         column = ATTRIBUTES.get(name)
         if column is None:
             raise InvalidArgument(f"Invalid order_by field name: {name}")
-        keys.append(column.asc() if ascending else column.desc())
+        keys.append(keyset.SortKey(column, ascending, nullable=column.nullable))
     if not keys:
-        keys = [T.creation_time.desc()]
-    query = query.order_by(*keys, T.model_id).offset(offset).limit(limit)
-    return list(conn.execute(query).scalars())
+        keys = [keyset.SortKey(T.creation_time, ascending=False)]
+    keys.append(keyset.SortKey(T.model_id))
+    last = keyset.decode_token(page_token)
+    keyset.check_fits(last, keys, page_token)
+    rows, next_key = keyset.page(conn, query, keys, last, limit)
+    return [row.model_id for row in rows], next_key
 
 
 def _comparison(c: Comparison) -> Any:
