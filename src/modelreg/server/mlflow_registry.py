@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from modelreg.errors import InvalidArgument
@@ -16,6 +17,7 @@ from modelreg.server.mlflow_shapes import (
     required,
     version_json,
 )
+from modelreg.services.model_sources import runs_as_pointers
 
 # MLflow's page sizes and limits (above a limit its server answers 400).
 MODELS_DEFAULT, MODELS_LIMIT = 100, 1000
@@ -111,16 +113,14 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
             f"Invalid model version source: '{source}'. The run_id request parameter must "
             "identify the resource that contains the source."
         )
-    create = (
-        b.registry.create_model_version_as_mlflow if pointer else b.registry.create_model_version
-    )
-    version = create(
-        required(p, "name"),
-        source,
-        run_id=run_id,
-        description=p.get("description") or None,
-        tags=from_kv(p.get("tags")),
-    )
+    with runs_as_pointers() if pointer else nullcontext():
+        version = b.registry.create_model_version(
+            required(p, "name"),
+            source,
+            run_id=run_id,
+            description=p.get("description") or None,
+            tags=from_kv(p.get("tags")),
+        )
     model_id = logged_model_of(version.source)
     if model_id:  # as MLflow's server, the logged model lists the versions made from it
         b.logged_models.note_model_version(model_id, version.name, version.version)
