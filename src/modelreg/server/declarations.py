@@ -14,6 +14,8 @@ from modelreg.api.route_permissions import (
     on_model,
     on_run,
 )
+from modelreg.server.mlflow_endpoints import HANDLERS  # noqa: E402
+from modelreg.server.mlflow_routes import endpoint_key  # noqa: E402
 
 RUN = "run_id|run_uuid"
 
@@ -28,6 +30,7 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("POST", "/experiments/restore"): on_experiment("manage"),
     ("POST", "/experiments/update"): on_experiment("manage"),
     ("POST", "/experiments/set-experiment-tag"): on_experiment("edit"),
+    ("POST", "/experiments/delete-experiment-tag"): on_experiment("edit"),
     ("POST", "/runs/create"): on_experiment("edit"),
     ("GET", "/runs/get"): on_run("read", RUN),
     ("POST", "/runs/update"): on_run("edit", RUN),
@@ -40,7 +43,16 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("POST", "/runs/log-batch"): on_run("edit"),
     ("POST", "/runs/log-model"): on_run("edit"),
     ("POST", "/runs/log-inputs"): on_run("edit"),
+    ("POST", "/logged-models"): on_experiment("edit"),
+    ("GET", "/logged-models/{model_id}"): Permission("read", "logged_model"),
+    ("PATCH", "/logged-models/{model_id}"): Permission("edit", "logged_model"),
+    ("DELETE", "/logged-models/{model_id}"): Permission("edit", "logged_model"),
+    ("PATCH", "/logged-models/{model_id}/tags"): Permission("edit", "logged_model"),
+    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}"): Permission("edit", "logged_model"),
+    ("POST", "/logged-models/{model_id}/params"): Permission("edit", "logged_model"),
+    ("GET", "/logged-models/{model_id}/artifacts/directories"): Permission("read", "logged_model"),
     ("POST", "/logged-models/search"): USER,
+    ("POST", "/runs/outputs"): on_run("edit"),
     ("POST", "/runs/search"): USER,
     ("GET", "/metrics/get-history"): on_run("read", RUN),
     ("GET", "/artifacts/list"): on_run("read", RUN),
@@ -70,9 +82,8 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
 
 def mlflow_endpoint_permission(method: str, path: str) -> Permission:
     """The permission of one MLflow endpoint; an unknown one only answers 404 to users."""
-    from modelreg.server.mlflow_compat import HANDLERS
 
-    key = (method, "/" + path)
+    key = (method, endpoint_key(path)[0])
     permission = MLFLOW_ENDPOINTS.get(key)
     if permission is not None:
         return permission

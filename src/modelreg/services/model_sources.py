@@ -6,6 +6,8 @@ A version's source is one of
   ``path`` are the version's files;
 - ``models:/…``: another registered version (which must resolve), whose files,
   run and signature are inherited;
+- ``models:/m-<32 hex>``: an MLflow 3 logged model, whose files and source run
+  are the version's;
 - an artifact URI inside the artifact folder of a run the registry knows
   (``modelreg-artifacts:/0/<run_id>/artifacts/model``, or MLflow's name for
   it, ``mlflow-artifacts:/…``, as MLflow clients send), or elsewhere in the
@@ -32,8 +34,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -42,6 +46,8 @@ from modelreg import versioning
 from modelreg.artifact_files import check_artifact_path
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import LOGGED_MODEL_ID_RE
+from modelreg.store import logged_models as logged_store
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
 
@@ -61,7 +67,8 @@ Manifest = list[tuple[str, str, int]]
 
 @dataclass(frozen=True)
 class Source:
-    """A checked source: ``kind`` is ``runs``, ``models`` or ``artifact``; ``uri`` is
+    """A checked source: ``kind`` is ``runs``, ``models``, ``logged_model`` or ``artifact``;
+    ``uri`` is
     its canonical form, the only form that is stored."""
 
     uri: str
@@ -69,6 +76,9 @@ class Source:
     run_id: str | None = None
     path: str = ""
     model: ModelUri | None = None
+    logged_model_id: str | None = None
+    # A runs:/ source whose run may be missing (then the version has no files).
+    missing_run_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,22 @@ class Snapshot:
     manifest: Manifest
     run_id: str | None
     signature: dict[str, Any] | None
+
+
+# Set by :func:`runs_as_pointers`: runs:/ sources whose run may be missing.
+_RUNS_AS_POINTERS: ContextVar[bool] = ContextVar("runs_as_pointers", default=False)
+
+
+@contextmanager
+def runs_as_pointers() -> Iterator[None]:
+    """Within the block, a ``runs:/`` source whose run does not exist is kept as a pointer
+    (a version without files), as MLflow's server does; its REST API uses this, modelreg's
+    own API does not."""
+    token = _RUNS_AS_POINTERS.set(True)
+    try:
+        yield
+    finally:
+        _RUNS_AS_POINTERS.reset(token)
 
 
 def parse_source(source: Any, run_id: str | None) -> Source:
@@ -97,8 +123,14 @@ def parse_source(source: Any, run_id: str | None) -> Source:
     if _CONTROL_RE.search(source):
         raise InvalidArgument(f"source {source[:60]!r} contains control characters")
     if source.startswith("runs:/"):
-        return _runs_source(source, run_id)
+        parsed = _runs_source(source, run_id)
+        return replace(parsed, missing_run_ok=True) if _RUNS_AS_POINTERS.get() else parsed
     if source.startswith("models:/"):
+        model_id, _, rest = source[len("models:/") :].partition("/")
+        if LOGGED_MODEL_ID_RE.fullmatch(model_id):
+            path = _checked_path(rest, source)
+            canonical = f"models:/{model_id}/{path}" if path else f"models:/{model_id}"
+            return Source(canonical, "logged_model", run_id, path, logged_model_id=model_id)
         try:
             model = parse_model_uri(source)
         except InvalidArgument as exc:
@@ -164,9 +196,17 @@ def snapshot(
     if source.kind == "runs":
         assert source.run_id is not None
         manifest = store.run_manifest(conn, source.run_id, source.path)
+        if manifest is None and source.missing_run_ok:
+            return Snapshot([], source.run_id, signature)
         if manifest is None:
             raise NotFound(f"run '{source.run_id}' of source '{source.uri}' does not exist")
         return Snapshot(manifest, source.run_id, signature)
+    if source.kind == "logged_model":
+        assert source.logged_model_id is not None
+        row = logged_store.require_model(conn, source.logged_model_id)
+        entries = logged_store.entries(conn, source.logged_model_id)
+        manifest = _under([(p, r.digest, r.size) for p, r in entries.items()], source.path)
+        return Snapshot(manifest, run_id or row.source_run_id, signature)
     if source.kind == "models":
         assert source.model is not None
         row = resolve_row(conn, source.model)
