@@ -14,6 +14,7 @@ from modelreg import __version__
 from modelreg.api.route_permissions import METRICS, PUBLIC, USER
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, AuthenticationMiddleware, public_paths
+from modelreg.server.csrf import CrossSiteMiddleware
 from modelreg.server.errors import install_error_handlers
 from modelreg.server.guard import Guard, refuse_undeclared
 from modelreg.server.idempotency import IdempotencyMiddleware
@@ -119,6 +120,7 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
         enabled=auth.enabled,
         public=lambda: public_paths(app.routes, auth),
     )
+    app.add_middleware(CrossSiteMiddleware)
     app.add_middleware(HardeningMiddleware)
     app.point_reads = PointReadLane(app, guard)
     return app

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.server.csrf import is_json
 
 __all__ = [
     "ARTIFACTS_PREFIX",
@@ -46,6 +47,8 @@ async def request_params(request: Request) -> dict[str, Any]:
         params[key] = [*as_list(params[key]), value] if key in params else value
     body = await request.body()
     if body:
+        if not is_json(request.headers.get("content-type")):
+            raise InvalidArgument("request body must be JSON (Content-Type: application/json)")
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:  # nested too deep for the decoder
