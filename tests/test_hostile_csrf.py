@@ -43,30 +43,25 @@ def _send(app, method, path, body=b"", headers=None):
     return anyio.run(call)
 
 
+def _create_through_mlflow(app, name, headers):
+    body = json.dumps({"name": name}).encode()
+    return _send(app, "POST", "/api/2.0/mlflow/registered-models/create", body, headers)
+
+
 def _models(app):
     return [m.name for m in app.state.backend.registry.search_registered_models()]
 
 
 @pytest.mark.parametrize("content_type", FORM_TYPES)
 def test_a_form_body_reading_as_json_creates_nothing_through_the_mlflow_api(app, content_type):
-    body = json.dumps({"name": "planted"}).encode()
-
-    response = _send(
-        app,
-        "POST",
-        "/api/2.0/mlflow/registered-models/create",
-        body,
-        {"Content-Type": content_type},
-    )
+    response = _create_through_mlflow(app, "planted", {"Content-Type": content_type})
 
     assert response.status_code == 415
     assert _models(app) == []
 
 
 def test_a_body_without_a_content_type_is_refused(app):
-    body = json.dumps({"name": "planted"}).encode()
-
-    response = _send(app, "POST", "/api/2.0/mlflow/registered-models/create", body)
+    response = _create_through_mlflow(app, "planted", {})
 
     assert response.status_code == 415
     assert _models(app) == []
@@ -105,15 +100,7 @@ def test_every_state_changing_api_route_refuses_a_form_body(app):
     "content_type", ["application/json", "application/JSON", "Application/Json; charset=utf-8"]
 )
 def test_json_in_any_spelling_is_taken(app, content_type):
-    body = json.dumps({"name": "m"}).encode()
-
-    response = _send(
-        app,
-        "POST",
-        "/api/2.0/mlflow/registered-models/create",
-        body,
-        {"Content-Type": content_type},
-    )
+    response = _create_through_mlflow(app, "m", {"Content-Type": content_type})
 
     assert response.status_code == 200, response.text
     assert _models(app) == ["m"]
