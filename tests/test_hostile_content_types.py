@@ -146,7 +146,7 @@ def test_every_body_carrying_route_refuses_the_caller_below_its_level_in_any_jso
 def test_the_registry_itself_refuses_a_source_its_caller_may_not_read(auth_server, world, hidden):
     """Whatever route calls it: the service checks a version's source, run and parent."""
     from modelreg.errors import NotFound
-    from modelreg.services.access import acting_principal
+    from modelreg.services.principal import acting_principal
 
     username = unique("svc")
     access = auth_server.backend.access

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modelreg import settings
-from modelreg.blobs.base import BlobRef, BlobStore, Progress, blob_key
+from modelreg.blobs.base import BlobStore, blob_key
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import temp_path_next_to, write_verified
 from modelreg.errors import IntegrityError
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import click
 
-from modelreg import __version__
 from modelreg.cli.access import permissions, tokens, users
 from modelreg.cli.artifacts import artifacts
 from modelreg.cli.backup import export_command, import_command
@@ -25,6 +24,7 @@ from modelreg.cli.serve import serve
 from modelreg.cli.server import server
 from modelreg.cli.stages import alias, history, rollback, stage
 from modelreg.cli.versions import versions
+from modelreg.version import __version__
 
 
 @click.group(cls=ModelregGroup, context_settings={"help_option_names": ["-h", "--help"]})

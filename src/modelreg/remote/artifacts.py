@@ -15,9 +15,9 @@ from modelreg.artifact_files import (
     local_files,
 )
 from modelreg.blobs import BlobRef
-from modelreg.remote import RemoteService
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
+from modelreg.remote.services import RemoteService
 
 _THREADS = 8
 

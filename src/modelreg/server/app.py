@@ -10,7 +10,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from modelreg import __version__
 from modelreg.api.route_permissions import METRICS, PUBLIC, USER
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, AuthenticationMiddleware, public_paths
@@ -20,6 +19,7 @@ from modelreg.server.guard import Guard, refuse_undeclared
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadLane
+from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 With ``--auth``, :class:`AuthenticationMiddleware` takes the API token from
 ``Authorization: Bearer <token>`` or from HTTP basic auth (the token is the
-password) and resolves it to a :class:`~modelreg.services.access.Principal`
+password) and resolves it to a :class:`~modelreg.services.principal.Principal`
 before the body is received or the path is parsed: a request without valid
 credentials is answered 401 at once, unless it is for a public route
 (``/health``, and ``/metrics`` with ``--public-metrics``). What the caller
@@ -23,7 +23,7 @@ from starlette.requests import Request
 
 from modelreg.errors import ModelregError, Unauthenticated
 from modelreg.server.guard import iter_routes, permission_of, unauthenticated
-from modelreg.services.access import ANONYMOUS, NOBODY, set_principal
+from modelreg.services.principal import ANONYMOUS, NOBODY, set_principal
 
 WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 
 from modelreg.api.route_permissions import PER_ENDPOINT, Permission
 from modelreg.errors import NotFound, PermissionDenied, Unauthenticated
-from modelreg.services.access import NOBODY, current_principal
+from modelreg.services.principal import NOBODY, current_principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 

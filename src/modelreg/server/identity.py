@@ -6,7 +6,7 @@ import re
 
 from starlette.requests import Request
 
-from modelreg.services.access import current_principal
+from modelreg.services.principal import current_principal
 
 USER_HEADER = "X-Modelreg-User"
 _USER_RE = re.compile(r"[\w.@+\- ]{1,64}")

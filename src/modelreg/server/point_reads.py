@@ -28,7 +28,7 @@ from modelreg.server.guard import Guard, iter_routes, permission_of, unauthentic
 from modelreg.server.identity import claimed_actor
 from modelreg.server.metrics import observe_request
 from modelreg.server.middleware import NOSNIFF
-from modelreg.services.access import ANONYMOUS, NOBODY, set_principal
+from modelreg.services.principal import ANONYMOUS, NOBODY, set_principal
 
 Scope = dict[str, Any]
 _JSON = (b"content-type", b"application/json")

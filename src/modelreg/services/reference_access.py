@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from modelreg.errors import NotFound
-from modelreg.services.access import restricted_user_id
+from modelreg.services.principal import restricted_user_id
 from modelreg.store import access as store
 
 

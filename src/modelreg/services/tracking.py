@@ -26,15 +26,16 @@ from modelreg.entities import (
 )
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.run_names import random_run_name
-from modelreg.services import access
+from modelreg.services import principal
+from modelreg.services.audit import record_entity
 from modelreg.services.leases import LeaseService
+from modelreg.store import keyset, run_search
 from modelreg.store import leases as lease_store
 from modelreg.store import tracking as store
 from modelreg.store.database import Database
+from modelreg.store.experiment_search import experiment_condition, experiment_order
 from modelreg.store.filter_sql import (
     check_max_results,
-    decode_page_token,
-    encode_page_token,
 )
 from modelreg.store.schema import experiments
 from modelreg.store.search_filter import parse_filter
@@ -96,15 +97,15 @@ class TrackingService:
         if artifact_location is not None:
             v.check_string(artifact_location, "artifact_location", 2048)
             # Over a server, the server places artifacts; only an admin may choose.
-            access.require_admin("choosing an experiment's artifact_location")
+            principal.require_admin("choosing an experiment's artifact_location")
         with self.db.write() as conn:
             created = store.insert_experiment(conn, name, artifact_location, checked_tags, now_ms())
-            access.grant_creator(conn, "experiment", int(created))
+            principal.grant_creator(conn, "experiment", int(created))
             if artifact_location:
                 # Where the server writes is an admin's choice: the trail says whose.
                 after = {"name": name, "artifact_location": artifact_location}
                 action = "set_artifact_location"
-                access.audit_entity(conn, "experiment", created, action, after=after)
+                record_entity(conn, "experiment", created, action, after=after)
             return created
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -115,7 +116,7 @@ class TrackingService:
         name = v.check_name(name, "experiment name")
         with self.db.read() as conn:
             # One the caller may not read is one that does not exist.
-            where = access.readable_only(
+            where = principal.readable_only(
                 experiments.c.name == name, experiments.c.experiment_id, "experiment"
             )
             found = store.fetch_experiments(conn, where)
@@ -129,22 +130,19 @@ class TrackingService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        from modelreg.store.experiment_search import experiment_condition, experiment_order
-
         stages = ViewType.stages(view_type)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
+        keys = experiment_order(order_by or ())
+        keyset.check_fits(last, keys, page_token)
         where = experiments.c.lifecycle_stage.in_(stages)
-        where = access.readable_only(where, experiments.c.experiment_id, "experiment")
+        where = principal.readable_only(where, experiments.c.experiment_id, "experiment")
         node = parse_filter(filter_string)
         if node is not None:
             where = where & experiment_condition(node)
         with self.db.read() as conn:
-            found = store.fetch_experiments(
-                conn, where, experiment_order(order_by or ()), limit + 1, offset
-            )
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+            found, next_key = store.page_experiments(conn, where, keys, limit, last)
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         if str(experiment_id) == DEFAULT_EXPERIMENT_ID and stage == store.DELETED:
@@ -319,15 +317,16 @@ class TrackingService:
         node = parse_filter(filter_string)
         stages = ViewType.stages(run_view_type)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         if isinstance(order_by, str):
             order_by = [order_by]
         self.leases.sweep_now_and_then()
         with self.db.read() as conn:
-            ids = access.readable_experiment_ids(conn, ids)
-            found = store.search_runs(conn, ids, node, stages, limit + 1, order_by or (), offset)
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+            ids = principal.readable_experiment_ids(conn, ids)
+            found, next_key = run_search.search_runs(
+                conn, ids, node, stages, limit, list(order_by or ()), last, page_token
+            )
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
 
 def _check_run_id(run_id: Any) -> str:
