@@ -148,6 +148,7 @@ MATRIX = [
     # web UI
     ("GET", "/", "user", {}),
     ("GET", "/ui/models", "user", {}),
+    ("GET", "/ui/static/modelreg.css", "user", {}),
     ("GET", "/ui/models/{name}", "read", {}),
     ("GET", "/ui/models/{name}/versions/{version}", "read", {}),
     ("GET", "/ui/models/{name}/compare", "read", {}),

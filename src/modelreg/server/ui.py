@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from modelreg.api.route_permissions import USER, on_experiment, on_model, on_run
@@ -42,9 +42,23 @@ environment.filters["datetime"] = _datetime
 environment.globals["stage_class"] = lambda stage: STAGE_CLASS.get(stage, "none")
 
 
+# Every page: no script at all, styles only from the stylesheet below, never in a frame,
+# and no page address sent to other sites.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+STYLESHEET = Path(__file__).with_name("static") / "modelreg.css"
+
+
 def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page of the UI, with the headers every page carries."""
     page = environment.get_template(template).render(**context)
-    return HTMLResponse(page, status_code=status_code)
+    return HTMLResponse(page, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def _optional(client: Any, method: str, *args: Any) -> Any:
@@ -69,7 +83,12 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     @router.get("/")
     @guard.requires(USER)
     def home() -> Response:
-        return RedirectResponse("/ui/models", status_code=307)
+        return RedirectResponse("/ui/models", status_code=307, headers=PAGE_HEADERS)
+
+    @router.get("/ui/static/modelreg.css")
+    @guard.requires(USER)
+    def stylesheet() -> Response:
+        return FileResponse(STYLESHEET, media_type="text/css", headers=PAGE_HEADERS)
 
     @router.get("/ui/models")
     @guard.requires(USER)
@@ -96,7 +115,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     def version(name: str, version: int) -> HTMLResponse:
         found = client.get_model_version(name, version)
         files = backend.artifacts.version_manifest(name, version)
-        card = _optional(client, "export_model_card", name, version, "html")
+        card = _card_body(_optional(client, "export_model_card", name, version, "html"))
         lineage = _optional(client, "lineage", name, version)
         history = client.get_history(name, version)
         return render(
@@ -148,6 +167,14 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
         return render("run.html", run=found, plots=plots, files=files)
 
     return router
+
+
+def _card_body(document: str | None) -> str | None:
+    """The body of an exported card: the page styles it, its own inline style would be
+    refused by the page's Content-Security-Policy."""
+    if document is None or "<body>" not in document:
+        return document
+    return document.split("<body>", 1)[1].rsplit("</body>", 1)[0]
 
 
 def _quote(name: str) -> str:
