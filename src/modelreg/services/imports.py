@@ -29,7 +29,6 @@ from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.services.model_sources import manifest_digest
 from modelreg.services.principal import current_principal, require_admin
-from modelreg.services.stages import check_stage
 from modelreg.services.tracking import check_metric, check_run_id, check_tags
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import imports as store
@@ -38,6 +37,7 @@ from modelreg.store import tracking as tracking_store
 from modelreg.store.database import Database
 from modelreg.store.modelreg_names import TAG_RENAMES
 from modelreg.timeutil import now_ms
+from modelreg.validation import check_stage
 
 __all__ = ["ImportService"]
 
