@@ -24,11 +24,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from modelreg.actor import acting_as
-from modelreg.api.route_permissions import Permission
+from modelreg.api.route_permissions import USER, Permission, on_experiment, on_model, on_run
 from modelreg.entities import Experiment, Metric, ModelVersion, Param, RegisteredModel, Run, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.api import json_response
-from modelreg.server.declarations import mlflow_endpoint_permission
 from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
 from modelreg.server.mlflow_names import (
@@ -51,12 +50,21 @@ from modelreg.validation import check_int, check_objects, check_string
 Handler = Callable[[Any, dict[str, Any]], Any]
 READ_ARTIFACT = Permission("read", "mlflow_artifact")
 EDIT_ARTIFACT = Permission("edit", "mlflow_artifact")
+# MLflow names a run ``run_id`` or (older clients) ``run_uuid``: the first one given.
+RUN = "run_id|run_uuid"
+# A new version copies files from its source and run: its caller must be able to read them.
+_VERSION_SOURCE = (("source", "source"), ("run", "run_id"))
 HANDLERS: dict[tuple[str, str], Handler] = {}
+PERMISSIONS: dict[tuple[str, str], Permission] = {}
 
 
-def endpoint(method: str, path: str) -> Callable[[Handler], Handler]:
+def endpoint(method: str, path: str, permission: Permission) -> Callable[[Handler], Handler]:
+    """Registers the handler of ``method path`` and what its caller needs (checked on the
+    parameters the handler gets, before it runs)."""
+
     def register(handler: Handler) -> Handler:
         HANDLERS[(method, path)] = handler
+        PERMISSIONS[(method, path)] = permission
         return handler
 
     return register
@@ -171,7 +179,7 @@ def _required(params: dict[str, Any], name: str) -> Any:
 # -- experiments -------------------------------------------------------------------
 
 
-@endpoint("POST", "/experiments/create")
+@endpoint("POST", "/experiments/create", USER)
 def create_experiment(b: Any, p: dict[str, Any]) -> Any:
     experiment_id = b.tracking.create_experiment(
         _required(p, "name"), p.get("artifact_location") or None, _from_kv(p.get("tags"))
@@ -179,12 +187,16 @@ def create_experiment(b: Any, p: dict[str, Any]) -> Any:
     return {"experiment_id": experiment_id}
 
 
-@endpoint("GET", "/experiments/get")
+@endpoint("GET", "/experiments/get", on_experiment("read"))
 def get_experiment(b: Any, p: dict[str, Any]) -> Any:
     return {"experiment": _experiment(b.tracking.get_experiment(_required(p, "experiment_id")))}
 
 
-@endpoint("GET", "/experiments/get-by-name")
+@endpoint(
+    "GET",
+    "/experiments/get-by-name",
+    Permission("read", "experiment_name", "experiment_name"),
+)
 def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
     name = _required(p, "experiment_name")
     experiment = b.tracking.get_experiment_by_name(name)
@@ -193,7 +205,7 @@ def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
     return {"experiment": _experiment(experiment)}
 
 
-@endpoint("POST", "/experiments/search")
+@endpoint("POST", "/experiments/search", USER)
 def search_experiments(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_experiments(
         p.get("view_type") or "ACTIVE_ONLY",
@@ -205,23 +217,23 @@ def search_experiments(b: Any, p: dict[str, Any]) -> Any:
     return _page(found, "experiments", _experiment)
 
 
-@endpoint("POST", "/experiments/delete")
+@endpoint("POST", "/experiments/delete", on_experiment("manage"))
 def delete_experiment(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_experiment(_required(p, "experiment_id"))
 
 
-@endpoint("POST", "/experiments/restore")
+@endpoint("POST", "/experiments/restore", on_experiment("manage"))
 def restore_experiment(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.restore_experiment(_required(p, "experiment_id"))
 
 
-@endpoint("POST", "/experiments/update")
+@endpoint("POST", "/experiments/update", on_experiment("manage"))
 def update_experiment(b: Any, p: dict[str, Any]) -> Any:
     if p.get("new_name"):
         b.tracking.rename_experiment(_required(p, "experiment_id"), p["new_name"])
 
 
-@endpoint("POST", "/experiments/set-experiment-tag")
+@endpoint("POST", "/experiments/set-experiment-tag", on_experiment("edit"))
 def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.set_experiment_tag(
         _required(p, "experiment_id"), _required(p, "key"), p.get("value")
@@ -231,7 +243,7 @@ def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
 # -- runs --------------------------------------------------------------------------
 
 
-@endpoint("POST", "/runs/create")
+@endpoint("POST", "/runs/create", on_experiment("edit"))
 def create_run(b: Any, p: dict[str, Any]) -> Any:
     tags = _from_kv(p.get("tags"))
     run = b.tracking.create_run(
@@ -243,24 +255,24 @@ def create_run(b: Any, p: dict[str, Any]) -> Any:
     return {"run": _run(run)}
 
 
-@endpoint("GET", "/runs/get")
+@endpoint("GET", "/runs/get", on_run("read", RUN))
 def get_run(b: Any, p: dict[str, Any]) -> Any:
     return {"run": _run(b.tracking.get_run(p.get("run_id") or _required(p, "run_uuid")))}
 
 
-@endpoint("POST", "/runs/update")
+@endpoint("POST", "/runs/update", on_run("edit", RUN))
 def update_run(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     info = b.tracking.update_run(run_id, p.get("status"), p.get("end_time"), p.get("run_name"))
     return {"run_info": _run_info(info)}
 
 
-@endpoint("POST", "/runs/delete")
+@endpoint("POST", "/runs/delete", on_run("manage"))
 def delete_run(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_run(_required(p, "run_id"))
 
 
-@endpoint("POST", "/runs/restore")
+@endpoint("POST", "/runs/restore", on_run("manage"))
 def restore_run(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.restore_run(_required(p, "run_id"))
 
@@ -274,30 +286,30 @@ def _metric(run_key: dict[str, Any]) -> Metric:
     )
 
 
-@endpoint("POST", "/runs/log-metric")
+@endpoint("POST", "/runs/log-metric", on_run("edit", RUN))
 def log_metric(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     b.tracking.log_batch(run_id, metrics=[_metric(p)])
 
 
-@endpoint("POST", "/runs/log-parameter")
+@endpoint("POST", "/runs/log-parameter", on_run("edit", RUN))
 def log_param(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     b.tracking.log_batch(run_id, params=[Param(p.get("key"), p.get("value"))])
 
 
-@endpoint("POST", "/runs/set-tag")
+@endpoint("POST", "/runs/set-tag", on_run("edit", RUN))
 def set_tag(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
 
 
-@endpoint("POST", "/runs/delete-tag")
+@endpoint("POST", "/runs/delete-tag", on_run("edit"))
 def delete_tag(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_tag(_required(p, "run_id"), tag_from_mlflow(_required(p, "key")))
 
 
-@endpoint("POST", "/runs/log-batch")
+@endpoint("POST", "/runs/log-batch", on_run("edit"))
 def log_batch(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.log_batch(
         _required(p, "run_id"),
@@ -312,7 +324,7 @@ def log_batch(b: Any, p: dict[str, Any]) -> Any:
     )
 
 
-@endpoint("POST", "/runs/log-model")
+@endpoint("POST", "/runs/log-model", on_run("edit"))
 def log_model(b: Any, p: dict[str, Any]) -> Any:
     # MLflow records logged-model metadata as a run tag; the files arrive as artifacts.
     model_json = p.get("model_json")
@@ -323,19 +335,19 @@ def log_model(b: Any, p: dict[str, Any]) -> Any:
         )
 
 
-@endpoint("POST", "/runs/log-inputs")
+@endpoint("POST", "/runs/log-inputs", on_run("edit"))
 def log_inputs(b: Any, p: dict[str, Any]) -> Any:
     _required(p, "run_id")
 
 
-@endpoint("POST", "/logged-models/search")
+@endpoint("POST", "/logged-models/search", USER)
 def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
     # MLflow 3's "logged model" entities do not exist here; with none found, the
     # client resolves runs:/ sources to the run's own artifacts.
     return {"models": []}
 
 
-@endpoint("POST", "/runs/search")
+@endpoint("POST", "/runs/search", USER)
 def search_runs(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_runs(
         as_list(p.get("experiment_ids")),
@@ -348,14 +360,14 @@ def search_runs(b: Any, p: dict[str, Any]) -> Any:
     return _page(found, "runs", _run)
 
 
-@endpoint("GET", "/metrics/get-history")
+@endpoint("GET", "/metrics/get-history", on_run("read", RUN))
 def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     history = b.tracking.get_metric_history(run_id, _required(p, "metric_key"))
     return {"metrics": [m.to_dict() for m in history]}
 
 
-@endpoint("GET", "/artifacts/list")
+@endpoint("GET", "/artifacts/list", on_run("read", RUN))
 def list_run_artifacts(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
     files = b.artifacts.list_artifacts(run_id, p.get("path") or None)
@@ -366,7 +378,7 @@ def list_run_artifacts(b: Any, p: dict[str, Any]) -> Any:
 # -- registry ----------------------------------------------------------------------
 
 
-@endpoint("POST", "/registered-models/create")
+@endpoint("POST", "/registered-models/create", USER)
 def create_registered_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.registry.create_registered_model(
         _required(p, "name"), p.get("description"), _from_kv(p.get("tags"))
@@ -374,29 +386,29 @@ def create_registered_model(b: Any, p: dict[str, Any]) -> Any:
     return {"registered_model": _model(model)}
 
 
-@endpoint("GET", "/registered-models/get")
+@endpoint("GET", "/registered-models/get", on_model("read"))
 def get_registered_model(b: Any, p: dict[str, Any]) -> Any:
     return {"registered_model": _model(b.registry.get_registered_model(_required(p, "name")))}
 
 
-@endpoint("POST", "/registered-models/rename")
+@endpoint("POST", "/registered-models/rename", on_model("manage"))
 def rename_registered_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.registry.rename_registered_model(_required(p, "name"), _required(p, "new_name"))
     return {"registered_model": _model(model)}
 
 
-@endpoint("PATCH", "/registered-models/update")
+@endpoint("PATCH", "/registered-models/update", on_model("edit"))
 def update_registered_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.registry.update_registered_model(_required(p, "name"), p.get("description"))
     return {"registered_model": _model(model)}
 
 
-@endpoint("DELETE", "/registered-models/delete")
+@endpoint("DELETE", "/registered-models/delete", on_model("manage"))
 def delete_registered_model(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_registered_model(_required(p, "name"))
 
 
-@endpoint("GET", "/registered-models/search")
+@endpoint("GET", "/registered-models/search", USER)
 def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_registered_models(
         p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
@@ -404,41 +416,41 @@ def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     return _page(found, "registered_models", _model)
 
 
-@endpoint("POST", "/registered-models/get-latest-versions")
+@endpoint("POST", "/registered-models/get-latest-versions", on_model("read"))
 def get_latest_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.get_latest_versions(_required(p, "name"), as_list(p.get("stages")) or None)
     return {"model_versions": [_version(v) for v in found]}
 
 
-@endpoint("POST", "/registered-models/set-tag")
+@endpoint("POST", "/registered-models/set-tag", on_model("edit"))
 def set_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.set_registered_model_tag(_required(p, "name"), _required(p, "key"), p.get("value"))
 
 
-@endpoint("DELETE", "/registered-models/delete-tag")
+@endpoint("DELETE", "/registered-models/delete-tag", on_model("edit"))
 def delete_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_registered_model_tag(_required(p, "name"), _required(p, "key"))
 
 
-@endpoint("POST", "/registered-models/alias")
+@endpoint("POST", "/registered-models/alias", on_model("edit"))
 def set_alias(b: Any, p: dict[str, Any]) -> Any:
     b.registry.set_registered_model_alias(
         _required(p, "name"), _required(p, "alias"), _required(p, "version")
     )
 
 
-@endpoint("DELETE", "/registered-models/alias")
+@endpoint("DELETE", "/registered-models/alias", on_model("edit"))
 def delete_alias(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_registered_model_alias(_required(p, "name"), _required(p, "alias"))
 
 
-@endpoint("GET", "/registered-models/alias")
+@endpoint("GET", "/registered-models/alias", on_model("read"))
 def get_by_alias(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.get_model_version_by_alias(_required(p, "name"), _required(p, "alias"))
     return {"model_version": _version(version)}
 
 
-@endpoint("POST", "/model-versions/create")
+@endpoint("POST", "/model-versions/create", on_model("edit", also_read=_VERSION_SOURCE))
 def create_model_version(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.create_model_version(
         _required(p, "name"),
@@ -450,13 +462,13 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
     return {"model_version": _version(version)}
 
 
-@endpoint("GET", "/model-versions/get")
+@endpoint("GET", "/model-versions/get", on_model("read"))
 def get_model_version(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.get_model_version(_required(p, "name"), _required(p, "version"))
     return {"model_version": _version(version)}
 
 
-@endpoint("PATCH", "/model-versions/update")
+@endpoint("PATCH", "/model-versions/update", on_model("edit"))
 def update_model_version(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.update_model_version(
         _required(p, "name"), _required(p, "version"), p.get("description")
@@ -464,12 +476,12 @@ def update_model_version(b: Any, p: dict[str, Any]) -> Any:
     return {"model_version": _version(version)}
 
 
-@endpoint("DELETE", "/model-versions/delete")
+@endpoint("DELETE", "/model-versions/delete", on_model("manage"))
 def delete_model_version(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_model_version(_required(p, "name"), _required(p, "version"))
 
 
-@endpoint("POST", "/model-versions/transition-stage")
+@endpoint("POST", "/model-versions/transition-stage", on_model("edit"))
 def transition_stage(b: Any, p: dict[str, Any]) -> Any:
     archive = str(p.get("archive_existing_versions", False)).lower() in ("true", "1")
     version = b.registry.transition_model_version_stage(
@@ -478,7 +490,7 @@ def transition_stage(b: Any, p: dict[str, Any]) -> Any:
     return {"model_version": _version(version)}
 
 
-@endpoint("GET", "/model-versions/search")
+@endpoint("GET", "/model-versions/search", USER)
 def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_model_versions(
         p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
@@ -486,20 +498,20 @@ def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     return _page(found, "model_versions", _version)
 
 
-@endpoint("GET", "/model-versions/get-download-uri")
+@endpoint("GET", "/model-versions/get-download-uri", on_model("read"))
 def get_download_uri(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.get_model_version(_required(p, "name"), _required(p, "version"))
     return {"artifact_uri": f"mlflow-artifacts:/{REGISTERED_ROOT}/{version.name}/{version.version}"}
 
 
-@endpoint("POST", "/model-versions/set-tag")
+@endpoint("POST", "/model-versions/set-tag", on_model("edit"))
 def set_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.set_model_version_tag(
         _required(p, "name"), _required(p, "version"), _required(p, "key"), p.get("value")
     )
 
 
-@endpoint("DELETE", "/model-versions/delete-tag")
+@endpoint("DELETE", "/model-versions/delete-tag", on_model("edit"))
 def delete_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_model_version_tag(
         _required(p, "name"), _required(p, "version"), _required(p, "key")
@@ -522,7 +534,8 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
     @router.api_route(PREFIX + "/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     @guard.dispatches
     async def mlflow_api(path: str, request: Request) -> Response:
-        handler = HANDLERS.get((request.method, "/" + path))
+        key = (request.method, "/" + path)
+        handler = HANDLERS.get(key)
         if handler is None:
             raise NotFound(f"MLflow endpoint {request.method} /{path} is not supported")
         params = await request_params(request)
@@ -530,7 +543,7 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
 
         def call() -> Any:
             # On the parameters just parsed, which are the ones the handler gets.
-            guard.check(mlflow_endpoint_permission(request.method, path), params)
+            guard.check(PERMISSIONS[key], params)
             with acting_as(actor_for(request)):
                 return handler(backend, params)
 

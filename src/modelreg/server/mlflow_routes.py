@@ -1,7 +1,7 @@
 """How the MLflow-compatible routes read a request, shared with the permission checks.
 
 :mod:`modelreg.server.mlflow_compat` serves the routes;
-:mod:`modelreg.server.auth` and :mod:`modelreg.server.declarations` check
+:mod:`modelreg.server.guard` checks
 them before they run. Both read a request's parameters and an artifact path
 with the functions here, so the check and the route see the same values.
 """
