@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from modelreg.api.route_permissions import METRICS, PUBLIC, USER
+from modelreg.server.access_log import AccessLogMiddleware, enable_access_log
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, AuthenticationMiddleware, public_paths
 from modelreg.server.csrf import CrossSiteMiddleware
@@ -36,8 +37,11 @@ class ModelregApp(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
-    """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles.
+def create_app(
+    backend: Any, auth: AuthConfig | None = None, *, access_log: bool = False
+) -> ModelregApp:
+    """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles,
+    ``access_log`` a line per request (``server.access_log``).
 
     The caller is authenticated before anything else
     (``server.auth.AuthenticationMiddleware``); every route then checks the
@@ -122,6 +126,8 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     )
     app.add_middleware(CrossSiteMiddleware)
     app.add_middleware(HardeningMiddleware)
+    if access_log:
+        app.add_middleware(AccessLogMiddleware)
     app.point_reads = PointReadLane(app, guard)
     return app
 
@@ -142,7 +148,10 @@ def create_app_from_env() -> ModelregApp:
         enabled=os.environ.get("MODELREG_SERVER_AUTH") == "1",
         public_metrics=os.environ.get("MODELREG_SERVER_PUBLIC_METRICS") == "1",
     )
-    app = create_app(backend, auth)
+    access_log = os.environ.get("MODELREG_SERVER_ACCESS_LOG") == "1"
+    if access_log:
+        enable_access_log()
+    app = create_app(backend, auth, access_log=access_log)
     # The modules and the app built so far live as long as the worker: moved out
     # of the collector's reach, they make each full collection (a pause every
     # request in flight waits for) scan only what requests allocate.
