@@ -51,10 +51,23 @@ def test_the_server_prints_one_line_with_its_url_store_and_artifacts(logged_serv
 def test_the_access_log_has_method_path_status_time_and_user(logged_server):
     url, log, *_ = logged_server
 
-    httpx.get(f"{url}/api/v1/registered-models/nothing/history", headers={"X-Modelreg-User": "alice"})
+    httpx.get(
+        f"{url}/api/v1/registered-models/nothing/history", headers={"X-Modelreg-User": "alice"}
+    )
 
     line = _wait_for(log, r"GET /api/v1/registered-models/nothing/history .*$")
-    assert re.search(r"GET /api/v1/registered-models/nothing/history 404 \d+\.\dms alice$", line), line
+    assert re.search(r"GET /api/v1/registered-models/nothing/history 404 \d+\.\dms alice$", line), (
+        line
+    )
+
+
+def test_point_reads_are_logged_like_every_other_request(logged_server):
+    """The point-read lane is a middleware inside the access log, not a pipeline of its own."""
+    url, log, *_ = logged_server
+
+    httpx.get(f"{url}/api/v1/registered-models/nothing", headers={"X-Modelreg-User": "bob"})
+
+    _wait_for(log, r"GET /api/v1/registered-models/nothing 404 \d+\.\dms bob$")
 
 
 def test_refusals_are_logged_too(logged_server):

@@ -19,27 +19,16 @@ from modelreg.server.errors import install_error_handlers
 from modelreg.server.guard import Guard, refuse_undeclared
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
-from modelreg.server.point_reads import PointReadLane
+from modelreg.server.point_reads import PointReadMiddleware
 from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
 log = logging.getLogger(__name__)
 
 
-class ModelregApp(FastAPI):
-    """FastAPI, with point reads answered before its middleware (see ``server.point_reads``)."""
-
-    point_reads: PointReadLane | None = None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        lane = self.point_reads
-        if lane is None or not await lane.serve(scope, send):
-            await super().__call__(scope, receive, send)
-
-
 def create_app(
     backend: Any, auth: AuthConfig | None = None, *, access_log: bool = False
-) -> ModelregApp:
+) -> FastAPI:
     """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles,
     ``access_log`` a line per request (``server.access_log``).
 
@@ -49,7 +38,7 @@ def create_app(
     """
     auth = auth or AuthConfig()
     guard = Guard(backend.access, public_metrics=auth.public_metrics)
-    app = ModelregApp(
+    app = FastAPI(
         title="modelreg",
         version=__version__,
         description="Experiment tracking and model registry.",
@@ -117,6 +106,8 @@ def create_app(
         """Interactive documentation of the REST API v1."""
         return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="modelreg API")
 
+    # Added first, so every later middleware wraps the point reads as it wraps the routes.
+    app.add_middleware(PointReadMiddleware, fastapi_app=app, guard=guard)
     app.add_middleware(IdempotencyMiddleware, db=backend.db)
     app.add_middleware(
         AuthenticationMiddleware,
@@ -128,11 +119,10 @@ def create_app(
     app.add_middleware(HardeningMiddleware)
     if access_log:
         app.add_middleware(AccessLogMiddleware)
-    app.point_reads = PointReadLane(app, guard)
     return app
 
 
-def create_app_from_env() -> ModelregApp:
+def create_app_from_env() -> FastAPI:
     """Factory used by uvicorn workers: configuration comes from the environment."""
     import gc
     import os
