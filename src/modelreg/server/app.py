@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
@@ -16,7 +15,7 @@ from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, AuthenticationMiddleware, public_paths
 from modelreg.server.csrf import CrossSiteMiddleware
 from modelreg.server.errors import install_error_handlers
-from modelreg.server.guard import Guard, refuse_undeclared
+from modelreg.server.guard import Guard, iter_routes, permission_of, refuse_undeclared
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadMiddleware
@@ -103,8 +102,16 @@ def create_app(
     @app.get("/api/v1/docs", include_in_schema=False)
     @guard.requires(USER)
     def docs() -> Response:
-        """Interactive documentation of the REST API v1."""
-        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="modelreg API")
+        """Documentation of the REST API v1: one page, served whole (works offline)."""
+        from modelreg.server.ui.apidocs import api_docs_page
+
+        permissions = {
+            (method, route.path): permission
+            for route in iter_routes(app.routes)
+            if (permission := permission_of(route)) is not None
+            for method in getattr(route, "methods", None) or ()
+        }
+        return api_docs_page(app.openapi(), permissions)
 
     # Added first, so every later middleware wraps the point reads as it wraps the routes.
     app.add_middleware(PointReadMiddleware, fastapi_app=app, guard=guard)

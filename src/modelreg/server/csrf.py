@@ -16,31 +16,22 @@ the server's consent (CORS, which this server never gives). So
   ``…+json``, in any case) with 415, and a body without a ``Content-Type``.
 
 Byte uploads (blobs, MLflow artifacts) take any body and are ``PUT``
-requests, which no page on another site can send. The web UI's own forms,
-if it grows any, carry :func:`csrf_token` in a hidden field and are checked
-with :func:`check_csrf_token` (a double-submit cookie, ``SameSite=Strict``).
+requests, which no page on another site can send. The web UI's own forms
+carry a CSRF token besides (``server.ui.session``).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from modelreg.errors import PermissionDenied
 from modelreg.server.middleware import NOSNIFF, STREAMING_PREFIXES
 
 Scope = dict[str, Any]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIXES = ("/api/",)
-CSRF_COOKIE = "modelreg_csrf"
-CSRF_FIELD = "csrf_token"
 
 
 def is_json(content_type: str | None) -> bool:
@@ -114,26 +105,3 @@ async def _refuse(send: Any, status: int, error_code: str, message: str) -> None
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-# -- tokens for the web UI's forms --------------------------------------------------
-
-
-def csrf_token(request: Request) -> str:
-    """The token a UI form of this browser must send back in its ``csrf_token`` field
-    (call :func:`set_csrf_cookie` on the page's response)."""
-    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-
-
-def set_csrf_cookie(response: Response, token: str) -> None:
-    """Gives the browser the cookie its forms' tokens are checked against."""
-    response.set_cookie(
-        CSRF_COOKIE, token, httponly=True, samesite="strict", secure=False, path="/"
-    )
-
-
-def check_csrf_token(request: Request, submitted: str | None) -> None:
-    """Raises ``PermissionDenied`` unless a form's token matches this browser's cookie."""
-    expected = request.cookies.get(CSRF_COOKIE)
-    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise PermissionDenied("the form's CSRF token is missing or wrong; reload the page")

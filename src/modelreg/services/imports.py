@@ -37,7 +37,6 @@ from modelreg.store import tracking as tracking_store
 from modelreg.store.database import Database
 from modelreg.store.modelreg_names import TAG_RENAMES
 from modelreg.timeutil import now_ms
-from modelreg.validation import check_stage
 
 __all__ = ["ImportService"]
 
@@ -287,7 +286,7 @@ class ImportService:
         name = v.check_name(name, "model name")
         number = v.check_int(version, "version", 1, v.MAX_INT32)
         source = v.check_string(source, "source", 4096)
-        stage = check_stage(stage)
+        stage = v.check_stage(stage)
         if status not in _VERSION_STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(_VERSION_STATUSES)}")
         refs = self._stored_refs(files)
