@@ -355,8 +355,8 @@ def test_the_matrix_lists_every_route_and_mlflow_endpoint_once(auth_app):
 
 
 def test_the_matrix_is_what_the_routes_declare(auth_app):
-    from modelreg.server.declarations import MLFLOW_ENDPOINTS
     from modelreg.server.guard import iter_routes, permission_of
+    from modelreg.server.mlflow_compat import PERMISSIONS
 
     declared = {
         (method, route.path): permission_of(route)
@@ -370,4 +370,4 @@ def test_the_matrix_is_what_the_routes_declare(auth_app):
         else:
             assert permission.level.replace("metrics", "admin") == level, route
     for method, endpoint, level, _ in MLFLOW_MATRIX:
-        assert MLFLOW_ENDPOINTS[(method, endpoint)].level == level, endpoint
+        assert PERMISSIONS[(method, endpoint)].level == level, endpoint

@@ -50,10 +50,9 @@ def test_every_operation_row_declares_a_permission():
 
 
 def test_every_mlflow_endpoint_declares_a_permission():
-    from modelreg.server.declarations import MLFLOW_ENDPOINTS
-    from modelreg.server.mlflow_compat import HANDLERS
+    from modelreg.server.mlflow_compat import HANDLERS, PERMISSIONS
 
-    assert sorted(HANDLERS) == sorted(MLFLOW_ENDPOINTS)
+    assert sorted(HANDLERS) == sorted(PERMISSIONS)
 
 
 def _fresh_app(tmp_path, **auth):

@@ -113,3 +113,25 @@ def test_a_huge_or_chain_is_refused_at_the_edge(tmp_path):
     for search in (chain, f"name IN ({values})"):
         response = _get(_app(backend), f"/api/v1/registered-models?filter_string={search}")
         assert response.status_code == 400, response.text
+
+
+def test_a_wait_for_a_database_connection_is_bounded_and_answered_503(tmp_path, monkeypatch):
+    """With every connection busy, a request waits at most the pool timeout, then gets 503."""
+    from sqlalchemy import create_engine
+
+    from modelreg.backend import EmbeddedBackend
+    from modelreg.store import engine
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    backend = EmbeddedBackend(url, str(tmp_path / "a"))
+    backend.tracking.create_experiment("e")
+    small = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    monkeypatch.setattr(backend.db, "engine", small)
+
+    with small.connect():  # the only connection, held
+        response = _get(_app(backend), "/api/v1/experiments")
+
+    assert response.status_code == 503
+    assert response.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    for made in (f"sqlite:///{tmp_path / 'x.db'}", "postgresql+psycopg://u@127.0.0.1:1/x"):
+        assert engine.new_engine(made).pool.timeout() == engine.POOL_TIMEOUT_SECONDS

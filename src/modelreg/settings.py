@@ -118,6 +118,13 @@ SERVER_PUBLIC_METRICS = Setting(
     "Set to 1 (or pass --public-metrics) to serve /metrics without credentials when auth is "
     "on; otherwise only admins may read it.",
 )
+SERVER_ACCESS_LOG = Setting(
+    "server_access_log",
+    "MODELREG_SERVER_ACCESS_LOG",
+    None,
+    "Set to 1 (or pass --access-log) to make `modelreg server` log every request to standard "
+    "error: method, path, status, milliseconds and user.",
+)
 WEBHOOK_ALLOWED_NETWORKS = Setting(
     "webhook_allowed_networks",
     "MODELREG_WEBHOOK_ALLOWED_NETWORKS",
@@ -149,6 +156,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     TRACKING_USERNAME,
     SERVER_AUTH,
     SERVER_PUBLIC_METRICS,
+    SERVER_ACCESS_LOG,
     WEBHOOK_ALLOWED_NETWORKS,
     SERVE_WEBHOOK_SECRET,
 )

@@ -1,8 +1,11 @@
 """What each server route requires of its caller, declared next to the route.
 
-Every route carries one :class:`Permission`; the server checks it in one
-place (``modelreg.server.auth.authorize``) before the route runs, and a test
-fails when a route has none. Levels, weakest first:
+Every route carries one :class:`Permission`, declared where the route is
+defined: the ``permission`` of its row in ``modelreg.api.operations``, the
+``@guard.requires(…)`` of a hand-written route, the third argument of an
+MLflow-compatible ``@endpoint``. The route checks it on its parsed request
+(``modelreg.server.guard``) before it does anything else, and a test fails
+when a route has none. Levels, weakest first:
 
 - ``public``: anyone, without credentials (only ``/health``);
 - ``user``: any authenticated, enabled user. Creating a model or experiment
@@ -22,21 +25,18 @@ experiment artifact locations).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 __all__ = [
     "ADMIN",
     "LEVELS",
     "METRICS",
-    "OPENAPI_KEY",
     "PER_ENDPOINT",
     "PUBLIC",
     "RESOURCES",
     "ROLES",
     "USER",
     "Permission",
-    "declare",
     "on_experiment",
     "on_model",
     "on_run",
@@ -63,8 +63,6 @@ RESOURCES: dict[str, str] = {
     # _registered/<model>/…
     "mlflow_artifact": "path",
 }
-
-OPENAPI_KEY = "x-modelreg-permission"
 
 
 def role_rank(role: str | None) -> int:
@@ -98,45 +96,12 @@ class Permission:
         if not self.param:
             object.__setattr__(self, "param", RESOURCES[self.resource])
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"level": self.level}
-        if self.resource != "none":
-            out["resource"] = self.resource
-            out["param"] = self.param
-        if self.also_read:
-            out["also_read"] = [list(pair) for pair in self.also_read]
-        if self.create_if_missing:
-            out["create_if_missing"] = True
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Permission:
-        return _from_items(tuple(sorted((k, _freeze(v)) for k, v in data.items())))
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-@cache
-def _from_items(items: tuple[tuple[str, Any], ...]) -> Permission:
-    data = dict(items)
-    return Permission(
-        data["level"],
-        data.get("resource", "none"),
-        data.get("param", ""),
-        tuple(tuple(pair) for pair in data.get("also_read", ())),  # type: ignore[misc]
-        bool(data.get("create_if_missing", False)),
-    )
-
 
 PUBLIC = Permission("public")
 USER = Permission("user")
 ADMIN = Permission("admin")
 METRICS = Permission("metrics")
-# A route that dispatches to several endpoints, each declared in its own table.
+# A route that dispatches to several endpoints, each declaring its own.
 PER_ENDPOINT = Permission("per-endpoint")
 
 
@@ -150,8 +115,3 @@ def on_experiment(level: str, param: str = "experiment_id") -> Permission:
 
 def on_run(level: str, param: str = "run_id") -> Permission:
     return Permission(level, "run", param)
-
-
-def declare(permission: Permission) -> dict[str, Any]:
-    """The ``openapi_extra`` that attaches ``permission`` to a route (and documents it)."""
-    return {OPENAPI_KEY: permission.to_dict()}

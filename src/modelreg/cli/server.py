@@ -50,6 +50,12 @@ import click
     help="With --auth, serve /metrics without credentials (otherwise admins only).",
 )
 @click.option(
+    "--access-log",
+    is_flag=True,
+    envvar="MODELREG_SERVER_ACCESS_LOG",
+    help="Log every request to standard error: method, path, status, milliseconds, user.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -64,6 +70,7 @@ def server(
     upgrade: bool,
     auth: bool,
     public_metrics: bool,
+    access_log: bool,
     log_level: str,
 ) -> None:
     """Run the modelreg server.
@@ -98,4 +105,5 @@ def server(
         upgrade=upgrade,
         auth=auth,
         public_metrics=public_metrics,
+        access_log=access_log,
     )

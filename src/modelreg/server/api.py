@@ -18,7 +18,6 @@ from typing import Any
 import pydantic
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from modelreg.actor import acting_as
@@ -152,13 +151,6 @@ def _endpoint(op: Operation, backend: Any, guard: Guard) -> Any:
         if permission is not None:
             guard.check(permission, kwargs)
         return call(request, kwargs)
-
-    if op.point_read:
-        # FastAPI runs a coroutine on the event loop and anything else in a worker thread.
-        async def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
-            if permission is not None and guard.needs_check(permission):
-                await run_in_threadpool(guard.check, permission, kwargs)
-            return call(request, kwargs)
 
     if permission is not None:
         declare(endpoint, permission)

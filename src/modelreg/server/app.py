@@ -10,32 +10,26 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from modelreg.api.route_permissions import METRICS, PUBLIC, USER
+from modelreg.server.access_log import AccessLogMiddleware, enable_access_log
 from modelreg.server.api import build_routers
 from modelreg.server.auth import AuthConfig, AuthenticationMiddleware, public_paths
+from modelreg.server.csrf import CrossSiteMiddleware
 from modelreg.server.errors import install_error_handlers
-from modelreg.server.guard import Guard, refuse_undeclared
+from modelreg.server.guard import Guard, iter_routes, permission_of, refuse_undeclared
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
-from modelreg.server.point_reads import PointReadLane
+from modelreg.server.point_reads import PointReadMiddleware
 from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
 log = logging.getLogger(__name__)
 
 
-class ModelregApp(FastAPI):
-    """FastAPI, with point reads answered before its middleware (see ``server.point_reads``)."""
-
-    point_reads: PointReadLane | None = None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        lane = self.point_reads
-        if lane is None or not await lane.serve(scope, send):
-            await super().__call__(scope, receive, send)
-
-
-def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
-    """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles.
+def create_app(
+    backend: Any, auth: AuthConfig | None = None, *, access_log: bool = False
+) -> FastAPI:
+    """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles,
+    ``access_log`` a line per request (``server.access_log``).
 
     The caller is authenticated before anything else
     (``server.auth.AuthenticationMiddleware``); every route then checks the
@@ -43,7 +37,7 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     """
     auth = auth or AuthConfig()
     guard = Guard(backend.access, public_metrics=auth.public_metrics)
-    app = ModelregApp(
+    app = FastAPI(
         title="modelreg",
         version=__version__,
         description="Experiment tracking and model registry.",
@@ -111,8 +105,16 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
         """Documentation of the REST API v1: one page, served whole (works offline)."""
         from modelreg.server.ui.apidocs import api_docs_page
 
-        return api_docs_page(app.openapi())
+        permissions = {
+            (method, route.path): permission
+            for route in iter_routes(app.routes)
+            if (permission := permission_of(route)) is not None
+            for method in getattr(route, "methods", None) or ()
+        }
+        return api_docs_page(app.openapi(), permissions)
 
+    # Added first, so every later middleware wraps the point reads as it wraps the routes.
+    app.add_middleware(PointReadMiddleware, fastapi_app=app, guard=guard)
     app.add_middleware(IdempotencyMiddleware, db=backend.db)
     app.add_middleware(
         AuthenticationMiddleware,
@@ -120,12 +122,14 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
         enabled=auth.enabled,
         public=lambda: public_paths(app.routes, auth),
     )
+    app.add_middleware(CrossSiteMiddleware)
     app.add_middleware(HardeningMiddleware)
-    app.point_reads = PointReadLane(app, guard)
+    if access_log:
+        app.add_middleware(AccessLogMiddleware)
     return app
 
 
-def create_app_from_env() -> ModelregApp:
+def create_app_from_env() -> FastAPI:
     """Factory used by uvicorn workers: configuration comes from the environment."""
     import gc
     import os
@@ -141,7 +145,10 @@ def create_app_from_env() -> ModelregApp:
         enabled=os.environ.get("MODELREG_SERVER_AUTH") == "1",
         public_metrics=os.environ.get("MODELREG_SERVER_PUBLIC_METRICS") == "1",
     )
-    app = create_app(backend, auth)
+    access_log = os.environ.get("MODELREG_SERVER_ACCESS_LOG") == "1"
+    if access_log:
+        enable_access_log()
+    app = create_app(backend, auth, access_log=access_log)
     # The modules and the app built so far live as long as the worker: moved out
     # of the collector's reach, they make each full collection (a pause every
     # request in flight waits for) scan only what requests allocate.

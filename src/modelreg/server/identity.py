@@ -19,10 +19,15 @@ def actor_for(request: Request) -> str:
     the way MLflow's ``mlflow.user`` tag does, and is validated so it cannot
     smuggle markup or control characters into the trail.
     """
+    return actor(request.headers.get(USER_HEADER))
+
+
+def actor(user_header: str | None) -> str:
+    """``actor_for`` given the value of the request's ``X-Modelreg-User`` header."""
     principal = current_principal()
     if principal is not None and principal.user_id is not None:
         return principal.username
-    return claimed_actor(request.headers.get(USER_HEADER))
+    return claimed_actor(user_header)
 
 
 def claimed_actor(header: str | None) -> str:

@@ -30,10 +30,9 @@ from modelreg.errors import InvalidArgument, ModelregError, NotFound
 # The handler modules fill HANDLERS as they are imported.
 from modelreg.server import mlflow_logged_models, mlflow_registry, mlflow_tracking  # noqa: F401
 from modelreg.server.api import json_response
-from modelreg.server.declarations import mlflow_endpoint_permission
 from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
-from modelreg.server.mlflow_endpoints import HANDLERS
+from modelreg.server.mlflow_endpoints import HANDLERS, PERMISSIONS
 from modelreg.server.mlflow_names import error_to_mlflow
 from modelreg.server.mlflow_routes import (
     ARTIFACTS_PREFIX,
@@ -66,14 +65,15 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
     @router.api_route(PREFIX + "/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     @guard.dispatches
     async def mlflow_api(path: str, request: Request) -> Response:
-        handler = HANDLERS.get((request.method, endpoint_key(path)[0]))
+        key = (request.method, endpoint_key(path)[0])
+        handler = HANDLERS.get(key)
         if handler is None:  # ENDPOINT_NOT_FOUND, as MLflow's clients expect
             raise HTTPException(404, f"MLflow endpoint {request.method} /{path} is not served")
         params = await request_params(request)
 
         def call() -> Any:
             # On the parameters just parsed, which are the ones the handler gets.
-            guard.check(mlflow_endpoint_permission(request.method, path), params)
+            guard.check(PERMISSIONS[key], params)
             with acting_as(actor_for(request)):
                 try:
                     return handler(backend, params)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelreg.api.route_permissions import USER, Permission, on_experiment, on_run
 from modelreg.entities import Metric
 from modelreg.errors import InvalidArgument
 from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
@@ -73,7 +74,7 @@ def _pairs(items: Any, field: str) -> dict[str, str]:
     return {i.get("key"): i.get("value") for i in check_objects(items, field)}
 
 
-@endpoint("POST", "/logged-models")
+@endpoint("POST", "/logged-models", on_experiment("edit"))
 def create_logged_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.logged_models.create_logged_model(
         required(p, "experiment_id"),
@@ -86,7 +87,7 @@ def create_logged_model(b: Any, p: dict[str, Any]) -> Any:
     return {"model": logged_model_json(model)}
 
 
-@endpoint("GET", "/logged-models/{model_id}")
+@endpoint("GET", "/logged-models/{model_id}", Permission("read", "logged_model"))
 def get_logged_model(b: Any, p: dict[str, Any]) -> Any:
     allow_deleted = str(p.get("allow_deleted", "false")).lower() == "true"
     return {
@@ -94,7 +95,7 @@ def get_logged_model(b: Any, p: dict[str, Any]) -> Any:
     }
 
 
-@endpoint("PATCH", "/logged-models/{model_id}")
+@endpoint("PATCH", "/logged-models/{model_id}", Permission("edit", "logged_model"))
 def finalize_logged_model(b: Any, p: dict[str, Any]) -> Any:
     status = _STATUS_FROM_MLFLOW.get(required(p, "status"))
     if status is None:
@@ -104,27 +105,27 @@ def finalize_logged_model(b: Any, p: dict[str, Any]) -> Any:
     }
 
 
-@endpoint("DELETE", "/logged-models/{model_id}")
+@endpoint("DELETE", "/logged-models/{model_id}", Permission("edit", "logged_model"))
 def delete_logged_model(b: Any, p: dict[str, Any]) -> Any:
     b.logged_models.delete_logged_model(p["model_id"])
 
 
-@endpoint("PATCH", "/logged-models/{model_id}/tags")
+@endpoint("PATCH", "/logged-models/{model_id}/tags", Permission("edit", "logged_model"))
 def set_logged_model_tags(b: Any, p: dict[str, Any]) -> Any:
     b.logged_models.set_logged_model_tags(p["model_id"], _pairs(p.get("tags"), "tags"))
 
 
-@endpoint("DELETE", "/logged-models/{model_id}/tags/{tag_key}")
+@endpoint("DELETE", "/logged-models/{model_id}/tags/{tag_key}", Permission("edit", "logged_model"))
 def delete_logged_model_tag(b: Any, p: dict[str, Any]) -> Any:
     b.logged_models.delete_logged_model_tag(p["model_id"], p["tag_key"])
 
 
-@endpoint("POST", "/logged-models/{model_id}/params")
+@endpoint("POST", "/logged-models/{model_id}/params", Permission("edit", "logged_model"))
 def log_logged_model_params(b: Any, p: dict[str, Any]) -> Any:
     b.logged_models.log_logged_model_params(p["model_id"], _pairs(p.get("params"), "params"))
 
 
-@endpoint("POST", "/logged-models/search")
+@endpoint("POST", "/logged-models/search", USER)
 def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
     order_by = [
         (o.get("field_name"), o.get("ascending", True) is not False)
@@ -143,7 +144,9 @@ def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
     return out
 
 
-@endpoint("GET", "/logged-models/{model_id}/artifacts/directories")
+@endpoint(
+    "GET", "/logged-models/{model_id}/artifacts/directories", Permission("read", "logged_model")
+)
 def list_logged_model_artifacts(b: Any, p: dict[str, Any]) -> Any:
     model = b.logged_models.get_logged_model(p["model_id"])
     prefix = (p.get("artifact_directory_path") or "").strip("/")
@@ -169,7 +172,7 @@ def directory_listing(entries: dict[str, Any], prefix: str) -> list[dict[str, An
     return [files[n] for n in sorted(files)]
 
 
-@endpoint("POST", "/runs/outputs")
+@endpoint("POST", "/runs/outputs", on_run("edit"))
 def log_outputs(b: Any, p: dict[str, Any]) -> Any:
     links = [
         RunModelLink(m.get("model_id"), "output", int(m.get("step") or 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
+from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument
 from modelreg.logged_models import logged_model_of
 from modelreg.server.mlflow_endpoints import endpoint
@@ -26,7 +27,7 @@ VERSIONS_DEFAULT, VERSIONS_LIMIT = 10_000, 200_000
 # -- registry ----------------------------------------------------------------------
 
 
-@endpoint("POST", "/registered-models/create")
+@endpoint("POST", "/registered-models/create", USER)
 def create_registered_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.registry.create_registered_model(
         required(p, "name"), p.get("description"), from_kv(p.get("tags"))
@@ -34,30 +35,30 @@ def create_registered_model(b: Any, p: dict[str, Any]) -> Any:
     return {"registered_model": model_json(model)}
 
 
-@endpoint("GET", "/registered-models/get")
+@endpoint("GET", "/registered-models/get", on_model("read"))
 def get_registered_model(b: Any, p: dict[str, Any]) -> Any:
     return {"registered_model": model_json(b.registry.get_registered_model(required(p, "name")))}
 
 
-@endpoint("POST", "/registered-models/rename")
+@endpoint("POST", "/registered-models/rename", on_model("manage"))
 def rename_registered_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.registry.rename_registered_model(required(p, "name"), required(p, "new_name"))
     return {"registered_model": model_json(model)}
 
 
-@endpoint("PATCH", "/registered-models/update")
+@endpoint("PATCH", "/registered-models/update", on_model("edit"))
 def update_registered_model(b: Any, p: dict[str, Any]) -> Any:
     model = b.registry.update_registered_model(required(p, "name"), p.get("description"))
     return {"registered_model": model_json(model)}
 
 
-@endpoint("DELETE", "/registered-models/delete")
+@endpoint("DELETE", "/registered-models/delete", on_model("manage"))
 def delete_registered_model(b: Any, p: dict[str, Any]) -> Any:
     # MLflow deletes a model with versions in Production; modelreg's own API asks for force.
     b.registry.delete_registered_model(required(p, "name"), force=True)
 
 
-@endpoint("GET", "/registered-models/search")
+@endpoint("GET", "/registered-models/search", USER)
 def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_registered_models(
         p.get("filter"),
@@ -68,41 +69,45 @@ def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     return page(found, "registered_models", model_json)
 
 
-@endpoint("POST", "/registered-models/get-latest-versions")
+@endpoint("POST", "/registered-models/get-latest-versions", on_model("read"))
 def get_latest_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.get_latest_versions(required(p, "name"), as_list(p.get("stages")) or None)
     return {"model_versions": [version_json(v) for v in found]}
 
 
-@endpoint("POST", "/registered-models/set-tag")
+@endpoint("POST", "/registered-models/set-tag", on_model("edit"))
 def set_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.set_registered_model_tag(required(p, "name"), required(p, "key"), p.get("value"))
 
 
-@endpoint("DELETE", "/registered-models/delete-tag")
+@endpoint("DELETE", "/registered-models/delete-tag", on_model("edit"))
 def delete_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_registered_model_tag(required(p, "name"), required(p, "key"))
 
 
-@endpoint("POST", "/registered-models/alias")
+@endpoint("POST", "/registered-models/alias", on_model("edit"))
 def set_alias(b: Any, p: dict[str, Any]) -> Any:
     b.registry.set_registered_model_alias(
         required(p, "name"), required(p, "alias"), required(p, "version")
     )
 
 
-@endpoint("DELETE", "/registered-models/alias")
+@endpoint("DELETE", "/registered-models/alias", on_model("edit"))
 def delete_alias(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_registered_model_alias(required(p, "name"), required(p, "alias"))
 
 
-@endpoint("GET", "/registered-models/alias")
+@endpoint("GET", "/registered-models/alias", on_model("read"))
 def get_by_alias(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.get_model_version_by_alias(required(p, "name"), required(p, "alias"))
     return {"model_version": version_json(version)}
 
 
-@endpoint("POST", "/model-versions/create")
+@endpoint(
+    "POST",
+    "/model-versions/create",
+    on_model("edit", also_read=(("source", "source"), ("run", "run_id"))),
+)
 def create_model_version(b: Any, p: dict[str, Any]) -> Any:
     source = required(p, "source")
     run_id = p.get("run_id") or None
@@ -127,13 +132,13 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
     return {"model_version": version_json(version)}
 
 
-@endpoint("GET", "/model-versions/get")
+@endpoint("GET", "/model-versions/get", on_model("read"))
 def get_model_version(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.get_model_version(required(p, "name"), required(p, "version"))
     return {"model_version": version_json(version)}
 
 
-@endpoint("PATCH", "/model-versions/update")
+@endpoint("PATCH", "/model-versions/update", on_model("edit"))
 def update_model_version(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.update_model_version(
         required(p, "name"), required(p, "version"), p.get("description")
@@ -141,12 +146,12 @@ def update_model_version(b: Any, p: dict[str, Any]) -> Any:
     return {"model_version": version_json(version)}
 
 
-@endpoint("DELETE", "/model-versions/delete")
+@endpoint("DELETE", "/model-versions/delete", on_model("manage"))
 def delete_model_version(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_model_version(required(p, "name"), required(p, "version"))
 
 
-@endpoint("POST", "/model-versions/transition-stage")
+@endpoint("POST", "/model-versions/transition-stage", on_model("edit"))
 def transition_stage(b: Any, p: dict[str, Any]) -> Any:
     archive = str(p.get("archive_existing_versions", False)).lower() in ("true", "1")
     version = b.registry.transition_model_version_stage(
@@ -155,7 +160,7 @@ def transition_stage(b: Any, p: dict[str, Any]) -> Any:
     return {"model_version": version_json(version)}
 
 
-@endpoint("GET", "/model-versions/search")
+@endpoint("GET", "/model-versions/search", USER)
 def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_model_versions(
         p.get("filter"),
@@ -166,20 +171,20 @@ def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     return page(found, "model_versions", version_json)
 
 
-@endpoint("GET", "/model-versions/get-download-uri")
+@endpoint("GET", "/model-versions/get-download-uri", on_model("read"))
 def get_download_uri(b: Any, p: dict[str, Any]) -> Any:
     version = b.registry.get_model_version(required(p, "name"), required(p, "version"))
     return {"artifact_uri": f"mlflow-artifacts:/{REGISTERED_ROOT}/{version.name}/{version.version}"}
 
 
-@endpoint("POST", "/model-versions/set-tag")
+@endpoint("POST", "/model-versions/set-tag", on_model("edit"))
 def set_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.set_model_version_tag(
         required(p, "name"), required(p, "version"), required(p, "key"), p.get("value")
     )
 
 
-@endpoint("DELETE", "/model-versions/delete-tag")
+@endpoint("DELETE", "/model-versions/delete-tag", on_model("edit"))
 def delete_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
     b.registry.delete_model_version_tag(
         required(p, "name"), required(p, "version"), required(p, "key")

@@ -1,7 +1,7 @@
 """How the MLflow-compatible routes read a request, shared with the permission checks.
 
 :mod:`modelreg.server.mlflow_compat` serves the routes;
-:mod:`modelreg.server.auth` and :mod:`modelreg.server.declarations` check
+:mod:`modelreg.server.guard` checks
 them before they run. Both read a request's parameters and an artifact path
 with the functions here, so the check and the route see the same values.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request
 
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.server.csrf import is_json
 
 __all__ = [
     "ARTIFACTS_PREFIX",
@@ -82,6 +83,8 @@ async def request_params(request: Request) -> dict[str, Any]:
         params[key] = [*as_list(params[key]), value] if key in params else value
     body = await request.body()
     if body:
+        if not is_json(request.headers.get("content-type")):
+            raise InvalidArgument("request body must be JSON (Content-Type: application/json)")
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:  # nested too deep for the decoder

@@ -6,10 +6,11 @@ from contextlib import nullcontext
 from typing import Any
 
 from modelreg.actor import acting_as, current_actor
+from modelreg.api.route_permissions import USER, Permission, on_experiment, on_run
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.errors import NotFound
 from modelreg.server.mlflow_datasets import dataset_inputs_json, datasets_from_mlflow
-from modelreg.server.mlflow_endpoints import endpoint
+from modelreg.server.mlflow_endpoints import RUN, endpoint
 from modelreg.server.mlflow_logged_models import (
     log_model_inputs,
     log_model_metrics,
@@ -41,7 +42,7 @@ HISTORY_LIMIT = 25_000
 # -- experiments -------------------------------------------------------------------
 
 
-@endpoint("POST", "/experiments/create")
+@endpoint("POST", "/experiments/create", USER)
 def create_experiment(b: Any, p: dict[str, Any]) -> Any:
     location = p.get("artifact_location") or None
     # MLflow lets anyone choose the location on a server without auth, where nobody is an
@@ -54,12 +55,14 @@ def create_experiment(b: Any, p: dict[str, Any]) -> Any:
     return {"experiment_id": experiment_id}
 
 
-@endpoint("GET", "/experiments/get")
+@endpoint("GET", "/experiments/get", on_experiment("read"))
 def get_experiment(b: Any, p: dict[str, Any]) -> Any:
     return {"experiment": experiment_json(b.tracking.get_experiment(required(p, "experiment_id")))}
 
 
-@endpoint("GET", "/experiments/get-by-name")
+@endpoint(
+    "GET", "/experiments/get-by-name", Permission("read", "experiment_name", "experiment_name")
+)
 def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
     name = required(p, "experiment_name")
     experiment = b.tracking.get_experiment_by_name(name)
@@ -68,7 +71,7 @@ def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
     return {"experiment": experiment_json(experiment)}
 
 
-@endpoint("POST", "/experiments/search")
+@endpoint("POST", "/experiments/search", USER)
 def search_experiments(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_experiments(
         p.get("view_type") or "ACTIVE_ONLY",
@@ -80,28 +83,28 @@ def search_experiments(b: Any, p: dict[str, Any]) -> Any:
     return page(found, "experiments", experiment_json)
 
 
-@endpoint("POST", "/experiments/delete")
+@endpoint("POST", "/experiments/delete", on_experiment("manage"))
 def delete_experiment(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_experiment(required(p, "experiment_id"))
 
 
-@endpoint("POST", "/experiments/restore")
+@endpoint("POST", "/experiments/restore", on_experiment("manage"))
 def restore_experiment(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.restore_experiment(required(p, "experiment_id"))
 
 
-@endpoint("POST", "/experiments/update")
+@endpoint("POST", "/experiments/update", on_experiment("manage"))
 def update_experiment(b: Any, p: dict[str, Any]) -> Any:
     if p.get("new_name"):
         b.tracking.rename_experiment(required(p, "experiment_id"), p["new_name"])
 
 
-@endpoint("POST", "/experiments/delete-experiment-tag")
+@endpoint("POST", "/experiments/delete-experiment-tag", on_experiment("edit"))
 def delete_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_experiment_tag(required(p, "experiment_id"), required(p, "key"))
 
 
-@endpoint("POST", "/experiments/set-experiment-tag")
+@endpoint("POST", "/experiments/set-experiment-tag", on_experiment("edit"))
 def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.set_experiment_tag(required(p, "experiment_id"), required(p, "key"), p.get("value"))
 
@@ -109,7 +112,7 @@ def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
 # -- runs --------------------------------------------------------------------------
 
 
-@endpoint("POST", "/runs/create")
+@endpoint("POST", "/runs/create", on_experiment("edit"))
 def create_run(b: Any, p: dict[str, Any]) -> Any:
     tags = from_kv(p.get("tags"))
     # Without auth the client's user_id names the run's user, as on MLflow's server;
@@ -127,7 +130,7 @@ def create_run(b: Any, p: dict[str, Any]) -> Any:
     return {"run": run_json(run)}
 
 
-@endpoint("GET", "/runs/get")
+@endpoint("GET", "/runs/get", on_run("read", RUN))
 def get_run(b: Any, p: dict[str, Any]) -> Any:
     run = b.tracking.get_run(p.get("run_id") or required(p, "run_uuid"))
     positions = b.tracking.latest_metric_positions([run.info.run_id])[run.info.run_id]
@@ -143,19 +146,19 @@ def get_run(b: Any, p: dict[str, Any]) -> Any:
     return {"run": out}
 
 
-@endpoint("POST", "/runs/update")
+@endpoint("POST", "/runs/update", on_run("edit", RUN))
 def update_run(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     info = b.tracking.update_run(run_id, p.get("status"), p.get("end_time"), p.get("run_name"))
     return {"run_info": run_info_json(info)}
 
 
-@endpoint("POST", "/runs/delete")
+@endpoint("POST", "/runs/delete", on_run("manage"))
 def delete_run(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_run(required(p, "run_id"))
 
 
-@endpoint("POST", "/runs/restore")
+@endpoint("POST", "/runs/restore", on_run("manage"))
 def restore_run(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.restore_run(required(p, "run_id"))
 
@@ -172,31 +175,31 @@ def _metric(run_key: dict[str, Any]) -> Metric:
     )
 
 
-@endpoint("POST", "/runs/log-metric")
+@endpoint("POST", "/runs/log-metric", on_run("edit", RUN))
 def log_metric(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     b.tracking.log_batch(run_id, metrics=[_metric(p)])
     log_model_metrics(b, run_id, [p])
 
 
-@endpoint("POST", "/runs/log-parameter")
+@endpoint("POST", "/runs/log-parameter", on_run("edit", RUN))
 def log_param(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     b.tracking.log_batch(run_id, params=[Param(p.get("key"), p.get("value"))])
 
 
-@endpoint("POST", "/runs/set-tag")
+@endpoint("POST", "/runs/set-tag", on_run("edit", RUN))
 def set_tag(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
 
 
-@endpoint("POST", "/runs/delete-tag")
+@endpoint("POST", "/runs/delete-tag", on_run("edit"))
 def delete_tag(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.delete_tag(required(p, "run_id"), tag_from_mlflow(required(p, "key")))
 
 
-@endpoint("POST", "/runs/log-batch")
+@endpoint("POST", "/runs/log-batch", on_run("edit"))
 def log_batch(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.log_batch(
         required(p, "run_id"),
@@ -212,7 +215,7 @@ def log_batch(b: Any, p: dict[str, Any]) -> Any:
     log_model_metrics(b, p["run_id"], p.get("metrics") or [])
 
 
-@endpoint("POST", "/runs/log-model")
+@endpoint("POST", "/runs/log-model", on_run("edit"))
 def log_model(b: Any, p: dict[str, Any]) -> Any:
     # MLflow records logged-model metadata as a run tag; the files arrive as artifacts.
     model_json = p.get("model_json")
@@ -221,7 +224,7 @@ def log_model(b: Any, p: dict[str, Any]) -> Any:
         b.tracking.log_batch(required(p, "run_id"), tags=[RunTag("mlflow.log-model.history", text)])
 
 
-@endpoint("POST", "/runs/log-inputs")
+@endpoint("POST", "/runs/log-inputs", on_run("edit"))
 def log_inputs(b: Any, p: dict[str, Any]) -> Any:
     run_id = required(p, "run_id")
     sent = p.get("datasets")
@@ -231,7 +234,7 @@ def log_inputs(b: Any, p: dict[str, Any]) -> Any:
     log_model_inputs(b, run_id, p.get("models"))
 
 
-@endpoint("POST", "/runs/search")
+@endpoint("POST", "/runs/search", USER)
 def search_runs(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_runs(
         as_list(p.get("experiment_ids")),
@@ -245,7 +248,7 @@ def search_runs(b: Any, p: dict[str, Any]) -> Any:
     return page(found, "runs", lambda r: run_json(r, positions[r.info.run_id]))
 
 
-@endpoint("GET", "/metrics/get-history")
+@endpoint("GET", "/metrics/get-history", on_run("read", RUN))
 def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     history = b.tracking.get_metric_history(run_id, required(p, "metric_key"))
@@ -263,7 +266,7 @@ def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
     return out
 
 
-@endpoint("GET", "/artifacts/list")
+@endpoint("GET", "/artifacts/list", on_run("read", RUN))
 def list_run_artifacts(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
     files = b.artifacts.list_artifacts(run_id, p.get("path") or None)

@@ -1,18 +1,21 @@
-"""The hottest reads, answered without FastAPI's per-request machinery.
+"""The hottest reads, answered without FastAPI's routing and request objects.
 
 A GET of one experiment, run, registered model, model version or alias is
 what serving code and dashboards repeat. Through FastAPI each one spends
-about 0.2 ms of CPU in seven middleware layers, routing, dependency solving
-and request and response objects: more than the query it runs. This lane
-answers those requests straight from the ASGI scope, with the same
-permission check, the same JSON, the same error bodies and the same metrics
-as the FastAPI route (whose path pattern and declared permission it reuses).
-Anything else, including such a GET with a query string, goes on to FastAPI.
+more CPU in routing, dependency solving and request and response objects
+than in the query it runs. :class:`PointReadMiddleware` answers those
+requests from the ASGI scope, with the same permission check, the same JSON
+and the same error bodies as the FastAPI route (whose path pattern and
+declared permission it reuses). It is an ordinary middleware, added first,
+so every other layer (authentication, cross-site checks, limits, metrics,
+the access log) wraps it as it wraps the routes. The read runs in a worker
+thread, like every blocking call, so a slow database holds that thread, not
+the event loop. Anything else, including such a GET with a query string,
+goes on to FastAPI.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,80 +25,69 @@ from modelreg.actor import acting_as
 from modelreg.api.operations import OPERATIONS, encode
 from modelreg.errors import ModelregError
 from modelreg.server.api import json_bytes
-from modelreg.server.auth import parse_authorization
 from modelreg.server.errors import internal_error_response, modelreg_error_response
-from modelreg.server.guard import Guard, iter_routes, permission_of, unauthenticated
-from modelreg.server.identity import claimed_actor
-from modelreg.server.metrics import observe_request
-from modelreg.server.middleware import NOSNIFF
-from modelreg.services.principal import ANONYMOUS, NOBODY, set_principal
+from modelreg.server.guard import Guard, iter_routes, permission_of
+from modelreg.server.identity import USER_HEADER, actor
 
 Scope = dict[str, Any]
 _JSON = (b"content-type", b"application/json")
-# A GET that carries a body goes the long way, through the body-size limit.
-_BODY_HEADERS = (b"content-length", b"transfer-encoding")
-_OTHER_CHECKS = ("public", "metrics", "per-endpoint")
+_USER_HEADER = USER_HEADER.lower().encode()
 
 
 class _Read:
-    """One point-read route: its path pattern, declared permission and service method."""
+    """One point-read route: the route, its declared permission and service method."""
 
-    __slots__ = ("regex", "template", "permission", "method")
+    __slots__ = ("route", "regex", "permission", "method")
 
     def __init__(self, route: Any, method: Callable[..., Any]) -> None:
+        self.route = route
         self.regex = route.path_regex
-        self.template = route.path
         self.permission = permission_of(route)
         self.method = method
 
 
-class PointReadLane:
-    """Serves the point reads of ``app`` (a FastAPI app built by ``create_app``)."""
+class PointReadMiddleware:
+    """Serves the point reads of ``fastapi_app`` (built by ``create_app``) itself."""
 
-    def __init__(self, app: Any, guard: Guard) -> None:
-        backend = app.state.backend
+    def __init__(self, app: Any, fastapi_app: Any, guard: Guard) -> None:
+        self.app = app
+        self._fastapi_app = fastapi_app
         self._guard = guard
-        self._auth_enabled = app.state.auth.enabled
-        self._access = backend.access
-        routes = {getattr(r, "name", None): r for r in iter_routes(app.routes)}
-        reads = (
-            _Read(routes[op.name], getattr(getattr(backend, op.service), op.name))
-            for op in OPERATIONS
-            if op.point_read
-        )
-        # Only reads checked against the resource they name take this lane; a
-        # public or per-endpoint declaration keeps the FastAPI route's own handling.
-        self._reads = tuple(
-            read
-            for read in reads
-            if read.permission is not None and read.permission.level not in _OTHER_CHECKS
-        )
+        self._reads: tuple[_Read, ...] | None = None
 
-    async def serve(self, scope: Scope, send: Any) -> bool:
-        """Answers the request if it is a point read; ``False`` leaves it to the app."""
+    def _point_reads(self) -> tuple[_Read, ...]:
+        if self._reads is None:
+            backend = self._fastapi_app.state.backend
+            routes = {getattr(r, "name", None): r for r in iter_routes(self._fastapi_app.routes)}
+            self._reads = tuple(
+                _Read(routes[op.name], getattr(getattr(backend, op.service), op.name))
+                for op in OPERATIONS
+                if op.point_read
+            )
+        return self._reads
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
-            return False
+            await self.app(scope, receive, send)
+            return
         path = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        for read in self._reads:
+        for read in self._point_reads():
             match = read.regex.match(path)
             if match is not None:
                 break
         else:
-            return False
-        authorization = user = None
+            await self.app(scope, receive, send)
+            return
+        user = None
         for name, value in scope["headers"]:
-            if name in _BODY_HEADERS:
-                return False
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"x-modelreg-user":
+            if name == _USER_HEADER:
                 user = value.decode("latin-1")
-        started = time.perf_counter()
+        scope["route"] = read.route  # for the metrics, as a routed request has it
         try:
-            result = await self._call(read, match.groupdict(), authorization, user)
+            result = await run_in_threadpool(self._read, read, match.groupdict(), user)
             status, body = 200, json_bytes(encode(result))
             headers = [_JSON, (b"content-length", str(len(body)).encode())]
         except Exception as exc:
@@ -104,33 +96,12 @@ class PointReadLane:
             else:
                 response = internal_error_response(exc)
             status, body, headers = response.status_code, response.body, response.raw_headers
-        await send(
-            {"type": "http.response.start", "status": status, "headers": [*headers, NOSNIFF]}
-        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        observe_request("GET", read.template, status, time.perf_counter() - started)
-        return True
 
-    async def _call(
-        self, read: _Read, values: dict[str, str], authorization: str | None, user: str | None
-    ) -> Any:
-        if self._auth_enabled:
-            set_principal(NOBODY)
-            credentials = parse_authorization(authorization)
-            if credentials is None:
-                raise unauthenticated()
-            principal = await run_in_threadpool(self._check, credentials, read, values)
-            set_principal(principal)
-            actor = principal.username
-        else:
-            set_principal(ANONYMOUS)
-            actor = claimed_actor(user)
-        with acting_as(actor):
+    def _read(self, read: _Read, values: dict[str, str], user: str | None) -> Any:
+        """The checked read, in a worker thread."""
+        if read.permission is not None:
+            self._guard.check(read.permission, values)
+        with acting_as(actor(user)):
             return read.method(**values)
-
-    def _check(self, credentials: tuple[str, str | None], read: _Read, values: dict) -> Any:
-        """The caller the credentials prove, if they may make the read (in a worker thread)."""
-        principal = self._access.authenticate(*credentials)
-        set_principal(principal)  # in this thread's copy of the context, for the check
-        self._guard.check(read.permission, values)
-        return principal

@@ -36,6 +36,16 @@ NoDelayProtocol = _nodelay_protocol()
 NoDelayProtocol.__qualname__ = "NoDelayProtocol"
 
 
+def start_line(host: str, port: int, store: str, artifacts: str, workers: int, auth: bool) -> str:
+    """What ``modelreg server`` prints when it starts (the store without its password)."""
+    shown_host = f"[{host}]" if ":" in host else host
+    details = f"{workers} worker{'s' if workers > 1 else ''}, auth {'on' if auth else 'off'}"
+    return (
+        f"modelreg server on http://{shown_host}:{port} · store {store} · "
+        f"artifacts {artifacts} ({details})"
+    )
+
+
 def serve(
     backend_store_uri: str,
     artifacts_uri: str,
@@ -46,6 +56,7 @@ def serve(
     upgrade: bool = False,
     auth: bool = False,
     public_metrics: bool = False,
+    access_log: bool = False,
 ) -> None:
     """Runs the server until interrupted.
 
@@ -55,19 +66,24 @@ def serve(
     ``Conflict`` before binding the port when the schema is not current (run
     ``modelreg db upgrade``). Raises ``InvalidArgument`` for an artifact
     store URI it cannot use. ``auth`` requires API tokens and checks roles;
-    ``public_metrics`` then still serves ``/metrics`` to anyone.
+    ``public_metrics`` then still serves ``/metrics`` to anyone; ``access_log``
+    logs each request to standard error. Prints one line saying where it serves
+    and what from before it starts.
     """
     import uvicorn
 
     from modelreg.blobs import open_blob_store
 
-    Database(backend_store_uri).ensure_schema(upgrade=upgrade)
+    database = Database(backend_store_uri)
+    database.ensure_schema(upgrade=upgrade)
     open_blob_store(artifacts_uri)
+    print(start_line(host, port, database.safe_url, artifacts_uri, workers, auth), flush=True)
     os.environ["MODELREG_SERVER_BACKEND_STORE_URI"] = backend_store_uri
     os.environ["MODELREG_SERVER_ARTIFACTS_URI"] = artifacts_uri
     # The workers read these (create_app_from_env): "1" on, anything else off.
     os.environ["MODELREG_SERVER_AUTH"] = "1" if auth else "0"
     os.environ["MODELREG_SERVER_PUBLIC_METRICS"] = "1" if public_metrics else "0"
+    os.environ["MODELREG_SERVER_ACCESS_LOG"] = "1" if access_log else "0"
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelreg-metrics-")
     uvicorn.run(

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, column, func, inspect, select, table
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from modelreg.errors import Conflict, ServiceUnavailable
 from modelreg.store.engine import new_engine, normalize_db_url, shared_engine
@@ -56,7 +57,7 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except OperationalError as exc:
+        except (OperationalError, PoolTimeout) as exc:
             raise _unavailable(exc) from exc
 
     @contextmanager
@@ -82,7 +83,7 @@ class Database:
                         conn.rollback()
                     raise
                 conn.exec_driver_sql("COMMIT")
-        except OperationalError as exc:
+        except (OperationalError, PoolTimeout) as exc:
             raise _unavailable(exc) from exc
 
     # -- schema -----------------------------------------------------------
@@ -157,5 +158,7 @@ def _known_revisions() -> set[str]:
     return all_revisions()
 
 
-def _unavailable(exc: OperationalError) -> ServiceUnavailable:
+def _unavailable(exc: OperationalError | PoolTimeout) -> ServiceUnavailable:
+    if isinstance(exc, PoolTimeout):
+        return ServiceUnavailable("every connection to the metadata database is busy")
     return ServiceUnavailable(f"the metadata database did not answer: {exc.orig}")

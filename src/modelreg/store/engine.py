@@ -28,6 +28,10 @@ from modelreg.errors import InvalidArgument
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 POOL_SIZE = 8
 POOL_OVERFLOW = 16
+# How long a call waits for a free connection before it is answered "unavailable"
+# (503 on the server): a pool wait is bounded, so a stalled database fails fast
+# instead of piling up every worker thread.
+POOL_TIMEOUT_SECONDS = 10.0
 # A connection back in the pool for longer than this is pinged before use:
 # idle connections are the ones a database restart or a proxy's idle timeout
 # has closed; under load none is idle that long, so no call pays for a ping
@@ -72,6 +76,7 @@ def new_engine(url: str) -> Engine:
             url,
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
             pool_recycle=1800,
             isolation_level="AUTOCOMMIT",
         )
@@ -90,6 +95,7 @@ def _sqlite_engine(url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         # LIFO hands back the connection used last, whose page cache is
         # still valid: most calls then read no page from the file.
         pool_use_lifo=True,

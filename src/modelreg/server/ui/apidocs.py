@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
-from modelreg.api.route_permissions import OPENAPI_KEY
+from modelreg.api.route_permissions import Permission
 from modelreg.server.ui.rendering import render
 
 METHODS = ("get", "post", "put", "patch", "delete", "head")
@@ -32,18 +32,19 @@ def _schema_name(schema: dict[str, Any] | None) -> str:
     return str(schema.get("type", "object"))
 
 
-def _operation(path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
+def _operation(
+    path: str, method: str, op: dict[str, Any], permission: Permission | None
+) -> dict[str, Any]:
     body = (op.get("requestBody") or {}).get("content", {}).get("application/json", {})
-    permission = op.get(OPENAPI_KEY) or {}
     return {
         "id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
         "method": method.upper(),
         "path": path,
         "summary": op.get("summary", ""),
         "description": op.get("description", ""),
-        "permission": " on ".join(
-            str(x) for x in (permission.get("level"), permission.get("resource")) if x
-        ),
+        "permission": ""
+        if permission is None
+        else " on ".join(x for x in (permission.level, permission.resource) if x != "none"),
         "parameters": [
             {
                 "name": p.get("name"),
@@ -62,14 +63,20 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def api_docs_page(openapi: dict[str, Any]) -> HTMLResponse:
-    """The documentation page of ``openapi`` (an OpenAPI 3 document)."""
+def api_docs_page(
+    openapi: dict[str, Any], permissions: dict[tuple[str, str], Permission]
+) -> HTMLResponse:
+    """The documentation page of ``openapi`` (an OpenAPI 3 document); ``permissions`` are
+    the routes' declarations by (method, path)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for path, item in openapi.get("paths", {}).items():
         for method in METHODS:
             if method in item:
                 tag = (item[method].get("tags") or ["other"])[0]
-                groups.setdefault(tag, []).append(_operation(path, method, item[method]))
+                permission = permissions.get((method.upper(), path))
+                groups.setdefault(tag, []).append(
+                    _operation(path, method, item[method], permission)
+                )
     schemas = {
         name: json.dumps(schema, indent=2, sort_keys=True)
         for name, schema in openapi.get("components", {}).get("schemas", {}).items()

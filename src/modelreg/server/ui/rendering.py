@@ -94,7 +94,20 @@ environment.globals.update(
 )
 
 
+# Every page: scripts and styles only from the UI's own files (none inline), never in a
+# frame, and no page address sent to other sites (#14 point 13).
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page from ``template`` (``context`` is escaped as it is written)."""
+    """A page from ``template`` (``context`` is escaped as it is written), with the headers
+    every page carries."""
     page = environment.get_template(template).render(**context)
-    return HTMLResponse(page, status_code=status_code)
+    return HTMLResponse(page, status_code=status_code, headers=PAGE_HEADERS)
