@@ -29,7 +29,6 @@ from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.services.model_sources import manifest_digest
 from modelreg.services.principal import current_principal, require_admin
-from modelreg.services.stages import check_stage
 from modelreg.services.tracking import check_metric, check_run_id, check_tags
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import imports as store
@@ -287,7 +286,7 @@ class ImportService:
         name = v.check_name(name, "model name")
         number = v.check_int(version, "version", 1, v.MAX_INT32)
         source = v.check_string(source, "source", 4096)
-        stage = check_stage(stage)
+        stage = v.check_stage(stage)
         if status not in _VERSION_STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(_VERSION_STATUSES)}")
         refs = self._stored_refs(files)
