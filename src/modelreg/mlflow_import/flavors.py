@@ -8,11 +8,12 @@ loads the version as it is:
 - scikit-learn saved with skops: modelreg's ``sklearn`` flavor;
 - scikit-learn saved as a pickle or cloudpickle (MLflow's default): the
   ``python`` flavor's pickle, which loads only with ``trust_pickle=True``;
-- ONNX: modelreg's ``onnx`` flavor.
+- ONNX: modelreg's ``onnx`` flavor;
+- PyTorch (a module saved whole with ``torch.save``): modelreg's ``pytorch``
+  flavor's ``pickle`` format, which loads only with ``trust_pickle=True``.
 
-Any other flavor (PyTorch's pickled modules among them) is imported as
-files; the version's ``modelreg.import.note`` tag says modelreg cannot load
-it yet.
+Any other flavor is imported as files; the version's ``modelreg.import.note``
+tag says modelreg cannot load it yet.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def _spec(flavors: dict[str, dict[str, str]]) -> dict[str, Any] | None:
     onnx = flavors.get("onnx")
     if onnx and onnx.get("data"):
         return {"name": "onnx", "file": onnx["data"]}
+    pytorch = flavors.get("pytorch")
+    if pytorch and pytorch.get("model_data"):
+        return {"name": "pytorch", "format": "pickle", "file": f"{pytorch['model_data']}/model.pth"}
     return None
 
 
