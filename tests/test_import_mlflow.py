@@ -465,6 +465,34 @@ def test_a_pytorch_module_saved_whole_as_mlflow_does_loads_only_with_trust_pickl
     assert np.allclose(np.asarray(loaded.predict(rows)), expected)
 
 
+def test_a_pytorch_program_exported_as_mlflow_3_does_loads_with_trust_pickle(tmp_path):
+    import numpy as np
+    import torch
+
+    from modelreg.flavors import load_model_dir
+    from modelreg.mlflow_import.flavors import modelreg_manifest
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    rows = np.array(ROWS, dtype=np.float32)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(net, (torch.from_numpy(rows),), dynamic_shapes=({0: batch},))
+    (tmp_path / "data").mkdir()
+    torch.export.save(program, tmp_path / "data" / "model.pt2")  # mlflow.pytorch's "pt2"
+    digest = hashlib.sha256((tmp_path / "data" / "model.pt2").read_bytes()).hexdigest()
+    mlmodel = "flavors:\n  pytorch:\n    model_data: data\n    serialization_format: pt2\n"
+    files = {"data/model.pt2": {"digest": digest, "size": 1}}
+    (tmp_path / "modelreg.json").write_bytes(modelreg_manifest(mlmodel, files))
+
+    # torch.export.save keeps the example inputs, pickled; modelreg's own saves drop them.
+    with pytest.raises(modelreg.errors.PermissionDenied, match="pickle"):
+        load_model_dir(tmp_path)
+    loaded = load_model_dir(tmp_path, trust_pickle=True)
+
+    expected = net(torch.from_numpy(rows)).detach().numpy()
+    assert np.allclose(np.asarray(loaded.predict(rows)), expected, atol=1e-6)
+
+
 def test_a_pickled_mlflow_model_gets_a_manifest_that_loads_only_with_trust_pickle():
     from modelreg.flavors.model_dir import ModelInfo
     from modelreg.mlflow_import.flavors import modelreg_manifest
