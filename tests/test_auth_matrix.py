@@ -30,6 +30,23 @@ MLFLOW = "/api/2.0/mlflow"
 MLFLOW_ANY = MLFLOW + "/{path:path}"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 DIGEST = hashlib.sha256(MLMODEL).hexdigest()
+UI_M = "/ui/models/{name}"
+UI_V = UI_M + "/versions/{version}"
+UI_MODEL_ACTIONS = ("/description", "/tags", "/tags/delete", "/aliases", "/aliases/delete")
+UI_MODEL_ACTIONS += ("/rollback",)
+UI_VERSION_ACTIONS = ("/stage", "/description", "/tags", "/tags/delete", "/card")
+
+# Bodies the import routes accept (a request the route refuses as malformed never
+# reaches its permission check, so the rows send valid ones).
+_TIMES = {"creation_time": 1, "last_updated_time": 1}
+IMPORTED_EXPERIMENT = {"name": "{fresh}", "lifecycle_stage": "active", "creation_time": 1}
+IMPORTED_EXPERIMENT["last_update_time"] = 1
+IMPORTED_RUN = {"run_id": "{fresh}", "experiment_id": "{exp}", "run_name": "r", "user_id": "u"}
+IMPORTED_RUN["start_time"] = 1
+IMPORT_FINISH = {"status": "FINISHED", "end_time": 2, "lifecycle_stage": "active"}
+IMPORTED_MODEL = {"name": "{fresh}", "description": None, **_TIMES}
+IMPORTED_VERSION = {"name": "{model}", "version": 9, "source": "s", "run_id": None, **_TIMES}
+IMPORTED_VERSION.update(stage="None", files={})
 
 # (method, route, least level needed, request parameters: JSON body, query string or bytes)
 MATRIX = [
@@ -140,6 +157,23 @@ MATRIX = [
     ("HEAD", V1 + "/blobs/{digest}", "user", {}),
     ("GET", V1 + "/blobs/{digest}", "user", {}),
     ("PUT", V1 + "/blobs/{digest}", "user", MLMODEL),
+    # big and many files: any user; what they name is checked as for one blob
+    ("POST", V1 + "/uploads", "user", {}),
+    ("PUT", V1 + "/blobs/chunks/{upload_id}/{index}", "user", b"chunk"),
+    ("POST", V1 + "/uploads/{upload_id}/complete", "user", {}),
+    ("DELETE", V1 + "/uploads/{upload_id}", "user", {}),
+    ("POST", V1 + "/uploads/missing", "user", {"digests": []}),
+    ("POST", V1 + "/downloads", "user", {"digests": []}),
+    ("POST", V1 + "/blobs/batch", "user", b""),
+    # imports from MLflow: admins only
+    ("POST", V1 + "/imports/experiments", "admin", IMPORTED_EXPERIMENT),
+    ("POST", V1 + "/imports/runs", "admin", IMPORTED_RUN),
+    ("POST", V1 + "/imports/runs/{run_id}/metrics", "admin", {"key": "m", "metrics": []}),
+    ("POST", V1 + "/imports/runs/{run_id}/artifacts", "admin", {"entries": {}}),
+    ("POST", V1 + "/imports/runs/{run_id}/finish", "admin", IMPORT_FINISH),
+    ("POST", V1 + "/imports/registered-models", "admin", IMPORTED_MODEL),
+    ("POST", V1 + "/imports/model-versions", "admin", IMPORTED_VERSION),
+    ("POST", V1 + "/imports/aliases", "admin", {"name": "{model}", "alias": "a", "version": 1}),
     # server
     ("GET", "/health", "public", {}),
     ("GET", "/metrics", "admin", {}),
@@ -154,6 +188,20 @@ MATRIX = [
     ("GET", "/ui/experiments", "user", {}),
     ("GET", "/ui/experiments/{experiment_id}", "read", {}),
     ("GET", "/ui/runs/{run_id}", "read", {}),
+    ("GET", "/ui/experiments/{experiment_id}/compare", "read", {}),
+    ("GET", "/ui/runs/{run_id}/files/{path:path}", "read", {}),
+    ("GET", "/ui/runs/{run_id}/preview/{path:path}", "read", {}),
+    ("GET", UI_V + "/files/{path:path}", "read", {}),
+    ("GET", UI_V + "/preview/{path:path}", "read", {}),
+    ("GET", "/ui/audit", "admin", {}),
+    ("GET", "/ui/static/ui.css", "public", {}),
+    ("GET", "/ui/static/ui.js", "public", {}),
+    ("GET", "/ui/sign-in", "public", {}),
+    ("POST", "/ui/sign-in", "public", {}),
+    ("POST", "/ui/sign-out", "public", {}),
+    # web UI actions (forms; the JSON sent here is refused after the permission check)
+    *[("POST", UI_M + action, "edit", {}) for action in UI_MODEL_ACTIONS],
+    *[("POST", UI_V + action, "edit", {}) for action in UI_VERSION_ACTIONS],
     # MLflow-compatible artifacts
     ("GET", ARTIFACTS, "read", {"path": "{exp}/{run}/artifacts"}),
     ("GET", ARTIFACTS + "/{path:path}", "read", {}),
@@ -258,6 +306,8 @@ def request(http, method, route, params, world):
         "token_id": str(world.victim_token_id),
         "digest": DIGEST,
         "webhook_id": "0" * 32,
+        "upload_id": "0" * 32,
+        "index": "0",
         "path:path": f"{world.experiment_id}/{world.run_id}/artifacts/{artifact}",
     }
     path = _fill(route, names)
