@@ -409,8 +409,7 @@ import json, sys
 import mlflow, numpy as np
 mlflow.set_tracking_uri(sys.argv[1])
 model = mlflow.pyfunc.load_model(sys.argv[2])
-rows = np.array(json.loads(sys.argv[3]), dtype=np.float32)
-print(json.dumps(np.asarray(model.predict(rows)).tolist()))
+print(json.dumps(np.asarray(model.predict(np.array(json.loads(sys.argv[3])))).tolist()))
 """
 
 
