@@ -240,11 +240,10 @@ def resolve_row(conn: Connection, ref: ModelUri) -> Any:
     elif ref.version is not None:
         number = ref.version
     else:
-        existing = [(n, text) for n, text, _ in store.model_semvers(conn, model_id)]
         found = (
-            _exact_semver(existing, ref.semver)
+            _exact_semver(conn, model_id, ref.semver)
             if ref.semver is not None
-            else _best_in_range(existing, ref.range or "")
+            else _best_in_range(conn, model_id, ref.range or "")
         )
         if found is None:
             what = (
@@ -270,17 +269,34 @@ def resolve_version(conn: Connection, uri: str) -> ModelVersion:
     return store.version_from_row(resolve_row(conn, parsed))
 
 
-def _exact_semver(existing: Sequence[tuple[int, str]], wanted: str) -> int | None:
-    # The exact string first; else the same SemVer precedence (only build
-    # metadata differs), newest version first.
-    for number, text in existing:
-        if text == wanted:
-            return number
+def _exact_semver(conn: Connection, model_id: int, wanted: str) -> int | None:
+    """The version with exactly this semver; else one of the same SemVer precedence (only
+    build metadata differs), newest first. Both are index lookups."""
+    exact = store.version_with_semver(conn, model_id, wanted)
+    if exact is not None:
+        return exact
     key = versioning.sort_key(wanted)
-    same = [n for n, text in existing if versioning.sort_key(text) == key]
+    parsed = versioning.parse(wanted)
+    triple = (parsed.major, parsed.minor, parsed.patch)
+    ceiling = (triple[0], triple[1], triple[2] + 1)
+    same = [
+        number
+        for number, text in store.semvers_from_top(conn, model_id, triple, ceiling)
+        if versioning.sort_key(text) == key
+    ]
     return max(same) if same else None
 
 
-def _best_in_range(existing: Sequence[tuple[int, str]], range_text: str) -> int | None:
-    best = versioning.parse_range(range_text).best(text for _, text in existing)
-    return None if best is None else next(n for n, text in existing if text == best)
+def _best_in_range(conn: Connection, model_id: int, range_text: str) -> int | None:
+    """The version with the highest semver inside the range: read from the top of the
+    range's stretch of the semver index down to the first (major, minor, patch) that
+    holds a match (a pre-release and its release share one)."""
+    wanted = versioning.parse_range(range_text)
+    best: tuple[Any, int] | None = None
+    for number, text in store.semvers_from_top(conn, model_id, *wanted.span()):
+        version = versioning.parse(text)
+        if best is not None and version.to_tuple()[:3] != best[0].to_tuple()[:3]:
+            break
+        if wanted.matches(version) and (best is None or version > best[0]):
+            best = (version, number)
+    return None if best is None else best[1]
