@@ -97,6 +97,30 @@ def test_an_editor_may_not_roll_back_protected_production(auth_server, protected
         auth_server.client("editor").rollback(protected)
 
 
+def test_an_editor_may_not_take_a_version_out_of_protected_production_by_rolling_back_staging(
+    auth_server, protected
+):
+    lib = auth_server.admin_lib
+    lib.transition_model_version_stage(protected, 1, "Staging")
+    lib.transition_model_version_stage(protected, 2, "Staging", archive_existing_versions=True)
+    lib.transition_model_version_stage(protected, 1, "Production")  # Staging's previous holder
+
+    with pytest.raises(PermissionDenied, match="Production stage"):
+        auth_server.client("editor").rollback(protected, stage="Staging")
+
+    assert lib.get_model_version(protected, 1).current_stage == "Production"
+    assert lib.get_model_version(protected, 2).current_stage == "Staging"
+
+
+def test_an_editor_rolls_back_staging_when_production_is_untouched(auth_server, protected):
+    lib = auth_server.admin_lib
+    lib.create_model_version(protected, lib.get_model_version(protected, 1).source)
+    lib.transition_model_version_stage(protected, 2, "Staging")
+    lib.transition_model_version_stage(protected, 3, "Staging", archive_existing_versions=True)
+
+    assert auth_server.client("editor").rollback(protected, stage="Staging").version == 2
+
+
 def test_without_protection_an_editor_moves_production(auth_server, world):
     moved = auth_server.client("editor").transition_model_version_stage(
         world.model, 1, "Production"

@@ -56,7 +56,7 @@ def test_stage_set_then_rollback_then_history(invoke, fraud):
     history = invoke("history", "fraud", "--json")
 
     assert rolled.stdout == "'fraud' Production is back to version 1 (1.0.0).\n"
-    assert stages(fraud) == {1: "Production", 2: "Archived", 3: "None"}
+    assert stages(fraud) == {1: "Production", 2: "None", 3: "None"}
     events = [(e["action"], e["version"], e["reason"]) for e in json.loads(history.stdout)]
     assert events[-5:] == [
         ("transition_stage", 1, None),
@@ -74,7 +74,7 @@ def test_rollback_takes_the_stage(invoke, fraud):
     result = invoke("rollback", "fraud", "--stage", "Staging", "--json")
 
     assert json.loads(result.stdout)["version"] == 1
-    assert stages(fraud) == {1: "Staging", 2: "None", 3: "Archived"}
+    assert stages(fraud) == {1: "Staging", 2: "None", 3: "None"}
 
 
 def test_rollback_with_nothing_to_go_back_to_exits_1(invoke, fraud):

@@ -115,7 +115,7 @@ def test_rollback_events_name_both_versions_and_the_reason(client, source):
     archived, restored = client.get_history("fraud")[-2:]
     assert (archived.version, archived.after) == (
         2,
-        {"current_stage": "Archived", "rolled_back_to": 1},
+        {"current_stage": "None", "rolled_back_to": 1},
     )
     assert (restored.version, restored.after) == (
         1,

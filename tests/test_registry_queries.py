@@ -104,7 +104,7 @@ def test_latest_versions_are_two_queries(many):
 def from_hidden_models(embedded):
     """Model 'derived' with 10 versions, each registered from and fine-tuned from version 1
     of its own base model, and the principal of a user who may read 'derived' only."""
-    from modelreg.services.access import acting_principal
+    from modelreg.services.principal import acting_principal
 
     client, statements = embedded
     source = f"runs:/{client.create_run('0').info.run_id}/model"

@@ -145,7 +145,7 @@ def promote(client, version, stage="Production"):
     client.transition_model_version_stage("fraud", version, stage, archive_existing_versions=True)
 
 
-def test_rollback_restores_the_previous_production_version_and_archives_the_current(fraud):
+def test_rollback_restores_the_previous_production_version(fraud):
     promote(fraud, 1)
     promote(fraud, 2)
 
@@ -153,6 +153,49 @@ def test_rollback_restores_the_previous_production_version_and_archives_the_curr
 
     assert restored.version == 1
     assert restored.current_stage == "Production"
+
+
+def test_rollback_puts_the_current_version_back_in_the_stage_it_was_promoted_from(fraud):
+    promote(fraud, 1)
+    promote(fraud, 2, "Staging")
+    promote(fraud, 2)
+
+    fraud.rollback("fraud")
+
+    assert stages(fraud) == {1: "Production", 2: "Staging", 3: "None", 4: "None"}
+
+
+def test_the_rollback_event_records_where_the_demoted_version_went(fraud):
+    promote(fraud, 1)
+    promote(fraud, 2, "Staging")
+    promote(fraud, 2)
+
+    fraud.rollback("fraud")
+
+    demoted = fraud.get_history("fraud", 2)[-1]
+    assert (demoted.before, demoted.after) == (
+        {"current_stage": "Production"},
+        {"current_stage": "Staging", "rolled_back_to": 1},
+    )
+
+
+def test_a_version_demoted_into_staging_does_not_hide_the_earlier_staging_versions(fraud):
+    promote(fraud, 1)
+    promote(fraud, 2, "Staging")
+    promote(fraud, 3, "Staging")
+    promote(fraud, 3)
+    fraud.rollback("fraud")  # 3 back in Staging, 1 in Production
+
+    assert fraud.rollback("fraud", stage="Staging").version == 2
+    assert stages(fraud) == {1: "Production", 2: "Staging", 3: "None", 4: "None"}
+
+
+def test_rolling_back_staging_never_promotes_the_demoted_version_to_production(fraud):
+    promote(fraud, 1, "Staging")
+    promote(fraud, 2)
+    fraud.transition_model_version_stage("fraud", 2, "Staging", archive_existing_versions=True)
+
+    assert fraud.rollback("fraud", stage="Staging").version == 1
     assert stages(fraud)[2] == "Archived"
 
 
@@ -165,7 +208,8 @@ def test_repeated_rollbacks_walk_further_back_until_nothing_is_left(fraud):
     assert fraud.rollback("fraud").version == 1
     with pytest.raises(Conflict, match="no earlier Production version"):
         fraud.rollback("fraud")
-    assert stages(fraud) == {1: "Production", 2: "Archived", 3: "Archived", 4: "None"}
+    # 3 was promoted from None; 2 came back from Archived by the first rollback.
+    assert stages(fraud) == {1: "Production", 2: "Archived", 3: "None", 4: "None"}
 
 
 def test_rollback_after_a_new_promotion_returns_to_the_restored_version(fraud):

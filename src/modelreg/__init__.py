@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from modelreg.version import __version__
 
 # name -> module that defines it; resolved lazily by __getattr__ below.
 _LAZY = {

@@ -212,6 +212,32 @@ def check_alias(alias: Any) -> str:
     return alias
 
 
+def check_alias_name(alias: Any) -> str:
+    """An alias being looked up or deleted: any non-empty string (unknown ones are NotFound)."""
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
+    return alias
+
+
+STAGES = ("None", "Staging", "Production", "Archived")
+_CANONICAL_STAGES = {s.lower(): s for s in STAGES}
+
+
+def check_stage(stage: Any) -> str:
+    """A stage name in any case, returned canonical (``production`` → ``Production``).
+
+    Raises ``InvalidArgument`` listing the stages.
+    """
+    if isinstance(stage, str) and stage.lower() in _CANONICAL_STAGES:
+        return _CANONICAL_STAGES[stage.lower()]
+    raise InvalidArgument(f"stage {stage!r:.40} is not one of {', '.join(STAGES)}")
+
+
+def check_version(version: Any) -> int:
+    """A model version number: an integer from 1."""
+    return check_int(version, "version", minimum=1)
+
+
 def check_description(value: Any, field: str = "description") -> str | None:
     if value is None:
         return None

@@ -40,8 +40,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelreg import __version__, egress
+from modelreg import egress
 from modelreg.errors import ModelregError
+from modelreg.version import __version__
 from modelreg.webhooks import (
     ALIAS_SET,
     ALL_EVENTS,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from modelreg.blobs.base import BlobRef, BlobStore, check_digest
+from modelreg.blobs.base import BlobStore, check_digest
+from modelreg.blobs.refs import BlobRef
 from modelreg.errors import InvalidArgument
 
 if TYPE_CHECKING:

@@ -18,20 +18,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, NamedTuple, TypeVar
 
+from modelreg.blobs.refs import BlobRef, Progress
+from modelreg.blobs.streams import copy_hashing, write_verified
 from modelreg.errors import InvalidArgument
-
-Progress = Callable[[int], None]
-"""Called with the number of bytes just moved, repeatedly, as a transfer goes on."""
 
 T = TypeVar("T")
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
-
-
-class BlobRef(NamedTuple):
-    """What a store holds after a put: the SHA-256 hex digest and the size in bytes."""
-
-    digest: str
-    size: int
 
 
 def check_digest(digest: object) -> str:
@@ -130,8 +122,6 @@ class BlobStore(ABC):
         naming ``what`` (default: ``dst_path``) and the digest when the bytes do
         not match; in both cases ``dst_path`` is left untouched.
         """
-        from modelreg.blobs.streams import write_verified
-
         with self.open(digest) as src:
             write_verified(src, dst_path, digest, progress=progress, what=what)
 
@@ -146,8 +136,6 @@ class BlobStore(ABC):
 
     def verify(self, digest: str) -> bool:
         """Re-reads the blob and tells whether its bytes still hash to ``digest``."""
-        from modelreg.blobs.streams import copy_hashing
-
         with self.open(digest) as src:
             return copy_hashing(src).digest == digest
 

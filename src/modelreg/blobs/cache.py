@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modelreg import settings
-from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobRef, BlobStore, Progress, blob_key
+from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobStore, blob_key
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import temp_path_next_to, write_verified
 from modelreg.errors import IntegrityError
 

@@ -17,14 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from modelreg.blobs.base import (
-    BlobRef,
-    BlobStore,
-    Progress,
-    blob_key,
-    check_digest,
-    map_in_threads,
-)
+from modelreg.blobs.base import BlobStore, blob_key, check_digest, map_in_threads
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.staging import remove_stale
 from modelreg.blobs.streams import copy_hashing, write_flushing_behind
 from modelreg.errors import NotFound

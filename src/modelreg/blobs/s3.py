@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from modelreg import settings
-from modelreg.blobs.base import BlobRef, BlobStore, Progress, blob_key, check_digest
+from modelreg.blobs.base import BlobStore, blob_key, check_digest
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import (
     check_matches,
     copy_hashing,

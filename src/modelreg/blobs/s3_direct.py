@@ -28,7 +28,7 @@ import hashlib
 from typing import Any
 
 from modelreg import settings
-from modelreg.blobs.base import BlobRef
+from modelreg.blobs.refs import BlobRef
 from modelreg.blobs.s3 import S3BlobStore
 from modelreg.blobs.staging import UploadPlan
 from modelreg.errors import Conflict

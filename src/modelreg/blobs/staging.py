@@ -34,7 +34,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from modelreg.blobs.base import BlobRef, BlobStore, check_digest
+from modelreg.blobs.base import BlobStore, check_digest
+from modelreg.blobs.refs import BlobRef
 from modelreg.blobs.streams import LimitedReader, copy_hashing, write_at
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 

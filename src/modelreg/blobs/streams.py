@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from modelreg.blobs.base import BlobRef, Progress
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.errors import IntegrityError
 
 CHUNK_SIZE = 8 * 1024 * 1024

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import click
 
-from modelreg import __version__
 from modelreg.cli.access import permissions, tokens, users
 from modelreg.cli.artifacts import artifacts
 from modelreg.cli.backup import export_command, import_command
@@ -15,6 +14,7 @@ from modelreg.cli.cards import card
 from modelreg.cli.compare import compare, diff
 from modelreg.cli.db import db
 from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.import_mlflow import import_mlflow_command
 from modelreg.cli.lineage import lineage
 from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
@@ -25,6 +25,7 @@ from modelreg.cli.serve import serve
 from modelreg.cli.server import server
 from modelreg.cli.stages import alias, history, rollback, stage
 from modelreg.cli.versions import versions
+from modelreg.version import __version__
 
 
 @click.group(cls=ModelregGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,6 +71,7 @@ cli.add_command(gc)
 cli.add_command(verify)
 cli.add_command(export_command)
 cli.add_command(import_command)
+cli.add_command(import_mlflow_command)
 cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(permissions)

@@ -212,8 +212,9 @@ class RegistryMethods:
     ) -> ModelVersion:
         """Puts back the version that held ``stage`` before the current one, from the audit trail.
 
-        The current holder is archived in the same transaction; calling it
-        again walks further back. Returns the version now in ``stage``.
+        The current holder goes back, in the same transaction, to the stage it
+        had before it entered ``stage`` (``Archived`` if the trail does not
+        say); calling it again walks further back. Returns the version now in ``stage``.
         Raises ``Conflict`` when there is nothing to roll back to,
         ``InvalidArgument`` for a stage other than Staging or Production.
         """

@@ -6,6 +6,7 @@ import os
 from typing import Any
 from urllib.parse import quote
 
+from modelreg.api.operations import API_PREFIX
 from modelreg.artifact_files import (
     ManifestDownloads,
     check_artifact_path,
@@ -13,10 +14,9 @@ from modelreg.artifact_files import (
     local_files,
 )
 from modelreg.blobs import BlobRef
-from modelreg.operations import API_PREFIX
-from modelreg.remote import RemoteService
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
+from modelreg.remote.services import RemoteService
 
 
 class RemoteArtifacts(ManifestDownloads):

@@ -17,9 +17,10 @@ import os
 from collections.abc import Sequence
 from typing import Any, BinaryIO, TypeVar, cast
 
-from modelreg.blobs.base import BlobFetch, BlobRef, map_in_threads
+from modelreg.api.operations import API_PREFIX
+from modelreg.blobs.base import BlobFetch, map_in_threads
+from modelreg.blobs.refs import BlobRef
 from modelreg.blobs.streams import LimitedReader, hash_file, write_verified
-from modelreg.operations import API_PREFIX
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.responses import response_reader
 

@@ -16,9 +16,10 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobRef, BlobStore, Progress, check_digest
+from modelreg.api.operations import API_PREFIX
+from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobStore, check_digest
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing, write_all
-from modelreg.operations import API_PREFIX
 from modelreg.remote import chunked
 from modelreg.remote.batches import BATCH_MAX_FILE, get_small_blobs, put_small_files
 from modelreg.remote.http import HttpSession, raise_for_error

@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 
 from modelreg.actor import current_actor
-from modelreg.blobs.base import BlobRef, Progress
+from modelreg.api.operations import API_PREFIX
+from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import Conflict, ServiceUnavailable
-from modelreg.operations import API_PREFIX
 from modelreg.remote.http import RETRY_STATUSES, HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from modelreg import __version__, settings
+from modelreg import settings
 from modelreg.actor import current_actor
 from modelreg.errors import (
     Conflict,
@@ -24,6 +24,7 @@ from modelreg.errors import (
     Unauthenticated,
     error_class_for_code,
 )
+from modelreg.version import __version__
 
 RETRY_STATUSES = (502, 503, 504)
 SAFE_METHODS = ("GET", "HEAD")

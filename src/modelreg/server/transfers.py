@@ -39,13 +39,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelreg.api.route_permissions import USER
 from modelreg.blobs import BlobRef, check_digest
 from modelreg.blobs.s3_direct import direct_store
 from modelreg.blobs.staging import MAX_CHUNKS, UploadPlan, UploadStaging
 from modelreg.blobs.streams import LimitedReader, copy_hashing
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.route_permissions import USER, declare
 from modelreg.server.api import json_response
+from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
 from modelreg.server.uploads import consume_body
 
@@ -91,12 +92,13 @@ def readable_and_stored(backend: Any, digest: str) -> bool:
     return backend.artifacts.may_read_blob(digest) and backend.blobs.exists(digest)
 
 
-def add_transfer_routes(router: APIRouter, backend: Any) -> None:
+def add_transfer_routes(router: APIRouter, backend: Any, guard: Guard) -> None:
     """Adds the routes above to ``router`` (prefixed ``/api/v1``)."""
     staging = UploadStaging.for_store(backend.blobs)
     direct = direct_store(backend.blobs)
 
-    @router.post("/uploads", openapi_extra=declare(USER))
+    @router.post("/uploads")
+    @guard.requires(USER)
     def begin_upload(body: BeginUploadRequest, request: Request) -> Response:
         """Declares a chunked upload, or finds it again; says which chunks the server has
         and, when uploads go straight to S3, where to PUT each other one."""
@@ -110,7 +112,8 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
             answer["received"] = staging.begin(plan)[1]
         return json_response(answer, 201)
 
-    @router.put("/blobs/chunks/{upload_id}/{index}", openapi_extra=declare(USER))
+    @router.put("/blobs/chunks/{upload_id}/{index}")
+    @guard.requires(USER)
     async def put_chunk(upload_id: str, index: int, request: Request) -> Response:
         """Stores chunk ``index`` of an upload; it must hash to the digest declared for it."""
         plan = await anyio.to_thread.run_sync(staging.plan, upload_id, actor_for(request))
@@ -118,7 +121,8 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
         await consume_body(request, lambda body: staging.put_chunk(plan, index, body))
         return json_response({"index": index}, 201)
 
-    @router.post("/uploads/{upload_id}/complete", openapi_extra=declare(USER))
+    @router.post("/uploads/{upload_id}/complete")
+    @guard.requires(USER)
     def complete_upload(upload_id: str, body: BeginUploadRequest, request: Request) -> Response:
         """Checks the assembled blob against its digest and stores it; 409 naming the chunks
         to send again when some are missing or damaged. The body repeats the declaration."""
@@ -138,13 +142,15 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
         backend.artifacts.note_upload(ref.digest)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True})
 
-    @router.delete("/uploads/{upload_id}", openapi_extra=declare(USER))
+    @router.delete("/uploads/{upload_id}")
+    @guard.requires(USER)
     def abort_upload(upload_id: str, request: Request) -> Response:
         """Forgets an unfinished upload and its bytes."""
         staging.abort(upload_id, actor_for(request))
         return json_response({})
 
-    @router.post("/uploads/missing", openapi_extra=declare(USER))
+    @router.post("/uploads/missing")
+    @guard.requires(USER)
     def missing_blobs(body: MissingRequest) -> Response:
         """The digests among ``digests`` the caller must send: those the server lacks or
         the caller may not read."""
@@ -153,7 +159,8 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
             {"missing": [d for d in digests if not readable_and_stored(backend, d)]}
         )
 
-    @router.post("/downloads", openapi_extra=declare(USER))
+    @router.post("/downloads")
+    @guard.requires(USER)
     def get_batch(body: MissingRequest) -> Response:
         """Several small blobs in one answer: a JSON line ``{"sizes": [...]}``, then their
         bytes back to back, in the order asked. A blob the caller may not read answers
@@ -178,7 +185,8 @@ def add_transfer_routes(router: APIRouter, backend: Any) -> None:
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
-    @router.post("/blobs/batch", openapi_extra=declare(USER))
+    @router.post("/blobs/batch")
+    @guard.requires(USER)
     async def put_batch(request: Request) -> Response:
         """Stores several small blobs sent in one body; all are checked, each is kept once
         its bytes match (a damaged one is refused with the rest of the batch unread)."""

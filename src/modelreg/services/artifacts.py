@@ -39,7 +39,7 @@ from modelreg.artifact_files import (
 from modelreg.blobs import BlobRef, BlobStore, check_digest
 from modelreg.blobs.base import map_in_threads
 from modelreg.errors import Conflict, InvalidArgument, NotFound
-from modelreg.services import access
+from modelreg.services.principal import current_principal, restricted_user_id
 from modelreg.store import artifacts as store
 from modelreg.store.tracking import get_run_info, require_active_run
 from modelreg.timeutil import now_ms
@@ -168,7 +168,7 @@ class ArtifactService(ManifestDownloads):
 
     def _readable(self, digests: set[str]) -> set[str] | None:
         """Which of ``digests`` the caller may read by digest; ``None``: all of them."""
-        user_id = access.restricted_user_id()
+        user_id = restricted_user_id()
         if user_id is None:
             return None
         with self.db.read() as conn:
@@ -192,7 +192,7 @@ class ArtifactService(ManifestDownloads):
         """Records that the authenticated caller sent the bytes of blob ``digest``, which
         lets them read it and name it in manifests from then on. Nothing embedded or
         without auth, where nobody is told apart."""
-        principal = access.current_principal()
+        principal = current_principal()
         if principal is None or principal.user_id is None or principal.user_id < 0:
             return
         with self.db.write() as conn:

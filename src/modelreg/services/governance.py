@@ -26,7 +26,7 @@ from modelreg.lineage_graph import LineageGraph
 from modelreg.model_card import ModelCard
 from modelreg.services import cards, compare, lineage, policies, retention
 from modelreg.services import webhooks as hooks
-from modelreg.services.registry import _audit
+from modelreg.services.audit import record
 from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
@@ -71,7 +71,7 @@ class GovernanceService:
             old = gstore.card(conn, row.version_id)
             gstore.upsert_card(conn, row.version_id, stored, now)
             before = None if old is None else old[0]
-            _audit(
+            record(
                 conn, model_id, name, "set_model_card", version=number, before=before, after=stored
             )
             return cards.load_card(conn, row, Visibility.of_caller(conn))
@@ -98,7 +98,7 @@ class GovernanceService:
             if old is None:
                 raise NotFound(f"version {number} of registered model '{name}' has no model card")
             gstore.delete_card(conn, row.version_id)
-            _audit(conn, model_id, name, "delete_model_card", version=number, before=old[0])
+            record(conn, model_id, name, "delete_model_card", version=number, before=old[0])
 
     # -- lineage ---------------------------------------------------------------------------
 
@@ -140,7 +140,7 @@ class GovernanceService:
             model_id = store.model_id(conn, name, lock=True)
             old = gstore.setting(conn, model_id, "scoring_weights")
             gstore.set_setting(conn, model_id, "scoring_weights", checked or None)
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -188,7 +188,7 @@ class GovernanceService:
             model_id = store.model_id(conn, name, lock=True)
             old = gstore.setting(conn, model_id, "promotion_policy")
             gstore.set_setting(conn, model_id, "promotion_policy", checked or None)
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -259,7 +259,7 @@ class GovernanceService:
                 model_id, audit_name = store.model_id(conn, name, lock=True), name
             gstore.insert_webhook(conn, {**row, "model_id": model_id or None})
             after = hooks.audit_record(row)
-            _audit(conn, model_id, audit_name, "create_webhook", after=after)
+            record(conn, model_id, audit_name, "create_webhook", after=after)
         self._webhooks_changed()
         return hooks.entity({**row, "model_name": name})
 
@@ -291,7 +291,7 @@ class GovernanceService:
             gstore.delete_webhook(conn, webhook_id)
             model_id = row["model_id"] or REGISTRY_WIDE[0]
             audit_name = row["model_name"] or REGISTRY_WIDE[1]
-            _audit(conn, model_id, audit_name, "delete_webhook", before=hooks.audit_record(row))
+            record(conn, model_id, audit_name, "delete_webhook", before=hooks.audit_record(row))
         self._webhooks_changed()
 
     def _webhooks_changed(self) -> None:

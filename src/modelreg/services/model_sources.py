@@ -21,6 +21,10 @@ parts; that rebuilt form is what the version stores and what every later
 reader sees. The server never opens a source as a file or URL: the version's
 files are manifest rows (path → digest, size) copied from the run, so
 deleting the run later never loses a registered model.
+
+:func:`resolve_row` finds the version a ``models:/`` URI names (number,
+stage, alias, latest, semver or semver range), for sources and parents as
+for ``resolve_model_uri``.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 
+from modelreg import versioning
 from modelreg.artifact_files import check_artifact_path
+from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
@@ -148,11 +154,10 @@ def snapshot(
     source: Source,
     run_id: str | None,
     signature: dict[str, Any] | None,
-    resolve_row: Callable[[Connection, ModelUri], Any],
 ) -> Snapshot:
     """The manifest, run id and signature a new version takes from ``source``.
 
-    ``resolve_row`` turns a ``models:/`` reference into a version row. Raises
+    Raises
     ``NotFound`` for a missing run or version, ``InvalidArgument`` for an
     artifact URI outside every run the registry knows.
     """
@@ -218,3 +223,64 @@ def manifest_digest(manifest: Sequence[tuple[str, str, int]]) -> str | None:
     for path, digest, _size in sorted(manifest):
         h.update(f"{path}\0{digest}\n".encode())
     return h.hexdigest()
+
+
+def resolve_row(conn: Connection, ref: ModelUri) -> Any:
+    """The raw version row a ``models:/`` URI names; ``NotFound`` says what is missing."""
+    name = ref.name
+    if ref.latest:
+        return store.newest_version_row(conn, name)
+    if ref.stage is not None:
+        return store.newest_version_row(conn, name, ref.stage)
+    model_id = store.model_id(conn, name)
+    if ref.alias is not None:
+        number = store.alias_target(conn, model_id, ref.alias)
+        if number is None:
+            raise NotFound(f"registered model '{name}' has no alias '{ref.alias}'")
+    elif ref.version is not None:
+        number = ref.version
+    else:
+        existing = [(n, text) for n, text, _ in store.model_semvers(conn, model_id)]
+        found = (
+            _exact_semver(existing, ref.semver)
+            if ref.semver is not None
+            else _best_in_range(existing, ref.range or "")
+        )
+        if found is None:
+            what = (
+                f"with semver {ref.semver}"
+                if ref.semver is not None
+                else f"whose semver matches '{ref.range}'"
+            )
+            raise NotFound(f"registered model '{name}' has no version {what}")
+        number = found
+    return store.version_row(conn, model_id, name, number)
+
+
+def resolve_version(conn: Connection, uri: str) -> ModelVersion:
+    """The version a ``models:/`` URI names, as stored (before visibility rules).
+
+    Raises ``InvalidArgument`` for a malformed URI, ``NotFound`` naming the
+    model and what is missing."""
+    parsed = parse_model_uri(uri)
+    if parsed.alias is not None:
+        return store.version_by_alias(conn, parsed.name, parsed.alias)
+    if parsed.version is not None:
+        return store.get_version(conn, parsed.name, parsed.version)
+    return store.version_from_row(resolve_row(conn, parsed))
+
+
+def _exact_semver(existing: Sequence[tuple[int, str]], wanted: str) -> int | None:
+    # The exact string first; else the same SemVer precedence (only build
+    # metadata differs), newest version first.
+    for number, text in existing:
+        if text == wanted:
+            return number
+    key = versioning.sort_key(wanted)
+    same = [n for n, text in existing if versioning.sort_key(text) == key]
+    return max(same) if same else None
+
+
+def _best_in_range(existing: Sequence[tuple[int, str]], range_text: str) -> int | None:
+    best = versioning.parse_range(range_text).best(text for _, text in existing)
+    return None if best is None else next(n for n, text in existing if text == best)

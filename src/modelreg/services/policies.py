@@ -46,7 +46,9 @@ from modelreg import validation as v
 from modelreg.comparison import score
 from modelreg.errors import InvalidArgument, PolicyViolation
 from modelreg.model_card import CARD_FIELDS
-from modelreg.services.stages import STAGES, check_stage
+from modelreg.services.cards import load_card
+from modelreg.services.compare import version_facts
+from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 
@@ -97,10 +99,10 @@ def check_target(key: Any) -> str:
     if isinstance(key, str) and key.startswith("@") and len(key) > 1:
         return key
     try:
-        return check_stage(key)
+        return v.check_stage(key)
     except InvalidArgument:
         raise InvalidArgument(
-            f"policy target {key!r:.40} is neither a stage ({', '.join(STAGES)}) "
+            f"policy target {key!r:.40} is neither a stage ({', '.join(v.STAGES)}) "
             "nor an alias written as '@name'"
         ) from None
 
@@ -272,7 +274,7 @@ def _check_from_stages(target: str, rules: Mapping[str, Any]) -> list[str]:
         stages = [stages]
     if not isinstance(stages, list | tuple):
         raise InvalidArgument(f"from_stages for {target} must be a list of stages")
-    checked = [check_stage(s) for s in stages]
+    checked = [v.check_stage(s) for s in stages]
     only = rules.get("only_from_staging")
     if only is not None and not isinstance(only, bool):
         raise InvalidArgument(f"only_from_staging for {target} must be true or false")
@@ -459,11 +461,6 @@ def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list
     rules = (policy or {}).get(target)
     if not rules:
         return []
-    # Only models with a policy need these; the registry imports this module at start-up.
-    from modelreg.services.cards import load_card
-    from modelreg.services.compare import version_facts
-    from modelreg.services.visibility import Visibility
-
     holder_row = _holder(conn, model_id, row, target) if "beats_current" in rules else None
     rows = [row] if holder_row is None else [row, holder_row]
     versions = [store.version_from_row(r) for r in rows]

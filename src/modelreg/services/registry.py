@@ -1,4 +1,8 @@
-"""The registry's rules: registered models, versions, semver, stages, aliases, rollback, audit.
+"""The registry's rules: registered models, versions and semver, history, ``models:/`` URIs.
+
+Stage transitions and rollback (:mod:`modelreg.services.stages`) and alias
+moves (:mod:`modelreg.services.aliases`) are mixed into :class:`RegistryService`,
+so the registry offers them all; URIs resolve in :mod:`modelreg.services.model_sources`.
 
 Input is validated before any SQL, so every entry point (Python, REST, CLI)
 refuses bad input the same way. Each change is one write transaction that
@@ -15,7 +19,7 @@ its number back, so versions are 1, 2, 3 … without gaps or duplicates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -25,27 +29,30 @@ from modelreg import versioning
 from modelreg.actor import current_actor
 from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
 from modelreg.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
-from modelreg.services import access, policies
+from modelreg.services import principal
+from modelreg.services.aliases import AliasMoves
+from modelreg.services.audit import Publish, audit_event, record
 from modelreg.services.lineage import check_parent
-from modelreg.services.model_sources import manifest_digest, parse_source, snapshot
-from modelreg.services.protections import require_manager_if_protected
-from modelreg.services.stages import (
-    ACTIVE_STAGES,
-    ROLLBACK,
-    TRANSITION,
-    check_stage,
-    rollback_pair,
-    stage_history,
+from modelreg.services.model_sources import (
+    manifest_digest,
+    parse_source,
+    resolve_row,
+    resolve_version,
+    snapshot,
 )
+from modelreg.services.reference_access import require_readable_model, require_readable_run
+from modelreg.services.stages import StageMoves
 from modelreg.services.visibility import Visibility
+from modelreg.signature import Signature, coerce_signature, signatures_compatible
 from modelreg.store import governance as gstore
+from modelreg.store import keyset
 from modelreg.store import registry as store
 from modelreg.store import registry_search as search
 from modelreg.store.database import Database
-from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
+from modelreg.store.filter_sql import check_max_results
 from modelreg.store.search_filter import parse_filter
 from modelreg.timeutil import now_ms
-from modelreg.uris import ModelUri, parse_model_uri
+from modelreg.uris import parse_model_uri
 
 __all__ = ["RegistryService"]
 
@@ -56,13 +63,6 @@ DEFAULT_VERSION_RESULTS = 10_000
 # -- input checks -----------------------------------------------------------------
 
 
-def _check_alias_name(alias: Any) -> str:
-    """An alias being looked up or deleted: any non-empty string (unknown ones are NotFound)."""
-    if not isinstance(alias, str) or not alias:
-        raise InvalidArgument(f"alias must be a non-empty string, got {alias!r:.40}")
-    return alias
-
-
 def _check_tags(tags: Any) -> dict[str, str]:
     if tags is None:
         return {}
@@ -71,16 +71,10 @@ def _check_tags(tags: Any) -> dict[str, str]:
     return {v.check_key(k, "tag key"): v.check_tag_value(k, val) for k, val in tags.items()}
 
 
-def _check_version(version: Any) -> int:
-    return v.check_int(version, "version", minimum=1)
-
-
 def _check_signature(signature: Any) -> dict[str, Any] | None:
     """A signature (``Signature`` or its dict form), validated and returned as a dict."""
     if signature is None:
         return None
-    from modelreg.signature import coerce_signature
-
     checked = coerce_signature(signature)
     return None if checked is None else checked.to_dict()
 
@@ -97,8 +91,6 @@ def _auto_bump(
     byte-identical (same manifest digest), minor otherwise.
     """
     if old_signature is not None and signature is not None:
-        from modelreg.signature import Signature, signatures_compatible
-
         old, new = Signature.from_dict(old_signature), Signature.from_dict(signature)
         if not signatures_compatible(old, new):
             return "major"
@@ -107,46 +99,7 @@ def _auto_bump(
     return "minor"
 
 
-def _exact_semver(existing: Sequence[tuple[int, str]], wanted: str) -> int | None:
-    # The exact string first; else the same SemVer precedence (only build
-    # metadata differs), newest version first.
-    for number, text in existing:
-        if text == wanted:
-            return number
-    key = versioning.sort_key(wanted)
-    same = [n for n, text in existing if versioning.sort_key(text) == key]
-    return max(same) if same else None
-
-
-def _event(
-    model_id: int,
-    name: str,
-    action: str,
-    version: int | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-    now: int | None = None,
-) -> dict[str, Any]:
-    return {
-        "timestamp": now_ms() if now is None else now,
-        "actor": current_actor(),
-        "action": action,
-        "model_id": model_id,
-        "model_name": name,
-        "version": version,
-        "before": before,
-        "after": after,
-        "reason": reason,
-    }
-
-
-def _audit(conn: Connection, model_id: int, name: str, action: str, **fields: Any) -> None:
-    """Appends one audit event in the caller's transaction."""
-    store.append_events(conn, [_event(model_id, name, action, **fields)])
-
-
-class RegistryService:
+class RegistryService(StageMoves, AliasMoves):
     """Registered models and their versions on one database.
 
     ``publish`` receives the audit events of version creations, stage
@@ -159,7 +112,7 @@ class RegistryService:
         db: Database,
         tracking: Any,
         artifacts: Any,
-        publish: Callable[[list[dict[str, Any]]], None] | None = None,
+        publish: Publish | None = None,
     ) -> None:
         self.db = db
         self.tracking = tracking
@@ -178,9 +131,9 @@ class RegistryService:
         now = now_ms()
         with self.db.write() as conn:
             model_id = store.insert_model(conn, name, description, checked_tags, now)
-            access.grant_creator(conn, "model", model_id)
+            principal.grant_creator(conn, "model", model_id)
             after = {"name": name, "description": description, "tags": checked_tags}
-            _audit(conn, model_id, name, "create_registered_model", after=after, now=now)
+            record(conn, model_id, name, "create_registered_model", after=after, now=now)
         return RegisteredModel(name, description, now, now, checked_tags)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -213,7 +166,7 @@ class RegistryService:
             with self.db.write() as conn:
                 model_id = store.model_id(conn, name, lock=True)
                 store.update_model(conn, model_id, now_ms(), name=new_name)
-                _audit(
+                record(
                     conn,
                     model_id,
                     new_name,
@@ -233,7 +186,7 @@ class RegistryService:
             model_id = store.model_id(conn, name, lock=True)
             old = store.model_description(conn, model_id)
             store.update_model(conn, model_id, now_ms(), description=description)
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -268,8 +221,8 @@ class RegistryService:
                 "production_versions": in_production,
             }
             store.delete_model(conn, model_id)
-            access.forget_resource(conn, "model", model_id)
-            _audit(conn, model_id, name, "delete_registered_model", before=before)
+            principal.forget_resource(conn, "model", model_id)
+            record(conn, model_id, name, "delete_registered_model", before=before)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         """Sets or overwrites a model tag. Raises NotFound, InvalidArgument."""
@@ -280,7 +233,7 @@ class RegistryService:
             model_id = store.model_id(conn, name, lock=True)
             old = store.model_tag(conn, model_id, key)
             store.upsert_model_tags(conn, model_id, {key: value})
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -300,7 +253,7 @@ class RegistryService:
                 raise NotFound(f"registered model '{name}' has no tag '{key}'")
             store.delete_model_tag(conn, model_id, key)
             before = {"key": key, "value": old}
-            _audit(conn, model_id, name, "delete_registered_model_tag", before=before)
+            record(conn, model_id, name, "delete_registered_model_tag", before=before)
 
     def search_registered_models(
         self,
@@ -313,16 +266,16 @@ class RegistryService:
 
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_MODEL_RESULTS)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         node = parse_filter(filter_string)
         where = search.model_condition(node) if node is not None else store.ALL_MODELS
-        where = access.readable_only(where, store.rm.c.model_id, "model")
-        ordering = search.model_order(order_by)
+        where = principal.readable_only(where, store.rm.c.model_id, "model")
+        keys = search.model_order(order_by)
+        keyset.check_fits(last, keys, page_token)
         with self.db.read() as conn:
-            found = store.fetch_models(conn, where, ordering, limit + 1, offset)
-            shown = Visibility.of_caller(conn).registered_models(found[:limit])
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(shown, token)
+            found, next_key = store.page_models(conn, where, keys, limit, last)
+            shown = Visibility.of_caller(conn).registered_models(found)
+        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key))
 
     # -- model versions -------------------------------------------------------------
 
@@ -358,7 +311,13 @@ class RegistryService:
         with self.db.write() as conn:
             # First, so the model row is locked before anything is read.
             model_id, version, top_version, top_semver = store.allocate_version(conn, name, now)
-            taken = snapshot(conn, parsed, run_id, signature, self._resolve_row)
+            if parsed.model is not None:
+                require_readable_model(conn, parsed.model.name)
+            if parent_ref is not None:
+                require_readable_model(conn, parent_ref[0])
+            require_readable_run(conn, run_id)
+            taken = snapshot(conn, parsed, run_id, signature)
+            require_readable_run(conn, taken.run_id)
             content_digest = manifest_digest(taken.manifest)
             chosen = self._choose_semver(
                 conn, model_id, name, explicit, bump, taken.signature, content_digest,
@@ -403,7 +362,9 @@ class RegistryService:
             }
             if parent_of is not None:
                 after["parent"] = parent_of
-            event = _event(model_id, name, "create_model_version", version, after=after, now=now)
+            event = audit_event(
+                model_id, name, "create_model_version", version, after=after, now=now
+            )
             store.append_events(conn, [event])
         self.publish([event])
         return entity
@@ -414,7 +375,7 @@ class RegistryService:
         """Links a new version to the version it was fine-tuned from (which must exist)."""
         parent_name, number, uri = ref
         if uri is not None:
-            row = self._resolve_row(conn, parse_model_uri(uri))
+            row = resolve_row(conn, parse_model_uri(uri))
         else:
             assert number is not None
             row = store.version_row(conn, store.model_id(conn, parent_name), parent_name, number)
@@ -458,7 +419,7 @@ class RegistryService:
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """One version. Raises NotFound naming the model or the version."""
         name = v.check_name(name, "model name")
-        number = _check_version(version)
+        number = v.check_version(version)
         with self.db.read() as conn:
             return Visibility.of_caller(conn).version(store.get_version(conn, name, number))
 
@@ -467,7 +428,7 @@ class RegistryService:
     ) -> ModelVersion:
         """Sets a version's description. Raises NotFound, InvalidArgument."""
         name = v.check_name(name, "model name")
-        number = _check_version(version)
+        number = v.check_version(version)
         if description is None:
             raise InvalidArgument("description must be given: it is the only field to update")
         description = v.check_description(description)
@@ -475,7 +436,7 @@ class RegistryService:
             model_id = store.model_id(conn, name, lock=True)
             row = store.version_row(conn, model_id, name, number)
             store.update_version(conn, row.version_id, now_ms(), description=description)
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -489,7 +450,7 @@ class RegistryService:
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Deletes a version and its aliases; its number is never reused. Raises NotFound."""
         name = v.check_name(name, "model name")
-        number = _check_version(version)
+        number = v.check_version(version)
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
             row = store.version_row(conn, model_id, name, number)
@@ -497,7 +458,7 @@ class RegistryService:
             store.delete_version(conn, row.version_id)
             store.forget_top_semver(conn, model_id, number)
             events = [
-                _event(
+                audit_event(
                     model_id,
                     name,
                     "delete_alias",
@@ -517,13 +478,15 @@ class RegistryService:
                 "tags": old.tags,
                 "aliases": list(old.aliases),
             }
-            events.append(_event(model_id, name, "delete_model_version", number, before=before))
+            events.append(
+                audit_event(model_id, name, "delete_model_version", number, before=before)
+            )
             store.append_events(conn, events)
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
         """Sets or overwrites a version tag. Raises NotFound, InvalidArgument."""
         name = v.check_name(name, "model name")
-        number = _check_version(version)
+        number = v.check_version(version)
         key = v.check_key(key, "tag key")
         value = v.check_tag_value(key, value)
         with self.db.write() as conn:
@@ -531,7 +494,7 @@ class RegistryService:
             row = store.version_row(conn, model_id, name, number)
             old = store.version_tag(conn, row.version_id, key)
             store.insert_version_tags(conn, row.version_id, {key: value})
-            _audit(
+            record(
                 conn,
                 model_id,
                 name,
@@ -544,7 +507,7 @@ class RegistryService:
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Removes a version tag. Raises NotFound for an unknown version or tag."""
         name = v.check_name(name, "model name")
-        number = _check_version(version)
+        number = v.check_version(version)
         key = v.check_key(key, "tag key")
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
@@ -554,7 +517,7 @@ class RegistryService:
                 raise NotFound(f"version {number} of registered model '{name}' has no tag '{key}'")
             store.delete_version_tag(conn, row.version_id, key)
             before = {"key": key, "value": old}
-            _audit(conn, model_id, name, "delete_model_version_tag", version=number, before=before)
+            record(conn, model_id, name, "delete_model_version_tag", version=number, before=before)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | str | None = None
@@ -565,7 +528,7 @@ class RegistryService:
         name = v.check_name(name, "model name")
         if isinstance(stages, str):
             stages = [stages]
-        wanted = [check_stage(s) for s in stages] if stages else None
+        wanted = [v.check_stage(s) for s in stages] if stages else None
         with self.db.read() as conn:
             found = store.latest_versions(conn, store.model_id(conn, name))
             found = Visibility.of_caller(conn).versions(found)
@@ -585,200 +548,16 @@ class RegistryService:
 
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_VERSION_RESULTS)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         node = parse_filter(filter_string)
         where = search.version_condition(node) if node is not None else store.ALL_VERSIONS
-        where = access.readable_only(where, store.mv.c.model_id, "model")
-        ordering = search.version_order(order_by)
+        where = principal.readable_only(where, store.mv.c.model_id, "model")
+        keys = search.version_order(order_by)
+        keyset.check_fits(last, keys, page_token)
         with self.db.read() as conn:
-            found = store.fetch_versions(conn, where, ordering, limit + 1, offset)
-            shown = Visibility.of_caller(conn).versions(found[:limit])
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(shown, token)
-
-    # -- stages and rollback ------------------------------------------------------------
-
-    def transition_model_version_stage(
-        self,
-        name: str,
-        version: int | str,
-        stage: str,
-        archive_existing_versions: bool = False,
-        reason: str | None = None,
-        force: bool = False,
-    ) -> ModelVersion:
-        """Moves a version to a stage, optionally archiving the others in it.
-
-        The model's promotion policy for the stage is checked first. Raises
-        PolicyViolation listing every failed rule (unless ``force`` with a
-        reason), NotFound, or InvalidArgument for an unknown stage."""
-        name = v.check_name(name, "model name")
-        number = _check_version(version)
-        stage = check_stage(stage)
-        reason = v.check_description(reason, "reason")
-        force = policies.check_force(force, reason)
-        if not isinstance(archive_existing_versions, bool):
-            raise InvalidArgument("archive_existing_versions must be True or False")
-        if archive_existing_versions and stage not in ACTIVE_STAGES:
-            raise InvalidArgument(
-                f"archive_existing_versions applies to Staging and Production, not {stage}"
-            )
-        now = now_ms()
-        with self.db.write() as conn:
-            model_id = store.model_id(conn, name, lock=True)
-            row = store.version_row(conn, model_id, name, number)
-            require_manager_if_protected(conn, model_id, name, stages=(row.current_stage, stage))
-            events = []
-            if row.current_stage != stage:
-                failed = policies.failed_rules(conn, model_id, row, stage)
-                override = policies.enforce(
-                    failed, force=force, name=name, version=number, target=stage
-                )
-                store.update_version(conn, row.version_id, now, current_stage=stage)
-                before = {"current_stage": row.current_stage}
-                after = {"current_stage": stage, **override}
-                events.append(
-                    _event(model_id, name, TRANSITION, number, before, after, reason, now)
-                )
-            if archive_existing_versions:
-                for other in store.versions_in_stage(conn, model_id, stage):
-                    if other.version == number:
-                        continue
-                    store.update_version(conn, other.version_id, now, current_stage="Archived")
-                    before = {"current_stage": stage}
-                    after = {"current_stage": "Archived", "archived_by_version": number}
-                    events.append(
-                        _event(
-                            model_id, name, TRANSITION, other.version, before, after, reason, now
-                        )
-                    )
-            store.append_events(conn, events)
-            moved = Visibility.of_caller(conn).version(store.get_version(conn, name, number))
-        self.publish(events)
-        return moved
-
-    def rollback(
-        self, name: str, stage: str = "Production", reason: str | None = None
-    ) -> ModelVersion:
-        """Restores the version that held ``stage`` before the current one, from the audit trail.
-
-        The current holder is archived in the same transaction. Raises
-        Conflict when there is nothing to roll back to, InvalidArgument for
-        a stage other than Staging or Production, NotFound for the model."""
-        name = v.check_name(name, "model name")
-        stage = check_stage(stage)
-        reason = v.check_description(reason, "reason")
-        if stage not in ACTIVE_STAGES:
-            raise InvalidArgument(f"rollback applies to Staging or Production, not {stage}")
-        now = now_ms()
-        with self.db.write() as conn:
-            model_id = store.model_id(conn, name, lock=True)
-            require_manager_if_protected(conn, model_id, name, stages=(stage,))
-            holders = {r.version: r for r in store.versions_in_stage(conn, model_id, stage)}
-            if not holders:
-                raise Conflict(
-                    f"no version of registered model '{name}' is in {stage}; nothing to roll back"
-                )
-            history = stage_history(store.stage_events(conn, model_id), stage)
-            alive = store.existing_versions(conn, model_id, history)
-            current, target = rollback_pair(history, holders, alive)
-            if current is None or target is None:
-                holder = current if current is not None else max(holders)
-                raise Conflict(
-                    f"registered model '{name}' has no earlier {stage} version to roll back to: "
-                    f"according to the audit trail, version {holder} is the first existing "
-                    f"version to have held {stage}"
-                )
-            target_row = store.version_row(conn, model_id, name, target)
-            store.update_version(conn, holders[current].version_id, now, current_stage="Archived")
-            store.update_version(conn, target_row.version_id, now, current_stage=stage)
-            archived = _event(
-                model_id,
-                name,
-                ROLLBACK,
-                current,
-                before={"current_stage": stage},
-                after={"current_stage": "Archived", "rolled_back_to": target},
-                reason=reason,
-                now=now,
-            )
-            restored = _event(
-                model_id,
-                name,
-                ROLLBACK,
-                target,
-                before={"current_stage": target_row.current_stage},
-                after={"current_stage": stage, "rolled_back_from": current},
-                reason=reason,
-                now=now,
-            )
-            store.append_events(conn, [archived, restored])
-            back = Visibility.of_caller(conn).version(store.get_version(conn, name, target))
-        self.publish([archived, restored])
-        return back
-
-    # -- aliases ----------------------------------------------------------------------
-
-    def set_registered_model_alias(
-        self,
-        name: str,
-        alias: str,
-        version: int | str,
-        force: bool = False,
-        reason: str | None = None,
-    ) -> None:
-        """Points an alias at a version (moving it), checked against the policy for ``@alias``.
-
-        Raises PolicyViolation (unless ``force`` with a reason), NotFound, InvalidArgument."""
-        name = v.check_name(name, "model name")
-        alias = v.check_alias(alias)
-        number = _check_version(version)
-        reason = v.check_description(reason, "reason")
-        force = policies.check_force(force, reason)
-        with self.db.write() as conn:
-            model_id = store.model_id(conn, name, lock=True)
-            require_manager_if_protected(conn, model_id, name, aliases=(alias,))
-            row = store.version_row(conn, model_id, name, number)
-            old = store.alias_target(conn, model_id, alias)
-            if old == number:
-                return
-            failed = policies.failed_rules(conn, model_id, row, f"@{alias}")
-            override = policies.enforce(
-                failed, force=force, name=name, version=number, target=f"@{alias}"
-            )
-            store.set_alias(conn, model_id, alias, row.version_id)
-            event = _event(
-                model_id,
-                name,
-                "set_alias",
-                number,
-                before=None if old is None else {"alias": alias, "version": old},
-                after={"alias": alias, "version": number, **override},
-                reason=reason,
-            )
-            store.append_events(conn, [event])
-        self.publish([event])
-
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        """Removes an alias. Raises NotFound for an unknown model or alias."""
-        name = v.check_name(name, "model name")
-        alias = _check_alias_name(alias)
-        with self.db.write() as conn:
-            model_id = store.model_id(conn, name, lock=True)
-            require_manager_if_protected(conn, model_id, name, aliases=(alias,))
-            old = store.alias_target(conn, model_id, alias)
-            if old is None:
-                raise NotFound(f"registered model '{name}' has no alias '{alias}'")
-            store.delete_alias(conn, model_id, alias)
-            before = {"alias": alias, "version": old}
-            _audit(conn, model_id, name, "delete_alias", version=old, before=before)
-
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version an alias points to. Raises NotFound naming the model or alias."""
-        name = v.check_name(name, "model name")
-        alias = _check_alias_name(alias)
-        with self.db.read() as conn:
-            return Visibility.of_caller(conn).version(store.version_by_alias(conn, name, alias))
+            found, next_key = store.page_versions(conn, where, keys, limit, last)
+            shown = Visibility.of_caller(conn).versions(found)
+        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key))
 
     # -- audit trail and URIs ---------------------------------------------------------------
 
@@ -787,7 +566,7 @@ class RegistryService:
 
         Raises NotFound when no model of that name ever existed."""
         name = v.check_name(name, "model name")
-        number = None if version is None else _check_version(version)
+        number = None if version is None else v.check_version(version)
         with self.db.read() as conn:
             try:
                 model_ids = [store.model_id(conn, name)]
@@ -803,48 +582,5 @@ class RegistryService:
 
         Raises InvalidArgument for a malformed URI, NotFound naming the model
         and what is missing."""
-        parsed = parse_model_uri(uri)
         with self.db.read() as conn:
-            if parsed.alias is not None:
-                found = store.version_by_alias(conn, parsed.name, parsed.alias)
-            elif parsed.version is not None:
-                found = store.get_version(conn, parsed.name, parsed.version)
-            else:
-                found = store.version_from_row(self._resolve_row(conn, parsed))
-            return Visibility.of_caller(conn).version(found)
-
-    def _resolve_row(self, conn: Connection, ref: ModelUri) -> Any:
-        """The raw version row a ``models:/`` URI names; ``NotFound`` says what is missing."""
-        name = ref.name
-        if ref.latest:
-            return store.newest_version_row(conn, name)
-        if ref.stage is not None:
-            return store.newest_version_row(conn, name, ref.stage)
-        model_id = store.model_id(conn, name)
-        if ref.alias is not None:
-            number = store.alias_target(conn, model_id, ref.alias)
-            if number is None:
-                raise NotFound(f"registered model '{name}' has no alias '{ref.alias}'")
-        elif ref.version is not None:
-            number = ref.version
-        else:
-            existing = [(n, text) for n, text, _ in store.model_semvers(conn, model_id)]
-            found = (
-                _exact_semver(existing, ref.semver)
-                if ref.semver is not None
-                else _best_in_range(existing, ref.range or "")
-            )
-            if found is None:
-                what = (
-                    f"with semver {ref.semver}"
-                    if ref.semver is not None
-                    else f"whose semver matches '{ref.range}'"
-                )
-                raise NotFound(f"registered model '{name}' has no version {what}")
-            number = found
-        return store.version_row(conn, model_id, name, number)
-
-
-def _best_in_range(existing: Sequence[tuple[int, str]], range_text: str) -> int | None:
-    best = versioning.parse_range(range_text).best(text for _, text in existing)
-    return None if best is None else next(n for n, text in existing if text == best)
+            return Visibility.of_caller(conn).version(resolve_version(conn, uri))

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from modelreg import validation as v
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument
-from modelreg.services.registry import _event
+from modelreg.services.audit import audit_event
 from modelreg.services.stages import TRANSITION
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
@@ -59,7 +59,7 @@ def cleanup(
         return versions, []
     why = reason or f"retention: keep the newest {keep_last} versions"
     events = [
-        _event(
+        audit_event(
             model_id,
             name,
             TRANSITION,

@@ -26,15 +26,16 @@ from modelreg.entities import (
 )
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.run_names import random_run_name
-from modelreg.services import access
+from modelreg.services import principal
+from modelreg.services.audit import record_entity
 from modelreg.services.leases import LeaseService
+from modelreg.store import keyset, run_search
 from modelreg.store import leases as lease_store
 from modelreg.store import tracking as store
 from modelreg.store.database import Database
+from modelreg.store.experiment_search import experiment_condition, experiment_order
 from modelreg.store.filter_sql import (
     check_max_results,
-    decode_page_token,
-    encode_page_token,
 )
 from modelreg.store.schema import experiments
 from modelreg.store.search_filter import parse_filter
@@ -71,7 +72,7 @@ class ViewType:
         return stages
 
 
-def _check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, str]:
+def check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, str]:
     if tags is None:
         return {}
     if not isinstance(tags, dict):
@@ -92,19 +93,19 @@ class TrackingService:
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
     ) -> str:
         name = v.check_name(name, "experiment name")
-        checked_tags = _check_tags(tags)
+        checked_tags = check_tags(tags)
         if artifact_location is not None:
             v.check_string(artifact_location, "artifact_location", 2048)
             # Over a server, the server places artifacts; only an admin may choose.
-            access.require_admin("choosing an experiment's artifact_location")
+            principal.require_admin("choosing an experiment's artifact_location")
         with self.db.write() as conn:
             created = store.insert_experiment(conn, name, artifact_location, checked_tags, now_ms())
-            access.grant_creator(conn, "experiment", int(created))
+            principal.grant_creator(conn, "experiment", int(created))
             if artifact_location:
                 # Where the server writes is an admin's choice: the trail says whose.
                 after = {"name": name, "artifact_location": artifact_location}
                 action = "set_artifact_location"
-                access.audit_entity(conn, "experiment", created, action, after=after)
+                record_entity(conn, "experiment", created, action, after=after)
             return created
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -114,7 +115,11 @@ class TrackingService:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         name = v.check_name(name, "experiment name")
         with self.db.read() as conn:
-            found = store.fetch_experiments(conn, experiments.c.name == name)
+            # One the caller may not read is one that does not exist.
+            where = principal.readable_only(
+                experiments.c.name == name, experiments.c.experiment_id, "experiment"
+            )
+            found = store.fetch_experiments(conn, where)
         return found[0] if found else None
 
     def search_experiments(
@@ -125,22 +130,19 @@ class TrackingService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        from modelreg.store.experiment_search import experiment_condition, experiment_order
-
         stages = ViewType.stages(view_type)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
+        keys = experiment_order(order_by or ())
+        keyset.check_fits(last, keys, page_token)
         where = experiments.c.lifecycle_stage.in_(stages)
-        where = access.readable_only(where, experiments.c.experiment_id, "experiment")
+        where = principal.readable_only(where, experiments.c.experiment_id, "experiment")
         node = parse_filter(filter_string)
         if node is not None:
             where = where & experiment_condition(node)
         with self.db.read() as conn:
-            found = store.fetch_experiments(
-                conn, where, experiment_order(order_by or ()), limit + 1, offset
-            )
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+            found, next_key = store.page_experiments(conn, where, keys, limit, last)
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         if str(experiment_id) == DEFAULT_EXPERIMENT_ID and stage == store.DELETED:
@@ -160,7 +162,7 @@ class TrackingService:
             store.set_experiment_fields(conn, experiment_id, now_ms(), name=new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        tags = _check_tags({v.check_key(key, "tag key"): value})
+        tags = check_tags({v.check_key(key, "tag key"): value})
         with self.db.write() as conn:
             store.get_experiment(conn, experiment_id)
             store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)
@@ -175,7 +177,7 @@ class TrackingService:
         run_name: str | None = None,
     ) -> Run:
         experiment_id = DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
-        checked_tags = _check_tags(tags)
+        checked_tags = check_tags(tags)
         if run_name is not None:
             run_name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
         run_name = run_name or checked_tags.get("mlflow.runName") or random_run_name()
@@ -202,7 +204,7 @@ class TrackingService:
         return Run(info, RunData(tags=checked_tags))
 
     def get_run(self, run_id: str) -> Run:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         self.leases.sweep_now_and_then()
         with self.db.read() as conn:
             return store.get_run(conn, run_id)
@@ -214,7 +216,7 @@ class TrackingService:
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         values: dict[str, Any] = {}
         if status is not None:
             values["status"] = _check_status(status)
@@ -237,21 +239,21 @@ class TrackingService:
             )
         end = now_ms() if end_time is None else v.check_int(end_time, "end_time", 0)
         with self.db.write() as conn:
-            store.update_run(conn, _check_run_id(run_id), status=status, end_time=end)
+            store.update_run(conn, check_run_id(run_id), status=status, end_time=end)
             lease_store.release(conn, run_id)
 
     def renew_run_lease(self, run_id: str, seconds: float) -> bool:
         """Keeps the run RUNNING for ``seconds`` more (see :mod:`modelreg.services.leases`);
         ``False`` once the run has ended. Raises NotFound for an unknown run."""
-        return self.leases.renew(_check_run_id(run_id), seconds)
+        return self.leases.renew(check_run_id(run_id), seconds)
 
     def delete_run(self, run_id: str) -> None:
         with self.db.write() as conn:
-            store.update_run(conn, _check_run_id(run_id), lifecycle_stage=store.DELETED)
+            store.update_run(conn, check_run_id(run_id), lifecycle_stage=store.DELETED)
 
     def restore_run(self, run_id: str) -> None:
         with self.db.write() as conn:
-            store.update_run(conn, _check_run_id(run_id), lifecycle_stage=store.ACTIVE)
+            store.update_run(conn, check_run_id(run_id), lifecycle_stage=store.ACTIVE)
 
     # -- params, metrics, tags ---------------------------------------------------
 
@@ -263,7 +265,7 @@ class TrackingService:
         tags: Sequence[RunTag] = (),
     ) -> None:
         """Logs metrics, params and tags in one transaction: all of them or none."""
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         v.check_batch_size(len(metrics) + len(params) + len(tags), "metrics, params and tags")
         checked_params: dict[str, str] = {}
         for p in params:
@@ -274,7 +276,7 @@ class TrackingService:
                     f"param '{key}' appears twice in the batch with different values"
                 )
             checked_params[key] = value
-        checked_metrics = [_check_metric(m) for m in metrics]
+        checked_metrics = [check_metric(m) for m in metrics]
         checked_tags = {
             v.check_key(t.key, "tag key"): v.check_tag_value(t.key, t.value) for t in tags
         }
@@ -285,14 +287,14 @@ class TrackingService:
             store.upsert_run_tags(conn, run_id, checked_tags)
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         key = v.check_key(key, "tag key")
         with self.db.write() as conn:
             store.require_active_run(conn, run_id)
             store.delete_run_tag(conn, run_id, key)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         key = v.check_key(key, "metric key")
         with self.db.read() as conn:
             history = store.metric_history(conn, run_id, key)
@@ -315,18 +317,19 @@ class TrackingService:
         node = parse_filter(filter_string)
         stages = ViewType.stages(run_view_type)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         if isinstance(order_by, str):
             order_by = [order_by]
         self.leases.sweep_now_and_then()
         with self.db.read() as conn:
-            ids = access.readable_experiment_ids(conn, ids)
-            found = store.search_runs(conn, ids, node, stages, limit + 1, order_by or (), offset)
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+            ids = principal.readable_experiment_ids(conn, ids)
+            found, next_key = run_search.search_runs(
+                conn, ids, node, stages, limit, list(order_by or ()), last, page_token
+            )
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
 
-def _check_run_id(run_id: Any) -> str:
+def check_run_id(run_id: Any) -> str:
     if not isinstance(run_id, str) or not run_id:
         raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
     if len(run_id) > 32 or not run_id.isalnum():
@@ -344,7 +347,7 @@ def _check_status(status: Any) -> str:
 _valid_metric_key = lru_cache(maxsize=4096)(partial(v.check_key, field="metric key"))
 
 
-def _check_metric(m: Metric) -> Metric:
+def check_metric(m: Metric) -> Metric:
     if (
         type(m.value) is float
         and type(m.timestamp) is int

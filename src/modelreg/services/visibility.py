@@ -13,7 +13,7 @@ audit events record: a model the caller may not read is named
 ``(hidden)`` (``models:/(hidden)/3``), so the value keeps its shape. A run id
 stays as it is: it is random hex, and it tells nothing but itself.
 
-The rules are those of searches (:func:`modelreg.services.access.readable_only`,
+The rules are those of searches (:func:`modelreg.services.principal.readable_only`,
 applied in SQL): any role on a model reads it, any role on an experiment reads
 its runs; admins, embedded use and a server without ``--auth`` read everything.
 """
@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from modelreg.entities import AuditEvent, ModelVersion, RegisteredModel
-from modelreg.services import access
+from modelreg.services import principal
 from modelreg.store import governance as gstore
 from modelreg.store.registry import rm
 from modelreg.store.schema import runs
@@ -75,7 +75,7 @@ class Visibility:
 
         :data:`EVERYTHING` when the caller may read everything: nothing is built, and
         nothing is looked up, on the hot read paths of admins and embedded use."""
-        if access.restricted_user_id() is None:
+        if principal.restricted_user_id() is None:
             return EVERYTHING
         return cls(conn, restricted=True)
 
@@ -84,7 +84,7 @@ class Visibility:
         unrestricted caller, else those of existing models the caller may read."""
 
         def readable(unknown: list[str]) -> set[str]:
-            where = access.readable_only(rm.c.name.in_(unknown), rm.c.model_id, "model")
+            where = principal.readable_only(rm.c.name.in_(unknown), rm.c.model_id, "model")
             return gstore.model_names(self._connection(), where)
 
         return self._visible(names, self._models, readable)
@@ -94,7 +94,7 @@ class Visibility:
         unrestricted caller, else those of existing runs the caller may read."""
 
         def readable(unknown: list[str]) -> set[str]:
-            where = access.readable_only(
+            where = principal.readable_only(
                 runs.c.run_id.in_(unknown), runs.c.experiment_id, "experiment"
             )
             return gstore.run_ids(self._connection(), where)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, true, union
 
-from modelreg.blobs.base import BlobRef
+from modelreg.blobs.refs import BlobRef
 from modelreg.errors import NotFound
 from modelreg.store.access import EXPERIMENT, MODEL
 from modelreg.store.schema import (

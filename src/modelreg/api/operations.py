@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from modelreg.api_contract import PROTOCOLS
-from modelreg.entities import PagedList
-from modelreg.route_permissions import (
+from modelreg.api.route_permissions import (
     ADMIN,
     USER,
     Permission,
@@ -33,6 +31,8 @@ from modelreg.route_permissions import (
     on_model,
     on_run,
 )
+from modelreg.api_contract import PROTOCOLS
+from modelreg.entities import PagedList
 
 API_PREFIX = "/api/v1"
 
@@ -44,7 +44,7 @@ class Operation:
     http_method: str
     path: str
     summary: str = ""
-    # What the caller needs (see modelreg.route_permissions); None fails the route-walk test.
+    # What the caller needs (see modelreg.api.route_permissions); None fails the route-walk test.
     permission: Permission | None = None
     # A lookup by key, answered in well under a millisecond: the server runs it on
     # the event loop, since handing it to a worker thread costs more (~0.1 ms).
@@ -433,6 +433,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # artifacts (metadata only; bytes move through the blob routes)
     _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts", on_run("read")),
+    # import-mlflow: history written as it was (ids and times kept), by admins only
+    _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),
+    _op("imports", "import_run", "POST", "/imports/runs", ADMIN),
+    _op("imports", "import_metric_history", "POST", "/imports/runs/{run_id}/metrics", ADMIN),
+    _op("imports", "import_run_artifacts", "POST", "/imports/runs/{run_id}/artifacts", ADMIN),
+    _op("imports", "finish_run_import", "POST", "/imports/runs/{run_id}/finish", ADMIN),
+    _op("imports", "import_registered_model", "POST", "/imports/registered-models", ADMIN),
+    _op("imports", "import_model_version", "POST", "/imports/model-versions", ADMIN),
+    _op("imports", "import_alias", "POST", "/imports/aliases", ADMIN),
 )
 
 

@@ -1,0 +1,18 @@
+"""What a blob store hands back: a blob's reference, and the progress callback of transfers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = ["BlobRef", "Progress"]
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes just moved, repeatedly, as a transfer goes on."""
+
+
+class BlobRef(NamedTuple):
+    """What a store holds after a put: the SHA-256 hex digest and the size in bytes."""
+
+    digest: str
+    size: int
