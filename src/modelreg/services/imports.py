@@ -287,7 +287,7 @@ class ImportService:
         name = v.check_name(name, "model name")
         number = v.check_int(version, "version", 1, v.MAX_INT32)
         source = v.check_string(source, "source", 4096)
-        stage = check_stage(stage)
+        stage = v.check_stage(stage)
         if status not in _VERSION_STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(_VERSION_STATUSES)}")
         refs = self._stored_refs(files)
