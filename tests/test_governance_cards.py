@@ -8,7 +8,7 @@ import pytest
 from governance_fixtures import version_with_metrics
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.model_card import ModelCard
+from modelreg.cards import ModelCard
 
 CARD = {
     "summary": "Flags card fraud.",

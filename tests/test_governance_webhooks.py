@@ -8,7 +8,7 @@ import pytest
 
 from governance_fixtures import Receiver, receiver, version_with_metrics  # noqa: F401
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.webhook_dispatch import RETRY_DELAYS
+from modelreg.webhooks.dispatch import RETRY_DELAYS
 from modelreg.webhooks import SIGNATURE_HEADER, verify_signature
 
 # ruff: noqa: F811  (fixtures imported above are parameters below)

@@ -20,9 +20,10 @@ import pytest
 
 from conftest import LOOPBACK, server_env, start_server, stop_server
 from governance_fixtures import Receiver, receiver, version_with_metrics  # noqa: F401
-from modelreg import Client, egress
+from modelreg import Client
 from modelreg.errors import InvalidArgument, PermissionDenied
 from modelreg.store.database import Database
+from modelreg.webhooks import egress
 
 # ruff: noqa: F811  (fixtures imported above are parameters below)
 

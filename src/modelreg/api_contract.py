@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from modelreg.access_entities import ApiToken, Grant, ModelProtection, NewToken, User
 from modelreg.artifact_files import FileInfo
+from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput
 from modelreg.entities import (
@@ -32,7 +33,6 @@ from modelreg.entities import (
     RunTag,
 )
 from modelreg.lineage_graph import LineageGraph
-from modelreg.model_card import ModelCard
 from modelreg.webhooks import Webhook
 
 __all__ = [

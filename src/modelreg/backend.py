@@ -37,7 +37,7 @@ class EmbeddedBackend:
         from modelreg.services.registry import RegistryService
         from modelreg.services.tracking import TrackingService
         from modelreg.store.database import Database
-        from modelreg.webhook_dispatch import WebhookDispatcher
+        from modelreg.webhooks.dispatch import WebhookDispatcher
 
         self.db = Database.shared(self.db_url)
         self.db.ensure_schema(upgrade=self.upgrade)

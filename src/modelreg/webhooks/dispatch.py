@@ -10,7 +10,7 @@ timeouts, 408, 429 and 5xx answers are retried
 after :data:`RETRY_DELAYS` seconds (exponential back-off with jitter); any
 other answer ends the delivery. Redirects are not followed, and only public
 addresses (or networks an admin allowed) are contacted: see
-:mod:`modelreg.egress`.
+:mod:`modelreg.webhooks.egress`.
 
 This is the one place outside ``client`` and ``server`` that speaks HTTP; it
 uses the standard library, so embedded use needs no extra package.
@@ -40,7 +40,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelreg import egress
 from modelreg.errors import ModelregError
 from modelreg.version import __version__
 from modelreg.webhooks import (
@@ -52,6 +51,7 @@ from modelreg.webhooks import (
     SIGNATURE_HEADER,
     STAGE_TRANSITIONED,
     VERSION_CREATED,
+    egress,
     sign,
 )
 
