@@ -8,8 +8,8 @@ import pytest
 
 from governance_fixtures import Receiver, receiver, version_with_metrics  # noqa: F401
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.webhooks.dispatch import RETRY_DELAYS
 from modelreg.webhooks import SIGNATURE_HEADER, verify_signature
+from modelreg.webhooks.dispatch import RETRY_DELAYS
 
 # ruff: noqa: F811  (fixtures imported above are parameters below)
 
