@@ -6,7 +6,8 @@
 Phases: import, tracking, registry (embedded SQLite on both sides); server,
 throughput (through `modelreg server` and `mlflow server`); artifacts (large
 and small files against `cp`); log_model (a scikit-learn model); serve
-(`modelreg serve` against `mlflow models serve`). Each side
+(`modelreg serve` against `mlflow models serve`); scale (modelreg's reads as
+one experiment and one model grow, see phase_scale.py). Each side
 runs in its own subprocess: modelreg in this interpreter, MLflow in its own
 virtual environment. Compare the ratios from one run; absolute times from
 different runs or machines do not compare.
@@ -31,13 +32,14 @@ import loadgen
 import mlflow_env
 import phase_artifacts
 import phase_log_model
+import phase_scale
 import phase_serve
 import phase_server
 import report
 from sides import last_line, modelreg_env, run_workload
 
 EMBEDDED_PHASES = ("import", "tracking", "registry")
-PHASES = (*EMBEDDED_PHASES, "server", "throughput", "artifacts", "log_model", "serve")
+PHASES = (*EMBEDDED_PHASES, "server", "throughput", "artifacts", "log_model", "serve", "scale")
 IMPORT_REPEATS = 3
 # op name -> (modelreg statement, MLflow statement), each timed in a fresh interpreter.
 IMPORTS = {
@@ -136,6 +138,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--small-files", type=int, default=1000, help="number of 4 KiB files (default: 1000)"
     )
+    parser.add_argument(
+        "--scale-runs",
+        type=_int_list,
+        default=list(phase_scale.RUNS),
+        help="scale phase: run counts the experiment grows through (default: 1000,100000)",
+    )
+    parser.add_argument(
+        "--scale-versions",
+        type=_int_list,
+        default=list(phase_scale.VERSIONS),
+        help="scale phase: version counts, one per run count (default: 200,20000)",
+    )
+    parser.add_argument(
+        "--scale-databases",
+        type=lambda text: [d.strip() for d in text.split(",") if d.strip()],
+        default=list(phase_scale.DATABASES),
+        help="scale phase: sqlite, postgresql or both (default: both)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write timings and ratios here")
     parser.add_argument(
         "--setup-only", action="store_true", help="create the MLflow venv, install wrk, exit"
@@ -174,6 +194,8 @@ def run_server_phase(phase: str, args: argparse.Namespace, mlflow_python: Path) 
         return phase_log_model.run(mlflow_python, log)
     if phase == "serve":
         return phase_serve.run(workers, mlflow_python, log)
+    if phase == "scale":
+        return phase_scale.run(args.scale_runs, args.scale_versions, args.scale_databases, log)
     raise ValueError(phase)
 
 
@@ -183,6 +205,7 @@ RENDERERS = {
     "artifacts": phase_artifacts.render,
     "log_model": phase_log_model.render,
     "serve": phase_serve.render,
+    "scale": phase_scale.render,
 }
 
 

@@ -160,7 +160,7 @@ def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def served_routes(app: Any) -> list[tuple[str, str]]:
     """``(method, path template)`` of every route the app serves."""
-    from modelreg.server.declarations import iter_routes
+    from modelreg.server.guard import iter_routes
 
     return sorted(
         (method, route.path)

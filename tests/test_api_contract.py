@@ -6,8 +6,8 @@ import inspect
 
 import pytest
 
+from modelreg.api.operations import OPERATIONS
 from modelreg.api_contract import PROTOCOLS
-from modelreg.operations import OPERATIONS
 from modelreg.services.access import AccessService
 from modelreg.services.artifacts import ArtifactService
 from modelreg.services.governance import GovernanceService

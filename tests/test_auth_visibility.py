@@ -111,9 +111,9 @@ def test_the_creator_of_an_experiment_becomes_its_manager(auth_server):
 
 
 def test_a_manager_grants_a_role_and_it_takes_effect(auth_server, world):
-    from modelreg.errors import PermissionDenied
+    from modelreg.errors import NotFound
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         auth_server.client("stranger").get_registered_model(world.model)
 
     auth_server.client("manager").set_model_permission(world.model, "stranger", "read")
@@ -142,39 +142,39 @@ def test_a_deleted_models_grants_do_not_pass_to_a_new_model_of_that_name(auth_se
 
 
 def test_reading_a_run_needs_a_role_on_its_experiment(auth_server, world):
-    from modelreg.errors import PermissionDenied
+    from modelreg.errors import NotFound
 
-    with pytest.raises(PermissionDenied, match="experiment"):
+    with pytest.raises(NotFound, match=world.run_id):
         auth_server.client("stranger").get_run(world.run_id)
 
 
 def test_registering_from_a_run_the_caller_may_not_read_is_refused(auth_server, world):
-    from modelreg.errors import PermissionDenied
+    from modelreg.errors import NotFound
 
     secret = auth_server.admin_lib.create_experiment(unique("secret"))
     run_id = auth_server.admin_lib.create_run(secret).info.run_id
 
-    with pytest.raises(PermissionDenied, match=run_id):
+    with pytest.raises(NotFound, match=run_id):
         auth_server.client("editor").create_model_version(world.model, f"runs:/{run_id}/model")
 
 
 def test_registering_from_a_model_the_caller_may_not_read_is_refused(auth_server, world):
-    from modelreg.errors import PermissionDenied
+    from modelreg.errors import NotFound
 
     other = auth_server.world()
     auth_server.backend.access.delete_model_permission(other.model, "editor")
 
-    with pytest.raises(PermissionDenied, match=other.model):
+    with pytest.raises(NotFound, match=other.model):
         auth_server.client("editor").create_model_version(world.model, f"models:/{other.model}/1")
 
 
 def test_naming_a_parent_the_caller_may_not_read_is_refused(auth_server, world):
-    from modelreg.errors import PermissionDenied
+    from modelreg.errors import NotFound
 
     other = auth_server.world()
     auth_server.backend.access.delete_model_permission(other.model, "editor")
 
-    with pytest.raises(PermissionDenied, match=other.model):
+    with pytest.raises(NotFound, match=other.model):
         auth_server.client("editor").create_model_version(
             world.model, f"runs:/{world.run_id}/model", parent=(other.model, 1)
         )

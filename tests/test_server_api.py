@@ -148,7 +148,7 @@ def test_server_refuses_to_start_on_an_unmigrated_database(tmp_path):
 
 
 def test_openapi_document_lists_every_operation_of_the_table(server):
-    from modelreg.operations import API_PREFIX, OPERATIONS
+    from modelreg.api.operations import API_PREFIX, OPERATIONS
 
     paths = server.get("/api/v1/openapi.json").json()["paths"]
 
@@ -170,10 +170,10 @@ def test_a_path_that_only_starts_like_a_resource_is_not_routed_to_it(server):
 def test_point_reads_run_on_the_event_loop_and_the_rest_in_worker_threads(tmp_path):
     import inspect
 
+    from modelreg.api.operations import OPERATIONS
     from modelreg.backend import EmbeddedBackend
-    from modelreg.operations import OPERATIONS
     from modelreg.server.app import create_app
-    from modelreg.server.declarations import iter_routes
+    from modelreg.server.guard import iter_routes
 
     backend = EmbeddedBackend(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts"))
     routes = {

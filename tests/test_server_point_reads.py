@@ -18,7 +18,7 @@ import pytest
 
 from modelreg import Client
 from modelreg.server.app import create_app
-from modelreg.server.declarations import iter_routes
+from modelreg.server.guard import iter_routes
 from modelreg.server.metrics import REQUESTS
 from modelreg.server.middleware import MAX_JSON_BODY
 

@@ -1,6 +1,6 @@
 """The service API, declared once as typed protocols: what every backend offers.
 
-Each operation of the REST API (``modelreg.operations``) is one method here.
+Each operation of the REST API (``modelreg.api.operations``) is one method here.
 The embedded services implement these protocols; the remote client builds
 its proxies from them, and the server its request models, so neither needs
 the other's code: a remote client never imports a service, a store module or

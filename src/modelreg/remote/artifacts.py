@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
+from modelreg.api.operations import API_PREFIX
 from modelreg.artifact_files import (
     ManifestDownloads,
     check_artifact_path,
@@ -14,7 +15,6 @@ from modelreg.artifact_files import (
     local_files,
 )
 from modelreg.blobs import BlobRef
-from modelreg.operations import API_PREFIX
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
 from modelreg.remote.services import RemoteService

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from modelreg.api.operations import API_PREFIX
 from modelreg.blobs.base import BlobStore, check_digest
 from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing, write_all
-from modelreg.operations import API_PREFIX
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
 

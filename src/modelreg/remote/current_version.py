@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelreg.api.operations import API_PREFIX, decode
 from modelreg.entities import ModelVersion
-from modelreg.operations import API_PREFIX, decode
 from modelreg.remote.http import HttpSession, raise_for_error
 
 PATH = API_PREFIX + "/model-versions/current"

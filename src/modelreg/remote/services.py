@@ -1,7 +1,7 @@
 """The services' methods, carried over HTTP to a ``modelreg server``.
 
 The proxies are built from the same operation table the server builds its
-routes from (``modelreg.operations``), so every call has the same name,
+routes from (``modelreg.api.operations``), so every call has the same name,
 arguments, results and errors as in embedded use.
 """
 
@@ -12,8 +12,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from modelreg.api.operations import API_PREFIX, OPERATIONS, Operation, decode, signature_of
 from modelreg.errors import InvalidArgument
-from modelreg.operations import API_PREFIX, OPERATIONS, Operation, decode, signature_of
 from modelreg.remote.http import HttpSession
 
 # Operations that only read but send their arguments as a JSON body: safe to

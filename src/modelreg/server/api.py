@@ -1,4 +1,4 @@
-"""Routes of the REST API v1, built from the operation table in ``modelreg.operations``.
+"""Routes of the REST API v1, built from the operation table in ``modelreg.api.operations``.
 
 Each route parses its input with a pydantic model derived from the service
 method's signature (so bad input is refused at the edge with a 400 naming
@@ -18,12 +18,13 @@ from typing import Any
 import pydantic
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
 from modelreg.entities import Metric, Param, RunTag
-from modelreg.operations import API_PREFIX, OPERATIONS, Operation, encode, signature_of
-from modelreg.route_permissions import declare
+from modelreg.server.guard import Guard, declare
 from modelreg.server.identity import actor_for
 
 _KW = inspect.Parameter.KEYWORD_ONLY
@@ -99,7 +100,7 @@ def _query_annotation(annotation: Any) -> Any:
     return annotation
 
 
-def _endpoint(op: Operation, backend: Any) -> Any:
+def _endpoint(op: Operation, backend: Any, guard: Guard) -> Any:
     sig, hints = signature_of(op)
     params = [p for p in sig.parameters.values() if p.name != "self"]
     path_names = set(op.path_params)
@@ -134,6 +135,12 @@ def _endpoint(op: Operation, backend: Any) -> Any:
         )
         endpoint_params.append(inspect.Parameter("body", _KW, annotation=model, default=Body(...)))
     method = getattr(getattr(backend, op.service), op.name)
+    permission = op.permission
+
+    def call(request: Request, kwargs: dict[str, Any]) -> Response:
+        with acting_as(actor_for(request)):
+            result = method(**kwargs)
+        return json_response(encode(result))
 
     def endpoint(request: Request, **kwargs: Any) -> Response:
         body = kwargs.pop("body", None)
@@ -141,17 +148,20 @@ def _endpoint(op: Operation, backend: Any) -> Any:
             kwargs.update({name: getattr(body, name) for name in body_fields})
             for name, entity in entities.items():
                 kwargs[name] = [entity(**item.model_dump()) for item in kwargs[name]]
-        with acting_as(actor_for(request)):
-            result = method(**kwargs)
-        return json_response(encode(result))
+        # On the values just parsed, which are the ones the method gets.
+        if permission is not None:
+            guard.check(permission, kwargs)
+        return call(request, kwargs)
 
     if op.point_read:
         # FastAPI runs a coroutine on the event loop and anything else in a worker thread.
-        sync_endpoint = endpoint
-
         async def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
-            return sync_endpoint(request, **kwargs)
+            if permission is not None and guard.needs_check(permission):
+                await run_in_threadpool(guard.check, permission, kwargs)
+            return call(request, kwargs)
 
+    if permission is not None:
+        declare(endpoint, permission)
     endpoint.__signature__ = inspect.Signature(endpoint_params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
     endpoint.__doc__ = inspect.getdoc(method)
@@ -180,7 +190,7 @@ class _ResourceRouter(APIRouter):
         return super().matches(scope)
 
 
-def build_routers(backend: Any) -> list[APIRouter]:
+def build_routers(backend: Any, guard: Guard) -> list[APIRouter]:
     """The REST API v1, one router per resource, each route a row of the operation table.
 
     The app includes each router itself: one level of nesting fewer is one
@@ -192,11 +202,10 @@ def build_routers(backend: Any) -> list[APIRouter]:
         group = groups.setdefault(resource, _ResourceRouter(resource))
         group.add_api_route(
             API_PREFIX + op.path,
-            _endpoint(op, backend),
+            _endpoint(op, backend, guard),
             methods=[op.http_method],
             name=op.name,
             tags=[op.service],
             summary=op.name.replace("_", " "),
-            openapi_extra=None if op.permission is None else declare(op.permission),
         )
     return list(groups.values())

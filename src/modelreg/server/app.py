@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -9,16 +10,18 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from modelreg.route_permissions import METRICS, PUBLIC, USER, declare
+from modelreg.api.route_permissions import METRICS, PUBLIC, USER
 from modelreg.server.api import build_routers
-from modelreg.server.auth import AuthConfig, DefaultPrincipalMiddleware, authorize
+from modelreg.server.auth import AuthConfig, AuthenticationMiddleware, public_paths
 from modelreg.server.errors import install_error_handlers
+from modelreg.server.guard import Guard, refuse_undeclared
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadLane
 from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
+log = logging.getLogger(__name__)
 
 
 class ModelregApp(FastAPI):
@@ -35,10 +38,12 @@ class ModelregApp(FastAPI):
 def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles.
 
-    Every route runs the ``authorize`` dependency, which checks the
-    permission the route declares (see ``modelreg.route_permissions``).
+    The caller is authenticated before anything else
+    (``server.auth.AuthenticationMiddleware``); every route then checks the
+    permission it declares on its parsed request (``server.guard``).
     """
     auth = auth or AuthConfig()
+    guard = Guard(backend.access, public_metrics=auth.public_metrics)
     app = ModelregApp(
         title="modelreg",
         version=__version__,
@@ -47,43 +52,47 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        # Without auth every caller is anonymous (DefaultPrincipalMiddleware) and
-        # may do everything: the check would only cost each request its time.
-        dependencies=[Depends(authorize)] if auth.enabled else [],
+        # A route added without a declaration fails closed; without auth every
+        # caller is anonymous and may do everything, so nothing is checked.
+        dependencies=[Depends(refuse_undeclared)] if auth.enabled else [],
     )
     app.state.backend = backend
     app.state.auth = auth
     install_error_handlers(app)
-    for router in build_routers(backend):
+    for router in build_routers(backend, guard):
         app.include_router(router)
 
     from modelreg.server.artifacts import build_artifact_router
 
-    app.include_router(build_artifact_router(backend))
+    app.include_router(build_artifact_router(backend, guard))
 
     from modelreg.server.current_version import build_current_version_router
 
-    app.include_router(build_current_version_router(backend))
+    app.include_router(build_current_version_router(backend, guard))
 
     from modelreg.server.mlflow_compat import build_mlflow_router
 
-    app.include_router(build_mlflow_router(backend))
+    app.include_router(build_mlflow_router(backend, guard))
 
     from modelreg.server.ui import build_ui_router
 
-    app.include_router(build_ui_router(backend))
+    app.include_router(build_ui_router(backend, guard))
 
-    @app.get("/health", tags=["server"], openapi_extra=declare(PUBLIC))
+    @app.get("/health", tags=["server"])
+    @guard.requires(PUBLIC)
     def health() -> Response:
         """200 when the metadata database answers, 503 otherwise."""
         try:
             with backend.db.read() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
-            return JSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, 503)
+            # Anyone may ask: the detail (hosts, ports, users) goes to the log only.
+            log.error("health check: the metadata database did not answer", exc_info=exc)
+            return JSONResponse({"status": "unavailable", "reason": "database unavailable"}, 503)
         return JSONResponse({"status": "ok", "version": __version__})
 
-    @app.get("/metrics", tags=["server"], openapi_extra=declare(METRICS))
+    @app.get("/metrics", tags=["server"])
+    @guard.requires(METRICS)
     def metrics() -> Response:
         """Prometheus metrics: requests by route and status, latency histogram."""
         from modelreg.server.metrics import render
@@ -91,23 +100,27 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
         body, content_type = render()
         return Response(body, media_type=content_type)
 
-    @app.get(OPENAPI_URL, include_in_schema=False, openapi_extra=declare(USER))
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    @guard.requires(USER)
     def openapi() -> Response:
         """The OpenAPI document of the REST API v1."""
         return JSONResponse(app.openapi())
 
-    @app.get("/api/v1/docs", include_in_schema=False, openapi_extra=declare(USER))
+    @app.get("/api/v1/docs", include_in_schema=False)
+    @guard.requires(USER)
     def docs() -> Response:
         """Interactive documentation of the REST API v1."""
         return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="modelreg API")
 
-    from modelreg.server.declarations import declare_routes
-
-    declare_routes(app)
     app.add_middleware(IdempotencyMiddleware, db=backend.db)
-    app.add_middleware(DefaultPrincipalMiddleware, enabled=auth.enabled)
+    app.add_middleware(
+        AuthenticationMiddleware,
+        access=backend.access,
+        enabled=auth.enabled,
+        public=lambda: public_paths(app.routes, auth),
+    )
     app.add_middleware(HardeningMiddleware)
-    app.point_reads = PointReadLane(app)
+    app.point_reads = PointReadLane(app, guard)
     return app
 
 

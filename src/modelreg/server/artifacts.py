@@ -20,12 +20,13 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import API_PREFIX
+from modelreg.api.route_permissions import USER, on_model, on_run
 from modelreg.blobs import BlobRef, check_digest
 from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import InvalidArgument
-from modelreg.operations import API_PREFIX
-from modelreg.route_permissions import USER, declare, on_model, on_run
 from modelreg.server.api import json_response
+from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
 from modelreg.server.uploads import consume_body
 
@@ -53,12 +54,13 @@ class _BlobFileResponse(FileResponse):
     chunk_size = CHUNK
 
 
-def build_artifact_router(backend: Any) -> APIRouter:
+def build_artifact_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
     blobs = backend.blobs
     artifacts = backend.artifacts
 
-    @router.head("/blobs/{digest}", openapi_extra=declare(USER))
+    @router.head("/blobs/{digest}")
+    @guard.requires(USER)
     def blob_exists(digest: str) -> Response:
         """200 with the size when the server holds the blob (and the caller may read
         it), 404 otherwise."""
@@ -68,7 +70,8 @@ def build_artifact_router(backend: Any) -> APIRouter:
             return Response(status_code=404)
         return Response(headers={"Content-Length": str(blobs.size(digest))})
 
-    @router.get("/blobs/{digest}", openapi_extra=declare(USER))
+    @router.get("/blobs/{digest}")
+    @guard.requires(USER)
     def get_blob(digest: str, request: Request) -> Response:
         """The blob's bytes; honours a ``Range`` header."""
         digest = check_digest(digest)
@@ -104,7 +107,8 @@ def build_artifact_router(backend: Any) -> APIRouter:
             chunks(), status_code=status, media_type="application/octet-stream", headers=headers
         )
 
-    @router.put("/blobs/{digest}", openapi_extra=declare(USER))
+    @router.put("/blobs/{digest}")
+    @guard.requires(USER)
     async def put_blob(digest: str, request: Request) -> Response:
         """Stores the request body as a blob; it must hash to ``digest``."""
         digest = check_digest(digest)
@@ -130,7 +134,8 @@ def build_artifact_router(backend: Any) -> APIRouter:
         artifacts.note_upload(digest)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
 
-    @router.post("/runs/{run_id}/artifacts", openapi_extra=declare(on_run("edit")))
+    @router.post("/runs/{run_id}/artifacts")
+    @guard.requires(on_run("edit"))
     def record_artifacts(run_id: str, body: RecordArtifactsRequest, request: Request) -> Response:
         """Records uploaded blobs as files of the run (all of them or none)."""
         entries = {p: BlobRef(e.digest, e.size) for p, e in body.entries.items()}
@@ -138,15 +143,14 @@ def build_artifact_router(backend: Any) -> APIRouter:
             backend.artifacts.record_artifacts(run_id, entries)
         return json_response({})
 
-    @router.get("/runs/{run_id}/manifest", openapi_extra=declare(on_run("read")))
+    @router.get("/runs/{run_id}/manifest")
+    @guard.requires(on_run("read"))
     def run_manifest(run_id: str, path: str = Query("")) -> Response:
         """Every file of the run under ``path``: path → digest and size."""
         return json_response(_manifest_json(backend.artifacts.manifest(run_id, path)))
 
-    @router.get(
-        "/registered-models/{name}/versions/{version}/manifest",
-        openapi_extra=declare(on_model("read")),
-    )
+    @router.get("/registered-models/{name}/versions/{version}/manifest")
+    @guard.requires(on_model("read"))
     def version_manifest(name: str, version: int, path: str = Query("")) -> Response:
         """Every file of a model version under ``path``: path → digest and size."""
         return json_response(

@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from modelreg.operations import API_PREFIX, encode
-from modelreg.route_permissions import Permission, declare
+from modelreg.api.operations import API_PREFIX, encode
+from modelreg.api.route_permissions import Permission
 from modelreg.server.api import json_bytes
+from modelreg.server.guard import Guard
 
 PATH = API_PREFIX + "/model-versions/current"
 
@@ -27,11 +28,12 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def build_current_version_router(backend: Any) -> APIRouter:
+def build_current_version_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(tags=["registry"])
     registry = backend.registry
 
-    @router.get(PATH, openapi_extra=declare(Permission("read", "model_uri")))
+    @router.get(PATH)
+    @guard.requires(Permission("read", "model_uri"))
     def current_model_version(
         uri: str = Query(...), if_none_match: str | None = Header(None)
     ) -> Response:

@@ -1,11 +1,4 @@
-"""Permissions of the routes whose modules do not declare them inline.
-
-The REST API v1 declares each permission in its operation row, and the
-artifact, health and metrics routes in their decorators. The MLflow-compatible
-API and the web UI are declared here: :data:`ROUTES` by method and path
-template, and :data:`MLFLOW_ENDPOINTS` for each endpoint behind the MLflow
-API's one dispatching route. :func:`declare_routes` attaches them when the app
-is built; a test fails when any route or MLflow endpoint has no declaration.
+"""Permissions of the endpoints behind the MLflow API's one dispatching route.
 
 MLflow names a run ``run_id`` or (older clients) ``run_uuid``; ``a|b`` reads
 the first one given, as the handlers do.
@@ -13,46 +6,16 @@ the first one given, as the handlers do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from modelreg.errors import NotFound
-from modelreg.route_permissions import (
+from modelreg.api.route_permissions import (
     ADMIN,
-    OPENAPI_KEY,
-    PER_ENDPOINT,
     USER,
     Permission,
-    declare,
     on_experiment,
     on_model,
     on_run,
 )
-from modelreg.server.mlflow_routes import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
-from modelreg.server.mlflow_routes import PREFIX as MLFLOW
-from modelreg.server.mlflow_routes import artifact_target
 
 RUN = "run_id|run_uuid"
-
-ROUTES: dict[tuple[str, str], Permission] = {
-    # MLflow-compatible API: one route dispatching to MLFLOW_ENDPOINTS
-    ("GET", MLFLOW + "/{path:path}"): PER_ENDPOINT,
-    ("POST", MLFLOW + "/{path:path}"): PER_ENDPOINT,
-    ("PATCH", MLFLOW + "/{path:path}"): PER_ENDPOINT,
-    ("DELETE", MLFLOW + "/{path:path}"): PER_ENDPOINT,
-    ("GET", MLFLOW_ARTIFACTS): Permission("read", "mlflow_artifact"),
-    ("GET", MLFLOW_ARTIFACTS + "/{path:path}"): Permission("read", "mlflow_artifact"),
-    ("PUT", MLFLOW_ARTIFACTS + "/{path:path}"): Permission("edit", "mlflow_artifact"),
-    # web UI: lists are filtered to what the caller may read
-    ("GET", "/"): USER,
-    ("GET", "/ui/models"): USER,
-    ("GET", "/ui/models/{name}"): on_model("read"),
-    ("GET", "/ui/models/{name}/versions/{version}"): on_model("read"),
-    ("GET", "/ui/models/{name}/compare"): on_model("read"),
-    ("GET", "/ui/experiments"): USER,
-    ("GET", "/ui/experiments/{experiment_id}"): on_experiment("read"),
-    ("GET", "/ui/runs/{run_id}"): on_run("read"),
-}
 
 _VERSION_SOURCE = (("source", "source"), ("run", "run_id"))
 
@@ -105,37 +68,6 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
 }
 
 
-def iter_routes(routes: Any) -> Iterator[Any]:
-    """Every route an app serves, routers included by ``include_router`` flattened.
-
-    FastAPI 0.165+ keeps an included router as one entry whose routes are
-    built lazily (``effective_candidates``); older versions copy its routes.
-    """
-    for route in routes:
-        candidates = getattr(route, "effective_candidates", None)
-        if callable(candidates):
-            yield from iter_routes(candidates())
-        else:
-            yield route
-
-
-def declare_routes(app: Any) -> None:
-    """Attaches the declarations above to the app's routes that have none inline."""
-    for route in iter_routes(app.routes):
-        extra = getattr(route, "openapi_extra", None)
-        if extra is not None and OPENAPI_KEY in extra:
-            continue
-        for method in getattr(route, "methods", None) or ():
-            permission = ROUTES.get((method, route.path))
-            if permission is None:
-                continue
-            declared = {**(extra or {}), **declare(permission)}
-            route.openapi_extra = declared
-            original = getattr(route, "original_route", None)
-            if original is not None:  # so a rebuilt route keeps it
-                original.openapi_extra = declared
-
-
 def mlflow_endpoint_permission(method: str, path: str) -> Permission:
     """The permission of one MLflow endpoint; an unknown one only answers 404 to users."""
     from modelreg.server.mlflow_compat import HANDLERS
@@ -147,14 +79,3 @@ def mlflow_endpoint_permission(method: str, path: str) -> Permission:
     if key in HANDLERS:  # added without a declaration: admins only until declared (a test fails)
         return ADMIN
     return USER
-
-
-def mlflow_artifact_owner(path: str) -> tuple[str, str]:
-    """``("run", run_id)`` or ``("model", name)`` for an MLflow artifact path, parsed as
-    the MLflow artifact routes parse it."""
-    kind, owner, _ = artifact_target(path)
-    if kind == "run":
-        return "run", owner
-    if kind == "version":
-        return "model", owner.rsplit("/", 1)[0]
-    raise NotFound(f"artifact path '{path[:200]}' names no run or model version")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from modelreg.errors import ModelregError, Unauthenticated
+from modelreg.errors import ModelregError, ServiceUnavailable, Unauthenticated
 
 log = logging.getLogger("modelreg.server")
 
@@ -43,8 +45,35 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "request body"
 
 
+def new_error_id() -> str:
+    """A short random id that ties a client's error answer to its line in the server log."""
+    return uuid.uuid4().hex[:16]
+
+
+def _from_database(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the database driver (its text names hosts, ports,
+    databases and SQL, which are the operator's business)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, SQLAlchemyError) or type(seen).__module__.startswith(
+            ("psycopg", "sqlite3")
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def modelreg_error_response(exc: ModelregError, request: Request | None = None):
-    """The answer to a request the services refused with ``exc``."""
+    """The answer to a request the services refused with ``exc``.
+
+    An error that comes from the database (it did not answer, or refused a
+    query) is answered with a generic message and an error id; the detail
+    goes to the log under that id."""
+    if isinstance(exc, ServiceUnavailable) or _from_database(exc):
+        error_id = new_error_id()
+        log.error("database error %s: %s", error_id, exc.message, exc_info=exc)
+        message = f"the metadata database is unavailable; retry later (error id {error_id})"
+        return error_response(exc.status, exc.error_code, message, {"error_id": error_id}, request)
     response = error_response(exc.status, exc.error_code, exc.message, exc.details, request)
     if isinstance(exc, Unauthenticated):
         from modelreg.server.auth import WWW_AUTHENTICATE
@@ -54,9 +83,12 @@ def modelreg_error_response(exc: ModelregError, request: Request | None = None):
 
 
 def internal_error_response(exc: Exception) -> JSONResponse:
-    """The answer to a request that failed unexpectedly; ``exc`` goes to the log."""
-    log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "INTERNAL_ERROR", "internal server error; see the server log")
+    """The answer to a request that failed unexpectedly: a generic message and an error
+    id; ``exc`` goes to the log under that id."""
+    error_id = new_error_id()
+    log.error("unhandled error %s", error_id, exc_info=exc)
+    message = f"internal server error; the server log has the detail (error id {error_id})"
+    return error_response(500, "INTERNAL_ERROR", message, {"error_id": error_id})
 
 
 def install_error_handlers(app: FastAPI) -> None:

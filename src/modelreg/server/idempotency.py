@@ -67,7 +67,9 @@ class IdempotencyMiddleware:
             await _send_error(send, exc.status, exc.error_code, exc.message, retry_after=True)
             return
         except ModelregError as exc:
-            await _send_error(send, exc.status, exc.error_code, exc.message)
+            from modelreg.server.errors import modelreg_error_response
+
+            await modelreg_error_response(exc)(scope, receive, send)
             return
         if answer is not None:
             await _send_answer(send, answer, REPLAYED)

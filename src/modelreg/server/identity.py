@@ -6,6 +6,8 @@ import re
 
 from starlette.requests import Request
 
+from modelreg.services.principal import current_principal
+
 USER_HEADER = "X-Modelreg-User"
 _USER_RE = re.compile(r"[\w.@+\- ]{1,64}")
 
@@ -17,9 +19,9 @@ def actor_for(request: Request) -> str:
     the way MLflow's ``mlflow.user`` tag does, and is validated so it cannot
     smuggle markup or control characters into the trail.
     """
-    user = getattr(request.state, "user", None)
-    if user:
-        return user
+    principal = current_principal()
+    if principal is not None and principal.user_id is not None:
+        return principal.username
     return claimed_actor(request.headers.get(USER_HEADER))
 
 

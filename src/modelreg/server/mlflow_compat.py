@@ -24,9 +24,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from modelreg.actor import acting_as
+from modelreg.api.route_permissions import Permission
 from modelreg.entities import Experiment, Metric, ModelVersion, Param, RegisteredModel, Run, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.api import json_response
+from modelreg.server.declarations import mlflow_endpoint_permission
+from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
 from modelreg.server.mlflow_names import (
     tag_from_mlflow,
@@ -46,6 +49,8 @@ from modelreg.timeutil import now_ms
 from modelreg.validation import check_int, check_objects, check_string
 
 Handler = Callable[[Any, dict[str, Any]], Any]
+READ_ARTIFACT = Permission("read", "mlflow_artifact")
+EDIT_ARTIFACT = Permission("edit", "mlflow_artifact")
 HANDLERS: dict[tuple[str, str], Handler] = {}
 
 
@@ -511,10 +516,11 @@ def _entries(backend: Any, kind: str, owner: str, rel: str) -> dict[str, Any]:
     return backend.artifacts.version_manifest(name, check_int(version, "version", 1), rel)
 
 
-def build_mlflow_router(backend: Any) -> APIRouter:
+def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(tags=["mlflow-compatible"], include_in_schema=False)
 
     @router.api_route(PREFIX + "/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
+    @guard.dispatches
     async def mlflow_api(path: str, request: Request) -> Response:
         handler = HANDLERS.get((request.method, "/" + path))
         if handler is None:
@@ -523,12 +529,15 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         from starlette.concurrency import run_in_threadpool
 
         def call() -> Any:
+            # On the parameters just parsed, which are the ones the handler gets.
+            guard.check(mlflow_endpoint_permission(request.method, path), params)
             with acting_as(actor_for(request)):
                 return handler(backend, params)
 
         return json_response(await run_in_threadpool(call) or {})
 
     @router.get(ARTIFACTS_PREFIX)
+    @guard.requires(READ_ARTIFACT)
     def list_artifacts(request: Request, path: str = "") -> Response:
         kind, owner, rel = artifact_target(path)
         entries = _entries(backend, kind, owner, rel)
@@ -543,6 +552,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         return json_response({"files": [files[n] for n in sorted(files)]})
 
     @router.get(ARTIFACTS_PREFIX + "/{path:path}")
+    @guard.requires(READ_ARTIFACT)
     def download(path: str) -> Response:
         kind, owner, rel = artifact_target(path)
         ref = _entries(backend, kind, owner, rel).get(rel)
@@ -562,6 +572,7 @@ def build_mlflow_router(backend: Any) -> APIRouter:
         )
 
     @router.put(ARTIFACTS_PREFIX + "/{path:path}")
+    @guard.requires(EDIT_ARTIFACT)
     async def upload(path: str, request: Request) -> Response:
         kind, run_id, rel = artifact_target(path)
         if kind != "run" or not rel:

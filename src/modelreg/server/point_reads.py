@@ -19,12 +19,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as
+from modelreg.api.operations import OPERATIONS, encode
 from modelreg.errors import ModelregError
-from modelreg.operations import OPERATIONS, encode
 from modelreg.server.api import json_bytes
-from modelreg.server.auth import check_credentials, permission_of
-from modelreg.server.declarations import iter_routes
+from modelreg.server.auth import parse_authorization
 from modelreg.server.errors import internal_error_response, modelreg_error_response
+from modelreg.server.guard import Guard, iter_routes, permission_of, unauthenticated
 from modelreg.server.identity import claimed_actor
 from modelreg.server.metrics import observe_request
 from modelreg.server.middleware import NOSNIFF
@@ -52,8 +52,9 @@ class _Read:
 class PointReadLane:
     """Serves the point reads of ``app`` (a FastAPI app built by ``create_app``)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, guard: Guard) -> None:
         backend = app.state.backend
+        self._guard = guard
         self._auth_enabled = app.state.auth.enabled
         self._access = backend.access
         routes = {getattr(r, "name", None): r for r in iter_routes(app.routes)}
@@ -115,9 +116,10 @@ class PointReadLane:
     ) -> Any:
         if self._auth_enabled:
             set_principal(NOBODY)
-            principal = await run_in_threadpool(
-                check_credentials, self._access, authorization, read.permission, values
-            )
+            credentials = parse_authorization(authorization)
+            if credentials is None:
+                raise unauthenticated()
+            principal = await run_in_threadpool(self._check, credentials, read, values)
             set_principal(principal)
             actor = principal.username
         else:
@@ -125,3 +127,10 @@ class PointReadLane:
             actor = claimed_actor(user)
         with acting_as(actor):
             return read.method(**values)
+
+    def _check(self, credentials: tuple[str, str | None], read: _Read, values: dict) -> Any:
+        """The caller the credentials prove, if they may make the read (in a worker thread)."""
+        principal = self._access.authenticate(*credentials)
+        set_principal(principal)  # in this thread's copy of the context, for the check
+        self._guard.check(read.permission, values)
+        return principal

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from modelreg.api.route_permissions import USER, on_experiment, on_model, on_run
 from modelreg.server.charts import bar_chart, line_chart
+from modelreg.server.guard import Guard
 
 TEMPLATES = Path(__file__).with_name("templates")
 STAGE_CLASS = {"Production": "prod", "Staging": "staging", "Archived": "archived"}
@@ -58,22 +60,25 @@ def _optional(client: Any, method: str, *args: Any) -> Any:
         return None
 
 
-def build_ui_router(backend: Any) -> APIRouter:
+def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     from modelreg.client import Client
 
     client = Client.from_backend(backend)
     router = APIRouter(include_in_schema=False)
 
     @router.get("/")
+    @guard.requires(USER)
     def home() -> Response:
         return RedirectResponse("/ui/models", status_code=307)
 
     @router.get("/ui/models")
+    @guard.requires(USER)
     def models(request: Request, filter: str = Query("")) -> HTMLResponse:
         found = client.search_registered_models(filter or None, max_results=500)
         return render("models.html", models=found, filter=filter)
 
     @router.get("/ui/models/{name}")
+    @guard.requires(on_model("read"))
     def model(name: str) -> HTMLResponse:
         registered = client.get_registered_model(name)
         versions = client.search_model_versions(
@@ -87,6 +92,7 @@ def build_ui_router(backend: Any) -> APIRouter:
         return render("model.html", model=registered, versions=versions, history=history[-50:])
 
     @router.get("/ui/models/{name}/versions/{version}")
+    @guard.requires(on_model("read"))
     def version(name: str, version: int) -> HTMLResponse:
         found = client.get_model_version(name, version)
         files = backend.artifacts.version_manifest(name, version)
@@ -103,6 +109,7 @@ def build_ui_router(backend: Any) -> APIRouter:
         )
 
     @router.get("/ui/models/{name}/compare")
+    @guard.requires(on_model("read"))
     def compare(name: str, versions: str = Query("")) -> HTMLResponse:
         numbers = [v for v in versions.replace(" ", "").split(",") if v] or None
         table = _optional(client, "compare_versions", name, numbers)
@@ -112,10 +119,12 @@ def build_ui_router(backend: Any) -> APIRouter:
         return render("compare.html", name=name, rows=rows, metrics=metrics, chart=chart)
 
     @router.get("/ui/experiments")
+    @guard.requires(USER)
     def experiments() -> HTMLResponse:
         return render("experiments.html", experiments=client.search_experiments(max_results=500))
 
     @router.get("/ui/experiments/{experiment_id}")
+    @guard.requires(on_experiment("read"))
     def experiment(experiment_id: str, filter: str = Query("")) -> HTMLResponse:
         found = client.get_experiment(experiment_id)
         runs = client.search_runs([experiment_id], filter, max_results=500)
@@ -125,6 +134,7 @@ def build_ui_router(backend: Any) -> APIRouter:
         )
 
     @router.get("/ui/runs/{run_id}")
+    @guard.requires(on_run("read"))
     def run(run_id: str) -> HTMLResponse:
         found = client.get_run(run_id)
         series = {

@@ -27,9 +27,9 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg.access_entities import ApiToken, Grant, NewToken, User
+from modelreg.api.route_permissions import ROLES, Permission
 from modelreg.entities import AuditEvent, PagedList
 from modelreg.errors import InvalidArgument, NotFound, Unauthenticated
-from modelreg.route_permissions import ROLES, Permission
 from modelreg.services import authorization
 from modelreg.services.audit import record, record_entity
 from modelreg.services.authorization import check_token_id, check_token_owner
@@ -40,9 +40,10 @@ from modelreg.services.principal import (
     require_identified,
 )
 from modelreg.store import access as store
+from modelreg.store import keyset
 from modelreg.store import registry as registry_store
 from modelreg.store.database import Database
-from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
+from modelreg.store.filter_sql import check_max_results
 from modelreg.store.tracking import experiment_head, experiment_id_int
 from modelreg.timeutil import now_ms
 
@@ -383,7 +384,9 @@ class AccessService:
         if actor is not None:
             actor = v.check_string(actor, "actor", 256)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
+        if last is not None and (len(last) != 1 or not isinstance(last[0], int)):
+            raise InvalidArgument(f"page_token {str(page_token)[:40]!r} is not a valid page token")
         with self.db.read() as conn:
             model_ids = None
             if entity_type == "model" and entity_id is not None:
@@ -395,10 +398,11 @@ class AccessService:
                 entity_id=entity_id,
                 model_ids=model_ids,
                 actor=actor,
-                offset=offset,
+                after_id=None if last is None else last[0],
                 limit=limit + 1,
             )
-        token = encode_page_token(offset + limit) if len(found) > limit else None
+        more = len(found) > limit
+        token = keyset.encode_token([found[limit - 1].event_id]) if more else None
         return PagedList(found[:limit], token)
 
     @staticmethod
@@ -451,3 +455,9 @@ class AccessService:
         """Checks ``permission`` for ``principal`` (see :func:`authorization.authorize`)."""
         with self.db.read() as conn:
             authorization.authorize(conn, principal, permission, values)
+
+    def experiment_of_run(self, run_id: str) -> str | None:
+        """The id of the run's experiment, or ``None`` when no run has that id."""
+        with self.db.read() as conn:
+            experiment_id, _ = store.run_access(conn, run_id, -1)
+        return None if experiment_id is None else str(experiment_id)

@@ -1,6 +1,6 @@
 """The server's route checks: does the caller hold the role a route declares?
 
-Each route declares a :class:`~modelreg.route_permissions.Permission` (the
+Each route declares a :class:`~modelreg.api.route_permissions.Permission` (the
 level, the kind of resource, and the request parameter naming it);
 :func:`authorize` is the only place those declarations are enforced. A
 resource that does not exist is ``NotFound``, whether or not the caller may
@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from modelreg import validation as v
+from modelreg.api.route_permissions import ROLES, Permission, role_rank
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
-from modelreg.route_permissions import ROLES, Permission, role_rank
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import parse_source
 from modelreg.services.principal import NOBODY, Principal
@@ -47,9 +47,10 @@ def authorize(
 ) -> None:
     """Checks ``permission`` for ``principal``; ``values`` are the request's parameters.
 
-    Raises ``PermissionDenied`` when the caller lacks the role, ``NotFound``
-    when the resource named does not exist (its creation excepted, when the
-    permission allows it)."""
+    Raises ``NotFound`` when the resource named does not exist or the caller
+    holds no role on it (the same answer, so refusals tell nothing of what
+    exists; a creation excepted, when the permission allows it), and
+    ``PermissionDenied`` when they hold a lesser role."""
     level = permission.level
     if level in ("public", "user") or principal.is_admin:
         return
@@ -120,7 +121,8 @@ class _Check:
         elif resource == "experiment_name":
             name = v.check_name(raw, "experiment name")
             number, role = store.experiment_access_by_name(self.conn, name, self.user_id)
-            if number is not None and role_rank(role) < role_rank(level):
+            # A hidden one is left to the route, which answers as for a missing one.
+            if number is not None and role is not None and role_rank(role) < role_rank(level):
                 raise _denied(self.principal, level, f"experiment '{name}'", role)
         elif resource == "run":
             self.run(raw, level)
@@ -137,7 +139,7 @@ class _Check:
     def experiment(self, raw: Any, level: str) -> None:
         number = experiment_id_int(raw)
         found, role = store.experiment_access(self.conn, number, self.user_id)
-        if found is None:
+        if found is None or role is None:  # hidden answers as missing
             raise NotFound(f"experiment '{raw}' does not exist")
         if role_rank(role) < role_rank(level):
             raise _denied(self.principal, level, f"experiment {number}", role)
@@ -145,9 +147,9 @@ class _Check:
     def model(self, raw: Any, level: str, *, create_if_missing: bool = False) -> None:
         name = v.check_name(raw, "model name")
         model_id, role = store.model_access(self.conn, name, self.user_id)
-        if model_id is None:
-            if create_if_missing:
-                return
+        if model_id is None and create_if_missing:
+            return
+        if model_id is None or role is None:  # hidden answers as missing
             raise NotFound(f"registered model '{name}' does not exist")
         if role_rank(role) < role_rank(level):
             raise _denied(self.principal, level, f"registered model '{name}'", role)
@@ -156,7 +158,7 @@ class _Check:
         if not isinstance(run_id, str):
             raise InvalidArgument(f"run_id must be a string, got {run_id!r:.40}")
         experiment_id, role = store.run_access(self.conn, run_id, self.user_id)
-        if experiment_id is None:
+        if experiment_id is None or role is None:  # hidden answers as missing
             raise NotFound(f"run '{run_id[:40]}' does not exist")
         if role_rank(role) < role_rank(level):
             what = f"experiment {experiment_id} of run '{run_id}'"

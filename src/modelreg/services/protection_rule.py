@@ -16,9 +16,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection
 
+from modelreg.api.route_permissions import role_rank
 from modelreg.errors import PermissionDenied
 from modelreg.lookalike import lookalike_key
-from modelreg.route_permissions import role_rank
 from modelreg.services.principal import current_principal, restricted_user_id
 from modelreg.store import access as access_store
 from modelreg.store import protections as store

@@ -40,14 +40,16 @@ from modelreg.services.model_sources import (
     resolve_version,
     snapshot,
 )
+from modelreg.services.reference_access import require_readable_model, require_readable_run
 from modelreg.services.stages import StageMoves
 from modelreg.services.visibility import Visibility
 from modelreg.signature import Signature, coerce_signature, signatures_compatible
 from modelreg.store import governance as gstore
+from modelreg.store import keyset
 from modelreg.store import registry as store
 from modelreg.store import registry_search as search
 from modelreg.store.database import Database
-from modelreg.store.filter_sql import check_max_results, decode_page_token, encode_page_token
+from modelreg.store.filter_sql import check_max_results
 from modelreg.store.search_filter import parse_filter
 from modelreg.timeutil import now_ms
 from modelreg.uris import parse_model_uri
@@ -264,16 +266,16 @@ class RegistryService(StageMoves, AliasMoves):
 
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_MODEL_RESULTS)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         node = parse_filter(filter_string)
         where = search.model_condition(node) if node is not None else store.ALL_MODELS
         where = principal.readable_only(where, store.rm.c.model_id, "model")
-        ordering = search.model_order(order_by)
+        keys = search.model_order(order_by)
+        keyset.check_fits(last, keys, page_token)
         with self.db.read() as conn:
-            found = store.fetch_models(conn, where, ordering, limit + 1, offset)
-            shown = Visibility.of_caller(conn).registered_models(found[:limit])
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(shown, token)
+            found, next_key = store.page_models(conn, where, keys, limit, last)
+            shown = Visibility.of_caller(conn).registered_models(found)
+        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key))
 
     # -- model versions -------------------------------------------------------------
 
@@ -309,7 +311,13 @@ class RegistryService(StageMoves, AliasMoves):
         with self.db.write() as conn:
             # First, so the model row is locked before anything is read.
             model_id, version, top_version, top_semver = store.allocate_version(conn, name, now)
+            if parsed.model is not None:
+                require_readable_model(conn, parsed.model.name)
+            if parent_ref is not None:
+                require_readable_model(conn, parent_ref[0])
+            require_readable_run(conn, run_id)
             taken = snapshot(conn, parsed, run_id, signature)
+            require_readable_run(conn, taken.run_id)
             content_digest = manifest_digest(taken.manifest)
             chosen = self._choose_semver(
                 conn, model_id, name, explicit, bump, taken.signature, content_digest,
@@ -540,16 +548,16 @@ class RegistryService(StageMoves, AliasMoves):
 
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_VERSION_RESULTS)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         node = parse_filter(filter_string)
         where = search.version_condition(node) if node is not None else store.ALL_VERSIONS
         where = principal.readable_only(where, store.mv.c.model_id, "model")
-        ordering = search.version_order(order_by)
+        keys = search.version_order(order_by)
+        keyset.check_fits(last, keys, page_token)
         with self.db.read() as conn:
-            found = store.fetch_versions(conn, where, ordering, limit + 1, offset)
-            shown = Visibility.of_caller(conn).versions(found[:limit])
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(shown, token)
+            found, next_key = store.page_versions(conn, where, keys, limit, last)
+            shown = Visibility.of_caller(conn).versions(found)
+        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key))
 
     # -- audit trail and URIs ---------------------------------------------------------------
 

@@ -29,14 +29,13 @@ from modelreg.run_names import random_run_name
 from modelreg.services import principal
 from modelreg.services.audit import record_entity
 from modelreg.services.leases import LeaseService
+from modelreg.store import keyset, run_search
 from modelreg.store import leases as lease_store
 from modelreg.store import tracking as store
 from modelreg.store.database import Database
 from modelreg.store.experiment_search import experiment_condition, experiment_order
 from modelreg.store.filter_sql import (
     check_max_results,
-    decode_page_token,
-    encode_page_token,
 )
 from modelreg.store.schema import experiments
 from modelreg.store.search_filter import parse_filter
@@ -116,7 +115,11 @@ class TrackingService:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         name = v.check_name(name, "experiment name")
         with self.db.read() as conn:
-            found = store.fetch_experiments(conn, experiments.c.name == name)
+            # One the caller may not read is one that does not exist.
+            where = principal.readable_only(
+                experiments.c.name == name, experiments.c.experiment_id, "experiment"
+            )
+            found = store.fetch_experiments(conn, where)
         return found[0] if found else None
 
     def search_experiments(
@@ -129,18 +132,17 @@ class TrackingService:
     ) -> PagedList[Experiment]:
         stages = ViewType.stages(view_type)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
+        keys = experiment_order(order_by or ())
+        keyset.check_fits(last, keys, page_token)
         where = experiments.c.lifecycle_stage.in_(stages)
         where = principal.readable_only(where, experiments.c.experiment_id, "experiment")
         node = parse_filter(filter_string)
         if node is not None:
             where = where & experiment_condition(node)
         with self.db.read() as conn:
-            found = store.fetch_experiments(
-                conn, where, experiment_order(order_by or ()), limit + 1, offset
-            )
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+            found, next_key = store.page_experiments(conn, where, keys, limit, last)
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         if str(experiment_id) == DEFAULT_EXPERIMENT_ID and stage == store.DELETED:
@@ -315,15 +317,16 @@ class TrackingService:
         node = parse_filter(filter_string)
         stages = ViewType.stages(run_view_type)
         limit = check_max_results(max_results, 1000)
-        offset = decode_page_token(page_token)
+        last = keyset.decode_token(page_token)
         if isinstance(order_by, str):
             order_by = [order_by]
         self.leases.sweep_now_and_then()
         with self.db.read() as conn:
             ids = principal.readable_experiment_ids(conn, ids)
-            found = store.search_runs(conn, ids, node, stages, limit + 1, order_by or (), offset)
-        token = encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+            found, next_key = run_search.search_runs(
+                conn, ids, node, stages, limit, list(order_by or ()), last, page_token
+            )
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
 
 def _check_run_id(run_id: Any) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import exists
 
 from modelreg.errors import InvalidArgument
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.keyset import SortKey
 from modelreg.store.schema import experiment_tags, experiments
 from modelreg.store.search_filter import Comparison, Node, parse_order_by
 
@@ -49,10 +50,15 @@ def experiment_condition(node: Node) -> Any:
     return to_condition(node, _comparison)
 
 
-def experiment_order(order_by: Sequence[str]) -> list[Any]:
-    ordering = []
+def experiment_order(order_by: Sequence[str]) -> list[SortKey]:
+    """``order_by`` clauses, then newest first and by id (unique: keys of a keyset page)."""
+    keys = []
     for clause in order_by:
         prefix, key, ascending = parse_order_by(clause)
         column, _ = _attribute(prefix, key)
-        ordering.append(column.asc() if ascending else column.desc())
-    return ordering + [experiments.c.creation_time.desc(), experiments.c.experiment_id.desc()]
+        keys.append(SortKey(column, ascending))
+    return [
+        *keys,
+        SortKey(experiments.c.creation_time, ascending=False),
+        SortKey(experiments.c.experiment_id, ascending=False),
+    ]

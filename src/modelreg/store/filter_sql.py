@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, not_, or_
 
 from modelreg.errors import InvalidArgument
 from modelreg.store.search_filter import And, Comparison, Node, Or
-from modelreg.validation import MAX_INT64, check_int
+from modelreg.validation import check_int
 
 MAX_RESULTS_CAP = 50_000
 
@@ -88,22 +85,3 @@ def check_max_results(max_results: Any, default: int) -> int:
     if isinstance(max_results, int) and not isinstance(max_results, bool):
         max_results = min(max_results, MAX_RESULTS_CAP)
     return min(check_int(max_results, "max_results", minimum=1), MAX_RESULTS_CAP)
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> int:
-    """The offset a page token stands for; raises InvalidArgument for a forged or broken one."""
-    if not token:
-        return 0
-    if not isinstance(token, str) or len(token) > 1000:
-        raise InvalidArgument(f"page_token {str(token)[:40]!r} is not a valid page token")
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token") from exc
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_INT64:
-        raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token")
-    return offset

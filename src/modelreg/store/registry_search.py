@@ -14,6 +14,7 @@ from sqlalchemy import exists
 
 from modelreg.errors import InvalidArgument
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.keyset import SortKey
 from modelreg.store.schema import (
     model_version_tags,
     model_versions,
@@ -137,25 +138,26 @@ def version_condition(node: Node) -> Any:
 
 def _ordering(
     fields: dict[str, tuple[Any, bool]], what: str, order_by: Sequence[str] | str | None
-) -> list[Any]:
+) -> list[SortKey]:
     if isinstance(order_by, str):
         order_by = [order_by]
-    ordering = []
+    keys = []
     for clause in order_by or ():
         prefix, key, ascending = parse_order_by(clause)
         column, _ = _field(fields, what, prefix, key)
-        ordering.append(column.asc() if ascending else column.desc())
-    return ordering
+        keys.append(SortKey(column, ascending, nullable=bool(column.nullable)))
+    return keys
 
 
-def model_order(order_by: Sequence[str] | str | None) -> list[Any]:
-    """``order_by`` clauses (``name``, ``last_updated_timestamp DESC`` …), then by name."""
-    return _ordering(_MODEL_FIELDS, "registered model", order_by) + [rm.c.name]
+def model_order(order_by: Sequence[str] | str | None) -> list[SortKey]:
+    """``order_by`` clauses (``name``, ``last_updated_timestamp DESC`` …), then by name
+    (unique: the keys of a keyset page)."""
+    return _ordering(_MODEL_FIELDS, "registered model", order_by) + [SortKey(rm.c.name)]
 
 
-def version_order(order_by: Sequence[str] | str | None) -> list[Any]:
-    """``order_by`` clauses, then by model name and newest version first."""
+def version_order(order_by: Sequence[str] | str | None) -> list[SortKey]:
+    """``order_by`` clauses, then by model name and newest version first (unique)."""
     return _ordering(_VERSION_FIELDS, "model version", order_by) + [
-        rm.c.name,
-        mv.c.version.desc(),
+        SortKey(rm.c.name),
+        SortKey(mv.c.version, ascending=False),
     ]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
@@ -22,9 +23,29 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    literal_column,
     text,
     true,
 )
+
+# Text values are indexed by their first VALUE_PREFIX characters: a PostgreSQL
+# b-tree entry holds at most ~2,700 bytes, and a param or tag value may be longer.
+VALUE_PREFIX = 100
+
+
+def value_prefix(column: ColumnElement[str]) -> ColumnElement[str]:
+    """``substr(column, 1, VALUE_PREFIX)``, spelled as the indexes spell it (literals inline,
+    so SQLite matches a query's expression to the index's)."""
+    return func.substr(column, literal_column("1"), literal_column(str(VALUE_PREFIX)))
+
+
+def _by_value(table: Table, owner: str) -> Index:
+    """The index that finds a table's rows by (key, value), for searches (migration 0011)."""
+    return Index(
+        f"ix_{table.name}_key_value", table.c.key, value_prefix(table.c.value), table.c[owner]
+    )
+
 
 # Tables keyed by a composite primary key are clustered on it in SQLite
 # (WITHOUT ROWID): one b-tree instead of a table plus an index, so a write
@@ -206,7 +227,8 @@ model_versions = Table(
     UniqueConstraint("model_id", "version"),
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),
-    Index(None, "model_id", "current_stage"),
+    # The newest version in a stage is the last entry of its (model, stage) range.
+    Index(None, "model_id", "current_stage", "version"),
 )
 
 model_version_tags = Table(
@@ -506,3 +528,20 @@ idempotency_keys = Table(
     Index(None, "creation_time"),
     sqlite_with_rowid=False,
 )
+
+
+# -- search indexes (migration 0011) -------------------------------------------------
+
+# A filter or an ordering on metrics.x, params.x or tags.x walks one of these
+# from the key's range instead of reading every run (or version, or model).
+# Latest metric values are numbers, indexed whole.
+Index(
+    "ix_latest_metrics_key_value",
+    latest_metrics.c.key,
+    latest_metrics.c.value,
+    latest_metrics.c.run_id,
+)
+_by_value(params, "run_id")
+_by_value(run_tags, "run_id")
+_by_value(model_version_tags, "version_id")
+_by_value(registered_model_tags, "model_id")

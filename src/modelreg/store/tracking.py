@@ -8,7 +8,7 @@ import time, or once per set of columns), so a call only binds parameters.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -16,7 +16,6 @@ from sqlalchemy import (
     Connection,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -26,7 +25,8 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from modelreg.entities import Experiment, Metric, Run, RunData, RunInfo
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
-from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store import keyset
+from modelreg.store.keyset import SortKey
 from modelreg.store.lookalikes import claim_name
 from modelreg.store.schema import (
     experiment_tags,
@@ -37,7 +37,6 @@ from modelreg.store.schema import (
     run_tags,
     runs,
 )
-from modelreg.store.search_filter import Comparison, Node, parse_order_by
 from modelreg.store.upsert import dialect_insert, upsert
 
 ACTIVE = "active"
@@ -115,17 +114,20 @@ def _experiments_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Experi
     ]
 
 
-def fetch_experiments(
-    conn: Connection,
-    where: Any,
-    order_by: Sequence[Any] = (),
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[Experiment]:
-    query = select(*_EXPERIMENT_COLUMNS).where(where).order_by(*order_by).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return _experiments_from_rows(conn, conn.execute(query).all())
+def fetch_experiments(conn: Connection, where: Any) -> list[Experiment]:
+    """Experiments matching ``where``, with their tags."""
+    return _experiments_from_rows(
+        conn, conn.execute(select(*_EXPERIMENT_COLUMNS).where(where)).all()
+    )
+
+
+def page_experiments(
+    conn: Connection, where: Any, keys: Sequence[SortKey], limit: int, last: Any
+) -> tuple[list[Experiment], list[Any] | None]:
+    """A keyset page of experiments matching ``where`` in the order of ``keys``."""
+    query = select(*_EXPERIMENT_COLUMNS).where(where)
+    rows, next_key = keyset.page(conn, query, keys, last, limit)
+    return _experiments_from_rows(conn, [r[: len(_EXPERIMENT_COLUMNS)] for r in rows]), next_key
 
 
 def experiment_id_int(experiment_id: Any) -> int:
@@ -180,7 +182,7 @@ def set_experiment_fields(conn: Connection, experiment_id: Any, now: int, **valu
 
 # -- runs ----------------------------------------------------------------------
 
-_RUN_COLUMNS = (
+RUN_COLUMNS = (
     runs.c.run_id,
     runs.c.experiment_id,
     runs.c.run_name,
@@ -192,7 +194,7 @@ _RUN_COLUMNS = (
     runs.c.lifecycle_stage,
 )
 
-_SELECT_RUN = select(*_RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
+_SELECT_RUN = select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 
 
 def _of_runs(table: Any, *columns: Any) -> tuple[Any, Any]:
@@ -220,12 +222,12 @@ _RUN_LIFECYCLE = select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam
 
 
 def _run_info(row: Any) -> RunInfo:
-    """The info of a row of ``_RUN_COLUMNS``."""
+    """The info of a row of ``RUN_COLUMNS``."""
     run_id, experiment_id, name, user, status, start, end, artifact_uri, stage = row
     return RunInfo(run_id, str(experiment_id), name, user, status, start, end, artifact_uri, stage)
 
 
-def _runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
+def runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     if not rows:
         return []
     ids = [r[0] for r in rows]
@@ -250,7 +252,7 @@ _INSERT_RUN_TAG = insert(run_tags)
 
 
 def insert_run(conn: Connection, info: RunInfo, tags: dict[str, str]) -> None:
-    row = {c.name: getattr(info, c.name) for c in _RUN_COLUMNS}
+    row = {c.name: getattr(info, c.name) for c in RUN_COLUMNS}
     row["experiment_id"] = int(info.experiment_id)
     conn.execute(_INSERT_RUN, row)
     if tags:
@@ -262,7 +264,7 @@ def get_run(conn: Connection, run_id: str) -> Run:
     row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
-    return _runs_from_rows(conn, [row])[0]
+    return runs_from_rows(conn, [row])[0]
 
 
 def get_run_info(conn: Connection, run_id: str) -> RunInfo:
@@ -401,106 +403,7 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
     ]
 
 
-# -- search --------------------------------------------------------------------
-
-_ATTRIBUTES = {
-    "run_id": (runs.c.run_id, False),
-    "run_name": (runs.c.run_name, False),
-    "status": (runs.c.status, False),
-    "user_id": (runs.c.user_id, False),
-    "artifact_uri": (runs.c.artifact_uri, False),
-    "lifecycle_stage": (runs.c.lifecycle_stage, False),
-    "start_time": (runs.c.start_time, True),
-    "end_time": (runs.c.end_time, True),
-    "created": (runs.c.start_time, True),
-}
-_PREFIXES = {
-    None: "attributes",
-    "attribute": "attributes",
-    "attributes": "attributes",
-    "attr": "attributes",
-    "run": "attributes",
-    "metric": "metrics",
-    "metrics": "metrics",
-    "param": "params",
-    "params": "params",
-    "parameter": "params",
-    "parameters": "params",
-    "tag": "tags",
-    "tags": "tags",
-}
-
-
-def _kind(prefix: str | None, key: str) -> str:
-    kind = _PREFIXES.get(prefix.lower() if prefix else None)
-    if kind is None:
-        raise InvalidArgument(
-            f"unknown field '{prefix}.{key}'; use metrics., params., tags. or attributes."
-        )
-    if kind == "attributes" and key not in _ATTRIBUTES:
-        raise InvalidArgument(
-            f"unknown run attribute '{key}'; known: {', '.join(sorted(_ATTRIBUTES))}"
-        )
-    return kind
-
-
-def _run_comparison(c: Comparison) -> Any:
-    kind = _kind(c.prefix, c.key)
-    if kind == "attributes":
-        column, numeric = _ATTRIBUTES[c.key]
-        check_value_type(c, numeric)
-        return compare(column, c.op, c.value)
-    table, numeric = {
-        "metrics": (latest_metrics, True),
-        "params": (params, False),
-        "tags": (run_tags, False),
-    }[kind]
-    check_value_type(c, numeric)
-    has_key = (table.c.run_id == runs.c.run_id) & (table.c.key == c.key)
-    if c.op == "IS NULL":
-        return ~exists().where(has_key)
-    if c.op == "IS NOT NULL":
-        return exists().where(has_key)
-    condition = compare(table.c.value, c.op, c.value)
-    if kind == "metrics":
-        condition = condition & ~table.c.is_nan
-    return exists().where(has_key & condition)
-
-
-def _run_order(clause: str) -> list[Any]:
-    prefix, key, ascending = parse_order_by(clause)
-    kind = _kind(prefix, key)
-    if kind == "attributes":
-        column: Any = _ATTRIBUTES[key][0]
-    else:
-        table = {"metrics": latest_metrics, "params": params, "tags": run_tags}[kind]
-        column = (
-            select(table.c.value)
-            .where(table.c.run_id == runs.c.run_id, table.c.key == key)
-            .scalar_subquery()
-        )
-    return [(column.asc() if ascending else column.desc()).nulls_last()]
-
-
-def search_runs(
-    conn: Connection,
-    experiment_ids: Sequence[int],
-    node: Node | None,
-    lifecycle_stages: Sequence[str],
-    max_results: int,
-    order_by: Iterable[str],
-    offset: int,
-) -> list[Run]:
-    query = select(*_RUN_COLUMNS).where(
-        runs.c.experiment_id.in_(list(experiment_ids)),
-        runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
-    )
-    if node is not None:
-        query = query.where(to_condition(node, _run_comparison))
-    ordering = [o for clause in order_by for o in _run_order(clause)]
-    ordering += [runs.c.start_time.desc(), runs.c.run_id]
-    query = query.order_by(*ordering).limit(max_results).offset(offset)
-    return _runs_from_rows(conn, conn.execute(query).all())
+# -- counts --------------------------------------------------------------------
 
 
 def count_runs(conn: Connection, experiment_id: int) -> int:

@@ -43,7 +43,7 @@ from modelreg.store.registry.models import (
     update_model,
     upsert_model_tags,
 )
-from modelreg.store.registry.pages import fetch_models, fetch_versions
+from modelreg.store.registry.pages import fetch_models, fetch_versions, page_models, page_versions
 from modelreg.store.registry.versions import (
     ALL_VERSIONS,
     alias_target,
@@ -93,6 +93,8 @@ __all__ = [
     "existing_versions",
     "fetch_models",
     "fetch_versions",
+    "page_models",
+    "page_versions",
     "forget_top_semver",
     "get_version",
     "insert_model",

@@ -84,10 +84,11 @@ def audit_trail(
     entity_id: str | None,
     model_ids: Sequence[int] | None,
     actor: str | None,
-    offset: int,
+    after_id: int | None,
     limit: int,
 ) -> list[AuditEvent]:
-    """Events of every entity, oldest first, narrowed by whichever filters are given.
+    """Events of every entity after ``after_id`` (a keyset page), oldest first, narrowed
+    by whichever filters are given.
 
     ``model_ids`` selects model events by model (they keep no ``entity_id``);
     ``entity_id`` selects the events of a user, token or experiment.
@@ -105,7 +106,9 @@ def audit_trail(
         query = query.where(audit_events.c.entity_id == entity_id)
     if actor is not None:
         query = query.where(audit_events.c.actor == actor)
-    query = query.order_by(audit_events.c.event_id).offset(offset).limit(limit)
+    if after_id is not None:
+        query = query.where(audit_events.c.event_id > after_id)
+    query = query.order_by(audit_events.c.event_id).limit(limit)
     return [_event(r) for r in conn.execute(query).all()]
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from modelreg.entities import ModelVersion, RegisteredModel
+from modelreg.store import keyset
+from modelreg.store.keyset import SortKey
 from modelreg.store.registry.json_agg import json_dict, json_object_agg
 from modelreg.store.registry.versions import VERSIONS, latest_versions_of, version_from_row
 from modelreg.store.schema import (
@@ -42,23 +44,27 @@ _MODEL_ALIASES = (
 )
 
 
-def fetch_models(
-    conn: Connection,
-    where: Any,
-    order_by: Sequence[Any] = (),
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[RegisteredModel]:
-    """Models matching ``where`` with their tags, aliases and latest version per stage.
+def fetch_models(conn: Connection, where: Any) -> list[RegisteredModel]:
+    """Models matching ``where`` (by name) with their tags, aliases and latest version per stage.
 
     Two queries whatever the number of models: the models, then their
     latest versions (each with its tags and aliases).
     """
-    query = select(rm, _MODEL_TAGS, _MODEL_ALIASES).where(where).order_by(*order_by)
-    query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = conn.execute(query).all()
+    query = select(rm, _MODEL_TAGS, _MODEL_ALIASES).where(where).order_by(rm.c.name)
+    return _models(conn, conn.execute(query).all())
+
+
+def page_models(
+    conn: Connection, where: Any, keys: Sequence[SortKey], limit: int, last: Any
+) -> tuple[list[RegisteredModel], list[Any] | None]:
+    """A keyset page of models matching ``where`` in the order of ``keys`` (see
+    :func:`modelreg.store.keyset.page`), as :func:`fetch_models` reads them."""
+    query = select(rm, _MODEL_TAGS, _MODEL_ALIASES).where(where)
+    rows, next_key = keyset.page(conn, query, keys, last, limit)
+    return _models(conn, rows), next_key
+
+
+def _models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     if not rows:
         return []
     latest: dict[str, list[ModelVersion]] = {r.name: [] for r in rows}
@@ -79,17 +85,19 @@ def fetch_models(
 
 
 def fetch_versions(
-    conn: Connection,
-    where: Any,
-    order_by: Sequence[Any] = (),
-    limit: int | None = None,
-    offset: int = 0,
+    conn: Connection, where: Any, order_by: Sequence[Any] = ()
 ) -> list[ModelVersion]:
     """Versions matching ``where`` (over ``model_versions`` joined to ``registered_models``).
 
     One query whatever the number of versions.
     """
-    query = VERSIONS.where(where).order_by(*order_by).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
+    query = VERSIONS.where(where).order_by(*order_by)
     return [version_from_row(row) for row in conn.execute(query).all()]
+
+
+def page_versions(
+    conn: Connection, where: Any, keys: Sequence[SortKey], limit: int, last: Any
+) -> tuple[list[ModelVersion], list[Any] | None]:
+    """A keyset page of versions matching ``where`` in the order of ``keys``; one query."""
+    rows, next_key = keyset.page(conn, VERSIONS.where(where), keys, last, limit)
+    return [version_from_row(row) for row in rows], next_key

@@ -15,11 +15,15 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     bindparam,
     delete,
     func,
     insert,
+    literal,
     select,
+    true,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -41,6 +45,7 @@ from modelreg.timeutil import now_ms
 
 rm = registered_models
 mv = model_versions
+STAGES = ("None", "Staging", "Production", "Archived")
 ALL_VERSIONS = mv.c.version_id.is_not(None)
 
 # What a version is read with: the ids the service changes it by, the entity's
@@ -75,12 +80,14 @@ VERSIONS = select(
     .correlate(mv)
     .scalar_subquery(),
 ).select_from(mv.join(rm, rm.c.model_id == mv.c.model_id))
+_WIDTH = len(VERSIONS.selected_columns)
 
 
 def version_from_row(row: Any) -> ModelVersion:
-    """The entity of a row of ``VERSIONS`` (``version_row`` and friends return those)."""
+    """The entity of a row of ``VERSIONS`` (``version_row`` and friends return those;
+    columns after those of ``VERSIONS`` are ignored)."""
     (_id, _model, name, version, semver, stage, source, run_id, description, user_id,
-     status, created, updated, signature, digest, tags, aliases) = row  # fmt: skip
+     status, created, updated, signature, digest, tags, aliases) = row[:_WIDTH]  # fmt: skip
     return ModelVersion(
         name,
         version,
@@ -109,8 +116,11 @@ _VERSION_ROW = VERSIONS.where(
 _VERSIONS_IN_STAGE = VERSIONS.where(
     mv.c.model_id == bindparam("model_id"), mv.c.current_stage == bindparam("stage")
 ).order_by(mv.c.version)
+# Joined on the model too, so the alias is found by its key (model_id, alias),
+# not by walking the model's versions.
 _VERSION_BY_ALIAS = VERSIONS.join(
-    model_aliases, model_aliases.c.version_id == mv.c.version_id
+    model_aliases,
+    (model_aliases.c.model_id == rm.c.model_id) & (model_aliases.c.version_id == mv.c.version_id),
 ).where(rm.c.name == bindparam("name"), model_aliases.c.alias == bindparam("alias"))
 
 
@@ -158,11 +168,25 @@ def existing_versions(conn: Connection, model_id_: int, versions: Iterable[int])
 
 
 def _latest_per_stage() -> Any:
-    """Versions that are the highest of their model in their stage (one per model and stage)."""
+    """Versions that are the highest of their model in their stage (one per model and stage).
+
+    Driven from the (model, stage) pairs: each pair's highest version is the
+    end of its range in the (model_id, current_stage, version) index, so the
+    cost does not grow with the number of versions.
+    """
+    stages = union_all(*(select(literal(s, String).label("stage")) for s in STAGES)).subquery(
+        "stages"
+    )
+    inner = mv.alias("inner_versions")
+    highest = (
+        select(func.max(inner.c.version))
+        .where(inner.c.model_id == rm.c.model_id, inner.c.current_stage == stages.c.stage)
+        .scalar_subquery()
+    )
     newest = (
-        select(mv.c.model_id, func.max(mv.c.version).label("version"))
-        .where(mv.c.model_id.in_(bindparam("model_ids", expanding=True)))
-        .group_by(mv.c.model_id, mv.c.current_stage)
+        select(rm.c.model_id, highest.label("version"))
+        .select_from(rm.join(stages, true()))
+        .where(rm.c.model_id.in_(bindparam("model_ids", expanding=True)))
         .subquery("newest")
     )
     return VERSIONS.join(

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from modelreg.api_contract import PROTOCOLS
-from modelreg.entities import PagedList
-from modelreg.route_permissions import (
+from modelreg.api.route_permissions import (
     ADMIN,
     USER,
     Permission,
@@ -33,6 +31,8 @@ from modelreg.route_permissions import (
     on_model,
     on_run,
 )
+from modelreg.api_contract import PROTOCOLS
+from modelreg.entities import PagedList
 
 API_PREFIX = "/api/v1"
 
@@ -44,7 +44,7 @@ class Operation:
     http_method: str
     path: str
     summary: str = ""
-    # What the caller needs (see modelreg.route_permissions); None fails the route-walk test.
+    # What the caller needs (see modelreg.api.route_permissions); None fails the route-walk test.
     permission: Permission | None = None
     # A lookup by key, answered in well under a millisecond: the server runs it on
     # the event loop, since handing it to a worker thread costs more (~0.1 ms).

@@ -1,0 +1,149 @@
+"""Keyset pagination: a page token holds the sort key of the last row shown, never an offset.
+
+A page is ``WHERE <after the last key> ORDER BY <keys> LIMIT n``, so page
+1,000 costs what page 1 costs: the database seeks to the key in an index
+instead of reading and dropping every earlier row. Every paged list orders
+by keys that end in a unique column, so the key of a row is the row's place.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, or_
+
+from modelreg.errors import InvalidArgument
+from modelreg.validation import check_storable
+
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY term: an expression, its direction, and whether it may be NULL
+    (NULLs sort last in either direction)."""
+
+    column: Any
+    ascending: bool = True
+    nullable: bool = False
+
+    def order(self) -> Any:
+        term = self.column.asc() if self.ascending else self.column.desc()
+        # SQLite and PostgreSQL disagree where NULLs go; spell it out where there can be any.
+        return term.nulls_last() if self.nullable else term
+
+
+def ordering(keys: Sequence[SortKey]) -> list[Any]:
+    """The ORDER BY terms of ``keys``."""
+    return [key.order() for key in keys]
+
+
+def after(keys: Sequence[SortKey], last: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows that come after the row whose sort key is ``last`` in the order of ``keys``.
+
+    Lexicographic: beyond on the first key, or equal on it and beyond on the
+    next, and so on. The first key is also bounded on its own (``<=`` or
+    ``>=``), which an index on it can seek to.
+    """
+    terms = []
+    equal: list[Any] = []
+    for key, value in zip(keys, last, strict=True):
+        terms.append(and_(*equal, _beyond(key, value)))
+        equal.append(key.column.is_(None) if value is None else key.column == value)
+    condition = or_(*terms)
+    first, value = keys[0], last[0]
+    if value is None:
+        return condition
+    bound = first.column >= value if first.ascending else first.column <= value
+    if first.nullable:
+        bound = bound | first.column.is_(None)
+    return and_(bound, condition)
+
+
+def _beyond(key: SortKey, value: Any) -> Any:
+    if value is None:  # NULLs come last: nothing but other NULLs follows one
+        return false()
+    beyond = key.column > value if key.ascending else key.column < value
+    return beyond | key.column.is_(None) if key.nullable else beyond
+
+
+def encode_token(last: Sequence[Any]) -> str:
+    """The page token that continues after the row whose sort key is ``last``."""
+    return base64.urlsafe_b64encode(json.dumps({"after": list(last)}).encode()).decode()
+
+
+def decode_token(token: str | None) -> list[Any] | None:
+    """The sort key a page token holds (``None`` for the first page).
+
+    Raises ``InvalidArgument`` for a token that is forged, broken or too long.
+    """
+    if not token:
+        return None
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidArgument(f"page_token {str(token)[:40]!r} is not a valid page token")
+    try:
+        last = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token") from exc
+    if not isinstance(last, list) or not last or not all(_scalar(v) for v in last):
+        raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token")
+    return last
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63  # what a BIGINT holds
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        check_storable(value, "page_token")
+        return True
+    return value is None
+
+
+def check_fits(last: Sequence[Any] | None, keys: Sequence[SortKey], token: str | None) -> None:
+    """Refuses a token made for another ordering: its key must have one value per sort
+    key, of the key's type (a number for a number), NULL only where the key may be."""
+    if last is None:
+        return
+    if len(last) != len(keys) or not all(_fits(v, k) for v, k in zip(last, keys, strict=True)):
+        raise InvalidArgument(
+            f"page_token {str(token)[:40]!r} belongs to another search (filter or order_by)"
+        )
+
+
+def _fits(value: Any, key: SortKey) -> bool:
+    if value is None:
+        return key.nullable
+    try:
+        wanted = key.column.type.python_type
+    except NotImplementedError:
+        return True
+    if wanted in (int, float):
+        return isinstance(value, int | float)
+    return isinstance(value, wanted)
+
+
+def page(
+    conn: Connection, query: Select[Any], keys: Sequence[SortKey], last: Any, limit: int
+) -> tuple[list[Any], list[Any] | None]:
+    """Up to ``limit`` rows of ``query`` after the key ``last``, in the order of ``keys``,
+    and the key of the last of them when more follow (else ``None``).
+
+    The keys' values are added at the end of each row, after the query's own columns.
+    """
+    query = query.add_columns(*(key.column for key in keys))
+    if last is not None:
+        query = query.where(after(keys, last))
+    rows = conn.execute(query.order_by(*ordering(keys)).limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return list(rows), None
+    return list(rows[:limit]), list(rows[limit - 1][-len(keys) :])

@@ -1,0 +1,240 @@
+"""``search_runs``: filters, orderings and keyset pages over runs, answered from indexes.
+
+A page never reads the whole experiment when an index can answer:
+
+- ordered by start time (the default) or another attribute, runs are read in
+  index order (experiment, start_time) and each filter is checked per run,
+  until the page is full;
+- ordered by one ``metrics.x`` / ``params.x`` / ``tags.x``, the page starts
+  from that key's (key, value) index, read in value order; filters on the
+  same key narrow that index range. Runs without a value for the key come
+  after all those with one (NULLs last), from a second query run only when
+  the first did not fill the page.
+
+Page tokens hold the sort key of the last run shown (see :mod:`.keyset`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, exists, select
+
+from modelreg.entities import Run
+from modelreg.errors import InvalidArgument
+from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.keyset import SortKey, after, check_fits, ordering
+from modelreg.store.schema import latest_metrics, params, run_tags, runs, value_prefix
+from modelreg.store.search_filter import And, Comparison, Node, parse_order_by
+from modelreg.store.tracking import RUN_COLUMNS, runs_from_rows
+
+_ATTRIBUTES = {
+    "run_id": (runs.c.run_id, False),
+    "run_name": (runs.c.run_name, False),
+    "status": (runs.c.status, False),
+    "user_id": (runs.c.user_id, False),
+    "artifact_uri": (runs.c.artifact_uri, False),
+    "lifecycle_stage": (runs.c.lifecycle_stage, False),
+    "start_time": (runs.c.start_time, True),
+    "end_time": (runs.c.end_time, True),
+    "created": (runs.c.start_time, True),
+}
+_PREFIXES = {
+    None: "attributes",
+    "attribute": "attributes",
+    "attributes": "attributes",
+    "attr": "attributes",
+    "run": "attributes",
+    "metric": "metrics",
+    "metrics": "metrics",
+    "param": "params",
+    "params": "params",
+    "parameter": "params",
+    "parameters": "params",
+    "tag": "tags",
+    "tags": "tags",
+}
+_TABLES = {"metrics": latest_metrics, "params": params, "tags": run_tags}
+# Newest first, then by id: every ordering ends with these, so a run's key is unique.
+_TIEBREAK = (SortKey(runs.c.start_time, ascending=False), SortKey(runs.c.run_id))
+# Operators a (key, value) index range can answer.
+_RANGE_OPS = ("=", "<", "<=", ">", ">=", "IN")
+
+
+def _kind(prefix: str | None, key: str) -> str:
+    kind = _PREFIXES.get(prefix.lower() if prefix else None)
+    if kind is None:
+        raise InvalidArgument(
+            f"unknown field '{prefix}.{key}'; use metrics., params., tags. or attributes."
+        )
+    if kind == "attributes" and key not in _ATTRIBUTES:
+        raise InvalidArgument(
+            f"unknown run attribute '{key}'; known: {', '.join(sorted(_ATTRIBUTES))}"
+        )
+    return kind
+
+
+def value_condition(table: Any, op: str, value: object) -> Any:
+    """``table.value op value``, with the value's prefix compared too where the
+    (key, value) index of a text table (indexed by prefix) can use it."""
+    condition = compare(table.c.value, op, value)
+    if table.c.value.type.python_type is float or op not in _RANGE_OPS:
+        return condition
+    prefix = value_prefix(table.c.value)
+    if op == "IN":
+        bound = prefix.in_([str(v)[:100] for v in value])  # type: ignore[attr-defined]
+    else:
+        # A string's prefix orders as the string does, but ties where it does not.
+        bound = compare(prefix, {"<": "<=", ">": ">="}.get(op, op), str(value)[:100])
+    return bound & condition
+
+
+def _run_comparison(c: Comparison) -> Any:
+    kind = _kind(c.prefix, c.key)
+    if kind == "attributes":
+        column, numeric = _ATTRIBUTES[c.key]
+        check_value_type(c, numeric)
+        return compare(column, c.op, c.value)
+    table = _TABLES[kind]
+    check_value_type(c, kind == "metrics")
+    has_key = (table.c.run_id == runs.c.run_id) & (table.c.key == c.key)
+    if c.op == "IS NULL":
+        return ~exists().where(has_key)
+    if c.op == "IS NOT NULL":
+        return exists().where(has_key)
+    # A NaN is stored as a NULL value (and a flag): no comparison matches it.
+    return exists().where(has_key & value_condition(table, c.op, c.value))
+
+
+def _sort_key(clause: str) -> SortKey:
+    prefix, key, ascending = parse_order_by(clause)
+    kind = _kind(prefix, key)
+    if kind == "attributes":
+        column = _ATTRIBUTES[key][0]
+        return SortKey(column, ascending, nullable=column.nullable)
+    table = _TABLES[kind]
+    value = (
+        select(table.c.value)
+        .where(table.c.run_id == runs.c.run_id, table.c.key == key)
+        .scalar_subquery()
+    )
+    return SortKey(value, ascending, nullable=True)
+
+
+def _same_key(node: Node | None, kind: str, key: str) -> list[Comparison]:
+    """The comparisons on ``kind.key`` that every match must pass (top-level AND terms)."""
+    items = node.items if isinstance(node, And) else (node,) if node is not None else ()
+    return [
+        c
+        for c in items
+        if isinstance(c, Comparison)
+        and c.op in _RANGE_OPS
+        and c.prefix is not None
+        and _kind(c.prefix, c.key) == kind
+        and c.key == key
+    ]
+
+
+def search_runs(
+    conn: Connection,
+    experiment_ids: Sequence[int],
+    node: Node | None,
+    lifecycle_stages: Sequence[str],
+    limit: int,
+    order_by: Sequence[str],
+    last: list[Any] | None,
+    token: str | None = None,
+) -> tuple[list[Run], list[Any] | None]:
+    """A page of runs and the sort key of its last run when more follow (else ``None``).
+
+    ``last`` is the key a page token held (``None`` for the first page);
+    ``token`` only names it in errors.
+    """
+    where = [
+        runs.c.experiment_id.in_(list(experiment_ids)),
+        runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
+    ]
+    if node is not None:
+        where.append(to_condition(node, _run_comparison))
+    if len(order_by) == 1:
+        prefix, key, ascending = parse_order_by(order_by[0])
+        kind = _kind(prefix, key)
+        if kind != "attributes":
+            return _by_value(conn, where, node, kind, key, ascending, limit, last, token)
+    keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
+    check_fits(last, keys, token)
+    return _result(conn, _page(conn, where, keys, last, limit + 1), limit)
+
+
+_N = len(RUN_COLUMNS)
+
+
+def _page(
+    conn: Connection,
+    where: list[Any],
+    keys: Sequence[SortKey],
+    last: Any,
+    n: int,
+    *mark: int,
+    join: tuple[Any, Any] | None = None,
+) -> list[tuple[Any, list[Any]]]:
+    """Up to ``n`` runs after ``last``, each as (run row, its sort key with ``mark`` first);
+    ``join`` is a (table, condition) the runs are joined to."""
+    query = select(*RUN_COLUMNS, *(k.column for k in keys)).where(*where)
+    if join is not None:
+        query = query.select_from(runs.join(*join))
+    if last is not None:
+        query = query.where(after(keys, last))
+    rows = conn.execute(query.order_by(*ordering(keys)).limit(n)).all()
+    return [(row[:_N], [*mark, *row[_N:]]) for row in rows]
+
+
+def _result(
+    conn: Connection, rows: list[tuple[Any, list[Any]]], limit: int
+) -> tuple[list[Run], list[Any] | None]:
+    found = runs_from_rows(conn, [row for row, _ in rows[:limit]])
+    return found, rows[limit - 1][1] if len(rows) > limit else None
+
+
+def _by_value(
+    conn: Connection,
+    where: list[Any],
+    node: Node | None,
+    kind: str,
+    key: str,
+    ascending: bool,
+    limit: int,
+    last: list[Any] | None,
+    token: str | None,
+) -> tuple[list[Run], list[Any] | None]:
+    """Ordered by one metric, param or tag: runs with a value first, from its index.
+
+    The key of a run with a value is ``[0, value…, start_time, run_id]``, of
+    one without ``[1, start_time, run_id]``.
+    """
+    # An alias: the filter's own subqueries on this table must not correlate to it.
+    table = _TABLES[kind].alias("sort_values")
+    values = [table.c.value] if kind == "metrics" else [value_prefix(table.c.value), table.c.value]
+    with_value = [SortKey(v, ascending) for v in values] + list(_TIEBREAK)
+    segment = None if last is None else last[0]
+    if segment not in (None, 0, 1):
+        check_fits(last, (), token)
+    rest = None if last is None else last[1:]
+    check_fits(rest, with_value if segment == 0 else _TIEBREAK, token)
+    same_key = _same_key(node, kind, key)
+    rows: list[tuple[Any, list[Any]]] = []
+    if segment != 1:
+        joined = (table.c.run_id == runs.c.run_id) & (table.c.key == key)
+        narrowed = [value_condition(table, c.op, c.value) for c in same_key]
+        joined_where = [*where, table.c.value.is_not(None), *narrowed]
+        rows = _page(conn, joined_where, with_value, rest, limit + 1, 0, join=(table, joined))
+        # A filter on the key itself leaves out every run without a value.
+        if len(rows) > limit or same_key:
+            return _result(conn, rows, limit)
+    without = ~exists().where(
+        (table.c.run_id == runs.c.run_id) & (table.c.key == key) & table.c.value.is_not(None)
+    )
+    tail_after = rest if segment == 1 else None
+    rows += _page(conn, [*where, without], _TIEBREAK, tail_after, limit + 1 - len(rows), 1)
+    return _result(conn, rows, limit)
