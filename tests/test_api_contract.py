@@ -11,6 +11,7 @@ from modelreg.api_contract import PROTOCOLS
 from modelreg.services.access import AccessService
 from modelreg.services.artifacts import ArtifactService
 from modelreg.services.governance import GovernanceService
+from modelreg.services.imports import ImportService
 from modelreg.services.protections import ProtectionService
 from modelreg.services.registry import RegistryService
 from modelreg.services.tracking import TrackingService
@@ -22,6 +23,7 @@ SERVICES = {
     "protections": ProtectionService,
     "access": AccessService,
     "artifacts": ArtifactService,
+    "imports": ImportService,
 }
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "PROTOCOLS",
     "AccessAPI",
     "ArtifactsAPI",
+    "ImportsAPI",
     "GovernanceAPI",
     "ProtectionsAPI",
     "RegistryAPI",
@@ -292,6 +293,70 @@ class ArtifactsAPI(Protocol):
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]: ...
 
 
+class ImportsAPI(Protocol):
+    """The operations of ``modelreg.services.imports.ImportService`` (``import-mlflow``)."""
+
+    def import_experiment(
+        self,
+        name: str,
+        lifecycle_stage: str,
+        creation_time: int,
+        last_update_time: int,
+        tags: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> str: ...
+    def import_run(
+        self,
+        run_id: str,
+        experiment_id: str,
+        run_name: str,
+        user_id: str,
+        start_time: int,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> bool: ...
+    def import_metric_history(
+        self, run_id: str, key: str, metrics: Sequence[Metric], replace: bool = True
+    ) -> None: ...
+    def import_run_artifacts(self, run_id: str, entries: dict[str, dict[str, Any]]) -> None: ...
+    def finish_run_import(
+        self,
+        run_id: str,
+        status: str,
+        end_time: int | None,
+        lifecycle_stage: str,
+        origin: dict[str, Any] | None = None,
+    ) -> None: ...
+    def import_registered_model(
+        self,
+        name: str,
+        description: str | None,
+        creation_time: int,
+        last_updated_time: int,
+        tags: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> None: ...
+    def import_model_version(
+        self,
+        name: str,
+        version: int,
+        source: str,
+        run_id: str | None,
+        stage: str,
+        creation_time: int,
+        last_updated_time: int,
+        files: dict[str, dict[str, Any]],
+        user_id: str = "",
+        status: str = "READY",
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> ModelVersion: ...
+    def import_alias(
+        self, name: str, alias: str, version: int, origin: dict[str, Any] | None = None
+    ) -> None: ...
+
+
 # The protocol of each service an operation names (``Operation.service``).
 PROTOCOLS: dict[str, type] = {
     "tracking": TrackingAPI,
@@ -300,4 +365,5 @@ PROTOCOLS: dict[str, type] = {
     "protections": ProtectionsAPI,
     "access": AccessAPI,
     "artifacts": ArtifactsAPI,
+    "imports": ImportsAPI,
 }

@@ -33,6 +33,7 @@ class EmbeddedBackend:
         from modelreg.services.access import AccessService
         from modelreg.services.artifacts import ArtifactService
         from modelreg.services.governance import GovernanceService
+        from modelreg.services.imports import ImportService
         from modelreg.services.protections import ProtectionService
         from modelreg.services.registry import RegistryService
         from modelreg.services.tracking import TrackingService
@@ -51,6 +52,7 @@ class EmbeddedBackend:
         self.governance = GovernanceService(self.db, self.webhooks)
         self.access = AccessService(self.db)
         self.protections = ProtectionService(self.db, self.webhooks.publish)
+        self.imports = ImportService(self.db, self.blobs)
 
 
 def open_backend(tracking_uri: str | None = None) -> Any:

@@ -433,6 +433,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # artifacts (metadata only; bytes move through the blob routes)
     _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts", on_run("read")),
+    # import-mlflow: history written as it was (ids and times kept), by admins only
+    _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),
+    _op("imports", "import_run", "POST", "/imports/runs", ADMIN),
+    _op("imports", "import_metric_history", "POST", "/imports/runs/{run_id}/metrics", ADMIN),
+    _op("imports", "import_run_artifacts", "POST", "/imports/runs/{run_id}/artifacts", ADMIN),
+    _op("imports", "finish_run_import", "POST", "/imports/runs/{run_id}/finish", ADMIN),
+    _op("imports", "import_registered_model", "POST", "/imports/registered-models", ADMIN),
+    _op("imports", "import_model_version", "POST", "/imports/model-versions", ADMIN),
+    _op("imports", "import_alias", "POST", "/imports/aliases", ADMIN),
 )
 
 

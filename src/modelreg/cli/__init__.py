@@ -14,6 +14,7 @@ from modelreg.cli.cards import card
 from modelreg.cli.compare import compare, diff
 from modelreg.cli.db import db
 from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.import_mlflow import import_mlflow_command
 from modelreg.cli.lineage import lineage
 from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
@@ -70,6 +71,7 @@ cli.add_command(gc)
 cli.add_command(verify)
 cli.add_command(export_command)
 cli.add_command(import_command)
+cli.add_command(import_mlflow_command)
 cli.add_command(users)
 cli.add_command(tokens)
 cli.add_command(permissions)

@@ -26,4 +26,5 @@ class RemoteBackend:
         self.governance = RemoteService(self.http, "governance")
         self.access = RemoteService(self.http, "access")
         self.protections = RemoteService(self.http, "protections")
+        self.imports = RemoteService(self.http, "imports")
         self.artifacts = RemoteArtifacts(self.http)

@@ -1,0 +1,379 @@
+"""Writing another tracking server's history as it was: ids, version numbers and times kept.
+
+``modelreg import-mlflow`` (:mod:`modelreg.mlflow_import`) reads an MLflow
+server and writes through these methods, embedded or over a server's API.
+Each one validates its input as the everyday methods do, is one transaction,
+and can be repeated: what exists is updated or left alone, never
+duplicated. Every imported object gets one ``import_mlflow`` audit event
+naming its source; for a run that event is written last, so a run without
+it is one an interrupted import left half-written and writes again.
+
+On a server with ``--auth`` only admins import: the import chooses ids, users
+and times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from modelreg import validation as v
+from modelreg import versioning
+from modelreg.actor import current_actor
+from modelreg.artifact_files import check_artifact_path
+from modelreg.blobs import BlobRef, BlobStore
+from modelreg.blobs.base import check_digest
+from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.services import access
+from modelreg.services.model_sources import manifest_digest
+from modelreg.services.stages import check_stage
+from modelreg.services.tracking import _check_metric, _check_run_id, _check_tags
+from modelreg.store import artifacts as artifact_store
+from modelreg.store import imports as store
+from modelreg.store import registry as registry_store
+from modelreg.store import tracking as tracking_store
+from modelreg.store.database import Database
+from modelreg.store.modelreg_names import TAG_RENAMES
+from modelreg.timeutil import now_ms
+
+__all__ = ["ImportService"]
+
+_LIFECYCLES = (tracking_store.ACTIVE, tracking_store.DELETED)
+_VERSION_STATUSES = ("READY", "PENDING_REGISTRATION", "FAILED_REGISTRATION")
+
+
+def _require_importer() -> None:
+    """Admins import on a server with --auth; on one without (or embedded) anybody may, as
+    anybody may change anything there."""
+    principal = access.current_principal()
+    if principal is not None and principal.user_id is not None:
+        access.require_admin("importing")
+
+
+def _lifecycle(value: Any) -> str:
+    if value not in _LIFECYCLES:
+        raise InvalidArgument(f"lifecycle_stage must be one of {', '.join(_LIFECYCLES)}")
+    return str(value)
+
+
+def _time(value: Any, field: str) -> int:
+    return v.check_int(value, field, 0)
+
+
+def _renamed(tags: dict[str, str] | None) -> dict[str, str]:
+    """Tags with MLflow's names for code version, parent run and note as modelreg names them."""
+    return {TAG_RENAMES.get(k, k): val for k, val in _check_tags(tags).items()}
+
+
+def _event(
+    entity_type: str, entity_id: str | None, after: dict[str, Any], **model: Any
+) -> dict[str, Any]:
+    return {
+        "timestamp": now_ms(),
+        "actor": current_actor(),
+        "action": store.IMPORT_ACTION,
+        "model_id": model.get("model_id"),
+        "model_name": model.get("model_name"),
+        "version": model.get("version"),
+        "before": None,
+        "after": after,
+        "reason": None,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+    }
+
+
+class ImportService:
+    """Imported experiments, runs, metric histories, artifacts, models, versions and aliases."""
+
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
+        self.db = db
+        self.blobs = blobs
+
+    # -- tracking ------------------------------------------------------------------
+
+    def import_experiment(
+        self,
+        name: str,
+        lifecycle_stage: str,
+        creation_time: int,
+        last_update_time: int,
+        tags: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> str:
+        """The id of the experiment named ``name``, created with the given stage and times
+        if missing (an existing one takes the stage and tags). ``origin`` (source URL and
+        id) goes into the audit event. Raises InvalidArgument, PermissionDenied."""
+        _require_importer()
+        name = v.check_name(name, "experiment name")
+        stage = _lifecycle(lifecycle_stage)
+        checked = _check_tags(tags)
+        created, updated = _time(creation_time, "creation_time"), _time(last_update_time, "time")
+        with self.db.write() as conn:
+            found = tracking_store.fetch_experiments(
+                conn, tracking_store.experiments.c.name == name
+            )
+            if found:
+                experiment_id = found[0].experiment_id
+                store.update_experiment_as_is(conn, int(experiment_id), stage, checked)
+            else:
+                experiment_id = store.insert_experiment_as_is(
+                    conn, name, stage, created, updated, checked
+                )
+            if not store.import_recorded(conn, "experiment", experiment_id):
+                after = {"name": name, "creation_time": created, **(origin or {})}
+                registry_store.append_events(conn, [_event("experiment", experiment_id, after)])
+            return experiment_id
+
+    def import_run(
+        self,
+        run_id: str,
+        experiment_id: str,
+        run_name: str,
+        user_id: str,
+        start_time: int,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> bool:
+        """Writes the run with its own id, params and tags; ``True`` when an earlier import
+        finished it already (and nothing was written). Until :meth:`finish_run_import` the
+        run is ``RUNNING`` and active. Raises InvalidArgument, NotFound (experiment)."""
+        _require_importer()
+        run_id = _check_run_id(run_id)
+        name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
+        user = v.check_string(user_id, "user_id", v.MAX_NAME_LENGTH)
+        start = _time(start_time, "start_time")
+        checked_tags = _renamed(tags)
+        checked_params = {
+            v.check_key(k, "param key"): v.check_param_value(k, val)
+            for k, val in (params or {}).items()
+        }
+        with self.db.write() as conn:
+            if store.import_recorded(conn, "run", run_id):
+                return True
+            _, location = tracking_store.experiment_head(conn, experiment_id)
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=str(experiment_id),
+                run_name=name,
+                user_id=user,
+                status=RunStatus.RUNNING,
+                start_time=start,
+                end_time=None,
+                artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
+                lifecycle_stage=tracking_store.ACTIVE,
+            )
+            store.upsert_run_as_is(conn, info, checked_tags)
+            tracking_store.insert_params(conn, run_id, checked_params)
+        return False
+
+    def import_metric_history(
+        self, run_id: str, key: str, metrics: Sequence[Metric], replace: bool = True
+    ) -> None:
+        """Writes values of one metric of a run; ``replace`` drops the key's earlier values
+        first, so a repeated import never doubles a history. Raises InvalidArgument, NotFound."""
+        _require_importer()
+        run_id = _check_run_id(run_id)
+        key = v.check_key(key, "metric key")
+        v.check_batch_size(len(metrics), "metrics")
+        checked = [_check_metric(m) for m in metrics]
+        if any(m.key != key for m in checked):
+            raise InvalidArgument(f"every value must be of metric '{key}'")
+        with self.db.write() as conn:
+            tracking_store.get_run_info(conn, run_id)
+            store.replace_metric_history(conn, run_id, key, checked, replace)
+
+    def import_run_artifacts(self, run_id: str, entries: dict[str, dict[str, Any]]) -> None:
+        """Records stored blobs as files of the run (``path: {"digest", "size"}``), replacing
+        those paths. Raises InvalidArgument (bad path, blob missing or of another size)."""
+        _require_importer()
+        run_id = _check_run_id(run_id)
+        refs = self._stored_refs(entries)
+        with self.db.write() as conn:
+            tracking_store.get_run_info(conn, run_id)
+            artifact_store.upsert_run_entries(conn, run_id, refs)
+
+    def finish_run_import(
+        self,
+        run_id: str,
+        status: str,
+        end_time: int | None,
+        lifecycle_stage: str,
+        origin: dict[str, Any] | None = None,
+    ) -> None:
+        """Gives the run its final status, end time and lifecycle stage and records the import
+        (the mark that it is complete). Raises InvalidArgument, NotFound."""
+        _require_importer()
+        run_id = _check_run_id(run_id)
+        if status not in RunStatus.ALL:
+            raise InvalidArgument(f"status must be one of {', '.join(RunStatus.ALL)}")
+        end = None if end_time is None else _time(end_time, "end_time")
+        stage = _lifecycle(lifecycle_stage)
+        with self.db.write() as conn:
+            tracking_store.update_run(
+                conn, run_id, status=status, end_time=end, lifecycle_stage=stage
+            )
+            if not store.import_recorded(conn, "run", run_id):
+                info = tracking_store.get_run_info(conn, run_id)
+                after = {
+                    "experiment_id": info.experiment_id,
+                    "start_time": info.start_time,
+                    "end_time": end,
+                    "status": status,
+                    "lifecycle_stage": stage,
+                    **(origin or {}),
+                }
+                registry_store.append_events(conn, [_event("run", run_id, after)])
+
+    # -- registry --------------------------------------------------------------------
+
+    def import_registered_model(
+        self,
+        name: str,
+        description: str | None,
+        creation_time: int,
+        last_updated_time: int,
+        tags: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> None:
+        """Creates the model with its original times if missing; an existing one takes the
+        description and tags. Raises InvalidArgument, AlreadyExists (a look-alike name)."""
+        _require_importer()
+        name = v.check_name(name, "model name")
+        description = v.check_description(description)
+        checked = _check_tags(tags)
+        created = _time(creation_time, "creation_time")
+        updated = _time(last_updated_time, "last_updated_time")
+        with self.db.write() as conn:
+            try:
+                model_id = registry_store.model_id(conn, name, lock=True)
+                if description is not None:
+                    registry_store.update_model(conn, model_id, now_ms(), description=description)
+                registry_store.upsert_model_tags(conn, model_id, checked)
+            except NotFound:
+                model_id = registry_store.insert_model(conn, name, description, checked, created)
+                store.set_model_times(conn, model_id, created, updated)
+            if not store.import_recorded(conn, "model", name, model_id):
+                after = {"description": description, "tags": checked, **(origin or {})}
+                after["creation_time"] = created
+                event = _event("model", None, after, model_id=model_id, model_name=name)
+                registry_store.append_events(conn, [event])
+
+    def import_model_version(
+        self,
+        name: str,
+        version: int,
+        source: str,
+        run_id: str | None,
+        stage: str,
+        creation_time: int,
+        last_updated_time: int,
+        files: dict[str, dict[str, Any]],
+        user_id: str = "",
+        status: str = "READY",
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Registers version ``version`` (its number kept) with ``files`` (``path: {"digest",
+        "size"}`` of stored blobs), its stage set as it is in the source (no promotion
+        policy: this is history, not a promotion) and the next semver after the model's
+        highest. An existing version is returned unchanged. Raises InvalidArgument,
+        NotFound (model)."""
+        _require_importer()
+        name = v.check_name(name, "model name")
+        number = v.check_int(version, "version", 1, v.MAX_INT32)
+        source = v.check_string(source, "source", 4096)
+        stage = check_stage(stage)
+        if status not in _VERSION_STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(_VERSION_STATUSES)}")
+        refs = self._stored_refs(files)
+        manifest = sorted((p, r.digest, r.size) for p, r in refs.items())
+        checked_tags = _check_tags(tags)
+        with self.db.write() as conn:
+            model_id = registry_store.model_id(conn, name, lock=True)
+            if registry_store.existing_versions(conn, model_id, [number]):
+                return registry_store.get_version(conn, name, number)
+            entity = ModelVersion(
+                name=name,
+                version=number,
+                semver=self._next_semver(conn, model_id),
+                current_stage=stage,
+                source=source,
+                run_id=None if run_id is None else _check_run_id(run_id),
+                description=v.check_description(description),
+                user_id=v.check_string(user_id, "user_id", v.MAX_NAME_LENGTH),
+                creation_timestamp=_time(creation_time, "creation_time"),
+                last_updated_timestamp=_time(last_updated_time, "last_updated_time"),
+                status=status,
+                tags=checked_tags,
+                content_digest=manifest_digest(manifest),
+            )
+            version_id = registry_store.insert_version(conn, model_id, entity)
+            registry_store.set_top_semver(conn, model_id, number, entity.semver)
+            store.raise_last_version(conn, model_id, number)
+            registry_store.insert_version_manifest(conn, version_id, manifest)
+            registry_store.insert_version_tags(conn, version_id, checked_tags)
+            after = {
+                "semver": entity.semver,
+                "stage": stage,
+                "source": source,
+                "run_id": entity.run_id,
+                "creation_time": entity.creation_timestamp,
+                "content_digest": entity.content_digest,
+                **(origin or {}),
+            }
+            event = _event("model", None, after, model_id=model_id, model_name=name, version=number)
+            registry_store.append_events(conn, [event])
+            return entity
+
+    def import_alias(
+        self, name: str, alias: str, version: int, origin: dict[str, Any] | None = None
+    ) -> None:
+        """Points ``alias`` at ``version`` unless it already does (no promotion policy).
+        Raises InvalidArgument, NotFound, AlreadyExists (a look-alike alias)."""
+        _require_importer()
+        name = v.check_name(name, "model name")
+        alias = v.check_alias(alias)
+        number = v.check_int(version, "version", 1, v.MAX_INT32)
+        with self.db.write() as conn:
+            model_id = registry_store.model_id(conn, name, lock=True)
+            if registry_store.alias_target(conn, model_id, alias) == number:
+                return
+            row = registry_store.version_row(conn, model_id, name, number)
+            registry_store.set_alias(conn, model_id, alias, row.version_id)
+            after = {"alias": alias, "version": number, **(origin or {})}
+            event = _event("model", None, after, model_id=model_id, model_name=name, version=number)
+            registry_store.append_events(conn, [event])
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _next_semver(self, conn: Connection, model_id: int) -> str:
+        """Versions are imported in registration order: each one the next minor."""
+        semvers = [text for _, text, _ in registry_store.model_semvers(conn, model_id)]
+        if not semvers:
+            return versioning.FIRST
+        top = max(semvers, key=versioning.sort_key)
+        return versioning.bump(versioning.parse(top), "minor")
+
+    def _stored_refs(self, entries: dict[str, dict[str, Any]]) -> dict[str, BlobRef]:
+        if not isinstance(entries, dict):
+            raise InvalidArgument("files must map a path to its digest and size")
+        refs: dict[str, BlobRef] = {}
+        for path, entry in entries.items():
+            ref = BlobRef(
+                check_digest(entry.get("digest")), v.check_int(entry.get("size"), "size", 0)
+            )
+            try:
+                size = self.blobs.size(ref.digest)
+            except NotFound:
+                raise InvalidArgument(
+                    f"'{path:.200}' names blob {ref.digest}, never uploaded"
+                ) from None
+            if size != ref.size:
+                raise InvalidArgument(f"'{path:.200}' says {ref.size} bytes; the blob has {size}")
+            refs[check_artifact_path(path)] = ref
+        return refs

@@ -1,0 +1,147 @@
+"""Run by tests/mlflow_source_fixtures.py with MLflow's own Python: a history to import.
+
+Usage: python mlflow_seed_history.py TRACKING_URL ARTIFACTS_DIR METRIC_POINTS BIG_MB
+
+Writes, with the real MLflow client, what a team's MLflow server holds after
+a while: the seed workflow (a scikit-learn model registered and staged), a
+run with a long metric history, nested runs, a NaN metric, dataset inputs,
+a deleted experiment (deleted by the caller), a deleted run that a version still references, a
+renamed model, stages and aliases, a version deleted from the middle, a
+version whose files are gone from the artifact store, and (when BIG_MB > 0)
+a big artifact. Prints a JSON summary of ids on its last line.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities import Metric
+from sklearn.linear_model import LogisticRegression
+
+url, artifacts_dir, points, big_mb = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+mlflow.set_tracking_uri(url)
+client = MlflowClient()
+ids: dict = {}
+
+X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [2.0, 1.0], [0.5, 2.0]])
+y = np.array([0, 1, 1, 0, 1, 0])
+
+
+def register(model_name, run_name, c=1.0, experiment="my_experiment"):
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_param("C", c)
+        mlflow.log_metric("accuracy", 0.8 + c / 100)
+        logged = mlflow.sklearn.log_model(
+            LogisticRegression(C=c).fit(X, y),
+            name="model",
+            registered_model_name=model_name,
+            input_example=X[:2],
+        )
+    return run.info.run_id, logged
+
+
+# The seed workflow.
+mlflow.set_experiment("my_experiment")
+with mlflow.start_run(run_name="seed") as run:
+    mlflow.log_param("learning_rate", 1e-4)
+    mlflow.log_param("batch_size", 32)
+    mlflow.log_metric("accuracy", 0.91)
+    mlflow.log_metric("f1", 0.88, step=2)
+    mlflow.log_metric("loss", float("nan"))
+    mlflow.set_tag("team", "vision")
+    mlflow.log_text("weights", "model/weights.txt")
+    mlflow.log_dict({"a": 1}, "config/settings.json")
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": [0, 1, 0]})
+    mlflow.log_input(mlflow.data.from_pandas(df, name="train", targets="label"), context="training")
+    ids["seed_run"] = run.info.run_id
+client.set_experiment_tag(run.info.experiment_id, "owner", "ml-team")
+ids["my_experiment"] = run.info.experiment_id
+
+seed_run, _ = register("my_model", "seed-model")
+client.transition_model_version_stage("my_model", 1, "Staging")
+client.set_model_version_tag("my_model", "1", "validation_status", "passed")
+client.update_registered_model("my_model", description="the seed model")
+client.set_registered_model_tag("my_model", "task", "classification")
+ids["my_model_run"] = seed_run
+
+# A long metric history, with steps and timestamps of its own.
+mlflow.set_experiment("long_history")
+with mlflow.start_run(run_name="long") as run:
+    start = int(time.time() * 1000)
+    batch = [Metric("loss", 1.0 / (i + 1), start + i, i) for i in range(points)]
+    for i in range(0, len(batch), 1000):
+        client.log_batch(run.info.run_id, metrics=batch[i : i + 1000])
+    client.log_batch(run.info.run_id, metrics=[Metric("lr", 0.1, start, 0)])
+    ids["long_run"] = run.info.run_id
+
+# Nested runs.
+with mlflow.start_run(run_name="parent") as parent:
+    for k in range(2):
+        with mlflow.start_run(run_name=f"child-{k}", nested=True):
+            mlflow.log_metric("score", k)
+    ids["parent_run"] = parent.info.run_id
+
+# A failed run and a deleted experiment with a run in it.
+with mlflow.start_run(run_name="failed") as run:
+    mlflow.log_param("p", "x")
+mlflow.tracking.MlflowClient().set_terminated(run.info.run_id, "FAILED")
+ids["failed_run"] = run.info.run_id
+gone = client.create_experiment("abandoned", tags={"why": "superseded"})
+client.create_run(gone, run_name="in-abandoned")
+ids["abandoned"] = gone  # deleted by the fixture after `mlflow gc`, which would purge it
+
+# Stages and aliases, and a version deleted from the middle.
+for c in (1.0, 2.0, 3.0, 4.0):
+    register("aliased", f"aliased-{c}", c)
+client.transition_model_version_stage("aliased", 1, "Archived")
+client.transition_model_version_stage("aliased", 2, "Production")
+client.transition_model_version_stage("aliased", 4, "Staging")
+client.delete_model_version("aliased", 3)
+client.set_registered_model_alias("aliased", "champion", 2)
+client.set_registered_model_alias("aliased", "challenger", 4)
+
+# A renamed model.
+register("old_name", "to-rename")
+client.rename_registered_model("old_name", "renamed_model")
+
+# A deleted run that a version still references.
+deleted_run, _ = register("deleted_run_model", "deleted")
+client.delete_run(deleted_run)
+ids["deleted_run"] = deleted_run
+
+# A run that will be purged (mlflow gc) while a version still references it.
+ids["purged_run"], _ = register("purged_run_model", "purged")
+client.delete_run(ids["purged_run"])
+
+# A version whose files are gone from the artifact store.
+mlflow.set_experiment("my_experiment")
+with mlflow.start_run(run_name="lost-files") as run:
+    mlflow.log_text("soon gone", "lost/MLmodel")
+    mlflow.log_text("kept", "kept.txt")
+client.create_registered_model("lost_files_model")
+client.create_model_version("lost_files_model", f"runs:/{run.info.run_id}/lost", run.info.run_id)
+run_folder = os.path.join(artifacts_dir, run.info.experiment_id, run.info.run_id)
+shutil.rmtree(os.path.join(run_folder, "artifacts", "lost"))
+ids["lost_run"] = run.info.run_id
+
+# A big artifact, in an experiment of its own.
+if big_mb:
+    mlflow.set_experiment("big")
+    with mlflow.start_run(run_name="big") as run, tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "big.bin")
+        block = os.urandom(1 << 20)
+        with open(path, "wb") as f:
+            for _ in range(big_mb):
+                f.write(block)
+        mlflow.log_artifact(path, "data")
+        ids["big_run"] = run.info.run_id
+
+print(json.dumps(ids))

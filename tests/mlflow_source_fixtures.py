@@ -1,0 +1,221 @@
+"""A real ``mlflow server`` (MLflow 3 in its own cached virtual environment) holding a history.
+
+The history is written once by ``tests/compat/mlflow_seed_history.py`` with
+the real MLflow client, and cached (SQLite database and artifact folder)
+under ``~/.cache/modelreg-test/`` keyed by the seed script's content, so test
+sessions only start a server on a copy of it. ``tests/compat/
+mlflow_dump_history.py`` reads it back with MLflow's client: the expected
+values the import tests compare against.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("MODELREG_TEST_CACHE", Path.home() / ".cache/modelreg-test"))
+VENV = Path(os.environ.get("MODELREG_TEST_MLFLOW_VENV", CACHE / "mlflow"))
+SEED = ROOT / "tests/compat/mlflow_seed_history.py"
+DUMP = ROOT / "tests/compat/mlflow_dump_history.py"
+METRIC_POINTS = 10_000
+BIG_MB = int(os.environ.get("MODELREG_TEST_BIG_ARTIFACT_MB", "200"))
+
+
+def mlflow_python() -> Path:
+    """MLflow's interpreter, installing it into the cached venv on first use."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import mlflow_env
+    finally:
+        sys.path.pop(0)
+    with _locked(CACHE / "mlflow-venv.lock"):
+        try:
+            return mlflow_env.ensure(VENV, log=lambda *_: None)
+        except (subprocess.CalledProcessError, RuntimeError) as exc:
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(f"cannot install MLflow into {VENV}: {exc}")
+
+
+class _locked:
+    """An exclusive lock on a file, so parallel test workers build a cache once."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+
+    def __enter__(self) -> None:
+        self.file = open(self.path, "w")  # noqa: SIM115 - held until __exit__
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: Any) -> None:
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+def _env() -> dict[str, str]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import mlflow_env
+    finally:
+        sys.path.pop(0)
+    return mlflow_env.mlflow_env()
+
+
+def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, str]:
+    """``mlflow server`` on ``folder`` (SQLite store, proxied artifacts) on a free port."""
+    import httpx
+
+    from conftest import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(folder / f"mlflow-server-{port}.log", "ab")  # noqa: SIM115 - the server's
+    process = subprocess.Popen(
+        [
+            str(python),
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{folder / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(folder / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=_env(),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited; see {log.name}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    stop_mlflow_server(process)
+    raise RuntimeError(f"mlflow server did not answer on {url}; see {log.name}")
+
+
+def stop_mlflow_server(process: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _run(python: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(python), *args], capture_output=True, text=True, timeout=1200, env=env or _env()
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{result.stderr[-4000:]}")
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+_DELETE_EXPERIMENT = (
+    "import mlflow, sys; mlflow.MlflowClient(sys.argv[1]).delete_experiment(sys.argv[2])"
+)
+
+
+def _seeded(python: Path) -> Path:
+    """The cached folder of a seeded MLflow server (built once, under a lock)."""
+    key = hashlib.sha256(SEED.read_bytes() + DUMP.read_bytes())
+    key.update(f"{METRIC_POINTS}/{BIG_MB}".encode())
+    folder = CACHE / f"mlflow-history-{key.hexdigest()[:16]}"
+    with _locked(CACHE / "mlflow-history.lock"):
+        if (folder / "dump.json").exists():
+            return folder
+        building = folder.with_name(folder.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        (building / "artifacts").mkdir(parents=True)
+        process, url = start_mlflow_server(python, building)
+        try:
+            ids = json.loads(
+                _run(
+                    python,
+                    str(SEED),
+                    url,
+                    str(building / "artifacts"),
+                    str(METRIC_POINTS),
+                    str(BIG_MB),
+                )  # fmt: skip
+            )
+            # Purged as `mlflow gc` does: the run and its artifacts are gone for good.
+            gc_env = {**_env(), "MLFLOW_TRACKING_URI": url}
+            subprocess.run(
+                [str(python), "-m", "mlflow", "gc", "--backend-store-uri",
+                 f"sqlite:///{building / 'mlflow.db'}", "--run-ids", ids["purged_run"]],
+                check=True, capture_output=True, env=gc_env, timeout=300,
+            )  # fmt: skip
+            _run(python, "-c", _DELETE_EXPERIMENT, url, ids["abandoned"])
+            (building / "ids.json").write_text(json.dumps(ids))
+            (building / "dump.json").write_text(_run(python, str(DUMP), url))
+        finally:
+            stop_mlflow_server(process)
+        for log in building.glob("mlflow-server-*.log"):
+            log.unlink()
+        os.replace(building, folder)
+        return folder
+
+
+@dataclass
+class MlflowHistory:
+    """A running MLflow server on a copy of the seeded history, and what it holds."""
+
+    url: str
+    folder: Path
+    ids: dict[str, Any]
+    dump: dict[str, Any]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return next(r for r in self.dump["runs"] if r["run_id"] == run_id)
+
+    def model(self, name: str) -> dict[str, Any]:
+        return next(m for m in self.dump["models"] if m["name"] == name)
+
+
+@pytest.fixture(scope="session")
+def mlflow_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowHistory]:
+    python = mlflow_python()
+    cached = _seeded(python)
+    folder = tmp_path_factory.mktemp("mlflow-source")
+    shutil.copy2(cached / "mlflow.db", folder / "mlflow.db")
+    shutil.copytree(cached / "artifacts", folder / "artifacts", copy_function=os.link)
+    process, url = start_mlflow_server(python, folder)
+    try:
+        yield MlflowHistory(
+            url,
+            folder,
+            json.loads((cached / "ids.json").read_text()),
+            json.loads((cached / "dump.json").read_text()),
+        )
+    finally:
+        stop_mlflow_server(process)
