@@ -27,10 +27,10 @@ from modelreg.blobs import BlobRef, BlobStore
 from modelreg.blobs.base import check_digest
 from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.services import access
 from modelreg.services.model_sources import manifest_digest
+from modelreg.services.principal import current_principal, require_admin
 from modelreg.services.stages import check_stage
-from modelreg.services.tracking import _check_metric, _check_run_id, _check_tags
+from modelreg.services.tracking import check_metric, check_run_id, check_tags
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import imports as store
 from modelreg.store import registry as registry_store
@@ -48,9 +48,9 @@ _VERSION_STATUSES = ("READY", "PENDING_REGISTRATION", "FAILED_REGISTRATION")
 def _require_importer() -> None:
     """Admins import on a server with --auth; on one without (or embedded) anybody may, as
     anybody may change anything there."""
-    principal = access.current_principal()
+    principal = current_principal()
     if principal is not None and principal.user_id is not None:
-        access.require_admin("importing")
+        require_admin("importing")
 
 
 def _lifecycle(value: Any) -> str:
@@ -65,7 +65,7 @@ def _time(value: Any, field: str) -> int:
 
 def _renamed(tags: dict[str, str] | None) -> dict[str, str]:
     """Tags with MLflow's names for code version, parent run and note as modelreg names them."""
-    return {TAG_RENAMES.get(k, k): val for k, val in _check_tags(tags).items()}
+    return {TAG_RENAMES.get(k, k): val for k, val in check_tags(tags).items()}
 
 
 def _event(
@@ -110,7 +110,7 @@ class ImportService:
         _require_importer()
         name = v.check_name(name, "experiment name")
         stage = _lifecycle(lifecycle_stage)
-        checked = _check_tags(tags)
+        checked = check_tags(tags)
         created, updated = _time(creation_time, "creation_time"), _time(last_update_time, "time")
         with self.db.write() as conn:
             found = tracking_store.fetch_experiments(
@@ -142,7 +142,7 @@ class ImportService:
         finished it already (and nothing was written). Until :meth:`finish_run_import` the
         run is ``RUNNING`` and active. Raises InvalidArgument, NotFound (experiment)."""
         _require_importer()
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
         user = v.check_string(user_id, "user_id", v.MAX_NAME_LENGTH)
         start = _time(start_time, "start_time")
@@ -176,10 +176,10 @@ class ImportService:
         """Writes values of one metric of a run; ``replace`` drops the key's earlier values
         first, so a repeated import never doubles a history. Raises InvalidArgument, NotFound."""
         _require_importer()
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         key = v.check_key(key, "metric key")
         v.check_batch_size(len(metrics), "metrics")
-        checked = [_check_metric(m) for m in metrics]
+        checked = [check_metric(m) for m in metrics]
         if any(m.key != key for m in checked):
             raise InvalidArgument(f"every value must be of metric '{key}'")
         with self.db.write() as conn:
@@ -190,7 +190,7 @@ class ImportService:
         """Records stored blobs as files of the run (``path: {"digest", "size"}``), replacing
         those paths. Raises InvalidArgument (bad path, blob missing or of another size)."""
         _require_importer()
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         refs = self._stored_refs(entries)
         with self.db.write() as conn:
             tracking_store.get_run_info(conn, run_id)
@@ -207,7 +207,7 @@ class ImportService:
         """Gives the run its final status, end time and lifecycle stage and records the import
         (the mark that it is complete). Raises InvalidArgument, NotFound."""
         _require_importer()
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         if status not in RunStatus.ALL:
             raise InvalidArgument(f"status must be one of {', '.join(RunStatus.ALL)}")
         end = None if end_time is None else _time(end_time, "end_time")
@@ -244,7 +244,7 @@ class ImportService:
         _require_importer()
         name = v.check_name(name, "model name")
         description = v.check_description(description)
-        checked = _check_tags(tags)
+        checked = check_tags(tags)
         created = _time(creation_time, "creation_time")
         updated = _time(last_updated_time, "last_updated_time")
         with self.db.write() as conn:
@@ -292,7 +292,7 @@ class ImportService:
             raise InvalidArgument(f"status must be one of {', '.join(_VERSION_STATUSES)}")
         refs = self._stored_refs(files)
         manifest = sorted((p, r.digest, r.size) for p, r in refs.items())
-        checked_tags = _check_tags(tags)
+        checked_tags = check_tags(tags)
         with self.db.write() as conn:
             model_id = registry_store.model_id(conn, name, lock=True)
             if registry_store.existing_versions(conn, model_id, [number]):
@@ -303,7 +303,7 @@ class ImportService:
                 semver=self._next_semver(conn, model_id),
                 current_stage=stage,
                 source=source,
-                run_id=None if run_id is None else _check_run_id(run_id),
+                run_id=None if run_id is None else check_run_id(run_id),
                 description=v.check_description(description),
                 user_id=v.check_string(user_id, "user_id", v.MAX_NAME_LENGTH),
                 creation_timestamp=_time(creation_time, "creation_time"),

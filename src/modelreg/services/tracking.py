@@ -72,7 +72,7 @@ class ViewType:
         return stages
 
 
-def _check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, str]:
+def check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, str]:
     if tags is None:
         return {}
     if not isinstance(tags, dict):
@@ -93,7 +93,7 @@ class TrackingService:
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
     ) -> str:
         name = v.check_name(name, "experiment name")
-        checked_tags = _check_tags(tags)
+        checked_tags = check_tags(tags)
         if artifact_location is not None:
             v.check_string(artifact_location, "artifact_location", 2048)
             # Over a server, the server places artifacts; only an admin may choose.
@@ -162,7 +162,7 @@ class TrackingService:
             store.set_experiment_fields(conn, experiment_id, now_ms(), name=new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        tags = _check_tags({v.check_key(key, "tag key"): value})
+        tags = check_tags({v.check_key(key, "tag key"): value})
         with self.db.write() as conn:
             store.get_experiment(conn, experiment_id)
             store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)
@@ -177,7 +177,7 @@ class TrackingService:
         run_name: str | None = None,
     ) -> Run:
         experiment_id = DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
-        checked_tags = _check_tags(tags)
+        checked_tags = check_tags(tags)
         if run_name is not None:
             run_name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
         run_name = run_name or checked_tags.get("mlflow.runName") or random_run_name()
@@ -204,7 +204,7 @@ class TrackingService:
         return Run(info, RunData(tags=checked_tags))
 
     def get_run(self, run_id: str) -> Run:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         self.leases.sweep_now_and_then()
         with self.db.read() as conn:
             return store.get_run(conn, run_id)
@@ -216,7 +216,7 @@ class TrackingService:
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> RunInfo:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         values: dict[str, Any] = {}
         if status is not None:
             values["status"] = _check_status(status)
@@ -239,21 +239,21 @@ class TrackingService:
             )
         end = now_ms() if end_time is None else v.check_int(end_time, "end_time", 0)
         with self.db.write() as conn:
-            store.update_run(conn, _check_run_id(run_id), status=status, end_time=end)
+            store.update_run(conn, check_run_id(run_id), status=status, end_time=end)
             lease_store.release(conn, run_id)
 
     def renew_run_lease(self, run_id: str, seconds: float) -> bool:
         """Keeps the run RUNNING for ``seconds`` more (see :mod:`modelreg.services.leases`);
         ``False`` once the run has ended. Raises NotFound for an unknown run."""
-        return self.leases.renew(_check_run_id(run_id), seconds)
+        return self.leases.renew(check_run_id(run_id), seconds)
 
     def delete_run(self, run_id: str) -> None:
         with self.db.write() as conn:
-            store.update_run(conn, _check_run_id(run_id), lifecycle_stage=store.DELETED)
+            store.update_run(conn, check_run_id(run_id), lifecycle_stage=store.DELETED)
 
     def restore_run(self, run_id: str) -> None:
         with self.db.write() as conn:
-            store.update_run(conn, _check_run_id(run_id), lifecycle_stage=store.ACTIVE)
+            store.update_run(conn, check_run_id(run_id), lifecycle_stage=store.ACTIVE)
 
     # -- params, metrics, tags ---------------------------------------------------
 
@@ -265,7 +265,7 @@ class TrackingService:
         tags: Sequence[RunTag] = (),
     ) -> None:
         """Logs metrics, params and tags in one transaction: all of them or none."""
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         v.check_batch_size(len(metrics) + len(params) + len(tags), "metrics, params and tags")
         checked_params: dict[str, str] = {}
         for p in params:
@@ -276,7 +276,7 @@ class TrackingService:
                     f"param '{key}' appears twice in the batch with different values"
                 )
             checked_params[key] = value
-        checked_metrics = [_check_metric(m) for m in metrics]
+        checked_metrics = [check_metric(m) for m in metrics]
         checked_tags = {
             v.check_key(t.key, "tag key"): v.check_tag_value(t.key, t.value) for t in tags
         }
@@ -287,14 +287,14 @@ class TrackingService:
             store.upsert_run_tags(conn, run_id, checked_tags)
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         key = v.check_key(key, "tag key")
         with self.db.write() as conn:
             store.require_active_run(conn, run_id)
             store.delete_run_tag(conn, run_id, key)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        run_id = _check_run_id(run_id)
+        run_id = check_run_id(run_id)
         key = v.check_key(key, "metric key")
         with self.db.read() as conn:
             history = store.metric_history(conn, run_id, key)
@@ -329,7 +329,7 @@ class TrackingService:
         return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
 
 
-def _check_run_id(run_id: Any) -> str:
+def check_run_id(run_id: Any) -> str:
     if not isinstance(run_id, str) or not run_id:
         raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
     if len(run_id) > 32 or not run_id.isalnum():
@@ -347,7 +347,7 @@ def _check_status(status: Any) -> str:
 _valid_metric_key = lru_cache(maxsize=4096)(partial(v.check_key, field="metric key"))
 
 
-def _check_metric(m: Metric) -> Metric:
+def check_metric(m: Metric) -> Metric:
     if (
         type(m.value) is float
         and type(m.timestamp) is int
