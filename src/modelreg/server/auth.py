@@ -25,8 +25,6 @@ from modelreg.errors import ModelregError, Unauthenticated
 from modelreg.server.guard import iter_routes, permission_of, unauthenticated
 from modelreg.services.principal import ANONYMOUS, NOBODY, set_principal
 
-WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
-
 
 @dataclass(frozen=True)
 class AuthConfig:

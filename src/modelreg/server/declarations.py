@@ -69,13 +69,7 @@ MLFLOW_ENDPOINTS: dict[tuple[str, str], Permission] = {
 
 
 def mlflow_endpoint_permission(method: str, path: str) -> Permission:
-    """The permission of one MLflow endpoint; an unknown one only answers 404 to users."""
-    from modelreg.server.mlflow_compat import HANDLERS
-
-    key = (method, "/" + path)
-    permission = MLFLOW_ENDPOINTS.get(key)
-    if permission is not None:
-        return permission
-    if key in HANDLERS:  # added without a declaration: admins only until declared (a test fails)
-        return ADMIN
-    return USER
+    """The permission of one MLflow endpoint the server handles (unknown ones answer 404
+    before any check); one added without a declaration is for admins only until declared
+    (a test fails)."""
+    return MLFLOW_ENDPOINTS.get((method, "/" + path), ADMIN)

@@ -39,7 +39,7 @@ from modelreg.store.filter_sql import (
 )
 from modelreg.store.schema import experiments
 from modelreg.store.search_filter import parse_filter
-from modelreg.timeutil import now_ms
+from modelreg.timeutil import SYSTEM_CLOCK, Clock, now_ms
 
 DEFAULT_EXPERIMENT_ID = "0"
 
@@ -81,11 +81,11 @@ def check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, st
 
 
 class TrackingService:
-    """Experiments and runs on one database."""
+    """Experiments and runs on one database; run leases expire by ``clock``'s time."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
-        self.leases = LeaseService(db)
+        self.leases = LeaseService(db, clock)
 
     # -- experiments -------------------------------------------------------
 
