@@ -31,6 +31,7 @@ import http.client
 import itertools
 import json
 import logging
+import math
 import os
 import random
 import threading
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelreg.errors import ModelregError
+from modelreg.timeutil import SYSTEM_CLOCK, Clock
 from modelreg.version import __version__
 from modelreg.webhooks import (
     ALIAS_SET,
@@ -166,9 +168,11 @@ _pool = _Pool()
 class WebhookDispatcher:
     """Queues events of one store for delivery to the webhooks stored in it."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, clock: Clock = SYSTEM_CLOCK) -> None:
+        """``clock`` times the webhook list's cache (tests set it instead of sleeping)."""
         self.db = db
-        self._cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
+        self.clock = clock
+        self._cache: tuple[float, list[dict[str, Any]]] = (-math.inf, [])
 
     def publish(self, audit_events: Sequence[dict[str, Any]]) -> None:
         """Queues a delivery per matching webhook and returns without waiting; never raises.
@@ -189,17 +193,17 @@ class WebhookDispatcher:
 
     def invalidate(self) -> None:
         """Forgets the cached webhook list (after a webhook was created or deleted here)."""
-        self._cache = (0.0, [])
+        self._cache = (-math.inf, [])
 
     def _webhooks(self) -> list[dict[str, Any]]:
         expires, cached = self._cache
-        if time.monotonic() < expires:
+        if self.clock.monotonic() < expires:
             return cached
         from modelreg.store import governance as store
 
         with self.db.read() as conn:
             rows = store.webhook_rows(conn) if store.any_webhook(conn) else []
-        self._cache = (time.monotonic() + CACHE_SECONDS, rows)
+        self._cache = (self.clock.monotonic() + CACHE_SECONDS, rows)
         return rows
 
     def _route(self, hooks: list[dict[str, Any]], events: list[tuple[int, dict[str, Any]]]) -> None:
