@@ -136,6 +136,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--artifact-mb", type=int, default=1024, help="size of the large file (default: 1024)"
     )
     parser.add_argument(
+        "--artifact-4gib",
+        action="store_true",
+        help="artifacts phase: run again with a 4 GiB file (needs about 18 GiB of free disk)",
+    )
+    parser.add_argument(
         "--small-files", type=int, default=1000, help="number of 4 KiB files (default: 1000)"
     )
     parser.add_argument(
@@ -184,12 +189,8 @@ def run_server_phase(phase: str, args: argparse.Namespace, mlflow_python: Path) 
     if phase == "throughput":
         return phase_server.run_throughput(args.server_workers, mlflow_python, log)
     if phase == "artifacts":
-        try:
-            return phase_artifacts.run(
-                args.artifact_mb, args.small_files, workers, mlflow_python, log
-            )
-        except phase_artifacts.NotEnoughDisk as exc:
-            return {"error": str(exc)}
+        sizes = [args.artifact_mb, *([4096] if args.artifact_4gib else [])]
+        return phase_artifacts.run_sizes(sizes, args.small_files, workers, mlflow_python, log)
     if phase == "log_model":
         return phase_log_model.run(mlflow_python, log)
     if phase == "serve":

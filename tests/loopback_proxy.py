@@ -6,6 +6,8 @@ a request whose first line starts with ``drop``, it lets that request reach
 the server, waits for the server's answer (so the change is committed), then
 closes both connections without passing the answer on: what a client sees
 when a proxy times out or a network path breaks after the server committed.
+Told to cut a request, it passes on only its first bytes, then closes both
+connections: a connection dropped in the middle of an upload.
 """
 
 from __future__ import annotations
@@ -28,12 +30,18 @@ class LoopbackProxy:
         self.request_heads: list[str] = []
         self.dropped: list[str] = []
         self._drop: bytes | None = None
+        self._cut: tuple[bytes, int] | None = None
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def drop_answer_to(self, request_line_prefix: str) -> None:
         """Lose the answer to the next request whose first line starts with this."""
         self._drop = request_line_prefix.encode()
+
+    def cut_request(self, request_line_prefix: str, after_bytes: int) -> None:
+        """Break the connection of the next request whose first line starts with this,
+        once ``after_bytes`` of it (head included) reached the server."""
+        self._cut = (request_line_prefix.encode(), after_bytes)
 
     def close(self) -> None:
         self.listener.close()
@@ -54,6 +62,7 @@ class LoopbackProxy:
             ).start()
 
     def _requests(self, client: socket.socket, upstream: socket.socket, dropping: threading.Event):
+        left: int | None = None  # bytes to forward before cutting, when cutting
         while data := _recv(client):
             head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
             if head[:8].split(" ", 1)[0] in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
@@ -63,6 +72,17 @@ class LoopbackProxy:
                         self._drop = None
                         self.dropped.append(head.split("\r\n", 1)[0])
                         dropping.set()
+                    if self._cut is not None and data.startswith(self._cut[0]):
+                        left, self._cut = self._cut[1], None
+                        self.dropped.append(head.split("\r\n", 1)[0])
+            if left is not None and len(data) >= left:
+                try:
+                    upstream.sendall(data[:left])
+                except OSError:
+                    pass
+                break
+            if left is not None:
+                left -= len(data)
             try:
                 upstream.sendall(data)
             except OSError:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.blobs import BlobRef, BlobStore, reading_store
-from modelreg.blobs.base import map_in_threads
+from modelreg.blobs.base import BlobFetch
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.path_safety import hidden_traversal
 
@@ -209,10 +209,7 @@ def download_entries(
             )
         jobs.append((path, target))
     reader = reading_store(blobs)
-
-    def fetch(job: tuple[str, Path]) -> None:
-        path, target = job
-        reader.get_file(entries[path].digest, target, what=f"artifact '{path}' {owner}")
-
-    map_in_threads(fetch, jobs, _THREADS)
+    reader.get_files(
+        [BlobFetch(entries[p], t, f"artifact '{p}' {owner}") for p, t in jobs], threads=_THREADS
+    )
     return str(root / prefix) if prefix else str(root)

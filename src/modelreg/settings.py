@@ -50,6 +50,14 @@ S3_ENDPOINT_URL = Setting(
     None,
     "Endpoint of an S3-compatible store (MinIO, Ceph, moto). Unset means AWS.",
 )
+S3_DIRECT = Setting(
+    "s3_direct",
+    "MODELREG_S3_DIRECT",
+    None,
+    "On a server whose artifacts are on S3: 1 lets clients send big uploads and fetch "
+    "downloads straight to and from S3 with presigned URLs (the server still checks every "
+    "upload before a version can use it). Clients must be able to reach the S3 endpoint.",
+)
 HTTP_TIMEOUT = Setting(
     "http_timeout",
     "MODELREG_HTTP_TIMEOUT",
@@ -134,6 +142,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     ARTIFACTS_URI,
     CACHE_DIR,
     S3_ENDPOINT_URL,
+    S3_DIRECT,
     HTTP_TIMEOUT,
     HTTP_RETRIES,
     TRACKING_TOKEN,

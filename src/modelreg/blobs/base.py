@@ -16,7 +16,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, NamedTuple, TypeVar
 
 from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing, write_verified
@@ -47,6 +47,19 @@ def blob_key(digest: str) -> str:
     """The relative location of a blob under a store's root: ``blobs/ab/cdef…``."""
     digest = check_digest(digest)
     return f"blobs/{digest[:2]}/{digest[2:]}"
+
+
+class BlobFetch(NamedTuple):
+    """One blob to write to a local file: what the manifest says it is, where it goes, and
+    how an error names it."""
+
+    ref: BlobRef
+    dst: str | os.PathLike[str]
+    what: str | None = None
+
+
+SMALL_BLOB = 1024 * 1024
+"""Blobs below this size may be fetched many per request (``BlobStore.get_files``)."""
 
 
 class BlobStore(ABC):
@@ -111,6 +124,15 @@ class BlobStore(ABC):
         """
         with self.open(digest) as src:
             write_verified(src, dst_path, digest, progress=progress, what=what)
+
+    def get_files(self, fetches: Sequence[BlobFetch], *, threads: int = 8) -> None:
+        """:meth:`get_file` for each of ``fetches``, ``threads`` at a time (stores that can
+        fetch many small blobs in one request do)."""
+
+        def fetch(item: BlobFetch) -> None:
+            self.get_file(item.ref.digest, item.dst, what=item.what)
+
+        map_in_threads(fetch, fetches, threads)
 
     def verify(self, digest: str) -> bool:
         """Re-reads the blob and tells whether its bytes still hash to ``digest``."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from modelreg import settings
-from modelreg.blobs.base import BlobStore, blob_key
+from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobStore, blob_key
 from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import temp_path_next_to, write_verified
 from modelreg.errors import IntegrityError
@@ -101,6 +101,18 @@ class CachingBlobStore(BlobStore):
 
     def open(self, digest: str) -> BinaryIO:
         return open(self.cache.fetch(self.store, digest), "rb", buffering=0)
+
+    def get_files(self, fetches: Sequence[BlobFetch], *, threads: int = 8) -> None:
+        # Small blobs missing from the cache are fetched into it together (one request
+        # per batch from a server); then each is copied out, verified, as one by one.
+        wanted = {
+            f.ref.digest: BlobFetch(f.ref, self.cache.path(f.ref.digest), f.what)
+            for f in fetches
+            if f.ref.size < SMALL_BLOB and f.ref.digest not in self.cache
+        }
+        if wanted:
+            self.store.get_files(list(wanted.values()), threads=threads)
+        super().get_files(fetches, threads=threads)
 
     def get_file(
         self,

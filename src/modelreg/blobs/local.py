@@ -4,7 +4,8 @@ An upload streams into a temporary file in ``<root>/tmp`` (same filesystem)
 while hashing, is fsynced, and is then renamed to its digest's name; the
 folder is fsynced so the rename survives a power cut. A crash at any point
 leaves at most a stray file in ``tmp/``, which :meth:`remove_stale_uploads`
-clears. Blob files are created read-only.
+clears. Blob files are created read-only. Chunked uploads (``blobs.staging``)
+are staged in ``<root>/tmp/uploads/`` and moved into place by :meth:`adopt`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import BinaryIO
 
 from modelreg.blobs.base import BlobStore, blob_key, check_digest, map_in_threads
 from modelreg.blobs.refs import BlobRef, Progress
+from modelreg.blobs.staging import remove_stale
 from modelreg.blobs.streams import copy_hashing, write_flushing_behind
 from modelreg.errors import NotFound
 
@@ -83,6 +85,23 @@ class LocalBlobStore(BlobStore):
         finally:
             tmp.unlink(missing_ok=True)
 
+    def adopt(self, path: str | os.PathLike[str], ref: BlobRef) -> None:
+        """Moves a finished upload into place as blob ``ref`` (a rename, no copy).
+
+        ``path`` must be on this store's filesystem, fsynced, and already
+        checked to hold exactly ``ref``'s bytes; it is gone afterwards. When
+        the store holds the blob intact already, ``path`` is just removed.
+        """
+        if self._has_intact(ref):
+            _touch(self.path(ref.digest))
+            os.unlink(path)
+            return
+        os.chmod(path, 0o444)
+        final = self.path(ref.digest)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, final)
+        _fsync_dir(final.parent)
+
     def _has_intact(self, ref: BlobRef) -> bool:
         # A wrong size means a damaged blob; the fresh upload replaces it.
         try:
@@ -95,7 +114,7 @@ class LocalBlobStore(BlobStore):
 
     def remove_stale_uploads(self, older_than_seconds: float = 24 * 3600) -> list[Path]:
         """Deletes temporary files of uploads that crashed; returns the ones removed."""
-        removed = []
+        removed: list[Path] = []
         cutoff = time.time() - older_than_seconds
         try:
             entries = list(os.scandir(self._tmp))
@@ -105,7 +124,7 @@ class LocalBlobStore(BlobStore):
             if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime <= cutoff:
                 Path(entry.path).unlink(missing_ok=True)
                 removed.append(Path(entry.path))
-        return removed
+        return removed + remove_stale(self._tmp / "uploads", older_than_seconds)
 
     # -- reading ---------------------------------------------------------------
 

@@ -94,6 +94,11 @@ class S3BlobStore(BlobStore):
             max_concurrency=MAX_CONCURRENCY,
         )
 
+    @property
+    def transfer_config(self) -> Any:
+        """How boto3's managed transfers of this store cut and parallelize big objects."""
+        return self._transfer
+
     def key(self, digest: str) -> str:
         """The object key of a blob."""
         return f"{self.prefix}/{blob_key(digest)}" if self.prefix else blob_key(digest)
@@ -138,7 +143,7 @@ class S3BlobStore(BlobStore):
 
         ref = BlobRef(hashlib.sha256(data).hexdigest(), len(data))
         if not self.exists(ref.digest):
-            with self._errors(ref.digest):
+            with self.translated_errors(ref.digest):
                 self.client.put_object(
                     Bucket=self.bucket,
                     Key=self.key(ref.digest),
@@ -151,7 +156,7 @@ class S3BlobStore(BlobStore):
         self, path: str | os.PathLike[str], ref: BlobRef, progress: Progress | None
     ) -> None:
         key = self.key(ref.digest)
-        with self._errors(ref.digest):
+        with self.translated_errors(ref.digest):
             if ref.size < MULTIPART_THRESHOLD:
                 with open(path, "rb") as body:
                     self.client.put_object(
@@ -170,7 +175,7 @@ class S3BlobStore(BlobStore):
                 )
 
     def delete(self, digest: str) -> None:
-        with self._errors(digest):
+        with self.translated_errors(digest):
             self.client.delete_object(Bucket=self.bucket, Key=self.key(digest))
 
     # -- reading ---------------------------------------------------------------
@@ -179,7 +184,7 @@ class S3BlobStore(BlobStore):
         from botocore.exceptions import ClientError
 
         key = self.key(digest)
-        with self._errors(digest):
+        with self.translated_errors(digest):
             try:
                 return self.client.head_object(Bucket=self.bucket, Key=key)
             except ClientError as exc:
@@ -197,7 +202,7 @@ class S3BlobStore(BlobStore):
         return int(head["ContentLength"])
 
     def open(self, digest: str) -> BinaryIO:
-        with self._errors(digest):
+        with self.translated_errors(digest):
             return self.client.get_object(Bucket=self.bucket, Key=self.key(digest))["Body"]
 
     def get_file(
@@ -214,7 +219,7 @@ class S3BlobStore(BlobStore):
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_path_next_to(dst)
         try:
-            with self._errors(digest):
+            with self.translated_errors(digest):
                 self.client.download_file(
                     self.bucket,
                     self.key(digest),
@@ -230,7 +235,7 @@ class S3BlobStore(BlobStore):
     def iter_digests(self) -> Iterator[str]:
         root = f"{self.prefix}/blobs/" if self.prefix else "blobs/"
         paginator = self.client.get_paginator("list_objects_v2")
-        with self._errors(None):
+        with self.translated_errors(None):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=root):
                 for obj in page.get("Contents", ()):
                     digest = obj["Key"][len(root) :].replace("/", "", 1)
@@ -244,7 +249,7 @@ class S3BlobStore(BlobStore):
         return max(0.0, time.time() - head["LastModified"].timestamp())
 
     @contextmanager
-    def _errors(self, digest: str | None) -> Iterator[None]:
+    def translated_errors(self, digest: str | None) -> Iterator[None]:
         """Turns botocore errors into modelreg errors naming the blob and the bucket."""
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 

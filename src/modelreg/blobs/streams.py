@@ -9,6 +9,7 @@ so the two overlap. Buffers are reused, so memory stays flat whatever the size.
 from __future__ import annotations
 
 import hashlib
+import io
 import mmap
 import os
 import stat
@@ -77,6 +78,25 @@ def write_flushing_behind(fd: int) -> Callable[[memoryview], None]:
             flushed = done
 
     return write_and_flush
+
+
+def write_at(fd: int, offset: int) -> Callable[[memoryview], None]:
+    """A writer of consecutive views to ``fd`` from ``offset`` on (``pwrite``, so several
+    writers may fill one file at once), starting each view's writeback as it goes."""
+    position = offset
+    start_writeback = _start_writeback()
+
+    def write(view: memoryview) -> None:
+        nonlocal position
+        start = position
+        while view:
+            n = os.pwrite(fd, view, position)
+            view = view[n:]
+            position += n
+        if start_writeback is not None:
+            start_writeback(fd, start, position - start, _SYNC_FILE_RANGE_WRITE)
+
+    return write
 
 
 @cache
@@ -184,6 +204,26 @@ def _readinto_via_read(src: Any) -> Callable[[Any], int]:
         return len(data)
 
     return readinto
+
+
+class LimitedReader(io.RawIOBase):
+    """The next ``size`` bytes of ``src`` at most; ``left`` counts those not read yet."""
+
+    def __init__(self, src: Any, size: int) -> None:
+        super().__init__()
+        self._src = src
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        view = memoryview(buffer).cast("B")[: self.left]
+        n = self._src.readinto(view) or 0
+        self.left -= n
+        return n
 
 
 def temp_path_next_to(path: Path) -> Path:

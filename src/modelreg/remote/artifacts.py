@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -18,8 +17,6 @@ from modelreg.blobs import BlobRef
 from modelreg.remote.blobs import RemoteBlobStore
 from modelreg.remote.http import HttpSession
 from modelreg.remote.services import RemoteService
-
-_THREADS = 8
 
 
 class RemoteArtifacts(ManifestDownloads):
@@ -51,8 +48,7 @@ class RemoteArtifacts(ManifestDownloads):
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> dict[str, BlobRef]:
         files = local_files(local_dir, artifact_path)
-        with ThreadPoolExecutor(max(1, min(_THREADS, len(files)))) as pool:
-            refs = dict(zip(files, pool.map(self.blobs.put_file, files.values()), strict=True))
+        refs = dict(zip(files, self.blobs.put_files(list(files.values())), strict=True))
         self._record(run_id, refs)
         return refs
 

@@ -1,24 +1,32 @@
 """A blob store that is a modelreg server: ``/api/v1/blobs/{digest}``.
 
 Uploads hash the file locally first and send it only when the server lacks
-that digest, so re-logging identical files moves no bytes.
+that digest, so re-logging identical files moves no bytes. Big files go up
+in resumable chunks (``remote.chunked``), small ones in batches
+(:meth:`RemoteBlobStore.put_files`).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import httpx
+
 from modelreg.api.operations import API_PREFIX
-from modelreg.blobs.base import BlobStore, check_digest
+from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobStore, check_digest
 from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing, write_all
+from modelreg.remote import chunked
+from modelreg.remote.batches import BATCH_MAX_FILE, get_small_blobs, put_small_files
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
+from modelreg.remote.responses import response_reader
+
+DIRECT_HEADER = "X-Modelreg-Direct"
 
 
 class RemoteBlobStore(BlobStore):
@@ -34,6 +42,8 @@ class RemoteBlobStore(BlobStore):
     def put_file(
         self, path: str | os.PathLike[str], *, progress: Progress | None = None
     ) -> BlobRef:
+        if os.path.getsize(path) >= chunked.CHUNKED_THRESHOLD:
+            return chunked.ChunkedUpload(self.http, path).run(progress)
         with open(path, "rb") as f:
             ref = copy_hashing(f)
         if not self.exists(ref.digest):
@@ -45,6 +55,21 @@ class RemoteBlobStore(BlobStore):
                     "PUT", self._url(ref.digest), content=_chunks(f, bar, progress), repeatable=True
                 )
         return ref
+
+    def put_files(
+        self, paths: Sequence[str | os.PathLike[str]], *, threads: int = 8
+    ) -> list[BlobRef]:
+        """Stores several files: small ones in batches (one request each, after one request
+        asking which the server lacks), big ones one by one; returns their refs in order."""
+        sizes = [os.path.getsize(p) for p in paths]
+        small = [i for i, size in enumerate(sizes) if size < BATCH_MAX_FILE]
+        refs: dict[int, BlobRef] = dict(
+            zip(small, put_small_files(self.http, [paths[i] for i in small], threads), strict=True)
+        )
+        for i, path in enumerate(paths):
+            if i not in refs:
+                refs[i] = self.put_file(path)
+        return [refs[i] for i in range(len(paths))]
 
     def put_stream(self, fileobj: BinaryIO, *, progress: Progress | None = None) -> BlobRef:
         # The digest names the upload, so the bytes are spooled to learn it first.
@@ -70,13 +95,22 @@ class RemoteBlobStore(BlobStore):
         return int(response.headers["content-length"])
 
     def open(self, digest: str) -> BinaryIO:
-        response = self.http.client.send(
-            self.http.client.build_request("GET", self._url(digest)), stream=True
-        )
+        # A server on S3 may redirect to a presigned URL: followed by a client of its
+        # own, so the token never goes to S3.
+        client = self.http.client
+        request = client.build_request("GET", self._url(digest), headers={DIRECT_HEADER: "1"})
+        response = client.send(request, stream=True)
+        owner = None
+        if response.status_code == 307:
+            response.close()
+            owner = httpx.Client(timeout=client.timeout)
+            response = owner.send(httpx.Request("GET", response.headers["location"]), stream=True)
         if response.status_code >= 400:
             response.read()
+            if owner is not None:
+                owner.close()
             raise_for_error(response)
-        return _ResponseReader(response)  # type: ignore[return-value]
+        return response_reader(response, owner)
 
     def get_file(
         self,
@@ -90,7 +124,7 @@ class RemoteBlobStore(BlobStore):
 
         with self.open(digest) as src:
             label = f"downloading {what or digest[:12]}"
-            with transfer_progress(label, src.size) as bar:
+            with transfer_progress(label, getattr(src, "size", 0)) as bar:
 
                 def advance(n: int) -> None:
                     bar(n)
@@ -98,6 +132,12 @@ class RemoteBlobStore(BlobStore):
                         progress(n)
 
                 write_verified(src, dst_path, digest, progress=advance, what=what)
+
+    def get_files(self, fetches: Sequence[BlobFetch], *, threads: int = 8) -> None:
+        small = [f for f in fetches if f.ref.size < SMALL_BLOB]
+        if small:
+            get_small_blobs(self.http, small, threads)
+        super().get_files([f for f in fetches if f.ref.size >= SMALL_BLOB], threads=threads)
 
     def delete(self, digest: str) -> None:
         raise NotImplementedError("blobs on a server are removed by `modelreg gc` there")
@@ -112,37 +152,3 @@ def _chunks(f: BinaryIO, bar: Any, progress: Progress | None) -> Iterator[bytes]
         if progress is not None:
             progress(len(chunk))
         yield chunk
-
-
-class _ResponseReader(io.RawIOBase):
-    """A read-only binary file over a streamed httpx response; ``size`` is its length."""
-
-    def __init__(self, response: Any) -> None:
-        super().__init__()
-        self._response = response
-        self.size = int(response.headers.get("content-length", 0))
-        self._chunks = response.iter_raw()
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        """Fills ``buffer`` with the next bytes of the response; short only at its end."""
-        target = memoryview(buffer).cast("B")
-        n = 0
-        while n < len(target):
-            if not self._pending:
-                chunk = next(self._chunks, b"")
-                if not chunk:
-                    break
-                self._pending = memoryview(chunk)
-            take = min(len(self._pending), len(target) - n)
-            target[n : n + take] = self._pending[:take]
-            self._pending = self._pending[take:]
-            n += take
-        return n
-
-    def close(self) -> None:
-        self._response.close()
-        super().close()

@@ -1,4 +1,8 @@
-"""Progress bars for long transfers, shown only on a terminal and only for big files."""
+"""Progress bars for long transfers, shown only on a terminal and only for big files.
+
+A bar shows the bytes moved, the speed and the time left; a resumed upload
+starts where the server's chunks end.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,19 @@ MIN_BYTES_FOR_BAR = 8 * 1024 * 1024
 
 
 @contextmanager
-def transfer_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    """Yields ``advance(nbytes)``; draws a Rich bar on stderr when it is a terminal."""
-    if total < MIN_BYTES_FOR_BAR or not sys.stderr.isatty():
+def transfer_progress(
+    description: str, total: int, *, force: bool = False
+) -> Iterator[Callable[[int], None]]:
+    """Yields ``advance(nbytes)``; draws a Rich bar on stderr when it is a terminal
+    (or with ``force``) and ``total`` is at least ``MIN_BYTES_FOR_BAR``."""
+    if total < MIN_BYTES_FOR_BAR or not (force or sys.stderr.isatty()):
         yield lambda _n: None
         return
     from rich.progress import (
         BarColumn,
         DownloadColumn,
         Progress,
+        TimeRemainingColumn,
         TransferSpeedColumn,
     )
 
@@ -27,6 +35,7 @@ def transfer_progress(description: str, total: int) -> Iterator[Callable[[int], 
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
+        TimeRemainingColumn(),
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)

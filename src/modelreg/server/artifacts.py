@@ -16,21 +16,23 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelreg.actor import acting_as
 from modelreg.api.operations import API_PREFIX
 from modelreg.api.route_permissions import USER, on_model, on_run
 from modelreg.blobs import BlobRef, check_digest
-from modelreg.blobs.streams import copy_hashing
+from modelreg.blobs.s3_direct import direct_store
 from modelreg.errors import InvalidArgument
 from modelreg.server.api import json_response
 from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
+from modelreg.server.transfers import add_transfer_routes, readable_and_stored, receive_blob
 from modelreg.server.uploads import consume_body
 
 CHUNK = 1024 * 1024
+DIRECT_HEADER = "x-modelreg-direct"
 
 
 class ManifestEntry(BaseModel):
@@ -58,6 +60,7 @@ def build_artifact_router(backend: Any, guard: Guard) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
     blobs = backend.blobs
     artifacts = backend.artifacts
+    direct = direct_store(blobs)
 
     @router.head("/blobs/{digest}")
     @guard.requires(USER)
@@ -73,9 +76,14 @@ def build_artifact_router(backend: Any, guard: Guard) -> APIRouter:
     @router.get("/blobs/{digest}")
     @guard.requires(USER)
     def get_blob(digest: str, request: Request) -> Response:
-        """The blob's bytes; honours a ``Range`` header."""
+        """The blob's bytes; honours a ``Range`` header. A client that sends
+        ``X-Modelreg-Direct: 1`` to a server whose S3 store allows it is redirected
+        (307) to a short-lived presigned S3 URL instead."""
         digest = check_digest(digest)
         artifacts.require_blob_access(digest)
+        if direct is not None and request.headers.get(DIRECT_HEADER) == "1":
+            blobs.size(digest)  # raises NotFound naming the blob
+            return RedirectResponse(direct.download_url(digest), status_code=307)
         headers = {"Content-Disposition": f'attachment; filename="{digest}"'}
         local_path = getattr(blobs, "path", None)
         if local_path is not None:
@@ -116,22 +124,12 @@ def build_artifact_router(backend: Any, guard: Guard) -> APIRouter:
 
     def store_blob(digest: str, body: BinaryIO) -> Response:
         """``put_blob`` in a worker thread, ``body`` arriving as it is read."""
-        if blobs.exists(digest):
-            if artifacts.may_read_blob(digest):
-                return json_response(
-                    {"digest": digest, "size": blobs.size(digest), "stored": False}
-                )
-            # Proof of possession: the caller must send every byte. The answer is
-            # the one a new blob gets, so it tells nobody what others uploaded.
-            ref = copy_hashing(body)
-        else:
-            ref = blobs.put_stream(body)
-        if ref.digest != digest:
-            raise InvalidArgument(
-                f"the uploaded bytes hash to {ref.digest}, not to {digest} named in the URL; "
-                "the upload was damaged or the digest is wrong"
-            )
-        artifacts.note_upload(digest)
+        if readable_and_stored(backend, digest):
+            return json_response({"digest": digest, "size": blobs.size(digest), "stored": False})
+        # A blob held but not readable by the caller is received whole (proof of
+        # possession); the answer is the one a new blob gets, so it tells nobody
+        # what others uploaded.
+        ref = receive_blob(backend, digest, body)
         return json_response({"digest": ref.digest, "size": ref.size, "stored": True}, 201)
 
     @router.post("/runs/{run_id}/artifacts")
@@ -157,6 +155,7 @@ def build_artifact_router(backend: Any, guard: Guard) -> APIRouter:
             _manifest_json(backend.artifacts.version_manifest(name, version, path))
         )
 
+    add_transfer_routes(router, backend, guard)
     return router
 
 

@@ -1,0 +1,263 @@
+"""Resumable uploads of big blobs in chunks, staged in a local folder until complete.
+
+A client that wants to send a big file in pieces first declares it: the
+blob's digest and size, a chunk size, and the SHA-256 of every chunk. The
+declaration names a staging folder (``<uploads>/<upload id>/``) holding a
+sparse ``data`` file of the blob's size and one marker file per chunk
+received. Chunks may arrive in any order and in parallel (each is written at
+its offset with ``pwrite``); one is marked received only once all of its
+bytes arrived and hash to the declared digest, so an interrupted chunk is
+simply sent again. Declaring the same upload again (after a killed client, a
+dropped connection or a restarted server) answers which chunks are already
+there, so only the others are sent.
+
+Completing the upload hashes the whole ``data`` file: the blob's digest is
+checked on every byte, whatever the chunks claimed. Only then is the file
+fsynced and handed to the blob store (a rename on a local store), so no reader
+ever sees a partial blob. Staging folders nobody touched for a day are removed
+by :func:`remove_stale`.
+
+The upload id is derived from the owner and the declaration, so a user can
+reach only their own uploads, and declaring twice finds the same folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from modelreg.blobs.base import BlobStore, check_digest
+from modelreg.blobs.refs import BlobRef
+from modelreg.blobs.streams import LimitedReader, copy_hashing, write_at
+from modelreg.errors import Conflict, InvalidArgument, NotFound
+
+MIN_CHUNK_SIZE = 1024 * 1024
+MAX_CHUNK_SIZE = 512 * 1024 * 1024
+MAX_CHUNKS = 10_000
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """What a client declared: the blob, how it is cut, and who sends it."""
+
+    owner: str
+    digest: str
+    size: int
+    chunk_size: int
+    chunks: tuple[str, ...]
+
+    @property
+    def upload_id(self) -> str:
+        """A name derived from every field, so one declaration always finds one folder."""
+        text = "\n".join([self.owner, self.digest, str(self.size), str(self.chunk_size)])
+        return hashlib.sha256((text + "\n" + "".join(self.chunks)).encode()).hexdigest()[:32]
+
+    def span(self, index: int) -> tuple[int, int]:
+        """The offset and length of chunk ``index``."""
+        if not 0 <= index < len(self.chunks):
+            raise NotFound(f"upload has no chunk {index}; it has {len(self.chunks)}")
+        offset = index * self.chunk_size
+        return offset, min(self.chunk_size, self.size - offset)
+
+    def check(self) -> UploadPlan:
+        """Itself, when the declaration is consistent; raises ``InvalidArgument`` otherwise."""
+        check_digest(self.digest)
+        for chunk in self.chunks:
+            check_digest(chunk)
+        if not MIN_CHUNK_SIZE <= self.chunk_size <= MAX_CHUNK_SIZE:
+            raise InvalidArgument(
+                f"chunk_size {self.chunk_size} is not between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE}"
+            )
+        expected = max(1, -(-self.size // self.chunk_size))
+        if self.size < 1 or len(self.chunks) != expected or expected > MAX_CHUNKS:
+            raise InvalidArgument(
+                f"a blob of {self.size} bytes in chunks of {self.chunk_size} has {expected} "
+                f"chunks (at most {MAX_CHUNKS}), not {len(self.chunks)}"
+            )
+        return self
+
+
+class UploadStaging:
+    """Chunked uploads staged under ``root`` (see the module docstring)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    @classmethod
+    def for_store(cls, store: BlobStore) -> UploadStaging:
+        """Staging next to a local store's blobs (so completion is a rename), else in the
+        temporary folder: replicas in front of S3 then need sticky sessions or direct uploads."""
+        root = getattr(store, "root", None)
+        if root is not None:
+            return cls(Path(root) / "tmp" / "uploads")
+        name = hashlib.sha256(store.uri.encode()).hexdigest()[:16]
+        return cls(Path(tempfile.gettempdir()) / "modelreg-uploads" / name)
+
+    def _folder(self, upload_id: str) -> Path:
+        if len(upload_id) != 32 or not all(c in "0123456789abcdef" for c in upload_id):
+            raise NotFound(f"no upload '{upload_id[:40]}'")
+        return self.root / upload_id
+
+    # -- declaring ---------------------------------------------------------------
+
+    def begin(self, plan: UploadPlan) -> tuple[str, list[int]]:
+        """Creates (or finds again) the upload; returns its id and the chunks already received."""
+        plan.check()
+        folder = self.root / plan.upload_id
+        (folder / "done").mkdir(parents=True, exist_ok=True)
+        data = folder / "data"
+        if not data.exists():
+            fd = os.open(data, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.ftruncate(fd, plan.size)  # sparse: disk is used as chunks arrive
+            finally:
+                os.close(fd)
+        plan_file = folder / "plan.json"
+        if not plan_file.exists():
+            tmp = folder / f".plan.{uuid.uuid4().hex}"
+            tmp.write_text(json.dumps(asdict(plan)))
+            os.replace(tmp, plan_file)
+        return plan.upload_id, self.received(plan.upload_id, plan.owner)
+
+    def plan(self, upload_id: str, owner: str) -> UploadPlan:
+        """The declaration of ``owner``'s upload ``upload_id``; ``NotFound`` for anyone else."""
+        try:
+            raw: dict[str, Any] = json.loads((self._folder(upload_id) / "plan.json").read_text())
+        except FileNotFoundError:
+            raise NotFound(f"no upload '{upload_id}'; declare it again") from None
+        plan = UploadPlan(**(raw | {"chunks": tuple(raw["chunks"])}))
+        if plan.owner != owner:
+            raise NotFound(f"no upload '{upload_id}'; declare it again")
+        return plan
+
+    def received(self, upload_id: str, owner: str) -> list[int]:
+        """The indexes of the chunks received whole and checked, in order."""
+        self.plan(upload_id, owner)
+        try:
+            names = os.listdir(self._folder(upload_id) / "done")
+        except FileNotFoundError:
+            return []
+        return sorted(int(n) for n in names if n.isdigit())
+
+    # -- receiving ---------------------------------------------------------------
+
+    def put_chunk(self, plan: UploadPlan, index: int, body: BinaryIO) -> None:
+        """Writes chunk ``index`` from ``body`` at its offset and marks it received.
+
+        Raises ``InvalidArgument`` (and marks nothing) when the body is not
+        exactly the chunk's length or does not hash to its declared digest.
+        """
+        offset, length = plan.span(index)
+        folder = self._folder(plan.upload_id)
+        try:
+            fd = os.open(folder / "data", os.O_WRONLY)
+        except FileNotFoundError:
+            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+        try:
+            ref = copy_hashing(_limited(body, length), write_at(fd, offset))
+        finally:
+            os.close(fd)
+        longer = bool(body.read(1))
+        if longer or ref.size != length or ref.digest != plan.chunks[index]:
+            raise InvalidArgument(
+                f"chunk {index} of the upload has {'more than ' if longer else ''}{ref.size} "
+                f"bytes hashing to {ref.digest}, not the {length} bytes hashing to "
+                f"{plan.chunks[index]} declared; send it again"
+            )
+        marker = folder / "done" / str(index)
+        try:
+            marker.touch()
+        except FileNotFoundError:  # completed or removed meanwhile
+            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+
+    # -- completing --------------------------------------------------------------
+
+    def complete(self, plan: UploadPlan, store: BlobStore) -> BlobRef:
+        """Checks the whole blob and stores it; removes the staging folder.
+
+        Raises ``Conflict`` with ``details["missing"]`` (chunk indexes to send
+        again) when chunks are missing or the assembled bytes do not hash to
+        the declared digest.
+        """
+        folder = self._folder(plan.upload_id)
+        received = set(self.received(plan.upload_id, plan.owner))
+        missing = [i for i in range(len(plan.chunks)) if i not in received]
+        if missing:
+            raise _missing(missing, "chunks not received yet")
+        data = folder / "data"
+        try:
+            f = open(data, "rb", buffering=0)  # noqa: SIM115 (closed by the with below)
+        except FileNotFoundError:  # completed by a request just before this one
+            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+        with f:
+            ref = copy_hashing(f)
+            if ref != BlobRef(plan.digest, plan.size):
+                bad = _damaged_chunks(f, plan)
+                for index in bad:
+                    (folder / "done" / str(index)).unlink(missing_ok=True)
+                raise _missing(bad, f"the assembled bytes hash to {ref.digest}")
+            os.fsync(f.fileno())
+        adopt = getattr(store, "adopt", None)
+        if adopt is not None:
+            adopt(data, ref)
+        else:
+            store.put_file(data)
+        shutil.rmtree(folder, ignore_errors=True)
+        return ref
+
+    def abort(self, upload_id: str, owner: str) -> None:
+        """Forgets an upload and its bytes."""
+        self.plan(upload_id, owner)
+        shutil.rmtree(self._folder(upload_id), ignore_errors=True)
+
+
+def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> list[Path]:
+    """Removes upload folders under ``root`` untouched for ``older_than_seconds``."""
+    removed: list[Path] = []
+    cutoff = time.time() - older_than_seconds
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        newest = max(
+            (p.stat().st_mtime for p in Path(entry.path).rglob("*")),
+            default=entry.stat().st_mtime,
+        )
+        if newest <= cutoff:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _missing(indexes: list[int], why: str) -> Conflict:
+    shown = ", ".join(map(str, indexes[:20])) + (" …" if len(indexes) > 20 else "")
+    return Conflict(
+        f"the upload cannot complete: {why}; send chunks {shown} again",
+        details={"missing": indexes},
+    )
+
+
+def _damaged_chunks(f: BinaryIO, plan: UploadPlan) -> list[int]:
+    """The chunks whose bytes on disk do not hash to their declared digest."""
+    bad = []
+    for index, expected in enumerate(plan.chunks):
+        offset, length = plan.span(index)
+        f.seek(offset)
+        if copy_hashing(_limited(f, length)).digest != expected:
+            bad.append(index)
+    return bad
+
+
+def _limited(src: BinaryIO, size: int) -> BinaryIO:
+    return cast(BinaryIO, LimitedReader(src, size))

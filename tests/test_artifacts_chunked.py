@@ -1,0 +1,328 @@
+"""Big files through the server in resumable chunks: whole, checked, invisible until complete.
+
+Chunks are 1 MiB here (files of a few MiB), so every path is exercised in
+well under a second of transfer. Bytes "sent again" are counted on the wire,
+by a loopback proxy that records each request's head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import server_env, start_server, stop_server
+from loopback_proxy import LoopbackProxy
+from modelreg import Client
+from modelreg.blobs import open_blob_store
+from modelreg.remote import chunked
+from modelreg.store.database import Database
+
+MIB = 1024 * 1024
+CHUNK_PUT = "PUT /api/v1/blobs/chunks/"
+
+
+@dataclass
+class Server:
+    db: str
+    artifacts: Path
+    process: subprocess.Popen
+    url: str
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def restart(self) -> None:
+        self.process, self.url = start_server(self.db, str(self.artifacts), env=server_env())
+
+    def staged_chunks(self) -> int:
+        """How many chunks the server holds, received whole, for unfinished uploads."""
+        return sum(1 for _ in (self.artifacts / "tmp" / "uploads").glob("*/done/*"))
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    db = f"sqlite:///{tmp_path / 'db' / 'registry.db'}"
+    Database(db).upgrade()
+    artifacts = tmp_path / "artifacts"
+    process, url = start_server(db, str(artifacts), env=server_env())
+    srv = Server(db, artifacts, process, url)
+    yield srv
+    stop_server(srv.process)
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunked, "CHUNK_SIZE", MIB)
+    monkeypatch.setattr(chunked, "CHUNKED_THRESHOLD", 2 * MIB)
+
+
+def _big_file(tmp_path: Path, mib: int = 8, extra: int = 12345) -> tuple[Path, str]:
+    path = tmp_path / "weights.bin"
+    path.write_bytes(os.urandom(mib * MIB + extra))
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _chunk_bytes_sent(proxy: LoopbackProxy) -> int:
+    """The Content-Length of every chunk PUT that went through the proxy."""
+    total = 0
+    for head in proxy.request_heads:
+        if head.startswith(CHUNK_PUT):
+            lengths = [h for h in head.split("\r\n") if h.lower().startswith("content-length:")]
+            total += int(lengths[0].split(":")[1])
+    return total
+
+
+def _declaration(path: Path) -> dict:
+    ref, chunks = chunked.hash_chunks(path, MIB)
+    return {"digest": ref.digest, "size": ref.size, "chunk_size": MIB, "chunks": chunks}
+
+
+def _declare(url: str, path: Path, user: str = "alice") -> dict:
+    body = _declaration(path)
+    response = httpx.post(f"{url}/api/v1/uploads", json=body, headers={"X-Modelreg-User": user})
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _complete(url: str, upload_id: str, path: Path, user: str = "alice") -> httpx.Response:
+    return httpx.post(
+        f"{url}/api/v1/uploads/{upload_id}/complete",
+        json=_declaration(path),
+        headers={"X-Modelreg-User": user},
+    )
+
+
+def _put_chunk(url: str, upload_id: str, index: int, data: bytes, user: str = "alice"):
+    return httpx.put(
+        f"{url}/api/v1/blobs/chunks/{upload_id}/{index}",
+        content=data,
+        headers={"X-Modelreg-User": user},
+    )
+
+
+def _chunk(path: Path, index: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(index * MIB)
+        return f.read(MIB)
+
+
+def test_a_big_file_goes_up_in_chunks_and_comes_back_whole(server, tmp_path):
+    path, digest = _big_file(tmp_path)
+    proxy = LoopbackProxy(server.url)
+    client = Client(proxy.url)
+    run_id = client.create_run("0").info.run_id
+
+    client.log_artifact(run_id, path, "model")
+    got = client.download_artifacts(run_id, "model/weights.bin", tmp_path / "down")
+
+    assert hashlib.sha256(Path(got).read_bytes()).hexdigest() == digest
+    assert sum(h.startswith(CHUNK_PUT) for h in proxy.request_heads) == 9
+    assert _chunk_bytes_sent(proxy) == path.stat().st_size
+    assert not any(h.startswith("PUT /api/v1/blobs/" + digest) for h in proxy.request_heads)
+    assert server.staged_chunks() == 0
+
+
+def test_uploading_a_file_the_server_holds_sends_no_chunk(server, tmp_path):
+    path, _ = _big_file(tmp_path)
+    client = Client(server.url)
+    run_id = client.create_run("0").info.run_id
+    client.log_artifact(run_id, path)
+    proxy = LoopbackProxy(server.url)
+
+    Client(proxy.url).log_artifact(run_id, path, "again")
+
+    assert _chunk_bytes_sent(proxy) == 0
+
+
+def test_no_blob_is_visible_until_the_upload_completes(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    for index in range(4):
+        assert _put_chunk(server.url, upload_id, index, _chunk(path, index)).status_code == 201
+
+    store = open_blob_store(str(server.artifacts))
+    assert httpx.head(f"{server.url}/api/v1/blobs/{digest}").status_code == 404
+    assert not store.exists(digest) and digest not in set(store.iter_digests())
+
+    done = _complete(server.url, upload_id, path)
+    assert done.status_code == 200, done.text
+    assert store.exists(digest) and store.verify(digest)
+    assert not (server.artifacts / "tmp" / "uploads" / upload_id).exists()
+
+
+def test_completing_with_chunks_missing_names_them_and_stores_nothing(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    _put_chunk(server.url, upload_id, 1, _chunk(path, 1))
+
+    response = _complete(server.url, upload_id, path)
+
+    assert response.status_code == 409
+    assert response.json()["details"]["missing"] == [0, 2, 3]
+    assert not open_blob_store(str(server.artifacts)).exists(digest)
+
+
+def test_a_damaged_chunk_is_refused_and_not_counted_as_received(server, tmp_path):
+    path, _ = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    damaged = bytearray(_chunk(path, 2))
+    damaged[1000] ^= 0xFF
+
+    refused = _put_chunk(server.url, upload_id, 2, bytes(damaged))
+    short = _put_chunk(server.url, upload_id, 1, _chunk(path, 1)[:-1])
+    longer = _put_chunk(server.url, upload_id, 0, _chunk(path, 0) + b"x")
+
+    assert [r.status_code for r in (refused, short, longer)] == [400, 400, 400]
+    assert _declare(server.url, path)["received"] == []
+
+
+def test_another_users_upload_answers_as_a_missing_one(server, tmp_path):
+    path, _ = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path, user="alice")["upload_id"]
+
+    chunk = _put_chunk(server.url, upload_id, 0, _chunk(path, 0), user="mallory")
+    complete = _complete(server.url, upload_id, path, user="mallory")
+
+    assert (chunk.status_code, complete.status_code) == (404, 404)
+    assert _declare(server.url, path, user="mallory")["upload_id"] != upload_id
+
+
+def test_a_dropped_connection_sends_again_only_the_chunk_it_cut(server, tmp_path):
+    path, digest = _big_file(tmp_path)
+    proxy = LoopbackProxy(server.url)
+    client = Client(proxy.url)
+    run_id = client.create_run("0").info.run_id
+    proxy.cut_request(CHUNK_PUT, after_bytes=MIB // 2)
+
+    client.log_artifact(run_id, path)
+
+    assert len(proxy.dropped) == 1
+    assert _chunk_bytes_sent(proxy) == path.stat().st_size + MIB  # the cut chunk, twice
+    assert open_blob_store(str(server.artifacts)).verify(digest)
+
+
+def _wait_for(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+CHILD = """
+import sys, time
+from modelreg import Client
+from modelreg.remote import chunked
+
+chunked.CHUNK_SIZE = 1024 * 1024
+chunked.CHUNKED_THRESHOLD = 2 * 1024 * 1024
+chunked.PARALLEL = 1
+send = chunked.ChunkedUpload._send_chunk
+
+def slow_send(self, *args):
+    send(self, *args)
+    time.sleep(0.3)  # so the kill lands mid-upload
+
+chunked.ChunkedUpload._send_chunk = slow_send
+url, run_id, path = sys.argv[1:]
+Client(url).log_artifact(run_id, path)
+"""
+
+
+def _resume(url: str, run_id: str, path: Path) -> int:
+    """Uploads ``path`` again through a proxy; returns the chunk bytes that went."""
+    proxy = LoopbackProxy(url)
+    Client(proxy.url).log_artifact(run_id, path)
+    return _chunk_bytes_sent(proxy)
+
+
+def test_a_client_killed_half_way_resumes_sending_only_missing_chunks(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=10, extra=0)
+    run_id = Client(server.url).create_run("0").info.run_id
+    env = {**server_env(), "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(CHILD), server.url, run_id, str(path)], env=env
+    )
+    _wait_for(lambda: server.staged_chunks() >= 5, "half of the chunks")
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    kept = server.staged_chunks()
+    assert not open_blob_store(str(server.artifacts)).exists(digest)
+
+    resent = _resume(server.url, run_id, path)
+
+    assert resent == (10 - kept) * MIB <= 0.55 * path.stat().st_size
+    assert open_blob_store(str(server.artifacts)).verify(digest)
+    assert Client(server.url)._backend.artifacts.manifest(run_id)["weights.bin"].digest == digest
+
+
+def test_a_server_killed_half_way_keeps_the_chunks_it_had(server, tmp_path, monkeypatch):
+    path, digest = _big_file(tmp_path, mib=10, extra=0)
+    run_id = Client(server.url).create_run("0").info.run_id
+    send = chunked.ChunkedUpload._send_chunk
+    sent: list[int] = []
+
+    def counting_send(self, *args):
+        send(self, *args)
+        sent.append(1)
+        if len(sent) == 6:
+            server.kill()  # before the 7th chunk
+
+    monkeypatch.setattr(chunked, "PARALLEL", 1)
+    monkeypatch.setattr(chunked.ChunkedUpload, "_send_chunk", counting_send)
+    monkeypatch.setenv("MODELREG_HTTP_RETRIES", "0")
+    with pytest.raises(Exception, match="resume|reach"):
+        Client(server.url).log_artifact(run_id, path)
+    monkeypatch.setattr(chunked.ChunkedUpload, "_send_chunk", send)
+    assert server.staged_chunks() == 6
+    assert not open_blob_store(str(server.artifacts)).exists(digest)
+
+    server.restart()
+    resent = _resume(server.url, run_id, path)
+
+    assert resent == 4 * MIB
+    assert open_blob_store(str(server.artifacts)).verify(digest)
+
+
+def test_stale_uploads_are_removed_by_gc(server, tmp_path):
+    from modelreg.blobs.local import LocalBlobStore
+
+    path, _ = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    _put_chunk(server.url, upload_id, 0, _chunk(path, 0))
+    folder = server.artifacts / "tmp" / "uploads" / upload_id
+    assert folder.is_dir()
+
+    assert LocalBlobStore(server.artifacts).remove_stale_uploads(older_than_seconds=3600) == []
+    removed = LocalBlobStore(server.artifacts).remove_stale_uploads(older_than_seconds=-1)
+
+    assert removed == [folder] and not folder.exists()
+
+
+def test_completing_twice_answers_the_stored_blob_both_times(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    for index in range(4):
+        _put_chunk(server.url, upload_id, index, _chunk(path, index))
+
+    first = _complete(server.url, upload_id, path)
+    second = _complete(server.url, upload_id, path)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (
+        first.json()
+        == second.json()
+        == {"digest": digest, "size": path.stat().st_size, "stored": True}
+    )
