@@ -124,7 +124,7 @@ def _from_items(items: tuple[tuple[str, Any], ...]) -> Permission:
         data["level"],
         data.get("resource", "none"),
         data.get("param", ""),
-        tuple(tuple(pair) for pair in data.get("also_read", ())),  # type: ignore[misc]
+        tuple(tuple(pair) for pair in data.get("also_read", ())),
         bool(data.get("create_if_missing", False)),
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from modelreg.api_contract import Backend
 from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput, dataset
@@ -16,7 +17,7 @@ from modelreg.webhooks import Webhook
 
 
 class GovernanceMethods:
-    _backend: Any
+    _backend: Backend
 
     # -- model cards ----------------------------------------------------------------
 

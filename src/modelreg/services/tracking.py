@@ -56,10 +56,8 @@ class ViewType:
         # MLflow's integer codes (1, 2, 3) are accepted too.
         if not isinstance(view_type, str | int | None):
             raise InvalidArgument(f"view_type must be a string, got {view_type!r:.40}")
-        name = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL", None: "ACTIVE_ONLY"}.get(
-            view_type,
-            view_type,  # type: ignore[arg-type]
-        )
+        codes: dict[str | int | None, str] = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
+        name = codes.get(view_type, "ACTIVE_ONLY" if view_type is None else str(view_type))
         stages = {
             "ACTIVE_ONLY": (store.ACTIVE,),
             "DELETED_ONLY": (store.DELETED,),

@@ -87,10 +87,10 @@ def webhook_event(audit: dict[str, Any]) -> dict[str, Any] | None:
         if "rolled_back_from" not in (audit.get("after") or {}):
             return None
         event_type = ROLLED_BACK
+    elif action in _EVENT_TYPES:
+        event_type = _EVENT_TYPES[action]
     else:
-        event_type = _EVENT_TYPES.get(action)
-        if event_type is None:
-            return None
+        return None
     return {
         "event": event_type,
         "timestamp": audit["timestamp"],
@@ -184,8 +184,11 @@ class WebhookDispatcher:
             hooks = self._webhooks()
             if not hooks:
                 return
-            events = [(e["model_id"], webhook_event(e)) for e in audit_events]
-            events = [(model_id, e) for model_id, e in events if e is not None]
+            events = [
+                (e["model_id"], event)
+                for e in audit_events
+                if (event := webhook_event(e)) is not None
+            ]
             if events:
                 self._route(hooks, events)
         except Exception:
