@@ -30,6 +30,11 @@ MLFLOW = "/api/2.0/mlflow"
 MLFLOW_ANY = MLFLOW + "/{path:path}"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 DIGEST = hashlib.sha256(MLMODEL).hexdigest()
+UI_M = "/ui/models/{name}"
+UI_V = UI_M + "/versions/{version}"
+UI_MODEL_ACTIONS = ("/description", "/tags", "/tags/delete", "/aliases", "/aliases/delete")
+UI_MODEL_ACTIONS += ("/rollback",)
+UI_VERSION_ACTIONS = ("/stage", "/description", "/tags", "/tags/delete", "/card")
 
 # (method, route, least level needed, request parameters: JSON body, query string or bytes)
 MATRIX = [
@@ -154,6 +159,20 @@ MATRIX = [
     ("GET", "/ui/experiments", "user", {}),
     ("GET", "/ui/experiments/{experiment_id}", "read", {}),
     ("GET", "/ui/runs/{run_id}", "read", {}),
+    ("GET", "/ui/experiments/{experiment_id}/compare", "read", {}),
+    ("GET", "/ui/runs/{run_id}/files/{path:path}", "read", {}),
+    ("GET", "/ui/runs/{run_id}/preview/{path:path}", "read", {}),
+    ("GET", UI_V + "/files/{path:path}", "read", {}),
+    ("GET", UI_V + "/preview/{path:path}", "read", {}),
+    ("GET", "/ui/audit", "admin", {}),
+    ("GET", "/ui/static/ui.css", "public", {}),
+    ("GET", "/ui/static/ui.js", "public", {}),
+    ("GET", "/ui/sign-in", "public", {}),
+    ("POST", "/ui/sign-in", "public", {}),
+    ("POST", "/ui/sign-out", "public", {}),
+    # web UI actions (forms; the JSON sent here is refused after the permission check)
+    *[("POST", UI_M + action, "edit", {}) for action in UI_MODEL_ACTIONS],
+    *[("POST", UI_V + action, "edit", {}) for action in UI_VERSION_ACTIONS],
     # MLflow-compatible artifacts
     ("GET", ARTIFACTS, "read", {"path": "{exp}/{run}/artifacts"}),
     ("GET", ARTIFACTS + "/{path:path}", "read", {}),

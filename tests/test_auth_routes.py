@@ -86,7 +86,18 @@ def _dummy(path: str) -> str:
     return path.replace("{digest}", "0" * 64).replace("{webhook_id}", "0" * 32)
 
 
-def test_without_credentials_every_route_but_health_answers_401(auth_server, auth_app):
+# Public by design: health, and the UI's sign-in page with its stylesheet and script.
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/ui/sign-in"),
+    ("POST", "/ui/sign-in"),
+    ("POST", "/ui/sign-out"),
+    ("GET", "/ui/static/ui.css"),
+    ("GET", "/ui/static/ui.js"),
+}
+
+
+def test_without_credentials_every_route_but_the_public_ones_answers_401(auth_server, auth_app):
     from modelreg.server.mlflow_compat import HANDLERS
 
     requests = [(m, _dummy(p)) for m, p in served_routes(auth_app) if p != MLFLOW_ANY]
@@ -97,7 +108,7 @@ def test_without_credentials_every_route_but_health_answers_401(auth_server, aut
         statuses = {(m, p): http.request(m, p).status_code for m, p in requests}
 
     assert statuses.pop(("GET", "/health")) == 200
-    assert {k: s for k, s in statuses.items() if s != 401} == {}
+    assert {k: s for k, s in statuses.items() if s != 401 and k not in PUBLIC} == {}
 
 
 def test_401_challenges_for_bearer_and_basic(auth_server):

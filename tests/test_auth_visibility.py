@@ -89,7 +89,7 @@ def test_the_web_ui_lists_only_readable_models(auth_server, models):
     _, names = models
 
     with auth_server.http("reader") as http:
-        page = http.get("/ui/models", params={"filter": f"name LIKE '{names[0][:-1]}%'"}).text
+        page = http.get("/ui/models", params={"q": f"name LIKE '{names[0][:-1]}%'"}).text
 
     assert names[1] in page and names[0] not in page
 

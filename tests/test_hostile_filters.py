@@ -60,7 +60,7 @@ def test_a_filter_of_40000_digits_is_refused_at_once(any_auth_server, method, pa
 
 def test_the_ui_filter_box_refuses_40000_digits_at_once(any_auth_server):
     with any_auth_server.http("stranger") as http:
-        response = http.get("/ui/models", params={"filter": DIGITS}, timeout=PATIENCE)
+        response = http.get("/ui/models", params={"q": DIGITS}, timeout=PATIENCE)
 
     assert response.status_code == 400
 

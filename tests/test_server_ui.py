@@ -35,10 +35,11 @@ def test_home_lists_models_with_stage_and_alias_badges(ui):
     assert "v1 Production" in page and "@champion" in page
 
 
-def test_model_page_shows_versions_and_stage_history(ui):
+def test_model_page_shows_versions_and_stage_history_as_sentences(ui):
     page = ui[0].get("/ui/models/fraud").text
 
-    assert "1.0.0" in page and "transition" in page.lower()
+    assert "1.0.0" in page
+    assert "v1 moved None → Production by <strong>root</strong>" in page
 
 
 def test_version_page_shows_source_and_files(ui):
@@ -70,3 +71,93 @@ def test_missing_model_is_an_html_404(ui):
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "nope" in response.text
+
+
+def test_an_unknown_url_asked_by_a_browser_is_an_html_404_and_the_api_stays_json(ui):
+    http, _ = ui
+
+    page = http.get("/nowhere", headers={"Accept": "text/html"})
+    api = http.get("/api/v1/nowhere", headers={"Accept": "text/html"})
+
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Back to models" in page.text
+    assert api.status_code == 404 and api.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_a_bad_parameter_is_an_html_400(ui):
+    response = ui[0].get("/ui/models/fraud/versions/one")
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "version" in response.text
+
+
+def test_comparing_one_version_or_eleven_is_refused_with_a_400_page(ui):
+    http, _ = ui
+
+    one = http.get("/ui/models/fraud/compare?v=1")
+    eleven = http.get("/ui/models/fraud/compare?versions=" + ",".join(map(str, range(1, 12))))
+
+    assert (one.status_code, eleven.status_code) == (400, 400)
+    assert "pick 2 to 10 versions" in one.text
+
+
+def test_forms_get_a_csrf_cookie_that_scripts_cannot_read(ui):
+    response = ui[0].get("/ui/models/fraud")
+
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("modelreg_csrf=") and "HttpOnly" in cookie
+    assert "samesite=strict" in cookie.lower()
+    assert response.headers["cache-control"] == "private, no-store"
+
+
+def test_signing_in_sets_an_httponly_lax_session_cookie_and_never_redirects_away(auth_server):
+    with auth_server.http() as http:
+        http.get("/ui/sign-in")
+        response = http.post(
+            "/ui/sign-in",
+            data={
+                "csrf": http.cookies["modelreg_csrf"],
+                "token": auth_server.tokens["reader"],
+                "next": "https://evil.example/",
+            },
+        )
+
+    assert response.status_code == 303 and response.headers["location"] == "/ui/models"
+    session = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("modelreg_session=")
+    )
+    assert "HttpOnly" in session and "samesite=lax" in session.lower()
+
+
+def test_a_wrong_token_on_the_sign_in_form_says_so(auth_server):
+    with auth_server.http() as http:
+        http.get("/ui/sign-in")
+        response = http.post(
+            "/ui/sign-in", data={"csrf": http.cookies["modelreg_csrf"], "token": "mrg_nope"}
+        )
+
+    assert response.status_code == 401
+    assert "not valid" in response.text
+
+
+def test_the_session_cookie_does_not_authenticate_the_rest_api(auth_server):
+    with auth_server.http() as http:
+        http.cookies.set("modelreg_session", auth_server.tokens["admin"])
+
+        assert http.get("/ui/models").status_code == 200
+        assert http.get("/api/v1/registered-models").status_code == 401
+
+
+def test_a_reader_compares_versions_whose_run_they_may_not_read(auth_server):
+    world = auth_server.world()
+    lib = auth_server.admin_lib
+    hidden_run = lib.create_run(lib.create_experiment(f"hidden-{world.model}")).info.run_id
+    lib.log_param(hidden_run, "secret", "42")
+    lib.create_model_version(world.model, f"runs:/{hidden_run}/model", run_id=hidden_run)
+
+    with auth_server.http("reader") as http:
+        response = http.get(f"/ui/models/{world.model}/compare?v=1&v=2")
+
+    assert response.status_code == 200
+    assert "secret" not in response.text and "42" not in response.text

@@ -1,60 +1,475 @@
-"""The web UI in a real headless Chromium: the page a person sees, not just the HTML."""
+"""The web UI in a real headless Chromium (Playwright driving Debian's ``chromium``).
 
+A registry is built through the API, then a person's steps are played: search,
+open, compare, download, promote, move an alias, roll back, sign in. The
+assertions read what the page shows and what happens after a click, never
+only that a screenshot exists; screenshots are kept as artifacts of the run
+(in ``$UI_SCREENSHOTS``, or the test's temporary folder).
+
+Without Chromium these tests skip, except in CI (``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
 import os
 import shutil
-import subprocess
+import uuid
+from pathlib import Path
 
 import pytest
 
 from conftest import reset_postgres
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+TIMEOUT_MS = 10_000
 
 
-@pytest.fixture
-def chromium(tmp_path):
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is required in CI (.ci/run installs it)")
         pytest.skip("chromium is not installed")
+    if os.environ.get("CI"):
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
-    def run(url: str, *args: str) -> str:
-        result = subprocess.run(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args, url],
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-        return result.stdout
 
-    return run
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("UI_SCREENSHOTS") or tmp_path_factory.mktemp("ui-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
-def published(live_server, pg_url):
+def page(browser, shots, request):
+    """A fresh browser context (no cookies) and page; its last view is saved as a screenshot."""
+    context = browser.new_context(accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    tab.screenshot(path=str(shots / f"{request.node.name}.png"))
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture(scope="module")
+def registry(live_server, pg_url):
+    """Seven models; ``fraud-detector`` has four versions from four runs with metric
+    histories, scoring weights, a signature and files on version 1."""
     from modelreg import Client
 
     reset_postgres(pg_url)
     client = Client(live_server)
-    run = client.create_run("0")
-    client.create_registered_model("churn")
-    client.create_model_version("churn", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
-    client.transition_model_version_stage("churn", 1, "Production")
-    return live_server
+    experiment_id = client.create_experiment("fraud-training")
+    runs = []
+    trials = [(0.81, "0.1"), (0.86, "0.05"), (0.84, "0.02"), (0.9, "0.01")]
+    for i, (accuracy, lr) in enumerate(trials):
+        run_id = client.create_run(experiment_id, run_name=f"trial-{i + 1}").info.run_id
+        for step in range(5):
+            client.log_metric(run_id, "loss", 1.0 / (step + 1 + i), step=step)
+        client.log_metric(run_id, "accuracy", accuracy)
+        client.log_param(run_id, "lr", lr)
+        client.log_param(run_id, "depth", "6")
+        client.log_text(run_id, f"notes of trial {i + 1}\n", "model/notes.txt")
+        runs.append(run_id)
+    client.create_registered_model("fraud-detector", description="Catches **fraud** in payments")
+    signature = {
+        "inputs": {
+            "kind": "columns",
+            "specs": [{"name": "amount", "dtype": "float64"}, {"name": "country", "dtype": "str"}],
+        }
+    }
+    for i, run_id in enumerate(runs):
+        client.create_model_version(
+            "fraud-detector",
+            f"runs:/{run_id}/model",
+            run_id=run_id,
+            signature=signature if i == 0 else None,
+        )
+    client.set_scoring_weights("fraud-detector", {"accuracy": 1.0})
+    client.transition_model_version_stage("fraud-detector", 2, "Production")
+    client.set_registered_model_alias("fraud-detector", "champion", 2)
+    for name, description in [
+        ("churn-model", "Who leaves next month"),
+        ("pricing", "Prices; shared with the fraud team"),
+        ("ranker", None),  # tagged "fraud" below
+        ("forecast", None),
+        ("embeddings", None),
+        ("spam-filter", None),
+    ]:
+        client.create_registered_model(name, description=description)
+    client.set_registered_model_tag("ranker", "fraud", "shadow")
+    return {"url": live_server, "client": client, "experiment_id": experiment_id, "runs": runs}
 
 
-def test_chromium_renders_the_model_page_with_its_production_badge(chromium, published):
-    dom = chromium(f"{published}/ui/models/churn", "--dump-dom")
+def _model_with_versions(client, accuracies: list[float], prefix: str = "model") -> str:
+    name = _unique(prefix)
+    client.create_registered_model(name)
+    for accuracy in accuracies:
+        run_id = client.create_run("0").info.run_id
+        client.log_metric(run_id, "accuracy", accuracy)
+        client.create_model_version(name, f"runs:/{run_id}/model", run_id=run_id)
+    return name
 
-    assert "<h1>churn</h1>" in dom
-    assert 'class="badge prod">Production' in dom
+
+def _rows(page, selector: str) -> list[str]:
+    return [row.inner_text() for row in page.locator(selector).all()]
+
+
+def test_typing_a_word_narrows_the_models_as_you_type(page, registry):
+    page.goto(registry["url"] + "/ui/models")
+    assert len(page.locator("table.models tbody tr").all()) == 7
+
+    page.get_by_label("Search models").press_sequentially("fraud", delay=20)
+    page.wait_for_function("document.querySelectorAll('table.models tbody tr').length === 3")
+
+    names = [row.split("\t")[0] for row in _rows(page, "table.models tbody tr")]
+    assert sorted(names) == ["fraud-detector", "pricing", "ranker"]  # name, description, tag
+    assert "q=fraud" in page.url
+
+
+def test_without_javascript_the_search_form_still_finds_models(browser, registry):
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    try:
+        tab.goto(registry["url"] + "/ui/models")
+        tab.get_by_label("Search models").fill("churn")
+        tab.get_by_role("button", name="Search").click()
+
+        assert [r.split("\t")[0] for r in _rows(tab, "table.models tbody tr")] == ["churn-model"]
+    finally:
+        context.close()
+
+
+def test_filter_syntax_still_works_and_a_bad_filter_says_why(page, registry):
+    page.goto(registry["url"] + "/ui/models?q=name LIKE 'churn%'")
+    assert [r.split("\t")[0] for r in _rows(page, "table.models tbody tr")] == ["churn-model"]
+
+    response = page.goto(registry["url"] + "/ui/models?q=name LIKE")
+    assert response.status == 400
+    assert page.get_by_role("link", name="Back to models").is_visible()
+
+
+def test_models_sort_by_name_both_ways_and_show_stages_and_aliases(page, registry):
+    page.goto(registry["url"] + "/ui/models")
+    page.get_by_role("link", name="Name ▲").click()
+    names = [r.split("\t")[0] for r in _rows(page, "table.models tbody tr")]
+
+    assert names == sorted(names, reverse=True)
+    row = page.locator("table.models tr", has_text="fraud-detector").inner_text()
+    assert "v2 Production" in row and "@champion → v2" in row
+
+
+def test_model_page_shows_scores_ranks_trend_and_markdown(page, registry):
+    page.goto(registry["url"] + "/ui/models")
+    page.get_by_role("link", name="fraud-detector").click()
+
+    assert page.locator("h1").inner_text() == "fraud-detector"
+    assert page.locator(".description strong").inner_text() == "fraud"
+    v4 = page.locator("table.versions tr", has_text="v4").inner_text().split("\t")
+    assert v4[5:8] == ["0.9", "0.9", "1"]  # accuracy, score, rank
+    assert page.locator("svg.chart polyline").count() == 1
+    assert "v2 moved None → Production by" in page.locator("table.history").inner_text()
+
+
+def test_compare_three_versions_reads_the_metric_values(page, registry):
+    page.goto(registry["url"] + "/ui/models/fraud-detector")
+    for version in (1, 3, 4):
+        page.get_by_label(f"Compare version {version}").check()
+    page.get_by_role("button", name="Compare selected versions").click()
+
+    accuracy = page.locator("table.metrics tr", has_text="accuracy")
+    assert accuracy.inner_text().split("\t") == ["accuracy", "0.9", "0.84", "0.81"]  # by score
+    assert accuracy.locator("td.best").inner_text() == "0.9"
+    loss = page.locator("table.metrics tr", has_text="loss")
+    assert loss.locator("td.best").inner_text() == "0.125"  # lower is better
+    assert page.locator(".formula").inner_text() == "score = 1 × accuracy"
+    assert "lr" in page.locator("table.params").inner_text()
+    assert "depth" not in page.locator("table.params").inner_text()
+
+
+def test_comparing_an_unknown_version_is_a_404_page_with_a_way_back(page, registry):
+    response = page.goto(registry["url"] + "/ui/models/fraud-detector/compare?v=1&v=99")
+
+    assert response.status == 404
+    assert "99" in page.locator(".error").inner_text()
+    page.get_by_role("link", name="Back to models").click()
+    assert page.locator("h1").inner_text() == "Registered models"
+
+
+def test_compare_two_runs_draws_both_loss_curves(page, registry):
+    page.goto(f"{registry['url']}/ui/experiments/{registry['experiment_id']}")
+    page.get_by_label("Compare run trial-1").check()
+    page.get_by_label("Compare run trial-2").check()
+    page.get_by_role("button", name="Compare selected runs").click()
+
+    chart = page.locator("figure", has_text="loss").locator("svg")
+    assert chart.locator("polyline").count() == 2
+    assert chart.locator("circle").count() == 10  # 5 steps each
+    assert "trial-1 · step 4: 0.2" in chart.locator("title").all_text_contents()
+
+
+def test_runs_table_sorts_by_a_metric_and_plots_a_param_against_it(page, registry):
+    page.goto(f"{registry['url']}/ui/experiments/{registry['experiment_id']}")
+    page.get_by_role("link", name="metrics.accuracy").click()
+    page.get_by_role("link", name="metrics.accuracy ▼").click()  # ascending now
+
+    names = [row.split("\t")[1] for row in _rows(page, "table.runs tbody tr")]
+    assert names == ["trial-1", "trial-3", "trial-2", "trial-4"]
+    page.get_by_label("Scatter y").select_option("metrics.accuracy")
+    page.get_by_role("button", name="Plot").click()
+    dots = page.locator("svg.scatter circle title").all_text_contents()
+    assert "trial-4: params.lr 0.01, metrics.accuracy 0.9" in dots and len(dots) == 4
+
+
+def test_version_page_shows_signature_files_and_lineage(page, registry):
+    page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
+
+    signature = _rows(page, "table.signature tbody tr")
+    assert signature == ["input\tamount\tfloat64\t", "input\tcountry\tstr\t"]
+    assert page.locator(".lineage .node.root").inner_text().startswith("MODEL VERSION")
+    page.locator(".lineage a", has_text="trial-1").click()
+    assert page.locator("h1").inner_text().startswith("trial-1")
+
+
+def test_downloaded_file_has_the_digest_the_page_shows(page, registry):
+    page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
+    row = page.locator("table.files tr", has_text="notes.txt")
+    shown = row.locator("code").get_attribute("title")
+
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Download").click()
+
+    data = Path(download.value.path()).read_bytes()
+    assert data == b"notes of trial 1\n"
+    assert hashlib.sha256(data).hexdigest() == shown
+
+
+def test_text_file_preview_shows_its_content(page, registry):
+    page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
+    page.get_by_role("link", name="notes.txt").click()
+
+    assert page.locator("pre.preview").inner_text() == "notes of trial 1\n"
+
+
+def test_promote_passes_and_a_policy_refusal_lists_the_failed_rule(page, registry):
+    client = registry["client"]
+    name = _model_with_versions(client, [0.95, 0.5], "promote")
+    client.set_promotion_policy(name, {"Production": {"thresholds": ["accuracy >= 0.9"]}})
+
+    page.goto(f"{registry['url']}/ui/models/{name}/versions/1")
+    page.get_by_label("Target stage").select_option("Production")
+    page.get_by_label("Reason").fill("best so far")
+    page.get_by_role("button", name="Change stage").click()
+    assert page.locator("h1 + p .badge.prod").inner_text() == "Production"
+    assert "v1 moved None → Production by" in page.locator("table.history").inner_text()
+
+    page.goto(f"{registry['url']}/ui/models/{name}/versions/2")
+    page.get_by_label("Target stage").select_option("Production")
+    page.get_by_role("button", name="Change stage").click()
+    assert page.locator("h1").inner_text().startswith("409")
+    assert "accuracy" in page.locator("ul.failed-rules").inner_text()
+    assert client.get_model_version(name, 2).current_stage == "None"
+
+
+def test_moving_an_alias_shows_where_it_points(page, registry):
+    client = registry["client"]
+    name = _model_with_versions(client, [0.7, 0.8], "alias")
+    client.set_registered_model_alias(name, "champion", 1)
+
+    page.goto(f"{registry['url']}/ui/models/{name}")
+    page.get_by_label("Alias", exact=True).fill("champion")
+    page.get_by_label("Alias version").fill("2")
+    page.get_by_role("button", name="Set alias").click()
+
+    assert "@champion → v2" in page.locator("h1 + p").inner_text()
+    assert "@champion now points to v2 (was v1)" in page.locator("table.history").inner_text()
+
+
+def test_rollback_asks_for_confirmation_then_restores_the_previous_version(page, registry):
+    client = registry["client"]
+    name = _model_with_versions(client, [0.7, 0.8], "rollback")
+    client.transition_model_version_stage(name, 1, "Production")
+    client.transition_model_version_stage(name, 2, "Production", archive_existing_versions=True)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+
+    page.goto(f"{registry['url']}/ui/models/{name}")
+    page.get_by_label("Rollback reason").fill("v2 misbehaves")
+    page.get_by_label("I confirm the rollback").check()
+    page.get_by_role("button", name="Roll back").click()
+
+    assert asked and "Roll back" in asked[0]
+    assert page.locator("h1 + p .badge.prod").inner_text() == "v1 Production"
+    assert client.get_model_version(name, 2).current_stage == "None"  # where it came from
+
+
+def test_editing_tags_and_description_from_the_page(page, registry):
+    name = _model_with_versions(registry["client"], [0.5], "edit")
+
+    page.goto(f"{registry['url']}/ui/models/{name}")
+    page.get_by_label("Tag key").fill("team")
+    page.get_by_label("Tag value").fill("risk")
+    page.get_by_role("button", name="Set tag").click()
+    page.get_by_text("Edit description").click()
+    page.get_by_label("Description").fill("Now with *emphasis*")
+    page.get_by_role("button", name="Save description").click()
+
+    assert page.locator("table.tags").inner_text().startswith("team\trisk")
+    assert page.locator(".description em").inner_text() == "emphasis"
+
+
+def test_a_script_in_a_description_or_card_never_runs(page, registry):
+    client = registry["client"]
+    name = _model_with_versions(client, [0.5], "xss")
+    payload = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2'>"
+    client.update_registered_model(name, payload)
+    client.update_model_version(name, 1, payload)
+    client.set_model_card(name, 1, {"summary": payload, "sections": {"Notes": payload}})
+
+    for url in (f"/ui/models/{name}", f"/ui/models/{name}/versions/1", "/ui/models"):
+        page.goto(registry["url"] + url)
+        assert page.evaluate("window.pwned") is None, url
+    assert "<script>window.pwned = 1</script>" in page.locator("body").inner_text()
+
+
+def test_no_page_holds_an_inline_script(page, registry):
+    pages = ["/ui/models", "/ui/models/fraud-detector", "/ui/models/fraud-detector/versions/1"]
+    pages += [f"/ui/experiments/{registry['experiment_id']}", "/ui/sign-in", "/api/v1/docs"]
+    for url in pages:
+        page.goto(registry["url"] + url)
+        assert page.locator("script:not([src])").count() == 0, url
+
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def test_search_as_you_type_works_under_a_strict_content_security_policy(page, registry):
+    from playwright.sync_api import expect
+
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text else 0)
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": STRICT_CSP}
+        route.fulfill(response=response, headers=headers)
+
+    page.route("**/*", with_csp)
+    page.goto(registry["url"] + "/ui/models")
+    page.get_by_label("Search models").press_sequentially("churn", delay=20)
+    expect(page.locator("table.models tbody tr")).to_have_count(1)
+
+    assert violations == []
+    assert page.locator("table.models").inner_text().count("churn-model") == 1
+    page.goto(registry["url"] + "/ui/models/fraud-detector")
+    assert page.locator("svg.chart polyline").count() == 1 and violations == []
+
+
+def test_api_docs_read_offline(page, registry):
+    outside: list[str] = []
+
+    def only_this_server(route):
+        if route.request.url.startswith(registry["url"]):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(registry["url"] + "/api/v1/docs")
+
+    assert outside == []
+    assert page.locator("h3", has_text="/api/v1/registered-models").count() > 0
+
+
+def test_a_reader_signs_in_and_sees_no_buttons_and_a_forged_form_is_refused(page, auth_server):
+    world = auth_server.world()
+    model_url = f"{auth_server.url}/ui/models/{world.model}"
+
+    page.goto(model_url)
+    assert page.locator("h1").inner_text().startswith("401")
+    page.get_by_role("link", name="Sign in").first.click()
+    page.get_by_label("API token").fill(auth_server.tokens["reader"])
+    page.get_by_role("button", name="Sign in").click()
+    assert "Signed in as reader" in page.locator("header").inner_text()
+
+    page.goto(model_url)
+    assert page.locator("table.versions").is_visible()
+    assert page.get_by_role("button", name="Set alias").count() == 0
+    page.goto(model_url + "/versions/1")
+    assert page.get_by_role("button", name="Change stage").count() == 0
+
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    forged = page.request.post(
+        model_url + "/aliases", form={"csrf": csrf, "alias": "champion", "version": "1"}
+    )
+    assert forged.status == 403
+
+
+def _sign_in(page, auth_server, user: str) -> None:
+    page.goto(auth_server.url + "/ui/sign-in")
+    page.get_by_label("API token").fill(auth_server.tokens[user])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_protected_alias_and_production_are_offered_to_managers_only(page, auth_server):
+    world = auth_server.world()
+    auth_server.admin_lib.set_model_protection(world.model, ["champion"], protect_production=True)
+    model_url = f"{auth_server.url}/ui/models/{world.model}"
+
+    _sign_in(page, auth_server, "editor")
+    page.goto(model_url)
+    assert page.get_by_label("Alias to delete").count() == 0  # champion is its only alias
+    assert "Only managers move @champion" in page.locator(".actions").inner_text()
+    page.goto(model_url + "/versions/1")
+    assert "Production" not in page.get_by_label("Target stage").inner_text()
+
+    _sign_in(page, auth_server, "manager")
+    page.goto(model_url + "/versions/1")
+    assert "Production" in page.get_by_label("Target stage").inner_text()
+
+
+def test_an_editor_signed_in_changes_a_stage_and_signs_out(page, auth_server):
+    world = auth_server.world()
+
+    _sign_in(page, auth_server, "editor")
+    page.goto(f"{auth_server.url}/ui/models/{world.model}/versions/1")
+    page.get_by_label("Target stage").select_option("Staging")
+    page.get_by_role("button", name="Change stage").click()
+
+    assert page.locator("h1 + p .badge.staging").inner_text() == "Staging"
+    assert "v1 moved None → Staging by editor" in page.locator("table.history").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{auth_server.url}/ui/models/{world.model}")
+    assert page.locator("h1").inner_text().startswith("401")
+
+
+def test_a_form_without_its_csrf_token_is_refused(page, registry):
+    name = _model_with_versions(registry["client"], [0.5], "csrf")
+    page.goto(f"{registry['url']}/ui/models/{name}")
+
+    forged = page.request.post(
+        f"{registry['url']}/ui/models/{name}/tags", form={"key": "k", "value": "v"}
+    )
+
+    assert forged.status == 403
+    assert registry["client"].get_registered_model(name).tags == {}

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
@@ -109,8 +108,10 @@ def create_app(backend: Any, auth: AuthConfig | None = None) -> ModelregApp:
     @app.get("/api/v1/docs", include_in_schema=False)
     @guard.requires(USER)
     def docs() -> Response:
-        """Interactive documentation of the REST API v1."""
-        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="modelreg API")
+        """Documentation of the REST API v1: one page, served whole (works offline)."""
+        from modelreg.server.ui.apidocs import api_docs_page
+
+        return api_docs_page(app.openapi())
 
     app.add_middleware(IdempotencyMiddleware, db=backend.db)
     app.add_middleware(

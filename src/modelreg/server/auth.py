@@ -2,7 +2,8 @@
 
 With ``--auth``, :class:`AuthenticationMiddleware` takes the API token from
 ``Authorization: Bearer <token>`` or from HTTP basic auth (the token is the
-password) and resolves it to a :class:`~modelreg.services.principal.Principal`
+password), or on web UI pages from the session cookie of a signed-in browser
+(``server.ui.session``), and resolves it to a :class:`~modelreg.services.principal.Principal`
 before the body is received or the path is parsed: a request without valid
 credentials is answered 401 at once, unless it is for a public route
 (``/health``, and ``/metrics`` with ``--public-metrics``). What the caller
@@ -68,6 +69,14 @@ def public_paths(routes: Any, config: AuthConfig) -> frozenset[str]:
     )
 
 
+def ui_session(scope: dict[str, Any]) -> tuple[str, None] | None:
+    """The token of a browser signed in to the web UI (its session cookie), on UI pages."""
+    from modelreg.server.ui.session import session_token
+
+    token = session_token(Request(scope))
+    return None if token is None else (token, None)
+
+
 class AuthenticationMiddleware:
     """Sets the caller of each request: anonymous without ``--auth``; with it, the owner of
     the request's API token (401 before anything else when it is missing or not valid), or
@@ -108,7 +117,7 @@ class AuthenticationMiddleware:
             if name == b"authorization":
                 header = value.decode("latin-1")
                 break
-        credentials = parse_authorization(header)
+        credentials = parse_authorization(header) or ui_session(scope)
         if credentials is not None:
             set_principal(await run_in_threadpool(self.access.authenticate, *credentials))
             return

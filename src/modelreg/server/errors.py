@@ -20,7 +20,15 @@ WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
 
 
 def _wants_html(request: Request | None) -> bool:
-    return request is not None and (request.url.path == "/" or request.url.path.startswith("/ui"))
+    """Pages of the web UI, and any URL outside the APIs that a browser asks for, answer
+    errors as HTML pages."""
+    if request is None:
+        return False
+    path = request.url.path
+    if path == "/" or path == "/ui" or path.startswith("/ui/"):
+        return True
+    browser = "text/html" in request.headers.get("accept", "")
+    return browser and not path.startswith("/api/")
 
 
 def error_response(
@@ -33,7 +41,14 @@ def error_response(
     if _wants_html(request):
         from modelreg.server.ui import render
 
-        return render("error.html", status, status=status, error_code=error_code, message=message)
+        return render(
+            "error.html",
+            status,
+            status=status,
+            error_code=error_code,
+            message=message,
+            failed_rules=(details or {}).get("failed_rules"),
+        )
     body = {"error_code": error_code, "message": message}
     if details:
         body["details"] = details
@@ -97,11 +112,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return modelreg_error_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default is a 422 with pydantic's raw dump; say which field and why.
         problems = [f"{_field(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
         return error_response(
-            400, "INVALID_PARAMETER_VALUE", "; ".join(problems), {"fields": problems}
+            400, "INVALID_PARAMETER_VALUE", "; ".join(problems), {"fields": problems}, request
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,0 +1,100 @@
+"""Templates and the filters pages use: dates, short numbers, sizes, Markdown.
+
+Jinja2 autoescapes everything; the only HTML a user can put on a page comes
+through :func:`markdown`, which renders with raw HTML disabled (markdown-it
+escapes it) and keeps only safe link schemes, so a description or card holding
+``<script>`` shows the text.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+STAGE_CLASS = {"Production": "prod", "Staging": "staging", "Archived": "archived"}
+STAGES = ("None", "Staging", "Production", "Archived")
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def when(ms: int | None) -> str:
+    """A UTC time to the second, or a dash when unknown."""
+    if not ms:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def number(value: Any) -> str:
+    """A metric as people read it: 6 significant digits, never 17; missing says so."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    return f"{value:.6g}"
+
+
+def size(n: int | None) -> str:
+    """Bytes in B, KB, MB … (powers of 1024)."""
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def duration(start: int | None, end: int | None) -> str:
+    """How long a run took, as ``1h 02m``, ``3m 05s`` or ``12.3s``."""
+    if not start or not end or end < start:
+        return "—"
+    seconds = (end - start) / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+@cache
+def _parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown(text: str | None) -> Markup:
+    """Markdown as HTML, raw HTML escaped (never passed through)."""
+    if not text:
+        return Markup("")
+    return Markup(_parser().render(text))
+
+
+environment.filters.update(datetime=when, number=number, size=size, markdown=markdown)
+environment.globals.update(
+    stage_class=lambda stage: STAGE_CLASS.get(stage, "none"), stages=STAGES, duration=duration
+)
+
+
+def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page from ``template`` (``context`` is escaped as it is written)."""
+    page = environment.get_template(template).render(**context)
+    return HTMLResponse(page, status_code=status_code)

@@ -1,0 +1,212 @@
+"""Pages of experiments and runs: the runs table, a run, and runs compared."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import quote as urlquote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from modelreg.api.route_permissions import USER, on_experiment, on_run
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.server.charts import line_chart, scatter_chart
+from modelreg.server.guard import Guard
+from modelreg.server.ui import files
+from modelreg.server.ui.models import quote
+from modelreg.server.ui.session import page
+
+RUNS_PER_PAGE = 50
+DEFAULT_PARAMS = 6
+MAX_COMPARED_RUNS = 10
+STATUS_CLASS = {"FINISHED": "prod", "RUNNING": "staging", "FAILED": "failed", "KILLED": "archived"}
+# What a runs table sorts by: a column id as search_runs' order_by reads it.
+_SORTABLE = re.compile(
+    r"(metrics|params|tags)\.[\w.\- ]{1,250}|attributes\.(start_time|end_time|run_name|status)"
+)
+
+
+def _columns(runs: list[Any], chosen: list[str]) -> tuple[list[str], list[str]]:
+    """The metric and param columns present on the page, and those to show."""
+    available = sorted({f"metrics.{k}" for r in runs for k in r.data.metrics})
+    available += sorted({f"params.{k}" for r in runs for k in r.data.params})
+    if chosen:
+        return available, [c for c in chosen if c in available]
+    metrics = [c for c in available if c.startswith("metrics.")]
+    params = [c for c in available if c.startswith("params.")][:DEFAULT_PARAMS]
+    return available, metrics + params
+
+
+def _number(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def scatter(runs: list[Any], available: list[str], x: str, y: str) -> tuple[str, str, Any]:
+    """A param (or metric) against a metric over the runs shown; defaults to the first
+    numeric param whose value varies, and the first metric."""
+    params = [c for c in available if c.startswith("params.")]
+    numeric = [c for c in params if any(_number(cell(r, c)) is not None for r in runs)]
+    numeric.sort(key=lambda c: len({cell(r, c) for r in runs}) < 2)  # varying params first
+    metrics = [c for c in available if c.startswith("metrics.")]
+    x = x if x in available else (numeric[:1] or [""])[0]
+    y = y if y in metrics else (metrics[:1] or [""])[0]
+    if not x or not y:
+        return x, y, None
+    points = [
+        (_number(cell(r, x)), _number(cell(r, y)), r.info.run_name or r.info.run_id[:8])
+        for r in runs
+    ]
+    usable = [(px, py, label) for px, py, label in points if px is not None and py is not None]
+    return x, y, scatter_chart(usable, x, y)
+
+
+def cell(run: Any, column: str) -> Any:
+    kind, _, key = column.partition(".")
+    return (run.data.metrics if kind == "metrics" else run.data.params).get(key)
+
+
+def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    read_run = on_run("read")
+
+    @router.get("/ui/experiments")
+    @guard.requires(USER)
+    def experiments(request: Request) -> HTMLResponse:
+        """Every experiment the viewer may read."""
+        return page(
+            request, "experiments.html", experiments=client.search_experiments(max_results=500)
+        )
+
+    @router.get("/ui/experiments/{experiment_id}")
+    @guard.requires(on_experiment("read"))
+    def experiment(
+        request: Request,
+        experiment_id: str,
+        filter: str = Query("", max_length=8192),
+        sort: str = "attributes.start_time",
+        order: str = "desc",
+        col: Annotated[list[str] | None, Query()] = None,
+        page_token: str = "",
+        x: str = "",
+        y: str = "",
+    ) -> HTMLResponse:
+        """The runs of an experiment: filter, sort, page, choose columns, pick to compare,
+        and a param plotted against a metric."""
+        if not _SORTABLE.fullmatch(sort) or order not in ("asc", "desc"):
+            raise InvalidArgument("sort by a metric, param, tag, start_time, end_time or run_name")
+        found = client.get_experiment(experiment_id)
+        runs = client.search_runs(
+            [experiment_id],
+            filter,
+            max_results=RUNS_PER_PAGE,
+            order_by=[f"{sort} {order.upper()}"],
+            page_token=page_token or None,
+        )
+        col = col or []
+        available, shown = _columns(runs, col)
+        x, y, plot = scatter(runs, available, x, y)
+        return page(
+            request,
+            "experiment.html",
+            experiment=found,
+            runs=runs,
+            available=available,
+            shown=shown,
+            cell=cell,
+            filter=filter,
+            sort=sort,
+            order=order,
+            col=col,
+            paged=bool(page_token),
+            status_class=STATUS_CLASS,
+            x=x,
+            y=y,
+            plot=plot,
+        )
+
+    @router.get("/ui/experiments/{experiment_id}/compare")
+    @guard.requires(on_experiment("read"))
+    def compare_runs(
+        request: Request, experiment_id: str, run: Annotated[list[str] | None, Query()] = None
+    ) -> HTMLResponse:
+        """Runs of one experiment side by side: metric curves overlaid, params that differ."""
+        ids = list(dict.fromkeys(run or []))
+        if not 2 <= len(ids) <= MAX_COMPARED_RUNS:
+            raise InvalidArgument(f"pick 2 to {MAX_COMPARED_RUNS} runs to compare")
+        found = client.get_experiment(experiment_id)
+        runs = [client.get_run(i) for i in ids]
+        for r in runs:
+            if r.info.experiment_id != found.experiment_id:
+                raise NotFound(f"run '{r.info.run_id}' is not in experiment {experiment_id}")
+        keys = sorted({k for r in runs for k in r.data.metrics})
+        curves = {
+            key: line_chart(
+                {
+                    r.info.run_name or r.info.run_id[:8]: [
+                        (m.step, m.value) for m in client.get_metric_history(r.info.run_id, key)
+                    ]
+                    for r in runs
+                    if key in r.data.metrics
+                }
+            )
+            for key in keys
+        }
+        params = sorted({k for r in runs for k in r.data.params})
+        differing = [k for k in params if len({r.data.params.get(k) for r in runs}) > 1]
+        return page(
+            request,
+            "compare_runs.html",
+            experiment=found,
+            runs=runs,
+            keys=keys,
+            curves=curves,
+            params=differing,
+            same_params=len(params) - len(differing),
+        )
+
+    @router.get("/ui/runs/{run_id}")
+    @guard.requires(read_run)
+    def run_page(request: Request, run_id: str) -> HTMLResponse:
+        """A run: metrics with their curves, params, tags, datasets, files, versions made."""
+        found = client.get_run(run_id)
+        plots = {
+            key: line_chart(
+                {key: [(m.step, m.value) for m in client.get_metric_history(run_id, key)]}
+            )
+            for key in sorted(found.data.metrics)
+        }
+        versions = client.search_model_versions(f"run_id = '{quote(run_id)}'", max_results=100)
+        return page(
+            request,
+            "run.html",
+            run=found,
+            experiment=client.get_experiment(found.info.experiment_id),
+            plots=plots,
+            files=backend.artifacts.manifest(run_id),
+            files_base=f"/ui/runs/{urlquote(run_id, safe='')}",
+            previewable=files.previewable,
+            datasets=client.get_run_inputs(run_id),
+            versions=versions,
+            status_class=STATUS_CLASS,
+        )
+
+    @router.get("/ui/runs/{run_id}/files/{path:path}")
+    @guard.requires(read_run)
+    def run_file(run_id: str, path: str, inline: bool = False) -> Response:
+        """One of the run's files, as a download."""
+        ref = files.entry(backend.artifacts.manifest(run_id, path), path)
+        return files.download(backend.blobs, ref, path, inline)
+
+    @router.get("/ui/runs/{run_id}/preview/{path:path}")
+    @guard.requires(read_run)
+    def run_preview(request: Request, run_id: str, path: str) -> HTMLResponse:
+        """One of the run's files shown on a page."""
+        ref = files.entry(backend.artifacts.manifest(run_id, path), path)
+        base = f"/ui/runs/{urlquote(run_id, safe='')}"
+        return files.preview_page(request, backend.blobs, ref, path, base, f"run {run_id[:8]}")
+
+    return router

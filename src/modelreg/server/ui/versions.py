@@ -1,0 +1,146 @@
+"""The page of one model version: card, signature, files, lineage, tags and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote as urlquote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from modelreg.api.route_permissions import on_model
+from modelreg.model_card import CARD_FIELDS, FIELD_TITLES
+from modelreg.server.guard import Guard
+from modelreg.server.ui import files, history
+from modelreg.server.ui.models import movable
+from modelreg.server.ui.session import can, page
+
+
+@dataclass(frozen=True)
+class Node:
+    """A box of the lineage drawing; ``href`` is ``None`` for what has no page."""
+
+    kind: str
+    label: str
+    detail: str
+    href: str | None
+    root: bool = False
+
+
+def _node(node: Any, root: str) -> Node:
+    a = node.attributes
+    if node.hidden:
+        return Node(node.kind, "hidden", "you may not read it", None)
+    if node.kind == "run":
+        return Node("run", node.label, a.get("status", ""), f"/ui/runs/{a.get('run_id')}")
+    if node.kind == "model_version":
+        href = f"/ui/models/{urlquote(a['name'], safe='')}/versions/{a['version']}"
+        return Node("model version", node.label, a.get("stage", ""), href, node.id == root)
+    if node.kind == "dataset":
+        return Node("dataset", node.label, f"sha {str(a.get('digest', ''))[:12]}", None)
+    return Node(node.kind, node.label, "", None)
+
+
+def lineage_columns(graph: Any) -> list[list[Node]]:
+    """The graph as columns, upstream to downstream: datasets and code, then runs and
+    parent versions, then the version itself, then versions made from it."""
+    if graph is None:
+        return []
+    root = graph.root
+    parents = graph.upstream(root)
+    feeding = [n for _, p in parents for _, n in graph.upstream(p.id)]
+    children = graph.downstream(root)
+    columns = [
+        [_node(n, root) for n in _unique(feeding)],
+        [_node(n, root) for _, n in parents],
+        [_node(graph.node(root), root)],
+        [_node(n, root) for _, n in children],
+    ]
+    return [c for c in columns if c]
+
+
+def _unique(nodes: list[Any]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for n in nodes:
+        seen.setdefault(n.id, n)
+    return list(seen.values())
+
+
+def signature_rows(signature: dict | None) -> list[dict[str, str]]:
+    """One row per input and output column or tensor: side, name, type, shape."""
+    rows: list[dict[str, str]] = []
+    for side in ("inputs", "outputs"):
+        schema = (signature or {}).get(side) or {}
+        for spec in schema.get("specs") or ():
+            shape = spec.get("shape")
+            rows.append(
+                {
+                    "side": side[:-1],
+                    "name": spec.get("name") or "(tensor)",
+                    "type": str(spec.get("dtype", "")),
+                    "shape": "" if shape is None else "(" + ", ".join(map(str, shape)) + ")",
+                }
+            )
+    return rows
+
+
+def card_sections(card: Any) -> list[tuple[str, str]]:
+    """The card's written fields and free sections, in reading order, as Markdown."""
+    if card is None:
+        return []
+    out = [
+        (FIELD_TITLES[f], getattr(card, f))
+        for f in CARD_FIELDS
+        if f != "metrics" and getattr(card, f)
+    ]
+    return out + list(card.sections.items())
+
+
+def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    read = on_model("read")
+
+    @router.get("/ui/models/{name}/versions/{version}")
+    @guard.requires(read)
+    def version(
+        request: Request, name: str, version: int, kind: str = "", user: str = ""
+    ) -> HTMLResponse:
+        """A version: stage, aliases, card, signature, files, lineage, tags, history."""
+        found = client.get_model_version(name, version)
+        card = client.get_model_card(name, version)
+        return page(
+            request,
+            "version.html",
+            version=found,
+            files=backend.artifacts.version_manifest(name, version),
+            card=card,
+            sections=card_sections(card),
+            card_fields=[(f, FIELD_TITLES[f]) for f in CARD_FIELDS if f != "metrics"],
+            signature=signature_rows(found.signature),
+            lineage=lineage_columns(client.lineage(name, version)),
+            history=history.lines(client.get_history(name, version), kind, user),
+            kinds=list(history.KINDS),
+            kind=kind,
+            user=user,
+            previewable=files.previewable,
+            can_edit=can(request, name, "edit"),
+            movable=movable(client, name, found.aliases, can(request, name, "manage")),
+        )
+
+    @router.get("/ui/models/{name}/versions/{version}/files/{path:path}")
+    @guard.requires(read)
+    def version_file(name: str, version: int, path: str, inline: bool = False) -> Response:
+        """One of the version's files, as a download (``inline``: an image, for its preview)."""
+        ref = files.entry(backend.artifacts.version_manifest(name, version, path), path)
+        return files.download(backend.blobs, ref, path, inline)
+
+    @router.get("/ui/models/{name}/versions/{version}/preview/{path:path}")
+    @guard.requires(read)
+    def version_preview(request: Request, name: str, version: int, path: str) -> HTMLResponse:
+        """A text, JSON, YAML or CSV file shown on a page; an image shown as an image."""
+        ref = files.entry(backend.artifacts.version_manifest(name, version, path), path)
+        base = f"/ui/models/{urlquote(name, safe='')}/versions/{version}"
+        return files.preview_page(request, backend.blobs, ref, path, base, f"{name} v{version}")
+
+    return router
