@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from starlette.types import Receive, Scope, Send
 
 from modelreg.api.route_permissions import METRICS, PUBLIC, USER
 from modelreg.server.api import build_routers
@@ -28,7 +29,7 @@ class ModelregApp(FastAPI):
 
     point_reads: PointReadLane | None = None
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.point_reads
         if lane is None or not await lane.serve(scope, send):
             await super().__call__(scope, receive, send)

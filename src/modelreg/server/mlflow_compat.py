@@ -69,9 +69,15 @@ def _kv(mapping: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": k, "value": v} for k, v in mapping.items()]
 
 
+def _raw(obj: dict[str, Any], key: str) -> Any:
+    """A field of a request body as sent (maybe missing): the service validates it."""
+    return obj.get(key)
+
+
 def _from_kv(items: Any, field: str = "tags") -> dict[str, str]:
     return {
-        tag_from_mlflow(item.get("key")): item.get("value") for item in check_objects(items, field)
+        tag_from_mlflow(_raw(item, "key")): _raw(item, "value")
+        for item in check_objects(items, field)
     }
 
 
@@ -267,8 +273,8 @@ def restore_run(b: Any, p: dict[str, Any]) -> Any:
 
 def _metric(run_key: dict[str, Any]) -> Metric:
     return Metric(
-        run_key.get("key"),
-        run_key.get("value"),
+        _raw(run_key, "key"),
+        _raw(run_key, "value"),
         run_key.get("timestamp") or now_ms(),
         run_key.get("step") or 0,
     )
@@ -283,13 +289,13 @@ def log_metric(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/log-parameter")
 def log_param(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
-    b.tracking.log_batch(run_id, params=[Param(p.get("key"), p.get("value"))])
+    b.tracking.log_batch(run_id, params=[Param(_raw(p, "key"), _raw(p, "value"))])
 
 
 @endpoint("POST", "/runs/set-tag")
 def set_tag(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or _required(p, "run_uuid")
-    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
+    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(_raw(p, "key")), _raw(p, "value"))])
 
 
 @endpoint("POST", "/runs/delete-tag")
@@ -303,10 +309,11 @@ def log_batch(b: Any, p: dict[str, Any]) -> Any:
         _required(p, "run_id"),
         metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
         params=[
-            Param(i.get("key"), i.get("value")) for i in check_objects(p.get("params"), "params")
+            Param(_raw(i, "key"), _raw(i, "value"))
+            for i in check_objects(p.get("params"), "params")
         ],
         tags=[
-            RunTag(tag_from_mlflow(i.get("key")), i.get("value"))
+            RunTag(tag_from_mlflow(_raw(i, "key")), _raw(i, "value"))
             for i in check_objects(p.get("tags"), "tags")
         ],
     )

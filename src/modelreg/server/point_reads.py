@@ -13,7 +13,7 @@ Anything else, including such a GET with a query string, goes on to FastAPI.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +30,7 @@ from modelreg.server.metrics import observe_request
 from modelreg.server.middleware import NOSNIFF
 from modelreg.services.principal import ANONYMOUS, NOBODY, set_principal
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 _JSON = (b"content-type", b"application/json")
 # A GET that carries a body goes the long way, through the body-size limit.
 _BODY_HEADERS = (b"content-length", b"transfer-encoding")
@@ -132,5 +132,6 @@ class PointReadLane:
         """The caller the credentials prove, if they may make the read (in a worker thread)."""
         principal = self._access.authenticate(*credentials)
         set_principal(principal)  # in this thread's copy of the context, for the check
+        assert read.permission is not None  # only declared reads take this lane
         self._guard.check(read.permission, values)
         return principal

@@ -37,7 +37,6 @@ from modelreg.store import tracking as tracking_store
 from modelreg.store.database import Database
 from modelreg.store.modelreg_names import TAG_RENAMES
 from modelreg.timeutil import now_ms
-from modelreg.validation import check_stage
 
 __all__ = ["ImportService"]
 

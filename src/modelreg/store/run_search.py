@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import ColumnElement, Connection, exists, select
 
 from modelreg.entities import Run
 from modelreg.errors import InvalidArgument
@@ -82,6 +82,7 @@ def value_condition(table: Any, op: str, value: object) -> Any:
     if table.c.value.type.python_type is float or op not in _RANGE_OPS:
         return condition
     prefix = value_prefix(table.c.value)
+    bound: ColumnElement[bool]
     if op == "IN":
         bound = prefix.in_([str(v)[:100] for v in value])  # type: ignore[attr-defined]
     else:
@@ -112,7 +113,7 @@ def _sort_key(clause: str) -> SortKey:
     kind = _kind(prefix, key)
     if kind == "attributes":
         column = _ATTRIBUTES[key][0]
-        return SortKey(column, ascending, nullable=column.nullable)
+        return SortKey(column, ascending, nullable=bool(column.nullable))
     table = _TABLES[kind]
     value = (
         select(table.c.value)
@@ -151,7 +152,7 @@ def search_runs(
     ``last`` is the key a page token held (``None`` for the first page);
     ``token`` only names it in errors.
     """
-    where = [
+    where: list[ColumnElement[bool]] = [
         runs.c.experiment_id.in_(list(experiment_ids)),
         runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
     ]
