@@ -108,3 +108,16 @@ def test_no_module_is_over_600_lines():
     }
 
     assert long == {}
+
+
+@pytest.mark.timeout(900)
+def test_mypy_finds_no_error_in_src():
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=850,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from governance_fixtures import version_with_metrics
+from modelreg.cards import ModelCard
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.model_card import ModelCard
 
 CARD = {
     "summary": "Flags card fraud.",

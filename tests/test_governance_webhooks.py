@@ -8,8 +8,8 @@ import pytest
 
 from governance_fixtures import Receiver, receiver, version_with_metrics  # noqa: F401
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.webhook_dispatch import RETRY_DELAYS
 from modelreg.webhooks import SIGNATURE_HEADER, verify_signature
+from modelreg.webhooks.dispatch import RETRY_DELAYS
 
 # ruff: noqa: F811  (fixtures imported above are parameters below)
 
@@ -204,3 +204,38 @@ def test_creating_a_model_webhook_is_in_the_models_audit_trail(client, receiver)
     event = client.get_history("fraud")[-1]
     assert (event.action, event.after["url"]) == ("create_webhook", receiver.url)
     assert SECRET not in json.dumps(event.after)
+
+
+class SetClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def now_ms(self) -> int:
+        return int(self.seconds * 1000)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+
+def test_a_webhook_made_by_another_process_is_seen_once_the_cached_list_expires(tmp_path, receiver):
+    from modelreg.backend import EmbeddedBackend
+    from modelreg.services.audit import audit_event
+    from modelreg.webhooks.dispatch import CACHE_SECONDS, WebhookDispatcher, _pool
+
+    url, artifacts = f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts")
+    clock = SetClock()
+    dispatcher = WebhookDispatcher(EmbeddedBackend(url, artifacts).db, clock)
+    created = [audit_event(1, "fraud", "create_model_version", 1, after={})]
+    dispatcher.publish(created)  # caches "no webhooks"
+    EmbeddedBackend(url, artifacts).governance.create_webhook(receiver.url, ["*"], SECRET)
+
+    clock.seconds += CACHE_SECONDS - 0.1
+    dispatcher.publish(created)  # still the cached list
+    clock.seconds += 0.2
+    dispatcher.publish([audit_event(1, "fraud", "create_model_version", 2, after={})])
+
+    assert events_of(receiver.wait_for(1)) == [("model_version.created", 2)]
+    _pool.drain(10)
+    assert events_of(receiver.deliveries) == [("model_version.created", 2)]

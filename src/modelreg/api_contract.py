@@ -12,11 +12,14 @@ The services' docstrings say what each method does and raises.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from modelreg.access_entities import ApiToken, Grant, ModelProtection, NewToken, User
 from modelreg.artifact_files import FileInfo
+from modelreg.blobs.refs import BlobRef
+from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput
 from modelreg.entities import (
@@ -33,13 +36,14 @@ from modelreg.entities import (
 )
 from modelreg.lineage_graph import LineageGraph
 from modelreg.logged_models import LoggedModel
-from modelreg.model_card import ModelCard
 from modelreg.webhooks import Webhook
 
 __all__ = [
     "PROTOCOLS",
     "AccessAPI",
+    "ArtifactFilesAPI",
     "ArtifactsAPI",
+    "Backend",
     "ImportsAPI",
     "GovernanceAPI",
     "LoggedModelsAPI",
@@ -386,3 +390,43 @@ PROTOCOLS: dict[str, type] = {
     "logged_models": LoggedModelsAPI,
     "imports": ImportsAPI,
 }
+
+
+class ArtifactFilesAPI(ArtifactsAPI, Protocol):
+    """What ``Client`` needs of artifacts on either backend: uploads, listing, downloads."""
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> BlobRef: ...
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> dict[str, BlobRef]: ...
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> BlobRef: ...
+    def download_run_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str: ...
+    def download_version_artifacts(
+        self,
+        model_name: str,
+        version: int,
+        path: str = "",
+        dst_path: str | os.PathLike[str] | None = None,
+    ) -> str: ...
+
+
+class Backend(Protocol):
+    """What ``Client`` needs from a backend: the embedded one (services in this process)
+    and the remote one (the same methods over HTTP) both offer it."""
+
+    @property
+    def tracking(self) -> TrackingAPI: ...
+    @property
+    def registry(self) -> RegistryAPI: ...
+    @property
+    def governance(self) -> GovernanceAPI: ...
+    @property
+    def access(self) -> AccessAPI: ...
+    @property
+    def protections(self) -> ProtectionsAPI: ...
+    @property
+    def artifacts(self) -> ArtifactFilesAPI: ...

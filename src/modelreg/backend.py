@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from modelreg import settings
+from modelreg.api_contract import Backend
 from modelreg.extras import needs_extras
 from modelreg.uris import TrackingTarget, resolve_tracking_uri
 
-_backends: dict[tuple, Any] = {}
+_backends: dict[tuple[str | None, ...], Backend] = {}
 _lock = threading.Lock()
 
 
@@ -39,7 +39,7 @@ class EmbeddedBackend:
         from modelreg.services.registry import RegistryService
         from modelreg.services.tracking import TrackingService
         from modelreg.store.database import Database
-        from modelreg.webhook_dispatch import WebhookDispatcher
+        from modelreg.webhooks.dispatch import WebhookDispatcher
 
         self.db = Database.shared(self.db_url)
         self.db.ensure_schema(upgrade=self.upgrade)
@@ -57,10 +57,10 @@ class EmbeddedBackend:
         self.imports = ImportService(self.db, self.blobs)
 
 
-def open_backend(tracking_uri: str | None = None) -> Any:
+def open_backend(tracking_uri: str | None = None) -> Backend:
     """The (cached) backend for a tracking URI; ``None`` means the configured default."""
     target = resolve_tracking_uri(tracking_uri)
-    key: tuple = (target.uri, target.artifacts_uri)
+    key: tuple[str | None, ...] = (target.uri, target.artifacts_uri)
     if target.kind == "remote":  # another token is another session
         key += (settings.TRACKING_TOKEN.get(), settings.TRACKING_USERNAME.get())
     with _lock:
@@ -70,7 +70,7 @@ def open_backend(tracking_uri: str | None = None) -> Any:
         return backend
 
 
-def _make_backend(target: TrackingTarget) -> Any:
+def _make_backend(target: TrackingTarget) -> Backend:
     if target.kind == "remote":
         from modelreg.remote import RemoteBackend
 

@@ -48,7 +48,7 @@ def score(
 def rank_scores(scores: Sequence[float | None]) -> list[int | None]:
     """Competition ranks (1 = highest; ties share a rank: 1, 2, 2, 4); ``None`` stays unranked."""
     ranked = sorted((s for s in scores if s is not None), reverse=True)
-    first = {}
+    first: dict[float, int] = {}
     for position, value in enumerate(ranked, start=1):
         first.setdefault(value, position)
     return [None if s is None else first[s] for s in scores]

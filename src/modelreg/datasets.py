@@ -182,7 +182,8 @@ def from_files(
             raise InvalidArgument(f"dataset path '{root}' does not exist")
     if not files:
         raise InvalidArgument(f"dataset folder '{roots[0]}' holds no files")
-    listed, rows, columns = [], 0, None
+    listed: list[dict[str, Any]] = []
+    rows, columns = 0, None
     combined = hashlib.sha256()
     for relative, path in sorted(files):
         digest, lines, header = _hash_file(path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -268,11 +267,16 @@ class AuditEvent:
         return cls(**d)
 
 
-def _field_values(entity: Any) -> dict[str, Any]:
+def _field_values(entity: object) -> dict[str, Any]:
     """The entity's fields by name, values as they are (no copies)."""
     return {name: getattr(entity, name) for name in _field_names(type(entity))}
 
 
-@functools.cache
-def _field_names(cls: Any) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names

@@ -18,7 +18,16 @@ from modelreg.errors import MissingDependency
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "server": (
         "the server",
-        ("fastapi", "starlette", "pydantic", "uvicorn", "jinja2", "prometheus_client"),
+        (
+            "fastapi",
+            "starlette",
+            "pydantic",
+            "anyio",
+            "uvicorn",
+            "jinja2",
+            "markupsafe",
+            "prometheus_client",
+        ),
     ),
     "postgres": ("PostgreSQL stores", ("psycopg",)),
     "s3": ("S3 artifact stores", ("boto3", "botocore")),

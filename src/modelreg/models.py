@@ -93,7 +93,7 @@ def log_model(
 
     artifact_path = check_artifact_path(artifact_path, "artifact_path")
     if card is not None:
-        from modelreg.services.cards import check_card
+        from modelreg.cards.checks import check_card
 
         if registered_model_name is None:
             raise InvalidArgument("card describes a registered version: pass registered_model_name")

@@ -31,6 +31,7 @@ value of that kind is being looked at.
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from collections.abc import Mapping
@@ -357,14 +358,19 @@ def _tensor_label(spec: Spec) -> str:
 # ---------------------------------------------------------------- conforming inputs
 
 
-def _conform_columns(schema: Schema, data: Any) -> Any:
-    pd = sys.modules.get("pandas")
-    expected = [s.name for s in schema.specs]
-    if isinstance(data, Mapping):
-        import pandas as pd
+def _column_name(spec: Spec) -> str:
+    """The name of a spec of a named schema (columns, or named tensors)."""
+    assert spec.name is not None, "a named schema names every spec"
+    return spec.name
 
-        data = pd.DataFrame(dict(data))
-    if pd is None or not isinstance(data, pd.DataFrame):
+
+def _conform_columns(schema: Schema, data: Any) -> Any:
+    pandas: Any = sys.modules.get("pandas")
+    expected = [_column_name(s) for s in schema.specs]
+    if isinstance(data, Mapping):
+        pandas = importlib.import_module("pandas")
+        data = pandas.DataFrame(dict(data))
+    if pandas is None or not isinstance(data, pandas.DataFrame):
         raise InvalidArgument(
             f"input: the model expects a pandas DataFrame with columns {expected}, "
             f"got {type(data).__name__}"
@@ -380,12 +386,12 @@ def _conform_columns(schema: Schema, data: Any) -> Any:
     selected = data[[present[name] for name in expected]]
     casts = {}
     for spec in schema.specs:
-        column = selected[present[spec.name]]
+        column = selected[present[_column_name(spec)]]
         actual = _pandas_dtype_name(column)
         if not dtype_accepts(spec.dtype, actual):
-            raise _dtype_error(f"input column '{spec.name}'", spec.dtype, actual)
+            raise _dtype_error(f"input column '{_column_name(spec)}'", spec.dtype, actual)
         if actual != spec.dtype and spec.dtype != "object":
-            casts[present[spec.name]] = spec.dtype
+            casts[present[_column_name(spec)]] = spec.dtype
     return selected.astype(casts) if casts else selected
 
 
@@ -429,7 +435,10 @@ def _conform_tensors(schema: Schema, data: Any) -> dict[str, Any]:
             f"input {', '.join(repr(m) for m in missing)} missing; "
             f"the model expects inputs {expected}"
         )
-    return {s.name: _conform_tensor(s, data[s.name], _tensor_label(s)) for s in schema.specs}
+    return {
+        _column_name(s): _conform_tensor(s, data[_column_name(s)], _tensor_label(s))
+        for s in schema.specs
+    }
 
 
 # ---------------------------------------------------------------- compatibility

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from modelreg.cards import CARD_FIELDS, FIELD_TITLES
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import echo_json, json_option, print_fields, text, timestamp, with_client
 from modelreg.cli.references import VERSION, resolve_version
 from modelreg.errors import InvalidArgument
-from modelreg.model_card import CARD_FIELDS, FIELD_TITLES
 
 if TYPE_CHECKING:
     from modelreg.client import Client

@@ -90,9 +90,9 @@ def label(node: LineageNode) -> str:
     if node.kind == "code":
         parts = [f"code {node.label}", a.get("branch"), a.get("repo_url")]
         return " · ".join(p for p in parts if p)
-    parts = [f"dataset {a['name']}", f"sha256:{a['digest'][:12]}"]
+    described = [f"dataset {a['name']}", f"sha256:{a['digest'][:12]}"]
     if a.get("num_rows") is not None:
-        parts.append(f"{a['num_rows']:,} rows")
+        described.append(f"{a['num_rows']:,} rows")
     if a.get("source"):
-        parts.append(a["source"])
-    return " · ".join(parts)
+        described.append(str(a["source"]))
+    return " · ".join(described)

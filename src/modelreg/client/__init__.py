@@ -11,8 +11,7 @@ Every method behaves the same on every backend and raises the classes in
 
 from __future__ import annotations
 
-from typing import Any
-
+from modelreg.api_contract import Backend
 from modelreg.backend import open_backend
 from modelreg.client.access import AccessMethods
 from modelreg.client.artifacts import ArtifactMethods
@@ -35,11 +34,11 @@ class Client(
     """A connection to one tracking URI; see :func:`modelreg.uris.resolve_tracking_uri`."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:
-        self._backend: Any = open_backend(tracking_uri)
+        self._backend: Backend = open_backend(tracking_uri)
         self._tracking_uri = tracking_uri
 
     @classmethod
-    def from_backend(cls, backend: Any) -> Client:
+    def from_backend(cls, backend: Backend) -> Client:
         """A client on an already open backend (the server's web UI uses its own)."""
         client = cls.__new__(cls)
         client._backend = backend

@@ -9,14 +9,14 @@ nothing is checked (whoever can open the database owns it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from modelreg.access_entities import ApiToken, Grant, ModelProtection, NewToken, User
+from modelreg.api_contract import Backend
 from modelreg.entities import AuditEvent, PagedList
 
 
 class AccessMethods:
-    _backend: Any
+    _backend: Backend
 
     # -- protected aliases and stages -------------------------------------------------
 

@@ -12,6 +12,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from modelreg.api_contract import Backend
 from modelreg.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ PathLike = str | os.PathLike[str]
 
 
 class ArtifactMethods:
-    _backend: Any
+    _backend: Backend
 
     def log_artifact(
         self, run_id: str, local_path: PathLike, artifact_path: str | None = None

@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from modelreg.api_contract import Backend
+from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput, dataset
 from modelreg.entities import ModelVersion
 from modelreg.lineage_graph import LineageGraph
-from modelreg.model_card import ModelCard
 from modelreg.webhooks import Webhook
 
 
 class GovernanceMethods:
-    _backend: Any
+    _backend: Backend
 
     # -- model cards ----------------------------------------------------------------
 
@@ -25,7 +26,7 @@ class GovernanceMethods:
     ) -> ModelCard:
         """Writes the model card of a version (replacing any earlier one) and returns it.
 
-        ``card`` is a :class:`~modelreg.model_card.ModelCard` or a dict of its
+        ``card`` is a :class:`~modelreg.cards.ModelCard` or a dict of its
         fields: ``summary``, ``intended_use``, ``training_data``,
         ``evaluation_data``, ``architecture``, ``metrics`` (name → number),
         ``limitations``, ``ethical_considerations``, ``caveats``, ``sections``
@@ -55,7 +56,7 @@ class GovernanceMethods:
 
         Raises ``NotFound`` for the version, ``InvalidArgument`` for another format.
         """
-        from modelreg.card_export import export_card
+        from modelreg.cards.export import export_card
 
         return export_card(self.get_model_card(name, version), format)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from modelreg.api_contract import Backend
 from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
 
 
 class RegistryMethods:
-    _backend: Any
+    _backend: Backend
 
     # -- registered models ---------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from modelreg.api_contract import Backend
 from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.timeutil import now_ms
@@ -15,7 +16,7 @@ _SHOWN_CANDIDATES = 10
 
 
 class TrackingMethods:
-    _backend: Any
+    _backend: Backend
 
     # -- experiments -------------------------------------------------------
 

@@ -102,7 +102,7 @@ def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[
         with path.open("rb") as f:
             model = pickle.load(f)
     else:
-        cls = import_class(spec["class"])
+        cls: Any = import_class(spec["class"])
         if not callable(getattr(cls, "predict", None)):
             raise InvalidArgument(f"model class {spec['class']} has no predict method")
         state = json.loads(path.read_text(encoding="utf-8"))

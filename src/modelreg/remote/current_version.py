@@ -46,7 +46,7 @@ class CurrentVersion:
             raise_for_error(response)
         self._etag = response.headers.get("ETag")
         data: Any = response.json()
-        return decode(data, ModelVersion)  # type: ignore[no-any-return]
+        return decode(data, ModelVersion)
 
 
 def _no_such_route(response: Any) -> bool:

@@ -12,7 +12,8 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
+from types import GenericAlias
 from typing import Any
 
 import pydantic
@@ -62,7 +63,7 @@ def _body_annotation(annotation: Any) -> tuple[Any, Any]:
     for arg in (annotation, *typing.get_args(annotation)):
         if arg in _WIRE:
             wire, entity = _WIRE[arg]
-            return list[wire], entity
+            return GenericAlias(list, (wire,)), entity
     return _strict_numbers(annotation), None
 
 
@@ -94,7 +95,9 @@ def _strict_numbers(annotation: Any) -> Any:
 def _query_annotation(annotation: Any) -> Any:
     """FastAPI reads repeated query parameters into lists, not Sequences."""
     args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is Sequence or Sequence in map(typing.get_origin, args):
+    if typing.get_origin(annotation) is Sequence or any(
+        typing.get_origin(arg) is Sequence for arg in args
+    ):
         return list[str] | None
     return annotation
 
@@ -172,7 +175,7 @@ class _ResourceRouter(APIRouter):
         super().__init__()
         self._own_prefix = prefix
 
-    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
+    def matches(self, scope: Any) -> tuple[Match, MutableMapping[str, Any]]:
         path = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):

@@ -118,7 +118,8 @@ class AuthenticationMiddleware:
                 break
         credentials = parse_authorization(header) or ui_session(scope)
         if credentials is not None:
-            set_principal(await run_in_threadpool(self.access.authenticate, *credentials))
+            token, username = credentials
+            set_principal(await run_in_threadpool(self.access.authenticate, token, username))
             return
         if self._public_paths is None:
             self._public_paths = self._public()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,7 +50,7 @@ def error_response(
             message=message,
             failed_rules=(details or {}).get("failed_rules"),
         )
-    body = {"error_code": error_code, "message": message}
+    body: dict[str, Any] = {"error_code": error_code, "message": message}
     if details:
         body["details"] = details
     # ASCII JSON: a message quoting the input it refuses (an unpaired surrogate

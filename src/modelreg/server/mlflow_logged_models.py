@@ -16,7 +16,7 @@ from modelreg.errors import InvalidArgument
 from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_names import uri_to_mlflow
-from modelreg.server.mlflow_routes import as_list
+from modelreg.server.mlflow_routes import as_list, sent
 from modelreg.server.mlflow_shapes import kv, metric_value, required
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects
@@ -27,7 +27,7 @@ _STATUS_TO_MLFLOW = {
     "READY": "LOGGED_MODEL_READY",
     "FAILED": "LOGGED_MODEL_UPLOAD_FAILED",
 }
-_STATUS_FROM_MLFLOW = {
+_STATUS_FROM_MLFLOW: dict[str | int, str] = {
     **{mlflow: ours for ours, mlflow in _STATUS_TO_MLFLOW.items()},
     1: "PENDING",
     2: "READY",
@@ -71,7 +71,7 @@ def logged_model_json(m: LoggedModel) -> dict[str, Any]:
 
 
 def _pairs(items: Any, field: str) -> dict[str, str]:
-    return {i.get("key"): i.get("value") for i in check_objects(items, field)}
+    return {sent(i, "key"): sent(i, "value") for i in check_objects(items, field)}
 
 
 @endpoint("POST", "/logged-models", on_experiment("edit"))
@@ -175,7 +175,7 @@ def directory_listing(entries: dict[str, Any], prefix: str) -> list[dict[str, An
 @endpoint("POST", "/runs/outputs", on_run("edit"))
 def log_outputs(b: Any, p: dict[str, Any]) -> Any:
     links = [
-        RunModelLink(m.get("model_id"), "output", int(m.get("step") or 0))
+        RunModelLink(sent(m, "model_id"), "output", int(sent(m, "step") or 0))
         for m in check_objects(p.get("models"), "models")
     ]
     b.logged_models.link_run(required(p, "run_id"), links)
@@ -187,7 +187,10 @@ def log_model_metrics(b: Any, run_id: str, metrics: list[dict[str, Any]]) -> Non
     for m in metrics:
         if isinstance(m, dict) and m.get("model_id"):
             metric = Metric(
-                m.get("key"), m.get("value"), m.get("timestamp") or now_ms(), m.get("step") or 0
+                sent(m, "key"),
+                sent(m, "value"),
+                sent(m, "timestamp") or now_ms(),
+                sent(m, "step") or 0,
             )
             item = LoggedModelMetric(metric, run_id, m.get("dataset_name"), m.get("dataset_digest"))
             by_model.setdefault(m["model_id"], []).append(item)
@@ -197,7 +200,7 @@ def log_model_metrics(b: Any, run_id: str, metrics: list[dict[str, Any]]) -> Non
 
 def log_model_inputs(b: Any, run_id: str, models: Any) -> None:
     """The ``models`` of ``runs/log-inputs``: logged models the run used."""
-    links = [RunModelLink(m.get("model_id"), "input") for m in check_objects(models, "models")]
+    links = [RunModelLink(sent(m, "model_id"), "input") for m in check_objects(models, "models")]
     if links:
         b.logged_models.link_run(run_id, links)
 

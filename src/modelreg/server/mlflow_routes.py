@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -64,6 +65,12 @@ def endpoint_key(path: str) -> tuple[str, dict[str, str]]:
         if match:
             return template, match.groupdict()
     return path, {}
+
+
+def sent(obj: Mapping[str, Any], key: str) -> Any:
+    """A field of a request object as the client sent it (maybe missing): the service
+    that receives it validates it, with a message naming the field."""
+    return obj.get(key)
 
 
 def as_list(value: Any) -> list[Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from modelreg.entities import Experiment, Metric, ModelVersion, RegisteredModel, Run
 from modelreg.errors import InvalidArgument
 from modelreg.server.mlflow_names import tag_from_mlflow, tag_to_mlflow, uri_to_mlflow
+from modelreg.server.mlflow_routes import sent
 from modelreg.validation import check_objects
 
 
@@ -19,7 +20,8 @@ def kv(mapping: dict[str, Any]) -> list[dict[str, Any]]:
 
 def from_kv(items: Any, field: str = "tags") -> dict[str, str]:
     return {
-        tag_from_mlflow(item.get("key")): item.get("value") for item in check_objects(items, field)
+        tag_from_mlflow(sent(item, "key")): sent(item, "value")
+        for item in check_objects(items, field)
     }
 
 

@@ -17,7 +17,7 @@ from modelreg.server.mlflow_logged_models import (
     run_model_links,
 )
 from modelreg.server.mlflow_names import tag_from_mlflow, uri_to_mlflow
-from modelreg.server.mlflow_routes import as_list
+from modelreg.server.mlflow_routes import as_list, sent
 from modelreg.server.mlflow_shapes import (
     experiment_json,
     from_kv,
@@ -164,11 +164,11 @@ def restore_run(b: Any, p: dict[str, Any]) -> Any:
 
 
 def _metric(run_key: dict[str, Any]) -> Metric:
-    value = run_key.get("value")
+    value = sent(run_key, "value")
     if isinstance(value, str) and value in _SPECIAL_FLOATS:
         value = float(value)  # MLflow sends NaN and infinities as JSON strings
     return Metric(
-        run_key.get("key"),
+        sent(run_key, "key"),
         value,
         run_key.get("timestamp") or now_ms(),
         run_key.get("step") or 0,
@@ -185,13 +185,13 @@ def log_metric(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/log-parameter", on_run("edit", RUN))
 def log_param(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
-    b.tracking.log_batch(run_id, params=[Param(p.get("key"), p.get("value"))])
+    b.tracking.log_batch(run_id, params=[Param(sent(p, "key"), sent(p, "value"))])
 
 
 @endpoint("POST", "/runs/set-tag", on_run("edit", RUN))
 def set_tag(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
-    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
+    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(sent(p, "key")), sent(p, "value"))])
 
 
 @endpoint("POST", "/runs/delete-tag", on_run("edit"))
@@ -205,10 +205,11 @@ def log_batch(b: Any, p: dict[str, Any]) -> Any:
         required(p, "run_id"),
         metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
         params=[
-            Param(i.get("key"), i.get("value")) for i in check_objects(p.get("params"), "params")
+            Param(sent(i, "key"), sent(i, "value"))
+            for i in check_objects(sent(p, "params"), "params")
         ],
         tags=[
-            RunTag(tag_from_mlflow(i.get("key")), i.get("value"))
+            RunTag(tag_from_mlflow(sent(i, "key")), sent(i, "value"))
             for i in check_objects(p.get("tags"), "tags")
         ],
     )

@@ -14,7 +14,7 @@ import io
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 import anyio
 import anyio.from_thread
@@ -43,7 +43,8 @@ async def consume_body(request: Request, consume: Callable[[BinaryIO], T]) -> T:
     async def store() -> None:
         nonlocal result, failure
         try:
-            result = await anyio.to_thread.run_sync(consume, body)
+            # A raw binary stream, read as the binary file ``consume`` takes.
+            result = await anyio.to_thread.run_sync(consume, cast(BinaryIO, body))
         except Exception as exc:
             # Raised below: the task group would wrap it in an ExceptionGroup.
             failure = exc

@@ -18,6 +18,7 @@ authenticated caller and never a token or its hash;
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -61,6 +62,7 @@ _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}")
 _RESERVED_USERNAMES = {"anonymous", "nobody", "token", "unknown"}
 # What an audit event may be about.
 ENTITY_TYPES = ("model", "user", "token", "experiment", "run")
+log = logging.getLogger(__name__)
 
 
 # -- input checks ---------------------------------------------------------------------
@@ -424,7 +426,21 @@ class AccessService:
 
         ``username`` (from HTTP basic auth) must be empty, ``token`` or the
         token's owner. Raises ``Unauthenticated`` for a malformed, unknown,
-        revoked or expired token, or a disabled user."""
+        revoked or expired token, or a disabled user; each refusal is logged
+        (never the token)."""
+        try:
+            row = self._token_owner(token, username)
+        except Unauthenticated as exc:
+            log.warning("refused authentication: %s", exc.message)
+            raise
+        now = now_ms()
+        if row.last_used_time is None or row.last_used_time < now - TOUCH_INTERVAL_MS:
+            with self.db.write() as conn:
+                store.touch_token(conn, row.token_id, now, now - TOUCH_INTERVAL_MS)
+        return Principal(row.username, row.user_id, bool(row.is_admin))
+
+    def _token_owner(self, token: str, username: str | None) -> Any:
+        """The row of a usable token and its owner; ``Unauthenticated`` saying why not."""
         if (
             not isinstance(token, str)
             or not token.startswith(TOKEN_PREFIX)
@@ -433,21 +449,17 @@ class AccessService:
             raise Unauthenticated("the API token is malformed; tokens start with 'mrg_'")
         with self.db.read() as conn:
             row = store.token_owner(conn, _hash(token))
-        now = now_ms()
         if row is None:
             raise Unauthenticated("the API token is not valid")
         if row.revoked_time is not None:
             raise Unauthenticated(f"API token {row.token_id} was revoked")
-        if row.expiry_time is not None and row.expiry_time <= now:
+        if row.expiry_time is not None and row.expiry_time <= now_ms():
             raise Unauthenticated(f"API token {row.token_id} has expired")
         if row.disabled:
             raise Unauthenticated(f"user '{row.username}' is disabled")
         if username not in (None, "", "token", row.username):
             raise Unauthenticated("the API token does not belong to the user named in basic auth")
-        if row.last_used_time is None or row.last_used_time < now - TOUCH_INTERVAL_MS:
-            with self.db.write() as conn:
-                store.touch_token(conn, row.token_id, now, now - TOUCH_INTERVAL_MS)
-        return Principal(row.username, row.user_id, bool(row.is_admin))
+        return row
 
     def authorize(
         self, principal: Principal, permission: Permission, values: Mapping[str, Any]

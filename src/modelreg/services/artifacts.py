@@ -20,6 +20,7 @@ server does not have.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ __all__ = ["ArtifactService", "BlobProblem"]
 
 GC_GRACE_SECONDS = 3600
 _THREADS = 8
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,7 @@ class ArtifactService(ManifestDownloads):
         if not dry_run:
             for digest in doomed:
                 self.blobs.delete(digest)
+                log.info("gc deleted blob %s, which no run or version names", digest)
             remove_stale = getattr(self.blobs, "remove_stale_uploads", None)
             if remove_stale is not None:
                 remove_stale()

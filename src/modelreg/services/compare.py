@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from modelreg import validation as v
+from modelreg.cards import CARD_FIELDS, EXTRA_FIELDS
 from modelreg.comparison import ComparisonRow, ComparisonTable, VersionDiff, rank_scores, score
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.model_card import CARD_FIELDS, EXTRA_FIELDS
 from modelreg.services.cards import load_card
 from modelreg.services.visibility import EVERYTHING, Visibility
 from modelreg.store import governance as gstore

@@ -18,12 +18,13 @@ from typing import Any
 
 from modelreg import validation as v
 from modelreg.actor import current_actor
+from modelreg.cards import ModelCard
+from modelreg.cards.checks import check_card
 from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.lineage_graph import LineageGraph
-from modelreg.model_card import ModelCard
 from modelreg.services import cards, compare, lineage, policies, retention
 from modelreg.services import webhooks as hooks
 from modelreg.services.audit import record
@@ -63,7 +64,7 @@ class GovernanceService:
         Raises NotFound for the version, InvalidArgument for a malformed card."""
         name = v.check_name(name, "model name")
         number = _version(version)
-        stored = cards.check_card(card)
+        stored = check_card(card)
         now = now_ms()
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)

@@ -21,12 +21,12 @@ from sqlalchemy import Connection
 
 from modelreg import validation as v
 from modelreg import versioning
-from modelreg.actor import current_actor
 from modelreg.artifact_files import check_artifact_path
 from modelreg.blobs import BlobRef, BlobStore
 from modelreg.blobs.base import check_digest
 from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.services.audit import audit_event
 from modelreg.services.model_sources import manifest_digest
 from modelreg.services.principal import current_principal, require_admin
 from modelreg.services.tracking import check_metric, check_run_id, check_tags
@@ -70,19 +70,15 @@ def _renamed(tags: dict[str, str] | None) -> dict[str, str]:
 def _event(
     entity_type: str, entity_id: str | None, after: dict[str, Any], **model: Any
 ) -> dict[str, Any]:
-    return {
-        "timestamp": now_ms(),
-        "actor": current_actor(),
-        "action": store.IMPORT_ACTION,
-        "model_id": model.get("model_id"),
-        "model_name": model.get("model_name"),
-        "version": model.get("version"),
-        "before": None,
-        "after": after,
-        "reason": None,
-        "entity_type": entity_type,
-        "entity_id": entity_id,
-    }
+    return audit_event(
+        model.get("model_id"),
+        model.get("model_name"),
+        store.IMPORT_ACTION,
+        model.get("version"),
+        after=after,
+        entity_type=entity_type,
+        entity_id=entity_id,
+    )
 
 
 class ImportService:

@@ -16,18 +16,19 @@ and are never swept, as in MLflow.
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 from typing import Any
 
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.store import leases as store
 from modelreg.store.database import Database
-from modelreg.timeutil import now_ms
+from modelreg.timeutil import SYSTEM_CLOCK, Clock
 
 MIN_LEASE_SECONDS = 1.0
 MAX_LEASE_SECONDS = 24 * 3600.0
 SWEEP_INTERVAL_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 def check_lease_seconds(seconds: Any) -> float:
@@ -43,10 +44,11 @@ def check_lease_seconds(seconds: Any) -> float:
 
 
 class LeaseService:
-    """Renewing, releasing and expiring run leases on one database."""
+    """Renewing, releasing and expiring run leases on one database, by ``clock``'s time."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.clock = clock
         self._next_sweep = 0.0
         self._lock = threading.Lock()
 
@@ -55,23 +57,30 @@ class LeaseService:
         no longer RUNNING (then no lease is held). Raises ``NotFound`` for an unknown run."""
         seconds = check_lease_seconds(seconds)
         with self.db.write() as conn:
-            status = store.renew(conn, run_id, now_ms() + int(seconds * 1000))
+            status = store.renew(conn, run_id, self.clock.now_ms() + int(seconds * 1000))
         if status is None:
             raise NotFound(f"run '{run_id}' does not exist")
         return status == "RUNNING"
 
     def sweep(self) -> list[str]:
         """Marks every RUNNING run whose lease expired KILLED; returns their ids."""
-        now = now_ms()
+        now = self.clock.now_ms()
         with self.db.read() as conn:
             if not store.any_expired(conn, now):
                 return []
         with self.db.write() as conn:
-            return store.expire(conn, now)
+            ended = store.expire(conn, now)
+        if ended:
+            log.warning(
+                "ended %d run(s) as KILLED, their client's lease having expired: %s",
+                len(ended),
+                ", ".join(ended),
+            )
+        return ended
 
     def sweep_now_and_then(self) -> None:
         """:meth:`sweep`, at most once per :data:`SWEEP_INTERVAL_SECONDS` in this process."""
-        clock = time.monotonic()
+        clock = self.clock.monotonic()
         if clock < self._next_sweep:
             return
         with self._lock:

@@ -43,9 +43,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from modelreg import validation as v
+from modelreg.cards import CARD_FIELDS
 from modelreg.comparison import score
 from modelreg.errors import InvalidArgument, PolicyViolation
-from modelreg.model_card import CARD_FIELDS
 from modelreg.services.cards import load_card
 from modelreg.services.compare import version_facts
 from modelreg.services.visibility import Visibility

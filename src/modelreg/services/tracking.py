@@ -39,7 +39,7 @@ from modelreg.store.filter_sql import (
 )
 from modelreg.store.schema import experiments
 from modelreg.store.search_filter import parse_filter
-from modelreg.timeutil import now_ms
+from modelreg.timeutil import SYSTEM_CLOCK, Clock, now_ms
 
 DEFAULT_EXPERIMENT_ID = "0"
 
@@ -56,10 +56,8 @@ class ViewType:
         # MLflow's integer codes (1, 2, 3) are accepted too.
         if not isinstance(view_type, str | int | None):
             raise InvalidArgument(f"view_type must be a string, got {view_type!r:.40}")
-        name = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL", None: "ACTIVE_ONLY"}.get(
-            view_type,
-            view_type,  # type: ignore[arg-type]
-        )
+        codes: dict[str | int | None, str] = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
+        name = codes.get(view_type, "ACTIVE_ONLY" if view_type is None else str(view_type))
         stages = {
             "ACTIVE_ONLY": (store.ACTIVE,),
             "DELETED_ONLY": (store.DELETED,),
@@ -81,11 +79,11 @@ def check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, st
 
 
 class TrackingService:
-    """Experiments and runs on one database."""
+    """Experiments and runs on one database; run leases expire by ``clock``'s time."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
-        self.leases = LeaseService(db)
+        self.leases = LeaseService(db, clock)
 
     # -- experiments -------------------------------------------------------
 

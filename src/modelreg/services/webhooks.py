@@ -1,6 +1,6 @@
 """Webhook subscriptions: checking them, storing them, turning rows into entities.
 
-Delivery itself lives in :mod:`modelreg.webhook_dispatch`.
+Delivery itself lives in :mod:`modelreg.webhooks.dispatch`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from modelreg import egress
 from modelreg import validation as v
 from modelreg.errors import InvalidArgument
-from modelreg.webhooks import ALL_EVENTS, EVENT_TYPES, Webhook
+from modelreg.webhooks import ALL_EVENTS, EVENT_TYPES, Webhook, egress
 
 MAX_URL_LENGTH = 2048
 MAX_SECRET_LENGTH = 1024
@@ -23,7 +22,7 @@ def check_url(url: Any) -> str:
 
     A host that is visibly not public (``localhost``, a private or loopback IP)
     is refused unless an admin allowed its network; names are checked again,
-    resolved, at each delivery (see :mod:`modelreg.egress`).
+    resolved, at each delivery (see :mod:`modelreg.webhooks.egress`).
     """
     url = v.check_string(url, "webhook url", MAX_URL_LENGTH)
     parts = urlsplit(url)

@@ -145,8 +145,9 @@ def users_of(conn: Connection, digests: Iterable[str]) -> Iterator[tuple[str, st
             .join(registered_models, registered_models.c.model_id == model_versions.c.model_id)
             .where(model_version_artifacts.c.digest.in_(chunk))
         )
-        for row in conn.execute(versions):
-            yield row.digest, f"model {row.name} v{row.version}: {row.path}"
+        for version_row in conn.execute(versions):
+            owner = f"model {version_row.name} v{version_row.version}"
+            yield version_row.digest, f"{owner}: {version_row.path}"
 
 
 # -- who may read a blob by its digest -------------------------------------------

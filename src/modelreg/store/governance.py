@@ -127,7 +127,7 @@ def log_run_inputs(
     The description is the run's own: another run logging the same name and
     digest neither sees nor changes it.
     """
-    rows = {}
+    rows: dict[int, dict[str, Any]] = {}
     for d in logged:
         rows.setdefault(
             _dataset_id(conn, d, now),
@@ -225,21 +225,23 @@ def children_of(conn: Connection, version_ids: Sequence[int]) -> list[Any]:
     if not version_ids:
         return []
     p = model_version_parents
-    return conn.execute(
-        select(
-            p.c.parent_version_id,
-            mv.c.version_id,
-            rm.c.name,
-            mv.c.version,
-            mv.c.semver,
-            mv.c.current_stage,
-            mv.c.run_id,
-        )
-        .join_from(p, mv, mv.c.version_id == p.c.version_id)
-        .join(rm, rm.c.model_id == mv.c.model_id)
-        .where(p.c.parent_version_id.in_(list(version_ids)))
-        .order_by(rm.c.name, mv.c.version)
-    ).all()
+    return list(
+        conn.execute(
+            select(
+                p.c.parent_version_id,
+                mv.c.version_id,
+                rm.c.name,
+                mv.c.version,
+                mv.c.semver,
+                mv.c.current_stage,
+                mv.c.run_id,
+            )
+            .join_from(p, mv, mv.c.version_id == p.c.version_id)
+            .join(rm, rm.c.model_id == mv.c.model_id)
+            .where(p.c.parent_version_id.in_(list(version_ids)))
+            .order_by(rm.c.name, mv.c.version)
+        ).all()
+    )
 
 
 _VERSION_SUMMARY = (
@@ -288,11 +290,15 @@ def versions_newest_first(conn: Connection, model_id: int) -> list[Any]:
         .correlate(mv)
         .scalar_subquery()
     )
-    return conn.execute(
-        select(mv.c.version_id, mv.c.version, mv.c.current_stage, (aliased > 0).label("aliased"))
-        .where(mv.c.model_id == model_id)
-        .order_by(mv.c.version.desc())
-    ).all()
+    return list(
+        conn.execute(
+            select(
+                mv.c.version_id, mv.c.version, mv.c.current_stage, (aliased > 0).label("aliased")
+            )
+            .where(mv.c.model_id == model_id)
+            .order_by(mv.c.version.desc())
+        ).all()
+    )
 
 
 def set_stages(conn: Connection, version_ids: Sequence[int], stage: str, now: int) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -21,8 +24,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def run_upgrade(connection: Connection) -> None:
-    """Upgrades to head inside the connection's current transaction."""
+    """Upgrades to head inside the connection's current transaction; logs each migration."""
+    before = MigrationContext.configure(connection).get_current_revision()
     command.upgrade(alembic_config(connection), "head")
+    script = ScriptDirectory.from_config(alembic_config())
+    for revision in reversed(list(script.iterate_revisions("head", before or "base"))):
+        summary = (revision.doc or "").split("\n", 1)[0]
+        log.info("applied migration %s: %s", revision.revision, summary)
 
 
 @cache

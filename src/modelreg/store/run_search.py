@@ -169,7 +169,7 @@ def search_runs(
     ``last`` is the key a page token held (``None`` for the first page);
     ``token`` only names it in errors.
     """
-    where: list[Any] = [
+    where: list[ColumnElement[bool]] = [
         runs.c.experiment_id.in_(list(experiment_ids)),
         runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
     ]

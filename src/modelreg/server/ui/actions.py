@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as, os_user
 from modelreg.api.route_permissions import on_model
+from modelreg.cards import CARD_FIELDS
 from modelreg.errors import InvalidArgument
-from modelreg.model_card import CARD_FIELDS
 from modelreg.server.guard import Guard
 from modelreg.server.ui.rendering import STAGES
 from modelreg.server.ui.session import read_form
@@ -59,7 +59,7 @@ async def _act(request: Request, back: str, change: Callable[[dict[str, str]], A
     form = await read_form(request)
     principal = current_principal()
     signed_in = principal is not None and principal.user_id is not None
-    actor = principal.username if signed_in else os_user()
+    actor = principal.username if principal is not None and signed_in else os_user()
 
     def as_actor() -> None:
         with acting_as(actor):

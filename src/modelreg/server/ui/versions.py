@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import on_model
-from modelreg.model_card import CARD_FIELDS, FIELD_TITLES
+from modelreg.cards import CARD_FIELDS, FIELD_TITLES
 from modelreg.server.guard import Guard
 from modelreg.server.ui import files, history
 from modelreg.server.ui.models import movable

@@ -17,6 +17,7 @@ input row (run_inputs), so it follows the run; the shared copy is cleared.
 """
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,7 +32,11 @@ _KEYED = [
     ("registered_models", "name_key", ["name"], ["model_id"], []),
     ("model_aliases", "alias_key", ["alias"], ["model_id", "alias"], ["model_id"]),
 ]
-_DESCRIPTION = [("source", sa.Text()), ("data_schema", sa.Text()), ("num_rows", sa.BigInteger())]
+_DESCRIPTION: list[tuple[str, sa.types.TypeEngine[Any]]] = [
+    ("source", sa.Text()),
+    ("data_schema", sa.Text()),
+    ("num_rows", sa.BigInteger()),
+]
 
 
 def _digest(name: str) -> str:

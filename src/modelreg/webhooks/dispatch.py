@@ -10,7 +10,7 @@ timeouts, 408, 429 and 5xx answers are retried
 after :data:`RETRY_DELAYS` seconds (exponential back-off with jitter); any
 other answer ends the delivery. Redirects are not followed, and only public
 addresses (or networks an admin allowed) are contacted: see
-:mod:`modelreg.egress`.
+:mod:`modelreg.webhooks.egress`.
 
 This is the one place outside ``client`` and ``server`` that speaks HTTP; it
 uses the standard library, so embedded use needs no extra package.
@@ -31,6 +31,7 @@ import http.client
 import itertools
 import json
 import logging
+import math
 import os
 import random
 import threading
@@ -40,8 +41,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelreg import egress
 from modelreg.errors import ModelregError
+from modelreg.timeutil import SYSTEM_CLOCK, Clock
 from modelreg.version import __version__
 from modelreg.webhooks import (
     ALIAS_SET,
@@ -52,6 +53,7 @@ from modelreg.webhooks import (
     SIGNATURE_HEADER,
     STAGE_TRANSITIONED,
     VERSION_CREATED,
+    egress,
     sign,
 )
 
@@ -85,10 +87,10 @@ def webhook_event(audit: dict[str, Any]) -> dict[str, Any] | None:
         if "rolled_back_from" not in (audit.get("after") or {}):
             return None
         event_type = ROLLED_BACK
+    elif action in _EVENT_TYPES:
+        event_type = _EVENT_TYPES[action]
     else:
-        event_type = _EVENT_TYPES.get(action)
-        if event_type is None:
-            return None
+        return None
     return {
         "event": event_type,
         "timestamp": audit["timestamp"],
@@ -166,9 +168,11 @@ _pool = _Pool()
 class WebhookDispatcher:
     """Queues events of one store for delivery to the webhooks stored in it."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, clock: Clock = SYSTEM_CLOCK) -> None:
+        """``clock`` times the webhook list's cache (tests set it instead of sleeping)."""
         self.db = db
-        self._cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
+        self.clock = clock
+        self._cache: tuple[float, list[dict[str, Any]]] = (-math.inf, [])
 
     def publish(self, audit_events: Sequence[dict[str, Any]]) -> None:
         """Queues a delivery per matching webhook and returns without waiting; never raises.
@@ -180,8 +184,11 @@ class WebhookDispatcher:
             hooks = self._webhooks()
             if not hooks:
                 return
-            events = [(e["model_id"], webhook_event(e)) for e in audit_events]
-            events = [(model_id, e) for model_id, e in events if e is not None]
+            events = [
+                (e["model_id"], event)
+                for e in audit_events
+                if (event := webhook_event(e)) is not None
+            ]
             if events:
                 self._route(hooks, events)
         except Exception:
@@ -189,17 +196,17 @@ class WebhookDispatcher:
 
     def invalidate(self) -> None:
         """Forgets the cached webhook list (after a webhook was created or deleted here)."""
-        self._cache = (0.0, [])
+        self._cache = (-math.inf, [])
 
     def _webhooks(self) -> list[dict[str, Any]]:
         expires, cached = self._cache
-        if time.monotonic() < expires:
+        if self.clock.monotonic() < expires:
             return cached
         from modelreg.store import governance as store
 
         with self.db.read() as conn:
             rows = store.webhook_rows(conn) if store.any_webhook(conn) else []
-        self._cache = (time.monotonic() + CACHE_SECONDS, rows)
+        self._cache = (self.clock.monotonic() + CACHE_SECONDS, rows)
         return rows
 
     def _route(self, hooks: list[dict[str, Any]], events: list[tuple[int, dict[str, Any]]]) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from modelreg.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from modelreg.model_card import ModelCard
+    from modelreg.cards import ModelCard
 
 __all__ = ["FORMATS", "describe_dataset", "export_card", "front_matter", "to_html", "to_markdown"]
 

@@ -22,6 +22,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelreg.cards import export
 from modelreg.datasets import DatasetInput
 
 __all__ = ["CARD_FIELDS", "CardCompleteness", "ModelCard"]
@@ -127,15 +128,11 @@ class ModelCard:
 
     def to_markdown(self) -> str:
         """Markdown in the Hugging Face model-card layout, with YAML front matter."""
-        from modelreg.card_export import to_markdown
-
-        return to_markdown(self)
+        return export.to_markdown(self)
 
     def to_html(self) -> str:
         """A standalone HTML page (Markdown rendered, everything else escaped). Needs jinja2."""
-        from modelreg.card_export import to_html
-
-        return to_html(self)
+        return export.to_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

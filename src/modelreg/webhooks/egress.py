@@ -120,7 +120,7 @@ def _resolve(host: str, port: int) -> list[tuple[Any, ...]]:
     except socket.gaierror as exc:
         raise OSError(f"cannot resolve '{host}': {exc}") from exc
     for info in infos:
-        check_address(info[4][0].split("%", 1)[0], host)
+        check_address(str(info[4][0]).split("%", 1)[0], host)
     return infos
 
 
