@@ -21,6 +21,7 @@ rows). The load time of each size is shown under the table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -42,6 +43,13 @@ MIN_CALLS, MAX_CALLS = 5, 200
 
 
 def _reads(client: Any, experiment_id: str, run_id: str, source: str) -> dict[str, Callable]:
+    """The reads of issue #17's table, and the writes that must stay flat too."""
+    from modelreg.entities import Metric
+
+    alias_targets = itertools.cycle((100, 101))
+    source_run = source.split("/")[1]  # not run_id: get_run would read its metrics too
+    steps = itertools.count()
+
     def search(filter_string: str, order_by: list[str], max_results: int, want: int) -> Callable:
         def read() -> None:
             found = client.search_runs(
@@ -72,6 +80,12 @@ def _reads(client: Any, experiment_id: str, run_id: str, source: str) -> dict[st
         "get_model_version": lambda: client.get_model_version(MODEL, 7),
         "get_model_version_by_alias": lambda: client.get_model_version_by_alias(MODEL, "champion"),
         "create_model_version": lambda: client.create_model_version(MODEL, source),
+        "set_registered_model_alias": lambda: client.set_registered_model_alias(
+            MODEL, "champion", next(alias_targets)
+        ),
+        "log_batch of 1,000 metrics": lambda: client.log_batch(
+            source_run, metrics=[Metric(f"batch{i}", i, 0, next(steps)) for i in range(1_000)]
+        ),
     }
 
 
@@ -267,6 +281,8 @@ def render(console: Any, data: dict) -> None:
     from rich.table import Table
 
     for database, result in data.items():
+        if not isinstance(result, dict):  # the runner's own entries (load average)
+            continue
         if "error" in result:
             console.print(f"[red]scale {database}: {result['error']}[/]")
             continue

@@ -84,8 +84,8 @@ def reset_postgres(url: str) -> None:
     """Empties every table but the migration marker and puts back the Default experiment."""
     from sqlalchemy import text
 
+    from modelreg.store.all_tables import metadata
     from modelreg.store.database import Database
-    from modelreg.store.schema import metadata
 
     db = Database.shared(url)
     db.ensure_schema(upgrade=True)
@@ -119,6 +119,7 @@ def start_server(
     workers: int = 1,
     env: dict | None = None,
     extra_args: list[str] | tuple[str, ...] = (),
+    startup_seconds: float = 30,
 ) -> tuple[subprocess.Popen, str]:
     """Starts a real ``modelreg server`` process on a free loopback port; waits for /health.
 
@@ -134,7 +135,7 @@ def start_server(
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")

@@ -12,6 +12,7 @@ from modelreg.services.access import AccessService
 from modelreg.services.artifacts import ArtifactService
 from modelreg.services.governance import GovernanceService
 from modelreg.services.imports import ImportService
+from modelreg.services.logged_models import LoggedModelService
 from modelreg.services.protections import ProtectionService
 from modelreg.services.registry import RegistryService
 from modelreg.services.tracking import TrackingService
@@ -23,6 +24,7 @@ SERVICES = {
     "protections": ProtectionService,
     "access": AccessService,
     "artifacts": ArtifactService,
+    "logged_models": LoggedModelService,
     "imports": ImportService,
 }
 

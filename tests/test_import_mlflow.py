@@ -10,6 +10,7 @@ a ``modelreg server``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import subprocess
@@ -438,6 +439,59 @@ def test_an_imported_scikit_learn_version_predicts_as_mlflow_pyfunc_does(importe
     assert np.asarray(model.predict(np.array(ROWS))).tolist() == expected
 
 
+def test_a_pytorch_module_saved_whole_as_mlflow_does_loads_only_with_trust_pickle(tmp_path):
+    import numpy as np
+    import torch
+
+    from modelreg.flavors import load_model_dir
+    from modelreg.mlflow_import.flavors import modelreg_manifest
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    (tmp_path / "data").mkdir()
+    torch.save(net, tmp_path / "data" / "model.pth")  # what mlflow.pytorch.log_model writes
+    digest = hashlib.sha256((tmp_path / "data" / "model.pth").read_bytes()).hexdigest()
+    mlmodel = "flavors:\n  pytorch:\n    model_data: data\n    pytorch_version: 2.13.0\n"
+    manifest = modelreg_manifest(mlmodel, {"data/model.pth": {"digest": digest, "size": 1}})
+    (tmp_path / "modelreg.json").write_bytes(manifest)
+
+    with pytest.raises(modelreg.errors.PermissionDenied, match="pickle"):
+        load_model_dir(tmp_path)
+    loaded = load_model_dir(tmp_path, trust_pickle=True)
+
+    rows = np.array(ROWS, dtype=np.float32)
+    expected = net(torch.from_numpy(rows)).detach().numpy()
+    assert np.allclose(np.asarray(loaded.predict(rows)), expected)
+
+
+def test_a_pytorch_program_exported_as_mlflow_3_does_loads_with_trust_pickle(tmp_path):
+    import numpy as np
+    import torch
+
+    from modelreg.flavors import load_model_dir
+    from modelreg.mlflow_import.flavors import modelreg_manifest
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    rows = np.array(ROWS, dtype=np.float32)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(net, (torch.from_numpy(rows),), dynamic_shapes=({0: batch},))
+    (tmp_path / "data").mkdir()
+    torch.export.save(program, tmp_path / "data" / "model.pt2")  # mlflow.pytorch's "pt2"
+    digest = hashlib.sha256((tmp_path / "data" / "model.pt2").read_bytes()).hexdigest()
+    mlmodel = "flavors:\n  pytorch:\n    model_data: data\n    serialization_format: pt2\n"
+    files = {"data/model.pt2": {"digest": digest, "size": 1}}
+    (tmp_path / "modelreg.json").write_bytes(modelreg_manifest(mlmodel, files))
+
+    # torch.export.save keeps the example inputs, pickled; modelreg's own saves drop them.
+    with pytest.raises(modelreg.errors.PermissionDenied, match="pickle"):
+        load_model_dir(tmp_path)
+    loaded = load_model_dir(tmp_path, trust_pickle=True)
+
+    expected = net(torch.from_numpy(rows)).detach().numpy()
+    assert np.allclose(np.asarray(loaded.predict(rows)), expected, atol=1e-6)
+
+
 def test_a_pickled_mlflow_model_gets_a_manifest_that_loads_only_with_trust_pickle():
     from modelreg.flavors.model_dir import ModelInfo
     from modelreg.mlflow_import.flavors import modelreg_manifest
@@ -456,8 +510,8 @@ def test_a_pickled_mlflow_model_gets_a_manifest_that_loads_only_with_trust_pickl
 def test_a_flavor_modelreg_cannot_load_gets_a_note_instead_of_a_manifest():
     from modelreg.mlflow_import.flavors import modelreg_manifest
 
-    mlmodel = "flavors:\n  pytorch:\n    model_data: data\n    pytorch_version: 2.5.0\n"
+    mlmodel = "flavors:\n  tensorflow:\n    saved_model_dir: tfmodel\n"
 
-    made = modelreg_manifest(mlmodel, {"data/model.pth": {"digest": "0" * 64, "size": 1}})
+    made = modelreg_manifest(mlmodel, {"tfmodel/saved_model.pb": {"digest": "0" * 64, "size": 1}})
 
-    assert isinstance(made, str) and "cannot load its flavors (pytorch)" in made
+    assert isinstance(made, str) and "cannot load its flavors (tensorflow)" in made

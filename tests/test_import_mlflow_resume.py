@@ -233,3 +233,5 @@ def test_the_command_prints_the_table_the_mapping_file_and_the_problems(
     assert f"written to {tmp_path / 'ids.json'}" in result.stdout
     assert "lost_files_model 1" in result.stdout
     assert json.loads((tmp_path / "ids.json").read_text())["experiments"] == {"0": "0"}
+    # Without a terminal, each phase says what it did in one line instead of a bar.
+    assert "models: 1 of 1 (0 already there)" in result.stderr

@@ -269,7 +269,7 @@ def test_the_migrated_schema_is_the_schema_the_code_declares(empty_database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from modelreg.store.schema import metadata
+    from modelreg.store.all_tables import metadata
 
     db = Database(empty_database)
     db.upgrade()

@@ -1,47 +1,180 @@
-"""An unmodified MLflow client, in its own virtual environment, against a modelreg server."""
+"""The unmodified MLflow client, in its own virtual environment, against ``modelreg server``
+and against a real ``mlflow server`` in the same run: each scenario of tests/compat must
+give the same answers from both, which pins modelreg's reading of MLflow's behaviour to
+MLflow's own.
 
+The venv (``mlflow==3.17.2``, scikit-learn, pandas) lives outside the checkout, in
+``~/.cache/modelreg-test/mlflow``, so local runs and CI on the same machine reuse it;
+``.ci/run`` creates it before the tests.
+"""
+
+import json
 import os
+import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+# Both servers run every scenario in the module's first test: minutes, not seconds.
+pytestmark = pytest.mark.timeout(1800)
+
 ROOT = Path(__file__).resolve().parent.parent
+COMPAT = ROOT / "tests" / "compat"
+MLFLOW_SPEC = "mlflow==3.17.2"
 # Outside the checkout, so CI on the same machine reuses it instead of reinstalling.
 VENV = Path(
     os.environ.get("MODELREG_TEST_MLFLOW_VENV", Path.home() / ".cache/modelreg-test/mlflow")
 )
 
 
-@pytest.fixture(scope="session")
-def mlflow_python():
+def _scenario_names() -> list[str]:
+    """The scenarios, read from their sources (they run in MLflow's interpreter, not here)."""
+    names = []
+    for source in sorted(COMPAT.glob("scenarios_*.py")):
+        names += re.findall(r"^@scenario\ndef (\w+)\(", source.read_text(), re.MULTILINE)
+    return names
+
+
+def _mlflow_env_module():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import mlflow_env
     finally:
         sys.path.pop(0)
+    return mlflow_env
+
+
+@pytest.fixture(scope="session")
+def mlflow_python() -> Path:
     try:
-        return mlflow_env.ensure(VENV, log=lambda *_: None)
+        return _mlflow_env_module().ensure(VENV, MLFLOW_SPEC, log=lambda *_: None)
     except (subprocess.CalledProcessError, RuntimeError) as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"cannot install MLflow into {VENV}: {exc}")
 
 
+def _client_env() -> dict[str, str]:
+    env = _mlflow_env_module().mlflow_env()
+    env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    return {k: v for k, v in env.items() if not k.startswith("MODELREG_")}
+
+
+@pytest.fixture(scope="module")
+def real_mlflow_server(mlflow_python: Path, tmp_path_factory) -> Iterator[str]:
+    """A real ``mlflow server`` (SQLite, proxied artifacts) from the MLflow venv."""
+    import httpx
+
+    from conftest import free_port, stop_server
+
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    command = [
+        str(mlflow_python.parent / "mlflow"),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    with open(folder / "server.log", "w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=_client_env(), cwd=folder
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_server(process)
+            raise RuntimeError(
+                f"mlflow server did not start: {(folder / 'server.log').read_text()[-3000:]}"
+            )
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    yield url
+    stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def compat_modelreg_server(tmp_path_factory) -> Iterator[str]:
+    """A ``modelreg server`` of its own (fresh SQLite), so its answers depend on the scenarios
+    alone, as the real server's do."""
+    from conftest import server_env, start_server, stop_server
+    from modelreg.store.database import Database
+
+    folder = tmp_path_factory.mktemp("modelreg-compat")
+    url = f"sqlite:///{folder / 'registry.db'}"
+    db = Database(url)
+    db.upgrade()
+    db.dispose()
+    # A machine under load may take longer than the usual 30 s to start a server.
+    process, server = start_server(
+        url, str(folder / "artifacts"), env=server_env(), startup_seconds=120
+    )
+    yield server
+    stop_server(process)
+
+
+def _run_scenarios(python: Path, url: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(python), str(COMPAT / "run_scenarios.py"), url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_client_env(),
+        cwd=COMPAT,
+    )
+
+
+def _results(process: subprocess.Popen) -> dict:
+    out, err = process.communicate(timeout=1500)
+    lines = [line for line in out.splitlines() if line.startswith("RESULTS ")]
+    assert lines, f"the scenarios printed no results: {err[-3000:]}"
+    return json.loads(lines[-1][len("RESULTS ") :])
+
+
+@pytest.fixture(scope="module")
+def answers(mlflow_python, real_mlflow_server, compat_modelreg_server) -> dict[str, dict]:
+    """Every scenario's answers from both servers, run at the same time."""
+    runs = {
+        "mlflow": _run_scenarios(mlflow_python, real_mlflow_server),
+        "modelreg": _run_scenarios(mlflow_python, compat_modelreg_server),
+    }
+    return {side: _results(process) for side, process in runs.items()}
+
+
+@pytest.mark.parametrize("scenario", _scenario_names())
+def test_mlflow_client_sees_the_same_from_modelreg_as_from_mlflow(answers, scenario):
+    ours, theirs = answers["modelreg"][scenario], answers["mlflow"][scenario]
+
+    assert "crash" not in theirs, f"the scenario fails against mlflow server: {theirs}"
+    assert ours == theirs
+
+
 def test_mlflow_client_runs_the_seed_workflow_against_modelreg(mlflow_python, live_server, pg_url):
     from conftest import reset_postgres
 
     reset_postgres(pg_url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MODELREG_"))}
-    env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-
     result = subprocess.run(
-        [str(mlflow_python), str(ROOT / "tests/compat/mlflow_client_workflow.py"), live_server],
+        [str(mlflow_python), str(COMPAT / "mlflow_client_workflow.py"), live_server],
         capture_output=True,
         text=True,
         timeout=300,
-        env=env,
+        env=_client_env(),
     )
 
     assert result.returncode == 0, result.stderr[-3000:]

@@ -118,6 +118,8 @@ READS = {
     "resolve a stage": lambda c, e: c.resolve_model_uri("models:/big/Production"),
     "resolve latest": lambda c, e: c.resolve_model_uri("models:/big/latest"),
     "resolve an alias": lambda c, e: c.resolve_model_uri("models:/big@champion"),
+    "resolve a semver range": lambda c, e: c.resolve_model_uri("models:/big/^1.3"),
+    "resolve a semver": lambda c, e: c.resolve_model_uri("models:/big/v1.4.0"),
     "get_model_version": lambda c, e: c.get_model_version("big", 3),
     "version by alias": lambda c, e: c.get_model_version_by_alias("big", "champion"),
     "versions by name and tag": lambda c, e: c.search_model_versions(
@@ -126,9 +128,17 @@ READS = {
     "model list": lambda c, e: c.search_registered_models(max_results=50),
     "models by tag": lambda c, e: c.search_registered_models("tags.team = 'x'", max_results=50),
 }
+
+
+def _audit_page_two(client, experiment):
+    first = client.get_audit_events(max_results=5)
+    return lambda: client.get_audit_events(max_results=5, page_token=first.token)
+
+
 PAGED = {
     "runs, page 2 by metric": lambda c, e: _page_two(c, e, order_by=["metrics.m2 DESC"]),
     "runs, page 2 newest first": lambda c, e: _page_two(c, e),
+    "audit trail, page 2": _audit_page_two,
 }
 
 
@@ -232,6 +242,8 @@ POINT_READS = [
     "resolve a stage",
     "resolve latest",
     "resolve an alias",
+    "resolve a semver range",
+    "resolve a semver",
     "get_model_version",
     "version by alias",
     "model list",

@@ -32,6 +32,7 @@ from modelreg.entities import (
     RunTag,
 )
 from modelreg.lineage_graph import LineageGraph
+from modelreg.logged_models import LoggedModel
 from modelreg.model_card import ModelCard
 from modelreg.webhooks import Webhook
 
@@ -41,6 +42,7 @@ __all__ = [
     "ArtifactsAPI",
     "ImportsAPI",
     "GovernanceAPI",
+    "LoggedModelsAPI",
     "ProtectionsAPI",
     "RegistryAPI",
     "TrackingAPI",
@@ -293,6 +295,22 @@ class ArtifactsAPI(Protocol):
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]: ...
 
 
+class LoggedModelsAPI(Protocol):
+    """The operations of ``modelreg.services.logged_models.LoggedModelService`` (MLflow 3's
+    logged models; MLflow clients reach the rest through the MLflow-compatible API)."""
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel: ...
+    def search_logged_models(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[tuple[str, bool]] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]: ...
+    def models_of_run(self, run_id: str) -> list[LoggedModel]: ...
+
+
 class ImportsAPI(Protocol):
     """The operations of ``modelreg.services.imports.ImportService`` (``import-mlflow``)."""
 
@@ -365,5 +383,6 @@ PROTOCOLS: dict[str, type] = {
     "protections": ProtectionsAPI,
     "access": AccessAPI,
     "artifacts": ArtifactsAPI,
+    "logged_models": LoggedModelsAPI,
     "imports": ImportsAPI,
 }

@@ -34,6 +34,7 @@ class EmbeddedBackend:
         from modelreg.services.artifacts import ArtifactService
         from modelreg.services.governance import GovernanceService
         from modelreg.services.imports import ImportService
+        from modelreg.services.logged_models import LoggedModelService
         from modelreg.services.protections import ProtectionService
         from modelreg.services.registry import RegistryService
         from modelreg.services.tracking import TrackingService
@@ -44,6 +45,7 @@ class EmbeddedBackend:
         self.db.ensure_schema(upgrade=self.upgrade)
         self.blobs = open_blob_store(self.artifacts_uri)
         self.tracking = TrackingService(self.db)
+        self.logged_models = LoggedModelService(self.db)
         self.artifacts = ArtifactService(self.db, self.blobs, self.tracking)
         self.webhooks = WebhookDispatcher(self.db)
         self.registry = RegistryService(

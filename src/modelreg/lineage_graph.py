@@ -7,9 +7,11 @@ edges say how one led to the next:
 - ``code``: a run ran this code version
 - ``produced``: a run produced a model version
 - ``fine_tuned``: a version was derived from another (``create_model_version(parent=…)``)
+- ``logged``, ``registered``: a run logged an MLflow 3 logged model, which a version was
+  registered from (``models:/m-<id>``)
 
 Node ids are readable and stable: ``dataset:<name>@<digest>``, ``run:<run_id>``,
-``code:<commit>``, ``model:<name>/<version>``.
+``code:<commit>``, ``model:<name>/<version>``, ``logged_model:<model_id>``.
 
 A model version or run the caller may not read is a placeholder: its kind,
 the label ``hidden``, ``attributes == {"hidden": True}`` and an id

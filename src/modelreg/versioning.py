@@ -171,6 +171,23 @@ class Range:
             return False
         return all(_holds(b, version) for b in self.bounds)
 
+    def span(self) -> tuple[tuple[int, int, int] | None, tuple[int, int, int] | None]:
+        """``(floor, ceiling)``: every match's ``(major, minor, patch)`` is at least
+        ``floor`` and below ``ceiling`` (``None``: unbounded), so a store can read
+        only that stretch of an index, highest first."""
+        floor: tuple[int, int, int] | None = None
+        ceiling: tuple[int, int, int] | None = None
+        for b in self.bounds:
+            triple = (b.version.major, b.version.minor, b.version.patch)
+            if b.op in (">", ">=", "=") and (floor is None or triple > floor):
+                floor = triple
+            if b.op in ("<", "<=", "="):
+                # Just past the bound's own triple: "<= 1.2.3" admits 1.2.3, and even
+                # "< 1.2.3" admits the pre-releases of 1.2.3, which come before it.
+                top = (triple[0], triple[1], triple[2] + 1)
+                ceiling = top if ceiling is None or top < ceiling else ceiling
+        return floor, ceiling
+
     def best(self, texts: Iterable[str]) -> str | None:
         """The highest of ``texts`` (semver strings) inside the range, or ``None``."""
         best: tuple[Version, str] | None = None

@@ -433,6 +433,16 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # artifacts (metadata only; bytes move through the blob routes)
     _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts", on_run("read")),
+    # MLflow 3's logged models (read here; written through the MLflow-compatible API)
+    _op("logged_models", "search_logged_models", "POST", "/logged-models/search", USER),
+    _op(
+        "logged_models",
+        "get_logged_model",
+        "GET",
+        "/logged-models/{model_id}",
+        Permission("read", "logged_model"),
+    ),
+    _op("logged_models", "models_of_run", "GET", "/runs/{run_id}/logged-models", on_run("read")),
     # import-mlflow: history written as it was (ids and times kept), by admins only
     _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),
     _op("imports", "import_run", "POST", "/imports/runs", ADMIN),

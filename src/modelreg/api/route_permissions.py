@@ -57,8 +57,11 @@ RESOURCES: dict[str, str] = {
     "experiment": "experiment_id",  # missing or empty means the Default experiment
     "experiment_name": "name",
     "run": "run_id",  # the run's experiment
+    "logged_model": "model_id",  # an MLflow 3 logged model: its experiment
     "token": "token_id",  # an API token: only its owner (or an admin) may touch it
-    "mlflow_artifact": "path",  # <experiment>/<run>/artifacts/… or _registered/<model>/…
+    # <experiment>/<run>/artifacts/…, <experiment>/models/<model_id>/artifacts/… or
+    # _registered/<model>/…
+    "mlflow_artifact": "path",
 }
 
 

@@ -16,6 +16,7 @@ from modelreg.cli.db import db
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.import_mlflow import import_mlflow_command
 from modelreg.cli.lineage import lineage
+from modelreg.cli.logged_models import logged_models
 from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
 from modelreg.cli.predict import predict
@@ -66,6 +67,7 @@ cli.add_command(alias)
 cli.add_command(rollback)
 cli.add_command(history)
 cli.add_command(runs)
+cli.add_command(logged_models)
 cli.add_command(artifacts)
 cli.add_command(gc)
 cli.add_command(verify)

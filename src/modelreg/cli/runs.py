@@ -64,7 +64,7 @@ def list_runs(
       modelreg runs list --experiment 3 --json
     """
     page = client.search_runs(
-        _experiment_ids(client, experiment),
+        experiment_ids(client, experiment),
         filter_string or "",
         max_results=max_results,
         order_by=list(order_by) or None,
@@ -87,7 +87,8 @@ def list_runs(
     echo_next_page(page.token)
 
 
-def _experiment_ids(client: Client, experiment: str | None) -> list[str]:
+def experiment_ids(client: Client, experiment: str | None) -> list[str]:
+    """The id of the experiment named (or numbered) ``experiment``; every active one for None."""
     if experiment is None:
         ids: list[str] = []
         token = None

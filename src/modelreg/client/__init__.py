@@ -17,13 +17,21 @@ from modelreg.backend import open_backend
 from modelreg.client.access import AccessMethods
 from modelreg.client.artifacts import ArtifactMethods
 from modelreg.client.governance import GovernanceMethods
+from modelreg.client.logged_models import LoggedModelMethods
 from modelreg.client.registry import RegistryMethods
 from modelreg.client.tracking import TrackingMethods
 
 __all__ = ["Client"]
 
 
-class Client(TrackingMethods, ArtifactMethods, RegistryMethods, GovernanceMethods, AccessMethods):
+class Client(
+    TrackingMethods,
+    ArtifactMethods,
+    RegistryMethods,
+    GovernanceMethods,
+    AccessMethods,
+    LoggedModelMethods,
+):
     """A connection to one tracking URI; see :func:`modelreg.uris.resolve_tracking_uri`."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:

@@ -19,6 +19,10 @@ back to pickle (tensor subclasses, opaque constants, sample inputs), so
 before loading a ``.pt2`` modelreg checks that it holds nothing but JSON and
 raw tensor bytes; saving drops the sample inputs to make that true. Other
 archives need ``trust_pickle=True``.
+
+A third format is only ever loaded, never saved: ``pickle``, a whole module
+written with ``torch.save`` (how MLflow's PyTorch flavor stores one, kept as
+is by ``modelreg import-mlflow``). It loads only with ``trust_pickle=True``.
 """
 
 from __future__ import annotations
@@ -148,6 +152,12 @@ def load(
             raise InvalidArgument(f"model at {directory}: init_kwargs must be a dict")
         module = cls(**init_kwargs)
         safetensors.torch.load_model(module, str(path), strict=True)
+        module.eval()
+    elif spec.get("format") == "pickle":
+        # A whole module saved with torch.save (MLflow's PyTorch flavor), imported as is.
+        if not trust_pickle:
+            raise untrusted(directory, f"is a pickled PyTorch module ({spec['file']})")
+        module = torch.load(path, weights_only=False, map_location=target or "cpu")
         module.eval()
     else:
         raise InvalidArgument(

@@ -8,11 +8,15 @@ loads the version as it is:
 - scikit-learn saved with skops: modelreg's ``sklearn`` flavor;
 - scikit-learn saved as a pickle or cloudpickle (MLflow's default): the
   ``python`` flavor's pickle, which loads only with ``trust_pickle=True``;
-- ONNX: modelreg's ``onnx`` flavor.
+- ONNX: modelreg's ``onnx`` flavor;
+- PyTorch exported with ``torch.export`` (MLflow 3's default): modelreg's
+  ``pytorch`` flavor's ``export`` format (MLflow's archive keeps its example
+  inputs pickled, so it loads with ``trust_pickle=True``); a module saved
+  whole with ``torch.save``: the ``pickle`` format, also only with
+  ``trust_pickle=True``.
 
-Any other flavor (PyTorch's pickled modules among them) is imported as
-files; the version's ``modelreg.import.note`` tag says modelreg cannot load
-it yet.
+Any other flavor is imported as files; the version's ``modelreg.import.note``
+tag says modelreg cannot load it yet.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ def mlmodel_flavors(text: str) -> dict[str, dict[str, str]]:
     }
 
 
-def _spec(flavors: dict[str, dict[str, str]]) -> dict[str, Any] | None:
+def _spec(flavors: dict[str, dict[str, str]], files: dict[str, Any]) -> dict[str, Any] | None:
     sklearn = flavors.get("sklearn")
     if sklearn and sklearn.get("pickled_model"):
         fmt = sklearn.get("serialization_format", "cloudpickle")
@@ -57,6 +61,12 @@ def _spec(flavors: dict[str, dict[str, str]]) -> dict[str, Any] | None:
     onnx = flavors.get("onnx")
     if onnx and onnx.get("data"):
         return {"name": "onnx", "file": onnx["data"]}
+    pytorch = flavors.get("pytorch")
+    if pytorch and pytorch.get("model_data"):
+        exported = f"{pytorch['model_data']}/model.pt2"  # MLflow 3's default: torch.export
+        if exported in files:
+            return {"name": "pytorch", "format": "export", "file": exported}
+        return {"name": "pytorch", "format": "pickle", "file": f"{pytorch['model_data']}/model.pth"}
     return None
 
 
@@ -64,7 +74,7 @@ def modelreg_manifest(mlmodel: str, files: dict[str, dict[str, Any]]) -> bytes |
     """The ``modelreg.json`` for an MLflow model folder (``files``: its paths with digests),
     or the note saying why modelreg cannot load it."""
     flavors = mlmodel_flavors(mlmodel)
-    spec = _spec(flavors)
+    spec = _spec(flavors, files)
     if spec is None or spec["file"] not in files:
         names = ", ".join(sorted(flavors)) or "none"
         return f"imported from MLflow as files; modelreg cannot load its flavors ({names}) yet"

@@ -28,3 +28,4 @@ class RemoteBackend:
         self.protections = RemoteService(self.http, "protections")
         self.imports = RemoteService(self.http, "imports")
         self.artifacts = RemoteArtifacts(self.http)
+        self.logged_models = RemoteService(self.http, "logged_models")

@@ -18,7 +18,7 @@ from modelreg.remote.http import HttpSession
 
 # Operations that only read but send their arguments as a JSON body: safe to
 # repeat, so they go without an Idempotency-Key.
-READS_SENT_AS_POST = frozenset({"search_runs", "compare_versions"})
+READS_SENT_AS_POST = frozenset({"search_runs", "compare_versions", "search_logged_models"})
 
 _BY_SERVICE: dict[str, dict[str, Operation]] = {}
 for _op in OPERATIONS:

@@ -23,10 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from modelreg.errors import ModelregError, Unauthenticated
+from modelreg.server.errors import modelreg_error_response
 from modelreg.server.guard import iter_routes, permission_of, unauthenticated
 from modelreg.services.principal import ANONYMOUS, NOBODY, set_principal
-
-WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
 
 
 @dataclass(frozen=True)
@@ -105,8 +104,6 @@ class AuthenticationMiddleware:
         try:
             await self._authenticate(scope)
         except ModelregError as exc:
-            from modelreg.server.errors import modelreg_error_response
-
             response = modelreg_error_response(exc, Request(scope))
             response.headers["Connection"] = "close"  # the body, if any, is not read
             await response(scope, receive, send)

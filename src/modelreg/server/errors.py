@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from modelreg.errors import ModelregError, ServiceUnavailable, Unauthenticated
 
 log = logging.getLogger("modelreg.server")
+# The schemes a 401 offers: a bearer token, or basic auth with the token as password.
+WWW_AUTHENTICATE = 'Bearer realm="modelreg", Basic realm="modelreg"'
 
 
 def _wants_html(request: Request | None) -> bool:
@@ -91,8 +93,6 @@ def modelreg_error_response(exc: ModelregError, request: Request | None = None):
         return error_response(exc.status, exc.error_code, message, {"error_id": error_id}, request)
     response = error_response(exc.status, exc.error_code, exc.message, exc.details, request)
     if isinstance(exc, Unauthenticated):
-        from modelreg.server.auth import WWW_AUTHENTICATE
-
         response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
 

@@ -95,8 +95,8 @@ class Guard:
     def _mlflow_artifact(
         self, permission: Permission, values: Mapping[str, Any]
     ) -> tuple[Permission, dict[str, Any]]:
-        """The run or model an MLflow artifact path names; the experiment in
-        ``<experiment>/<run>/artifacts/…`` must be the run's."""
+        """The run, logged model or model an MLflow artifact path names; the experiment in
+        ``<experiment>/<run>/artifacts/…`` must be the run's (and the logged model's)."""
         from modelreg.server.mlflow_routes import artifact_target
 
         path = values.get(permission.param) or ""
@@ -104,6 +104,10 @@ class Guard:
         if kind == "version":
             return Permission(permission.level, "model", "name"), {"name": owner.rsplit("/", 1)[0]}
         experiment = path.strip("/").split("/")[0]
+        if kind == "logged_model":  # <experiment>/models/<model_id>/artifacts/…
+            if self.access.experiment_of_logged_model(owner) != experiment:
+                raise NotFound(f"Logged model with ID '{owner[:80]}' not found.")
+            return Permission(permission.level, "logged_model", "model_id"), {"model_id": owner}
         if self.access.experiment_of_run(owner) != experiment:
             raise NotFound(f"run '{owner[:40]}' does not exist")
         return Permission(permission.level, "run", "run_id"), {"run_id": owner}

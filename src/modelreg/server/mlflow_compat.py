@@ -17,506 +17,35 @@ which the permission checks share.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as
-from modelreg.api.route_permissions import USER, Permission, on_experiment, on_model, on_run
-from modelreg.entities import Experiment, Metric, ModelVersion, Param, RegisteredModel, Run, RunTag
-from modelreg.errors import InvalidArgument, NotFound
+from modelreg.api.route_permissions import Permission
+from modelreg.errors import InvalidArgument, ModelregError, NotFound
+
+# The handler modules fill HANDLERS as they are imported.
+from modelreg.server import mlflow_logged_models, mlflow_registry, mlflow_tracking  # noqa: F401
 from modelreg.server.api import json_response
 from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for
-from modelreg.server.mlflow_names import (
-    tag_from_mlflow,
-    tag_to_mlflow,
-    uri_to_mlflow,
-)
+from modelreg.server.mlflow_endpoints import HANDLERS, PERMISSIONS
+from modelreg.server.mlflow_names import error_to_mlflow
 from modelreg.server.mlflow_routes import (
     ARTIFACTS_PREFIX,
     PREFIX,
-    REGISTERED_ROOT,
     artifact_target,
-    as_list,
+    endpoint_key,
     request_params,
 )
 from modelreg.server.uploads import consume_body
-from modelreg.timeutil import now_ms
-from modelreg.validation import check_int, check_objects, check_string
+from modelreg.validation import check_int
 
-Handler = Callable[[Any, dict[str, Any]], Any]
 READ_ARTIFACT = Permission("read", "mlflow_artifact")
 EDIT_ARTIFACT = Permission("edit", "mlflow_artifact")
-# MLflow names a run ``run_id`` or (older clients) ``run_uuid``: the first one given.
-RUN = "run_id|run_uuid"
-# A new version copies files from its source and run: its caller must be able to read them.
-_VERSION_SOURCE = (("source", "source"), ("run", "run_id"))
-HANDLERS: dict[tuple[str, str], Handler] = {}
-PERMISSIONS: dict[tuple[str, str], Permission] = {}
-
-
-def endpoint(method: str, path: str, permission: Permission) -> Callable[[Handler], Handler]:
-    """Registers the handler of ``method path`` and what its caller needs (checked on the
-    parameters the handler gets, before it runs)."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[(method, path)] = handler
-        PERMISSIONS[(method, path)] = permission
-        return handler
-
-    return register
-
-
-# -- shapes ------------------------------------------------------------------------
-
-
-def _kv(mapping: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": v} for k, v in mapping.items()]
-
-
-def _from_kv(items: Any, field: str = "tags") -> dict[str, str]:
-    return {
-        tag_from_mlflow(item.get("key")): item.get("value") for item in check_objects(items, field)
-    }
-
-
-def _experiment(e: Experiment) -> dict[str, Any]:
-    return {
-        "experiment_id": e.experiment_id,
-        "name": e.name,
-        "artifact_location": uri_to_mlflow(e.artifact_location),
-        "lifecycle_stage": e.lifecycle_stage,
-        "creation_time": e.creation_time,
-        "last_update_time": e.last_update_time,
-        "tags": _kv(e.tags),
-    }
-
-
-def _run_info(info: Any) -> dict[str, Any]:
-    out = {
-        "run_id": info.run_id,
-        "run_uuid": info.run_id,
-        "run_name": info.run_name,
-        "experiment_id": info.experiment_id,
-        "user_id": info.user_id,
-        "status": info.status,
-        "start_time": info.start_time,
-        "artifact_uri": uri_to_mlflow(info.artifact_uri),
-        "lifecycle_stage": info.lifecycle_stage,
-    }
-    if info.end_time is not None:
-        out["end_time"] = info.end_time
-    return out
-
-
-def _metric_value(value: float) -> Any:
-    return Metric("m", value, 0).to_dict()["value"]
-
-
-def _run(run: Run) -> dict[str, Any]:
-    tags = {tag_to_mlflow(k): v for k, v in run.data.tags.items()}
-    tags = {"mlflow.runName": run.info.run_name, "mlflow.user": run.info.user_id, **tags}
-    return {
-        "info": _run_info(run.info),
-        "data": {
-            "metrics": [
-                {"key": k, "value": _metric_value(v), "timestamp": 0, "step": 0}
-                for k, v in run.data.metrics.items()
-            ],
-            "params": _kv(run.data.params),
-            "tags": _kv(tags),
-        },
-        "inputs": {},
-    }
-
-
-def _version(v: ModelVersion) -> dict[str, Any]:
-    return {
-        "name": v.name,
-        "version": str(v.version),
-        "creation_timestamp": v.creation_timestamp,
-        "last_updated_timestamp": v.last_updated_timestamp,
-        "current_stage": v.current_stage,
-        "description": v.description or "",
-        "source": uri_to_mlflow(v.source),
-        "run_id": v.run_id or "",
-        "status": v.status,
-        "user_id": v.user_id,
-        "tags": _kv(v.tags),
-        "aliases": list(v.aliases),
-    }
-
-
-def _model(m: RegisteredModel) -> dict[str, Any]:
-    return {
-        "name": m.name,
-        "creation_timestamp": m.creation_timestamp,
-        "last_updated_timestamp": m.last_updated_timestamp,
-        "description": m.description or "",
-        "latest_versions": [_version(v) for v in m.latest_versions],
-        "tags": _kv(m.tags),
-        "aliases": [{"alias": a, "version": str(n)} for a, n in m.aliases.items()],
-    }
-
-
-def _page(items: Any, key: str, convert: Callable[[Any], Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {key: [convert(i) for i in items]}
-    if items.token:
-        out["next_page_token"] = items.token
-    return out
-
-
-def _required(params: dict[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if value in (None, ""):
-        raise InvalidArgument(f"missing value for required parameter '{name}'")
-    return value
-
-
-# -- experiments -------------------------------------------------------------------
-
-
-@endpoint("POST", "/experiments/create", USER)
-def create_experiment(b: Any, p: dict[str, Any]) -> Any:
-    experiment_id = b.tracking.create_experiment(
-        _required(p, "name"), p.get("artifact_location") or None, _from_kv(p.get("tags"))
-    )
-    return {"experiment_id": experiment_id}
-
-
-@endpoint("GET", "/experiments/get", on_experiment("read"))
-def get_experiment(b: Any, p: dict[str, Any]) -> Any:
-    return {"experiment": _experiment(b.tracking.get_experiment(_required(p, "experiment_id")))}
-
-
-@endpoint(
-    "GET",
-    "/experiments/get-by-name",
-    Permission("read", "experiment_name", "experiment_name"),
-)
-def get_experiment_by_name(b: Any, p: dict[str, Any]) -> Any:
-    name = _required(p, "experiment_name")
-    experiment = b.tracking.get_experiment_by_name(name)
-    if experiment is None:
-        raise NotFound(f"Could not find experiment with name '{name}'")
-    return {"experiment": _experiment(experiment)}
-
-
-@endpoint("POST", "/experiments/search", USER)
-def search_experiments(b: Any, p: dict[str, Any]) -> Any:
-    found = b.tracking.search_experiments(
-        p.get("view_type") or "ACTIVE_ONLY",
-        p.get("max_results"),
-        p.get("filter"),
-        as_list(p.get("order_by")),
-        p.get("page_token"),
-    )
-    return _page(found, "experiments", _experiment)
-
-
-@endpoint("POST", "/experiments/delete", on_experiment("manage"))
-def delete_experiment(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.delete_experiment(_required(p, "experiment_id"))
-
-
-@endpoint("POST", "/experiments/restore", on_experiment("manage"))
-def restore_experiment(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.restore_experiment(_required(p, "experiment_id"))
-
-
-@endpoint("POST", "/experiments/update", on_experiment("manage"))
-def update_experiment(b: Any, p: dict[str, Any]) -> Any:
-    if p.get("new_name"):
-        b.tracking.rename_experiment(_required(p, "experiment_id"), p["new_name"])
-
-
-@endpoint("POST", "/experiments/set-experiment-tag", on_experiment("edit"))
-def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.set_experiment_tag(
-        _required(p, "experiment_id"), _required(p, "key"), p.get("value")
-    )
-
-
-# -- runs --------------------------------------------------------------------------
-
-
-@endpoint("POST", "/runs/create", on_experiment("edit"))
-def create_run(b: Any, p: dict[str, Any]) -> Any:
-    tags = _from_kv(p.get("tags"))
-    run = b.tracking.create_run(
-        p.get("experiment_id") or "0",
-        p.get("start_time"),
-        tags,
-        p.get("run_name") or tags.get("mlflow.runName"),
-    )
-    return {"run": _run(run)}
-
-
-@endpoint("GET", "/runs/get", on_run("read", RUN))
-def get_run(b: Any, p: dict[str, Any]) -> Any:
-    return {"run": _run(b.tracking.get_run(p.get("run_id") or _required(p, "run_uuid")))}
-
-
-@endpoint("POST", "/runs/update", on_run("edit", RUN))
-def update_run(b: Any, p: dict[str, Any]) -> Any:
-    run_id = p.get("run_id") or _required(p, "run_uuid")
-    info = b.tracking.update_run(run_id, p.get("status"), p.get("end_time"), p.get("run_name"))
-    return {"run_info": _run_info(info)}
-
-
-@endpoint("POST", "/runs/delete", on_run("manage"))
-def delete_run(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.delete_run(_required(p, "run_id"))
-
-
-@endpoint("POST", "/runs/restore", on_run("manage"))
-def restore_run(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.restore_run(_required(p, "run_id"))
-
-
-def _metric(run_key: dict[str, Any]) -> Metric:
-    return Metric(
-        run_key.get("key"),
-        run_key.get("value"),
-        run_key.get("timestamp") or now_ms(),
-        run_key.get("step") or 0,
-    )
-
-
-@endpoint("POST", "/runs/log-metric", on_run("edit", RUN))
-def log_metric(b: Any, p: dict[str, Any]) -> Any:
-    run_id = p.get("run_id") or _required(p, "run_uuid")
-    b.tracking.log_batch(run_id, metrics=[_metric(p)])
-
-
-@endpoint("POST", "/runs/log-parameter", on_run("edit", RUN))
-def log_param(b: Any, p: dict[str, Any]) -> Any:
-    run_id = p.get("run_id") or _required(p, "run_uuid")
-    b.tracking.log_batch(run_id, params=[Param(p.get("key"), p.get("value"))])
-
-
-@endpoint("POST", "/runs/set-tag", on_run("edit", RUN))
-def set_tag(b: Any, p: dict[str, Any]) -> Any:
-    run_id = p.get("run_id") or _required(p, "run_uuid")
-    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(p.get("key")), p.get("value"))])
-
-
-@endpoint("POST", "/runs/delete-tag", on_run("edit"))
-def delete_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.delete_tag(_required(p, "run_id"), tag_from_mlflow(_required(p, "key")))
-
-
-@endpoint("POST", "/runs/log-batch", on_run("edit"))
-def log_batch(b: Any, p: dict[str, Any]) -> Any:
-    b.tracking.log_batch(
-        _required(p, "run_id"),
-        metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
-        params=[
-            Param(i.get("key"), i.get("value")) for i in check_objects(p.get("params"), "params")
-        ],
-        tags=[
-            RunTag(tag_from_mlflow(i.get("key")), i.get("value"))
-            for i in check_objects(p.get("tags"), "tags")
-        ],
-    )
-
-
-@endpoint("POST", "/runs/log-model", on_run("edit"))
-def log_model(b: Any, p: dict[str, Any]) -> Any:
-    # MLflow records logged-model metadata as a run tag; the files arrive as artifacts.
-    model_json = p.get("model_json")
-    if model_json:
-        text = check_string(model_json, "model_json", 1 << 20)[:8000]
-        b.tracking.log_batch(
-            _required(p, "run_id"), tags=[RunTag("mlflow.log-model.history", text)]
-        )
-
-
-@endpoint("POST", "/runs/log-inputs", on_run("edit"))
-def log_inputs(b: Any, p: dict[str, Any]) -> Any:
-    _required(p, "run_id")
-
-
-@endpoint("POST", "/logged-models/search", USER)
-def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
-    # MLflow 3's "logged model" entities do not exist here; with none found, the
-    # client resolves runs:/ sources to the run's own artifacts.
-    return {"models": []}
-
-
-@endpoint("POST", "/runs/search", USER)
-def search_runs(b: Any, p: dict[str, Any]) -> Any:
-    found = b.tracking.search_runs(
-        as_list(p.get("experiment_ids")),
-        p.get("filter") or "",
-        p.get("run_view_type") or "ACTIVE_ONLY",
-        p.get("max_results"),
-        as_list(p.get("order_by")),
-        p.get("page_token"),
-    )
-    return _page(found, "runs", _run)
-
-
-@endpoint("GET", "/metrics/get-history", on_run("read", RUN))
-def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
-    run_id = p.get("run_id") or _required(p, "run_uuid")
-    history = b.tracking.get_metric_history(run_id, _required(p, "metric_key"))
-    return {"metrics": [m.to_dict() for m in history]}
-
-
-@endpoint("GET", "/artifacts/list", on_run("read", RUN))
-def list_run_artifacts(b: Any, p: dict[str, Any]) -> Any:
-    run_id = p.get("run_id") or _required(p, "run_uuid")
-    files = b.artifacts.list_artifacts(run_id, p.get("path") or None)
-    root = uri_to_mlflow(b.tracking.get_run(run_id).info.artifact_uri)
-    return {"root_uri": root, "files": [f.to_dict() for f in files]}
-
-
-# -- registry ----------------------------------------------------------------------
-
-
-@endpoint("POST", "/registered-models/create", USER)
-def create_registered_model(b: Any, p: dict[str, Any]) -> Any:
-    model = b.registry.create_registered_model(
-        _required(p, "name"), p.get("description"), _from_kv(p.get("tags"))
-    )
-    return {"registered_model": _model(model)}
-
-
-@endpoint("GET", "/registered-models/get", on_model("read"))
-def get_registered_model(b: Any, p: dict[str, Any]) -> Any:
-    return {"registered_model": _model(b.registry.get_registered_model(_required(p, "name")))}
-
-
-@endpoint("POST", "/registered-models/rename", on_model("manage"))
-def rename_registered_model(b: Any, p: dict[str, Any]) -> Any:
-    model = b.registry.rename_registered_model(_required(p, "name"), _required(p, "new_name"))
-    return {"registered_model": _model(model)}
-
-
-@endpoint("PATCH", "/registered-models/update", on_model("edit"))
-def update_registered_model(b: Any, p: dict[str, Any]) -> Any:
-    model = b.registry.update_registered_model(_required(p, "name"), p.get("description"))
-    return {"registered_model": _model(model)}
-
-
-@endpoint("DELETE", "/registered-models/delete", on_model("manage"))
-def delete_registered_model(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_registered_model(_required(p, "name"))
-
-
-@endpoint("GET", "/registered-models/search", USER)
-def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
-    found = b.registry.search_registered_models(
-        p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
-    )
-    return _page(found, "registered_models", _model)
-
-
-@endpoint("POST", "/registered-models/get-latest-versions", on_model("read"))
-def get_latest_versions(b: Any, p: dict[str, Any]) -> Any:
-    found = b.registry.get_latest_versions(_required(p, "name"), as_list(p.get("stages")) or None)
-    return {"model_versions": [_version(v) for v in found]}
-
-
-@endpoint("POST", "/registered-models/set-tag", on_model("edit"))
-def set_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.set_registered_model_tag(_required(p, "name"), _required(p, "key"), p.get("value"))
-
-
-@endpoint("DELETE", "/registered-models/delete-tag", on_model("edit"))
-def delete_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_registered_model_tag(_required(p, "name"), _required(p, "key"))
-
-
-@endpoint("POST", "/registered-models/alias", on_model("edit"))
-def set_alias(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.set_registered_model_alias(
-        _required(p, "name"), _required(p, "alias"), _required(p, "version")
-    )
-
-
-@endpoint("DELETE", "/registered-models/alias", on_model("edit"))
-def delete_alias(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_registered_model_alias(_required(p, "name"), _required(p, "alias"))
-
-
-@endpoint("GET", "/registered-models/alias", on_model("read"))
-def get_by_alias(b: Any, p: dict[str, Any]) -> Any:
-    version = b.registry.get_model_version_by_alias(_required(p, "name"), _required(p, "alias"))
-    return {"model_version": _version(version)}
-
-
-@endpoint("POST", "/model-versions/create", on_model("edit", also_read=_VERSION_SOURCE))
-def create_model_version(b: Any, p: dict[str, Any]) -> Any:
-    version = b.registry.create_model_version(
-        _required(p, "name"),
-        _required(p, "source"),
-        run_id=p.get("run_id") or None,
-        description=p.get("description") or None,
-        tags=_from_kv(p.get("tags")),
-    )
-    return {"model_version": _version(version)}
-
-
-@endpoint("GET", "/model-versions/get", on_model("read"))
-def get_model_version(b: Any, p: dict[str, Any]) -> Any:
-    version = b.registry.get_model_version(_required(p, "name"), _required(p, "version"))
-    return {"model_version": _version(version)}
-
-
-@endpoint("PATCH", "/model-versions/update", on_model("edit"))
-def update_model_version(b: Any, p: dict[str, Any]) -> Any:
-    version = b.registry.update_model_version(
-        _required(p, "name"), _required(p, "version"), p.get("description")
-    )
-    return {"model_version": _version(version)}
-
-
-@endpoint("DELETE", "/model-versions/delete", on_model("manage"))
-def delete_model_version(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_model_version(_required(p, "name"), _required(p, "version"))
-
-
-@endpoint("POST", "/model-versions/transition-stage", on_model("edit"))
-def transition_stage(b: Any, p: dict[str, Any]) -> Any:
-    archive = str(p.get("archive_existing_versions", False)).lower() in ("true", "1")
-    version = b.registry.transition_model_version_stage(
-        _required(p, "name"), _required(p, "version"), _required(p, "stage"), archive
-    )
-    return {"model_version": _version(version)}
-
-
-@endpoint("GET", "/model-versions/search", USER)
-def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
-    found = b.registry.search_model_versions(
-        p.get("filter"), p.get("max_results"), as_list(p.get("order_by")), p.get("page_token")
-    )
-    return _page(found, "model_versions", _version)
-
-
-@endpoint("GET", "/model-versions/get-download-uri", on_model("read"))
-def get_download_uri(b: Any, p: dict[str, Any]) -> Any:
-    version = b.registry.get_model_version(_required(p, "name"), _required(p, "version"))
-    return {"artifact_uri": f"mlflow-artifacts:/{REGISTERED_ROOT}/{version.name}/{version.version}"}
-
-
-@endpoint("POST", "/model-versions/set-tag", on_model("edit"))
-def set_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.set_model_version_tag(
-        _required(p, "name"), _required(p, "version"), _required(p, "key"), p.get("value")
-    )
-
-
-@endpoint("DELETE", "/model-versions/delete-tag", on_model("edit"))
-def delete_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_model_version_tag(
-        _required(p, "name"), _required(p, "version"), _required(p, "key")
-    )
-
 
 # -- plumbing ----------------------------------------------------------------------
 
@@ -524,6 +53,8 @@ def delete_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
 def _entries(backend: Any, kind: str, owner: str, rel: str) -> dict[str, Any]:
     if kind == "run":
         return backend.artifacts.manifest(owner, rel)
+    if kind == "logged_model":
+        return backend.logged_models.manifest(owner, rel)
     name, version = owner.rsplit("/", 1)
     return backend.artifacts.version_manifest(name, check_int(version, "version", 1), rel)
 
@@ -534,18 +65,20 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
     @router.api_route(PREFIX + "/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
     @guard.dispatches
     async def mlflow_api(path: str, request: Request) -> Response:
-        key = (request.method, "/" + path)
+        key = (request.method, endpoint_key(path)[0])
         handler = HANDLERS.get(key)
-        if handler is None:
-            raise NotFound(f"MLflow endpoint {request.method} /{path} is not supported")
+        if handler is None:  # ENDPOINT_NOT_FOUND, as MLflow's clients expect
+            raise HTTPException(404, f"MLflow endpoint {request.method} /{path} is not served")
         params = await request_params(request)
-        from starlette.concurrency import run_in_threadpool
 
         def call() -> Any:
             # On the parameters just parsed, which are the ones the handler gets.
             guard.check(PERMISSIONS[key], params)
             with acting_as(actor_for(request)):
-                return handler(backend, params)
+                try:
+                    return handler(backend, params)
+                except ModelregError as exc:
+                    raise error_to_mlflow(exc) from None
 
         return json_response(await run_in_threadpool(call) or {})
 
@@ -587,16 +120,22 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
     @router.put(ARTIFACTS_PREFIX + "/{path:path}")
     @guard.requires(EDIT_ARTIFACT)
     async def upload(path: str, request: Request) -> Response:
-        kind, run_id, rel = artifact_target(path)
-        if kind != "run" or not rel:
-            raise InvalidArgument("artifacts are uploaded to <experiment>/<run>/artifacts/<path>")
+        kind, owner, rel = artifact_target(path)
+        if kind == "version" or not rel:
+            raise InvalidArgument(
+                "artifacts are uploaded to <experiment>/<run>/artifacts/<path> or "
+                "<experiment>/models/<model_id>/artifacts/<path>"
+            )
         actor = actor_for(request)
 
         def store(body: BinaryIO) -> Response:
             ref = backend.blobs.put_stream(body)
             backend.artifacts.note_upload(ref.digest)  # the caller sent the bytes
             with acting_as(actor):
-                backend.artifacts.record_artifacts(run_id, {rel: ref})
+                if kind == "run":
+                    backend.artifacts.record_artifacts(owner, {rel: ref})
+                else:
+                    backend.logged_models.record_files(owner, {rel: ref})
             return json_response({})
 
         return await consume_body(request, store)

@@ -4,14 +4,17 @@ modelreg keeps run artifacts under ``modelreg-artifacts:/`` locations and
 records code versions, parent runs and descriptions in ``modelreg.*`` tags.
 An MLflow client expects ``mlflow-artifacts:/`` and ``mlflow.*`` names, so
 the MLflow-compatible routes give it those, and take its tags back, here
-(the registry takes ``mlflow-artifacts:/`` sources as they are).
+(the registry takes ``mlflow-artifacts:/`` sources as they are). Error
+messages are translated too, into the words MLflow's server uses.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from modelreg.code_version import GIT_BRANCH_TAG, GIT_COMMIT_TAG, GIT_REPO_URL_TAG
+from modelreg.errors import InvalidArgument, ModelregError, NotFound
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 
 MODELREG_SCHEME = "modelreg-artifacts:"
@@ -40,3 +43,36 @@ def tag_to_mlflow(key: str) -> str:
 
 def tag_from_mlflow(key: Any) -> Any:
     return _TAGS_FROM_MLFLOW.get(key, key) if isinstance(key, str) else key
+
+
+# modelreg's messages for missing things, and MLflow's for the same (clients and tests
+# match on MLflow's wording, and a missing alias is a bad parameter to MLflow).
+_MESSAGES: tuple[tuple[re.Pattern[str], type[ModelregError], str], ...] = (
+    (
+        re.compile(r"registered model '(.*)' does not exist"),
+        NotFound,
+        "Registered Model with name={0} not found",
+    ),
+    (
+        re.compile(r"registered model '(.*)' has no version (\d+)"),
+        NotFound,
+        "Model Version (name={0}, version={1}) not found",
+    ),
+    (
+        re.compile(r"registered model '.*' has no alias '(.*)'"),
+        InvalidArgument,
+        "Registered model alias {0} not found.",
+    ),
+    (re.compile(r"experiment '(.*)' does not exist"), NotFound, "No Experiment with id={0} exists"),
+    (re.compile(r"run '(.*)' does not exist"), NotFound, "Run with id={0} not found"),
+)
+
+
+def error_to_mlflow(exc: ModelregError) -> ModelregError:
+    """The error as MLflow's server words it (``exc`` itself when MLflow has no other words)."""
+    if isinstance(exc, NotFound):
+        for pattern, kind, message in _MESSAGES:
+            match = pattern.fullmatch(exc.message)
+            if match:
+                return kind(message.format(*match.groups()))
+    return exc

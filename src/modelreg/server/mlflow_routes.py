@@ -9,6 +9,8 @@ with the functions here, so the check and the route see the same values.
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 from typing import Any
 
 from fastapi import Request
@@ -22,6 +24,7 @@ __all__ = [
     "REGISTERED_ROOT",
     "artifact_target",
     "as_list",
+    "endpoint_key",
     "request_params",
 ]
 
@@ -29,6 +32,38 @@ PREFIX = "/api/2.0/mlflow"
 ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
 # The first part of the artifact paths of registered versions' snapshots.
 REGISTERED_ROOT = "_registered"
+# MLflow endpoints whose path carries values: ``{name}`` matches one path segment.
+TEMPLATES = (
+    "/logged-models/{model_id}",
+    "/logged-models/{model_id}/tags",
+    "/logged-models/{model_id}/tags/{tag_key}",
+    "/logged-models/{model_id}/params",
+    "/logged-models/{model_id}/artifacts/directories",
+)
+
+
+# Path segments that are endpoints of their own, never a ``{…}`` value.
+_LITERALS = ("search",)
+
+
+@cache
+def _template_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    value = "(?!(?:" + "|".join(_LITERALS) + ")$)[^/]+"
+    return tuple(
+        (t, re.compile(re.sub(r"\\\{(\w+)\\\}", rf"(?P<\1>{value})", re.escape(t)) + "$"))
+        for t in TEMPLATES
+    )
+
+
+def endpoint_key(path: str) -> tuple[str, dict[str, str]]:
+    """The endpoint path an MLflow request path names (``/logged-models/m-1/tags`` is
+    ``/logged-models/{model_id}/tags``) and the values of its ``{…}`` parts."""
+    path = "/" + path.lstrip("/")
+    for template, pattern in _template_patterns():
+        match = pattern.match(path)
+        if match:
+            return template, match.groupdict()
+    return path, {}
 
 
 def as_list(value: Any) -> list[Any]:
@@ -39,9 +74,10 @@ def as_list(value: Any) -> list[Any]:
 
 
 async def request_params(request: Request) -> dict[str, Any]:
-    """The query string and the JSON body merged, as MLflow's server reads them (a key
-    repeated in the query string becomes a list; the body wins). Raises ``InvalidArgument``
-    for a body that is not a JSON object."""
+    """The query string, the JSON body and the values in the endpoint's path merged, as
+    MLflow's server reads them (a key repeated in the query string becomes a list; the
+    body wins over the query, the path over both). Raises ``InvalidArgument`` for a body
+    that is not a JSON object."""
     params: dict[str, Any] = {}
     for key, value in request.query_params.multi_items():
         params[key] = [*as_list(params[key]), value] if key in params else value
@@ -56,15 +92,20 @@ async def request_params(request: Request) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise InvalidArgument("request body must be a JSON object")
         params.update(data)
+    params.update(endpoint_key(request.path_params.get("path", ""))[1])
     return params
 
 
 def artifact_target(path: str) -> tuple[str, str, str]:
-    """``("run", run_id, rel)`` or ``("version", "name/version", rel)`` for an MLflow
-    artifact path. Raises ``NotFound`` for a path of neither shape."""
-    parts = path.strip("/").split("/")
+    """``("run", run_id, rel)``, ``("logged_model", model_id, rel)`` or ``("version",
+    "name/version", rel)`` for an MLflow artifact path. Raises ``NotFound`` for a path of
+    none of these shapes. Empty and ``.`` segments are dropped, as MLflow's client sends
+    ``<run path>/.`` for a run's whole artifact root."""
+    parts = [part for part in path.split("/") if part not in ("", ".")] or [""]
     if parts[0] == REGISTERED_ROOT and len(parts) >= 3:
         return "version", f"{parts[1]}/{parts[2]}", "/".join(parts[3:])
+    if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
+        return "logged_model", parts[2], "/".join(parts[4:])
     if len(parts) >= 3 and parts[2] == "artifacts":
         return "run", parts[1], "/".join(parts[3:])
     raise NotFound(f"artifact path '{path[:200]}' is not <experiment>/<run>/artifacts/<path>")

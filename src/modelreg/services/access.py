@@ -456,6 +456,14 @@ class AccessService:
         with self.db.read() as conn:
             authorization.authorize(conn, principal, permission, values)
 
+    def experiment_of_logged_model(self, model_id: str) -> str | None:
+        """The id of a logged model's experiment, or ``None`` when no model has that id."""
+        from modelreg.store.logged_models import experiment_of
+
+        with self.db.read() as conn:
+            experiment_id = experiment_of(conn, model_id)
+        return None if experiment_id is None else str(experiment_id)
+
     def experiment_of_run(self, run_id: str) -> str | None:
         """The id of the run's experiment, or ``None`` when no run has that id."""
         with self.db.read() as conn:

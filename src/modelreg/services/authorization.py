@@ -22,6 +22,7 @@ from modelreg.services.model_sources import parse_source
 from modelreg.services.principal import NOBODY, Principal
 from modelreg.services.tracking import DEFAULT_EXPERIMENT_ID
 from modelreg.store import access as store
+from modelreg.store.logged_models import experiment_of
 from modelreg.store.registry import runs_with_artifact_uri_prefix
 from modelreg.store.tracking import experiment_id_int
 from modelreg.uris import parse_model_uri
@@ -126,6 +127,8 @@ class _Check:
                 raise _denied(self.principal, level, f"experiment '{name}'", role)
         elif resource == "run":
             self.run(raw, level)
+        elif resource == "logged_model":
+            self.logged_model(raw, level)
         elif resource == "parent":
             self.model(check_parent(raw)[0], "read")
         elif resource == "source":
@@ -164,12 +167,27 @@ class _Check:
             what = f"experiment {experiment_id} of run '{run_id}'"
             raise _denied(self.principal, level, what, role)
 
+    def logged_model(self, model_id: Any, level: str) -> None:
+        # An MLflow 3 logged model is its experiment's: its readers read it, its editors
+        # change it; hidden answers as missing.
+        number = experiment_of(self.conn, model_id) if isinstance(model_id, str) else None
+        role = (
+            None if number is None else store.experiment_access(self.conn, number, self.user_id)[1]
+        )
+        if role is None:
+            raise NotFound(f"Logged model with ID '{str(model_id)[:80]}' not found.")
+        if role_rank(role) < role_rank(level):
+            what = f"experiment {number} of logged model '{model_id}'"
+            raise _denied(self.principal, level, what, role)
+
     def source(self, source: Any, run_id: Any) -> None:
         # The same parser create_model_version uses, so both read one meaning.
         parsed = parse_source(source, run_id)
         if parsed.kind == "models":
             assert parsed.model is not None
             self.model(parsed.model.name, "read")
+        elif parsed.kind == "logged_model":
+            self.logged_model(parsed.logged_model_id, "read")
         elif parsed.run_id is not None:
             self.run(parsed.run_id, "read")
         else:

@@ -32,8 +32,10 @@ from modelreg.code_version import (
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.lineage_graph import HIDDEN_ATTRIBUTE, LineageEdge, LineageGraph, LineageNode
+from modelreg.logged_models import logged_model_of
 from modelreg.services.visibility import EVERYTHING, Visibility
 from modelreg.store import governance as gstore
+from modelreg.store import logged_models as logged_store
 from modelreg.store import registry as store
 from modelreg.store import tracking as tracking_store
 from modelreg.uris import parse_model_uri
@@ -209,6 +211,24 @@ class _Builder:
             self.link(node, run_node, "input", context=item.context)
 
 
+def _logged_model_node(b: _Builder, version_node: str, source: str) -> None:
+    """The MLflow 3 logged model a version was registered from (``models:/m-<id>``), between
+    its run and the version, when the caller may read that run."""
+    model_id = logged_model_of(source)
+    if model_id is None or b.nodes[version_node].hidden:
+        return
+    found = logged_store.load_models(b.conn, [model_id])
+    if not found or not found[0].source_run_id or not b.visible.run(found[0].source_run_id):
+        return
+    model = found[0]
+    attributes = {"model_id": model.model_id, "name": model.name, "status": model.status}
+    node = b.add(LineageNode(f"logged_model:{model_id}", "logged_model", model.name, attributes))
+    run_node = f"run:{model.source_run_id}"
+    if run_node in b.nodes:
+        b.link(run_node, node, "logged")
+    b.link(node, version_node, "registered")
+
+
 def graph(
     conn: Connection, model_id: int, name: str, number: int, visible: Visibility = EVERYTHING
 ) -> LineageGraph:
@@ -217,6 +237,7 @@ def graph(
     b = _Builder(conn, visible)
     root = b.version(name, number, row.semver, row.current_stage)
     b.provenance(root, row.run_id)
+    _logged_model_node(b, root, row.source)
     # Up: the chain of versions this one was fine-tuned from.
     child_node, child_id, seen = root, row.version_id, {row.version_id}
     for _ in range(MAX_DEPTH):

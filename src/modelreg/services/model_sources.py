@@ -6,6 +6,8 @@ A version's source is one of
   ``path`` are the version's files;
 - ``models:/…``: another registered version (which must resolve), whose files,
   run and signature are inherited;
+- ``models:/m-<32 hex>``: an MLflow 3 logged model, whose files and source run
+  are the version's;
 - an artifact URI inside the artifact folder of a run the registry knows
   (``modelreg-artifacts:/0/<run_id>/artifacts/model``, or MLflow's name for
   it, ``mlflow-artifacts:/…``, as MLflow clients send), or elsewhere in the
@@ -32,8 +34,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -42,6 +46,8 @@ from modelreg import versioning
 from modelreg.artifact_files import check_artifact_path
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import LOGGED_MODEL_ID_RE
+from modelreg.store import logged_models as logged_store
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
 
@@ -61,7 +67,8 @@ Manifest = list[tuple[str, str, int]]
 
 @dataclass(frozen=True)
 class Source:
-    """A checked source: ``kind`` is ``runs``, ``models`` or ``artifact``; ``uri`` is
+    """A checked source: ``kind`` is ``runs``, ``models``, ``logged_model`` or ``artifact``;
+    ``uri`` is
     its canonical form, the only form that is stored."""
 
     uri: str
@@ -69,6 +76,9 @@ class Source:
     run_id: str | None = None
     path: str = ""
     model: ModelUri | None = None
+    logged_model_id: str | None = None
+    # A runs:/ source whose run may be missing (then the version has no files).
+    missing_run_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,22 @@ class Snapshot:
     manifest: Manifest
     run_id: str | None
     signature: dict[str, Any] | None
+
+
+# Set by :func:`runs_as_pointers`: runs:/ sources whose run may be missing.
+_RUNS_AS_POINTERS: ContextVar[bool] = ContextVar("runs_as_pointers", default=False)
+
+
+@contextmanager
+def runs_as_pointers() -> Iterator[None]:
+    """Within the block, a ``runs:/`` source whose run does not exist is kept as a pointer
+    (a version without files), as MLflow's server does; its REST API uses this, modelreg's
+    own API does not."""
+    token = _RUNS_AS_POINTERS.set(True)
+    try:
+        yield
+    finally:
+        _RUNS_AS_POINTERS.reset(token)
 
 
 def parse_source(source: Any, run_id: str | None) -> Source:
@@ -97,8 +123,14 @@ def parse_source(source: Any, run_id: str | None) -> Source:
     if _CONTROL_RE.search(source):
         raise InvalidArgument(f"source {source[:60]!r} contains control characters")
     if source.startswith("runs:/"):
-        return _runs_source(source, run_id)
+        parsed = _runs_source(source, run_id)
+        return replace(parsed, missing_run_ok=True) if _RUNS_AS_POINTERS.get() else parsed
     if source.startswith("models:/"):
+        model_id, _, rest = source[len("models:/") :].partition("/")
+        if LOGGED_MODEL_ID_RE.fullmatch(model_id):
+            path = _checked_path(rest, source)
+            canonical = f"models:/{model_id}/{path}" if path else f"models:/{model_id}"
+            return Source(canonical, "logged_model", run_id, path, logged_model_id=model_id)
         try:
             model = parse_model_uri(source)
         except InvalidArgument as exc:
@@ -164,9 +196,17 @@ def snapshot(
     if source.kind == "runs":
         assert source.run_id is not None
         manifest = store.run_manifest(conn, source.run_id, source.path)
+        if manifest is None and source.missing_run_ok:
+            return Snapshot([], source.run_id, signature)
         if manifest is None:
             raise NotFound(f"run '{source.run_id}' of source '{source.uri}' does not exist")
         return Snapshot(manifest, source.run_id, signature)
+    if source.kind == "logged_model":
+        assert source.logged_model_id is not None
+        row = logged_store.require_model(conn, source.logged_model_id)
+        entries = logged_store.entries(conn, source.logged_model_id)
+        manifest = _under([(p, r.digest, r.size) for p, r in entries.items()], source.path)
+        return Snapshot(manifest, run_id or row.source_run_id, signature)
     if source.kind == "models":
         assert source.model is not None
         row = resolve_row(conn, source.model)
@@ -240,11 +280,10 @@ def resolve_row(conn: Connection, ref: ModelUri) -> Any:
     elif ref.version is not None:
         number = ref.version
     else:
-        existing = [(n, text) for n, text, _ in store.model_semvers(conn, model_id)]
         found = (
-            _exact_semver(existing, ref.semver)
+            _exact_semver(conn, model_id, ref.semver)
             if ref.semver is not None
-            else _best_in_range(existing, ref.range or "")
+            else _best_in_range(conn, model_id, ref.range or "")
         )
         if found is None:
             what = (
@@ -270,17 +309,34 @@ def resolve_version(conn: Connection, uri: str) -> ModelVersion:
     return store.version_from_row(resolve_row(conn, parsed))
 
 
-def _exact_semver(existing: Sequence[tuple[int, str]], wanted: str) -> int | None:
-    # The exact string first; else the same SemVer precedence (only build
-    # metadata differs), newest version first.
-    for number, text in existing:
-        if text == wanted:
-            return number
+def _exact_semver(conn: Connection, model_id: int, wanted: str) -> int | None:
+    """The version with exactly this semver; else one of the same SemVer precedence (only
+    build metadata differs), newest first. Both are index lookups."""
+    exact = store.version_with_semver(conn, model_id, wanted)
+    if exact is not None:
+        return exact
     key = versioning.sort_key(wanted)
-    same = [n for n, text in existing if versioning.sort_key(text) == key]
+    parsed = versioning.parse(wanted)
+    triple = (parsed.major, parsed.minor, parsed.patch)
+    ceiling = (triple[0], triple[1], triple[2] + 1)
+    same = [
+        number
+        for number, text in store.semvers_from_top(conn, model_id, triple, ceiling)
+        if versioning.sort_key(text) == key
+    ]
     return max(same) if same else None
 
 
-def _best_in_range(existing: Sequence[tuple[int, str]], range_text: str) -> int | None:
-    best = versioning.parse_range(range_text).best(text for _, text in existing)
-    return None if best is None else next(n for n, text in existing if text == best)
+def _best_in_range(conn: Connection, model_id: int, range_text: str) -> int | None:
+    """The version with the highest semver inside the range: read from the top of the
+    range's stretch of the semver index down to the first (major, minor, patch) that
+    holds a match (a pre-release and its release share one)."""
+    wanted = versioning.parse_range(range_text)
+    best: tuple[Any, int] | None = None
+    for number, text in store.semvers_from_top(conn, model_id, *wanted.span()):
+        version = versioning.parse(text)
+        if best is not None and version.to_tuple()[:3] != best[0].to_tuple()[:3]:
+            break
+        if wanted.matches(version) and (best is None or version > best[0]):
+            best = (version, number)
+    return None if best is None else best[1]

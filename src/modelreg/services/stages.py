@@ -18,6 +18,7 @@ the rolled-back stage, also read from the trail (:func:`stage_before`).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 from modelreg import validation as v
 from modelreg.entities import AuditEvent, ModelVersion
@@ -157,7 +158,11 @@ class StageMoves:
                         )
                     )
             store.append_events(conn, events)
-            moved = Visibility.of_caller(conn).version(store.get_version(conn, name, number))
+            # The row read above, moved: no second read of the version.
+            moved = store.version_from_row(row)
+            if row.current_stage != stage:
+                moved = replace(moved, current_stage=stage, last_updated_timestamp=now)
+            moved = Visibility.of_caller(conn).version(moved)
         self.publish(events)
         return moved
 

@@ -95,7 +95,7 @@ class TrackingService:
         name = v.check_name(name, "experiment name")
         checked_tags = check_tags(tags)
         if artifact_location is not None:
-            v.check_string(artifact_location, "artifact_location", 2048)
+            _check_artifact_location(artifact_location)
             # Over a server, the server places artifacts; only an admin may choose.
             principal.require_admin("choosing an experiment's artifact_location")
         with self.db.write() as conn:
@@ -166,6 +166,14 @@ class TrackingService:
         with self.db.write() as conn:
             store.get_experiment(conn, experiment_id)
             store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Removes a tag of the experiment. Raises NotFound for an unknown experiment or tag."""
+        key = v.check_key(key, "tag key")
+        with self.db.write() as conn:
+            store.get_experiment(conn, experiment_id)
+            if not store.delete_experiment_tag(conn, store.experiment_id_int(experiment_id), key):
+                raise NotFound(f"experiment {experiment_id} has no tag '{key}'")
 
     # -- runs ----------------------------------------------------------------
 
@@ -302,6 +310,14 @@ class TrackingService:
                 store.get_run_info(conn, run_id)
         return history
 
+    def latest_metric_positions(
+        self, run_ids: Sequence[str]
+    ) -> dict[str, dict[str, tuple[int, int]]]:
+        """``run_id → metric key → (step, timestamp)`` of the runs' latest metric values
+        (what MLflow's run JSON shows next to each value); the caller has read the runs."""
+        with self.db.read() as conn:
+            return store.latest_metric_positions(conn, list(run_ids))
+
     def search_runs(
         self,
         experiment_ids: Sequence[str] | str,
@@ -327,6 +343,19 @@ class TrackingService:
                 conn, ids, node, stages, limit, list(order_by or ()), last, page_token
             )
         return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
+
+
+def _check_artifact_location(location: Any) -> str:
+    """An experiment's artifact location: a URI or path without control characters or
+    ``..`` segments, and not a ``runs:/`` URI (as MLflow refuses)."""
+    location = v.check_string(location, "artifact_location", 2048)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in location):
+        raise InvalidArgument("artifact_location must not contain control characters")
+    if location.startswith("runs:"):
+        raise InvalidArgument(f"Artifact location cannot be a runs:/ URI. Given: '{location}'")
+    if ".." in location.replace("\\", "/").split("/"):
+        raise InvalidArgument(f"artifact_location '{location:.200}' must not contain '..'")
+    return location
 
 
 def check_run_id(run_id: Any) -> str:

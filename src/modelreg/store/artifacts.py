@@ -24,6 +24,7 @@ from modelreg.store.schema import (
     run_artifacts,
     runs,
 )
+from modelreg.store.schema_logged_models import logged_model_artifacts
 from modelreg.store.upsert import upsert
 
 _DELETE_CHUNK = 500
@@ -111,8 +112,12 @@ def version_entries(conn: Connection, version_id: int, prefix: str = "") -> dict
 
 
 def referenced_digests(conn: Connection) -> set[str]:
-    """Every digest some run or version manifest names."""
-    query = union(select(run_artifacts.c.digest), select(model_version_artifacts.c.digest))
+    """Every digest some run, version or logged model manifest names."""
+    query = union(
+        select(run_artifacts.c.digest),
+        select(model_version_artifacts.c.digest),
+        select(logged_model_artifacts.c.digest),
+    )
     return {row[0] for row in conn.execute(query)}
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, Table, delete, func, insert, select, text
 
+from modelreg.store.all_tables import metadata
 from modelreg.store.database import Database
-from modelreg.store.schema import experiments, metadata
+from modelreg.store.schema import experiments
 
 DEFAULT_EXPERIMENT_ID = 0
 BATCH = 1000

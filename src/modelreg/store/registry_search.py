@@ -27,6 +27,8 @@ rm = registered_models
 mv = model_versions
 
 STAGES = ("None", "Staging", "Production", "Archived")
+# The tag marking MLflow prompts (kept in MLflow's model registry).
+PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 _MODEL_FIELDS = {
     "name": (rm.c.name, False),
@@ -75,6 +77,10 @@ def _tag_condition(c: Comparison, table: Any, owner_column: Any, owner: Any) -> 
         return ~exists().where(has_key)
     if c.op == "IS NOT NULL":
         return exists().where(has_key)
+    if c.op == "!=" and c.key == PROMPT_TAG:
+        # MLflow's client adds ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every model
+        # search, and MLflow's registry counts a model without that tag as no prompt.
+        return ~exists().where(has_key & (table.c.value == c.value))
     return exists().where(has_key & compare(table.c.value, c.op, c.value))
 
 

@@ -19,13 +19,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import ColumnElement, Connection, exists, select
 
 from modelreg.entities import Run
 from modelreg.errors import InvalidArgument
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.keyset import SortKey, after, check_fits, ordering
-from modelreg.store.schema import latest_metrics, params, run_tags, runs, value_prefix
+from modelreg.store.schema import (
+    VALUE_PREFIX,
+    latest_metrics,
+    params,
+    run_tags,
+    runs,
+    value_prefix,
+)
 from modelreg.store.search_filter import And, Comparison, Node, parse_order_by
 from modelreg.store.tracking import RUN_COLUMNS, runs_from_rows
 
@@ -82,11 +89,12 @@ def value_condition(table: Any, op: str, value: object) -> Any:
     if table.c.value.type.python_type is float or op not in _RANGE_OPS:
         return condition
     prefix = value_prefix(table.c.value)
+    bound: ColumnElement[bool]
     if op == "IN":
-        bound = prefix.in_([str(v)[:100] for v in value])  # type: ignore[attr-defined]
+        bound = prefix.in_([str(v)[:VALUE_PREFIX] for v in value])  # type: ignore[attr-defined]
     else:
         # A string's prefix orders as the string does, but ties where it does not.
-        bound = compare(prefix, {"<": "<=", ">": ">="}.get(op, op), str(value)[:100])
+        bound = compare(prefix, {"<": "<=", ">": ">="}.get(op, op), str(value)[:VALUE_PREFIX])
     return bound & condition
 
 
@@ -112,7 +120,7 @@ def _sort_key(clause: str) -> SortKey:
     kind = _kind(prefix, key)
     if kind == "attributes":
         column = _ATTRIBUTES[key][0]
-        return SortKey(column, ascending, nullable=column.nullable)
+        return SortKey(column, ascending, nullable=bool(column.nullable))
     table = _TABLES[kind]
     value = (
         select(table.c.value)
@@ -136,6 +144,16 @@ def _same_key(node: Node | None, kind: str, key: str) -> list[Comparison]:
     ]
 
 
+def _without(node: Node | None, items: Sequence[Comparison]) -> Node | None:
+    """The filter without these top-level AND terms (``None`` when nothing is left)."""
+    if node is None or node in items:
+        return None
+    if not isinstance(node, And):
+        return node
+    kept = tuple(item for item in node.items if item not in items)
+    return None if not kept else kept[0] if len(kept) == 1 else And(kept)
+
+
 def search_runs(
     conn: Connection,
     experiment_ids: Sequence[int],
@@ -151,17 +169,17 @@ def search_runs(
     ``last`` is the key a page token held (``None`` for the first page);
     ``token`` only names it in errors.
     """
-    where = [
+    where: list[Any] = [
         runs.c.experiment_id.in_(list(experiment_ids)),
         runs.c.lifecycle_stage.in_(list(lifecycle_stages)),
     ]
-    if node is not None:
-        where.append(to_condition(node, _run_comparison))
     if len(order_by) == 1:
         prefix, key, ascending = parse_order_by(order_by[0])
         kind = _kind(prefix, key)
         if kind != "attributes":
             return _by_value(conn, where, node, kind, key, ascending, limit, last, token)
+    if node is not None:
+        where.append(to_condition(node, _run_comparison))
     keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
     check_fits(last, keys, token)
     return _result(conn, _page(conn, where, keys, last, limit + 1), limit)
@@ -226,7 +244,11 @@ def _by_value(
     rows: list[tuple[Any, list[Any]]] = []
     if segment != 1:
         joined = (table.c.run_id == runs.c.run_id) & (table.c.key == key)
+        # The filter's own terms on this key are checked on the joined row itself.
         narrowed = [value_condition(table, c.op, c.value) for c in same_key]
+        others = _without(node, same_key)
+        if others is not None:
+            narrowed.append(to_condition(others, _run_comparison))
         joined_where = [*where, table.c.value.is_not(None), *narrowed]
         rows = _page(conn, joined_where, with_value, rest, limit + 1, 0, join=(table, joined))
         # A filter on the key itself leaves out every run without a value.
@@ -236,5 +258,7 @@ def _by_value(
         (table.c.run_id == runs.c.run_id) & (table.c.key == key) & table.c.value.is_not(None)
     )
     tail_after = rest if segment == 1 else None
+    if node is not None:
+        where = [*where, to_condition(node, _run_comparison)]
     rows += _page(conn, [*where, without], _TIEBREAK, tail_after, limit + 1 - len(rows), 1)
     return _result(conn, rows, limit)

@@ -209,7 +209,8 @@ model_versions = Table(
     Column("version", Integer, nullable=False),
     Column("semver", String(128), nullable=False),
     # The semver's numeric parts (migration 0002; since 0006 the model row
-    # names its highest version, and no index covers them).
+    # names its highest version). Ranges (^1.2, ~1.2.3) are resolved from the
+    # top of their stretch of the index below (migration 0011).
     Column("semver_major", BigInteger, nullable=False, server_default="0"),
     Column("semver_minor", BigInteger, nullable=False, server_default="0"),
     Column("semver_patch", BigInteger, nullable=False, server_default="0"),
@@ -229,6 +230,9 @@ model_versions = Table(
     Index(None, "run_id"),
     # The newest version in a stage is the last entry of its (model, stage) range.
     Index(None, "model_id", "current_stage", "version"),
+    Index(
+        "ix_model_versions_semver_parts", "model_id", "semver_major", "semver_minor", "semver_patch"
+    ),
 )
 
 model_version_tags = Table(

@@ -86,6 +86,16 @@ def upsert_experiment_tags(conn: Connection, experiment_id: int, tags: dict[str,
         )
 
 
+def delete_experiment_tag(conn: Connection, experiment_id: int, key: str) -> bool:
+    """Removes a tag of the experiment; ``False`` when it had none by that key."""
+    result = conn.execute(
+        experiment_tags.delete().where(
+            experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key == key
+        )
+    )
+    return result.rowcount > 0
+
+
 _EXPERIMENT_COLUMNS = (
     experiments.c.experiment_id,
     experiments.c.name,
@@ -217,6 +227,20 @@ _RUN_TAGS = _of_runs(run_tags, run_tags.c.key, run_tags.c.value)
 _RUN_METRICS = _of_runs(
     latest_metrics, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
 )
+
+
+def latest_metric_positions(
+    conn: Connection, run_ids: Sequence[str]
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """``run_id → key → (step, timestamp)`` of each run's latest metric values."""
+    out: dict[str, dict[str, tuple[int, int]]] = {run_id: {} for run_id in run_ids}
+    if run_ids:
+        lm = latest_metrics.c
+        query = select(lm.run_id, lm.key, lm.step, lm.timestamp).where(lm.run_id.in_(run_ids))
+        for run_id, key, step, timestamp in conn.execute(query):
+            out[run_id][key] = (step, timestamp)
+    return out
+
 
 _RUN_LIFECYCLE = select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam("run_id"))
 

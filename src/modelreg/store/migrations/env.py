@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from modelreg.store.schema import metadata
+from modelreg.store.all_tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -9,7 +9,7 @@ Every change to a version also moves its model's ``last_updated_time``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -462,6 +463,44 @@ def version_with_semver(conn: Connection, model_id_: int, semver: str) -> int | 
     return conn.execute(
         select(mv.c.version).where(mv.c.model_id == model_id_, mv.c.semver == semver)
     ).scalar()
+
+
+_SEMVER_PARTS = (mv.c.semver_major, mv.c.semver_minor, mv.c.semver_patch)
+_SEMVER_PAGE = 64
+
+
+def semvers_from_top(
+    conn: Connection,
+    model_id_: int,
+    floor: tuple[int, int, int] | None = None,
+    ceiling: tuple[int, int, int] | None = None,
+) -> Iterator[tuple[int, str]]:
+    """``(version, semver)`` of the model's versions whose (major, minor, patch) is at
+    least ``floor`` and below ``ceiling``, highest (major, minor, patch) first.
+
+    Read a page at a time from the (model_id, major, minor, patch) index, so a
+    caller that stops at the first match reads only the top of the range.
+    """
+    parts = tuple_(*_SEMVER_PARTS)
+    query = select(mv.c.version, mv.c.semver, *_SEMVER_PARTS).where(mv.c.model_id == model_id_)
+    if floor is not None:
+        query = query.where(parts >= tuple_(*floor))
+    order = [c.desc() for c in _SEMVER_PARTS]
+    last: Any = ceiling
+    while True:
+        page = query if last is None else query.where(parts < tuple_(*last))
+        rows = conn.execute(page.order_by(*order).limit(_SEMVER_PAGE)).all()
+        if len(rows) < _SEMVER_PAGE:
+            yield from ((r[0], r[1]) for r in rows)
+            return
+        # The versions of the page's last (major, minor, patch) may go on past the
+        # page: those are read whole, and the next page starts below them.
+        last = tuple(rows[-1][2:])
+        yield from ((r[0], r[1]) for r in rows if tuple(r[2:]) != last)
+        same = select(mv.c.version, mv.c.semver).where(
+            mv.c.model_id == model_id_, parts == tuple_(*last)
+        )
+        yield from ((r[0], r[1]) for r in conn.execute(same).all())
 
 
 def model_semvers(conn: Connection, model_id_: int) -> list[Any]:

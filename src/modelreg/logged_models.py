@@ -1,0 +1,123 @@
+"""MLflow 3's logged model, as plain data.
+
+``mlflow.<flavor>.log_model`` in MLflow 3 creates a logged model: an id of its
+own (``m-<32 hex>``), files under its own artifact location, tags, params and
+metrics, made in an experiment and (usually) by a run. modelreg keeps them as
+entities of their own, so they are listed, registered (``models:/m-<id>``)
+and traced in lineage like runs and versions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelreg.entities import Metric
+
+__all__ = [
+    "LOGGED_MODEL_ID_RE",
+    "MODEL_VERSIONS_TAG",
+    "STATUSES",
+    "LoggedModel",
+    "LoggedModelMetric",
+    "RunModelLink",
+    "logged_model_of",
+]
+
+# MLflow's logged model ids: ``m-`` and a uuid4's 32 hex digits.
+LOGGED_MODEL_ID_RE = re.compile(r"m-[0-9a-f]{32}")
+STATUSES = ("PENDING", "READY", "FAILED")
+# The tag in which MLflow lists the registered versions made from a logged model.
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+
+
+def logged_model_of(uri: str) -> str | None:
+    """The logged model id a ``models:/m-<id>[/path]`` URI names; ``None`` for other URIs."""
+    if not uri.startswith("models:/"):
+        return None
+    model_id = uri[len("models:/") :].split("/")[0]
+    return model_id if LOGGED_MODEL_ID_RE.fullmatch(model_id) else None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelMetric:
+    """A metric of a logged model: the run and dataset it was measured in, if any."""
+
+    metric: Metric
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """A logged model; ``status`` is one of :data:`STATUSES`."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    status: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    source_run_id: str | None = None
+    model_type: str | None = None
+    status_message: str | None = None
+    lifecycle_stage: str = "active"
+    user_id: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: list[LoggedModelMetric] = field(default_factory=list)
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.model_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "experiment_id": self.experiment_id,
+            "name": self.name,
+            "artifact_location": self.artifact_location,
+            "status": self.status,
+            "creation_timestamp": self.creation_timestamp,
+            "last_updated_timestamp": self.last_updated_timestamp,
+            "source_run_id": self.source_run_id,
+            "model_type": self.model_type,
+            "status_message": self.status_message,
+            "lifecycle_stage": self.lifecycle_stage,
+            "user_id": self.user_id,
+            "tags": dict(self.tags),
+            "params": dict(self.params),
+            "metrics": [
+                {
+                    **m.metric.to_dict(),
+                    "run_id": m.run_id,
+                    "dataset_name": m.dataset_name,
+                    "dataset_digest": m.dataset_digest,
+                }
+                for m in self.metrics
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LoggedModel:
+        metrics = [
+            LoggedModelMetric(
+                Metric.from_dict(m), m.get("run_id"), m.get("dataset_name"), m.get("dataset_digest")
+            )
+            for m in d.get("metrics", [])
+        ]
+        fields = {k: v for k, v in d.items() if k != "metrics"}
+        return cls(**fields, metrics=metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class RunModelLink:
+    """A run's use of a logged model: ``direction`` is ``output`` (it logged the model)
+    or ``input`` (it used it); ``step`` is the run's step then."""
+
+    model_id: str
+    direction: str
+    step: int = 0

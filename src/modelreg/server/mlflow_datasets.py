@@ -1,0 +1,72 @@
+"""MLflow's dataset inputs (``runs/log-inputs``, ``Run.inputs``) as modelreg's datasets.
+
+modelreg knows a dataset by its name and a SHA-256 of its content; MLflow by a
+name and a short digest of its own, with a source type, a source, a schema and
+a profile, all strings. Each MLflow dataset becomes a modelreg dataset whose
+digest is the SHA-256 of MLflow's description and whose ``source`` keeps that
+description and the input's tags, so it is in modelreg's lineage and comes back to an MLflow
+client exactly as it was sent. The context is MLflow's ``mlflow.data.context``
+input tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from modelreg.datasets import Dataset, DatasetInput
+from modelreg.errors import InvalidArgument
+from modelreg.validation import check_objects
+
+CONTEXT_TAG = "mlflow.data.context"
+# The context of an input logged without one (modelreg's inputs always have one).
+NO_CONTEXT = "unspecified"
+_FIELDS = ("name", "digest", "source_type", "source", "schema", "profile")
+_MARK = "mlflow_dataset"
+
+
+def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> dict[str, list[Dataset]]:
+    """The ``datasets`` of a ``log-inputs`` request, as modelreg datasets by context, less
+    those the run has already logged (``logged``): as MLflow's server, a run keeps the
+    first input of each dataset, whatever its tags."""
+    seen = {(i.dataset.name, i.dataset.digest) for i in logged}
+    by_context: dict[str, list[Dataset]] = {}
+    for item in check_objects(items, "datasets"):
+        dataset = item.get("dataset")
+        if not isinstance(dataset, dict) or not dataset.get("name"):
+            raise InvalidArgument("each dataset input needs a dataset with a name")
+        tags = {t.get("key"): t.get("value") for t in check_objects(item.get("tags"), "tags")}
+        described = {k: dataset.get(k) for k in _FIELDS if dataset.get(k) is not None}
+        digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+        text = json.dumps({_MARK: described, "tags": tags}, sort_keys=True)
+        if (dataset["name"], digest) in seen:
+            continue
+        seen.add((dataset["name"], digest))
+        context = tags.get(CONTEXT_TAG) or NO_CONTEXT
+        by_context.setdefault(context, []).append(Dataset(dataset["name"], digest, text))
+    return by_context
+
+
+def dataset_inputs_json(inputs: list[DatasetInput]) -> list[dict[str, Any]]:
+    """A run's dataset inputs as MLflow's ``DatasetInput`` messages (modelreg's own ones
+    too: their SHA-256 is the digest, their source the source)."""
+    out = []
+    for item in inputs:
+        d = item.dataset
+        try:
+            kept = json.loads(d.source) if d.source else None
+        except ValueError:
+            kept = None
+        if isinstance(kept, dict) and _MARK in kept:
+            tags = kept.get("tags") or {}
+            dataset = kept[_MARK]
+        else:
+            tags = {} if item.context == NO_CONTEXT else {CONTEXT_TAG: item.context}
+            dataset = {"name": d.name, "digest": d.digest, "source_type": "modelreg"}
+            if d.source:
+                dataset["source"] = d.source
+            if d.schema:
+                dataset["schema"] = json.dumps(d.schema)
+        out.append({"tags": [{"key": k, "value": v} for k, v in tags.items()], "dataset": dataset})
+    return out

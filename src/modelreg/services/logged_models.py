@@ -1,0 +1,259 @@
+"""MLflow 3's logged models: creating, finalizing, tagging, searching and their files.
+
+A logged model belongs to an experiment (whose readers may read it and whose
+editors may change it) and usually to the run that made it. Its files are a
+manifest of content-addressed blobs, like a run's; registering it
+(``models:/m-<id>`` as a version's source) copies that manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from modelreg import validation as v
+from modelreg.actor import current_actor
+from modelreg.artifact_files import check_artifact_path
+from modelreg.blobs import BlobRef
+from modelreg.entities import Metric, PagedList
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import (
+    LOGGED_MODEL_ID_RE,
+    MODEL_VERSIONS_TAG,
+    STATUSES,
+    LoggedModel,
+    LoggedModelMetric,
+    RunModelLink,
+)
+from modelreg.run_names import random_run_name
+from modelreg.services import principal
+from modelreg.store import keyset
+from modelreg.store import logged_models as store
+from modelreg.store import tracking as tracking_store
+from modelreg.store.database import Database
+from modelreg.store.filter_sql import check_max_results
+from modelreg.timeutil import now_ms
+
+__all__ = ["LoggedModelService", "check_model_id"]
+
+DIRECTIONS = ("output", "input")
+
+
+def check_model_id(model_id: Any) -> str:
+    """A logged model id (``m-<32 hex>``); anything else is one that does not exist."""
+    if not isinstance(model_id, str) or not LOGGED_MODEL_ID_RE.fullmatch(model_id):
+        raise NotFound(f"Logged model with ID '{str(model_id)[:80]}' not found.")
+    return model_id
+
+
+def _check_key_values(items: dict[str, Any] | None, what: str) -> dict[str, str]:
+    checked = {}
+    for key, value in (items or {}).items():
+        key = v.check_key(key, f"{what} key")
+        checked[key] = v.check_tag_value(key, "" if value is None else value)
+    return checked
+
+
+class LoggedModelService:
+    """Logged models on one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """A new PENDING model in the experiment; ``name`` defaults to a random one.
+
+        Raises ``NotFound`` for an unknown experiment or source run and
+        ``InvalidArgument`` for a deleted experiment or bad names."""
+        name = v.check_string(name, "name", v.MAX_KEY_LENGTH) if name else random_run_name()
+        if "/" in name or ":" in name:
+            raise InvalidArgument(f"Invalid model name '{name}': it may not contain '/' or ':'")
+        if model_type:
+            model_type = v.check_string(model_type, "model_type", v.MAX_KEY_LENGTH)
+        checked_tags = _check_key_values(tags, "tag")
+        checked_params = _check_key_values(params, "param")
+        model_id = f"m-{uuid.uuid4().hex}"
+        now = now_ms()
+        with self.db.write() as conn:
+            stage, location = tracking_store.experiment_head(conn, str(experiment_id))
+            if stage != tracking_store.ACTIVE:
+                raise InvalidArgument(f"experiment {experiment_id} is deleted")
+            if source_run_id:
+                tracking_store.get_run_info(
+                    conn, v.check_string(source_run_id, "source_run_id", 64)
+                )
+            store.insert_model(
+                conn,
+                {
+                    "model_id": model_id,
+                    "experiment_id": tracking_store.experiment_id_int(experiment_id),
+                    "name": name,
+                    "source_run_id": source_run_id or None,
+                    "model_type": model_type or None,
+                    "status": "PENDING",
+                    "status_message": None,
+                    "lifecycle_stage": tracking_store.ACTIVE,
+                    "user_id": current_actor(),
+                    "artifact_location": f"{location.rstrip('/')}/models/{model_id}/artifacts",
+                    "creation_time": now,
+                    "last_updated_time": now,
+                },
+            )
+            store.upsert_key_values(conn, "tags", model_id, checked_tags)
+            store.upsert_key_values(conn, "params", model_id, checked_params)
+            return store.load_models(conn, [model_id])[0]
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The model; raises ``NotFound`` for an unknown (or deleted) one."""
+        model_id = check_model_id(model_id)
+        with self.db.read() as conn:
+            store.require_model(conn, model_id, allow_deleted)
+            return store.load_models(conn, [model_id])[0]
+
+    def search_logged_models(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[tuple[str, bool]] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """Active models of these experiments (those the caller may read) matching the
+        filter (attributes, ``tags.``, ``params.``, ``metrics.``); newest first by default."""
+        ids = [tracking_store.experiment_id_int(e) for e in experiment_ids]
+        limit = check_max_results(max_results, 100)
+        with self.db.read() as conn:
+            ids = principal.readable_experiment_ids(conn, ids)
+            found, next_key = store.search_ids(
+                conn, ids, filter_string, order_by or (), page_token, limit
+            )
+            models = store.load_models(conn, found)
+        return PagedList(models, None if next_key is None else keyset.encode_token(next_key))
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        """Marks the model READY (its files are uploaded) or FAILED."""
+        if status not in STATUSES:
+            raise InvalidArgument(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        return self._change(
+            model_id, lambda conn, now: store.set_fields(conn, model_id, now, status=status)
+        )
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
+        checked = _check_key_values(tags, "tag")
+        self._change(
+            model_id, lambda conn, now: store.upsert_key_values(conn, "tags", model_id, checked)
+        )
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self._change(model_id, lambda conn, now: store.delete_tag(conn, model_id, key))
+
+    def note_model_version(self, model_id: str, name: str, version: int) -> None:
+        """Appends ``{"name", "version"}`` to the model's ``mlflow.modelVersions`` tag, as
+        MLflow's server does when a version is registered from a logged model."""
+
+        def append(conn: Any, now: int) -> None:
+            current = store.load_models(conn, [model_id])[0].tags.get(MODEL_VERSIONS_TAG)
+            try:
+                listed = json.loads(current) if current else []
+            except ValueError:
+                listed = []
+            listed = listed if isinstance(listed, list) else []
+            listed.append({"name": name, "version": version})
+            value = json.dumps(listed)
+            store.upsert_key_values(conn, "tags", model_id, {MODEL_VERSIONS_TAG: value})
+
+        self._change(model_id, append)
+
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
+        checked = _check_key_values(params, "param")
+        self._change(
+            model_id, lambda conn, now: store.upsert_key_values(conn, "params", model_id, checked)
+        )
+
+    def log_logged_model_metrics(self, model_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        """Appends metrics to the model (the run's ``log_metric(..., model_id=…)``)."""
+        checked = [
+            LoggedModelMetric(
+                Metric(
+                    v.check_key(m.metric.key, "metric key"),
+                    v.check_metric_value(m.metric.key, m.metric.value),
+                    v.check_int(m.metric.timestamp, "timestamp", 0),
+                    v.check_int(m.metric.step, "step"),
+                ),
+                m.run_id,
+                m.dataset_name,
+                m.dataset_digest,
+            )
+            for m in metrics
+        ]
+        self._change(model_id, lambda conn, now: store.insert_metrics(conn, model_id, checked))
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Marks the model deleted: searches skip it; registered versions keep their files."""
+        self._change(
+            model_id,
+            lambda conn, now: store.set_fields(conn, model_id, now, lifecycle_stage="deleted"),
+        )
+
+    def _change(self, model_id: str, change: Any) -> LoggedModel:
+        model_id = check_model_id(model_id)
+        with self.db.write() as conn:
+            store.require_model(conn, model_id)
+            now = now_ms()
+            change(conn, now)
+            store.set_fields(conn, model_id, now)
+            return store.load_models(conn, [model_id])[0]
+
+    # -- files ---------------------------------------------------------------------
+
+    def manifest(self, model_id: str, path: str = "") -> dict[str, BlobRef]:
+        """The model's files at or below ``path``: path → ``(digest, size)``."""
+        model_id = check_model_id(model_id)
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        with self.db.read() as conn:
+            store.require_model(conn, model_id, allow_deleted=True)
+            return store.entries(conn, model_id, prefix)
+
+    def record_files(self, model_id: str, entries: dict[str, BlobRef]) -> None:
+        """Records blobs already stored as files of the model (the caller uploaded them)."""
+        checked = {check_artifact_path(p): r for p, r in entries.items()}
+        self._change(model_id, lambda conn, now: store.upsert_entries(conn, model_id, checked))
+
+    # -- runs ----------------------------------------------------------------------
+
+    def link_run(self, run_id: str, links: Sequence[RunModelLink]) -> None:
+        """Records models as outputs or inputs of a run; raises ``NotFound`` for an
+        unknown run or model."""
+        for link in links:
+            check_model_id(link.model_id)
+            if link.direction not in DIRECTIONS:
+                raise InvalidArgument(f"direction {link.direction!r} is not one of {DIRECTIONS}")
+        with self.db.write() as conn:
+            tracking_store.require_active_run(conn, run_id)
+            missing = {x.model_id for x in links} - store.existing_ids(
+                conn, (x.model_id for x in links)
+            )
+            if missing:
+                raise NotFound(f"Logged model with ID '{sorted(missing)[0]}' not found.")
+            store.link_runs(conn, run_id, links)
+
+    def run_links(self, run_id: str) -> list[RunModelLink]:
+        """The run's links to logged models (``[]`` for none)."""
+        with self.db.read() as conn:
+            return store.run_links(conn, [run_id]).get(run_id, [])
+
+    def models_of_run(self, run_id: str) -> list[LoggedModel]:
+        """The active models a run made, oldest first. Raises ``NotFound`` for an unknown run."""
+        with self.db.read() as conn:
+            tracking_store.get_run_info(conn, v.check_string(run_id, "run_id", 64))
+            return store.load_models(conn, store.models_of_run(conn, run_id))

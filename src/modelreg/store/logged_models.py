@@ -1,0 +1,312 @@
+"""SQL for logged models: the model rows, their tags, params, metrics, files and run links.
+
+Every function takes an open connection; the logged-model service decides
+the transaction. Searches are one query for the page of ids (filter, order
+and offset in SQL) and one per child table for that page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select, true, update
+
+from modelreg.blobs.base import BlobRef
+from modelreg.entities import Metric
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
+from modelreg.store import keyset
+from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.schema_logged_models import (
+    logged_model_artifacts,
+    logged_model_metrics,
+    logged_model_params,
+    logged_model_tags,
+    logged_models,
+    run_logged_models,
+)
+from modelreg.store.search_filter import Comparison, parse_filter
+from modelreg.store.upsert import upsert
+
+T = logged_models.c
+
+# Filter and order_by names (MLflow's, and modelreg's own) → columns.
+ATTRIBUTES: dict[str, Any] = {
+    "model_id": T.model_id,
+    "name": T.name,
+    "model_type": T.model_type,
+    "status": T.status,
+    "source_run_id": T.source_run_id,
+    "experiment_id": T.experiment_id,
+    "creation_time": T.creation_time,
+    "creation_timestamp": T.creation_time,
+    "last_updated_time": T.last_updated_time,
+    "last_updated_timestamp": T.last_updated_time,
+}
+_NUMERIC = {"experiment_id", "creation_time", "creation_timestamp"} | {
+    "last_updated_time",
+    "last_updated_timestamp",
+}
+
+
+def insert_model(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(logged_models), [row])
+
+
+def set_fields(conn: Connection, model_id: str, now: int, **values: Any) -> None:
+    """Updates columns of a model and its ``last_updated_time``; raises ``NotFound``."""
+    result = conn.execute(
+        update(logged_models).where(T.model_id == model_id).values(last_updated_time=now, **values)
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"Logged model with ID '{model_id}' not found.")
+
+
+def require_model(conn: Connection, model_id: str, allow_deleted: bool = False) -> Any:
+    """The model's row (with ``for update`` semantics left to the caller); raises ``NotFound``."""
+    row = conn.execute(select(logged_models).where(T.model_id == model_id)).first()
+    if row is None or (row.lifecycle_stage != "active" and not allow_deleted):
+        raise NotFound(f"Logged model with ID '{model_id}' not found.")
+    return row
+
+
+def upsert_key_values(conn: Connection, kind: str, model_id: str, items: dict[str, str]) -> None:
+    """Sets tags (``kind="tags"``) or params (``"params"``) of a model."""
+    table = logged_model_tags if kind == "tags" else logged_model_params
+    rows = [{"model_id": model_id, "key": k, "value": v} for k, v in items.items()]
+    upsert(conn, table, rows, ("model_id", "key"), ("value",))
+
+
+def delete_tag(conn: Connection, model_id: str, key: str) -> None:
+    result = conn.execute(
+        delete(logged_model_tags).where(
+            logged_model_tags.c.model_id == model_id, logged_model_tags.c.key == key
+        )
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"No tag with key '{key}' found for logged model with ID '{model_id}'.")
+
+
+def insert_metrics(conn: Connection, model_id: str, items: Sequence[LoggedModelMetric]) -> None:
+    rows = []
+    for item in items:
+        nan = math.isnan(item.metric.value)
+        rows.append(
+            {
+                "model_id": model_id,
+                "key": item.metric.key,
+                "value": None if nan else item.metric.value,
+                "is_nan": nan,
+                "step": item.metric.step,
+                "timestamp": item.metric.timestamp,
+                "run_id": item.run_id,
+                "dataset_name": item.dataset_name,
+                "dataset_digest": item.dataset_digest,
+            }
+        )
+    if rows:
+        conn.execute(insert(logged_model_metrics), rows)
+
+
+def experiment_of(conn: Connection, model_id: str) -> int | None:
+    """The experiment of a logged model (deleted ones too); ``None`` for an unknown id."""
+    return conn.execute(select(T.experiment_id).where(T.model_id == model_id)).scalar()
+
+
+def existing_ids(conn: Connection, model_ids: Iterable[str]) -> set[str]:
+    wanted = list(model_ids)
+    if not wanted:
+        return set()
+    return set(conn.execute(select(T.model_id).where(T.model_id.in_(wanted))).scalars())
+
+
+# -- reading ---------------------------------------------------------------------
+
+
+def load_models(conn: Connection, model_ids: Sequence[str]) -> list[LoggedModel]:
+    """The models with these ids, in this order, with tags, params and metrics."""
+    if not model_ids:
+        return []
+    rows = {
+        r.model_id: r for r in conn.execute(select(logged_models).where(T.model_id.in_(model_ids)))
+    }
+    tags = _key_values(conn, logged_model_tags, model_ids)
+    params = _key_values(conn, logged_model_params, model_ids)
+    metrics: dict[str, list[LoggedModelMetric]] = {}
+    m = logged_model_metrics.c
+    query = (
+        select(logged_model_metrics)
+        .where(m.model_id.in_(model_ids))
+        .order_by(m.model_id, m.key, m.step, m.timestamp)
+    )
+    for r in conn.execute(query):
+        value = math.nan if r.is_nan else r.value
+        metric = Metric(r.key, value, r.timestamp, r.step)
+        item = LoggedModelMetric(metric, r.run_id, r.dataset_name, r.dataset_digest)
+        metrics.setdefault(r.model_id, []).append(item)
+    return [
+        _model(rows[i], tags.get(i, {}), params.get(i, {}), metrics.get(i, []))
+        for i in model_ids
+        if i in rows
+    ]
+
+
+def _key_values(
+    conn: Connection, table: Any, model_ids: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    query = select(table.c.model_id, table.c.key, table.c.value).where(
+        table.c.model_id.in_(model_ids)
+    )
+    for model_id, key, value in conn.execute(query.order_by(table.c.model_id, table.c.key)):
+        out.setdefault(model_id, {})[key] = value
+    return out
+
+
+def _model(row: Any, tags: dict, params: dict, metrics: list) -> LoggedModel:
+    return LoggedModel(
+        model_id=row.model_id,
+        experiment_id=str(row.experiment_id),
+        name=row.name,
+        artifact_location=row.artifact_location,
+        status=row.status,
+        creation_timestamp=row.creation_time,
+        last_updated_timestamp=row.last_updated_time,
+        source_run_id=row.source_run_id,
+        model_type=row.model_type,
+        status_message=row.status_message,
+        lifecycle_stage=row.lifecycle_stage,
+        user_id=row.user_id,
+        tags=tags,
+        params=params,
+        metrics=metrics,
+    )
+
+
+def search_ids(
+    conn: Connection,
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    order_by: Sequence[tuple[str, bool]],
+    page_token: str | None,
+    limit: int,
+) -> tuple[list[str], list[Any] | None]:
+    """One page of ids of active models in these experiments that match the filter, and
+    the sort key to continue after (``None`` on the last page).
+
+    ``order_by`` is ``(attribute, ascending)`` pairs; the default is newest first. Pages
+    go by key (:mod:`modelreg.store.keyset`), the model id ending every ordering.
+    """
+    node = parse_filter(filter_string)
+    query = select(T.model_id).where(
+        T.experiment_id.in_(experiment_ids),
+        T.lifecycle_stage == "active",
+        to_condition(node, _comparison) if node is not None else true(),
+    )
+    keys = []
+    for name, ascending in order_by:
+        column = ATTRIBUTES.get(name)
+        if column is None:
+            raise InvalidArgument(f"Invalid order_by field name: {name}")
+        keys.append(keyset.SortKey(column, ascending, nullable=column.nullable))
+    if not keys:
+        keys = [keyset.SortKey(T.creation_time, ascending=False)]
+    keys.append(keyset.SortKey(T.model_id))
+    last = keyset.decode_token(page_token)
+    keyset.check_fits(last, keys, page_token)
+    rows, next_key = keyset.page(conn, query, keys, last, limit)
+    return [row.model_id for row in rows], next_key
+
+
+def _comparison(c: Comparison) -> Any:
+    prefix = (c.prefix or "attributes").lower()
+    if prefix in ("attribute", "attributes"):
+        column = ATTRIBUTES.get(c.key)
+        if column is None:
+            raise InvalidArgument(f"Invalid attribute key '{c.key}' specified.")
+        check_value_type(c, c.key in _NUMERIC)
+        return compare(column, c.op, c.value)
+    if prefix in ("tag", "tags", "param", "params"):
+        table = logged_model_tags if prefix.startswith("tag") else logged_model_params
+        check_value_type(c, numeric=False)
+        return exists().where(
+            table.c.model_id == T.model_id,
+            table.c.key == c.key,
+            compare(table.c.value, c.op, c.value),
+        )
+    if prefix in ("metric", "metrics"):
+        m = logged_model_metrics.c
+        check_value_type(c, numeric=True)
+        return exists().where(
+            m.model_id == T.model_id, m.key == c.key, compare(m.value, c.op, c.value)
+        )
+    raise InvalidArgument(f"Invalid entity type '{c.prefix}' in filter")
+
+
+# -- files -----------------------------------------------------------------------
+
+
+def entries(conn: Connection, model_id: str, prefix: str = "") -> dict[str, BlobRef]:
+    """The model's files at or below ``prefix``, by path."""
+    a = logged_model_artifacts.c
+    below = prefix + "/"
+    where = (
+        true() if not prefix else (a.path == prefix) | (func.substr(a.path, 1, len(below)) == below)
+    )
+    rows = conn.execute(
+        select(a.path, a.digest, a.size).where(a.model_id == model_id, where).order_by(a.path)
+    )
+    return {row.path: BlobRef(row.digest, row.size) for row in rows}
+
+
+def upsert_entries(conn: Connection, model_id: str, items: dict[str, BlobRef]) -> None:
+    rows = [
+        {"model_id": model_id, "path": p, "digest": r.digest, "size": r.size}
+        for p, r in items.items()
+    ]
+    upsert(conn, logged_model_artifacts, rows, ("model_id", "path"), ("digest", "size"))
+
+
+def referenced_digests(conn: Connection) -> set[str]:
+    return set(conn.execute(select(logged_model_artifacts.c.digest).distinct()).scalars())
+
+
+# -- runs ------------------------------------------------------------------------
+
+
+def link_runs(conn: Connection, run_id: str, links: Sequence[RunModelLink]) -> None:
+    rows = [
+        {"run_id": run_id, "model_id": x.model_id, "direction": x.direction, "step": x.step}
+        for x in links
+    ]
+    upsert(conn, run_logged_models, rows, ("run_id", "model_id", "direction"), ("step",))
+
+
+def run_links(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[RunModelLink]]:
+    """Each run's links to logged models, outputs and inputs, in model id order."""
+    r = run_logged_models.c
+    out: dict[str, list[RunModelLink]] = {}
+    if not run_ids:
+        return out
+    query = select(r.run_id, r.model_id, r.direction, r.step).where(r.run_id.in_(run_ids))
+    for row in conn.execute(query.order_by(r.run_id, r.model_id)):
+        out.setdefault(row.run_id, []).append(RunModelLink(row.model_id, row.direction, row.step))
+    return out
+
+
+def models_of_run(conn: Connection, run_id: str) -> list[str]:
+    """The ids of the models the run made, oldest first (lineage)."""
+    query = (
+        select(T.model_id)
+        .where(T.source_run_id == run_id, T.lifecycle_stage == "active")
+        .order_by(T.creation_time, T.model_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def output_model_ids(conn: Connection, run_id: str) -> list[str]:
+    r = run_logged_models.c
+    query = select(r.model_id).where(and_(r.run_id == run_id, r.direction == "output"))
+    return list(conn.execute(query.order_by(r.model_id)).scalars())

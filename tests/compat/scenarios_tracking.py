@@ -1,0 +1,245 @@
+"""Tracking through the MLflow client: experiments, runs, params, metrics, tags, artifacts."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import mlflow
+from compat_support import http, outcome, run_view, scenario
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+
+
+@scenario
+def experiments(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("exp-a", tags={"team": "vision"})
+    client.create_experiment("exp-b")
+    out = {
+        "duplicate": outcome(lambda: client.create_experiment("exp-a")),
+        "by_name": client.get_experiment_by_name("exp-a").tags,
+        "missing_by_name": client.get_experiment_by_name("no-such-exp"),
+        "missing": outcome(lambda: client.get_experiment("987654")),
+    }
+    client.set_experiment_tag(exp_id, "stage", "dev")
+    client.delete_experiment_tag(exp_id, "team")
+    out["tags_after"] = client.get_experiment(exp_id).tags
+    client.rename_experiment(exp_id, "exp-a2")
+    out["renamed"] = client.get_experiment(exp_id).name
+    found = client.search_experiments(filter_string="name LIKE 'exp-%'", order_by=["name DESC"])
+    out["search"] = [e.name for e in found]
+    client.delete_experiment(exp_id)
+    out["deleted_stage"] = client.get_experiment(exp_id).lifecycle_stage
+    out["active_after_delete"] = [
+        e.name for e in client.search_experiments(filter_string="name LIKE 'exp-%'")
+    ]
+    client.restore_experiment(exp_id)
+    out["restored_stage"] = client.get_experiment(exp_id).lifecycle_stage
+    # Without auth anyone may choose where an experiment's artifacts go, as on MLflow.
+    placed = client.create_experiment("exp-placed", artifact_location="s3://bucket/placed")
+    out["chosen_location"] = client.get_experiment(placed).artifact_location
+    out["runs_location"] = outcome(
+        lambda: client.create_experiment("exp-runs", artifact_location="runs:/abc/x")
+    )
+    return out
+
+
+@scenario
+def runs_and_metrics(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("runs-exp")
+    run = client.create_run(exp_id, run_name="first", tags={"team": "a"})
+    run_id = run.info.run_id
+    client.log_param(run_id, "lr", 0.1)
+    client.log_metric(run_id, "loss", 0.5, timestamp=1000, step=1)
+    client.log_metric(run_id, "loss", 0.25, timestamp=2000, step=2)
+    client.log_batch(
+        run_id,
+        metrics=[Metric("acc", 0.9, 3000, 5), Metric("nan", math.nan, 3000, 0)],
+        params=[Param("batch", "32")],
+        tags=[RunTag("kind", "test")],
+    )
+    client.log_metric(run_id, "inf", math.inf, timestamp=4000, step=0)
+    client.log_metric(run_id, "ninf", -math.inf, timestamp=4000, step=0)
+    client.set_tag(run_id, "gone", "x")
+    client.delete_tag(run_id, "gone")
+    client.set_terminated(run_id, "FINISHED")
+    fetched = client.get_run(run_id)
+    metrics = {
+        k: ("nan" if isinstance(v, float) and math.isnan(v) else v)
+        for k, v in fetched.data.metrics.items()
+    }
+    history = client.get_metric_history(run_id, "loss")
+    infinite = [m.value for m in client.get_metric_history(run_id, "inf")]
+    out = {
+        "run": {**run_view(fetched), "metrics": dict(sorted(metrics.items()))},
+        "history": [(m.value, m.step, m.timestamp) for m in history],
+        "infinite_history": infinite,
+        "param_change": outcome(lambda: client.log_param(run_id, "lr", 0.2)),
+        "missing_run": outcome(lambda: client.get_run("0" * 32)),
+    }
+    second = client.create_run(exp_id, run_name="second")
+    client.log_metric(second.info.run_id, "acc", 0.5)
+    client.set_terminated(second.info.run_id)
+    found = client.search_runs([exp_id], "metrics.acc > 0.6")
+    out["search_filter"] = [r.info.run_name for r in found]
+    ordered = client.search_runs([exp_id], order_by=["metrics.acc ASC"])
+    out["search_order"] = [r.info.run_name for r in ordered]
+    page = client.search_runs([exp_id], max_results=1)
+    out["page"] = [len(page), bool(page.token)]
+    rest = client.search_runs([exp_id], max_results=1, page_token=page.token)
+    out["page2"] = [len(rest), bool(rest.token)]
+    client.delete_run(second.info.run_id)
+    out["after_delete"] = [r.info.run_name for r in client.search_runs([exp_id])]
+    client.restore_run(second.info.run_id)
+    out["after_restore"] = sorted(r.info.run_name for r in client.search_runs([exp_id]))
+    return out
+
+
+@scenario
+def run_user(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("user-exp")
+    run = client.create_run(exp_id, tags={"mlflow.user": "alice"})
+    return {"user_id": client.get_run(run.info.run_id).info.user_id}
+
+
+@scenario
+def fluent_tracking(uri: str) -> dict:
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("fluent-exp")
+    with mlflow.start_run(run_name="fluent") as run:
+        mlflow.log_params({"a": 1, "b": "x"})
+        mlflow.log_metrics({"m1": 1.0, "m2": 2.0}, step=3)
+        mlflow.set_tags({"t": "v"})
+        mlflow.log_dict({"k": 1}, "cfg/config.json")
+        mlflow.log_text("hello", "notes.txt")
+    fetched = mlflow.get_run(run.info.run_id)
+    frame = mlflow.search_runs(experiment_names=["fluent-exp"])
+    return {
+        "run": run_view(fetched),
+        "frame_columns": sorted(c for c in frame.columns if c.startswith(("metrics.", "params."))),
+        "frame_rows": len(frame),
+    }
+
+
+@scenario
+def artifacts(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("artifacts-exp")
+    run_id = client.create_run(exp_id).info.run_id
+    folder = tempfile.mkdtemp()
+    os.makedirs(os.path.join(folder, "sub"))
+    for name, text in (("a.txt", "A"), ("sub/b.txt", "BB")):
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+    client.log_artifacts(run_id, folder, "data")
+    client.log_artifact(run_id, os.path.join(folder, "a.txt"))
+    root = client.list_artifacts(run_id)
+    nested = client.list_artifacts(run_id, "data")
+    whole = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=".", tracking_uri=uri, dst_path=tempfile.mkdtemp()
+    )
+    files = sorted(
+        os.path.relpath(os.path.join(d, f), whole) for d, _, fs in os.walk(whole) for f in fs
+    )
+    one = client.download_artifacts(run_id, "data/sub/b.txt", tempfile.mkdtemp())
+    with open(one) as f:
+        content = f.read()
+    return {
+        "root": [(f.path, f.is_dir, f.file_size) for f in root],
+        "nested": [(f.path, f.is_dir, f.file_size) for f in nested],
+        "downloaded": files,
+        "content": content,
+        "missing_file": outcome(
+            lambda: client.download_artifacts(run_id, "nope.txt", tempfile.mkdtemp()) and "ok"
+        ),
+    }
+
+
+@scenario
+def rest_errors(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("errors-exp")
+    run_id = client.create_run(exp_id).info.run_id
+    base = uri + "/api/2.0/mlflow"
+    return {
+        "bad_metrics": http(base, "POST", "/runs/log-batch", {"run_id": run_id, "metrics": "x"}),
+        "bad_metric_item": http(
+            base, "POST", "/runs/log-batch", {"run_id": run_id, "metrics": [{"key": "k"}]}
+        ),
+        "runs_too_many": http(
+            base, "POST", "/runs/search", {"experiment_ids": [exp_id], "max_results": 50001}
+        ),
+        "experiments_too_many": http(base, "POST", "/experiments/search", {"max_results": 50001}),
+        "models_too_many": http(
+            base, "GET", "/registered-models/search", params={"max_results": 1001}
+        ),
+        "versions_too_many": http(
+            base, "GET", "/model-versions/search", params={"max_results": 200001}
+        ),
+        "missing_run": http(base, "GET", "/runs/get", params={"run_id": "f" * 32}),
+        "missing_experiment": outcome(lambda: client.get_experiment("424242"), message=True),
+    }
+
+
+@scenario
+def metric_history_paging(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("history-exp")
+    run_id = client.create_run(exp_id).info.run_id
+    client.log_batch(run_id, metrics=[Metric("m", float(i), 1000 + i, i) for i in range(7)])
+    base = uri + "/api/2.0/mlflow"
+    import requests
+
+    first = requests.get(
+        base + "/metrics/get-history",
+        params={"run_id": run_id, "metric_key": "m", "max_results": 3},
+        timeout=30,
+    ).json()
+    second = requests.get(
+        base + "/metrics/get-history",
+        params={
+            "run_id": run_id,
+            "metric_key": "m",
+            "max_results": 3,
+            "page_token": first.get("next_page_token"),
+        },
+        timeout=30,
+    ).json()
+    return {
+        "first": [m["step"] for m in first.get("metrics", [])],
+        "has_token": bool(first.get("next_page_token")),
+        "second": [m["step"] for m in second.get("metrics", [])],
+        "all": [m.step for m in client.get_metric_history(run_id, "m")],
+    }
+
+
+@scenario
+def dataset_inputs(uri: str) -> dict:
+    import pandas as pd
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("datasets-exp")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
+    train = mlflow.data.from_pandas(frame, source="s3://bucket/train.csv", name="train")
+    with mlflow.start_run() as run:
+        mlflow.log_input(train, context="training")
+        mlflow.log_input(train, context="evaluation")
+    inputs = MlflowClient().get_run(run.info.run_id).inputs.dataset_inputs
+    return {
+        "inputs": sorted(
+            (
+                i.dataset.name,
+                i.dataset.digest,
+                i.dataset.source_type,
+                i.dataset.source,
+                i.dataset.schema,
+                i.dataset.profile,
+                sorted((t.key, t.value) for t in i.tags),
+            )
+            for i in inputs
+        )
+    }

@@ -1,0 +1,109 @@
+"""With --auth an MLflow 3 logged model is its experiment's: readers of the experiment read
+it, editors change it and upload its files, others see it as missing; its artifact path
+must name its own experiment; registering it needs read on it. A run's user is the
+authenticated user, whatever the client claims."""
+
+from __future__ import annotations
+
+import pytest
+
+from auth_fixtures import unique
+
+MLFLOW = "/api/2.0/mlflow"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+
+
+@pytest.fixture(scope="module")
+def logged(auth_server):
+    """An experiment (reader, editor roles granted) with a run and a logged model with a file."""
+    world = auth_server.world()
+    service = auth_server.backend.logged_models
+    model = service.create_logged_model(world.experiment_id, "model", world.run_id)
+    service.record_files(model.model_id, {"MLmodel": auth_server.backend.blobs.put_bytes(b"m")})
+    service.finalize_logged_model(model.model_id, "READY")
+    return world, model.model_id
+
+
+def _get(auth_server, user, path, **params):
+    with auth_server.http(user) as http:
+        return http.get(path, params=params)
+
+
+@pytest.mark.parametrize(("user", "status"), [("reader", 200), ("stranger", 404), ("admin", 200)])
+def test_reading_a_logged_model_takes_read_on_its_experiment(auth_server, logged, user, status):
+    _, model_id = logged
+
+    response = _get(auth_server, user, f"{MLFLOW}/logged-models/{model_id}")
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(("user", "status"), [("reader", 403), ("editor", 200)])
+def test_tagging_a_logged_model_takes_edit(auth_server, logged, user, status):
+    _, model_id = logged
+
+    with auth_server.http(user) as http:
+        response = http.patch(
+            f"{MLFLOW}/logged-models/{model_id}/tags", json={"tags": [{"key": "k", "value": "v"}]}
+        )
+
+    assert response.status_code == status
+
+
+def test_a_logged_models_files_are_read_through_its_own_experiment_only(auth_server, logged):
+    world, model_id = logged
+    other = auth_server.admin_lib.create_experiment(unique("other"))
+    own = f"{world.experiment_id}/models/{model_id}/artifacts/MLmodel"
+    paired = f"{other}/models/{model_id}/artifacts/MLmodel"
+
+    assert _get(auth_server, "reader", f"{ARTIFACTS}/{own}").content == b"m"
+    assert _get(auth_server, "stranger", f"{ARTIFACTS}/{own}").status_code == 404
+    assert _get(auth_server, "admin", f"{ARTIFACTS}/{paired}").status_code == 404
+
+
+def test_uploading_a_logged_models_files_takes_edit(auth_server, logged):
+    world, model_id = logged
+    path = f"{ARTIFACTS}/{world.experiment_id}/models/{model_id}/artifacts/extra.txt"
+
+    with auth_server.http("reader") as http:
+        refused = http.put(path, content=b"x")
+    with auth_server.http("editor") as http:
+        accepted = http.put(path, content=b"x")
+
+    assert (refused.status_code, accepted.status_code) == (403, 200)
+
+
+def test_registering_a_logged_model_needs_read_on_it(auth_server, logged):
+    _, model_id = logged
+    mine = unique("mine")
+    auth_server.client("stranger").create_registered_model(mine)
+
+    with auth_server.http("stranger") as http:
+        response = http.post(
+            f"{MLFLOW}/model-versions/create", json={"name": mine, "source": f"models:/{model_id}"}
+        )
+
+    assert response.status_code == 404
+
+
+def test_searching_logged_models_shows_only_readable_experiments(auth_server, logged):
+    world, model_id = logged
+    body = {"experiment_ids": [world.experiment_id]}
+
+    with auth_server.http("stranger") as http:
+        hidden = http.post(f"{MLFLOW}/logged-models/search", json=body).json()
+    with auth_server.http("reader") as http:
+        shown = http.post(f"{MLFLOW}/logged-models/search", json=body).json()
+
+    assert hidden.get("models", []) == []
+    assert [m["info"]["model_id"] for m in shown["models"]] == [model_id]
+
+
+def test_with_auth_a_runs_user_is_the_authenticated_one(auth_server, logged):
+    world, _ = logged
+    body = {"experiment_id": world.experiment_id, "user_id": "someone-else"}
+
+    with auth_server.http("editor") as http:
+        run = http.post(f"{MLFLOW}/runs/create", json=body).json()["run"]
+
+    assert run["info"]["user_id"] == "editor"

@@ -1,0 +1,40 @@
+"""``modelreg logged-models list|show``: MLflow 3's logged models from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def model_id(lib) -> str:
+    """A READY logged model 'clf' of a run in experiment 'fraud', with param alpha."""
+    run = lib.create_run(lib.create_experiment("fraud"), run_name="train")
+    service = lib._backend.logged_models  # MLflow clients create them over the MLflow API
+    model = service.create_logged_model(
+        run.info.experiment_id, "clf", run.info.run_id, params={"alpha": "0.1"}
+    )
+    service.finalize_logged_model(model.model_id, "READY")
+    return model.model_id
+
+
+def test_list_shows_the_experiments_logged_models(invoke, model_id):
+    result = invoke("logged-models", "list", "--experiment", "fraud", "--json")
+
+    [model] = json.loads(result.stdout)
+    assert (model["model_id"], model["name"], model["status"]) == (model_id, "clf", "READY")
+
+
+def test_show_prints_the_model_with_its_params(invoke, model_id):
+    result = invoke("logged-models", "show", model_id)
+
+    assert model_id in result.stdout
+    assert "alpha" in result.stdout and "0.1" in result.stdout
+
+
+def test_show_of_an_unknown_model_fails_naming_it(invoke):
+    result = invoke("logged-models", "show", "m-" + "0" * 32)
+
+    assert result.exit_code != 0
+    assert "m-0000" in result.output

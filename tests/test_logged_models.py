@@ -1,0 +1,118 @@
+"""MLflow 3's logged models as modelreg entities: found, searched, registered, in lineage.
+
+MLflow clients create them through the MLflow-compatible API (tests/compat drives the
+real client); here a test logs one the way that API does — create, upload the files,
+finalize — on every backend, and reads it back through the public ``Client``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from modelreg.errors import InvalidArgument, NotFound
+
+
+def log_model(client, run_id: str, name: str, files: dict[str, bytes], **params: str) -> str:
+    """Logs a logged model of the run as an MLflow client does; returns its id."""
+    from modelreg.remote import RemoteBackend
+
+    backend = client._backend  # how an MLflow client would reach the store
+    experiment_id = client.get_run(run_id).info.experiment_id
+    if isinstance(backend, RemoteBackend):
+        api = backend.uri + "/api/2.0/mlflow"
+        body = {
+            "experiment_id": experiment_id,
+            "name": name,
+            "source_run_id": run_id,
+            "params": [{"key": k, "value": v} for k, v in params.items()],
+        }
+        model_id = httpx.post(api + "/logged-models", json=body).json()["model"]["info"]["model_id"]
+        for path, data in files.items():
+            where = f"{experiment_id}/models/{model_id}/artifacts/{path}"
+            response = httpx.put(
+                f"{backend.uri}/api/2.0/mlflow-artifacts/artifacts/{where}", content=data
+            )
+            response.raise_for_status()
+        httpx.patch(api + f"/logged-models/{model_id}", json={"status": "LOGGED_MODEL_READY"})
+        return model_id
+    service = backend.logged_models
+    model = service.create_logged_model(experiment_id, name, run_id, params=params)
+    service.record_files(model.model_id, {p: backend.blobs.put_bytes(d) for p, d in files.items()})
+    service.finalize_logged_model(model.model_id, "READY")
+    return model.model_id
+
+
+@pytest.fixture
+def run_id(client) -> str:
+    run = client.create_run(client.create_experiment("logged"))
+    return run.info.run_id
+
+
+def test_a_logged_model_is_found_by_id_with_its_run_params_and_status(client, run_id):
+    model_id = log_model(client, run_id, "model", {"MLmodel": b"flavors: {}"}, alpha="0.1")
+
+    model = client.get_logged_model(model_id)
+
+    assert (model.name, model.source_run_id, model.status) == ("model", run_id, "READY")
+    assert model.params == {"alpha": "0.1"}
+    assert model.model_uri == f"models:/{model_id}"
+
+
+def test_an_unknown_logged_model_is_not_found(client):
+    with pytest.raises(NotFound, match="m-0000"):
+        client.get_logged_model("m-" + "0" * 32)
+
+
+def test_logged_models_are_searched_newest_first_and_by_filter(client, run_id):
+    experiment_id = client.get_run(run_id).info.experiment_id
+    first = log_model(client, run_id, "first", {})
+    second = log_model(client, run_id, "second", {}, kind="tree")
+
+    newest_first = client.search_logged_models(experiment_id)
+    by_param = client.search_logged_models(experiment_id, "params.kind = 'tree'")
+    oldest_first = client.search_logged_models(experiment_id, order_by=[("creation_time", True)])
+
+    assert [m.model_id for m in newest_first] == [second, first]
+    assert [m.model_id for m in by_param] == [second]
+    assert [m.model_id for m in oldest_first] == [first, second]
+
+
+def test_a_bad_logged_model_filter_is_refused(client, run_id):
+    experiment_id = client.get_run(run_id).info.experiment_id
+
+    with pytest.raises(InvalidArgument):
+        client.search_logged_models(experiment_id, "colour = 'red'")
+
+
+def test_a_version_registered_from_a_logged_model_has_its_files(client, run_id, tmp_path):
+    model_id = log_model(client, run_id, "model", {"MLmodel": b"m", "model.skops": b"weights"})
+    client.create_registered_model("clf")
+
+    version = client.create_model_version("clf", f"models:/{model_id}")
+    local = Path(client.download_artifacts(artifact_uri="models:/clf/1", dst_path=tmp_path / "out"))
+
+    assert version.run_id == run_id
+    assert (local / "model.skops").read_bytes() == b"weights"
+    assert sorted(p.name for p in local.iterdir()) == ["MLmodel", "model.skops"]
+
+
+def test_a_run_lists_the_logged_models_it_made(client, run_id):
+    first = log_model(client, run_id, "first", {})
+    second = log_model(client, run_id, "second", {})
+
+    assert [m.model_id for m in client.get_run_logged_models(run_id)] == [first, second]
+
+
+def test_lineage_puts_the_logged_model_between_its_run_and_the_version(client, run_id):
+    model_id = log_model(client, run_id, "model", {"MLmodel": b"m"})
+    client.create_registered_model("clf")
+    client.create_model_version("clf", f"models:/{model_id}")
+
+    graph = client.lineage("clf", 1)
+
+    edges = {(e.source, e.target, e.relation) for e in graph.edges}
+    assert (f"run:{run_id}", f"logged_model:{model_id}", "logged") in edges
+    assert (f"logged_model:{model_id}", "model:clf/1", "registered") in edges
