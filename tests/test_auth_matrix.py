@@ -79,6 +79,10 @@ MATRIX = [
     ("GET", RUN + "/artifacts", "read", {}),
     ("POST", RUN + "/artifacts", "edit", {"entries": {}}),
     ("GET", RUN + "/manifest", "read", {}),
+    ("GET", RUN + "/logged-models", "read", {}),
+    # MLflow 3 logged models: access follows their experiment
+    ("GET", V1 + "/logged-models/{model_id}", "read", {}),
+    ("POST", V1 + "/logged-models/search", "user", {"experiment_ids": ["{exp}"]}),
     # registered models
     ("POST", V1 + "/registered-models", "user", {"name": "{fresh}"}),
     ("GET", V1 + "/registered-models", "user", {}),
@@ -236,6 +240,16 @@ MLFLOW_MATRIX = [
     ("POST", "/runs/log-model", "edit", {"run_id": "{run}", "model_json": "{}"}),
     ("POST", "/runs/log-inputs", "edit", {"run_id": "{run}"}),
     ("POST", "/logged-models/search", "user", {}),
+    ("POST", "/experiments/delete-experiment-tag", "edit", {"experiment_id": "{exp}", "key": "t"}),
+    ("POST", "/logged-models", "edit", {"experiment_id": "{exp}"}),
+    ("GET", "/logged-models/{model_id}", "read", {}),
+    ("PATCH", "/logged-models/{model_id}", "edit", {"status": "LOGGED_MODEL_READY"}),
+    ("DELETE", "/logged-models/{model_id}", "edit", {}),
+    ("PATCH", "/logged-models/{model_id}/tags", "edit", {"tags": [{"key": "t", "value": "v"}]}),
+    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}", "edit", {}),
+    ("POST", "/logged-models/{model_id}/params", "edit", {"params": [{"key": "p", "value": "1"}]}),
+    ("GET", "/logged-models/{model_id}/artifacts/directories", "read", {}),
+    ("POST", "/runs/outputs", "edit", {"run_id": "{run}", "models": []}),
     ("POST", "/runs/search", "user", {"experiment_ids": ["{exp}"]}),
     ("GET", "/metrics/get-history", "read", {"run_id": "{run}", "metric_key": "m"}),
     ("GET", "/artifacts/list", "read", {"run_id": "{run}"}),
@@ -286,8 +300,9 @@ def _fill(value, names):
     return value
 
 
-def request(http, method, route, params, world):
-    """Sends one request to ``route`` with every path parameter naming the world's resources."""
+def request(http, method, route, params, world, logged_model_id=""):
+    """Sends one request to ``route`` with every path parameter naming the world's resources
+    (and ``logged_model_id``, an MLflow 3 logged model in its experiment)."""
     experiment_path = route.startswith(V1 + "/experiments/by-name/")
     artifact = "model/MLmodel" if method == "GET" else "new.txt"
     names = {
@@ -307,6 +322,8 @@ def request(http, method, route, params, world):
         "digest": DIGEST,
         "webhook_id": "0" * 32,
         "upload_id": "0" * 32,
+        "model_id": logged_model_id,
+        "tag_key": "t",
         "index": "0",
         "path:path": f"{world.experiment_id}/{world.run_id}/artifacts/{artifact}",
     }
@@ -331,10 +348,15 @@ def refusal(caller: str, route: str, level: str) -> int:
 def test_each_role_gets_exactly_what_the_matrix_says(auth_server, row):
     method, route, level, params = row
     world = auth_server.world()
+    logged_model_id = ""
+    if "{model_id}" in route:
+        logged = auth_server.backend.logged_models.create_logged_model(world.experiment_id)
+        logged_model_id = logged.model_id
     outcomes = {}
     for caller in CALLERS:
         with auth_server.http(caller) as http:
-            outcomes[caller] = request(http, method, route, params, world).status_code
+            response = request(http, method, route, params, world, logged_model_id)
+            outcomes[caller] = response.status_code
 
     expected = {caller: RANK[level] <= rank for rank, caller in enumerate(CALLERS)}
     let_through = {c: outcomes[c] not in (401, 403) for c in CALLERS if expected[c]}

@@ -81,7 +81,7 @@ def test_second_load_of_a_version_reads_nothing_from_the_store(client, fitted, d
     log(fitted, data[0])
     blobs = client._backend.artifacts.blobs
     reads = []
-    for method in ("open", "get_file"):
+    for method in ("open", "get_file", "get_files"):
         original = getattr(blobs, method)
         monkeypatch.setattr(
             blobs, method, lambda *a, _o=original, **k: reads.append(a) or _o(*a, **k)

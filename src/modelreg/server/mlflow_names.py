@@ -10,7 +10,6 @@ messages are translated too, into the words MLflow's server uses.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from modelreg.code_version import GIT_BRANCH_TAG, GIT_COMMIT_TAG, GIT_REPO_URL_TAG
@@ -46,33 +45,49 @@ def tag_from_mlflow(key: Any) -> Any:
 
 
 # modelreg's messages for missing things, and MLflow's for the same (clients and tests
-# match on MLflow's wording, and a missing alias is a bad parameter to MLflow).
-_MESSAGES: tuple[tuple[re.Pattern[str], type[ModelregError], str], ...] = (
+# match on MLflow's wording, and a missing alias is a bad parameter to MLflow). Each
+# ``{}`` of a template is a value the message names; MLflow's wording takes them by index.
+_MESSAGES: tuple[tuple[str, type[ModelregError], str], ...] = (
+    ("registered model '{}' does not exist", NotFound, "Registered Model with name={0} not found"),
     (
-        re.compile(r"registered model '(.*)' does not exist"),
-        NotFound,
-        "Registered Model with name={0} not found",
-    ),
-    (
-        re.compile(r"registered model '(.*)' has no version (\d+)"),
+        "registered model '{}' has no version {}",
         NotFound,
         "Model Version (name={0}, version={1}) not found",
     ),
     (
-        re.compile(r"registered model '.*' has no alias '(.*)'"),
+        "registered model '{}' has no alias '{}'",
         InvalidArgument,
-        "Registered model alias {0} not found.",
+        "Registered model alias {1} not found.",
     ),
-    (re.compile(r"experiment '(.*)' does not exist"), NotFound, "No Experiment with id={0} exists"),
-    (re.compile(r"run '(.*)' does not exist"), NotFound, "Run with id={0} not found"),
+    ("experiment '{}' does not exist", NotFound, "No Experiment with id={0} exists"),
+    ("run '{}' does not exist", NotFound, "Run with id={0} not found"),
 )
+
+
+def _values(template: str, message: str) -> list[str] | None:
+    """The values a message fills into ``template``'s ``{}``s, or ``None`` when it is
+    another message (read by position, in one pass: no pattern to backtrack)."""
+    head, *middles, tail = template.split("{}")
+    if not (message.startswith(head) and message.endswith(tail)):
+        return None
+    if len(message) < len(head) + len(tail):
+        return None
+    rest = message[len(head) : len(message) - len(tail)]
+    values = []
+    for middle in middles:
+        at = rest.rfind(middle)
+        if at < 0:
+            return None
+        values.append(rest[:at])
+        rest = rest[at + len(middle) :]
+    return [*values, rest]
 
 
 def error_to_mlflow(exc: ModelregError) -> ModelregError:
     """The error as MLflow's server words it (``exc`` itself when MLflow has no other words)."""
     if isinstance(exc, NotFound):
-        for pattern, kind, message in _MESSAGES:
-            match = pattern.fullmatch(exc.message)
-            if match:
-                return kind(message.format(*match.groups()))
+        for template, kind, message in _MESSAGES:
+            values = _values(template, exc.message)
+            if values is not None:
+                return kind(message.format(*values))
     return exc

@@ -9,9 +9,7 @@ with the functions here, so the check and the route see the same values.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from fastapi import Request
@@ -47,24 +45,31 @@ TEMPLATES = (
 _LITERALS = ("search",)
 
 
-@cache
-def _template_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    value = "(?!(?:" + "|".join(_LITERALS) + ")$)[^/]+"
-    return tuple(
-        (t, re.compile(re.sub(r"\\\{(\w+)\\\}", rf"(?P<\1>{value})", re.escape(t)) + "$"))
-        for t in TEMPLATES
-    )
-
-
 def endpoint_key(path: str) -> tuple[str, dict[str, str]]:
     """The endpoint path an MLflow request path names (``/logged-models/m-1/tags`` is
     ``/logged-models/{model_id}/tags``) and the values of its ``{…}`` parts."""
     path = "/" + path.lstrip("/")
-    for template, pattern in _template_patterns():
-        match = pattern.match(path)
-        if match:
-            return template, match.groupdict()
+    segments = path.split("/")
+    for template in TEMPLATES:
+        values = _fill(template.split("/"), segments)
+        if values is not None:
+            return template, values
     return path, {}
+
+
+def _fill(template: list[str], segments: list[str]) -> dict[str, str] | None:
+    """The ``{…}`` values when ``segments`` fit ``template`` segment by segment."""
+    if len(template) != len(segments):
+        return None
+    values = {}
+    for expected, segment in zip(template, segments, strict=True):
+        if expected.startswith("{") and expected.endswith("}"):
+            if not segment or segment in _LITERALS:
+                return None
+            values[expected[1:-1]] = segment
+        elif expected != segment:
+            return None
+    return values
 
 
 def sent(obj: Mapping[str, Any], key: str) -> Any:
