@@ -76,11 +76,9 @@ def readme_test_command() -> str:
     return line.split("  #", 1)[0].strip()
 
 
-def test_ci_runs_the_readme_test_command_with_its_constraints():
-    command = readme_test_command()
-
-    assert "-c .ci/constraints.txt" in command
-    assert command in (ROOT / ".ci" / "run").read_text()
+def test_the_readme_test_command_installs_with_the_ci_constraints():
+    # That .ci/run runs this very command (quietly) is test_docs.py's to check.
+    assert "-c .ci/constraints.txt" in readme_test_command()
 
 
 def test_ci_constraints_pin_the_torch_build_on_the_ci_machine():
