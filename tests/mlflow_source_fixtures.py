@@ -28,6 +28,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("MODELREG_TEST_CACHE", Path.home() / ".cache/modelreg-test"))
 VENV = Path(os.environ.get("MODELREG_TEST_MLFLOW_VENV", CACHE / "mlflow"))
+# The MLflow the compatibility and import tests pin their behaviour to.
+MLFLOW_SPEC = "mlflow==3.17.2"
 SEED = ROOT / "tests/compat/mlflow_seed_history.py"
 DUMP = ROOT / "tests/compat/mlflow_dump_history.py"
 METRIC_POINTS = 10_000
@@ -43,7 +45,7 @@ def mlflow_python() -> Path:
         sys.path.pop(0)
     with _locked(CACHE / "mlflow-venv.lock"):
         try:
-            return mlflow_env.ensure(VENV, log=lambda *_: None)
+            return mlflow_env.ensure(VENV, MLFLOW_SPEC, log=lambda *_: None)
         except (subprocess.CalledProcessError, RuntimeError) as exc:
             if os.environ.get("CI"):
                 raise

@@ -9,7 +9,6 @@ The venv (``mlflow==3.17.2``, scikit-learn, pandas) lives outside the checkout, 
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,16 +18,13 @@ from pathlib import Path
 
 import pytest
 
+import mlflow_source_fixtures
+
 # Both servers run every scenario in the module's first test: minutes, not seconds.
 pytestmark = pytest.mark.timeout(1800)
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPAT = ROOT / "tests" / "compat"
-MLFLOW_SPEC = "mlflow==3.17.2"
-# Outside the checkout, so CI on the same machine reuses it instead of reinstalling.
-VENV = Path(
-    os.environ.get("MODELREG_TEST_MLFLOW_VENV", Path.home() / ".cache/modelreg-test/mlflow")
-)
 
 
 def _scenario_names() -> list[str]:
@@ -50,12 +46,8 @@ def _mlflow_env_module():
 
 @pytest.fixture(scope="session")
 def mlflow_python() -> Path:
-    try:
-        return _mlflow_env_module().ensure(VENV, MLFLOW_SPEC, log=lambda *_: None)
-    except (subprocess.CalledProcessError, RuntimeError) as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"cannot install MLflow into {VENV}: {exc}")
+    # The one cached venv the import tests use too, built once under a lock.
+    return mlflow_source_fixtures.mlflow_python()
 
 
 def _client_env() -> dict[str, str]:
