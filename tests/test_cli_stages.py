@@ -106,6 +106,34 @@ def test_history_of_one_version_has_only_its_events(invoke, fraud):
     assert [e["action"] for e in events] == ["create_model_version", "transition_stage"]
 
 
+def test_history_newest_first_in_pages_tells_how_to_continue(invoke, fraud):
+    fraud.transition_model_version_stage("fraud", 2, "Staging")
+
+    first = invoke("history", "fraud", "--newest-first", "--max-results", "1", "--json")
+    token = first.stderr.split("--page-token ")[1].split()[0]
+    second = invoke(
+        "history", "fraud", "--newest-first", "--max-results", "1", "--page-token", token, "--json"
+    )
+
+    assert [e["action"] for e in json.loads(first.stdout)] == ["transition_stage"]
+    [older] = json.loads(second.stdout)
+    assert older["action"] == "create_model_version" and older["version"] == 3
+
+
+def test_history_narrowed_to_an_action_and_an_actor(invoke, fraud):
+    fraud.transition_model_version_stage("fraud", 2, "Staging")
+
+    result = invoke(
+        "history", "fraud", "--action", "transition_stage", "--actor", "nobody-else", "--json"
+    )
+    mine = invoke("history", "fraud", "--action", "transition_stage", "--json")
+
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert [(e["action"], e["version"]) for e in json.loads(mine.stdout)] == [
+        ("transition_stage", 2)
+    ]
+
+
 def test_history_of_a_model_that_never_existed_exits_1(invoke, lib):
     result = invoke("history", "nope")
 

@@ -127,6 +127,12 @@ READS = {
     ),
     "model list": lambda c, e: c.search_registered_models(max_results=50),
     "models by tag": lambda c, e: c.search_registered_models("tags.team = 'x'", max_results=50),
+    "model history, newest page": lambda c, e: c.get_history(
+        "big", newest_first=True, max_results=5
+    ),
+    "version history, newest page": lambda c, e: c.get_history(
+        "big", 4, newest_first=True, max_results=5
+    ),
 }
 
 
@@ -135,10 +141,18 @@ def _audit_page_two(client, experiment):
     return lambda: client.get_audit_events(max_results=5, page_token=first.token)
 
 
+def _history_page_two(client):
+    first = client.get_history("big", newest_first=True, max_results=5)
+    return lambda: client.get_history(
+        "big", newest_first=True, max_results=5, page_token=first.token
+    )
+
+
 PAGED = {
     "runs, page 2 by metric": lambda c, e: _page_two(c, e, order_by=["metrics.m2 DESC"]),
     "runs, page 2 newest first": lambda c, e: _page_two(c, e),
     "audit trail, page 2": _audit_page_two,
+    "model history, page 2": lambda c, e: _history_page_two(c),
 }
 
 
@@ -216,6 +230,8 @@ def test_a_later_page_seeks_to_its_key_instead_of_skipping_rows(store, name):
         "metric filter and top-k by it",
         "newest runs",
         "versions by name and tag",
+        "model history, newest page",
+        "version history, newest page",
     ],
 )
 def test_a_page_is_cut_from_an_ordered_index_not_from_a_sorted_result(store, name):
@@ -280,3 +296,13 @@ def test_page_three_costs_the_statements_page_one_costs(store):
     )
 
     assert len(three) == len(one)
+
+
+def test_one_version_history_seeks_to_that_version_not_through_the_models_trail(store):
+    client, experiment, engine, dialect = store
+    read = READS["version history, newest page"]
+
+    plans = _plans(engine, dialect, _captured(engine, lambda: read(client, experiment)))
+
+    used = [line for _, lines in plans for line in lines if "audit_events" in line or "ix_" in line]
+    assert any("ix_audit_events_model_id_version_event_id" in line for line in used), used

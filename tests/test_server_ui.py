@@ -42,6 +42,30 @@ def test_model_page_shows_versions_and_stage_history_as_sentences(ui):
     assert "v1 moved None → Production by <strong>root</strong>" in page
 
 
+def test_model_page_shows_the_newest_events_and_links_to_older_ones(ui, live_server):
+    from modelreg import Client
+    from modelreg.server.ui.history import PAGE
+
+    client = Client(live_server)
+    for i in range(PAGE + 5):
+        client.set_registered_model_tag("fraud", "round", str(i))
+
+    page = ui[0].get("/ui/models/fraud").text
+    older = page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    rest = ui[0].get(f"/ui/models/fraud{older}").text
+
+    assert f"tagged round = {PAGE + 4} by" in page and "tagged round = 0 by" not in page
+    assert "Older events" in page
+    assert "tagged round = 0 by" in rest and "model created by" in rest
+
+
+def test_a_version_page_with_a_bad_history_kind_is_a_400_page(ui):
+    response = ui[0].get("/ui/models/fraud/versions/1?kind=nonsense")
+
+    assert response.status_code == 400
+    assert "history kind must be one of" in response.text
+
+
 def test_version_page_shows_source_and_files(ui):
     http, run_id = ui
 

@@ -10,6 +10,7 @@ from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
     Column,
     echo_json,
+    echo_next_page,
     json_option,
     print_table,
     text,
@@ -21,6 +22,7 @@ from modelreg.errors import NotFound
 
 if TYPE_CHECKING:
     from modelreg.client import Client
+    from modelreg.entities import AuditEvent
 
 # Digests and long descriptions would push the change column off the screen.
 _MAX_VALUE = 60
@@ -152,26 +154,66 @@ def rollback(client: Client, name: str, stage_name: str, reason: str | None, as_
 @click.command()
 @click.argument("name")
 @click.argument("version", type=VERSION, required=False)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    metavar="ACTION",
+    help="Only events of this action (e.g. transition_stage); repeat for more.",
+)
+@click.option("--actor", metavar="USER", help="Only what this user did.")
+@click.option("--newest-first", is_flag=True, help="Newest events first.")
+@click.option(
+    "--max-results",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Largest number of events to print.",
+)
+@click.option(
+    "--page-token", metavar="TOKEN", help="Continue a listing where the previous one stopped."
+)
 @json_option
 @with_client
-def history(client: Client, name: str, version: str | None, as_json: bool) -> None:
+def history(
+    client: Client,
+    name: str,
+    version: str | None,
+    actions: tuple[str, ...],
+    actor: str | None,
+    newest_first: bool,
+    max_results: int,
+    page_token: str | None,
+    as_json: bool,
+) -> None:
     """Show the audit trail of a model or of one of its versions.
 
     Events of model NAME (or of its version VERSION), oldest first: who
     changed what, when and why. Still works after the model was deleted.
+    Long trails come in pages: the command prints the --page-token that
+    continues it.
 
     \b
     Examples:
       modelreg history fraud
       modelreg history fraud 4 --json
+      modelreg history fraud --newest-first --max-results 20
+      modelreg history fraud --action transition_stage --action rollback --actor alice
     """
     number = None if version is None else resolve_version(client, name, version)
-    events = client.get_history(name, number)
-    if not events and number is not None:
+    events = client.get_history(
+        name, number, list(actions), actor, max_results, page_token, newest_first
+    )
+    if not events and number is not None and not (actions or actor or page_token):
         raise NotFound(f"registered model '{name}' has no version {number}, nor had one")
     if as_json:
         echo_json([event.to_dict() for event in events])
-        return
+    else:
+        _print_events(events)
+    echo_next_page(events.token)
+
+
+def _print_events(events: list[AuditEvent]) -> None:
     print_table(
         [
             "Time",

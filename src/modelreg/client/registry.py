@@ -248,13 +248,37 @@ class RegistryMethods:
 
     # -- history and URIs -----------------------------------------------------------
 
-    def get_history(self, name: str, version: int | str | None = None) -> list[AuditEvent]:
-        """The audit events of a model (or of one of its versions), oldest first.
+    def get_history(
+        self,
+        name: str,
+        version: int | str | None = None,
+        actions: Sequence[str] | str | None = None,
+        actor: str | None = None,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        newest_first: bool = False,
+    ) -> PagedList[AuditEvent]:
+        """A page of the audit events of a model (or of one of its versions).
 
-        Still readable after the model was deleted. Raises ``NotFound`` when
-        no model of that name ever existed.
+        Oldest first, or newest first with ``newest_first=True``. ``actions``
+        (e.g. ``["transition_stage", "rollback"]``) and ``actor`` narrow it.
+        Pages hold ``max_results`` events (default 1,000, at most 50,000);
+        pass the page's ``token`` as ``page_token`` for the next one (``None``
+        on the last page). Still readable after the model was deleted.
+        Raises ``NotFound`` when no model of that name ever existed,
+        ``InvalidArgument`` for a bad version, filter or token.
+
+        Example::
+
+            newest = client.get_history("fraud", newest_first=True, max_results=20)
+            while newest.token:  # older events, page by page
+                newest = client.get_history(
+                    "fraud", newest_first=True, max_results=20, page_token=newest.token
+                )
         """
-        return self._backend.registry.get_history(name, version)
+        return self._backend.registry.get_history(
+            name, version, actions, actor, max_results, page_token, newest_first
+        )
 
     def resolve_model_uri(self, uri: str) -> ModelVersion:
         """The version a ``models:/`` URI names.

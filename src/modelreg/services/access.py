@@ -34,6 +34,7 @@ from modelreg.errors import InvalidArgument, NotFound, Unauthenticated
 from modelreg.services import authorization
 from modelreg.services.audit import record, record_entity
 from modelreg.services.authorization import check_token_id, check_token_owner
+from modelreg.services.history import model_ids_ever_named
 from modelreg.services.principal import (
     Principal,
     current_principal,
@@ -386,13 +387,11 @@ class AccessService:
         if actor is not None:
             actor = v.check_string(actor, "actor", 256)
         limit = check_max_results(max_results, 1000)
-        last = keyset.decode_token(page_token)
-        if last is not None and (len(last) != 1 or not isinstance(last[0], int)):
-            raise InvalidArgument(f"page_token {str(page_token)[:40]!r} is not a valid page token")
+        after_id = keyset.decode_id_token(page_token)
         with self.db.read() as conn:
             model_ids = None
             if entity_type == "model" and entity_id is not None:
-                model_ids = self._model_ids_ever_named(conn, entity_id)
+                model_ids = model_ids_ever_named(conn, entity_id)
                 entity_id = None
             found = registry_store.audit_trail(
                 conn,
@@ -400,24 +399,12 @@ class AccessService:
                 entity_id=entity_id,
                 model_ids=model_ids,
                 actor=actor,
-                after_id=None if last is None else last[0],
+                after_id=after_id,
                 limit=limit + 1,
             )
         more = len(found) > limit
         token = keyset.encode_token([found[limit - 1].event_id]) if more else None
         return PagedList(found[:limit], token)
-
-    @staticmethod
-    def _model_ids_ever_named(conn: Connection, name: str) -> list[int]:
-        """The model of that name, or the deleted ones whose events name it (as get_history)."""
-        name = v.check_name(name, "model name")
-        try:
-            return [registry_store.model_id(conn, name)]
-        except NotFound:
-            model_ids = registry_store.model_ids_named_in_events(conn, name)
-            if not model_ids:
-                raise
-            return model_ids
 
     # -- the server's checks -------------------------------------------------------------
 

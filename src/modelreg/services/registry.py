@@ -32,6 +32,7 @@ from modelreg.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from modelreg.services import principal
 from modelreg.services.aliases import AliasMoves
 from modelreg.services.audit import Publish, audit_event, record
+from modelreg.services.history import model_history
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import (
     manifest_digest,
@@ -561,21 +562,25 @@ class RegistryService(StageMoves, AliasMoves):
 
     # -- audit trail and URIs ---------------------------------------------------------------
 
-    def get_history(self, name: str, version: int | str | None = None) -> list[AuditEvent]:
-        """Audit events of a model (or one version), oldest first; kept after deletion.
+    def get_history(
+        self,
+        name: str,
+        version: int | str | None = None,
+        actions: Sequence[str] | str | None = None,
+        actor: str | None = None,
+        max_results: int | None = None,
+        page_token: str | None = None,
+        newest_first: bool = False,
+    ) -> PagedList[AuditEvent]:
+        """A page of the audit events of a model (or one version); kept after deletion.
 
-        Raises NotFound when no model of that name ever existed."""
-        name = v.check_name(name, "model name")
-        number = None if version is None else v.check_version(version)
-        with self.db.read() as conn:
-            try:
-                model_ids = [store.model_id(conn, name)]
-            except NotFound:
-                # The trail outlives the model: a deleted model's history stays readable.
-                model_ids = store.model_ids_named_in_events(conn, name)
-                if not model_ids:
-                    raise
-            return Visibility.of_caller(conn).events(store.events(conn, model_ids, number))
+        Oldest first, or newest first with ``newest_first``; ``actions`` and
+        ``actor`` narrow it. Pages hold ``max_results`` events (default 1,000);
+        ``page_token`` is the previous page's ``token``. Raises NotFound when no
+        model of that name ever existed, InvalidArgument for a bad argument."""
+        return model_history(
+            self.db, name, version, actions, actor, max_results, page_token, newest_first
+        )
 
     def resolve_model_uri(self, uri: str) -> ModelVersion:
         """The version a ``models:/`` URI names (number, stage, alias, latest, semver, range).

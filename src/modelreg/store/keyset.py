@@ -147,3 +147,15 @@ def page(
     if len(rows) <= limit:
         return list(rows), None
     return list(rows[:limit]), list(rows[limit - 1][-len(keys) :])
+
+
+def decode_id_token(token: str | None) -> int | None:
+    """The id a page token of a list ordered by one integer id holds (``None`` first).
+
+    Raises ``InvalidArgument`` for any other token."""
+    last = decode_token(token)
+    if last is None:
+        return None
+    if len(last) != 1 or not isinstance(last[0], int):
+        raise InvalidArgument(f"page_token {str(token)[:40]!r} is not a valid page token")
+    return last[0]

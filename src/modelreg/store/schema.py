@@ -309,6 +309,7 @@ audit_events = Table(
     Column("entity_type", String(16), nullable=False, server_default="model"),
     Column("entity_id", String(256)),
     Index(None, "model_id", "event_id"),
+    Index(None, "model_id", "version", "event_id"),
     # Only events about users, tokens and experiments: model events (nearly all
     # of them) have their own index above and skip this one's write.
     Index(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from modelreg.errors import InvalidArgument
 
 # The kinds of event a history can be narrowed to, and the actions each covers.
 KINDS: dict[str, tuple[str, ...]] = {
@@ -87,12 +88,36 @@ def sentence(event: Any) -> str:
     return f"{a.replace('_', ' ')} on {_v(event)}"
 
 
-def lines(events: Iterable[Any], kind: str = "", user: str = "", limit: int = 200) -> list[Line]:
-    """The newest ``limit`` events (newest first), of one kind and one user when given."""
-    actions = KINDS.get(kind)
-    out = [
-        Line(e.timestamp, e.actor, e.version, sentence(e), e.reason)
-        for e in events
-        if (actions is None or e.action in actions) and (not user or e.actor == user)
-    ]
-    return out[::-1][:limit]
+# Events a page shows at once; older ones are a link away.
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class History:
+    """The events a page shows (newest first) and the token of the older ones."""
+
+    lines: list[Line]
+    token: str | None
+
+
+def newest(
+    client: Any, name: str, version: int | None, kind: str, user: str, token: str
+) -> History:
+    """The newest page of a model's (or version's) events of one kind and user, if given,
+    continuing after ``token``; one indexed query however long the trail.
+
+    Raises InvalidArgument for a kind that is not one of :data:`KINDS`."""
+    if kind and kind not in KINDS:
+        raise InvalidArgument(f"history kind must be one of {', '.join(KINDS)}")
+    events = client.get_history(
+        name,
+        version,
+        actions=KINDS.get(kind),
+        actor=user or None,
+        max_results=PAGE,
+        page_token=token or None,
+        newest_first=True,
+    )
+    return History(
+        [Line(e.timestamp, e.actor, e.version, sentence(e), e.reason) for e in events], events.token
+    )

@@ -112,11 +112,14 @@ def build_models_router(client: Any, guard: Guard) -> APIRouter:
     @router.get("/ui/models/{name}")
     @guard.requires(on_model("read"))
     def model(
-        request: Request, name: str, page_token: str = "", kind: str = "", user: str = ""
+        request: Request,
+        name: str,
+        page_token: str = "",
+        kind: str = "",
+        user: str = "",
+        history_token: str = "",
     ) -> HTMLResponse:
         """A model: description, versions with scores, metric trend, history."""
-        if kind and kind not in history.KINDS:
-            raise InvalidArgument(f"history kind must be one of {', '.join(history.KINDS)}")
         registered = client.get_registered_model(name)
         versions = client.search_model_versions(
             version_filter(name),
@@ -128,7 +131,7 @@ def build_models_router(client: Any, guard: Guard) -> APIRouter:
         table = client.compare_versions(name, [v.version for v in versions]) if versions else None
         metrics = _key_metrics(weights, table)
         rows = {r.version: r for r in table.rows} if table is not None else {}
-        events = history.lines(client.get_history(name), kind, user)
+        events = history.newest(client, name, None, kind, user, history_token)
         can_manage = can(request, name, "manage")
         return page(
             request,

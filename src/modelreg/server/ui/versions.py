@@ -104,7 +104,12 @@ def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
     @router.get("/ui/models/{name}/versions/{version}")
     @guard.requires(read)
     def version(
-        request: Request, name: str, version: int, kind: str = "", user: str = ""
+        request: Request,
+        name: str,
+        version: int,
+        kind: str = "",
+        user: str = "",
+        history_token: str = "",
     ) -> HTMLResponse:
         """A version: stage, aliases, card, signature, files, lineage, tags, history."""
         found = client.get_model_version(name, version)
@@ -119,7 +124,7 @@ def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             card_fields=[(f, FIELD_TITLES[f]) for f in CARD_FIELDS if f != "metrics"],
             signature=signature_rows(found.signature),
             lineage=lineage_columns(client.lineage(name, version)),
-            history=history.lines(client.get_history(name, version), kind, user),
+            history=history.newest(client, name, version, kind, user, history_token),
             kinds=list(history.KINDS),
             kind=kind,
             user=user,

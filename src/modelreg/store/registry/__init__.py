@@ -17,7 +17,7 @@ from modelreg.store.registry.audit import (
     STAGE_ACTIONS,
     append_events,
     audit_trail,
-    events,
+    history,
     model_ids_named_in_events,
     stage_events,
 )
@@ -90,7 +90,7 @@ __all__ = [
     "delete_model_tag",
     "delete_version",
     "delete_version_tag",
-    "events",
+    "history",
     "existing_versions",
     "fetch_models",
     "fetch_versions",

@@ -58,14 +58,34 @@ def _event(row: Any) -> AuditEvent:
     )
 
 
-def events(
-    conn: Connection, model_ids: Sequence[int], version: int | None = None
+def history(
+    conn: Connection,
+    model_ids: Sequence[int],
+    *,
+    version: int | None,
+    actions: Sequence[str] | None,
+    actor: str | None,
+    after_id: int | None,
+    newest_first: bool,
+    limit: int,
 ) -> list[AuditEvent]:
-    """The audit events of the models (of one version when given), oldest first."""
-    query = select(audit_events).where(audit_events.c.model_id.in_(model_ids))
+    """A keyset page of the audit events of the models (of one version when given).
+
+    Oldest first from after ``after_id``, or newest first from before it; narrowed
+    to ``actions`` and ``actor`` when given. With a version, the (model, version,
+    event) index answers; without, the (model, event) one."""
+    c = audit_events.c
+    query = select(audit_events).where(c.model_id.in_(model_ids))
     if version is not None:
-        query = query.where(audit_events.c.version == version)
-    return [_event(r) for r in conn.execute(query.order_by(audit_events.c.event_id)).all()]
+        query = query.where(c.version == version)
+    if actions:
+        query = query.where(c.action.in_(actions))
+    if actor is not None:
+        query = query.where(c.actor == actor)
+    if after_id is not None:
+        query = query.where(c.event_id < after_id if newest_first else c.event_id > after_id)
+    order = c.event_id.desc() if newest_first else c.event_id
+    return [_event(r) for r in conn.execute(query.order_by(order).limit(limit)).all()]
 
 
 def model_ids_named_in_events(conn: Connection, name: str) -> list[int]:
@@ -97,7 +117,6 @@ def audit_trail(
     if entity_type is not None:
         query = query.where(audit_events.c.entity_type == entity_type)
         if entity_type != MODEL_ENTITY:
-            # Spelled as the partial index's condition, so SQLite uses the index.
             # Rendered inline as the partial index's condition is, so SQLite uses the index.
             query = query.where(audit_events.c.entity_type != _MODEL_LITERAL)
     if model_ids is not None:
