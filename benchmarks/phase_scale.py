@@ -103,7 +103,7 @@ def median_ms(read: Callable[[], Any]) -> float:
     return statistics.median(samples)
 
 
-def _load_runs(conn: Any, experiment_id: int, start: int, stop: int, rng: random.Random) -> None:
+def load_runs(conn: Any, experiment_id: int, start: int, stop: int, rng: random.Random) -> None:
     from modelreg.store import schema as s
 
     for first in range(start, stop, BATCH):
@@ -148,9 +148,10 @@ def _load_runs(conn: Any, experiment_id: int, start: int, stop: int, rng: random
         conn.execute(s.run_tags.insert(), tag_rows)
 
 
-def _load_versions(conn: Any, model_id: int, start: int, stop: int) -> None:
+def load_versions(conn: Any, model_id: int, start: int, stop: int) -> None:
     """Versions start+1..stop (semver 0.0.<version>): 1 in 100 in Production, 1 in 50 in
-    Staging, the rest Archived; every 10th tagged validated=yes, the others validated=no."""
+    Staging, the rest Archived; every 10th tagged validated=yes, the others validated=no;
+    each with the audit event of its creation."""
     from sqlalchemy import func, select
 
     from modelreg.store import schema as s
@@ -194,6 +195,7 @@ def _load_versions(conn: Any, model_id: int, start: int, stop: int) -> None:
                 for vid, v in ids
             ],
         )
+        conn.execute(s.audit_events.insert(), [_created_event(model_id, v) for v in numbers])
     # Versions created through the API (bumped from 0.0.x) stay the highest semver.
     rm = s.registered_models
     conn.execute(
@@ -205,6 +207,23 @@ def _load_versions(conn: Any, model_id: int, start: int, stop: int) -> None:
             top_semver=func.coalesce(rm.c.top_semver, f"0.0.{stop}"),
         )
     )
+
+
+def _created_event(model_id: int, version: int) -> dict[str, Any]:
+    """The audit event the registry writes when it creates a version (a history to page)."""
+    return {
+        "timestamp": BASE_TIME + version,
+        "actor": "bench",
+        "action": "create_model_version",
+        "model_id": model_id,
+        "model_name": MODEL,
+        "version": version,
+        "before": None,
+        "after": f'{{"semver": "0.0.{version}"}}',
+        "reason": None,
+        "entity_type": "model",
+        "entity_id": None,
+    }
 
 
 @contextmanager
@@ -247,14 +266,14 @@ def run_database(database: str, runs: list[int], versions: list[int], log: Calla
         for n_runs, n_versions in zip(runs, versions, strict=True):
             started = time.perf_counter()
             with engine.begin() as conn:
-                _load_runs(conn, int(experiment_id), loaded_runs, n_runs, rng)
+                load_runs(conn, int(experiment_id), loaded_runs, n_runs, rng)
                 # create_model_version (timed below) adds versions through the API
                 have = conn.execute(
                     select(s.registered_models.c.last_version).where(
                         s.registered_models.c.model_id == model_id
                     )
                 ).scalar_one()
-                _load_versions(conn, model_id, have, max(have, n_versions))
+                load_versions(conn, model_id, have, max(have, n_versions))
             if database != "sqlite":
                 with engine.connect() as conn:
                     conn.exec_driver_sql("ANALYZE")

@@ -7,7 +7,8 @@ Phases: import, tracking, registry (embedded SQLite on both sides); server,
 throughput (through `modelreg server` and `mlflow server`); artifacts (large
 and small files against `cp`); log_model (a scikit-learn model); serve
 (`modelreg serve` against `mlflow models serve`); scale (modelreg's reads as
-one experiment and one model grow, see phase_scale.py). Each side
+one experiment and one model grow, see phase_scale.py); ui (web UI page times
+on a large registry, see phase_ui.py). Each side
 runs in its own subprocess: modelreg in this interpreter, MLflow in its own
 virtual environment. Compare the ratios from one run; absolute times from
 different runs or machines do not compare.
@@ -35,11 +36,13 @@ import phase_log_model
 import phase_scale
 import phase_serve
 import phase_server
+import phase_ui
 import report
 from sides import last_line, modelreg_env, run_workload
 
 EMBEDDED_PHASES = ("import", "tracking", "registry")
-PHASES = (*EMBEDDED_PHASES, "server", "throughput", "artifacts", "log_model", "serve", "scale")
+SERVER_PHASES = ("server", "throughput", "artifacts", "log_model", "serve", "scale", "ui")
+PHASES = (*EMBEDDED_PHASES, *SERVER_PHASES)
 IMPORT_REPEATS = 3
 # op name -> (modelreg statement, MLflow statement), each timed in a fresh interpreter.
 IMPORTS = {
@@ -161,6 +164,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=list(phase_scale.DATABASES),
         help="scale phase: sqlite, postgresql or both (default: both)",
     )
+    parser.add_argument(
+        "--ui-runs", type=int, default=phase_ui.RUNS, help="ui phase: runs in the experiment"
+    )
+    parser.add_argument(
+        "--ui-versions", type=int, default=phase_ui.VERSIONS, help="ui phase: versions of the model"
+    )
+    parser.add_argument(
+        "--ui-databases",
+        type=lambda text: [d.strip() for d in text.split(",") if d.strip()],
+        default=list(phase_ui.DATABASES),
+        help="ui phase: sqlite, postgresql or both (default: sqlite)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write timings and ratios here")
     parser.add_argument(
         "--setup-only", action="store_true", help="create the MLflow venv, install wrk, exit"
@@ -197,6 +212,8 @@ def run_server_phase(phase: str, args: argparse.Namespace, mlflow_python: Path) 
         return phase_serve.run(workers, mlflow_python, log)
     if phase == "scale":
         return phase_scale.run(args.scale_runs, args.scale_versions, args.scale_databases, log)
+    if phase == "ui":
+        return phase_ui.run(args.ui_runs, args.ui_versions, args.ui_databases, log)
     raise ValueError(phase)
 
 
@@ -207,6 +224,7 @@ RENDERERS = {
     "log_model": phase_log_model.render,
     "serve": phase_serve.render,
     "scale": phase_scale.render,
+    "ui": phase_ui.render,
 }
 
 
