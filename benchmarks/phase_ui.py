@@ -6,7 +6,8 @@
 
 One store per database holds one experiment of ``runs`` runs (5 metrics, 5
 params, 2 tags each) and one model, ``big``, of ``versions`` versions, each
-with the audit event of its creation, bulk-loaded as in the scale phase
+with the audit event of its creation, version i made from run i, scored by
+``m0 - 0.5 × m1``, bulk-loaded as in the scale phase
 (phase_scale.py). A ``modelreg server --auth`` (one worker) serves it to an admin; each page is
 fetched over a keep-alive connection, after one untimed fetch, and the median
 of the timed fetches is its time: the server's time plus a loopback round
@@ -38,6 +39,21 @@ DATABASES = ("sqlite",)
 TARGET_MS = 100.0
 FETCHES = 7
 CHROMIUM = "/usr/bin/chromium"  # Debian's package, as in the browser tests
+
+
+def _link_versions_to_runs(conn: Any, model_id: int, count: int) -> None:
+    """Version i comes from run i, so pages show its metrics, score and rank."""
+    from sqlalchemy import bindparam
+
+    from modelreg.store import schema as s
+
+    mv = s.model_versions
+    conn.execute(
+        mv.update()
+        .where(mv.c.model_id == model_id, mv.c.version == bindparam("number"))
+        .values(run_id=bindparam("run")),
+        [{"number": v, "run": f"{v:032x}"} for v in range(1, count + 1)],
+    )
 
 
 @contextmanager
@@ -74,12 +90,14 @@ def _loaded_store(database: str, runs: int, versions: int, log: Callable) -> Ite
             ).scalar_one()
             phase_scale.load_runs(conn, int(experiment_id), 0, runs, random.Random(18))
             phase_scale.load_versions(conn, model_id, 0, versions)
+            _link_versions_to_runs(conn, model_id, min(versions, runs))
         if database != "sqlite":
             with engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")
         loaded = time.perf_counter() - started
         log(f"  ui {database}: {runs:,} runs, {versions:,} versions loaded in {loaded:.1f} s")
         client.set_registered_model_alias(phase_scale.MODEL, "champion", versions // 2)
+        client.set_scoring_weights(phase_scale.MODEL, {"m0": 1.0, "m1": -0.5})
         # The server runs with --auth as teams run it, so the admin-only audit page is timed too.
         admin = client.create_user("bench-admin", is_admin=True).token
         depth = min(50_000, max(1, runs // 2))
