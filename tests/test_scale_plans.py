@@ -148,11 +148,19 @@ def _history_page_two(client):
     )
 
 
+def _metric_history_page_two(client, experiment):
+    run_id = client.search_runs([experiment], max_results=1)[0].info.run_id
+    client.log_batch(run_id, metrics=[_metric("curve", s / 10) for s in range(6)])
+    first = client.get_metric_history(run_id, "curve", max_results=2)
+    return lambda: client.get_metric_history(run_id, "curve", max_results=2, page_token=first.token)
+
+
 PAGED = {
     "runs, page 2 by metric": lambda c, e: _page_two(c, e, order_by=["metrics.m2 DESC"]),
     "runs, page 2 newest first": lambda c, e: _page_two(c, e),
     "audit trail, page 2": _audit_page_two,
     "model history, page 2": lambda c, e: _history_page_two(c),
+    "metric history, page 2": lambda c, e: _metric_history_page_two(c, e),
 }
 
 

@@ -111,7 +111,13 @@ class TrackingAPI(Protocol):
         tags: Sequence[RunTag] = (),
     ) -> None: ...
     def delete_tag(self, run_id: str, key: str) -> None: ...
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]: ...
 
 
 class RegistryAPI(Protocol):

@@ -232,6 +232,34 @@ class TrackingMethods:
         """Logs metrics, params and tags in one transaction: all of them or none."""
         self._backend.tracking.log_batch(run_id, list(metrics), list(params), list(tags))
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every logged value of one metric, ordered by step then time."""
-        return self._backend.tracking.get_metric_history(run_id, key)
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        """The logged values of one metric, ordered by step, then time, then value.
+
+        Without ``max_results`` and ``page_token``: every value, fetched in
+        pages of 25,000 (so neither side holds more than a page of rows at
+        once while reading). With them: one page of ``max_results`` values;
+        pass the page's ``token`` as ``page_token`` for the next (``None`` on
+        the last). Raises ``NotFound`` for an unknown run, ``InvalidArgument``
+        for a bad key, page size or token.
+
+        Example::
+
+            page = client.get_metric_history(run_id, "loss", max_results=1000)
+            while page.token:
+                page = client.get_metric_history(run_id, "loss", 1000, page.token)
+        """
+        tracking = self._backend.tracking
+        if max_results is not None or page_token is not None:
+            return tracking.get_metric_history(run_id, key, max_results, page_token)
+        every = tracking.get_metric_history(run_id, key)
+        while every.token:
+            more = tracking.get_metric_history(run_id, key, None, every.token)
+            every.extend(more)
+            every.token = more.token
+        return every

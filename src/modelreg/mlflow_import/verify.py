@@ -91,9 +91,11 @@ def _count_run(ctx: Context, run: dict[str, Any], digests: bool) -> Counter:
     counts["target", "runs"] += 1
     counts["target", "params"] += len(target.data.params)
     for key in target.data.metrics:
-        counts["target", "metric values"] += len(
-            ctx.backend.tracking.get_metric_history(run_id, key)
-        )
+        page = ctx.backend.tracking.get_metric_history(run_id, key)
+        counts["target", "metric values"] += len(page)
+        while page.token:
+            page = ctx.backend.tracking.get_metric_history(run_id, key, None, page.token)
+            counts["target", "metric values"] += len(page)
     manifest = ctx.backend.artifacts.manifest(run_id)
     counts["target", "artifacts"] += len(manifest)
     counts["target", "artifact bytes"] += sum(r.size for r in manifest.values())

@@ -29,7 +29,6 @@ from modelreg.server.mlflow_shapes import (
     run_json,
 )
 from modelreg.services.principal import ANONYMOUS, acting_principal, current_principal
-from modelreg.store import keyset
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects, check_string
 
@@ -252,18 +251,15 @@ def search_runs(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("GET", "/metrics/get-history", on_run("read", RUN))
 def get_metric_history(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
-    history = b.tracking.get_metric_history(run_id, required(p, "metric_key"))
     limit = max_results(p, HISTORY_LIMIT) or HISTORY_LIMIT
-    # A position in the run's history of this key (it has no unique sort key to page by).
-    offset = int((keyset.decode_token(p.get("page_token")) or [0])[0])
+    history = b.tracking.get_metric_history(
+        run_id, required(p, "metric_key"), limit, p.get("page_token") or None
+    )
     out: dict[str, Any] = {
-        "metrics": [
-            {**m.to_dict(), "value": metric_value(m.value)}
-            for m in history[offset : offset + limit]
-        ]
+        "metrics": [{**m.to_dict(), "value": metric_value(m.value)} for m in history]
     }
-    if offset + limit < len(history):
-        out["next_page_token"] = keyset.encode_token([offset + limit])
+    if history.token:
+        out["next_page_token"] = history.token
     return out
 
 

@@ -29,7 +29,7 @@ from modelreg.run_names import random_run_name
 from modelreg.services import principal
 from modelreg.services.audit import record_entity
 from modelreg.services.leases import LeaseService
-from modelreg.store import keyset, run_search
+from modelreg.store import keyset, metric_history, run_search
 from modelreg.store import leases as lease_store
 from modelreg.store import tracking as store
 from modelreg.store.database import Database
@@ -42,6 +42,8 @@ from modelreg.store.search_filter import parse_filter
 from modelreg.timeutil import SYSTEM_CLOCK, Clock, now_ms
 
 DEFAULT_EXPERIMENT_ID = "0"
+# A page of metric history, as MLflow's REST API pages it.
+HISTORY_PAGE = 25_000
 
 
 class ViewType:
@@ -299,14 +301,25 @@ class TrackingService:
             store.require_active_run(conn, run_id)
             store.delete_run_tag(conn, run_id, key)
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        """A page of a metric's values (default 25,000), by step, then time, then value.
+
+        Raises NotFound for an unknown run, InvalidArgument for a bad key, size or token."""
         run_id = check_run_id(run_id)
         key = v.check_key(key, "metric key")
+        limit = check_max_results(max_results, HISTORY_PAGE)
+        after = metric_history.decode(page_token)
         with self.db.read() as conn:
-            history = store.metric_history(conn, run_id, key)
-            if not history:
+            found, token = metric_history.page(conn, run_id, key, limit, after)
+            if not found:
                 store.get_run_info(conn, run_id)
-        return history
+        return PagedList(found, token)
 
     def latest_metric_positions(
         self, run_ids: Sequence[str]

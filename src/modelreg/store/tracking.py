@@ -411,22 +411,6 @@ def _latest_metric_upsert(dialect: str) -> Any:
     )
 
 
-_METRIC_HISTORY = (
-    select(metrics.c.key, metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
-    .where(metrics.c.run_id == bindparam("run_id"), metrics.c.key == bindparam("key"))
-    .order_by(metrics.c.step, metrics.c.timestamp)
-)
-
-
-def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
-    return [
-        Metric(key_, math.nan if is_nan else value, timestamp, step)
-        for key_, value, is_nan, timestamp, step in conn.execute(
-            _METRIC_HISTORY, {"run_id": run_id, "key": key}
-        ).all()
-    ]
-
-
 # -- counts --------------------------------------------------------------------
 
 
