@@ -1,4 +1,4 @@
-"""``modelreg runs list|show``."""
+"""``modelreg runs list|show|metric-history``."""
 
 from __future__ import annotations
 
@@ -86,3 +86,25 @@ def test_show_of_an_unknown_run_exits_1(invoke, lib):
 
     assert result.exit_code == 1
     assert "0" * 32 in result.stderr
+
+
+def test_metric_history_prints_each_step_and_pages(invoke, lib, run_id):
+    for step in range(3):
+        lib.log_metric(run_id, "loss", 1.0 - step / 10, step=step)
+
+    first = invoke("runs", "metric-history", run_id, "loss", "--max-results", "2", "--json")
+    token = first.stderr.split("--page-token ")[1].split()[0]
+    rest = invoke("runs", "metric-history", run_id, "loss", "--page-token", token, "--json")
+    table = invoke("runs", "metric-history", run_id, "loss")
+
+    assert [m["step"] for m in json.loads(first.stdout)] == [0, 1]
+    assert [(m["step"], m["value"]) for m in json.loads(rest.stdout)] == [(2, 0.8)]
+    assert rest.stderr == ""
+    assert "0.9" in table.stdout and "0.8" in table.stdout
+
+
+def test_metric_history_with_a_broken_page_token_exits_1_naming_it(invoke, run_id):
+    result = invoke("runs", "metric-history", run_id, "loss", "--page-token", "%%%")
+
+    assert result.exit_code == 1
+    assert "page_token" in result.stderr

@@ -1,4 +1,4 @@
-"""``modelreg runs``: list and show tracked runs."""
+"""``modelreg runs``: list and show tracked runs, and a metric's history."""
 
 from __future__ import annotations
 
@@ -155,3 +155,47 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
     ):
         if values:
             print_table(["Key", Column("Value", wrap=True)], sorted(values.items()), title=title)
+
+
+@runs.command("metric-history")
+@click.argument("run_id")
+@click.argument("key")
+@click.option(
+    "--max-results",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Largest number of values to print.",
+)
+@click.option(
+    "--page-token", metavar="TOKEN", help="Continue a listing where the previous one stopped."
+)
+@json_option
+@with_client
+def metric_history(
+    client: Client,
+    run_id: str,
+    key: str,
+    max_results: int,
+    page_token: str | None,
+    as_json: bool,
+) -> None:
+    """Show every logged value of metric KEY of a run, by step.
+
+    Long histories come in pages: the command prints the --page-token that
+    continues it.
+
+    \b
+    Examples:
+      modelreg runs metric-history 0f3c9a6e2b5d4c1f8e7a9b0c1d2e3f40 loss
+      modelreg runs metric-history 0f3c9a6e loss --max-results 100 --json
+    """
+    history = client.get_metric_history(client.resolve_run_id(run_id), key, max_results, page_token)
+    if as_json:
+        echo_json([m.to_dict() for m in history])
+    else:
+        print_table(
+            ["Step", "Time", "Value"],
+            [[m.step, timestamp(m.timestamp), text(m.value)] for m in history],
+        )
+    echo_next_page(history.token)
