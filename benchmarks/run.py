@@ -211,7 +211,9 @@ def run_server_phase(phase: str, args: argparse.Namespace, mlflow_python: Path) 
     if phase == "serve":
         return phase_serve.run(workers, mlflow_python, log)
     if phase == "scale":
-        return phase_scale.run(args.scale_runs, args.scale_versions, args.scale_databases, log)
+        return phase_scale.run(
+            args.scale_runs, args.scale_versions, args.scale_databases, log, mlflow_python
+        )
     if phase == "ui":
         return phase_ui.run(args.ui_runs, args.ui_versions, args.ui_databases, log)
     raise ValueError(phase)
