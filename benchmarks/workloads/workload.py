@@ -169,7 +169,10 @@ def registry(rec: Recorder, open_side: OpenSide, n_versions: int) -> None:
         del rec.results["untimed_source_runs"]
 
     def create() -> None:
+        # n models, as a team registers them; only the first gets versions.
         rec.api("create_registered_model", client, "create_registered_model", MODEL)
+        for i in range(1, n_versions):
+            rec.api("create_registered_model", client, "create_registered_model", f"{MODEL}_{i}")
         for run_id in run_ids:
             version = rec.api(
                 "create_model_version",
@@ -204,8 +207,10 @@ def registry(rec: Recorder, open_side: OpenSide, n_versions: int) -> None:
     def alias() -> None:
         if not versions:
             return
+        # n moves of the alias across the versions, ending on the last one.
+        for version in versions:
+            rec.api("set_alias", client, "set_registered_model_alias", MODEL, "champion", version)
         champion = versions[-1]
-        rec.api("set_alias", client, "set_registered_model_alias", MODEL, "champion", champion)
         for _ in range(READS_PER_RUN * len(versions)):
             got = rec.api(
                 "get_version_by_alias", client, "get_model_version_by_alias", MODEL, "champion"
