@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -75,10 +76,15 @@ def cards_by_version(conn: Connection, model_id: int, numbers: Sequence[int]) ->
 
 def setting(conn: Connection, model_id: int, column: str) -> Any:
     """The JSON value of ``scoring_weights`` or ``promotion_policy``, or ``None``."""
-    text = conn.execute(
-        select(model_governance.c[column]).where(model_governance.c.model_id == model_id)
-    ).scalar()
+    text = conn.execute(_setting_statement(column), {"model_id": model_id}).scalar()
     return None if text is None else json.loads(text)
+
+
+@cache
+def _setting_statement(column: str) -> Any:
+    # One per setting (two exist), built once: read before every promotion.
+    g = model_governance
+    return select(g.c[column]).where(g.c.model_id == bindparam("model_id"))
 
 
 def set_setting(conn: Connection, model_id: int, column: str, value: Any) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from modelreg.errors import AlreadyExists
 from modelreg.lookalike import key_digest
@@ -28,18 +28,33 @@ _NAMED = {
     "registered model": (registered_models, registered_models.c.model_id),
     "experiment": (experiments, experiments.c.experiment_id),
 }
+# Built once: the claims run on every create, rename and alias move.
+_NAME_HOLDER = {
+    what: select(table.c.name).where(table.c.name_key == bindparam("key")).limit(1)
+    for what, (table, _) in _NAMED.items()
+}
+_OTHER_NAME_HOLDER = {
+    what: _NAME_HOLDER[what].where(id_column != bindparam("own_id"))
+    for what, (_, id_column) in _NAMED.items()
+}
+_ALIAS_HOLDER = (
+    select(model_aliases.c.alias)
+    .where(
+        model_aliases.c.model_id == bindparam("model_id"),
+        model_aliases.c.alias_key == bindparam("key"),
+        model_aliases.c.alias != bindparam("alias"),
+    )
+    .limit(1)
+)
 
 
 def claim_name(conn: Connection, what: str, name: str, own_id: Any = None) -> str:
     """The key for ``name`` as the name of a ``what`` ("registered model" or
     "experiment"); raises ``AlreadyExists`` naming another one whose name looks
     like it. ``own_id`` is the row being renamed, which may keep its own key."""
-    table, id_column = _NAMED[what]
     key = key_digest(name)
-    query = select(table.c.name).where(table.c.name_key == key)
-    if own_id is not None:
-        query = query.where(id_column != own_id)
-    existing = conn.execute(query.limit(1)).scalar()
+    query = _NAME_HOLDER[what] if own_id is None else _OTHER_NAME_HOLDER[what]
+    existing = conn.execute(query, {"key": key, "own_id": own_id}).scalar()
     if existing == name:
         raise AlreadyExists(f"a {what} named '{name}' already exists")
     if existing is not None:
@@ -55,13 +70,7 @@ def claim_alias(conn: Connection, model_id: int, alias: str) -> str:
     alias of the model that looks like it (the alias itself may be moved)."""
     key = key_digest(alias)
     existing = conn.execute(
-        select(model_aliases.c.alias)
-        .where(
-            model_aliases.c.model_id == model_id,
-            model_aliases.c.alias_key == key,
-            model_aliases.c.alias != alias,
-        )
-        .limit(1)
+        _ALIAS_HOLDER, {"model_id": model_id, "key": key, "alias": alias}
     ).scalar()
     if existing is not None:
         raise AlreadyExists(

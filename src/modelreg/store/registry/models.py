@@ -6,15 +6,17 @@ versions: the functions here and in :mod:`.versions` that change one set it.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from modelreg.errors import AlreadyExists, NotFound
+from modelreg.lookalike import key_digest
 from modelreg.store.lookalikes import claim_name
 from modelreg.store.schema import model_versions, registered_model_tags, registered_models
-from modelreg.store.upsert import upsert
+from modelreg.store.upsert import dialect_insert, upsert
 from modelreg.timeutil import now_ms
 
 rm = registered_models
@@ -41,27 +43,33 @@ def model_id(conn: Connection, name: str, *, lock: bool = False) -> int:
 def insert_model(
     conn: Connection, name: str, description: str | None, tags: dict[str, str], now: int
 ) -> int:
-    """Inserts a model and its tags; raises ``AlreadyExists`` when the name is taken.
+    """Inserts a model and its tags; raises ``AlreadyExists`` when the name, or one
+    that looks like it, is taken.
 
-    No savepoint: a taken name ends the caller's transaction anyway.
+    The insert skips a row whose name or key is taken instead of failing, so
+    the transaction stays usable to look up which name holds it: one statement
+    when the name is free.
     """
     values = {
         "name": name,
-        "name_key": claim_name(conn, "registered model", name),
+        "name_key": key_digest(name),
         "description": description,
         "creation_time": now,
         "last_updated_time": now,
         "last_version": 0,
     }
-    try:
-        new_id: int = conn.execute(_INSERT_MODEL, values).scalar_one()
-    except SAIntegrityError as exc:
-        raise AlreadyExists(f"a registered model named '{name}' already exists") from exc
+    new_id: int | None = conn.execute(_insert_model(conn.dialect.name), values).scalar()
+    if new_id is None:
+        claim_name(conn, "registered model", name)  # raises, naming the holder
+        raise AlreadyExists(f"a registered model named '{name}' already exists")
     _upsert_tags(conn, new_id, tags)
     return new_id
 
 
-_INSERT_MODEL = insert(rm).returning(rm.c.model_id)
+@cache
+def _insert_model(dialect: str) -> Any:
+    # One per dialect, built once.
+    return dialect_insert(dialect, rm).on_conflict_do_nothing().returning(rm.c.model_id)
 
 
 def model_description(conn: Connection, model_id_: int) -> str | None:
