@@ -125,6 +125,13 @@ SERVER_ACCESS_LOG = Setting(
     "Set to 1 (or pass --access-log) to make `modelreg server` log every request to standard "
     "error: method, path, status, milliseconds and user.",
 )
+SERVER_THREADS = Setting(
+    "server_threads",
+    "MODELREG_SERVER_THREADS",
+    "4",
+    "How many requests each `modelreg server` worker works on at once (--threads); uploads "
+    "have a lane of their own.",
+)
 WEBHOOK_ALLOWED_NETWORKS = Setting(
     "webhook_allowed_networks",
     "MODELREG_WEBHOOK_ALLOWED_NETWORKS",
@@ -157,6 +164,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SERVER_AUTH,
     SERVER_PUBLIC_METRICS,
     SERVER_ACCESS_LOG,
+    SERVER_THREADS,
     WEBHOOK_ALLOWED_NETWORKS,
     SERVE_WEBHOOK_SECRET,
 )

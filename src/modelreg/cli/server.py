@@ -30,6 +30,16 @@ import click
     help="Worker processes; any number of servers may share one database and store.",
 )
 @click.option(
+    "--threads",
+    envvar="MODELREG_SERVER_THREADS",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Requests each worker works on at once (their database calls run in threads); "
+    "more threads than a few make every request wait longer for Python's lock. Uploads "
+    "have a lane of their own.",
+)
+@click.option(
     "--upgrade",
     is_flag=True,
     help="Migrate the database to the newest schema before serving (safe when several "
@@ -67,6 +77,7 @@ def server(
     host: str,
     port: int,
     workers: int,
+    threads: int,
     upgrade: bool,
     auth: bool,
     public_metrics: bool,
@@ -106,4 +117,5 @@ def server(
         auth=auth,
         public_metrics=public_metrics,
         access_log=access_log,
+        threads=threads,
     )

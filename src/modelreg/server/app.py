@@ -19,6 +19,8 @@ from modelreg.server.guard import Guard, iter_routes, permission_of, refuse_unde
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadMiddleware
+from modelreg.server.threads import DEFAULT_THREADS, lifespan
+from modelreg.settings import SERVER_THREADS
 from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -26,10 +28,15 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    backend: Any, auth: AuthConfig | None = None, *, access_log: bool = False
+    backend: Any,
+    auth: AuthConfig | None = None,
+    *,
+    access_log: bool = False,
+    threads: int = DEFAULT_THREADS,
 ) -> FastAPI:
     """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles,
-    ``access_log`` a line per request (``server.access_log``).
+    ``access_log`` a line per request (``server.access_log``), ``threads`` is how many
+    requests' blocking work runs at once (``server.threads``).
 
     The caller is authenticated before anything else
     (``server.auth.AuthenticationMiddleware``); every route then checks the
@@ -38,6 +45,7 @@ def create_app(
     auth = auth or AuthConfig()
     guard = Guard(backend.access, public_metrics=auth.public_metrics)
     app = FastAPI(
+        lifespan=lifespan(threads),
         title="modelreg",
         version=__version__,
         description="Experiment tracking and model registry.",
@@ -148,7 +156,8 @@ def create_app_from_env() -> FastAPI:
     access_log = os.environ.get("MODELREG_SERVER_ACCESS_LOG") == "1"
     if access_log:
         enable_access_log()
-    app = create_app(backend, auth, access_log=access_log)
+    threads = int(SERVER_THREADS.get() or DEFAULT_THREADS)
+    app = create_app(backend, auth, access_log=access_log, threads=threads)
     # The modules and the app built so far live as long as the worker: moved out
     # of the collector's reach, they make each full collection (a pause every
     # request in flight waits for) scan only what requests allocate.

@@ -63,6 +63,7 @@ def serve(
     auth: bool = False,
     public_metrics: bool = False,
     access_log: bool = False,
+    threads: int | None = None,
 ) -> None:
     """Runs the server until interrupted.
 
@@ -73,8 +74,9 @@ def serve(
     ``modelreg db upgrade``). Raises ``InvalidArgument`` for an artifact
     store URI it cannot use. ``auth`` requires API tokens and checks roles;
     ``public_metrics`` then still serves ``/metrics`` to anyone; ``access_log``
-    logs each request to standard error. Prints one line saying where it serves
-    and what from before it starts.
+    logs each request to standard error; ``threads`` is each worker's number of
+    request threads (default ``server.threads.DEFAULT_THREADS``). Prints one
+    line saying where it serves and what from before it starts.
     """
     import uvicorn
 
@@ -90,6 +92,8 @@ def serve(
     os.environ["MODELREG_SERVER_AUTH"] = "1" if auth else "0"
     os.environ["MODELREG_SERVER_PUBLIC_METRICS"] = "1" if public_metrics else "0"
     os.environ["MODELREG_SERVER_ACCESS_LOG"] = "1" if access_log else "0"
+    if threads is not None:
+        os.environ["MODELREG_SERVER_THREADS"] = str(threads)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelreg-metrics-")
     uvicorn.run(

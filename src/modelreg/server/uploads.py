@@ -22,6 +22,8 @@ import anyio.lowlevel
 import anyio.to_thread
 from starlette.requests import Request
 
+from modelreg.server.threads import upload_limiter
+
 T = TypeVar("T")
 
 # Bytes received ahead of the storing thread per upload; the client waits beyond it.
@@ -44,7 +46,9 @@ async def consume_body(request: Request, consume: Callable[[BinaryIO], T]) -> T:
         nonlocal result, failure
         try:
             # A raw binary stream, read as the binary file ``consume`` takes.
-            result = await anyio.to_thread.run_sync(consume, cast(BinaryIO, body))
+            result = await anyio.to_thread.run_sync(
+                consume, cast(BinaryIO, body), limiter=upload_limiter()
+            )
         except Exception as exc:
             # Raised below: the task group would wrap it in an ExceptionGroup.
             failure = exc
