@@ -10,6 +10,16 @@ waits for the GIL (up to several 5 ms switch intervals with 16 threads) before
 it reads the clock, so their p99 is mostly the generator's own, and they take
 a good part of a core away from the server on a small machine.
 ``client_cpu`` (the generator's CPU seconds per wall second) shows how much.
+
+wrk's own latency figures can be inconsistent on a loaded machine: its mean
+times its rate can exceed its connection count, which Little's law forbids
+for a closed loop (upstream wg/wrk issues #114 and #438). So during the
+measured wrk run one more keep-alive connection, a *probe* in this process,
+GETs the same URL one request after the other and times each one itself;
+``probe_p99_ms`` is what one client among the others saw, and ``in_flight``
+(wrk's mean × rate ÷ connections, ~1 when wrk's latencies are sound) says how
+far wrk's figures can be trusted. ``load_avg`` is the machine's one-minute
+load average when the run started, for a shared machine's noise.
 """
 
 from __future__ import annotations
@@ -48,6 +58,9 @@ class LoadResult:
     mean_ms: float | None
     client_cpu: float
     first_error: str | None = None
+    probe_p99_ms: float | None = None
+    in_flight: float | None = None
+    load_avg: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,12 +213,46 @@ def wrk(
     """
     options = ("-s", script) if script else ()
     _run_wrk(executable, url, connections, WRK_WARMUP_S, threads, options)
-    output, wall, cpu = _run_wrk(
-        executable, url, connections, max(1, round(seconds)), threads, options
-    )
+    load_avg = os.getloadavg()[0]
+    with _Probe(None if script else url) as probe:
+        output, wall, cpu = _run_wrk(
+            executable, url, connections, max(1, round(seconds)), threads, options
+        )
     result = parse_wrk(output, connections)
     result.client_cpu = cpu / wall if wall > 0 else 0.0
+    result.load_avg = load_avg
+    result.probe_p99_ms = _ms(percentile(sorted(probe.latencies), 99))
+    if result.mean_ms is not None:
+        result.in_flight = result.mean_ms / 1000 * result.per_second / connections
     return result
+
+
+class _Probe:
+    """One more keep-alive connection timing sequential GETs of ``url`` while it is open
+    (none for a scripted wrk run, whose requests it could not repeat)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.latencies: list[float] = []
+        self._errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        assert self.url is not None
+        with httpx.Client(timeout=TIMEOUT_S) as client:
+            while not self._stop.is_set():
+                _get(client, self.url, self.latencies, self._errors)
+
+    def __enter__(self) -> _Probe:
+        if self.url is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.url is not None:
+            self._thread.join()
 
 
 def _run_wrk(

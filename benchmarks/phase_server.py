@@ -40,6 +40,8 @@ TARGET_P99_MS = 20.0
 TARGET_STARTUP_S = 2.0
 TARGET_RSS_MB = 300.0
 TARGET_RSS_WORKERS = 2
+# wrk's mean x rate / connections above this: its latency figures break Little's law.
+IN_FLIGHT_SUSPECT = 1.5
 NAGLE_SUSPECT_MS = 20.0  # sequential keep-alive GETs this slow smell of a missing TCP_NODELAY
 MODEL = "bench_model"  # created by the registry workload
 
@@ -199,7 +201,12 @@ def render_throughput(console: Console, data: dict[str, Any]) -> None:
             f"{data['clients']} concurrent keep-alive connections from wrk "
             f"({data['wrk_threads']} threads)"
         )
-        caption = "client CPU: wrk's CPU time per second (100% = one core)"
+        caption = (
+            "client CPU: wrk's CPU time per second (100% = one core); probe p99: one more "
+            "connection timing its own sequential GETs during wrk's run; in flight: wrk's "
+            "mean x rate / connections (about 1 when wrk's latencies are sound); load: "
+            "the machine's 1-minute load average at the start"
+        )
     else:
         concurrent = f"{data['clients']} concurrent Python threads (wrk not installed)"
         caption = (
@@ -214,8 +221,8 @@ def render_throughput(console: Console, data: dict[str, Any]) -> None:
     for t, cols in (
         (mem, ("workers", "db upgrade s", "start-up s", "processes", "RSS idle", "RSS loaded",
                "PSS loaded")),
-        (speed, ("workers", "seq p50", "seq p99", "req/s", "p50", "p99", "errors",
-                 "client CPU")),
+        (speed, ("workers", "seq p50", "seq p99", "req/s", "p50", "p99", "probe p99",
+                 "in flight", "errors", "client CPU", "load")),
     ):  # fmt: skip
         t.add_column("server")
         for col in cols:
@@ -248,8 +255,11 @@ def render_throughput(console: Console, data: dict[str, Any]) -> None:
             _num(conc["per_second"], 0),
             _num(conc["p50_ms"], 1),
             _num(conc["p99_ms"], 1),
+            _num(conc.get("probe_p99_ms"), 1),
+            _num(conc.get("in_flight"), 2),
             str(conc["errors"] + seq["errors"]),
             f"{conc['client_cpu'] * 100:.0f}%",
+            _num(conc.get("load_avg"), 1),
         )
     console.print(mem)
     console.print(speed)
@@ -296,6 +306,16 @@ def throughput_verdicts(data: dict[str, Any]) -> list[str]:
             else f"p99 {p99:.1f} ms under load {_mark(p99 <= TARGET_P99_MS)} "
             f"the {TARGET_P99_MS:.0f} ms target"
         )
+        probe = conc.get("probe_p99_ms")
+        if probe is not None:
+            latency += f" (probe connection p99 {probe:.1f} ms {_mark(probe <= TARGET_P99_MS)})"
+        in_flight = conc.get("in_flight")
+        if in_flight is not None and in_flight > IN_FLIGHT_SUSPECT:
+            lines.append(
+                f"[yellow]modelreg {workers} workers: wrk's latencies imply {in_flight:.1f}x "
+                "more requests in flight than connections (impossible for a closed loop): "
+                "its p99 is not sound on this run (wg/wrk #114, #438)[/]"
+            )
         lines.append(
             f"modelreg {workers} workers: {latency}; start-up "
             f"{row['startup_s']:.2f} s {_mark(row['startup_s'] <= TARGET_STARTUP_S)} "

@@ -152,6 +152,14 @@ def test_wrk_drives_a_local_server_and_reports_its_own_cpu_share(wrk, local_url)
     assert 0 < result.client_cpu <= loadgen.WRK_THREADS
 
 
+def test_wrk_run_is_cross_checked_by_a_probe_connection_and_littles_law(wrk, local_url):
+    result = loadgen.wrk(local_url, 4, 1, wrk)
+
+    assert result.probe_p99_ms is not None and result.probe_p99_ms > 0
+    assert result.in_flight is not None and result.in_flight > 0
+    assert result.load_avg is not None
+
+
 def test_wrk_that_cannot_connect_fails_with_its_message(wrk):
     with socket.socket() as unused:  # bound, never listening: connections are refused
         unused.bind(("127.0.0.1", 0))
