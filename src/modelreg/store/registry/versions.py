@@ -168,6 +168,29 @@ def existing_versions(conn: Connection, model_id_: int, versions: Iterable[int])
     )
 
 
+def _highest_in_stage(inner: Any, stage: Any) -> Any:
+    """The model's highest version number in ``stage``, read from the end of the stage's
+    range in the (model_id, current_stage, version) index.
+
+    Ordered by stage, then version, as that index is: PostgreSQL, which cannot
+    know how many versions a stage holds before it runs the query, would
+    otherwise walk the (model_id, version) index from the top filtering by stage,
+    which reads every version of the model when the stage holds few or none."""
+    # A one-value range, not "=": with "=" PostgreSQL treats the stage as fixed, drops
+    # it from the ordering and may pick the (model_id, version) index anyway.
+    return (
+        select(inner.c.version)
+        .where(
+            inner.c.model_id == rm.c.model_id,
+            inner.c.current_stage >= stage,
+            inner.c.current_stage <= stage,
+        )
+        .order_by(inner.c.current_stage.desc(), inner.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _latest_per_stage() -> Any:
     """Versions that are the highest of their model in their stage (one per model and stage).
 
@@ -179,11 +202,7 @@ def _latest_per_stage() -> Any:
         "stages"
     )
     inner = mv.alias("inner_versions")
-    highest = (
-        select(func.max(inner.c.version))
-        .where(inner.c.model_id == rm.c.model_id, inner.c.current_stage == stages.c.stage)
-        .scalar_subquery()
-    )
+    highest = _highest_in_stage(inner, stages.c.stage)
     newest = (
         select(rm.c.model_id, highest.label("version"))
         .select_from(rm.join(stages, true()))
@@ -211,10 +230,15 @@ def latest_versions(conn: Connection, model_id_: int) -> list[ModelVersion]:
 
 def _newest(in_stage: bool) -> Any:
     inner = mv.alias("inner_versions")
-    newest = select(func.max(inner.c.version)).where(inner.c.model_id == rm.c.model_id)
     if in_stage:
-        newest = newest.where(inner.c.current_stage == bindparam("stage"))
-    return VERSIONS.where(rm.c.name == bindparam("name"), mv.c.version == newest.scalar_subquery())
+        newest = _highest_in_stage(inner, bindparam("stage"))
+    else:
+        newest = (
+            select(func.max(inner.c.version))
+            .where(inner.c.model_id == rm.c.model_id)
+            .scalar_subquery()
+        )
+    return VERSIONS.where(rm.c.name == bindparam("name"), mv.c.version == newest)
 
 
 _NEWEST = _newest(in_stage=False)
