@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import exists, select
 
 from modelreg.errors import InvalidArgument
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
@@ -123,7 +123,19 @@ def _version_comparison(c: Comparison) -> Any:
         )
     c = Comparison(c.prefix, c.key, c.op, value)
     check_value_type(c, numeric)
+    if column is rm.c.name and c.op == "=" and isinstance(value, str):
+        return compare(column, c.op, value) & (mv.c.model_id == _model_id_named(value))
     return compare(column, c.op, value)
+
+
+# ``name = 'x'`` also pins the versions' model id to a value known before the scan,
+# so PostgreSQL walks that model's (model_id, version) index newest first and stops
+# at a page, instead of joining every version of every model and sorting them.
+_NAMED = registered_models.alias("named_model")
+
+
+def _model_id_named(name: str) -> Any:
+    return select(_NAMED.c.model_id).where(_NAMED.c.name == name).scalar_subquery()
 
 
 def _digits_to_int(value: object) -> object:
