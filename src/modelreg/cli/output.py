@@ -94,40 +94,40 @@ tag_option = click.option(
 )
 
 
+def page_options(default_max_results: int, rows: str = "rows") -> Callable[[F], F]:
+    """``--max-results`` and ``--page-token``, for a listing that comes in pages."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--page-token",
+            metavar="TOKEN",
+            help="Continue a listing where the previous one stopped.",
+        )(func)
+        return click.option(
+            "--max-results",
+            type=int,
+            default=default_max_results,
+            show_default=True,
+            help=f"Largest number of {rows} to print.",
+        )(func)
+
+    return decorate
+
+
 def search_options(default_max_results: int) -> Callable[[F], F]:
     """``--filter``, ``--order-by`` (repeatable), ``--max-results`` and ``--page-token``."""
 
     def decorate(func: F) -> F:
-        for option in reversed(
-            [
-                click.option(
-                    "--filter",
-                    "filter_string",
-                    metavar="FILTER",
-                    help="Only rows that match FILTER.",
-                ),
-                click.option(
-                    "--order-by",
-                    multiple=True,
-                    metavar="CLAUSE",
-                    help="Sort order, e.g. 'name DESC'; repeat for more keys.",
-                ),
-                click.option(
-                    "--max-results",
-                    type=int,
-                    default=default_max_results,
-                    show_default=True,
-                    help="Largest number of rows to print.",
-                ),
-                click.option(
-                    "--page-token",
-                    metavar="TOKEN",
-                    help="Continue a listing where the previous one stopped.",
-                ),
-            ]
-        ):
-            func = option(func)
-        return func
+        func = page_options(default_max_results)(func)
+        func = click.option(
+            "--order-by",
+            multiple=True,
+            metavar="CLAUSE",
+            help="Sort order, e.g. 'name DESC'; repeat for more keys.",
+        )(func)
+        return click.option(
+            "--filter", "filter_string", metavar="FILTER", help="Only rows that match FILTER."
+        )(func)
 
     return decorate
 

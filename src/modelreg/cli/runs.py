@@ -12,6 +12,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    page_options,
     print_fields,
     print_table,
     search_options,
@@ -160,16 +161,7 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
 @runs.command("metric-history")
 @click.argument("run_id")
 @click.argument("key")
-@click.option(
-    "--max-results",
-    type=int,
-    default=1000,
-    show_default=True,
-    help="Largest number of values to print.",
-)
-@click.option(
-    "--page-token", metavar="TOKEN", help="Continue a listing where the previous one stopped."
-)
+@page_options(1000, "values")
 @json_option
 @with_client
 def metric_history(

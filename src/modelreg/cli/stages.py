@@ -12,6 +12,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    page_options,
     print_table,
     text,
     timestamp,
@@ -163,16 +164,7 @@ def rollback(client: Client, name: str, stage_name: str, reason: str | None, as_
 )
 @click.option("--actor", metavar="USER", help="Only what this user did.")
 @click.option("--newest-first", is_flag=True, help="Newest events first.")
-@click.option(
-    "--max-results",
-    type=int,
-    default=1000,
-    show_default=True,
-    help="Largest number of events to print.",
-)
-@click.option(
-    "--page-token", metavar="TOKEN", help="Continue a listing where the previous one stopped."
-)
+@page_options(1000, "events")
 @json_option
 @with_client
 def history(
