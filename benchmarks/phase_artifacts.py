@@ -18,6 +18,7 @@ every blob, so that is the like-for-like limit).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -110,6 +111,21 @@ def _cp_results(data: Path, work: Path, fsync: bool) -> dict[str, Any]:
     return out
 
 
+def _floors(large: Path) -> dict[str, float]:
+    """Seconds to read the large file from the page cache, and to SHA-256 it: with
+    cp + sync's time they show where an upload's or a download's time can go."""
+    floors = {}
+    for name, work in (("read", None), ("sha256", hashlib.sha256)):
+        digest = work() if work else None
+        started = time.perf_counter()
+        with open(large, "rb", buffering=0) as f:
+            while chunk := f.read(CHUNK):
+                if digest is not None:
+                    digest.update(chunk)
+        floors[name] = time.perf_counter() - started
+    return floors
+
+
 def _size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
@@ -167,6 +183,7 @@ def run(large_mb: int, small_files: int, workers: int, mlflow_python: Path, log)
         for key, fsync in (("cp", False), ("cp+sync", True)):
             with tempfile.TemporaryDirectory(prefix="bench-artifacts-cp-") as work:
                 data["results"][key] = _cp_results(data_dir, Path(work), fsync)
+        data["floors"] = _floors(data_dir / "large.bin")
         log("  artifacts: cp done")
         for key in ("modelreg-embedded", "modelreg-server", "mlflow-server"):
             result, memory = _run_contender(key, data_dir, workers, mlflow_python)
@@ -275,6 +292,18 @@ def _render_one(console: Console, data: dict[str, Any]) -> None:
             )
     if parts:
         console.print("peak RSS: " + "; ".join(parts))
+    floors, cp_sync = (
+        data.get("floors"),
+        report.seconds(results.get("cp+sync", {}).get("upload large file")),
+    )
+    if floors and cp_sync is not None:
+        console.print(
+            f"where the time goes ({mib} MiB): reading it from the page cache "
+            f"{floors['read']:.2f} s, SHA-256 of it on one core {floors['sha256']:.2f} s, "
+            f"cp + sync {cp_sync:.2f} s; hashing overlapped with writing needs at least "
+            f"{max(floors['sha256'], cp_sync):.2f} s, one after the other "
+            f"{floors['sha256'] + cp_sync:.2f} s"
+        )
     for key, label in CONTENDERS:
         for op, entry in results.get(key, {}).items():
             if "error" in entry:
