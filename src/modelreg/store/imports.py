@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from modelreg.entities import Metric, RunInfo
 from modelreg.store.lookalikes import claim_name
@@ -119,11 +119,6 @@ def replace_metric_history(
             )
         )
     insert_metrics(conn, run_id, points)
-
-
-def count_metric_points(conn: Connection, run_id: str) -> int:
-    """How many metric values the run holds (every step of every key)."""
-    return conn.execute(select(func.count()).where(metrics.c.run_id == run_id)).scalar_one()
 
 
 def raise_last_version(conn: Connection, model_id: int, version: int) -> None:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Connection,
     bindparam,
     delete,
-    func,
     insert,
     select,
     update,
@@ -409,12 +408,3 @@ def _latest_metric_upsert(dialect: str) -> Any:
         where=(new.step > latest_metrics.c.step)
         | ((new.step == latest_metrics.c.step) & (new.timestamp >= latest_metrics.c.timestamp)),
     )
-
-
-# -- counts --------------------------------------------------------------------
-
-
-def count_runs(conn: Connection, experiment_id: int) -> int:
-    return conn.execute(
-        select(func.count()).select_from(runs).where(runs.c.experiment_id == experiment_id)
-    ).scalar_one()
