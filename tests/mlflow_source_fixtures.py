@@ -52,6 +52,76 @@ def mlflow_python() -> Path:
             pytest.skip(f"cannot install MLflow into {VENV}: {exc}")
 
 
+# What MLflow needs to log and load PyTorch and ONNX models (torch's CPU build is on this
+# machine's wheel folder; a bare "torch" would fetch a CUDA build of several GB).
+FRAMEWORKS = ("torch==2.13.0", "onnx", "onnxruntime")
+_FRAMEWORKS_PROBE = "import torch, onnx, onnxruntime, mlflow.pytorch, mlflow.onnx"
+
+
+def mlflow_python_with_frameworks() -> Path:
+    """MLflow's interpreter with PyTorch and ONNX installed next to it (on first use)."""
+    python = mlflow_python()
+    with _locked(CACHE / "mlflow-venv.lock"):
+        probe = subprocess.run([str(python), "-c", _FRAMEWORKS_PROBE], capture_output=True)
+        if probe.returncode == 0:
+            return python
+        installed = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *FRAMEWORKS],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if installed.returncode != 0:
+            if os.environ.get("CI"):
+                raise RuntimeError(f"cannot install {FRAMEWORKS}:\n{installed.stderr[-3000:]}")
+            pytest.skip(f"cannot install {FRAMEWORKS} into {VENV}")
+    return python
+
+
+def start_target(kind: str, folder: Path) -> tuple[str, Any, Any]:
+    """An import target: its URI, a client that may read its audit trail, and its server
+    process (``None`` for ``embedded``; otherwise a ``modelreg server`` on SQLite)."""
+    import modelreg
+    from conftest import server_env, start_server
+    from modelreg.backend import EmbeddedBackend
+
+    if kind == "embedded":
+        client = modelreg.Client(str(folder / "store"))
+        return str(folder / "store"), client, None
+    db_url = f"sqlite:///{folder / 'server.db'}"
+    # Reads of the audit trail need an admin, which a server without --auth has not.
+    admin = modelreg.Client.from_backend(EmbeddedBackend(db_url, str(folder / "artifacts")))
+    process, url = start_server(db_url, str(folder / "artifacts"), env=server_env())
+    return url, admin, process
+
+
+_PYFUNC = """
+import json, sys
+import mlflow, numpy as np
+mlflow.set_tracking_uri(sys.argv[1])
+model = mlflow.pyfunc.load_model(sys.argv[2])
+rows = np.array(json.loads(sys.argv[3]), dtype=sys.argv[4])
+out = model.predict(rows)
+if isinstance(out, dict):  # ONNX: one array per output
+    (out,) = out.values()
+print(json.dumps(np.asarray(out).tolist()))
+"""
+
+
+def pyfunc_predictions(url: str, uri: str, rows: list[list[float]], dtype: str = "float64") -> Any:
+    """What ``mlflow.pyfunc.load_model(uri).predict(rows)`` gives on the MLflow server at
+    ``url``, run with MLflow's own interpreter."""
+    out = subprocess.run(
+        [str(mlflow_python()), "-c", _PYFUNC, url, uri, json.dumps(rows), dtype],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=mlflow_process_env(),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 class _locked:
     """An exclusive lock on a file, so parallel test workers build a cache once."""
 
@@ -68,7 +138,7 @@ class _locked:
         self.file.close()
 
 
-def _env() -> dict[str, str]:
+def mlflow_process_env() -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import mlflow_env
@@ -105,7 +175,7 @@ def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, s
         ],  # fmt: skip
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=_env(),
+        env=mlflow_process_env(),
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
@@ -134,7 +204,11 @@ def stop_mlflow_server(process: subprocess.Popen) -> None:
 
 def _run(python: Path, *args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [str(python), *args], capture_output=True, text=True, timeout=1200, env=env or _env()
+        [str(python), *args],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env or mlflow_process_env(),
     )
     if result.returncode != 0:
         raise RuntimeError(f"{args[0]} failed:\n{result.stderr[-4000:]}")
@@ -171,7 +245,7 @@ def _seeded(python: Path) -> Path:
                 )  # fmt: skip
             )
             # Purged as `mlflow gc` does: the run and its artifacts are gone for good.
-            gc_env = {**_env(), "MLFLOW_TRACKING_URI": url}
+            gc_env = {**mlflow_process_env(), "MLFLOW_TRACKING_URI": url}
             subprocess.run(
                 [str(python), "-m", "mlflow", "gc", "--backend-store-uri",
                  f"sqlite:///{building / 'mlflow.db'}", "--run-ids", ids["purged_run"]],

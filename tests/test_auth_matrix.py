@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 import pytest
 
@@ -47,6 +48,8 @@ IMPORT_FINISH = {"status": "FINISHED", "end_time": 2, "lifecycle_stage": "active
 IMPORTED_MODEL = {"name": "{fresh}", "description": None, **_TIMES}
 IMPORTED_VERSION = {"name": "{model}", "version": 9, "source": "s", "run_id": None, **_TIMES}
 IMPORTED_VERSION.update(stage="None", files={})
+IMPORTED_LOGGED_MODEL = {"model_id": "{fresh_model_id}", "experiment_id": "{exp}", "name": "m"}
+IMPORTED_LOGGED_MODEL.update(status="READY", files={}, **_TIMES)
 
 # (method, route, least level needed, request parameters: JSON body, query string or bytes)
 MATRIX = [
@@ -82,6 +85,7 @@ MATRIX = [
     ("GET", RUN + "/logged-models", "read", {}),
     # MLflow 3 logged models: access follows their experiment
     ("GET", V1 + "/logged-models/{model_id}", "read", {}),
+    ("GET", V1 + "/logged-models/{model_id}/manifest", "read", {}),
     ("POST", V1 + "/logged-models/search", "user", {"experiment_ids": ["{exp}"]}),
     # registered models
     ("POST", V1 + "/registered-models", "user", {"name": "{fresh}"}),
@@ -175,6 +179,7 @@ MATRIX = [
     ("POST", V1 + "/imports/runs/{run_id}/metrics", "admin", {"key": "m", "metrics": []}),
     ("POST", V1 + "/imports/runs/{run_id}/artifacts", "admin", {"entries": {}}),
     ("POST", V1 + "/imports/runs/{run_id}/finish", "admin", IMPORT_FINISH),
+    ("POST", V1 + "/imports/logged-models", "admin", IMPORTED_LOGGED_MODEL),
     ("POST", V1 + "/imports/registered-models", "admin", IMPORTED_MODEL),
     ("POST", V1 + "/imports/model-versions", "admin", IMPORTED_VERSION),
     ("POST", V1 + "/imports/aliases", "admin", {"name": "{model}", "alias": "a", "version": 1}),
@@ -311,6 +316,7 @@ def request(http, method, route, params, world, logged_model_id=""):
         "run": world.run_id,
         "model": world.model,
         "fresh": unique("fresh"),
+        "fresh_model_id": f"m-{uuid.uuid4().hex}",
         "name": world.experiment_name if experiment_path else world.model,
         "version": "1",
         "experiment_id": world.experiment_id,

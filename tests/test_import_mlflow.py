@@ -9,11 +9,9 @@ a ``modelreg server``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import math
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,12 @@ from typing import Any
 import pytest
 
 import modelreg
-from mlflow_source_fixtures import MlflowHistory, mlflow_history  # noqa: F401 - a fixture
+from mlflow_source_fixtures import (  # noqa: F401 - a fixture
+    MlflowHistory,
+    mlflow_history,
+    pyfunc_predictions,
+    start_target,
+)
 from modelreg.mlflow_import import ImportResult, Options, import_mlflow
 from modelreg.mlflow_import.flavors import NOTE_TAG
 from modelreg.mlflow_import.progress import Progress
@@ -54,21 +57,6 @@ class Imported:
     history: MlflowHistory
 
 
-def _start_target(kind: str, folder: Path) -> tuple[str, modelreg.Client, Any]:
-    """The target's URI, a client that may read its audit trail, and its server process."""
-    from conftest import server_env, start_server
-    from modelreg.backend import EmbeddedBackend
-
-    if kind == "embedded":
-        client = modelreg.Client(str(folder / "store"))
-        return str(folder / "store"), client, None
-    db_url = f"sqlite:///{folder / 'server.db'}"
-    # Reads of the audit trail need an admin, which a server without --auth has not.
-    admin = modelreg.Client.from_backend(EmbeddedBackend(db_url, str(folder / "artifacts")))
-    process, url = start_server(db_url, str(folder / "artifacts"), env=server_env())
-    return url, admin, process
-
-
 @pytest.fixture(scope="module", params=["embedded", "server"])
 def imported(
     request: pytest.FixtureRequest,
@@ -78,7 +66,7 @@ def imported(
     from conftest import stop_server
 
     folder = tmp_path_factory.mktemp(f"target-{request.param}")
-    uri, admin, process = _start_target(request.param, folder)
+    uri, admin, process = start_target(request.param, folder)
     mapping = folder / "ids.json"
     try:
         result = import_mlflow(
@@ -216,20 +204,69 @@ def test_runs_uris_keep_working_with_the_mlflow_run_id(imported, tmp_path):
     assert Path(local).read_text() == "weights"
 
 
-def test_a_logged_model_lives_in_its_run_with_its_fields(imported):
-    run_id = imported.history.ids["my_model_run"]
-    run = imported.client.get_run(run_id)
-    fields = [
-        json.loads(v)
-        for k, v in run.data.tags.items()
-        if k.startswith("modelreg.mlflow.logged_model.")
-    ]
+# -- logged models ------------------------------------------------------------------------------
 
-    assert len(fields) == 1
-    assert fields[0]["name"] == "model"
-    assert fields[0]["artifact_path"] == "model"
-    paths = {f.path for f in imported.client.list_artifacts(run_id, "model")}
-    assert "model/MLmodel" in paths
+
+def _selected_logged_models(imp: Imported) -> list[dict[str, Any]]:
+    ids = {e["id"] for e in imp.history.dump["experiments"] if e["name"] in EXPERIMENTS}
+    return [m for m in imp.history.dump["logged_models"] if m["experiment_id"] in ids]
+
+
+def test_logged_models_keep_their_ids_fields_times_and_metrics(imported):
+    expected_models = _selected_logged_models(imported)
+    assert len(expected_models) >= 2
+
+    for expected in expected_models:
+        found = imported.client.get_logged_model(expected["model_id"])
+        assert found.name == expected["name"]
+        assert found.source_run_id == (expected["source_run_id"] or None)
+        assert (found.model_type or "") == (expected["model_type"] or "")
+        assert found.status == expected["status"].removeprefix("LoggedModelStatus.")
+        assert found.creation_timestamp == expected["creation_timestamp"]
+        assert found.last_updated_timestamp == expected["last_updated_timestamp"]
+        assert found.tags == expected["tags"]
+        assert found.params == expected["params"]
+        metrics = sorted(
+            (m.metric.key, m.metric.value, m.metric.step, m.metric.timestamp) for m in found.metrics
+        )
+        assert metrics == [tuple(m) for m in expected["metrics"]]
+        mapped = json.loads(imported.mapping_file.read_text())["experiments"]
+        assert found.experiment_id == mapped[expected["experiment_id"]]
+
+
+def test_logged_model_files_are_copied_byte_for_byte(imported):
+    for expected in _selected_logged_models(imported):
+        manifest = imported.client._backend.logged_models.manifest(expected["model_id"])
+        assert {p: (r.digest, r.size) for p, r in manifest.items()} == {
+            p: (f["sha256"], f["size"]) for p, f in expected["files"].items()
+        }
+
+
+def test_a_logged_model_made_outside_any_run_is_imported(imported):
+    found = imported.client.get_logged_model(imported.history.ids["external_model"])
+
+    assert found.source_run_id is None
+    assert found.tags["where"] == "elsewhere"
+
+
+def test_a_run_lists_the_logged_model_it_made(imported):
+    run_id = imported.history.ids["my_model_run"]
+
+    made = imported.client.get_run_logged_models(run_id)
+
+    assert [m.name for m in made] == ["model"]
+    assert made[0].model_id in {m["model_id"] for m in _selected_logged_models(imported)}
+
+
+def test_a_version_registered_from_a_logged_model_shares_its_files(imported):
+    version = imported.client.get_model_version("my_model", 1)
+    model_id = version.source.removeprefix("models:/")
+
+    logged = imported.client._backend.logged_models.manifest(model_id)
+    files = imported.client._backend.artifacts.version_manifest("my_model", 1)
+
+    assert version.source == imported.history.model("my_model")["versions"][0]["source"]
+    assert {p: r for p, r in files.items() if p in logged} == logged
 
 
 # -- registry ---------------------------------------------------------------------------------
@@ -331,7 +368,7 @@ def test_a_version_whose_files_are_gone_is_imported_without_them_and_reported(im
 def test_only_the_inconsistencies_of_the_source_are_reported(imported):
     reported = sorted((p.kind, p.what) for p in imported.result.problems)
 
-    assert [kind for kind, _ in reported] == ["logged model", "version", "version"], reported
+    assert [kind for kind, _ in reported] == ["version", "version"], reported
 
 
 # -- audit and verification ----------------------------------------------------------------------
@@ -347,6 +384,10 @@ def test_each_imported_object_has_one_imported_from_mlflow_event(imported):
     runs = _events(imported.admin, "run")
     per_run = [e.entity_id for e in runs if e.action == "import_mlflow"]
     assert sorted(per_run) == sorted(r["run_id"] for r in _selected_runs(imported))
+    logged = _events(imported.admin, "logged_model")
+    per_model = [e.entity_id for e in logged if e.action == "import_mlflow"]
+    expected_models = _selected_logged_models(imported)
+    assert sorted(per_model) == sorted(m["model_id"] for m in expected_models)
 
 
 def test_counts_of_source_and_target_match(imported):
@@ -356,6 +397,7 @@ def test_counts_of_source_and_target_match(imported):
     assert {row: s for row, (s, _) in counts.items()} == {row: t for row, (_, t) in counts.items()}
     assert counts["runs"][0] == len(_selected_runs(imported))
     assert counts["metric values"][0] >= 10_000
+    assert counts["logged models"][0] == len(_selected_logged_models(imported))
 
 
 def _events(client: modelreg.Client, entity_type: str | None = None) -> list[Any]:
@@ -382,6 +424,10 @@ def _snapshot(imp: Imported) -> dict[str, Any]:
             r["run_id"]: client._backend.artifacts.manifest(r["run_id"])
             for r in _selected_runs(imp)
         },
+        "logged models": {
+            m["model_id"]: client.get_logged_model(m["model_id"]).to_dict()
+            for m in _selected_logged_models(imp)
+        },
     }
 
 
@@ -398,40 +444,19 @@ def test_importing_twice_changes_nothing(imported):
 
     assert _snapshot(imported) == before
     assert again.counts == imported.result.counts
-    assert all(p.kind == "logged model" for p in again.problems)
+    assert again.problems == []  # what was imported with a problem is not imported again
 
 
 # -- loading imported models ----------------------------------------------------------------------
 
 ROWS = [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [0.3, 0.7], [1.5, -1.0]]
-_PYFUNC = """
-import json, sys
-import mlflow, numpy as np
-mlflow.set_tracking_uri(sys.argv[1])
-model = mlflow.pyfunc.load_model(sys.argv[2])
-print(json.dumps(np.asarray(model.predict(np.array(json.loads(sys.argv[3])))).tolist()))
-"""
-
-
-@functools.cache
-def _mlflow_predictions(url: str, uri: str) -> list[Any]:
-    from mlflow_source_fixtures import mlflow_python
-
-    out = subprocess.run(
-        [str(mlflow_python()), "-c", _PYFUNC, url, uri, json.dumps(ROWS)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_an_imported_scikit_learn_version_predicts_as_mlflow_pyfunc_does(imported):
     import numpy as np
 
     uri = "models:/aliased/Production"
-    expected = _mlflow_predictions(imported.history.url, uri)
+    expected = pyfunc_predictions(imported.history.url, uri, ROWS)
 
     # MLflow 3 saves scikit-learn models with skops, which modelreg loads without pickle.
     model = modelreg.load_model(uri, client=imported.client)

@@ -328,6 +328,7 @@ class LoggedModelsAPI(Protocol):
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]: ...
     def models_of_run(self, run_id: str) -> list[LoggedModel]: ...
+    def manifest(self, model_id: str, path: str = "") -> dict[str, BlobRef]: ...
 
 
 class ImportsAPI(Protocol):
@@ -364,6 +365,23 @@ class ImportsAPI(Protocol):
         lifecycle_stage: str,
         origin: dict[str, Any] | None = None,
     ) -> None: ...
+    def import_logged_model(
+        self,
+        model_id: str,
+        experiment_id: str,
+        name: str,
+        status: str,
+        creation_time: int,
+        last_updated_time: int,
+        files: dict[str, dict[str, Any]],
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        user_id: str = "",
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        metrics: list[dict[str, Any]] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> bool: ...
     def import_registered_model(
         self,
         name: str,

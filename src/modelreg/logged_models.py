@@ -19,6 +19,8 @@ __all__ = [
     "LOGGED_MODEL_ID_RE",
     "MODEL_VERSIONS_TAG",
     "STATUSES",
+    "STATUS_FROM_MLFLOW",
+    "STATUS_TO_MLFLOW",
     "LoggedModel",
     "LoggedModelMetric",
     "RunModelLink",
@@ -28,6 +30,21 @@ __all__ = [
 # MLflow's logged model ids: ``m-`` and a uuid4's 32 hex digits.
 LOGGED_MODEL_ID_RE = re.compile(r"m-[0-9a-f]{32}")
 STATUSES = ("PENDING", "READY", "FAILED")
+# MLflow's LoggedModelStatus enum: JSON names and numbers, and modelreg's names.
+STATUS_TO_MLFLOW = {
+    "PENDING": "LOGGED_MODEL_PENDING",
+    "READY": "LOGGED_MODEL_READY",
+    "FAILED": "LOGGED_MODEL_UPLOAD_FAILED",
+}
+STATUS_FROM_MLFLOW: dict[str | int, str] = {
+    **{mlflow: ours for ours, mlflow in STATUS_TO_MLFLOW.items()},
+    1: "PENDING",
+    2: "READY",
+    3: "FAILED",
+    "1": "PENDING",
+    "2": "READY",
+    "3": "FAILED",
+}
 # The tag in which MLflow lists the registered versions made from a logged model.
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 

@@ -4,8 +4,8 @@ Usage: python mlflow_dump_history.py TRACKING_URL
 
 Prints one JSON document read with the real MLflow client (not modelreg's
 reader), so the import tests compare against MLflow's own view: experiments,
-runs with full metric histories and artifact digests, registered models,
-versions and aliases.
+runs with full metric histories and artifact digests, logged models with
+their files' digests, registered models, versions and aliases.
 """
 
 import hashlib
@@ -42,7 +42,30 @@ def artifacts(run_id, path=None):
     return out
 
 
-dump = {"experiments": [], "runs": [], "models": []}
+def logged_model_paths(model_id, path=None):
+    for item in client.list_logged_model_artifacts(model_id, path):
+        if item.is_dir:
+            yield from logged_model_paths(model_id, item.path)
+        else:
+            yield item.path
+
+
+def logged_model_files(model_id):
+    """The model's files as its artifact listing names them (a download of ``models:/…``
+    adds a file of its own), with their digests."""
+    out = {}
+    paths = list(logged_model_paths(model_id))
+    if not paths:
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        root = mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp)
+        for path in paths:
+            local = os.path.join(root, path)
+            out[path] = {"size": os.path.getsize(local), "sha256": sha256(local)}
+    return out
+
+
+dump = {"experiments": [], "runs": [], "logged_models": [], "models": []}
 for e in client.search_experiments(view_type=ViewType.ALL):
     dump["experiments"].append(
         {
@@ -79,6 +102,23 @@ for e in client.search_experiments(view_type=ViewType.ALL):
                     for d in (r.inputs.dataset_inputs if r.inputs else [])
                 ],
                 "artifacts": artifacts(r.info.run_id) if r.info.experiment_id else {},
+            }
+        )
+    for lm in client.search_logged_models([e.experiment_id]):
+        dump["logged_models"].append(
+            {
+                "model_id": lm.model_id,
+                "experiment_id": lm.experiment_id,
+                "name": lm.name,
+                "source_run_id": lm.source_run_id,
+                "model_type": lm.model_type,
+                "status": str(lm.status),
+                "creation_timestamp": lm.creation_timestamp,
+                "last_updated_timestamp": lm.last_updated_timestamp,
+                "tags": lm.tags,
+                "params": lm.params,
+                "metrics": sorted((m.key, m.value, m.step, m.timestamp) for m in lm.metrics or []),
+                "files": logged_model_files(lm.model_id),
             }
         )
 for m in client.search_registered_models():

@@ -45,6 +45,9 @@ def register(model_name, run_name, c=1.0, experiment="my_experiment"):
             registered_model_name=model_name,
             input_example=X[:2],
         )
+        mlflow.log_metric("fit_accuracy", 0.8 + c / 100, model_id=logged.model_id)
+        mlflow.log_model_params({"solver": "lbfgs"}, model_id=logged.model_id)
+        mlflow.set_logged_model_tags(logged.model_id, {"trained_by": run_name})
     return run.info.run_id, logged
 
 
@@ -71,6 +74,15 @@ client.set_model_version_tag("my_model", "1", "validation_status", "passed")
 client.update_registered_model("my_model", description="the seed model")
 client.set_registered_model_tag("my_model", "task", "classification")
 ids["my_model_run"] = seed_run
+
+# A logged model made outside any run.
+external = mlflow.create_external_model(
+    name="external",
+    tags={"where": "elsewhere"},
+    model_type="agent",
+    experiment_id=ids["my_experiment"],
+)
+ids["external_model"] = external.model_id
 
 # A long metric history, with steps and timestamps of its own.
 mlflow.set_experiment("long_history")

@@ -443,12 +443,20 @@ OPERATIONS: tuple[Operation, ...] = (
         Permission("read", "logged_model"),
     ),
     _op("logged_models", "models_of_run", "GET", "/runs/{run_id}/logged-models", on_run("read")),
+    _op(
+        "logged_models",
+        "manifest",
+        "GET",
+        "/logged-models/{model_id}/manifest",
+        Permission("read", "logged_model"),
+    ),
     # import-mlflow: history written as it was (ids and times kept), by admins only
     _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),
     _op("imports", "import_run", "POST", "/imports/runs", ADMIN),
     _op("imports", "import_metric_history", "POST", "/imports/runs/{run_id}/metrics", ADMIN),
     _op("imports", "import_run_artifacts", "POST", "/imports/runs/{run_id}/artifacts", ADMIN),
     _op("imports", "finish_run_import", "POST", "/imports/runs/{run_id}/finish", ADMIN),
+    _op("imports", "import_logged_model", "POST", "/imports/logged-models", ADMIN),
     _op("imports", "import_registered_model", "POST", "/imports/registered-models", ADMIN),
     _op("imports", "import_model_version", "POST", "/imports/model-versions", ADMIN),
     _op("imports", "import_alias", "POST", "/imports/aliases", ADMIN),
@@ -496,6 +504,8 @@ def decode(data: Any, annotation: Any) -> Any:
     if origin is dict:
         return {k: decode(v, args[1]) for k, v in data.items()}
     if isinstance(annotation, type):
+        if issubclass(annotation, tuple) and hasattr(annotation, "_fields"):
+            return annotation(*data)  # a NamedTuple, encoded as a list
         if hasattr(annotation, "from_dict"):
             return annotation.from_dict(data)
         if dataclasses.is_dataclass(annotation):

@@ -16,7 +16,17 @@ if TYPE_CHECKING:
 def _print_result(result: ImportResult, mapping_file: Path | None) -> None:
     if result.plan is not None:
         print_table(
-            ["experiment", "MLflow id", "in target", "runs", "to copy", "files", "bytes"],
+            [
+                "experiment",
+                "MLflow id",
+                "in target",
+                "runs",
+                "to copy",
+                "files",
+                "bytes",
+                "logged models",
+                "to copy",
+            ],  # fmt: skip
             [
                 (
                     e["name"],
@@ -26,6 +36,8 @@ def _print_result(result: ImportResult, mapping_file: Path | None) -> None:
                     e["new_runs"],
                     e["new_files"],
                     e["new_bytes"],
+                    e["logged_models"],
+                    e["new_logged_models"],
                 )
                 for e in result.plan.experiments
             ],  # fmt: skip

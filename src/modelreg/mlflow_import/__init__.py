@@ -7,8 +7,8 @@ so imported data is validated, audited and content-addressed like any other.
 
 Phases, in order: experiments (ids mapped, the mapping written to a file),
 runs (ids kept; params, tags, every metric value, dataset inputs, artifact
-files, and the MLflow 3 logged models they made), registered models
-(versions with their numbers, stages and files; aliases). Each phase skips
+files), MLflow 3 logged models (ids kept; fields, metrics and files),
+registered models (versions with their numbers, stages and files; aliases). Each phase skips
 what an earlier import finished, so running it again changes nothing and an
 interrupted import resumes. A count of both sides ends it.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.mlflow_import.context import Context, Options, Problem
-from modelreg.mlflow_import.logged_models import logged_models_by_run
+from modelreg.mlflow_import.logged_models import import_logged_models, source_logged_models
 from modelreg.mlflow_import.plan import Plan, make_plan
 from modelreg.mlflow_import.progress import Phase, Progress
 from modelreg.mlflow_import.registry import import_models, selected_models
@@ -88,14 +88,6 @@ def _write_mapping(path: Path, source: str, ids: dict[str, str]) -> None:
     os.replace(temp, path)
 
 
-def _report_unplaced_logged_models(ctx: Context) -> None:
-    for run_id, made in ctx.logged_by_run.items():
-        if run_id not in ctx.imported_runs:
-            for model in made:
-                detail = f"its run {run_id} is not in MLflow; only versions made from it are copied"
-                ctx.problem("logged model", model["info"]["model_id"], detail)
-
-
 def import_mlflow(
     source_url: str,
     tracking_uri: str | None = None,
@@ -127,17 +119,11 @@ def import_mlflow(
         if mapping_file is not None:
             _write_mapping(Path(mapping_file), source_url, ctx.experiment_ids)
         runs = list(source_runs(ctx, experiments))
-        ctx.logged_by_run = logged_models_by_run(ctx, [e["experiment_id"] for e in experiments])
         import_runs(ctx, runs)
-        for run_id, made in ctx.logged_by_run.items():
-            if run_id not in ctx.imported_runs:
-                for model in made:
-                    what, why = model["info"]["model_id"], f"its run {run_id} is not in MLflow"
-                    ctx.problem(
-                        "logged model", what, f"{why}; only versions made from it are copied"
-                    )
+        logged = source_logged_models(ctx, [e["experiment_id"] for e in experiments])
+        import_logged_models(ctx, logged)
         import_models(ctx, models)
-        counts = compare(ctx, experiments, runs, models, digests=options.verify)
+        counts = compare(ctx, experiments, runs, logged, models, digests=options.verify)
         return ImportResult(dict(ctx.experiment_ids), counts, ctx.problems, ctx.progress.finished)
     finally:
         source.close()

@@ -42,14 +42,6 @@ class Problem:
 
 
 @dataclass
-class Placement:
-    """Where modelreg keeps a logged model's files: a run's artifacts under a path."""
-
-    run_id: str
-    path: str
-
-
-@dataclass
 class Context:
     source: MlflowSource
     backend: Any
@@ -60,10 +52,8 @@ class Context:
     experiment_ids: dict[str, str] = field(default_factory=dict)
     # runs present in the target (imported now or before)
     imported_runs: set[str] = field(default_factory=set)
-    # MLflow run id -> the logged models it made
-    logged_by_run: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    # MLflow logged model id -> where its files are
-    logged_models: dict[str, Placement] = field(default_factory=dict)
+    # logged models present in the target (imported now or before)
+    logged_models: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -9,11 +9,11 @@ loads the version as it is:
 - scikit-learn saved as a pickle or cloudpickle (MLflow's default): the
   ``python`` flavor's pickle, which loads only with ``trust_pickle=True``;
 - ONNX: modelreg's ``onnx`` flavor;
-- PyTorch exported with ``torch.export`` (MLflow 3's default): modelreg's
-  ``pytorch`` flavor's ``export`` format (MLflow's archive keeps its example
-  inputs pickled, so it loads with ``trust_pickle=True``); a module saved
-  whole with ``torch.save``: the ``pickle`` format, also only with
-  ``trust_pickle=True``.
+- PyTorch saved whole with ``torch.save`` (MLflow's default): modelreg's
+  ``pytorch`` flavor's ``pickle`` format, which loads only with
+  ``trust_pickle=True``; exported with ``torch.export`` (``export_model=True``):
+  the ``export`` format (MLflow's archive keeps its example inputs pickled,
+  so it too loads with ``trust_pickle=True``).
 
 Any other flavor is imported as files; the version's ``modelreg.import.note``
 tag says modelreg cannot load it yet.
@@ -63,7 +63,7 @@ def _spec(flavors: dict[str, dict[str, str]], files: dict[str, Any]) -> dict[str
         return {"name": "onnx", "file": onnx["data"]}
     pytorch = flavors.get("pytorch")
     if pytorch and pytorch.get("model_data"):
-        exported = f"{pytorch['model_data']}/model.pt2"  # MLflow 3's default: torch.export
+        exported = f"{pytorch['model_data']}/model.pt2"  # export_model=True: torch.export
         if exported in files:
             return {"name": "pytorch", "format": "export", "file": exported}
         return {"name": "pytorch", "format": "pickle", "file": f"{pytorch['model_data']}/model.pth"}

@@ -7,12 +7,14 @@ from typing import Any
 
 from modelreg.errors import NotFound
 from modelreg.mlflow_import.context import Context
+from modelreg.mlflow_import.logged_models import in_target
 
 
 @dataclass
 class Plan:
-    """Per experiment: runs in the source and how many the target lacks (with their
-    artifact files and bytes); per model: versions the target lacks, and aliases."""
+    """Per experiment: runs and logged models in the source and how many the target
+    lacks (with the runs' artifact files and bytes); per model: versions the target
+    lacks, and aliases."""
 
     experiments: list[dict[str, Any]] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
@@ -33,6 +35,7 @@ def _experiment(ctx: Context, e: dict[str, Any]) -> dict[str, Any]:
     runs = list(ctx.source.runs(e["experiment_id"]))
     new = [r for r in runs if not _in_target(ctx, r["info"]["run_id"])]
     files = [f for r in new for f in ctx.source.run_files(r["info"]["run_id"])]
+    logged = [m["info"]["model_id"] for m in ctx.source.logged_models(e["experiment_id"])]
     return {
         "mlflow_id": e["experiment_id"],
         "name": e["name"],
@@ -41,6 +44,8 @@ def _experiment(ctx: Context, e: dict[str, Any]) -> dict[str, Any]:
         "new_runs": len(new),
         "new_files": len(files),
         "new_bytes": sum(f.size or 0 for f in files),
+        "logged_models": len(logged),
+        "new_logged_models": sum(not in_target(ctx, m) for m in logged),
     }
 
 

@@ -1,8 +1,8 @@
 """The registered models phase: models, their versions (numbers, stages, files) and aliases.
 
 A version's files come from where the import already put them when it can (the
-run's artifacts, or the run holding the logged model it was made from), so
-they are not downloaded twice; otherwise from the source's download URI. The
+logged model it was made from, or its run's artifacts), so they are not
+downloaded twice; otherwise from the source's download URI. The
 version keeps MLflow's number; its semver follows registration order.
 """
 
@@ -15,6 +15,7 @@ from modelreg.errors import ModelregError, NotFound
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree, proxied_tree, run_tree
 from modelreg.mlflow_import.flavors import MANIFEST_NAME, MLMODEL, NOTE_TAG, modelreg_manifest
+from modelreg.mlflow_import.logged_models import in_target
 from modelreg.mlflow_import.source import SourceError
 
 _RUN_FOLDER = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/(.*))?$")
@@ -121,15 +122,17 @@ def _in_target(ctx: Context, run_id: str) -> bool:
     return True
 
 
-def _held_at(ctx: Context, mv: dict[str, Any]) -> tuple[str, str] | None:
-    """``(run id, path)`` where the target already holds the version's files, if it does."""
+def _logged_model_id(mv: dict[str, Any]) -> str | None:
+    """The logged model the version was registered from, if any."""
     source = mv.get("source") or ""
-    model_id = mv.get("model_id") or (
+    return mv.get("model_id") or (
         source[len("models:/") :] if source.startswith("models:/m-") else None
     )
-    if model_id and model_id in ctx.logged_models:
-        placed = ctx.logged_models[model_id]
-        return placed.run_id, placed.path
+
+
+def _held_at(ctx: Context, mv: dict[str, Any]) -> tuple[str, str] | None:
+    """``(run id, path)`` where the target's run artifacts hold the version's files, if so."""
+    source = mv.get("source") or ""
     if source.startswith("runs:/"):
         run_id, _, path = source[len("runs:/") :].partition("/")
     elif found := _RUN_FOLDER.search(source):
@@ -147,6 +150,12 @@ def _relative(path: str, prefix: str) -> str:
 
 def _version_files(ctx: Context, mv: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:
     """The version's source URI in modelreg, and its files (``path: {"digest", "size"}``)."""
+    model_id = _logged_model_id(mv)
+    if model_id and in_target(ctx, model_id):
+        manifest = ctx.backend.logged_models.manifest(model_id)
+        if manifest:
+            files = {p: {"digest": r.digest, "size": r.size} for p, r in manifest.items()}
+            return f"models:/{model_id}", files
     held = _held_at(ctx, mv)
     if held is not None:
         run_id, path = held
@@ -165,8 +174,8 @@ def _version_files(ctx: Context, mv: dict[str, Any]) -> tuple[str, dict[str, dic
     elif uri.startswith("runs:/"):
         run_id, _, path = uri[len("runs:/") :].partition("/")
         tree = run_tree(ctx.source, run_id, path.strip("/"))
-    elif mv.get("model_id") or source.startswith("models:/m-"):
-        tree = logged_model_tree(ctx.source, mv.get("model_id") or source[len("models:/") :])
+    elif model_id:
+        tree = logged_model_tree(ctx.source, model_id)
     else:
         ctx.problem("version", what, f"its files at {uri} are not reachable through the server")
         return source, {}

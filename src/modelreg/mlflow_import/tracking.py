@@ -18,7 +18,6 @@ from modelreg.errors import ModelregError
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.datasets import inputs_by_context
 from modelreg.mlflow_import.files import copy_tree, run_tree
-from modelreg.mlflow_import.logged_models import hold_logged_models, placements_in_target
 from modelreg.mlflow_import.source import SourceError
 
 METRIC_CHUNK = 10_000
@@ -91,18 +90,13 @@ def import_run(ctx: Context, run: dict[str, Any]) -> bool:
         {p["key"]: p.get("value", "") for p in data.get("params") or []},
     )
     ctx.imported_runs.add(run_id)
-    models = ctx.logged_by_run.get(run_id)
     if done:
-        if models:
-            placements_in_target(ctx, run_id)
         return True
     for key in sorted({m["key"] for m in data.get("metrics") or []}):
         _copy_metric(ctx, run_id, key)
     for context, datasets in inputs_by_context(run).items():
         ctx.backend.governance.log_inputs(run_id, datasets, context)
     copy_tree(ctx, run_tree(ctx.source, run_id), run_id, prefix="")
-    if models:
-        hold_logged_models(ctx, run_id, models)
     imports.finish_run_import(
         run_id,
         info.get("status") or "FINISHED",

@@ -13,10 +13,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from modelreg.blobs import BlobRef
 from modelreg.errors import ModelregError, NotFound
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import FileTree, logged_model_tree, run_tree
-from modelreg.mlflow_import.logged_models import TAG_PREFIX
 from modelreg.mlflow_import.source import SourceError
 
 ROWS = (
@@ -55,16 +55,17 @@ def _target_digest(ctx: Context, digest: str) -> str | None:
 
 
 def _count_files(
-    ctx: Context, tree: FileTree, run_id: str, prefix: str, digests: bool, counts: Counter
+    ctx: Context, tree: FileTree, have: dict[str, BlobRef], digests: bool, counts: Counter
 ) -> None:
-    have = ctx.backend.artifacts.manifest(run_id, prefix)
+    """Counts the source's files of ``tree`` and the target's (``have``); checks digests."""
+    counts["target", "artifacts"] += len(have)
+    counts["target", "artifact bytes"] += sum(r.size for r in have.values())
     for f in tree.list_files():
         counts["source", "artifacts"] += 1
         counts["source", "artifact bytes"] += f.size or 0
         if not digests:
             continue
-        path = f"{prefix}/{f.path}" if prefix else f.path
-        stored = have.get(path)
+        stored = have.get(f.path)
         if stored is None:
             continue  # counted short on the target side already
         what = f"{tree.describe}: {f.path}"
@@ -97,19 +98,27 @@ def _count_run(ctx: Context, run: dict[str, Any], digests: bool) -> Counter:
             page = ctx.backend.tracking.get_metric_history(run_id, key, None, page.token)
             counts["target", "metric values"] += len(page)
     manifest = ctx.backend.artifacts.manifest(run_id)
-    counts["target", "artifacts"] += len(manifest)
-    counts["target", "artifact bytes"] += sum(r.size for r in manifest.values())
-    counts["target", "logged models"] += sum(k.startswith(TAG_PREFIX) for k in target.data.tags)
     try:
-        _count_files(ctx, run_tree(ctx.source, run_id), run_id, "", digests, counts)
-        for model in ctx.logged_by_run.get(run_id, []):
-            counts["source", "logged models"] += 1
-            placed = ctx.logged_models.get(model["info"]["model_id"])
-            if placed is not None:
-                tree = logged_model_tree(ctx.source, model["info"]["model_id"])
-                _count_files(ctx, tree, run_id, placed.path, digests, counts)
+        _count_files(ctx, run_tree(ctx.source, run_id), manifest, digests, counts)
     except SourceError as exc:
         ctx.problem("verify", f"run {run_id}", f"source files cannot be read ({exc})")
+    return counts
+
+
+def _count_logged_model(ctx: Context, model: dict[str, Any], digests: bool) -> Counter:
+    counts: Counter = Counter()
+    model_id = model["info"]["model_id"]
+    counts["source", "logged models"] += 1
+    try:
+        manifest = ctx.backend.logged_models.manifest(model_id)
+    except NotFound:
+        manifest = {}
+    else:
+        counts["target", "logged models"] += 1
+    try:
+        _count_files(ctx, logged_model_tree(ctx.source, model_id), manifest, digests, counts)
+    except SourceError as exc:
+        ctx.problem("verify", f"logged model {model_id}", f"source files cannot be read ({exc})")
     return counts
 
 
@@ -139,6 +148,7 @@ def compare(
     ctx: Context,
     experiments: list[dict[str, Any]],
     runs: list[dict[str, Any]],
+    logged_models: list[dict[str, Any]],
     models: list[dict[str, Any]],
     digests: bool = False,
 ) -> dict[str, tuple[int, int]]:
@@ -156,5 +166,7 @@ def compare(
     with ThreadPoolExecutor(max(1, ctx.options.workers)) as pool:
         for run_counts in pool.map(lambda r: _count_run(ctx, r, digests), runs):
             counts.update(run_counts)
+        for model_counts in pool.map(lambda m: _count_logged_model(ctx, m, digests), logged_models):
+            counts.update(model_counts)
     counts.update(_count_models(ctx, models))
     return {row: (counts["source", row], counts["target", row]) for row in ROWS}

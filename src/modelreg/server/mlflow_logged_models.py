@@ -13,29 +13,19 @@ from typing import Any
 from modelreg.api.route_permissions import USER, Permission, on_experiment, on_run
 from modelreg.entities import Metric
 from modelreg.errors import InvalidArgument
-from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
+from modelreg.logged_models import (
+    STATUS_FROM_MLFLOW,
+    STATUS_TO_MLFLOW,
+    LoggedModel,
+    LoggedModelMetric,
+    RunModelLink,
+)
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_names import uri_to_mlflow
 from modelreg.server.mlflow_routes import as_list, sent
 from modelreg.server.mlflow_shapes import kv, metric_value, required
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects
-
-# MLflow's LoggedModelStatus enum: JSON names and numbers, and modelreg's names.
-_STATUS_TO_MLFLOW = {
-    "PENDING": "LOGGED_MODEL_PENDING",
-    "READY": "LOGGED_MODEL_READY",
-    "FAILED": "LOGGED_MODEL_UPLOAD_FAILED",
-}
-_STATUS_FROM_MLFLOW: dict[str | int, str] = {
-    **{mlflow: ours for ours, mlflow in _STATUS_TO_MLFLOW.items()},
-    1: "PENDING",
-    2: "READY",
-    3: "FAILED",
-    "1": "PENDING",
-    "2": "READY",
-    "3": "FAILED",
-}
 
 
 def logged_model_json(m: LoggedModel) -> dict[str, Any]:
@@ -47,7 +37,7 @@ def logged_model_json(m: LoggedModel) -> dict[str, Any]:
         "creation_timestamp_ms": m.creation_timestamp,
         "last_updated_timestamp_ms": m.last_updated_timestamp,
         "artifact_uri": uri_to_mlflow(m.artifact_location),
-        "status": _STATUS_TO_MLFLOW[m.status],
+        "status": STATUS_TO_MLFLOW[m.status],
         "model_type": m.model_type or "",
         "source_run_id": m.source_run_id or "",
         "status_message": m.status_message or "",
@@ -97,7 +87,7 @@ def get_logged_model(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("PATCH", "/logged-models/{model_id}", Permission("edit", "logged_model"))
 def finalize_logged_model(b: Any, p: dict[str, Any]) -> Any:
-    status = _STATUS_FROM_MLFLOW.get(required(p, "status"))
+    status = STATUS_FROM_MLFLOW.get(required(p, "status"))
     if status is None:
         raise InvalidArgument(f"Invalid value {p['status']!r:.60} for parameter 'status'")
     return {

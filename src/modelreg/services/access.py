@@ -62,7 +62,7 @@ _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}")
 # Names the server itself uses as actors, so no user may take them.
 _RESERVED_USERNAMES = {"anonymous", "nobody", "token", "unknown"}
 # What an audit event may be about.
-ENTITY_TYPES = ("model", "user", "token", "experiment", "run")
+ENTITY_TYPES = ("model", "user", "token", "experiment", "run", "logged_model")
 log = logging.getLogger(__name__)
 
 

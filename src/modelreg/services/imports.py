@@ -26,12 +26,15 @@ from modelreg.blobs import BlobRef, BlobStore
 from modelreg.blobs.base import check_digest
 from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import LOGGED_MODEL_ID_RE, STATUSES, LoggedModelMetric, RunModelLink
 from modelreg.services.audit import audit_event
+from modelreg.services.logged_models import check_key_values, check_model_name
 from modelreg.services.model_sources import manifest_digest
 from modelreg.services.principal import current_principal, require_admin
 from modelreg.services.tracking import check_metric, check_run_id, check_tags
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import imports as store
+from modelreg.store import logged_models as logged_store
 from modelreg.store import registry as registry_store
 from modelreg.store import tracking as tracking_store
 from modelreg.store.database import Database
@@ -79,6 +82,17 @@ def _event(
         entity_type=entity_type,
         entity_id=entity_id,
     )
+
+
+def _logged_model_metric(m: dict[str, Any]) -> LoggedModelMetric:
+    if not isinstance(m, dict) or "key" not in m or "value" not in m:
+        raise InvalidArgument("each metric must be an object with key, value, timestamp, step")
+    metric = check_metric(Metric(m["key"], m["value"], m.get("timestamp") or 0, m.get("step") or 0))
+    run_id, dataset_name, dataset_digest = (
+        None if m.get(k) is None else v.check_string(m[k], k, v.MAX_NAME_LENGTH)
+        for k in ("run_id", "dataset_name", "dataset_digest")
+    )
+    return LoggedModelMetric(metric, run_id, dataset_name, dataset_digest)
 
 
 class ImportService:
@@ -222,6 +236,75 @@ class ImportService:
                     **(origin or {}),
                 }
                 registry_store.append_events(conn, [_event("run", run_id, after)])
+
+    def import_logged_model(
+        self,
+        model_id: str,
+        experiment_id: str,
+        name: str,
+        status: str,
+        creation_time: int,
+        last_updated_time: int,
+        files: dict[str, dict[str, Any]],
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        user_id: str = "",
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        metrics: list[dict[str, Any]] | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> bool:
+        """Writes an MLflow 3 logged model with its own id (``m-<32 hex>``), times, tags,
+        params, metrics (``key``, ``value``, ``timestamp``, ``step`` and optionally
+        ``run_id``, ``dataset_name``, ``dataset_digest``) and files (``path: {"digest",
+        "size"}`` of stored blobs), as an output of its source run when the target has that
+        run. ``True`` when an earlier import wrote it (and nothing is written). Raises
+        InvalidArgument, NotFound (experiment)."""
+        _require_importer()
+        if not isinstance(model_id, str) or not LOGGED_MODEL_ID_RE.fullmatch(model_id):
+            raise InvalidArgument(f"model_id {str(model_id)[:80]!r} is not 'm-' and 32 hex digits")
+        name = check_model_name(name)
+        if status not in STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(STATUSES)}")
+        run_id = None if source_run_id is None else check_run_id(source_run_id)
+        row = {
+            "model_id": model_id,
+            "name": name,
+            "source_run_id": run_id,
+            "model_type": model_type and v.check_string(model_type, "model_type", v.MAX_KEY_LENGTH),
+            "status": status,
+            "status_message": None,
+            "lifecycle_stage": tracking_store.ACTIVE,
+            "user_id": v.check_string(user_id, "user_id", v.MAX_NAME_LENGTH),
+            "creation_time": _time(creation_time, "creation_time"),
+            "last_updated_time": _time(last_updated_time, "last_updated_time"),
+        }
+        checked_tags = check_key_values(tags, "tag")
+        checked_params = check_key_values(params, "param")
+        checked_metrics = [_logged_model_metric(m) for m in metrics or []]
+        refs = self._stored_refs(files)
+        with self.db.write() as conn:
+            if store.import_recorded(conn, "logged_model", model_id):
+                return True
+            _, location = tracking_store.experiment_head(conn, experiment_id)
+            row["experiment_id"] = tracking_store.experiment_id_int(experiment_id)
+            row["artifact_location"] = f"{location.rstrip('/')}/models/{model_id}/artifacts"
+            logged_store.insert_model(conn, row)
+            logged_store.upsert_key_values(conn, "tags", model_id, checked_tags)
+            logged_store.upsert_key_values(conn, "params", model_id, checked_params)
+            logged_store.insert_metrics(conn, model_id, checked_metrics)
+            logged_store.upsert_entries(conn, model_id, refs)
+            if run_id and tracking_store.run_exists(conn, run_id):
+                logged_store.link_runs(conn, run_id, [RunModelLink(model_id, "output")])
+            after = {
+                "name": name,
+                "experiment_id": str(row["experiment_id"]),
+                "source_run_id": run_id,
+                "creation_time": row["creation_time"],
+                **(origin or {}),
+            }
+            registry_store.append_events(conn, [_event("logged_model", model_id, after)])
+        return False
 
     # -- registry --------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from modelreg.store.database import Database
 from modelreg.store.filter_sql import check_max_results
 from modelreg.timeutil import now_ms
 
-__all__ = ["LoggedModelService", "check_model_id"]
+__all__ = ["LoggedModelService", "check_key_values", "check_model_id", "check_model_name"]
 
 DIRECTIONS = ("output", "input")
 
@@ -48,7 +48,19 @@ def check_model_id(model_id: Any) -> str:
     return model_id
 
 
-def _check_key_values(items: dict[str, Any] | None, what: str) -> dict[str, str]:
+def check_model_name(name: Any) -> str:
+    """A logged model's name: not empty, not too long, no ``/`` or ``:`` (they would
+    break ``models:/`` URIs); raises InvalidArgument."""
+    name = v.check_string(name, "name", v.MAX_KEY_LENGTH)
+    if not name:
+        raise InvalidArgument("name of a logged model must not be empty")
+    if "/" in name or ":" in name:
+        raise InvalidArgument(f"Invalid model name '{name}': it may not contain '/' or ':'")
+    return name
+
+
+def check_key_values(items: dict[str, Any] | None, what: str) -> dict[str, str]:
+    """Tags or params (``what``: ``"tag"`` or ``"param"``), checked; raises InvalidArgument."""
     checked = {}
     for key, value in (items or {}).items():
         key = v.check_key(key, f"{what} key")
@@ -75,13 +87,11 @@ class LoggedModelService:
 
         Raises ``NotFound`` for an unknown experiment or source run and
         ``InvalidArgument`` for a deleted experiment or bad names."""
-        name = v.check_string(name, "name", v.MAX_KEY_LENGTH) if name else random_run_name()
-        if "/" in name or ":" in name:
-            raise InvalidArgument(f"Invalid model name '{name}': it may not contain '/' or ':'")
+        name = check_model_name(name) if name else random_run_name()
         if model_type:
             model_type = v.check_string(model_type, "model_type", v.MAX_KEY_LENGTH)
-        checked_tags = _check_key_values(tags, "tag")
-        checked_params = _check_key_values(params, "param")
+        checked_tags = check_key_values(tags, "tag")
+        checked_params = check_key_values(params, "param")
         model_id = f"m-{uuid.uuid4().hex}"
         now = now_ms()
         with self.db.write() as conn:
@@ -149,7 +159,7 @@ class LoggedModelService:
         )
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
-        checked = _check_key_values(tags, "tag")
+        checked = check_key_values(tags, "tag")
         self._change(
             model_id, lambda conn, now: store.upsert_key_values(conn, "tags", model_id, checked)
         )
@@ -175,7 +185,7 @@ class LoggedModelService:
         self._change(model_id, append)
 
     def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
-        checked = _check_key_values(params, "param")
+        checked = check_key_values(params, "param")
         self._change(
             model_id, lambda conn, now: store.upsert_key_values(conn, "params", model_id, checked)
         )

@@ -297,6 +297,11 @@ def get_run_info(conn: Connection, run_id: str) -> RunInfo:
     return _run_info(row)
 
 
+def run_exists(conn: Connection, run_id: str) -> bool:
+    """Whether the run exists (deleted or not)."""
+    return conn.execute(_RUN_LIFECYCLE, {"run_id": run_id}).first() is not None
+
+
 def require_active_run(conn: Connection, run_id: str) -> None:
     """Raises NotFound for an unknown run, Conflict-like InvalidArgument for a deleted one."""
     row = conn.execute(_RUN_LIFECYCLE, {"run_id": run_id}).first()
