@@ -11,6 +11,7 @@ values the import tests compare against.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -110,9 +111,14 @@ print(json.dumps(np.asarray(out).tolist()))
 
 def pyfunc_predictions(url: str, uri: str, rows: list[list[float]], dtype: str = "float64") -> Any:
     """What ``mlflow.pyfunc.load_model(uri).predict(rows)`` gives on the MLflow server at
-    ``url``, run with MLflow's own interpreter."""
+    ``url``, run with MLflow's own interpreter (once per session for the same question)."""
+    return _pyfunc_predictions(url, uri, json.dumps(rows), dtype)
+
+
+@functools.cache
+def _pyfunc_predictions(url: str, uri: str, rows: str, dtype: str) -> Any:
     out = subprocess.run(
-        [str(mlflow_python()), "-c", _PYFUNC, url, uri, json.dumps(rows), dtype],
+        [str(mlflow_python()), "-c", _PYFUNC, url, uri, rows, dtype],
         capture_output=True,
         text=True,
         timeout=600,
