@@ -112,3 +112,27 @@ def test_malformed_filters_raise_invalid_argument_saying_where(client, experimen
 def test_forged_page_token_is_refused(client, experiment):
     with pytest.raises(InvalidArgument, match="page_token"):
         client.search_runs([experiment], page_token="not-a-token")
+
+
+@pytest.mark.parametrize("length", [99, 100, 101, 500])
+def test_equality_on_long_values_matches_the_whole_value_not_its_indexed_prefix(client, length):
+    # Values are indexed by their first 100 characters: two values sharing them
+    # must still be told apart, whatever side of that length they fall on.
+    experiment_id = client.create_experiment("long-values")
+    value = "é" * length
+    names_by_value = {}
+    for suffix in ("", "a", "b"):
+        run = client.create_run(experiment_id, run_name=f"run{suffix}")
+        client.log_batch(
+            run.info.run_id,
+            params=[Param("p", value + suffix)],
+            tags=[RunTag("t", value + suffix)],
+        )
+        names_by_value[value + suffix] = f"run{suffix}"
+
+    for key in ("params.p", "tags.t"):
+        for wanted in names_by_value:
+            found = client.search_runs([experiment_id], f"{key} = '{wanted}'")
+            assert names(found) == [names_by_value[wanted]], (key, len(wanted))
+        both = f"{key} IN ('{value}', '{value}b')"
+        assert sorted(names(client.search_runs([experiment_id], both))) == ["run", "runb"]

@@ -83,12 +83,22 @@ def _kind(prefix: str | None, key: str) -> str:
 
 
 def value_condition(table: Any, op: str, value: object) -> Any:
-    """``table.value op value``, with the value's prefix compared too where the
-    (key, value) index of a text table (indexed by prefix) can use it."""
+    """``table.value op value``, spelled so the (key, value) index of a text table
+    (indexed by the value's prefix) can answer it.
+
+    Equality with values shorter than the prefix is the prefix's equality alone:
+    the two are the same test, and stating both would make the planner count the
+    filter twice (PostgreSQL then expects a tenth of the matches and gives up
+    walking an index in order for a top-k page). Longer values and ranges keep
+    the exact comparison next to the prefix's."""
     condition = compare(table.c.value, op, value)
     if table.c.value.type.python_type is float or op not in _RANGE_OPS:
         return condition
     prefix = value_prefix(table.c.value)
+    if op in ("=", "IN"):
+        values = list(value) if op == "IN" else [value]  # type: ignore[call-overload]
+        if all(len(str(v)) < VALUE_PREFIX for v in values):
+            return compare(prefix, op, value)
     bound: ColumnElement[bool]
     if op == "IN":
         bound = prefix.in_([str(v)[:VALUE_PREFIX] for v in value])  # type: ignore[attr-defined]
