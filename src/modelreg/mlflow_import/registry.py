@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from modelreg.errors import ModelregError, NotFound
+from modelreg.logged_models import logged_model_of
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree, proxied_tree, run_tree
 from modelreg.mlflow_import.flavors import MANIFEST_NAME, MLMODEL, NOTE_TAG, modelreg_manifest
@@ -124,10 +125,7 @@ def _in_target(ctx: Context, run_id: str) -> bool:
 
 def _logged_model_id(mv: dict[str, Any]) -> str | None:
     """The logged model the version was registered from, if any."""
-    source = mv.get("source") or ""
-    return mv.get("model_id") or (
-        source[len("models:/") :] if source.startswith("models:/m-") else None
-    )
+    return mv.get("model_id") or logged_model_of(mv.get("source") or "")
 
 
 def _held_at(ctx: Context, mv: dict[str, Any]) -> tuple[str, str] | None:
