@@ -42,6 +42,15 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_uri):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def test_sqlite_connections_cache_sixteen_mebibytes_of_pages(sqlite_uri):
+    db = Database(sqlite_uri)
+    db.upgrade()
+
+    with db.read() as conn:
+        # A negative cache_size is a size in KiB rather than a number of pages.
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -16 * 1024
+
+
 def test_db_upgrade_command_migrates_postgresql(pg_url):
     import psycopg
 

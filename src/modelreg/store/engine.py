@@ -26,6 +26,12 @@ from sqlalchemy.exc import DisconnectionError
 from modelreg.errors import InvalidArgument
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# Each SQLite connection keeps up to this many KiB of database pages (SQLite's
+# default is 2 MiB). A search on a big store visits index pages spread over
+# the file; at a million runs a 2 MiB cache re-reads most of them on every
+# call and a top-10 metric search takes ~1.5x as long. Pages are allocated as
+# read, so a small store uses no more than before.
+SQLITE_CACHE_KIB = 16 * 1024
 POOL_SIZE = 8
 POOL_OVERFLOW = 16
 # How long a call waits for a free connection before it is answered "unavailable"
@@ -112,6 +118,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     # Checkpoint every 10,000 pages (~40 MB of log) rather than 1,000: pages that
     # every write touches (the model's row, index roots) are then copied back
     # once per checkpoint, not ten times; small writes get ~15% faster.
