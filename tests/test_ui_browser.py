@@ -29,9 +29,13 @@ def _unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the whole session."""
+    """One headless Chromium for this module's tests.
+
+    Not for the session: Playwright's sync API keeps an event loop running in
+    this thread while it is open, and every later test of the same worker
+    that drives a Starlette TestClient would then fail to start its own."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is required in CI (.ci/run installs it)")
