@@ -120,29 +120,37 @@ def test_batches_and_chunked_uploads_need_a_user_before_any_body_is_read(auth_se
     assert [a.status_code for a in answers] == [401] * 5
 
 
+def _blob_of_one_run(auth_server: AuthServer) -> str:
+    """The digest of bytes only a new world's run holds (the world's MLmodel is the same
+    in every world, so a grant made by another test may let anyone read it)."""
+    world = auth_server.world()
+    ref = auth_server.backend.artifacts.log_bytes(world.run_id, os.urandom(64), "weights.bin")
+    return ref.digest
+
+
 def test_a_download_batch_with_a_blob_the_caller_may_not_read_answers_404(
     auth_server: AuthServer,
 ):
-    world = auth_server.world()
-    asked = {"digests": [world.digest]}
+    digest = _blob_of_one_run(auth_server)
+    asked = {"digests": [digest]}
 
     refused = auth_server.http("stranger").post("/api/v1/downloads", json=asked)
     allowed = auth_server.http("reader").post("/api/v1/downloads", json=asked)
 
-    assert refused.status_code == 404 and world.digest in refused.json()["message"]
+    assert refused.status_code == 404 and digest in refused.json()["message"]
     assert allowed.status_code == 200
     head, _, data = allowed.content.partition(b"\n")
-    assert hashlib.sha256(data).hexdigest() == world.digest
+    assert hashlib.sha256(data).hexdigest() == digest
     assert json.loads(head) == {"sizes": [len(data)]}
 
 
 def test_missing_lists_a_blob_the_caller_may_not_read(auth_server: AuthServer, tmp_path):
-    world = auth_server.world()
+    digest = _blob_of_one_run(auth_server)
     stranger = auth_server.http("stranger")
     reader = auth_server.http("reader")
 
     def missing(http: httpx.Client) -> list[str]:
-        answer = http.post("/api/v1/uploads/missing", json={"digests": [world.digest]})
+        answer = http.post("/api/v1/uploads/missing", json={"digests": [digest]})
         return answer.json()["missing"]
 
-    assert (missing(stranger), missing(reader)) == ([world.digest], [])
+    assert (missing(stranger), missing(reader)) == ([digest], [])
