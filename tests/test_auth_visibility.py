@@ -51,6 +51,19 @@ def test_version_search_returns_only_versions_of_readable_models(auth_server, mo
     assert sorted(v.name for v in found) == names[1::2]
 
 
+def test_one_filter_text_shows_each_caller_only_what_they_may_read(auth_server, models):
+    # The filter's condition is built once and kept; the caller's rights are added per call.
+    tag, names = models
+    search = f"name LIKE '{tag}-%'"
+
+    found = {
+        user: sorted(v.name for v in auth_server.client(user).search_model_versions(search))
+        for user in ("admin", "reader", "stranger", "reader")
+    }
+
+    assert found == {"admin": names, "reader": names[1::2], "stranger": []}
+
+
 def test_an_admin_sees_everything(auth_server, models):
     tag, names = models
 

@@ -51,7 +51,6 @@ from modelreg.store import registry as store
 from modelreg.store import registry_search as search
 from modelreg.store.database import Database
 from modelreg.store.filter_sql import check_max_results
-from modelreg.store.search_filter import parse_filter
 from modelreg.timeutil import now_ms
 from modelreg.uris import parse_model_uri
 
@@ -268,8 +267,7 @@ class RegistryService(StageMoves, AliasMoves):
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_MODEL_RESULTS)
         last = keyset.decode_token(page_token)
-        node = parse_filter(filter_string)
-        where = search.model_condition(node) if node is not None else store.ALL_MODELS
+        where = search.model_filter(filter_string, store.ALL_MODELS)
         where = principal.readable_only(where, store.rm.c.model_id, "model")
         keys = search.model_order(order_by)
         keyset.check_fits(last, keys, page_token)
@@ -550,8 +548,7 @@ class RegistryService(StageMoves, AliasMoves):
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_VERSION_RESULTS)
         last = keyset.decode_token(page_token)
-        node = parse_filter(filter_string)
-        where = search.version_condition(node) if node is not None else store.ALL_VERSIONS
+        where = search.version_filter(filter_string, store.ALL_VERSIONS)
         where = principal.readable_only(where, store.mv.c.model_id, "model")
         keys = search.version_order(order_by)
         keyset.check_fits(last, keys, page_token)

@@ -8,6 +8,7 @@ onto the registry tables.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -21,7 +22,7 @@ from modelreg.store.schema import (
     registered_model_tags,
     registered_models,
 )
-from modelreg.store.search_filter import Comparison, Node, parse_order_by
+from modelreg.store.search_filter import Comparison, Node, parse_filter, parse_order_by
 
 rm = registered_models
 mv = model_versions
@@ -152,6 +153,46 @@ def model_condition(node: Node) -> Any:
 
 def version_condition(node: Node) -> Any:
     return to_condition(node, _version_comparison)
+
+
+def model_filter(filter_string: str | None, everything: Any) -> Any:
+    """The condition of a registered-model filter; ``everything`` when it is blank.
+
+    Raises ``InvalidArgument`` for a malformed filter (on every call)."""
+    return _filter(filter_string, "model", everything)
+
+
+def version_filter(filter_string: str | None, everything: Any) -> Any:
+    """The condition of a model-version filter; ``everything`` when it is blank.
+
+    Raises ``InvalidArgument`` for a malformed filter (on every call)."""
+    return _filter(filter_string, "version", everything)
+
+
+def _filter(filter_string: str | None, kind: str, everything: Any) -> Any:
+    if isinstance(filter_string, str) and len(filter_string) <= _CACHED_FILTER_LENGTH:
+        built = _built(filter_string, kind)
+    else:
+        built = _condition(parse_filter(filter_string), kind)
+    return everything if built is None else built
+
+
+# Dashboards and serving code repeat the same few filters, and building the SQL
+# expression of one was a fifth of a 50-version search at 20k versions. Keyed by
+# the text (equal-looking filters of other types never share an entry); a filter
+# that is refused raises and is not kept; expressions are never changed once built.
+_CACHED_FILTER_LENGTH = 1000
+
+
+@lru_cache(maxsize=256)
+def _built(filter_string: str, kind: str) -> Any:
+    return _condition(parse_filter(filter_string), kind)
+
+
+def _condition(node: Node | None, kind: str) -> Any:
+    if node is None:
+        return None
+    return model_condition(node) if kind == "model" else version_condition(node)
 
 
 def _ordering(
