@@ -7,7 +7,7 @@ onto the registry tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +22,7 @@ from modelreg.store.schema import (
     registered_model_tags,
     registered_models,
 )
-from modelreg.store.search_filter import Comparison, Node, parse_filter, parse_order_by
+from modelreg.store.search_filter import Comparison, parse_filter, parse_order_by
 
 rm = registered_models
 mv = model_versions
@@ -147,33 +147,28 @@ def _digits_to_int(value: object) -> object:
     return value
 
 
-def model_condition(node: Node) -> Any:
-    return to_condition(node, _model_comparison)
-
-
-def version_condition(node: Node) -> Any:
-    return to_condition(node, _version_comparison)
-
-
 def model_filter(filter_string: str | None, everything: Any) -> Any:
     """The condition of a registered-model filter; ``everything`` when it is blank.
 
     Raises ``InvalidArgument`` for a malformed filter (on every call)."""
-    return _filter(filter_string, "model", everything)
+    return _filter(filter_string, _model_comparison, everything)
 
 
 def version_filter(filter_string: str | None, everything: Any) -> Any:
     """The condition of a model-version filter; ``everything`` when it is blank.
 
     Raises ``InvalidArgument`` for a malformed filter (on every call)."""
-    return _filter(filter_string, "version", everything)
+    return _filter(filter_string, _version_comparison, everything)
 
 
-def _filter(filter_string: str | None, kind: str, everything: Any) -> Any:
+Translate = Callable[[Comparison], Any]
+
+
+def _filter(filter_string: str | None, comparison: Translate, everything: Any) -> Any:
     if isinstance(filter_string, str) and len(filter_string) <= _CACHED_FILTER_LENGTH:
-        built = _built(filter_string, kind)
+        built = _built(filter_string, comparison)
     else:
-        built = _condition(parse_filter(filter_string), kind)
+        built = _condition(filter_string, comparison)
     return everything if built is None else built
 
 
@@ -185,14 +180,13 @@ _CACHED_FILTER_LENGTH = 1000
 
 
 @lru_cache(maxsize=256)
-def _built(filter_string: str, kind: str) -> Any:
-    return _condition(parse_filter(filter_string), kind)
+def _built(filter_string: str, comparison: Translate) -> Any:
+    return _condition(filter_string, comparison)
 
 
-def _condition(node: Node | None, kind: str) -> Any:
-    if node is None:
-        return None
-    return model_condition(node) if kind == "model" else version_condition(node)
+def _condition(filter_string: str | None, comparison: Translate) -> Any:
+    node = parse_filter(filter_string)
+    return None if node is None else to_condition(node, comparison)
 
 
 def _ordering(
