@@ -39,8 +39,10 @@ def train_and_log(c: float, X_train, y_train, X_test, y_test) -> tuple[str, int]
             model, "model", input_example=X_test[:5], registered_model_name=MODEL_NAME
         )
     version = logged.registered_model_version
-    print(f"run {run.info.run_id[:8]}  C={c:<6} registered as version {version.version} "
-          f"(semver {version.semver})")
+    print(
+        f"run {run.info.run_id[:8]}  C={c:<6} registered as version {version.version} "
+        f"(semver {version.semver})"
+    )
     return run.info.run_id, version.version
 
 
@@ -70,8 +72,10 @@ def main() -> None:
     production = modelreg.load_model(f"models:/{MODEL_NAME}/Production")
     by_version = modelreg.load_model(f"models:/{MODEL_NAME}/{best}")
     same = np.array_equal(production.predict(X_test), by_version.predict(X_test))
-    print(f"\nProduction is version {best}; loaded by stage and by version, "
-          f"predictions identical: {same}")
+    print(
+        f"\nProduction is version {best}; loaded by stage and by version, "
+        f"predictions identical: {same}"
+    )
     print(f"first predictions: {production.predict(X_test[:10]).tolist()}")
 
     print(f"\n{'version':>7} {'semver':>8} {'stage':>11} {'accuracy':>9} {'f1':>7}")
