@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select, true, update
+from sqlalchemy import Connection, delete, exists, func, insert, select, true, update
 
 from modelreg.blobs.base import BlobRef
 from modelreg.entities import Metric
@@ -304,9 +304,3 @@ def models_of_run(conn: Connection, run_id: str) -> list[str]:
         .order_by(T.creation_time, T.model_id)
     )
     return list(conn.execute(query).scalars())
-
-
-def output_model_ids(conn: Connection, run_id: str) -> list[str]:
-    r = run_logged_models.c
-    query = select(r.model_id).where(and_(r.run_id == run_id, r.direction == "output"))
-    return list(conn.execute(query.order_by(r.model_id)).scalars())
