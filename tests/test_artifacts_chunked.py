@@ -24,6 +24,7 @@ import pytest
 from conftest import server_env, start_server, stop_server
 from loopback_proxy import LoopbackProxy
 from modelreg import Client
+from modelreg.actor import acting_as
 from modelreg.blobs import open_blob_store
 from modelreg.remote import chunked
 from modelreg.store.database import Database
@@ -174,18 +175,57 @@ def test_completing_with_chunks_missing_names_them_and_stores_nothing(server, tm
     assert not open_blob_store(str(server.artifacts)).exists(digest)
 
 
-def test_a_damaged_chunk_is_refused_and_not_counted_as_received(server, tmp_path):
+def test_a_cut_or_overlong_chunk_is_refused_and_not_counted_as_received(server, tmp_path):
     path, _ = _big_file(tmp_path, mib=3)
     upload_id = _declare(server.url, path)["upload_id"]
-    damaged = bytearray(_chunk(path, 2))
-    damaged[1000] ^= 0xFF
 
-    refused = _put_chunk(server.url, upload_id, 2, bytes(damaged))
     short = _put_chunk(server.url, upload_id, 1, _chunk(path, 1)[:-1])
     longer = _put_chunk(server.url, upload_id, 0, _chunk(path, 0) + b"x")
 
-    assert [r.status_code for r in (refused, short, longer)] == [400, 400, 400]
+    assert [r.status_code for r in (short, longer)] == [400, 400]
+    assert "bytes, not" in short.json()["message"]
     assert _declare(server.url, path)["received"] == []
+
+
+def _damaged(path: Path, index: int) -> bytes:
+    chunk = bytearray(_chunk(path, index))
+    chunk[1000] ^= 0xFF
+    return bytes(chunk)
+
+
+def test_a_damaged_chunk_is_named_at_completion_and_nothing_is_stored(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    for index in (0, 1, 3):
+        _put_chunk(server.url, upload_id, index, _chunk(path, index))
+    assert _put_chunk(server.url, upload_id, 2, _damaged(path, 2)).status_code == 201
+
+    refused = _complete(server.url, upload_id, path)
+
+    assert refused.status_code == 409
+    assert refused.json()["details"]["missing"] == [2]
+    store = open_blob_store(str(server.artifacts))
+    assert not store.exists(digest)
+    assert httpx.head(f"{server.url}/api/v1/blobs/{digest}").status_code == 404
+    assert _declare(server.url, path)["received"] == [0, 1, 3]
+    _put_chunk(server.url, upload_id, 2, _chunk(path, 2))
+    assert _complete(server.url, upload_id, path).status_code == 200
+    assert store.verify(digest)
+
+
+def test_the_client_sends_again_only_a_chunk_found_damaged_at_completion(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    run_id = Client(server.url).create_run("0").info.run_id
+    upload_id = _declare(server.url, path)["upload_id"]
+    _put_chunk(server.url, upload_id, 2, _damaged(path, 2))  # staged by an earlier attempt
+    proxy = LoopbackProxy(server.url)
+
+    with acting_as("alice"):
+        Client(proxy.url).log_artifact(run_id, path)
+
+    assert _chunk_bytes_sent(proxy) == path.stat().st_size  # 0, 1, 3, then 2 after the check
+    assert open_blob_store(str(server.artifacts)).verify(digest)
+    assert Client(server.url)._backend.artifacts.manifest(run_id)["weights.bin"].digest == digest
 
 
 def test_another_users_upload_answers_as_a_missing_one(server, tmp_path):

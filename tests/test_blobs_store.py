@@ -205,3 +205,20 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_work_spread_over_threads_sees_who_is_acting():
+    import threading
+
+    from modelreg.actor import acting_as, current_actor
+    from modelreg.blobs.base import map_in_threads
+
+    def who(_item: int) -> tuple[str, str]:
+        time.sleep(0.01)  # so the calls overlap on several threads
+        return current_actor(), threading.current_thread().name
+
+    with acting_as("alice"):
+        seen = map_in_threads(who, list(range(8)), threads=4)
+
+    assert {actor for actor, _ in seen} == {"alice"}
+    assert len({thread for _, thread in seen}) > 1

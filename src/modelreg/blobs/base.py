@@ -34,13 +34,20 @@ def check_digest(digest: object) -> str:
 
 
 def map_in_threads(fn: Callable[[Any], T], items: Sequence[Any], threads: int) -> list[T]:
-    """``[fn(item) for item in items]``, run on up to ``threads`` threads (I/O-bound work)."""
+    """``[fn(item) for item in items]``, run on up to ``threads`` threads (I/O-bound work).
+
+    Each call runs in a copy of the caller's context, so context variables
+    (who is acting, whose request it is) hold in the threads as they do here.
+    """
     if len(items) <= 1 or threads <= 1:
         return [fn(item) for item in items]
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(min(threads, len(items))) as pool:
-        return list(pool.map(fn, items))
+        # One copy a call: a context can be entered by one thread at a time.
+        return list(pool.map(lambda item: context.copy().run(fn, item), items))
 
 
 def blob_key(digest: str) -> str:

@@ -170,6 +170,25 @@ def copy_hashing(
     return BlobRef(hasher.hexdigest(), size)
 
 
+def copy_all(src: BinaryIO, write: Callable[[memoryview], None]) -> int:
+    """Reads ``src`` to its end, passing each piece to ``write``; returns the byte count.
+
+    For bytes whose digest is checked elsewhere (a chunk of an upload whose
+    whole blob is hashed when it completes). ``write`` must be done with a
+    piece when it returns (the buffer is reused).
+    """
+    readinto = getattr(src, "readinto", None) or _readinto_via_read(src)
+    buf = _buffer(CHUNK_SIZE)
+    size = 0
+    try:
+        while n := readinto(buf) or 0:
+            write(memoryview(buf)[:n])
+            size += n
+    finally:
+        _big_buffers.append(buf)
+    return size
+
+
 def _hashed(hashing: deque[tuple[Future[None], Any]]) -> Any:
     """Waits for the oldest chunk's hashing to finish; returns its buffer, free again."""
     future, buf = hashing.popleft()

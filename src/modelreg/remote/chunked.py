@@ -18,7 +18,6 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import httpx
 
 from modelreg.actor import current_actor
 from modelreg.api.operations import API_PREFIX
+from modelreg.blobs.base import map_in_threads
 from modelreg.blobs.refs import BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import Conflict, ServiceUnavailable
@@ -151,10 +151,7 @@ class ChunkedUpload:
             self._send_chunk(fd, target, index, length)
             advance(length)
 
-        if missing:
-            with ThreadPoolExecutor(max(1, min(self.parallel, len(missing)))) as pool:
-                for future in [pool.submit(send, i) for i in missing]:
-                    future.result()
+        map_in_threads(send, missing, self.parallel)
         try:
             self.http.request("POST", f"{url}/{upload_id}/complete", json=declaration)
         except Conflict as exc:

@@ -115,7 +115,8 @@ def add_transfer_routes(router: APIRouter, backend: Any, guard: Guard) -> None:
     @router.put("/blobs/chunks/{upload_id}/{index}")
     @guard.requires(USER)
     async def put_chunk(upload_id: str, index: int, request: Request) -> Response:
-        """Stores chunk ``index`` of an upload; it must hash to the digest declared for it."""
+        """Stores chunk ``index`` of an upload; 400 unless the body is exactly its length.
+        Its bytes are checked when the upload completes."""
         plan = await anyio.to_thread.run_sync(staging.plan, upload_id, actor_for(request))
         plan.span(index)  # an unknown chunk is refused before its body is read
         await consume_body(request, lambda body: staging.put_chunk(plan, index, body))
