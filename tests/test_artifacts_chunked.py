@@ -7,9 +7,13 @@ by a loopback proxy that records each request's head.
 
 from __future__ import annotations
 
+import concurrent.futures
+import fcntl
 import hashlib
+import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -366,3 +370,61 @@ def test_completing_twice_answers_the_stored_blob_both_times(server, tmp_path):
         == second.json()
         == {"digest": digest, "size": path.stat().st_size, "stored": True}
     )
+
+
+def _start_put(url: str, upload_id: str, index: int, length: int) -> socket.socket:
+    """A chunk PUT whose head is sent and whose body is not (yet): the server is waiting."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    head = (
+        f"PUT /api/v1/blobs/chunks/{upload_id}/{index} HTTP/1.1\r\nHost: {host}\r\n"
+        f"X-Modelreg-User: alice\r\nContent-Length: {length}\r\n\r\n"
+    )
+    sock.sendall(head.encode())
+    return sock
+
+
+def test_a_chunk_written_while_the_upload_completes_never_reaches_the_stored_blob(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    for index in range(4):
+        _put_chunk(server.url, upload_id, index, _chunk(path, index))
+    late = _start_put(server.url, upload_id, 0, MIB)
+    time.sleep(0.5)  # the server has opened the staged file for that chunk
+    completing = concurrent.futures.ThreadPoolExecutor(1).submit(
+        _complete, server.url, upload_id, path
+    )
+    time.sleep(0.5)
+
+    late.sendall(_damaged(path, 0))
+    late.recv(4096)
+    late.close()
+    completing.result(timeout=60)
+
+    store = open_blob_store(str(server.artifacts))
+    assert not store.exists(digest) or store.verify(digest)
+
+
+def test_completion_answers_409_while_a_chunk_is_still_being_written(tmp_path, monkeypatch):
+    from modelreg.blobs import staging as staging_module
+    from modelreg.blobs.refs import BlobRef
+    from modelreg.blobs.staging import UploadPlan, UploadStaging
+    from modelreg.errors import Conflict
+
+    monkeypatch.setattr(staging_module, "IN_FLIGHT_WAIT_S", 0.2)
+    path, digest = _big_file(tmp_path, mib=3)
+    declared = _declaration(path)
+    plan = UploadPlan("alice", digest, declared["size"], MIB, tuple(declared["chunks"]))
+    staging = UploadStaging(tmp_path / "uploads")
+    upload_id, _ = staging.begin(plan)
+    for index in range(4):
+        staging.put_chunk(plan, index, io.BytesIO(_chunk(path, index)))
+    store = open_blob_store(str(tmp_path / "store"))
+
+    with open(tmp_path / "uploads" / upload_id / "lock", "rb") as writing:
+        fcntl.flock(writing, fcntl.LOCK_SH)  # as a chunk writer holds it
+        with pytest.raises(Conflict, match="still being received"):
+            staging.complete(plan, store)
+
+    assert staging.complete(plan, store) == BlobRef(digest, path.stat().st_size)
+    assert store.verify(digest)

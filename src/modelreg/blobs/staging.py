@@ -11,6 +11,9 @@ same upload again (after a killed client, a dropped connection or a
 restarted server) answers which chunks are already there, so only the others
 are sent.
 
+Chunk writers hold the folder's ``lock`` shared while ``data`` is open;
+completion takes it exclusively to rename ``data`` away first, so no byte can
+land in the file after it is hashed (or in the stored blob after a rename).
 Completing the upload hashes the whole ``data`` file: the blob's digest is
 checked on every byte, whatever the chunks claimed. Only then is the file
 fsynced and handed to the blob store (a rename on a local store), so no reader
@@ -27,6 +30,7 @@ reach only their own uploads, and declaring twice finds the same folder.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +38,8 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -44,6 +50,8 @@ from modelreg.blobs.streams import LimitedReader, copy_all, copy_hashing, write_
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 
 MIN_CHUNK_SIZE = 1024 * 1024
+IN_FLIGHT_WAIT_S = 30.0
+"""How long completion waits for chunks still being written before answering 409."""
 MAX_CHUNK_SIZE = 512 * 1024 * 1024
 MAX_CHUNKS = 10_000
 
@@ -161,14 +169,15 @@ class UploadStaging:
         """
         offset, length = plan.span(index)
         folder = self._folder(plan.upload_id)
-        try:
-            fd = os.open(folder / "data", os.O_WRONLY)
-        except FileNotFoundError:
-            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
-        try:
-            size = copy_all(_limited(body, length), write_at(fd, offset))
-        finally:
-            os.close(fd)
+        with _locked(folder, plan.upload_id, fcntl.LOCK_SH):
+            try:
+                fd = os.open(folder / "data", os.O_WRONLY)
+            except FileNotFoundError:
+                raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+            try:
+                size = copy_all(_limited(body, length), write_at(fd, offset))
+            finally:
+                os.close(fd)
         longer = bool(body.read(1))
         if longer or size != length:
             raise InvalidArgument(
@@ -195,19 +204,20 @@ class UploadStaging:
         missing = [i for i in range(len(plan.chunks)) if i not in received]
         if missing:
             raise _missing(missing, "chunks not received yet")
-        data = folder / "data"
+        data = self._take_data(folder, plan.upload_id)
         try:
-            f = open(data, "rb", buffering=0)  # noqa: SIM115 (closed by the with below)
-        except FileNotFoundError:  # completed by a request just before this one
-            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
-        with f:
-            ref = copy_hashing(f)
-            if ref != BlobRef(plan.digest, plan.size):
-                bad = _damaged_chunks(f, plan)
-                for index in bad:
-                    (folder / "done" / str(index)).unlink(missing_ok=True)
-                raise _missing(bad, f"the assembled bytes hash to {ref.digest}")
-            os.fsync(f.fileno())
+            with open(data, "rb", buffering=0) as f:
+                ref = copy_hashing(f)
+                if ref != BlobRef(plan.digest, plan.size):
+                    bad = _damaged_chunks(f, plan)
+                    for index in bad:
+                        (folder / "done" / str(index)).unlink(missing_ok=True)
+                    raise _missing(bad, f"the assembled bytes hash to {ref.digest}")
+                os.fsync(f.fileno())
+        except BaseException:
+            with suppress(OSError):  # back in place for the chunks sent again
+                os.replace(data, folder / "data")
+            raise
         adopt = getattr(store, "adopt", None)
         if adopt is not None:
             adopt(data, ref)
@@ -215,6 +225,23 @@ class UploadStaging:
             store.put_file(data)
         shutil.rmtree(folder, ignore_errors=True)
         return ref
+
+    def _take_data(self, folder: Path, upload_id: str) -> Path:
+        """Renames the staged file to a name no chunk writer opens, once none has it open.
+
+        Writers hold the folder's lock shared while the file is open, so no
+        byte lands after it is hashed (a late write would go into the stored
+        blob itself). Raises ``Conflict`` when chunks are still being written
+        after ``IN_FLIGHT_WAIT_S``, ``NotFound`` when another request took it.
+        """
+        taken = folder / f"data.{uuid.uuid4().hex[:12]}"
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_S
+        with _locked(folder, upload_id, fcntl.LOCK_EX | fcntl.LOCK_NB, deadline):
+            try:
+                os.rename(folder / "data", taken)
+            except FileNotFoundError:  # completed by a request just before this one
+                raise NotFound(f"no upload '{upload_id}'; declare it again") from None
+        return taken
 
     def abort(self, upload_id: str, owner: str) -> None:
         """Forgets an upload and its bytes."""
@@ -241,6 +268,31 @@ def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> lis
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(Path(entry.path))
     return removed
+
+
+@contextmanager
+def _locked(folder: Path, upload_id: str, how: int, deadline: float = 0.0) -> Iterator[None]:
+    """Holds the upload's lock (``flock``) for the block: shared by chunk writers,
+    exclusive for completion. A non-blocking ``how`` is retried until ``deadline``."""
+    try:
+        fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        raise NotFound(f"no upload '{upload_id}'; declare it again") from None
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, how)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Conflict(
+                        f"chunks of upload '{upload_id}' are still being received; "
+                        "complete it once every chunk was answered"
+                    ) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _missing(indexes: list[int], why: str) -> Conflict:
