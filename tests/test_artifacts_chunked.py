@@ -405,26 +405,44 @@ def test_a_chunk_written_while_the_upload_completes_never_reaches_the_stored_blo
     assert not store.exists(digest) or store.verify(digest)
 
 
-def test_completion_answers_409_while_a_chunk_is_still_being_written(tmp_path, monkeypatch):
-    from modelreg.blobs import staging as staging_module
-    from modelreg.blobs.refs import BlobRef
+def _staged_in_process(tmp_path: Path):
+    """An upload of a 3 MiB file with every chunk received, staged without a server."""
     from modelreg.blobs.staging import UploadPlan, UploadStaging
-    from modelreg.errors import Conflict
 
-    monkeypatch.setattr(staging_module, "IN_FLIGHT_WAIT_S", 0.2)
     path, digest = _big_file(tmp_path, mib=3)
     declared = _declaration(path)
     plan = UploadPlan("alice", digest, declared["size"], MIB, tuple(declared["chunks"]))
     staging = UploadStaging(tmp_path / "uploads")
-    upload_id, _ = staging.begin(plan)
+    staging.begin(plan)
     for index in range(4):
         staging.put_chunk(plan, index, io.BytesIO(_chunk(path, index)))
-    store = open_blob_store(str(tmp_path / "store"))
+    return staging, plan, tmp_path / "uploads" / plan.upload_id, open_blob_store(str(tmp_path))
 
-    with open(tmp_path / "uploads" / upload_id / "lock", "rb") as writing:
+
+def test_completion_answers_409_while_a_chunk_is_still_being_written(tmp_path, monkeypatch):
+    from modelreg.blobs import staging as staging_module
+    from modelreg.errors import Conflict
+
+    monkeypatch.setattr(staging_module, "IN_FLIGHT_WAIT_S", 0.2)
+    staging, plan, folder, store = _staged_in_process(tmp_path)
+
+    with open(folder / "lock", "rb") as writing:
         fcntl.flock(writing, fcntl.LOCK_SH)  # as a chunk writer holds it
         with pytest.raises(Conflict, match="still being received"):
             staging.complete(plan, store)
 
-    assert staging.complete(plan, store) == BlobRef(digest, path.stat().st_size)
-    assert store.verify(digest)
+    assert staging.complete(plan, store).digest == plan.digest
+    assert store.verify(plan.digest)
+
+
+def test_a_retried_completion_waits_for_the_one_in_progress(tmp_path):
+    staging, plan, folder, store = _staged_in_process(tmp_path)
+    (folder / "data").rename(folder / "data.first")  # as a completion in progress does
+    retry = concurrent.futures.ThreadPoolExecutor(1).submit(staging.complete, plan, store)
+    time.sleep(0.3)
+    assert not retry.done()
+
+    (folder / "data.first").rename(folder / "data")  # the first one failed and gave it back
+
+    assert retry.result(timeout=10).digest == plan.digest
+    assert store.verify(plan.digest)

@@ -50,10 +50,11 @@ from modelreg.blobs.streams import LimitedReader, copy_all, copy_hashing, write_
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 
 MIN_CHUNK_SIZE = 1024 * 1024
-IN_FLIGHT_WAIT_S = 30.0
-"""How long completion waits for chunks still being written before answering 409."""
 MAX_CHUNK_SIZE = 512 * 1024 * 1024
 MAX_CHUNKS = 10_000
+IN_FLIGHT_WAIT_S = 30.0
+"""How long completion waits for chunks still being written, or for another request
+completing the same upload, before answering 409."""
 
 
 @dataclass(frozen=True)
@@ -231,17 +232,22 @@ class UploadStaging:
 
         Writers hold the folder's lock shared while the file is open, so no
         byte lands after it is hashed (a late write would go into the stored
-        blob itself). Raises ``Conflict`` when chunks are still being written
-        after ``IN_FLIGHT_WAIT_S``, ``NotFound`` when another request took it.
+        blob itself). While another request completes the upload (a retry of
+        this one), waits for its outcome: the file back, or the upload gone.
+        Raises ``Conflict`` after ``IN_FLIGHT_WAIT_S`` of either, ``NotFound``
+        once the upload is gone.
         """
         taken = folder / f"data.{uuid.uuid4().hex[:12]}"
         deadline = time.monotonic() + IN_FLIGHT_WAIT_S
-        with _locked(folder, upload_id, fcntl.LOCK_EX | fcntl.LOCK_NB, deadline):
-            try:
-                os.rename(folder / "data", taken)
-            except FileNotFoundError:  # completed by a request just before this one
-                raise NotFound(f"no upload '{upload_id}'; declare it again") from None
-        return taken
+        while (folder / "plan.json").exists():
+            with _locked(folder, upload_id, fcntl.LOCK_EX | fcntl.LOCK_NB, deadline):
+                with suppress(FileNotFoundError):
+                    os.rename(folder / "data", taken)
+                    return taken
+            if time.monotonic() > deadline:
+                raise Conflict(f"upload '{upload_id}' is being completed by another request")
+            time.sleep(0.05)
+        raise NotFound(f"no upload '{upload_id}'; declare it again")
 
     def abort(self, upload_id: str, owner: str) -> None:
         """Forgets an upload and its bytes."""
