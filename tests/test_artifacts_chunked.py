@@ -391,15 +391,14 @@ def test_a_chunk_written_while_the_upload_completes_never_reaches_the_stored_blo
         _put_chunk(server.url, upload_id, index, _chunk(path, index))
     late = _start_put(server.url, upload_id, 0, MIB)
     time.sleep(0.5)  # the server has opened the staged file for that chunk
-    completing = concurrent.futures.ThreadPoolExecutor(1).submit(
-        _complete, server.url, upload_id, path
-    )
-    time.sleep(0.5)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        completing = pool.submit(_complete, server.url, upload_id, path)
+        time.sleep(0.5)
 
-    late.sendall(_damaged(path, 0))
-    late.recv(4096)
-    late.close()
-    completing.result(timeout=60)
+        late.sendall(_damaged(path, 0))
+        late.recv(4096)
+        late.close()
+        completing.result(timeout=60)
 
     store = open_blob_store(str(server.artifacts))
     assert not store.exists(digest) or store.verify(digest)
@@ -438,11 +437,12 @@ def test_completion_answers_409_while_a_chunk_is_still_being_written(tmp_path, m
 def test_a_retried_completion_waits_for_the_one_in_progress(tmp_path):
     staging, plan, folder, store = _staged_in_process(tmp_path)
     (folder / "data").rename(folder / "data.first")  # as a completion in progress does
-    retry = concurrent.futures.ThreadPoolExecutor(1).submit(staging.complete, plan, store)
-    time.sleep(0.3)
-    assert not retry.done()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        retry = pool.submit(staging.complete, plan, store)
+        time.sleep(0.3)
+        assert not retry.done()
 
-    (folder / "data.first").rename(folder / "data")  # the first one failed and gave it back
+        (folder / "data.first").rename(folder / "data")  # the first one failed and gave it back
 
-    assert retry.result(timeout=10).digest == plan.digest
+        assert retry.result(timeout=10).digest == plan.digest
     assert store.verify(plan.digest)
