@@ -104,3 +104,49 @@ def test_what_the_reader_raises_reaches_the_route_unchanged() -> None:
     response = _put(endpoint, _chunks_of(os.urandom(4 * QUEUE_LIMIT)))
 
     assert (response.status_code, response.text) == (400, "refused: not this body")
+
+
+def test_pieces_read_as_views_arrive_whole_in_order_and_within_the_limit() -> None:
+    data = os.urandom(3 * CHUNK + 17)
+    limit = CHUNK // 3 + 5  # pieces split across the chunks as they arrived
+    sizes: list[int] = []
+
+    def digest(body: BinaryIO) -> str:
+        hasher = hashlib.sha256()
+        while view := body.read_view(limit):  # type: ignore[attr-defined]
+            sizes.append(len(view))
+            hasher.update(view)
+        return hasher.hexdigest()
+
+    response = _put(_answering(digest), _chunks_of(data))
+
+    assert response.text == hashlib.sha256(data).hexdigest()
+    assert sum(sizes) == len(data) and max(sizes) <= limit
+
+
+def test_a_limited_reader_hands_over_views_up_to_its_size_and_leaves_the_rest() -> None:
+    from modelreg.blobs.streams import LimitedReader, copy_all
+
+    data = os.urandom(2 * CHUNK)
+    first: list[bytes] = []
+
+    def split(body: BinaryIO) -> str:
+        part = LimitedReader(body, CHUNK + 100)
+        assert hasattr(part, "read_view")
+        copied = copy_all(part, lambda view: first.append(bytes(view)))
+        assert copied == CHUNK + 100
+        return hashlib.sha256(b"".join(first) + body.read()).hexdigest()
+
+    response = _put(_answering(split), _chunks_of(data))
+
+    assert response.text == hashlib.sha256(data).hexdigest()
+    assert b"".join(first) == data[: CHUNK + 100]
+
+
+def test_a_limited_reader_of_a_plain_file_has_no_views(tmp_path) -> None:
+    from modelreg.blobs.streams import LimitedReader
+
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    with open(path, "rb") as f:
+        assert not hasattr(LimitedReader(f, 2), "read_view")

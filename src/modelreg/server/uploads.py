@@ -66,7 +66,8 @@ async def consume_body(request: Request, consume: Callable[[BinaryIO], T]) -> T:
 
 
 class _BodyQueue(io.RawIOBase):
-    """Chunks queued by the event loop (:meth:`feed`), read by one thread (:meth:`readinto`)."""
+    """Chunks queued by the event loop (:meth:`feed`), read by one thread (:meth:`readinto`
+    or, without a copy, :meth:`read_view`)."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
@@ -122,24 +123,51 @@ class _BodyQueue(io.RawIOBase):
         """Copies what has arrived into ``buffer``, waiting only while nothing has;
         0 at the end of the body. Raises what ended the body early."""
         target = memoryview(buffer).cast("B")
+        n = 0
         with self._changed:
-            self._changed.wait_for(lambda: self._chunks or self._ended)
-            n = 0
+            self._wait()
             while self._chunks and n < len(target):
-                chunk = self._chunks[0]
-                take = min(len(chunk), len(target) - n)
-                target[n : n + take] = chunk[:take]
-                n += take
-                if take == len(chunk):
-                    self._chunks.popleft()
-                else:
-                    self._chunks[0] = chunk[take:]
-            self._queued -= n
-            if not n and self._error is not None:
-                raise self._error
-            room = None
-            if self._room is not None and self._queued <= self._limit // 2:
-                room, self._room = self._room, None
+                view = self._take(len(target) - n)
+                target[n : n + len(view)] = view
+                n += len(view)
+            room = self._taken(n)
+        self._make_room(room)
+        return n
+
+    def read_view(self, limit: int) -> memoryview:
+        """The next piece that has arrived, of at most ``limit`` bytes, without a copy;
+        waits only while nothing has; empty at the end of the body. Raises what
+        ended the body early."""
+        with self._changed:
+            self._wait()
+            view = self._take(limit) if self._chunks and limit > 0 else memoryview(b"")
+            room = self._taken(len(view))
+        self._make_room(room)
+        return view
+
+    def _wait(self) -> None:
+        self._changed.wait_for(lambda: self._chunks or self._ended)
+
+    def _take(self, limit: int) -> memoryview:
+        """The front of the first queued chunk, up to ``limit`` bytes (holding the lock)."""
+        chunk = self._chunks[0]
+        if len(chunk) <= limit:
+            self._chunks.popleft()
+            return chunk
+        self._chunks[0] = chunk[limit:]
+        return chunk[:limit]
+
+    def _taken(self, n: int) -> anyio.Event | None:
+        """Accounts for ``n`` bytes read (holding the lock); raises what ended the body
+        early once nothing is left; returns the feeder's event to set, if it may go on."""
+        self._queued -= n
+        if not n and self._error is not None:
+            raise self._error
+        room = None
+        if self._room is not None and self._queued <= self._limit // 2:
+            room, self._room = self._room, None
+        return room
+
+    def _make_room(self, room: anyio.Event | None) -> None:
         if room is not None:
             anyio.from_thread.run_sync(room.set, token=self._loop)
-        return n
