@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -446,3 +447,120 @@ def test_a_retried_completion_waits_for_the_one_in_progress(tmp_path):
 
         assert retry.result(timeout=10).digest == plan.digest
     assert store.verify(plan.digest)
+
+
+def test_a_chunk_sent_again_once_received_keeps_its_first_bytes(server, tmp_path):
+    path, digest = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    for index in range(4):
+        _put_chunk(server.url, upload_id, index, _chunk(path, index))
+
+    again = _put_chunk(server.url, upload_id, 2, _damaged(path, 2))
+    done = _complete(server.url, upload_id, path)
+
+    assert (again.status_code, done.status_code) == (201, 200)
+    assert open_blob_store(str(server.artifacts)).verify(digest)
+
+
+def test_a_chunk_sent_again_with_the_wrong_length_is_still_refused(server, tmp_path):
+    path, _ = _big_file(tmp_path, mib=3)
+    upload_id = _declare(server.url, path)["upload_id"]
+    _put_chunk(server.url, upload_id, 1, _chunk(path, 1))
+
+    assert _put_chunk(server.url, upload_id, 1, _chunk(path, 1)[:-1]).status_code == 400
+
+
+def _wait_for_record(folder: Path) -> None:
+    _wait_for(lambda: (folder / "hashed").exists(), "the follower's digest", seconds=30)
+
+
+def test_completion_uses_the_digest_hashed_while_the_chunks_arrived(tmp_path, monkeypatch):
+    from modelreg.blobs import staging as staging_module
+
+    staging, plan, folder, store = _staged_in_process(tmp_path)
+    _wait_for_record(folder)
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError("the staged file was hashed again")
+
+    monkeypatch.setattr(staging_module, "copy_hashing", no_second_pass)
+    assert staging.complete(plan, store).digest == plan.digest
+    monkeypatch.undo()
+    assert store.verify(plan.digest)
+
+
+def test_a_recorded_digest_of_another_file_is_not_trusted(tmp_path):
+    staging, plan, folder, store = _staged_in_process(tmp_path)
+    _wait_for_record(folder)
+    (folder / "hashed").write_text(
+        '{"digest": "%s", "device": 0, "inode": 0}' % ("0" * 64)  # not this file
+    )
+
+    assert staging.complete(plan, store).digest == plan.digest
+    assert store.verify(plan.digest)
+
+
+def test_completion_waits_for_a_follower_still_hashing(tmp_path):
+    staging, plan, folder, store = _staged_in_process(tmp_path)
+    _wait_for_record(folder)
+    (folder / "hashed").unlink()
+    with open(folder / "hashing", "rb") as follower:
+        fcntl.flock(follower, fcntl.LOCK_EX)  # as a follower in another process holds it
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            completing = pool.submit(staging.complete, plan, store)
+            time.sleep(0.3)
+            assert not completing.done()
+
+            fcntl.flock(follower, fcntl.LOCK_UN)  # it died without a record: completion hashes
+
+            assert completing.result(timeout=30).digest == plan.digest
+    assert store.verify(plan.digest)
+
+
+def test_a_follower_gives_up_when_no_chunk_comes_and_a_new_one_starts_later(tmp_path, monkeypatch):
+    from modelreg.blobs import upload_hasher
+    from modelreg.blobs.staging import UploadPlan, UploadStaging
+
+    monkeypatch.setattr(upload_hasher, "FOLLOW_IDLE_S", 0.2)
+    path, digest = _big_file(tmp_path, mib=3)
+    declared = _declaration(path)
+    plan = UploadPlan("alice", digest, declared["size"], MIB, tuple(declared["chunks"]))
+    staging = UploadStaging(tmp_path / "uploads")
+    staging.begin(plan)
+    folder = tmp_path / "uploads" / plan.upload_id
+    staging.put_chunk(plan, 0, io.BytesIO(_chunk(path, 0)))
+
+    def follower_ended() -> bool:
+        name = f"modelreg-upload-hash-{plan.upload_id}"
+        return not any(t.name == name for t in threading.enumerate())
+
+    _wait_for(follower_ended, "the idle follower to give up", seconds=10)
+    assert not (folder / "hashed").exists()
+
+    for index in range(1, 4):
+        staging.put_chunk(plan, index, io.BytesIO(_chunk(path, index)))
+    _wait_for_record(folder)
+    assert staging.complete(plan, open_blob_store(str(tmp_path))).digest == digest
+
+
+def test_two_requests_for_one_chunk_take_turns(tmp_path, monkeypatch):
+    from modelreg.blobs import staging as staging_module
+    from modelreg.errors import Conflict
+
+    staging, plan, folder, store = _staged_in_process(tmp_path)
+    (folder / "done" / "1").unlink()  # chunk 1 is to be sent again
+    path = tmp_path / "weights.bin"
+    with open(folder / "claims" / "1", "rb") as claim:
+        fcntl.flock(claim, fcntl.LOCK_EX)  # another request is writing chunk 1
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            second = pool.submit(staging.put_chunk, plan, 1, io.BytesIO(_chunk(path, 1)))
+            time.sleep(0.3)
+            assert not second.done()
+            fcntl.flock(claim, fcntl.LOCK_UN)
+            second.result(timeout=10)
+
+        monkeypatch.setattr(staging_module, "IN_FLIGHT_WAIT_S", 0.2)
+        fcntl.flock(claim, fcntl.LOCK_EX)
+        with pytest.raises(Conflict, match="being received by another request"):
+            staging.put_chunk(plan, 1, io.BytesIO(_chunk(path, 1)))
+    assert staging.complete(plan, store).digest == plan.digest

@@ -11,18 +11,23 @@ same upload again (after a killed client, a dropped connection or a
 restarted server) answers which chunks are already there, so only the others
 are sent.
 
-Chunk writers hold the folder's ``lock`` shared while ``data`` is open;
-completion takes it exclusively to rename ``data`` away first, so no byte can
-land in the file after it is hashed (or in the stored blob after a rename).
-Completing the upload hashes the whole ``data`` file: the blob's digest is
-checked on every byte, whatever the chunks claimed. Only then is the file
-fsynced and handed to the blob store (a rename on a local store), so no reader
-ever sees a partial blob. Chunks are not hashed as they arrive: that pass
-would only repeat the whole-blob one (it cost about a tenth of a 1 GiB
-upload's time and a fifth of the server's CPU for it). When the whole digest
-does not match, each chunk is hashed against its declared digest and the
-damaged ones are unmarked and named, to be sent again. Staging folders
-nobody touched for a day are removed by :func:`remove_stale`.
+A received chunk's bytes never change: a chunk is written by one request at
+a time (each holds the chunk's claim, a ``flock`` on ``claims/<index>``),
+and one sent again once marked is read and dropped. Chunk writers also hold
+the folder's ``lock`` shared while ``data`` is open; completion takes it
+exclusively to rename ``data`` away first, so no byte can land in the file
+after it is hashed (or in the stored blob after a rename).
+
+The blob's digest is checked on every byte, whatever the chunks claimed: the
+whole ``data`` file is hashed, while chunks arrive, by a follower thread
+(``blobs.upload_hasher``), or by completion itself when no follower finished.
+Only then is the file fsynced and handed to the blob store (a rename on a
+local store), so no reader ever sees a partial blob. Chunks are not hashed
+one by one as they arrive: that pass would only repeat the whole-blob one.
+When the whole digest does not match, each chunk is hashed against its
+declared digest and the damaged ones are unmarked and named, to be sent
+again. Staging folders nobody touched for a day are removed by
+:func:`remove_stale`.
 
 The upload id is derived from the owner and the declaration, so a user can
 reach only their own uploads, and declaring twice finds the same folder.
@@ -44,6 +49,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from modelreg.blobs import upload_hasher
 from modelreg.blobs.base import BlobStore, check_digest
 from modelreg.blobs.refs import BlobRef
 from modelreg.blobs.streams import LimitedReader, copy_all, copy_hashing, write_at
@@ -167,29 +173,37 @@ class UploadStaging:
 
         Raises ``InvalidArgument`` (and marks nothing) when the body is not
         exactly the chunk's length. Its bytes are checked by :meth:`complete`.
+        A chunk already received keeps its bytes: the body is read and dropped.
+        Two requests for one chunk take turns (``Conflict`` after
+        ``IN_FLIGHT_WAIT_S``).
         """
         offset, length = plan.span(index)
         folder = self._folder(plan.upload_id)
-        with _locked(folder, plan.upload_id, fcntl.LOCK_SH):
-            try:
-                fd = os.open(folder / "data", os.O_WRONLY)
-            except FileNotFoundError:
-                raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
-            try:
-                size = copy_all(_limited(body, length), write_at(fd, offset))
-            finally:
-                os.close(fd)
-        longer = bool(body.read(1))
-        if longer or size != length:
-            raise InvalidArgument(
-                f"chunk {index} of the upload has {'more than ' if longer else ''}{size} "
-                f"bytes, not {length}; send it again"
-            )
         marker = folder / "done" / str(index)
-        try:
-            marker.touch()
-        except FileNotFoundError:  # completed or removed meanwhile
-            raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+        with _claimed(folder, plan.upload_id, index):
+            if marker.exists():
+                size = copy_all(_limited(body, length), _drop)
+            else:
+                with _locked(folder, plan.upload_id, fcntl.LOCK_SH):
+                    try:
+                        fd = os.open(folder / "data", os.O_WRONLY)
+                    except FileNotFoundError:
+                        raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+                    try:
+                        size = copy_all(_limited(body, length), write_at(fd, offset))
+                    finally:
+                        os.close(fd)
+            longer = bool(body.read(1))
+            if longer or size != length:
+                raise InvalidArgument(
+                    f"chunk {index} of the upload has {'more than ' if longer else ''}{size} "
+                    f"bytes, not {length}; send it again"
+                )
+            try:
+                marker.touch()
+            except FileNotFoundError:  # completed or removed meanwhile
+                raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
+        upload_hasher.follow(folder, [plan.span(i) for i in range(len(plan.chunks))])
 
     # -- completing --------------------------------------------------------------
 
@@ -207,9 +221,14 @@ class UploadStaging:
             raise _missing(missing, "chunks not received yet")
         data = self._take_data(folder, plan.upload_id)
         try:
-            with open(data, "rb", buffering=0) as f:
-                ref = copy_hashing(f)
+            with (
+                open(data, "rb", buffering=0) as f,
+                upload_hasher.recorded_digest(folder, f, _follower_wait_s(plan)) as digest,
+            ):
+                size = os.fstat(f.fileno()).st_size
+                ref = copy_hashing(f) if digest is None else BlobRef(digest, size)
                 if ref != BlobRef(plan.digest, plan.size):
+                    upload_hasher.forget(folder)
                     bad = _damaged_chunks(f, plan)
                     for index in bad:
                         (folder / "done" / str(index)).unlink(missing_ok=True)
@@ -276,6 +295,37 @@ def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> lis
     return removed
 
 
+def _follower_wait_s(plan: UploadPlan) -> float:
+    """How long completion waits for a follower still hashing: about what hashing the
+    whole blob takes on a slow disk, after which hashing it anew is no slower."""
+    return IN_FLIGHT_WAIT_S + plan.size / (100 * 1024 * 1024)
+
+
+@contextmanager
+def _claimed(folder: Path, upload_id: str, index: int) -> Iterator[None]:
+    """Holds chunk ``index``'s claim for the block: one request writes a chunk at a time."""
+    claims = folder / "claims"
+    try:
+        claims.mkdir(exist_ok=True)
+        fd = os.open(claims / str(index), os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        raise NotFound(f"no upload '{upload_id}'; declare it again") from None
+    try:
+        _flock_until(
+            fd,
+            fcntl.LOCK_EX | fcntl.LOCK_NB,
+            time.monotonic() + IN_FLIGHT_WAIT_S,
+            f"chunk {index} of upload '{upload_id}' is being received by another request",
+        )
+        yield
+    finally:
+        os.close(fd)
+
+
+def _drop(view: memoryview) -> None:
+    """A writer that keeps nothing (the bytes of a chunk received already)."""
+
+
 @contextmanager
 def _locked(folder: Path, upload_id: str, how: int, deadline: float = 0.0) -> Iterator[None]:
     """Holds the upload's lock (``flock``) for the block: shared by chunk writers,
@@ -285,20 +335,29 @@ def _locked(folder: Path, upload_id: str, how: int, deadline: float = 0.0) -> It
     except FileNotFoundError:
         raise NotFound(f"no upload '{upload_id}'; declare it again") from None
     try:
-        while True:
-            try:
-                fcntl.flock(fd, how)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise Conflict(
-                        f"chunks of upload '{upload_id}' are still being received; "
-                        "complete it once every chunk was answered"
-                    ) from None
-                time.sleep(0.02)
+        _flock_until(
+            fd,
+            how,
+            deadline,
+            f"chunks of upload '{upload_id}' are still being received; "
+            "complete it once every chunk was answered",
+        )
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _flock_until(fd: int, how: int, deadline: float, busy: str) -> None:
+    """``flock(fd, how)``; a non-blocking ``how`` is retried until ``deadline``, then
+    raises ``Conflict(busy)``."""
+    while True:
+        try:
+            fcntl.flock(fd, how)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise Conflict(busy) from None
+            time.sleep(0.02)
 
 
 def _missing(indexes: list[int], why: str) -> Conflict:
