@@ -564,3 +564,23 @@ def test_two_requests_for_one_chunk_take_turns(tmp_path, monkeypatch):
         with pytest.raises(Conflict, match="being received by another request"):
             staging.put_chunk(plan, 1, io.BytesIO(_chunk(path, 1)))
     assert staging.complete(plan, store).digest == plan.digest
+
+
+def test_chunks_of_a_size_off_the_page_grid_are_hashed_as_they_arrive(tmp_path):
+    from modelreg.blobs.staging import UploadPlan, UploadStaging
+
+    path, digest = _big_file(tmp_path, mib=3)
+    size = path.stat().st_size
+    chunk_size = MIB + 1
+    _, chunks = chunked.hash_chunks(path, chunk_size)
+    plan = UploadPlan("alice", digest, size, chunk_size, tuple(chunks))
+    staging = UploadStaging(tmp_path / "uploads")
+    staging.begin(plan)
+    data = path.read_bytes()
+    for index in range(len(chunks)):
+        piece = data[index * chunk_size : (index + 1) * chunk_size]
+        staging.put_chunk(plan, index, io.BytesIO(piece))
+    folder = tmp_path / "uploads" / plan.upload_id
+    _wait_for_record(folder)
+
+    assert staging.complete(plan, open_blob_store(str(tmp_path))).digest == digest
