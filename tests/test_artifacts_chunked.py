@@ -584,3 +584,30 @@ def test_chunks_of_a_size_off_the_page_grid_are_hashed_as_they_arrive(tmp_path):
     _wait_for_record(folder)
 
     assert staging.complete(plan, open_blob_store(str(tmp_path))).digest == digest
+
+
+def test_a_completion_that_hashes_the_whole_blob_is_waited_for_past_the_usual_timeout(
+    server, tmp_path, monkeypatch
+):
+    path, digest = _big_file(tmp_path, mib=3)
+    monkeypatch.setenv("MODELREG_HTTP_TIMEOUT", "1")
+    monkeypatch.setattr(chunked, "COMPLETE_HASH_RATE", MIB)  # 3 MiB: 3 s more to complete
+    monkeypatch.setattr(chunked, "PARALLEL", 1)
+    send = chunked.ChunkedUpload._send_chunk
+
+    def send_then_keep_the_server_hashing(self, fd, target, index, length):
+        send(self, fd, target, index, length)
+        if index == 3:  # the last chunk: the follower's digest is lost, as in a restart
+            folder = next((server.artifacts / "tmp" / "uploads").iterdir())
+            lock = open(folder / "hashing", "a+b")
+            fcntl.flock(lock, fcntl.LOCK_EX)  # once the follower is done
+            (folder / "hashed").unlink(missing_ok=True)
+            threading.Timer(2.5, lock.close).start()  # completion waits, then hashes
+
+    monkeypatch.setattr(chunked.ChunkedUpload, "_send_chunk", send_then_keep_the_server_hashing)
+    client = Client(server.url)
+    run_id = client.create_run("0").info.run_id
+
+    client.log_artifact(run_id, path)
+
+    assert open_blob_store(str(server.artifacts)).verify(digest)

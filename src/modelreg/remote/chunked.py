@@ -39,6 +39,8 @@ PARALLEL = 4
 _PIECE = 1024 * 1024
 _COMPLETE_ROUNDS = 3
 USER_HEADER = "X-Modelreg-User"
+COMPLETE_HASH_RATE = 50 * 1024 * 1024
+"""Bytes a second a slow server is assumed to hash at when completing an upload."""
 
 
 def hash_chunks(path: str | os.PathLike[str], chunk_size: int) -> tuple[BlobRef, list[str]]:
@@ -153,7 +155,12 @@ class ChunkedUpload:
 
         map_in_threads(send, missing, self.parallel)
         try:
-            self.http.request("POST", f"{url}/{upload_id}/complete", json=declaration)
+            self.http.request(
+                "POST",
+                f"{url}/{upload_id}/complete",
+                json=declaration,
+                timeout=self._completion_timeout(ref.size),
+            )
         except Conflict as exc:
             # Chunks that did not survive (the server's disk lost them, or the file
             # changed under us): another round sends them and checks the blob again.
@@ -161,6 +168,15 @@ class ChunkedUpload:
                 raise
             return False
         return True
+
+    def _completion_timeout(self, size: int) -> httpx.Timeout:
+        """The usual timeouts, but a read one that also allows the server to hash the whole
+        blob: it does when the hashing done while the chunks arrived was lost (a restart)."""
+        usual = self.http.client.timeout
+        if usual.read is None:  # no limit at all
+            return usual
+        read = usual.read + size / COMPLETE_HASH_RATE
+        return httpx.Timeout(usual.connect, read=read, write=usual.write, pool=usual.pool)
 
     def _length(self, ref: BlobRef, index: int) -> int:
         return min(self.chunk_size, ref.size - index * self.chunk_size)
