@@ -29,9 +29,8 @@ def _batch(*blobs: bytes, sizes: list[int] | None = None, digests: list[str] | N
     return head.encode() + b"\n" + b"".join(blobs)
 
 
-def test_two_hundred_small_files_go_up_in_a_few_requests(live_server, tmp_path):
-    url = live_server
-    folder = _folder(tmp_path)
+def _requests_to_log(url: str, folder: Path) -> tuple[Client, str, list[str]]:
+    """Logs ``folder`` through a proxy; the last path segment of each request it made."""
     proxy = LoopbackProxy(url)
     client = Client(proxy.url)
     run_id = client.create_run("0").info.run_id
@@ -40,15 +39,25 @@ def test_two_hundred_small_files_go_up_in_a_few_requests(live_server, tmp_path):
     client.log_artifacts(run_id, folder, "tokenizer")
 
     lines = [h.split("\r\n", 1)[0] for h in proxy.request_heads[before:]]
-    assert [line.split(" ")[1].split("?")[0].rsplit("/", 1)[-1] for line in lines] == [
-        "missing",
-        "batch",
-        "artifacts",
-    ]
+    return client, run_id, [line.split(" ")[1].split("?")[0].rsplit("/", 1)[-1] for line in lines]
+
+
+def test_two_hundred_small_files_go_up_in_four_batches_side_by_side(live_server, tmp_path):
+    folder = _folder(tmp_path)
+
+    client, run_id, requests = _requests_to_log(live_server, folder)
+
+    assert requests == ["missing", "batch", "batch", "batch", "batch", "artifacts"]
     got = Path(client.download_artifacts(run_id, "tokenizer", tmp_path / "down"))
     assert sorted(p.name for p in got.iterdir()) == sorted(p.name for p in folder.iterdir())
     for path in folder.iterdir():
         assert (got / path.name).read_bytes() == path.read_bytes()
+
+
+def test_a_few_small_files_go_up_in_one_batch(live_server, tmp_path):
+    _, _, requests = _requests_to_log(live_server, _folder(tmp_path, count=30))
+
+    assert requests == ["missing", "batch", "artifacts"]
 
 
 def test_two_hundred_small_files_come_down_in_one_request(live_server, tmp_path):

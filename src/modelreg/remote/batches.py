@@ -31,6 +31,8 @@ BATCH_MAX_FILE = 1024 * 1024
 """Files below this size go in batches; bigger ones in requests of their own."""
 BATCH_BYTES = 8 * 1024 * 1024
 BATCH_FILES = 1000
+MIN_BATCH_FILES = 50
+PARALLEL_BATCHES = 4
 
 
 def put_small_files(
@@ -50,7 +52,9 @@ def put_small_files(
     for path, ref in zip(paths, refs, strict=True):
         if ref.digest in missing:
             first_path.setdefault(ref.digest, (path, ref))
-    batches = _batches(list(first_path.values()))
+    # The server stores a batch's files one after another, each synced to disk: batches
+    # sent side by side let it sync several at once (1000 x 4 KiB: 1.33 -> 0.88 s).
+    batches = _batches(list(first_path.values()), PARALLEL_BATCHES)
 
     def send(batch: list[tuple[str | os.PathLike[str], BlobRef]]) -> None:
         head = json.dumps({"blobs": [[ref.digest, ref.size] for _, ref in batch]}).encode()
@@ -58,7 +62,7 @@ def put_small_files(
         # Bytes, so a dropped connection is retried: the batch is idempotent.
         http.request("POST", f"{API_PREFIX}/blobs/batch", content=body, repeatable=True)
 
-    map_in_threads(send, batches, min(threads, 4))
+    map_in_threads(send, batches, min(threads, PARALLEL_BATCHES))
     return refs
 
 
@@ -87,13 +91,15 @@ def get_small_blobs(http: HttpSession, fetches: Sequence[BlobFetch], threads: in
     map_in_threads(fetch, _batches([(f, f.ref) for f in fetches]), min(threads, 4))
 
 
-def _batches(items: list[tuple[T, BlobRef]]) -> list[list[tuple[T, BlobRef]]]:
+def _batches(items: list[tuple[T, BlobRef]], parts: int = 1) -> list[list[tuple[T, BlobRef]]]:
     """``items`` in groups of at most ``BATCH_FILES`` and (but for one big item)
-    ``BATCH_BYTES``."""
+    ``BATCH_BYTES``, and in at least ``parts`` groups when there are
+    ``MIN_BATCH_FILES`` items for each."""
+    per_batch = min(BATCH_FILES, max(MIN_BATCH_FILES, -(-len(items) // parts)))
     batches: list[list[tuple[T, BlobRef]]] = []
     size = 0
     for item in items:
-        if not batches or size + item[1].size > BATCH_BYTES or len(batches[-1]) >= BATCH_FILES:
+        if not batches or size + item[1].size > BATCH_BYTES or len(batches[-1]) >= per_batch:
             batches.append([])
             size = 0
         batches[-1].append(item)
