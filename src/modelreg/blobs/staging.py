@@ -203,7 +203,7 @@ class UploadStaging:
                 marker.touch()
             except FileNotFoundError:  # completed or removed meanwhile
                 raise NotFound(f"no upload '{plan.upload_id}'; declare it again") from None
-        upload_hasher.follow(folder, [plan.span(i) for i in range(len(plan.chunks))])
+        upload_hasher.follow(folder, plan.size, plan.chunk_size)
 
     # -- completing --------------------------------------------------------------
 

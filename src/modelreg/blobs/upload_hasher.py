@@ -32,7 +32,7 @@ import mmap
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,11 +48,11 @@ _following: set[Path] = set()  # upload folders this process has a follower for
 _following_guard = threading.Lock()
 
 
-def follow(folder: Path, spans: Sequence[tuple[int, int]]) -> None:
-    """Makes sure an upload's staged file is being hashed as its chunks arrive.
+def follow(folder: Path, size: int, chunk_size: int) -> None:
+    """Makes sure an upload's staged file (``size`` bytes in chunks of ``chunk_size``)
+    is being hashed as its chunks arrive.
 
-    ``spans`` are the chunks' ``(offset, length)`` in order. Returns at once;
-    does nothing when this process follows the upload already.
+    Returns at once; does nothing when this process follows the upload already.
     """
     with _following_guard:
         if folder in _following:
@@ -60,17 +60,17 @@ def follow(folder: Path, spans: Sequence[tuple[int, int]]) -> None:
         _following.add(folder)
     threading.Thread(
         target=_follow,
-        args=(folder, tuple(spans)),
+        args=(folder, size, chunk_size),
         name=f"modelreg-upload-hash-{folder.name}",
         daemon=True,
     ).start()
 
 
-def _follow(folder: Path, spans: tuple[tuple[int, int], ...]) -> None:
+def _follow(folder: Path, size: int, chunk_size: int) -> None:
     try:
         with _hashing_lock(folder, wait_s=0.0) as held:
             if held:
-                _hash_as_received(folder, spans)
+                _hash_as_received(folder, size, chunk_size)
     except OSError:
         pass  # the upload went away (completed or aborted): nothing to record
     finally:
@@ -78,16 +78,17 @@ def _follow(folder: Path, spans: tuple[tuple[int, int], ...]) -> None:
             _following.discard(folder)
 
 
-def _hash_as_received(folder: Path, spans: tuple[tuple[int, int], ...]) -> None:
+def _hash_as_received(folder: Path, size: int, chunk_size: int) -> None:
     hasher = hashlib.sha256()
     with open(folder / "data", "rb", buffering=0) as f:
-        if os.fstat(f.fileno()).st_size != sum(length for _, length in spans):
+        if os.fstat(f.fileno()).st_size != size:
             return  # completion's own check says what is wrong
-        for index, (offset, length) in enumerate(spans):
+        for index, offset in enumerate(range(0, size, chunk_size)):
             if not _wait_for_chunk(folder, index):
                 return
-            for start in range(offset, offset + length, _WINDOW):
-                _hash_mapped(hasher, f.fileno(), start, min(_WINDOW, offset + length - start))
+            end = min(offset + chunk_size, size)
+            for start in range(offset, end, _WINDOW):
+                _hash_mapped(hasher, f.fileno(), start, min(_WINDOW, end - start))
         _record(folder, f, hasher.hexdigest())
 
 
