@@ -171,6 +171,7 @@ def run(large_mb: int, small_files: int, workers: int, mlflow_python: Path, log)
         "large_mb": large_mb,
         "small_files": small_files,
         "workers": workers,
+        "cpus": os.cpu_count(),
         "free_gib_before": free / 2**30,
         "results": {},
         "memory": {},
@@ -212,7 +213,7 @@ def _run_contender(
                 with servers.start_target(
                     target, workers, Path(tmp), mlflow_python, server_env
                 ) as srv:
-                    args += ["--tracking-uri", srv.url]
+                    args += ["--tracking-uri", srv.url, "--server-pid", str(srv.process.pid)]
                     with srv.peak_memory():
                         result = sides.run_workload(python, script, "artifacts", 1, env, args)
                     memory["server_peak_rss_mb"] = srv.peak_rss_mb
@@ -304,12 +305,33 @@ def _render_one(console: Console, data: dict[str, Any]) -> None:
             f"{max(floors['sha256'], cp_sync):.2f} s, one after the other "
             f"{floors['sha256'] + cp_sync:.2f} s"
         )
+    for line in cpu_lines(results, data.get("cpus")):
+        console.print(line)
     for key, label in CONTENDERS:
         for op, entry in results.get(key, {}).items():
             if "error" in entry:
                 console.print(f"[red]artifacts/{label}/{op}: {entry['error']}[/]")
     for line in verdicts(data):
         console.print(line)
+
+
+def cpu_lines(results: dict[str, Any], cpus: int | None) -> list[str]:
+    """Per large-file op, the CPU seconds each contender's client and server used: with
+    the wall time beside it, whether an op waited on the disk or on the processors."""
+    lines = []
+    for op in (o for o in OPS if "large" in o):
+        parts = []
+        for key, label in CONTENDERS:
+            entry = results.get(key, {}).get(op, {})
+            if "cpu_client" not in entry:
+                continue
+            text = f"{label} client {entry['cpu_client']:.2f}"
+            if "cpu_server" in entry:
+                text += f" + server {entry['cpu_server']:.2f}"
+            parts.append(f"{text} (wall {entry['seconds']:.2f})")
+        if parts:
+            lines.append(f"CPU seconds on {cpus} cores, {op}: " + "; ".join(parts))
+    return lines
 
 
 def verdicts(data: dict[str, Any]) -> list[str]:

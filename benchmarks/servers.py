@@ -22,6 +22,9 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).parent / "workloads"))
+from harness import process_tree  # noqa: E402 (the workloads folder is not a package)
+
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 START_TIMEOUT_S = 120
 # Server set-ups under test: key -> (side, label).
@@ -69,21 +72,6 @@ class Memory:
     pss_mb: float
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path("/proc", entry, "stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: fields start after the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
 def _kb_field(path: Path, name: str) -> int:
     try:
         for line in path.read_text().splitlines():
@@ -96,12 +84,7 @@ def _kb_field(path: Path, name: str) -> int:
 
 def tree_memory(pid: int) -> Memory:
     """Memory of ``pid`` and all its descendants, read from /proc."""
-    tree = _children()
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        todo.extend(tree.get(p, []))
+    pids = process_tree(pid)
     rss = sum(_kb_field(Path("/proc", str(p), "status"), "VmRSS") for p in pids)
     pss = sum(_kb_field(Path("/proc", str(p), "smaps_rollup"), "Pss") for p in pids)
     alive = sum(1 for p in pids if Path("/proc", str(p)).exists())

@@ -369,6 +369,8 @@ WORKLOADS: dict[str, Callable[[Recorder, OpenSide, argparse.Namespace], None]] =
     "load_model": lambda rec, open_side, args: load_model(rec, open_side, args.workdir),
 }
 SAMPLED = {"log_model", "load_model"}  # phases reported as medians, so every call is kept
+# Phases of few, long ops whose CPU per op is counted (a /proc read around each op).
+CPU_COUNTED = {"artifacts"}
 
 
 def main(open_side: Callable[[str, str | None], Side]) -> None:
@@ -390,11 +392,19 @@ def main(open_side: Callable[[str, str | None], Side]) -> None:
     parser.add_argument("--data", help="artifacts phase: the folder holding the files to upload")
     parser.add_argument("--workdir", help="use and keep this folder instead of a temporary one")
     parser.add_argument("--profile", metavar="FILE", help="write cProfile stats of the phase here")
+    parser.add_argument(
+        "--server-pid", type=int, help="artifacts phase: also count this server's CPU per op"
+    )
     args = parser.parse_args()
     out = os.path.abspath(args.out)
     # Both libraries warn about deprecated calls (stages); the warnings are not under test.
     warnings.simplefilter("ignore")
-    rec = Recorder(keep_samples=args.phase in SAMPLED)
+    cpu_of = {}
+    if args.phase in CPU_COUNTED:
+        cpu_of["client"] = os.getpid()
+        if args.server_pid:
+            cpu_of["server"] = args.server_pid
+    rec = Recorder(keep_samples=args.phase in SAMPLED, cpu_of=cpu_of)
     home = os.getcwd()
     folder = (
         nullcontext(os.path.abspath(args.workdir))
