@@ -58,10 +58,108 @@ def test_a_damaged_cache_entry_is_fetched_again(
     cached: CachingBlobStore, store: CountingStore, tmp_path: Path
 ) -> None:
     ref = store.put_bytes(b"good bytes")
-    cached.get_file(ref.digest, tmp_path / "a.bin")
+    with cached.open(ref.digest):  # fills the cache
+        pass
     cached.cache.path(ref.digest).write_bytes(b"bit rot!!!")
     cached.get_file(ref.digest, tmp_path / "b.bin")
     assert (tmp_path / "b.bin").read_bytes() == b"good bytes"
+    assert store.reads == 2
+
+
+def test_a_download_to_a_named_file_is_not_also_copied_into_the_cache(
+    cached: CachingBlobStore, tmp_path: Path
+) -> None:
+    ref = cached.store.put_bytes(b"big model")
+    cached.get_file(ref.digest, tmp_path / "model.bin")
+    assert (tmp_path / "model.bin").read_bytes() == b"big model"
+    assert ref.digest not in cached.cache
+    assert cached.cache.noted_copy(ref.digest) == (tmp_path / "model.bin").resolve()
+
+
+def test_a_changed_first_download_is_not_copied_but_fetched_again(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    ref = store.put_bytes(b"weights v1")
+    cached.get_file(ref.digest, tmp_path / "a.bin")
+    (tmp_path / "a.bin").write_bytes(b"edited by the user")
+    cached.get_file(ref.digest, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
+    assert store.reads == 2
+
+
+def test_a_first_download_changed_under_the_same_metadata_fails_its_digest_check(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    ref = store.put_bytes(b"weights v1")
+    first = tmp_path / "a.bin"
+    cached.get_file(ref.digest, first)
+    before = first.stat()
+    with open(first, "r+b") as f:  # same size, and the time is put back
+        f.write(b"W")
+    os.utime(first, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert cached.cache.noted_copy(ref.digest) == first.resolve()
+
+    cached.get_file(ref.digest, tmp_path / "b.bin")
+
+    assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
+    assert store.reads == 2
+    assert cached.cache.noted_copy(ref.digest) == (tmp_path / "b.bin").resolve()
+
+
+def test_a_deleted_first_download_is_fetched_again(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    ref = store.put_bytes(b"weights")
+    cached.get_file(ref.digest, tmp_path / "a.bin")
+    (tmp_path / "a.bin").unlink()
+    cached.get_file(ref.digest, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"weights"
+    assert store.reads == 2
+
+
+def test_reading_a_blob_once_downloaded_copies_the_download_into_the_cache(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    ref = store.put_bytes(b"weights")
+    cached.get_file(ref.digest, tmp_path / "a.bin")
+    with cached.open(ref.digest) as f:
+        assert f.read() == b"weights"
+    assert store.reads == 1
+    assert ref.digest in cached.cache
+
+
+def test_downloading_again_over_the_first_download_keeps_it_noted(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    ref = store.put_bytes(b"weights")
+    for _ in range(3):
+        cached.get_file(ref.digest, tmp_path / "a.bin")
+    assert (tmp_path / "a.bin").read_bytes() == b"weights"
+    assert store.reads == 1
+    assert cached.cache.noted_copy(ref.digest) == (tmp_path / "a.bin").resolve()
+
+
+def test_a_cache_folder_that_cannot_be_written_does_not_fail_a_download(
+    store: CountingStore, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    cached = CachingBlobStore(store, BlobCache(blocker / "cache"))
+    ref = store.put_bytes(b"weights")
+    cached.get_file(ref.digest, tmp_path / "a.bin")
+    assert (tmp_path / "a.bin").read_bytes() == b"weights"
+    assert cached.cache.noted_copy(ref.digest) is None
+
+
+@pytest.mark.parametrize("note", ["", "{not json", '{"path": 3}', '["a list"]', '{"x": 1}'])
+def test_an_unreadable_note_means_a_fetch(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path, note: str
+) -> None:
+    ref = store.put_bytes(b"weights")
+    cached.get_file(ref.digest, tmp_path / "a.bin")
+    cached.cache._note_path(ref.digest).write_text(note)
+    cached.get_file(ref.digest, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"weights"
     assert store.reads == 2
 
 

@@ -5,13 +5,22 @@ second download of a model moves no bytes from the store. The cache lives in
 ``MODELREG_CACHE_DIR`` (default: ``<user cache folder>/modelreg/blobs``) and is
 safe to delete at any time. Copies out of the cache are verified on the way,
 and a damaged cache entry is fetched again instead of being served.
+
+A blob downloaded to a file the caller named is written there only, not also
+into the cache (a multi-GB model would take its disk space twice, and the
+second write costs a third of a cold download's time). The cache notes where
+that copy is instead: while the file is unchanged (same device, inode, size
+and modification time) a later read copies it from there, verified like any
+cache entry, and fetches from the store only once it has changed or gone.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -52,13 +61,61 @@ class BlobCache:
         when the store's bytes do not match the digest (nothing is cached then).
         """
         path = self.path(digest)
-        if not path.is_file():
-            store.get_file(digest, path, what=what)
+        if path.is_file():
+            return path
+        noted = self.noted_copy(digest)
+        if noted is not None:
+            if _copied_verified(noted, path, digest, None, what):
+                return path
+            self.forget_copy(digest)  # changed since it was noted: the store's copy is fine
+        store.get_file(digest, path, what=what)
         return path
 
     def discard(self, digest: str) -> None:
-        """Forgets one blob."""
+        """Forgets one blob, and where a copy of it was noted."""
         self.path(digest).unlink(missing_ok=True)
+        self.forget_copy(digest)
+
+    def forget_copy(self, digest: str) -> None:
+        """Forgets where a copy of the blob was noted."""
+        self._note_path(digest).unlink(missing_ok=True)
+
+    def note_copy(self, digest: str, path: str | os.PathLike[str]) -> None:
+        """Remembers that the file at ``path`` holds the blob, as it is now.
+
+        Best effort: a cache folder that cannot be written costs later reads a
+        fetch, never the download that has just succeeded.
+        """
+        target = Path(path).resolve()
+        note = self._note_path(digest)
+        with suppress(OSError):
+            note.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path_next_to(note)
+            try:
+                tmp.write_text(json.dumps({"path": str(target), **_identity(target.stat())}))
+                os.replace(tmp, note)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+    def noted_copy(self, digest: str) -> Path | None:
+        """The file noted as holding the blob, if it is still as it was then.
+
+        Unchanged metadata does not prove unchanged bytes: read it verified.
+        """
+        try:
+            note = json.loads(self._note_path(digest).read_text())
+            if not isinstance(note, dict) or not isinstance(note.get("path"), str):
+                return None
+            target = Path(note.pop("path"))
+            if note == _identity(target.stat()):
+                return target
+        except (OSError, ValueError):
+            pass  # no note, an unreadable one, or the file is gone
+        return None
+
+    def _note_path(self, digest: str) -> Path:
+        path = self.path(digest)
+        return path.with_name(path.name + ".copy")
 
     def clear(self) -> None:
         """Empties the cache."""
@@ -124,21 +181,42 @@ class CachingBlobStore(BlobStore):
     ) -> None:
         cached = self.cache.path(digest)
         if cached.is_file():
-            try:
-                with open(cached, "rb", buffering=0) as src:
-                    write_verified(src, dst_path, digest, progress=progress, what=what)
+            if _copied_verified(cached, dst_path, digest, progress, what):
                 return
-            except IntegrityError:
-                self.cache.discard(digest)  # damaged on this disk; the store's copy may be fine
-        self.cache.fetch(self.store, digest, what=what)
-        # Just verified by the fetch: a plain (kernel-side) copy is enough.
-        dst = Path(dst_path)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_path_next_to(dst)
-        try:
-            shutil.copyfile(cached, tmp)
-            os.replace(tmp, dst)
-        finally:
-            tmp.unlink(missing_ok=True)
-        if progress is not None:
-            progress(os.path.getsize(dst))
+            cached.unlink(missing_ok=True)  # damaged on this disk; the store's copy is fine
+        noted = self.cache.noted_copy(digest)
+        if noted is None or not _copied_verified(noted, dst_path, digest, progress, what):
+            self.store.get_file(digest, dst_path, progress=progress, what=what)
+        # The newest copy: it outlives the noted one when that one is overwritten or removed.
+        self.cache.note_copy(digest, dst_path)
+
+
+def _copied_verified(
+    src_path: Path,
+    dst_path: str | os.PathLike[str],
+    digest: str,
+    progress: Progress | None,
+    what: str | None,
+) -> bool:
+    """Copies a local file to ``dst_path`` if its bytes hash to ``digest``; ``False`` when
+    they do not or the file cannot be read (``dst_path`` is then untouched)."""
+    try:
+        src = open(src_path, "rb", buffering=0)
+    except OSError:
+        return False
+    try:
+        with src:
+            write_verified(src, dst_path, digest, progress=progress, what=what)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _identity(stat: os.stat_result) -> dict[str, int]:
+    """What tells a file apart from a changed or replaced one, short of reading it."""
+    return {
+        "dev": stat.st_dev,
+        "ino": stat.st_ino,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
