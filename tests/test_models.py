@@ -94,6 +94,21 @@ def test_second_load_of_a_version_reads_nothing_from_the_store(client, fitted, d
     assert first > 0 and len(reads) == first
 
 
+def test_the_files_of_a_loaded_model_serve_a_later_download_of_the_same_blobs(
+    client, fitted, data, tmp_path
+):
+    from modelreg.blobs.cache import BlobCache
+    from modelreg.models import download_model
+
+    version = log(fitted, data[0]).registered_model_version
+    model_dir = download_model("models:/clf/1")
+    entries = client._backend.artifacts.version_manifest("clf", version.version, "")
+    cache = BlobCache()
+
+    for path, ref in entries.items():
+        assert cache.noted_copy(ref.digest) == (model_dir / path).resolve()
+
+
 def test_logging_the_same_model_again_bumps_patch(client, fitted, data):
     log(fitted, data[0])
 
