@@ -76,12 +76,17 @@ def test_a_download_to_a_named_file_is_not_also_copied_into_the_cache(
     assert cached.cache.noted_copy(ref.digest) == (tmp_path / "model.bin").resolve()
 
 
-def test_a_changed_first_download_is_not_copied_but_fetched_again(
-    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+@pytest.mark.parametrize(
+    "alter",
+    [lambda f: f.write_bytes(b"edited by the user"), lambda f: f.unlink()],
+    ids=["changed", "deleted"],
+)
+def test_a_changed_or_deleted_first_download_is_fetched_again(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path, alter
 ) -> None:
     ref = store.put_bytes(b"weights v1")
     cached.get_file(ref.digest, tmp_path / "a.bin")
-    (tmp_path / "a.bin").write_bytes(b"edited by the user")
+    alter(tmp_path / "a.bin")
     cached.get_file(ref.digest, tmp_path / "b.bin")
     assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
     assert store.reads == 2
@@ -104,17 +109,6 @@ def test_a_first_download_changed_under_the_same_metadata_fails_its_digest_check
     assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
     assert store.reads == 2
     assert cached.cache.noted_copy(ref.digest) == (tmp_path / "b.bin").resolve()
-
-
-def test_a_deleted_first_download_is_fetched_again(
-    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
-) -> None:
-    ref = store.put_bytes(b"weights")
-    cached.get_file(ref.digest, tmp_path / "a.bin")
-    (tmp_path / "a.bin").unlink()
-    cached.get_file(ref.digest, tmp_path / "b.bin")
-    assert (tmp_path / "b.bin").read_bytes() == b"weights"
-    assert store.reads == 2
 
 
 def test_reading_a_blob_once_downloaded_copies_the_download_into_the_cache(

@@ -63,12 +63,8 @@ class BlobCache:
         path = self.path(digest)
         if path.is_file():
             return path
-        noted = self.noted_copy(digest)
-        if noted is not None:
-            if _copied_verified(noted, path, digest, None, what):
-                return path
-            self.forget_copy(digest)  # changed since it was noted: the store's copy is fine
-        store.get_file(digest, path, what=what)
+        if not self.copy_noted(digest, path, what=what):
+            store.get_file(digest, path, what=what)
         return path
 
     def discard(self, digest: str) -> None:
@@ -112,6 +108,24 @@ class BlobCache:
         except (OSError, ValueError):
             pass  # no note, an unreadable one, or the file is gone
         return None
+
+    def copy_noted(
+        self,
+        digest: str,
+        dst_path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        what: str | None = None,
+    ) -> bool:
+        """Copies the noted copy of the blob to ``dst_path``, verified; ``False`` (and the
+        note forgotten) when there is none or it no longer holds the blob's bytes."""
+        noted = self.noted_copy(digest)
+        if noted is None:
+            return False
+        if _copied_verified(noted, dst_path, digest, progress, what):
+            return True
+        self.forget_copy(digest)  # changed since it was noted: the store's copy is fine
+        return False
 
     def _note_path(self, digest: str) -> Path:
         path = self.path(digest)
@@ -184,8 +198,7 @@ class CachingBlobStore(BlobStore):
             if _copied_verified(cached, dst_path, digest, progress, what):
                 return
             cached.unlink(missing_ok=True)  # damaged on this disk; the store's copy is fine
-        noted = self.cache.noted_copy(digest)
-        if noted is None or not _copied_verified(noted, dst_path, digest, progress, what):
+        if not self.cache.copy_noted(digest, dst_path, progress=progress, what=what):
             self.store.get_file(digest, dst_path, progress=progress, what=what)
         # The newest copy: it outlives the noted one when that one is overwritten or removed.
         self.cache.note_copy(digest, dst_path)
