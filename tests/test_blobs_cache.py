@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -66,49 +69,88 @@ def test_a_damaged_cache_entry_is_fetched_again(
     assert store.reads == 2
 
 
-def test_a_download_to_a_named_file_is_not_also_copied_into_the_cache(
+@pytest.fixture
+def cached_elsewhere(store: CountingStore, tmp_path: Path) -> Iterator[CachingBlobStore]:
+    """A cache on another filesystem than the downloads (``/dev/shm``), where no hard link
+    can join them."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second filesystem at /dev/shm")
+    root = Path(tempfile.mkdtemp(prefix="modelreg-cache-", dir=shm))
+    yield CachingBlobStore(store, BlobCache(root))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_download_to_a_named_file_takes_its_disk_space_once(
     cached: CachingBlobStore, tmp_path: Path
 ) -> None:
     ref = cached.store.put_bytes(b"big model")
     cached.get_file(ref.digest, tmp_path / "model.bin")
     assert (tmp_path / "model.bin").read_bytes() == b"big model"
     assert ref.digest not in cached.cache
-    assert cached.cache.noted_copy(ref.digest) == (tmp_path / "model.bin").resolve()
+    assert (tmp_path / "model.bin").stat().st_nlink == 2  # the cache's link, not a copy
+
+
+def _delete(f: Path) -> None:
+    f.unlink()
+
+
+def _replace(f: Path) -> None:
+    f.with_name("other.bin").write_bytes(b"something else")
+    os.replace(f.with_name("other.bin"), f)
+
+
+def _edit(f: Path) -> None:
+    f.write_bytes(b"edited by the user")
 
 
 @pytest.mark.parametrize(
-    "alter",
-    [lambda f: f.write_bytes(b"edited by the user"), lambda f: f.unlink()],
-    ids=["changed", "deleted"],
+    ("cache", "alter", "store_reads"),
+    [
+        ("cached", _delete, 1),  # the cache's hard link keeps the bytes
+        ("cached", _replace, 1),
+        ("cached_elsewhere", _edit, 2),  # only a note of where the first download was
+        ("cached_elsewhere", _delete, 2),
+    ],
+    ids=["linked-deleted", "linked-replaced", "elsewhere-edited", "elsewhere-deleted"],
 )
-def test_a_changed_or_deleted_first_download_is_fetched_again(
-    cached: CachingBlobStore, store: CountingStore, tmp_path: Path, alter
+def test_what_a_second_download_reads_from_the_store_once_the_first_is_gone(
+    request: pytest.FixtureRequest,
+    store: CountingStore,
+    tmp_path: Path,
+    cache: str,
+    alter,
+    store_reads: int,
 ) -> None:
+    cached = request.getfixturevalue(cache)
     ref = store.put_bytes(b"weights v1")
     cached.get_file(ref.digest, tmp_path / "a.bin")
     alter(tmp_path / "a.bin")
     cached.get_file(ref.digest, tmp_path / "b.bin")
     assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
-    assert store.reads == 2
+    assert store.reads == store_reads
 
 
-def test_a_first_download_changed_under_the_same_metadata_fails_its_digest_check(
-    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+@pytest.mark.parametrize("same_metadata", [False, True], ids=["resized", "same-metadata"])
+def test_a_first_download_edited_in_place_fails_its_digest_check_and_is_fetched_again(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path, same_metadata: bool
 ) -> None:
     ref = store.put_bytes(b"weights v1")
     first = tmp_path / "a.bin"
     cached.get_file(ref.digest, first)
     before = first.stat()
-    with open(first, "r+b") as f:  # same size, and the time is put back
-        f.write(b"W")
-    os.utime(first, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert cached.cache.noted_copy(ref.digest) == first.resolve()
+    with open(first, "r+b") as f:  # in place: the cache's hard link sees the edit too
+        f.write(b"W" if same_metadata else b"edited by the user")
+    if same_metadata:
+        os.utime(first, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     cached.get_file(ref.digest, tmp_path / "b.bin")
 
     assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
     assert store.reads == 2
-    assert cached.cache.noted_copy(ref.digest) == (tmp_path / "b.bin").resolve()
+    (tmp_path / "b.bin").unlink()
+    cached.get_file(ref.digest, tmp_path / "c.bin")  # from the second download's link
+    assert (tmp_path / "c.bin").read_bytes() == b"weights v1" and store.reads == 2
 
 
 def test_reading_a_blob_once_downloaded_copies_the_download_into_the_cache(
@@ -120,9 +162,10 @@ def test_reading_a_blob_once_downloaded_copies_the_download_into_the_cache(
         assert f.read() == b"weights"
     assert store.reads == 1
     assert ref.digest in cached.cache
+    assert cached.cache.path(ref.digest).stat().st_nlink == 1  # a copy the user cannot edit
 
 
-def test_downloading_again_over_the_first_download_keeps_it_noted(
+def test_downloading_again_over_the_first_download_reads_the_store_once(
     cached: CachingBlobStore, store: CountingStore, tmp_path: Path
 ) -> None:
     ref = store.put_bytes(b"weights")
@@ -130,7 +173,7 @@ def test_downloading_again_over_the_first_download_keeps_it_noted(
         cached.get_file(ref.digest, tmp_path / "a.bin")
     assert (tmp_path / "a.bin").read_bytes() == b"weights"
     assert store.reads == 1
-    assert cached.cache.noted_copy(ref.digest) == (tmp_path / "a.bin").resolve()
+    assert (tmp_path / "a.bin").stat().st_nlink == 2
 
 
 def test_a_cache_folder_that_cannot_be_written_does_not_fail_a_download(
@@ -142,17 +185,29 @@ def test_a_cache_folder_that_cannot_be_written_does_not_fail_a_download(
     ref = store.put_bytes(b"weights")
     cached.get_file(ref.digest, tmp_path / "a.bin")
     assert (tmp_path / "a.bin").read_bytes() == b"weights"
-    assert cached.cache.noted_copy(ref.digest) is None
+    assert (tmp_path / "a.bin").stat().st_nlink == 1
+
+
+def test_a_cache_on_another_filesystem_serves_an_unchanged_first_download(
+    cached_elsewhere: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    ref = store.put_bytes(b"weights")
+    cached_elsewhere.get_file(ref.digest, tmp_path / "a.bin")
+    assert (tmp_path / "a.bin").stat().st_nlink == 1
+    assert ref.digest not in cached_elsewhere.cache
+    cached_elsewhere.get_file(ref.digest, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"weights"
+    assert store.reads == 1
 
 
 @pytest.mark.parametrize("note", ["", "{not json", '{"path": 3}', '["a list"]', '{"x": 1}'])
 def test_an_unreadable_note_means_a_fetch(
-    cached: CachingBlobStore, store: CountingStore, tmp_path: Path, note: str
+    cached_elsewhere: CachingBlobStore, store: CountingStore, tmp_path: Path, note: str
 ) -> None:
     ref = store.put_bytes(b"weights")
-    cached.get_file(ref.digest, tmp_path / "a.bin")
-    cached.cache._note_path(ref.digest).write_text(note)
-    cached.get_file(ref.digest, tmp_path / "b.bin")
+    cached_elsewhere.get_file(ref.digest, tmp_path / "a.bin")
+    cached_elsewhere.cache._note_path(ref.digest).write_text(note)
+    cached_elsewhere.get_file(ref.digest, tmp_path / "b.bin")
     assert (tmp_path / "b.bin").read_bytes() == b"weights"
     assert store.reads == 2
 

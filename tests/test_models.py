@@ -1,5 +1,7 @@
 """log_model / load_model: the seed workflow through every backend."""
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -94,19 +96,33 @@ def test_second_load_of_a_version_reads_nothing_from_the_store(client, fitted, d
     assert first > 0 and len(reads) == first
 
 
-def test_the_files_of_a_loaded_model_serve_a_later_download_of_the_same_blobs(
-    client, fitted, data, tmp_path
+# A local store is read directly, without the blob cache.
+@pytest.mark.parametrize("tracking_uri", ["server"], indirect=True)
+def test_the_files_of_a_downloaded_model_serve_a_later_download_to_a_folder(
+    client, tmp_path, monkeypatch
 ):
-    from modelreg.blobs.cache import BlobCache
     from modelreg.models import download_model
 
-    version = log(fitted, data[0]).registered_model_version
-    model_dir = download_model("models:/clf/1")
-    entries = client._backend.artifacts.version_manifest("clf", version.version, "")
-    cache = BlobCache()
+    weights = os.urandom(3 * 1024 * 1024)  # big enough to skip the small-blob batches
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "weights.bin").write_bytes(weights)
+    with modelreg.start_run() as run:
+        modelreg.log_artifacts(str(tmp_path / "model"), "model")
+    uri = f"runs:/{run.info.run_id}/model"
+    cached = download_model(uri)  # into the model-folder cache, through a staging folder
+    assert (cached / "weights.bin").stat().st_nlink == 2  # and linked into the blob cache
+    store = client._backend.artifacts.blobs  # the server, read through the local cache
+    reads = []
+    for method in ("open", "get_file", "get_files"):
+        original = getattr(store, method)
+        monkeypatch.setattr(
+            store, method, lambda *a, _o=original, **k: reads.append(a) or _o(*a, **k)
+        )
 
-    for path, ref in entries.items():
-        assert cache.noted_copy(ref.digest) == (model_dir / path).resolve()
+    copy = download_model(uri, dst_path=tmp_path / "copy")
+
+    assert (copy / "weights.bin").read_bytes() == weights
+    assert reads == []
 
 
 def test_logging_the_same_model_again_bumps_patch(client, fitted, data):

@@ -211,16 +211,6 @@ def download_model(
     return _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
 
 
-def _note_copies(entries: dict[str, Any], root: Path) -> None:
-    """Tells the blob cache where the model's files are now: it noted them in the staging
-    folder, and a later download of the same blobs may copy them from here."""
-    from modelreg.blobs.cache import BlobCache
-
-    cache = BlobCache()
-    for path, ref in entries.items():
-        cache.note_copy(ref.digest, root / path)
-
-
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
     """The model folder in the local cache, downloading it once per distinct file list."""
     from modelreg.artifact_files import download_entries
@@ -241,8 +231,6 @@ def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: s
         except OSError:
             if not (final / _COMPLETE).exists():  # another process won the race
                 raise
-        else:
-            _note_copies(entries, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final / prefix if prefix else final

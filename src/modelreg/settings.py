@@ -42,9 +42,9 @@ CACHE_DIR = Setting(
     "cache_dir",
     "MODELREG_CACHE_DIR",
     None,
-    "Local cache of downloaded blobs, keyed by digest, and notes of where files downloaded "
-    "to a named folder are (those are not copied into the cache). Unset means the user "
-    "cache folder.",
+    "Local cache of downloaded blobs, keyed by digest. A file downloaded to a named folder "
+    "is hard-linked here, not copied (noted by path when the two are on different "
+    "filesystems). Safe to delete. Unset means the user cache folder.",
 )
 S3_ENDPOINT_URL = Setting(
     "s3_endpoint_url",

@@ -8,10 +8,12 @@ and a damaged cache entry is fetched again instead of being served.
 
 A blob downloaded to a file the caller named is written there only, not also
 into the cache (a multi-GB model would take its disk space twice, and the
-second write costs a third of a cold download's time). The cache notes where
-that copy is instead: while the file is unchanged (same device, inode, size
-and modification time) a later read copies it from there, verified like any
-cache entry, and fetches from the store only once it has changed or gone.
+second write costs a third of a cold download's time). The cache hard-links
+that file instead, when both are on one filesystem: the bytes stay in the
+cache after the file is deleted or replaced, and take no extra space while it
+is not. Elsewhere the cache notes where the copy is (device, inode, size and
+modification time) and uses it while it is unchanged. A linked or noted copy
+may have been edited in place, so it is only ever read verified.
 """
 
 from __future__ import annotations
@@ -67,47 +69,38 @@ class BlobCache:
             store.get_file(digest, path, what=what)
         return path
 
-    def discard(self, digest: str) -> None:
-        """Forgets one blob, and where a copy of it was noted."""
-        self.path(digest).unlink(missing_ok=True)
-        self.forget_copy(digest)
-
-    def forget_copy(self, digest: str) -> None:
-        """Forgets where a copy of the blob was noted."""
-        self._note_path(digest).unlink(missing_ok=True)
-
     def note_copy(self, digest: str, path: str | os.PathLike[str]) -> None:
         """Remembers that the file at ``path`` holds the blob, as it is now.
 
-        Best effort: a cache folder that cannot be written costs later reads a
-        fetch, never the download that has just succeeded.
+        The file is hard-linked into the cache where it can be, and noted
+        otherwise. Best effort: a cache folder that cannot be written costs
+        later reads a fetch, never the download that has just succeeded.
         """
         target = Path(path).resolve()
-        note = self._note_path(digest)
         with suppress(OSError):
-            note.parent.mkdir(parents=True, exist_ok=True)
-            tmp = temp_path_next_to(note)
-            try:
-                tmp.write_text(json.dumps({"path": str(target), **_identity(target.stat())}))
-                os.replace(tmp, note)
-            finally:
-                tmp.unlink(missing_ok=True)
+            self._link_path(digest).parent.mkdir(parents=True, exist_ok=True)
+            if _replaced_by_link(self._link_path(digest), target):
+                self._note_path(digest).unlink(missing_ok=True)
+                return
+            note = {"path": str(target), **_identity(target.stat())}
+            _replace_with_text(self._note_path(digest), json.dumps(note))
 
-    def noted_copy(self, digest: str) -> Path | None:
-        """The file noted as holding the blob, if it is still as it was then.
-
-        Unchanged metadata does not prove unchanged bytes: read it verified.
-        """
+    def _noted(self, digest: str) -> list[tuple[Path, Path]]:
+        """The copies noted as holding the blob, each with the cache file that notes it:
+        its hard link in the cache, if there is one, and the noted file, if it is still
+        as it was when noted. Either may have been edited in place since."""
+        link = self._link_path(digest)
+        noted = [(link, link)] if link.is_file() else []
+        note = self._note_path(digest)
         try:
-            note = json.loads(self._note_path(digest).read_text())
-            if not isinstance(note, dict) or not isinstance(note.get("path"), str):
-                return None
-            target = Path(note.pop("path"))
-            if note == _identity(target.stat()):
-                return target
+            recorded = json.loads(note.read_text())
+            if isinstance(recorded, dict) and isinstance(recorded.get("path"), str):
+                target = Path(recorded.pop("path"))
+                if recorded == _identity(target.stat()):
+                    noted.append((target, note))
         except (OSError, ValueError):
             pass  # no note, an unreadable one, or the file is gone
-        return None
+        return noted
 
     def copy_noted(
         self,
@@ -117,15 +110,17 @@ class BlobCache:
         progress: Progress | None = None,
         what: str | None = None,
     ) -> bool:
-        """Copies the noted copy of the blob to ``dst_path``, verified; ``False`` (and the
-        note forgotten) when there is none or it no longer holds the blob's bytes."""
-        noted = self.noted_copy(digest)
-        if noted is None:
-            return False
-        if _copied_verified(noted, dst_path, digest, progress, what):
-            return True
-        self.forget_copy(digest)  # changed since it was noted: the store's copy is fine
+        """Copies a noted copy of the blob to ``dst_path``, verified; ``False`` when there
+        is none that still holds the blob's bytes (those that do not are forgotten)."""
+        for copy, note in self._noted(digest):
+            if _copied_verified(copy, dst_path, digest, progress, what):
+                return True
+            note.unlink(missing_ok=True)  # changed since it was noted: the store's copy is fine
         return False
+
+    def _link_path(self, digest: str) -> Path:
+        path = self.path(digest)
+        return path.with_name(path.name + ".link")
 
     def _note_path(self, digest: str) -> Path:
         path = self.path(digest)
@@ -233,3 +228,26 @@ def _identity(stat: os.stat_result) -> dict[str, int]:
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
     }
+
+
+def _replaced_by_link(link: Path, target: Path) -> bool:
+    """Makes ``link`` a hard link to ``target``; ``False`` where the filesystem cannot."""
+    tmp = temp_path_next_to(link)
+    try:
+        os.link(target, tmp)
+        os.replace(tmp, link)
+    except OSError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)  # left when ``link`` already was ``target``
+    return True
+
+
+def _replace_with_text(path: Path, text: str) -> None:
+    """Writes ``path`` whole or not at all."""
+    tmp = temp_path_next_to(path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
