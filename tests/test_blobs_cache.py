@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -129,6 +130,26 @@ def test_what_a_second_download_reads_from_the_store_once_the_first_is_gone(
     cached.get_file(ref.digest, tmp_path / "b.bin")
     assert (tmp_path / "b.bin").read_bytes() == b"weights v1"
     assert store.reads == store_reads
+
+
+def test_concurrent_downloads_of_one_blob_leave_one_good_link_and_no_temporary_files(
+    cached: CachingBlobStore, store: CountingStore, tmp_path: Path
+) -> None:
+    weights = os.urandom(256 * 1024)
+    ref = store.put_bytes(weights)
+    targets = [tmp_path / f"copy-{i}.bin" for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda target: cached.get_file(ref.digest, target), targets))
+    assert all(t.read_bytes() == weights for t in targets)
+    assert not list(cached.cache.root.rglob("*.part"))
+    reads = store.reads
+    for target in targets:
+        target.unlink()
+
+    cached.get_file(ref.digest, tmp_path / "again.bin")
+
+    assert (tmp_path / "again.bin").read_bytes() == weights
+    assert store.reads == reads
 
 
 @pytest.mark.parametrize("same_metadata", [False, True], ids=["resized", "same-metadata"])
