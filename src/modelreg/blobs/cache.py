@@ -44,7 +44,9 @@ def default_cache_dir() -> Path:
 
 
 class BlobCache:
-    """Verified copies of blobs in a local folder, as ``<root>/ab/cdef…``."""
+    """Verified copies of blobs in a local folder, as ``<root>/ab/cdef…``; beside them,
+    ``cdef….link`` (a hard link to a file downloaded elsewhere) and ``cdef….copy``
+    (a note of where such a file is, across filesystems)."""
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
