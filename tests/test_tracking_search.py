@@ -136,3 +136,32 @@ def test_equality_on_long_values_matches_the_whole_value_not_its_indexed_prefix(
             assert names(found) == [names_by_value[wanted]], (key, len(wanted))
         both = f"{key} IN ('{value}', '{value}b')"
         assert sorted(names(client.search_runs([experiment_id], both))) == ["run", "runb"]
+
+
+AWKWARD_TEXT = ['plain', 'quote " and \\ backslash', "模型 ✓ größe", "line\nbreak\ttab", "{}", ""]
+
+
+def test_each_found_run_carries_its_own_params_and_tags_whatever_their_text(client):
+    experiment_id = client.create_experiment("awkward")
+    logged = {}
+    for i, text in enumerate(AWKWARD_TEXT):
+        run_id = client.create_run(experiment_id, run_name=f"awkward-{i}").info.run_id
+        params = {f"größe/{i}": text, "shared": str(i)}
+        client.log_batch(
+            run_id,
+            params=[Param(k, v) for k, v in params.items()],
+            tags=[RunTag("模型", text)],
+            metrics=[Metric("m", i + 0.1, 0, 0)],
+        )
+        logged[run_id] = params
+    bare = client.create_run(experiment_id, run_name="bare").info.run_id
+
+    found = {run.info.run_id: run.data for run in client.search_runs([experiment_id])}
+
+    assert {run_id: data.params for run_id, data in found.items() if run_id != bare} == logged
+    for i, (run_id, data) in enumerate((r, found[r]) for r in logged):
+        assert data.tags["模型"] == AWKWARD_TEXT[i]
+        assert data.metrics == {"m": i + 0.1}
+        assert client.get_run(run_id).data.params == logged[run_id]
+    assert (found[bare].params, found[bare].metrics) == ({}, {})
+    assert client.get_run(bare).data.params == {}

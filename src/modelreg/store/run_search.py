@@ -34,7 +34,7 @@ from modelreg.store.schema import (
     value_prefix,
 )
 from modelreg.store.search_filter import And, Comparison, Node, parse_order_by
-from modelreg.store.tracking import RUN_COLUMNS, runs_from_rows
+from modelreg.store.tracking import RUN_COLUMNS, RUN_DATA_COLUMNS, runs_from_rows
 
 _ATTRIBUTES = {
     "run_id": (runs.c.run_id, False),
@@ -195,7 +195,7 @@ def search_runs(
     return _result(conn, _page(conn, where, keys, last, limit + 1), limit)
 
 
-_N = len(RUN_COLUMNS)
+_N = len(RUN_COLUMNS) + len(RUN_DATA_COLUMNS)
 
 
 def _page(
@@ -209,7 +209,7 @@ def _page(
 ) -> list[tuple[Any, list[Any]]]:
     """Up to ``n`` runs after ``last``, each as (run row, its sort key with ``mark`` first);
     ``join`` is a (table, condition) the runs are joined to."""
-    query = select(*RUN_COLUMNS, *(k.column for k in keys)).where(*where)
+    query = select(*RUN_COLUMNS, *RUN_DATA_COLUMNS, *(k.column for k in keys)).where(*where)
     if join is not None:
         query = query.select_from(runs.join(*join))
     if last is not None:

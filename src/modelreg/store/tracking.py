@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from modelreg.entities import Experiment, Metric, Run, RunData, RunInfo
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
 from modelreg.store import keyset
+from modelreg.store.json_agg import json_dict, json_object_agg
 from modelreg.store.keyset import SortKey
 from modelreg.store.lookalikes import claim_name
 from modelreg.store.schema import (
@@ -203,28 +204,32 @@ RUN_COLUMNS = (
     runs.c.lifecycle_stage,
 )
 
-_SELECT_RUN = select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 
-
-def _of_runs(table: Any, *columns: Any) -> tuple[Any, Any]:
-    """The rows of ``table`` for a page of runs (a list of ids), and for one run (its id).
-
-    One run binds its id alone: a list costs SQLAlchemy more to expand than
-    the lookup itself, and most reads are of one run.
-    """
-    query = select(table.c.run_id, *columns)
+def _as_json(table: Any) -> Any:
+    """A run's rows of ``table`` as one JSON object, riding along with the run's row."""
     return (
-        query.where(table.c.run_id.in_(bindparam("ids", expanding=True))),
-        query.where(table.c.run_id == bindparam("id")),
+        select(json_object_agg(table.c.key, table.c.value))
+        .where(table.c.run_id == runs.c.run_id)
+        .correlate(runs)
+        .scalar_subquery()
     )
 
 
-# Three plain queries, not one UNION ALL: SQLite runs the union of the three
-# IN lists several times slower.
-_RUN_PARAMS = _of_runs(params, params.c.key, params.c.value)
-_RUN_TAGS = _of_runs(run_tags, run_tags.c.key, run_tags.c.value)
-_RUN_METRICS = _of_runs(
-    latest_metrics, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
+# A run's params and tags come with its row, as JSON; its latest metrics are
+# a query of their own (floats do not survive SQLite's JSON).
+RUN_DATA_COLUMNS = (_as_json(params), _as_json(run_tags))
+_N = len(RUN_COLUMNS)
+_SELECT_RUN_INFO = select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
+_SELECT_RUN = _SELECT_RUN_INFO.add_columns(*RUN_DATA_COLUMNS)
+
+# One run binds its id alone: a list costs SQLAlchemy more to expand than the
+# lookup itself, and most reads are of one run.
+_LATEST = select(
+    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
+)
+_RUN_METRICS = (
+    _LATEST.where(latest_metrics.c.run_id.in_(bindparam("ids", expanding=True))),
+    _LATEST.where(latest_metrics.c.run_id == bindparam("id")),
 )
 
 
@@ -245,27 +250,22 @@ _RUN_LIFECYCLE = select(runs.c.lifecycle_stage).where(runs.c.run_id == bindparam
 
 
 def _run_info(row: Any) -> RunInfo:
-    """The info of a row of ``RUN_COLUMNS``."""
-    run_id, experiment_id, name, user, status, start, end, artifact_uri, stage = row
+    """The info of a row that starts with ``RUN_COLUMNS``."""
+    run_id, experiment_id, name, user, status, start, end, artifact_uri, stage = row[:_N]
     return RunInfo(run_id, str(experiment_id), name, user, status, start, end, artifact_uri, stage)
 
 
 def runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
+    """The runs of rows that start with ``RUN_COLUMNS`` and ``RUN_DATA_COLUMNS``."""
     if not rows:
         return []
     ids = [r[0] for r in rows]
-    params_: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     metrics_: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
-    tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     which, bound = (1, {"id": ids[0]}) if len(ids) == 1 else (0, {"ids": ids})
-    for run_id, key, value in conn.execute(_RUN_PARAMS[which], bound).all():
-        params_[run_id][key] = value
     for run_id, key, value, is_nan in conn.execute(_RUN_METRICS[which], bound).all():
         metrics_[run_id][key] = math.nan if is_nan else value
-    for run_id, key, value in conn.execute(_RUN_TAGS[which], bound).all():
-        tags[run_id][key] = value
     return [
-        Run(_run_info(r), RunData(params_[id_], metrics_[id_], tags[id_]))
+        Run(_run_info(r), RunData(json_dict(r[_N]), metrics_[id_], json_dict(r[_N + 1])))
         for r, id_ in zip(rows, ids, strict=True)
     ]
 
@@ -291,7 +291,7 @@ def get_run(conn: Connection, run_id: str) -> Run:
 
 
 def get_run_info(conn: Connection, run_id: str) -> RunInfo:
-    row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
+    row = conn.execute(_SELECT_RUN_INFO, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
     return _run_info(row)

@@ -1,7 +1,7 @@
 """Pages of registered models and model versions, as searches and listings return them.
 
 A page costs a fixed number of queries whatever its size: tags and aliases
-come with their rows (see :mod:`.json_agg`).
+come with their rows (see :mod:`modelreg.store.json_agg`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlalchemy import Connection, select
 
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.store import keyset
+from modelreg.store.json_agg import json_dict, json_object_agg
 from modelreg.store.keyset import SortKey
-from modelreg.store.registry.json_agg import json_dict, json_object_agg
 from modelreg.store.registry.versions import VERSIONS, latest_versions_of, version_from_row
 from modelreg.store.schema import (
     model_aliases,

@@ -1,7 +1,7 @@
 """SQL for model versions and their tags and aliases: reading them as entities, changing them.
 
 A version's tags and aliases live in their own tables and are read with the
-version, as JSON from correlated subqueries (see :mod:`.json_agg`): one
+version, as JSON from correlated subqueries (see :mod:`modelreg.store.json_agg`): one
 version or a page of thousands is one query, never one query per version.
 Every change to a version also moves its model's ``last_updated_time``.
 """
@@ -32,8 +32,8 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from modelreg import versioning
 from modelreg.entities import ModelVersion
 from modelreg.errors import AlreadyExists, NotFound
+from modelreg.store.json_agg import json_dict, json_object_agg
 from modelreg.store.lookalikes import claim_alias
-from modelreg.store.registry.json_agg import json_dict, json_object_agg
 from modelreg.store.registry.models import model_id, touch_model
 from modelreg.store.schema import (
     model_aliases,

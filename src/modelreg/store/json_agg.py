@@ -1,9 +1,11 @@
 """``json_object_agg``: a group of rows as one JSON object, on SQLite and PostgreSQL.
 
-Tags and aliases ride along with their model or version row as JSON built
-by a correlated subquery, so one row or a page of thousands is one query,
-each row costing two index lookups. Empty groups give '{}' on SQLite and
-NULL on PostgreSQL (see :func:`json_dict`).
+Text-valued children (a model's or version's tags and aliases, a run's
+params and tags) ride along with their parent row as JSON built by a
+correlated subquery, so one row or a page of thousands is one query, each
+child group costing one index lookup. Not for floats: SQLite's JSON prints
+them with 15 significant digits. Empty groups give '{}' on SQLite and NULL
+on PostgreSQL (see :func:`json_dict`).
 """
 
 from __future__ import annotations
