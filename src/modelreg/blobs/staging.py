@@ -290,8 +290,15 @@ def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> lis
             default=entry.stat().st_mtime,
         )
         if newest <= cutoff:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            # Renamed first, so a request or hasher still holding the old path cannot
+            # create files in it while it is emptied (its rmdir would then fail).
+            doomed = Path(root) / f".removing-{uuid.uuid4().hex}"
+            try:
+                os.rename(entry.path, doomed)
+            except FileNotFoundError:
+                continue  # completed, or removed by another gc, meanwhile
             removed.append(Path(entry.path))
+            shutil.rmtree(doomed, ignore_errors=True)
     return removed
 
 
