@@ -12,10 +12,14 @@ is fetched over its REST endpoint: sequentially on one keep-alive connection
 CONCURRENT_CLIENTS keep-alive connections from wrk for THROUGHPUT_SECONDS. Where
 wrk cannot be installed, Python threads drive every server of the run instead,
 and the table says so: their p99 is mostly GIL waits (see :mod:`loadgen`).
+Before the timed requests the disks are synced (``os.sync``): on the shared
+machines here, earlier phases leave seconds of writeback whose stalls would
+otherwise land in whichever server is measured next.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -122,6 +126,7 @@ def run_throughput(workers_list: list[int], mlflow_python: Path, log) -> dict[st
                             row["error"] = f"seeding failed: {failed[0]}"
                             continue
                         url = version_url(target, srv.url)
+                        os.sync()
                         row["sequential"] = loadgen.sequential(url, SEQUENTIAL_REQUESTS).to_dict()
                         if wrk is None:
                             load = loadgen.threaded(url, CONCURRENT_CLIENTS, THROUGHPUT_SECONDS)
