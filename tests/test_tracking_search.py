@@ -138,7 +138,7 @@ def test_equality_on_long_values_matches_the_whole_value_not_its_indexed_prefix(
         assert sorted(names(client.search_runs([experiment_id], both))) == ["run", "runb"]
 
 
-AWKWARD_TEXT = ['plain', 'quote " and \\ backslash', "模型 ✓ größe", "line\nbreak\ttab", "{}", ""]
+AWKWARD_TEXT = ["plain", 'quote " and \\ backslash', "模型 ✓ größe", "line\nbreak\ttab", "{}", ""]
 
 
 def test_each_found_run_carries_its_own_params_and_tags_whatever_their_text(client):
