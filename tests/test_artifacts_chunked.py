@@ -8,6 +8,7 @@ by a loopback proxy that records each request's head.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -447,6 +448,44 @@ def test_a_retried_completion_waits_for_the_one_in_progress(tmp_path):
 
         assert retry.result(timeout=10).digest == plan.digest
     assert store.verify(plan.digest)
+
+
+@contextlib.contextmanager
+def _late_writer(folder: Path) -> Iterator[None]:
+    """Keeps creating the upload hasher's lock file in ``folder``, as a hasher starting late
+    does, while the block runs."""
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                os.close(os.open(folder / "hashing", os.O_RDWR | os.O_CREAT, 0o600))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        writer.join()
+
+
+@pytest.mark.parametrize("removal", ["complete", "abort", "gc"])
+def test_an_upload_folder_is_removed_whole_though_a_late_writer_races_it(tmp_path, removal):
+    from modelreg.blobs.staging import remove_stale
+
+    for attempt in range(8):
+        (tmp_path / str(attempt)).mkdir()
+        staging, plan, folder, store = _staged_in_process(tmp_path / str(attempt))
+        with _late_writer(folder):
+            if removal == "complete":
+                staging.complete(plan, store)
+            elif removal == "abort":
+                staging.abort(plan.upload_id, plan.owner)
+            else:
+                assert remove_stale(staging.root, older_than_seconds=-1) == [folder]
+
+        assert not folder.exists(), f"attempt {attempt}: {sorted(os.listdir(folder))}"
 
 
 def test_a_chunk_sent_again_once_received_keeps_its_first_bytes(server, tmp_path):

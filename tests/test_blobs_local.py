@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
-import shutil
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -66,35 +63,6 @@ def test_stale_uploads_are_removed_and_fresh_ones_kept(store: LocalBlobStore) ->
     os.utime(staging / "crashed.part", (two_days_ago, two_days_ago))
     assert store.remove_stale_uploads() == [staging / "crashed.part"]
     assert [p.name for p in staging.iterdir()] == ["running.part"]
-
-
-def test_an_upload_folder_reported_removed_is_gone_though_a_late_writer_races_it(
-    store: LocalBlobStore,
-) -> None:
-    """A server's upload hasher may still create its lock file while gc removes the folder."""
-    uploads = store.root / "tmp" / "uploads"
-    stop = threading.Event()
-
-    def late_writer(folder: Path) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(FileNotFoundError):
-                os.close(os.open(folder / "hashing", os.O_RDWR | os.O_CREAT, 0o600))
-
-    for attempt in range(10):
-        folder = uploads / f"upload-{attempt}"
-        (folder / "done").mkdir(parents=True)
-        for name in ("plan.json", "data", "done/0"):
-            (folder / name).write_bytes(b"x")
-        stop.clear()
-        writer = threading.Thread(target=late_writer, args=(folder,))
-        writer.start()
-        try:
-            removed = store.remove_stale_uploads(older_than_seconds=-1)
-        finally:
-            stop.set()
-            writer.join()
-        assert all(not path.exists() for path in removed), f"attempt {attempt}: {removed}"
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_iter_digests_ignores_foreign_files(store: LocalBlobStore) -> None:

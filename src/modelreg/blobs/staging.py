@@ -243,7 +243,7 @@ class UploadStaging:
             adopt(data, ref)
         else:
             store.put_file(data)
-        shutil.rmtree(folder, ignore_errors=True)
+        _discard(folder)
         return ref
 
     def _take_data(self, folder: Path, upload_id: str) -> Path:
@@ -271,7 +271,7 @@ class UploadStaging:
     def abort(self, upload_id: str, owner: str) -> None:
         """Forgets an upload and its bytes."""
         self.plan(upload_id, owner)
-        shutil.rmtree(self._folder(upload_id), ignore_errors=True)
+        _discard(self._folder(upload_id))
 
 
 def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> list[Path]:
@@ -285,21 +285,36 @@ def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> lis
     for entry in entries:
         if not entry.is_dir(follow_symlinks=False):
             continue
-        newest = max(
-            (p.stat().st_mtime for p in Path(entry.path).rglob("*")),
-            default=entry.stat().st_mtime,
-        )
-        if newest <= cutoff:
-            # Renamed first, so a request or hasher still holding the old path cannot
-            # create files in it while it is emptied (its rmdir would then fail).
-            doomed = Path(root) / f".removing-{uuid.uuid4().hex}"
-            try:
-                os.rename(entry.path, doomed)
-            except FileNotFoundError:
-                continue  # completed, or removed by another gc, meanwhile
+        if _last_touched(entry.path) <= cutoff and _discard(Path(entry.path)):
             removed.append(Path(entry.path))
-            shutil.rmtree(doomed, ignore_errors=True)
     return removed
+
+
+def _last_touched(folder: str) -> float:
+    """The newest modification time in ``folder``, itself included; files of a live upload
+    come and go while it looks (0 when the folder is gone)."""
+    newest = 0.0
+    for parent, _, names in os.walk(folder):
+        for path in (parent, *(os.path.join(parent, name) for name in names)):
+            with suppress(FileNotFoundError):
+                newest = max(newest, os.lstat(path).st_mtime)
+    return newest
+
+
+def _discard(folder: Path) -> bool:
+    """Removes an upload's folder; whether it was there to remove.
+
+    Renamed away first, so the upload is gone at once for every request, and a
+    request or hasher still holding the old path cannot create files in it
+    while it is emptied (a late lock file used to leave it half-removed).
+    """
+    doomed = folder.parent / f".removing-{uuid.uuid4().hex}"
+    try:
+        os.rename(folder, doomed)
+    except FileNotFoundError:
+        return False  # completed, aborted or removed by gc meanwhile
+    shutil.rmtree(doomed, ignore_errors=True)
+    return True
 
 
 def _follower_wait_s(plan: UploadPlan) -> float:
