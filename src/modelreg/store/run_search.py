@@ -4,7 +4,10 @@ A page never reads the whole experiment when an index can answer:
 
 - ordered by start time (the default) or another attribute, runs are read in
   index order (experiment, start_time) and each filter is checked per run,
-  until the page is full;
+  until the page is full; but when a metric, param or tag term of the filter
+  is rare (fewer than ``_RARE`` matching values in the whole store, counted
+  from its index), the page starts from that term's index instead: reading
+  in order would pass over ever more runs per match as the store grows;
 - ordered by one ``metrics.x`` / ``params.x`` / ``tags.x``, the page starts
   from that key's (key, value) index, read in value order; filters on the
   same key narrow that index range. Runs without a value for the key come
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, select
+from sqlalchemy import ColumnElement, Connection, exists, func, select
 
 from modelreg.entities import Run
 from modelreg.errors import InvalidArgument
@@ -34,7 +37,7 @@ from modelreg.store.schema import (
     value_prefix,
 )
 from modelreg.store.search_filter import And, Comparison, Node, parse_order_by
-from modelreg.store.tracking import RUN_COLUMNS, RUN_DATA_COLUMNS, runs_from_rows
+from modelreg.store.tracking import RUN_COLUMNS, runs_from_rows
 
 _ATTRIBUTES = {
     "run_id": (runs.c.run_id, False),
@@ -188,14 +191,52 @@ def search_runs(
         kind = _kind(prefix, key)
         if kind != "attributes":
             return _by_value(conn, where, node, kind, key, ascending, limit, last, token)
-    if node is not None:
-        where.append(to_condition(node, _run_comparison))
     keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
     check_fits(last, keys, token)
-    return _result(conn, _page(conn, where, keys, last, limit + 1), limit)
+    join = None
+    rare = None if node is None else _rare_term(conn, node)
+    if rare is not None:
+        table = _TABLES[_kind(rare.prefix, rare.key)].alias("filter_values")
+        condition = value_condition(table, rare.op, rare.value)
+        join = (table, (table.c.run_id == runs.c.run_id) & (table.c.key == rare.key) & condition)
+        node = _without(node, [rare])
+    if node is not None:
+        where.append(to_condition(node, _run_comparison))
+    return _result(conn, _page(conn, where, keys, last, limit + 1, join=join), limit)
 
 
-_N = len(RUN_COLUMNS) + len(RUN_DATA_COLUMNS)
+# A term with fewer matching values than this drives a page from its index: at
+# most this many runs are then read and sorted (a few ms). Counting up to it
+# reads at most this many index entries.
+_RARE = 1000
+
+
+def _rare_term(conn: Connection, node: Node) -> Comparison | None:
+    """The top-level AND term on a metric, param or tag with the fewest matching values,
+    if that is under ``_RARE``."""
+    items = node.items if isinstance(node, And) else (node,)
+    fewest: tuple[int, Comparison] | None = None
+    for c in items:
+        if not isinstance(c, Comparison) or c.op not in _RANGE_OPS:
+            continue
+        kind = _kind(c.prefix, c.key)
+        if kind == "attributes":
+            continue
+        check_value_type(c, kind == "metrics")
+        table = _TABLES[kind]
+        matching = (
+            select(table.c.run_id)
+            .where(table.c.key == c.key, value_condition(table, c.op, c.value))
+            .limit(_RARE)
+            .subquery()
+        )
+        count = conn.execute(select(func.count()).select_from(matching)).scalar_one()
+        if count < _RARE and (fewest is None or count < fewest[0]):
+            fewest = (count, c)
+    return None if fewest is None else fewest[1]
+
+
+_N = len(RUN_COLUMNS)
 
 
 def _page(
@@ -209,7 +250,7 @@ def _page(
 ) -> list[tuple[Any, list[Any]]]:
     """Up to ``n`` runs after ``last``, each as (run row, its sort key with ``mark`` first);
     ``join`` is a (table, condition) the runs are joined to."""
-    query = select(*RUN_COLUMNS, *RUN_DATA_COLUMNS, *(k.column for k in keys)).where(*where)
+    query = select(*RUN_COLUMNS, *(k.column for k in keys)).where(*where)
     if join is not None:
         query = query.select_from(runs.join(*join))
     if last is not None:

@@ -215,12 +215,17 @@ def _as_json(table: Any) -> Any:
     )
 
 
-# A run's params and tags come with its row, as JSON; its latest metrics are
-# a query of their own (floats do not survive SQLite's JSON).
-RUN_DATA_COLUMNS = (_as_json(params), _as_json(run_tags))
+# A run's params and tags come as JSON: with its row when one run is read, in
+# one query for a page of runs (not in the page's own query, where SQLite would
+# pay for them on every run it sorts). Its latest metrics are a query of their
+# own (floats do not survive SQLite's JSON).
+_RUN_TEXT = (_as_json(params), _as_json(run_tags))
 _N = len(RUN_COLUMNS)
 _SELECT_RUN_INFO = select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
-_SELECT_RUN = _SELECT_RUN_INFO.add_columns(*RUN_DATA_COLUMNS)
+_SELECT_RUN = _SELECT_RUN_INFO.add_columns(*_RUN_TEXT)
+_PAGE_TEXT = select(runs.c.run_id, *_RUN_TEXT).where(
+    runs.c.run_id.in_(bindparam("ids", expanding=True))
+)
 
 # One run binds its id alone: a list costs SQLAlchemy more to expand than the
 # lookup itself, and most reads are of one run.
@@ -256,17 +261,25 @@ def _run_info(row: Any) -> RunInfo:
 
 
 def runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
-    """The runs of rows that start with ``RUN_COLUMNS`` and ``RUN_DATA_COLUMNS``."""
+    """The runs of a page of rows of ``RUN_COLUMNS``."""
     if not rows:
         return []
-    ids = [r[0] for r in rows]
+    text = {
+        run_id: (p, t) for run_id, p, t in conn.execute(_PAGE_TEXT, {"ids": [r[0] for r in rows]})
+    }
+    return _runs(conn, [(r, *text[r[0]]) for r in rows])
+
+
+def _runs(conn: Connection, rows: Sequence[tuple[Any, str | None, str | None]]) -> list[Run]:
+    """The runs of (row of ``RUN_COLUMNS``, params JSON, tags JSON) triples."""
+    ids = [row[0] for row, _, _ in rows]
     metrics_: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
     which, bound = (1, {"id": ids[0]}) if len(ids) == 1 else (0, {"ids": ids})
     for run_id, key, value, is_nan in conn.execute(_RUN_METRICS[which], bound).all():
         metrics_[run_id][key] = math.nan if is_nan else value
     return [
-        Run(_run_info(r), RunData(json_dict(r[_N]), metrics_[id_], json_dict(r[_N + 1])))
-        for r, id_ in zip(rows, ids, strict=True)
+        Run(_run_info(row), RunData(json_dict(p), metrics_[row[0]], json_dict(t)))
+        for row, p, t in rows
     ]
 
 
@@ -287,7 +300,7 @@ def get_run(conn: Connection, run_id: str) -> Run:
     row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
-    return runs_from_rows(conn, [row])[0]
+    return _runs(conn, [(row, row[_N], row[_N + 1])])[0]
 
 
 def get_run_info(conn: Connection, run_id: str) -> RunInfo:
