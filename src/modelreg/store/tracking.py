@@ -267,7 +267,8 @@ def runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     text = {
         run_id: (p, t) for run_id, p, t in conn.execute(_PAGE_TEXT, {"ids": [r[0] for r in rows]})
     }
-    return _runs(conn, [(r, *text[r[0]]) for r in rows])
+    # .get: on PostgreSQL a run purged between the two statements has no row here.
+    return _runs(conn, [(r, *text.get(r[0], (None, None))) for r in rows])
 
 
 def _runs(conn: Connection, rows: Sequence[tuple[Any, str | None, str | None]]) -> list[Run]:
