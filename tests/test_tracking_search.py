@@ -182,7 +182,7 @@ def test_each_found_run_carries_its_own_params_and_tags_whatever_their_text(clie
 def test_a_filtered_page_is_the_same_whichever_index_drives_it(
     client, experiment, monkeypatch, filter_string, expected, rare_below
 ):
-    # Embedded backends only see the patch; the server reads the default (every term here is rare).
+    # The index-driven page is SQLite's; the server process does not see the patch.
     monkeypatch.setattr(run_search, "_RARE", rare_below)
     found, token = [], None
     while True:

@@ -4,10 +4,11 @@ A page never reads the whole experiment when an index can answer:
 
 - ordered by start time (the default) or another attribute, runs are read in
   index order (experiment, start_time) and each filter is checked per run,
-  until the page is full; but when a metric, param or tag term of the filter
-  is rare (fewer than ``_RARE`` matching values in the whole store, counted
-  from its index), the page starts from that term's index instead: reading
-  in order would pass over ever more runs per match as the store grows;
+  until the page is full; but on SQLite, when a metric, param or tag term of
+  the filter is rare (fewer than ``_RARE`` matching values in the whole store,
+  counted from its index), the page starts from that term's index instead:
+  reading in order would pass over ever more runs per match as the store
+  grows (PostgreSQL's planner makes that choice from its statistics);
 - ordered by one ``metrics.x`` / ``params.x`` / ``tags.x``, the page starts
   from that key's (key, value) index, read in value order; filters on the
   same key narrow that index range. Runs without a value for the key come
@@ -194,7 +195,8 @@ def search_runs(
     keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
     check_fits(last, keys, token)
     join = None
-    rare = None if node is None else _rare_term(conn, node)
+    # PostgreSQL's planner knows how rare a value is from its statistics; SQLite's does not.
+    rare = None if node is None or conn.dialect.name != "sqlite" else _rare_term(conn, node)
     if rare is not None:
         table = _TABLES[_kind(rare.prefix, rare.key)].alias("filter_values")
         condition = value_condition(table, rare.op, rare.value)
