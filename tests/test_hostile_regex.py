@@ -384,3 +384,49 @@ def test_the_threshold_parser_takes_linear_time(attack):
 
     assert _scanner_growth(_threshold, attack) <= MAX_GROWTH
     assert _scanner_growth(_op_value, attack) <= MAX_GROWTH
+
+
+# -- the one pattern PostgreSQL runs: an MLflow digest in a dataset input's source ----------
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        pytest.param(('{"mlflow_dataset": {"digest": "', "a", ""), id="unterminated-digest"),
+        pytest.param(('{"mlflow_dataset": {"digest": "', "\\", '"'), id="backslashes"),
+        pytest.param(('{"mlflow_dataset": ', " ", "!"), id="spaces-after-mark"),
+        pytest.param(("", "{", ""), id="braces"),
+    ],
+)
+def test_the_mlflow_digest_pattern_takes_linear_time_on_postgresql(pg_url, attack):
+    from sqlalchemy import bindparam, create_engine, select
+
+    from modelreg.store.client_digests import mlflow_digest
+
+    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    query = select(mlflow_digest(bindparam("source")))
+    prefix, unit, suffix = attack
+    try:
+        with engine.connect() as conn:
+
+            def read(text: str) -> None:
+                conn.execute(query, {"source": text}).scalar()
+
+            small, large = (prefix + unit * (n // len(unit)) + suffix for n in (SMALL, LARGE))
+            assert _wall_growth(read, small, large) <= MAX_GROWTH
+    finally:
+        engine.dispose()
+
+
+def _wall_growth(call: Callable[[str], object], small: str, large: str) -> float:
+    """Like :func:`_growth`, by the clock: the work happens in the database server."""
+
+    def best(text: str) -> float:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            call(text)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return best(large) / max(best(small), 1e-6)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from modelreg.datasets import Dataset
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.errors import InvalidArgument
 from modelreg.store import run_search
@@ -193,3 +194,118 @@ def test_a_filtered_page_is_the_same_whichever_index_drives_it(
             break
 
     assert found == expected
+
+
+# -- datasets. terms: a run matches when any dataset it used passes the term (as on MLflow)
+
+TRAIN = Dataset("train_a", "a" * 64, "s3://bucket/train.parquet")
+TRAIN_UPPER = Dataset("Train_A", "b" * 64, "s3://bucket/train-upper.parquet")
+EVAL = Dataset("eval_b", "c" * 64, "s3://bucket/eval.parquet")
+
+
+@pytest.fixture
+def runs_with_datasets(client):
+    experiment_id = client.create_experiment("search-datasets")
+    used = {
+        "r0": [(TRAIN, "training"), (EVAL, "evaluation")],
+        "r1": [(EVAL, "training")],
+        "r2": [(TRAIN_UPPER, "training")],
+        "r3": [],
+    }
+    for i, (name, inputs) in enumerate(used.items()):
+        run_id = client.create_run(experiment_id, run_name=name, start_time=1000 + i).info.run_id
+        for dataset, context in inputs:
+            client.log_inputs(run_id, [dataset], context=context)
+    return experiment_id
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("datasets.name = 'train_a'", ["r0"]),
+        ("dataset.name = 'train_a'", ["r0"]),
+        ("datasets.`name` = 'train_a'", ["r0"]),
+        ("datasets.name LIKE 'train%'", ["r0"]),
+        ("datasets.name ILIKE 'train_a'", ["r0", "r2"]),
+        ("datasets.name NOT LIKE 'train%'", ["r0", "r1", "r2"]),
+        ("datasets.name IN ('Train_A', 'nothing')", ["r2"]),
+        ("datasets.digest = '" + "c" * 64 + "'", ["r0", "r1"]),
+        ("datasets.context = 'evaluation'", ["r0"]),
+        ("datasets.context IN ('training')", ["r0", "r1", "r2"]),
+    ],
+)
+def test_a_run_is_found_by_the_name_digest_or_context_of_a_dataset_it_used(
+    client, runs_with_datasets, filter_string, expected
+):
+    assert sorted(names(client.search_runs([runs_with_datasets], filter_string))) == expected
+
+
+def test_two_dataset_terms_may_be_met_by_two_datasets_of_one_run(client, runs_with_datasets):
+    found = client.search_runs(
+        [runs_with_datasets], "datasets.name = 'train_a' and datasets.context = 'evaluation'"
+    )
+
+    assert names(found) == ["r0"]  # train_a was used for training, eval_b for evaluation
+
+
+def test_a_negated_dataset_term_needs_a_dataset_that_passes_it(client, runs_with_datasets):
+    # r0 used eval_b besides train_a; r3 used no dataset at all, so nothing passes for it.
+    assert sorted(
+        names(client.search_runs([runs_with_datasets], "datasets.name != 'train_a'"))
+    ) == [
+        "r0",
+        "r1",
+        "r2",
+    ]
+    assert names(
+        client.search_runs([runs_with_datasets], "datasets.name NOT IN ('eval_b', 'train_a')")
+    ) == ["r2"]
+
+
+def test_dataset_terms_combine_with_other_fields_or_and_paging(client, runs_with_datasets):
+    either = "datasets.name = 'Train_A' or attributes.run_name = 'r3'"
+    first = client.search_runs([runs_with_datasets], either, max_results=1)
+    second = client.search_runs([runs_with_datasets], either, max_results=1, page_token=first.token)
+
+    assert names(first) + names(second) == ["r3", "r2"]
+    assert second.token is None
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "order_by", "message"),
+    [
+        ("datasets.name > 'a'", None, r"datasets.name cannot be compared with >; use =, !="),
+        ("datasets.name IS NULL", None, "datasets.name cannot be compared with IS NULL"),
+        ("datasets.source = 'x'", None, "unknown dataset field 'source'; known: context, digest"),
+        ("datasets.name = 3", None, "datasets.name holds strings"),
+        ("", ["datasets.name"], "runs cannot be ordered by datasets.name"),
+    ],
+)
+def test_dataset_terms_refuse_what_they_cannot_answer_naming_the_field(
+    client, runs_with_datasets, filter_string, order_by, message
+):
+    with pytest.raises(InvalidArgument, match=message):
+        client.search_runs([runs_with_datasets], filter_string, order_by=order_by)
+
+
+def test_a_dataset_is_also_found_by_the_mlflow_digest_its_source_keeps(client):
+    """Inputs logged through MLflow's API keep MLflow's short digest in their source; a
+    source that is not JSON at all, or whose JSON is cut short, breaks no query."""
+    experiment_id = client.create_experiment("search-mlflow-digests")
+    sources = {
+        "kept": '{"mlflow_dataset": {"digest": "7ffc83d0", "name": "d"}, "tags": {}}',
+        "broken": '{"mlflow_dataset": {"digest": "7ffc83d0", "na',
+        "plain": "s3://bucket/7ffc83d0",
+    }
+    for i, (name, source) in enumerate(sources.items()):
+        run_id = client.create_run(experiment_id, run_name=name, start_time=1000 + i).info.run_id
+        client.log_inputs(run_id, [Dataset("d", f"{i}" * 64, source)])
+
+    def found(filter_string):
+        return sorted(names(client.search_runs([experiment_id], filter_string)))
+
+    # SQLite reads the digest of valid JSON only; PostgreSQL from the text's start.
+    assert set(found("datasets.digest = '7ffc83d0'")) - {"broken"} == {"kept"}
+    assert set(found("datasets.digest LIKE '7ff%'")) - {"broken"} == {"kept"}
+    assert set(found("datasets.digest != '7ffc83d0'")) - {"broken"} == {"plain"}
+    assert found("datasets.digest = '" + "0" * 64 + "'") == ["kept"]

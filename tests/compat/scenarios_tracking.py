@@ -243,3 +243,58 @@ def dataset_inputs(uri: str) -> dict:
             for i in inputs
         )
     }
+
+
+@scenario
+def dataset_search(uri: str) -> dict:
+    import numpy as np
+
+    mlflow.set_tracking_uri(uri)
+    experiment_id = mlflow.set_experiment("dataset-search-exp").experiment_id
+    used = {
+        "r0": [("train_a", "training", 6), ("extra", "testing", 3)],
+        "r1": [("train_b", "eval", 7)],
+        "r2": [("Train_A", "training", 8)],
+        "r3": [],
+    }
+    digests = {}
+    for name, inputs in used.items():
+        with mlflow.start_run(run_name=name):
+            for dataset_name, context, rows in inputs:
+                data = np.arange(rows).reshape(-1, 1)
+                dataset = mlflow.data.from_numpy(data, source="s3://b/d", name=dataset_name)
+                mlflow.log_input(dataset, context=context)
+                digests[dataset_name] = dataset.digest
+    client = MlflowClient(uri)
+
+    def found(filter_string: str) -> object:
+        return outcome(
+            lambda: sorted(
+                r.info.run_name for r in client.search_runs([experiment_id], filter_string)
+            )
+        )
+
+    filters = [
+        "datasets.name = 'train_a'",
+        "dataset.name = 'train_a'",
+        "datasets.`name` = 'train_a'",
+        "datasets.name != 'train_a'",
+        "datasets.name LIKE 'train%'",
+        "datasets.name ILIKE 'train_a'",
+        "datasets.name IN ('train_a', 'extra')",
+        "datasets.name NOT IN ('train_a')",
+        "datasets.context = 'training'",
+        "datasets.name = 'train_a' AND datasets.context = 'testing'",
+        f"datasets.digest = '{digests['train_b']}'",
+        f"datasets.digest IN ('{digests['extra']}', '{digests['Train_A']}')",
+        "datasets.digest LIKE '%'",
+        "datasets.name = 'train_a' AND params.x = '1'",
+        "datasets.name > 'a'",
+        "datasets.source = 'x'",
+        "datasets.name IS NULL",
+    ]
+    out = {f: found(f) for f in filters}
+    out["order_by"] = outcome(
+        lambda: client.search_runs([experiment_id], order_by=["datasets.name"])
+    )
+    return out

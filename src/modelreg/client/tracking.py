@@ -174,7 +174,9 @@ class TrackingMethods:
         """Runs of the experiments that match ``filter_string``.
 
         The filter language compares ``metrics.``, ``params.``, ``tags.`` and
-        ``attributes.`` fields, joined with ``and``/``or`` and parentheses::
+        ``attributes.`` fields, joined with ``and``/``or`` and parentheses;
+        ``datasets.name``, ``datasets.digest`` and ``datasets.context`` match
+        runs that used any dataset passing the term::
 
             client.search_runs(["1"], "metrics.accuracy > 0.9 and params.lr = '0.001'",
                                order_by=["metrics.accuracy DESC"], max_results=10)

@@ -15,6 +15,9 @@ A page never reads the whole experiment when an index can answer:
   after all those with one (NULLs last), from a second query run only when
   the first did not fill the page.
 
+Terms on ``datasets.`` (name, digest, context) are checked per run, as
+attributes are; they cannot drive a page or order it.
+
 Page tokens hold the sort key of the last run shown (see :mod:`.keyset`).
 """
 
@@ -27,12 +30,15 @@ from sqlalchemy import ColumnElement, Connection, exists, func, select
 
 from modelreg.entities import Run
 from modelreg.errors import InvalidArgument
+from modelreg.store.client_digests import mlflow_digest
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.keyset import SortKey, after, check_fits, ordering
 from modelreg.store.schema import (
     VALUE_PREFIX,
+    datasets,
     latest_metrics,
     params,
+    run_inputs,
     run_tags,
     runs,
     value_prefix,
@@ -65,8 +71,19 @@ _PREFIXES = {
     "parameters": "params",
     "tag": "tags",
     "tags": "tags",
+    "dataset": "datasets",
+    "datasets": "datasets",
 }
 _TABLES = {"metrics": latest_metrics, "params": params, "tags": run_tags}
+# A term on a dataset matches a run that used any dataset passing it (as on MLflow):
+# two terms may be met by two different datasets of the run.
+_DATASET_FIELDS = {
+    "name": datasets.c.name,
+    "digest": datasets.c.digest,
+    "context": run_inputs.c.context,
+}
+_DATASET_OPS = ("=", "!=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "IN", "NOT IN")
+_RUN_DATASETS = run_inputs.join(datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
 # Newest first, then by id: every ordering ends with these, so a run's key is unique.
 _TIEBREAK = (SortKey(runs.c.start_time, ascending=False), SortKey(runs.c.run_id))
 # Operators a (key, value) index range can answer.
@@ -77,11 +94,25 @@ def _kind(prefix: str | None, key: str) -> str:
     kind = _PREFIXES.get(prefix.lower() if prefix else None)
     if kind is None:
         raise InvalidArgument(
-            f"unknown field '{prefix}.{key}'; use metrics., params., tags. or attributes."
+            f"unknown field '{prefix}.{key}'; use metrics., params., tags., datasets. "
+            "or attributes."
         )
     if kind == "attributes" and key not in _ATTRIBUTES:
         raise InvalidArgument(
             f"unknown run attribute '{key}'; known: {', '.join(sorted(_ATTRIBUTES))}"
+        )
+    if kind == "datasets" and key not in _DATASET_FIELDS:
+        raise InvalidArgument(
+            f"unknown dataset field '{key}'; known: {', '.join(sorted(_DATASET_FIELDS))}"
+        )
+    return kind
+
+
+def _sort_kind(prefix: str | None, key: str) -> str:
+    kind = _kind(prefix, key)
+    if kind == "datasets":
+        raise InvalidArgument(
+            f"runs cannot be ordered by datasets.{key}: a run may have used several datasets"
         )
     return kind
 
@@ -118,6 +149,8 @@ def _run_comparison(c: Comparison) -> Any:
         column, numeric = _ATTRIBUTES[c.key]
         check_value_type(c, numeric)
         return compare(column, c.op, c.value)
+    if kind == "datasets":
+        return _dataset_comparison(c)
     table = _TABLES[kind]
     check_value_type(c, kind == "metrics")
     has_key = (table.c.run_id == runs.c.run_id) & (table.c.key == c.key)
@@ -129,9 +162,33 @@ def _run_comparison(c: Comparison) -> Any:
     return exists().where(has_key & value_condition(table, c.op, c.value))
 
 
+def _dataset_comparison(c: Comparison) -> Any:
+    if c.op not in _DATASET_OPS:
+        raise InvalidArgument(
+            f"datasets.{c.key} cannot be compared with {c.op}; use "
+            f"{', '.join(_DATASET_OPS[:-1])} or {_DATASET_OPS[-1]}"
+        )
+    check_value_type(c, numeric=False)
+    condition = compare(_DATASET_FIELDS[c.key], c.op, c.value)
+    if c.key == "digest":
+        # Known by two digests: a term passes on either, a negated one only on both.
+        as_mlflow = compare(mlflow_digest(run_inputs.c.source), c.op, c.value)
+        condition = (
+            condition & (as_mlflow | as_mlflow.is_(None))
+            if c.op in ("!=", "NOT LIKE", "NOT ILIKE", "NOT IN")
+            else condition | as_mlflow
+        )
+    return (
+        select(run_inputs.c.run_id)
+        .select_from(_RUN_DATASETS)
+        .where(run_inputs.c.run_id == runs.c.run_id, condition)
+        .exists()
+    )
+
+
 def _sort_key(clause: str) -> SortKey:
     prefix, key, ascending = parse_order_by(clause)
-    kind = _kind(prefix, key)
+    kind = _sort_kind(prefix, key)
     if kind == "attributes":
         column = _ATTRIBUTES[key][0]
         return SortKey(column, ascending, nullable=bool(column.nullable))
@@ -189,7 +246,7 @@ def search_runs(
     ]
     if len(order_by) == 1:
         prefix, key, ascending = parse_order_by(order_by[0])
-        kind = _kind(prefix, key)
+        kind = _sort_kind(prefix, key)
         if kind != "attributes":
             return _by_value(conn, where, node, kind, key, ascending, limit, last, token)
     keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
@@ -222,7 +279,7 @@ def _rare_term(conn: Connection, node: Node) -> Comparison | None:
         if not isinstance(c, Comparison) or c.op not in _RANGE_OPS:
             continue
         kind = _kind(c.prefix, c.key)
-        if kind == "attributes":
+        if kind not in _TABLES:
             continue
         check_value_type(c, kind == "metrics")
         table = _TABLES[kind]
