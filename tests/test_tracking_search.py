@@ -185,15 +185,38 @@ def test_a_filtered_page_is_the_same_whichever_index_drives_it(
 ):
     # The index-driven page is SQLite's; the server process does not see the patch.
     monkeypatch.setattr(run_search, "_RARE", rare_below)
+
+    assert one_run_a_page(client, experiment, filter_string) == expected
+
+
+def one_run_a_page(client, experiment_id, filter_string):
+    """The names of the runs found, read one page of one run at a time."""
     found, token = [], None
     while True:
-        page = client.search_runs([experiment], filter_string, max_results=1, page_token=token)
+        page = client.search_runs([experiment_id], filter_string, max_results=1, page_token=token)
         found += names(page)
         token = page.token
         if not token:
-            break
+            return found
 
-    assert found == expected
+
+@pytest.mark.parametrize(
+    "filter_string, expected",
+    [
+        ("datasets.name = 'eval_b'", ["r1", "r0"]),
+        ("datasets.name IN ('eval_b', 'train_a') and datasets.context = 'training'", ["r1", "r0"]),
+        ("datasets.name = 'Train_A' and attributes.run_name != 'r0'", ["r2"]),
+        ("datasets.name = 'eval_b' or datasets.name = 'Train_A'", ["r2", "r1", "r0"]),
+    ],
+)
+@pytest.mark.parametrize("rare_below", [0, 1000], ids=["runs-in-order", "from-the-term-index"])
+def test_a_page_filtered_by_datasets_is_the_same_whichever_index_drives_it(
+    client, runs_with_datasets, monkeypatch, filter_string, expected, rare_below
+):
+    # r0 used both train_a and eval_b: a page must show it once.
+    monkeypatch.setattr(run_search, "_RARE", rare_below)
+    assert names(client.search_runs([runs_with_datasets], filter_string)) == expected
+    assert one_run_a_page(client, runs_with_datasets, filter_string) == expected
 
 
 # -- datasets. terms: a run matches when any dataset it used passes the term (as on MLflow)

@@ -4,9 +4,10 @@ A page never reads the whole experiment when an index can answer:
 
 - ordered by start time (the default) or another attribute, runs are read in
   index order (experiment, start_time) and each filter is checked per run,
-  until the page is full; but on SQLite, when a metric, param or tag term of
-  the filter is rare (fewer than ``_RARE`` matching values in the whole store,
-  counted from its index), the page starts from that term's index instead:
+  until the page is full; but on SQLite, when a metric, param or tag term (or
+  one on ``datasets.name``) of the filter is rare (fewer than ``_RARE``
+  matches in the whole store, counted from its index), the page starts from
+  the runs that term matches instead:
   reading in order would pass over ever more runs per match as the store
   grows (PostgreSQL's planner makes that choice from its statistics);
 - ordered by one ``metrics.x`` / ``params.x`` / ``tags.x``, the page starts
@@ -15,8 +16,8 @@ A page never reads the whole experiment when an index can answer:
   after all those with one (NULLs last), from a second query run only when
   the first did not fill the page.
 
-Terms on ``datasets.`` (name, digest, context) are checked per run, as
-attributes are; they cannot drive a page or order it.
+Other terms on ``datasets.`` (digest, context) are checked per run, as
+attributes are; no ``datasets.`` field orders a page.
 
 Page tokens hold the sort key of the last run shown (see :mod:`.keyset`).
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, select
+from sqlalchemy import Boolean, ColumnElement, Connection, Select, exists, func, select
 
 from modelreg.entities import Run
 from modelreg.errors import InvalidArgument
@@ -255,10 +256,13 @@ def search_runs(
     # PostgreSQL's planner knows how rare a value is from its statistics; SQLite's does not.
     rare = None if node is None or conn.dialect.name != "sqlite" else _rare_term(conn, node)
     if rare is not None:
-        table = _TABLES[_kind(rare.prefix, rare.key)].alias("filter_values")
-        condition = value_condition(table, rare.op, rare.value)
-        join = (table, (table.c.run_id == runs.c.run_id) & (table.c.key == rare.key) & condition)
-        node = _without(node, [rare])
+        term, matching = rare
+        driving = matching.subquery("filter_runs")
+        join = (driving, driving.c.run_id == runs.c.run_id)
+        # SQLite's documented planner hint: the experiment test keeps most runs, so the
+        # few the term matches are the outer loop, not the (experiment, start) index.
+        where[0] = func.likely(where[0], type_=Boolean)
+        node = _without(node, [term])
     if node is not None:
         where.append(to_condition(node, _run_comparison))
     return _result(conn, _page(conn, where, keys, last, limit + 1, join=join), limit)
@@ -270,29 +274,41 @@ def search_runs(
 _RARE = 1000
 
 
-def _rare_term(conn: Connection, node: Node) -> Comparison | None:
-    """The top-level AND term on a metric, param or tag with the fewest matching values,
-    if that is under ``_RARE``."""
+def _rare_term(conn: Connection, node: Node) -> tuple[Comparison, Select[Any]] | None:
+    """The top-level AND term an index answers with the fewest matches, if under ``_RARE``,
+    and the query of the runs it matches (each once)."""
     items = node.items if isinstance(node, And) else (node,)
-    fewest: tuple[int, Comparison] | None = None
+    fewest: tuple[int, Comparison, Select[Any]] | None = None
     for c in items:
-        if not isinstance(c, Comparison) or c.op not in _RANGE_OPS:
+        if not isinstance(c, Comparison) or (matching := _indexed_matches(c)) is None:
             continue
-        kind = _kind(c.prefix, c.key)
-        if kind not in _TABLES:
-            continue
+        bounded = matching.limit(_RARE).subquery()
+        count = conn.execute(select(func.count()).select_from(bounded)).scalar_one()
+        if count < _RARE and (fewest is None or count < fewest[0]):
+            fewest = (count, c, matching)
+    return None if fewest is None else fewest[1:]
+
+
+def _indexed_matches(c: Comparison) -> Select[Any] | None:
+    """The ids of the runs a term matches, read from an index (``None`` when none answers):
+    a metric's, param's or tag's (key, value) index, or the datasets' names."""
+    kind = _kind(c.prefix, c.key)
+    if kind in _TABLES and c.op in _RANGE_OPS:
         check_value_type(c, kind == "metrics")
         table = _TABLES[kind]
-        matching = (
-            select(table.c.run_id)
-            .where(table.c.key == c.key, value_condition(table, c.op, c.value))
-            .limit(_RARE)
-            .subquery()
+        return select(table.c.run_id).where(
+            table.c.key == c.key, value_condition(table, c.op, c.value)
         )
-        count = conn.execute(select(func.count()).select_from(matching)).scalar_one()
-        if count < _RARE and (fewest is None or count < fewest[0]):
-            fewest = (count, c)
-    return None if fewest is None else fewest[1]
+    if kind == "datasets" and c.key == "name" and c.op in ("=", "IN"):
+        check_value_type(c, numeric=False)
+        # A run may have used several of the datasets, or one in several contexts.
+        return (
+            select(run_inputs.c.run_id)
+            .select_from(_RUN_DATASETS)
+            .where(compare(datasets.c.name, c.op, c.value))
+            .distinct()
+        )
+    return None
 
 
 _N = len(RUN_COLUMNS)
