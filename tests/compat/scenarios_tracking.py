@@ -298,3 +298,41 @@ def dataset_search(uri: str) -> dict:
         lambda: client.search_runs([experiment_id], order_by=["datasets.name"])
     )
     return out
+
+
+@scenario
+def system_tag_search(uri: str) -> dict:
+    """Runs found by the ``mlflow.*`` tags the client sets (modelreg stores some of them
+    under its own names): child runs by their parent, notes, run names."""
+    mlflow.set_tracking_uri(uri)
+    experiment_id = mlflow.set_experiment("system-tags-exp").experiment_id
+    with mlflow.start_run(run_name="parent", description="the parent") as parent:
+        with mlflow.start_run(run_name="child", nested=True):
+            pass
+    with mlflow.start_run(run_name="other"):
+        mlflow.set_tag("mlflow.note.content", "note!")
+    client = MlflowClient(uri)
+    parent_id = parent.info.run_id
+
+    def found(filter_string: str = "", order_by: str | None = None) -> object:
+        return outcome(
+            lambda: [
+                r.info.run_name
+                for r in client.search_runs(
+                    [experiment_id], filter_string, order_by=[order_by] if order_by else None
+                )
+            ]
+        )
+
+    return {
+        "children": found(f"tags.mlflow.parentRunId = '{parent_id}'"),
+        "children, quoted": found(f"tags.`mlflow.parentRunId` = '{parent_id}'"),
+        "top level": sorted(found("tags.mlflow.parentRunId IS NULL")),
+        "has a parent": found("tags.mlflow.parentRunId IS NOT NULL"),
+        "parent like": found(f"tag.mlflow.parentRunId LIKE '{parent_id[:8]}%'"),
+        "note": found("tags.`mlflow.note.content` = 'the parent'"),
+        "note like": found("tags.mlflow.note.content LIKE 'note%'"),
+        "run name": found("tags.mlflow.runName = 'child'"),
+        "by parent": found("", "tags.mlflow.parentRunId DESC")[:1],
+        "by note": found("", "tags.mlflow.note.content ASC"),
+    }

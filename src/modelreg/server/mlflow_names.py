@@ -26,7 +26,7 @@ TAGS_TO_MLFLOW = {
     PARENT_RUN_TAG: "mlflow.parentRunId",
     DESCRIPTION_TAG: "mlflow.note.content",
 }
-_TAGS_FROM_MLFLOW = {mlflow: ours for ours, mlflow in TAGS_TO_MLFLOW.items()}
+TAGS_FROM_MLFLOW = {mlflow: ours for ours, mlflow in TAGS_TO_MLFLOW.items()}
 
 
 def uri_to_mlflow(uri: str) -> str:
@@ -41,7 +41,7 @@ def tag_to_mlflow(key: str) -> str:
 
 
 def tag_from_mlflow(key: Any) -> Any:
-    return _TAGS_FROM_MLFLOW.get(key, key) if isinstance(key, str) else key
+    return TAGS_FROM_MLFLOW.get(key, key) if isinstance(key, str) else key
 
 
 # modelreg's messages for missing things, and MLflow's for the same (clients and tests

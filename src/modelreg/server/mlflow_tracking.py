@@ -16,7 +16,7 @@ from modelreg.server.mlflow_logged_models import (
     log_model_metrics,
     run_model_links,
 )
-from modelreg.server.mlflow_names import tag_from_mlflow, uri_to_mlflow
+from modelreg.server.mlflow_names import TAGS_FROM_MLFLOW, tag_from_mlflow, uri_to_mlflow
 from modelreg.server.mlflow_routes import as_list, sent
 from modelreg.server.mlflow_shapes import (
     experiment_json,
@@ -243,6 +243,7 @@ def search_runs(b: Any, p: dict[str, Any]) -> Any:
         max_results(p, RUNS_LIMIT),
         as_list(p.get("order_by")),
         p.get("page_token"),
+        tag_names=TAGS_FROM_MLFLOW,
     )
     positions = b.tracking.latest_metric_positions([r.info.run_id for r in found])
     return page(found, "runs", lambda r: run_json(r, positions[r.info.run_id]))

@@ -7,7 +7,7 @@ REST, CLI) refuses bad input the same way; each mutation is one transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache, partial
 from typing import Any
 
@@ -337,7 +337,10 @@ class TrackingService:
         max_results: int | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
+        tag_names: Mapping[str, str] | None = None,
     ) -> PagedList[Run]:
+        """A page of runs; ``tag_names`` maps tag keys as the caller knows them to the
+        keys they are stored under (the MLflow API's ``mlflow.*`` names)."""
         if isinstance(experiment_ids, str | int):
             experiment_ids = [str(experiment_ids)]
         ids = [store.experiment_id_int(e) for e in experiment_ids]
@@ -347,6 +350,8 @@ class TrackingService:
         last = keyset.decode_token(page_token)
         if isinstance(order_by, str):
             order_by = [order_by]
+        if tag_names:
+            node, order_by = run_search.with_tag_names(node, order_by or (), tag_names)
         self.leases.sweep_now_and_then()
         with self.db.read() as conn:
             ids = principal.readable_experiment_ids(conn, ids)

@@ -24,7 +24,8 @@ Page tokens hold the sort key of the last run shown (see :mod:`.keyset`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Connection, Select, exists, func, select
@@ -107,6 +108,27 @@ def _kind(prefix: str | None, key: str) -> str:
             f"unknown dataset field '{key}'; known: {', '.join(sorted(_DATASET_FIELDS))}"
         )
     return kind
+
+
+def with_tag_names(
+    node: Node | None, order_by: Sequence[str], names: Mapping[str, str]
+) -> tuple[Node | None, list[str]]:
+    """The filter and ordering with the tag keys in ``names`` renamed (an API's own names
+    for tags modelreg stores under others)."""
+
+    def rename(n: Node) -> Node:
+        if isinstance(n, Comparison):
+            tag = n.prefix is not None and _PREFIXES.get(n.prefix.lower()) == "tags"
+            return replace(n, key=names[n.key]) if tag and n.key in names else n
+        return type(n)(tuple(rename(item) for item in n.items))
+
+    clauses = []
+    for clause in order_by:
+        prefix, key, ascending = parse_order_by(clause)
+        if prefix is not None and _PREFIXES.get(prefix.lower()) == "tags" and key in names:
+            clause = f"tags.`{names[key]}` {'ASC' if ascending else 'DESC'}"
+        clauses.append(clause)
+    return (None if node is None else rename(node)), clauses
 
 
 def _sort_kind(prefix: str | None, key: str) -> str:
