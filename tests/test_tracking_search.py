@@ -1,5 +1,7 @@
 """search_runs: the filter language, ordering, paging and its errors."""
 
+import math
+
 import pytest
 
 from modelreg.datasets import Dataset
@@ -332,3 +334,32 @@ def test_a_dataset_is_also_found_by_the_mlflow_digest_its_source_keeps(client):
     assert set(found("datasets.digest LIKE '7ff%'")) - {"broken"} == {"kept"}
     assert set(found("datasets.digest != '7ffc83d0'")) - {"broken"} == {"plain"}
     assert found("datasets.digest = '" + "0" * 64 + "'") == ["kept"]
+
+
+def test_a_nan_metric_differs_from_every_number_and_matches_no_other_comparison(client):
+    experiment_id = client.create_experiment("nan-search")
+    for name, value in (("number", 0.5), ("nan", math.nan)):
+        run_id = client.create_run(experiment_id, run_name=name).info.run_id
+        client.log_metric(run_id, "m", value)
+
+    def found(filter_string):
+        return sorted(names(client.search_runs([experiment_id], filter_string)))
+
+    assert found("metrics.m != 0.9") == ["nan", "number"]
+    assert found("metrics.m NOT IN (0.5)") == ["nan"]
+    assert found("metrics.m != 0.5") == ["nan"]
+    assert found("metrics.m < 1") == ["number"]
+    assert found("metrics.m = 0.5 or metrics.m > 0.5") == ["number"]
+
+
+@pytest.mark.parametrize(
+    "filter_string",
+    [
+        "attributes.`Run Name` = 'run-1'",
+        "attributes.`run name` = 'run-1'",
+        "attributes.Created = 1001",
+        "attributes.created = 1001",
+    ],
+)
+def test_the_mlflow_ui_column_names_are_attributes_too(client, experiment, filter_string):
+    assert names(client.search_runs([experiment], filter_string)) == ["run-1"]

@@ -336,3 +336,113 @@ def system_tag_search(uri: str) -> dict:
         "by parent": found("", "tags.mlflow.parentRunId DESC")[:1],
         "by note": found("", "tags.mlflow.note.content ASC"),
     }
+
+
+@scenario
+def run_search_grammar(uri: str) -> dict:
+    """The filter and order_by forms MLflow's server answers, on runs with a NaN metric, a
+    missing param, a name with a space and every status."""
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("grammar-exp")
+    ids = []
+    for i, (acc, lr, status) in enumerate(
+        [
+            (0.9, "0.1", "FINISHED"),
+            (0.5, "0.01", "FAILED"),
+            (math.nan, "1e-3", None),
+            (0.7, None, "KILLED"),
+        ]
+    ):
+        run = client.create_run(experiment_id, run_name=f"run {i}", start_time=1000 + i)
+        run_id = run.info.run_id
+        ids.append(run_id)
+        client.log_batch(
+            run_id,
+            metrics=[Metric("acc", acc, 1, 0), Metric("loss-x", 0.1 * i, 1, 0)],
+            params=[Param("lr", lr)] if lr else [],
+            tags=[RunTag("t", f"v{i}"), RunTag("sp ace", "x y")],
+        )
+        if status:
+            client.set_terminated(run_id, status, end_time=2000 + i)
+
+    def found(filter_string: str = "", order_by: list[str] | None = None) -> object:
+        return outcome(
+            lambda: [
+                r.info.run_name
+                for r in client.search_runs([experiment_id], filter_string, order_by=order_by)
+            ]
+        )
+
+    filters = [
+        "metrics.acc > 0.6",
+        "metrics.acc >= 0.9",
+        "metrics.acc != 0.9",
+        "metrics.acc = 0.5",
+        "metrics.`loss-x` < 0.15",
+        'metrics."loss-x" < 0.15',
+        "metric.acc > 0.6",
+        "params.lr = '0.1'",
+        "params.lr != '0.1'",
+        "params.lr LIKE '%1%'",
+        "params.lr ILIKE '1E%'",
+        "params.lr IS NULL",
+        "params.lr IS NOT NULL",
+        "param.lr = '0.1'",
+        "tags.t = 'v1'",
+        "tags.`sp ace` = 'x y'",
+        "tags.t != 'v1'",
+        'tags.t = "v0"',
+        "tag.t = 'v0'",
+        "attributes.status = 'FAILED'",
+        "attributes.status != 'RUNNING'",
+        "status = 'FAILED'",
+        "attributes.start_time > 1001",
+        "attributes.start_time >= 1001 AND attributes.start_time < 1003",
+        "attributes.end_time > 2001",
+        "attributes.run_name = 'run 1'",
+        "attributes.run_name LIKE 'run%'",
+        "attributes.run_name ILIKE 'RUN 1'",
+        "run_name = 'run 1'",
+        "attributes.`Run Name` = 'run 1'",
+        "attributes.`run name` = 'run 1'",
+        "attributes.Created > 1001",
+        "attributes.created > 1001",
+        "attributes.artifact_uri LIKE '%artifacts%'",
+        "metrics.acc > 0.6 and params.lr = '0.1'",
+        "metrics.acc > 0.6 AND tags.t = 'v0' and attributes.status = 'FINISHED'",
+        "metrics.acc < 1e10",
+        "metrics.acc > -1",
+        "metrics.nope > 0",
+        "params.nope = 'x'",
+        "",
+        "metrics.acc = 'x'",
+        "params.lr = 0.1",
+        "attributes.nope = 'x'",
+        "attributes.start_time > '1001'",
+        "attributes.`start time` > 1001",
+        "attributes.experiment_id = '1'",
+    ]
+    out: dict[str, object] = {f: found(f) for f in filters}
+    out["by id"] = found(f"attributes.run_id = '{ids[1]}'")
+    out["by ids"] = found(f"attributes.run_id IN ('{ids[1]}', '{ids[2]}')")
+    out["not by id"] = found(f"attribute.run_id NOT IN ('{ids[1]}')")
+    orders = [
+        ["metrics.acc DESC"],
+        ["metrics.acc"],
+        ["params.lr DESC"],
+        ["tags.t DESC"],
+        ["attributes.start_time ASC"],
+        ["attributes.end_time DESC"],
+        ["attributes.status"],
+        ["run_name"],
+        ["attributes.run_name DESC"],
+        ["attributes.created DESC"],
+        ["attributes.Created DESC"],
+        ["metrics.`loss-x` ASC"],
+        ["metrics.acc DESC", "attributes.start_time ASC"],
+        ["nope"],
+        ["metrics.acc DSC"],
+    ]
+    for order_by in orders:
+        out["order " + ", ".join(order_by)] = found("", order_by)
+    return out

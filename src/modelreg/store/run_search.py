@@ -58,7 +58,13 @@ _ATTRIBUTES = {
     "start_time": (runs.c.start_time, True),
     "end_time": (runs.c.end_time, True),
     "created": (runs.c.start_time, True),
+    # The names of the MLflow UI's columns, which MLflow's server takes too.
+    "Created": (runs.c.start_time, True),
+    "Run Name": (runs.c.run_name, False),
+    "Run name": (runs.c.run_name, False),
+    "run name": (runs.c.run_name, False),
 }
+_ATTRIBUTE_NAMES = sorted(k for k in _ATTRIBUTES if k.isidentifier() and k.islower())
 _PREFIXES = {
     None: "attributes",
     "attribute": "attributes",
@@ -101,7 +107,7 @@ def _kind(prefix: str | None, key: str) -> str:
         )
     if kind == "attributes" and key not in _ATTRIBUTES:
         raise InvalidArgument(
-            f"unknown run attribute '{key}'; known: {', '.join(sorted(_ATTRIBUTES))}"
+            f"unknown run attribute '{key}'; known: {', '.join(_ATTRIBUTE_NAMES)}"
         )
     if kind == "datasets" and key not in _DATASET_FIELDS:
         raise InvalidArgument(
@@ -181,8 +187,12 @@ def _run_comparison(c: Comparison) -> Any:
         return ~exists().where(has_key)
     if c.op == "IS NOT NULL":
         return exists().where(has_key)
-    # A NaN is stored as a NULL value (and a flag): no comparison matches it.
-    return exists().where(has_key & value_condition(table, c.op, c.value))
+    condition = value_condition(table, c.op, c.value)
+    if kind == "metrics" and c.op in ("!=", "NOT IN"):
+        # A NaN (a NULL value and a flag) differs from every number, as in IEEE 754
+        # and on MLflow; no other comparison matches it.
+        condition = condition | table.c.is_nan
+    return exists().where(has_key & condition)
 
 
 def _dataset_comparison(c: Comparison) -> Any:
