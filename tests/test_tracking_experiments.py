@@ -110,3 +110,36 @@ def test_set_experiment_tag_overwrites(client):
     client.set_experiment_tag(experiment_id, "k", "2")
 
     assert client.get_experiment(experiment_id).tags == {"k": "2"}
+
+
+def test_search_experiments_finds_them_by_id_quoted_as_the_api_spells_ids(client):
+    ids = [client.create_experiment(f"by-id-{i}") for i in range(3)]
+
+    def found(filter_string):
+        return sorted(e.name for e in client.search_experiments(filter_string=filter_string))
+
+    assert found(f"experiment_id = '{ids[1]}'") == ["by-id-1"]
+    assert found(f"experiment_id = {ids[1]}") == ["by-id-1"]
+    assert found(f"experiment_id IN ('{ids[0]}', '{ids[2]}')") == ["by-id-0", "by-id-2"]
+    assert found(f"name LIKE 'by-id-%' and experiment_id != '{ids[0]}'") == ["by-id-1", "by-id-2"]
+    assert found(f"name LIKE 'by-id-%' and experiment_id NOT IN ('{ids[0]}')") == [
+        "by-id-1",
+        "by-id-2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "message"),
+    [
+        ("experiment_id = 'abc'", "experiment ids such as '7', not 'abc'"),
+        ("experiment_id = '" + "9" * 40 + "'", "experiment ids such as '7'"),
+        ("experiment_id = 1.5", "experiment ids such as '7', not 1.5"),
+        ("experiment_id > '1'", "experiment_id cannot be compared with >"),
+        ("experiment_id LIKE '1%'", "experiment_id cannot be compared with LIKE"),
+    ],
+)
+def test_an_experiment_id_term_refuses_what_is_not_an_id_or_an_equality(
+    client, filter_string, message
+):
+    with pytest.raises(InvalidArgument, match=message):
+        client.search_experiments(filter_string=filter_string)

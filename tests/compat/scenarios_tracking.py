@@ -446,3 +446,58 @@ def run_search_grammar(uri: str) -> dict:
     for order_by in orders:
         out["order " + ", ".join(order_by)] = found("", order_by)
     return out
+
+
+@scenario
+def experiment_search_grammar(uri: str) -> dict:
+    """The filter and order_by forms of ``search_experiments`` MLflow's server answers."""
+    from mlflow.entities import ViewType
+
+    client = MlflowClient(uri)
+    tags = [{"team": "a", "k w": "v"}, {"team": "b"}, {}]
+    ids = [
+        client.create_experiment(f"eg-{name}", tags=tag)
+        for name, tag in zip(("alpha", "Beta", "gamma_x"), tags, strict=True)
+    ]
+    client.delete_experiment(ids[2])
+
+    def found(filter_string, order_by=None, view_type=ViewType.ACTIVE_ONLY):
+        return outcome(
+            lambda: [
+                e.name
+                for e in client.search_experiments(
+                    view_type=view_type, filter_string=filter_string, order_by=order_by
+                )
+            ]
+        )
+
+    filters = [
+        "name = 'eg-alpha'",
+        "name LIKE 'eg-%'",
+        "name ILIKE 'eg-beta'",
+        "name != 'eg-alpha' AND name LIKE 'eg%'",
+        "tags.team = 'a'",
+        "tags.`k w` = 'v'",
+        "tags.team != 'a'",
+        "tags.team LIKE 'a%'",
+        "tags.team ILIKE 'A'",
+        "name LIKE 'eg%' AND tags.team = 'b'",
+        "attribute.name = 'eg-alpha'",
+        "name LIKE 'eg%' AND creation_time > 0",
+        "name LIKE 'eg%' AND last_update_time > 0",
+        "name LIKE 'eg%' AND experiment_id = 'abc'",
+        "name LIKE 'eg%' AND experiment_id > '1'",
+        "nope = 'x'",
+    ]
+    out: dict[str, object] = {f: found(f) for f in filters}
+    out["by id"] = found(f"experiment_id = '{ids[1]}'")
+    out["by ids"] = found(f"experiment_id IN ('{ids[0]}', '{ids[1]}')")
+    out["not by id"] = found(f"name LIKE 'eg%' AND experiment_id != '{ids[0]}'")
+    for order_by in (
+        ["name DESC"], ["creation_time DESC"], ["experiment_id DESC"], ["attribute.name DESC"],
+        ["nope"], ["name ASC", "creation_time DESC"],
+    ):  # fmt: skip
+        out["order " + ", ".join(order_by)] = found("name LIKE 'eg%'", order_by)
+    for view in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
+        out["view " + view] = found("name LIKE 'eg%'", ["name"], getattr(ViewType, view))
+    return out

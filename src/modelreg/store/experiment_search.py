@@ -42,8 +42,33 @@ def _comparison(c: Comparison) -> Any:
             return exists().where(has_key)
         return exists().where(has_key & compare(experiment_tags.c.value, c.op, c.value))
     column, numeric = _attribute(c.prefix, c.key)
+    if c.key == "experiment_id":
+        return compare(column, c.op, _experiment_ids(c))
     check_value_type(c, numeric)
     return compare(column, c.op, c.value)
+
+
+_ID_OPS = ("=", "!=", "IN", "NOT IN")
+
+
+def _experiment_ids(c: Comparison) -> object:
+    """The ids an ``experiment_id`` term names: quoted, as the API spells ids ('7'), or
+    bare numbers; compared for (in)equality only, as on MLflow."""
+    if c.op not in _ID_OPS:
+        raise InvalidArgument(
+            f"experiment_id cannot be compared with {c.op}; use =, !=, IN or NOT IN"
+        )
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    ids = []
+    for value in values:
+        text = str(value)
+        digits = text.isascii() and text.isdigit() and len(text) <= 18  # fits in int64
+        if isinstance(value, float) or not digits:
+            raise InvalidArgument(
+                f"experiment_id is compared with experiment ids such as '7', not {value!r:.40}"
+            )
+        ids.append(int(text))
+    return tuple(ids) if isinstance(c.value, tuple) else ids[0]
 
 
 def experiment_condition(node: Node) -> Any:
