@@ -156,6 +156,9 @@ def artifacts(uri: str) -> dict:
         "missing_file": outcome(
             lambda: client.download_artifacts(run_id, "nope.txt", tempfile.mkdtemp()) and "ok"
         ),
+        "list_a_file": [f.path for f in client.list_artifacts(run_id, "data/sub/b.txt")],
+        "list_missing": [f.path for f in client.list_artifacts(run_id, "nope")],
+        "list_nested_deeper": [f.path for f in client.list_artifacts(run_id, "data/sub")],
     }
 
 

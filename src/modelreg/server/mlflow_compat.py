@@ -90,6 +90,8 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
         base = f"{rel}/" if rel else ""
         files: dict[str, dict[str, Any]] = {}
         for full, ref in entries.items():
+            if not full.startswith(base):
+                continue  # the path names a file: MLflow lists nothing under it
             name, _, rest = full[len(base) :].partition("/")
             if rest:
                 files[name] = {"path": name, "is_dir": True}
