@@ -103,6 +103,34 @@ def test_metric_history_keeps_every_step_and_latest_is_the_highest_step(client, 
     assert client.get_run(run_id).data.metrics["acc"] == 0.9
 
 
+@pytest.mark.parametrize("one_batch", [False, True], ids=["calls", "one-batch"])
+@pytest.mark.parametrize(
+    ("points", "latest"),
+    [
+        ([(5, 10, 1.0), (3, 90, 2.0)], 1.0),  # a higher step wins over a later time
+        ([(5, 10, 1.0), (5, 90, 2.0)], 2.0),  # then the later time
+        ([(5, 10, 3.0), (5, 10, 2.0)], 3.0),  # then the higher value, as on MLflow
+        ([(5, 10, 2.0), (5, 10, 3.0)], 3.0),
+        ([(5, 10, math.nan), (5, 10, 2.0)], math.nan),  # a NaN neither wins nor loses a tie
+        ([(5, 10, 2.0), (5, 10, math.nan)], 2.0),
+        ([(5, 10, 2.0), (6, 0, math.nan)], math.nan),
+    ],
+)
+def test_the_latest_value_is_the_highest_step_then_time_then_value(
+    client, run_id, points, latest, one_batch
+):
+    metrics = [Metric("m", value, timestamp, step) for step, timestamp, value in points]
+    if one_batch:
+        client.log_batch(run_id, metrics=metrics)
+    else:
+        for metric in metrics:
+            client.log_batch(run_id, metrics=[metric])
+
+    got = client.get_run(run_id).data.metrics["m"]
+
+    assert got == latest or (math.isnan(got) and math.isnan(latest))
+
+
 def test_nan_and_infinities_are_stored_faithfully(client, run_id):
     client.log_metric(run_id, "nan", math.nan)
     client.log_metric(run_id, "pinf", math.inf)

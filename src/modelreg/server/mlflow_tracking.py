@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import nullcontext
 from typing import Any
 
@@ -30,7 +31,14 @@ from modelreg.server.mlflow_shapes import (
 )
 from modelreg.services.principal import ANONYMOUS, acting_principal, current_principal
 from modelreg.timeutil import now_ms
-from modelreg.validation import check_objects, check_string
+from modelreg.validation import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    check_objects,
+    check_string,
+)
+
+logger = logging.getLogger(__name__)
 
 _SPECIAL_FLOATS = ("NaN", "Infinity", "-Infinity", "inf", "-inf", "nan")
 # MLflow's limits on max_results, above which its server answers 400.
@@ -113,7 +121,7 @@ def set_experiment_tag(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("POST", "/runs/create", on_experiment("edit"))
 def create_run(b: Any, p: dict[str, Any]) -> Any:
-    tags = from_kv(p.get("tags"))
+    tags = {key: _cut(value, MAX_TAG_VALUE_LENGTH) for key, value in from_kv(p.get("tags")).items()}
     # Without auth the client's user_id names the run's user, as on MLflow's server;
     # with auth the authenticated user does, whatever the client claims.
     claimed = p.get("user_id") or tags.get("mlflow.user")
@@ -184,13 +192,13 @@ def log_metric(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/log-parameter", on_run("edit", RUN))
 def log_param(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
-    b.tracking.log_batch(run_id, params=[Param(sent(p, "key"), sent(p, "value"))])
+    b.tracking.log_batch(run_id, params=[_param(p)])
 
 
 @endpoint("POST", "/runs/set-tag", on_run("edit", RUN))
 def set_tag(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
-    b.tracking.log_batch(run_id, tags=[RunTag(tag_from_mlflow(sent(p, "key")), sent(p, "value"))])
+    b.tracking.log_batch(run_id, tags=[_run_tag(p)])
 
 
 @endpoint("POST", "/runs/delete-tag", on_run("edit"))
@@ -203,16 +211,34 @@ def log_batch(b: Any, p: dict[str, Any]) -> Any:
     b.tracking.log_batch(
         required(p, "run_id"),
         metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
-        params=[
-            Param(sent(i, "key"), sent(i, "value"))
-            for i in check_objects(sent(p, "params"), "params")
-        ],
-        tags=[
-            RunTag(tag_from_mlflow(sent(i, "key")), sent(i, "value"))
-            for i in check_objects(p.get("tags"), "tags")
-        ],
+        params=[_param(i) for i in check_objects(sent(p, "params"), "params")],
+        tags=[_run_tag(i) for i in check_objects(p.get("tags"), "tags")],
     )
     log_model_metrics(b, p["run_id"], p.get("metrics") or [])
+
+
+def _param(item: dict[str, Any]) -> Param:
+    return Param(sent(item, "key"), _cut(sent(item, "value"), MAX_PARAM_VALUE_LENGTH))
+
+
+def _run_tag(item: dict[str, Any]) -> RunTag:
+    return RunTag(
+        tag_from_mlflow(sent(item, "key")), _cut(sent(item, "value"), MAX_TAG_VALUE_LENGTH)
+    )
+
+
+def _cut(value: Any, limit: int) -> Any:
+    """A run's param or tag value cut to its limit, as MLflow's server stores one that is
+    longer (its clients rely on that: autologging logs long reprs); the log says so."""
+    if isinstance(value, str) and len(value) > limit:
+        logger.warning(
+            "a value of %d characters (%.60r…) was cut to the %d allowed, as MLflow's server does",
+            len(value),
+            value,
+            limit,
+        )
+        return value[:limit]
+    return value
 
 
 @endpoint("POST", "/runs/log-model", on_run("edit"))

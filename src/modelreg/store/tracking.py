@@ -18,6 +18,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -404,17 +405,19 @@ _INSERT_METRIC = metrics.insert()
 
 
 def insert_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
-    """Appends to the history and moves each key's latest value (highest step, then time)."""
+    """Appends to the history and moves each key's latest value: the highest step, then
+    time, then value, as on MLflow (a NaN never wins a tie, nor loses one)."""
     if not items:
         return
     rows = [_metric_row(run_id, m) for m in items]
     conn.execute(_INSERT_METRIC, rows)
-    newest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        best = newest.get(row["key"])
-        if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
-            newest[row["key"]] = row
-    conn.execute(_latest_metric_upsert(conn.dialect.name), list(newest.values()))
+    newest: dict[str, tuple[tuple[int, int, float], dict[str, Any]]] = {}
+    for m, row in zip(items, rows, strict=True):
+        order = (m.step, m.timestamp, m.value)
+        best = newest.get(m.key)
+        if best is None or order > best[0]:
+            newest[m.key] = (order, row)
+    conn.execute(_latest_metric_upsert(conn.dialect.name), [row for _, row in newest.values()])
 
 
 @cache
@@ -424,6 +427,6 @@ def _latest_metric_upsert(dialect: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["run_id", "key"],
         set_={c: new[c] for c in ("value", "is_nan", "step", "timestamp")},
-        where=(new.step > latest_metrics.c.step)
-        | ((new.step == latest_metrics.c.step) & (new.timestamp >= latest_metrics.c.timestamp)),
+        where=tuple_(new.step, new.timestamp, new.value)
+        > tuple_(latest_metrics.c.step, latest_metrics.c.timestamp, latest_metrics.c.value),
     )
