@@ -504,3 +504,38 @@ def experiment_search_grammar(uri: str) -> dict:
     for view in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
         out["view " + view] = found("name LIKE 'eg%'", ["name"], getattr(ViewType, view))
     return out
+
+
+@scenario
+def run_value_limits(uri: str) -> dict:
+    """What MLflow's server keeps of over-long values and oversized batches, and which
+    value of a step logged twice at one time is the latest."""
+    client = MlflowClient(uri)
+    run_id = client.create_run(client.create_experiment("limits-exp")).info.run_id
+
+    def tried(call) -> object:
+        return outcome(lambda: call() or "ok")
+
+    out = {
+        "param 6001": tried(lambda: client.log_param(run_id, "p6001", "x" * 6001) and None),
+        "param 8001": tried(lambda: client.log_param(run_id, "p8001", "x" * 8001) and None),
+        "tag 8001": tried(lambda: client.set_tag(run_id, "t8001", "y" * 8001)),
+        "batch tag 9000": tried(lambda: client.log_batch(run_id, tags=[RunTag("tb", "z" * 9000)])),
+        "key 251": tried(lambda: client.log_param(run_id, "k" * 251, "v") and None),
+        "1001 metrics": tried(
+            lambda: client.log_batch(run_id, metrics=[Metric("m", 1.0, 1, i) for i in range(1001)])
+        ),
+        "101 params": tried(
+            lambda: client.log_batch(run_id, params=[Param(f"p{i}", "v") for i in range(101)])
+        ),
+        "param changed": tried(lambda: client.log_param(run_id, "p6001", "other") and None),
+    }
+    for value in (3.0, 2.0):
+        client.log_metric(run_id, "tie", value, timestamp=10, step=5)
+    client.log_metric(run_id, "older", 1.0, timestamp=10, step=5)
+    client.log_metric(run_id, "older", 2.0, timestamp=90, step=3)
+    data = client.get_run(run_id).data
+    out["lengths"] = {k: len(v) for k, v in sorted({**data.params, **data.tags}.items())
+                      if k in ("p6001", "p8001", "t8001", "tb")}  # fmt: skip
+    out["latest"] = {k: data.metrics[k] for k in ("tie", "older")}
+    return out
