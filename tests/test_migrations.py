@@ -447,3 +447,37 @@ def test_concurrent_tag_inserts_on_one_version_lose_no_tag(pg_url):
 
     assert waited == [True]
     assert found == ({"reviewed": "yes", "approved": "yes"}, ())
+
+
+def test_upgrade_to_0014_keeps_each_metric_point_once(empty_database):
+    _upgrade_to(empty_database, "0013")
+    db = Database(empty_database)
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                "lifecycle_stage, creation_time, last_update_time) "
+                "VALUES (7, 'e', 'x', 'active', 0, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO runs (run_id, experiment_id, run_name, user_id, status, start_time, "
+                "lifecycle_stage, artifact_uri) VALUES ('r1', 7, 'r', 'u', 'RUNNING', 0, "
+                "'active', 'x')"
+            )
+        )
+        point = "INSERT INTO metrics (run_id, key, value, is_nan, step, timestamp) VALUES "
+        for values in ["('r1', 'm', 0.5, false, 1, 10)"] * 3 + [
+            "('r1', 'm', 0.6, false, 1, 10)",
+            "('r1', 'm', 0.5, false, 2, 10)",
+            "('r1', 'm', NULL, true, 3, 10)",
+            "('r1', 'm', NULL, true, 3, 10)",
+        ]:
+            conn.execute(text(point + values))
+    db.dispose()
+
+    _upgrade_to(empty_database, "0014")
+
+    rows = _select(empty_database, "SELECT step, value FROM metrics ORDER BY step, value")
+    assert [tuple(r) for r in rows] == [(1, 0.5), (1, 0.6), (2, 0.5), (3, None), (3, None)]

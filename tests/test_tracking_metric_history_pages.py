@@ -37,14 +37,27 @@ def test_pages_join_into_the_whole_history_in_step_order(client, run_id):
     assert [m.step for m in paged] == list(range(23))
 
 
-def test_identical_values_at_one_step_are_each_returned_once_across_pages(client, run_id):
+def test_a_point_logged_many_times_is_one_point_on_pages_of_any_size(client, run_id):
     twins = [Metric("m", 0.5, 7, 3)] * 5
     client.log_batch(run_id, metrics=[Metric("m", 0.1, 1, 1), *twins, Metric("m", 0.9, 9, 4)])
 
     for size in (1, 2, 3, 4):
         assert points(all_pages(client, run_id, "m", size)) == [
             (1, 1, 0.1),
-            *[(3, 7, 0.5)] * 5,
+            (3, 7, 0.5),
+            (4, 9, 0.9),
+        ], f"pages of {size}"
+
+
+def test_nan_twins_at_one_step_are_each_returned_once_across_pages(client, run_id):
+    # A NaN is no value a point could be told apart by, so its repeats are all kept.
+    twins = [Metric("m", math.nan, 7, 3)] * 4
+    client.log_batch(run_id, metrics=[Metric("m", 0.1, 1, 1), *twins, Metric("m", 0.9, 9, 4)])
+
+    for size in (1, 2, 3):
+        assert points(all_pages(client, run_id, "m", size)) == [
+            (1, 1, 0.1),
+            *[(3, 7, "nan")] * 4,
             (4, 9, 0.9),
         ], f"pages of {size}"
 

@@ -131,6 +131,19 @@ def test_the_latest_value_is_the_highest_step_then_time_then_value(
     assert got == latest or (math.isnan(got) and math.isnan(latest))
 
 
+def test_a_point_logged_again_is_kept_once_in_the_history(client, run_id):
+    points = [Metric("loss", 0.5, 1000, 1), Metric("loss", 0.4, 1001, 2)]
+    client.log_batch(run_id, metrics=points)
+    client.log_batch(run_id, metrics=points)  # a retried request
+    client.log_batch(run_id, metrics=[Metric("loss", 0.5, 1000, 1)] * 3)
+    client.log_metric(run_id, "loss", 0.45, step=2, timestamp=1001)  # another value: kept
+
+    history = client.get_metric_history(run_id, "loss")
+
+    assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.4), (2, 0.45)]
+    assert client.get_run(run_id).data.metrics["loss"] == 0.45
+
+
 def test_nan_and_infinities_are_stored_faithfully(client, run_id):
     client.log_metric(run_id, "nan", math.nan)
     client.log_metric(run_id, "pinf", math.inf)

@@ -534,6 +534,10 @@ def run_value_limits(uri: str) -> dict:
         client.log_metric(run_id, "tie", value, timestamp=10, step=5)
     client.log_metric(run_id, "older", 1.0, timestamp=10, step=5)
     client.log_metric(run_id, "older", 2.0, timestamp=90, step=3)
+    replayed = [Metric("r", 0.5, 10, 1), Metric("r", 0.6, 11, 2)]
+    for _ in range(2):
+        client.log_batch(run_id, metrics=replayed)
+    out["replayed history"] = [(m.step, m.value) for m in client.get_metric_history(run_id, "r")]
     data = client.get_run(run_id).data
     out["lengths"] = {k: len(v) for k, v in sorted({**data.params, **data.tags}.items())
                       if k in ("p6001", "p8001", "t8001", "tb")}  # fmt: skip

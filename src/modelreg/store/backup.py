@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Integer, Table, delete, func, insert, select,
 
 from modelreg.store.all_tables import metadata
 from modelreg.store.database import Database
-from modelreg.store.schema import experiments
+from modelreg.store.schema import experiments, metrics
+from modelreg.store.upsert import dialect_insert
 
 DEFAULT_EXPERIMENT_ID = 0
 BATCH = 1000
@@ -86,9 +87,13 @@ def insert_rows(
 ) -> None:
     """Inserts rows given as value tuples in ``columns`` order (dropped columns left out)."""
     dropped = dropped_columns(table.name)
+    statement = insert(table)
+    if table is metrics:
+        # Archives written before migration 0014 may hold a point more than once.
+        statement = dialect_insert(conn.dialect.name, table).on_conflict_do_nothing()
     if batch:
         conn.execute(
-            insert(table),
+            statement,
             [
                 {c: v for c, v in zip(columns, values, strict=True) if c not in dropped}
                 for values in batch

@@ -136,7 +136,8 @@ metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
-    Index(None, "run_id", "key", "step"),
+    # Each point once (migration 0014); also the history's (run, key, step) order.
+    Index(None, "run_id", "key", "step", "timestamp", "value", unique=True),
 )
 
 latest_metrics = Table(

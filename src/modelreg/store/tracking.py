@@ -401,7 +401,10 @@ def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
     }
 
 
-_INSERT_METRIC = metrics.insert()
+@cache
+def _insert_metric(dialect: str) -> Any:
+    # A point the run has already is kept once (a retried request, a replayed batch).
+    return dialect_insert(dialect, metrics).on_conflict_do_nothing()
 
 
 def insert_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
@@ -410,7 +413,7 @@ def insert_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> No
     if not items:
         return
     rows = [_metric_row(run_id, m) for m in items]
-    conn.execute(_INSERT_METRIC, rows)
+    conn.execute(_insert_metric(conn.dialect.name), rows)
     newest: dict[str, tuple[tuple[int, int, float], dict[str, Any]]] = {}
     for m, row in zip(items, rows, strict=True):
         order = (m.step, m.timestamp, m.value)
