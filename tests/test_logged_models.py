@@ -116,3 +116,46 @@ def test_lineage_puts_the_logged_model_between_its_run_and_the_version(client, r
     edges = {(e.source, e.target, e.relation) for e in graph.edges}
     assert (f"run:{run_id}", f"logged_model:{model_id}", "logged") in edges
     assert (f"logged_model:{model_id}", "model:clf/1", "registered") in edges
+
+
+def log_model_metric(client, run_id, model_id, key, value, timestamp, dataset=None):
+    """Logs a metric of a logged model (on ``dataset``, a name), as an MLflow client does."""
+    from modelreg.entities import Metric
+    from modelreg.logged_models import LoggedModelMetric
+    from modelreg.remote import RemoteBackend
+
+    backend = client._backend
+    if isinstance(backend, RemoteBackend):
+        body = {"run_id": run_id, "key": key, "value": value, "timestamp": timestamp, "step": 0}
+        body |= {"model_id": model_id, "dataset_name": dataset, "dataset_digest": dataset}
+        response = httpx.post(backend.uri + "/api/2.0/mlflow/runs/log-metric", json=body)
+        response.raise_for_status()
+        return
+    metric = LoggedModelMetric(Metric(key, value, timestamp, 0), run_id, dataset, dataset)
+    backend.logged_models.log_logged_model_metrics(model_id, [metric])
+
+
+def test_logged_models_are_ordered_by_a_metrics_latest_value_models_without_it_last(
+    client, run_id
+):
+    experiment_id = client.get_run(run_id).info.experiment_id
+    ids = {name: log_model(client, run_id, name, {}) for name in ("a", "b", "c", "none")}
+    for name, latest, older in (("a", 0.7, 0.99), ("b", 0.9, 0.1), ("c", 0.8, 0.2)):
+        log_model_metric(client, run_id, ids[name], "acc", older, 1000)
+        log_model_metric(client, run_id, ids[name], "acc", latest, 2000)
+        log_model_metric(client, run_id, ids[name], "acc", 1 - latest, 1500, dataset="eval")
+
+    def ordered(*order):
+        found = client.search_logged_models(experiment_id, order_by=[order])
+        return [m.name for m in found]
+
+    assert ordered("metrics.acc", False) == ["b", "c", "a", "none"]
+    assert ordered("metrics.acc", True) == ["a", "c", "b", "none"]
+    assert ordered("metrics.acc", False, "eval", "eval") == ["a", "c", "b", "none"]
+    first = client.search_logged_models(
+        experiment_id, order_by=[("metrics.acc", False)], max_results=2
+    )
+    rest = client.search_logged_models(
+        experiment_id, order_by=[("metrics.acc", False)], max_results=2, page_token=first.token
+    )
+    assert [m.name for m in first] + [m.name for m in rest] == ["b", "c", "a", "none"]

@@ -324,7 +324,7 @@ class LoggedModelsAPI(Protocol):
         experiment_ids: list[str],
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: list[tuple[str, bool]] | None = None,
+        order_by: list[tuple[Any, ...]] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]: ...
     def models_of_run(self, run_id: str) -> list[LoggedModel]: ...

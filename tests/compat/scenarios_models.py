@@ -75,6 +75,7 @@ def logged_models(uri: str) -> dict:
             _fit(), name="second", params={"p": "1"}, pip_requirements=REQUIREMENTS
         )
         mlflow.log_metric("acc", 0.75, model_id=second.model_id)
+        mlflow.log_metric("acc", 0.5, model_id=first.model_id)
     client.set_logged_model_tags(first.model_id, {"a": "1", "b": "2"})
     client.delete_logged_model_tag(first.model_id, "b")
     external = mlflow.create_external_model(name="external", model_type="agent")
@@ -100,6 +101,13 @@ def logged_models(uri: str) -> dict:
             m.name
             for m in mlflow.search_logged_models(
                 filter_string="metrics.acc > 0.5", output_format="list"
+            )
+        ],
+        "by_metric": [
+            m.name
+            for m in mlflow.search_logged_models(
+                order_by=[{"field_name": "metrics.acc", "ascending": False}],
+                output_format="list",
             )
         ],
         "missing": outcome(lambda: client.get_logged_model("m-" + "0" * 32), message=True),

@@ -22,13 +22,16 @@ class LoggedModelMethods:
         experiment_ids: Sequence[str] | str,
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: Sequence[tuple[str, bool]] | None = None,
+        order_by: Sequence[tuple[Any, ...]] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
         """Logged models of these experiments, newest first unless ``order_by`` says
-        otherwise (``[("name", True)]``). ``filter_string`` compares attributes (``name``,
-        ``status``, ``source_run_id`` …), ``tags.<key>``, ``params.<key>`` and
-        ``metrics.<key>``. Raises ``InvalidArgument`` for a bad filter or order."""
+        otherwise: ``(field, ascending)`` pairs such as ``("name", True)`` or
+        ``("metrics.accuracy", False)`` (a metric's latest value; add a dataset name
+        and digest to take its value on one dataset). ``filter_string`` compares
+        attributes (``name``, ``status``, ``source_run_id`` …), ``tags.<key>``,
+        ``params.<key>`` and ``metrics.<key>``. Raises ``InvalidArgument`` for a bad
+        filter or order."""
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
         return self._backend.logged_models.search_logged_models(
             ids, filter_string, max_results, [tuple(o) for o in order_by or ()], page_token

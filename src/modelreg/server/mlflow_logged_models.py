@@ -118,7 +118,12 @@ def log_logged_model_params(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/logged-models/search", USER)
 def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
     order_by = [
-        (o.get("field_name"), o.get("ascending", True) is not False)
+        (
+            o.get("field_name"),
+            o.get("ascending", True) is not False,
+            o.get("dataset_name"),
+            o.get("dataset_digest"),
+        )
         for o in check_objects(p.get("order_by"), "order_by")
     ]
     found = b.logged_models.search_logged_models(

@@ -135,7 +135,7 @@ class LoggedModelService:
         experiment_ids: list[str],
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: list[tuple[str, bool]] | None = None,
+        order_by: list[tuple[Any, ...]] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
         """Active models of these experiments (those the caller may read) matching the

@@ -189,15 +189,17 @@ def search_ids(
     conn: Connection,
     experiment_ids: Sequence[int],
     filter_string: str | None,
-    order_by: Sequence[tuple[str, bool]],
+    order_by: Sequence[Sequence[Any]],
     page_token: str | None,
     limit: int,
 ) -> tuple[list[str], list[Any] | None]:
     """One page of ids of active models in these experiments that match the filter, and
     the sort key to continue after (``None`` on the last page).
 
-    ``order_by`` is ``(attribute, ascending)`` pairs; the default is newest first. Pages
-    go by key (:mod:`modelreg.store.keyset`), the model id ending every ordering.
+    ``order_by`` is ``(attribute, ascending)`` pairs, or ``("metrics.<key>", ascending,
+    dataset_name, dataset_digest)`` (the dataset optional) for the metric's latest value,
+    models without one last; the default is newest first. Pages go by key
+    (:mod:`modelreg.store.keyset`), the model id ending every ordering.
     """
     node = parse_filter(filter_string)
     query = select(T.model_id).where(
@@ -206,7 +208,11 @@ def search_ids(
         to_condition(node, _comparison) if node is not None else true(),
     )
     keys = []
-    for name, ascending in order_by:
+    for name, ascending, *dataset in order_by:
+        if isinstance(name, str) and name.startswith("metrics."):
+            value = _latest_metric(name.removeprefix("metrics."), *dataset)
+            keys.append(keyset.SortKey(value, ascending, nullable=True))
+            continue
         column = ATTRIBUTES.get(name)
         if column is None:
             raise InvalidArgument(f"Invalid order_by field name: {name}")
@@ -218,6 +224,21 @@ def search_ids(
     keyset.check_fits(last, keys, page_token)
     rows, next_key = keyset.page(conn, query, keys, last, limit)
     return [row.model_id for row in rows], next_key
+
+
+def _latest_metric(
+    key: str, dataset_name: str | None = None, dataset_digest: str | None = None
+) -> Any:
+    """A model's latest value of metric ``key`` (newest time, then step, as MLflow orders
+    them), for one dataset when named."""
+    m = logged_model_metrics.c
+    where = [m.model_id == T.model_id, m.key == key]
+    if dataset_name:
+        where.append(m.dataset_name == dataset_name)
+    if dataset_digest:
+        where.append(m.dataset_digest == dataset_digest)
+    newest = select(m.value).where(*where).order_by(m.timestamp.desc(), m.step.desc(), m.run_id)
+    return newest.limit(1).scalar_subquery()
 
 
 def _comparison(c: Comparison) -> Any:
