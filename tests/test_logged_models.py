@@ -135,9 +135,7 @@ def log_model_metric(client, run_id, model_id, key, value, timestamp, dataset=No
     backend.logged_models.log_logged_model_metrics(model_id, [metric])
 
 
-def test_logged_models_are_ordered_by_a_metrics_latest_value_models_without_it_last(
-    client, run_id
-):
+def test_logged_models_are_ordered_by_a_metrics_latest_value_models_without_it_last(client, run_id):
     experiment_id = client.get_run(run_id).info.experiment_id
     ids = {name: log_model(client, run_id, name, {}) for name in ("a", "b", "c", "none")}
     for name, latest, older in (("a", 0.7, 0.99), ("b", 0.9, 0.1), ("c", 0.8, 0.2)):
