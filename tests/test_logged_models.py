@@ -157,3 +157,13 @@ def test_logged_models_are_ordered_by_a_metrics_latest_value_models_without_it_l
         experiment_id, order_by=[("metrics.acc", False)], max_results=2, page_token=first.token
     )
     assert [m.name for m in first] + [m.name for m in rest] == ["b", "c", "a", "none"]
+
+
+@pytest.mark.parametrize(
+    "order", [("name",), ("name", "maybe"), (3, True), ("name", True, 5, None)]
+)
+def test_a_malformed_logged_model_order_is_refused_naming_it(client, run_id, order):
+    experiment_id = client.get_run(run_id).info.experiment_id
+
+    with pytest.raises(InvalidArgument, match="order_by"):
+        client.search_logged_models(experiment_id, order_by=[order])

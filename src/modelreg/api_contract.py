@@ -35,7 +35,7 @@ from modelreg.entities import (
     RunTag,
 )
 from modelreg.lineage_graph import LineageGraph
-from modelreg.logged_models import LoggedModel
+from modelreg.logged_models import LoggedModel, LoggedModelOrder
 from modelreg.webhooks import Webhook
 
 __all__ = [
@@ -324,7 +324,7 @@ class LoggedModelsAPI(Protocol):
         experiment_ids: list[str],
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: list[tuple[Any, ...]] | None = None,
+        order_by: list[LoggedModelOrder] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]: ...
     def models_of_run(self, run_id: str) -> list[LoggedModel]: ...

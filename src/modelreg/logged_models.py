@@ -57,6 +57,11 @@ def logged_model_of(uri: str) -> str | None:
     return model_id if LOGGED_MODEL_ID_RE.fullmatch(model_id) else None
 
 
+LoggedModelOrder = tuple[str, bool] | tuple[str, bool, str | None, str | None]
+"""An ``order_by`` item of ``search_logged_models``: ``(field, ascending)``, or for a
+metric ``("metrics.<key>", ascending, dataset_name, dataset_digest)``."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoggedModelMetric:
     """A metric of a logged model: the run and dataset it was measured in, if any."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelreg.entities import PagedList
-from modelreg.logged_models import LoggedModel
+from modelreg.logged_models import LoggedModel, LoggedModelOrder
 
 
 class LoggedModelMethods:
@@ -22,7 +22,7 @@ class LoggedModelMethods:
         experiment_ids: Sequence[str] | str,
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: Sequence[tuple[Any, ...]] | None = None,
+        order_by: Sequence[LoggedModelOrder] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
         """Logged models of these experiments, newest first unless ``order_by`` says

@@ -262,14 +262,14 @@ def log_inputs(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("POST", "/runs/search", USER)
 def search_runs(b: Any, p: dict[str, Any]) -> Any:
-    found = b.tracking.search_runs(
+    found = b.tracking.search_runs_naming_tags(
+        TAGS_FROM_MLFLOW,
         as_list(p.get("experiment_ids")),
         p.get("filter") or "",
         p.get("run_view_type") or "ACTIVE_ONLY",
         max_results(p, RUNS_LIMIT),
         as_list(p.get("order_by")),
         p.get("page_token"),
-        tag_names=TAGS_FROM_MLFLOW,
     )
     positions = b.tracking.latest_metric_positions([r.info.run_id for r in found])
     return page(found, "runs", lambda r: run_json(r, positions[r.info.run_id]))

@@ -25,6 +25,7 @@ from modelreg.logged_models import (
     STATUSES,
     LoggedModel,
     LoggedModelMetric,
+    LoggedModelOrder,
     RunModelLink,
 )
 from modelreg.run_names import random_run_name
@@ -57,6 +58,18 @@ def check_model_name(name: Any) -> str:
     if "/" in name or ":" in name:
         raise InvalidArgument(f"Invalid model name '{name}': it may not contain '/' or ':'")
     return name
+
+
+def _check_order(order_by: Sequence[Any]) -> None:
+    for item in order_by:
+        fits = isinstance(item, tuple | list) and len(item) in (2, 4)
+        if not (fits and isinstance(item[0], str) and isinstance(item[1], bool)) or any(
+            d is not None and not isinstance(d, str) for d in item[2:]
+        ):
+            raise InvalidArgument(
+                "each order_by item is (field, ascending) or, for a metric, "
+                f"(field, ascending, dataset_name, dataset_digest); got {item!r:.80}"
+            )
 
 
 def check_key_values(items: dict[str, Any] | None, what: str) -> dict[str, str]:
@@ -135,13 +148,14 @@ class LoggedModelService:
         experiment_ids: list[str],
         filter_string: str | None = None,
         max_results: int | None = None,
-        order_by: list[tuple[Any, ...]] | None = None,
+        order_by: list[LoggedModelOrder] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
         """Active models of these experiments (those the caller may read) matching the
         filter (attributes, ``tags.``, ``params.``, ``metrics.``); newest first by default."""
         ids = [tracking_store.experiment_id_int(e) for e in experiment_ids]
         limit = check_max_results(max_results, 100)
+        _check_order(order_by or [])
         with self.db.read() as conn:
             ids = principal.readable_experiment_ids(conn, ids)
             found, next_key = store.search_ids(

@@ -337,10 +337,23 @@ class TrackingService:
         max_results: int | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-        tag_names: Mapping[str, str] | None = None,
     ) -> PagedList[Run]:
-        """A page of runs; ``tag_names`` maps tag keys as the caller knows them to the
-        keys they are stored under (the MLflow API's ``mlflow.*`` names)."""
+        return self.search_runs_naming_tags(
+            {}, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+
+    def search_runs_naming_tags(
+        self,
+        tag_names: Mapping[str, str],
+        experiment_ids: Sequence[str] | str,
+        filter_string: str = "",
+        run_view_type: str | int | None = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """:meth:`search_runs` for an API that names some tags its own way: ``tag_names``
+        maps its keys to those the tags are stored under (the MLflow API's ``mlflow.*``)."""
         if isinstance(experiment_ids, str | int):
             experiment_ids = [str(experiment_ids)]
         ids = [store.experiment_id_int(e) for e in experiment_ids]
