@@ -69,6 +69,27 @@ def test_deleted_experiment_leaves_active_search_and_can_be_restored(client):
     assert client.get_experiment(experiment_id).lifecycle_stage == "active"
 
 
+def test_deleting_an_experiment_deletes_its_runs_until_it_is_restored(client):
+    experiment_id = client.create_experiment("with-runs")
+    kept, dropped = (client.create_run(experiment_id).info.run_id for _ in range(2))
+    client.delete_run(dropped)
+    other = client.create_run(client.create_experiment("other")).info.run_id
+
+    client.delete_experiment(experiment_id)
+
+    assert client.search_runs([experiment_id]) == []
+    assert len(client.search_runs([experiment_id], run_view_type="DELETED_ONLY")) == 2
+    assert client.get_run(kept).info.lifecycle_stage == "deleted"
+    assert client.get_run(other).info.lifecycle_stage == "active"
+    with pytest.raises(InvalidArgument, match="deleted"):
+        client.log_param(kept, "p", "1")
+
+    client.restore_experiment(experiment_id)
+
+    assert {r.info.run_id for r in client.search_runs([experiment_id])} == {kept, dropped}
+    client.log_param(kept, "p", "1")
+
+
 def test_default_experiment_cannot_be_deleted(client):
     with pytest.raises(InvalidArgument, match="Default"):
         client.delete_experiment("0")

@@ -9,7 +9,7 @@ import tempfile
 import mlflow
 from compat_support import http, outcome, run_view, scenario
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param, RunTag, ViewType
 
 
 @scenario
@@ -454,8 +454,6 @@ def run_search_grammar(uri: str) -> dict:
 @scenario
 def experiment_search_grammar(uri: str) -> dict:
     """The filter and order_by forms of ``search_experiments`` MLflow's server answers."""
-    from mlflow.entities import ViewType
-
     client = MlflowClient(uri)
     tags = [{"team": "a", "k w": "v"}, {"team": "b"}, {}]
     ids = [
@@ -542,4 +540,24 @@ def run_value_limits(uri: str) -> dict:
     out["lengths"] = {k: len(v) for k, v in sorted({**data.params, **data.tags}.items())
                       if k in ("p6001", "p8001", "t8001", "tb")}  # fmt: skip
     out["latest"] = {k: data.metrics[k] for k in ("tie", "older")}
+    return out
+
+
+@scenario
+def deleted_experiment_runs(uri: str) -> dict:
+    """A deleted experiment's runs are deleted with it and come back with it."""
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("deleted-runs-exp")
+    kept, dropped = (client.create_run(experiment_id).info.run_id for _ in range(2))
+    client.delete_run(dropped)
+    client.delete_experiment(experiment_id)
+    out = {
+        "active": len(client.search_runs([experiment_id])),
+        "deleted": len(client.search_runs([experiment_id], run_view_type=ViewType.DELETED_ONLY)),
+        "stage": client.get_run(kept).info.lifecycle_stage,
+        "log": outcome(lambda: client.log_param(kept, "p", "1")),
+    }
+    client.restore_experiment(experiment_id)
+    out["restored"] = len(client.search_runs([experiment_id]))
+    out["log after"] = outcome(lambda: client.log_param(kept, "p", "1"))
     return out

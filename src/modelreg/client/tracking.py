@@ -59,11 +59,13 @@ class TrackingMethods:
         )
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Marks the experiment deleted (restorable); its runs leave default searches."""
+        """Marks the experiment and its runs deleted, restorably: they leave default
+        searches, and its runs take no more data until it is restored (as on MLflow)."""
         self._backend.tracking.delete_experiment(str(experiment_id))
 
     def restore_experiment(self, experiment_id: str) -> None:
-        """Undoes ``delete_experiment``."""
+        """Undoes ``delete_experiment``: the experiment and all its runs are active again
+        (a run deleted before the experiment was, too, as on MLflow)."""
         self._backend.tracking.restore_experiment(str(experiment_id))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:

@@ -149,11 +149,16 @@ class TrackingService:
             raise InvalidArgument("the Default experiment (id 0) cannot be deleted")
         with self.db.write() as conn:
             store.set_experiment_fields(conn, experiment_id, now_ms(), lifecycle_stage=stage)
+            store.set_experiment_runs_stage(conn, experiment_id, stage)
 
     def delete_experiment(self, experiment_id: str) -> None:
+        """Deletes the experiment and its runs (their data is kept: ``restore_experiment``
+        brings all of them back, as on MLflow). Raises NotFound, InvalidArgument for the
+        Default experiment."""
         self._set_experiment_stage(experiment_id, store.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
+        """Restores the experiment and all its runs. Raises NotFound."""
         self._set_experiment_stage(experiment_id, store.ACTIVE)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:

@@ -191,6 +191,16 @@ def set_experiment_fields(conn: Connection, experiment_id: Any, now: int, **valu
         raise NotFound(f"experiment '{experiment_id}' does not exist")
 
 
+def set_experiment_runs_stage(conn: Connection, experiment_id: Any, stage: str) -> None:
+    """Moves every run of the experiment to ``stage`` (with the experiment, as MLflow)."""
+    conn.execute(
+        update(runs)
+        .where(runs.c.experiment_id == experiment_id_int(experiment_id))
+        .where(runs.c.lifecycle_stage != stage)
+        .values(lifecycle_stage=stage)
+    )
+
+
 # -- runs ----------------------------------------------------------------------
 
 RUN_COLUMNS = (
