@@ -71,6 +71,10 @@ def model_versions(uri: str) -> dict:
         "latest_prod": [v.version for v in client.get_latest_versions("mv", stages=["Production"])],
         "missing_version": outcome(lambda: client.get_model_version("mv", "9"), message=True),
         "missing_alias": outcome(lambda: client.get_model_version_by_alias("mv", "nope")),
+        "delete_missing_alias": outcome(lambda: client.delete_registered_model_alias("mv", "no")),
+        "delete_alias_of_no_model": outcome(
+            lambda: client.delete_registered_model_alias("no-such-model", "no")
+        ),
         "bad_stage": outcome(lambda: client.transition_model_version_stage("mv", "1", "Bogus")),
         "model": {k: v for k, v in model_view(client.get_registered_model("mv")).items()},
         # Where it points differs on purpose (modelreg: the version's own snapshot); what

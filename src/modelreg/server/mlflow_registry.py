@@ -6,7 +6,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from modelreg.api.route_permissions import USER, on_model
-from modelreg.errors import InvalidArgument
+from modelreg.errors import InvalidArgument, NotFound
 from modelreg.logged_models import logged_model_of
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_routes import REGISTERED_ROOT, as_list
@@ -94,7 +94,13 @@ def set_alias(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("DELETE", "/registered-models/alias", on_model("edit"))
 def delete_alias(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_registered_model_alias(required(p, "name"), required(p, "alias"))
+    name, alias = required(p, "name"), required(p, "alias")
+    try:
+        b.registry.delete_registered_model_alias(name, alias)
+    except NotFound:
+        # Removing an alias the model does not have succeeds on MLflow's server; an
+        # unknown model is still not found.
+        b.registry.get_registered_model(name)
 
 
 @endpoint("GET", "/registered-models/alias", on_model("read"))
