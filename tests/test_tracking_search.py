@@ -363,3 +363,31 @@ def test_a_nan_metric_differs_from_every_number_and_matches_no_other_comparison(
 )
 def test_the_mlflow_ui_column_names_are_attributes_too(client, experiment, filter_string):
     assert names(client.search_runs([experiment], filter_string)) == ["run-1"]
+
+
+def test_tag_names_of_another_api_are_renamed_wherever_they_stand_in_a_search():
+    from modelreg.store.search_filter import And, Comparison, Or, parse_filter
+
+    names = {"mlflow.parentRunId": "modelreg.parentRunId"}
+    node = parse_filter(
+        "tags.mlflow.parentRunId = 'p' or (tag.`mlflow.parentRunId` IS NULL "
+        "and params.mlflow.parentRunId = 'q' and tags.other = 'r')"
+    )
+
+    renamed, order_by = run_search.with_tag_names(
+        node, ["tags.mlflow.parentRunId DESC", "params.mlflow.parentRunId"], names
+    )
+
+    assert renamed == Or(
+        (
+            Comparison("tags", "modelreg.parentRunId", "=", "p"),
+            And(
+                (
+                    Comparison("tag", "modelreg.parentRunId", "IS NULL", None),
+                    Comparison("params", "mlflow.parentRunId", "=", "q"),
+                    Comparison("tags", "other", "=", "r"),
+                )
+            ),
+        )
+    )
+    assert order_by == ["tags.`modelreg.parentRunId` DESC", "params.mlflow.parentRunId"]
