@@ -79,7 +79,12 @@ OVERSIZED_FIELDS = {
     "model name": (lambda c: c.create_registered_model("m" * 257), "257"),
     "experiment name": (lambda c: c.create_experiment("e" * 257), "257"),
     "description": (lambda c: c.create_registered_model("m", description="d" * 100_001), "100001"),
-    "tag value": (lambda c: c.create_registered_model("m", tags={"k": "v" * 8001}), "8001"),
+    "run tag value": (lambda c: c.set_tag(_run(c), "k", "v" * 8001), "8001"),
+    "experiment tag value": (lambda c: c.create_experiment("e", tags={"k": "v" * 20_001}), "20001"),
+    "model tag value": (
+        lambda c: c.create_registered_model("m", tags={"k": "v" * 100_001}),
+        "100001",
+    ),
     "param value": (lambda c: c.log_param(_run(c), "p", "v" * 6001), "6001"),
     "key": (lambda c: c.log_param(_run(c), "k" * 251, "v"), "251"),
     "artifact path": (lambda c: c.log_text(_run(c), "x", "a/" * 2049), "limit"),
@@ -102,6 +107,20 @@ def test_every_oversized_field_is_refused_naming_the_limit(client):
                 wrong[field] = exc.message
 
     assert wrong == {}
+
+
+def test_tag_values_up_to_mlflow_limits_are_kept_whole(client):
+    # MLflow's limits, which its clients rely on: a prompt's template is a version tag.
+    run_id = _run(client)
+    client.set_tag(run_id, "k", "r" * 8000)
+    experiment_id = client.create_experiment("notes", tags={"k": "e" * 20_000})
+    client.create_registered_model("m", tags={"k": "m" * 100_000})
+    client.create_model_version("m", f"runs:/{run_id}/model", tags={"k": "v" * 100_000})
+
+    assert client.get_run(run_id).data.tags["k"] == "r" * 8000
+    assert client.get_experiment(experiment_id).tags["k"] == "e" * 20_000
+    assert client.get_registered_model("m").tags["k"] == "m" * 100_000
+    assert client.get_model_version("m", 1).tags["k"] == "v" * 100_000
 
 
 def test_an_oversized_name_through_the_mlflow_api_is_400(server):

@@ -41,6 +41,7 @@ MODELS = (
     "deleted_run_model",
     "purged_run_model",
     "lost_files_model",
+    "qa_prompt",
 )
 SELECTION = Options(experiments=EXPERIMENTS, models=MODELS)
 
@@ -363,6 +364,18 @@ def test_a_version_whose_files_are_gone_is_imported_without_them_and_reported(im
 
     assert version.source.endswith("/lost")
     assert any(p.what == "lost_files_model 1" for p in imported.result.problems)
+
+
+def test_a_prompt_keeps_its_versions_templates_and_alias(imported):
+    client = imported.client
+
+    first = client.get_model_version_by_alias("qa_prompt", "production")
+    second = client.get_model_version("qa_prompt", 2)
+
+    assert client.get_registered_model("qa_prompt").tags["mlflow.prompt.is_prompt"] == "true"
+    assert first.version == 1 and first.source == "dummy-source"
+    assert first.tags["mlflow.prompt.text"] == "Answer {{question}}. " + "x" * 20000
+    assert second.tags["mlflow.prompt.text"] == "Please answer {{question}}."
 
 
 def test_only_the_inconsistencies_of_the_source_are_reported(imported):

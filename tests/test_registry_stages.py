@@ -132,6 +132,20 @@ def test_alias_on_unknown_version_raises_not_found(fraud):
         fraud.set_registered_model_alias("fraud", "champion", 9)
 
 
+@pytest.mark.parametrize("alias", ["latest", "LATEST", "Latest"])
+def test_the_reserved_alias_latest_names_the_highest_version(fraud, alias):
+    fraud.transition_model_version_stage("fraud", 4, "Archived")
+
+    assert fraud.get_model_version_by_alias("fraud", alias).version == 4
+
+
+def test_a_model_without_versions_has_no_latest_version(client):
+    client.create_registered_model("empty")
+
+    with pytest.raises(NotFound, match="'empty'"):
+        client.get_model_version_by_alias("empty", "latest")
+
+
 @pytest.mark.parametrize("bad", ["latest", "LATEST", "3", "v3", "", "a/b", "a b", "x" * 257])
 def test_reserved_or_malformed_aliases_are_refused(fraud, bad):
     with pytest.raises(InvalidArgument, match="alias"):

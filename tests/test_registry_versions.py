@@ -72,7 +72,7 @@ def test_version_numbers_may_be_numeric_strings_everywhere(client, model):
     client.delete_model_version("fraud", "1")
 
 
-@pytest.mark.parametrize("bad", ["one", "1.5", 0, -1, True])
+@pytest.mark.parametrize("bad", ["one", "1.5", "", True, 2**64])
 def test_malformed_version_numbers_are_refused(client, model, bad):
     model()
 
@@ -83,6 +83,14 @@ def test_malformed_version_numbers_are_refused(client, model, bad):
 def test_unknown_version_raises_not_found_naming_model_and_version(client, model):
     with pytest.raises(NotFound, match="registered model 'fraud' has no version 7"):
         client.get_model_version("fraud", 7)
+
+
+@pytest.mark.parametrize("number", [0, -1, "0", "-7"])
+def test_a_version_number_below_1_names_no_version(client, model, number):
+    model()
+
+    with pytest.raises(NotFound, match=f"registered model 'fraud' has no version {number}"):
+        client.get_model_version("fraud", number)
 
 
 def test_version_of_unknown_model_raises_not_found(client, run_id):

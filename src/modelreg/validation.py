@@ -20,6 +20,10 @@ from modelreg.path_safety import PERCENT_ESCAPE
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+# MLflow's limits, which its clients rely on: an experiment's notes and a prompt's
+# template (a model version tag) are longer than a run's tags.
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20_000
+MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
 MAX_NAME_LENGTH = 256
 MAX_DESCRIPTION_LENGTH = 100_000
 MAX_BATCH_ITEMS = 10_000
@@ -95,10 +99,19 @@ def check_param_value(key: str, value: Any) -> str:
     return check_string(value, f"value of param '{key}'", MAX_PARAM_VALUE_LENGTH)
 
 
-def check_tag_value(key: str, value: Any) -> str:
+def check_tag_value(key: str, value: Any, limit: int = MAX_TAG_VALUE_LENGTH) -> str:
     if value is None:
         raise InvalidArgument(f"value of tag '{key}' must not be None")
-    return check_string(value, f"value of tag '{key}'", MAX_TAG_VALUE_LENGTH)
+    return check_string(value, f"value of tag '{key}'", limit)
+
+
+def check_tags(tags: Any, field: str = "tags", limit: int = MAX_TAG_VALUE_LENGTH) -> dict[str, str]:
+    """A mapping of tag key to value (None: empty), each value at most ``limit`` long."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidArgument(f"{field} must be a mapping of key to value")
+    return {check_key(k, "tag key"): check_tag_value(k, val, limit) for k, val in tags.items()}
 
 
 def check_metric_value(key: str, value: Any) -> float:
@@ -234,8 +247,9 @@ def check_stage(stage: Any) -> str:
 
 
 def check_version(version: Any) -> int:
-    """A model version number: an integer from 1."""
-    return check_int(version, "version", minimum=1)
+    """A model version number: an integer. Versions are numbered from 1; a lookup of
+    0 or a negative number finds no version (``NotFound``, as MLflow answers)."""
+    return check_int(version, "version")
 
 
 def check_description(value: Any, field: str = "description") -> str | None:

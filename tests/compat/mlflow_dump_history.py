@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 import mlflow
+import requests
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
@@ -121,6 +122,20 @@ for e in client.search_experiments(view_type=ViewType.ALL):
                 "files": logged_model_files(lm.model_id),
             }
         )
+
+
+def version_entry(v):
+    return {
+        "version": int(v.version),
+        "stage": v.current_stage,
+        "source": v.source,
+        "run_id": v.run_id,
+        "status": v.status,
+        "tags": v.tags,
+        "creation_timestamp": v.creation_timestamp,
+    }
+
+
 for m in client.search_registered_models():
     versions = client.search_model_versions(f"name='{m.name}'")
     dump["models"].append(
@@ -130,17 +145,36 @@ for m in client.search_registered_models():
             "tags": m.tags,
             "creation_timestamp": m.creation_timestamp,
             "aliases": m.aliases,
+            "versions": [version_entry(v) for v in sorted(versions, key=lambda v: int(v.version))],
+        }
+    )
+# The client hides prompts from its model calls: they are read through the REST API.
+for name in (p.name for p in mlflow.genai.search_prompts()):
+    api = f"{sys.argv[1]}/api/2.0/mlflow"
+    m = requests.get(f"{api}/registered-models/get", params={"name": name}, timeout=30).json()
+    m = m["registered_model"]
+    prompt_versions = f"name='{name}' AND tags.`mlflow.prompt.is_prompt` = 'true'"
+    found = requests.get(
+        f"{api}/model-versions/search", params={"filter": prompt_versions}, timeout=30
+    ).json()
+    dump["models"].append(
+        {
+            "name": name,
+            "description": m.get("description"),
+            "tags": {t["key"]: t["value"] for t in m.get("tags", [])},
+            "creation_timestamp": int(m["creation_timestamp"]),
+            "aliases": {a["alias"]: a["version"] for a in m.get("aliases", [])},
             "versions": [
                 {
-                    "version": int(v.version),
-                    "stage": v.current_stage,
-                    "source": v.source,
-                    "run_id": v.run_id,
-                    "status": v.status,
-                    "tags": v.tags,
-                    "creation_timestamp": v.creation_timestamp,
+                    "version": int(v["version"]),
+                    "stage": v["current_stage"],
+                    "source": v["source"],
+                    "run_id": v.get("run_id") or None,
+                    "status": v["status"],
+                    "tags": {t["key"]: t["value"] for t in v.get("tags", [])},
+                    "creation_timestamp": int(v["creation_timestamp"]),
                 }
-                for v in sorted(versions, key=lambda v: int(v.version))
+                for v in sorted(found["model_versions"], key=lambda v: int(v["version"]))
             ],
         }
     )

@@ -7,7 +7,7 @@ a while: the seed workflow (a scikit-learn model registered and staged), a
 run with a long metric history, nested runs, a NaN metric, dataset inputs,
 a deleted experiment (deleted by the caller), a deleted run that a version still references, a
 renamed model, stages and aliases, a version deleted from the middle, a
-version whose files are gone from the artifact store, and (when BIG_MB > 0)
+version whose files are gone from the artifact store, a prompt, and (when BIG_MB > 0)
 a big artifact. Prints a JSON summary of ids on its last line.
 """
 
@@ -143,6 +143,12 @@ client.create_model_version("lost_files_model", f"runs:/{run.info.run_id}/lost",
 run_folder = os.path.join(artifacts_dir, run.info.experiment_id, run.info.run_id)
 shutil.rmtree(os.path.join(run_folder, "artifacts", "lost"))
 ids["lost_run"] = run.info.run_id
+
+# A prompt with two versions and an alias (MLflow keeps prompts in its model registry; a
+# template longer than a run tag may be).
+mlflow.genai.register_prompt(name="qa_prompt", template="Answer {{question}}. " + "x" * 20000)
+mlflow.genai.register_prompt(name="qa_prompt", template="Please answer {{question}}.")
+mlflow.genai.set_prompt_alias("qa_prompt", alias="production", version=1)
 
 # A big artifact, in an experiment of its own.
 if big_mb:

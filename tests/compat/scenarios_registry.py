@@ -158,3 +158,128 @@ def prompt_filter(uri: str) -> dict:
             m.name for m in client.search_registered_models("name LIKE 'pf-%' and tags.team != 'x'")
         ],
     }
+
+
+def _prompt_view(p) -> dict:
+    return {
+        "name": p.name,
+        "version": p.version,
+        "template": p.template,
+        "tags": dict(sorted(p.tags.items())),
+        "commit_message": p.commit_message,
+        "aliases": sorted(p.aliases),
+        "variables": sorted(p.variables),
+        "response_format": p.response_format,
+        "model_config": p.model_config,
+    }
+
+
+def _rest_searches(uri: str) -> dict:
+    """Searches as other REST clients send them: the server leaves prompts out unless the
+    filter asks for the prompt tag."""
+    import requests
+
+    api = f"{uri}/api/2.0/mlflow"
+    asks = "tags.`mlflow.prompt.is_prompt` = 'true'"
+
+    def models(**params) -> list:
+        found = requests.get(f"{api}/registered-models/search", params=params, timeout=30)
+        return sorted(m["name"] for m in found.json().get("registered_models", []))
+
+    def versions(text: str) -> list:
+        found = requests.get(f"{api}/model-versions/search", params={"filter": text}, timeout=30)
+        return sorted(int(v["version"]) for v in found.json().get("model_versions", []))
+
+    return {
+        "models": [name for name in models() if name.startswith("pr-")],
+        "models_named": models(filter="name LIKE 'pr-%'"),
+        "prompts": models(filter=f"name LIKE 'pr-%' AND {asks}"),
+        "versions": versions("name = 'pr-chat'"),
+        "prompt_versions": versions(f"name = 'pr-chat' AND {asks}"),
+    }
+
+
+def _user_tags(tags: dict) -> list:
+    """Tags without the experiment ids MLflow's client keeps on a prompt (ids differ)."""
+    return sorted((k, v) for k, v in tags.items() if k != "_mlflow_experiment_ids")
+
+
+@scenario
+def prompts(uri: str) -> dict:
+    """MLflow's prompt registry, which lives in the model registry (tags, no files)."""
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(uri, uri)
+    genai = mlflow.genai
+    mlflow.set_experiment("pr-experiment")
+    chat = [
+        {"role": "system", "content": "You are {{persona}}"},
+        {"role": "user", "content": "{{q}}"},
+    ]
+    out = {
+        "chat": _prompt_view(
+            genai.register_prompt(
+                name="pr-chat",
+                template=chat,
+                commit_message="first",
+                response_format={"type": "object", "properties": {"a": {"type": "string"}}},
+                model_config={"temperature": 0.2, "max_tokens": 100},
+            )
+        ),
+        "text": _prompt_view(
+            genai.register_prompt(name="pr-chat", template="Answer {{x}}", tags={"k": "v"})
+        ),
+        # Longer than a run tag may be: MLflow keeps registry tags up to 100,000 characters.
+        "long": len(genai.register_prompt(name="pr-long", template="{{q}}" + "x" * 30000).template),
+    }
+    out["long_loaded"] = len(genai.load_prompt("prompts:/pr-long/1").template)
+    out["loaded"] = _prompt_view(genai.load_prompt("prompts:/pr-chat/1"))
+    out["formatted"] = genai.load_prompt("prompts:/pr-chat/1").format(persona="a cat", q="hi")
+    out["latest"] = _prompt_view(genai.load_prompt("prompts:/pr-chat@latest"))
+    genai.set_prompt_alias("pr-chat", alias="prod", version=1)
+    out["by_alias"] = _prompt_view(genai.load_prompt("prompts:/pr-chat@prod"))
+    out["search"] = sorted(p.name for p in genai.search_prompts(filter_string="name LIKE 'pr-%'"))
+    out["models_leave_prompts_out"] = [
+        m.name for m in client.search_registered_models("name LIKE 'pr-%'")
+    ]
+    out["versions"] = [p.version for p in client.search_prompt_versions("pr-chat")]
+    out["rest_searches"] = _rest_searches(uri)
+    experiment_id = mlflow.get_experiment_by_name("pr-experiment").experiment_id
+    out["search_by_experiment"] = sorted(
+        p.name for p in genai.search_prompts(filter_string=f"experiment_id = '{experiment_id}'")
+    )
+    client.set_prompt_tag("pr-chat", "owner", "me")
+    client.set_prompt_version_tag("pr-chat", "1", "quality", "good")
+    out["tagged"] = [
+        _user_tags(client.get_prompt("pr-chat").tags),
+        _prompt_view(client.get_prompt_version("pr-chat", 1))["tags"],
+    ]
+    client.delete_prompt_tag("pr-chat", "owner")
+    client.delete_prompt_version_tag("pr-chat", "1", "quality")
+    # Deleting a tag a model or version does not have succeeds on MLflow's server.
+    client.delete_prompt_tag("pr-chat", "never-set")
+    client.delete_prompt_version_tag("pr-chat", "1", "never-set")
+    out["untagged"] = [
+        _user_tags(client.get_prompt("pr-chat").tags),
+        _prompt_view(client.get_prompt_version("pr-chat", 1))["tags"],
+    ]
+    genai.delete_prompt_alias("pr-chat", alias="prod")
+    with mlflow.start_run() as run:
+        out["loaded_in_run"] = genai.load_prompt("prompts:/pr-chat/2").version
+    out["run_link"] = client.get_run(run.info.run_id).data.tags.get("mlflow.linkedPrompts")
+    client.create_registered_model("pr-model")
+    out["model_is_no_prompt"] = outcome(lambda: client.get_prompt_version("pr-model", 1))
+    out["prompt_as_model_source"] = outcome(
+        lambda: client.create_model_version("pr-model", "models:/pr-chat/1")
+    )
+    out["placeholder_without_tag"] = outcome(
+        lambda: client.create_model_version("pr-model", "dummy-source")
+    )
+    out["tag_missing_model"] = outcome(lambda: client.delete_registered_model_tag("pr-none", "k"))
+    client.delete_prompt_version("pr-chat", "1")
+    out["after_version_delete"] = [p.version for p in client.search_prompt_versions("pr-chat")]
+    client.delete_prompt("pr-long")
+    out["after_delete"] = sorted(
+        p.name for p in genai.search_prompts(filter_string="name LIKE 'pr-%'")
+    )
+    return out

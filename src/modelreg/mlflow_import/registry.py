@@ -18,6 +18,7 @@ from modelreg.mlflow_import.files import copy_tree, logged_model_tree, proxied_t
 from modelreg.mlflow_import.flavors import MANIFEST_NAME, MLMODEL, NOTE_TAG, modelreg_manifest
 from modelreg.mlflow_import.logged_models import in_target
 from modelreg.mlflow_import.source import SourceError
+from modelreg.prompts import PROMPT_SOURCES
 
 _RUN_FOLDER = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/(.*))?$")
 _PROXIED = "mlflow-artifacts:"
@@ -148,6 +149,8 @@ def _relative(path: str, prefix: str) -> str:
 
 def _version_files(ctx: Context, mv: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]]]:
     """The version's source URI in modelreg, and its files (``path: {"digest", "size"}``)."""
+    if mv.get("source") in PROMPT_SOURCES:  # a prompt's version: its template is a tag
+        return mv["source"], {}
     model_id = _logged_model_id(mv)
     if model_id and in_target(ctx, model_id):
         manifest = ctx.backend.logged_models.manifest(model_id)

@@ -15,11 +15,14 @@ from typing import Any
 
 import httpx
 
+from modelreg.prompts import PROMPT_TAG
+
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 _RETRIES = 4
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _PAGE = 1000
+_PROMPTS = f"tags.`{PROMPT_TAG}` = 'true'"
 _HISTORY_PAGE = 25_000
 
 
@@ -165,15 +168,21 @@ class MlflowSource:
     # -- registry ----------------------------------------------------------------------
 
     def registered_models(self) -> Iterator[dict[str, Any]]:
-        body = {"max_results": _PAGE}
-        return self._pages("GET", "/registered-models/search", "registered_models", body)
+        """Every registered model, then every prompt (MLflow's server leaves prompts out of
+        a search unless the filter asks for them)."""
+        for extra in ({}, {"filter": _PROMPTS}):
+            body = {"max_results": _PAGE, **extra}
+            yield from self._pages("GET", "/registered-models/search", "registered_models", body)
 
     def model_versions(self, name: str) -> list[dict[str, Any]]:
-        """Every version of the model, in registration order."""
+        """Every version of the model or prompt, in registration order."""
         quoted = name.replace("'", "\\'")
-        body = {"filter": f"name='{quoted}'", "max_results": 10_000}
-        found = list(self._pages("GET", "/model-versions/search", "model_versions", body))
-        return sorted(found, key=lambda mv: int(mv["version"]))
+        found: dict[int, dict[str, Any]] = {}
+        for text in (f"name='{quoted}'", f"name='{quoted}' AND {_PROMPTS}"):
+            body = {"filter": text, "max_results": 10_000}
+            for mv in self._pages("GET", "/model-versions/search", "model_versions", body):
+                found[int(mv["version"])] = mv
+        return [found[number] for number in sorted(found)]
 
     def download_uri(self, name: str, version: str) -> str:
         found = self.get("/model-versions/get-download-uri", name=name, version=version)

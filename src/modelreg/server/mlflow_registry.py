@@ -19,6 +19,7 @@ from modelreg.server.mlflow_shapes import (
     version_json,
 )
 from modelreg.services.model_sources import runs_as_pointers
+from modelreg.store.registry_search import without_prompts
 
 # MLflow's page sizes and limits (above a limit its server answers 400).
 MODELS_DEFAULT, MODELS_LIMIT = 100, 1000
@@ -61,7 +62,7 @@ def delete_registered_model(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("GET", "/registered-models/search", USER)
 def search_registered_models(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_registered_models(
-        p.get("filter"),
+        without_prompts(p.get("filter")),
         max_results(p, MODELS_LIMIT) or MODELS_DEFAULT,
         as_list(p.get("order_by")),
         p.get("page_token"),
@@ -82,7 +83,13 @@ def set_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("DELETE", "/registered-models/delete-tag", on_model("edit"))
 def delete_registered_model_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_registered_model_tag(required(p, "name"), required(p, "key"))
+    name, key = required(p, "name"), required(p, "key")
+    try:
+        b.registry.delete_registered_model_tag(name, key)
+    except NotFound:
+        # Removing a tag the model does not have succeeds on MLflow's server (as for
+        # aliases and version tags); an unknown model is still not found.
+        b.registry.get_registered_model(name)
 
 
 @endpoint("POST", "/registered-models/alias", on_model("edit"))
@@ -169,7 +176,7 @@ def transition_stage(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("GET", "/model-versions/search", USER)
 def search_model_versions(b: Any, p: dict[str, Any]) -> Any:
     found = b.registry.search_model_versions(
-        p.get("filter"),
+        without_prompts(p.get("filter")),
         max_results(p, VERSIONS_LIMIT) or VERSIONS_DEFAULT,
         as_list(p.get("order_by")) or ["last_updated_timestamp DESC"],  # MLflow's default
         p.get("page_token"),
@@ -192,6 +199,8 @@ def set_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("DELETE", "/model-versions/delete-tag", on_model("edit"))
 def delete_model_version_tag(b: Any, p: dict[str, Any]) -> Any:
-    b.registry.delete_model_version_tag(
-        required(p, "name"), required(p, "version"), required(p, "key")
-    )
+    name, version = required(p, "name"), required(p, "version")
+    try:
+        b.registry.delete_model_version_tag(name, version, required(p, "key"))
+    except NotFound:
+        b.registry.get_model_version(name, version)  # a missing tag is no error on MLflow

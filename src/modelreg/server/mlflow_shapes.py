@@ -140,6 +140,6 @@ def max_results(params: dict[str, Any], limit: int) -> Any:
     if number is None or not 0 < number <= limit:
         raise InvalidArgument(
             f"Invalid value {value!r:.40} for parameter 'max_results' supplied. "
-            f"It must be at most {limit}"
+            f"It must be an integer from 1 to {limit}"
         )
     return number

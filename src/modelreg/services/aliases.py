@@ -108,11 +108,17 @@ class AliasMoves:
             record(conn, model_id, name, "delete_alias", version=old, before=before)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version an alias points to. Raises NotFound naming the model or alias."""
+        """The version an alias points to; ``latest`` (reserved, any case) is the highest
+        version, as in ``models:/name@latest`` and on MLflow's server. Raises NotFound
+        naming the model or alias."""
         name = v.check_name(name, "model name")
         alias = v.check_alias_name(alias)
         with self.db.read() as conn:
-            return Visibility.of_caller(conn).version(store.version_by_alias(conn, name, alias))
+            if alias.lower() == "latest":
+                found = store.version_from_row(store.newest_version_row(conn, name))
+            else:
+                found = store.version_by_alias(conn, name, alias)
+            return Visibility.of_caller(conn).version(found)
 
 
 class AliasSwap:

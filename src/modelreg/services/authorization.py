@@ -190,6 +190,6 @@ class _Check:
             self.logged_model(parsed.logged_model_id, "read")
         elif parsed.run_id is not None:
             self.run(parsed.run_id, "read")
-        else:
+        elif parsed.kind == "artifact":
             for candidate, _ in runs_with_artifact_uri_prefix(self.conn, parsed.uri):
                 self.run(candidate, "read")

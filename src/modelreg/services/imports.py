@@ -31,7 +31,7 @@ from modelreg.services.audit import audit_event
 from modelreg.services.logged_models import check_key_values, check_model_name
 from modelreg.services.model_sources import manifest_digest
 from modelreg.services.principal import current_principal, require_admin
-from modelreg.services.tracking import check_metric, check_run_id, check_tags
+from modelreg.services.tracking import check_metric, check_run_id
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import imports as store
 from modelreg.store import logged_models as logged_store
@@ -67,7 +67,7 @@ def _time(value: Any, field: str) -> int:
 
 def _renamed(tags: dict[str, str] | None) -> dict[str, str]:
     """Tags with MLflow's names for code version, parent run and note as modelreg names them."""
-    return {TAG_RENAMES.get(k, k): val for k, val in check_tags(tags).items()}
+    return {TAG_RENAMES.get(k, k): val for k, val in v.check_tags(tags).items()}
 
 
 def _event(
@@ -119,7 +119,7 @@ class ImportService:
         _require_importer()
         name = v.check_name(name, "experiment name")
         stage = _lifecycle(lifecycle_stage)
-        checked = check_tags(tags)
+        checked = v.check_tags(tags, limit=v.MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         created, updated = _time(creation_time, "creation_time"), _time(last_update_time, "time")
         with self.db.write() as conn:
             found = tracking_store.fetch_experiments(
@@ -322,7 +322,7 @@ class ImportService:
         _require_importer()
         name = v.check_name(name, "model name")
         description = v.check_description(description)
-        checked = check_tags(tags)
+        checked = v.check_tags(tags, limit=v.MAX_REGISTRY_TAG_VALUE_LENGTH)
         created = _time(creation_time, "creation_time")
         updated = _time(last_updated_time, "last_updated_time")
         with self.db.write() as conn:
@@ -370,7 +370,7 @@ class ImportService:
             raise InvalidArgument(f"status must be one of {', '.join(_VERSION_STATUSES)}")
         refs = self._stored_refs(files)
         manifest = sorted((p, r.digest, r.size) for p, r in refs.items())
-        checked_tags = check_tags(tags)
+        checked_tags = v.check_tags(tags, limit=v.MAX_REGISTRY_TAG_VALUE_LENGTH)
         with self.db.write() as conn:
             model_id = registry_store.model_id(conn, name, lock=True)
             if registry_store.existing_versions(conn, model_id, [number]):

@@ -11,7 +11,12 @@ A version's source is one of
 - an artifact URI inside the artifact folder of a run the registry knows
   (``modelreg-artifacts:/0/<run_id>/artifacts/model``, or MLflow's name for
   it, ``mlflow-artifacts:/…``, as MLflow clients send), or elsewhere in the
-  registry's own ``modelreg-artifacts:/`` namespace.
+  registry's own ``modelreg-artifacts:/`` namespace;
+- ``dummy-source`` or ``prompt-template``, the placeholders MLflow clients send
+  for a version of a *prompt* (MLflow keeps prompts in its model registry: the
+  template is the tag ``mlflow.prompt.text``): a version without files, allowed
+  only with the tag ``mlflow.prompt.is_prompt = 'true'`` (see
+  :func:`check_prompt_rule`), as MLflow's server requires.
 
 Anything else (``file:///etc/passwd``, ``http://…``, ``//proc/…``, a foreign
 ``s3://`` bucket, a relative path) is refused with ``InvalidArgument`` naming
@@ -47,6 +52,7 @@ from modelreg.artifact_files import check_artifact_path
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.logged_models import LOGGED_MODEL_ID_RE
+from modelreg.prompts import PROMPT_SOURCES, PROMPT_TAG, tagged_as_prompt
 from modelreg.store import logged_models as logged_store
 from modelreg.store import registry as store
 from modelreg.uris import ModelUri, parse_model_uri
@@ -67,9 +73,8 @@ Manifest = list[tuple[str, str, int]]
 
 @dataclass(frozen=True)
 class Source:
-    """A checked source: ``kind`` is ``runs``, ``models``, ``logged_model`` or ``artifact``;
-    ``uri`` is
-    its canonical form, the only form that is stored."""
+    """A checked source: ``kind`` is ``runs``, ``models``, ``logged_model``, ``artifact``
+    or ``prompt``; ``uri`` is its canonical form, the only form that is stored."""
 
     uri: str
     kind: str
@@ -122,6 +127,8 @@ def parse_source(source: Any, run_id: str | None) -> Source:
         )
     if _CONTROL_RE.search(source):
         raise InvalidArgument(f"source {source[:60]!r} contains control characters")
+    if source in PROMPT_SOURCES:
+        return Source(source, "prompt", run_id)
     if source.startswith("runs:/"):
         parsed = _runs_source(source, run_id)
         return replace(parsed, missing_run_ok=True) if _RUNS_AS_POINTERS.get() else parsed
@@ -138,6 +145,22 @@ def parse_source(source: Any, run_id: str | None) -> Source:
         _checked_path(model.path, source)
         return Source(str(model), "models", model=model)
     return _artifact_source(source, run_id)
+
+
+def check_prompt_rule(source: Source, tags: dict[str, str]) -> None:
+    """A version is a prompt's (tagged ``mlflow.prompt.is_prompt = 'true'``, any case)
+    exactly when its source is a prompt placeholder; ``InvalidArgument`` otherwise."""
+    tagged = tagged_as_prompt(tags)
+    if tagged and source.kind != "prompt":
+        raise InvalidArgument(
+            f"source '{source.uri:.200}': a prompt version (tag {PROMPT_TAG} = 'true') has "
+            f"no files; its source is one of {', '.join(sorted(PROMPT_SOURCES))}"
+        )
+    if source.kind == "prompt" and not tagged:
+        raise InvalidArgument(
+            f"source '{source.uri}' is MLflow's placeholder for a prompt version, which "
+            f"carries the tag {PROMPT_TAG} = 'true'; register a model from runs:/<run_id>/<path>"
+        )
 
 
 def _runs_source(source: str, run_id: str | None) -> Source:
@@ -193,6 +216,8 @@ def snapshot(
     ``NotFound`` for a missing run or version, ``InvalidArgument`` for an
     artifact URI outside every run the registry knows.
     """
+    if source.kind == "prompt":
+        return Snapshot([], run_id, signature)
     if source.kind == "runs":
         assert source.run_id is not None
         manifest = store.run_manifest(conn, source.run_id, source.path)
@@ -210,6 +235,11 @@ def snapshot(
     if source.kind == "models":
         assert source.model is not None
         row = resolve_row(conn, source.model)
+        if row.source in PROMPT_SOURCES:
+            raise InvalidArgument(
+                f"source '{source.uri:.200}' is a prompt version: a prompt's versions have "
+                "no files to register as a model"
+            )
         manifest = _under(store.version_manifest(conn, row.version_id), source.model.path)
         inherited = json.loads(row.signature) if row.signature else None
         return Snapshot(manifest, run_id or row.run_id, signature or inherited)

@@ -35,6 +35,7 @@ from modelreg.services.audit import Publish, audit_event, record
 from modelreg.services.history import model_history
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import (
+    check_prompt_rule,
     manifest_digest,
     parse_source,
     resolve_row,
@@ -64,11 +65,7 @@ DEFAULT_VERSION_RESULTS = 10_000
 
 
 def _check_tags(tags: Any) -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise InvalidArgument("tags must be a mapping of key to value")
-    return {v.check_key(k, "tag key"): v.check_tag_value(k, val) for k, val in tags.items()}
+    return v.check_tags(tags, limit=v.MAX_REGISTRY_TAG_VALUE_LENGTH)
 
 
 def _check_signature(signature: Any) -> dict[str, Any] | None:
@@ -228,7 +225,7 @@ class RegistryService(StageMoves, AliasMoves):
         """Sets or overwrites a model tag. Raises NotFound, InvalidArgument."""
         name = v.check_name(name, "model name")
         key = v.check_key(key, "tag key")
-        value = v.check_tag_value(key, value)
+        value = v.check_tag_value(key, value, v.MAX_REGISTRY_TAG_VALUE_LENGTH)
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
             old = store.model_tag(conn, model_id, key)
@@ -304,6 +301,7 @@ class RegistryService(StageMoves, AliasMoves):
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
         parsed = parse_source(source, run_id)
+        check_prompt_rule(parsed, checked_tags)
         parent_ref = None if parent is None else check_parent(parent)
         user = current_actor()
         now = now_ms()
@@ -487,7 +485,7 @@ class RegistryService(StageMoves, AliasMoves):
         name = v.check_name(name, "model name")
         number = v.check_version(version)
         key = v.check_key(key, "tag key")
-        value = v.check_tag_value(key, value)
+        value = v.check_tag_value(key, value, v.MAX_REGISTRY_TAG_VALUE_LENGTH)
         with self.db.write() as conn:
             model_id = store.model_id(conn, name, lock=True)
             row = store.version_row(conn, model_id, name, number)

@@ -72,12 +72,8 @@ class ViewType:
         return stages
 
 
-def check_tags(tags: dict[str, Any] | None, field: str = "tags") -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise InvalidArgument(f"{field} must be a mapping of key to value")
-    return {v.check_key(k, "tag key"): v.check_tag_value(k, val) for k, val in tags.items()}
+def _check_experiment_tags(tags: Any) -> dict[str, str]:
+    return v.check_tags(tags, limit=v.MAX_EXPERIMENT_TAG_VALUE_LENGTH)
 
 
 class TrackingService:
@@ -93,7 +89,7 @@ class TrackingService:
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
     ) -> str:
         name = v.check_name(name, "experiment name")
-        checked_tags = check_tags(tags)
+        checked_tags = _check_experiment_tags(tags)
         if artifact_location is not None:
             _check_artifact_location(artifact_location)
             # Over a server, the server places artifacts; only an admin may choose.
@@ -167,7 +163,7 @@ class TrackingService:
             store.set_experiment_fields(conn, experiment_id, now_ms(), name=new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        tags = check_tags({v.check_key(key, "tag key"): value})
+        tags = _check_experiment_tags({v.check_key(key, "tag key"): value})
         with self.db.write() as conn:
             store.get_experiment(conn, experiment_id)
             store.upsert_experiment_tags(conn, store.experiment_id_int(experiment_id), tags)
@@ -190,7 +186,7 @@ class TrackingService:
         run_name: str | None = None,
     ) -> Run:
         experiment_id = DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
-        checked_tags = check_tags(tags)
+        checked_tags = v.check_tags(tags)
         if run_name is not None:
             run_name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
         run_name = run_name or checked_tags.get("mlflow.runName") or random_run_name()

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from modelreg.errors import InvalidArgument
+from modelreg.prompts import PROMPT_TAG
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.keyset import SortKey
 from modelreg.store.schema import (
@@ -28,8 +29,6 @@ rm = registered_models
 mv = model_versions
 
 STAGES = ("None", "Staging", "Production", "Archived")
-# The tag marking MLflow prompts (kept in MLflow's model registry).
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 _MODEL_FIELDS = {
     "name": (rm.c.name, False),
@@ -145,6 +144,24 @@ def _digits_to_int(value: object) -> object:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return value
+
+
+def without_prompts(filter_string: str | None) -> str:
+    """The filter as MLflow's server applies it to a model or version search: prompts
+    are left out unless the filter compares the prompt tag itself.
+
+    Raises ``InvalidArgument`` for a malformed filter."""
+    node = parse_filter(filter_string)
+
+    def asks(n: Any) -> bool:
+        if isinstance(n, Comparison):
+            return n.prefix in _TAG_PREFIXES and n.key == PROMPT_TAG
+        return any(asks(item) for item in n.items)
+
+    if node is not None and asks(node):
+        return str(filter_string)
+    exclusion = f"tags.`{PROMPT_TAG}` != 'true'"
+    return exclusion if node is None else f"({filter_string}) AND {exclusion}"
 
 
 def model_filter(filter_string: str | None, everything: Any) -> Any:
