@@ -253,6 +253,41 @@ def test_version_page_shows_signature_files_and_lineage(page, registry):
     assert page.locator("h1").inner_text().startswith("trial-1")
 
 
+@pytest.mark.parametrize(
+    ("fragment", "path", "heading"),
+    [
+        ("#/experiments/{experiment}/runs/{run}", "/ui/runs/{run}", "trial-1 {run}"),
+        ("#/experiments/{experiment}", "/ui/experiments/{experiment}", "fraud-training"),
+        (
+            "#/models/fraud-detector/versions/2",
+            "/ui/models/fraud-detector/versions/2",
+            "fraud-detector · version 2 (1.1.0)",
+        ),
+        ("#/models/fraud-detector", "/ui/models/fraud-detector", "fraud-detector"),
+    ],
+)
+def test_a_link_mlflow_prints_opens_the_same_page(page, registry, fragment, path, heading):
+    # "View run trial-1 at: http://host/#/experiments/1/runs/<id>", as MLflow prints it.
+    ids = {"experiment": registry["experiment_id"], "run": registry["runs"][0]}
+
+    page.goto(registry["url"] + "/" + fragment.format(**ids))
+
+    page.wait_for_url(registry["url"] + path.format(**ids))
+    assert page.locator("h1").inner_text() == heading.format(**ids)
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ["#/experiments/x/../../evil", "#/experiments/" + "1" * 100_000 + "x", "#/runs/abc"],
+    ids=["traversal", "100 KB", "unknown"],
+)
+def test_a_fragment_that_is_no_mlflow_link_stays_on_the_models_page(page, registry, fragment):
+    page.goto(registry["url"] + "/" + fragment)
+
+    assert page.url == registry["url"] + "/ui/models" + fragment
+    assert page.locator("h1").inner_text() == "Registered models"
+
+
 def test_downloaded_file_has_the_digest_the_page_shows(page, registry):
     page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
     row = page.locator("table.files tr", has_text="notes.txt")

@@ -37,6 +37,28 @@ function confirmBeforeSubmit(form) {
   });
 }
 
+// MLflow's links ("View run … at: http://host/#/experiments/1/runs/<id>", printed by every
+// MLflow run) and MLflow UI bookmarks open the same page here: "/" keeps the fragment
+// through its redirect. Each pattern is anchored and has no nested repetition.
+const MLFLOW_PAGES = [
+  [/^#\/experiments\/(\d+)\/runs\/([A-Za-z0-9_-]+)(?:[/?]|$)/, (m) => `/ui/runs/${m[2]}`],
+  [/^#\/experiments\/(\d+)(?:[/?]|$)/, (m) => `/ui/experiments/${m[1]}`],
+  [/^#\/models\/([^/?]+)\/versions\/(\d+)(?:[/?]|$)/, (m) => `/ui/models/${m[1]}/versions/${m[2]}`],
+  [/^#\/models\/([^/?]+)(?:[/?]|$)/, (m) => `/ui/models/${m[1]}`],
+];
+
+function followMlflowLink() {
+  for (const [pattern, page] of MLFLOW_PAGES) {
+    const match = window.location.hash.match(pattern);
+    if (match) {
+      window.location.replace(page(match));
+      return;
+    }
+  }
+}
+
+followMlflowLink();
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-live]").forEach(liveSearch);
   document.querySelectorAll("form[data-confirm]").forEach(confirmBeforeSubmit);
