@@ -87,6 +87,25 @@ def test_bad_keys_are_refused_with_the_reason(client, run_id, key, problem):
         client.log_metric(run_id, key, 1.0)
 
 
+def test_keys_mlflow_allows_round_trip_and_are_found_by_search(client, run_id):
+    keys = ["eval:loss", "system/cpu utilization", "val-loss.1", "größe_2"]
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, 1.0, 0, 0) for k in keys],
+        params=[Param(k, "v") for k in keys],
+        tags=[RunTag(k, "t") for k in keys],
+    )
+
+    data = client.get_run(run_id).data
+    assert sorted(data.metrics) == sorted(data.params) == sorted(keys)
+    assert {k: data.tags[k] for k in keys} == dict.fromkeys(keys, "t")
+    experiment_id = client.get_run(run_id).info.experiment_id
+    found = client.search_runs(
+        [experiment_id], "metrics.`eval:loss` = 1 and params.`eval:loss` = 'v'"
+    )
+    assert [r.info.run_id for r in found] == [run_id]
+
+
 def test_unicode_keys_and_values_round_trip(client, run_id):
     client.set_tag(run_id, "größe", "模型 ✓")
 

@@ -32,7 +32,7 @@ MAX_BATCH_ITEMS = 10_000
 MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 
-_KEY_RE = re.compile(r"[\w\-. /]+")
+_KEY_RE = re.compile(r"[\w\-. /:]+")
 
 
 def _preview(value: str, limit: int = 40) -> str:
@@ -58,7 +58,8 @@ def check_storable(value: str, field: str) -> str:
 
 
 def check_key(key: Any, field: str = "key") -> str:
-    """A param, metric or tag key: 1–250 of letters, digits, ``_ - . /`` and space.
+    """A param, metric or tag key: 1–250 of letters, digits, ``_ - . / :`` and space
+    (MLflow's rule, so every key an MLflow client logs is kept).
 
     ``..`` path segments and leading ``/`` are refused because keys end up in
     artifact-like paths and URLs.
@@ -75,7 +76,7 @@ def check_key(key: Any, field: str = "key") -> str:
     if not _KEY_RE.fullmatch(key):
         raise InvalidArgument(
             f"{field} '{_preview(key)}' contains characters other than letters, digits, "
-            "'_', '-', '.', ' ' and '/'"
+            "'_', '-', '.', ':', ' ' and '/'"
         )
     if key.startswith("/") or ".." in key.split("/"):
         raise InvalidArgument(f"{field} '{_preview(key)}' must not start with '/' or contain '..'")
