@@ -148,6 +148,14 @@ def _history_page_two(client):
     )
 
 
+def _updated_versions_page_two(client):
+    order = ["last_updated_timestamp DESC"]
+    first = client.search_model_versions(order_by=order, max_results=5)
+    return lambda: client.search_model_versions(
+        order_by=order, max_results=5, page_token=first.token
+    )
+
+
 def _metric_history_page_two(client, experiment):
     run_id = client.search_runs([experiment], max_results=1)[0].info.run_id
     client.log_batch(run_id, metrics=[_metric("curve", s / 10) for s in range(6)])
@@ -161,6 +169,7 @@ PAGED = {
     "audit trail, page 2": _audit_page_two,
     "model history, page 2": lambda c, e: _history_page_two(c),
     "metric history, page 2": lambda c, e: _metric_history_page_two(c, e),
+    "versions most recently updated, page 2": lambda c, e: _updated_versions_page_two(c),
 }
 
 
@@ -250,6 +259,21 @@ def test_a_page_is_cut_from_an_ordered_index_not_from_a_sorted_result(store, nam
     plans = _plans(engine, dialect, _captured(engine, lambda: READS[name](client, experiment)))
 
     assert not any(SQLITE_FULL_SORT in line for _, lines in plans for line in lines)
+
+
+def test_the_versions_most_recently_updated_are_read_from_the_end_of_an_index(store):
+    # MLflow's clients search versions this way (their server's default order), over
+    # every model: the page walks the update-time index, never sorting all versions.
+    client, experiment, engine, dialect = store
+
+    def read():
+        client.search_model_versions(order_by=["last_updated_timestamp DESC"], max_results=5)
+
+    lines = [
+        line for _, found in _plans(engine, dialect, _captured(engine, read)) for line in found
+    ]
+    assert any("ix_model_versions_last_updated_time" in line for line in lines), lines
+    assert not any(SQLITE_FULL_SORT in line for line in lines)
 
 
 def test_top_k_by_a_metric_reads_the_metric_index(store):

@@ -234,6 +234,8 @@ model_versions = Table(
     Index(
         "ix_model_versions_semver_parts", "model_id", "semver_major", "semver_minor", "semver_patch"
     ),
+    # Most recently updated first, MLflow's order for version searches (migration 0015).
+    Index(None, "last_updated_time"),
 )
 
 model_version_tags = Table(
