@@ -22,7 +22,7 @@ def test_default_experiment_exists_with_id_zero(client):
 def test_duplicate_experiment_name_raises_already_exists(client):
     client.create_experiment("dup")
 
-    with pytest.raises(AlreadyExists, match="dup"):
+    with pytest.raises(AlreadyExists, match="^an experiment named 'dup' already exists$"):
         client.create_experiment("dup")
 
 

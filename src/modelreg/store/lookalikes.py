@@ -56,7 +56,8 @@ def claim_name(conn: Connection, what: str, name: str, own_id: Any = None) -> st
     query = _NAME_HOLDER[what] if own_id is None else _OTHER_NAME_HOLDER[what]
     existing = conn.execute(query, {"key": key, "own_id": own_id}).scalar()
     if existing == name:
-        raise AlreadyExists(f"a {what} named '{name}' already exists")
+        article = "an" if what[0] in "aeiou" else "a"
+        raise AlreadyExists(f"{article} {what} named '{name}' already exists")
     if existing is not None:
         raise AlreadyExists(
             f"{what} name '{name}' looks like that of the existing {what} '{existing}'; "
