@@ -3,7 +3,7 @@
 import pytest
 
 from modelreg.errors import InvalidArgument
-from modelreg.prompts import PROMPT_TAG
+from modelreg.prompts import PROMPT_TAG, readable_template
 
 TEMPLATE = "Answer {{question}} politely. " + "Mind the details. " * 2000  # 36 KB
 
@@ -79,3 +79,31 @@ def test_prompts_are_found_by_their_tag_and_left_out_by_its_negation(prompt):
 
     assert [m.name for m in found] == ["qa"]
     assert [m.name for m in models] == ["model"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "shown"),
+    [
+        ({PROMPT_TAG: "true", "mlflow.prompt.text": "Hi {{x}}"}, "Hi {{x}}"),
+        (
+            {
+                PROMPT_TAG: "true",
+                "mlflow.prompt.text": '[{"role": "user", "content": "Hi"}]',
+                "_mlflow_prompt_type": "chat",
+            },
+            "user: Hi",
+        ),
+        (
+            {PROMPT_TAG: "true", "mlflow.prompt.text": "[not json", "_mlflow_prompt_type": "chat"},
+            "[not json",
+        ),
+        (
+            {PROMPT_TAG: "true", "mlflow.prompt.text": "[1, 2]", "_mlflow_prompt_type": "chat"},
+            "[1, 2]",
+        ),
+        ({"mlflow.prompt.text": "Hi"}, None),
+    ],
+    ids=["text", "chat", "malformed chat", "chat of no messages", "no prompt"],
+)
+def test_a_template_reads_as_text_or_as_chat_messages(tags, shown):
+    assert readable_template(tags) == shown

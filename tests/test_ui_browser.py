@@ -288,6 +288,37 @@ def test_a_fragment_that_is_no_mlflow_link_stays_on_the_models_page(page, regist
     assert page.locator("h1").inner_text() == "Registered models"
 
 
+def test_a_prompt_shows_as_one_with_its_chat_template_readable(page, registry):
+    # As MLflow's client registers a chat prompt (mlflow.genai.register_prompt).
+    client, name = registry["client"], _unique("qa-prompt")
+    client.create_registered_model(name, tags={"mlflow.prompt.is_prompt": "true"})
+    messages = '[{"role": "system", "content": "You are {{persona}}"}, ' + (
+        '{"role": "user", "content": "<b>{{question}}</b>"}]'
+    )
+    tags = {
+        "mlflow.prompt.is_prompt": "true",
+        "mlflow.prompt.text": messages,
+        "_mlflow_prompt_type": "chat",
+    }
+    client.create_model_version(name, "dummy-source", tags=tags)
+
+    page.goto(f"{registry['url']}/ui/models/{name}")
+    assert "prompt" in page.locator("h1 + p .badge").all_inner_texts()
+    page.goto(f"{registry['url']}/ui/models/{name}/versions/1")
+
+    assert page.locator("pre.prompt-template").inner_text() == (
+        "system: You are {{persona}}\n\nuser: <b>{{question}}</b>"
+    )
+    assert "prompt" in page.locator("h1 + p .badge").all_inner_texts()
+
+
+def test_a_model_version_shows_no_prompt_template(page, registry):
+    page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
+
+    assert page.locator("pre.prompt-template").count() == 0
+    assert "prompt" not in page.locator("h1 + p .badge").all_inner_texts()
+
+
 def test_downloaded_file_has_the_digest_the_page_shows(page, registry):
     page.goto(registry["url"] + "/ui/models/fraud-detector/versions/1")
     row = page.locator("table.files tr", has_text="notes.txt")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import on_model
 from modelreg.cards import CARD_FIELDS, FIELD_TITLES
+from modelreg.prompts import readable_template
 from modelreg.server.guard import Guard
 from modelreg.server.ui import files, history
 from modelreg.server.ui.models import movable
@@ -123,6 +124,7 @@ def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             sections=card_sections(card),
             card_fields=[(f, FIELD_TITLES[f]) for f in CARD_FIELDS if f != "metrics"],
             signature=signature_rows(found.signature),
+            prompt_template=readable_template(found.tags),
             lineage=lineage_columns(client.lineage(name, version)),
             history=history.newest(client, name, version, kind, user, history_token),
             kinds=list(history.KINDS),
