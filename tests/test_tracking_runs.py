@@ -106,6 +106,32 @@ def test_keys_mlflow_allows_round_trip_and_are_found_by_search(client, run_id):
     assert [r.info.run_id for r in found] == [run_id]
 
 
+def test_the_mlflow_run_name_tag_renames_the_run(client, run_id):
+    # MLflow's set_tag("mlflow.runName", ...) is how its UI and clients rename a run.
+    client.set_tag(run_id, "mlflow.runName", "renamed")
+
+    run = client.get_run(run_id)
+    assert (run.info.run_name, run.data.tags["mlflow.runName"]) == ("renamed", "renamed")
+
+
+def test_renaming_a_run_keeps_its_mlflow_run_name_tag_in_step(client, run_id):
+    client.set_tag(run_id, "mlflow.runName", "first")
+
+    client.update_run(run_id, name="second")
+
+    run = client.get_run(run_id)
+    assert (run.info.run_name, run.data.tags["mlflow.runName"]) == ("second", "second")
+
+
+def test_a_run_name_tag_too_long_for_a_name_is_refused_and_nothing_is_written(client, run_id):
+    with pytest.raises(InvalidArgument, match="run_name"):
+        client.log_batch(
+            run_id, params=[Param("p", "1")], tags=[RunTag("mlflow.runName", "n" * 251)]
+        )
+
+    assert client.get_run(run_id).data.params == {}
+
+
 def test_unicode_keys_and_values_round_trip(client, run_id):
     client.set_tag(run_id, "größe", "模型 ✓")
 

@@ -368,14 +368,19 @@ def test_the_mlflow_ui_column_names_are_attributes_too(client, experiment, filte
 def test_tag_names_of_another_api_are_renamed_wherever_they_stand_in_a_search():
     from modelreg.store.search_filter import And, Comparison, Or, parse_filter
 
-    names = {"mlflow.parentRunId": "modelreg.parentRunId"}
+    names = {
+        "mlflow.parentRunId": ("tags", "modelreg.parentRunId"),
+        "mlflow.runName": ("attributes", "run_name"),
+    }
     node = parse_filter(
         "tags.mlflow.parentRunId = 'p' or (tag.`mlflow.parentRunId` IS NULL "
-        "and params.mlflow.parentRunId = 'q' and tags.other = 'r')"
+        "and params.mlflow.parentRunId = 'q' and tags.other = 'r' and tags.mlflow.runName = 's')"
     )
 
     renamed, order_by = run_search.with_tag_names(
-        node, ["tags.mlflow.parentRunId DESC", "params.mlflow.parentRunId"], names
+        node,
+        ["tags.mlflow.parentRunId DESC", "params.mlflow.parentRunId", "tags.mlflow.runName"],
+        names,
     )
 
     assert renamed == Or(
@@ -383,11 +388,16 @@ def test_tag_names_of_another_api_are_renamed_wherever_they_stand_in_a_search():
             Comparison("tags", "modelreg.parentRunId", "=", "p"),
             And(
                 (
-                    Comparison("tag", "modelreg.parentRunId", "IS NULL", None),
+                    Comparison("tags", "modelreg.parentRunId", "IS NULL", None),
                     Comparison("params", "mlflow.parentRunId", "=", "q"),
                     Comparison("tags", "other", "=", "r"),
+                    Comparison("attributes", "run_name", "=", "s"),
                 )
             ),
         )
     )
-    assert order_by == ["tags.`modelreg.parentRunId` DESC", "params.mlflow.parentRunId"]
+    assert order_by == [
+        "tags.`modelreg.parentRunId` DESC",
+        "params.mlflow.parentRunId",
+        "attributes.`run_name` ASC",
+    ]

@@ -4,3 +4,5 @@
 PARENT_RUN_TAG = "modelreg.parentRunId"
 # What start_run(description=...) says about the run.
 DESCRIPTION_TAG = "modelreg.note.content"
+# MLflow's copy of a run's name: setting it renames the run, renaming sets it.
+RUN_NAME_TAG = "mlflow.runName"

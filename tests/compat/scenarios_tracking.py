@@ -561,3 +561,31 @@ def deleted_experiment_runs(uri: str) -> dict:
     out["restored"] = len(client.search_runs([experiment_id]))
     out["log after"] = outcome(lambda: client.log_param(kept, "p", "1"))
     return out
+
+
+@scenario
+def run_name_tag(uri: str) -> dict:
+    """The tag mlflow.runName and the run's name are one: either changes both."""
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("run-name-tag")
+    run_id = client.create_run(experiment_id, run_name="first").info.run_id
+
+    def seen() -> list:
+        run = client.get_run(run_id)
+        found = client.search_runs([experiment_id], f"attributes.run_name = '{run.info.run_name}'")
+        by_tag = client.search_runs(
+            [experiment_id], f"tags.`mlflow.runName` = '{run.info.run_name}'"
+        )
+        return [run.info.run_name, run.data.tags.get("mlflow.runName"), len(found), len(by_tag)]
+
+    out = {"created": seen()}
+    client.set_tag(run_id, "mlflow.runName", "by-tag")
+    out["tagged"] = seen()
+    client.update_run(run_id, name="by-update")
+    out["updated"] = seen()
+    client.create_run(experiment_id, run_name="another")
+    out["ordered_by_tag"] = [
+        r.info.run_name
+        for r in client.search_runs([experiment_id], order_by=["tags.`mlflow.runName` DESC"])
+    ]
+    return out

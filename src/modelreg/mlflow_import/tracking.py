@@ -19,6 +19,7 @@ from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.datasets import inputs_by_context
 from modelreg.mlflow_import.files import copy_tree, run_tree
 from modelreg.mlflow_import.source import SourceError
+from modelreg.run_tags import RUN_NAME_TAG
 
 METRIC_CHUNK = 10_000
 
@@ -83,7 +84,7 @@ def import_run(ctx: Context, run: dict[str, Any]) -> bool:
     done = imports.import_run(
         run_id,
         ctx.experiment_ids[info["experiment_id"]],
-        info.get("run_name") or tags.get("mlflow.runName") or run_id,
+        info.get("run_name") or tags.get(RUN_NAME_TAG) or run_id,
         info.get("user_id") or tags.get("mlflow.user") or "",
         int(info.get("start_time") or 0),
         tags,

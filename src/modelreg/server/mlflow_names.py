@@ -14,7 +14,7 @@ from typing import Any
 
 from modelreg.code_version import GIT_BRANCH_TAG, GIT_COMMIT_TAG, GIT_REPO_URL_TAG
 from modelreg.errors import InvalidArgument, ModelregError, NotFound
-from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
+from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG, RUN_NAME_TAG
 
 MODELREG_SCHEME = "modelreg-artifacts:"
 MLFLOW_SCHEME = "mlflow-artifacts:"
@@ -27,6 +27,11 @@ TAGS_TO_MLFLOW = {
     DESCRIPTION_TAG: "mlflow.note.content",
 }
 TAGS_FROM_MLFLOW = {mlflow: ours for ours, mlflow in TAGS_TO_MLFLOW.items()}
+# Where a search reads each of those tags, and the run name MLflow also keeps as a tag.
+TAG_FIELDS_FROM_MLFLOW = {
+    **{mlflow: ("tags", ours) for mlflow, ours in TAGS_FROM_MLFLOW.items()},
+    RUN_NAME_TAG: ("attributes", "run_name"),
+}
 
 
 def uri_to_mlflow(uri: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from modelreg.entities import Experiment, Metric, ModelVersion, RegisteredModel, Run
 from modelreg.errors import InvalidArgument
+from modelreg.run_tags import RUN_NAME_TAG
 from modelreg.server.mlflow_names import tag_from_mlflow, tag_to_mlflow, uri_to_mlflow
 from modelreg.server.mlflow_routes import sent
 from modelreg.validation import check_objects
@@ -65,7 +66,8 @@ def metric_value(value: float) -> Any:
 def run_json(run: Run, positions: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
     """MLflow's ``Run``; ``positions`` are the ``(step, timestamp)`` of its metrics' values."""
     tags = {tag_to_mlflow(k): v for k, v in run.data.tags.items()}
-    tags = {"mlflow.runName": run.info.run_name, "mlflow.user": run.info.user_id, **tags}
+    # The run's name is the truth; a stored copy of it in the tags may be older.
+    tags = {"mlflow.user": run.info.user_id, **tags, RUN_NAME_TAG: run.info.run_name}
     positions = positions or {}
     metrics = []
     for key, value in run.data.metrics.items():

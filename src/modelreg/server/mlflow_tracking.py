@@ -10,6 +10,7 @@ from modelreg.actor import acting_as, current_actor
 from modelreg.api.route_permissions import USER, Permission, on_experiment, on_run
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.errors import NotFound
+from modelreg.run_tags import RUN_NAME_TAG
 from modelreg.server.mlflow_datasets import dataset_inputs_json, datasets_from_mlflow
 from modelreg.server.mlflow_endpoints import RUN, endpoint
 from modelreg.server.mlflow_logged_models import (
@@ -17,7 +18,7 @@ from modelreg.server.mlflow_logged_models import (
     log_model_metrics,
     run_model_links,
 )
-from modelreg.server.mlflow_names import TAGS_FROM_MLFLOW, tag_from_mlflow, uri_to_mlflow
+from modelreg.server.mlflow_names import TAG_FIELDS_FROM_MLFLOW, tag_from_mlflow, uri_to_mlflow
 from modelreg.server.mlflow_routes import as_list, sent
 from modelreg.server.mlflow_shapes import (
     experiment_json,
@@ -132,7 +133,7 @@ def create_run(b: Any, p: dict[str, Any]) -> Any:
             p.get("experiment_id") or "0",
             p.get("start_time"),
             tags,
-            p.get("run_name") or tags.get("mlflow.runName"),
+            p.get("run_name") or tags.get(RUN_NAME_TAG),
         )
     return {"run": run_json(run)}
 
@@ -263,7 +264,7 @@ def log_inputs(b: Any, p: dict[str, Any]) -> Any:
 @endpoint("POST", "/runs/search", USER)
 def search_runs(b: Any, p: dict[str, Any]) -> Any:
     found = b.tracking.search_runs_naming_tags(
-        TAGS_FROM_MLFLOW,
+        TAG_FIELDS_FROM_MLFLOW,
         as_list(p.get("experiment_ids")),
         p.get("filter") or "",
         p.get("run_view_type") or "ACTIVE_ONLY",

@@ -26,6 +26,7 @@ from modelreg.entities import (
 )
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.run_names import random_run_name
+from modelreg.run_tags import RUN_NAME_TAG
 from modelreg.services import principal
 from modelreg.services.audit import record_entity
 from modelreg.services.leases import LeaseService
@@ -70,6 +71,10 @@ class ViewType:
                 f"view_type {view_type!r:.40} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
             )
         return stages
+
+
+def _check_run_name(name: Any) -> str:
+    return v.check_string(name, "run_name", v.MAX_KEY_LENGTH)
 
 
 def _check_experiment_tags(tags: Any) -> dict[str, str]:
@@ -188,8 +193,8 @@ class TrackingService:
         experiment_id = DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
         checked_tags = v.check_tags(tags)
         if run_name is not None:
-            run_name = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
-        run_name = run_name or checked_tags.get("mlflow.runName") or random_run_name()
+            run_name = _check_run_name(run_name)
+        run_name = run_name or checked_tags.get(RUN_NAME_TAG) or random_run_name()
         start = now_ms() if start_time is None else v.check_int(start_time, "start_time", 0)
         run_id = uuid.uuid4().hex
         with self.db.write() as conn:
@@ -232,10 +237,12 @@ class TrackingService:
         if end_time is not None:
             values["end_time"] = v.check_int(end_time, "end_time", 0)
         if run_name is not None:
-            values["run_name"] = v.check_string(run_name, "run_name", v.MAX_KEY_LENGTH)
+            values["run_name"] = _check_run_name(run_name)
         with self.db.write() as conn:
             if values:
                 store.update_run(conn, run_id, **values)
+            if run_name is not None:
+                store.upsert_run_tags(conn, run_id, {RUN_NAME_TAG: values["run_name"]})
             return store.get_run_info(conn, run_id)
 
     def set_terminated(
@@ -289,11 +296,16 @@ class TrackingService:
         checked_tags = {
             v.check_key(t.key, "tag key"): v.check_tag_value(t.key, t.value) for t in tags
         }
+        new_name = checked_tags.get(RUN_NAME_TAG)
+        if new_name is not None:
+            new_name = _check_run_name(new_name)
         with self.db.write() as conn:
             store.require_active_run(conn, run_id)
             store.insert_params(conn, run_id, checked_params)
             store.insert_metrics(conn, run_id, checked_metrics)
             store.upsert_run_tags(conn, run_id, checked_tags)
+            if new_name is not None:
+                store.update_run(conn, run_id, run_name=new_name)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         run_id = check_run_id(run_id)
@@ -345,7 +357,7 @@ class TrackingService:
 
     def search_runs_naming_tags(
         self,
-        tag_names: Mapping[str, str],
+        tag_names: Mapping[str, tuple[str, str]],
         experiment_ids: Sequence[str] | str,
         filter_string: str = "",
         run_view_type: str | int | None = ViewType.ACTIVE_ONLY,
@@ -354,7 +366,8 @@ class TrackingService:
         page_token: str | None = None,
     ) -> PagedList[Run]:
         """:meth:`search_runs` for an API that names some tags its own way: ``tag_names``
-        maps its keys to those the tags are stored under (the MLflow API's ``mlflow.*``)."""
+        maps its keys to the ``(prefix, key)`` they are stored as (the MLflow API's
+        ``mlflow.*``; see :func:`~modelreg.store.run_search.with_tag_names`)."""
         if isinstance(experiment_ids, str | int):
             experiment_ids = [str(experiment_ids)]
         ids = [store.experiment_id_int(e) for e in experiment_ids]

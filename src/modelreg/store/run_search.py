@@ -117,22 +117,27 @@ def _kind(prefix: str | None, key: str) -> str:
 
 
 def with_tag_names(
-    node: Node | None, order_by: Sequence[str], names: Mapping[str, str]
+    node: Node | None, order_by: Sequence[str], names: Mapping[str, tuple[str, str]]
 ) -> tuple[Node | None, list[str]]:
-    """The filter and ordering with the tag keys in ``names`` renamed (an API's own names
-    for tags modelreg stores under others)."""
+    """The filter and ordering with the tags in ``names`` read where modelreg keeps them
+    (an API's own names): ``names`` maps a tag key to ``(prefix, key)``, another tag
+    (``("tags", "modelreg.parentRunId")``) or a run attribute (``("attributes", "run_name")``)."""
 
     def rename(n: Node) -> Node:
         if isinstance(n, Comparison):
             tag = n.prefix is not None and _PREFIXES.get(n.prefix.lower()) == "tags"
-            return replace(n, key=names[n.key]) if tag and n.key in names else n
+            if tag and n.key in names:
+                prefix, key = names[n.key]
+                return replace(n, prefix=prefix, key=key)
+            return n
         return type(n)(tuple(rename(item) for item in n.items))
 
     clauses = []
     for clause in order_by:
         prefix, key, ascending = parse_order_by(clause)
         if prefix is not None and _PREFIXES.get(prefix.lower()) == "tags" and key in names:
-            clause = f"tags.`{names[key]}` {'ASC' if ascending else 'DESC'}"
+            stored_prefix, stored_key = names[key]
+            clause = f"{stored_prefix}.`{stored_key}` {'ASC' if ascending else 'DESC'}"
         clauses.append(clause)
     return (None if node is None else rename(node)), clauses
 
