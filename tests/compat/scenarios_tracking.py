@@ -589,3 +589,30 @@ def run_name_tag(uri: str) -> dict:
         for r in client.search_runs([experiment_id], order_by=["tags.`mlflow.runName` DESC"])
     ]
     return out
+
+
+@scenario
+def multipart_upload_fallback(uri: str) -> dict:
+    """With MLflow's proxied multipart uploads on, a large file still goes up (in one PUT)."""
+    client = MlflowClient(uri)
+    run_id = client.create_run(client.create_experiment("multipart")).info.run_id
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "weights.bin")
+    data = os.urandom(3 * 1024 * 1024)
+    with open(path, "wb") as f:
+        f.write(data)
+    settings = {
+        "MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD": "true",
+        "MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE": str(1024 * 1024),
+        "MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE": str(1024 * 1024),
+    }
+    os.environ.update(settings)
+    try:
+        uploaded = outcome(lambda: client.log_artifact(run_id, path, "model"))
+    finally:
+        for name in settings:
+            os.environ.pop(name)
+    back = client.download_artifacts(run_id, "model/weights.bin", tempfile.mkdtemp())
+    with open(back, "rb") as f:
+        same = f.read() == data
+    return {"uploaded": uploaded, "same_bytes": same}

@@ -24,7 +24,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as
-from modelreg.api.route_permissions import Permission
+from modelreg.api.route_permissions import USER, Permission
 from modelreg.errors import InvalidArgument, ModelregError, NotFound
 
 # The handler modules fill HANDLERS as they are imported.
@@ -44,6 +44,9 @@ from modelreg.server.mlflow_routes import (
 from modelreg.server.uploads import consume_body
 from modelreg.validation import check_int
 
+MULTIPART_PREFIX = "/api/2.0/mlflow-artifacts/mpu"
+# The words MLflow's client looks for before it falls back to a single upload.
+NO_MULTIPART = "Multipart upload is not supported for the current artifact repository"
 READ_ARTIFACT = Permission("read", "mlflow_artifact")
 EDIT_ARTIFACT = Permission("edit", "mlflow_artifact")
 
@@ -141,5 +144,13 @@ def build_mlflow_router(backend: Any, guard: Guard) -> APIRouter:
             return json_response({})
 
         return await consume_body(request, store)
+
+    @router.post(MULTIPART_PREFIX + "/{step}/{path:path}")
+    @guard.requires(USER)
+    def multipart_upload(step: str, path: str) -> Response:
+        # MLflow clients (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD) try this for large files
+        # first; MLflow's answer for a store without multipart uploads makes them send the
+        # file in one PUT, which the server streams to a blob.
+        return json_response({"error_code": "NOT_IMPLEMENTED", "message": NO_MULTIPART}, 501)
 
     return router
