@@ -30,7 +30,7 @@ def _parsed(text: Any) -> Any:
         return text
 
 
-def _source(source_type: str, source: Any) -> str | None:
+def _source(source: Any) -> str | None:
     parsed = _parsed(source)
     if isinstance(parsed, dict):
         for key in ("uri", "url", "path", "table_name"):
@@ -53,7 +53,7 @@ def to_dataset(d: dict[str, Any]) -> Dataset:
     return Dataset(
         name=d.get("name") or "dataset",
         digest=digest,
-        source=_source(d.get("source_type", ""), d.get("source")),
+        source=_source(d.get("source")),
         schema=schema,
         num_rows=rows if isinstance(rows, int) else None,
     )
