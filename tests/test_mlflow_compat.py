@@ -171,3 +171,32 @@ def test_mlflow_client_runs_the_seed_workflow_against_modelreg(mlflow_python, li
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("OK")
+
+
+_LOAD_AND_REGISTER = """
+import sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_registry_uri(sys.argv[1])
+prompt = mlflow.genai.load_prompt("prompts:/both-ways/1")
+print("LOADED", prompt.format(q="why"), "|", prompt.commit_message)
+mlflow.genai.register_prompt(name="both-ways", template=[{"role": "user", "content": "{{q}}?"}])
+"""
+
+
+def test_a_prompt_registered_by_either_client_loads_with_the_other(mlflow_python, live_server):
+    from modelreg import Client
+
+    client = Client(live_server)
+    client.register_prompt("both-ways", "Answer {{q}}", commit_message="from modelreg")
+
+    result = subprocess.run(
+        [str(mlflow_python), "-c", _LOAD_AND_REGISTER, live_server],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_client_env(),
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "LOADED Answer why | from modelreg" in result.stdout
+    assert client.load_prompt("both-ways").format(q="why") == [{"role": "user", "content": "why?"}]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from modelreg.errors import InvalidArgument
+from modelreg.errors import InvalidArgument, NotFound
 from modelreg.prompts import PROMPT_TAG, readable_template
 
 TEMPLATE = "Answer {{question}} politely. " + "Mind the details. " * 2000  # 36 KB
@@ -107,3 +107,129 @@ def test_prompts_are_found_by_their_tag_and_left_out_by_its_negation(prompt):
 )
 def test_a_template_reads_as_text_or_as_chat_messages(tags, shown):
     assert readable_template(tags) == shown
+
+
+# -- modelreg's own prompt API ---------------------------------------------------------
+
+
+def test_registering_a_prompt_twice_makes_versions_1_and_2(client):
+    first = client.register_prompt("greet", "Hello {{name}}!", commit_message="first")
+    second = client.register_prompt("greet", "Hi {{ name }}.", tags={"tone": "short"})
+
+    assert (first.version, first.template, first.commit_message) == (1, "Hello {{name}}!", "first")
+    assert (second.version, second.tags) == (2, {"tone": "short"})
+    assert client.get_registered_model("greet").tags == {PROMPT_TAG: "true"}
+
+
+def test_a_prompt_is_stored_as_mlflow_stores_one(client):
+    client.register_prompt("greet", "Hello {{name}}!")
+
+    version = client.get_model_version("greet", 1)
+    assert version.source == "prompt-template"
+    assert version.tags == {
+        PROMPT_TAG: "true",
+        "mlflow.prompt.text": "Hello {{name}}!",
+        "_mlflow_prompt_type": "text",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "version"),
+    [
+        (("prompts:/greet/1",), 1),
+        (("prompts:/greet@production",), 1),
+        (("prompts:/greet@latest",), 2),
+        (("prompts:/greet",), 2),
+        (("greet",), 2),
+        (("greet", 1), 1),
+        (("greet", "production"), 1),
+    ],
+)
+def test_a_prompt_loads_by_uri_number_alias_or_latest(client, reference, version):
+    client.register_prompt("greet", "Hello {{name}}!")
+    client.register_prompt("greet", "Hi {{name}}.")
+    client.set_registered_model_alias("greet", "production", 1)
+
+    loaded = client.load_prompt(*reference)
+
+    assert (loaded.name, loaded.version) == ("greet", version)
+    assert loaded.aliases == (("production",) if version == 1 else ())
+
+
+def test_a_text_prompt_formats_its_placeholders(client):
+    prompt = client.register_prompt("qa", "Answer {{ question }} for {{user.name}}. {{question}}")
+
+    assert prompt.variables == {"question", "user.name"}
+    assert prompt.format(question="why?", **{"user.name": "Ann"}) == "Answer why? for Ann. why?"
+
+
+def test_a_chat_prompt_round_trips_and_formats_each_message(client):
+    messages = [
+        {"role": "system", "content": "You are {{persona}}."},
+        {"role": "user", "content": "{{question}}"},
+    ]
+    client.register_prompt("chat", messages)
+
+    prompt = client.load_prompt("prompts:/chat/1")
+
+    assert prompt.template == messages
+    assert prompt.format(persona="a cat", question="hi") == [
+        {"role": "system", "content": "You are a cat."},
+        {"role": "user", "content": "hi"},
+    ]
+
+
+def test_formatting_without_a_value_names_the_missing_placeholders(client):
+    prompt = client.register_prompt("qa", "{{a}} and {{b}} and {{c}}")
+
+    with pytest.raises(InvalidArgument, match="needs a value for a, c$"):
+        prompt.format(b=1)
+
+
+@pytest.mark.parametrize("template", [None, 3, [], ["text"], [{"content": "no role"}]])
+def test_a_template_that_is_neither_text_nor_messages_is_refused(client, template):
+    with pytest.raises(InvalidArgument, match="template"):
+        client.register_prompt("qa", template)
+
+    assert client.search_registered_models("name = 'qa'") == []
+
+
+def test_a_model_is_no_prompt_either_way(client):
+    client.create_registered_model("model")
+    run_id = client.create_run("0").info.run_id
+    client.create_model_version("model", f"runs:/{run_id}/model")
+
+    with pytest.raises(InvalidArgument, match="'model' is a registered model, not a prompt"):
+        client.register_prompt("model", "Hi")
+    with pytest.raises(InvalidArgument, match="'model' version 1 is a model version"):
+        client.load_prompt("prompts:/model/1")
+
+
+@pytest.mark.parametrize(
+    "uri", ["prompts:/", "prompts:/qa/", "prompts:/qa@", "prompts:/qa/one", "prompts:/@x"]
+)
+def test_a_malformed_prompt_uri_is_refused_naming_it(client, uri):
+    with pytest.raises(InvalidArgument, match="prompt URI"):
+        client.load_prompt(uri)
+
+
+def test_an_unknown_prompt_or_version_is_not_found(client):
+    client.register_prompt("qa", "Hi")
+
+    with pytest.raises(NotFound, match="'ghost'"):
+        client.load_prompt("ghost")
+    with pytest.raises(NotFound, match="no version 7"):
+        client.load_prompt("prompts:/qa/7")
+    with pytest.raises(NotFound, match="no alias 'gone'"):
+        client.load_prompt("prompts:/qa@gone")
+
+
+def test_the_fluent_functions_use_the_current_tracking_uri(tmp_path, monkeypatch):
+    import modelreg
+
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    modelreg.set_tracking_uri(f"sqlite:///{tmp_path}/registry.db")
+
+    modelreg.register_prompt("qa", "Answer {{q}}")
+
+    assert modelreg.load_prompt("prompts:/qa@latest").format(q="why") == "Answer why"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from modelreg import settings
@@ -30,6 +30,7 @@ from modelreg.entities import (
 )
 from modelreg.errors import Conflict
 from modelreg.heartbeat import Heartbeat, lease_seconds
+from modelreg.prompts import Prompt, Template
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
 
@@ -378,6 +379,22 @@ def log_input(
 def get_run(run_id: str) -> Run:
     """The run with that id; raises ``NotFound``."""
     return current_client().get_run(run_id)
+
+
+def register_prompt(
+    name: str,
+    template: Template,
+    commit_message: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Prompt:
+    """Registers the next version of prompt ``name``; see ``Client.register_prompt``."""
+    return current_client().register_prompt(name, template, commit_message, tags)
+
+
+def load_prompt(name_or_uri: str, version: int | str | None = None) -> Prompt:
+    """A version of a prompt (``prompts:/qa/3``, ``prompts:/qa@production``); see
+    ``Client.load_prompt``."""
+    return current_client().load_prompt(name_or_uri, version)
 
 
 def search_runs(

@@ -17,6 +17,7 @@ from modelreg.client.access import AccessMethods
 from modelreg.client.artifacts import ArtifactMethods
 from modelreg.client.governance import GovernanceMethods
 from modelreg.client.logged_models import LoggedModelMethods
+from modelreg.client.prompts import PromptMethods
 from modelreg.client.registry import RegistryMethods
 from modelreg.client.tracking import TrackingMethods
 
@@ -30,6 +31,7 @@ class Client(
     GovernanceMethods,
     AccessMethods,
     LoggedModelMethods,
+    PromptMethods,
 ):
     """A connection to one tracking URI; see :func:`modelreg.uris.resolve_tracking_uri`."""
 

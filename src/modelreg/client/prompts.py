@@ -1,0 +1,112 @@
+"""The ``Client`` methods for prompts (see :mod:`modelreg.prompts`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
+from modelreg.prompts import (
+    PROMPT_SOURCE,
+    PROMPT_TAG,
+    Prompt,
+    Template,
+    prompt_from_version,
+    tagged_as_prompt,
+    version_tags,
+)
+
+_SCHEME = "prompts:/"
+
+
+class PromptMethods:
+    _backend: Any
+
+    def register_prompt(
+        self,
+        name: str,
+        template: Template,
+        commit_message: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Prompt:
+        """Registers the next version of prompt ``name`` (created on first use).
+
+        ``template`` is text with ``{{ placeholders }}`` or a list of chat messages
+        ``{"role": ..., "content": ...}``; ``commit_message`` says what changed. Raises
+        ``InvalidArgument`` for a bad template, or when ``name`` is a registered model
+        that is no prompt.
+
+        >>> client.register_prompt("qa", "Answer {{question}}.", commit_message="first")
+        """
+        registry = self._backend.registry
+        new_tags = version_tags(template, tags)
+        try:
+            _require_prompt(registry.get_registered_model(name))
+        except NotFound:
+            try:
+                registry.create_registered_model(name, tags={PROMPT_TAG: "true"})
+            except AlreadyExists:  # registered by another writer meanwhile
+                _require_prompt(registry.get_registered_model(name))
+        version = registry.create_model_version(
+            name, PROMPT_SOURCE, description=commit_message, tags=new_tags
+        )
+        return prompt_from_version(version)
+
+    def load_prompt(self, name_or_uri: str, version: int | str | None = None) -> Prompt:
+        """A version of a prompt: ``prompts:/qa/3``, ``prompts:/qa@production``,
+        ``prompts:/qa@latest``, or a name with ``version`` (a number or an alias; the
+        newest version when omitted).
+
+        Raises ``NotFound`` for an unknown prompt, version or alias, ``InvalidArgument``
+        for a malformed URI or a version of a registered model that is no prompt.
+        """
+        name, reference = _reference(name_or_uri, version)
+        registry = self._backend.registry
+        if isinstance(reference, int):
+            found = registry.get_model_version(name, reference)
+        else:
+            found = registry.get_model_version_by_alias(name, reference)
+        return prompt_from_version(found)
+
+
+def _require_prompt(model: Any) -> None:
+    if not tagged_as_prompt(model.tags):
+        raise InvalidArgument(
+            f"'{model.name}' is a registered model, not a prompt; choose another name"
+        )
+
+
+def _reference(name_or_uri: str, version: int | str | None) -> tuple[str, int | str]:
+    """(name, version number or alias) that ``name_or_uri`` and ``version`` name."""
+    if not isinstance(name_or_uri, str) or not name_or_uri:
+        raise InvalidArgument(f"prompt must be a name or prompts:/ URI, got {name_or_uri!r:.60}")
+    if not name_or_uri.startswith(_SCHEME):
+        reference = "latest" if version is None else version
+        return name_or_uri, _number_or_alias(reference)
+    if version is not None:
+        raise InvalidArgument("give the version in the prompts:/ URI or as version=, not both")
+    rest = name_or_uri[len(_SCHEME) :]
+    found: int | str
+    if "@" in rest:
+        name, _, found = rest.rpartition("@")
+    elif "/" in rest:
+        name, _, number = rest.rpartition("/")
+        found = int(number) if number.isdigit() else ""
+    else:
+        name, found = rest, "latest"
+    if not name or found == "":
+        raise InvalidArgument(
+            f"prompt URI '{name_or_uri:.100}' must be prompts:/<name>/<version>, "
+            "prompts:/<name>@<alias> or prompts:/<name>"
+        )
+    return name, found
+
+
+def _number_or_alias(reference: int | str) -> int | str:
+    if isinstance(reference, int) and not isinstance(reference, bool):
+        return reference
+    if isinstance(reference, str) and reference.isdigit():
+        return int(reference)
+    if isinstance(reference, str):
+        return reference
+    raise InvalidArgument(f"version must be a number or an alias, got {reference!r:.40}")
