@@ -42,9 +42,11 @@ def tagged_as_prompt(tags: Mapping[str, str]) -> bool:
 def readable_template(tags: Mapping[str, str]) -> str | None:
     """A prompt version's template as a person reads it (a chat's messages as
     ``role: content`` paragraphs); ``None`` for a version of no prompt."""
-    if not tagged_as_prompt(tags):
-        return None
-    template = _template_of(tags)
+    return readable(_template_of(tags)) if tagged_as_prompt(tags) else None
+
+
+def readable(template: Template) -> str:
+    """A template as a person reads it: text as it is, chat messages as paragraphs."""
     if isinstance(template, str):
         return template
     return "\n\n".join(f"{m.get('role', '')}: {m.get('content', '')}" for m in template)
@@ -83,6 +85,17 @@ class Prompt:
     commit_message: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "template": self.template,
+            "commit_message": self.commit_message,
+            "tags": dict(self.tags),
+            "aliases": list(self.aliases),
+            "variables": sorted(self.variables),
+        }
 
     @property
     def variables(self) -> set[str]:

@@ -21,6 +21,7 @@ from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
 from modelreg.cli.predict import predict
 from modelreg.cli.promote import cleanup, promote
+from modelreg.cli.prompts import prompts
 from modelreg.cli.runs import runs
 from modelreg.cli.serve import serve
 from modelreg.cli.server import server
@@ -68,6 +69,7 @@ cli.add_command(rollback)
 cli.add_command(history)
 cli.add_command(runs)
 cli.add_command(logged_models)
+cli.add_command(prompts)
 cli.add_command(artifacts)
 cli.add_command(gc)
 cli.add_command(verify)
