@@ -1,5 +1,7 @@
 """MLflow's prompts: registered models whose versions hold a template in a tag, no files."""
 
+import json
+
 import pytest
 
 from modelreg.errors import InvalidArgument, NotFound
@@ -222,6 +224,38 @@ def test_an_unknown_prompt_or_version_is_not_found(client):
         client.load_prompt("prompts:/qa/7")
     with pytest.raises(NotFound, match="no alias 'gone'"):
         client.load_prompt("prompts:/qa@gone")
+
+
+def test_a_run_records_each_prompt_version_it_loaded_once(tmp_path, monkeypatch):
+    import modelreg
+
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    modelreg.set_tracking_uri(f"sqlite:///{tmp_path}/registry.db")
+    modelreg.register_prompt("qa", "Answer {{q}}")
+    modelreg.register_prompt("qa", "Please answer {{q}}")
+    modelreg.load_prompt("qa")  # outside any run: nothing to record
+
+    with modelreg.start_run() as run:
+        modelreg.load_prompt("prompts:/qa/1")
+        modelreg.load_prompt("prompts:/qa@latest")
+        modelreg.load_prompt("prompts:/qa/1")
+
+    linked = modelreg.get_run(run.info.run_id).data.tags["mlflow.linkedPrompts"]
+    assert json.loads(linked) == [{"name": "qa", "version": "1"}, {"name": "qa", "version": "2"}]
+
+
+def test_a_linked_prompts_tag_that_is_no_list_is_left_as_it_is(tmp_path, monkeypatch):
+    import modelreg
+
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    modelreg.set_tracking_uri(f"sqlite:///{tmp_path}/registry.db")
+    modelreg.register_prompt("qa", "Answer {{q}}")
+
+    with modelreg.start_run() as run:
+        modelreg.set_tag("mlflow.linkedPrompts", "hand-written")
+        modelreg.load_prompt("qa")
+
+    assert modelreg.get_run(run.info.run_id).data.tags["mlflow.linkedPrompts"] == "hand-written"
 
 
 def test_the_fluent_functions_use_the_current_tracking_uri(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ from modelreg.entities import (
 )
 from modelreg.errors import Conflict
 from modelreg.heartbeat import Heartbeat, lease_seconds
-from modelreg.prompts import Prompt, Template
+from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
 
@@ -393,8 +393,18 @@ def register_prompt(
 
 def load_prompt(name_or_uri: str, version: int | str | None = None) -> Prompt:
     """A version of a prompt (``prompts:/qa/3``, ``prompts:/qa@production``); see
-    ``Client.load_prompt``."""
-    return current_client().load_prompt(name_or_uri, version)
+    ``Client.load_prompt``. Inside a run, the run records that it used that version
+    (its tag ``mlflow.linkedPrompts``, as MLflow keeps it), for lineage."""
+    client = current_client()
+    prompt = client.load_prompt(name_or_uri, version)
+    run = active_run()
+    if run is not None:
+        run_id = run.info.run_id
+        current = client.get_run(run_id).data.tags.get(LINKED_PROMPTS_TAG)
+        linked = with_linked_prompt(current, prompt)
+        if linked is not None and linked != current:
+            client.set_tag(run_id, LINKED_PROMPTS_TAG, linked)
+    return prompt
 
 
 def search_runs(

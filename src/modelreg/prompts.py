@@ -26,6 +26,8 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"
 TEMPLATE_TAG = "mlflow.prompt.text"
 # "text", or "chat" for a template that is a JSON list of {role, content} messages.
 TYPE_TAG = "_mlflow_prompt_type"
+# A run's list of the prompt versions it loaded, as JSON [{"name", "version"}] (MLflow's).
+LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
 # Tags MLflow's clients keep about a prompt version (its template, type, response
 # format, model settings), not the user's own.
 _INTERNAL_TAG_PREFIXES = ("mlflow.prompt.", "_mlflow_prompt")
@@ -172,3 +174,17 @@ def prompt_from_version(version: Any) -> Prompt:
         tags=own,
         aliases=tuple(version.aliases),
     )
+
+
+def with_linked_prompt(current: str | None, prompt: Prompt) -> str | None:
+    """The run tag listing ``prompt`` among the prompt versions the run used (``current``
+    plus it, once), or ``None`` when ``current`` is not such a list (then it is left
+    as it is)."""
+    try:
+        linked = [] if current is None else json.loads(current)
+    except ValueError:
+        return None
+    if not isinstance(linked, list):
+        return None
+    entry = {"name": prompt.name, "version": str(prompt.version)}
+    return json.dumps(linked if entry in linked else [*linked, entry])
