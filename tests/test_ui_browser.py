@@ -302,6 +302,8 @@ def test_a_prompt_shows_as_one_with_its_chat_template_readable(page, registry):
     }
     client.create_model_version(name, "dummy-source", tags=tags)
 
+    page.goto(f"{registry['url']}/ui/models?q={name}")
+    assert page.locator("table.models tbody tr").inner_text().startswith(f"{name} prompt")
     page.goto(f"{registry['url']}/ui/models/{name}")
     assert "prompt" in page.locator("h1 + p .badge").all_inner_texts()
     page.goto(f"{registry['url']}/ui/models/{name}/versions/1")

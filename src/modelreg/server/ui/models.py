@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument
-from modelreg.prompts import tagged_as_prompt
 from modelreg.server.charts import line_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import history
@@ -138,7 +137,6 @@ def build_models_router(client: Any, guard: Guard) -> APIRouter:
             request,
             "model.html",
             model=registered,
-            is_prompt=tagged_as_prompt(registered.tags),
             versions=versions,
             rows=rows,
             metrics=metrics,

@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from modelreg.prompts import tagged_as_prompt
+
 TEMPLATES = Path(__file__).parent.parent / "templates"
 STAGE_CLASS = {"Production": "prod", "Staging": "staging", "Archived": "archived"}
 STAGES = ("None", "Staging", "Production", "Archived")
@@ -90,7 +92,10 @@ def markdown(text: str | None) -> Markup:
 
 environment.filters.update(datetime=when, number=number, size=size, markdown=markdown)
 environment.globals.update(
-    stage_class=lambda stage: STAGE_CLASS.get(stage, "none"), stages=STAGES, duration=duration
+    stage_class=lambda stage: STAGE_CLASS.get(stage, "none"),
+    stages=STAGES,
+    duration=duration,
+    is_prompt=tagged_as_prompt,
 )
 
 
