@@ -113,6 +113,9 @@ READS = {
         [e], "", order_by=["params.p0 DESC"], max_results=10
     ),
     "newest runs": lambda c, e: c.search_runs([e], "", max_results=10),
+    "runs by name": lambda c, e: c.search_runs(
+        [e], "", max_results=10, order_by=["attributes.run_name ASC"]
+    ),
     "get_run": lambda c, e: c.get_run(c.search_runs([e], max_results=1)[0].info.run_id),
     "get_latest_versions": lambda c, e: c.get_latest_versions("big", stages=["Production"]),
     "resolve a stage": lambda c, e: c.resolve_model_uri("models:/big/Production"),
@@ -166,6 +169,7 @@ def _metric_history_page_two(client, experiment):
 PAGED = {
     "runs, page 2 by metric": lambda c, e: _page_two(c, e, order_by=["metrics.m2 DESC"]),
     "runs, page 2 newest first": lambda c, e: _page_two(c, e),
+    "runs, page 2 by name": lambda c, e: _page_two(c, e, order_by=["attributes.run_name"]),
     "audit trail, page 2": _audit_page_two,
     "model history, page 2": lambda c, e: _history_page_two(c),
     "metric history, page 2": lambda c, e: _metric_history_page_two(c, e),
@@ -246,6 +250,7 @@ def test_a_later_page_seeks_to_its_key_instead_of_skipping_rows(store, name):
         "top-k by a metric",
         "metric filter and top-k by it",
         "newest runs",
+        "runs by name",
         "versions by name and tag",
         "model history, newest page",
         "version history, newest page",

@@ -106,6 +106,8 @@ runs = Table(
     Column("lifecycle_stage", String(16), nullable=False),
     Column("artifact_uri", Text, nullable=False),
     Index(None, "experiment_id", "start_time"),
+    # A runs table ordered by name (migration 0016).
+    Index(None, "experiment_id", "run_name"),
 )
 
 params = Table(
