@@ -251,6 +251,7 @@ def test_a_later_page_seeks_to_its_key_instead_of_skipping_rows(store, name):
         "metric filter and top-k by it",
         "newest runs",
         "runs by name",
+        "top-k by a param",
         "versions by name and tag",
         "model history, newest page",
         "version history, newest page",
@@ -281,13 +282,20 @@ def test_the_versions_most_recently_updated_are_read_from_the_end_of_an_index(st
     assert not any(SQLITE_FULL_SORT in line for line in lines)
 
 
-def test_top_k_by_a_metric_reads_the_metric_index(store):
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [
+        ("top-k by a metric", "ix_latest_metrics_key_value"),
+        ("top-k by a param", "ix_params_key_value"),
+    ],
+)
+def test_top_k_by_a_value_reads_that_values_index(store, name, index):
     client, experiment, engine, dialect = store
 
-    read = READS["top-k by a metric"]
+    read = READS[name]
     plans = _plans(engine, dialect, _captured(engine, lambda: read(client, experiment)))
 
-    assert any("ix_latest_metrics_key_value" in line for _, lines in plans for line in lines)
+    assert any(index in line for _, lines in plans for line in lines)
 
 
 POINT_READS = [

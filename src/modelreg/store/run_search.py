@@ -412,7 +412,9 @@ def _by_value(
         others = _without(node, same_key)
         if others is not None:
             narrowed.append(to_condition(others, _run_comparison))
-        joined_where = [*where, table.c.value.is_not(None), *narrowed]
+        # Stated on the first ordered value, which for params and tags is the indexed
+        # prefix: SQLite then sees a range of the (key, value) index it can walk in order.
+        joined_where = [*where, values[0].is_not(None), *narrowed]
         rows = _page(conn, joined_where, with_value, rest, limit + 1, 0, join=(table, joined))
         # A filter on the key itself leaves out every run without a value.
         if len(rows) > limit or same_key:
