@@ -124,6 +124,10 @@ def _pages(experiment_id: str, deep: tuple[int, str | None], versions: int) -> d
         "runs table, sorted by a metric": (
             f"/ui/experiments/{experiment_id}?sort=metrics.m1&order=desc"
         ),
+        "runs table, sorted by name": f"/ui/experiments/{experiment_id}?sort=attributes.run_name",
+        "runs table, sorted by a param": (
+            f"/ui/experiments/{experiment_id}?sort=params.p0&order=asc"
+        ),
         "runs table, filtered": (
             f"/ui/experiments/{experiment_id}?filter={quote('metrics.m0 > 0.999')}"
         ),
