@@ -215,6 +215,8 @@ MATRIX = [
     ("GET", ARTIFACTS, "read", {"path": "{exp}/{run}/artifacts"}),
     ("GET", ARTIFACTS + "/{path:path}", "read", {}),
     ("PUT", ARTIFACTS + "/{path:path}", "edit", b"new"),
+    # MLflow's multipart uploads: refused as MLflow refuses them without an object store
+    ("POST", "/api/2.0/mlflow-artifacts/mpu/{step}/{path:path}", "user", {}),
 ]
 
 # The endpoints behind the MLflow API's one dispatching route: (method, endpoint, level, params)
@@ -331,6 +333,7 @@ def request(http, method, route, params, world, logged_model_id=""):
         "model_id": logged_model_id,
         "tag_key": "t",
         "index": "0",
+        "step": "create",
         "path:path": f"{world.experiment_id}/{world.run_id}/artifacts/{artifact}",
     }
     path = _fill(route, names)
