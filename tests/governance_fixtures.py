@@ -37,9 +37,9 @@ class Delivery:
 
 
 class Receiver:
-    """Records POSTs; answers each with the next of ``statuses``, then 200."""
+    """Records POSTs; answers each with the next of ``statuses``, then 200, and ``answer``."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, answer: bytes = b"") -> None:
         self.statuses = list(statuses or [])
         self.deliveries: list[Delivery] = []
         self.on_request: Callable[[], Any] | None = None
@@ -55,8 +55,9 @@ class Receiver:
                     receiver.deliveries.append(Delivery(dict(self.headers), body, seen))
                     receiver._lock.notify_all()
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -147,6 +147,8 @@ MATRIX = [
     ),
     ("GET", V1 + "/webhooks", "admin", {}),
     ("GET", V1 + "/webhooks/{webhook_id}", "admin", {}),
+    ("PATCH", V1 + "/webhooks/{webhook_id}", "admin", {"description": "d"}),
+    ("POST", V1 + "/webhooks/{webhook_id}/test", "admin", {}),
     ("DELETE", V1 + "/webhooks/{webhook_id}", "admin", {}),
     # users and tokens
     ("GET", V1 + "/whoami", "user", {}),

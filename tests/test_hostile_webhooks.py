@@ -102,14 +102,14 @@ def test_a_request_is_refused_after_resolving_the_host_whatever_its_spelling(
 
     # The control, sent once allowed, is the first and only request the receiver got.
     monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
-    assert egress.post(receiver.url, b"control", {}, timeout=5) == 200
+    assert egress.post(receiver.url, b"control", {}, timeout=5)[0] == 200
     assert [d.body for d in receiver.wait_for(1)] == [b"control"]
 
 
 def test_a_request_to_an_allowed_network_goes_through(receiver, monkeypatch):
     monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
 
-    status = egress.post(receiver.url, b"{}", {"Content-Type": "application/json"}, timeout=5)
+    status, _ = egress.post(receiver.url, b"{}", {"Content-Type": "application/json"}, timeout=5)
 
     assert status == 200
     assert receiver.wait_for(1)[0].body == b"{}"
@@ -149,11 +149,11 @@ def redirector(receiver) -> Iterator[Redirector]:
 def test_redirects_are_never_followed(redirector, receiver, monkeypatch):
     monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
 
-    status = egress.post(redirector.url, b"redirected", {}, timeout=5)
+    status, _ = egress.post(redirector.url, b"redirected", {}, timeout=5)
 
     assert status == 307
     # The control, sent directly afterwards, is the first and only request the receiver got.
-    assert egress.post(receiver.url, b"control", {}, timeout=5) == 200
+    assert egress.post(receiver.url, b"control", {}, timeout=5)[0] == 200
     assert [d.body for d in receiver.wait_for(1)] == [b"control"]
 
 
@@ -222,3 +222,19 @@ def test_an_ipv4_address_wrapped_in_ipv6_is_judged_by_the_ipv4_address(local, ad
 @pytest.mark.parametrize("address", ["64:ff9b::808:808", "::ffff:0:808:808"])
 def test_a_public_ipv4_address_wrapped_in_ipv6_stays_allowed(address):
     egress.check_address(address, "hooks.example.com")
+
+
+def test_a_test_delivery_keeps_to_the_allowed_networks(tmp_path, monkeypatch, receiver):
+    client = Client(f"sqlite:///{tmp_path / 'r.db'}")
+    monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
+    hook = client.create_webhook(receiver.url, ["*"], "s" * 16)
+    monkeypatch.delenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS")
+
+    refused = client.test_webhook(hook.webhook_id)
+
+    assert (refused.success, refused.response_status) == (False, None)
+    assert "not a public address" in refused.error_message
+    # The control, sent once allowed again, is the first and only request the receiver got.
+    monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
+    assert client.test_webhook(hook.webhook_id).success
+    assert len(receiver.wait_for(1)) == 1

@@ -36,7 +36,7 @@ from modelreg.entities import (
 )
 from modelreg.lineage_graph import LineageGraph
 from modelreg.logged_models import LoggedModel, LoggedModelOrder
-from modelreg.webhooks import Webhook
+from modelreg.webhooks import Webhook, WebhookTestResult
 
 __all__ = [
     "PROTOCOLS",
@@ -243,10 +243,24 @@ class GovernanceAPI(Protocol):
         self,
         url: str,
         events: Sequence[str],
-        secret: str,
+        secret: str | None,
         model_name: str | None = None,
         description: str | None = None,
+        name: str | None = None,
+        status: str = "ACTIVE",
+        payload_format: str = "modelreg",
     ) -> Webhook: ...
+    def update_webhook(
+        self,
+        webhook_id: str,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        secret: str | None = None,
+        description: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
+    ) -> Webhook: ...
+    def test_webhook(self, webhook_id: str, event: str | None = None) -> WebhookTestResult: ...
     def list_webhooks(self, model_name: str | None = None) -> list[Webhook]: ...
     def get_webhook(self, webhook_id: str) -> Webhook: ...
     def delete_webhook(self, webhook_id: str) -> None: ...

@@ -353,6 +353,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("governance", "create_webhook", "POST", "/webhooks", ADMIN),
     _op("governance", "list_webhooks", "GET", "/webhooks", ADMIN),
     _op("governance", "get_webhook", "GET", "/webhooks/{webhook_id}", ADMIN),
+    _op("governance", "update_webhook", "PATCH", "/webhooks/{webhook_id}", ADMIN),
+    _op("governance", "test_webhook", "POST", "/webhooks/{webhook_id}/test", ADMIN),
     _op("governance", "delete_webhook", "DELETE", "/webhooks/{webhook_id}", ADMIN),
     # protected aliases and stages
     _op(

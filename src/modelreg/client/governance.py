@@ -13,7 +13,7 @@ from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput, dataset
 from modelreg.entities import ModelVersion
 from modelreg.lineage_graph import LineageGraph
-from modelreg.webhooks import Webhook
+from modelreg.webhooks import Webhook, WebhookTestResult
 
 
 class GovernanceMethods:
@@ -180,17 +180,35 @@ class GovernanceMethods:
         self,
         url: str,
         events: Sequence[str],
-        secret: str,
+        secret: str | None,
         model_name: str | None = None,
         description: str | None = None,
+        name: str | None = None,
+        status: str = "ACTIVE",
+        payload_format: str = "modelreg",
     ) -> Webhook:
         """POST registry events to ``url`` as JSON, signed with HMAC-SHA256 of ``secret``.
 
         ``events`` lists types from :data:`modelreg.webhooks.EVENT_TYPES`
         (``"*"`` for all); ``model_name`` limits them to one model. Events go
         out after the change commits, retried with back-off; a failing
-        receiver never blocks or undoes a change. Raises ``InvalidArgument``
-        for a non-http(s) URL, an unknown event type or an empty secret.
+        receiver never blocks or undoes a change. ``status="DISABLED"`` keeps
+        the webhook silent until :meth:`update_webhook` turns it on.
+        ``payload_format="mlflow"`` posts MLflow's events and bodies instead
+        (``events`` then from :data:`modelreg.webhooks.mlflow_format.EVENTS`,
+        such as ``"model_version.created"`` or ``"model_version_alias.created"``;
+        the secret is optional), for receivers written for MLflow's server.
+        Raises ``InvalidArgument`` for a non-http(s) URL, an unknown event
+        type or an empty secret.
+
+        Example::
+
+            hook = client.create_webhook(
+                "https://ci.example.com/hooks/registry",
+                ["model_version.stage_transitioned"],
+                secret=os.environ["HOOK_SECRET"],
+                model_name="fraud",
+            )
         """
         return self._backend.governance.create_webhook(
             url,
@@ -198,7 +216,47 @@ class GovernanceMethods:
             secret,
             model_name,
             description,
+            name,
+            status,
+            payload_format,
         )
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        secret: str | None = None,
+        description: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
+    ) -> Webhook:
+        """Changes a webhook's given fields and keeps the others (``description=""``
+        clears it; ``status`` is ``"ACTIVE"`` or ``"DISABLED"``). Raises ``NotFound``,
+        ``InvalidArgument`` as :meth:`create_webhook`."""
+        if isinstance(events, str):
+            events = [events]
+        return self._backend.governance.update_webhook(
+            webhook_id,
+            url,
+            None if events is None else list(events),
+            secret,
+            description,
+            name,
+            status,
+        )
+
+    def test_webhook(self, webhook_id: str, event: str | None = None) -> WebhookTestResult:
+        """Sends the webhook a made-up ``event`` (default: its first) once, now, signed as a
+        real one, and returns what the receiver answered; nothing is retried. Raises
+        ``NotFound``, and ``InvalidArgument`` for an event type of another format.
+
+        Example::
+
+            result = client.test_webhook(hook.webhook_id)
+            assert result.success, result.error_message or result.response_status
+        """
+        return self._backend.governance.test_webhook(webhook_id, event)
 
     def list_webhooks(self, model_name: str | None = None) -> list[Webhook]:
         """Webhooks (all, or those of one model), oldest first. Secrets are never returned."""

@@ -105,7 +105,8 @@ class AliasMoves:
                 raise NotFound(f"registered model '{name}' has no alias '{alias}'")
             store.delete_alias(conn, model_id, alias)
             before = {"alias": alias, "version": old}
-            record(conn, model_id, name, "delete_alias", version=old, before=before)
+            event = record(conn, model_id, name, "delete_alias", version=old, before=before)
+        self.publish([event])
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points to; ``latest`` (reserved, any case) is the highest

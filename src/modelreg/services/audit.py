@@ -56,9 +56,14 @@ def audit_event(
     }
 
 
-def record(conn: Connection, model_id: int, name: str, action: str, **fields: Any) -> None:
-    """Appends one event about a model in the caller's transaction (fields as ``audit_event``)."""
-    append_events(conn, [audit_event(model_id, name, action, **fields)])
+def record(
+    conn: Connection, model_id: int, name: str, action: str, **fields: Any
+) -> dict[str, Any]:
+    """Appends one event about a model in the caller's transaction (fields as
+    ``audit_event``) and returns it, for ``publish`` once the transaction committed."""
+    event = audit_event(model_id, name, action, **fields)
+    append_events(conn, [event])
+    return event
 
 
 def record_entity(

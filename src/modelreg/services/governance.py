@@ -34,7 +34,8 @@ from modelreg.store import registry as store
 from modelreg.store import tracking as tracking_store
 from modelreg.store.database import Database
 from modelreg.timeutil import now_ms
-from modelreg.webhooks import Webhook
+from modelreg.webhooks import ACTIVE, MODELREG_FORMAT, Webhook, WebhookTestResult
+from modelreg.webhooks.dispatch import deliver_test_event
 
 __all__ = ["GovernanceService"]
 
@@ -238,20 +239,29 @@ class GovernanceService:
         self,
         url: str,
         events: Sequence[str],
-        secret: str,
+        secret: str | None,
         model_name: str | None = None,
         description: str | None = None,
+        name: str | None = None,
+        status: str = ACTIVE,
+        payload_format: str = MODELREG_FORMAT,
     ) -> Webhook:
         """Subscribes ``url`` to registry events (of one model, or all). Raises InvalidArgument,
         NotFound for an unknown model."""
+        payload_format = hooks.check_payload_format(payload_format)
+        now = now_ms()
         row = {
             "webhook_id": uuid.uuid4().hex,
             "url": hooks.check_url(url),
-            "events": hooks.check_events(events),
-            "secret": hooks.check_secret(secret),
+            "events": hooks.check_events(events, payload_format),
+            "secret": hooks.check_secret(secret, payload_format),
             "description": v.check_description(description),
             "user_id": current_actor(),
-            "creation_time": now_ms(),
+            "creation_time": now,
+            "name": hooks.check_name(name),
+            "status": hooks.check_status(status),
+            "payload_format": payload_format,
+            "last_updated_time": now,
         }
         name = None if model_name is None else v.check_name(model_name, "model name")
         with self.db.write() as conn:
@@ -263,6 +273,66 @@ class GovernanceService:
             record(conn, model_id, audit_name, "create_webhook", after=after)
         self._webhooks_changed()
         return hooks.entity({**row, "model_name": name})
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        secret: str | None = None,
+        description: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
+    ) -> Webhook:
+        """Changes what is given (``None`` keeps a field; ``description=""`` clears it).
+        Raises NotFound, InvalidArgument."""
+        webhook_id = hooks.check_webhook_id(webhook_id)
+        with self.db.write() as conn:
+            row = self._webhook_row(conn, webhook_id)
+            form = row["payload_format"]
+            checks = {
+                "url": hooks.check_url,
+                "events": lambda e: hooks.check_events(e, form),
+                "secret": lambda s: hooks.check_secret(s, form),
+                "description": lambda d: v.check_description(d) or None,
+                "name": hooks.check_name,
+                "status": hooks.check_status,
+            }
+            given: dict[str, Any] = {
+                "url": url,
+                "events": events,
+                "secret": secret,
+                "description": description,
+                "name": name,
+                "status": status,
+            }
+            changes: dict[str, Any] = {k: checks[k](x) for k, x in given.items() if x is not None}
+            changes["last_updated_time"] = now_ms()
+            gstore.update_webhook(conn, webhook_id, changes)
+            new = {**row, **changes}
+            model_id = row["model_id"] or REGISTRY_WIDE[0]
+            audit_name = row["model_name"] or REGISTRY_WIDE[1]
+            before, after = hooks.audit_record(row), hooks.audit_record(new)
+            record(conn, model_id, audit_name, "update_webhook", before=before, after=after)
+        self._webhooks_changed()
+        return hooks.entity(new)
+
+    def test_webhook(self, webhook_id: str, event: str | None = None) -> WebhookTestResult:
+        """POSTs a made-up event (``event``, or the webhook's first) to the webhook once, now,
+        and reports the answer; a disabled webhook is tested too. Raises NotFound, and
+        InvalidArgument for an event of another format."""
+        webhook_id = hooks.check_webhook_id(webhook_id)
+        with self.db.read() as conn:
+            row = self._webhook_row(conn, webhook_id)
+        if event is not None:
+            event = hooks.check_events([event], row["payload_format"])[0]
+        return deliver_test_event(row, event)
+
+    def _webhook_row(self, conn: Any, webhook_id: str) -> dict[str, Any]:
+        rows = gstore.webhook_rows(conn, webhook_id=webhook_id)
+        if not rows:
+            raise NotFound(f"webhook '{webhook_id}' does not exist")
+        return rows[0]
 
     def list_webhooks(self, model_name: str | None = None) -> list[Webhook]:
         """Webhooks, oldest first; of one model when ``model_name`` is given."""
@@ -276,19 +346,13 @@ class GovernanceService:
         """One webhook. Raises NotFound."""
         webhook_id = hooks.check_webhook_id(webhook_id)
         with self.db.read() as conn:
-            rows = gstore.webhook_rows(conn, webhook_id=webhook_id)
-        if not rows:
-            raise NotFound(f"webhook '{webhook_id}' does not exist")
-        return hooks.entity(rows[0])
+            return hooks.entity(self._webhook_row(conn, webhook_id))
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Deletes a webhook; deliveries already queued still go out. Raises NotFound."""
         webhook_id = hooks.check_webhook_id(webhook_id)
         with self.db.write() as conn:
-            rows = gstore.webhook_rows(conn, webhook_id=webhook_id)
-            if not rows:
-                raise NotFound(f"webhook '{webhook_id}' does not exist")
-            row = rows[0]
+            row = self._webhook_row(conn, webhook_id)
             gstore.delete_webhook(conn, webhook_id)
             model_id = row["model_id"] or REGISTRY_WIDE[0]
             audit_name = row["model_name"] or REGISTRY_WIDE[1]

@@ -130,7 +130,8 @@ class RegistryService(StageMoves, AliasMoves):
             model_id = store.insert_model(conn, name, description, checked_tags, now)
             principal.grant_creator(conn, "model", model_id)
             after = {"name": name, "description": description, "tags": checked_tags}
-            record(conn, model_id, name, "create_registered_model", after=after, now=now)
+            event = record(conn, model_id, name, "create_registered_model", after=after, now=now)
+        self.publish([event])
         return RegisteredModel(name, description, now, now, checked_tags)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -230,7 +231,7 @@ class RegistryService(StageMoves, AliasMoves):
             model_id = store.model_id(conn, name, lock=True)
             old = store.model_tag(conn, model_id, key)
             store.upsert_model_tags(conn, model_id, {key: value})
-            record(
+            event = record(
                 conn,
                 model_id,
                 name,
@@ -238,6 +239,7 @@ class RegistryService(StageMoves, AliasMoves):
                 before=None if old is None else {"key": key, "value": old},
                 after={"key": key, "value": value},
             )
+        self.publish([event])
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Removes a model tag. Raises NotFound for an unknown model or tag."""
@@ -250,7 +252,8 @@ class RegistryService(StageMoves, AliasMoves):
                 raise NotFound(f"registered model '{name}' has no tag '{key}'")
             store.delete_model_tag(conn, model_id, key)
             before = {"key": key, "value": old}
-            record(conn, model_id, name, "delete_registered_model_tag", before=before)
+            event = record(conn, model_id, name, "delete_registered_model_tag", before=before)
+        self.publish([event])
 
     def search_registered_models(
         self,
@@ -491,7 +494,7 @@ class RegistryService(StageMoves, AliasMoves):
             row = store.version_row(conn, model_id, name, number)
             old = store.version_tag(conn, row.version_id, key)
             store.insert_version_tags(conn, row.version_id, {key: value})
-            record(
+            event = record(
                 conn,
                 model_id,
                 name,
@@ -500,6 +503,7 @@ class RegistryService(StageMoves, AliasMoves):
                 before=None if old is None else {"key": key, "value": old},
                 after={"key": key, "value": value},
             )
+        self.publish([event])
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Removes a version tag. Raises NotFound for an unknown version or tag."""
@@ -514,7 +518,10 @@ class RegistryService(StageMoves, AliasMoves):
                 raise NotFound(f"version {number} of registered model '{name}' has no tag '{key}'")
             store.delete_version_tag(conn, row.version_id, key)
             before = {"key": key, "value": old}
-            record(conn, model_id, name, "delete_model_version_tag", version=number, before=before)
+            event = record(
+                conn, model_id, name, "delete_model_version_tag", version=number, before=before
+            )
+        self.publish([event])
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | str | None = None

@@ -11,7 +11,16 @@ from urllib.parse import urlsplit
 
 from modelreg import validation as v
 from modelreg.errors import InvalidArgument
-from modelreg.webhooks import ALL_EVENTS, EVENT_TYPES, Webhook, egress
+from modelreg.webhooks import (
+    ALL_EVENTS,
+    EVENT_TYPES,
+    MLFLOW_FORMAT,
+    PAYLOAD_FORMATS,
+    STATUSES,
+    Webhook,
+    egress,
+    mlflow_format,
+)
 
 MAX_URL_LENGTH = 2048
 MAX_SECRET_LENGTH = 1024
@@ -34,26 +43,52 @@ def check_url(url: Any) -> str:
     return url
 
 
-def check_events(events: Any) -> tuple[str, ...]:
-    """Event types to subscribe to: a non-empty list of :data:`EVENT_TYPES`, or ``"*"``."""
+def check_events(events: Any, payload_format: str) -> tuple[str, ...]:
+    """Event types to subscribe to: a non-empty list of the format's event types
+    (:data:`EVENT_TYPES`, or MLflow's :data:`~modelreg.webhooks.mlflow_format.EVENTS`),
+    or ``"*"`` for all of them."""
+    known = mlflow_format.EVENTS if payload_format == MLFLOW_FORMAT else EVENT_TYPES
     if isinstance(events, str):
         events = [events]
     if not isinstance(events, Sequence) or not events:
         raise InvalidArgument(
-            f"events must be a non-empty list of {', '.join(EVENT_TYPES)} or '{ALL_EVENTS}'"
+            f"events must be a non-empty list of {', '.join(known)} or '{ALL_EVENTS}'"
         )
     for event in events:
-        if event != ALL_EVENTS and event not in EVENT_TYPES:
+        if event != ALL_EVENTS and event not in known:
             raise InvalidArgument(
-                f"event {event!r:.60} is not one of {', '.join(EVENT_TYPES)} or '{ALL_EVENTS}'"
+                f"event {event!r:.60} is not one of {', '.join(known)} or '{ALL_EVENTS}'"
             )
     return tuple(dict.fromkeys(events))
 
 
-def check_secret(secret: Any) -> str:
+def check_secret(secret: Any, payload_format: str) -> str:
+    """A webhook's secret; MLflow-format webhooks may have none (their deliveries are then
+    unsigned, as on MLflow's server), modelreg's must."""
+    if payload_format == MLFLOW_FORMAT and secret in (None, ""):
+        return ""
     if not isinstance(secret, str) or not secret:
         raise InvalidArgument("webhook secret must be a non-empty string: it signs every delivery")
     return v.check_string(secret, "webhook secret", MAX_SECRET_LENGTH)
+
+
+def check_status(status: Any) -> str:
+    if status not in STATUSES:
+        raise InvalidArgument(f"webhook status {status!r:.40} is not one of {', '.join(STATUSES)}")
+    return str(status)
+
+
+def check_payload_format(payload_format: Any) -> str:
+    if payload_format not in PAYLOAD_FORMATS:
+        raise InvalidArgument(
+            f"payload_format {payload_format!r:.40} is not one of {', '.join(PAYLOAD_FORMATS)}"
+        )
+    return str(payload_format)
+
+
+def check_name(name: Any) -> str | None:
+    """A webhook's optional display name (MLflow's API requires one)."""
+    return None if name is None else v.check_string(name, "webhook name", 256)
 
 
 def check_webhook_id(webhook_id: Any) -> str:
@@ -72,6 +107,10 @@ def entity(row: dict[str, Any]) -> Webhook:
         description=row["description"],
         user_id=row["user_id"],
         creation_timestamp=row["creation_time"],
+        name=row["name"],
+        status=row["status"],
+        payload_format=row["payload_format"],
+        last_updated_timestamp=row["last_updated_time"],
     )
 
 
@@ -82,4 +121,7 @@ def audit_record(row: dict[str, Any]) -> dict[str, Any]:
         "url": row["url"],
         "events": list(row["events"]),
         "description": row["description"],
+        "name": row["name"],
+        "status": row["status"],
+        "payload_format": row["payload_format"],
     }

@@ -328,6 +328,10 @@ _WEBHOOK_COLUMNS = (
     webhooks.c.description,
     webhooks.c.user_id,
     webhooks.c.creation_time,
+    webhooks.c.name,
+    webhooks.c.status,
+    webhooks.c.payload_format,
+    webhooks.c.last_updated_time,
 )
 _WEBHOOK_FROM = webhooks.outerjoin(rm, rm.c.model_id == webhooks.c.model_id)
 
@@ -353,6 +357,13 @@ def webhook_rows(
         query = query.where(webhooks.c.model_id == model_id)
     rows = conn.execute(query.order_by(webhooks.c.creation_time, webhooks.c.webhook_id)).all()
     return [{**r._mapping, "events": tuple(json.loads(r.events))} for r in rows]
+
+
+def update_webhook(conn: Connection, webhook_id: str, changes: dict[str, Any]) -> None:
+    """Sets the given columns of a webhook (``events`` as a sequence)."""
+    if "events" in changes:
+        changes = {**changes, "events": json.dumps(list(changes["events"]))}
+    conn.execute(update(webhooks).where(webhooks.c.webhook_id == webhook_id).values(**changes))
 
 
 def delete_webhook(conn: Connection, webhook_id: str) -> None:

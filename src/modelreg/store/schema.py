@@ -433,6 +433,11 @@ webhooks = Table(
     Column("description", Text),
     Column("user_id", String(256), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
+    # Migration 0017: MLflow's webhooks API names them, turns them off, posts its payloads.
+    Column("name", String(256)),
+    Column("status", String(16), nullable=False, server_default="ACTIVE"),
+    Column("payload_format", String(16), nullable=False, server_default="modelreg"),
+    Column("last_updated_time", BigInteger),
 )
 
 

@@ -23,6 +23,7 @@ checks it with :func:`verify_signature`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -30,8 +31,11 @@ from typing import Any
 
 __all__ = [
     "EVENT_TYPES",
+    "PAYLOAD_FORMATS",
     "SIGNATURE_HEADER",
+    "STATUSES",
     "Webhook",
+    "WebhookTestResult",
     "sign",
     "verify_signature",
 ]
@@ -42,6 +46,13 @@ ALIAS_SET = "model_version.alias_set"
 ROLLED_BACK = "registered_model.rolled_back"
 EVENT_TYPES = (VERSION_CREATED, STAGE_TRANSITIONED, ALIAS_SET, ROLLED_BACK)
 ALL_EVENTS = "*"
+
+ACTIVE = "ACTIVE"
+DISABLED = "DISABLED"
+STATUSES = (ACTIVE, DISABLED)
+MODELREG_FORMAT = "modelreg"
+MLFLOW_FORMAT = "mlflow"
+PAYLOAD_FORMATS = (MODELREG_FORMAT, MLFLOW_FORMAT)
 
 SIGNATURE_HEADER = "X-Modelreg-Signature-256"
 EVENT_HEADER = "X-Modelreg-Event"
@@ -65,7 +76,11 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
 class Webhook:
     """A subscription: ``events`` POSTed to ``url``; ``model_name`` ``None`` means every model.
 
-    The secret is write-only: it signs deliveries and is never returned.
+    ``payload_format`` is ``"modelreg"`` (the events and body above) or
+    ``"mlflow"`` (MLflow's event names, body and ``X-MLflow-*`` headers; see
+    :mod:`modelreg.webhooks.mlflow_format`). A ``DISABLED`` webhook is kept
+    but gets nothing. The secret is write-only: it signs deliveries and is
+    never returned.
     """
 
     webhook_id: str
@@ -75,6 +90,10 @@ class Webhook:
     description: str | None
     user_id: str
     creation_timestamp: int
+    name: str | None = None
+    status: str = ACTIVE
+    payload_format: str = MODELREG_FORMAT
+    last_updated_timestamp: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,8 +104,30 @@ class Webhook:
             "description": self.description,
             "user_id": self.user_id,
             "creation_timestamp": self.creation_timestamp,
+            "name": self.name,
+            "status": self.status,
+            "payload_format": self.payload_format,
+            "last_updated_timestamp": self.last_updated_timestamp,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Webhook:
         return cls(**{**d, "events": tuple(d["events"])})
+
+
+@dataclass(frozen=True)
+class WebhookTestResult:
+    """What :meth:`modelreg.Client.test_webhook` saw: the receiver's status and body (its
+    first 4 KiB), or why nothing was answered."""
+
+    success: bool
+    response_status: int | None = None
+    response_body: str | None = None
+    error_message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WebhookTestResult:
+        return cls(**d)

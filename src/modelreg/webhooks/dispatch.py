@@ -5,7 +5,9 @@ once its transaction has committed; ``publish`` matches them against the
 webhooks that exist at that moment, queues one delivery per match and
 returns, so a slow, failing or unreachable receiver never delays, fails or
 undoes a registry change. A small pool of daemon threads (one per process)
-signs each body with the webhook's secret and POSTs it. Connection errors,
+signs each body with the webhook's secret and POSTs it, in the webhook's
+payload format (modelreg's, or MLflow's: :mod:`modelreg.webhooks.mlflow_format`);
+a ``DISABLED`` webhook gets nothing. Connection errors,
 timeouts, 408, 429 and 5xx answers are retried
 after :data:`RETRY_DELAYS` seconds (exponential back-off with jitter); any
 other answer ends the delivery. Redirects are not followed, and only public
@@ -37,27 +39,34 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from modelreg.errors import ModelregError
+from modelreg.prompts import PROMPT_TAG, tagged_as_prompt
 from modelreg.timeutil import SYSTEM_CLOCK, Clock
 from modelreg.version import __version__
 from modelreg.webhooks import (
+    ACTIVE,
     ALIAS_SET,
     ALL_EVENTS,
     DELIVERY_HEADER,
     EVENT_HEADER,
+    EVENT_TYPES,
+    MLFLOW_FORMAT,
+    MODELREG_FORMAT,
     ROLLED_BACK,
     SIGNATURE_HEADER,
     STAGE_TRANSITIONED,
     VERSION_CREATED,
+    WebhookTestResult,
     egress,
+    mlflow_format,
     sign,
 )
 
-__all__ = ["WebhookDispatcher", "webhook_event"]
+__all__ = ["WebhookDispatcher", "deliver_test_event", "webhook_event"]
 
 log = logging.getLogger("modelreg.webhooks")
 
@@ -105,11 +114,71 @@ def webhook_event(audit: dict[str, Any]) -> dict[str, Any] | None:
 
 @dataclass
 class _Delivery:
+    """One POST, built once: every retry sends the same bytes and headers."""
+
     url: str
-    secret: str
-    event: dict[str, Any]
+    event: str
+    body: bytes
+    headers: dict[str, str]
     delivery_id: str
     attempt: int = 0
+
+
+def _delivery(hook: dict[str, Any], event: str, data: dict[str, Any]) -> _Delivery:
+    """The POST of ``data`` (a modelreg event, or an MLflow payload) to ``hook``."""
+    delivery_id = uuid.uuid4().hex
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"modelreg-webhooks/{__version__}",
+    }
+    if hook["payload_format"] == MLFLOW_FORMAT:
+        text = mlflow_format.body(event, data)
+        headers |= mlflow_format.headers(hook["secret"], delivery_id, int(time.time()), text)
+        body = text.encode()
+    else:
+        body = json.dumps({"id": delivery_id, **data}, separators=(",", ":")).encode()
+        headers |= {
+            EVENT_HEADER: event,
+            DELIVERY_HEADER: delivery_id,
+            SIGNATURE_HEADER: sign(hook["secret"], body),
+        }
+    return _Delivery(hook["url"], event, body, headers, delivery_id)
+
+
+def _wants(hook: dict[str, Any], event: str, model_id: int | None) -> bool:
+    if ALL_EVENTS not in hook["events"] and event not in hook["events"]:
+        return False
+    return hook["model_id"] is None or hook["model_id"] == model_id
+
+
+def deliver_test_event(hook: dict[str, Any], event: str | None = None) -> WebhookTestResult:
+    """POSTs a made-up ``event`` (default: the webhook's first) to ``hook`` once, now,
+    and reports the answer; never retried, never raises for the receiver's sake."""
+    mlflow = hook["payload_format"] == MLFLOW_FORMAT
+    names = [e for e in hook["events"] if e != ALL_EVENTS]
+    # The first in name order when none is asked for, as MLflow's server picks it.
+    event = event or min(names or (mlflow_format.EVENTS if mlflow else EVENT_TYPES))
+    if mlflow:
+        data = mlflow_format.example(event)
+    else:
+        data = {
+            "event": event,
+            "test": True,
+            "timestamp": int(time.time() * 1000),
+            "actor": None,
+            "model_name": "example_model",
+            "version": 1,
+            "before": None,
+            "after": None,
+            "reason": "a test delivery",
+        }
+    d = _delivery(hook, event, data)
+    try:
+        status, answer = egress.post(d.url, d.body, d.headers, TIMEOUT_SECONDS)
+    except (ModelregError, OSError, ValueError, http.client.HTTPException) as exc:
+        return WebhookTestResult(False, error_message=f"could not deliver: {exc}")
+    text = answer.decode("utf-8", "replace")
+    return WebhookTestResult(200 <= status < 300, status, text)
 
 
 class _Pool:
@@ -181,16 +250,9 @@ class WebhookDispatcher:
         that existed when its change committed.
         """
         try:
-            hooks = self._webhooks()
-            if not hooks:
-                return
-            events = [
-                (e["model_id"], event)
-                for e in audit_events
-                if (event := webhook_event(e)) is not None
-            ]
-            if events:
-                self._route(hooks, events)
+            hooks = [h for h in self._webhooks() if h["status"] == ACTIVE]
+            if hooks:
+                self._route(hooks, audit_events)
         except Exception:
             log.exception("could not match registry events to webhooks; events dropped")
 
@@ -209,30 +271,42 @@ class WebhookDispatcher:
         self._cache = (self.clock.monotonic() + CACHE_SECONDS, rows)
         return rows
 
-    def _route(self, hooks: list[dict[str, Any]], events: list[tuple[int, dict[str, Any]]]) -> None:
-        for model_id, event in events:
+    def _route(self, hooks: list[dict[str, Any]], audit_events: Sequence[dict[str, Any]]) -> None:
+        is_prompt = self._prompt_lookup()
+        any_mlflow = any(h["payload_format"] == MLFLOW_FORMAT for h in hooks)
+        for audit in audit_events:
+            own = webhook_event(audit)
+            events = {
+                MLFLOW_FORMAT: mlflow_format.mlflow_event(audit, is_prompt) if any_mlflow else None
+            }
+            if own is not None:
+                events[MODELREG_FORMAT] = (own["event"], own)
             for hook in hooks:
-                wanted = hook["events"]
-                if ALL_EVENTS not in wanted and event["event"] not in wanted:
-                    continue
-                if hook["model_id"] is not None and hook["model_id"] != model_id:
-                    continue
-                delivery = _Delivery(hook["url"], hook["secret"], event, uuid.uuid4().hex)
-                _pool.submit(lambda d=delivery: self._send(d))
+                event = events.get(hook["payload_format"])
+                if event is not None and _wants(hook, event[0], audit["model_id"]):
+                    delivery = _delivery(hook, *event)
+                    _pool.submit(lambda d=delivery: self._send(d))
+
+    def _prompt_lookup(self) -> Callable[[int], bool]:
+        """Whether a model is an MLflow prompt, asked at most once per model and call."""
+        from modelreg.store.registry import model_tag
+
+        known: dict[int, bool] = {}
+
+        def lookup(model_id: int) -> bool:
+            if model_id not in known:
+                with self.db.read() as conn:
+                    value = model_tag(conn, model_id, PROMPT_TAG)
+                known[model_id] = tagged_as_prompt({PROMPT_TAG: value or "false"})
+            return known[model_id]
+
+        return lookup
 
     def _send(self, d: _Delivery) -> None:
-        body = json.dumps({"id": d.delivery_id, **d.event}, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": f"modelreg-webhooks/{__version__}",
-            EVENT_HEADER: d.event["event"],
-            DELIVERY_HEADER: d.delivery_id,
-            SIGNATURE_HEADER: sign(d.secret, body),
-        }
         status: int | None = None
         problem = ""
         try:
-            status = egress.post(d.url, body, headers, TIMEOUT_SECONDS)
+            status, _ = egress.post(d.url, d.body, d.headers, TIMEOUT_SECONDS)
         except ModelregError as exc:  # a destination that is not allowed: never retried
             log.warning("webhook delivery %s to %s refused: %s", d.delivery_id, d.url, exc)
             _pool.done()
@@ -251,7 +325,7 @@ class WebhookDispatcher:
         log.warning(
             "webhook delivery %s of %s to %s failed after %d attempt(s): %s",
             d.delivery_id,
-            d.event["event"],
+            d.event,
             d.url,
             d.attempt + 1,
             problem or f"HTTP {status}",

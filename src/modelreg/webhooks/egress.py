@@ -35,6 +35,8 @@ from modelreg.errors import InvalidArgument, PermissionDenied
 __all__ = ["allowed_networks", "check_address", "check_url", "post"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# What is kept of a receiver's answer (a test delivery shows it); the rest is not read.
+ANSWER_BYTES = 4096
 
 
 def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -158,8 +160,9 @@ class _PinnedHTTPS(_PinnedHTTP):
         self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
 
 
-def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """POSTs ``body`` to ``url`` and returns the status code (redirects are not followed).
+def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
+    """POSTs ``body`` to ``url``; returns the status code and the first
+    :data:`ANSWER_BYTES` of the answer (redirects are not followed).
 
     Raises ``PermissionDenied`` when the host resolves to an address that is
     not allowed, ``InvalidArgument`` for a URL that is not http(s), and
@@ -179,7 +182,6 @@ def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> i
             target += "?" + parts.query
         conn.request("POST", target, body=body, headers=dict(headers))
         response = conn.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read(ANSWER_BYTES)
     finally:
         conn.close()
