@@ -79,9 +79,17 @@ def real_mlflow_server(mlflow_python: Path, tmp_path_factory) -> Iterator[str]:
         "--workers",
         "1",
     ]
+    # The webhooks scenario's receiver listens on loopback, over http; MLflow's cached
+    # webhook list must expire within the scenario's pauses.
+    env = {
+        **_client_env(),
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+        "MLFLOW_WEBHOOK_CACHE_TTL": "1",
+    }
     with open(folder / "server.log", "w") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=_client_env(), cwd=folder
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -105,7 +113,7 @@ def real_mlflow_server(mlflow_python: Path, tmp_path_factory) -> Iterator[str]:
 def compat_modelreg_server(tmp_path_factory) -> Iterator[str]:
     """A ``modelreg server`` of its own (fresh SQLite), so its answers depend on the scenarios
     alone, as the real server's do."""
-    from conftest import server_env, start_server, stop_server
+    from conftest import LOOPBACK, server_env, start_server, stop_server
     from modelreg.store.database import Database
 
     folder = tmp_path_factory.mktemp("modelreg-compat")
@@ -114,9 +122,8 @@ def compat_modelreg_server(tmp_path_factory) -> Iterator[str]:
     db.upgrade()
     db.dispose()
     # A machine under load may take longer than the usual 30 s to start a server.
-    process, server = start_server(
-        url, str(folder / "artifacts"), env=server_env(), startup_seconds=120
-    )
+    env = {**server_env(), "MODELREG_WEBHOOK_ALLOWED_NETWORKS": LOOPBACK}
+    process, server = start_server(url, str(folder / "artifacts"), env=env, startup_seconds=120)
     yield server
     stop_server(process)
 

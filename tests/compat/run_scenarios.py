@@ -14,6 +14,7 @@ import traceback
 import scenarios_models  # noqa: F401  (registers its scenarios)
 import scenarios_registry  # noqa: F401
 import scenarios_tracking  # noqa: F401
+import scenarios_webhooks  # noqa: F401
 from compat_support import SCENARIOS, dump
 
 

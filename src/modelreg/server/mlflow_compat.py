@@ -28,7 +28,12 @@ from modelreg.api.route_permissions import USER, Permission
 from modelreg.errors import InvalidArgument, ModelregError, NotFound
 
 # The handler modules fill HANDLERS as they are imported.
-from modelreg.server import mlflow_logged_models, mlflow_registry, mlflow_tracking  # noqa: F401
+from modelreg.server import (  # noqa: F401
+    mlflow_logged_models,
+    mlflow_registry,
+    mlflow_tracking,
+    mlflow_webhooks,
+)
 from modelreg.server.api import json_response
 from modelreg.server.guard import Guard
 from modelreg.server.identity import actor_for

@@ -38,6 +38,8 @@ TEMPLATES = (
     "/logged-models/{model_id}/tags/{tag_key}",
     "/logged-models/{model_id}/params",
     "/logged-models/{model_id}/artifacts/directories",
+    "/webhooks/{webhook_id}",
+    "/webhooks/{webhook_id}/test",
 )
 
 
