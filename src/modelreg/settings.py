@@ -150,6 +150,15 @@ SERVE_WEBHOOK_SECRET = Setting(
     "POST /webhook deliveries signed with it make the server follow a move at once.",
 )
 
+WEBHOOK_SECRET = Setting(
+    "webhook_secret",
+    "MODELREG_WEBHOOK_SECRET",
+    None,
+    "The secret `modelreg webhooks create` and `update` give a webhook (their --secret): "
+    "it signs the deliveries. A variable, unlike a command line, is not visible to other "
+    "users of the machine.",
+)
+
 ALL_SETTINGS: tuple[Setting, ...] = (
     TRACKING_URI,
     EXPERIMENT_NAME,
@@ -169,4 +178,5 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SERVER_THREADS,
     WEBHOOK_ALLOWED_NETWORKS,
     SERVE_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
 )

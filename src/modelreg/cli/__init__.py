@@ -27,6 +27,7 @@ from modelreg.cli.serve import serve
 from modelreg.cli.server import server
 from modelreg.cli.stages import alias, history, rollback, stage
 from modelreg.cli.versions import versions
+from modelreg.cli.webhooks import webhooks
 from modelreg.version import __version__
 
 
@@ -70,6 +71,7 @@ cli.add_command(history)
 cli.add_command(runs)
 cli.add_command(logged_models)
 cli.add_command(prompts)
+cli.add_command(webhooks)
 cli.add_command(artifacts)
 cli.add_command(gc)
 cli.add_command(verify)
