@@ -150,7 +150,14 @@ def mlflow_process_env() -> dict[str, str]:
         import mlflow_env
     finally:
         sys.path.pop(0)
-    return mlflow_env.mlflow_env()
+    # Webhooks (seeded in the history): their secrets are encrypted with this key, which
+    # every worker and every later server on a copy of the store must share; their URLs
+    # are not resolved (this machine has no DNS for them).
+    return {
+        **mlflow_env.mlflow_env(),
+        "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": "bW9kZWxyZWctdGVzdHMtb25seS1ub3QtYS1zZWNyZXQ=",
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    }
 
 
 def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, str]:

@@ -378,10 +378,25 @@ def test_a_prompt_keeps_its_versions_templates_and_alias(imported):
     assert second.tags["mlflow.prompt.text"] == "Please answer {{question}}."
 
 
-def test_only_the_inconsistencies_of_the_source_are_reported(imported):
+def test_only_the_inconsistencies_of_the_source_and_the_disabled_webhook_are_reported(imported):
     reported = sorted((p.kind, p.what) for p in imported.result.problems)
 
-    assert [kind for kind, _ in reported] == ["version", "version"], reported
+    assert [kind for kind, _ in reported] == ["version", "version", "webhook"], reported
+
+
+def test_a_webhook_is_imported_in_mlflows_format_disabled_as_its_secret_stays_behind(imported):
+    [hook] = imported.client.list_webhooks()
+    [notice] = [p for p in imported.result.problems if p.kind == "webhook"]
+
+    assert (hook.name, hook.url, hook.description) == (
+        "deploy-hook",
+        "https://hooks.example.com/mlflow",
+        "tells the deploy job",
+    )
+    assert hook.events == ("model_version.created", "model_version_alias.created")
+    assert (hook.payload_format, hook.status) == ("mlflow", "DISABLED")
+    assert hook.webhook_id in notice.detail and "--enable" in notice.detail
+    assert imported.result.counts["webhooks"] == (1, 1)
 
 
 # -- audit and verification ----------------------------------------------------------------------

@@ -150,6 +150,15 @@ mlflow.genai.register_prompt(name="qa_prompt", template="Answer {{question}}. " 
 mlflow.genai.register_prompt(name="qa_prompt", template="Please answer {{question}}.")
 mlflow.genai.set_prompt_alias("qa_prompt", alias="production", version=1)
 
+# A webhook (MLflow 3.3+); MLflow never gives out its secret.
+client.create_webhook(
+    name="deploy-hook",
+    url="https://hooks.example.com/mlflow",
+    events=["model_version.created", "model_version_alias.created"],
+    description="tells the deploy job",
+    secret="seed-secret",
+)
+
 # A big artifact, in an experiment of its own.
 if big_mb:
     mlflow.set_experiment("big")

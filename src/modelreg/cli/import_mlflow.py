@@ -131,7 +131,8 @@ def import_mlflow_command(
 
     Experiments, runs (ids kept, every metric value, params, tags, datasets,
     artifacts), MLflow 3 logged models, registered models, versions (numbers
-    and stages kept, a semver each in registration order) and aliases. Every
+    and stages kept, a semver each in registration order), aliases and webhooks
+    (created disabled: MLflow keeps their secrets). Every
     imported object gets an "imported from MLflow" audit event; original
     times stay on the entities. Running it again copies only what is missing,
     so an interrupted import resumes. Needs admin rights on a server with --auth.

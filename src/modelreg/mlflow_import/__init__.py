@@ -8,7 +8,9 @@ so imported data is validated, audited and content-addressed like any other.
 Phases, in order: experiments (ids mapped, the mapping written to a file),
 runs (ids kept; params, tags, every metric value, dataset inputs, artifact
 files), MLflow 3 logged models (ids kept; fields, metrics and files),
-registered models (versions with their numbers, stages and files; aliases). Each phase skips
+registered models (versions with their numbers, stages and files; aliases), and
+with them the registry's webhooks, created disabled as MLflow keeps their
+secrets (:mod:`.webhooks`). Each phase skips
 what an earlier import finished, so running it again changes nothing and an
 interrupted import resumes. A count of both sides ends it.
 """
@@ -34,6 +36,7 @@ from modelreg.mlflow_import.tracking import (
     source_runs,
 )
 from modelreg.mlflow_import.verify import compare
+from modelreg.mlflow_import.webhooks import import_webhooks, imported_webhooks, source_webhooks
 
 __all__ = [
     "ImportResult",
@@ -112,7 +115,8 @@ def import_mlflow(
         )
         wanted_experiments = options.all_experiments or bool(options.experiments)
         experiments = selected_experiments(ctx) if wanted_experiments else []
-        models = selected_models(ctx) if options.all_models or options.models else []
+        wanted_models = options.all_models or bool(options.models)
+        models = selected_models(ctx) if wanted_models else []
         if options.dry_run:
             return ImportResult(plan=make_plan(ctx, experiments, models))
         import_experiments(ctx, experiments)
@@ -123,7 +127,13 @@ def import_mlflow(
         logged = source_logged_models(ctx, [e["experiment_id"] for e in experiments])
         import_logged_models(ctx, logged)
         import_models(ctx, models)
+        # Webhooks are registry-wide: they come with any import of registered models.
+        hooks = source_webhooks(ctx) if wanted_models else []
+        import_webhooks(ctx, hooks)
         counts = compare(ctx, experiments, runs, logged, models, digests=options.verify)
+        present = imported_webhooks(ctx)
+        found = sum((h.get("name") or None, h.get("url", "")) in present for h in hooks)
+        counts["webhooks"] = (len(hooks), found)
         return ImportResult(dict(ctx.experiment_ids), counts, ctx.problems, ctx.progress.finished)
     finally:
         source.close()

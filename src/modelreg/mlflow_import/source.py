@@ -184,6 +184,16 @@ class MlflowSource:
                 found[int(mv["version"])] = mv
         return [found[number] for number in sorted(found)]
 
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Every webhook (MLflow 3.3+; none from an older server, which has no such
+        endpoint). MLflow never gives out a webhook's secret."""
+        try:
+            return list(self._pages("GET", "/webhooks", "webhooks", {"max_results": _PAGE}))
+        except SourceError as exc:
+            if exc.status == 404:
+                return []
+            raise
+
     def download_uri(self, name: str, version: str) -> str:
         found = self.get("/model-versions/get-download-uri", name=name, version=version)
         return str(found.get("artifact_uri", ""))
