@@ -234,3 +234,52 @@ def test_mlflows_webhook_list_pages(live_server, receiver):
     finally:
         for webhook_id in ids:
             httpx.delete(f"{api}/{webhook_id}")
+
+
+_EVENT = [{"entity": "MODEL_VERSION", "action": "CREATED"}]
+_VALID = {"name": "h", "url": "https://x.example/h", "events": _EVENT}
+
+
+def _but(**changes):
+    """The valid creation body with ``changes`` (``None`` leaves a field out)."""
+    return {k: v for k, v in {**_VALID, **changes}.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body", "field"),
+    [
+        ("POST", "", _but(events="x"), "events"),
+        ("POST", "", _but(events=["MODEL"]), "events"),
+        ("POST", "", _but(events=[{"entity": 3}]), "events"),
+        ("POST", "", _but(url=["https://x.example/h"]), "url"),
+        ("POST", "", _but(name=None), "name"),
+        ("POST", "", _but(name="h" * 300), "name"),
+        ("POST", "", _but(status="ON"), "status"),
+        ("POST", "", _but(secret={}), "secret"),
+        ("PATCH", "/{id}", {"events": [{"entity": "MODEL_VERSION", "action": "DELETED"}]},
+         "model_version.deleted"),
+        ("POST", "/{id}/test", {"event": "MODEL_VERSION.CREATED"}, "event"),
+        ("POST", "/{id}/test", {"event": {"entity": "MODEL_VERSION"}}, "event"),
+        ("GET", "", {"max_results": "many"}, "max_results"),
+        ("GET", "", {"page_token": "9" * 30}, "page_token"),
+    ],
+)  # fmt: skip
+def test_a_malformed_mlflow_webhook_request_is_a_400_naming_the_field(
+    live_server, method, suffix, body, field
+):
+    api = live_server + "/api/2.0/mlflow/webhooks"
+    webhook_id = httpx.post(api, json=_VALID).json()["webhook"]["webhook_id"]
+    try:
+        url = api + suffix.replace("{id}", webhook_id)
+        if method == "GET":
+            response = httpx.get(url, params=body)
+        else:
+            response = httpx.request(method, url, json=body)
+
+        assert response.status_code == 400, response.text
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert field in response.json()["message"]
+        got = httpx.get(f"{api}/{webhook_id}").json()["webhook"]
+        assert got["events"] == _EVENT  # nothing half-written
+    finally:
+        httpx.delete(f"{api}/{webhook_id}")

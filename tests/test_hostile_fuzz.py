@@ -97,7 +97,7 @@ FIELDS = [
     "order_by", "max_results", "page_token", "view_type", "run_view_type", "status",
     "end_time", "start_time", "run_name", "version", "stage", "alias", "source",
     "description", "metric_key", "path", "model_json", "archive_existing_versions",
-    "artifact_location",
+    "artifact_location", "url", "events", "event", "secret",
 ]  # fmt: skip
 
 HOSTILE_TEXT = st.one_of(

@@ -27,7 +27,8 @@ _MAX_PAGE = 1000
 
 def _event_name(item: Any, field: str) -> str:
     """``{"entity": "MODEL_VERSION", "action": "CREATED"}`` as ``model_version.created``."""
-    entity, action = sent(item, "entity"), sent(item, "action")
+    entity = sent(item, "entity") if isinstance(item, dict) else None
+    action = sent(item, "action") if isinstance(item, dict) else None
     if not isinstance(entity, str) or not isinstance(action, str):
         raise InvalidArgument(f"each of {field} needs an 'entity' and an 'action' (strings)")
     return f"{entity.lower()}.{action.lower()}"
@@ -76,7 +77,7 @@ def create_webhook(b: Any, p: dict[str, Any]) -> Any:
     hook = b.governance.create_webhook(
         required(p, "url"),
         _events(p.get("events")),
-        p.get("secret") or None,
+        None if p.get("secret") in (None, "") else p["secret"],
         description=p.get("description") or None,
         name=required(p, "name"),
         status=p.get("status") or "ACTIVE",
