@@ -149,6 +149,8 @@ MATRIX = [
     ("GET", V1 + "/webhooks/{webhook_id}", "admin", {}),
     ("PATCH", V1 + "/webhooks/{webhook_id}", "admin", {"description": "d"}),
     ("POST", V1 + "/webhooks/{webhook_id}/test", "admin", {}),
+    ("GET", V1 + "/webhooks/{webhook_id}/deliveries", "admin", {}),
+    ("POST", V1 + "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "admin", {}),
     ("DELETE", V1 + "/webhooks/{webhook_id}", "admin", {}),
     # users and tokens
     ("GET", V1 + "/whoami", "user", {}),
@@ -346,6 +348,7 @@ def request(http, method, route, params, world, logged_model_id=""):
         "token_id": str(world.victim_token_id),
         "digest": DIGEST,
         "webhook_id": "0" * 32,
+        "delivery_id": "0" * 32,
         "upload_id": "0" * 32,
         "model_id": logged_model_id,
         "tag_key": "t",

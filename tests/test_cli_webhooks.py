@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -106,3 +107,23 @@ def test_create_refuses_an_unknown_event_naming_it(invoke, receiver):
 
     assert result.exit_code != 0
     assert "model.exploded" in result.output
+
+
+def test_deliveries_lists_what_was_sent_and_redeliver_sends_it_again(invoke, lib, receiver):
+    lib.create_registered_model("fraud")
+    hook = lib.create_webhook(receiver.url, ["model_version.created"], SECRET)
+    run_id = lib.create_run("0").info.run_id
+    lib.create_model_version("fraud", f"runs:/{run_id}/model")
+    receiver.wait_for(1)
+    deadline = time.monotonic() + 20
+    while lib.list_webhook_deliveries(hook.webhook_id)[0].status == "pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    listed = invoke("webhooks", "deliveries", hook.webhook_id, "--json")
+    [delivery] = json.loads(listed.stdout)
+    again = invoke("webhooks", "redeliver", hook.webhook_id, delivery["delivery_id"])
+
+    assert (delivery["event"], delivery["status"]) == ("model_version.created", "delivered")
+    assert again.exit_code == 0
+    assert receiver.wait_for(2)[1].body == receiver.deliveries[0].body

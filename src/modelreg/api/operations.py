@@ -355,6 +355,20 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("governance", "get_webhook", "GET", "/webhooks/{webhook_id}", ADMIN),
     _op("governance", "update_webhook", "PATCH", "/webhooks/{webhook_id}", ADMIN),
     _op("governance", "test_webhook", "POST", "/webhooks/{webhook_id}/test", ADMIN),
+    _op(
+        "governance",
+        "list_webhook_deliveries",
+        "GET",
+        "/webhooks/{webhook_id}/deliveries",
+        ADMIN,
+    ),
+    _op(
+        "governance",
+        "redeliver_webhook",
+        "POST",
+        "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        ADMIN,
+    ),
     _op("governance", "delete_webhook", "DELETE", "/webhooks/{webhook_id}", ADMIN),
     # protected aliases and stages
     _op(

@@ -236,6 +236,66 @@ def test(client: Client, webhook_id: str, event: str | None, as_json: bool) -> N
 
 @webhooks.command()
 @click.argument("webhook_id")
+@click.option("--max-results", type=int, default=20, show_default=True, help="At most 100.")
+@json_option
+@with_client
+def deliveries(client: Client, webhook_id: str, max_results: int, as_json: bool) -> None:
+    """What the webhook was sent lately, newest first, and how it went.
+
+    \b
+    Examples:
+      modelreg webhooks deliveries 3f2a…
+      modelreg webhooks deliveries 3f2a… --json | jq '.[] | select(.status == "failed")'
+    """
+    found = client.list_webhook_deliveries(webhook_id, max_results)
+    if as_json:
+        echo_json([d.to_dict() for d in found])
+        return
+    print_table(
+        [
+            "Delivery",
+            "Event",
+            "Status",
+            Column("Attempts", drop=2),
+            "Answer",
+            Column("Error", wrap=True, drop=1),
+            Column("Sent", drop=3),
+        ],
+        [
+            [
+                d.delivery_id,
+                d.event,
+                d.status,
+                d.attempts,
+                d.response_status,
+                d.error,
+                timestamp(d.creation_timestamp),
+            ]
+            for d in found
+        ],
+    )
+
+
+@webhooks.command()
+@click.argument("webhook_id")
+@click.argument("delivery_id")
+@with_client
+def redeliver(client: Client, webhook_id: str, delivery_id: str) -> None:
+    """Send one of the webhook's deliveries again, as it was (same body and delivery id).
+
+    \b
+    Examples:
+      modelreg webhooks redeliver 3f2a… 9b1c…
+    """
+    client.redeliver_webhook(webhook_id, delivery_id)
+    click.echo(
+        f"Delivery {delivery_id} queued again; `modelreg webhooks deliveries {webhook_id}` "
+        "shows how it went."
+    )
+
+
+@webhooks.command()
+@click.argument("webhook_id")
 @with_client
 def delete(client: Client, webhook_id: str) -> None:
     """Delete a webhook (deliveries already queued still go out)."""

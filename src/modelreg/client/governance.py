@@ -13,7 +13,7 @@ from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput, dataset
 from modelreg.entities import ModelVersion
 from modelreg.lineage_graph import LineageGraph
-from modelreg.webhooks import Webhook, WebhookTestResult
+from modelreg.webhooks import Webhook, WebhookDelivery, WebhookTestResult
 
 
 class GovernanceMethods:
@@ -257,6 +257,26 @@ class GovernanceMethods:
             assert result.success, result.error_message or result.response_status
         """
         return self._backend.governance.test_webhook(webhook_id, event)
+
+    def list_webhook_deliveries(
+        self, webhook_id: str, max_results: int = 20
+    ) -> list[WebhookDelivery]:
+        """What the webhook was sent lately, newest first (the last 100 are kept): each
+        delivery's event, body, status (``pending``, ``delivered``, ``failed``), attempts
+        and the receiver's last answer. Raises ``NotFound``.
+
+        Example::
+
+            for d in client.list_webhook_deliveries(hook.webhook_id):
+                print(d.event, d.status, d.response_status, d.error)
+        """
+        return self._backend.governance.list_webhook_deliveries(webhook_id, max_results)
+
+    def redeliver_webhook(self, webhook_id: str, delivery_id: str) -> WebhookDelivery:
+        """Sends one of the webhook's deliveries again, as it was (same body, signature
+        and delivery id, so a receiver that keeps ids sees a repeat); it goes out in the
+        background, retried like any delivery. Raises ``NotFound``."""
+        return self._backend.governance.redeliver_webhook(webhook_id, delivery_id)
 
     def list_webhooks(self, model_name: str | None = None) -> list[Webhook]:
         """Webhooks (all, or those of one model), oldest first. Secrets are never returned."""

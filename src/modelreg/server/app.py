@@ -27,6 +27,17 @@ OPENAPI_URL = "/api/v1/openapi.json"
 log = logging.getLogger(__name__)
 
 
+def _resume_webhooks(backend: Any) -> None:
+    """Sends the webhook deliveries a stopped server left pending."""
+    try:
+        resumed = backend.webhooks.resume()
+    except Exception:  # a database that is not there yet must not stop the server
+        log.exception("could not resume pending webhook deliveries")
+        return
+    if resumed:
+        log.info("resumed %d pending webhook deliveries", resumed)
+
+
 def create_app(
     backend: Any,
     auth: AuthConfig | None = None,
@@ -45,7 +56,7 @@ def create_app(
     auth = auth or AuthConfig()
     guard = Guard(backend.access, public_metrics=auth.public_metrics)
     app = FastAPI(
-        lifespan=lifespan(threads),
+        lifespan=lifespan(threads, lambda: _resume_webhooks(backend)),
         title="modelreg",
         version=__version__,
         description="Experiment tracking and model registry.",

@@ -14,6 +14,7 @@ threads: a slow upload cannot starve ``/health`` or a model lookup.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -27,12 +28,17 @@ UPLOAD_THREADS = 32
 _upload_limiter: anyio.CapacityLimiter | None = None
 
 
-def lifespan(threads: int) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """A lifespan that gives the worker ``threads`` request threads for its whole life."""
+def lifespan(
+    threads: int, at_start: Callable[[], Any] | None = None
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A lifespan that gives the worker ``threads`` request threads for its whole life and
+    runs ``at_start`` on a thread of its own as the worker starts (start-up does not wait)."""
 
     @asynccontextmanager
     async def run(_app: Any) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if at_start is not None:
+            threading.Thread(target=at_start, name="modelreg-at-start", daemon=True).start()
         yield
 
     return run

@@ -32,10 +32,17 @@ from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
 from modelreg.store import tracking as tracking_store
+from modelreg.store import webhook_deliveries as log_store
 from modelreg.store.database import Database
 from modelreg.timeutil import now_ms
-from modelreg.webhooks import ACTIVE, MODELREG_FORMAT, Webhook, WebhookTestResult
-from modelreg.webhooks.dispatch import deliver_test_event
+from modelreg.webhooks import (
+    ACTIVE,
+    MODELREG_FORMAT,
+    Webhook,
+    WebhookDelivery,
+    WebhookTestResult,
+)
+from modelreg.webhooks.dispatch import LOG_KEEP, deliver_test_event
 
 __all__ = ["GovernanceService"]
 
@@ -327,6 +334,33 @@ class GovernanceService:
         if event is not None:
             event = hooks.check_events([event], row["payload_format"])[0]
         return deliver_test_event(row, event)
+
+    def list_webhook_deliveries(
+        self, webhook_id: str, max_results: int = 20
+    ) -> list[WebhookDelivery]:
+        """A webhook's latest deliveries, newest first (the last 100 are kept). Raises
+        NotFound, InvalidArgument for ``max_results`` outside 1..100."""
+        webhook_id = hooks.check_webhook_id(webhook_id)
+        limit = v.check_int(max_results, "max_results", 1, LOG_KEEP)
+        with self.db.read() as conn:
+            self._webhook_row(conn, webhook_id)
+            rows = log_store.delivery_rows(conn, webhook_id, limit)
+        return [hooks.delivery(r) for r in rows]
+
+    def redeliver_webhook(self, webhook_id: str, delivery_id: str) -> WebhookDelivery:
+        """Sends a logged delivery again, as it was (same body, headers and delivery id, so
+        a receiver can tell it has seen it); returns it, pending. Raises NotFound."""
+        webhook_id = hooks.check_webhook_id(webhook_id)
+        delivery_id = hooks.check_webhook_id(delivery_id)
+        with self.db.read() as conn:
+            self._webhook_row(conn, webhook_id)
+            rows = log_store.delivery_rows(conn, webhook_id, 1, delivery_id)
+        if not rows:
+            raise NotFound(f"webhook '{webhook_id}' has no delivery '{delivery_id}'")
+        if self.dispatcher is None:
+            raise InvalidArgument("this registry does not send webhooks")
+        self.dispatcher.redeliver(rows[0])
+        return hooks.delivery({**rows[0], "status": "pending"})
 
     def _webhook_row(self, conn: Any, webhook_id: str) -> dict[str, Any]:
         rows = gstore.webhook_rows(conn, webhook_id=webhook_id)

@@ -18,6 +18,7 @@ from modelreg.webhooks import (
     PAYLOAD_FORMATS,
     STATUSES,
     Webhook,
+    WebhookDelivery,
     egress,
     mlflow_format,
 )
@@ -111,6 +112,24 @@ def entity(row: dict[str, Any]) -> Webhook:
         status=row["status"],
         payload_format=row["payload_format"],
         last_updated_timestamp=row["last_updated_time"],
+    )
+
+
+def delivery(row: dict[str, Any]) -> WebhookDelivery:
+    """The public form of a logged delivery (its headers, which hold the signature, stay
+    in the store)."""
+    return WebhookDelivery(
+        delivery_id=row["delivery_id"],
+        webhook_id=row["webhook_id"],
+        event=row["event"],
+        status=row["status"],
+        attempts=row["attempts"],
+        response_status=row["response_status"],
+        error=row["error"],
+        creation_timestamp=row["creation_time"],
+        last_attempt_timestamp=row["last_attempt_time"],
+        url=row["url"],
+        body=row["body"],
     )
 
 

@@ -27,7 +27,7 @@ from modelreg.store.engine import new_engine, normalize_db_url, shared_engine
 
 # Kept in step with the newest file in store/migrations/versions (a test checks),
 # so opening an up-to-date store never has to import Alembic.
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
 # Alembic's own table, which the schema does not declare.
 _ALEMBIC_VERSION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))

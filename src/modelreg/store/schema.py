@@ -440,6 +440,34 @@ webhooks = Table(
     Column("last_updated_time", BigInteger),
 )
 
+# Migration 0018: what each webhook was sent, for "recent deliveries" and redelivery.
+# status: pending (queued or between retries), delivered, failed. A pending row whose
+# claimed_until has passed was left by a process that stopped; another one sends it.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(32), primary_key=True),
+    Column(
+        "webhook_id",
+        String(32),
+        ForeignKey("webhooks.webhook_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("response_status", Integer),
+    Column("error", Text),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_attempt_time", BigInteger),
+    Column("claimed_until", BigInteger, nullable=False),
+    Index(None, "webhook_id", "creation_time"),
+    Index(None, "status", "claimed_until"),
+)
+
 
 # -- access control and leases (migration 0004) ----------------------------------
 

@@ -35,6 +35,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "STATUSES",
     "Webhook",
+    "WebhookDelivery",
     "WebhookTestResult",
     "sign",
     "verify_signature",
@@ -113,6 +114,32 @@ class Webhook:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Webhook:
         return cls(**{**d, "events": tuple(d["events"])})
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One event sent (or being sent) to a webhook: ``status`` is ``pending`` (queued, or
+    between retries), ``delivered`` or ``failed``; ``response_status`` and ``error`` tell
+    how the last attempt went. ``body`` is what was POSTed."""
+
+    delivery_id: str
+    webhook_id: str
+    event: str
+    status: str
+    attempts: int
+    response_status: int | None
+    error: str | None
+    creation_timestamp: int
+    last_attempt_timestamp: int | None
+    url: str
+    body: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WebhookDelivery:
+        return cls(**d)
 
 
 @dataclass(frozen=True)

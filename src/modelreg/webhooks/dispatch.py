@@ -21,8 +21,15 @@ The webhook list is cached for :data:`CACHE_SECONDS` (so a change costs no
 query most of the time); a webhook created or deleted through this process
 takes effect at once, one created through another process (another server
 replica) within that time. Deliveries still
-queued when the process exits get up to :data:`EXIT_FLUSH_SECONDS` to go out;
-events are kept in memory only, so a crash loses those not yet delivered.
+queued when the process exits get up to :data:`EXIT_FLUSH_SECONDS` to go out.
+
+Every delivery is logged (``webhook_deliveries``: the newest :data:`LOG_KEEP`
+per webhook) with its bytes, its status and each attempt's outcome, for
+"recent deliveries" and redelivery. A queued delivery is claimed by its
+process for :data:`CLAIM_MS`, renewed at each retry; one still pending after
+its claim ran out was left by a process that stopped, and :meth:`resume`
+(run by each server as it starts) sends it. Only a stop between a change's
+commit and the logging of its deliveries loses them.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from typing import Any
 
 from modelreg.errors import ModelregError
 from modelreg.prompts import PROMPT_TAG, tagged_as_prompt
+from modelreg.store import webhook_deliveries as log_store
 from modelreg.timeutil import SYSTEM_CLOCK, Clock
 from modelreg.version import __version__
 from modelreg.webhooks import (
@@ -75,6 +83,11 @@ TIMEOUT_SECONDS = 5.0
 WORKERS = 4
 CACHE_SECONDS = 5.0
 EXIT_FLUSH_SECONDS = 5.0
+# How long a process owns a pending delivery it queued (longer than an attempt takes);
+# one still pending after that was left by a process that stopped.
+CLAIM_MS = 60_000
+# Deliveries kept in the log per webhook, the newest.
+LOG_KEEP = 100
 _RETRY_STATUSES = {408, 429}
 
 _EVENT_TYPES = {
@@ -122,6 +135,34 @@ class _Delivery:
     headers: dict[str, str]
     delivery_id: str
     attempt: int = 0
+    webhook_id: str = ""
+
+    def log_row(self, now: int) -> dict[str, Any]:
+        """Its row in the delivery log, pending and claimed by this process."""
+        return {
+            "delivery_id": self.delivery_id,
+            "webhook_id": self.webhook_id,
+            "event": self.event,
+            "url": self.url,
+            "body": self.body.decode(),
+            "headers": self.headers,
+            "status": log_store.PENDING,
+            "attempts": self.attempt,
+            "creation_time": now,
+            "claimed_until": now + CLAIM_MS,
+        }
+
+    @classmethod
+    def from_log(cls, row: dict[str, Any]) -> _Delivery:
+        return cls(
+            row["url"],
+            row["event"],
+            row["body"].encode(),
+            row["headers"],
+            row["delivery_id"],
+            min(row["attempts"], len(RETRY_DELAYS)),
+            row["webhook_id"],
+        )
 
 
 def _delivery(hook: dict[str, Any], event: str, data: dict[str, Any]) -> _Delivery:
@@ -142,7 +183,7 @@ def _delivery(hook: dict[str, Any], event: str, data: dict[str, Any]) -> _Delive
             DELIVERY_HEADER: delivery_id,
             SIGNATURE_HEADER: sign(hook["secret"], body),
         }
-    return _Delivery(hook["url"], event, body, headers, delivery_id)
+    return _Delivery(hook["url"], event, body, headers, delivery_id, 0, hook["webhook_id"])
 
 
 def _wants(hook: dict[str, Any], event: str, model_id: int | None) -> bool:
@@ -274,6 +315,7 @@ class WebhookDispatcher:
     def _route(self, hooks: list[dict[str, Any]], audit_events: Sequence[dict[str, Any]]) -> None:
         is_prompt = self._prompt_lookup()
         any_mlflow = any(h["payload_format"] == MLFLOW_FORMAT for h in hooks)
+        deliveries: list[_Delivery] = []
         for audit in audit_events:
             own = webhook_event(audit)
             events = {
@@ -284,8 +326,55 @@ class WebhookDispatcher:
             for hook in hooks:
                 event = events.get(hook["payload_format"])
                 if event is not None and _wants(hook, event[0], audit["model_id"]):
-                    delivery = _delivery(hook, *event)
-                    _pool.submit(lambda d=delivery: self._send(d))
+                    deliveries.append(_delivery(hook, *event))
+        self._log_new(deliveries)
+        for delivery in deliveries:
+            _pool.submit(lambda d=delivery: self._send(d))
+
+    def _log_new(self, deliveries: list[_Delivery]) -> None:
+        if not deliveries:
+            return
+        now = self.clock.now_ms()
+        try:
+            with self.db.write() as conn:
+                log_store.insert_deliveries(conn, [d.log_row(now) for d in deliveries], LOG_KEEP)
+        except Exception:  # the log must not keep an event from going out
+            log.exception("could not log webhook deliveries; sending them anyway")
+
+    def _log_attempt(self, d: _Delivery, status: str, answer: int | None, error: str) -> None:
+        now = self.clock.now_ms()
+        changes: dict[str, Any] = {
+            "status": status,
+            "response_status": answer,
+            "error": error or None,
+            "last_attempt_time": now,
+        }
+        if status == log_store.PENDING:  # a retry: still this process's
+            changes["claimed_until"] = now + int(RETRY_DELAYS[-1] * 1500) + CLAIM_MS
+        try:
+            with self.db.write() as conn:
+                log_store.record_attempt(conn, d.delivery_id, changes)
+        except Exception:
+            log.exception("could not log webhook delivery %s", d.delivery_id)
+
+    def resume(self, limit: int = 1000) -> int:
+        """Sends the deliveries a stopped process left pending (their claim ran out);
+        returns how many. A server calls it as it starts."""
+        now = self.clock.now_ms()
+        with self.db.write() as conn:
+            rows = log_store.claim_abandoned(conn, now, now + CLAIM_MS, limit)
+        for row in rows:
+            delivery = _Delivery.from_log(row)
+            _pool.submit(lambda d=delivery: self._send(d))
+        return len(rows)
+
+    def redeliver(self, row: dict[str, Any]) -> None:
+        """Sends a logged delivery again (the same bytes and headers, the same id)."""
+        now = self.clock.now_ms()
+        with self.db.write() as conn:
+            log_store.claim(conn, row["delivery_id"], now + CLAIM_MS)
+        delivery = _Delivery.from_log({**row, "attempts": 0})
+        _pool.submit(lambda: self._send(delivery))
 
     def _prompt_lookup(self) -> Callable[[int], bool]:
         """Whether a model is an MLflow prompt, asked at most once per model and call."""
@@ -309,19 +398,23 @@ class WebhookDispatcher:
             status, _ = egress.post(d.url, d.body, d.headers, TIMEOUT_SECONDS)
         except ModelregError as exc:  # a destination that is not allowed: never retried
             log.warning("webhook delivery %s to %s refused: %s", d.delivery_id, d.url, exc)
+            self._log_attempt(d, log_store.FAILED, None, str(exc))
             _pool.done()
             return
         except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timeout
             problem = str(exc)
         if status is not None and 200 <= status < 300:
+            self._log_attempt(d, log_store.DELIVERED, status, "")
             _pool.done()
             return
         retry = status is None or status >= 500 or status in _RETRY_STATUSES
         if retry and d.attempt < len(RETRY_DELAYS):
+            self._log_attempt(d, log_store.PENDING, status, problem)
             delay = RETRY_DELAYS[d.attempt] * (0.75 + random.random() / 2)
             d.attempt += 1
             _pool.submit(lambda: self._send(d), delay, new=False)
             return
+        self._log_attempt(d, log_store.FAILED, status, problem)
         log.warning(
             "webhook delivery %s of %s to %s failed after %d attempt(s): %s",
             d.delivery_id,
