@@ -245,3 +245,44 @@ def test_deleting_a_webhook_deletes_its_log(tmp_path, receiver):
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(webhook_deliveries)).scalar() == 0
     db.dispose()
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite", "postgres"], indirect=True)
+def test_two_processes_resuming_at_once_send_each_left_delivery_once(
+    tracking_uri, monkeypatch, receiver
+):
+    import threading
+
+    from modelreg import Client
+    from modelreg.store.database import Database
+    from modelreg.webhooks import dispatch
+    from modelreg.webhooks.dispatch import CLAIM_MS, WebhookDispatcher
+
+    client = Client(tracking_uri)
+    client.create_registered_model("fraud")
+    hook = client.create_webhook(receiver.url, ["model_version.created"], SECRET)
+    with monkeypatch.context() as patch:  # the process stops before sending anything
+        patch.setattr(dispatch._pool, "submit", lambda *args, **kwargs: None)
+        for _ in range(6):
+            version_with_metrics(client, "fraud", {})
+    later = _LaterClock(CLAIM_MS / 1000 + 1)
+    dispatchers = [WebhookDispatcher(Database(tracking_uri), later) for _ in range(2)]
+    start, counts = threading.Barrier(2), []
+
+    def resume(d: WebhookDispatcher) -> None:
+        start.wait()
+        counts.append(d.resume())
+
+    threads = [threading.Thread(target=resume, args=(d,)) for d in dispatchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    version_with_metrics(client, "fraud", {})  # the positive control
+
+    assert sorted(counts) in ([0, 6], [1, 5], [2, 4], [3, 3])
+    receiver.wait_for(7)
+    dispatch._pool.drain(20)  # every queued send has finished
+    versions = sorted(json.loads(d.body)["version"] for d in receiver.deliveries)
+    assert versions == [1, 2, 3, 4, 5, 6, 7]
+    assert {d.status for d in settled(client, hook.webhook_id, 7)} == {"delivered"}
