@@ -78,6 +78,7 @@ def test_only_blocks_that_cannot_run_here_are_skipped_and_each_says_why():
         "needs a PostgreSQL server named db",
         "needs a PostgreSQL server named db",
         "starts a long-running server; tests/test_serving_follow.py covers it",
+        "needs a receiver at the URL; tests/test_cli_webhooks.py covers it",
     ]
 
 
