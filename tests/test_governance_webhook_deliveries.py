@@ -286,3 +286,38 @@ def test_two_processes_resuming_at_once_send_each_left_delivery_once(
     versions = sorted(json.loads(d.body)["version"] for d in receiver.deliveries)
     assert versions == [1, 2, 3, 4, 5, 6, 7]
     assert {d.status for d in settled(client, hook.webhook_id, 7)} == {"delivered"}
+
+
+def test_a_locked_database_holds_up_the_log_not_the_deliveries(tmp_path, receiver):
+    import sqlite3
+
+    from modelreg import Client
+    from modelreg.backend import EmbeddedBackend
+    from modelreg.store.webhook_deliveries import delivery_rows
+    from modelreg.webhooks import dispatch
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    client = Client(url)
+    client.create_registered_model("fraud")
+    hook = client.create_webhook(receiver.url, ["model_version.created"], SECRET)
+    for _ in range(2 * dispatch.WORKERS):
+        version_with_metrics(client, "fraud", {})
+    receiver.wait_for(2 * dispatch.WORKERS)
+    dispatch._log_writer.flush(20)
+    dispatcher = EmbeddedBackend(url, str(tmp_path / "artifacts")).webhooks
+    with dispatcher.db.read() as conn:
+        logged = delivery_rows(conn, hook.webhook_id, 100)
+    writer = sqlite3.connect(tmp_path / "r.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process writing for a long time
+    try:
+        for row in logged:  # each one's log update waits for the lock
+            delivery = dispatch._Delivery.from_log({**row, "attempts": 0})
+            dispatch._pool.submit(lambda d=delivery: dispatcher._send(d))
+
+        # More sends than delivery threads went out while the lock is still held.
+        assert len(receiver.wait_for(4 * dispatch.WORKERS)) == 4 * dispatch.WORKERS
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    dispatch._log_writer.flush(20)
+    assert {d.attempts for d in client.list_webhook_deliveries(hook.webhook_id)} == {2}

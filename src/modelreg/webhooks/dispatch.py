@@ -25,7 +25,8 @@ queued when the process exits get up to :data:`EXIT_FLUSH_SECONDS` to go out.
 
 Every delivery is logged (``webhook_deliveries``: the newest :data:`LOG_KEEP`
 per webhook) with its bytes, its status and each attempt's outcome, for
-"recent deliveries" and redelivery. A queued delivery is claimed by its
+"recent deliveries" and redelivery; attempts are logged by a thread of their own,
+so a busy database delays the log, never a delivery. A queued delivery is claimed by its
 process for :data:`CLAIM_MS`, renewed at each retry; one still pending after
 its claim ran out was left by a process that stopped, and :meth:`resume`
 (run by each server as it starts) sends it. Only a stop between a change's
@@ -222,6 +223,66 @@ def deliver_test_event(hook: dict[str, Any], event: str | None = None) -> Webhoo
     return WebhookTestResult(200 <= status < 300, status, text)
 
 
+class _LogWriter:
+    """Writes the outcomes of attempts to the delivery log on a thread of its own, a batch
+    per transaction, so a busy database never holds up a delivery (one per process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._items: list[tuple[Any, str, dict[str, Any]]] = []
+        self._writing = False
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        atexit.register(self.flush, EXIT_FLUSH_SECONDS)
+
+    def put(self, db: Any, delivery_id: str, changes: dict[str, Any]) -> None:
+        with self._cond:
+            if self._pid != os.getpid():  # forked: the parent's thread is not here
+                self._items, self._thread, self._writing = [], None, False
+                self._pid = os.getpid()
+            self._items.append((db, delivery_id, changes))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="modelreg-webhook-log", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._items))
+                batch, self._items, self._writing = self._items, [], True
+            try:
+                _write_attempts(batch)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
+
+    def flush(self, timeout: float) -> None:
+        """Waits up to ``timeout`` seconds for what is queued to be written."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._items and not self._writing, timeout)
+
+
+def _write_attempts(batch: list[tuple[Any, str, dict[str, Any]]]) -> None:
+    by_db: dict[int, tuple[Any, list[tuple[str, dict[str, Any]]]]] = {}
+    for db, delivery_id, changes in batch:
+        by_db.setdefault(id(db), (db, []))[1].append((delivery_id, changes))
+    for db, items in by_db.values():
+        try:
+            with db.write() as conn:
+                for delivery_id, changes in items:
+                    log_store.record_attempt(conn, delivery_id, changes)
+        except Exception:
+            log.exception("could not log %d webhook delivery attempt(s)", len(items))
+
+
+# Created before the pool, so that at exit it is flushed after the pool is drained.
+_log_writer = _LogWriter()
+
+
 class _Pool:
     """Daemon threads running delivery jobs when they fall due (one pool per process)."""
 
@@ -351,11 +412,7 @@ class WebhookDispatcher:
         }
         if status == log_store.PENDING:  # a retry: still this process's
             changes["claimed_until"] = now + int(RETRY_DELAYS[-1] * 1500) + CLAIM_MS
-        try:
-            with self.db.write() as conn:
-                log_store.record_attempt(conn, d.delivery_id, changes)
-        except Exception:
-            log.exception("could not log webhook delivery %s", d.delivery_id)
+        _log_writer.put(self.db, d.delivery_id, changes)
 
     def resume(self, limit: int = 1000) -> int:
         """Sends the deliveries a stopped process left pending (their claim ran out);
