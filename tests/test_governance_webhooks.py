@@ -239,3 +239,44 @@ def test_a_webhook_made_by_another_process_is_seen_once_the_cached_list_expires(
     assert events_of(receiver.wait_for(1)) == [("model_version.created", 2)]
     _pool.drain(10)
     assert events_of(receiver.deliveries) == [("model_version.created", 2)]
+
+
+class BlackHole:
+    """A server on loopback that takes connections and never answers: every delivery to it
+    waits for the timeout."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1024)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_receiver_that_never_answers_does_not_hold_up_the_others(tmp_path, receiver):
+    from modelreg import Client
+    from modelreg.webhooks.dispatch import PER_WEBHOOK, TIMEOUT_SECONDS, WORKERS
+
+    client = Client(f"sqlite:///{tmp_path / 'r.db'}")
+    dead = BlackHole()
+    try:
+        for name in ("stuck", "fine"):
+            client.create_registered_model(name)
+        client.create_webhook(dead.url, ["model_version.created"], SECRET, model_name="stuck")
+        client.create_webhook(receiver.url, ["model_version.created"], SECRET, model_name="fine")
+        # Enough to keep every thread waiting on the black hole for longer than wait_for's
+        # 20 s, were its deliveries allowed all of them.
+        backlog = int(20 / TIMEOUT_SECONDS + 2) * WORKERS
+        for _ in range(backlog):
+            version_with_metrics(client, "stuck", {})
+
+        version_with_metrics(client, "fine", {})
+
+        assert events_of(receiver.wait_for(1)) == [("model_version.created", 1)]
+        assert PER_WEBHOOK < WORKERS
+    finally:
+        dead.close()  # its retries now fail at once

@@ -81,7 +81,9 @@ log = logging.getLogger("modelreg.webhooks")
 
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 TIMEOUT_SECONDS = 5.0
-WORKERS = 4
+WORKERS = 8
+# Threads one webhook's deliveries may take at once (see _Pool).
+PER_WEBHOOK = 2
 CACHE_SECONDS = 5.0
 EXIT_FLUSH_SECONDS = 5.0
 # How long a process owns a pending delivery it queued (longer than an attempt takes);
@@ -284,42 +286,73 @@ _log_writer = _LogWriter()
 
 
 class _Pool:
-    """Daemon threads running delivery jobs when they fall due (one pool per process)."""
+    """Daemon threads running delivery jobs when they fall due (one pool per process).
+
+    Jobs of one webhook (one ``key``) take at most :data:`PER_WEBHOOK` threads
+    at a time, so a receiver that hangs until the timeout, with a backlog of
+    events and retries, slows its own deliveries, not everyone's. A due job
+    whose webhook is at its limit waits aside until one of that webhook's
+    jobs ends.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Any]] = []
+        self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
         self._pid = os.getpid()
         self._pending = 0  # deliveries queued or in flight, retries included
+        self._running: dict[str, int] = {}
+        self._aside: dict[str, list[tuple[float, int, str, Any]]] = {}
         atexit.register(self.drain, EXIT_FLUSH_SECONDS)
 
-    def submit(self, job: Any, delay: float = 0.0, *, new: bool = True) -> None:
-        """Runs ``job`` in ``delay`` seconds; ``new`` counts a delivery (not a retry) as pending."""
+    def submit(self, job: Any, delay: float = 0.0, *, new: bool = True, key: str = "") -> None:
+        """Runs ``job`` (of webhook ``key``) in ``delay`` seconds; ``new`` counts a delivery
+        (not a retry) as pending."""
         with self._cond:
             if self._pid != os.getpid():  # forked: the parent's threads are not here
                 self._threads, self._heap, self._pid = [], [], os.getpid()
-                self._pending = 0
+                self._pending, self._running, self._aside = 0, {}, {}
             self._pending += new
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), job))
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), key, job))
             while len(self._threads) < WORKERS:
                 thread = threading.Thread(target=self._work, name="modelreg-webhooks", daemon=True)
                 thread.start()
                 self._threads.append(thread)
             self._cond.notify()
 
+    def _take(self) -> tuple[str, Any] | None:
+        """The earliest due job whose webhook has a thread to spare (lock held)."""
+        now = time.monotonic()
+        while self._heap and self._heap[0][0] <= now:
+            entry = heapq.heappop(self._heap)
+            key = entry[2]
+            if self._running.get(key, 0) >= PER_WEBHOOK:
+                self._aside.setdefault(key, []).append(entry)
+                continue
+            self._running[key] = self._running.get(key, 0) + 1
+            return key, entry[3]
+        return None
+
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._heap or self._heap[0][0] > time.monotonic():
+                while (taken := self._take()) is None:
                     wait = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._cond.wait(wait)
-                _, _, job = heapq.heappop(self._heap)
+            key, job = taken
             try:
                 job()
             except Exception:  # a bug here must not kill the thread
                 log.exception("webhook job failed")
+            finally:
+                with self._cond:
+                    self._running[key] -= 1
+                    if not self._running[key]:
+                        del self._running[key]
+                    for entry in self._aside.pop(key, []):
+                        heapq.heappush(self._heap, entry)
+                    self._cond.notify_all()
 
     def done(self) -> None:
         """A delivery succeeded or was given up."""
@@ -390,7 +423,7 @@ class WebhookDispatcher:
                     deliveries.append(_delivery(hook, *event))
         self._log_new(deliveries)
         for delivery in deliveries:
-            _pool.submit(lambda d=delivery: self._send(d))
+            _pool.submit(lambda d=delivery: self._send(d), key=delivery.webhook_id)
 
     def _log_new(self, deliveries: list[_Delivery]) -> None:
         if not deliveries:
@@ -422,7 +455,7 @@ class WebhookDispatcher:
             rows = log_store.claim_abandoned(conn, now, now + CLAIM_MS, limit)
         for row in rows:
             delivery = _Delivery.from_log(row)
-            _pool.submit(lambda d=delivery: self._send(d))
+            _pool.submit(lambda d=delivery: self._send(d), key=delivery.webhook_id)
         return len(rows)
 
     def redeliver(self, row: dict[str, Any]) -> None:
@@ -431,7 +464,7 @@ class WebhookDispatcher:
         with self.db.write() as conn:
             log_store.claim(conn, row["delivery_id"], now + CLAIM_MS)
         delivery = _Delivery.from_log({**row, "attempts": 0})
-        _pool.submit(lambda: self._send(delivery))
+        _pool.submit(lambda: self._send(delivery), key=delivery.webhook_id)
 
     def _prompt_lookup(self) -> Callable[[int], bool]:
         """Whether a model is an MLflow prompt, asked at most once per model and call."""
@@ -469,7 +502,7 @@ class WebhookDispatcher:
             self._log_attempt(d, log_store.PENDING, status, problem)
             delay = RETRY_DELAYS[d.attempt] * (0.75 + random.random() / 2)
             d.attempt += 1
-            _pool.submit(lambda: self._send(d), delay, new=False)
+            _pool.submit(lambda: self._send(d), delay, new=False, key=d.webhook_id)
             return
         self._log_attempt(d, log_store.FAILED, status, problem)
         log.warning(
