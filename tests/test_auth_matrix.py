@@ -207,6 +207,8 @@ MATRIX = [
     ("GET", UI_V + "/files/{path:path}", "read", {}),
     ("GET", UI_V + "/preview/{path:path}", "read", {}),
     ("GET", "/ui/audit", "admin", {}),
+    ("GET", "/ui/webhooks", "admin", {}),
+    ("GET", "/ui/webhooks/{webhook_id}", "admin", {}),
     ("GET", "/ui/static/ui.css", "public", {}),
     ("GET", "/ui/static/ui.js", "public", {}),
     ("GET", "/ui/sign-in", "public", {}),

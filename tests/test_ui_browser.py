@@ -253,6 +253,55 @@ def test_version_page_shows_signature_files_and_lineage(page, registry):
     assert page.locator("h1").inner_text().startswith("trial-1")
 
 
+def test_webhooks_page_shows_each_webhook_and_what_it_was_sent(page, registry):
+    import time
+
+    from governance_fixtures import Receiver
+
+    client = registry["client"]
+    name = _model_with_versions(client, [], "hooked")
+    ok, gone = Receiver(), Receiver(statuses=[410])
+    try:
+        ci = client.create_webhook(
+            ok.url, ["model_version.created"], "s" * 16, model_name=name, name="ci-deploy"
+        )
+        client.create_webhook(gone.url, ["model_version.created"], "s" * 16, model_name=name)
+        run_id = client.create_run("0").info.run_id
+        client.create_model_version(name, f"runs:/{run_id}/model", run_id=run_id)
+        ok.wait_for(1)
+        gone.wait_for(1)
+        deadline = time.monotonic() + 20
+        while any(
+            d.status == "pending"
+            for h in client.list_webhooks(name)
+            for d in client.list_webhook_deliveries(h.webhook_id)
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+        page.goto(registry["url"] + "/ui/models")
+        page.get_by_role("link", name="Webhooks").click()
+        row = page.locator("table.webhooks tbody tr", has_text="ci-deploy")
+        assert "model_version.created" in row.inner_text() and "ACTIVE" in row.inner_text()
+        row.get_by_role("link", name="ci-deploy").click()
+
+        assert page.locator("h1").inner_text() == "ci-deploy"
+        [delivered] = _rows(page, "table.deliveries tbody tr")
+        assert "model_version.created\tdelivered\t1\t200" in delivered
+        page.locator("table.deliveries summary").click()
+        assert f'"model_name":"{name}"' in page.locator("table.deliveries pre").inner_text()
+        page.goto(registry["url"] + "/ui/webhooks")
+        failed_id = next(
+            h.webhook_id for h in client.list_webhooks(name) if h.webhook_id != ci.webhook_id
+        )
+        page.locator(f'a[href="/ui/webhooks/{failed_id}"]').click()
+        [failed] = _rows(page, "table.deliveries tbody tr")
+        assert "failed\t1\t410" in failed
+    finally:
+        ok.close()
+        gone.close()
+
+
 @pytest.mark.parametrize(
     ("fragment", "path", "heading"),
     [

@@ -4,8 +4,9 @@ Pages: models (search as you type, sortable, paged), a model (versions with
 scores and ranks, metric trend, Markdown description, readable history), a
 version (card, signature table, files with previews and downloads, lineage
 drawn as a graph, tags, history), version and run comparisons, experiments,
-runs, the audit trail and the API reference. Actions (stage, alias, rollback,
-descriptions, tags, card) are forms with a CSRF token, checked like the API.
+runs, the audit trail, webhooks with their recent deliveries and the API
+reference. Actions (stage, alias, rollback, descriptions, tags, card) are
+forms with a CSRF token, checked like the API.
 
 Every page reads without JavaScript; ``static/ui.js`` (no inline script, so a
 strict Content-Security-Policy holds) only adds search as you type and
@@ -35,6 +36,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     from modelreg.server.ui.signin import build_signin_router
     from modelreg.server.ui.tracking import build_tracking_router
     from modelreg.server.ui.versions import build_versions_router
+    from modelreg.server.ui.webhooks import build_webhooks_router
 
     client = Client.from_backend(backend)
     router = APIRouter(include_in_schema=False)
@@ -47,6 +49,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
         build_actions_router(client, guard),
         build_tracking_router(client, backend, guard),
         build_audit_router(client, guard),
+        build_webhooks_router(client, guard),
     ):
         router.include_router(part)
     return router
