@@ -126,6 +126,13 @@ def test_an_unknown_delivery_or_webhook_is_not_found(client, receiver):
         client.list_webhook_deliveries("0" * 32)
 
 
+def test_a_malformed_delivery_id_is_refused_naming_it(client, receiver):
+    hook = client.create_webhook(receiver.url, ["*"], SECRET)
+
+    with pytest.raises(InvalidArgument, match="delivery_id must be a delivery's id"):
+        client.redeliver_webhook(hook.webhook_id, "d" * 40)
+
+
 @pytest.mark.parametrize("max_results", [0, 101])
 def test_max_results_outside_1_to_100_is_refused(client, receiver, max_results):
     hook = client.create_webhook(receiver.url, ["*"], SECRET)

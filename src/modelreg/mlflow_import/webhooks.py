@@ -16,10 +16,11 @@ from modelreg.errors import ModelregError
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.source import SourceError
 from modelreg.webhooks import DISABLED, MLFLOW_FORMAT
+from modelreg.webhooks.mlflow_format import event_name
 
 
 def _events(hook: dict[str, Any]) -> list[str]:
-    return [f"{e['entity']}.{e['action']}".lower() for e in hook.get("events") or []]
+    return [event_name(e["entity"], e["action"]) for e in hook.get("events") or []]
 
 
 def source_webhooks(ctx: Context) -> list[dict[str, Any]]:

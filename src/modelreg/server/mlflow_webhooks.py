@@ -19,6 +19,7 @@ from modelreg.server.mlflow_routes import sent
 from modelreg.server.mlflow_shapes import max_results, required
 from modelreg.validation import check_objects
 from modelreg.webhooks import MLFLOW_FORMAT, Webhook, WebhookTestResult
+from modelreg.webhooks.mlflow_format import event_name
 
 # MLflow's ListWebhooks page size when max_results is not given, and its limit.
 _PAGE = 100
@@ -31,7 +32,7 @@ def _event_name(item: Any, field: str) -> str:
     action = sent(item, "action") if isinstance(item, dict) else None
     if not isinstance(entity, str) or not isinstance(action, str):
         raise InvalidArgument(f"each of {field} needs an 'entity' and an 'action' (strings)")
-    return f"{entity.lower()}.{action.lower()}"
+    return event_name(entity, action)
 
 
 def _events(value: Any) -> list[str]:

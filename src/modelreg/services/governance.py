@@ -351,7 +351,7 @@ class GovernanceService:
         """Sends a logged delivery again, as it was (same body, headers and delivery id, so
         a receiver can tell it has seen it); returns it, pending. Raises NotFound."""
         webhook_id = hooks.check_webhook_id(webhook_id)
-        delivery_id = hooks.check_webhook_id(delivery_id)
+        delivery_id = hooks.check_webhook_id(delivery_id, "delivery_id")
         with self.db.read() as conn:
             self._webhook_row(conn, webhook_id)
             rows = log_store.delivery_rows(conn, webhook_id, 1, delivery_id)

@@ -92,10 +92,11 @@ def check_name(name: Any) -> str | None:
     return None if name is None else v.check_string(name, "webhook name", 256)
 
 
-def check_webhook_id(webhook_id: Any) -> str:
-    if not isinstance(webhook_id, str) or not webhook_id or len(webhook_id) > 32:
-        raise InvalidArgument(f"webhook_id must be a webhook's id, got {webhook_id!r:.40}")
-    return webhook_id
+def check_webhook_id(value: Any, field: str = "webhook_id") -> str:
+    """A webhook's id, or (``field="delivery_id"``) a delivery's: the same shape."""
+    if not isinstance(value, str) or not value or len(value) > 32:
+        raise InvalidArgument(f"{field} must be a {field[:-3]}'s id, got {value!r:.40}")
+    return value
 
 
 def entity(row: dict[str, Any]) -> Webhook:

@@ -30,7 +30,7 @@ from typing import Any
 
 from modelreg.prompts import PROMPT_TAG, TEMPLATE_TAG, TYPE_TAG, tagged_as_prompt
 
-__all__ = ["EVENTS", "body", "example", "headers", "mlflow_event"]
+__all__ = ["EVENTS", "body", "event_name", "example", "headers", "mlflow_event"]
 
 EVENTS = (
     "registered_model.created",
@@ -56,6 +56,12 @@ DELIVERY_HEADER = "X-MLflow-Delivery-Id"
 
 # Tags MLflow's server leaves out of a prompt's payload: they say it is a prompt.
 _PROMPT_MARKS = (PROMPT_TAG, TYPE_TAG)
+
+
+def event_name(entity: str, action: str) -> str:
+    """The event MLflow's API spells ``{"entity": "MODEL_VERSION", "action": "CREATED"}``,
+    as named here: ``model_version.created``."""
+    return f"{entity}.{action}".lower()
 
 
 def _without(tags: dict[str, str] | None, keys: tuple[str, ...]) -> dict[str, str]:
