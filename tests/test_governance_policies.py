@@ -203,6 +203,43 @@ def test_the_policy_reads_back_normalised_and_setting_it_is_audited(fraud):
     assert fraud.get_history("fraud")[-1].action == "set_promotion_policy"
 
 
+def test_a_policy_read_back_is_accepted_again_unchanged(fraud):
+    fraud.set_promotion_policy(
+        "fraud",
+        {
+            "Production": {
+                "thresholds": ["f1 > 0.5", "latency_ms <= 50"],
+                "beats_current": True,
+                "required_tags": ["validated", "by = ci"],
+                "required_card_fields": ["intended_use"],
+                "only_from_staging": True,
+            },
+            "@champion": {"thresholds": {"f1": 0.6}},
+        },
+    )
+    read = fraud.get_promotion_policy("fraud")
+
+    assert fraud.set_promotion_policy("fraud", read) == read
+    assert fraud.get_promotion_policy("fraud") == read
+
+
+@pytest.mark.parametrize(
+    "threshold",
+    [
+        {"metric": "f1", "op": "~", "value": 0.5},
+        {"metric": "f1", "op": ">", "value": "high"},
+        {"metric": "f1", "op": ">"},
+        {"metric": "f1", "op": ">", "value": 0.5, "extra": 1},
+        {"metric": "../f1", "op": ">", "value": 0.5},
+    ],
+    ids=["op", "value", "missing", "extra", "metric"],
+)
+def test_a_malformed_threshold_object_is_refused(fraud, threshold):
+    with pytest.raises(InvalidArgument, match="threshold"):
+        fraud.set_promotion_policy("fraud", {"Production": {"thresholds": [threshold]}})
+    assert fraud.get_promotion_policy("fraud") == {}
+
+
 def test_an_empty_policy_removes_it(fraud):
     fraud.set_promotion_policy("fraud", {"Production": {"thresholds": ["accuracy >= 0.99"]}})
 

@@ -14,8 +14,9 @@ alias written with ``@`` (``"@champion"``)::
         "@champion": {"beats_current": True},
     })
 
-- ``thresholds``: ``"metric OP number"`` strings (OP one of ``>= > <= < == !=``),
-  or a mapping ``{"auc": ">= 0.9"}`` / ``{"auc": 0.9}`` (meaning ``>=``). A
+- ``thresholds``: ``"metric OP number"`` strings (OP one of ``>= > <= < == !=``)
+  or ``{"metric", "op", "value"}`` objects (as a policy reads back), or a
+  mapping ``{"auc": ">= 0.9"}`` / ``{"auc": 0.9}`` (meaning ``>=``). A
   missing or NaN metric fails.
 - ``beats_current``: the version's score (the model's scoring weights) must be
   at least the current holder's score plus ``margin``; ``True`` means margin 0.
@@ -194,6 +195,16 @@ def _threshold(text: str) -> tuple[str, str, str] | None:
     return metric, *parsed
 
 
+def _read_back_threshold(item: Any) -> tuple[str, str, Any] | None:
+    """A threshold as ``get_promotion_policy`` gives it back (``{"metric", "op", "value"}``),
+    so that a policy read can be set again as it is."""
+    if not isinstance(item, Mapping) or set(item) != {"metric", "op", "value"}:
+        return None
+    if item["op"] not in OPERATORS:
+        return None
+    return item["metric"], item["op"], item["value"]
+
+
 def _check_thresholds(target: str, thresholds: Any) -> list[dict[str, Any]]:
     if not thresholds:
         return []
@@ -212,7 +223,11 @@ def _check_thresholds(target: str, thresholds: Any) -> list[dict[str, Any]]:
                 items.append((metric, ">=", condition))
     elif isinstance(thresholds, list | tuple):
         for text in thresholds:
-            threshold = _threshold(_check_length(target, text)) if isinstance(text, str) else None
+            threshold = (
+                _threshold(_check_length(target, text))
+                if isinstance(text, str)
+                else _read_back_threshold(text)
+            )
             if threshold is None:
                 raise InvalidArgument(
                     f"threshold {text!r:.60} of {target} is not 'metric OP number' "
