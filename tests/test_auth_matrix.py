@@ -62,6 +62,7 @@ MATRIX = [
     ("DELETE", EXP, "manage", {}),
     ("POST", EXP + "/restore", "manage", None),
     ("PUT", EXP + "/tags/{key}", "edit", {"value": "v"}),
+    ("DELETE", EXP + "/tags/{key}", "edit", {}),
     ("GET", EXP + "/permissions", "manage", {}),
     ("PUT", EXP + "/permissions/{username}", "manage", {"role": "read"}),
     ("DELETE", EXP + "/permissions/{username}", "manage", {}),

@@ -133,6 +133,23 @@ def test_set_experiment_tag_overwrites(client):
     assert client.get_experiment(experiment_id).tags == {"k": "2"}
 
 
+def test_delete_experiment_tag_removes_that_tag_only(client):
+    experiment_id = client.create_experiment("untagged", tags={"k": "1", "keep": "2"})
+
+    client.delete_experiment_tag(experiment_id, "k")
+
+    assert client.get_experiment(experiment_id).tags == {"keep": "2"}
+
+
+def test_deleting_a_tag_an_experiment_does_not_have_is_not_found(client):
+    experiment_id = client.create_experiment("no-such-tag")
+
+    with pytest.raises(NotFound, match="no tag 'k'"):
+        client.delete_experiment_tag(experiment_id, "k")
+    with pytest.raises(NotFound):
+        client.delete_experiment_tag("987654", "k")
+
+
 def test_search_experiments_finds_them_by_id_quoted_as_the_api_spells_ids(client):
     ids = [client.create_experiment(f"by-id-{i}") for i in range(3)]
 

@@ -123,6 +123,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "/experiments/{experiment_id}/tags/{key}",
         on_experiment("edit"),
     ),
+    _op(
+        "tracking",
+        "delete_experiment_tag",
+        "DELETE",
+        "/experiments/{experiment_id}/tags/{key}",
+        on_experiment("edit"),
+    ),
     # runs
     _op("tracking", "create_run", "POST", "/runs", on_experiment("edit")),
     _op("tracking", "search_runs", "POST", "/runs/search", USER),

@@ -76,6 +76,10 @@ class TrackingMethods:
         """Sets (or overwrites) one tag on an experiment."""
         self._backend.tracking.set_experiment_tag(str(experiment_id), key, value)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Removes one tag of an experiment; raises ``NotFound`` if it has none by that key."""
+        self._backend.tracking.delete_experiment_tag(str(experiment_id), key)
+
     # -- runs --------------------------------------------------------------
 
     def create_run(
