@@ -14,11 +14,13 @@ from modelreg.cli.cards import card
 from modelreg.cli.compare import compare, diff
 from modelreg.cli.db import db
 from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.experiments import experiments
 from modelreg.cli.import_mlflow import import_mlflow_command
 from modelreg.cli.lineage import lineage
 from modelreg.cli.logged_models import logged_models
 from modelreg.cli.maintenance import gc, verify
 from modelreg.cli.models import models
+from modelreg.cli.policies import policy
 from modelreg.cli.predict import predict
 from modelreg.cli.promote import cleanup, promote
 from modelreg.cli.prompts import prompts
@@ -65,9 +67,11 @@ cli.add_command(server)
 cli.add_command(models)
 cli.add_command(versions)
 cli.add_command(stage)
+cli.add_command(policy)
 cli.add_command(alias)
 cli.add_command(rollback)
 cli.add_command(history)
+cli.add_command(experiments)
 cli.add_command(runs)
 cli.add_command(logged_models)
 cli.add_command(prompts)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from modelreg.errors import ModelregError
+from modelreg.errors import ModelregError, PolicyViolation
 from modelreg.extras import needs_extras
 
 
@@ -25,5 +25,29 @@ class ModelregGroup(click.Group):
         except ModelregError as exc:
             if (ctx.obj or {}).get("traceback"):
                 raise
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            if isinstance(exc, PolicyViolation) and exc.details.get("failed_rules"):
+                _report_refusal(exc)
+            else:
+                click.secho(f"Error: {exc.message}", fg="red", err=True)
             sys.exit(1)
+
+
+def _report_refusal(exc: PolicyViolation) -> None:
+    """Every rule of the promotion policy that failed, one a line, so CI logs show them all."""
+    d = exc.details
+    failed = d["failed_rules"]
+    target = d.get("target", "")
+    shown = f"alias '{target[1:]}'" if target.startswith("@") else target
+    echo_failed_rules(
+        f"Refused: version {d.get('version')} of '{d.get('model_name')}' may not move to "
+        f"{shown}; {len(failed)} rule(s) of its promotion policy failed:",
+        failed,
+    )
+    click.secho("Override with --force --reason TEXT (the audit trail keeps both).", err=True)
+
+
+def echo_failed_rules(header: str, failed: list[dict[str, Any]]) -> None:
+    """``header`` and each failed rule's message on stderr, one a line."""
+    click.secho(header, fg="red", err=True)
+    for rule in failed:
+        click.secho(f"  - {rule['message']}", fg="red", err=True)

@@ -1,4 +1,4 @@
-"""``modelreg models``: list, show, create and delete registered models."""
+"""``modelreg models``: list, show, create, change, tag, protect and delete registered models."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from modelreg.cli.compare import formula, parse_weights
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
     Column,
+    counted,
     echo_json,
     echo_next_page,
     json_option,
@@ -17,9 +18,12 @@ from modelreg.cli.output import (
     print_table,
     search_options,
     tag_option,
+    tags_argument,
     timestamp,
     with_client,
 )
+from modelreg.cli.tagging import remove_tags, set_tags
+from modelreg.validation import MAX_REGISTRY_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -205,3 +209,133 @@ def set_weights(client: Client, name: str, weights: dict[str, float]) -> None:
         click.echo(f"'{name}' is scored as {formula(saved)}.")
     else:
         click.echo(f"'{name}' has no scoring weights now.")
+
+
+@models.command()
+@click.argument("name")
+@click.argument("new_name")
+@with_client
+def rename(client: Client, name: str, new_name: str) -> None:
+    """Rename model NAME; its versions, aliases and history follow it.
+
+    models:/ URIs with the old name stop resolving.
+
+    \b
+    Example:
+      modelreg models rename fraud card-fraud
+    """
+    client.rename_registered_model(name, new_name)
+    click.echo(f"Renamed registered model '{name}' to '{new_name}'.")
+
+
+@models.command()
+@click.argument("name")
+@click.option("--description", required=True, help="What the model is for ('' clears it).")
+@json_option
+@with_client
+def update(client: Client, name: str, description: str, as_json: bool) -> None:
+    """Change the description of model NAME.
+
+    \b
+    Example:
+      modelreg models update fraud --description "Card fraud scorer, EU traffic"
+    """
+    model = client.update_registered_model(name, description=description)
+    if as_json:
+        echo_json(model.to_dict())
+    else:
+        click.echo(f"Updated the description of registered model '{name}'.")
+
+
+@models.command()
+@click.argument("name")
+@tags_argument
+@with_client
+def tag(client: Client, name: str, tags: dict[str, str]) -> None:
+    """Set tags on model NAME (an existing key is overwritten); a bad one refuses them all.
+
+    \b
+    Example:
+      modelreg models tag fraud team=risk owner=ana
+    """
+    set_tags(
+        tags,
+        MAX_REGISTRY_TAG_VALUE_LENGTH,
+        lambda key, value: client.set_registered_model_tag(name, key, value),
+    )
+    click.echo(f"Set {counted(len(tags), 'tag')} on registered model '{name}'.")
+
+
+@models.command()
+@click.argument("name")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
+@with_client
+def untag(client: Client, name: str, keys: tuple[str, ...]) -> None:
+    """Remove tags from model NAME; a key it does not have refuses them all.
+
+    \b
+    Example:
+      modelreg models untag fraud owner
+    """
+    remove_tags(
+        keys,
+        client.get_registered_model(name).tags,
+        f"registered model '{name}'",
+        lambda key: client.delete_registered_model_tag(name, key),
+    )
+    click.echo(f"Removed {counted(len(set(keys)), 'tag')} from registered model '{name}'.")
+
+
+@models.command()
+@click.argument("name")
+@click.option(
+    "--alias",
+    "aliases",
+    multiple=True,
+    metavar="ALIAS",
+    help="An alias only the model's managers may move; repeat for more.",
+)
+@click.option("--no-aliases", is_flag=True, help="Protect no alias (every editor may move them).")
+@click.option(
+    "--production/--no-production",
+    default=None,
+    help="Whether only the model's managers may move versions in and out of Production.",
+)
+@json_option
+@with_client
+def protect(
+    client: Client,
+    name: str,
+    aliases: tuple[str, ...],
+    no_aliases: bool,
+    production: bool | None,
+    as_json: bool,
+) -> None:
+    """Show or set what of model NAME only its managers may move.
+
+    --alias replaces the protected aliases; without options the command
+    shows the protection.
+
+    \b
+    Examples:
+      modelreg models protect fraud --alias champion --production
+      modelreg models protect fraud --no-aliases --no-production
+      modelreg models protect fraud --json
+    """
+    if aliases and no_aliases:
+        raise click.UsageError("give --alias or --no-aliases, not both")
+    protected = list(aliases) if aliases or no_aliases else None
+    if protected is None and production is None:
+        protection = client.get_model_protection(name)
+    else:
+        protection = client.set_model_protection(name, protected, production)
+    if as_json:
+        echo_json(protection.to_dict())
+        return
+    print_fields(
+        [
+            ("Model", protection.name),
+            ("Protected aliases", list(protection.protected_aliases) or "(none)"),
+            ("Production protected", "yes" if protection.protect_production else "no"),
+        ]
+    )

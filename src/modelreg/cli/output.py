@@ -93,6 +93,10 @@ tag_option = click.option(
     help="A tag to set; repeat for more.",
 )
 
+tags_argument = click.argument(
+    "tags", nargs=-1, required=True, metavar="KEY=VALUE...", callback=_parse_tags
+)
+
 
 def page_options(default_max_results: int, rows: str = "rows") -> Callable[[F], F]:
     """``--max-results`` and ``--page-token``, for a listing that comes in pages."""
@@ -130,6 +134,11 @@ def search_options(default_max_results: int) -> Callable[[F], F]:
         )(func)
 
     return decorate
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 tag``, ``3 tags``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def echo_json(data: Any) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
 
 from modelreg.cli.output import echo_json, json_option, print_table, with_client
 from modelreg.cli.references import VERSION, resolve_version
+from modelreg.cli.stages import force_option, reason_option
 from modelreg.errors import PolicyViolation
 
 if TYPE_CHECKING:
@@ -30,12 +30,8 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Archive the versions already in STAGE, in the same transaction.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Override a refusing promotion policy (needs --reason; the audit trail keeps both).",
-)
-@click.option("--reason", help="Why; kept in the audit trail.")
+@force_option
+@reason_option
 @json_option
 @with_client
 def promote(
@@ -72,17 +68,7 @@ def promote(
     except PolicyViolation as exc:
         if as_json:
             echo_json(exc.to_dict())
-        failed = exc.details.get("failed_rules", [])
-        target = exc.details.get("target", stage)
-        click.secho(
-            f"Refused: version {number} of '{name}' may not move to {target}; "
-            f"{len(failed)} rule(s) of its promotion policy failed:",
-            fg="red",
-            err=True,
-        )
-        for rule in failed:
-            click.secho(f"  - {rule['message']}", fg="red", err=True)
-        sys.exit(1)
+        raise
     if as_json:
         echo_json(moved.to_dict())
     else:

@@ -8,12 +8,15 @@ at least 6 characters, wherever a command takes one (also in ``runs:/`` URIs).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from modelreg.errors import InvalidArgument
 from modelreg.uris import parse_model_uri, parse_runs_uri
+
+if TYPE_CHECKING:
+    from modelreg.entities import Experiment
 
 
 def model_uri(name: str, ref: str) -> str:
@@ -49,6 +52,13 @@ def resolve_version(client: Any, name: str, ref: str) -> int:
     if ref.isdigit():
         return int(ref)
     return int(client.resolve_model_uri(model_uri(name, ref)).version)
+
+
+def resolve_experiment(client: Any, ref: str) -> Experiment:
+    """The experiment named ``ref``, else the one whose id it is (deleted ones too).
+    Raises ``NotFound``."""
+    found = client.get_experiment_by_name(ref)
+    return found if found is not None else client.get_experiment(ref)
 
 
 def full_runs_uri(client: Any, uri: str) -> str:

@@ -1,4 +1,4 @@
-"""``modelreg runs``: list and show tracked runs, and a metric's history."""
+"""``modelreg runs``: list, show, tag, delete and restore tracked runs; a metric's history."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
     Column,
+    counted,
     echo_json,
     echo_next_page,
     json_option,
@@ -16,10 +17,13 @@ from modelreg.cli.output import (
     print_fields,
     print_table,
     search_options,
+    tags_argument,
     text,
     timestamp,
     with_client,
 )
+from modelreg.cli.references import resolve_experiment
+from modelreg.cli.tagging import remove_tags
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -99,10 +103,7 @@ def experiment_ids(client: Client, experiment: str | None) -> list[str]:
             token = page.token
             if not token:
                 return ids
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        found = client.get_experiment(experiment)
-    return [found.experiment_id]
+    return [resolve_experiment(client, experiment).experiment_id]
 
 
 def _row(run: Run) -> list[str]:
@@ -191,3 +192,68 @@ def metric_history(
             [[m.step, timestamp(m.timestamp), text(m.value)] for m in history],
         )
     echo_next_page(history.token)
+
+
+@runs.command()
+@click.argument("run_id")
+@tags_argument
+@with_client
+def tag(client: Client, run_id: str, tags: dict[str, str]) -> None:
+    """Set tags on a run, all or none (an existing key is overwritten).
+
+    \b
+    Example:
+      modelreg runs tag 0f3c9a6e validated=yes reviewer=ana
+    """
+    from modelreg.entities import RunTag
+
+    run_id = client.resolve_run_id(run_id)
+    client.log_batch(run_id, tags=[RunTag(key, value) for key, value in tags.items()])
+    click.echo(f"Set {counted(len(tags), 'tag')} on run {run_id}.")
+
+
+@runs.command()
+@click.argument("run_id")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
+@with_client
+def untag(client: Client, run_id: str, keys: tuple[str, ...]) -> None:
+    """Remove tags from a run; a key it does not have is an error.
+
+    \b
+    Example:
+      modelreg runs untag 0f3c9a6e reviewer
+    """
+    run = client.get_run(client.resolve_run_id(run_id))
+    run_id = run.info.run_id
+    remove_tags(keys, run.data.tags, f"run {run_id}", lambda key: client.delete_tag(run_id, key))
+    click.echo(f"Removed {counted(len(set(keys)), 'tag')} from run {run_id}.")
+
+
+@runs.command()
+@click.argument("run_id")
+@with_client
+def delete(client: Client, run_id: str) -> None:
+    """Delete a run, restorably (`modelreg runs restore`); registered versions keep their files.
+
+    \b
+    Example:
+      modelreg runs delete 0f3c9a6e
+    """
+    run_id = client.resolve_run_id(run_id)
+    client.delete_run(run_id)
+    click.echo(f"Deleted run {run_id}.")
+
+
+@runs.command()
+@click.argument("run_id")
+@with_client
+def restore(client: Client, run_id: str) -> None:
+    """Restore a deleted run.
+
+    \b
+    Example:
+      modelreg runs restore 0f3c9a6e
+    """
+    run_id = client.resolve_run_id(run_id)
+    client.restore_run(run_id)
+    click.echo(f"Restored run {run_id}.")

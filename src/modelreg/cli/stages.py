@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 _MAX_VALUE = 60
 
 reason_option = click.option("--reason", help="Why; kept in the audit trail.")
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Override a refusing promotion policy (needs --reason; the audit trail keeps both).",
+)
 
 
 @click.group(cls=ModelregGroup)
@@ -45,6 +50,7 @@ def stage() -> None:
     is_flag=True,
     help="Archive the versions already in STAGE, in the same transaction.",
 )
+@force_option
 @reason_option
 @json_option
 @with_client
@@ -54,6 +60,7 @@ def set_stage(
     version: str,
     stage_name: str,
     archive_existing: bool,
+    force: bool,
     reason: str | None,
     as_json: bool,
 ) -> None:
@@ -73,6 +80,7 @@ def set_stage(
         stage_name,
         archive_existing_versions=archive_existing,
         reason=reason,
+        force=force,
     )
     if as_json:
         echo_json(moved.to_dict())
@@ -89,19 +97,61 @@ def alias() -> None:
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 @click.argument("version", type=VERSION)
+@force_option
+@reason_option
 @with_client
-def set_alias(client: Client, name: str, alias_name: str, version: str) -> None:
+def set_alias(
+    client: Client, name: str, alias_name: str, version: str, force: bool, reason: str | None
+) -> None:
     """Point ALIAS of model NAME at version VERSION, moving it if it pointed elsewhere.
 
-    Load it with models:/NAME@ALIAS.
+    Load it with models:/NAME@ALIAS. A promotion policy for @ALIAS may
+    refuse the move: every failed rule is listed and the exit code is 1.
+
+    \b
+    Examples:
+      modelreg alias set fraud champion 4
+      modelreg alias set fraud champion 4 --force --reason "rollback of incident 123"
+    """
+    number = resolve_version(client, name, version)
+    client.set_registered_model_alias(name, alias_name, number, force=force, reason=reason)
+    click.echo(f"Alias '{alias_name}' of '{name}' now points at version {number}.")
+
+
+@alias.command("swap")
+@click.argument("name")
+@click.argument("alias_name", metavar="ALIAS")
+@click.argument("other", metavar="OTHER_ALIAS")
+@force_option
+@reason_option
+@json_option
+@with_client
+def swap_alias(
+    client: Client,
+    name: str,
+    alias_name: str,
+    other: str,
+    force: bool,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Exchange the versions ALIAS and OTHER_ALIAS of model NAME point at, in one step.
+
+    Promotes a challenger and keeps the old champion at hand; each move
+    passes the promotion policy of its alias.
 
     \b
     Example:
-      modelreg alias set fraud champion 4
+      modelreg alias swap fraud champion challenger --reason "won the A/B test"
     """
-    number = resolve_version(client, name, version)
-    client.set_registered_model_alias(name, alias_name, number)
-    click.echo(f"Alias '{alias_name}' of '{name}' now points at version {number}.")
+    now = client.swap_aliases(name, alias_name, other, reason=reason, force=force)
+    if as_json:
+        echo_json(now)
+    else:
+        click.echo(
+            f"Alias '{alias_name}' of '{name}' now points at version {now[alias_name]}, "
+            f"'{other}' at version {now[other]}."
+        )
 
 
 @alias.command("delete")

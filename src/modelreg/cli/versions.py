@@ -1,4 +1,4 @@
-"""``modelreg versions``: list, show, register and delete model versions."""
+"""``modelreg versions``: list, show, register, describe, tag and delete model versions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
     Column,
+    counted,
     echo_json,
     echo_next_page,
     json_option,
@@ -16,10 +17,13 @@ from modelreg.cli.output import (
     print_table,
     search_options,
     tag_option,
+    tags_argument,
     timestamp,
     with_client,
 )
 from modelreg.cli.references import VERSION, full_runs_uri, resolve_version
+from modelreg.cli.tagging import remove_tags, set_tags
+from modelreg.validation import MAX_REGISTRY_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -197,3 +201,69 @@ def delete(client: Client, name: str, version: str) -> None:
     number = resolve_version(client, name, version)
     client.delete_model_version(name, number)
     click.echo(f"Deleted '{name}' version {number}.")
+
+
+@versions.command()
+@click.argument("name")
+@click.argument("version", type=VERSION)
+@click.option("--description", required=True, help="What changed in this version ('' clears it).")
+@json_option
+@with_client
+def update(client: Client, name: str, version: str, description: str, as_json: bool) -> None:
+    """Change the description of version VERSION of model NAME.
+
+    \b
+    Example:
+      modelreg versions update fraud 4 --description "Retrained on June data"
+    """
+    number = resolve_version(client, name, version)
+    updated = client.update_model_version(name, number, description=description)
+    if as_json:
+        echo_json(updated.to_dict())
+    else:
+        click.echo(f"Updated the description of '{name}' version {number}.")
+
+
+@versions.command()
+@click.argument("name")
+@click.argument("version", type=VERSION)
+@tags_argument
+@with_client
+def tag(client: Client, name: str, version: str, tags: dict[str, str]) -> None:
+    """Set tags on version VERSION of model NAME; a bad one refuses them all.
+
+    A CI job records what it checked, for promotion policies' required tags.
+
+    \b
+    Example:
+      modelreg versions tag fraud 4 validation_status=passed reviewer=ana
+    """
+    number = resolve_version(client, name, version)
+    set_tags(
+        tags,
+        MAX_REGISTRY_TAG_VALUE_LENGTH,
+        lambda key, value: client.set_model_version_tag(name, number, key, value),
+    )
+    click.echo(f"Set {counted(len(tags), 'tag')} on '{name}' version {number}.")
+
+
+@versions.command()
+@click.argument("name")
+@click.argument("version", type=VERSION)
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
+@with_client
+def untag(client: Client, name: str, version: str, keys: tuple[str, ...]) -> None:
+    """Remove tags from version VERSION of model NAME; a key it does not have refuses them all.
+
+    \b
+    Example:
+      modelreg versions untag fraud 4 reviewer
+    """
+    number = resolve_version(client, name, version)
+    remove_tags(
+        keys,
+        client.get_model_version(name, number).tags,
+        f"'{name}' version {number}",
+        lambda key: client.delete_model_version_tag(name, number, key),
+    )
+    click.echo(f"Removed {counted(len(set(keys)), 'tag')} from '{name}' version {number}.")
