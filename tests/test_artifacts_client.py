@@ -179,6 +179,34 @@ def test_a_model_version_downloads_by_models_uri(client, run_id, tmp_path: Path)
 def test_an_unknown_model_version_raises_not_found(client, tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="version 3 of registered model 'ghost'"):
         client.download_model_version_artifacts("ghost", 3, dst_path=tmp_path)
+    with pytest.raises(NotFound, match="version 3 of registered model 'ghost'"):
+        client.list_model_version_artifacts("ghost", 3)
+
+
+def test_a_model_versions_files_list_one_folder_at_a_time(client, run_id, tmp_path) -> None:
+    files = {"MLmodel": b"x", "w.bin": b"www", "tokenizer/vocab.txt": b"v", "tokenizer/a/b": b""}
+    client.log_artifacts(run_id, make_tree(tmp_path / "m", files), "model")
+    client.log_text(run_id, "not in the version", "notes.txt")
+    client.create_registered_model("churn")
+    client.create_model_version("churn", f"runs:/{run_id}/model")
+
+    assert client.list_model_version_artifacts("churn", 1) == [
+        FileInfo("MLmodel", False, 1),
+        FileInfo("tokenizer", True, None),
+        FileInfo("w.bin", False, 3),
+    ]
+    assert client.list_model_version_artifacts("churn", "1", "tokenizer/") == [
+        FileInfo("tokenizer/a", True, None),
+        FileInfo("tokenizer/vocab.txt", False, 1),
+    ]
+    assert client.list_model_version_artifacts("churn", 1, "w.bin") == []
+    assert client.list_model_version_artifacts("churn", 1, "nothing") == []
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc", "a/../../b"])
+def test_listing_a_model_version_refuses_a_path_that_could_escape(client, path) -> None:
+    with pytest.raises(InvalidArgument, match="path"):
+        client.list_model_version_artifacts("churn", 1, path)
 
 
 # -- paths that could escape ------------------------------------------------------

@@ -93,8 +93,32 @@ def check_artifact_path(
     return path
 
 
+def human_size(n: int) -> str:
+    """Bytes as people read them: ``512 B``, ``2.9 KB``, ``1.4 GB`` (powers of 1024)."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024:
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
 def join_path(*parts: str | None) -> str:
     return "/".join(p for p in parts if p)
+
+
+def one_level(entries: dict[str, BlobRef], prefix: str) -> list[FileInfo]:
+    """The files and folders directly inside ``prefix`` of a manifest's ``entries`` (those at
+    or below it), sorted by path; ``[]`` when ``prefix`` is a file."""
+    cut = len(prefix) + 1 if prefix else 0
+    listing: dict[str, FileInfo] = {}
+    for path, ref in entries.items():
+        if path == prefix:
+            return []
+        head, sep, _rest = path[cut:].partition("/")
+        child = join_path(prefix, head)
+        listing[child] = FileInfo(child, True, None) if sep else FileInfo(child, False, ref.size)
+    return [listing[p] for p in sorted(listing)]
 
 
 class ManifestDownloads:

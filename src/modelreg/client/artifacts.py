@@ -75,6 +75,26 @@ class ArtifactMethods:
         """
         return self._backend.artifacts.list_artifacts(run_id, path)
 
+    def list_model_version_artifacts(
+        self, name: str, version: int | str, path: str | None = None
+    ) -> list[FileInfo]:
+        """The files and folders directly inside ``path`` (default: the root) of a model
+        version's snapshot of its files, sorted by path.
+
+        ``FileInfo.path`` is relative to the version's root (where ``MLmodel``
+        is). A file or an empty ``path`` gives ``[]``. Raises ``NotFound`` for
+        an unknown model or version, ``InvalidArgument`` for a bad path.
+
+        >>> [f.path for f in client.list_model_version_artifacts("fraud", 3)]
+        ['MLmodel', 'model.skops', 'requirements.txt']
+        """
+        from modelreg.artifact_files import check_artifact_path, one_level
+        from modelreg.validation import check_int
+
+        number = check_int(version, "version", minimum=1)
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        return one_level(self._backend.artifacts.version_manifest(name, number, prefix), prefix)
+
     def download_artifacts(
         self,
         run_id: str | None = None,

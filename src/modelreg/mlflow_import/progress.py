@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from modelreg.artifact_files import human_size
+
 
 @dataclass
 class Phase:
@@ -63,7 +65,7 @@ class Progress:
             yield phase
             print(
                 f"{name}: {phase.done} of {phase.total} ({phase.skipped} already there), "
-                f"{_size(phase.bytes)}",
+                f"{human_size(phase.bytes)}",
                 file=sys.stderr,
             )
         self.finished.append(phase)
@@ -83,12 +85,4 @@ class Progress:
                 return
             self.phase.bytes += n
             if self._bar is not None:
-                self._bar.update(self._task, bytes=_size(self.phase.bytes))
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n} B"
+                self._bar.update(self._task, bytes=human_size(self.phase.bytes))

@@ -33,9 +33,9 @@ from modelreg.artifact_files import (
     FileInfo,
     ManifestDownloads,
     check_artifact_path,
-    join_path,
     local_file,
     local_files,
+    one_level,
 )
 from modelreg.blobs import BlobRef, BlobStore, check_digest
 from modelreg.blobs.base import map_in_threads
@@ -232,7 +232,7 @@ class ArtifactService(ManifestDownloads):
         with self.db.read() as conn:
             self._require_run(conn, run_id)
             entries = store.run_entries(conn, run_id, prefix)
-        return _one_level(entries, prefix)
+        return one_level(entries, prefix)
 
     def _require_run(self, conn: Connection, run_id: str) -> None:
         get_run_info(conn, _check_run_id(run_id))
@@ -308,18 +308,6 @@ def _check_no_file_folder_clash(existing: set[str], new: Iterable[str]) -> None:
                     f"artifact path '{path}' cannot be stored: '{parent}' is a file "
                     "of this run's artifacts"
                 )
-
-
-def _one_level(entries: dict[str, BlobRef], prefix: str) -> list[FileInfo]:
-    cut = len(prefix) + 1 if prefix else 0
-    listing: dict[str, FileInfo] = {}
-    for path, ref in entries.items():
-        if path == prefix:
-            return []  # a file, not a folder
-        head, sep, _rest = path[cut:].partition("/")
-        child = join_path(prefix, head)
-        listing[child] = FileInfo(child, True, None) if sep else FileInfo(child, False, ref.size)
-    return [listing[p] for p in sorted(listing)]
 
 
 def _run_all(fn: Callable[[Any], None], jobs: list[Any]) -> None:

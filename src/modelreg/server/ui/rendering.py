@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from modelreg.artifact_files import human_size
 from modelreg.prompts import tagged_as_prompt
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -51,15 +52,8 @@ def number(value: Any) -> str:
 
 
 def size(n: int | None) -> str:
-    """Bytes in B, KB, MB … (powers of 1024)."""
-    if n is None:
-        return "—"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    """Bytes in B, KB, MB … (powers of 1024); a dash for a folder."""
+    return "—" if n is None else human_size(n)
 
 
 def duration(start: int | None, end: int | None) -> str:
