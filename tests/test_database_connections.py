@@ -229,3 +229,38 @@ def test_parent_and_forked_child_both_write_to_the_database(any_database):
 
     with any_database.read() as conn:
         assert conn.exec_driver_sql("SELECT x FROM t ORDER BY x").scalars().all() == [1, 2, 3]
+
+
+def test_after_commit_runs_once_the_transaction_committed_and_never_on_rollback(any_database):
+    seen = []
+    with any_database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE c (x integer)")
+        any_database.after_commit(conn, lambda: seen.append(_count(any_database, "c")))
+        conn.exec_driver_sql("INSERT INTO c VALUES (1)")
+        assert seen == []
+    with pytest.raises(RuntimeError, match="boom"), any_database.write() as conn:
+        any_database.after_commit(conn, lambda: seen.append("rolled back"))
+        raise RuntimeError("boom")
+
+    assert seen == [1]  # the step saw the committed row, from another connection
+
+
+def test_a_failing_after_commit_step_does_not_fail_the_committed_change(any_database):
+    def broken() -> None:
+        raise ValueError("broken step")
+
+    with any_database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE d (x integer)")
+        any_database.after_commit(conn, broken)
+
+    assert _count(any_database, "d") == 0
+
+
+def test_after_commit_outside_a_write_transaction_is_refused(any_database):
+    with pytest.raises(RuntimeError, match="Database.write"), any_database.read() as conn:
+        any_database.after_commit(conn, lambda: None)
+
+
+def _count(db, table: str) -> int:
+    with db.read() as conn:
+        return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()

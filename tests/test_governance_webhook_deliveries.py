@@ -23,12 +23,12 @@ def _loopback_allowed(monkeypatch):
     monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
 
 
-def settled(client, webhook_id, count=1, timeout=20.0):
+def settled(client, webhook_id, count=1, timeout=20.0, max_results=20):
     """The log once ``count`` deliveries are no longer pending (the log is written after
     the receiver answered, so a test that saw the POST waits for it)."""
     deadline = time.monotonic() + timeout
     while True:
-        found = client.list_webhook_deliveries(webhook_id)
+        found = client.list_webhook_deliveries(webhook_id, max_results)
         done = [d for d in found if d.status != "pending"]
         if len(done) >= count or time.monotonic() > deadline:
             return found
@@ -142,7 +142,11 @@ def test_max_results_outside_1_to_100_is_refused(client, receiver, max_results):
 
 
 def test_the_log_keeps_a_webhooks_newest_deliveries(tmp_path, monkeypatch, receiver):
+    from sqlalchemy import func, select
+
     from modelreg import Client
+    from modelreg.store.database import Database
+    from modelreg.store.schema import webhook_deliveries
     from modelreg.webhooks import dispatch
 
     monkeypatch.setattr(dispatch, "LOG_KEEP", 2)
@@ -153,9 +157,14 @@ def test_the_log_keeps_a_webhooks_newest_deliveries(tmp_path, monkeypatch, recei
         version_with_metrics(client, "fraud", {})
     receiver.wait_for(4)
 
-    logged = settled(client, hook.webhook_id, 2)
+    logged = settled(client, hook.webhook_id, 2, max_results=2)
+    dispatch._log_writer.flush(10)  # trims run on the log's thread, after the change
 
     assert [json.loads(d.body)["version"] for d in logged] == [4, 3]
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(webhook_deliveries)).scalar() == 2
+    db.dispose()
 
 
 class _LaterClock:
@@ -230,6 +239,74 @@ def test_a_starting_server_sends_what_a_stopped_one_left_pending(tmp_path, monke
         assert json.loads(receiver.wait_for(1)[0].body)["version"] == 1
     finally:
         stop_server(process)
+
+
+# Makes a version in a process that dies the moment the version's transaction commits.
+_DIES_AT_COMMIT = """
+import os, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from modelreg import Client
+
+client = Client(sys.argv[1])
+run_id = client.create_run("0").info.run_id
+audited = False
+
+@event.listens_for(Engine, "after_cursor_execute")
+def die_once_audited(conn, cursor, statement, parameters, context, executemany):
+    global audited
+    audited = audited or statement.startswith("INSERT INTO audit_events")
+    if audited and statement == "COMMIT":
+        os._exit(0)
+
+client.create_model_version("fraud", f"runs:/{run_id}/model")
+os._exit(3)
+"""
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite", "postgres"], indirect=True)
+def test_a_process_that_dies_as_its_change_commits_leaves_the_delivery_to_the_next(
+    tracking_uri, receiver
+):
+    import subprocess
+    import sys
+
+    from modelreg import Client
+    from modelreg.store.database import Database
+    from modelreg.webhooks.dispatch import CLAIM_MS, WebhookDispatcher
+
+    client = Client(tracking_uri)
+    client.create_registered_model("fraud")
+    hook = client.create_webhook(receiver.url, ["model_version.created"], SECRET)
+
+    died = subprocess.run([sys.executable, "-c", _DIES_AT_COMMIT, tracking_uri], timeout=120)
+
+    assert died.returncode == 0
+    assert client.get_model_version("fraud", 1).version == 1  # the change committed
+    resumed = WebhookDispatcher(Database(tracking_uri), _LaterClock(CLAIM_MS / 1000 + 1)).resume()
+    assert resumed == 1
+    assert json.loads(receiver.wait_for(1)[0].body)["version"] == 1
+    assert [d.status for d in settled(client, hook.webhook_id)] == ["delivered"]
+
+
+def test_a_change_that_rolls_back_leaves_no_delivery(tmp_path, receiver):
+    from modelreg import Client
+    from modelreg.errors import PolicyViolation
+
+    client = Client(f"sqlite:///{tmp_path / 'r.db'}")
+    client.create_registered_model("fraud")
+    version_with_metrics(client, "fraud", {})
+    hook = client.create_webhook(receiver.url, ["model_version.stage_transitioned"], SECRET)
+    client.set_promotion_policy("fraud", {"Staging": {"thresholds": ["auc >= 0.9"]}})
+
+    with pytest.raises(PolicyViolation):
+        client.transition_model_version_stage("fraud", 1, "Staging")
+    client.transition_model_version_stage("fraud", 1, "Production")  # the positive control
+
+    assert [json.loads(d.body)["after"] for d in receiver.wait_for(1)] == [
+        {"current_stage": "Production"}
+    ]
+    assert len(client.list_webhook_deliveries(hook.webhook_id)) == 1
 
 
 def test_deleting_a_webhook_deletes_its_log(tmp_path, receiver):

@@ -226,15 +226,22 @@ def test_a_webhook_made_by_another_process_is_seen_once_the_cached_list_expires(
 
     url, artifacts = f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts")
     clock = SetClock()
-    dispatcher = WebhookDispatcher(EmbeddedBackend(url, artifacts).db, clock)
-    created = [audit_event(1, "fraud", "create_model_version", 1, after={})]
-    dispatcher.publish(created)  # caches "no webhooks"
+    db = EmbeddedBackend(url, artifacts).db
+    dispatcher = WebhookDispatcher(db, clock)
+
+    def publish(version: int) -> None:
+        with db.write() as conn:
+            dispatcher.publish(
+                conn, [audit_event(1, "fraud", "create_model_version", version, after={})]
+            )
+
+    publish(1)  # caches "no webhooks"
     EmbeddedBackend(url, artifacts).governance.create_webhook(receiver.url, ["*"], SECRET)
 
     clock.seconds += CACHE_SECONDS - 0.1
-    dispatcher.publish(created)  # still the cached list
+    publish(1)  # still the cached list
     clock.seconds += 0.2
-    dispatcher.publish([audit_event(1, "fraud", "create_model_version", 2, after={})])
+    publish(2)
 
     assert events_of(receiver.wait_for(1)) == [("model_version.created", 2)]
     _pool.drain(10)

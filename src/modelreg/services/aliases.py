@@ -91,7 +91,7 @@ class AliasMoves:
                 conn, model_id, name, alias, row, old, force=force, reason=reason, now=now_ms()
             )
             store.append_events(conn, [event])
-        self.publish([event])
+            self.publish(conn, [event])
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Removes an alias. Raises NotFound for an unknown model or alias."""
@@ -106,7 +106,7 @@ class AliasMoves:
             store.delete_alias(conn, model_id, alias)
             before = {"alias": alias, "version": old}
             event = record(conn, model_id, name, "delete_alias", version=old, before=before)
-        self.publish([event])
+            self.publish(conn, [event])
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points to; ``latest`` (reserved, any case) is the highest
@@ -177,5 +177,5 @@ class AliasSwap:
                 for moved, source in ((alias, other_alias), (other_alias, alias))
             ]
             store.append_events(conn, events)
-        self.publish(events)
+            self.publish(conn, events)
         return {alias: targets[other_alias], other_alias: targets[alias]}

@@ -5,7 +5,7 @@ a ``version``) or about a user, token or experiment (``entity_type`` and
 ``entity_id``, the name users know it by). It names the acting caller and is
 appended in the transaction of the change it records, so the trail and the
 state never disagree. The same dicts go to a service's ``publish`` (the
-webhook dispatcher) after the transaction committed.
+webhook dispatcher) in that transaction.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ __all__ = ["MODEL", "Publish", "audit_event", "record", "record_entity"]
 
 MODEL = "model"
 
-Publish = Callable[[list[dict[str, Any]]], None]
-"""Receives a change's audit events after its transaction committed; returns at once."""
+Publish = Callable[[Connection, list[dict[str, Any]]], None]
+"""Receives a change's audit events in its write transaction (the webhook dispatcher
+writes their deliveries there, sent once it committed); returns at once."""
 
 
 def audit_event(
@@ -60,7 +61,7 @@ def record(
     conn: Connection, model_id: int, name: str, action: str, **fields: Any
 ) -> dict[str, Any]:
     """Appends one event about a model in the caller's transaction (fields as
-    ``audit_event``) and returns it, for ``publish`` once the transaction committed."""
+    ``audit_event``) and returns it, for ``publish``."""
     event = audit_event(model_id, name, action, **fields)
     append_events(conn, [event])
     return event

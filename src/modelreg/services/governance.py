@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection
+
 from modelreg import validation as v
 from modelreg.actor import current_actor
 from modelreg.cards import ModelCard
@@ -60,9 +62,9 @@ class GovernanceService:
         self.db = db
         self.dispatcher = dispatcher
 
-    def _publish(self, events: list[dict[str, Any]]) -> None:
+    def _publish(self, conn: Connection, events: list[dict[str, Any]]) -> None:
         if self.dispatcher is not None and events:
-            self.dispatcher.publish(events)
+            self.dispatcher.publish(conn, events)
 
     # -- model cards ----------------------------------------------------------------
 
@@ -237,7 +239,7 @@ class GovernanceService:
             model_id = store.model_id(conn, name, lock=True)
             archived, events = retention.cleanup(conn, model_id, name, keep, dry_run, reason, now)
             archived = Visibility.of_caller(conn).versions(archived)
-        self._publish(events)
+            self._publish(conn, events)
         return archived
 
     # -- webhooks ----------------------------------------------------------------------------------

@@ -53,13 +53,13 @@ def _check_alias_list(aliases: Any) -> list[str]:
 class ProtectionService(AliasSwap):
     """Model protections and the alias swap, on one database.
 
-    ``publish`` receives the audit events of a swap after it committed (the
+    ``publish`` receives the audit events of a swap in its transaction (the
     webhook dispatcher, as for the registry's alias moves).
     """
 
     def __init__(self, db: Database, publish: Publish | None = None) -> None:
         self.db = db
-        self.publish = publish or (lambda events: None)
+        self.publish = publish or (lambda conn, events: None)
 
     def get_model_protection(self, name: str) -> ModelProtection:
         """What is protected on a model (nothing unless set). Raises ``NotFound``."""

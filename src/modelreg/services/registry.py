@@ -99,9 +99,10 @@ def _auto_bump(
 class RegistryService(StageMoves, AliasMoves):
     """Registered models and their versions on one database.
 
-    ``publish`` receives the audit events of version creations, stage
-    transitions, alias moves and rollbacks after their transaction committed
-    (the webhook dispatcher); it must return at once and never raise.
+    ``publish`` receives the audit events of each change in its write
+    transaction (the webhook dispatcher, which writes their deliveries there
+    and sends them once it committed); it must return at once and raise only
+    the database's errors.
     """
 
     def __init__(
@@ -114,7 +115,7 @@ class RegistryService(StageMoves, AliasMoves):
         self.db = db
         self.tracking = tracking
         self.artifacts = artifacts
-        self.publish = publish or (lambda events: None)
+        self.publish = publish or (lambda conn, events: None)
 
     # -- registered models ---------------------------------------------------------
 
@@ -131,7 +132,7 @@ class RegistryService(StageMoves, AliasMoves):
             principal.grant_creator(conn, "model", model_id)
             after = {"name": name, "description": description, "tags": checked_tags}
             event = record(conn, model_id, name, "create_registered_model", after=after, now=now)
-        self.publish([event])
+            self.publish(conn, [event])
         return RegisteredModel(name, description, now, now, checked_tags)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -239,7 +240,7 @@ class RegistryService(StageMoves, AliasMoves):
                 before=None if old is None else {"key": key, "value": old},
                 after={"key": key, "value": value},
             )
-        self.publish([event])
+            self.publish(conn, [event])
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Removes a model tag. Raises NotFound for an unknown model or tag."""
@@ -253,7 +254,7 @@ class RegistryService(StageMoves, AliasMoves):
             store.delete_model_tag(conn, model_id, key)
             before = {"key": key, "value": old}
             event = record(conn, model_id, name, "delete_registered_model_tag", before=before)
-        self.publish([event])
+            self.publish(conn, [event])
 
     def search_registered_models(
         self,
@@ -366,7 +367,7 @@ class RegistryService(StageMoves, AliasMoves):
                 model_id, name, "create_model_version", version, after=after, now=now
             )
             store.append_events(conn, [event])
-        self.publish([event])
+            self.publish(conn, [event])
         return entity
 
     def _record_parent(
@@ -503,7 +504,7 @@ class RegistryService(StageMoves, AliasMoves):
                 before=None if old is None else {"key": key, "value": old},
                 after={"key": key, "value": value},
             )
-        self.publish([event])
+            self.publish(conn, [event])
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Removes a version tag. Raises NotFound for an unknown version or tag."""
@@ -521,7 +522,7 @@ class RegistryService(StageMoves, AliasMoves):
             event = record(
                 conn, model_id, name, "delete_model_version_tag", version=number, before=before
             )
-        self.publish([event])
+            self.publish(conn, [event])
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | str | None = None

@@ -163,7 +163,7 @@ class StageMoves:
             if row.current_stage != stage:
                 moved = replace(moved, current_stage=stage, last_updated_timestamp=now)
             moved = Visibility.of_caller(conn).version(moved)
-        self.publish(events)
+            self.publish(conn, events)
         return moved
 
     def rollback(
@@ -233,5 +233,5 @@ class StageMoves:
             )
             store.append_events(conn, [archived, restored])
             back = Visibility.of_caller(conn).version(store.get_version(conn, name, target))
-        self.publish([archived, restored])
+            self.publish(conn, [archived, restored])
         return back

@@ -10,11 +10,15 @@ Every write transaction on SQLite starts with ``BEGIN IMMEDIATE``: a deferred
 transaction that reads first and writes later can fail at once with
 "database is locked" when another process commits in between, whatever the
 timeout; taking the write lock up front makes concurrent writers queue instead.
+
+What must only happen once a transaction has committed (sending the webhook
+deliveries it wrote) is handed to :meth:`Database.after_commit`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -29,6 +33,10 @@ from modelreg.store.engine import new_engine, normalize_db_url, shared_engine
 # so opening an up-to-date store never has to import Alembic.
 HEAD_REVISION = "0018"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
+# Where a write transaction keeps what runs once it committed (Connection.info).
+_AFTER_COMMIT = "modelreg.after_commit"
+
+log = logging.getLogger(__name__)
 # Alembic's own table, which the schema does not declare.
 _ALEMBIC_VERSION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
 
@@ -70,9 +78,11 @@ class Database:
         Raises ``ServiceUnavailable`` when the database does not answer (or,
         on SQLite, stays locked past the busy timeout).
         """
+        committed: list[Callable[[], None]] = []
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql(self._begin)
+                conn.info[_AFTER_COMMIT] = committed
                 try:
                     yield conn
                 except BaseException:
@@ -82,9 +92,28 @@ class Database:
                     with suppress(DBAPIError):
                         conn.rollback()
                     raise
+                finally:  # a lost connection comes back with a new, empty info
+                    conn.info.pop(_AFTER_COMMIT, None)
                 conn.exec_driver_sql("COMMIT")
         except (OperationalError, PoolTimeout) as exc:
             raise _unavailable(exc) from exc
+        for run in committed:
+            try:
+                run()
+            except Exception:  # the change has committed: its caller must hear so
+                log.exception("a step after a committed transaction failed")
+
+    @staticmethod
+    def after_commit(conn: Connection, run: Callable[[], None]) -> None:
+        """Runs ``run`` once the write transaction of ``conn`` (from :meth:`write`) has
+        committed and its connection is back in the pool; never if it rolls back.
+
+        Raises ``RuntimeError`` for a connection that is not in a write transaction.
+        """
+        steps = conn.info.get(_AFTER_COMMIT)
+        if steps is None:
+            raise RuntimeError("after_commit needs a connection from Database.write()")
+        steps.append(run)
 
     # -- schema -----------------------------------------------------------
 

@@ -7,18 +7,40 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from modelreg.store.schema import webhook_deliveries as wd
 
-__all__ = ["claim", "claim_abandoned", "delivery_rows", "insert_deliveries", "record_attempt"]
+__all__ = [
+    "claim",
+    "claim_abandoned",
+    "delivery_rows",
+    "insert_deliveries",
+    "record_attempt",
+    "trim",
+]
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
-def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]], keep: int) -> None:
-    """Adds deliveries (``headers`` as a dict) and keeps each webhook's newest ``keep``."""
-    conn.execute(insert(wd), [{**r, "headers": json.dumps(r["headers"])} for r in rows])
-    for webhook_id in {r["webhook_id"] for r in rows}:
+def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) -> bool:
+    """Adds deliveries (``headers`` as a dict) in the caller's transaction; ``False``, with
+    nothing added and the transaction still good, when a webhook of theirs no longer exists
+    (another process deleted it since it was read)."""
+    conn.exec_driver_sql("SAVEPOINT webhook_deliveries")
+    try:
+        conn.execute(insert(wd), [{**r, "headers": json.dumps(r["headers"])} for r in rows])
+    except IntegrityError:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT webhook_deliveries")
+        return False
+    conn.exec_driver_sql("RELEASE SAVEPOINT webhook_deliveries")
+    return True
+
+
+def trim(conn: Connection, webhook_ids: Sequence[str], keep: int) -> None:
+    """Deletes all but the newest ``keep`` deliveries of each webhook (in the order given,
+    so that concurrent trims lock rows in one order)."""
+    for webhook_id in webhook_ids:
         newest = (
             select(wd.c.delivery_id)
             .where(wd.c.webhook_id == webhook_id)

@@ -1,10 +1,12 @@
 """Delivering webhook events: after the change commits, on background threads, with retries.
 
 The registry hands its audit events to :meth:`WebhookDispatcher.publish`
-once its transaction has committed; ``publish`` matches them against the
-webhooks that exist at that moment, queues one delivery per match and
-returns, so a slow, failing or unreachable receiver never delays, fails or
-undoes a registry change. A small pool of daemon threads (one per process)
+inside the change's transaction; ``publish`` matches them against the
+webhooks that exist in it and writes one delivery per match to the delivery
+log in that same transaction (an outbox): the deliveries commit with the
+change or not at all. Once it has committed they are queued and ``publish``
+has long returned, so a slow, failing or unreachable receiver never delays,
+fails or undoes a registry change. A small pool of daemon threads (one per process)
 signs each body with the webhook's secret and POSTs it, in the webhook's
 payload format (modelreg's, or MLflow's: :mod:`modelreg.webhooks.mlflow_format`);
 a ``DISABLED`` webhook gets nothing. Connection errors,
@@ -25,12 +27,12 @@ queued when the process exits get up to :data:`EXIT_FLUSH_SECONDS` to go out.
 
 Every delivery is logged (``webhook_deliveries``: the newest :data:`LOG_KEEP`
 per webhook) with its bytes, its status and each attempt's outcome, for
-"recent deliveries" and redelivery; attempts are logged by a thread of their own,
-so a busy database delays the log, never a delivery. A queued delivery is claimed by its
-process for :data:`CLAIM_MS`, renewed at each retry; one still pending after
-its claim ran out was left by a process that stopped, and :meth:`resume`
-(run by each server as it starts) sends it. Only a stop between a change's
-commit and the logging of its deliveries loses them.
+"recent deliveries" and redelivery; attempts are logged, and old deliveries
+trimmed, by a thread of their own, so a busy database delays the log, never a
+delivery. A delivery is claimed by the process whose change wrote it for
+:data:`CLAIM_MS`, renewed at each retry; one still pending after its claim ran
+out was left by a process that stopped (even right after the commit), and
+:meth:`resume` (run by each server as it starts) sends it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from modelreg.errors import ModelregError
 from modelreg.prompts import PROMPT_TAG, tagged_as_prompt
@@ -189,6 +194,21 @@ def _delivery(hook: dict[str, Any], event: str, data: dict[str, Any]) -> _Delive
     return _Delivery(hook["url"], event, body, headers, delivery_id, 0, hook["webhook_id"])
 
 
+def _prompt_lookup(conn: Connection) -> Callable[[int], bool]:
+    """Whether a model is an MLflow prompt, asked at most once per model and call."""
+    from modelreg.store.registry import model_tag
+
+    known: dict[int, bool] = {}
+
+    def lookup(model_id: int) -> bool:
+        if model_id not in known:
+            value = model_tag(conn, model_id, PROMPT_TAG)
+            known[model_id] = tagged_as_prompt({PROMPT_TAG: value or "false"})
+        return known[model_id]
+
+    return lookup
+
+
 def _wants(hook: dict[str, Any], event: str, model_id: int | None) -> bool:
     if ALL_EVENTS not in hook["events"] and event not in hook["events"]:
         return False
@@ -225,24 +245,30 @@ def deliver_test_event(hook: dict[str, Any], event: str | None = None) -> Webhoo
     return WebhookTestResult(200 <= status < 300, status, text)
 
 
+# A write to the delivery log: store function and its arguments after the connection.
+_LogWrite = tuple[Callable[..., None], tuple[Any, ...]]
+
+
 class _LogWriter:
-    """Writes the outcomes of attempts to the delivery log on a thread of its own, a batch
-    per transaction, so a busy database never holds up a delivery (one per process)."""
+    """Writes the outcomes of attempts (and trims) to the delivery log on a thread of its
+    own, a batch per transaction, so a busy database never holds up a delivery (one per
+    process)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._items: list[tuple[Any, str, dict[str, Any]]] = []
+        self._items: list[tuple[Any, _LogWrite]] = []
         self._writing = False
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         atexit.register(self.flush, EXIT_FLUSH_SECONDS)
 
-    def put(self, db: Any, delivery_id: str, changes: dict[str, Any]) -> None:
+    def put(self, db: Any, write: Callable[..., None], *args: Any) -> None:
+        """Queues ``write(conn, *args)`` for a transaction of ``db``."""
         with self._cond:
             if self._pid != os.getpid():  # forked: the parent's thread is not here
                 self._items, self._thread, self._writing = [], None, False
                 self._pid = os.getpid()
-            self._items.append((db, delivery_id, changes))
+            self._items.append((db, (write, args)))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="modelreg-webhook-log", daemon=True
@@ -256,7 +282,7 @@ class _LogWriter:
                 self._cond.wait_for(lambda: bool(self._items))
                 batch, self._items, self._writing = self._items, [], True
             try:
-                _write_attempts(batch)
+                _write_log(batch)
             finally:
                 with self._cond:
                     self._writing = False
@@ -268,17 +294,17 @@ class _LogWriter:
             self._cond.wait_for(lambda: not self._items and not self._writing, timeout)
 
 
-def _write_attempts(batch: list[tuple[Any, str, dict[str, Any]]]) -> None:
-    by_db: dict[int, tuple[Any, list[tuple[str, dict[str, Any]]]]] = {}
-    for db, delivery_id, changes in batch:
-        by_db.setdefault(id(db), (db, []))[1].append((delivery_id, changes))
+def _write_log(batch: list[tuple[Any, _LogWrite]]) -> None:
+    by_db: dict[int, tuple[Any, list[_LogWrite]]] = {}
+    for db, item in batch:
+        by_db.setdefault(id(db), (db, []))[1].append(item)
     for db, items in by_db.values():
         try:
             with db.write() as conn:
-                for delivery_id, changes in items:
-                    log_store.record_attempt(conn, delivery_id, changes)
+                for write, args in items:
+                    write(conn, *args)
         except Exception:
-            log.exception("could not log %d webhook delivery attempt(s)", len(items))
+            log.exception("could not write %d change(s) to the webhook delivery log", len(items))
 
 
 # Created before the pool, so that at exit it is flushed after the pool is drained.
@@ -378,36 +404,59 @@ class WebhookDispatcher:
         self.clock = clock
         self._cache: tuple[float, list[dict[str, Any]]] = (-math.inf, [])
 
-    def publish(self, audit_events: Sequence[dict[str, Any]]) -> None:
-        """Queues a delivery per matching webhook and returns without waiting; never raises.
+    def publish(self, conn: Connection, audit_events: Sequence[dict[str, Any]]) -> None:
+        """Writes a delivery per matching webhook in the caller's write transaction
+        (``conn``, from ``Database.write()``), sent once it has committed.
 
-        Matching happens here, not later, so an event only goes to webhooks
-        that existed when its change committed.
+        An event goes to the webhooks of the cached list (see the module's
+        docstring); should one of them have been deleted since, the list is
+        read again in the transaction. Raises only the database's errors
+        (which fail the change with its deliveries); one in building the
+        deliveries is logged and drops them.
         """
-        try:
-            hooks = [h for h in self._webhooks() if h["status"] == ACTIVE]
-            if hooks:
-                self._route(hooks, audit_events)
-        except Exception:
-            log.exception("could not match registry events to webhooks; events dropped")
+        for again in (False, True):
+            if again:
+                self.invalidate()
+            try:
+                hooks = [h for h in self._webhooks(conn) if h["status"] == ACTIVE]
+                deliveries = self._route(conn, hooks, audit_events) if hooks else []
+            except SQLAlchemyError:
+                raise
+            except Exception:
+                log.exception("could not match registry events to webhooks; events dropped")
+                return
+            if not deliveries:
+                return
+            now = self.clock.now_ms()
+            if log_store.insert_deliveries(conn, [d.log_row(now) for d in deliveries]):
+                self.db.after_commit(conn, lambda sent=deliveries: self._queue(sent))
+                return
+        log.warning("webhook deliveries dropped: a webhook was deleted as they were written")
+
+    def _queue(self, deliveries: list[_Delivery]) -> None:
+        for delivery in deliveries:
+            _pool.submit(lambda d=delivery: self._send(d), key=delivery.webhook_id)
+        webhook_ids = sorted({d.webhook_id for d in deliveries})
+        _log_writer.put(self.db, log_store.trim, webhook_ids, LOG_KEEP)
 
     def invalidate(self) -> None:
         """Forgets the cached webhook list (after a webhook was created or deleted here)."""
         self._cache = (-math.inf, [])
 
-    def _webhooks(self) -> list[dict[str, Any]]:
+    def _webhooks(self, conn: Connection) -> list[dict[str, Any]]:
         expires, cached = self._cache
         if self.clock.monotonic() < expires:
             return cached
         from modelreg.store import governance as store
 
-        with self.db.read() as conn:
-            rows = store.webhook_rows(conn) if store.any_webhook(conn) else []
+        rows = store.webhook_rows(conn) if store.any_webhook(conn) else []
         self._cache = (self.clock.monotonic() + CACHE_SECONDS, rows)
         return rows
 
-    def _route(self, hooks: list[dict[str, Any]], audit_events: Sequence[dict[str, Any]]) -> None:
-        is_prompt = self._prompt_lookup()
+    def _route(
+        self, conn: Connection, hooks: list[dict[str, Any]], audit_events: Sequence[dict[str, Any]]
+    ) -> list[_Delivery]:
+        is_prompt = _prompt_lookup(conn)
         any_mlflow = any(h["payload_format"] == MLFLOW_FORMAT for h in hooks)
         deliveries: list[_Delivery] = []
         for audit in audit_events:
@@ -421,19 +470,7 @@ class WebhookDispatcher:
                 event = events.get(hook["payload_format"])
                 if event is not None and _wants(hook, event[0], audit["model_id"]):
                     deliveries.append(_delivery(hook, *event))
-        self._log_new(deliveries)
-        for delivery in deliveries:
-            _pool.submit(lambda d=delivery: self._send(d), key=delivery.webhook_id)
-
-    def _log_new(self, deliveries: list[_Delivery]) -> None:
-        if not deliveries:
-            return
-        now = self.clock.now_ms()
-        try:
-            with self.db.write() as conn:
-                log_store.insert_deliveries(conn, [d.log_row(now) for d in deliveries], LOG_KEEP)
-        except Exception:  # the log must not keep an event from going out
-            log.exception("could not log webhook deliveries; sending them anyway")
+        return deliveries
 
     def _log_attempt(self, d: _Delivery, status: str, answer: int | None, error: str) -> None:
         now = self.clock.now_ms()
@@ -445,7 +482,7 @@ class WebhookDispatcher:
         }
         if status == log_store.PENDING:  # a retry: still this process's
             changes["claimed_until"] = now + int(RETRY_DELAYS[-1] * 1500) + CLAIM_MS
-        _log_writer.put(self.db, d.delivery_id, changes)
+        _log_writer.put(self.db, log_store.record_attempt, d.delivery_id, changes)
 
     def resume(self, limit: int = 1000) -> int:
         """Sends the deliveries a stopped process left pending (their claim ran out);
@@ -465,21 +502,6 @@ class WebhookDispatcher:
             log_store.claim(conn, row["delivery_id"], now + CLAIM_MS)
         delivery = _Delivery.from_log({**row, "attempts": 0})
         _pool.submit(lambda: self._send(delivery), key=delivery.webhook_id)
-
-    def _prompt_lookup(self) -> Callable[[int], bool]:
-        """Whether a model is an MLflow prompt, asked at most once per model and call."""
-        from modelreg.store.registry import model_tag
-
-        known: dict[int, bool] = {}
-
-        def lookup(model_id: int) -> bool:
-            if model_id not in known:
-                with self.db.read() as conn:
-                    value = model_tag(conn, model_id, PROMPT_TAG)
-                known[model_id] = tagged_as_prompt({PROMPT_TAG: value or "false"})
-            return known[model_id]
-
-        return lookup
 
     def _send(self, d: _Delivery) -> None:
         status: int | None = None
