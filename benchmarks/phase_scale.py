@@ -74,6 +74,8 @@ def _reads(client: Any, experiment_id: str, run_id: str, source: str) -> dict[st
         ),
         "search_runs top 10 by metric": search("", ["metrics.m1 DESC"], 10, 10),
         "search_runs tag = , page of 50": search("tags.team = 't7'", [], 50, 50),
+        "search_runs by end time, page of 50": search("", ["attributes.end_time DESC"], 50, 50),
+        "search_runs by status, page of 50": search("", ["attributes.status"], 50, 50),
         "get_latest_versions Production": lambda: client.get_latest_versions(
             MODEL, stages=["Production"]
         ),
@@ -382,6 +384,8 @@ ABSOLUTE_TARGETS = {
     "search_runs metric filter + top 10": 5.0,
     "search_runs top 10 by metric": 5.0,
     "search_runs tag = , page of 50": 5.0,
+    "search_runs by end time, page of 50": 5.0,
+    "search_runs by status, page of 50": 5.0,
     "resolve models:/big/Production": 0.1,
 }
 

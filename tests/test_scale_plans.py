@@ -62,6 +62,8 @@ def store(request, tmp_path_factory):
                 params=[_param(f"p{k}", str(i % 5)) for k in range(2)],
                 tags=[_tag("team", f"t{i % 3}")],
             )
+            if i % 2:  # runs that ended, in two statuses, and runs still running
+                client.set_terminated(run, "FAILED" if i % 3 else "FINISHED", end_time=10_000 + i)
         client.create_registered_model("big", tags={"team": "x"})
         source = f"runs:/{run}/model"
         for i in range(12):
@@ -115,6 +117,18 @@ READS = {
     "newest runs": lambda c, e: c.search_runs([e], "", max_results=10),
     "runs by name": lambda c, e: c.search_runs(
         [e], "", max_results=10, order_by=["attributes.run_name ASC"]
+    ),
+    "runs by end time": lambda c, e: c.search_runs(
+        [e], "", max_results=20, order_by=["attributes.end_time DESC"]
+    ),
+    "runs by end time, ascending": lambda c, e: c.search_runs(
+        [e], "", max_results=20, order_by=["attributes.end_time ASC"]
+    ),
+    "runs by status": lambda c, e: c.search_runs(
+        [e], "", max_results=20, order_by=["attributes.status"]
+    ),
+    "runs by status, descending": lambda c, e: c.search_runs(
+        [e], "", max_results=20, order_by=["attributes.status DESC"]
     ),
     "get_run": lambda c, e: c.get_run(c.search_runs([e], max_results=1)[0].info.run_id),
     "get_latest_versions": lambda c, e: c.get_latest_versions("big", stages=["Production"]),
@@ -170,6 +184,8 @@ PAGED = {
     "runs, page 2 by metric": lambda c, e: _page_two(c, e, order_by=["metrics.m2 DESC"]),
     "runs, page 2 newest first": lambda c, e: _page_two(c, e),
     "runs, page 2 by name": lambda c, e: _page_two(c, e, order_by=["attributes.run_name"]),
+    "runs, page 2 by end time": lambda c, e: _page_two(c, e, order_by=["attributes.end_time"]),
+    "runs, page 2 by status": lambda c, e: _page_two(c, e, order_by=["attributes.status DESC"]),
     "audit trail, page 2": _audit_page_two,
     "model history, page 2": lambda c, e: _history_page_two(c),
     "metric history, page 2": lambda c, e: _metric_history_page_two(c, e),
@@ -251,6 +267,10 @@ def test_a_later_page_seeks_to_its_key_instead_of_skipping_rows(store, name):
         "metric filter and top-k by it",
         "newest runs",
         "runs by name",
+        "runs by end time",
+        "runs by end time, ascending",
+        "runs by status",
+        "runs by status, descending",
         "top-k by a param",
         "versions by name and tag",
         "model history, newest page",

@@ -401,3 +401,70 @@ def test_tag_names_of_another_api_are_renamed_wherever_they_stand_in_a_search():
         "params.mlflow.parentRunId",
         "attributes.`run_name` ASC",
     ]
+
+
+@pytest.fixture
+def ended(client):
+    """Runs of each status, two still running, with end times out of start order (one tie)."""
+    experiment_id = client.create_experiment("ended")
+    for name, start, status, end in [
+        ("a", 1000, "FINISHED", 5000),
+        ("b", 1001, "FAILED", 4000),
+        ("c", 1002, None, None),
+        ("d", 1003, "FINISHED", 4000),
+        ("e", 1004, "KILLED", 6000),
+        ("f", 1005, None, None),
+        ("g", 1006, "FAILED", 3000),
+    ]:
+        run_id = client.create_run(experiment_id, run_name=name, start_time=start).info.run_id
+        if status is not None:
+            client.set_terminated(run_id, status, end_time=end)
+    return experiment_id
+
+
+def every_page(client, experiment, order, size, filter_string=""):
+    found, token = [], None
+    while True:
+        page = client.search_runs(
+            [experiment], filter_string, max_results=size, order_by=[order], page_token=token
+        )
+        found += names(page)
+        if not (token := page.token):
+            return found
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        # Ended runs by end time (a tie: the newer start first), then running ones, newest first.
+        ("attributes.end_time DESC", ["e", "a", "d", "b", "g", "f", "c"]),
+        ("attributes.end_time ASC", ["g", "d", "b", "a", "e", "f", "c"]),
+        # Status by status, newest first within each.
+        ("attributes.status", ["g", "b", "d", "a", "e", "f", "c"]),
+        ("attributes.status DESC", ["f", "c", "e", "d", "a", "g", "b"]),
+    ],
+)
+def test_runs_by_end_time_or_status_come_in_that_order_page_after_page(
+    client, ended, order, expected
+):
+    for size in (1, 2, 3, 7, 100):
+        assert every_page(client, ended, order, size) == expected, size
+
+
+def test_a_filter_applies_to_every_part_of_an_end_time_or_status_order(client, ended):
+    assert every_page(client, ended, "attributes.end_time DESC", 2, "run_name != 'a'") == [
+        "e", "d", "b", "g", "f", "c",
+    ]  # fmt: skip
+    assert every_page(client, ended, "attributes.status", 2, "attributes.status != 'FAILED'") == [
+        "d", "a", "e", "f", "c",
+    ]  # fmt: skip
+
+
+def test_a_page_token_that_does_not_fit_the_ordering_is_refused(client, ended):
+    by_status = client.search_runs([ended], max_results=2, order_by=["attributes.status"])
+    by_name = client.search_runs([ended], max_results=2, order_by=["run_name"])
+
+    with pytest.raises(InvalidArgument, match="page_token"):
+        client.search_runs([ended], order_by=["run_name"], page_token=by_status.token)
+    with pytest.raises(InvalidArgument, match="page_token"):
+        client.search_runs([ended], order_by=["attributes.status"], page_token=by_name.token)

@@ -14,7 +14,11 @@ A page never reads the whole experiment when an index can answer:
   from that key's (key, value) index, read in value order; filters on the
   same key narrow that index range. Runs without a value for the key come
   after all those with one (NULLs last), from a second query run only when
-  the first did not fill the page.
+  the first did not fill the page;
+- ordered by end time or by status alone, the page is read the same way, in
+  segments from the (experiment, end_time, start_time) or (experiment,
+  status, start_time) index: the runs that ended by end time, then those
+  still running; or one status after the other. Newest first within.
 
 Other terms on ``datasets.`` (digest, context) are checked per run, as
 attributes are; no ``datasets.`` field orders a page.
@@ -30,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Connection, Select, exists, func, select
 
-from modelreg.entities import Run
+from modelreg.entities import Run, RunStatus
 from modelreg.errors import InvalidArgument
 from modelreg.store.client_digests import mlflow_digest
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
@@ -286,7 +290,11 @@ def search_runs(
         prefix, key, ascending = parse_order_by(order_by[0])
         kind = _sort_kind(prefix, key)
         if kind != "attributes":
-            return _by_value(conn, where, node, kind, key, ascending, limit, last, token)
+            segments = _by_value(node, kind, key, ascending)
+            return _segmented(conn, where, segments, limit, last, token)
+        if _ATTRIBUTES[key][0] in (runs.c.end_time, runs.c.status):
+            segments = _by_attribute(node, _ATTRIBUTES[key][0], ascending)
+            return _segmented(conn, where, segments, limit, last, token)
     keys = [*(_sort_key(clause) for clause in order_by), *_TIEBREAK]
     check_fits(last, keys, token)
     join = None
@@ -378,52 +386,74 @@ def _result(
     return found, rows[limit - 1][1] if len(rows) > limit else None
 
 
-def _by_value(
+# One part of an ordering read from its own index: the runs meeting its conditions, in
+# the order of its keys, joined to a (table, condition) when there is one.
+_Segment = tuple[list[Any], list[SortKey], tuple[Any, Any] | None]
+
+
+def _segmented(
     conn: Connection,
     where: list[Any],
-    node: Node | None,
-    kind: str,
-    key: str,
-    ascending: bool,
+    segments: Sequence[_Segment],
     limit: int,
     last: list[Any] | None,
     token: str | None,
 ) -> tuple[list[Run], list[Any] | None]:
-    """Ordered by one metric, param or tag: runs with a value first, from its index.
+    """A page of an ordering made of ``segments``: every run of one comes before those of
+    the next, so each is read from an index in its own order and no page sorts them all.
+    A run's key is ``[its segment's number, its key in that segment…]``."""
+    first = 0 if last is None else last[0]
+    if not isinstance(first, int) or not 0 <= first < len(segments):
+        check_fits(last, (), token)
+    rows: list[tuple[Any, list[Any]]] = []
+    for number in range(first, len(segments)):
+        conditions, keys, join = segments[number]
+        after_key = last[1:] if last is not None and number == first else None
+        check_fits(after_key, keys, token)
+        rows += _page(
+            conn, [*where, *conditions], keys, after_key, limit + 1 - len(rows), number, join=join
+        )
+        if len(rows) > limit:
+            break
+    return _result(conn, rows, limit)
 
-    The key of a run with a value is ``[0, value…, start_time, run_id]``, of
-    one without ``[1, start_time, run_id]``.
-    """
+
+def _filtered(node: Node | None) -> list[Any]:
+    return [] if node is None else [to_condition(node, _run_comparison)]
+
+
+def _by_attribute(node: Node | None, column: Any, ascending: bool) -> list[_Segment]:
+    """Ordered by end time (runs that ended, by it, then those that have not) or by status
+    (status by status: every write checks it is one of ``RunStatus.ALL``); newest first
+    within."""
+    if column is runs.c.end_time:
+        ended = [SortKey(column, ascending), *_TIEBREAK]
+        return [
+            ([column.is_not(None), *_filtered(node)], ended, None),
+            ([column.is_(None), *_filtered(node)], list(_TIEBREAK), None),
+        ]
+    statuses = sorted(RunStatus.ALL, reverse=not ascending)
+    return [([column == status, *_filtered(node)], list(_TIEBREAK), None) for status in statuses]
+
+
+def _by_value(node: Node | None, kind: str, key: str, ascending: bool) -> list[_Segment]:
+    """Ordered by one metric, param or tag: runs with a value first, from its index, then
+    (unless the filter compares that key) those without, newest first."""
     # An alias: the filter's own subqueries on this table must not correlate to it.
     table = _TABLES[kind].alias("sort_values")
     values = [table.c.value] if kind == "metrics" else [value_prefix(table.c.value), table.c.value]
     with_value = [SortKey(v, ascending) for v in values] + list(_TIEBREAK)
-    segment = None if last is None else last[0]
-    if segment not in (None, 0, 1):
-        check_fits(last, (), token)
-    rest = None if last is None else last[1:]
-    check_fits(rest, with_value if segment == 0 else _TIEBREAK, token)
     same_key = _same_key(node, kind, key)
-    rows: list[tuple[Any, list[Any]]] = []
-    if segment != 1:
-        joined = (table.c.run_id == runs.c.run_id) & (table.c.key == key)
-        # The filter's own terms on this key are checked on the joined row itself.
-        narrowed = [value_condition(table, c.op, c.value) for c in same_key]
-        others = _without(node, same_key)
-        if others is not None:
-            narrowed.append(to_condition(others, _run_comparison))
-        # Stated on the first ordered value, which for params and tags is the indexed
-        # prefix: SQLite then sees a range of the (key, value) index it can walk in order.
-        joined_where = [*where, values[0].is_not(None), *narrowed]
-        rows = _page(conn, joined_where, with_value, rest, limit + 1, 0, join=(table, joined))
-        # A filter on the key itself leaves out every run without a value.
-        if len(rows) > limit or same_key:
-            return _result(conn, rows, limit)
-    without = ~exists().where(
-        (table.c.run_id == runs.c.run_id) & (table.c.key == key) & table.c.value.is_not(None)
-    )
-    tail_after = rest if segment == 1 else None
-    if node is not None:
-        where = [*where, to_condition(node, _run_comparison)]
-    rows += _page(conn, [*where, without], _TIEBREAK, tail_after, limit + 1 - len(rows), 1)
-    return _result(conn, rows, limit)
+    joined = (table.c.run_id == runs.c.run_id) & (table.c.key == key)
+    # The filter's own terms on this key are checked on the joined row itself.
+    narrowed = [value_condition(table, c.op, c.value) for c in same_key]
+    narrowed += _filtered(_without(node, same_key))
+    # Stated on the first ordered value, which for params and tags is the indexed
+    # prefix: SQLite then sees a range of the (key, value) index it can walk in order.
+    segments: list[_Segment] = [([values[0].is_not(None), *narrowed], with_value, (table, joined))]
+    if not same_key:  # a filter on the key itself leaves out every run without a value
+        without = ~exists().where(
+            (table.c.run_id == runs.c.run_id) & (table.c.key == key) & table.c.value.is_not(None)
+        )
+        segments.append(([without, *_filtered(node)], list(_TIEBREAK), None))
+    return segments

@@ -106,8 +106,10 @@ runs = Table(
     Column("lifecycle_stage", String(16), nullable=False),
     Column("artifact_uri", Text, nullable=False),
     Index(None, "experiment_id", "start_time"),
-    # A runs table ordered by name (migration 0016).
+    # A runs table ordered by name (migration 0016), by end time or status (0019).
     Index(None, "experiment_id", "run_name"),
+    Index(None, "experiment_id", "end_time", "start_time"),
+    Index(None, "experiment_id", "status", "start_time"),
 )
 
 params = Table(
