@@ -36,6 +36,21 @@ UI_V = UI_M + "/versions/{version}"
 UI_MODEL_ACTIONS = ("/description", "/tags", "/tags/delete", "/aliases", "/aliases/delete")
 UI_MODEL_ACTIONS += ("/rollback",)
 UI_VERSION_ACTIONS = ("/stage", "/description", "/tags", "/tags/delete", "/card")
+UI_RUN_ACTIONS = [
+    ("/name", "edit"),
+    ("/description", "edit"),
+    ("/tags", "edit"),
+    ("/tags/delete", "edit"),
+    ("/delete", "manage"),
+    ("/restore", "manage"),
+]
+UI_EXPERIMENT_ACTIONS = [
+    ("/name", "manage"),
+    ("/tags", "edit"),
+    ("/tags/delete", "edit"),
+    ("/delete", "manage"),
+    ("/restore", "manage"),
+]
 
 # Bodies the import routes accept (a request the route refuses as malformed never
 # reaches its permission check, so the rows send valid ones).
@@ -218,6 +233,11 @@ MATRIX = [
     # web UI actions (forms; the JSON sent here is refused after the permission check)
     *[("POST", UI_M + action, "edit", {}) for action in UI_MODEL_ACTIONS],
     *[("POST", UI_V + action, "edit", {}) for action in UI_VERSION_ACTIONS],
+    *[("POST", "/ui/runs/{run_id}" + action, level, {}) for action, level in UI_RUN_ACTIONS],
+    *[
+        ("POST", "/ui/experiments/{experiment_id}" + action, level, {})
+        for action, level in UI_EXPERIMENT_ACTIONS
+    ],
     # MLflow-compatible artifacts
     ("GET", ARTIFACTS, "read", {"path": "{exp}/{run}/artifacts"}),
     ("GET", ARTIFACTS + "/{path:path}", "read", {}),

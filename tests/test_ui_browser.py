@@ -457,6 +457,80 @@ def test_editing_tags_and_description_from_the_page(page, registry):
     assert page.locator(".description em").inner_text() == "emphasis"
 
 
+def test_a_run_is_described_tagged_renamed_deleted_and_restored_from_its_page(page, registry):
+    client = registry["client"]
+    run_id = client.create_run(registry["experiment_id"], run_name="to-edit").info.run_id
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+
+    page.goto(f"{registry['url']}/ui/runs/{run_id}")
+    page.get_by_text("Edit description").click()
+    page.get_by_label("Description").fill("Baseline with *more* data")
+    page.get_by_role("button", name="Save description").click()
+    page.get_by_label("Tag key").fill("reviewed")
+    page.get_by_label("Tag value").fill("yes")
+    page.get_by_role("button", name="Set tag").click()
+    page.get_by_text("Rename or delete").click()
+    page.get_by_label("Run name").fill("baseline-2")
+    page.get_by_role("button", name="Rename run").click()
+
+    assert page.locator(".description em").inner_text() == "more"
+    assert "reviewed\tyes" in page.locator("table.tags").inner_text()
+    assert page.locator("h1").inner_text().startswith("baseline-2")
+    assert client.get_run(run_id).data.tags["mlflow.note.content"] == "Baseline with *more* data"
+
+    page.get_by_text("Rename or delete").click()
+    page.get_by_label("I confirm deleting the run").check()
+    page.get_by_role("button", name="Delete run").click()
+    assert asked and "Delete this run" in asked[0]
+    assert page.locator("h1 .badge").inner_text() == "deleted"
+    assert client.get_run(run_id).info.lifecycle_stage == "deleted"
+
+    page.get_by_text("Rename or delete").click()
+    page.get_by_role("button", name="Restore run").click()
+    assert page.locator("h1 .badge").count() == 0
+    assert client.get_run(run_id).info.lifecycle_stage == "active"
+
+
+def test_an_experiment_is_tagged_renamed_sorted_by_status_and_deleted_from_its_page(page, registry):
+    client = registry["client"]
+    name = _unique("exp")
+    experiment_id = client.create_experiment(name)
+    finished = client.create_run(experiment_id, run_name="done").info.run_id
+    client.set_terminated(finished, "FINISHED")
+    failed = client.create_run(experiment_id, run_name="broke").info.run_id
+    client.set_terminated(failed, "FAILED")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.goto(f"{registry['url']}/ui/experiments/{experiment_id}")
+    page.get_by_role("link", name="Status").click()
+    descending = [row.split("\t")[1] for row in _rows(page, "table.runs tbody tr")]
+    page.get_by_role("link", name="Status ▼").click()
+    ascending = [row.split("\t")[1] for row in _rows(page, "table.runs tbody tr")]
+    assert (descending, ascending) == (["done", "broke"], ["broke", "done"])
+    page.get_by_text("Tags").first.click()
+    page.get_by_label("Tag key").fill("team")
+    page.get_by_label("Tag value").fill("risk")
+    page.get_by_role("button", name="Set tag").click()
+    page.get_by_text("Rename or delete").click()
+    page.get_by_label("Experiment name").fill(name + "-renamed")
+    page.get_by_role("button", name="Rename experiment").click()
+
+    assert page.locator("h1").inner_text() == name + "-renamed"
+    assert client.get_experiment(experiment_id).tags == {"team": "risk"}
+
+    page.get_by_text("Rename or delete").click()
+    page.get_by_label("I confirm deleting the experiment and its runs").check()
+    page.get_by_role("button", name="Delete experiment").click()
+    assert page.locator("h1 .badge").inner_text() == "deleted"
+    page.goto(f"{registry['url']}/ui/experiments?view=deleted")
+    assert name + "-renamed" in page.locator("table").inner_text()
+    page.get_by_role("link", name=name + "-renamed").click()
+    page.get_by_text("Rename or delete").click()
+    page.get_by_role("button", name="Restore experiment").click()
+    assert client.get_experiment(experiment_id).lifecycle_stage == "active"
+
+
 def test_a_script_in_a_description_or_card_never_runs(page, registry):
     client = registry["client"]
     name = _model_with_versions(client, [0.5], "xss")
@@ -464,8 +538,15 @@ def test_a_script_in_a_description_or_card_never_runs(page, registry):
     client.update_registered_model(name, payload)
     client.update_model_version(name, 1, payload)
     client.set_model_card(name, 1, {"summary": payload, "sections": {"Notes": payload}})
+    run_id = client.create_run("0", tags={"mlflow.note.content": payload}).info.run_id
 
-    for url in (f"/ui/models/{name}", f"/ui/models/{name}/versions/1", "/ui/models"):
+    pages = (
+        f"/ui/models/{name}",
+        f"/ui/models/{name}/versions/1",
+        "/ui/models",
+        f"/ui/runs/{run_id}",
+    )
+    for url in pages:
         page.goto(registry["url"] + url)
         assert page.evaluate("window.pwned") is None, url
     assert "<script>window.pwned = 1</script>" in page.locator("body").inner_text()

@@ -35,6 +35,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     from modelreg.server.ui.models import build_models_router
     from modelreg.server.ui.signin import build_signin_router
     from modelreg.server.ui.tracking import build_tracking_router
+    from modelreg.server.ui.tracking_actions import build_tracking_actions_router
     from modelreg.server.ui.versions import build_versions_router
     from modelreg.server.ui.webhooks import build_webhooks_router
 
@@ -48,6 +49,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
         build_versions_router(client, backend, guard),
         build_actions_router(client, guard),
         build_tracking_router(client, backend, guard),
+        build_tracking_actions_router(client, guard),
         build_audit_router(client, guard),
         build_webhooks_router(client, guard),
     ):

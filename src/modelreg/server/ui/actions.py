@@ -39,7 +39,7 @@ def _version_url(name: str, version: int) -> str:
     return f"{_model_url(name)}/versions/{version}"
 
 
-def _required(form: dict[str, str], field: str) -> str:
+def required(form: dict[str, str], field: str) -> str:
     value = form.get(field, "").strip()
     if not value:
         raise InvalidArgument(f"the form needs a {field.replace('_', ' ')}")
@@ -47,13 +47,13 @@ def _required(form: dict[str, str], field: str) -> str:
 
 
 def _number(form: dict[str, str], field: str) -> int:
-    value = _required(form, field)
+    value = required(form, field)
     if not value.isdigit() or int(value) < 1:
         raise InvalidArgument(f"{field} must be a version number, got '{value[:20]}'")
     return int(value)
 
 
-async def _act(request: Request, back: str, change: Callable[[dict[str, str]], Any]) -> Response:
+async def act(request: Request, back: str, change: Callable[[dict[str, str]], Any]) -> Response:
     """Reads and checks the form, makes the change in a worker thread as the signed-in user
     (with auth off: the local user the server runs as), returns to ``back``."""
     form = await read_form(request)
@@ -76,7 +76,7 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
     @guard.requires(EDIT)
     async def model_description(request: Request, name: str) -> Response:
         """Replaces the model's description."""
-        return await _act(
+        return await act(
             request,
             _model_url(name),
             lambda f: client.update_registered_model(name, f.get("description", "")),
@@ -86,33 +86,31 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
     @guard.requires(EDIT)
     async def model_tag(request: Request, name: str) -> Response:
         """Sets one tag of the model."""
-        return await _act(
+        return await act(
             request,
             _model_url(name),
-            lambda f: client.set_registered_model_tag(
-                name, _required(f, "key"), f.get("value", "")
-            ),
+            lambda f: client.set_registered_model_tag(name, required(f, "key"), f.get("value", "")),
         )
 
     @router.post("/ui/models/{name}/tags/delete")
     @guard.requires(EDIT)
     async def model_tag_delete(request: Request, name: str) -> Response:
         """Deletes one tag of the model."""
-        return await _act(
+        return await act(
             request,
             _model_url(name),
-            lambda f: client.delete_registered_model_tag(name, _required(f, "key")),
+            lambda f: client.delete_registered_model_tag(name, required(f, "key")),
         )
 
     @router.post("/ui/models/{name}/aliases")
     @guard.requires(EDIT)
     async def alias(request: Request, name: str) -> Response:
         """Points an alias at a version (creating or moving it)."""
-        return await _act(
+        return await act(
             request,
             _model_url(name),
             lambda f: client.set_registered_model_alias(
-                name, _required(f, "alias"), _number(f, "version")
+                name, required(f, "alias"), _number(f, "version")
             ),
         )
 
@@ -120,10 +118,10 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
     @guard.requires(EDIT)
     async def alias_delete(request: Request, name: str) -> Response:
         """Deletes an alias."""
-        return await _act(
+        return await act(
             request,
             _model_url(name),
-            lambda f: client.delete_registered_model_alias(name, _required(f, "alias")),
+            lambda f: client.delete_registered_model_alias(name, required(f, "alias")),
         )
 
     @router.post("/ui/models/{name}/rollback")
@@ -134,9 +132,9 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
         def change(form: dict[str, str]) -> None:
             if form.get("confirm") != "yes":
                 raise InvalidArgument("tick the confirmation to roll back")
-            client.rollback(name, _required(form, "stage"), form.get("reason") or None)
+            client.rollback(name, required(form, "stage"), form.get("reason") or None)
 
-        return await _act(request, _model_url(name), change)
+        return await act(request, _model_url(name), change)
 
     @router.post(VERSION + "/stage")
     @guard.requires(EDIT)
@@ -144,7 +142,7 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
         """Moves the version to a stage (optionally archiving the versions there)."""
 
         def change(form: dict[str, str]) -> None:
-            target = _required(form, "stage")
+            target = required(form, "stage")
             if target not in STAGES:
                 raise InvalidArgument(f"stage must be one of {', '.join(STAGES)}")
             client.transition_model_version_stage(
@@ -155,13 +153,13 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
                 reason=form.get("reason") or None,
             )
 
-        return await _act(request, _version_url(name, version), change)
+        return await act(request, _version_url(name, version), change)
 
     @router.post(VERSION + "/description")
     @guard.requires(EDIT)
     async def version_description(request: Request, name: str, version: int) -> Response:
         """Replaces the version's description."""
-        return await _act(
+        return await act(
             request,
             _version_url(name, version),
             lambda f: client.update_model_version(name, version, f.get("description", "")),
@@ -171,11 +169,11 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
     @guard.requires(EDIT)
     async def version_tag(request: Request, name: str, version: int) -> Response:
         """Sets one tag of the version."""
-        return await _act(
+        return await act(
             request,
             _version_url(name, version),
             lambda f: client.set_model_version_tag(
-                name, version, _required(f, "key"), f.get("value", "")
+                name, version, required(f, "key"), f.get("value", "")
             ),
         )
 
@@ -183,10 +181,10 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
     @guard.requires(EDIT)
     async def version_tag_delete(request: Request, name: str, version: int) -> Response:
         """Deletes one tag of the version."""
-        return await _act(
+        return await act(
             request,
             _version_url(name, version),
-            lambda f: client.delete_model_version_tag(name, version, _required(f, "key")),
+            lambda f: client.delete_model_version_tag(name, version, required(f, "key")),
         )
 
     @router.post(VERSION + "/card")
@@ -210,6 +208,6 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
                 },
             )
 
-        return await _act(request, _version_url(name, version), change)
+        return await act(request, _version_url(name, version), change)
 
     return router

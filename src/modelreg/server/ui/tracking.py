@@ -15,7 +15,7 @@ from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import files
 from modelreg.server.ui.models import quote
-from modelreg.server.ui.session import page
+from modelreg.server.ui.session import allowed, page
 
 RUNS_PER_PAGE = 50
 DEFAULT_PARAMS = 6
@@ -75,11 +75,13 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
 
     @router.get("/ui/experiments")
     @guard.requires(USER)
-    def experiments(request: Request) -> HTMLResponse:
-        """Every experiment the viewer may read."""
-        return page(
-            request, "experiments.html", experiments=client.search_experiments(max_results=500)
+    def experiments(request: Request, view: str = "active") -> HTMLResponse:
+        """Every experiment the viewer may read (``view=deleted``: the deleted ones)."""
+        deleted = view == "deleted"
+        found = client.search_experiments(
+            "DELETED_ONLY" if deleted else "ACTIVE_ONLY", max_results=500
         )
+        return page(request, "experiments.html", experiments=found, deleted=deleted)
 
     @router.get("/ui/experiments/{experiment_id}")
     @guard.requires(on_experiment("read"))
@@ -126,6 +128,8 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             x=x,
             y=y,
             plot=plot,
+            can_edit=allowed(request, on_experiment("edit"), {"experiment_id": experiment_id}),
+            can_manage=allowed(request, on_experiment("manage"), {"experiment_id": experiment_id}),
         )
 
     @router.get("/ui/experiments/{experiment_id}/compare")
@@ -192,6 +196,8 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             datasets=client.get_run_inputs(run_id),
             versions=versions,
             status_class=STATUS_CLASS,
+            can_edit=allowed(request, on_run("edit"), {"run_id": run_id}),
+            can_manage=allowed(request, on_run("manage"), {"run_id": run_id}),
         )
 
     @router.get("/ui/runs/{run_id}/files/{path:path}")
