@@ -1,4 +1,4 @@
-"""``modelreg runs list|show|metric-history``."""
+"""``modelreg runs list|show|metric-history|export|rename``."""
 
 from __future__ import annotations
 
@@ -108,3 +108,46 @@ def test_metric_history_with_a_broken_page_token_exits_1_naming_it(invoke, run_i
 
     assert result.exit_code == 1
     assert "page_token" in result.stderr
+
+
+def test_export_writes_a_csv_row_per_run_with_a_column_per_key(invoke, lib, run_id, tmp_path):
+    import csv
+
+    other = lib.create_run("0", run_name="other", start_time=1_700_000_000_000).info.run_id
+    lib.log_metric(other, "loss", 0.25)
+    lib.set_tag(other, "team", "risk, fraud")  # a comma, quoted by the CSV writer
+    lib.set_terminated(other, "FINISHED", end_time=1_700_000_060_000)
+    out = tmp_path / "runs.csv"
+
+    result = invoke("runs", "export", "-o", str(out), "--order-by", "run_name")
+
+    assert result.exit_code == 0 and "Wrote 2 runs" in result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["run_name"] for r in rows] == ["baseline", "other"]
+    assert rows[0]["params.lr"] == "0.01" and rows[0]["metrics.auc"] == "0.91"
+    assert rows[0]["metrics.loss"] == "" and rows[1]["metrics.loss"] == "0.25"
+    assert rows[1]["tags.team"] == "risk, fraud"
+    assert rows[1]["start_time"] == "2023-11-14T22:13:20+00:00"
+    assert rows[1]["end_time"] == "2023-11-14T22:14:20+00:00" and rows[0]["end_time"] == ""
+    assert rows[1]["run_id"] == other
+
+
+def test_export_to_stdout_filters_and_reads_every_page(invoke, lib):
+    import csv
+    import io
+
+    for i in range(1003):  # more than one page of search_runs
+        lib.create_run("0", run_name=f"r{i}", tags={"keep": "yes" if i % 2 else "no"})
+
+    result = invoke("runs", "export", "--filter", "tags.keep = 'yes'")
+
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 501
+    assert {r["tags.keep"] for r in rows} == {"yes"}
+
+
+def test_rename_changes_the_name_by_an_id_prefix(invoke, lib, run_id):
+    result = invoke("runs", "rename", run_id[:8], "baseline-v2")
+
+    assert result.stdout == f"Renamed run {run_id} to 'baseline-v2'.\n"
+    assert lib.get_run(run_id).info.run_name == "baseline-v2"
