@@ -274,6 +274,19 @@ def test_search_registered_models_orders_by_name_descending(models):
     assert [m.name for m in found] == ["ltv", "fraud-b", "fraud-a", "Churn"]
 
 
+def test_a_model_page_token_continues_only_its_own_search(models):
+    first = models.search_registered_models("name LIKE 'fraud%'", max_results=1)
+    again = models.search_registered_models(
+        "name LIKE 'fraud%'", max_results=1, order_by=[], page_token=first.token
+    )
+    assert [m.name for m in first + again] == ["fraud-a", "fraud-b"]
+
+    with pytest.raises(InvalidArgument, match="another search"):
+        models.search_registered_models("name LIKE 'f%'", page_token=first.token)
+    with pytest.raises(InvalidArgument, match="another search"):
+        models.search_model_versions("name LIKE 'fraud%'", page_token=first.token)
+
+
 def test_search_registered_models_pages_with_tokens(models):
     first = models.search_registered_models(max_results=3)
     second = models.search_registered_models(max_results=3, page_token=first.token)

@@ -429,6 +429,18 @@ def test_search_model_versions_by_run_id(catalogue):
     assert [(v.name, v.version) for v in found] == [("churn", 1)]
 
 
+def test_a_version_page_token_continues_only_its_own_search(catalogue):
+    client, _, _ = catalogue
+    first = client.search_model_versions(max_results=1, order_by="name ASC")
+    again = client.search_model_versions(
+        max_results=1, order_by=["name ASC"], page_token=first.token
+    )
+    assert len(first + again) == 2
+
+    with pytest.raises(InvalidArgument, match="another search"):
+        client.search_model_versions(order_by=["name DESC"], page_token=first.token)
+
+
 def test_search_model_versions_orders_and_pages(catalogue):
     client, _, _ = catalogue
     order = ["name ASC", "version ASC"]

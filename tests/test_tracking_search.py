@@ -468,3 +468,21 @@ def test_a_page_token_that_does_not_fit_the_ordering_is_refused(client, ended):
         client.search_runs([ended], order_by=["run_name"], page_token=by_status.token)
     with pytest.raises(InvalidArgument, match="page_token"):
         client.search_runs([ended], order_by=["attributes.status"], page_token=by_name.token)
+
+
+def test_a_page_token_continues_only_the_search_it_came_from(client, ended):
+    first = client.search_runs([ended], "attributes.status = 'FAILED'", max_results=1)
+    same = client.search_runs(
+        [ended], "attributes.status = 'FAILED'", max_results=5, page_token=first.token
+    )
+    assert names(first) + names(same) == ["g", "b"]  # the page size may change
+
+    for other in (
+        {"filter_string": "attributes.status = 'FINISHED'"},
+        {"order_by": ["metrics.x DESC"]},
+        {"experiment_ids": [ended, "0"]},
+        {"run_view_type": "ALL"},
+    ):
+        asked = {"experiment_ids": [ended], "filter_string": "attributes.status = 'FAILED'"}
+        with pytest.raises(InvalidArgument, match="another search"):
+            client.search_runs(**{**asked, **other}, page_token=first.token)

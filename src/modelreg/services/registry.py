@@ -267,7 +267,8 @@ class RegistryService(StageMoves, AliasMoves):
 
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_MODEL_RESULTS)
-        last = keyset.decode_token(page_token)
+        asked = ["models", *keyset.searched(filter_string, order_by)]
+        last = keyset.decode_token(page_token, asked)
         where = search.model_filter(filter_string, store.ALL_MODELS)
         where = principal.readable_only(where, store.rm.c.model_id, "model")
         keys = search.model_order(order_by)
@@ -275,7 +276,7 @@ class RegistryService(StageMoves, AliasMoves):
         with self.db.read() as conn:
             found, next_key = store.page_models(conn, where, keys, limit, last)
             shown = Visibility.of_caller(conn).registered_models(found)
-        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key))
+        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key, asked))
 
     # -- model versions -------------------------------------------------------------
 
@@ -553,7 +554,8 @@ class RegistryService(StageMoves, AliasMoves):
 
         Raises InvalidArgument for a malformed filter, order_by or page token."""
         limit = check_max_results(max_results, DEFAULT_VERSION_RESULTS)
-        last = keyset.decode_token(page_token)
+        asked = ["versions", *keyset.searched(filter_string, order_by)]
+        last = keyset.decode_token(page_token, asked)
         where = search.version_filter(filter_string, store.ALL_VERSIONS)
         where = principal.readable_only(where, store.mv.c.model_id, "model")
         keys = search.version_order(order_by)
@@ -561,7 +563,7 @@ class RegistryService(StageMoves, AliasMoves):
         with self.db.read() as conn:
             found, next_key = store.page_versions(conn, where, keys, limit, last)
             shown = Visibility.of_caller(conn).versions(found)
-        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key))
+        return PagedList(shown, None if next_key is None else keyset.encode_token(next_key, asked))
 
     # -- audit trail and URIs ---------------------------------------------------------------
 

@@ -133,7 +133,8 @@ class TrackingService:
     ) -> PagedList[Experiment]:
         stages = ViewType.stages(view_type)
         limit = check_max_results(max_results, 1000)
-        last = keyset.decode_token(page_token)
+        asked = ["experiments", stages, *keyset.searched(filter_string, order_by)]
+        last = keyset.decode_token(page_token, asked)
         keys = experiment_order(order_by or ())
         keyset.check_fits(last, keys, page_token)
         where = experiments.c.lifecycle_stage.in_(stages)
@@ -143,7 +144,7 @@ class TrackingService:
             where = where & experiment_condition(node)
         with self.db.read() as conn:
             found, next_key = store.page_experiments(conn, where, keys, limit, last)
-        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key, asked))
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         if str(experiment_id) == DEFAULT_EXPERIMENT_ID and stage == store.DELETED:
@@ -374,9 +375,10 @@ class TrackingService:
         node = parse_filter(filter_string)
         stages = ViewType.stages(run_view_type)
         limit = check_max_results(max_results, 1000)
-        last = keyset.decode_token(page_token)
         if isinstance(order_by, str):
             order_by = [order_by]
+        asked = ["runs", sorted(ids), stages, *keyset.searched(filter_string, order_by)]
+        last = keyset.decode_token(page_token, asked)
         if tag_names:
             node, order_by = run_search.with_tag_names(node, order_by or (), tag_names)
         self.leases.sweep_now_and_then()
@@ -385,7 +387,7 @@ class TrackingService:
             found, next_key = run_search.search_runs(
                 conn, ids, node, stages, limit, list(order_by or ()), last, page_token
             )
-        return PagedList(found, None if next_key is None else keyset.encode_token(next_key))
+        return PagedList(found, None if next_key is None else keyset.encode_token(next_key, asked))
 
 
 def _check_artifact_location(location: Any) -> str:

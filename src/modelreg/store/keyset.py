@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -73,26 +74,52 @@ def _beyond(key: SortKey, value: Any) -> Any:
     return beyond | key.column.is_(None) if key.nullable else beyond
 
 
-def encode_token(last: Sequence[Any]) -> str:
-    """The page token that continues after the row whose sort key is ``last``."""
-    return base64.urlsafe_b64encode(json.dumps({"after": list(last)}).encode()).decode()
+def encode_token(last: Sequence[Any], search: Any = None) -> str:
+    """The page token that continues after the row whose sort key is ``last``.
+
+    ``search`` (the search's parameters but the page size, as JSON-able values)
+    is kept as a fingerprint, so :func:`decode_token` refuses the token for
+    another search rather than continuing it somewhere arbitrary.
+    """
+    body: dict[str, Any] = {"after": list(last)}
+    if search is not None:
+        body["for"] = _fingerprint(search)
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
 
 
-def decode_token(token: str | None) -> list[Any] | None:
+def _fingerprint(search: Any) -> str:
+    text = json.dumps(search, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def searched(filter_string: str | None, order_by: Sequence[str] | str | None) -> list[Any]:
+    """A filter and an order_by as a search's fingerprint holds them: no filter and an
+    empty one alike, one clause as a list of one."""
+    clauses = [order_by] if isinstance(order_by, str) else list(order_by or ())
+    return [filter_string or "", clauses]
+
+
+def decode_token(token: str | None, search: Any = None) -> list[Any] | None:
     """The sort key a page token holds (``None`` for the first page).
 
-    Raises ``InvalidArgument`` for a token that is forged, broken or too long.
+    Raises ``InvalidArgument`` for a token that is forged, broken or too long,
+    or that was made for another ``search`` than this one (see :func:`encode_token`).
     """
     if not token:
         return None
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidArgument(f"page_token {str(token)[:40]!r} is not a valid page token")
     try:
-        last = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+        body = json.loads(base64.urlsafe_b64decode(token.encode()))
+        last = body["after"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token") from exc
     if not isinstance(last, list) or not last or not all(_scalar(v) for v in last):
         raise InvalidArgument(f"page_token {token[:40]!r} is not a valid page token")
+    if search is not None and body.get("for") != _fingerprint(search):
+        raise InvalidArgument(
+            f"page_token {token[:40]!r} belongs to another search (filter or order_by)"
+        )
     return last
 
 
