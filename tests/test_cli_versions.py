@@ -117,3 +117,12 @@ def test_delete_of_an_unknown_version_exits_1(invoke, fraud):
 
     assert result.exit_code == 1
     assert "9" in result.stderr
+
+
+def test_register_warns_when_the_source_holds_no_files(invoke, fraud, run_id):
+    empty = invoke("versions", "register", "fraud", f"runs:/{run_id}/modle")
+    full = invoke("versions", "register", "fraud", f"runs:/{run_id}/model")
+
+    assert empty.exit_code == 0
+    assert f"Warning: runs:/{run_id}/modle holds no files" in empty.stderr
+    assert full.exit_code == 0 and full.stderr == ""

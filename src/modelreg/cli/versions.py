@@ -23,6 +23,7 @@ from modelreg.cli.output import (
 )
 from modelreg.cli.references import VERSION, full_runs_uri, resolve_version
 from modelreg.cli.tagging import remove_tags, set_tags
+from modelreg.prompts import PROMPT_TAG
 from modelreg.validation import MAX_REGISTRY_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
@@ -185,6 +186,15 @@ def register(
         echo_json(created.to_dict())
     else:
         click.echo(f"Registered '{created.name}' version {created.version} ({created.semver}).")
+    if not created.tags.get(PROMPT_TAG) and not client.list_model_version_artifacts(
+        created.name, created.version
+    ):
+        click.secho(
+            f"Warning: {created.source} holds no files, so neither does this version "
+            "(is the path right?).",
+            fg="yellow",
+            err=True,
+        )
 
 
 @versions.command()
