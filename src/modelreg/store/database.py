@@ -35,10 +35,10 @@ HEAD_REVISION = "0019"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
 # Where a write transaction keeps what runs once it committed (Connection.info).
 _AFTER_COMMIT = "modelreg.after_commit"
-
-log = logging.getLogger(__name__)
 # Alembic's own table, which the schema does not declare.
 _ALEMBIC_VERSION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
+
+log = logging.getLogger(__name__)
 
 
 class Database:
