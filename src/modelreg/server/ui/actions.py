@@ -53,6 +53,12 @@ def _number(form: dict[str, str], field: str) -> int:
     return int(value)
 
 
+def confirmed(form: dict[str, str], what: str) -> None:
+    """Refuses a form whose confirmation box (``confirm``) was not ticked."""
+    if form.get("confirm") != "yes":
+        raise InvalidArgument(f"tick the confirmation to {what}")
+
+
 async def act(request: Request, back: str, change: Callable[[dict[str, str]], Any]) -> Response:
     """Reads and checks the form, makes the change in a worker thread as the signed-in user
     (with auth off: the local user the server runs as), returns to ``back``."""
@@ -130,8 +136,7 @@ def build_actions_router(client: Any, guard: Guard) -> APIRouter:
         """Gives a stage back to the version that held it before (confirmed on the form)."""
 
         def change(form: dict[str, str]) -> None:
-            if form.get("confirm") != "yes":
-                raise InvalidArgument("tick the confirmation to roll back")
+            confirmed(form, "roll back")
             client.rollback(name, required(form, "stage"), form.get("reason") or None)
 
         return await act(request, _model_url(name), change)

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from modelreg.api.route_permissions import on_experiment, on_run
-from modelreg.errors import InvalidArgument
 from modelreg.server.guard import Guard
-from modelreg.server.ui.actions import act, required
+from modelreg.server.ui.actions import act, confirmed, required
 
 # MLflow keeps a run's description in this tag; its UI and ours show it as Markdown.
 RUN_NOTE_TAG = "mlflow.note.content"
@@ -32,11 +31,6 @@ def _run_url(run_id: str) -> str:
 
 def _experiment_url(experiment_id: str) -> str:
     return f"/ui/experiments/{urlquote(experiment_id, safe='')}"
-
-
-def _confirmed(form: dict[str, str], what: str) -> None:
-    if form.get("confirm") != "yes":
-        raise InvalidArgument(f"tick the confirmation to {what}")
 
 
 def build_tracking_actions_router(client: Any, guard: Guard) -> APIRouter:
@@ -88,7 +82,7 @@ def build_tracking_actions_router(client: Any, guard: Guard) -> APIRouter:
         """Deletes the run, restorably (confirmed on the form)."""
 
         def change(form: dict[str, str]) -> None:
-            _confirmed(form, "delete the run")
+            confirmed(form, "delete the run")
             client.delete_run(run_id)
 
         return await act(request, _run_url(run_id), change)
@@ -137,7 +131,7 @@ def build_tracking_actions_router(client: Any, guard: Guard) -> APIRouter:
         """Deletes the experiment and its runs, restorably (confirmed on the form)."""
 
         def change(form: dict[str, str]) -> None:
-            _confirmed(form, "delete the experiment")
+            confirmed(form, "delete the experiment")
             client.delete_experiment(experiment_id)
 
         return await act(request, _experiment_url(experiment_id), change)
