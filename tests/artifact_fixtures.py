@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reset_postgres
+from conftest import fresh_sqlite_store, reset_postgres
 from modelreg.blobs import BlobStore
 from modelreg.blobs.local import LocalBlobStore
 
@@ -32,7 +32,7 @@ def _store_uri(
     else:
         monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
     if database == "sqlite":
-        uri = f"sqlite:///{tmp_path / 'store' / 'registry.db'}"
+        uri = fresh_sqlite_store(request, tmp_path)
     elif database == "postgres":
         uri = request.getfixturevalue("pg_url")
         reset_postgres(uri)
