@@ -385,3 +385,37 @@ def test_an_equality_on_a_short_value_is_stated_once_so_the_planner_counts_it_on
     table = "params" if name.startswith("metric") else "run_tags"
     assert f"substr({table}.value, 1, 100) =" in sql
     assert f"{table}.value =" not in sql.replace(f"substr({table}.value", "")
+
+
+def test_a_page_over_several_experiments_reads_a_page_from_each_not_all_their_runs(store):
+    client, experiment, engine, dialect = store
+    if dialect != "postgres":
+        pytest.skip("SQLite's plan does not say how many rows each step read")
+    other = client.create_experiment("plans, too")
+    for _ in range(12):
+        client.create_run(other)
+
+    statements = _captured(engine, lambda: client.search_runs([experiment, other], max_results=5))
+
+    read = 0
+    with engine.connect() as conn:
+        # Priced as on a big store: on a few dozen runs, reading them all and sorting is cheap.
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        for statement, parameters in statements:
+            if "ORDER BY" in statement:  # the page's; the rest read its runs by their keys
+                explain = "EXPLAIN (ANALYZE, FORMAT JSON) " + statement
+                (plan,) = conn.exec_driver_sql(explain, parameters).scalar_one()
+                read += _rows_read_from(plan["Plan"], "runs")
+        conn.rollback()
+    # From each experiment, a page and one more (and one past it, to end a group of ties
+    # on the start time); the two hold 42 runs.
+    assert 0 < read <= 2 * (5 + 2)
+
+
+def _rows_read_from(node, table):
+    """Rows the plan's scans of ``table`` returned, over all their loops, but for those
+    looked up by primary key (the runs of a page, once chosen)."""
+    scanned = node.get("Relation Name") == table and node.get("Index Name") != f"pk_{table}"
+    own = node["Actual Rows"] * node["Actual Loops"] if scanned else 0
+    return own + sum(_rows_read_from(child, table) for child in node.get("Plans", ()))

@@ -486,3 +486,88 @@ def test_a_page_token_continues_only_the_search_it_came_from(client, ended):
         asked = {"experiment_ids": [ended], "filter_string": "attributes.status = 'FAILED'"}
         with pytest.raises(InvalidArgument, match="another search"):
             client.search_runs(**{**asked, **other}, page_token=first.token)
+
+
+# (name, start time, status or None for a running run, end time, metric x or None)
+SPREAD = [
+    ("a", 1000, "FINISHED", 5000, 0.5),
+    ("b", 1001, "FAILED", 4000, None),
+    ("c", 1002, None, None, 0.9),
+    ("d", 1003, "FINISHED", 4000, 0.1),
+    ("a", 1004, "KILLED", 6000, 0.5),
+    ("f", 1005, None, None, None),
+    ("g", 1006, "FAILED", 3000, 0.7),
+    ("h", 1007, "FINISHED", 7000, 0.3),
+]
+ORDERS = [
+    [],
+    ["attributes.start_time ASC"],
+    ["attributes.run_name"],
+    ["attributes.run_name DESC"],
+    ["attributes.end_time DESC"],
+    ["attributes.status"],
+    ["metrics.x DESC"],
+    ["metrics.x", "attributes.run_name DESC"],
+]
+
+
+def _runs_in(client, experiments):
+    """SPREAD's runs, the i-th in ``experiments[i % len(experiments)]``; one more, deleted."""
+    for i, (name, start, status, end, x) in enumerate(SPREAD):
+        experiment = experiments[i % len(experiments)]
+        run_id = client.create_run(experiment, run_name=name, start_time=start).info.run_id
+        if x is not None:
+            client.log_metric(run_id, "x", x)
+        if status is not None:
+            client.set_terminated(run_id, status, end_time=end)
+    deleted = client.create_run(experiments[-1], run_name="deleted", start_time=999)
+    client.delete_run(deleted.info.run_id)
+
+
+def every_page_of(client, experiments, order, size, filter_string=""):
+    found, token = [], None
+    while True:
+        page = client.search_runs(
+            experiments, filter_string, max_results=size, order_by=order, page_token=token
+        )
+        found += [(r.info.run_name, r.info.start_time) for r in page]
+        if not (token := page.token):
+            return found
+
+
+@pytest.fixture
+def spread(client):
+    """SPREAD's runs all in one experiment, and again across three."""
+    together = client.create_experiment("together")
+    _runs_in(client, [together])
+    apart = [client.create_experiment(f"apart-{i}") for i in range(3)]
+    _runs_in(client, apart)
+    return [together], apart
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=lambda o: ", ".join(o) or "default")
+def test_runs_of_several_experiments_come_in_the_order_they_would_in_one(client, spread, order):
+    together, apart = spread
+    for size in (1, 2, 3, 100):
+        assert every_page_of(client, apart, order, size) == every_page_of(
+            client, together, order, size
+        ), size
+
+
+def test_a_filter_applies_to_the_runs_of_every_experiment_searched(client, spread):
+    together, apart = spread
+    for order in ([], ["attributes.end_time DESC"], ["attributes.run_name"]):
+        found = every_page_of(client, apart, order, 2, "attributes.status != 'FAILED'")
+        assert found == every_page_of(client, together, order, 2, "attributes.status != 'FAILED'")
+        assert len(found) == 6
+
+
+def test_more_experiments_than_are_merged_are_searched_as_one(
+    client, tracking_uri, spread, monkeypatch
+):
+    if tracking_uri.startswith("http"):
+        pytest.skip("the limit is the server process's own")
+    together, apart = spread
+    monkeypatch.setattr(run_search, "_MERGED", 2)
+    for order in ORDERS:
+        assert every_page_of(client, apart, order, 3) == every_page_of(client, together, order, 3)
