@@ -27,6 +27,7 @@ _LAZY = {
     "download_artifacts": "modelreg.fluent",
     "load_model": "modelreg.models",
     "log_model": "modelreg.models",
+    "register_model": "modelreg.models",
     "log_artifact": "modelreg.fluent",
     "log_artifacts": "modelreg.fluent",
     "log_batch": "modelreg.fluent",
@@ -73,6 +74,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "register_prompt",
     "search_runs",
     "set_experiment",
@@ -127,4 +129,4 @@ if TYPE_CHECKING:
         set_tracking_uri,
         start_run,
     )
-    from modelreg.models import load_model, log_model
+    from modelreg.models import load_model, log_model, register_model

@@ -135,6 +135,60 @@ def log_model(
     )
 
 
+def register_model(
+    model_uri: str,
+    name: str,
+    *,
+    tags: dict[str, str] | None = None,
+    description: str | None = None,
+    semver: str | None = None,
+    client: Any = None,
+) -> ModelVersion:
+    """Registers the model at ``model_uri`` as the next version of model ``name``, creating
+    the model if it does not exist yet (as ``mlflow.register_model``).
+
+    ``model_uri`` is ``runs:/<run_id>/<path>`` (a ``LoggedModel.model_uri``), a logged
+    model's ``models:/m-<id>`` or another version's ``models:/…`` URI. A model that
+    ``log_model`` saved keeps its signature, so the semantic version is bumped as
+    ``create_model_version`` says (major for an incompatible signature);
+    ``semver`` sets it instead.
+
+    Raises ``InvalidArgument`` for a malformed URI, name or semver, ``NotFound`` for
+    an unknown run or version, ``AlreadyExists`` when ``semver`` is taken.
+
+    >>> logged = modelreg.log_model(model, "model")
+    >>> modelreg.register_model(logged.model_uri, "fraud").version
+    1
+    """
+    client = _client(client)
+    signature = _saved_signature(client, model_uri)
+    client.get_or_create_registered_model(name)
+    return client.create_model_version(
+        name, model_uri, description=description, tags=tags, semver=semver, signature=signature
+    )
+
+
+def _saved_signature(client: Any, model_uri: str) -> dict[str, Any] | None:
+    """The signature in the manifest of the model folder a ``runs:/`` URI names, if it is
+    one ``log_model`` saved (other URIs: ``None``; a version inherits its source's).
+
+    Raises ``NotFound`` for an unknown run: before its model is created."""
+    from modelreg.flavors.model_dir import MANIFEST_NAME, ModelInfo
+
+    if not model_uri.startswith("runs:/"):
+        return None
+    run_id, _, path = model_uri[len("runs:/") :].partition("/")
+    client.get_run(run_id)
+    manifest = f"{path.strip('/')}/{MANIFEST_NAME}" if path.strip("/") else MANIFEST_NAME
+    with tempfile.TemporaryDirectory(prefix="modelreg-register-") as tmp:
+        try:
+            local = client.download_artifacts(run_id=run_id, path=manifest, dst_path=tmp)
+        except (NotFound, InvalidArgument):
+            return None  # not a folder log_model saved; registering says what else is wrong
+        info = ModelInfo.from_manifest(Path(local).read_bytes())
+    return None if info.signature is None else info.signature.to_dict()
+
+
 def load_model(
     model_uri: str,
     *,
