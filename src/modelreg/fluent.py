@@ -349,6 +349,16 @@ def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
     current_client().log_dict(get_or_start_run_id(), dictionary, artifact_file)
 
 
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Stores a matplotlib or plotly figure in the active run; see ``Client.log_figure``."""
+    current_client().log_figure(get_or_start_run_id(), figure, artifact_file)
+
+
+def log_image(image: Any, artifact_file: str) -> None:
+    """Stores a PIL image or a numpy array in the active run; see ``Client.log_image``."""
+    current_client().log_image(get_or_start_run_id(), image, artifact_file)
+
+
 def download_artifacts(
     artifact_uri: str | None = None,
     run_id: str | None = None,

@@ -66,6 +66,35 @@ class ArtifactMethods:
             run_id, _serialize(dictionary, artifact_file), artifact_file
         )
 
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        """Stores a matplotlib or plotly figure as the artifact file ``artifact_file``,
+        in the format its extension names (``.png``, ``.svg``, ``.pdf``; ``.html`` for
+        plotly).
+
+        Raises ``InvalidArgument`` for another object or a format the figure's
+        library cannot write, and as :meth:`log_artifact` for the run.
+
+        >>> client.log_figure(run_id, fig, "plots/roc.png")
+        """
+        from modelreg.media import figure_bytes
+
+        data = figure_bytes(figure, artifact_file)
+        self._backend.artifacts.log_bytes(run_id, data, artifact_file)
+
+    def log_image(self, run_id: str, image: Any, artifact_file: str) -> None:
+        """Stores a PIL image or a numpy array (H×W, H×W×3 or H×W×4; integers 0–255 or
+        floats 0–1) as the artifact file ``artifact_file``, in the format its extension
+        names (``.png``, ``.jpg`` …).
+
+        Raises ``InvalidArgument`` naming what is wrong with the image or the
+        format, ``MissingDependency`` without Pillow (``modelreg[images]``), and
+        as :meth:`log_artifact` for the run.
+        """
+        from modelreg.media import image_bytes
+
+        data = image_bytes(image, artifact_file)
+        self._backend.artifacts.log_bytes(run_id, data, artifact_file)
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """The files and folders directly inside ``path`` (default: the root), sorted by path.
 
