@@ -230,7 +230,7 @@ def start_run(
             all_tags[PARENT_RUN_TAG] = stack[-1].info.run_id
         if description is not None:
             all_tags[DESCRIPTION_TAG] = description
-        exp_id = experiment_id or _experiment_id or _default_experiment_id()
+        exp_id = experiment_id or current_experiment_id()
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
     active = ActiveRun(run)
     stack.append(active)
@@ -243,6 +243,12 @@ def _default_experiment_id() -> str:
     if name:
         return set_experiment(name).experiment_id
     return settings.EXPERIMENT_ID.get() or "0"
+
+
+def current_experiment_id() -> str:
+    """The experiment a new run goes to: the one ``set_experiment`` made active, else
+    ``MODELREG_EXPERIMENT_NAME`` / ``MODELREG_EXPERIMENT_ID``, else Default ("0")."""
+    return _experiment_id or _default_experiment_id()
 
 
 def active_run() -> ActiveRun | None:
@@ -320,6 +326,26 @@ def set_tag(key: str, value: Any) -> None:
 def set_tags(tags: dict[str, Any]) -> None:
     """Sets several tags on the active run."""
     current_client().log_batch(get_or_start_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+def delete_tag(key: str) -> None:
+    """Removes a tag from the active run; raises ``NotFound`` if it has none by that key."""
+    current_client().delete_tag(get_or_start_run_id(), key)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The URI of the active run's artifacts (or of ``artifact_path`` among them), as
+    ``modelreg-artifacts:/…``; ``runs:/<run_id>/<path>`` names the same files.
+
+    Raises ``InvalidArgument`` for a path that could leave the run's folder.
+    """
+    from modelreg.artifact_files import check_artifact_path
+
+    run = current_client().get_run(get_or_start_run_id())
+    if not artifact_path:
+        return run.info.artifact_uri
+    path = check_artifact_path(artifact_path, "artifact_path")
+    return f"{run.info.artifact_uri.rstrip('/')}/{path}"
 
 
 def log_batch(
