@@ -51,7 +51,7 @@ _LAZY = {
     "log_text": "modelreg.fluent",
     "load_prompt": "modelreg.fluent",
     "register_prompt": "modelreg.fluent",
-    "search_runs": "modelreg.fluent",
+    "search_runs": "modelreg.fluent_search",
     "set_experiment": "modelreg.fluent",
     "set_tag": "modelreg.fluent",
     "set_tags": "modelreg.fluent",
@@ -148,7 +148,6 @@ if TYPE_CHECKING:
         log_param,
         log_params,
         log_text,
-        search_runs,
         set_experiment,
         set_tag,
         set_tags,
@@ -164,4 +163,5 @@ if TYPE_CHECKING:
         set_experiment_tag,
         set_experiment_tags,
     )
+    from modelreg.fluent_search import search_runs
     from modelreg.models import load_model, log_model, register_model

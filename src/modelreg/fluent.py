@@ -17,7 +17,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from modelreg import settings
+from modelreg import async_logging, settings
+from modelreg.async_logging import RunOperations
 from modelreg.entities import (
     Experiment,
     Metric,
@@ -266,7 +267,12 @@ def last_active_run() -> Run | None:
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
-    """Ends the active run (if any) with ``status``."""
+    """Ends the active run (if any) with ``status``, once the values queued by
+    asynchronous logging calls are written.
+
+    Raises the first failure of those writes that no ``wait()`` saw (after the
+    run has ended).
+    """
     stack = _stack()
     if not stack:
         return
@@ -274,11 +280,18 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     heartbeat = _heartbeats.pop(run.info.run_id, None)
     if heartbeat is not None:
         heartbeat.stop()
+    failure = None
+    try:
+        async_logging.finish(run.info.run_id)
+    except Exception as exc:  # noqa: BLE001 - raised once the run has ended
+        failure = exc
     client = current_client()
     client.set_terminated(run.info.run_id, status)
     ended = client.get_run(run.info.run_id)
     run.info, run.data = ended.info, ended.data
     _last_run[:] = [run.info.run_id]
+    if failure is not None:
+        raise failure
 
 
 def get_or_start_run_id() -> str:
@@ -289,43 +302,65 @@ def get_or_start_run_id() -> str:
     return run.info.run_id
 
 
-def log_param(key: str, value: Any) -> Any:
-    """Logs a param on the active run (starting one if none is active)."""
+def _queued(synchronous: bool | None) -> bool:
+    return synchronous is False or (synchronous is None and async_logging.is_default())
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Logs a param on the active run (starting one if none is active).
+
+    With ``synchronous=False`` (or ``MODELREG_ASYNC_LOGGING=1``) this and the
+    other logging calls queue the value and return a ``RunOperations`` at once;
+    see :mod:`modelreg.async_logging`.
+    """
+    if _queued(synchronous):
+        return _submit(params=[Param(key, value)])
     return current_client().log_param(get_or_start_run_id(), key, value)
 
 
-def log_params(params: dict[str, Any]) -> None:
+def log_params(params: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     """Logs several params at once."""
-    current_client().log_batch(
-        get_or_start_run_id(), params=[Param(k, v) for k, v in params.items()]
-    )
+    return log_batch(params=[Param(k, v) for k, v in params.items()], synchronous=synchronous)
 
 
 def log_metric(
-    key: str, value: float, step: int | None = None, timestamp: int | None = None
-) -> None:
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> RunOperations | None:
     """Logs a metric value on the active run at ``step`` (default 0)."""
+    if _queued(synchronous):
+        ts = now_ms() if timestamp is None else timestamp
+        return _submit(metrics=[Metric(key, value, ts, step or 0)])
     current_client().log_metric(get_or_start_run_id(), key, value, timestamp, step)
+    return None
 
 
 def log_metrics(
-    metrics: dict[str, float], step: int | None = None, timestamp: int | None = None
-) -> None:
+    metrics: dict[str, float],
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> RunOperations | None:
     """Logs several metrics at one step, in one transaction."""
     ts = now_ms() if timestamp is None else timestamp
-    current_client().log_batch(
-        get_or_start_run_id(), metrics=[Metric(k, v, ts, step or 0) for k, v in metrics.items()]
-    )
+    logged = [Metric(k, v, ts, step or 0) for k, v in metrics.items()]
+    return log_batch(metrics=logged, synchronous=synchronous)
 
 
-def set_tag(key: str, value: Any) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     """Sets a tag on the active run."""
+    if _queued(synchronous):
+        return _submit(tags=[RunTag(key, value)])
     current_client().set_tag(get_or_start_run_id(), key, value)
+    return None
 
 
-def set_tags(tags: dict[str, Any]) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     """Sets several tags on the active run."""
-    current_client().log_batch(get_or_start_run_id(), tags=[RunTag(k, v) for k, v in tags.items()])
+    return log_batch(tags=[RunTag(k, v) for k, v in tags.items()], synchronous=synchronous)
 
 
 def delete_tag(key: str) -> None:
@@ -349,10 +384,23 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
 
 def log_batch(
-    metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
-) -> None:
+    metrics: Sequence[Metric] = (),
+    params: Sequence[Param] = (),
+    tags: Sequence[RunTag] = (),
+    synchronous: bool | None = None,
+) -> RunOperations | None:
     """Logs metrics, params and tags on the active run in one transaction."""
+    if _queued(synchronous):
+        return _submit(metrics, params, tags)
     current_client().log_batch(get_or_start_run_id(), metrics, params, tags)
+    return None
+
+
+def _submit(
+    metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
+) -> RunOperations:
+    run_id = get_or_start_run_id()
+    return async_logging.submit(current_client(), run_id, metrics, params, tags)
 
 
 def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
@@ -443,98 +491,14 @@ def load_prompt(name_or_uri: str, version: int | str | None = None) -> Prompt:
     return prompt
 
 
-def search_runs(
-    experiment_ids: Sequence[str] | None = None,
-    filter_string: str = "",
-    max_results: int | None = None,
-    order_by: Sequence[str] | None = None,
-    *,
-    experiment_names: Sequence[str] | None = None,
-    run_view_type: str = "ACTIVE_ONLY",
-    output_format: str = "pandas",
-) -> Any:
-    """Runs of the given experiments (default: the active one) matching the filter.
-
-    Experiments are named by id or by name (``experiment_names``). As
-    MLflow's, the result is a pandas DataFrame when pandas is installed: one
-    row per run, with ``run_id``, ``experiment_id``, ``run_name``,
-    ``status``, ``start_time``, ``end_time``, ``artifact_uri`` and a
-    ``metrics.<key>``, ``params.<key>`` and ``tags.<key>`` column for each
-    key. ``output_format="list"`` (or no pandas) gives a list of ``Run``.
-    Raises ``NotFound`` for an unknown experiment name and
-    ``InvalidArgument`` for a malformed filter or an unknown output format.
-
-    >>> modelreg.search_runs(experiment_names=["fraud"], filter_string="metrics.auc > 0.9")
-    """
-    from modelreg.errors import InvalidArgument, NotFound
-
-    if output_format not in ("pandas", "list"):
-        raise InvalidArgument(f"output_format must be 'pandas' or 'list', got {output_format!r}")
-    client = current_client()
-    ids = list(experiment_ids or [])
-    for name in experiment_names or []:
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise NotFound(f"experiment '{name}' does not exist")
-        ids.append(experiment.experiment_id)
-    if not ids:
-        ids = [_experiment_id or _default_experiment_id()]
-    runs = list(
-        client.search_runs(
-            ids, filter_string, run_view_type, max_results=max_results, order_by=order_by
-        )
-    )
-    if output_format == "list":
-        return runs
-    try:
-        import pandas
-    except ImportError:
-        return runs
-    rows = [_flat(run) for run in runs]
-    return pandas.DataFrame(rows) if rows else pandas.DataFrame(columns=_INFO_COLUMNS)
-
-
-_INFO_COLUMNS = [
-    "run_id",
-    "experiment_id",
-    "run_name",
-    "status",
-    "start_time",
-    "end_time",
-    "artifact_uri",
-]
-
-
-def _flat(run: Run) -> dict[str, Any]:
-    """One DataFrame row: the run's info, then its metrics, params and tags by prefixed key."""
-    import pandas
-
-    info = run.info
-    row: dict[str, Any] = {
-        "run_id": info.run_id,
-        "experiment_id": info.experiment_id,
-        "run_name": info.run_name,
-        "status": info.status,
-        "start_time": pandas.to_datetime(info.start_time, unit="ms", utc=True),
-        "end_time": None
-        if info.end_time is None
-        else pandas.to_datetime(info.end_time, unit="ms", utc=True),
-        "artifact_uri": info.artifact_uri,
-    }
-    for prefix, values in (
-        ("metrics", run.data.metrics),
-        ("params", run.data.params),
-        ("tags", run.data.tags),
-    ):
-        row.update({f"{prefix}.{key}": value for key, value in values.items()})
-    return row
-
-
 __all__ = [
     "ActiveRun",
+    "RunOperations",
     "active_run",
+    "delete_tag",
     "download_artifacts",
     "end_run",
+    "get_artifact_uri",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
@@ -542,13 +506,14 @@ __all__ = [
     "log_artifacts",
     "log_batch",
     "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
     "log_text",
-    "search_runs",
     "set_experiment",
     "set_tag",
     "set_tags",

@@ -92,6 +92,14 @@ RUN_LEASE_SECONDS = Setting(
     "A run started with start_run is marked KILLED this many seconds after its process "
     "stops renewing its lease (it renews every quarter of that while alive).",
 )
+ASYNC_LOGGING = Setting(
+    "async_logging",
+    "MODELREG_ASYNC_LOGGING",
+    None,
+    "1 makes the fluent log_metric(s), log_param(s), set_tag(s) and log_batch queue their "
+    "values and return at once (synchronous=False); a background thread writes them in "
+    "batches, and end_run waits for them.",
+)
 TRACKING_TOKEN = Setting(
     "tracking_token",
     "MODELREG_TRACKING_TOKEN",
@@ -164,6 +172,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     EXPERIMENT_NAME,
     EXPERIMENT_ID,
     RUN_LEASE_SECONDS,
+    ASYNC_LOGGING,
     ARTIFACTS_URI,
     CACHE_DIR,
     S3_ENDPOINT_URL,

@@ -1,0 +1,193 @@
+"""Asynchronous logging: the fluent calls with ``synchronous=False`` return at once.
+
+A training loop that logs a metric a step waits a round trip per call on a
+remote store. Asynchronously, the values are queued and one background thread
+writes them with ``log_batch``, merging the calls queued meanwhile (in order,
+run by run), so thousands of calls cost a few requests. Each call returns a
+:class:`RunOperations` whose ``wait()`` raises what writing its values raised;
+``end_run`` waits for everything queued and raises the first failure no one
+waited for, and the queue is drained when the interpreter exits, so no value is
+lost silently.
+
+``MODELREG_ASYNC_LOGGING=1`` makes asynchronous the default of those calls.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelreg import settings
+from modelreg.entities import Metric, Param, RunTag
+
+log = logging.getLogger(__name__)
+
+# What one log_batch of merged calls holds at most, well under a batch's limits.
+_BATCH_METRICS = 1000
+_BATCH_OTHERS = 100
+
+
+class RunOperations:
+    """What an asynchronous logging call returns.
+
+    ``wait()`` blocks until its values are stored and raises what storing
+    them raised (``InvalidArgument`` for a param logged again with another
+    value, ``NotFound`` for a deleted run …).
+    """
+
+    def __init__(self, calls: Sequence[_Call]) -> None:
+        self._calls = list(calls)
+
+    def wait(self) -> None:
+        for call in self._calls:
+            call.seen = True  # end_run then leaves this failure to the caller who saw it
+            call.future.result()
+
+
+def is_default() -> bool:
+    """Whether ``synchronous=None`` means asynchronous (``MODELREG_ASYNC_LOGGING``)."""
+    return (settings.ASYNC_LOGGING.get() or "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class _Call:
+    client: Any
+    run_id: str
+    metrics: Sequence[Metric]
+    params: Sequence[Param]
+    tags: Sequence[RunTag]
+    future: Future[None] = field(default_factory=Future)
+    # Set once the caller waited for it: its failure is then not raised again by end_run.
+    seen: bool = False
+
+
+@dataclass
+class _Batch:
+    client: Any
+    run_id: str
+    calls: list[_Call] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    params: dict[str, Param] = field(default_factory=dict)
+    tags: dict[str, RunTag] = field(default_factory=dict)
+
+    def takes(self, call: _Call) -> bool:
+        """Whether ``call`` joins this batch: same run, room left, and no key of it set here
+        already (a later value must land after the earlier one, as it would have)."""
+        return (
+            call.client is self.client
+            and call.run_id == self.run_id
+            and len(self.metrics) + len(call.metrics) <= _BATCH_METRICS
+            and len(self.params) + len(call.params) <= _BATCH_OTHERS
+            and len(self.tags) + len(call.tags) <= _BATCH_OTHERS
+            and not any(p.key in self.params for p in call.params)
+            and not any(t.key in self.tags for t in call.tags)
+        )
+
+    def add(self, call: _Call) -> None:
+        self.calls.append(call)
+        self.metrics += call.metrics
+        self.params.update((p.key, p) for p in call.params)
+        self.tags.update((t.key, t) for t in call.tags)
+
+
+class _Writer:
+    """The process's queue of asynchronous calls and the thread that writes them."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[_Call] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._failed: list[_Call] = []
+
+    def submit(self, call: _Call) -> RunOperations:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="modelreg-async-logging", daemon=True
+                )
+                self._thread.start()
+        self._queue.put(call)
+        return RunOperations([call])
+
+    def flush(self) -> None:
+        """Blocks until every call queued so far is written (or failed)."""
+        self._queue.join()
+
+    def failures(self, run_id: str) -> list[BaseException]:
+        """The failures of ``run_id``'s calls that no one waited for; each is given once."""
+        with self._lock:
+            mine = [c for c in self._failed if c.run_id == run_id]
+            self._failed = [c for c in self._failed if c.run_id != run_id]
+        return [exc for c in mine if not c.seen and (exc := c.future.exception()) is not None]
+
+    def _run(self) -> None:
+        while True:
+            calls = [self._queue.get()]
+            while len(calls) < _BATCH_METRICS:
+                try:
+                    calls.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                for batch in _batches(calls):
+                    self._write(batch)
+            finally:
+                for _ in calls:
+                    self._queue.task_done()
+
+    def _write(self, batch: _Batch) -> None:
+        try:
+            batch.client.log_batch(
+                batch.run_id, batch.metrics, list(batch.params.values()), list(batch.tags.values())
+            )
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through its future
+            log.debug("asynchronous logging to run %s failed: %s", batch.run_id, exc)
+            with self._lock:
+                self._failed += batch.calls
+            for call in batch.calls:
+                call.future.set_exception(exc)
+            return
+        for call in batch.calls:
+            call.future.set_result(None)
+
+
+def _batches(calls: list[_Call]) -> list[_Batch]:
+    """The calls merged into batches, in order: a batch ends where the next call may not join."""
+    batches: list[_Batch] = []
+    for call in calls:
+        if not batches or not batches[-1].takes(call):
+            batches.append(_Batch(call.client, call.run_id))
+        batches[-1].add(call)
+    return batches
+
+
+_writer = _Writer()
+atexit.register(_writer.flush)
+
+
+def submit(
+    client: Any,
+    run_id: str,
+    metrics: Sequence[Metric] = (),
+    params: Sequence[Param] = (),
+    tags: Sequence[RunTag] = (),
+) -> RunOperations:
+    """Queues values for ``run_id``; see the module's docstring."""
+    return _writer.submit(_Call(client, run_id, list(metrics), list(params), list(tags)))
+
+
+def finish(run_id: str) -> None:
+    """Waits for every queued call; raises the first failure of ``run_id``'s that no one
+    waited for (the rest are logged)."""
+    _writer.flush()
+    failures = _writer.failures(run_id)
+    for exc in failures[1:]:
+        log.error("asynchronous logging to run %s failed: %s", run_id, exc)
+    if failures:
+        raise failures[0]

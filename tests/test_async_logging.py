@@ -1,0 +1,111 @@
+"""Asynchronous logging: calls return at once, values are written in batches, none is lost."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import modelreg
+from modelreg.async_logging import RunOperations
+from modelreg.errors import InvalidArgument
+
+
+@pytest.fixture
+def fluent(client):
+    modelreg.set_experiment("async")
+    return client
+
+
+def test_queued_values_are_all_written_in_order_by_the_end_of_the_run(fluent):
+    with modelreg.start_run() as run:
+        for step in range(300):
+            modelreg.log_metric("loss", 1 / (step + 1), step=step, synchronous=False)
+        modelreg.log_param("lr", "0.1", synchronous=False)
+        modelreg.log_params({"batch": "32"}, synchronous=False)
+        modelreg.set_tags({"team": "risk"}, synchronous=False)
+        modelreg.log_metrics({"f1": 0.8}, step=3, synchronous=False)
+
+    history = fluent.get_metric_history(run.info.run_id, "loss")
+    assert [m.step for m in history] == list(range(300))
+    assert run.data.params == {"lr": "0.1", "batch": "32"}
+    assert run.data.tags["team"] == "risk" and run.data.metrics["f1"] == 0.8
+
+
+def test_a_later_value_of_a_tag_wins_as_it_would_synchronously(fluent):
+    with modelreg.start_run() as run:
+        for value in ("a", "b", "c"):
+            modelreg.set_tag("state", value, synchronous=False)
+
+    assert run.data.tags["state"] == "c"
+
+
+def test_wait_returns_once_the_values_are_stored(fluent):
+    with modelreg.start_run() as run:
+        operations = modelreg.log_metric("accuracy", 0.9, synchronous=False)
+        assert isinstance(operations, RunOperations)
+        operations.wait()
+        assert fluent.get_run(run.info.run_id).data.metrics == {"accuracy": 0.9}
+
+
+def test_a_failure_is_raised_by_wait_and_not_again_by_end_run(fluent):
+    with modelreg.start_run() as run:
+        modelreg.log_param("lr", "0.1")
+        operations = modelreg.log_param("lr", "0.2", synchronous=False)
+        with pytest.raises(InvalidArgument, match="lr"):
+            operations.wait()
+
+    assert run.info.status == "FINISHED"
+
+
+def test_a_failure_no_one_waited_for_is_raised_by_end_run_once_the_run_ended(fluent):
+    with pytest.raises(InvalidArgument, match="lr"):
+        with modelreg.start_run() as run:
+            modelreg.log_param("lr", "0.1")
+            modelreg.log_param("lr", "0.2", synchronous=False)
+            modelreg.log_metric("kept", 1.0, synchronous=False)
+
+    ended = fluent.get_run(run.info.run_id)
+    assert ended.info.status == "FINISHED"
+    assert ended.data.params == {"lr": "0.1"}
+
+
+def test_the_setting_makes_logging_asynchronous_unless_a_call_says_otherwise(fluent, monkeypatch):
+    monkeypatch.setenv("MODELREG_ASYNC_LOGGING", "1")
+    with modelreg.start_run() as run:
+        assert isinstance(modelreg.log_metric("m", 1.0), RunOperations)
+        assert modelreg.log_metric("n", 2.0, synchronous=True) is None
+        assert fluent.get_run(run.info.run_id).data.metrics["n"] == 2.0
+
+    assert run.data.metrics == {"m": 1.0, "n": 2.0}
+
+
+def test_values_queued_by_a_process_that_exits_without_ending_its_run_are_written(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    script = textwrap.dedent(
+        f"""
+        import modelreg
+        modelreg.set_tracking_uri({uri!r})
+        run = modelreg.start_run()
+        for step in range(200):
+            modelreg.log_metric("loss", float(step), step=step, synchronous=False)
+        print(run.info.run_id)
+        """
+    )
+    env = {"MODELREG_ARTIFACTS_URI": str(tmp_path / "artifacts"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+    history = modelreg.Client(uri).get_metric_history(done.stdout.strip(), "loss")
+    assert len(history) == 200
+
+
+def test_a_param_queued_twice_with_two_values_is_refused_as_it_would_be_synchronously(fluent):
+    with pytest.raises(InvalidArgument, match="lr"):
+        with modelreg.start_run() as run:
+            modelreg.log_param("lr", "0.1", synchronous=False)
+            modelreg.log_param("lr", "0.2", synchronous=False)
+
+    assert fluent.get_run(run.info.run_id).data.params == {"lr": "0.1"}
