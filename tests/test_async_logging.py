@@ -109,3 +109,21 @@ def test_a_param_queued_twice_with_two_values_is_refused_as_it_would_be_synchron
             modelreg.log_param("lr", "0.2", synchronous=False)
 
     assert fluent.get_run(run.info.run_id).data.params == {"lr": "0.1"}
+
+
+@pytest.mark.parametrize(
+    ("call", "problem"),
+    [
+        (lambda: modelreg.log_metric("loss", "high", synchronous=False), "must be a number"),
+        (lambda: modelreg.log_metric("../x", 1.0, synchronous=False), "must not start"),
+        (lambda: modelreg.log_metric("loss", 1.0, step="x", synchronous=False), "step"),
+        (lambda: modelreg.log_param("lr", None, synchronous=False), "must not be None"),
+        (lambda: modelreg.set_tag("", "x", synchronous=False), "must not be empty"),
+    ],
+)
+def test_a_malformed_value_is_refused_at_its_call_and_not_queued(fluent, call, problem):
+    with modelreg.start_run() as run:
+        with pytest.raises(InvalidArgument, match=problem):
+            call()
+
+    assert run.info.status == "FINISHED"

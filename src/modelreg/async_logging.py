@@ -25,6 +25,13 @@ from typing import Any
 
 from modelreg import settings
 from modelreg.entities import Metric, Param, RunTag
+from modelreg.validation import (
+    check_int,
+    check_key,
+    check_metric_value,
+    check_param_value,
+    check_tag_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +185,19 @@ def submit(
     params: Sequence[Param] = (),
     tags: Sequence[RunTag] = (),
 ) -> RunOperations:
-    """Queues values for ``run_id``; see the module's docstring."""
+    """Queues values for ``run_id``; see the module's docstring.
+
+    Each key and value is checked here, as a synchronous call checks it, so a
+    malformed one raises ``InvalidArgument`` at its call and is not queued.
+    """
+    for metric in metrics:
+        check_metric_value(check_key(metric.key, "metric key"), metric.value)
+        check_int(metric.step, f"step of metric '{metric.key}'")
+        check_int(metric.timestamp, f"timestamp of metric '{metric.key}'")
+    for param in params:
+        check_param_value(check_key(param.key, "param key"), param.value)
+    for tag in tags:
+        check_tag_value(check_key(tag.key, "tag key"), tag.value)
     return _writer.submit(_Call(client, run_id, list(metrics), list(params), list(tags)))
 
 
