@@ -18,6 +18,7 @@ from modelreg.version import __version__
 # name -> module that defines it; resolved lazily by __getattr__ below.
 _LAZY = {
     "Client": "modelreg.client",
+    "autolog": "modelreg.autolog",
     "delete_tag": "modelreg.fluent",
     "get_artifact_uri": "modelreg.fluent",
     "create_experiment": "modelreg.fluent_experiments",
@@ -65,6 +66,7 @@ __all__ = [
     "Client",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_tag",
@@ -125,6 +127,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from modelreg import entities, errors, settings, uris
+    from modelreg.autolog import autolog
     from modelreg.client import Client
     from modelreg.fluent import (
         ActiveRun,

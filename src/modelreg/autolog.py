@@ -1,0 +1,156 @@
+"""Automatic logging of scikit-learn training: ``modelreg.autolog()``, as MLflow's.
+
+Once enabled, every ``fit`` of a scikit-learn estimator logs to the active run
+(or to a run of its own, started before and ended after the fit): the
+estimator's parameters (``get_params(deep=True)``), its score and the usual
+metrics on the training data (``training_accuracy_score``, ``training_f1_score``
+… for a classifier, ``training_mean_squared_error``, ``training_r2_score`` … for
+a regressor), the tags ``estimator_name`` and ``estimator_class``, and the
+fitted model (``runs:/<run_id>/model``). Only the outermost ``fit`` logs: a
+pipeline's steps are part of the pipeline's run.
+
+Autologging never changes what ``fit`` does or returns: a failure to log is
+a ``ModelregWarning``, and a ``fit`` that raises ends the run it started as
+``FAILED`` and raises as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from modelreg.entities import Metric, Param, RunStatus, RunTag
+from modelreg.errors import ModelregWarning
+from modelreg.timeutil import now_ms
+from modelreg.validation import MAX_PARAM_VALUE_LENGTH
+
+_ORIGINAL = "__modelreg_original_fit__"
+_patched: list[Any] = []  # the estimator classes whose fit is wrapped
+_options = {"log_models": True}
+_local = threading.local()
+
+
+def autolog(log_models: bool = True, disable: bool = False) -> None:
+    """Logs every scikit-learn ``fit`` from now on (``disable=True`` stops it).
+
+    ``log_models=False`` logs parameters, metrics and tags but not the model.
+    Raises ``MissingDependency`` when scikit-learn is not installed.
+
+    >>> modelreg.autolog()
+    >>> LogisticRegression().fit(X, y)   # a run with its params, metrics and model
+    """
+    if disable:
+        for cls in _patched:
+            cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
+        _patched.clear()
+        return
+    _options["log_models"] = log_models
+    if _patched:
+        return
+    from modelreg.extras import needs_extras
+
+    with needs_extras():
+        from sklearn.utils import all_estimators
+    for _, cls in all_estimators():
+        if "fit" in vars(cls) and not hasattr(cls.fit, _ORIGINAL):
+            cls.fit = _logging(cls.fit)
+            _patched.append(cls)
+
+
+def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fit)
+    def logged_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_local, "inside", False):  # a step of an estimator being fitted
+            return fit(estimator, *args, **kwargs)
+        # Set while fitting and logging: what they fit (steps, a metric's label encoder) is
+        # part of this fit.
+        _local.inside = True
+        try:
+            return _fit_and_log(fit, estimator, args, kwargs)
+        finally:
+            _local.inside = False
+
+    setattr(logged_fit, _ORIGINAL, fit)
+    return logged_fit
+
+
+def _fit_and_log(
+    fit: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    from modelreg import fluent
+
+    started = fluent.active_run() is None
+    if started:
+        fluent.start_run()
+    try:
+        result = fit(estimator, *args, **kwargs)
+    except BaseException:
+        if started:
+            fluent.end_run(RunStatus.FAILED)
+        raise
+    try:
+        _log(fluent, estimator, *_data(args, kwargs))
+    except Exception as exc:  # noqa: BLE001 - logging never fails a fit that succeeded
+        warnings.warn(f"autolog: could not log this fit: {exc}", ModelregWarning, stacklevel=4)
+    finally:
+        if started:
+            fluent.end_run()
+    return result
+
+
+def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """The ``X`` and ``y`` a ``fit(X, y=None, …)`` was given."""
+    x = args[0] if args else kwargs.get("X")
+    y = args[1] if len(args) > 1 else kwargs.get("y")
+    return x, y
+
+
+def _log(fluent: Any, estimator: Any, x: Any, y: Any) -> None:
+    run_id = fluent.get_or_start_run_id()
+    params = [Param(k, _text(v)) for k, v in estimator.get_params(deep=True).items()]
+    tags = [
+        RunTag("estimator_name", type(estimator).__name__),
+        RunTag("estimator_class", f"{type(estimator).__module__}.{type(estimator).__name__}"),
+    ]
+    timestamp = now_ms()
+    metrics = [Metric(k, v, timestamp, 0) for k, v in _training_metrics(estimator, x, y).items()]
+    client = fluent.current_client()
+    client.log_batch(run_id, metrics, params, tags)
+    if _options["log_models"]:
+        from modelreg.models import log_model
+
+        example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
+        log_model(estimator, "model", input_example=example, run_id=run_id, client=client)
+
+
+def _text(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 1] + "…"
+
+
+def _training_metrics(estimator: Any, x: Any, y: Any) -> dict[str, float]:
+    """The estimator's score and the usual metrics of its predictions on the training data
+    (none without labels, or for an estimator that does not predict)."""
+    from sklearn import metrics
+    from sklearn.base import is_classifier, is_regressor
+
+    if y is None or x is None or not hasattr(estimator, "predict"):
+        return {}
+    predicted = estimator.predict(x)
+    found = {"training_score": float(estimator.score(x, y))}
+    if is_classifier(estimator):
+        average = {"average": "weighted", "zero_division": 0}
+        found["training_accuracy_score"] = metrics.accuracy_score(y, predicted)
+        found["training_precision_score"] = metrics.precision_score(y, predicted, **average)
+        found["training_recall_score"] = metrics.recall_score(y, predicted, **average)
+        found["training_f1_score"] = metrics.f1_score(y, predicted, **average)
+    elif is_regressor(estimator):
+        mse = metrics.mean_squared_error(y, predicted)
+        found["training_mean_squared_error"] = mse
+        found["training_root_mean_squared_error"] = mse**0.5
+        found["training_mean_absolute_error"] = metrics.mean_absolute_error(y, predicted)
+        found["training_r2_score"] = metrics.r2_score(y, predicted)
+    return {k: float(v) for k, v in found.items()}

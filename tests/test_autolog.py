@@ -1,0 +1,93 @@
+"""modelreg.autolog(): every scikit-learn fit logs its params, training metrics and model."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import modelreg
+from modelreg.errors import ModelregWarning
+
+X = np.random.default_rng(0).random((40, 3))
+LABELS = (X[:, 0] > 0.5).astype(int)
+
+
+@pytest.fixture
+def autologged(client):
+    modelreg.set_experiment("autolog")
+    modelreg.autolog()
+    yield client
+    modelreg.autolog(disable=True)
+
+
+def only_run(client):
+    (run,) = client.search_runs([client.get_experiment_by_name("autolog").experiment_id])
+    return run
+
+
+def test_a_fit_outside_a_run_gets_a_run_with_params_metrics_tags_and_model(autologged):
+    model = LogisticRegression(C=0.5).fit(X, LABELS)
+
+    run = only_run(autologged)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["C"] == "0.5"
+    assert run.data.metrics["training_accuracy_score"] == model.score(X, LABELS)
+    assert {"training_f1_score", "training_precision_score", "training_recall_score"} <= set(
+        run.data.metrics
+    )
+    assert run.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"
+    loaded = modelreg.load_model(f"runs:/{run.info.run_id}/model")
+    assert (loaded.predict(X) == model.predict(X)).all()
+
+
+def test_a_regressor_logs_regression_metrics(autologged):
+    LinearRegression().fit(X, X @ [1.0, 2.0, 3.0])
+
+    metrics = only_run(autologged).data.metrics
+    assert metrics["training_r2_score"] == pytest.approx(1.0)
+    assert metrics["training_mean_squared_error"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_pipeline_logs_once_with_the_params_of_its_steps(autologged):
+    make_pipeline(StandardScaler(), LogisticRegression(C=2.0)).fit(X, LABELS)
+
+    run = only_run(autologged)
+    assert run.data.params["logisticregression__C"] == "2.0"
+    assert run.data.tags["estimator_name"] == "Pipeline"
+
+
+def test_a_fit_inside_a_run_logs_into_it_and_leaves_it_running(autologged):
+    with modelreg.start_run() as run:
+        LogisticRegression().fit(X, LABELS)
+        assert autologged.get_run(run.info.run_id).info.status == "RUNNING"
+
+    assert "training_score" in autologged.get_run(run.info.run_id).data.metrics
+
+
+def test_a_fit_that_raises_fails_its_run_and_raises_as_before(autologged):
+    with pytest.raises(ValueError):
+        LogisticRegression().fit(X, np.zeros(len(X)))  # one class only
+
+    assert only_run(autologged).info.status == "FAILED"
+
+
+def test_a_fit_that_cannot_be_logged_still_returns_the_fitted_model(autologged):
+    with modelreg.start_run():
+        LogisticRegression(C=1.0).fit(X, LABELS)
+        with pytest.warns(ModelregWarning, match="autolog"):
+            model = LogisticRegression(C=3.0).fit(X, LABELS)  # param C is already 1.0
+
+    assert model.coef_.shape == (1, 3)
+
+
+def test_without_models_and_once_disabled_less_is_logged(autologged):
+    modelreg.autolog(log_models=False)
+    LogisticRegression().fit(X, LABELS)
+    run = only_run(autologged)
+    assert autologged.list_artifacts(run.info.run_id) == []
+
+    modelreg.autolog(disable=True)
+    LogisticRegression().fit(X, LABELS)
+    assert only_run(autologged).info.run_id == run.info.run_id
+    assert not hasattr(LogisticRegression.fit, "__modelreg_original_fit__")
