@@ -127,3 +127,22 @@ def test_a_malformed_value_is_refused_at_its_call_and_not_queued(fluent, call, p
             call()
 
     assert run.info.status == "FINISHED"
+
+
+def test_a_failure_left_at_exit_is_reported_on_stderr(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    script = textwrap.dedent(
+        f"""
+        import modelreg
+        modelreg.set_tracking_uri({uri!r})
+        run = modelreg.start_run()
+        modelreg.log_param("lr", "0.1")
+        modelreg.log_param("lr", "0.2", synchronous=False)
+        """
+    )
+    env = {"MODELREG_ARTIFACTS_URI": str(tmp_path / "artifacts"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+
+    assert "asynchronous logging to run" in done.stderr and "lr" in done.stderr

@@ -6,8 +6,8 @@ writes them with ``log_batch``, merging the calls queued meanwhile (in order,
 run by run), so thousands of calls cost a few requests. Each call returns a
 :class:`RunOperations` whose ``wait()`` raises what writing its values raised;
 ``end_run`` waits for everything queued and raises the first failure no one
-waited for, and the queue is drained when the interpreter exits, so no value is
-lost silently.
+waited for, and the queue is drained when the interpreter exits (a failure
+then is logged), so no value is lost silently.
 
 ``MODELREG_ASYNC_LOGGING=1`` makes asynchronous the default of those calls.
 """
@@ -126,6 +126,10 @@ class _Writer:
         """Blocks until every call queued so far is written (or failed)."""
         self._queue.join()
 
+    def failed_runs(self) -> set[str]:
+        with self._lock:
+            return {c.run_id for c in self._failed}
+
     def failures(self, run_id: str) -> list[BaseException]:
         """The failures of ``run_id``'s calls that no one waited for; each is given once."""
         with self._lock:
@@ -175,7 +179,16 @@ def _batches(calls: list[_Call]) -> list[_Batch]:
 
 
 _writer = _Writer()
-atexit.register(_writer.flush)
+
+
+@atexit.register
+def _drain() -> None:
+    """At exit: writes what is queued and reports each failure no one saw (on stderr, as
+    logging's last resort does without a handler)."""
+    _writer.flush()
+    for run_id in sorted(_writer.failed_runs()):
+        for exc in _writer.failures(run_id):
+            log.error("asynchronous logging to run %s failed: %s", run_id, exc)
 
 
 def submit(
