@@ -80,21 +80,29 @@ def test_the_setting_makes_logging_asynchronous_unless_a_call_says_otherwise(flu
     assert run.data.metrics == {"m": 1.0, "n": 2.0}
 
 
-def test_values_queued_by_a_process_that_exits_without_ending_its_run_are_written(tmp_path):
+def in_a_process_that_exits_in_its_run(tmp_path, body):
+    """Runs ``body`` in a new Python process, inside a run it never ends, on a SQLite store."""
     uri = f"sqlite:///{tmp_path / 'store.db'}"
-    script = textwrap.dedent(
-        f"""
-        import modelreg
-        modelreg.set_tracking_uri({uri!r})
-        run = modelreg.start_run()
+    script = f"import modelreg\nmodelreg.set_tracking_uri({uri!r})\nrun = modelreg.start_run()\n"
+    env = {"MODELREG_ARTIFACTS_URI": str(tmp_path / "artifacts"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", script + textwrap.dedent(body)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    return uri, done
+
+
+def test_values_queued_by_a_process_that_exits_without_ending_its_run_are_written(tmp_path):
+    uri, done = in_a_process_that_exits_in_its_run(
+        tmp_path,
+        """
         for step in range(200):
             modelreg.log_metric("loss", float(step), step=step, synchronous=False)
         print(run.info.run_id)
-        """
-    )
-    env = {"MODELREG_ARTIFACTS_URI": str(tmp_path / "artifacts"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+        """,
     )
     assert done.returncode == 0, done.stderr
 
@@ -130,19 +138,12 @@ def test_a_malformed_value_is_refused_at_its_call_and_not_queued(fluent, call, p
 
 
 def test_a_failure_left_at_exit_is_reported_on_stderr(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
-    script = textwrap.dedent(
-        f"""
-        import modelreg
-        modelreg.set_tracking_uri({uri!r})
-        run = modelreg.start_run()
+    _, done = in_a_process_that_exits_in_its_run(
+        tmp_path,
+        """
         modelreg.log_param("lr", "0.1")
         modelreg.log_param("lr", "0.2", synchronous=False)
-        """
-    )
-    env = {"MODELREG_ARTIFACTS_URI": str(tmp_path / "artifacts"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+        """,
     )
 
     assert "asynchronous logging to run" in done.stderr and "lr" in done.stderr
