@@ -8,6 +8,7 @@ import pytest
 
 import modelreg
 from modelreg.async_logging import RunOperations
+from modelreg.entities import Param
 from modelreg.errors import InvalidArgument
 
 
@@ -147,3 +148,28 @@ def test_a_failure_left_at_exit_is_reported_on_stderr(tmp_path):
     )
 
     assert "asynchronous logging to run" in done.stderr and "lr" in done.stderr
+
+
+def test_client_calls_queue_too_and_set_terminated_writes_them_first(client):
+    run_id = client.create_run(client.create_experiment("client")).info.run_id
+    for step in range(100):
+        client.log_metric(run_id, "loss", float(step), step=step, synchronous=False)
+    client.log_param(run_id, "lr", "0.1", synchronous=False)
+    client.set_tag(run_id, "team", "risk", synchronous=False)
+
+    client.set_terminated(run_id)
+
+    run = client.get_run(run_id)
+    assert len(client.get_metric_history(run_id, "loss")) == 100
+    assert (run.data.params, run.data.tags["team"]) == ({"lr": "0.1"}, "risk")
+
+
+def test_set_terminated_raises_a_failure_no_one_saw_once_the_run_has_ended(client):
+    run_id = client.create_run(client.create_experiment("client")).info.run_id
+    client.log_param(run_id, "lr", "0.1")
+    client.log_batch(run_id, params=[Param("lr", "0.2")], synchronous=False)
+
+    with pytest.raises(InvalidArgument, match="lr"):
+        client.set_terminated(run_id, "FAILED")
+
+    assert client.get_run(run_id).info.status == "FAILED"

@@ -9,7 +9,10 @@ run by run), so thousands of calls cost a few requests. Each call returns a
 waited for, and the queue is drained when the interpreter exits (a failure
 then is logged), so no value is lost silently.
 
-``MODELREG_ASYNC_LOGGING=1`` makes asynchronous the default of those calls.
+The same ``synchronous`` argument is taken by ``Client.log_metric``,
+``log_param``, ``set_tag`` and ``log_batch``; ``Client.set_terminated`` waits as
+``end_run`` does. ``MODELREG_ASYNC_LOGGING=1`` makes asynchronous the default of
+all those calls.
 """
 
 from __future__ import annotations
@@ -57,9 +60,12 @@ class RunOperations:
             call.future.result()
 
 
-def is_default() -> bool:
-    """Whether ``synchronous=None`` means asynchronous (``MODELREG_ASYNC_LOGGING``)."""
-    return (settings.ASYNC_LOGGING.get() or "").lower() in ("1", "true", "yes")
+def queued(synchronous: bool | None) -> bool:
+    """Whether a logging call with this ``synchronous`` argument queues its values: when
+    ``False``, or ``None`` with ``MODELREG_ASYNC_LOGGING`` on."""
+    if synchronous is None:
+        return (settings.ASYNC_LOGGING.get() or "").lower() in ("1", "true", "yes")
+    return not synchronous
 
 
 @dataclass
@@ -155,7 +161,11 @@ class _Writer:
     def _write(self, batch: _Batch) -> None:
         try:
             batch.client.log_batch(
-                batch.run_id, batch.metrics, list(batch.params.values()), list(batch.tags.values())
+                batch.run_id,
+                batch.metrics,
+                list(batch.params.values()),
+                list(batch.tags.values()),
+                synchronous=True,
             )
         except Exception as exc:  # noqa: BLE001 - handed to the caller through its future
             log.debug("asynchronous logging to run %s failed: %s", batch.run_id, exc)
@@ -214,12 +224,11 @@ def submit(
     return _writer.submit(_Call(client, run_id, list(metrics), list(params), list(tags)))
 
 
-def finish(run_id: str) -> None:
-    """Waits for every queued call; raises the first failure of ``run_id``'s that no one
-    waited for (the rest are logged)."""
+def finish(run_id: str) -> BaseException | None:
+    """Waits for every queued call; returns the first failure of ``run_id``'s that no one
+    waited for (the rest are logged), for the caller to raise once the run has ended."""
     _writer.flush()
     failures = _writer.failures(run_id)
     for exc in failures[1:]:
         log.error("asynchronous logging to run %s failed: %s", run_id, exc)
-    if failures:
-        raise failures[0]
+    return failures[0] if failures else None

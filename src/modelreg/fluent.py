@@ -280,11 +280,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     heartbeat = _heartbeats.pop(run.info.run_id, None)
     if heartbeat is not None:
         heartbeat.stop()
-    failure = None
-    try:
-        async_logging.finish(run.info.run_id)
-    except Exception as exc:  # noqa: BLE001 - raised once the run has ended
-        failure = exc
+    failure = async_logging.finish(run.info.run_id)
     client = current_client()
     client.set_terminated(run.info.run_id, status)
     ended = client.get_run(run.info.run_id)
@@ -302,10 +298,6 @@ def get_or_start_run_id() -> str:
     return run.info.run_id
 
 
-def _queued(synchronous: bool | None) -> bool:
-    return synchronous is False or (synchronous is None and async_logging.is_default())
-
-
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Logs a param on the active run (starting one if none is active).
 
@@ -313,9 +305,7 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     other logging calls queue the value and return a ``RunOperations`` at once;
     see :mod:`modelreg.async_logging`.
     """
-    if _queued(synchronous):
-        return _submit(params=[Param(key, value)])
-    return current_client().log_param(get_or_start_run_id(), key, value)
+    return current_client().log_param(get_or_start_run_id(), key, value, synchronous)
 
 
 def log_params(params: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
@@ -331,11 +321,8 @@ def log_metric(
     synchronous: bool | None = None,
 ) -> RunOperations | None:
     """Logs a metric value on the active run at ``step`` (default 0)."""
-    if _queued(synchronous):
-        ts = now_ms() if timestamp is None else timestamp
-        return _submit(metrics=[Metric(key, value, ts, step or 0)])
-    current_client().log_metric(get_or_start_run_id(), key, value, timestamp, step)
-    return None
+    run_id = get_or_start_run_id()
+    return current_client().log_metric(run_id, key, value, timestamp, step, synchronous)
 
 
 def log_metrics(
@@ -352,10 +339,7 @@ def log_metrics(
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     """Sets a tag on the active run."""
-    if _queued(synchronous):
-        return _submit(tags=[RunTag(key, value)])
-    current_client().set_tag(get_or_start_run_id(), key, value)
-    return None
+    return current_client().set_tag(get_or_start_run_id(), key, value, synchronous)
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
@@ -390,17 +374,8 @@ def log_batch(
     synchronous: bool | None = None,
 ) -> RunOperations | None:
     """Logs metrics, params and tags on the active run in one transaction."""
-    if _queued(synchronous):
-        return _submit(metrics, params, tags)
-    current_client().log_batch(get_or_start_run_id(), metrics, params, tags)
-    return None
-
-
-def _submit(
-    metrics: Sequence[Metric] = (), params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
-) -> RunOperations:
     run_id = get_or_start_run_id()
-    return async_logging.submit(current_client(), run_id, metrics, params, tags)
+    return current_client().log_batch(run_id, metrics, params, tags, synchronous)
 
 
 def log_artifact(local_path: str, artifact_path: str | None = None) -> None:

@@ -96,9 +96,9 @@ ASYNC_LOGGING = Setting(
     "async_logging",
     "MODELREG_ASYNC_LOGGING",
     None,
-    "1 makes the fluent log_metric(s), log_param(s), set_tag(s) and log_batch queue their "
-    "values and return at once (synchronous=False); a background thread writes them in "
-    "batches, and end_run waits for them.",
+    "1 makes log_metric(s), log_param(s), set_tag(s) and log_batch (fluent and Client) "
+    "queue their values and return at once (synchronous=False); a background thread "
+    "writes them in batches, and end_run and Client.set_terminated wait for them.",
 )
 TRACKING_TOKEN = Setting(
     "tracking_token",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from modelreg import async_logging
 from modelreg.api_contract import Backend
+from modelreg.async_logging import RunOperations
 from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.timeutil import now_ms
@@ -157,8 +159,16 @@ class TrackingMethods:
     def set_terminated(
         self, run_id: str, status: str = "FINISHED", end_time: int | None = None
     ) -> None:
-        """Ends a run as ``FINISHED``, ``FAILED`` or ``KILLED``."""
+        """Ends a run as ``FINISHED``, ``FAILED`` or ``KILLED``, once the values queued
+        for it by asynchronous logging calls are written.
+
+        Raises (after the run has ended) the first failure of those writes that
+        no ``wait()`` saw.
+        """
+        failure = async_logging.finish(run_id)
         self._backend.tracking.set_terminated(run_id, status, end_time)
+        if failure is not None:
+            raise failure
 
     def delete_run(self, run_id: str) -> None:
         """Marks a run deleted (restorable). Registered versions keep their files."""
@@ -204,9 +214,16 @@ class TrackingMethods:
 
     # -- params, metrics, tags ---------------------------------------------
 
-    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         """Logs a param (stored as a string). Re-logging a different value raises
-        ``InvalidArgument``: params are immutable."""
+        ``InvalidArgument``: params are immutable.
+
+        With ``synchronous=False`` (or ``MODELREG_ASYNC_LOGGING=1``) this and the
+        other logging calls queue their values and return a ``RunOperations`` at
+        once; see :mod:`modelreg.async_logging`.
+        """
+        if async_logging.queued(synchronous):
+            return async_logging.submit(self, run_id, params=[Param(key, value)])
         self._backend.tracking.log_batch(run_id, params=[Param(key, value)])
         return value
 
@@ -217,14 +234,17 @@ class TrackingMethods:
         value: float,
         timestamp: int | None = None,
         step: int | None = None,
-    ) -> None:
+        synchronous: bool | None = None,
+    ) -> RunOperations | None:
         """Logs one metric value at a step (default 0); NaN and ±inf are kept as such."""
         metric = Metric(key, value, now_ms() if timestamp is None else timestamp, step or 0)
-        self._backend.tracking.log_batch(run_id, metrics=[metric])
+        return self.log_batch(run_id, metrics=[metric], synchronous=synchronous)
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+    def set_tag(
+        self, run_id: str, key: str, value: Any, synchronous: bool | None = None
+    ) -> RunOperations | None:
         """Sets (or overwrites) a tag on a run."""
-        self._backend.tracking.log_batch(run_id, tags=[RunTag(key, value)])
+        return self.log_batch(run_id, tags=[RunTag(key, value)], synchronous=synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Removes a tag from a run; raises ``NotFound`` if it has none by that key."""
@@ -236,9 +256,13 @@ class TrackingMethods:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
-    ) -> None:
+        synchronous: bool | None = None,
+    ) -> RunOperations | None:
         """Logs metrics, params and tags in one transaction: all of them or none."""
+        if async_logging.queued(synchronous):
+            return async_logging.submit(self, run_id, metrics, params, tags)
         self._backend.tracking.log_batch(run_id, list(metrics), list(params), list(tags))
+        return None
 
     def get_metric_history(
         self,
