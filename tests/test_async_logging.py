@@ -64,11 +64,22 @@ def test_a_failure_no_one_waited_for_is_raised_by_end_run_once_the_run_ended(flu
         with modelreg.start_run() as run:
             modelreg.log_param("lr", "0.1")
             modelreg.log_param("lr", "0.2", synchronous=False)
-            modelreg.log_metric("kept", 1.0, synchronous=False)
 
     ended = fluent.get_run(run.info.run_id)
     assert ended.info.status == "FINISHED"
     assert ended.data.params == {"lr": "0.1"}
+
+
+def test_a_failing_call_loses_none_of_the_calls_queued_with_it(fluent):
+    with pytest.raises(InvalidArgument, match="lr"):
+        with modelreg.start_run() as run:
+            modelreg.log_param("lr", "0.1")
+            for step in range(200):
+                modelreg.log_metric("loss", float(step), step=step, synchronous=False)
+                if step == 100:
+                    modelreg.log_param("lr", "0.2", synchronous=False)
+
+    assert len(fluent.get_metric_history(run.info.run_id, "loss")) == 200
 
 
 def test_the_setting_makes_logging_asynchronous_unless_a_call_says_otherwise(fluent, monkeypatch):

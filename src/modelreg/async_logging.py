@@ -1,4 +1,4 @@
-"""Asynchronous logging: the fluent calls with ``synchronous=False`` return at once.
+"""Asynchronous logging: logging calls with ``synchronous=False`` return at once.
 
 A training loop that logs a metric a step waits a round trip per call on a
 remote store. Asynchronously, the values are queued and one background thread
@@ -141,7 +141,8 @@ class _Writer:
         with self._lock:
             mine = [c for c in self._failed if c.run_id == run_id]
             self._failed = [c for c in self._failed if c.run_id != run_id]
-        return [exc for c in mine if not c.seen and (exc := c.future.exception()) is not None]
+        found = [exc for c in mine if not c.seen and (exc := c.future.exception()) is not None]
+        return list({id(exc): exc for exc in found}.values())
 
     def _run(self) -> None:
         while True:
@@ -168,6 +169,12 @@ class _Writer:
                 synchronous=True,
             )
         except Exception as exc:  # noqa: BLE001 - handed to the caller through its future
+            if len(batch.calls) > 1:
+                # A batch is all or nothing: each call again on its own, so that only the
+                # calls that fail alone fail, as they would have synchronously.
+                for call in batch.calls:
+                    self._write(_batches([call])[0])
+                return
             log.debug("asynchronous logging to run %s failed: %s", batch.run_id, exc)
             with self._lock:
                 self._failed += batch.calls
