@@ -91,3 +91,13 @@ def test_without_models_and_once_disabled_less_is_logged(autologged):
     LogisticRegression().fit(X, LABELS)
     assert only_run(autologged).info.run_id == run.info.run_id
     assert not hasattr(LogisticRegression.fit, "__modelreg_original_fit__")
+
+
+def test_a_store_that_cannot_be_reached_leaves_the_fit_alone(autologged, tmp_path):
+    modelreg.set_tracking_uri(f"sqlite:///{tmp_path / 'not-a-folder.txt'}/store.db")
+    (tmp_path / "not-a-folder.txt").write_text("a file, so no store can be made under it")
+
+    with pytest.warns(ModelregWarning, match="autolog"):
+        model = LogisticRegression().fit(X, LABELS)
+
+    assert model.coef_.shape == (1, 3)

@@ -83,22 +83,28 @@ def _fit_and_log(
     from modelreg import fluent
 
     started = fluent.active_run() is None
-    if started:
-        fluent.start_run()
+    if started and not _quietly(fluent.start_run):
+        return fit(estimator, *args, **kwargs)  # no run to log to: the fit alone
     try:
         result = fit(estimator, *args, **kwargs)
     except BaseException:
         if started:
-            fluent.end_run(RunStatus.FAILED)
+            _quietly(fluent.end_run, RunStatus.FAILED)
         raise
-    try:
-        _log(fluent, estimator, *_data(args, kwargs))
-    except Exception as exc:  # noqa: BLE001 - logging never fails a fit that succeeded
-        warnings.warn(f"autolog: could not log this fit: {exc}", ModelregWarning, stacklevel=4)
-    finally:
-        if started:
-            fluent.end_run()
+    _quietly(_log, fluent, estimator, *_data(args, kwargs))
+    if started:
+        _quietly(fluent.end_run)
     return result
+
+
+def _quietly(step: Callable[..., Any], *args: Any) -> bool:
+    """Runs one logging step; a failure is a warning, never the fit's (``False``)."""
+    try:
+        step(*args)
+    except Exception as exc:  # noqa: BLE001 - logging never changes what fit does
+        warnings.warn(f"autolog: could not log this fit: {exc}", ModelregWarning, stacklevel=5)
+        return False
+    return True
 
 
 def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
