@@ -19,7 +19,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,45 +235,62 @@ _DELETE_EXPERIMENT = (
 )
 
 
-def _seeded(python: Path) -> Path:
-    """The cached folder of a seeded MLflow server (built once, under a lock)."""
-    key = hashlib.sha256(SEED.read_bytes() + DUMP.read_bytes())
-    key.update(f"{METRIC_POINTS}/{BIG_MB}".encode())
-    folder = CACHE / f"mlflow-history-{key.hexdigest()[:16]}"
-    with _locked(CACHE / "mlflow-history.lock"):
-        if (folder / "dump.json").exists():
+def cached_store(python: Path, name: str, key: bytes, build: Callable[[Path, str], None]) -> Path:
+    """The cached folder (``mlflow.db``, ``artifacts``) of an MLflow server that
+    ``build(folder, url)`` filled, built once per ``key`` under a lock: a later session
+    only serves a copy of it (``served_copy``)."""
+    folder = CACHE / f"{name}-{hashlib.sha256(key).hexdigest()[:16]}"
+    with _locked(CACHE / f"{name}.lock"):
+        if folder.exists():  # moved into place whole, once complete
             return folder
         building = folder.with_name(folder.name + ".building")
         shutil.rmtree(building, ignore_errors=True)
         (building / "artifacts").mkdir(parents=True)
         process, url = start_mlflow_server(python, building)
         try:
-            ids = json.loads(
-                _run(
-                    python,
-                    str(SEED),
-                    url,
-                    str(building / "artifacts"),
-                    str(METRIC_POINTS),
-                    str(BIG_MB),
-                )  # fmt: skip
-            )
-            # Purged as `mlflow gc` does: the run and its artifacts are gone for good.
-            gc_env = {**mlflow_process_env(), "MLFLOW_TRACKING_URI": url}
-            subprocess.run(
-                [str(python), "-m", "mlflow", "gc", "--backend-store-uri",
-                 f"sqlite:///{building / 'mlflow.db'}", "--run-ids", ids["purged_run"]],
-                check=True, capture_output=True, env=gc_env, timeout=300,
-            )  # fmt: skip
-            _run(python, "-c", _DELETE_EXPERIMENT, url, ids["abandoned"])
-            (building / "ids.json").write_text(json.dumps(ids))
-            (building / "dump.json").write_text(_run(python, str(DUMP), url))
+            build(building, url)
         finally:
             stop_mlflow_server(process)
         for log in building.glob("mlflow-server-*.log"):
             log.unlink()
         os.replace(building, folder)
         return folder
+
+
+@contextmanager
+def served_copy(python: Path, cached: Path, folder: Path) -> Iterator[str]:
+    """An ``mlflow server`` on a copy of a cached store in ``folder``; yields its URL."""
+    shutil.copy2(cached / "mlflow.db", folder / "mlflow.db")
+    shutil.copytree(cached / "artifacts", folder / "artifacts", copy_function=os.link)
+    process, url = start_mlflow_server(python, folder)
+    try:
+        yield url
+    finally:
+        stop_mlflow_server(process)
+
+
+def _seeded(python: Path) -> Path:
+    """The cached seeded history, with the dump of it MLflow's client reads back."""
+
+    def build(building: Path, url: str) -> None:
+        ids = json.loads(
+            _run(
+                python, str(SEED), url, str(building / "artifacts"), str(METRIC_POINTS), str(BIG_MB)
+            )
+        )
+        # Purged as `mlflow gc` does: the run and its artifacts are gone for good.
+        gc_env = {**mlflow_process_env(), "MLFLOW_TRACKING_URI": url}
+        subprocess.run(
+            [str(python), "-m", "mlflow", "gc", "--backend-store-uri",
+             f"sqlite:///{building / 'mlflow.db'}", "--run-ids", ids["purged_run"]],
+            check=True, capture_output=True, env=gc_env, timeout=300,
+        )  # fmt: skip
+        _run(python, "-c", _DELETE_EXPERIMENT, url, ids["abandoned"])
+        (building / "ids.json").write_text(json.dumps(ids))
+        (building / "dump.json").write_text(_run(python, str(DUMP), url))
+
+    key = SEED.read_bytes() + DUMP.read_bytes() + f"{METRIC_POINTS}/{BIG_MB}".encode()
+    return cached_store(python, "mlflow-history", key, build)
 
 
 @dataclass
@@ -296,15 +314,10 @@ def mlflow_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowH
     python = mlflow_python()
     cached = _seeded(python)
     folder = tmp_path_factory.mktemp("mlflow-source")
-    shutil.copy2(cached / "mlflow.db", folder / "mlflow.db")
-    shutil.copytree(cached / "artifacts", folder / "artifacts", copy_function=os.link)
-    process, url = start_mlflow_server(python, folder)
-    try:
+    with served_copy(python, cached, folder) as url:
         yield MlflowHistory(
             url,
             folder,
             json.loads((cached / "ids.json").read_text()),
             json.loads((cached / "dump.json").read_text()),
         )
-    finally:
-        stop_mlflow_server(process)

@@ -14,6 +14,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,12 +22,12 @@ import pytest
 import modelreg
 from mlflow_source_fixtures import (
     ROOT,
+    cached_store,
     mlflow_process_env,
     mlflow_python_with_frameworks,
     pyfunc_predictions,
-    start_mlflow_server,
+    served_copy,
     start_target,
-    stop_mlflow_server,
 )
 from modelreg.mlflow_import import ImportResult, import_mlflow
 from modelreg.mlflow_import.progress import Progress
@@ -46,10 +47,8 @@ class Source:
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
     python = mlflow_python_with_frameworks()
-    folder = tmp_path_factory.mktemp("mlflow-frameworks")
-    (folder / "artifacts").mkdir()
-    process, url = start_mlflow_server(python, folder)
-    try:
+
+    def build(building: Path, url: str) -> None:
         seeded = subprocess.run(
             [str(python), str(SEED), url],
             capture_output=True,
@@ -58,9 +57,11 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
             env=mlflow_process_env(),
         )
         assert seeded.returncode == 0, seeded.stderr[-4000:]
-        yield Source(url, json.loads(seeded.stdout.strip().splitlines()[-1]))
-    finally:
-        stop_mlflow_server(process)
+        (building / "ids.json").write_text(seeded.stdout.strip().splitlines()[-1])
+
+    cached = cached_store(python, "mlflow-frameworks", SEED.read_bytes(), build)
+    with served_copy(python, cached, tmp_path_factory.mktemp("mlflow-frameworks")) as url:
+        yield Source(url, json.loads((cached / "ids.json").read_text()))
 
 
 @dataclass
