@@ -101,3 +101,23 @@ def test_a_store_that_cannot_be_reached_leaves_the_fit_alone(autologged, tmp_pat
         model = LogisticRegression().fit(X, LABELS)
 
     assert model.coef_.shape == (1, 3)
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_xgboost_and_lightgbm_estimators_log_as_scikit_learn_ones(autologged, library):
+    if library == "xgboost":
+        from xgboost import XGBClassifier as Classifier
+
+        quiet = {}
+    else:
+        from lightgbm import LGBMClassifier as Classifier
+
+        quiet = {"verbose": -1}
+
+    model = Classifier(n_estimators=5, **quiet).fit(X, LABELS)
+
+    run = only_run(autologged)
+    assert run.data.params["n_estimators"] == "5"
+    assert run.data.metrics["training_accuracy_score"] == model.score(X, LABELS)
+    loaded = modelreg.load_model(f"runs:/{run.info.run_id}/model")
+    assert (loaded.predict(X) == model.predict(X)).all()

@@ -1,6 +1,7 @@
 """Automatic logging of scikit-learn training: ``modelreg.autolog()``, as MLflow's.
 
-Once enabled, every ``fit`` of a scikit-learn estimator logs to the active run
+Once enabled, every ``fit`` of a scikit-learn estimator (and of XGBoost's and
+LightGBM's scikit-learn estimators, when installed) logs to the active run
 (or to a run of its own, started before and ended after the fit): the
 estimator's parameters (``get_params(deep=True)``), its score and the usual
 metrics on the training data (``training_accuracy_score``, ``training_f1_score``
@@ -17,6 +18,8 @@ a ``ModelregWarning``, and a ``fit`` that raises ends the run it started as
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import threading
 import warnings
 from collections.abc import Callable
@@ -28,13 +31,17 @@ from modelreg.timeutil import now_ms
 from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
 _ORIGINAL = "__modelreg_original_fit__"
+# Libraries whose estimators follow scikit-learn's API, by their base class: patched too
+# when installed.
+_SKLEARN_STYLE = (("xgboost", "XGBModel"), ("lightgbm", "LGBMModel"))
 _patched: list[Any] = []  # the estimator classes whose fit is wrapped
 _options = {"log_models": True}
 _local = threading.local()
 
 
 def autolog(log_models: bool = True, disable: bool = False) -> None:
-    """Logs every scikit-learn ``fit`` from now on (``disable=True`` stops it).
+    """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too) from now on
+    (``disable=True`` stops it).
 
     ``log_models=False`` logs parameters, metrics and tags but not the model.
     Raises ``MissingDependency`` when scikit-learn is not installed.
@@ -54,10 +61,18 @@ def autolog(log_models: bool = True, disable: bool = False) -> None:
 
     with needs_extras():
         from sklearn.utils import all_estimators
-    for _, cls in all_estimators():
+    classes = [cls for _, cls in all_estimators()]
+    for module, base in _SKLEARN_STYLE:
+        if importlib.util.find_spec(module) is not None:
+            classes += _with_subclasses(getattr(importlib.import_module(module), base))
+    for cls in classes:
         if "fit" in vars(cls) and not hasattr(cls.fit, _ORIGINAL):
             cls.fit = _logging(cls.fit)
             _patched.append(cls)
+
+
+def _with_subclasses(cls: Any) -> list[Any]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _with_subclasses(child))]
 
 
 def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
