@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 from modelreg import async_logging, settings
 from modelreg.async_logging import RunOperations
 from modelreg.entities import (
     Experiment,
     Metric,
+    PagedList,
     Param,
     Run,
     RunData,
@@ -34,6 +35,8 @@ from modelreg.heartbeat import Heartbeat, lease_seconds
 from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
+
+T = TypeVar("T")
 
 _ENV_VAR = settings.TRACKING_URI.env_var
 
@@ -82,6 +85,25 @@ def current_client() -> Any:
             if client is None:
                 client = _clients[uri] = Client(uri)
     return client
+
+
+def every_page(
+    search: Callable[[int, str | None], PagedList[T]], max_results: int | None, page: int
+) -> list[T]:
+    """What ``search(wanted, token)`` finds over every page, or its first ``max_results``.
+
+    The module-level searches return lists, as MLflow's do: all matches unless
+    the caller asks for fewer, read ``page`` at a time.
+    """
+    found: list[T] = []
+    token = None
+    while max_results is None or len(found) < max_results:
+        wanted = page if max_results is None else min(page, max_results - len(found))
+        batch = search(wanted, token)
+        found += batch
+        if not (token := batch.token):
+            break
+    return found
 
 
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from modelreg.entities import Experiment
-from modelreg.fluent import current_client, current_experiment_id
+from modelreg.fluent import current_client, current_experiment_id, every_page
 
 _PAGE = 1000  # experiments asked for at a time (the most one page holds)
 
@@ -40,15 +40,13 @@ def search_experiments(
     >>> [e.name for e in modelreg.search_experiments(filter_string="name LIKE 'fraud%'")]
     """
     client = current_client()
-    found: list[Experiment] = []
-    token = None
-    while max_results is None or len(found) < max_results:
-        wanted = _PAGE if max_results is None else min(_PAGE, max_results - len(found))
-        page = client.search_experiments(view_type, wanted, filter_string, order_by, token)
-        found += page
-        if not (token := page.token):
-            break
-    return found
+    return every_page(
+        lambda wanted, token: client.search_experiments(
+            view_type, wanted, filter_string, order_by, token
+        ),
+        max_results,
+        _PAGE,
+    )
 
 
 def delete_experiment(experiment_id: str) -> None:
