@@ -397,6 +397,67 @@ def test_a_page_over_several_experiments_reads_a_page_from_each_not_all_their_ru
 
     statements = _captured(engine, lambda: client.search_runs([experiment, other], max_results=5))
 
+    read = _rows_read(engine, statements)
+    # From each experiment, a page and one more, and the rest of a group of runs started in
+    # the same millisecond (the fixture's runs were made quickly): far from their 70 runs.
+    assert 0 < read <= 30
+
+
+def test_a_page_over_more_experiments_than_are_merged_reads_a_page_not_all_their_runs(
+    store, monkeypatch
+):
+    # Past the merge limit (lowered here to 1), sorting the two experiments' 130 runs would
+    # read them all. PostgreSQL reads the store's newest runs from the (start_time, run_id)
+    # index; on SQLite the page walks that index itself, a window at a time, and reads
+    # each window's runs of those experiments from their index, bounded on both sides.
+    from modelreg.store import run_search
+
+    client, experiment, engine, dialect = store
+    monkeypatch.setattr(run_search, "_MERGED", 1)
+    newest = client.create_experiment("walked")
+    for i in range(100):
+        client.create_run(newest, start_time=2 * 10**12 + i)
+
+    statements = _captured(engine, lambda: client.search_runs([experiment, newest], max_results=5))
+
+    if dialect == "postgres":
+        assert 0 < _rows_read(engine, statements) <= 60
+        return
+    plans = [(s, lines) for s, lines in _plans(engine, dialect, statements) if "ORDER BY" in s]
+    walks = [lines for _, lines in plans if "ix_runs_start_time_run_id" in " ".join(lines)]
+    windows = [lines for s, lines in plans if "runs.experiment_id IN" in s]
+    assert walks and all(lines == [WALK] for lines in walks)
+    assert windows and all(re.search(WINDOW, lines[0]) for lines in windows)
+
+
+WALK = "SCAN runs USING COVERING INDEX ix_runs_start_time_run_id"  # in order: nothing sorted
+# A window's runs of an experiment: its index, from the window's end on.
+WINDOW = r"^SEARCH runs USING INDEX \w+ \(experiment_id=\? AND start_time>\?"
+
+
+def test_a_sorted_page_over_many_experiments_reads_their_runs_not_the_whole_store(
+    store, monkeypatch
+):
+    # With no window (the walk's last resort), the page sorts the experiments' own runs,
+    # read from their (experiment, start_time) index, not by scanning the whole store's
+    # (start_time, run_id) index in order, however few runs they hold.
+    from modelreg.store import run_search
+
+    client, experiment, engine, dialect = store
+    monkeypatch.setattr(run_search, "_WINDOWS", 0)
+    few = [client.create_experiment(f"few runs {i}") for i in range(24)]
+    for other in few:
+        client.create_run(other, start_time=1)
+
+    read = lambda: client.search_runs([experiment, *few], max_results=5)  # noqa: E731
+    plans = _plans(engine, dialect, _captured(engine, read))
+
+    assert plans
+    assert _scans(dialect, plans) == []
+
+
+def _rows_read(engine, statements):
+    """Rows of ``runs`` the ordered statements read (EXPLAIN ANALYZE on PostgreSQL)."""
     read = 0
     with engine.connect() as conn:
         # Priced as on a big store: on a few dozen runs, reading them all and sorting is cheap.
@@ -408,9 +469,7 @@ def test_a_page_over_several_experiments_reads_a_page_from_each_not_all_their_ru
                 (plan,) = conn.exec_driver_sql(explain, parameters).scalar_one()
                 read += _rows_read_from(plan["Plan"], "runs")
         conn.rollback()
-    # From each experiment, a page and one more, and the rest of a group of runs started in
-    # the same millisecond (the fixture's runs were made quickly): far from their 70 runs.
-    assert 0 < read <= 30
+    return read
 
 
 def _rows_read_from(node, table):

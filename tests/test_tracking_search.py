@@ -562,12 +562,42 @@ def test_a_filter_applies_to_the_runs_of_every_experiment_searched(client, sprea
         assert len(found) == 6
 
 
-def test_more_experiments_than_are_merged_are_searched_as_one(
-    client, tracking_uri, spread, monkeypatch
+@pytest.mark.parametrize("windows", [1, 2, 5])
+def test_more_experiments_than_are_merged_come_in_the_order_they_would_in_one(
+    client, tracking_uri, spread, monkeypatch, windows
 ):
+    # Past the merge limit, orders by start time walk the store's runs in windows (a page
+    # of 1 reads 8 runs, then 16: the store's 18 take two; one window leaves the rest to
+    # the query that sorts them); the other orders sort the experiments' runs.
     if tracking_uri.startswith("http"):
-        pytest.skip("the limit is the server process's own")
+        pytest.skip("the limits are the server process's own")
     together, apart = spread
     monkeypatch.setattr(run_search, "_MERGED", 2)
+    monkeypatch.setattr(run_search, "_WINDOWS", windows)
     for order in ORDERS:
-        assert every_page_of(client, apart, order, 3) == every_page_of(client, together, order, 3)
+        for size in (1, 2, 3, 100):
+            assert every_page_of(client, apart, order, size) == every_page_of(
+                client, together, order, size
+            ), (order, size)
+            filtered = every_page_of(client, apart, order, size, "attributes.status != 'FAILED'")
+            assert len(filtered) == 6
+
+
+def test_a_walk_over_more_experiments_than_are_merged_skips_other_experiments_runs(
+    client, tracking_uri, monkeypatch
+):
+    if tracking_uri.startswith("http"):
+        pytest.skip("the limits are the server process's own")
+    monkeypatch.setattr(run_search, "_MERGED", 1)
+    searched = [client.create_experiment(f"searched-{i}") for i in range(2)]
+    other = client.create_experiment("other")
+    # The searched runs are the oldest: the newest 30 belong to another experiment.
+    for i in range(6):
+        client.create_run(searched[i % 2], run_name=f"s{i}", start_time=1000 + i)
+    for i in range(30):
+        client.create_run(other, run_name=f"o{i}", start_time=2000 + i)
+
+    for windows in (1, 2, 5):
+        monkeypatch.setattr(run_search, "_WINDOWS", windows)
+        found = every_page_of(client, searched, [], 2)
+        assert found == [(f"s{i}", 1000 + i) for i in reversed(range(6))], windows

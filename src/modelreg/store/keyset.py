@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, false, or_
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, not_, or_
 
 from modelreg.errors import InvalidArgument
 from modelreg.validation import check_storable
@@ -65,6 +65,15 @@ def after(keys: Sequence[SortKey], last: Sequence[Any]) -> ColumnElement[bool]:
     if first.nullable:
         bound = bound | first.column.is_(None)
     return and_(bound, condition)
+
+
+def up_to(keys: Sequence[SortKey], last: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows that come at or before the row whose sort key is ``last``: those :func:`after`
+    leaves out, for keys that hold no NULL. The first key is bounded on its own, so an
+    index on it reads a range."""
+    first = keys[0]
+    bound = first.column <= last[0] if first.ascending else first.column >= last[0]
+    return and_(bound, not_(after(keys, last)))
 
 
 def _beyond(key: SortKey, value: Any) -> Any:

@@ -22,6 +22,11 @@ A page never reads the whole experiment when an index can answer:
 - over several experiments (up to ``_MERGED``), a page read in the order of an
   (experiment, …) index is the first runs of each experiment, read from that
   index, merged: the database would otherwise sort every run of them all.
+  Over more, PostgreSQL's planner picks between the experiments' indexes and
+  the whole store's (start_time, run_id) index by their sizes; on SQLite a
+  page ordered by start time walks the newest runs of the store from that
+  index, in windows, and keeps those of the experiments searched (for
+  experiments too rare for a few windows to fill the page, the rest is sorted).
 
 Other terms on ``datasets.`` (digest, context) are checked per run, as
 attributes are; no ``datasets.`` field orders a page.
@@ -50,7 +55,7 @@ from modelreg.entities import Run, RunStatus
 from modelreg.errors import InvalidArgument
 from modelreg.store.client_digests import mlflow_digest
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
-from modelreg.store.keyset import SortKey, after, check_fits, ordering
+from modelreg.store.keyset import SortKey, after, check_fits, ordering, up_to
 from modelreg.store.schema import (
     VALUE_PREFIX,
     datasets,
@@ -372,6 +377,9 @@ _N = len(RUN_COLUMNS)
 # costs ~0.2 ms to build and run, what sorting ~250 runs costs: past this, searches of
 # many small experiments would pay more than they save.
 _MERGED = 20
+# Past them, a page ordered by start time walks the store's newest runs in windows
+# (see _walked); five, doubling from four pages' worth, read up to 124 pages' worth.
+_WINDOWS = 5
 
 
 def _page(
@@ -388,12 +396,13 @@ def _page(
     with ``mark`` first); ``join`` is a (table, condition) the runs are joined to.
     No ``experiments``: ``where`` says which."""
     if join is None and 1 < len(experiments) <= _MERGED:
-        query = _merged(experiments, where, keys, last, n)
+        rows = conn.execute(_merged(experiments, where, keys, last, n)).all()
+    elif join is None and len(experiments) > _MERGED and _walkable(conn, keys):
+        rows = _walked(conn, experiments, where, keys, last, n)
     else:
         if experiments:
             where = [*where, runs.c.experiment_id.in_(list(experiments))]
-        query = _first(select(*RUN_COLUMNS), where, keys, last, n, join)
-    rows = conn.execute(query).all()
+        rows = conn.execute(_first(select(*RUN_COLUMNS), where, keys, last, n, join)).all()
     return [(row[:_N], [*mark, *row[_N:]]) for row in rows]
 
 
@@ -437,6 +446,53 @@ def _merged(
         .order_by(*ordering(merged_keys))
         .limit(n)
     )
+
+
+def _walkable(conn: Connection, keys: Sequence[SortKey]) -> bool:
+    """Whether a page in the order of ``keys`` walks the (start_time, run_id) index (see
+    :func:`_walked`): on SQLite, when it starts with the start time and every key is a
+    column of the run that holds no NULL."""
+    sqlite = conn.dialect.name == "sqlite"
+    return (
+        sqlite
+        and keys[0].column is runs.c.start_time
+        and all(runs.c.contains_column(k.column) and not k.nullable for k in keys)
+    )
+
+
+def _walked(
+    conn: Connection,
+    experiments: Sequence[int],
+    where: list[Any],
+    keys: Sequence[SortKey],
+    last: Any,
+    n: int,
+) -> list[Any]:
+    """The first ``n`` runs of ``experiments`` meeting ``where`` after ``last``, found by
+    walking the store's runs in order, a window at a time: the (start_time, run_id) index
+    gives the key a window ends at, then its runs of those experiments are read from
+    theirs. Windows double from four pages' worth; after ``_WINDOWS`` of them the experiments
+    hold too few of the store's runs, and the rest is one query that sorts theirs.
+
+    On SQLite only: its planner has no statistics to tell a large share of the store's
+    runs from a few. PostgreSQL's does, and reads such a page itself from the same index
+    or from the experiments' own, by their size."""
+    wanted = [*where, runs.c.experiment_id.in_(list(experiments))]
+    found: list[Any] = []
+    size = 4 * n
+    for _ in range(_WINDOWS):
+        end = conn.execute(_first(select(), [], keys, last, 1).offset(size - 1)).first()
+        if end is None:  # the last window: every run after ``last``
+            break
+        within = [*wanted, up_to(keys, list(end))]
+        found += conn.execute(
+            _first(select(*RUN_COLUMNS), within, keys, last, n - len(found))
+        ).all()
+        if len(found) == n:
+            return found
+        last, size = list(end), size * 2
+    rest = _first(select(*RUN_COLUMNS), wanted, keys, last, n - len(found))
+    return found + list(conn.execute(rest).all())
 
 
 def _result(

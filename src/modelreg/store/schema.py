@@ -112,6 +112,10 @@ runs = Table(
     Index(None, "experiment_id", "status", "start_time"),
 )
 
+# The whole store's runs newest first, in the order of a page of runs (ties by id), for
+# searches over many experiments (migration 0020).
+Index("ix_runs_start_time_run_id", runs.c.start_time.desc(), runs.c.run_id)
+
 params = Table(
     "params",
     metadata,
