@@ -1,5 +1,6 @@
 """Asynchronous logging: calls return at once, values are written in batches, none is lost."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -184,3 +185,61 @@ def test_set_terminated_raises_a_failure_no_one_saw_once_the_run_has_ended(clien
         client.set_terminated(run_id, "FAILED")
 
     assert client.get_run(run_id).info.status == "FAILED"
+
+
+FORK_SCRIPT = """
+import os, signal, sys, threading, time
+import modelreg
+from modelreg import async_logging
+
+released = threading.Event()
+
+
+class Held(modelreg.Client):
+    # The writer's log_batch (synchronous) waits to be released: a call stays in flight.
+    def log_batch(self, *args, synchronous=None, **kwargs):
+        if synchronous:
+            released.wait()
+        return super().log_batch(*args, synchronous=synchronous, **kwargs)
+
+
+uri = f"sqlite:///{sys.argv[1]}"
+client, held = modelreg.Client(uri), Held(uri)
+experiment = client.create_experiment("forked")
+parent_run = client.create_run(experiment).info.run_id
+child_run = client.create_run(experiment).info.run_id
+
+held.log_metric(parent_run, "loss", 1.0, step=0, synchronous=False)
+while async_logging._writer._queue.qsize():  # taken by the writer, which waits
+    time.sleep(0.01)
+held.log_metric(parent_run, "loss", 2.0, step=1, synchronous=False)  # queued
+
+pid = os.fork()
+if pid == 0:
+    signal.alarm(30)  # a child that hangs is killed: the parent sees the signal
+    client.log_metric(child_run, "child", 1.0, synchronous=False)
+    failure = async_logging.finish(child_run)
+    os._exit(0 if failure is None else 3)
+
+released.set()
+_, status = os.waitpid(pid, 0)
+assert async_logging.finish(parent_run) is None
+steps = [m.step for m in client.get_metric_history(parent_run, "loss")]
+child = len(client.get_metric_history(child_run, "child"))
+print(os.waitstatus_to_exitcode(status), steps, child)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_its_own_calls_not_those_its_parent_queued(tmp_path):
+    # A child forked while calls are queued (a data loader's workers) inherits the
+    # queue: it must neither wait for its parent's calls nor write them a second time.
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_SCRIPT, str(tmp_path / "store.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split(maxsplit=1) == ["0", "[0, 1] 1\n"]

@@ -7,7 +7,9 @@ run by run), so thousands of calls cost a few requests. Each call returns a
 :class:`RunOperations` whose ``wait()`` raises what writing its values raised;
 ``end_run`` waits for everything queued and raises the first failure no one
 waited for, and the queue is drained when the interpreter exits (a failure
-then is logged), so no value is lost silently.
+then is logged), so no value is lost silently. A process forked meanwhile (a
+data loader's workers) starts with an empty queue of its own: what its parent
+queued is its parent's to write.
 
 The same ``synchronous`` argument is taken by ``Client.log_metric``,
 ``log_param``, ``set_tag`` and ``log_batch``; ``Client.set_terminated`` waits as
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import queue
 import threading
 from collections.abc import Sequence
@@ -113,6 +116,12 @@ class _Writer:
     """The process's queue of asynchronous calls and the thread that writes them."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """An empty queue and no thread. A child forked from a process with calls queued
+        starts so: those calls (and any in flight) are its parent's to write, and the
+        parent's writer may have held the queue's locks at the fork."""
         self._queue: queue.Queue[_Call] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -196,6 +205,8 @@ def _batches(calls: list[_Call]) -> list[_Batch]:
 
 
 _writer = _Writer()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_writer.reset)
 
 
 @atexit.register
