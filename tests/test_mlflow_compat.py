@@ -207,3 +207,44 @@ def test_a_prompt_registered_by_either_client_loads_with_the_other(mlflow_python
     assert result.returncode == 0, result.stderr[-3000:]
     assert "LOADED Answer why | from modelreg" in result.stdout
     assert client.load_prompt("both-ways").format(q="why") == [{"role": "user", "content": "why?"}]
+
+
+_TABLES_BOTH_WAYS = """
+import json, sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment(experiment_id=sys.argv[3])
+frame = mlflow.load_table("eval.json", run_ids=[sys.argv[2]], extra_columns=["run_id"])
+print("LOADED", json.dumps(frame.to_dict(orient="records")))
+with mlflow.start_run() as run:
+    mlflow.log_table({"q": ["from mlflow"], "score": [0.25]}, "eval.json")
+print("LOGGED", run.info.run_id)
+"""
+
+
+def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, live_server):
+    import modelreg
+
+    client = modelreg.Client(live_server)
+    experiment = client.create_experiment("tables both ways")
+    ours = client.create_run(experiment).info.run_id
+    client.log_table(ours, {"q": ["from modelreg"], "score": [0.5]}, "eval.json")
+
+    result = subprocess.run(
+        [str(mlflow_python), "-c", _TABLES_BOTH_WAYS, live_server, ours, experiment],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_client_env(),
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert json.loads(lines["LOADED"]) == [{"q": "from modelreg", "score": 0.5, "run_id": ours}]
+    theirs = lines["LOGGED"].strip()
+    modelreg.set_tracking_uri(live_server)
+    modelreg.set_experiment(experiment_id=experiment)
+    frame = modelreg.load_table("eval.json", extra_columns=["run_id"])
+    assert frame.to_dict(orient="records") == [
+        {"q": "from mlflow", "score": 0.25, "run_id": theirs},
+        {"q": "from modelreg", "score": 0.5, "run_id": ours},
+    ]

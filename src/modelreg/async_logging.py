@@ -242,6 +242,11 @@ def submit(
     return _writer.submit(_Call(client, run_id, list(metrics), list(params), list(tags)))
 
 
+def flush() -> None:
+    """Waits until every call queued so far is written or has failed."""
+    _writer.flush()
+
+
 def finish(run_id: str) -> BaseException | None:
     """Waits for every queued call; returns the first failure of ``run_id``'s that no one
     waited for (the rest are logged), for the caller to raise once the run has ended."""

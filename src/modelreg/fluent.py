@@ -462,6 +462,31 @@ def get_run(run_id: str) -> Run:
     return current_client().get_run(run_id)
 
 
+def get_parent_run(run_id: str) -> Run | None:
+    """The run ``run_id`` is nested in (``start_run(nested=True)``), or ``None`` for a
+    top-level run; raises ``NotFound`` for an unknown run."""
+    client = current_client()
+    parent = client.get_run(run_id).data.tags.get(PARENT_RUN_TAG)
+    return None if parent is None else client.get_run(parent)
+
+
+def delete_run(run_id: str) -> None:
+    """Deletes a run, restorably; see ``Client.delete_run``."""
+    current_client().delete_run(run_id)
+
+
+def flush_async_logging() -> None:
+    """Waits until every value queued with ``synchronous=False`` is written (or failed:
+    ``end_run`` or the call's ``wait()`` raises the failure)."""
+    async_logging.flush()
+
+
+def is_tracking_uri_set() -> bool:
+    """Whether a tracking URI was chosen (``set_tracking_uri`` or
+    ``MODELREG_TRACKING_URI``) rather than the default ``./.modelreg/``."""
+    return _tracking_uri is not None or bool(os.environ.get(_ENV_VAR))
+
+
 def register_prompt(
     name: str,
     template: Template,

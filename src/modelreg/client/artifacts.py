@@ -95,6 +95,67 @@ class ArtifactMethods:
         data = image_bytes(image, artifact_file)
         self._backend.artifacts.log_bytes(run_id, data, artifact_file)
 
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Stores ``data`` (a dict of equal-length columns or a pandas DataFrame) as the
+        table ``artifact_file`` (``.json``) of the run, as MLflow's ``log_table`` does; a
+        table the run already has at that path gets the rows added.
+
+        Raises ``InvalidArgument`` naming the column and the problem for data that is
+        not a table (uneven columns, values JSON cannot hold) or a bad path, and as
+        :meth:`log_artifact` for the run.
+
+        >>> client.log_table(run_id, {"question": ["2+2?"], "score": [1.0]}, "eval.json")
+        """
+        from modelreg import tables
+        from modelreg.entities import RunTag
+
+        path = tables.check_table_path(artifact_file)
+        table = tables.table_of(data)
+        earlier = self._stored_table(run_id, path)
+        if earlier is not None:
+            table = tables.appended(earlier, table)
+        self._backend.artifacts.log_bytes(run_id, tables.encode(table), path)
+        listed = self._backend.tracking.get_run(run_id).data.tags.get(tables.LOGGED_ARTIFACTS_TAG)
+        tag = RunTag(tables.LOGGED_ARTIFACTS_TAG, tables.with_table(listed, path))
+        self._backend.tracking.log_batch(run_id, tags=[tag])
+
+    def load_table(self, run_id: str, artifact_file: str) -> Any:
+        """The table ``artifact_file`` of the run as a pandas DataFrame.
+
+        Raises ``NotFound`` when the run has no such file, ``InvalidArgument`` when
+        the file is not a table, ``MissingDependency`` without pandas.
+        """
+        from modelreg import tables
+        from modelreg.errors import NotFound
+        from modelreg.extras import needs_extras
+
+        with needs_extras():
+            import pandas
+        path = tables.check_table_path(artifact_file)
+        table = self._stored_table(run_id, path)
+        if table is None:
+            raise NotFound(f"run '{run_id}' has no table '{path}'")
+        return pandas.DataFrame(table[1], columns=table[0])
+
+    def _stored_table(self, run_id: str, path: str) -> tuple[list[str], list[list[Any]]] | None:
+        """The table the run holds at ``path``, or ``None`` when it has no such file."""
+        import tempfile
+
+        from modelreg import tables
+        from modelreg.errors import NotFound
+
+        with tempfile.TemporaryDirectory(prefix="modelreg-table-") as folder:
+            try:
+                local = self._backend.artifacts.download_run_artifacts(run_id, path, folder)
+            except NotFound:
+                self._backend.tracking.get_run(run_id)  # an unknown run is not "no table"
+                return None
+            where = f"artifact '{path}' of run '{run_id}'"
+            if os.path.isdir(local):
+                raise InvalidArgument(f"{where} is a folder, not a table")
+            with open(local, "rb") as file:
+                return tables.decode(file.read(), where)
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """The files and folders directly inside ``path`` (default: the root), sorted by path.
 

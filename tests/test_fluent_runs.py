@@ -1,0 +1,56 @@
+"""MLflow's module-level run helpers: parent runs, deleting runs, flushing queued values,
+and whether a tracking URI was chosen."""
+
+import pytest
+
+import modelreg
+from modelreg.errors import NotFound
+
+
+@pytest.fixture
+def fluent(client):
+    modelreg.set_experiment("runs")
+    return client
+
+
+def test_get_parent_run_is_the_run_a_nested_run_started_in(fluent):
+    with modelreg.start_run() as parent:
+        with modelreg.start_run(nested=True) as child:
+            pass
+
+    assert modelreg.get_parent_run(child.info.run_id).info.run_id == parent.info.run_id
+    assert modelreg.get_parent_run(parent.info.run_id) is None
+    with pytest.raises(NotFound):
+        modelreg.get_parent_run("0" * 32)
+
+
+def test_delete_run_deletes_the_run_restorably(fluent):
+    with modelreg.start_run() as run:
+        pass
+
+    modelreg.delete_run(run.info.run_id)
+
+    assert fluent.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
+    fluent.restore_run(run.info.run_id)
+    assert fluent.get_run(run.info.run_id).info.lifecycle_stage == "active"
+
+
+def test_flush_async_logging_returns_once_queued_values_are_written(fluent):
+    with modelreg.start_run() as run:
+        for step in range(50):
+            modelreg.log_metric("loss", 1 / (step + 1), step=step, synchronous=False)
+
+        modelreg.flush_async_logging()
+
+        assert len(fluent.get_metric_history(run.info.run_id, "loss")) == 50
+
+
+def test_is_tracking_uri_set_says_whether_a_uri_was_chosen(tmp_path, monkeypatch):
+    assert modelreg.is_tracking_uri_set() is False
+    monkeypatch.setenv("MODELREG_TRACKING_URI", str(tmp_path / "env"))
+    assert modelreg.is_tracking_uri_set() is True
+    monkeypatch.delenv("MODELREG_TRACKING_URI")
+    modelreg.set_tracking_uri(tmp_path / "set")
+    assert modelreg.is_tracking_uri_set() is True
+    modelreg.set_tracking_uri(None)
+    assert modelreg.is_tracking_uri_set() is False
