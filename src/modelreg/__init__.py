@@ -18,7 +18,7 @@ from modelreg.version import __version__
 # name -> module that defines it; resolved lazily by __getattr__ below.
 _LAZY = {
     "Client": "modelreg.client",
-    "autolog": "modelreg.autolog",
+    "autolog": "modelreg.autologging",
     "delete_run": "modelreg.fluent",
     "delete_tag": "modelreg.fluent",
     "flush_async_logging": "modelreg.fluent",
@@ -143,7 +143,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from modelreg import entities, errors, settings, uris
-    from modelreg.autolog import autolog
+    from modelreg.autologging import autolog
     from modelreg.client import Client
     from modelreg.fluent import (
         ActiveRun,
