@@ -4,7 +4,7 @@ and whether a tracking URI was chosen."""
 import pytest
 
 import modelreg
-from modelreg.errors import NotFound
+from modelreg.errors import InvalidArgument, NotFound
 
 
 @pytest.fixture
@@ -54,3 +54,21 @@ def test_is_tracking_uri_set_says_whether_a_uri_was_chosen(tmp_path, monkeypatch
     assert modelreg.is_tracking_uri_set() is True
     modelreg.set_tracking_uri(None)
     assert modelreg.is_tracking_uri_set() is False
+
+
+def test_the_registry_uri_is_the_tracking_uri(tmp_path):
+    modelreg.set_tracking_uri(tmp_path / "store")
+
+    modelreg.set_registry_uri(tmp_path / "store")
+    modelreg.set_registry_uri(None)
+
+    assert modelreg.get_registry_uri() == modelreg.get_tracking_uri()
+
+
+def test_a_registry_uri_other_than_the_tracking_uri_is_refused_saying_what_to_do(tmp_path):
+    modelreg.set_tracking_uri(tmp_path / "store")
+
+    with pytest.raises(InvalidArgument, match="set_tracking_uri"):
+        modelreg.set_registry_uri("databricks-uc")
+    with pytest.raises(InvalidArgument, match="is not the tracking URI"):
+        modelreg.set_registry_uri(f"sqlite:///{tmp_path}/other.db")

@@ -141,6 +141,30 @@ def get_tracking_uri() -> str:
     return resolve_tracking_uri(_tracking_uri).uri
 
 
+def set_registry_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Taken for MLflow code that calls it: modelreg keeps registered models in the store
+    that holds their runs, so the registry URI is the tracking URI. ``None`` and the
+    tracking URI itself are accepted; another raises ``InvalidArgument``, which says to
+    set the tracking URI to that store instead."""
+    from modelreg.errors import InvalidArgument
+    from modelreg.uris import resolve_tracking_uri
+
+    if uri is None:
+        return
+    tracking = get_tracking_uri()
+    if resolve_tracking_uri(os.fspath(uri)).uri != tracking:
+        raise InvalidArgument(
+            f"registry URI '{os.fspath(uri):.200}' is not the tracking URI '{tracking}': "
+            "modelreg keeps registered models in the store of the runs they come from; "
+            "set_tracking_uri(...) to use that store for both"
+        )
+
+
+def get_registry_uri() -> str:
+    """The tracking URI: modelreg keeps the registry in the same store."""
+    return get_tracking_uri()
+
+
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
