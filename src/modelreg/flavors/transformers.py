@@ -81,7 +81,7 @@ def load(
     if pickled and not trust_pickle:
         raise untrusted(directory, f"holds pickled Transformers weights ({pickled[0]})")
     try:
-        pipe = transformers.pipeline(  # type: ignore[call-overload]  # the task is data
+        pipe = transformers.pipeline(
             task,
             model=str(folder),
             device=None if device is None else torch_device(device),
