@@ -23,12 +23,19 @@ client = MlflowClient()
 mlflow.set_experiment("frameworks")
 rows = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], dtype=np.float32)
 ids = {}
+# Stated, as MLflow would otherwise infer them by loading each model in a new process
+# (seconds each), which the importer does not read.
+REQUIREMENTS = ["torch"]
 
 torch.manual_seed(0)
 net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
 with mlflow.start_run(run_name="torch") as run:
     mlflow.pytorch.log_model(
-        net, name="model", registered_model_name="torch_model", input_example=rows
+        net,
+        name="model",
+        registered_model_name="torch_model",
+        input_example=rows,
+        pip_requirements=REQUIREMENTS,
     )
     mlflow.pytorch.log_model(
         net,
@@ -36,6 +43,7 @@ with mlflow.start_run(run_name="torch") as run:
         registered_model_name="torch_model",
         input_example=rows,
         export_model=True,
+        pip_requirements=REQUIREMENTS,
     )
     ids["torch_run"] = run.info.run_id
 client.transition_model_version_stage("torch_model", 1, "Production")
@@ -55,7 +63,9 @@ graph_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17
 graph_model.ir_version = 8
 onnx.checker.check_model(graph_model)
 with mlflow.start_run(run_name="onnx") as run:
-    mlflow.onnx.log_model(graph_model, name="model", registered_model_name="onnx_model")
+    mlflow.onnx.log_model(
+        graph_model, name="model", registered_model_name="onnx_model", pip_requirements=["onnx"]
+    )
     ids["onnx_run"] = run.info.run_id
 client.set_registered_model_alias("onnx_model", "champion", 1)
 
