@@ -134,3 +134,36 @@ def test_state_dict_class_that_is_not_a_module_is_refused(tmp_path: Path):
 
     with pytest.raises(InvalidArgument, match="subprocess:Popen is not a subclass of torch"):
         load_model_dir(tmp_path / "m")
+
+
+class DoublesItsInput(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul_(2)
+
+
+def _read_only_ones() -> np.ndarray:
+    rows = np.ones((2, 3), dtype=np.float32)
+    rows.flags.writeable = False
+    return rows
+
+
+def _frame_of_ones() -> object:
+    import pandas as pd
+
+    return pd.DataFrame(np.ones((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("torch_format", ["export", "state_dict"])
+@pytest.mark.parametrize("make_rows", [_read_only_ones, _frame_of_ones])
+def test_a_model_writing_into_its_input_leaves_read_only_rows_untouched(
+    tmp_path: Path, torch_format: str, make_rows
+):
+    save_model(
+        DoublesItsInput(), tmp_path / "m", torch_format=torch_format, input_example=torch.ones(2, 3)
+    )
+    rows = make_rows()
+
+    out = load_model_dir(tmp_path / "m").predict(rows)
+
+    np.testing.assert_array_equal(out, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(np.asarray(rows), np.ones((2, 3)))

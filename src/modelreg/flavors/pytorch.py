@@ -237,7 +237,10 @@ def _to_tensor(value: Any) -> Any:
         return value
     if hasattr(value, "to_numpy"):  # pandas DataFrame or Series
         value = value.to_numpy()
-    return torch.as_tensor(np.asarray(value))
+    array = np.asarray(value)
+    # A tensor shares a writable array's memory; a read-only one (pandas' copy-on-write
+    # views) is copied, as a model writing into its input would write into it.
+    return torch.as_tensor(array if array.flags.writeable else array.copy())
 
 
 def _to_numpy(out: Any) -> Any:
