@@ -11,7 +11,6 @@ values the import tests compare against.
 from __future__ import annotations
 
 import fcntl
-import functools
 import hashlib
 import json
 import os
@@ -97,36 +96,13 @@ def start_target(kind: str, folder: Path) -> tuple[str, Any, Any]:
     return url, admin, process
 
 
-_PYFUNC = """
-import json, sys
-import mlflow, numpy as np
-mlflow.set_tracking_uri(sys.argv[1])
-model = mlflow.pyfunc.load_model(sys.argv[2])
-rows = np.array(json.loads(sys.argv[3]), dtype=sys.argv[4])
-out = model.predict(rows)
-if isinstance(out, dict):  # ONNX: one array per output
-    (out,) = out.values()
-print(json.dumps(np.asarray(out).tolist()))
-"""
+def mlflow_predicted(ids: dict[str, Any], uri: str) -> tuple[Any, Any]:
+    """The rows and what MLflow's pyfunc predicted for them with ``uri``, as the seed
+    script that made the history recorded (``pyfunc_predicted``)."""
+    import numpy as np
 
-
-def pyfunc_predictions(url: str, uri: str, rows: list[list[float]], dtype: str = "float64") -> Any:
-    """What ``mlflow.pyfunc.load_model(uri).predict(rows)`` gives on the MLflow server at
-    ``url``, run with MLflow's own interpreter (once per session for the same question)."""
-    return _pyfunc_predictions(url, uri, json.dumps(rows), dtype)
-
-
-@functools.cache
-def _pyfunc_predictions(url: str, uri: str, rows: str, dtype: str) -> Any:
-    out = subprocess.run(
-        [str(mlflow_python()), "-c", _PYFUNC, url, uri, rows, dtype],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=mlflow_process_env(),
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    seen = ids["predictions"][uri]
+    return np.array(seen["rows"], dtype=seen["dtype"]), seen["out"]
 
 
 class _locked:

@@ -23,7 +23,7 @@ import modelreg
 from mlflow_source_fixtures import (  # noqa: F401 - a fixture
     MlflowHistory,
     mlflow_history,
-    pyfunc_predictions,
+    mlflow_predicted,
     start_target,
 )
 from modelreg.mlflow_import import ImportResult, Options, import_mlflow
@@ -484,12 +484,12 @@ def test_an_imported_scikit_learn_version_predicts_as_mlflow_pyfunc_does(importe
     import numpy as np
 
     uri = "models:/aliased/Production"
-    expected = pyfunc_predictions(imported.history.url, uri, ROWS)
+    rows, expected = mlflow_predicted(imported.history.ids, uri)
 
     # MLflow 3 saves scikit-learn models with skops, which modelreg loads without pickle.
     model = modelreg.load_model(uri, client=imported.client)
 
-    assert np.asarray(model.predict(np.array(ROWS))).tolist() == expected
+    assert np.asarray(model.predict(rows)).tolist() == expected
 
 
 def test_a_pytorch_module_saved_whole_as_mlflow_does_loads_only_with_trust_pickle(tmp_path):

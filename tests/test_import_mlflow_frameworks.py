@@ -23,9 +23,9 @@ import modelreg
 from mlflow_source_fixtures import (
     ROOT,
     cached_store,
+    mlflow_predicted,
     mlflow_process_env,
     mlflow_python_with_frameworks,
-    pyfunc_predictions,
     served_copy,
     start_target,
 )
@@ -35,7 +35,6 @@ from modelreg.mlflow_import.progress import Progress
 pytestmark = pytest.mark.timeout(1800)
 
 SEED = ROOT / "tests/compat/mlflow_seed_frameworks.py"
-ROWS = [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [0.3, 0.7], [1.5, -1.0]]
 
 
 @dataclass
@@ -98,12 +97,12 @@ def test_the_import_reports_nothing_and_counts_match(imported):
 
 @pytest.mark.parametrize("uri", ["models:/torch_model/Production", "models:/torch_model/Staging"])
 def test_an_imported_pytorch_version_predicts_as_mlflow_pyfunc_does(imported, uri):
-    expected = pyfunc_predictions(imported.source.url, uri, ROWS, "float32")
+    rows, expected = mlflow_predicted(imported.source.ids, uri)
 
     # MLflow pickles the whole module (or, exported, its example inputs): trust is needed.
     model = modelreg.load_model(uri, client=imported.client, trust_pickle=True)
 
-    got = _predict(model, np.array(ROWS, dtype=np.float32))
+    got = _predict(model, rows)
     assert np.allclose(got, np.asarray(expected), atol=1e-6)
 
 
@@ -114,11 +113,11 @@ def test_an_imported_pytorch_version_does_not_load_without_trust_pickle(imported
 
 def test_an_imported_onnx_version_predicts_as_mlflow_pyfunc_does(imported):
     uri = "models:/onnx_model@champion"
-    expected = pyfunc_predictions(imported.source.url, uri, ROWS, "float32")
+    rows, expected = mlflow_predicted(imported.source.ids, uri)
 
     model = modelreg.load_model(uri, client=imported.client)
 
-    got = _predict(model, np.array(ROWS, dtype=np.float32))
+    got = _predict(model, rows)
     assert np.allclose(got, np.asarray(expected), atol=1e-6)
 
 

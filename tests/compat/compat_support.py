@@ -105,5 +105,17 @@ def logged_model_view(m: Any) -> dict[str, Any]:
     }
 
 
+def pyfunc_predicted(uri: str, rows: Any) -> dict[str, Any]:
+    """What ``mlflow.pyfunc.load_model(uri).predict(rows)`` gives, with the rows and
+    their dtype, for the import tests to expect of the imported version."""
+    import mlflow
+    import numpy as np
+
+    out = mlflow.pyfunc.load_model(uri).predict(rows)
+    if isinstance(out, dict):  # ONNX: one array per output
+        (out,) = out.values()
+    return {"rows": rows.tolist(), "dtype": str(rows.dtype), "out": np.asarray(out).tolist()}
+
+
 def dump(results: dict[str, Any]) -> str:
     return json.dumps(results, sort_keys=True, default=str)

@@ -15,6 +15,7 @@ import mlflow
 import numpy as np
 import onnx
 import torch
+from compat_support import pyfunc_predicted
 from mlflow import MlflowClient
 from onnx import TensorProto, helper, numpy_helper
 
@@ -68,5 +69,13 @@ with mlflow.start_run(run_name="onnx") as run:
     )
     ids["onnx_run"] = run.info.run_id
 client.set_registered_model_alias("onnx_model", "champion", 1)
+
+# What MLflow's pyfunc predicts, which the imported versions must predict too.
+uris = [
+    "models:/torch_model/Production",
+    "models:/torch_model/Staging",
+    "models:/onnx_model@champion",
+]
+ids["predictions"] = {uri: pyfunc_predicted(uri, rows) for uri in uris}
 
 print(json.dumps(ids))

@@ -21,6 +21,7 @@ import time
 import mlflow
 import numpy as np
 import pandas as pd
+from compat_support import pyfunc_predicted
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 from sklearn.linear_model import LogisticRegression
@@ -173,5 +174,9 @@ if big_mb:
                 f.write(block)
         mlflow.log_artifact(path, "data")
         ids["big_run"] = run.info.run_id
+
+# What MLflow's pyfunc predicts, which the imported versions must predict too.
+rows = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [0.3, 0.7], [1.5, -1.0]])
+ids["predictions"] = {uri: pyfunc_predicted(uri, rows) for uri in ["models:/aliased/Production"]}
 
 print(json.dumps(ids))
