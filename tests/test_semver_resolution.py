@@ -22,20 +22,22 @@ def many(client):
     return client
 
 
-@pytest.mark.parametrize(
-    ("uri", "semver"),
-    [
-        ("models:/wide/^1", "1.0.69"),
-        ("models:/wide/^1.0.3", "1.0.69"),
-        ("models:/wide/<2.0.0", "1.0.69"),
-        ("models:/wide/~1.0.12", "1.0.69"),
-        ("models:/wide/<=1.0.40", "1.0.40"),
-        ("models:/wide/>=2.0.0-rc.3 <2.0.0", "2.0.0-rc.70"),
-        ("models:/wide/^2.0.0-rc.1", "2.0.0"),
-        ("models:/wide/>=1", "2.0.0"),
-        ("models:/wide/v2.0.0-rc.65", "2.0.0-rc.65"),
-        ("models:/wide/v1.0.7+build.9", "1.0.7"),
-    ],
-)
-def test_a_range_resolves_to_its_highest_version_across_pages(many, uri, semver):
-    assert many.resolve_model_uri(uri).semver == semver
+# Each case reads the same 141 versions, made once per backend.
+RANGES = [
+    ("models:/wide/^1", "1.0.69"),
+    ("models:/wide/^1.0.3", "1.0.69"),
+    ("models:/wide/<2.0.0", "1.0.69"),
+    ("models:/wide/~1.0.12", "1.0.69"),
+    ("models:/wide/<=1.0.40", "1.0.40"),
+    ("models:/wide/>=2.0.0-rc.3 <2.0.0", "2.0.0-rc.70"),
+    ("models:/wide/^2.0.0-rc.1", "2.0.0"),
+    ("models:/wide/>=1", "2.0.0"),
+    ("models:/wide/v2.0.0-rc.65", "2.0.0-rc.65"),
+    ("models:/wide/v1.0.7+build.9", "1.0.7"),
+]
+
+
+def test_a_range_resolves_to_its_highest_version_across_pages(many, subtests):
+    for uri, semver in RANGES:
+        with subtests.test(uri=uri):
+            assert many.resolve_model_uri(uri).semver == semver
