@@ -107,3 +107,27 @@ def test_with_auth_a_runs_user_is_the_authenticated_one(auth_server, logged):
         run = http.post(f"{MLFLOW}/runs/create", json=body).json()["run"]
 
     assert run["info"]["user_id"] == "editor"
+
+
+def test_a_logged_model_cannot_name_a_run_its_creator_may_not_read(auth_server, logged):
+    from modelreg.errors import NotFound
+
+    world, _ = logged
+    stranger = auth_server.client("stranger")
+    own = stranger.create_experiment(unique("own"))
+    missing_run = "0" * 32
+
+    with pytest.raises(NotFound) as hidden:
+        stranger.create_logged_model(own, source_run_id=world.run_id)
+    with pytest.raises(NotFound) as missing:
+        stranger.create_logged_model(own, source_run_id=missing_run)
+    with auth_server.http("stranger") as http:
+        through_mlflow = http.post(
+            f"{MLFLOW}/logged-models", json={"experiment_id": own, "source_run_id": world.run_id}
+        )
+
+    assert str(hidden.value).replace(world.run_id, "?") == str(missing.value).replace(
+        missing_run, "?"
+    )
+    assert through_mlflow.status_code == 404
+    assert list(stranger.search_logged_models(own)) == []

@@ -100,7 +100,13 @@ MATRIX = [
     ("GET", RUN + "/manifest", "read", {}),
     ("GET", RUN + "/logged-models", "read", {}),
     # MLflow 3 logged models: access follows their experiment
+    ("POST", V1 + "/logged-models", "edit", {"experiment_id": "{exp}"}),
     ("GET", V1 + "/logged-models/{model_id}", "read", {}),
+    ("PATCH", V1 + "/logged-models/{model_id}", "edit", {"status": "READY"}),
+    ("DELETE", V1 + "/logged-models/{model_id}", "edit", {}),
+    ("PATCH", V1 + "/logged-models/{model_id}/tags", "edit", {"tags": {"t": "v"}}),
+    ("DELETE", V1 + "/logged-models/{model_id}/tags/{key}", "edit", {}),
+    ("POST", V1 + "/logged-models/{model_id}/params", "edit", {"params": {"p": "1"}}),
     ("GET", V1 + "/logged-models/{model_id}/manifest", "read", {}),
     ("POST", V1 + "/logged-models/search", "user", {"experiment_ids": ["{exp}"]}),
     # registered models

@@ -335,8 +335,22 @@ class ArtifactsAPI(Protocol):
 
 class LoggedModelsAPI(Protocol):
     """The operations of ``modelreg.services.logged_models.LoggedModelService`` (MLflow 3's
-    logged models; MLflow clients reach the rest through the MLflow-compatible API)."""
+    logged models; MLflow clients reach their files through the MLflow-compatible API)."""
 
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel: ...
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel: ...
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None: ...
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None: ...
+    def delete_logged_model(self, model_id: str) -> None: ...
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel: ...
     def search_logged_models(
         self,

@@ -456,7 +456,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # artifacts (metadata only; bytes move through the blob routes)
     _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts", on_run("read")),
-    # MLflow 3's logged models (read here; written through the MLflow-compatible API)
+    # MLflow 3's logged models (their files go through the MLflow-compatible API)
+    _op("logged_models", "create_logged_model", "POST", "/logged-models", on_experiment("edit")),
     _op("logged_models", "search_logged_models", "POST", "/logged-models/search", USER),
     _op(
         "logged_models",
@@ -464,6 +465,41 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/logged-models/{model_id}",
         Permission("read", "logged_model"),
+    ),
+    _op(
+        "logged_models",
+        "finalize_logged_model",
+        "PATCH",
+        "/logged-models/{model_id}",
+        Permission("edit", "logged_model"),
+    ),
+    _op(
+        "logged_models",
+        "delete_logged_model",
+        "DELETE",
+        "/logged-models/{model_id}",
+        Permission("edit", "logged_model"),
+    ),
+    _op(
+        "logged_models",
+        "set_logged_model_tags",
+        "PATCH",
+        "/logged-models/{model_id}/tags",
+        Permission("edit", "logged_model"),
+    ),
+    _op(
+        "logged_models",
+        "delete_logged_model_tag",
+        "DELETE",
+        "/logged-models/{model_id}/tags/{key}",
+        Permission("edit", "logged_model"),
+    ),
+    _op(
+        "logged_models",
+        "log_logged_model_params",
+        "POST",
+        "/logged-models/{model_id}/params",
+        Permission("edit", "logged_model"),
     ),
     _op("logged_models", "models_of_run", "GET", "/runs/{run_id}/logged-models", on_run("read")),
     _op(

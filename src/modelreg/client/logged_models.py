@@ -13,6 +13,54 @@ from modelreg.logged_models import LoggedModel, LoggedModelOrder
 class LoggedModelMethods:
     _backend: Any
 
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """A new logged model, ``PENDING`` until :meth:`finalize_logged_model`, in the
+        experiment; ``name`` defaults to a random one, ``source_run_id`` is the run that
+        made it. Raises ``NotFound`` for an unknown experiment or run, ``InvalidArgument``
+        for a deleted experiment or a bad name, tag or param.
+
+        >>> model = client.create_logged_model("1", name="ranker", params={"k": "10"})
+        """
+        return self._backend.logged_models.create_logged_model(
+            str(experiment_id),
+            name,
+            source_run_id,
+            None if tags is None else _strings(tags),
+            None if params is None else _strings(params),
+            model_type,
+        )
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        """Marks the model ``READY`` (its files are complete) or ``FAILED``. Raises
+        ``InvalidArgument`` for another status, ``NotFound`` for an unknown model."""
+        return self._backend.logged_models.finalize_logged_model(model_id, str(status))
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
+        """Sets (or replaces) tags on the model; values are kept as strings."""
+        self._backend.logged_models.set_logged_model_tags(model_id, _strings(tags))
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Removes one tag from the model."""
+        self._backend.logged_models.delete_logged_model_tag(model_id, key)
+
+    def log_model_params(self, model_id: str, params: dict[str, str]) -> None:
+        """Records params of the model (its configuration, beside its run's params);
+        values are kept as strings, as a run's params are."""
+        self._backend.logged_models.log_logged_model_params(model_id, _strings(params))
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Marks the model deleted: searches skip it and reads answer ``NotFound``;
+        versions registered from it keep their files."""
+        self._backend.logged_models.delete_logged_model(model_id)
+
     def get_logged_model(self, model_id: str) -> LoggedModel:
         """The logged model ``m-<32 hex>``. Raises ``NotFound`` for an unknown or deleted one."""
         return self._backend.logged_models.get_logged_model(model_id)
@@ -40,3 +88,8 @@ class LoggedModelMethods:
     def get_run_logged_models(self, run_id: str) -> list[LoggedModel]:
         """The logged models a run made, oldest first (lineage: run → logged model)."""
         return self._backend.logged_models.models_of_run(run_id)
+
+
+def _strings(values: dict[str, Any]) -> dict[str, str]:
+    # MLflow's clients send str(value) for each, as they do for a run's params and tags.
+    return {str(k): str(v) for k, v in values.items()}

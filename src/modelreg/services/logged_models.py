@@ -30,6 +30,7 @@ from modelreg.logged_models import (
 )
 from modelreg.run_names import random_run_name
 from modelreg.services import principal
+from modelreg.services.reference_access import require_readable_run
 from modelreg.store import keyset
 from modelreg.store import logged_models as store
 from modelreg.store import tracking as tracking_store
@@ -112,9 +113,9 @@ class LoggedModelService:
             if stage != tracking_store.ACTIVE:
                 raise InvalidArgument(f"experiment {experiment_id} is deleted")
             if source_run_id:
-                tracking_store.get_run_info(
-                    conn, v.check_string(source_run_id, "source_run_id", 64)
-                )
+                source_run_id = v.check_string(source_run_id, "source_run_id", 64)
+                tracking_store.get_run_info(conn, source_run_id)
+                require_readable_run(conn, source_run_id)
             store.insert_model(
                 conn,
                 {
