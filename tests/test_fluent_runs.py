@@ -31,8 +31,32 @@ def test_delete_run_deletes_the_run_restorably(fluent):
     modelreg.delete_run(run.info.run_id)
 
     assert fluent.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
-    fluent.restore_run(run.info.run_id)
+    modelreg.restore_run(run.info.run_id)
     assert fluent.get_run(run.info.run_id).info.lifecycle_stage == "active"
+
+
+def test_an_experiment_is_restored_and_its_tags_deleted(fluent):
+    experiment_id = modelreg.create_experiment("restorable")
+    modelreg.set_experiment(experiment_id=experiment_id)
+    modelreg.set_experiment_tags({"team": "risk", "temp": "x"})
+
+    modelreg.delete_experiment_tag("temp")
+    modelreg.delete_experiment(experiment_id)
+    modelreg.restore_experiment(experiment_id)
+
+    experiment = modelreg.get_experiment(experiment_id)
+    assert experiment.lifecycle_stage == "active"
+    assert experiment.tags == {"team": "risk"}
+
+
+def test_set_model_version_tag_tags_the_version(fluent):
+    source = f"runs:/{fluent.create_run('0').info.run_id}/model"
+    fluent.create_registered_model("tagged")
+    fluent.create_model_version("tagged", source)
+
+    modelreg.set_model_version_tag("tagged", "1", "validation_status", "passed")
+
+    assert fluent.get_model_version("tagged", 1).tags == {"validation_status": "passed"}
 
 
 def test_flush_async_logging_returns_once_queued_values_are_written(fluent):

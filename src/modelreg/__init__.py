@@ -68,6 +68,10 @@ _LAZY = {
     "set_registry_uri": "modelreg.fluent",
     "set_tracking_uri": "modelreg.fluent",
     "start_run": "modelreg.fluent",
+    "restore_run": "modelreg.fluent",
+    "restore_experiment": "modelreg.fluent_experiments",
+    "delete_experiment_tag": "modelreg.fluent_experiments",
+    "set_model_version_tag": "modelreg.fluent_registry",
     "initialize_logged_model": "modelreg.fluent_logged_models",
     "create_external_model": "modelreg.fluent_logged_models",
     "finalize_logged_model": "modelreg.fluent_logged_models",
@@ -93,6 +97,7 @@ __all__ = [
     "create_experiment",
     "create_external_model",
     "delete_experiment",
+    "delete_experiment_tag",
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
@@ -135,6 +140,8 @@ __all__ = [
     "log_text",
     "register_model",
     "register_prompt",
+    "restore_experiment",
+    "restore_run",
     "search_experiments",
     "search_logged_models",
     "search_model_versions",
@@ -145,6 +152,7 @@ __all__ = [
     "set_experiment_tag",
     "set_experiment_tags",
     "set_logged_model_tags",
+    "set_model_version_tag",
     "set_registry_uri",
     "set_tag",
     "set_tags",
@@ -195,6 +203,7 @@ if TYPE_CHECKING:
         log_param,
         log_params,
         log_text,
+        restore_run,
         set_experiment,
         set_tag,
         set_tags,
@@ -204,8 +213,10 @@ if TYPE_CHECKING:
     from modelreg.fluent_experiments import (
         create_experiment,
         delete_experiment,
+        delete_experiment_tag,
         get_experiment,
         get_experiment_by_name,
+        restore_experiment,
         search_experiments,
         set_experiment_tag,
         set_experiment_tags,
@@ -223,6 +234,11 @@ if TYPE_CHECKING:
         search_logged_models,
         set_active_model,
         set_logged_model_tags,
+    )
+    from modelreg.fluent_registry import (
+        search_model_versions,
+        search_registered_models,
+        set_model_version_tag,
     )
     from modelreg.fluent_search import search_runs
     from modelreg.models import load_model, log_model, register_model

@@ -499,6 +499,11 @@ def delete_run(run_id: str) -> None:
     current_client().delete_run(run_id)
 
 
+def restore_run(run_id: str) -> None:
+    """Brings back a deleted run; see ``Client.restore_run``."""
+    current_client().restore_run(run_id)
+
+
 def flush_async_logging() -> None:
     """Waits until every value queued with ``synchronous=False`` is written (or failed:
     ``end_run`` or the call's ``wait()`` raises the failure)."""

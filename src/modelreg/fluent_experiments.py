@@ -54,6 +54,16 @@ def delete_experiment(experiment_id: str) -> None:
     current_client().delete_experiment(experiment_id)
 
 
+def restore_experiment(experiment_id: str) -> None:
+    """Brings back a deleted experiment and its runs; see ``Client.restore_experiment``."""
+    current_client().restore_experiment(experiment_id)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Removes a tag from the current experiment."""
+    current_client().delete_experiment_tag(current_experiment_id(), key)
+
+
 def set_experiment_tag(key: str, value: str) -> None:
     """Sets a tag on the current experiment (the one new runs go to)."""
     current_client().set_experiment_tag(current_experiment_id(), key, value)

@@ -4,11 +4,17 @@ filter, as lists, without holding a ``Client`` (``modelreg.search_model_versions
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from modelreg.entities import ModelVersion, RegisteredModel
 from modelreg.fluent import current_client, every_page
 
 _PAGE = 1000  # models or versions asked for at a time
+
+
+def set_model_version_tag(name: str, version: int | str, key: str, value: Any) -> None:
+    """Sets a tag on a model version; see ``Client.set_model_version_tag``."""
+    current_client().set_model_version_tag(name, version, key, value)
 
 
 def search_registered_models(
