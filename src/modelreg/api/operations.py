@@ -52,7 +52,12 @@ class Operation:
 
     @property
     def path_params(self) -> tuple[str, ...]:
-        return tuple(re.findall(r"{(\w+)}", self.path))
+        return tuple(re.findall(r"{(\w+)(?::path)?}", self.path))
+
+    @property
+    def slashed_params(self) -> frozenset[str]:
+        """The path parameters that may hold '/' (keys: ``train/loss``)."""
+        return frozenset(re.findall(r"{(\w+):path}", self.path))
 
     @property
     def in_body(self) -> bool:
@@ -120,14 +125,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "tracking",
         "set_experiment_tag",
         "PUT",
-        "/experiments/{experiment_id}/tags/{key}",
+        "/experiments/{experiment_id}/tags/{key:path}",
         on_experiment("edit"),
     ),
     _op(
         "tracking",
         "delete_experiment_tag",
         "DELETE",
-        "/experiments/{experiment_id}/tags/{key}",
+        "/experiments/{experiment_id}/tags/{key:path}",
         on_experiment("edit"),
     ),
     # runs
@@ -140,12 +145,12 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("tracking", "delete_run", "DELETE", "/runs/{run_id}", on_run("manage")),
     _op("tracking", "restore_run", "POST", "/runs/{run_id}/restore", on_run("manage")),
     _op("tracking", "log_batch", "POST", "/runs/{run_id}/batch", on_run("edit")),
-    _op("tracking", "delete_tag", "DELETE", "/runs/{run_id}/tags/{key}", on_run("edit")),
+    _op("tracking", "delete_tag", "DELETE", "/runs/{run_id}/tags/{key:path}", on_run("edit")),
     _op(
         "tracking",
         "get_metric_history",
         "GET",
-        "/runs/{run_id}/metrics/{key}/history",
+        "/runs/{run_id}/metrics/{key:path}/history",
         on_run("read"),
     ),
     # registered models
@@ -184,14 +189,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "registry",
         "set_registered_model_tag",
         "PUT",
-        "/registered-models/{name}/tags/{key}",
+        "/registered-models/{name}/tags/{key:path}",
         on_model("edit"),
     ),
     _op(
         "registry",
         "delete_registered_model_tag",
         "DELETE",
-        "/registered-models/{name}/tags/{key}",
+        "/registered-models/{name}/tags/{key:path}",
         on_model("edit"),
     ),
     _op("registry", "get_history", "GET", "/registered-models/{name}/history", on_model("read")),
@@ -272,14 +277,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "registry",
         "set_model_version_tag",
         "PUT",
-        "/registered-models/{name}/versions/{version}/tags/{key}",
+        "/registered-models/{name}/versions/{version}/tags/{key:path}",
         on_model("edit"),
     ),
     _op(
         "registry",
         "delete_model_version_tag",
         "DELETE",
-        "/registered-models/{name}/versions/{version}/tags/{key}",
+        "/registered-models/{name}/versions/{version}/tags/{key:path}",
         on_model("edit"),
     ),
     # governance: model cards, lineage, scores, policies, retention, webhooks
@@ -491,7 +496,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "logged_models",
         "delete_logged_model_tag",
         "DELETE",
-        "/logged-models/{model_id}/tags/{key}",
+        "/logged-models/{model_id}/tags/{key:path}",
         Permission("edit", "logged_model"),
     ),
     _op(

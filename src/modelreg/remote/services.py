@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -62,12 +63,14 @@ class RemoteService:
         sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "self"])
         returns = hints.get("return", Any)
         path_names = op.path_params
+        slashed = op.slashed_params
 
         def call(*args: Any, **kwargs: Any) -> Any:
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             values = dict(bound.arguments)
-            path = op.path.format(**{n: _segment(n, values.pop(n)) for n in path_names})
+            segments = {n: _segment(n, values.pop(n), n in slashed) for n in path_names}
+            path = re.sub(r"{(\w+)(?::path)?}", lambda m: segments[m.group(1)], op.path)
             request: dict[str, Any]
             if op.in_body:
                 body = json.dumps({k: _jsonable(v) for k, v in values.items()}, default=_scalar)
@@ -85,12 +88,20 @@ class RemoteService:
         return call
 
 
-def _segment(name: str, value: Any) -> str:
-    """One URL path segment; values that no segment can carry are refused as embedded use does."""
+def _segment(name: str, value: Any, slashed: bool = False) -> str:
+    """One URL path segment, or for a ``slashed`` value (a key such as ``train/loss``) one
+    per part, so the server reads back the value as given and validates it as embedded
+    use does; values that no path can carry are refused here."""
     text = str(value)
-    if not text or "/" in text or text in (".", ".."):
+    if not slashed and (not text or "/" in text or text in (".", "..")):
         raise InvalidArgument(f"{name} {text!r:.80} must not be empty, '.', '..' or contain '/'")
-    return quote(text, safe="")
+    if not text:
+        raise InvalidArgument(f"{name} must not be empty")
+    # A '.' or '..' part would be dropped by URL normalization; encoded, it arrives as is.
+    return "/".join(
+        part.replace(".", "%2E") if part in (".", "..") else quote(part, safe="")
+        for part in text.split("/")
+    )
 
 
 def _query(values: dict[str, Any]) -> list[tuple[str, str]]:
