@@ -68,6 +68,11 @@ _LAZY = {
     "set_registry_uri": "modelreg.fluent",
     "set_tracking_uri": "modelreg.fluent",
     "start_run": "modelreg.fluent",
+    "enable_system_metrics_logging": "modelreg.system_metrics",
+    "disable_system_metrics_logging": "modelreg.system_metrics",
+    "set_system_metrics_sampling_interval": "modelreg.system_metrics",
+    "set_system_metrics_samples_before_logging": "modelreg.system_metrics",
+    "set_system_metrics_node_id": "modelreg.system_metrics",
     "restore_run": "modelreg.fluent",
     "restore_experiment": "modelreg.fluent_experiments",
     "delete_experiment_tag": "modelreg.fluent_experiments",
@@ -101,7 +106,9 @@ __all__ = [
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
     "download_artifacts",
+    "enable_system_metrics_logging",
     "end_run",
     "entities",
     "errors",
@@ -154,6 +161,9 @@ __all__ = [
     "set_logged_model_tags",
     "set_model_version_tag",
     "set_registry_uri",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -242,3 +252,10 @@ if TYPE_CHECKING:
     )
     from modelreg.fluent_search import search_runs
     from modelreg.models import load_model, log_model, register_model
+    from modelreg.system_metrics import (
+        disable_system_metrics_logging,
+        enable_system_metrics_logging,
+        set_system_metrics_node_id,
+        set_system_metrics_samples_before_logging,
+        set_system_metrics_sampling_interval,
+    )

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
-from modelreg import async_logging, settings
+from modelreg import async_logging, settings, system_metrics
 from modelreg.async_logging import RunOperations
 from modelreg.entities import (
     Experiment,
@@ -50,6 +50,8 @@ _local = threading.local()
 _lock = threading.Lock()
 # Lease renewers of the active runs of every thread, by run id (see modelreg.heartbeat).
 _heartbeats: dict[str, Heartbeat] = {}
+# System metrics monitors of the runs that log them, by run id.
+_monitors: dict[str, system_metrics.SystemMetricsMonitor] = {}
 
 
 def _reset_state() -> None:
@@ -63,6 +65,9 @@ def _reset_state() -> None:
     for heartbeat in _heartbeats.values():
         heartbeat.stop()
     _heartbeats.clear()
+    for monitor in _monitors.values():
+        monitor.stop()
+    _monitors.clear()
     _last_run.clear()
 
 
@@ -243,6 +248,7 @@ def start_run(
     nested: bool = False,
     tags: dict[str, str] | None = None,
     description: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Starts a new run (or resumes ``run_id``) and makes it the active run.
 
@@ -255,6 +261,8 @@ def start_run(
     ``modelreg.parentRunId`` tag. While the run is active a daemon thread
     renews its lease, so if this process dies the run is marked ``KILLED``
     once ``MODELREG_RUN_LEASE_SECONDS`` pass, instead of staying RUNNING.
+    ``log_system_metrics`` logs CPU, memory, disk and network use while the run is
+    active (default: :mod:`modelreg.system_metrics`' setting).
     """
     stack = _stack()
     if stack and not nested:
@@ -282,6 +290,10 @@ def start_run(
     active = ActiveRun(run)
     stack.append(active)
     _heartbeats[run.info.run_id] = Heartbeat(client._backend.tracking, run.info.run_id, lease)
+    if system_metrics.wanted(log_system_metrics):
+        monitor = system_metrics.start(client, run.info.run_id)
+        if monitor is not None:
+            _monitors[run.info.run_id] = monitor
     return active
 
 
@@ -326,6 +338,9 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     heartbeat = _heartbeats.pop(run.info.run_id, None)
     if heartbeat is not None:
         heartbeat.stop()
+    monitor = _monitors.pop(run.info.run_id, None)
+    if monitor is not None:
+        monitor.stop()
     failure = async_logging.finish(run.info.run_id)
     client = current_client()
     client.set_terminated(run.info.run_id, status)

@@ -100,6 +100,33 @@ ASYNC_LOGGING = Setting(
     "queue their values and return at once (synchronous=False); a background thread "
     "writes them in batches, and end_run and Client.set_terminated wait for them.",
 )
+SYSTEM_METRICS = Setting(
+    "system_metrics",
+    "MODELREG_ENABLE_SYSTEM_METRICS_LOGGING",
+    None,
+    "true makes every run start_run starts log CPU, memory, disk and network use as "
+    "system/... metrics (needs psutil: modelreg[system-metrics]); start_run("
+    "log_system_metrics=False) still opts out.",
+)
+SYSTEM_METRICS_INTERVAL = Setting(
+    "system_metrics_interval",
+    "MODELREG_SYSTEM_METRICS_SAMPLING_INTERVAL",
+    "10",
+    "Seconds between two samples of system metrics.",
+)
+SYSTEM_METRICS_SAMPLES = Setting(
+    "system_metrics_samples",
+    "MODELREG_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING",
+    "1",
+    "How many samples of system metrics are averaged into each logged point.",
+)
+SYSTEM_METRICS_NODE_ID = Setting(
+    "system_metrics_node_id",
+    "MODELREG_SYSTEM_METRICS_NODE_ID",
+    None,
+    "Names this machine in system metric keys (system/NODE_ID/...), so the nodes of "
+    "a distributed run log apart.",
+)
 TRACKING_TOKEN = Setting(
     "tracking_token",
     "MODELREG_TRACKING_TOKEN",
@@ -173,6 +200,10 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     EXPERIMENT_ID,
     RUN_LEASE_SECONDS,
     ASYNC_LOGGING,
+    SYSTEM_METRICS,
+    SYSTEM_METRICS_INTERVAL,
+    SYSTEM_METRICS_SAMPLES,
+    SYSTEM_METRICS_NODE_ID,
     ARTIFACTS_URI,
     CACHE_DIR,
     S3_ENDPOINT_URL,
