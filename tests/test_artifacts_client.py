@@ -6,6 +6,7 @@ and against a ``modelreg server``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -99,6 +100,47 @@ def test_log_text_stores_utf8(client, run_id, tmp_path: Path) -> None:
     client.log_text(run_id, "accuracy: 0.93 ✓", "reports/summary.txt")
     path = client.download_artifacts(run_id, "reports/summary.txt", tmp_path)
     assert Path(path).read_text(encoding="utf-8") == "accuracy: 0.93 ✓"
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * 1024 * 1024 + 7], ids=["empty", "one-byte", "3mb"])
+def test_log_stream_stores_what_the_stream_reads(client, run_id, tmp_path: Path, size) -> None:
+    data = os.urandom(size)
+
+    client.log_stream(run_id, io.BytesIO(data), "weights/model.bin")
+
+    path = client.download_artifacts(run_id, "weights/model.bin", tmp_path)
+    assert Path(path).read_bytes() == data
+
+
+def test_log_stream_reads_an_open_file_from_where_it_is(client, run_id, tmp_path: Path) -> None:
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"header|body")
+
+    with open(source, "rb") as f:
+        f.seek(len(b"header|"))
+        client.log_stream(run_id, f, "body.bin")
+
+    assert Path(client.download_artifacts(run_id, "body.bin", tmp_path / "out")).read_bytes() == (
+        b"body"
+    )
+
+
+@pytest.mark.parametrize(
+    "stream", [io.StringIO("text"), b"bytes", None], ids=["text-stream", "bytes", "none"]
+)
+def test_log_stream_refuses_what_is_not_a_binary_stream(client, run_id, stream) -> None:
+    with pytest.raises(InvalidArgument, match="stream must be a binary file-like object"):
+        client.log_stream(run_id, stream, "x.bin")
+
+    assert client.list_artifacts(run_id) == []
+
+
+@pytest.mark.parametrize("path", ["../x.bin", "", "/abs.bin"])
+def test_log_stream_refuses_a_bad_path_and_stores_nothing(client, run_id, path) -> None:
+    with pytest.raises(InvalidArgument, match="artifact_file"):
+        client.log_stream(run_id, io.BytesIO(b"x"), path)
+
+    assert client.list_artifacts(run_id) == []
 
 
 def test_log_dict_writes_json(client, run_id, tmp_path: Path) -> None:

@@ -1,6 +1,9 @@
 """MLflow's module-level run helpers: parent runs, deleting runs, flushing queued values,
 and whether a tracking URI was chosen."""
 
+import io
+from pathlib import Path
+
 import pytest
 
 import modelreg
@@ -96,3 +99,15 @@ def test_a_registry_uri_other_than_the_tracking_uri_is_refused_saying_what_to_do
         modelreg.set_registry_uri("databricks-uc")
     with pytest.raises(InvalidArgument, match="is not the tracking URI"):
         modelreg.set_registry_uri(f"sqlite:///{tmp_path}/other.db")
+
+
+def test_log_stream_stores_into_the_active_run_or_the_named_one(fluent, tmp_path):
+    other = fluent.create_run("0").info.run_id
+    with modelreg.start_run() as run:
+        modelreg.log_stream(io.BytesIO(b"active"), "a.bin")
+        modelreg.log_stream(io.BytesIO(b"named"), "b.bin", run_id=other)
+
+    active = fluent.download_artifacts(run.info.run_id, "a.bin", tmp_path / "a")
+    named = fluent.download_artifacts(other, "b.bin", tmp_path / "b")
+    assert (Path(active).read_bytes(), Path(named).read_bytes()) == (b"active", b"named")
+    assert [f.path for f in fluent.list_artifacts(run.info.run_id)] == ["a.bin"]

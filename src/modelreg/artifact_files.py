@@ -93,6 +93,18 @@ def check_artifact_path(
     return path
 
 
+def check_binary_stream(stream: Any) -> Any:
+    """``stream`` if it reads bytes (a file opened ``"rb"``, ``io.BytesIO``, a response
+    body); raises ``InvalidArgument`` for a text stream or anything without ``read``."""
+    import io
+
+    if isinstance(stream, io.TextIOBase) or not callable(getattr(stream, "read", None)):
+        raise InvalidArgument(
+            f"stream must be a binary file-like object (opened 'rb'), got {type(stream).__name__}"
+        )
+    return stream
+
+
 def human_size(n: int) -> str:
     """Bytes as people read them: ``512 B``, ``2.9 KB``, ``1.4 GB`` (powers of 1024)."""
     value = float(n)

@@ -413,21 +413,6 @@ def delete_tag(key: str) -> None:
     current_client().delete_tag(get_or_start_run_id(), key)
 
 
-def get_artifact_uri(artifact_path: str | None = None) -> str:
-    """The URI of the active run's artifacts (or of ``artifact_path`` among them), as
-    ``modelreg-artifacts:/…``; ``runs:/<run_id>/<path>`` names the same files.
-
-    Raises ``InvalidArgument`` for a path that could leave the run's folder.
-    """
-    from modelreg.artifact_files import check_artifact_path
-
-    run = current_client().get_run(get_or_start_run_id())
-    if not artifact_path:
-        return run.info.artifact_uri
-    path = check_artifact_path(artifact_path, "artifact_path")
-    return f"{run.info.artifact_uri.rstrip('/')}/{path}"
-
-
 def log_batch(
     metrics: Sequence[Metric] = (),
     params: Sequence[Param] = (),
@@ -437,51 +422,6 @@ def log_batch(
     """Logs metrics, params and tags on the active run in one transaction."""
     run_id = get_or_start_run_id()
     return current_client().log_batch(run_id, metrics, params, tags, synchronous)
-
-
-def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
-    """Uploads a local file into the active run's artifacts."""
-    current_client().log_artifact(get_or_start_run_id(), local_path, artifact_path)
-
-
-def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
-    """Uploads a local folder's files into the active run's artifacts."""
-    current_client().log_artifacts(get_or_start_run_id(), local_dir, artifact_path)
-
-
-def log_text(text: str, artifact_file: str) -> None:
-    """Stores ``text`` as an artifact file of the active run."""
-    current_client().log_text(get_or_start_run_id(), text, artifact_file)
-
-
-def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
-    """Stores a dict as JSON (or YAML for ``.yaml``/``.yml``) in the active run."""
-    current_client().log_dict(get_or_start_run_id(), dictionary, artifact_file)
-
-
-def log_figure(figure: Any, artifact_file: str) -> None:
-    """Stores a matplotlib or plotly figure in the active run; see ``Client.log_figure``."""
-    current_client().log_figure(get_or_start_run_id(), figure, artifact_file)
-
-
-def log_image(image: Any, artifact_file: str) -> None:
-    """Stores a PIL image or a numpy array in the active run; see ``Client.log_image``."""
-    current_client().log_image(get_or_start_run_id(), image, artifact_file)
-
-
-def download_artifacts(
-    artifact_uri: str | None = None,
-    run_id: str | None = None,
-    artifact_path: str = "",
-    dst_path: str | None = None,
-) -> str:
-    """Downloads a ``runs:/`` or ``models:/`` URI (or a run's path) and returns the local path.
-
-    Every file is checked against its digest; see ``Client.download_artifacts``.
-    """
-    return current_client().download_artifacts(
-        run_id=run_id, path=artifact_path, dst_path=dst_path, artifact_uri=artifact_uri
-    )
 
 
 def log_input(
@@ -562,24 +502,16 @@ __all__ = [
     "RunOperations",
     "active_run",
     "delete_tag",
-    "download_artifacts",
     "end_run",
-    "get_artifact_uri",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
-    "log_artifact",
-    "log_artifacts",
     "log_batch",
-    "log_dict",
-    "log_figure",
-    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
-    "log_text",
     "set_experiment",
     "set_tag",
     "set_tags",

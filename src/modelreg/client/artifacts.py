@@ -55,6 +55,19 @@ class ArtifactMethods:
             raise InvalidArgument(f"text must be a string, got {type(text).__name__}")
         self._backend.artifacts.log_bytes(run_id, text.encode("utf-8"), artifact_file)
 
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        """Stores what the binary ``stream`` reads, to its end, as the artifact file
+        ``artifact_file`` of the run, without holding it in memory (through a server it is
+        spooled to a temporary file first: its digest names the upload).
+
+        Raises ``InvalidArgument`` for a text stream or a bad path, and as
+        :meth:`log_artifact` for the run.
+
+        >>> with open("weights.bin", "rb") as f:
+        ...     client.log_stream(run_id, f, "model/weights.bin")
+        """
+        self._backend.artifacts.log_stream(run_id, stream, artifact_file)
+
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Stores ``dictionary`` as JSON, or as YAML when ``artifact_file`` ends in
         ``.yaml``/``.yml`` and PyYAML is installed.

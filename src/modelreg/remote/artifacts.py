@@ -10,6 +10,7 @@ from modelreg.api.operations import API_PREFIX
 from modelreg.artifact_files import (
     ManifestDownloads,
     check_artifact_path,
+    check_binary_stream,
     local_file,
     local_files,
 )
@@ -55,6 +56,12 @@ class RemoteArtifacts(ManifestDownloads):
     def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> BlobRef:
         path = check_artifact_path(artifact_file, "artifact_file")
         ref = self.blobs.put_bytes(bytes(data))
+        self._record(run_id, {path: ref})
+        return ref
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> BlobRef:
+        path = check_artifact_path(artifact_file, "artifact_file")
+        ref = self.blobs.put_stream(check_binary_stream(stream))
         self._record(run_id, {path: ref})
         return ref
 

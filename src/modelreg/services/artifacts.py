@@ -33,6 +33,7 @@ from modelreg.artifact_files import (
     FileInfo,
     ManifestDownloads,
     check_artifact_path,
+    check_binary_stream,
     local_file,
     local_files,
     one_level,
@@ -112,6 +113,17 @@ class ArtifactService(ManifestDownloads):
         path = check_artifact_path(artifact_file, "artifact_file")
         self._require_active(run_id)
         ref = self.blobs.put_bytes(bytes(data))
+        self._record(run_id, {path: ref})
+        return ref
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> BlobRef:
+        """Stores what ``stream`` reads, to its end, as the file ``artifact_file`` of the
+        run, without holding it in memory. Raises as :meth:`log_artifact` does, and
+        ``InvalidArgument`` for a text stream."""
+        path = check_artifact_path(artifact_file, "artifact_file")
+        check_binary_stream(stream)
+        self._require_active(run_id)
+        ref = self.blobs.put_stream(stream)
         self._record(run_id, {path: ref})
         return ref
 

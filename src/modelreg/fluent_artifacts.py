@@ -1,0 +1,73 @@
+"""The fluent API's artifact calls: files, text, dicts, figures, images and streams stored
+with the active run, its artifact URI, and downloads (``modelreg.log_artifact(path)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelreg.artifact_files import check_artifact_path
+from modelreg.fluent import current_client, get_or_start_run_id
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The URI of the active run's artifacts (or of ``artifact_path`` among them), as
+    ``modelreg-artifacts:/…``; ``runs:/<run_id>/<path>`` names the same files.
+
+    Raises ``InvalidArgument`` for a path that could leave the run's folder.
+    """
+    run = current_client().get_run(get_or_start_run_id())
+    if not artifact_path:
+        return run.info.artifact_uri
+    path = check_artifact_path(artifact_path, "artifact_path")
+    return f"{run.info.artifact_uri.rstrip('/')}/{path}"
+
+
+def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
+    """Uploads a local file into the active run's artifacts."""
+    current_client().log_artifact(get_or_start_run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
+    """Uploads a local folder's files into the active run's artifacts."""
+    current_client().log_artifacts(get_or_start_run_id(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    """Stores ``text`` as an artifact file of the active run."""
+    current_client().log_text(get_or_start_run_id(), text, artifact_file)
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Stores what the binary ``stream`` reads as an artifact file of ``run_id`` (by
+    default the active run); see ``Client.log_stream``."""
+    current_client().log_stream(run_id or get_or_start_run_id(), stream, artifact_file)
+
+
+def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
+    """Stores a dict as JSON (or YAML for ``.yaml``/``.yml``) in the active run."""
+    current_client().log_dict(get_or_start_run_id(), dictionary, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Stores a matplotlib or plotly figure in the active run; see ``Client.log_figure``."""
+    current_client().log_figure(get_or_start_run_id(), figure, artifact_file)
+
+
+def log_image(image: Any, artifact_file: str) -> None:
+    """Stores a PIL image or a numpy array in the active run; see ``Client.log_image``."""
+    current_client().log_image(get_or_start_run_id(), image, artifact_file)
+
+
+def download_artifacts(
+    artifact_uri: str | None = None,
+    run_id: str | None = None,
+    artifact_path: str = "",
+    dst_path: str | None = None,
+) -> str:
+    """Downloads a ``runs:/`` or ``models:/`` URI (or a run's path) and returns the local path.
+
+    Every file is checked against its digest; see ``Client.download_artifacts``.
+    """
+    return current_client().download_artifacts(
+        run_id=run_id, path=artifact_path, dst_path=dst_path, artifact_uri=artifact_uri
+    )
