@@ -122,6 +122,10 @@ def test_every_body_carrying_route_refuses_the_caller_below_its_level_in_any_jso
     method, route, level, params = row
     caller = CALLERS[RANK[level] - 1]
     world = auth_server.world()
+    logged_model_id = ""
+    if "{model_id}" in route:
+        logged = auth_server.backend.logged_models.create_logged_model(world.experiment_id)
+        logged_model_id = logged.model_id
 
     class OddJson:
         """An httpx client whose JSON requests say so in an odd spelling."""
@@ -137,7 +141,9 @@ def test_every_body_carrying_route_refuses_the_caller_below_its_level_in_any_jso
     statuses = {}
     for content_type in ODD_JSON:
         with auth_server.http(caller) as http:
-            sent = request(OddJson(http, content_type), method, route, params, world)
+            sent = request(
+                OddJson(http, content_type), method, route, params, world, logged_model_id
+            )
         statuses[content_type] = sent.status_code
 
     assert all(status in (403, 404) for status in statuses.values()), (route, statuses)

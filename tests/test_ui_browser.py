@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,15 @@ def page(browser, shots, request):
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
-    tab.screenshot(path=str(shots / f"{request.node.name}.png"))
-    context.close()
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        tab.screenshot(path=str(shots / f"{request.node.name}.png"))
+    except PlaywrightError as exc:
+        # A view for people to look at, not a check: a busy renderer may not give one.
+        warnings.warn(f"no screenshot of {request.node.name}: {exc.message}", stacklevel=1)
+    finally:
+        context.close()
     assert errors == [], errors
 
 
