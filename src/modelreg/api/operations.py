@@ -55,6 +55,12 @@ class Operation:
         return tuple(re.findall(r"{(\w+)(?::path)?}", self.path))
 
     @property
+    def plain_path(self) -> str:
+        """The path as OpenAPI writes it, and ``str.format`` fills it: ``{key}`` for
+        a ``{key:path}`` parameter."""
+        return self.path.replace(":path}", "}")
+
+    @property
     def slashed_params(self) -> frozenset[str]:
         """The path parameters that may hold '/' (keys: ``train/loss``)."""
         return frozenset(re.findall(r"{(\w+):path}", self.path))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -64,13 +63,15 @@ class RemoteService:
         returns = hints.get("return", Any)
         path_names = op.path_params
         slashed = op.slashed_params
+        template = op.plain_path
 
         def call(*args: Any, **kwargs: Any) -> Any:
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             values = dict(bound.arguments)
-            segments = {n: _segment(n, values.pop(n), n in slashed) for n in path_names}
-            path = re.sub(r"{(\w+)(?::path)?}", lambda m: segments[m.group(1)], op.path)
+            path = template.format(
+                **{n: _segment(n, values.pop(n), n in slashed) for n in path_names}
+            )
             request: dict[str, Any]
             if op.in_body:
                 body = json.dumps({k: _jsonable(v) for k, v in values.items()}, default=_scalar)
