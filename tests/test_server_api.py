@@ -212,3 +212,16 @@ def test_a_json_integer_is_still_a_valid_float(server):
 
     # Past the edge: the run does not exist.
     assert response.status_code == 404
+
+
+def test_the_docs_page_says_what_each_operation_needs(server):
+    import re
+
+    page = server.get("/api/v1/docs").text
+
+    sections = re.findall(r'<section class="operation card".*?</section>', page, re.DOTALL)
+    without = [
+        re.search(r"<h3><code>(.*?)</code>", s).group(1) for s in sections if "Needs:" not in s
+    ]
+    assert len(sections) > 100
+    assert without == []

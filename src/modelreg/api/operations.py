@@ -56,9 +56,9 @@ class Operation:
 
     @property
     def plain_path(self) -> str:
-        """The path as OpenAPI writes it, and ``str.format`` fills it: ``{key}`` for
-        a ``{key:path}`` parameter."""
-        return self.path.replace(":path}", "}")
+        """The path as OpenAPI writes it, and ``str.format`` fills it (see
+        :func:`openapi_path`)."""
+        return openapi_path(self.path)
 
     @property
     def slashed_params(self) -> frozenset[str]:
@@ -80,6 +80,11 @@ POINT_READS = frozenset(
         "get_model_version_by_alias",
     }
 )
+
+
+def openapi_path(route_path: str) -> str:
+    """A route's path as OpenAPI writes it: ``{key}`` for a ``{key:path}`` parameter."""
+    return route_path.replace(":path}", "}")
 
 
 def _op(

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
+from modelreg.api.operations import openapi_path
 from modelreg.api.route_permissions import METRICS, PUBLIC, USER
 from modelreg.server.access_log import AccessLogMiddleware, enable_access_log
 from modelreg.server.api import build_routers
@@ -125,7 +126,7 @@ def create_app(
         from modelreg.server.ui.apidocs import api_docs_page
 
         permissions = {
-            (method, route.path): permission
+            (method, openapi_path(route.path)): permission
             for route in iter_routes(app.routes)
             if (permission := permission_of(route)) is not None
             for method in getattr(route, "methods", None) or ()
