@@ -213,24 +213,25 @@ _TABLES_BOTH_WAYS = """
 import json, sys, mlflow
 mlflow.set_tracking_uri(sys.argv[1])
 mlflow.set_experiment(experiment_id=sys.argv[3])
-frame = mlflow.load_table("eval.json", run_ids=[sys.argv[2]], extra_columns=["run_id"])
+frame = mlflow.load_table(sys.argv[4], run_ids=[sys.argv[2]], extra_columns=["run_id"])
 print("LOADED", json.dumps(frame.to_dict(orient="records")))
 with mlflow.start_run() as run:
-    mlflow.log_table({"q": ["from mlflow"], "score": [0.25]}, "eval.json")
+    mlflow.log_table({"q": ["from mlflow"], "score": [0.25]}, sys.argv[4])
 print("LOGGED", run.info.run_id)
 """
 
 
-def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, live_server):
+@pytest.mark.parametrize("table", ["eval.json", "eval.parquet"])
+def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, live_server, table):
     import modelreg
 
     client = modelreg.Client(live_server)
-    experiment = client.create_experiment("tables both ways")
+    experiment = client.create_experiment(f"tables both ways {table}")
     ours = client.create_run(experiment).info.run_id
-    client.log_table(ours, {"q": ["from modelreg"], "score": [0.5]}, "eval.json")
+    client.log_table(ours, {"q": ["from modelreg"], "score": [0.5]}, table)
 
     result = subprocess.run(
-        [str(mlflow_python), "-c", _TABLES_BOTH_WAYS, live_server, ours, experiment],
+        [str(mlflow_python), "-c", _TABLES_BOTH_WAYS, live_server, ours, experiment, table],
         capture_output=True,
         text=True,
         timeout=300,
@@ -243,7 +244,7 @@ def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, liv
     theirs = lines["LOGGED"].strip()
     modelreg.set_tracking_uri(live_server)
     modelreg.set_experiment(experiment_id=experiment)
-    frame = modelreg.load_table("eval.json", extra_columns=["run_id"])
+    frame = modelreg.load_table(table, extra_columns=["run_id"])
     assert frame.to_dict(orient="records") == [
         {"q": "from mlflow", "score": 0.25, "run_id": theirs},
         {"q": "from modelreg", "score": 0.5, "run_id": ours},

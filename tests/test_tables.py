@@ -75,7 +75,8 @@ def test_numpy_values_are_stored_as_numbers_and_nan_as_null(client, run_id):
         ({"": [1]}, "t.json", "non-empty strings"),
         ({"a": [object()]}, "t.json", "'a' holds a object"),
         ({"a": [{"k": {1, 2}}]}, "t.json", "'a' holds a value JSON cannot store"),
-        ({"a": [1]}, "t.csv", "must end in .json"),
+        ({"a": [1]}, "t.csv", "must end in .json or .parquet"),
+        ({"a": [1, "one"]}, "t.parquet", "cannot be stored as Parquet"),
         ({"a": [1]}, "../t.json", "artifact_file"),
         ({"a": [1]}, "", "artifact_file"),
     ],
@@ -88,6 +89,39 @@ def test_what_is_not_a_table_is_refused_naming_the_problem_and_nothing_is_stored
 
     assert client.list_artifacts(run_id) == []
     assert "mlflow.loggedArtifacts" not in client.get_run(run_id).data.tags
+
+
+def test_a_parquet_table_loads_back_as_the_dataframe_logged(client, run_id):
+    frame = pd.DataFrame(
+        {"name": ["a", "ü😀"], "n": [1, 2], "ok": [True, False], "tokens": [[1, 2], [3]]}
+    )
+
+    client.log_table(run_id, frame, "eval/t.parquet")
+
+    pd.testing.assert_frame_equal(client.load_table(run_id, "eval/t.parquet"), frame)
+    local = client.download_artifacts(run_id, "eval/t.parquet")
+    assert list(pd.read_parquet(local).columns) == ["name", "n", "ok", "tokens"]
+    tag = json.loads(client.get_run(run_id).data.tags["mlflow.loggedArtifacts"])
+    assert tag == [{"path": "eval/t.parquet", "type": "table"}]
+
+
+def test_logging_to_the_same_parquet_table_adds_rows_and_columns(client, run_id):
+    client.log_table(run_id, {"q": ["a", "b"], "score": [0.5, 1.0]}, "t.parquet")
+    client.log_table(run_id, {"q": ["c"], "latency": [12]}, "t.parquet")
+
+    table = client.load_table(run_id, "t.parquet")
+
+    assert list(table.columns) == ["q", "score", "latency"]
+    assert table["q"].tolist() == ["a", "b", "c"]
+    assert table["score"].tolist()[:2] == [0.5, 1.0] and math.isnan(table["score"].tolist()[2])
+    assert pd.isna(table["latency"]).tolist() == [True, True, False]
+
+
+def test_a_file_that_is_not_parquet_is_not_a_table(client, run_id):
+    client.log_text(run_id, "not parquet", "notes.parquet")
+
+    with pytest.raises(InvalidArgument, match="notes.parquet' of run .* is not a table"):
+        client.load_table(run_id, "notes.parquet")
 
 
 def test_a_dataframe_with_two_columns_of_one_name_is_refused(client, run_id):

@@ -35,6 +35,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "torch": ("PyTorch models", ("torch", "safetensors")),
     "onnx": ("ONNX models", ("onnx", "onnxruntime")),
     "pandas": ("DataFrames", ("pandas",)),
+    "parquet": ("Parquet tables", ("pyarrow",)),
     "images": ("images", ("PIL",)),
 }
 _EXTRA_OF = {module: extra for extra, (_, modules) in EXTRAS.items() for module in modules}

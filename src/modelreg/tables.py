@@ -7,10 +7,14 @@ so either project's client and MLflow's UI find the other's tables. Logging
 to a table file the run already has adds the rows to it; a column only one
 side has is empty (``null``) in the other's rows. NaN and infinities are
 stored as ``null``, as pandas writes them: JSON has no such numbers.
+
+A ``.parquet`` path stores the same table as Parquet (pandas and pyarrow, the
+``parquet`` extra), as MLflow does for that suffix.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -18,6 +22,7 @@ from typing import Any
 
 from modelreg.artifact_files import check_artifact_path
 from modelreg.errors import InvalidArgument
+from modelreg.extras import needs_extras
 
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
@@ -25,13 +30,18 @@ Table = tuple[list[str], list[list[Any]]]  # (columns, rows)
 
 
 def check_table_path(artifact_file: str) -> str:
-    """``artifact_file`` as a checked artifact path ending in ``.json``."""
+    """``artifact_file`` as a checked artifact path ending in ``.json`` or ``.parquet``."""
     path = check_artifact_path(artifact_file, "artifact_file")
-    if not path.lower().endswith(".json"):
+    if not path.lower().endswith((".json", ".parquet")):
         raise InvalidArgument(
-            f"artifact_file '{path:.200}' must end in .json: tables are stored as JSON"
+            f"artifact_file '{path:.200}' must end in .json or .parquet: "
+            "tables are stored as JSON or Parquet"
         )
     return path
+
+
+def _is_parquet(path: str) -> bool:
+    return path.lower().endswith(".parquet")
 
 
 def table_of(data: Any) -> Table:
@@ -73,8 +83,8 @@ def _column(name: str, values: Any) -> list[Any]:
 
 
 def _cell(column: str, value: Any) -> Any:
-    if type(value).__module__.split(".")[0] == "numpy" and hasattr(value, "item"):
-        value = value.item()  # a numpy scalar: its Python number, bool or string
+    if type(value).__module__.split(".")[0] == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()  # a numpy scalar or array: its Python value or list
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, (str, bool, int, float)):
@@ -93,16 +103,40 @@ def _cell(column: str, value: Any) -> Any:
     )
 
 
-def encode(table: Table) -> bytes:
+def encode(table: Table, path: str) -> bytes:
+    """The file ``path`` holds for ``table``: JSON, or Parquet for a ``.parquet`` path.
+    Raises ``InvalidArgument`` for columns Parquet cannot type (mixed values) and
+    ``MissingDependency`` without pandas and pyarrow for Parquet."""
     columns, rows = table
+    if _is_parquet(path):
+        with needs_extras():
+            import pandas
+            import pyarrow
+
+        out = io.BytesIO()
+        try:
+            pandas.DataFrame(rows, columns=columns).to_parquet(out, index=False)
+        except (pyarrow.ArrowException, ValueError, TypeError) as exc:
+            raise InvalidArgument(f"table cannot be stored as Parquet: {exc}") from exc
+        return out.getvalue()
     return json.dumps(
         {"columns": columns, "data": rows}, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
 
 
-def decode(data: bytes, where: str) -> Table:
-    """The table stored in ``data``; raises ``InvalidArgument`` naming ``where`` when it
-    is not one."""
+def decode(data: bytes, where: str, path: str) -> Table:
+    """The table stored in ``data`` at ``path``; raises ``InvalidArgument`` naming
+    ``where`` when it is not one."""
+    if _is_parquet(path):
+        with needs_extras():
+            import pandas
+            import pyarrow
+
+        try:
+            frame = pandas.read_parquet(io.BytesIO(data))
+        except (pyarrow.ArrowException, ValueError, OSError) as exc:
+            raise InvalidArgument(f"{where} is not a table ({exc})") from exc
+        return table_of(frame)
     try:
         found = json.loads(data)
         columns, rows = found["columns"], found["data"]

@@ -110,8 +110,9 @@ class ArtifactMethods:
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """Stores ``data`` (a dict of equal-length columns or a pandas DataFrame) as the
-        table ``artifact_file`` (``.json``) of the run, as MLflow's ``log_table`` does; a
-        table the run already has at that path gets the rows added.
+        table ``artifact_file`` (``.json``, or ``.parquet`` with the ``parquet`` extra) of
+        the run, as MLflow's ``log_table`` does; a table the run already has at that path
+        gets the rows added.
 
         Raises ``InvalidArgument`` naming the column and the problem for data that is
         not a table (uneven columns, values JSON cannot hold) or a bad path, and as
@@ -127,7 +128,7 @@ class ArtifactMethods:
         earlier = self._stored_table(run_id, path)
         if earlier is not None:
             table = tables.appended(earlier, table)
-        self._backend.artifacts.log_bytes(run_id, tables.encode(table), path)
+        self._backend.artifacts.log_bytes(run_id, tables.encode(table, path), path)
         listed = self._backend.tracking.get_run(run_id).data.tags.get(tables.LOGGED_ARTIFACTS_TAG)
         tag = RunTag(tables.LOGGED_ARTIFACTS_TAG, tables.with_table(listed, path))
         self._backend.tracking.log_batch(run_id, tags=[tag])
@@ -167,7 +168,7 @@ class ArtifactMethods:
             if os.path.isdir(local):
                 raise InvalidArgument(f"{where} is a folder, not a table")
             with open(local, "rb") as file:
-                return tables.decode(file.read(), where)
+                return tables.decode(file.read(), where, path)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """The files and folders directly inside ``path`` (default: the root), sorted by path.
