@@ -49,7 +49,7 @@ def initialize_logged_model(
         else:
             experiment_id = current_experiment_id()
     model = client.create_logged_model(experiment_id, name, source_run_id, tags, params, model_type)
-    _last_model_id.set(model.model_id)
+    remember_logged_model(model.model_id)
     return model
 
 
@@ -79,8 +79,13 @@ def get_logged_model(model_id: str) -> LoggedModel:
     return current_client().get_logged_model(model_id)
 
 
+def remember_logged_model(model_id: str) -> None:
+    """Makes ``model_id`` what :func:`last_logged_model` gives in this thread."""
+    _last_model_id.set(model_id)
+
+
 def last_logged_model() -> LoggedModel | None:
-    """The model the last :func:`initialize_logged_model` or
+    """The model the last ``log_model``, :func:`initialize_logged_model` or
     :func:`create_external_model` of this thread made, read anew, or ``None``."""
     model_id = _last_model_id.get()
     return None if model_id is None else current_client().get_logged_model(model_id)

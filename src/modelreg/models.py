@@ -39,7 +39,8 @@ _COMPLETE = ".complete"
 
 @dataclass(frozen=True)
 class LoggedModel:
-    """What ``log_model`` stored: where, in which flavor, and the version it registered."""
+    """What ``log_model`` stored: where, in which flavor, the version it registered, and
+    the id of the logged model (MLflow 3's entity) that holds the same files."""
 
     model_uri: str
     run_id: str
@@ -48,6 +49,7 @@ class LoggedModel:
     signature: dict[str, Any] | None
     weights_digest: str
     registered_model_version: ModelVersion | None = None
+    model_id: str | None = None
 
 
 def _client(client: Any) -> Any:
@@ -114,6 +116,7 @@ def log_model(
             **flavor_options,
         )
         client.log_artifacts(run_id, Path(tmp) / "model", artifact_path)
+    model_id = _logged_model(client, run_id, artifact_path)
     signature_dict = info.signature.to_dict() if info.signature is not None else None
     model_uri = f"runs:/{run_id}/{artifact_path}"
     version = None
@@ -132,7 +135,22 @@ def log_model(
         signature=signature_dict,
         weights_digest=info.weights_digest,
         registered_model_version=version,
+        model_id=model_id,
     )
+
+
+def _logged_model(client: Any, run_id: str, artifact_path: str) -> str:
+    """A READY logged model of the run holding the files just saved at ``artifact_path``
+    (as MLflow 3's ``log_model`` makes one), remembered as the last logged model."""
+    from modelreg.fluent_logged_models import remember_logged_model
+
+    experiment_id = client.get_run(run_id).info.experiment_id
+    name = artifact_path.rsplit("/", 1)[-1]
+    model_id = client.create_logged_model(experiment_id, name, source_run_id=run_id).model_id
+    client.record_logged_model_files(model_id, artifact_path)
+    client.finalize_logged_model(model_id, "READY")
+    remember_logged_model(model_id)
+    return model_id
 
 
 def register_model(

@@ -512,6 +512,13 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     _op(
         "logged_models",
+        "record_run_files",
+        "POST",
+        "/logged-models/{model_id}/run-files",
+        Permission("edit", "logged_model"),
+    ),
+    _op(
+        "logged_models",
         "log_logged_model_params",
         "POST",
         "/logged-models/{model_id}/params",

@@ -43,6 +43,15 @@ class LoggedModelMethods:
         ``InvalidArgument`` for another status, ``NotFound`` for an unknown model."""
         return self._backend.logged_models.finalize_logged_model(model_id, str(status))
 
+    def record_logged_model_files(self, model_id: str, artifact_path: str) -> LoggedModel:
+        """Makes the files the model's source run holds under ``artifact_path`` the
+        model's own, at paths relative to it (the same stored blobs: nothing is copied);
+        ``log_model`` does this for the model it saved into the run.
+
+        Raises ``NotFound`` for an unknown model or a source run holding nothing
+        there, ``InvalidArgument`` for a model without a source run or a bad path."""
+        return self._backend.logged_models.record_run_files(model_id, artifact_path)
+
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
         """Sets (or replaces) tags on the model; values are kept as strings."""
         self._backend.logged_models.set_logged_model_tags(model_id, _strings(tags))

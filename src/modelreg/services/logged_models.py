@@ -31,6 +31,7 @@ from modelreg.logged_models import (
 from modelreg.run_names import random_run_name
 from modelreg.services import principal
 from modelreg.services.reference_access import require_readable_run
+from modelreg.store import artifacts as artifact_store
 from modelreg.store import keyset
 from modelreg.store import logged_models as store
 from modelreg.store import tracking as tracking_store
@@ -248,6 +249,28 @@ class LoggedModelService:
         with self.db.read() as conn:
             store.require_model(conn, model_id, allow_deleted=True)
             return store.entries(conn, model_id, prefix)
+
+    def record_run_files(self, model_id: str, path: str) -> LoggedModel:
+        """Makes the model's files those its source run holds under ``path`` (where
+        ``log_model`` saved them): the same blobs, at paths relative to ``path``.
+
+        Raises ``NotFound`` for an unknown model, or a source run the caller may not
+        read or that holds nothing under ``path``; ``InvalidArgument`` for a model
+        without a source run or a bad path."""
+        prefix = check_artifact_path(path, "path")
+
+        def copy(conn: Any, now: int) -> None:
+            run_id = store.load_models(conn, [model_id])[0].source_run_id
+            if run_id is None:
+                raise InvalidArgument(f"logged model '{model_id}' has no source run")
+            require_readable_run(conn, run_id)
+            entries = artifact_store.run_entries(conn, run_id, prefix)
+            below = {p[len(prefix) + 1 :]: ref for p, ref in entries.items() if p != prefix}
+            if not below:
+                raise NotFound(f"run '{run_id}' holds no files under '{prefix}'")
+            store.upsert_entries(conn, model_id, below)
+
+        return self._change(model_id, copy)
 
     def record_files(self, model_id: str, entries: dict[str, BlobRef]) -> None:
         """Records blobs already stored as files of the model (the caller uploaded them)."""
