@@ -61,3 +61,20 @@ def test_a_logged_model_takes_files_only_from_its_own_run(client, logged):
     with pytest.raises(InvalidArgument, match="path"):
         client.record_logged_model_files(other, "../models/clf")
     assert client.get_logged_model(other).status == "PENDING"
+
+
+def test_an_mlflow_client_sees_the_logged_model_as_an_output_of_its_run(live_server, pg_url):
+    import httpx
+
+    from conftest import reset_postgres
+
+    reset_postgres(pg_url)
+    modelreg.set_tracking_uri(live_server)
+    with modelreg.start_run() as run:
+        info = modelreg.log_model(LogisticRegression().fit(X, Y), "model")
+
+    got = httpx.get(
+        live_server + "/api/2.0/mlflow/runs/get", params={"run_id": run.info.run_id}
+    ).json()
+
+    assert got["run"]["outputs"]["model_outputs"] == [{"model_id": info.model_id, "step": 0}]

@@ -252,7 +252,8 @@ class LoggedModelService:
 
     def record_run_files(self, model_id: str, path: str) -> LoggedModel:
         """Makes the model's files those its source run holds under ``path`` (where
-        ``log_model`` saved them): the same blobs, at paths relative to ``path``.
+        ``log_model`` saved them): the same blobs, at paths relative to ``path``; the
+        model becomes an output of that run, as MLflow links what a run logged.
 
         Raises ``NotFound`` for an unknown model, or a source run the caller may not
         read or that holds nothing under ``path``; ``InvalidArgument`` for a model
@@ -269,6 +270,7 @@ class LoggedModelService:
             if not below:
                 raise NotFound(f"run '{run_id}' holds no files under '{prefix}'")
             store.upsert_entries(conn, model_id, below)
+            store.link_runs(conn, run_id, [RunModelLink(model_id, "output")])
 
         return self._change(model_id, copy)
 
