@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from auth_fixtures import unique
+from auth_fixtures import MLMODEL, unique
 
 MLFLOW = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -131,3 +131,22 @@ def test_a_logged_model_cannot_name_a_run_its_creator_may_not_read(auth_server, 
     )
     assert through_mlflow.status_code == 404
     assert list(stranger.search_logged_models(own)) == []
+
+
+def test_a_logged_model_cannot_name_a_blob_its_creator_may_not_read(auth_server, logged):
+    world, _ = logged
+    stranger = auth_server.client("stranger")
+    own = stranger.create_logged_model(stranger.create_experiment(unique("own"))).model_id
+    hidden = {"model/MLmodel": {"digest": world.digest, "size": len(MLMODEL)}}
+    missing = {"model/MLmodel": {"digest": "0" * 64, "size": 1}}
+
+    with auth_server.http("stranger") as http:
+        refused = [
+            http.post(f"/api/v1/logged-models/{own}/artifacts", json={"entries": entries})
+            for entries in (hidden, missing)
+        ]
+
+    assert [r.status_code for r in refused] == [400, 400]
+    messages = [r.json()["message"] for r in refused]
+    assert messages[0].replace(world.digest, "?") == messages[1].replace("0" * 64, "?")
+    assert stranger.get_logged_model(own).status == "PENDING"

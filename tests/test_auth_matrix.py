@@ -108,6 +108,7 @@ MATRIX = [
     ("DELETE", V1 + "/logged-models/{model_id}/tags/{key:path}", "edit", {}),
     ("POST", V1 + "/logged-models/{model_id}/params", "edit", {"params": {"p": "1"}}),
     ("POST", V1 + "/logged-models/{model_id}/run-files", "edit", {"path": "model"}),
+    ("POST", V1 + "/logged-models/{model_id}/artifacts", "edit", {"entries": {}}),
     ("GET", V1 + "/logged-models/{model_id}/manifest", "read", {}),
     ("POST", V1 + "/logged-models/search", "user", {"experiment_ids": ["{exp}"]}),
     # registered models

@@ -141,3 +141,36 @@ def test_unicode_names_tags_and_params_are_kept(client, experiment):
 
     again = client.get_logged_model(model.model_id)
     assert (again.name, again.tags, again.params) == ("modèle-日本", {"équipe": "検索"}, {"α": "β"})
+
+
+def test_a_folder_uploaded_to_a_model_becomes_its_files(client, experiment, tmp_path):
+    folder = tmp_path / "agent"
+    (folder / "prompts").mkdir(parents=True)
+    (folder / "agent.py").write_text("ANSWER = 42\n")
+    (folder / "prompts" / "system.txt").write_text("Be brief. ✓")
+    model_id = client.create_logged_model(experiment, name="agent").model_id
+
+    client.log_model_artifacts(model_id, folder)
+    client.finalize_logged_model(model_id, "READY")
+
+    version = client.create_model_version(
+        client.create_registered_model("agent").name, f"models:/{model_id}"
+    )
+    out = client.download_model_version_artifacts(
+        "agent", version.version, dst_path=tmp_path / "out"
+    )
+    assert (tmp_path / "out" / "agent.py").read_text() == "ANSWER = 42\n"
+    assert (tmp_path / "out" / "prompts" / "system.txt").read_text() == "Be brief. ✓"
+    assert out
+
+
+def test_uploading_to_an_unknown_model_or_from_a_missing_folder_is_refused(
+    client, experiment, tmp_path
+):
+    (tmp_path / "f.txt").write_text("x")
+    model_id = client.create_logged_model(experiment).model_id
+
+    with pytest.raises(NotFound):
+        client.log_model_artifacts("m-" + "0" * 32, tmp_path)
+    with pytest.raises(InvalidArgument):
+        client.log_model_artifacts(model_id, tmp_path / "missing")

@@ -87,6 +87,15 @@ def openapi_path(route_path: str) -> str:
     return route_path.replace(":path}", "}")
 
 
+def _on_logged_model(
+    name: str, method: str, below: str, level: str, service: str = "logged_models"
+) -> Operation:
+    """An operation on one logged model, at ``/logged-models/{model_id}`` + ``below``; access
+    follows the model's experiment."""
+    path = "/logged-models/{model_id}" + below
+    return _op(service, name, method, path, Permission(level, "logged_model"))
+
+
 def _op(
     service: str, name: str, method: str, path: str, permission: Permission | None = None
 ) -> Operation:
@@ -472,66 +481,19 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # artifacts (metadata only; bytes move through the blob routes)
     _op("artifacts", "list_artifacts", "GET", "/runs/{run_id}/artifacts", on_run("read")),
-    # MLflow 3's logged models (their files go through the MLflow-compatible API)
+    _on_logged_model("record_logged_model_artifacts", "POST", "/artifacts", "edit", "artifacts"),
+    # MLflow 3's logged models (their files also go through the MLflow-compatible API)
     _op("logged_models", "create_logged_model", "POST", "/logged-models", on_experiment("edit")),
     _op("logged_models", "search_logged_models", "POST", "/logged-models/search", USER),
-    _op(
-        "logged_models",
-        "get_logged_model",
-        "GET",
-        "/logged-models/{model_id}",
-        Permission("read", "logged_model"),
-    ),
-    _op(
-        "logged_models",
-        "finalize_logged_model",
-        "PATCH",
-        "/logged-models/{model_id}",
-        Permission("edit", "logged_model"),
-    ),
-    _op(
-        "logged_models",
-        "delete_logged_model",
-        "DELETE",
-        "/logged-models/{model_id}",
-        Permission("edit", "logged_model"),
-    ),
-    _op(
-        "logged_models",
-        "set_logged_model_tags",
-        "PATCH",
-        "/logged-models/{model_id}/tags",
-        Permission("edit", "logged_model"),
-    ),
-    _op(
-        "logged_models",
-        "delete_logged_model_tag",
-        "DELETE",
-        "/logged-models/{model_id}/tags/{key:path}",
-        Permission("edit", "logged_model"),
-    ),
-    _op(
-        "logged_models",
-        "record_run_files",
-        "POST",
-        "/logged-models/{model_id}/run-files",
-        Permission("edit", "logged_model"),
-    ),
-    _op(
-        "logged_models",
-        "log_logged_model_params",
-        "POST",
-        "/logged-models/{model_id}/params",
-        Permission("edit", "logged_model"),
-    ),
+    _on_logged_model("get_logged_model", "GET", "", "read"),
+    _on_logged_model("finalize_logged_model", "PATCH", "", "edit"),
+    _on_logged_model("delete_logged_model", "DELETE", "", "edit"),
+    _on_logged_model("set_logged_model_tags", "PATCH", "/tags", "edit"),
+    _on_logged_model("delete_logged_model_tag", "DELETE", "/tags/{key:path}", "edit"),
+    _on_logged_model("record_run_files", "POST", "/run-files", "edit"),
+    _on_logged_model("log_logged_model_params", "POST", "/params", "edit"),
     _op("logged_models", "models_of_run", "GET", "/runs/{run_id}/logged-models", on_run("read")),
-    _op(
-        "logged_models",
-        "manifest",
-        "GET",
-        "/logged-models/{model_id}/manifest",
-        Permission("read", "logged_model"),
-    ),
+    _on_logged_model("manifest", "GET", "/manifest", "read"),
     # import-mlflow: history written as it was (ids and times kept), by admins only
     _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),
     _op("imports", "import_run", "POST", "/imports/runs", ADMIN),

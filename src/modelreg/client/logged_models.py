@@ -3,6 +3,7 @@ makes against a ``modelreg server``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +52,18 @@ class LoggedModelMethods:
         Raises ``NotFound`` for an unknown model or a source run holding nothing
         there, ``InvalidArgument`` for a model without a source run or a bad path."""
         return self._backend.logged_models.record_run_files(model_id, artifact_path)
+
+    def log_model_artifacts(self, model_id: str, local_dir: str | os.PathLike[str]) -> None:
+        """Uploads every file below ``local_dir`` as the logged model's files, keeping the
+        layout, all recorded together or none (MLflow's ``log_model_artifacts``); then
+        :meth:`finalize_logged_model` marks it ``READY``. Raises ``NotFound`` for an
+        unknown model, ``InvalidArgument`` for a folder that is missing or holds a bad
+        path.
+
+        >>> model = client.create_logged_model("1", name="agent")
+        >>> client.log_model_artifacts(model.model_id, "build/agent")
+        """
+        self._backend.artifacts.log_model_artifacts(model_id, local_dir)
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
         """Sets (or replaces) tags on the model; values are kept as strings."""

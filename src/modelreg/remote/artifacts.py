@@ -59,6 +59,20 @@ class RemoteArtifacts(ManifestDownloads):
         self._record(run_id, {path: ref})
         return ref
 
+    def log_model_artifacts(
+        self, model_id: str, local_dir: str | os.PathLike[str]
+    ) -> dict[str, BlobRef]:
+        files = local_files(local_dir, None)
+        refs = dict(zip(files, self.blobs.put_files(list(files.values())), strict=True))
+        entries = {p: {"digest": r.digest, "size": r.size} for p, r in refs.items()}
+        self.record_logged_model_artifacts(model_id, entries)
+        return refs
+
+    def record_logged_model_artifacts(
+        self, model_id: str, entries: dict[str, dict[str, Any]]
+    ) -> None:
+        self._generic.record_logged_model_artifacts(model_id, entries)
+
     def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> BlobRef:
         path = check_artifact_path(artifact_file, "artifact_file")
         ref = self.blobs.put_stream(check_binary_stream(stream))

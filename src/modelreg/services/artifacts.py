@@ -41,8 +41,10 @@ from modelreg.artifact_files import (
 from modelreg.blobs import BlobRef, BlobStore, check_digest
 from modelreg.blobs.base import map_in_threads
 from modelreg.errors import Conflict, InvalidArgument, NotFound
+from modelreg.services.logged_models import check_model_id
 from modelreg.services.principal import current_principal, restricted_user_id
 from modelreg.store import artifacts as store
+from modelreg.store import logged_models as logged_store
 from modelreg.store.tracking import get_run_info, require_active_run
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_int
@@ -149,6 +151,12 @@ class ArtifactService(ManifestDownloads):
             for p, r in entries.items()
         }
         self._require_active(run_id)
+        self._check_stored(checked)
+        self._record(run_id, checked)
+
+    def _check_stored(self, checked: dict[str, BlobRef]) -> None:
+        """Raises ``InvalidArgument`` unless every blob is stored with its size and the
+        caller may read it (one it may not is refused exactly as a missing one)."""
         readable = self._readable({ref.digest for ref in checked.values()})
 
         def check_stored(item: tuple[str, BlobRef]) -> None:
@@ -170,7 +178,48 @@ class ArtifactService(ManifestDownloads):
                 )
 
         _run_all(check_stored, list(checked.items()))
-        self._record(run_id, checked)
+
+    # -- logged models ---------------------------------------------------------------
+
+    def log_model_artifacts(
+        self, model_id: str, local_dir: str | os.PathLike[str]
+    ) -> dict[str, BlobRef]:
+        """Stores every file below ``local_dir`` as a file of the logged model, keeping the
+        layout; all are uploaded, then recorded together. Raises ``NotFound`` for an
+        unknown model and as :meth:`log_artifacts` for the files."""
+        files = local_files(local_dir, None)
+        self._require_model(model_id)
+        refs = self._put_files(files)
+        self._record_model(model_id, refs)
+        return refs
+
+    def record_logged_model_artifacts(
+        self, model_id: str, entries: dict[str, dict[str, Any]]
+    ) -> None:
+        """Records blobs already in the store (``path: {"digest", "size"}``) as files of
+        the logged model, all or none: how a remote client logs them. Raises ``NotFound``
+        for an unknown model and ``InvalidArgument`` as :meth:`record_artifacts` does."""
+        if not isinstance(entries, dict):
+            raise InvalidArgument("entries must map a path to its digest and size")
+        checked: dict[str, BlobRef] = {}
+        for path, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise InvalidArgument(f'entry \'{path:.200}\' must be {{"digest", "size"}}')
+            size = check_int(entry.get("size"), f"size of '{path:.200}'", minimum=0)
+            checked[check_artifact_path(path)] = BlobRef(check_digest(entry.get("digest")), size)
+        self._require_model(model_id)
+        self._check_stored(checked)
+        self._record_model(model_id, checked)
+
+    def _require_model(self, model_id: str) -> None:
+        with self.db.read() as conn:
+            logged_store.require_model(conn, check_model_id(model_id))
+
+    def _record_model(self, model_id: str, entries: dict[str, BlobRef]) -> None:
+        with self.db.write() as conn:
+            logged_store.require_model(conn, model_id)
+            logged_store.upsert_entries(conn, model_id, entries)
+            logged_store.set_fields(conn, model_id, now_ms())
 
     def _record(self, run_id: str, entries: dict[str, BlobRef]) -> None:
         with self.db.write() as conn:
