@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from auth_fixtures import MLMODEL, unique
+from auth_fixtures import unique
 
 MLFLOW = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -135,9 +135,12 @@ def test_a_logged_model_cannot_name_a_run_its_creator_may_not_read(auth_server, 
 
 def test_a_logged_model_cannot_name_a_blob_its_creator_may_not_read(auth_server, logged):
     world, _ = logged
+    # Bytes no one else uploads: a blob its content's uploader knows is theirs to name.
+    secret = unique("weights").encode() * 8
+    ref = auth_server.backend.artifacts.log_bytes(world.run_id, secret, "secret.bin")
     stranger = auth_server.client("stranger")
     own = stranger.create_logged_model(stranger.create_experiment(unique("own"))).model_id
-    hidden = {"model/MLmodel": {"digest": world.digest, "size": len(MLMODEL)}}
+    hidden = {"model/MLmodel": {"digest": ref.digest, "size": ref.size}}
     missing = {"model/MLmodel": {"digest": "0" * 64, "size": 1}}
 
     with auth_server.http("stranger") as http:
@@ -148,5 +151,5 @@ def test_a_logged_model_cannot_name_a_blob_its_creator_may_not_read(auth_server,
 
     assert [r.status_code for r in refused] == [400, 400]
     messages = [r.json()["message"] for r in refused]
-    assert messages[0].replace(world.digest, "?") == messages[1].replace("0" * 64, "?")
+    assert messages[0].replace(ref.digest, "?") == messages[1].replace("0" * 64, "?")
     assert stranger.get_logged_model(own).status == "PENDING"
