@@ -33,7 +33,8 @@ from modelreg.mlflow_import.progress import Progress
 pytestmark = pytest.mark.timeout(1800)
 
 # Everything but the big artifact's experiment (its own tests import it).
-EXPERIMENTS = ("Default", "my_experiment", "long_history", "abandoned")
+WORKSPACE = "/Users/ana@example.com/churn"
+EXPERIMENTS = ("Default", "my_experiment", "long_history", "abandoned", WORKSPACE)
 MODELS = (
     "my_model",
     "aliased",
@@ -107,6 +108,13 @@ def test_the_deleted_experiment_is_imported_deleted(imported):
 
     assert found.lifecycle_stage == "deleted"
     assert found.tags["why"] == "superseded"
+
+
+def test_an_experiment_named_by_a_workspace_path_is_imported_with_its_run(imported):
+    found = _target_experiment(imported, WORKSPACE)
+    run = imported.client.get_run(imported.history.ids["workspace_run"])
+
+    assert (run.info.experiment_id, run.info.run_name) == (found.experiment_id, "in-workspace")
 
 
 def test_experiment_ids_are_mapped_and_the_mapping_written_to_a_file(imported):

@@ -156,13 +156,13 @@ def check_objects(value: Any, field: str) -> list[dict[str, Any]]:
     return value
 
 
-def check_name(name: Any, field: str = "name") -> str:
+def check_name(name: Any, field: str = "name", *, slashes: bool = False) -> str:
     """An experiment or registered-model name, returned in its one canonical form.
 
     The canonical form is URL-decoded once and in Unicode NFC, so names that
     read the same (``a b`` and ``a%20b``, ``café`` composed or decomposed) are
     one name. Non-empty, at most 256 characters, not ``.`` or ``..``, no
-    '/', no character that shows nothing or changes how the rest shows
+    '/' unless ``slashes``, no character that shows nothing or changes how the rest shows
     (:func:`modelreg.lookalike.check_visible`: control, format, zero-width,
     bidirectional-control, filler characters …), no URL escape left after
     decoding, and no leading or trailing white space (which would make
@@ -192,7 +192,7 @@ def check_name(name: Any, field: str = "name") -> str:
             f"{field} '{_preview(name)}' is {len(name)} characters long; "
             f"the limit is {MAX_NAME_LENGTH}"
         )
-    if "/" in name:
+    if "/" in name and not slashes:
         raise InvalidArgument(f"{field} '{_preview(name)}' must not contain '/'")
     check_visible(name, field)
     if name != name.strip():
@@ -200,6 +200,13 @@ def check_name(name: Any, field: str = "name") -> str:
     if name in (".", ".."):
         raise InvalidArgument(f"{field} must not be '.' or '..', which no URL can carry")
     return name
+
+
+def check_experiment_name(name: Any, field: str = "experiment name") -> str:
+    """An experiment name, as :func:`check_name` but '/' is allowed, as MLflow allows it
+    (``/Users/me@example.com/churn`` is a Databricks workspace path): nothing reads an
+    experiment name as a path, and a server's route carries it part by part."""
+    return check_name(name, field, slashes=True)
 
 
 MAX_ALIAS_LENGTH = 256

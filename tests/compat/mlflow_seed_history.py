@@ -114,6 +114,10 @@ gone = client.create_experiment("abandoned", tags={"why": "superseded"})
 client.create_run(gone, run_name="in-abandoned")
 ids["abandoned"] = gone  # deleted by the fixture after `mlflow gc`, which would purge it
 
+# An experiment named by a Databricks workspace path.
+workspace = client.create_experiment("/Users/ana@example.com/churn")
+ids["workspace_run"] = client.create_run(workspace, run_name="in-workspace").info.run_id
+
 # Stages and aliases, and a version deleted from the middle.
 for c in (1.0, 2.0, 3.0, 4.0):
     register("aliased", f"aliased-{c}", c)

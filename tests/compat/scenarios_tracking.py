@@ -47,6 +47,24 @@ def experiments(uri: str) -> dict:
 
 
 @scenario
+def experiment_names_with_slashes(uri: str) -> dict:
+    client = MlflowClient(uri)
+    exp_id = client.create_experiment("/Users/ana@example.com/churn")
+    client.create_experiment("team//x/../y")
+    mlflow.set_tracking_uri(uri)
+    fluent = mlflow.set_experiment("/Users/ana@example.com/fluent")
+    client.rename_experiment(exp_id, "/Shared/churn")
+    return {
+        "by_name": client.get_experiment_by_name("/Shared/churn").experiment_id == exp_id,
+        "old_name": client.get_experiment_by_name("/Users/ana@example.com/churn"),
+        "odd": client.get_experiment_by_name("team//x/../y").name,
+        "fluent": client.get_experiment(fluent.experiment_id).name,
+        "search": [e.name for e in client.search_experiments(filter_string="name LIKE '/%'")],
+        "model": outcome(lambda: client.create_registered_model("team/model")),
+    }
+
+
+@scenario
 def runs_and_metrics(uri: str) -> dict:
     client = MlflowClient(uri)
     exp_id = client.create_experiment("runs-exp")

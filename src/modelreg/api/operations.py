@@ -116,7 +116,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "tracking",
         "get_experiment_by_name",
         "GET",
-        "/experiments/by-name/{name}",
+        "/experiments/by-name/{name:path}",
         Permission("read", "experiment_name"),
     ),
     _op("tracking", "get_experiment", "GET", "/experiments/{experiment_id}", on_experiment("read")),

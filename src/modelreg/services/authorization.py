@@ -120,7 +120,7 @@ class _Check:
         if resource == "model":
             self.model(raw, level, create_if_missing=create_if_missing)
         elif resource == "experiment_name":
-            name = v.check_name(raw, "experiment name")
+            name = v.check_experiment_name(raw)
             number, role = store.experiment_access_by_name(self.conn, name, self.user_id)
             # A hidden one is left to the route, which answers as for a missing one.
             if number is not None and role is not None and role_rank(role) < role_rank(level):

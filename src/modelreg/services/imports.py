@@ -117,7 +117,7 @@ class ImportService:
         if missing (an existing one takes the stage and tags). ``origin`` (source URL and
         id) goes into the audit event. Raises InvalidArgument, PermissionDenied."""
         _require_importer()
-        name = v.check_name(name, "experiment name")
+        name = v.check_experiment_name(name)
         stage = _lifecycle(lifecycle_stage)
         checked = v.check_tags(tags, limit=v.MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         created, updated = _time(creation_time, "creation_time"), _time(last_update_time, "time")

@@ -93,7 +93,7 @@ class TrackingService:
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
     ) -> str:
-        name = v.check_name(name, "experiment name")
+        name = v.check_experiment_name(name)
         checked_tags = _check_experiment_tags(tags)
         if artifact_location is not None:
             _check_artifact_location(artifact_location)
@@ -114,7 +114,7 @@ class TrackingService:
             return store.get_experiment(conn, experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        name = v.check_name(name, "experiment name")
+        name = v.check_experiment_name(name)
         with self.db.read() as conn:
             # One the caller may not read is one that does not exist.
             where = principal.readable_only(
@@ -164,7 +164,7 @@ class TrackingService:
         self._set_experiment_stage(experiment_id, store.ACTIVE)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        new_name = v.check_name(new_name, "experiment name")
+        new_name = v.check_experiment_name(new_name)
         with self.db.write() as conn:
             store.set_experiment_fields(conn, experiment_id, now_ms(), name=new_name)
 
