@@ -167,3 +167,96 @@ def test_a_malformed_logged_model_order_is_refused_naming_it(client, run_id, ord
 
     with pytest.raises(InvalidArgument, match="order_by"):
         client.search_logged_models(experiment_id, order_by=[order])
+
+
+@pytest.fixture
+def measured(client, run_id) -> tuple[str, dict[str, str]]:
+    """Models measured on datasets: ``eval`` (its name is its digest too) and ``holdout``."""
+    experiment_id = client.get_run(run_id).info.experiment_id
+    ids = {name: log_model(client, run_id, name, {}) for name in ("on-eval", "on-holdout", "none")}
+    log_model_metric(client, run_id, ids["on-eval"], "acc", 0.9, 1000, dataset="eval")
+    log_model_metric(client, run_id, ids["on-eval"], "acc", 0.5, 1000, dataset="holdout")
+    log_model_metric(client, run_id, ids["on-holdout"], "acc", 0.95, 1000, dataset="holdout")
+    log_model_metric(client, run_id, ids["none"], "acc", 0.99, 1000)
+    return experiment_id, ids
+
+
+def _names(found) -> list[str]:
+    return sorted(m.name for m in found)
+
+
+def test_a_metric_filter_on_datasets_compares_only_values_measured_on_them(client, measured):
+    experiment_id, _ = measured
+
+    on_eval = client.search_logged_models(
+        experiment_id, "metrics.acc > 0.8", datasets=[{"dataset_name": "eval"}]
+    )
+    on_holdout = client.search_logged_models(
+        experiment_id, "metrics.acc > 0.8", [{"dataset_name": "holdout"}]
+    )
+    on_either = client.search_logged_models(
+        experiment_id, "metrics.acc < 0.6", datasets=[("eval", None), ("holdout", None)]
+    )
+    anywhere = client.search_logged_models(experiment_id, "metrics.acc > 0.8")
+
+    assert _names(on_eval) == ["on-eval"]
+    assert _names(on_holdout) == ["on-holdout"]
+    assert _names(on_either) == ["on-eval"]
+    assert _names(anywhere) == ["none", "on-eval", "on-holdout"]
+
+
+def test_a_dataset_digest_narrows_the_dataset_to_that_version(client, measured):
+    experiment_id, _ = measured
+
+    def found(digest):
+        datasets = [{"dataset_name": "eval", "dataset_digest": digest}]
+        return _names(client.search_logged_models(experiment_id, "metrics.acc > 0", datasets))
+
+    assert found("eval") == ["on-eval"]
+    assert found("other") == []
+    assert found(None) == ["on-eval"]
+
+
+def test_datasets_without_a_metric_filter_keep_models_measured_on_them(client, measured):
+    experiment_id, _ = measured
+
+    found = client.search_logged_models(experiment_id, datasets=[{"dataset_name": "holdout"}])
+    named = client.search_logged_models(
+        experiment_id, "name = 'on-eval'", datasets=[{"dataset_name": "holdout"}]
+    )
+
+    assert _names(found) == ["on-eval", "on-holdout"]
+    assert _names(named) == ["on-eval"]
+
+
+def test_the_fluent_search_takes_mlflows_datasets(client, measured):
+    import modelreg
+
+    experiment_id, _ = measured
+
+    found = modelreg.search_logged_models(
+        [experiment_id],
+        "metrics.acc > 0.8",
+        [{"dataset_name": "holdout"}],
+        output_format="list",
+    )
+
+    assert _names(found) == ["on-holdout"]
+
+
+@pytest.mark.parametrize(
+    ("datasets", "problem"),
+    [
+        ([{"dataset_digest": "abc"}], "dataset_name must be a non-empty string"),
+        ([{"dataset_name": ""}], "dataset_name must be a non-empty string"),
+        ([{"dataset_name": "eval", "dataset_digest": 5}], "dataset_digest must be a string"),
+        (["eval"], "each datasets item is"),
+        ({"dataset_name": "eval"}, "datasets must be a list"),
+        (5, "datasets must be a list"),
+    ],
+)
+def test_a_malformed_dataset_is_refused_naming_the_problem(client, measured, datasets, problem):
+    experiment_id, _ = measured
+
+    with pytest.raises(InvalidArgument, match=problem):
+        client.search_logged_models(experiment_id, datasets=datasets)

@@ -35,7 +35,7 @@ from modelreg.entities import (
     RunTag,
 )
 from modelreg.lineage_graph import LineageGraph
-from modelreg.logged_models import LoggedModel, LoggedModelOrder
+from modelreg.logged_models import LoggedModel, LoggedModelDataset, LoggedModelOrder
 from modelreg.webhooks import Webhook, WebhookDelivery, WebhookTestResult
 
 __all__ = [
@@ -363,6 +363,7 @@ class LoggedModelsAPI(Protocol):
         max_results: int | None = None,
         order_by: list[LoggedModelOrder] | None = None,
         page_token: str | None = None,
+        datasets: list[LoggedModelDataset] | None = None,
     ) -> PagedList[LoggedModel]: ...
     def models_of_run(self, run_id: str) -> list[LoggedModel]: ...
     def manifest(self, model_id: str, path: str = "") -> dict[str, BlobRef]: ...

@@ -10,7 +10,7 @@ from typing import Any
 
 from modelreg.errors import InvalidArgument
 from modelreg.fluent import active_run, current_client, current_experiment_id, every_page
-from modelreg.logged_models import LoggedModel, LoggedModelOrder
+from modelreg.logged_models import LoggedModel, LoggedModelDataset, LoggedModelOrder
 
 EXTERNAL_TAG = "mlflow.model.isExternal"  # MLflow's mark of a model kept elsewhere
 _PAGE = 1000  # models asked for at a time
@@ -142,6 +142,7 @@ def clear_active_model() -> None:
 def search_logged_models(
     experiment_ids: Sequence[str] | None = None,
     filter_string: str | None = None,
+    datasets: Sequence[Mapping[str, Any] | LoggedModelDataset] | None = None,
     max_results: int | None = None,
     order_by: Sequence[Mapping[str, Any] | LoggedModelOrder] | None = None,
     output_format: str = "pandas",
@@ -149,9 +150,12 @@ def search_logged_models(
     """Every logged model of the experiments (the current one by default) matching
     ``filter_string``, or the first ``max_results``: a pandas DataFrame (one row per
     model, ``LoggedModel.to_dict()``'s columns) or, with ``output_format="list"`` or no
-    pandas, a list. ``order_by`` takes MLflow's ``{"field_name", "ascending",
-    "dataset_name", "dataset_digest"}`` dicts or ``Client.search_logged_models``' tuples.
-    Raises ``InvalidArgument`` for a bad filter, order or format.
+    pandas, a list. ``datasets`` (MLflow's ``{"dataset_name", "dataset_digest"}``
+    dicts) compares metrics only as measured on those datasets (see
+    ``Client.search_logged_models``). ``order_by`` takes MLflow's ``{"field_name",
+    "ascending", "dataset_name", "dataset_digest"}`` dicts or
+    ``Client.search_logged_models``' tuples. The arguments are MLflow's, in its order.
+    Raises ``InvalidArgument`` for a bad filter, dataset, order or format.
 
     >>> modelreg.search_logged_models(filter_string="metrics.accuracy > 0.9", output_format="list")
     """
@@ -161,7 +165,9 @@ def search_logged_models(
     ids = list(experiment_ids) if experiment_ids else [current_experiment_id()]
     order = [_order(item) for item in order_by or ()]
     models: list[LoggedModel] = every_page(
-        lambda wanted, token: client.search_logged_models(ids, filter_string, wanted, order, token),
+        lambda wanted, token: client.search_logged_models(
+            ids, filter_string, datasets, wanted, order, token
+        ),
         max_results,
         _PAGE,
     )

@@ -10,10 +10,12 @@ and traced in lineage like runs and versions.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from modelreg.entities import Metric
+from modelreg.errors import InvalidArgument
 
 __all__ = [
     "LOGGED_MODEL_ID_RE",
@@ -22,8 +24,10 @@ __all__ = [
     "STATUS_FROM_MLFLOW",
     "STATUS_TO_MLFLOW",
     "LoggedModel",
+    "LoggedModelDataset",
     "LoggedModelMetric",
     "RunModelLink",
+    "dataset_filter",
     "logged_model_of",
 ]
 
@@ -60,6 +64,31 @@ def logged_model_of(uri: str) -> str | None:
 LoggedModelOrder = tuple[str, bool] | tuple[str, bool, str | None, str | None]
 """An ``order_by`` item of ``search_logged_models``: ``(field, ascending)``, or for a
 metric ``("metrics.<key>", ascending, dataset_name, dataset_digest)``."""
+
+
+LoggedModelDataset = tuple[str, str | None]
+"""A ``datasets`` item of ``search_logged_models``: ``(dataset_name, dataset_digest)``,
+the digest ``None`` for any version of the named dataset."""
+
+
+def dataset_filter(item: Any) -> LoggedModelDataset:
+    """A ``datasets`` item as MLflow writes it, ``{"dataset_name", "dataset_digest"}``, or
+    a ``(name, digest)`` pair, as :data:`LoggedModelDataset`. Raises InvalidArgument."""
+    if isinstance(item, Mapping):
+        name, digest = item.get("dataset_name"), item.get("dataset_digest")
+    elif isinstance(item, tuple | list) and len(item) == 2:
+        name, digest = item
+    else:
+        raise InvalidArgument(
+            "each datasets item is {'dataset_name': …, 'dataset_digest': …} (the digest "
+            f"optional) or a (name, digest) pair; got {item!r:.80}"
+        )
+    if not isinstance(name, str) or not name:
+        shown = f"{name!r:.80}"
+        raise InvalidArgument(f"datasets: dataset_name must be a non-empty string, got {shown}")
+    if digest is not None and not isinstance(digest, str):
+        raise InvalidArgument(f"datasets: dataset_digest must be a string, got {digest!r:.80}")
+    return (name, digest or None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,19 @@ def logged_models(uri: str) -> dict:
         )
         mlflow.log_metric("acc", 0.75, model_id=second.model_id)
         mlflow.log_metric("acc", 0.5, model_id=first.model_id)
+        for model, value, dataset, digest in (
+            (first, 0.9, "holdout", "d1"),
+            (second, 0.4, "holdout", "d1"),
+            (second, 0.95, "train", "d2"),
+        ):
+            client.log_metric(
+                run.info.run_id,
+                "f1",
+                value,
+                model_id=model.model_id,
+                dataset_name=dataset,
+                dataset_digest=digest,
+            )
     client.set_logged_model_tags(first.model_id, {"a": "1", "b": "2"})
     client.delete_logged_model_tag(first.model_id, "b")
     external = mlflow.create_external_model(name="external", model_type="agent")
@@ -111,6 +124,24 @@ def logged_models(uri: str) -> dict:
             )
         ],
         "missing": outcome(lambda: client.get_logged_model("m-" + "0" * 32), message=True),
+    }
+
+    def on_datasets(filter_string, *datasets):
+        found = mlflow.search_logged_models(
+            filter_string=filter_string, datasets=list(datasets), output_format="list"
+        )
+        return sorted(m.name for m in found)
+
+    # Each names a digest: MLflow's server reads a dataset named without one as one without
+    # a digest, which no metric logged by its client has (its documentation, and modelreg,
+    # say any digest).
+    holdout = {"dataset_name": "holdout", "dataset_digest": "d1"}
+    train = {"dataset_name": "train", "dataset_digest": "d2"}
+    out["on_datasets"] = {
+        "metric": on_datasets("metrics.f1 > 0.5", holdout),
+        "either": on_datasets("metrics.f1 > 0.5", holdout, train),
+        "other_digest": on_datasets("metrics.f1 > 0", {**train, "dataset_digest": "x"}),
+        "no_metric_filter": on_datasets(None, train),
     }
     failed = client.create_logged_model(exp_id, name="failing")
     client.finalize_logged_model(failed.model_id, LoggedModelStatus.FAILED)

@@ -4,11 +4,12 @@ makes against a ``modelreg server``)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelreg.entities import PagedList
-from modelreg.logged_models import LoggedModel, LoggedModelOrder
+from modelreg.errors import InvalidArgument
+from modelreg.logged_models import LoggedModel, LoggedModelDataset, LoggedModelOrder, dataset_filter
 
 
 class LoggedModelMethods:
@@ -91,6 +92,7 @@ class LoggedModelMethods:
         self,
         experiment_ids: Sequence[str] | str,
         filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any] | LoggedModelDataset] | None = None,
         max_results: int | None = None,
         order_by: Sequence[LoggedModelOrder] | None = None,
         page_token: str | None = None,
@@ -100,11 +102,26 @@ class LoggedModelMethods:
         ``("metrics.accuracy", False)`` (a metric's latest value; add a dataset name
         and digest to take its value on one dataset). ``filter_string`` compares
         attributes (``name``, ``status``, ``source_run_id`` …), ``tags.<key>``,
-        ``params.<key>`` and ``metrics.<key>``. Raises ``InvalidArgument`` for a bad
-        filter or order."""
+        ``params.<key>`` and ``metrics.<key>``. ``datasets``, as on MLflow
+        (``[{"dataset_name": "test", "dataset_digest": "4d5e"}]``, the digest optional),
+        compares metrics only as measured on one of those datasets, and without a
+        metric in the filter keeps the models with a metric measured on one. The
+        arguments are MLflow's, in its order. Raises ``InvalidArgument`` for a bad
+        filter, order or dataset.
+
+        >>> client.search_logged_models(exp_id, "metrics.accuracy > 0.9",
+        ...                             datasets=[{"dataset_name": "holdout"}])
+        """
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        if isinstance(datasets, Mapping | str) or not isinstance(datasets, Sequence | None):
+            raise InvalidArgument(f"datasets must be a list of datasets, got {datasets!r:.80}")
         return self._backend.logged_models.search_logged_models(
-            ids, filter_string, max_results, [tuple(o) for o in order_by or ()], page_token
+            ids,
+            filter_string,
+            max_results,
+            [tuple(o) for o in order_by or ()],
+            page_token,
+            [dataset_filter(d) for d in datasets or ()],
         )
 
     def get_run_logged_models(self, run_id: str) -> list[LoggedModel]:

@@ -19,6 +19,7 @@ from modelreg.logged_models import (
     LoggedModel,
     LoggedModelMetric,
     RunModelLink,
+    dataset_filter,
 )
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_names import uri_to_mlflow
@@ -132,6 +133,7 @@ def search_logged_models(b: Any, p: dict[str, Any]) -> Any:
         p.get("max_results") or None,
         order_by,
         p.get("page_token") or None,
+        [dataset_filter(d) for d in check_objects(p.get("datasets"), "datasets")],
     )
     out: dict[str, Any] = {"models": [logged_model_json(m) for m in found]}
     if found.token:

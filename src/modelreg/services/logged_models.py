@@ -24,9 +24,11 @@ from modelreg.logged_models import (
     MODEL_VERSIONS_TAG,
     STATUSES,
     LoggedModel,
+    LoggedModelDataset,
     LoggedModelMetric,
     LoggedModelOrder,
     RunModelLink,
+    dataset_filter,
 )
 from modelreg.run_names import random_run_name
 from modelreg.services import principal
@@ -152,16 +154,20 @@ class LoggedModelService:
         max_results: int | None = None,
         order_by: list[LoggedModelOrder] | None = None,
         page_token: str | None = None,
+        datasets: list[LoggedModelDataset] | None = None,
     ) -> PagedList[LoggedModel]:
         """Active models of these experiments (those the caller may read) matching the
-        filter (attributes, ``tags.``, ``params.``, ``metrics.``); newest first by default."""
+        filter (attributes, ``tags.``, ``params.``, ``metrics.``); newest first by default.
+        ``datasets`` limits metric comparisons to values measured on one of them (see
+        :func:`modelreg.store.logged_models.search_ids`)."""
         ids = [tracking_store.experiment_id_int(e) for e in experiment_ids]
         limit = check_max_results(max_results, 100)
         _check_order(order_by or [])
+        on = [dataset_filter(d) for d in datasets or ()]
         with self.db.read() as conn:
             ids = principal.readable_experiment_ids(conn, ids)
             found, next_key = store.search_ids(
-                conn, ids, filter_string, order_by or (), page_token, limit
+                conn, ids, filter_string, order_by or (), page_token, limit, on
             )
             models = store.load_models(conn, found)
         return PagedList(models, None if next_key is None else keyset.encode_token(next_key))

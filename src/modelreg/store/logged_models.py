@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, true, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, true, update
 
 from modelreg.blobs.base import BlobRef
 from modelreg.entities import Metric
@@ -192,9 +192,14 @@ def search_ids(
     order_by: Sequence[Sequence[Any]],
     page_token: str | None,
     limit: int,
+    datasets: Sequence[tuple[str, str | None]] = (),
 ) -> tuple[list[str], list[Any] | None]:
     """One page of ids of active models in these experiments that match the filter, and
     the sort key to continue after (``None`` on the last page).
+
+    ``datasets`` (``(name, digest)`` pairs, the digest optional) limits the filter's
+    metric comparisons to values measured on one of them, as MLflow does; with no metric
+    comparison, it keeps the models with any metric measured on one of them.
 
     ``order_by`` is ``(attribute, ascending)`` pairs, or ``("metrics.<key>", ascending,
     dataset_name, dataset_digest)`` (the dataset optional) for the metric's latest value,
@@ -202,10 +207,20 @@ def search_ids(
     (:mod:`modelreg.store.keyset`), the model id ending every ordering.
     """
     node = parse_filter(filter_string)
+    on_datasets = _on_datasets(datasets)
+    compares_metrics = False
+
+    def comparison(c: Comparison) -> Any:
+        nonlocal compares_metrics
+        compares_metrics = compares_metrics or (c.prefix or "").lower() in ("metric", "metrics")
+        return _comparison(c, on_datasets)
+
+    condition = to_condition(node, comparison) if node is not None else true()
+    if on_datasets is not None and not compares_metrics:
+        m = logged_model_metrics.c
+        condition = condition & exists().where(m.model_id == T.model_id, on_datasets)
     query = select(T.model_id).where(
-        T.experiment_id.in_(experiment_ids),
-        T.lifecycle_stage == "active",
-        to_condition(node, _comparison) if node is not None else true(),
+        T.experiment_id.in_(experiment_ids), T.lifecycle_stage == "active", condition
     )
     keys = []
     for name, ascending, *dataset in order_by:
@@ -241,7 +256,20 @@ def _latest_metric(
     return newest.limit(1).scalar_subquery()
 
 
-def _comparison(c: Comparison) -> Any:
+def _on_datasets(datasets: Sequence[tuple[str, str | None]]) -> Any:
+    """A metric row's condition of being measured on one of ``datasets`` (None: any)."""
+    if not datasets:
+        return None
+    m = logged_model_metrics.c
+    return or_(
+        *(
+            and_(m.dataset_name == name, m.dataset_digest == digest if digest else true())
+            for name, digest in datasets
+        )
+    )
+
+
+def _comparison(c: Comparison, on_datasets: Any = None) -> Any:
     prefix = (c.prefix or "attributes").lower()
     if prefix in ("attribute", "attributes"):
         column = ATTRIBUTES.get(c.key)
@@ -261,7 +289,10 @@ def _comparison(c: Comparison) -> Any:
         m = logged_model_metrics.c
         check_value_type(c, numeric=True)
         return exists().where(
-            m.model_id == T.model_id, m.key == c.key, compare(m.value, c.op, c.value)
+            m.model_id == T.model_id,
+            m.key == c.key,
+            compare(m.value, c.op, c.value),
+            true() if on_datasets is None else on_datasets,
         )
     raise InvalidArgument(f"Invalid entity type '{c.prefix}' in filter")
 
