@@ -71,7 +71,7 @@ MATRIX = [
     # experiments
     ("POST", V1 + "/experiments", "user", {"name": "{fresh}"}),
     ("GET", V1 + "/experiments", "user", {}),
-    ("GET", V1 + "/experiments/by-name/{name}", "read", {}),
+    ("GET", V1 + "/experiments/by-name/{name:path}", "read", {}),
     ("GET", EXP, "read", {}),
     ("PATCH", EXP, "manage", {"new_name": "{fresh}"}),
     ("DELETE", EXP, "manage", {}),
@@ -362,7 +362,6 @@ def _fill(value, names):
 def request(http, method, route, params, world, logged_model_id=""):
     """Sends one request to ``route`` with every path parameter naming the world's resources
     (and ``logged_model_id``, an MLflow 3 logged model in its experiment)."""
-    experiment_path = route.startswith(V1 + "/experiments/by-name/")
     artifact = "model/MLmodel" if method == "GET" else "new.txt"
     names = {
         "exp": world.experiment_id,
@@ -371,7 +370,8 @@ def request(http, method, route, params, world, logged_model_id=""):
         "model": world.model,
         "fresh": unique("fresh"),
         "fresh_model_id": f"m-{uuid.uuid4().hex}",
-        "name": world.experiment_name if experiment_path else world.model,
+        "name": world.model,
+        "name:path": world.experiment_name,
         "version": "1",
         "experiment_id": world.experiment_id,
         "run_id": world.run_id,
@@ -404,7 +404,7 @@ def refusal(caller: str, route: str, level: str) -> int:
     experiment read by name, which answers null for a missing one), 403 for a lesser role."""
     if caller != "stranger" or level not in ("read", "edit", "manage"):
         return 403
-    return 200 if route == V1 + "/experiments/by-name/{name}" else 404
+    return 200 if route == V1 + "/experiments/by-name/{name:path}" else 404
 
 
 @pytest.mark.parametrize("row", all_rows(), ids=lambda row: f"{row[0]} {row[1]}")
