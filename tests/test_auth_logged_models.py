@@ -133,6 +133,27 @@ def test_a_logged_model_cannot_name_a_run_its_creator_may_not_read(auth_server, 
     assert list(stranger.search_logged_models(own)) == []
 
 
+def test_a_logged_models_metric_cannot_name_a_run_the_caller_may_not_read(auth_server, logged):
+    from modelreg.entities import Metric
+    from modelreg.errors import NotFound
+
+    world, _ = logged
+    stranger = auth_server.client("stranger")
+    own = stranger.create_logged_model(stranger.create_experiment(unique("own"))).model_id
+    missing_run = "0" * 32
+    metric = [Metric("acc", 0.9, 1, 0)]
+
+    with pytest.raises(NotFound) as hidden:
+        stranger.log_logged_model_metrics(own, metric, run_id=world.run_id)
+    with pytest.raises(NotFound) as missing:
+        stranger.log_logged_model_metrics(own, metric, run_id=missing_run)
+
+    assert str(hidden.value).replace(world.run_id, "?") == str(missing.value).replace(
+        missing_run, "?"
+    )
+    assert stranger.get_logged_model(own).metrics == []
+
+
 def test_a_logged_model_cannot_name_a_blob_its_creator_may_not_read(auth_server, logged):
     world, _ = logged
     # Bytes no one else uploads: a blob its content's uploader knows is theirs to name.

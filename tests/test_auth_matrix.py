@@ -107,6 +107,7 @@ MATRIX = [
     ("PATCH", V1 + "/logged-models/{model_id}/tags", "edit", {"tags": {"t": "v"}}),
     ("DELETE", V1 + "/logged-models/{model_id}/tags/{key:path}", "edit", {}),
     ("POST", V1 + "/logged-models/{model_id}/params", "edit", {"params": {"p": "1"}}),
+    ("POST", V1 + "/logged-models/{model_id}/metrics", "edit", {"metrics": []}),
     ("POST", V1 + "/logged-models/{model_id}/run-files", "edit", {"path": "model"}),
     ("POST", V1 + "/logged-models/{model_id}/artifacts", "edit", {"entries": {}}),
     ("GET", V1 + "/logged-models/{model_id}/manifest", "read", {}),

@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from modelreg import async_logging, settings, system_metrics
 from modelreg.async_logging import RunOperations
+from modelreg.datasets import Dataset
 from modelreg.entities import (
     Experiment,
     Metric,
@@ -31,6 +32,7 @@ from modelreg.entities import (
     RunTag,
 )
 from modelreg.errors import Conflict
+from modelreg.fluent_measured import forget_run, measure_models
 from modelreg.heartbeat import Heartbeat, lease_seconds
 from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
@@ -341,6 +343,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     monitor = _monitors.pop(run.info.run_id, None)
     if monitor is not None:
         monitor.stop()
+    forget_run(run.info.run_id)
     failure = async_logging.finish(run.info.run_id)
     client = current_client()
     client.set_terminated(run.info.run_id, status)
@@ -380,10 +383,21 @@ def log_metric(
     step: int | None = None,
     timestamp: int | None = None,
     synchronous: bool | None = None,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Dataset | None = None,
 ) -> RunOperations | None:
-    """Logs a metric value on the active run at ``step`` (default 0)."""
-    run_id = get_or_start_run_id()
-    return current_client().log_metric(run_id, key, value, timestamp, step, synchronous)
+    """Logs a metric value on the active run (or run ``run_id``) at ``step`` (default 0).
+
+    As on MLflow 3, the value also measures a logged model: ``model_id``, else the
+    active model (``set_active_model``), else those ``log_model`` made in this run when
+    ``step`` is 0. ``dataset`` (a :class:`~modelreg.datasets.Dataset`) says what it
+    was measured on, and becomes an input of the run. Raises what
+    ``Client.log_metric`` raises.
+
+    >>> modelreg.log_metric("accuracy", 0.93, dataset=modelreg.datasets.dataset(holdout))
+    """
+    return log_metrics({key: value}, step, timestamp, synchronous, run_id, model_id, dataset)
 
 
 def log_metrics(
@@ -391,11 +405,18 @@ def log_metrics(
     step: int | None = None,
     timestamp: int | None = None,
     synchronous: bool | None = None,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Dataset | None = None,
 ) -> RunOperations | None:
-    """Logs several metrics at one step, in one transaction."""
+    """Logs several metrics at one step, in one transaction, on the active run (or run
+    ``run_id``); the logged models they measure as for :func:`log_metric`."""
+    run_id = run_id or get_or_start_run_id()
     ts = now_ms() if timestamp is None else timestamp
     logged = [Metric(k, v, ts, step or 0) for k, v in metrics.items()]
-    return log_batch(metrics=logged, synchronous=synchronous)
+    client = current_client()
+    measure_models(client, run_id, logged, step or 0, model_id, dataset)
+    return client.log_batch(run_id, metrics=logged, synchronous=synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:

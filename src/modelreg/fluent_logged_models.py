@@ -10,15 +10,14 @@ from typing import Any
 
 from modelreg.errors import InvalidArgument
 from modelreg.fluent import active_run, current_client, current_experiment_id, every_page
+from modelreg.fluent_measured import active_model_id, note_run_output, set_active_model_id
 from modelreg.logged_models import LoggedModel, LoggedModelDataset, LoggedModelOrder
 
 EXTERNAL_TAG = "mlflow.model.isExternal"  # MLflow's mark of a model kept elsewhere
 _PAGE = 1000  # models asked for at a time
 
-# Per thread and task, as the active run is: the last model these calls created, and the
-# one set_active_model chose.
+# Per thread and task, as the active run is: the last model these calls created.
 _last_model_id: ContextVar[str | None] = ContextVar("modelreg_last_logged_model", default=None)
-_active_model_id: ContextVar[str | None] = ContextVar("modelreg_active_model", default=None)
 
 
 def initialize_logged_model(
@@ -79,9 +78,14 @@ def get_logged_model(model_id: str) -> LoggedModel:
     return current_client().get_logged_model(model_id)
 
 
-def remember_logged_model(model_id: str) -> None:
-    """Makes ``model_id`` what :func:`last_logged_model` gives in this thread."""
+def remember_logged_model(model_id: str, output_of: str | None = None) -> None:
+    """Makes ``model_id`` what :func:`last_logged_model` gives in this thread; a model
+    ``log_model`` made in the active run (``output_of``) is what that run's metrics at
+    step 0 measure from then on (:mod:`modelreg.fluent_measured`)."""
     _last_model_id.set(model_id)
+    run = active_run()
+    if output_of is not None and run is not None and run.info.run_id == output_of:
+        note_run_output(output_of, model_id)
 
 
 def last_logged_model() -> LoggedModel | None:
@@ -104,14 +108,15 @@ def delete_logged_model_tag(model_id: str, key: str) -> None:
 def log_model_params(params: dict[str, Any], model_id: str | None = None) -> None:
     """Records params of ``model_id``, by default the active model
     (:func:`set_active_model`). Raises ``InvalidArgument`` when there is neither."""
-    model_id = model_id or _active_model_id.get()
+    model_id = model_id or active_model_id()
     if model_id is None:
         raise InvalidArgument("model_id: no model given and no active model (set_active_model)")
     current_client().log_model_params(model_id, params)
 
 
 def set_active_model(*, name: str | None = None, model_id: str | None = None) -> LoggedModel:
-    """Makes a logged model the one :func:`log_model_params` defaults to: ``model_id``,
+    """Makes a logged model the one :func:`log_model_params` defaults to, and the one
+    metrics logged by ``log_metric`` and ``log_metrics`` measure: ``model_id``,
     or the newest model called ``name`` in the current experiment, created if there is
     none. Raises ``InvalidArgument`` without either, ``NotFound`` for an unknown id."""
     client = current_client()
@@ -125,18 +130,18 @@ def set_active_model(*, name: str | None = None, model_id: str | None = None) ->
         model = found[0] if found else initialize_logged_model(name)
     else:
         raise InvalidArgument("set_active_model needs a name or a model_id")
-    _active_model_id.set(model.model_id)
+    set_active_model_id(model.model_id)
     return model
 
 
 def get_active_model_id() -> str | None:
     """The id :func:`set_active_model` chose in this thread, or ``None``."""
-    return _active_model_id.get()
+    return active_model_id()
 
 
 def clear_active_model() -> None:
     """Forgets the active model of this thread."""
-    _active_model_id.set(None)
+    set_active_model_id(None)
 
 
 def search_logged_models(

@@ -149,7 +149,7 @@ def _logged_model(client: Any, run_id: str, artifact_path: str) -> str:
     model_id = client.create_logged_model(experiment_id, name, source_run_id=run_id).model_id
     client.record_logged_model_files(model_id, artifact_path)
     client.finalize_logged_model(model_id, "READY")
-    remember_logged_model(model_id)
+    remember_logged_model(model_id, output_of=run_id)
     return model_id
 
 

@@ -492,6 +492,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _on_logged_model("delete_logged_model_tag", "DELETE", "/tags/{key:path}", "edit"),
     _on_logged_model("record_run_files", "POST", "/run-files", "edit"),
     _on_logged_model("log_logged_model_params", "POST", "/params", "edit"),
+    _on_logged_model("log_logged_model_metrics", "POST", "/metrics", "edit"),
     _op("logged_models", "models_of_run", "GET", "/runs/{run_id}/logged-models", on_run("read")),
     _on_logged_model("manifest", "GET", "/manifest", "read"),
     # import-mlflow: history written as it was (ids and times kept), by admins only

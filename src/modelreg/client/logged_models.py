@@ -7,9 +7,15 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from modelreg.entities import PagedList
+from modelreg.entities import Metric, PagedList
 from modelreg.errors import InvalidArgument
-from modelreg.logged_models import LoggedModel, LoggedModelDataset, LoggedModelOrder, dataset_filter
+from modelreg.logged_models import (
+    LoggedModel,
+    LoggedModelDataset,
+    LoggedModelMetric,
+    LoggedModelOrder,
+    dataset_filter,
+)
 
 
 class LoggedModelMethods:
@@ -123,6 +129,21 @@ class LoggedModelMethods:
             page_token,
             [dataset_filter(d) for d in datasets or ()],
         )
+
+    def log_logged_model_metrics(
+        self,
+        model_id: str,
+        metrics: Sequence[Metric],
+        run_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+    ) -> None:
+        """Records metric values as the logged model's: measured in run ``run_id`` (one
+        the caller may read) on the dataset named, if given. The run's own metrics are
+        not touched (``log_metric(..., model_id=)`` logs both). Raises ``NotFound`` for
+        an unknown model or run, ``InvalidArgument`` for a bad value or dataset."""
+        measured = [LoggedModelMetric(m, run_id, dataset_name, dataset_digest) for m in metrics]
+        self._backend.logged_models.log_logged_model_metrics(model_id, measured)
 
     def get_run_logged_models(self, run_id: str) -> list[LoggedModel]:
         """The logged models a run made, oldest first (lineage: run → logged model)."""

@@ -10,6 +10,7 @@ from modelreg.api_contract import Backend
 from modelreg.async_logging import RunOperations
 from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import LoggedModelMetric
 from modelreg.timeutil import now_ms
 
 RUN_ID_LENGTH = 32
@@ -235,9 +236,33 @@ class TrackingMethods:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> RunOperations | None:
-        """Logs one metric value at a step (default 0); NaN and ±inf are kept as such."""
+        """Logs one metric value at a step (default 0); NaN and ±inf are kept as such.
+
+        With ``model_id`` (MLflow 3's arguments) the value measures that logged model
+        too, on the dataset named by ``dataset_name`` and ``dataset_digest`` if given:
+        it is the model's metric (``search_logged_models`` compares it) as well as the
+        run's. The model's is written first, so a refused one leaves the run as it was.
+        Raises ``NotFound`` for an unknown run or model, ``InvalidArgument`` for a bad
+        value or dataset, or a dataset without a model (a run's metrics keep none;
+        ``log_input`` records a dataset the run used).
+
+        >>> client.log_metric(run_id, "accuracy", 0.93, model_id=logged.model_id,
+        ...                   dataset_name="holdout", dataset_digest=holdout.digest)
+        """
         metric = Metric(key, value, now_ms() if timestamp is None else timestamp, step or 0)
+        if model_id is not None:
+            measured = LoggedModelMetric(metric, run_id, dataset_name, dataset_digest)
+            self._backend.logged_models.log_logged_model_metrics(model_id, [measured])
+        elif dataset_name is not None or dataset_digest is not None:
+            raise InvalidArgument(
+                "dataset_name and dataset_digest say what a logged model was measured on: "
+                "give its model_id too (a run's metrics keep no dataset; log_input records "
+                "one the run used)"
+            )
         return self.log_batch(run_id, metrics=[metric], synchronous=synchronous)
 
     def set_tag(

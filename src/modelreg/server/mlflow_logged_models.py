@@ -25,6 +25,7 @@ from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_names import uri_to_mlflow
 from modelreg.server.mlflow_routes import as_list, sent
 from modelreg.server.mlflow_shapes import kv, metric_value, required
+from modelreg.services.logged_models import check_model_metric
 from modelreg.timeutil import now_ms
 from modelreg.validation import check_objects
 
@@ -178,8 +179,9 @@ def log_outputs(b: Any, p: dict[str, Any]) -> Any:
     b.logged_models.link_run(required(p, "run_id"), links)
 
 
-def log_model_metrics(b: Any, run_id: str, metrics: list[dict[str, Any]]) -> None:
-    """Metrics the run logged for a logged model (``model_id`` set) are the model's too."""
+def model_metrics(b: Any, run_id: str, metrics: list[Any]) -> dict[str, list[LoggedModelMetric]]:
+    """The metrics of a run's log request that name a logged model (``model_id`` set), by
+    model: checked, and each model known, before the run's own are written."""
     by_model: dict[str, list[LoggedModelMetric]] = {}
     for m in metrics:
         if isinstance(m, dict) and m.get("model_id"):
@@ -190,7 +192,14 @@ def log_model_metrics(b: Any, run_id: str, metrics: list[dict[str, Any]]) -> Non
                 sent(m, "step") or 0,
             )
             item = LoggedModelMetric(metric, run_id, m.get("dataset_name"), m.get("dataset_digest"))
-            by_model.setdefault(m["model_id"], []).append(item)
+            by_model.setdefault(m["model_id"], []).append(check_model_metric(item))
+    for model_id in by_model:
+        b.logged_models.get_logged_model(model_id)
+    return by_model
+
+
+def log_model_metrics(b: Any, by_model: dict[str, list[LoggedModelMetric]]) -> None:
+    """Records what :func:`model_metrics` gave as the models' metrics."""
     for model_id, items in by_model.items():
         b.logged_models.log_logged_model_metrics(model_id, items)
 

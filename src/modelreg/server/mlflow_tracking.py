@@ -16,6 +16,7 @@ from modelreg.server.mlflow_endpoints import RUN, endpoint
 from modelreg.server.mlflow_logged_models import (
     log_model_inputs,
     log_model_metrics,
+    model_metrics,
     run_model_links,
 )
 from modelreg.server.mlflow_names import TAG_FIELDS_FROM_MLFLOW, tag_from_mlflow, uri_to_mlflow
@@ -186,8 +187,9 @@ def _metric(run_key: dict[str, Any]) -> Metric:
 @endpoint("POST", "/runs/log-metric", on_run("edit", RUN))
 def log_metric(b: Any, p: dict[str, Any]) -> Any:
     run_id = p.get("run_id") or required(p, "run_uuid")
+    measured = model_metrics(b, run_id, [p])
     b.tracking.log_batch(run_id, metrics=[_metric(p)])
-    log_model_metrics(b, run_id, [p])
+    log_model_metrics(b, measured)
 
 
 @endpoint("POST", "/runs/log-parameter", on_run("edit", RUN))
@@ -209,13 +211,14 @@ def delete_tag(b: Any, p: dict[str, Any]) -> Any:
 
 @endpoint("POST", "/runs/log-batch", on_run("edit"))
 def log_batch(b: Any, p: dict[str, Any]) -> Any:
+    measured = model_metrics(b, required(p, "run_id"), check_objects(p.get("metrics"), "metrics"))
     b.tracking.log_batch(
         required(p, "run_id"),
         metrics=[_metric(m) for m in check_objects(p.get("metrics"), "metrics")],
         params=[_param(i) for i in check_objects(sent(p, "params"), "params")],
         tags=[_run_tag(i) for i in check_objects(p.get("tags"), "tags")],
     )
-    log_model_metrics(b, p["run_id"], p.get("metrics") or [])
+    log_model_metrics(b, measured)
 
 
 def _param(item: dict[str, Any]) -> Param:

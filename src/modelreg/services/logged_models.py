@@ -30,6 +30,7 @@ from modelreg.logged_models import (
     RunModelLink,
     dataset_filter,
 )
+from modelreg.lookalike import check_visible
 from modelreg.run_names import random_run_name
 from modelreg.services import principal
 from modelreg.services.reference_access import require_readable_run
@@ -74,6 +75,25 @@ def _check_order(order_by: Sequence[Any]) -> None:
                 "each order_by item is (field, ascending) or, for a metric, "
                 f"(field, ascending, dataset_name, dataset_digest); got {item!r:.80}"
             )
+
+
+def check_model_metric(m: LoggedModelMetric) -> LoggedModelMetric:
+    """The metric, checked (its dataset too); raises InvalidArgument naming the field."""
+    name, digest = m.dataset_name, m.dataset_digest
+    if name is not None:
+        name = check_visible(v.check_string(name, "dataset_name", 500), "dataset_name")
+    if digest is not None:
+        if name is None:
+            raise InvalidArgument("a dataset_digest needs a dataset_name: name the dataset")
+        digest = v.check_string(digest, "dataset_digest", 64)
+    metric = Metric(
+        v.check_key(m.metric.key, "metric key"),
+        v.check_metric_value(m.metric.key, m.metric.value),
+        v.check_int(m.metric.timestamp, "timestamp", 0),
+        v.check_int(m.metric.step, "step"),
+    )
+    run_id = None if m.run_id is None else v.check_string(m.run_id, "run_id", 32)
+    return LoggedModelMetric(metric, run_id, name or None, digest or None)
 
 
 def check_key_values(items: dict[str, Any] | None, what: str) -> dict[str, str]:
@@ -213,22 +233,19 @@ class LoggedModelService:
         )
 
     def log_logged_model_metrics(self, model_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
-        """Appends metrics to the model (the run's ``log_metric(..., model_id=…)``)."""
-        checked = [
-            LoggedModelMetric(
-                Metric(
-                    v.check_key(m.metric.key, "metric key"),
-                    v.check_metric_value(m.metric.key, m.metric.value),
-                    v.check_int(m.metric.timestamp, "timestamp", 0),
-                    v.check_int(m.metric.step, "step"),
-                ),
-                m.run_id,
-                m.dataset_name,
-                m.dataset_digest,
-            )
-            for m in metrics
-        ]
-        self._change(model_id, lambda conn, now: store.insert_metrics(conn, model_id, checked))
+        """Appends metrics to the model (the run's ``log_metric(..., model_id=…)``), each
+        measured in a run the caller may read and on a dataset, if named. Raises NotFound
+        for an unknown model or run, InvalidArgument for a bad metric or dataset."""
+        checked = [check_model_metric(m) for m in metrics]
+        v.check_batch_size(len(checked), "metrics")
+
+        def insert(conn: Any, now: int) -> None:
+            for run_id in sorted({m.run_id for m in checked if m.run_id is not None}):
+                tracking_store.get_run_info(conn, run_id)
+                require_readable_run(conn, run_id)
+            store.insert_metrics(conn, model_id, checked)
+
+        self._change(model_id, insert)
 
     def delete_logged_model(self, model_id: str) -> None:
         """Marks the model deleted: searches skip it; registered versions keep their files."""
@@ -263,7 +280,8 @@ class LoggedModelService:
 
         Raises ``NotFound`` for an unknown model, or a source run the caller may not
         read or that holds nothing under ``path``; ``InvalidArgument`` for a model
-        without a source run or a bad path."""
+        without a source run or a bad path. The run's metrics at step 0 become the
+        model's too, as MLflow's ``log_model`` does."""
         prefix = check_artifact_path(path, "path")
 
         def copy(conn: Any, now: int) -> None:
@@ -277,6 +295,7 @@ class LoggedModelService:
                 raise NotFound(f"run '{run_id}' holds no files under '{prefix}'")
             store.upsert_entries(conn, model_id, below)
             store.link_runs(conn, run_id, [RunModelLink(model_id, "output")])
+            store.copy_run_metrics(conn, model_id, run_id, step=0)
 
         return self._change(model_id, copy)
 

@@ -11,7 +11,19 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from modelreg.blobs.base import BlobRef
 from modelreg.entities import Metric
@@ -19,6 +31,7 @@ from modelreg.errors import InvalidArgument, NotFound
 from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
 from modelreg.store import keyset
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
+from modelreg.store.schema import metrics as run_metrics
 from modelreg.store.schema_logged_models import (
     logged_model_artifacts,
     logged_model_metrics,
@@ -108,6 +121,24 @@ def insert_metrics(conn: Connection, model_id: str, items: Sequence[LoggedModelM
         )
     if rows:
         conn.execute(insert(logged_model_metrics), rows)
+
+
+def copy_run_metrics(conn: Connection, model_id: str, run_id: str, step: int) -> None:
+    """The run's metric values at ``step`` become the model's too (as MLflow's
+    ``log_model`` does for the model it makes), each once however often this runs."""
+    m, lm = run_metrics.c, logged_model_metrics.c
+    columns = ("key", "value", "is_nan", "step", "timestamp", "run_id")
+    already = exists().where(
+        lm.model_id == model_id,
+        lm.run_id == m.run_id,
+        lm.key == m.key,
+        lm.step == m.step,
+        lm.timestamp == m.timestamp,
+    )
+    values = select(literal(model_id), *(m[c] for c in columns)).where(
+        m.run_id == run_id, m.step == step, ~already
+    )
+    conn.execute(insert(logged_model_metrics).from_select(["model_id", *columns], values))
 
 
 def experiment_of(conn: Connection, model_id: str) -> int | None:
