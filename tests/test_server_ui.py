@@ -6,6 +6,7 @@ import pytest
 from conftest import reset_postgres
 
 SCRIPT = "<script>alert(1)</script>"
+MARKUP = "<img src=x onerror=alert(1)>"  # a logged model's name holds no '/'
 
 
 @pytest.fixture
@@ -186,3 +187,65 @@ def test_a_reader_compares_versions_whose_run_they_may_not_read(auth_server):
     assert response.status_code == 200
     # Not "42": a random model name may hold it.
     assert "secret" not in response.text and "hidden-value" not in response.text
+
+
+@pytest.fixture
+def logged_model(ui, live_server, tmp_path):
+    from modelreg import Client
+
+    client = Client(live_server)
+    http, run_id = ui
+    experiment_id = client.get_run(run_id).info.experiment_id
+    model = client.create_logged_model(
+        experiment_id, MARKUP, source_run_id=run_id, params={"depth": "6"}
+    )
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    client.log_model_artifacts(model.model_id, tmp_path)
+    client.finalize_logged_model(model.model_id, "READY")
+    for dataset, value in (("holdout", 0.93), ("train", 0.97)):
+        client.log_metric(
+            run_id,
+            "accuracy",
+            value,
+            model_id=model.model_id,
+            dataset_name=dataset,
+            dataset_digest=dataset[0] * 12,
+        )
+    client.create_registered_model("from-logged")
+    client.create_model_version("from-logged", model.model_uri)
+    return http, run_id, model.model_id
+
+
+def test_a_logged_model_page_shows_metrics_by_dataset_params_versions_and_files(logged_model):
+    http, run_id, model_id = logged_model
+
+    page = http.get(f"/ui/logged-models/{model_id}").text
+
+    assert "READY" in page and f'href="/ui/runs/{run_id}"' in page
+    assert "holdout <code" in page and "train <code" in page
+    assert "<th>depth</th><td>6</td>" in page
+    assert 'href="/ui/models/from-logged/versions/1"' in page
+    assert f'href="/ui/logged-models/{model_id}/files/MLmodel"' in page
+    assert MARKUP not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_experiment_and_the_run_list_their_logged_models(logged_model):
+    http, run_id, model_id = logged_model
+    link = f'href="/ui/logged-models/{model_id}"'
+
+    experiment = http.get("/ui/experiments/0").text
+    run = http.get(f"/ui/runs/{run_id}").text
+
+    assert link in experiment
+    assert "accuracy (holdout) 0.93 · accuracy (train) 0.97" in experiment
+    assert link in run
+
+
+def test_a_logged_models_file_downloads_and_an_unknown_model_is_an_html_404(logged_model):
+    http, _, model_id = logged_model
+
+    file = http.get(f"/ui/logged-models/{model_id}/files/MLmodel")
+    missing = http.get("/ui/logged-models/m-" + "0" * 32, headers={"Accept": "text/html"})
+
+    assert file.content == b"flavors: {}\n"
+    assert missing.status_code == 404 and "<html" in missing.text.lower()

@@ -685,3 +685,47 @@ def test_a_form_without_its_csrf_token_is_refused(page, registry):
 
     assert forged.status == 403
     assert registry["client"].get_registered_model(name).tags == {}
+
+
+def test_a_logged_model_is_opened_from_its_experiment_with_its_metrics_by_dataset(
+    page, registry, tmp_path
+):
+    client = registry["client"]
+    experiment_id = client.create_experiment(_unique("logged-models"))
+    run_id = client.create_run(experiment_id, run_name="evaluation").info.run_id
+    model = client.create_logged_model(experiment_id, "ranker", run_id, params={"depth": "6"})
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    client.log_model_artifacts(model.model_id, tmp_path)
+    client.finalize_logged_model(model.model_id, "READY")
+    for dataset, value in (("holdout", 0.93), ("train", 0.97)):
+        digest = hashlib.sha256(dataset.encode()).hexdigest()
+        client.log_metric(
+            run_id,
+            "auc",
+            value,
+            model_id=model.model_id,
+            dataset_name=dataset,
+            dataset_digest=digest,
+        )
+
+    page.goto(f"{registry['url']}/ui/experiments/{experiment_id}")
+    listed = page.locator("table.logged-models tbody tr", has_text="ranker")
+    assert "auc (holdout) 0.93 · auc (train) 0.97" in listed.inner_text()
+    listed.get_by_role("link", name="ranker").click()
+
+    assert page.locator("h1").inner_text().startswith("ranker")
+    rows = [row.split("\t")[:4] for row in _rows(page, "table.metrics tbody tr")]
+    holdout = hashlib.sha256(b"holdout").hexdigest()[:12]
+    train = hashlib.sha256(b"train").hexdigest()[:12]
+    assert rows == [
+        ["auc", "0.93", "0", f"holdout {holdout}"],
+        ["auc", "0.97", "0", f"train {train}"],
+    ]
+    with page.expect_download() as download:
+        page.locator("table.files tr", has_text="MLmodel").get_by_role(
+            "link", name="Download"
+        ).click()
+    assert Path(download.value.path()).read_bytes() == b"flavors: {}\n"
+    page.get_by_role("link", name=run_id[:8]).first.click()
+    assert page.locator("h1").inner_text().startswith("evaluation")
+    assert "ranker" in page.locator("table.logged-models").inner_text()

@@ -4,7 +4,7 @@ Pages: models (search as you type, sortable, paged), a model (versions with
 scores and ranks, metric trend, Markdown description, readable history), a
 version (card, signature table, files with previews and downloads, lineage
 drawn as a graph, tags, history), version and run comparisons, experiments,
-runs, the audit trail, webhooks with their recent deliveries and the API
+runs, MLflow 3's logged models, the audit trail, webhooks with their recent deliveries and the API
 reference. Actions (stage, alias, rollback, descriptions, tags, card) are
 forms with a CSRF token, checked like the API.
 
@@ -32,6 +32,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
     from modelreg.server.ui.assets import build_assets_router
     from modelreg.server.ui.audit import build_audit_router
     from modelreg.server.ui.compare import build_compare_router
+    from modelreg.server.ui.logged_models import build_logged_models_router
     from modelreg.server.ui.models import build_models_router
     from modelreg.server.ui.signin import build_signin_router
     from modelreg.server.ui.tracking import build_tracking_router
@@ -49,6 +50,7 @@ def build_ui_router(backend: Any, guard: Guard) -> APIRouter:
         build_versions_router(client, backend, guard),
         build_actions_router(client, guard),
         build_tracking_router(client, backend, guard),
+        build_logged_models_router(client, backend, guard),
         build_tracking_actions_router(client, guard),
         build_audit_router(client, guard),
         build_webhooks_router(client, guard),

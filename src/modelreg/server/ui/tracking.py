@@ -14,6 +14,7 @@ from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import files
+from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_listed
 from modelreg.server.ui.models import quote
 from modelreg.server.ui.session import allowed, page
 
@@ -128,6 +129,9 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             x=x,
             y=y,
             plot=plot,
+            **logged_models_listed(
+                client.search_logged_models([experiment_id], max_results=LOGGED_MODELS_SHOWN)
+            ),
             can_edit=allowed(request, on_experiment("edit"), {"experiment_id": experiment_id}),
             can_manage=allowed(request, on_experiment("manage"), {"experiment_id": experiment_id}),
         )
@@ -195,6 +199,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             previewable=files.previewable,
             datasets=client.get_run_inputs(run_id),
             versions=versions,
+            **logged_models_listed(client.get_run_logged_models(run_id)),
             status_class=STATUS_CLASS,
             can_edit=allowed(request, on_run("edit"), {"run_id": run_id}),
             can_manage=allowed(request, on_run("manage"), {"run_id": run_id}),
