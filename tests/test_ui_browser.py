@@ -729,3 +729,7 @@ def test_a_logged_model_is_opened_from_its_experiment_with_its_metrics_by_datase
     page.get_by_role("link", name=run_id[:8]).first.click()
     assert page.locator("h1").inner_text().startswith("evaluation")
     assert "ranker" in page.locator("table.logged-models").inner_text()
+    # A bookmark of the model's page in MLflow's UI opens this one.
+    page.goto(f"{registry['url']}/#/experiments/{experiment_id}/models/{model.model_id}")
+    page.wait_for_url(f"{registry['url']}/ui/logged-models/{model.model_id}")
+    assert page.locator("h1").inner_text().startswith("ranker")

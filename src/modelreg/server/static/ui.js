@@ -42,6 +42,7 @@ function confirmBeforeSubmit(form) {
 // through its redirect. Each pattern is anchored and has no nested repetition.
 const MLFLOW_PAGES = [
   [/^#\/experiments\/(\d+)\/runs\/([A-Za-z0-9_-]+)(?:[/?]|$)/, (m) => `/ui/runs/${m[2]}`],
+  [/^#\/experiments\/(\d+)\/models\/(m-[0-9a-f]{32})(?:[/?]|$)/, (m) => `/ui/logged-models/${m[2]}`],
   [/^#\/experiments\/(\d+)(?:[/?]|$)/, (m) => `/ui/experiments/${m[1]}`],
   [/^#\/models\/([^/?]+)\/versions\/(\d+)(?:[/?]|$)/, (m) => `/ui/models/${m[1]}/versions/${m[2]}`],
   [/^#\/models\/([^/?]+)(?:[/?]|$)/, (m) => `/ui/models/${m[1]}`],
