@@ -38,3 +38,45 @@ def test_show_of_an_unknown_model_fails_naming_it(invoke):
 
     assert result.exit_code != 0
     assert "m-0000" in result.output
+
+
+@pytest.fixture
+def measured(lib, model_id) -> str:
+    """``model_id`` measured on holdout (two versions of it) and on train."""
+    run_id = lib.get_logged_model(model_id).source_run_id
+    for dataset, digest, value in (
+        ("holdout", "aa11", 0.91),
+        ("holdout", "bb22", 0.85),
+        ("train", "cc33", 0.99),
+    ):
+        lib.log_metric(
+            run_id, "auc", value, model_id=model_id, dataset_name=dataset, dataset_digest=digest
+        )
+    return model_id
+
+
+@pytest.mark.parametrize(
+    ("args", "found"),
+    [
+        (["--filter", "metrics.auc > 0.95"], True),
+        (["--filter", "metrics.auc > 0.95", "--dataset", "holdout"], False),
+        (["--filter", "metrics.auc > 0.9", "--dataset", "holdout"], True),
+        (["--filter", "metrics.auc > 0.9", "--dataset", "holdout@bb22"], False),
+        (
+            ["--filter", "metrics.auc > 0.9", "--dataset", "holdout@bb22", "--dataset", "train"],
+            True,
+        ),
+        (["--dataset", "eval"], False),
+    ],
+)
+def test_list_compares_metrics_on_the_datasets_named(invoke, measured, args, found):
+    result = invoke("logged-models", "list", "--experiment", "fraud", *args, "--json")
+
+    assert [m["model_id"] for m in json.loads(result.stdout)] == ([measured] if found else [])
+
+
+def test_show_lists_each_metric_with_the_dataset_it_was_measured_on(invoke, measured):
+    result = invoke("logged-models", "show", measured)
+
+    assert "holdout@aa11" in result.stdout and "holdout@bb22" in result.stdout
+    assert "train@cc33" in result.stdout and "0.99" in result.stdout

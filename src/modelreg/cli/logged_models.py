@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -21,6 +22,9 @@ from modelreg.cli.runs import experiment_ids
 
 if TYPE_CHECKING:
     from modelreg.client import Client
+    from modelreg.logged_models import LoggedModelMetric
+
+DIGEST = re.compile(r"[0-9a-fA-F]{1,64}")
 
 
 @click.group("logged-models", cls=ModelregGroup)
@@ -35,6 +39,15 @@ def logged_models() -> None:
     help="Only models of this experiment. [default: every active experiment]",
 )
 @click.option("--filter", "filter_string", help="e.g. \"name = 'model' and tags.team = 'x'\".")
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="NAME[@DIGEST]",
+    help="Compare the filter's metrics only as measured on this dataset (a digest: on "
+    "that version of it); without a metric in the filter, list the models measured on "
+    "it. Repeat for any of several.",
+)
 @click.option("--max-results", type=int, default=100, show_default=True)
 @click.option("--page-token", help="Where the previous page stopped.")
 @json_option
@@ -43,6 +56,7 @@ def list_logged_models(
     client: Client,
     experiment: str | None,
     filter_string: str | None,
+    datasets: tuple[str, ...],
     max_results: int,
     page_token: str | None,
     as_json: bool,
@@ -53,10 +67,12 @@ def list_logged_models(
     Examples:
       modelreg logged-models list --experiment fraud
       modelreg logged-models list --filter "source_run_id = '0f3c…'" --json
+      modelreg logged-models list --filter "metrics.auc > 0.9" --dataset holdout
     """
     page = client.search_logged_models(
         experiment_ids(client, experiment),
         filter_string,
+        [_dataset(text) for text in datasets],
         max_results=max_results,
         page_token=page_token,
     )
@@ -116,7 +132,31 @@ def show(client: Client, model_id: str, as_json: bool) -> None:
             ("URI", model.model_uri),
         ]
     )
-    metrics = {m.metric.key: m.metric.value for m in model.metrics}
-    for title, values in (("Params", model.params), ("Metrics", metrics), ("Tags", model.tags)):
-        if values:
-            print_table(["Key", Column("Value", wrap=True)], sorted(values.items()), title=title)
+    if model.params:
+        print_table(
+            ["Key", Column("Value", wrap=True)], sorted(model.params.items()), title="Params"
+        )
+    if model.metrics:
+        rows = sorted(
+            [m.metric.key, m.metric.value, m.metric.step, _dataset_label(m), m.run_id or ""]
+            for m in model.metrics
+        )
+        print_table(
+            ["Key", "Value", "Step", "Dataset", Column("Run", drop=1)], rows, title="Metrics"
+        )
+    if model.tags:
+        print_table(["Key", Column("Value", wrap=True)], sorted(model.tags.items()), title="Tags")
+
+
+def _dataset(text: str) -> tuple[str, str | None]:
+    """``NAME`` or ``NAME@DIGEST`` (the digest hexadecimal, after the last '@')."""
+    name, at, digest = text.rpartition("@")
+    if at and name and DIGEST.fullmatch(digest):
+        return (name, digest)
+    return (text, None)
+
+
+def _dataset_label(m: LoggedModelMetric) -> str:
+    if not m.dataset_name:
+        return ""
+    return m.dataset_name + (f"@{m.dataset_digest}" if m.dataset_digest else "")
