@@ -70,7 +70,9 @@ def logged_models(uri: str) -> dict:
     exp_id = client.create_experiment("logged-exp")
     mlflow.set_experiment(experiment_id=exp_id)
     with mlflow.start_run() as run:
+        mlflow.log_metric("before", 0.1)
         first = mlflow.sklearn.log_model(_fit(), name="first", pip_requirements=REQUIREMENTS)
+        mlflow.log_metric("after_first", 0.2)
         second = mlflow.sklearn.log_model(
             _fit(), name="second", params={"p": "1"}, pip_requirements=REQUIREMENTS
         )
@@ -93,6 +95,12 @@ def logged_models(uri: str) -> dict:
     client.delete_logged_model_tag(first.model_id, "b")
     external = mlflow.create_external_model(name="external", model_type="agent")
     out = {
+        # What MLflow's client links by itself: the run's step-0 metrics when a model is
+        # logged, later ones to the run's model at that step.
+        "implicit": {
+            m.name: sorted((x.key, x.value) for x in client.get_logged_model(m.model_id).metrics)
+            for m in (first, second)
+        },
         "first": logged_model_view(client.get_logged_model(first.model_id)),
         "second": logged_model_view(client.get_logged_model(second.model_id)),
         "external": logged_model_view(client.get_logged_model(external.model_id)),
