@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from modelreg.api_contract import Backend
 from modelreg.entities import Metric, PagedList
 from modelreg.errors import InvalidArgument
 from modelreg.logged_models import (
@@ -19,7 +20,7 @@ from modelreg.logged_models import (
 
 
 class LoggedModelMethods:
-    _backend: Any
+    _backend: Backend
 
     def create_logged_model(
         self,
@@ -125,7 +126,8 @@ class LoggedModelMethods:
             ids,
             filter_string,
             max_results,
-            [tuple(o) for o in order_by or ()],
+            # Lists are taken too, as JSON gives them.
+            [cast(LoggedModelOrder, tuple(o)) for o in order_by or ()],
             page_token,
             [dataset_filter(d) for d in datasets or ()],
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from modelreg.api_contract import Backend
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
 from modelreg.prompts import (
     PROMPT_SOURCE,
@@ -20,7 +21,7 @@ _SCHEME = "prompts:/"
 
 
 class PromptMethods:
-    _backend: Any
+    _backend: Backend
 
     def register_prompt(
         self,
