@@ -154,6 +154,46 @@ def test_a_logged_models_metric_cannot_name_a_run_the_caller_may_not_read(auth_s
     assert stranger.get_logged_model(own).metrics == []
 
 
+@pytest.mark.parametrize(("user", "status"), [("reader", 403), ("stranger", 404)])
+def test_a_run_of_ones_own_cannot_write_metrics_onto_a_model_one_may_not_edit(
+    auth_server, logged, user, status
+):
+    _, model_id = logged
+    client = auth_server.client(user)
+    run_id = client.create_run(client.create_experiment(unique("own"))).info.run_id
+    metric = {"key": "acc", "value": 0.9, "timestamp": 1, "step": 0, "model_id": model_id}
+
+    with auth_server.http(user) as http:
+        single = http.post(f"{MLFLOW}/runs/log-metric", json={"run_id": run_id, **metric})
+        batch = http.post(f"{MLFLOW}/runs/log-batch", json={"run_id": run_id, "metrics": [metric]})
+
+    assert (single.status_code, batch.status_code) == (status, status)
+    assert auth_server.admin_lib.get_logged_model(model_id).metrics == []
+    assert client.get_run(run_id).data.metrics == {}
+
+
+@pytest.mark.parametrize("route", ["outputs", "log-inputs"])
+def test_a_run_links_a_hidden_model_no_more_than_a_missing_one(auth_server, logged, route):
+    _, model_id = logged
+    stranger = auth_server.client("stranger")
+    run_id = stranger.create_run(stranger.create_experiment(unique("own"))).info.run_id
+    missing_id = "m-" + "0" * 32
+
+    with auth_server.http("stranger") as http:
+        hidden, missing = (
+            http.post(
+                f"{MLFLOW}/runs/{route}", json={"run_id": run_id, "models": [{"model_id": m}]}
+            )
+            for m in (model_id, missing_id)
+        )
+
+    assert (hidden.status_code, missing.status_code) == (404, 404)
+    assert hidden.json()["message"].replace(model_id, "?") == missing.json()["message"].replace(
+        missing_id, "?"
+    )
+    assert auth_server.backend.logged_models.run_links(run_id) == []
+
+
 def test_a_logged_model_cannot_name_a_blob_its_creator_may_not_read(auth_server, logged):
     world, _ = logged
     # Bytes no one else uploads: a blob its content's uploader knows is theirs to name.

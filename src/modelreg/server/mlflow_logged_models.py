@@ -194,7 +194,7 @@ def model_metrics(b: Any, run_id: str, metrics: list[Any]) -> dict[str, list[Log
             item = LoggedModelMetric(metric, run_id, m.get("dataset_name"), m.get("dataset_digest"))
             by_model.setdefault(m["model_id"], []).append(check_model_metric(item))
     for model_id in by_model:
-        b.logged_models.get_logged_model(model_id)
+        b.logged_models.require_editable(model_id)
     return by_model
 
 

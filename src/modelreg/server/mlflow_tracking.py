@@ -259,9 +259,11 @@ def log_inputs(b: Any, p: dict[str, Any]) -> Any:
     run_id = required(p, "run_id")
     sent = p.get("datasets")
     logged = b.governance.get_run_inputs(run_id) if sent else []
-    for context, datasets in datasets_from_mlflow(sent, logged).items():
-        b.governance.log_inputs(run_id, datasets, context)
+    by_context = datasets_from_mlflow(sent, logged)
+    # The models are checked as they are linked, before any dataset is recorded.
     log_model_inputs(b, run_id, p.get("models"))
+    for context, datasets in by_context.items():
+        b.governance.log_inputs(run_id, datasets, context)
 
 
 @endpoint("POST", "/runs/search", USER)

@@ -15,6 +15,7 @@ from typing import Any
 
 from modelreg import validation as v
 from modelreg.actor import current_actor
+from modelreg.api.route_permissions import Permission
 from modelreg.artifact_files import check_artifact_path
 from modelreg.blobs import BlobRef
 from modelreg.entities import Metric, PagedList
@@ -33,6 +34,7 @@ from modelreg.logged_models import (
 from modelreg.lookalike import check_visible
 from modelreg.run_names import random_run_name
 from modelreg.services import principal
+from modelreg.services.authorization import authorize
 from modelreg.services.reference_access import require_readable_run
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import keyset
@@ -75,6 +77,14 @@ def _check_order(order_by: Sequence[Any]) -> None:
                 "each order_by item is (field, ascending) or, for a metric, "
                 f"(field, ascending, dataset_name, dataset_digest); got {item!r:.80}"
             )
+
+
+def _require_role(conn: Any, model_id: str, level: str) -> None:
+    # What a route on the model itself checks at the edge, for calls that reach the model
+    # through another resource's permission.
+    caller = principal.current_principal()
+    if caller is not None and principal.restricted_user_id() is not None:
+        authorize(conn, caller, Permission(level, "logged_model"), {"model_id": model_id})
 
 
 def check_model_metric(m: LoggedModelMetric) -> LoggedModelMetric:
@@ -240,12 +250,23 @@ class LoggedModelService:
         v.check_batch_size(len(checked), "metrics")
 
         def insert(conn: Any, now: int) -> None:
+            _require_role(conn, model_id, "edit")
             for run_id in sorted({m.run_id for m in checked if m.run_id is not None}):
                 tracking_store.get_run_info(conn, run_id)
                 require_readable_run(conn, run_id)
             store.insert_metrics(conn, model_id, checked)
 
         self._change(model_id, insert)
+
+    def require_editable(self, model_id: str) -> None:
+        """Raises what the caller's metrics for the model would raise before anything is
+        written: ``NotFound`` for an unknown model or one the caller may not read,
+        ``PermissionDenied`` for one they may only read. The MLflow API's run calls name
+        a model beside the run their permission is about."""
+        model_id = check_model_id(model_id)
+        with self.db.read() as conn:
+            store.require_model(conn, model_id)
+            _require_role(conn, model_id, "edit")
 
     def delete_logged_model(self, model_id: str) -> None:
         """Marks the model deleted: searches skip it; registered versions keep their files."""
@@ -308,7 +329,8 @@ class LoggedModelService:
 
     def link_run(self, run_id: str, links: Sequence[RunModelLink]) -> None:
         """Records models as outputs or inputs of a run; raises ``NotFound`` for an
-        unknown run or model."""
+        unknown run or model, or one the caller may not read (a link would say it
+        exists)."""
         for link in links:
             check_model_id(link.model_id)
             if link.direction not in DIRECTIONS:
@@ -320,6 +342,8 @@ class LoggedModelService:
             )
             if missing:
                 raise NotFound(f"Logged model with ID '{sorted(missing)[0]}' not found.")
+            for model_id in sorted({x.model_id for x in links}):
+                _require_role(conn, model_id, "read")
             store.link_runs(conn, run_id, links)
 
     def run_links(self, run_id: str) -> list[RunModelLink]:
