@@ -48,7 +48,6 @@ def test_a_look_alike_experiment_name_is_the_same_experiment(client, first, seco
 
 REFUSED = [
     ("a%2520b", "URL-encoded twice"),
-    ("a%2Fb", "'/'"),
     ("a%00b", "control"),
     ("a%ffb", "UTF-8"),
     (".", "'.'"),
@@ -72,6 +71,15 @@ def test_names_that_read_two_ways_are_refused_saying_why(client):
                     wrong.append((name, create.__name__, exc.message))
 
     assert wrong == []
+
+
+def test_an_encoded_slash_is_a_slash_which_experiment_names_take_and_model_names_do_not(client):
+    experiment_id = client.create_experiment("team%2Fchurn")
+
+    with pytest.raises(InvalidArgument, match="'/'"):
+        client.create_registered_model("a%2Fb")
+    assert client.get_experiment(experiment_id).name == "team/churn"
+    assert client.get_experiment_by_name("team/churn").experiment_id == experiment_id
 
 
 def test_the_server_decodes_a_name_in_its_url_once_into_the_same_model(live_server, pg_url):
