@@ -99,6 +99,7 @@ MATRIX = [
     ("POST", RUN + "/artifacts", "edit", {"entries": {}}),
     ("GET", RUN + "/manifest", "read", {}),
     ("GET", RUN + "/logged-models", "read", {}),
+    ("GET", RUN + "/model-links", "read", {}),
     # MLflow 3 logged models: access follows their experiment
     ("POST", V1 + "/logged-models", "edit", {"experiment_id": "{exp}"}),
     ("GET", V1 + "/logged-models/{model_id}", "read", {}),

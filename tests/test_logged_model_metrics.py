@@ -229,3 +229,29 @@ def test_an_mlflow_clients_refused_model_metric_leaves_the_run_as_it_was(
     assert (single.status_code, batch.status_code) == (status, status)
     assert client.get_run(run_id).data.metrics == {}
     assert client.get_logged_model(model_id).metrics == []
+
+
+def test_a_resumed_run_measures_the_models_it_logged_before(client):
+    modelreg.set_experiment("resumed")
+    with modelreg.start_run() as run:
+        logged = modelreg.log_model(LogisticRegression().fit(X, Y), "model")
+    run_id = run.info.run_id
+
+    with modelreg.start_run(run_id=run_id):
+        modelreg.log_metric("eval_auc", 0.8)
+        modelreg.log_metric("eval_curve", 0.5, step=1)
+
+    assert model_metrics(client, logged.model_id) == [("eval_auc", 0.8, 0, None, None, run_id)]
+
+
+def test_a_runs_model_links_say_what_it_logged_and_used(client, run_id, model_id):
+    other = client.create_logged_model(client.get_run(run_id).info.experiment_id, "used")
+    with modelreg.start_run(run_id=run_id):
+        logged = modelreg.log_model(LogisticRegression().fit(X, Y), "model")
+    client.log_metric(run_id, "acc", 0.9, model_id=other.model_id)  # measuring is no link
+
+    links = client.get_run_model_links(run_id)
+
+    assert [(x.model_id, x.direction, x.step) for x in links] == [(logged.model_id, "output", 0)]
+    with pytest.raises(NotFound, match="run 'f{32}'"):
+        client.get_run_model_links("f" * 32)

@@ -40,6 +40,7 @@ from modelreg.logged_models import (
     LoggedModelDataset,
     LoggedModelMetric,
     LoggedModelOrder,
+    RunModelLink,
 )
 from modelreg.webhooks import Webhook, WebhookDelivery, WebhookTestResult
 
@@ -374,6 +375,7 @@ class LoggedModelsAPI(Protocol):
         datasets: list[LoggedModelDataset] | None = None,
     ) -> PagedList[LoggedModel]: ...
     def models_of_run(self, run_id: str) -> list[LoggedModel]: ...
+    def run_links(self, run_id: str) -> list[RunModelLink]: ...
     def manifest(self, model_id: str, path: str = "") -> dict[str, BlobRef]: ...
 
 

@@ -32,7 +32,7 @@ from modelreg.entities import (
     RunTag,
 )
 from modelreg.errors import Conflict
-from modelreg.fluent_measured import forget_run, measure_models
+from modelreg.fluent_measured import forget_run, measure_models, note_run_output
 from modelreg.heartbeat import Heartbeat, lease_seconds
 from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
@@ -279,6 +279,10 @@ def start_run(
         if run.info.status != RunStatus.RUNNING:
             client.update_run(run_id, status=RunStatus.RUNNING)
             run = client.get_run(run_id)
+        # Its metrics measure the models it logged before, as the models log_model adds.
+        for link in client.get_run_model_links(run_id):
+            if link.direction == "output":
+                note_run_output(run_id, link.model_id, link.step)
     else:
         from modelreg.code_version import capture_run_tags
 

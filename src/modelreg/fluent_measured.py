@@ -1,7 +1,8 @@
 """Which logged models a fluent metric measures, as MLflow 3 decides: the model named,
-else the active model (``set_active_model``), else the models ``log_model`` made in the
-metric's run at its step. The fluent calls keep what decides it here, per process, so
-logging a metric asks the server nothing more."""
+else the active model (``set_active_model``), else the models the metric's run logged
+at its step (by ``log_model`` here, or before ``start_run`` resumed it). The fluent
+calls keep what decides it here, per process, so logging a metric asks the server
+nothing more."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from modelreg.errors import InvalidArgument
 
 # Per thread and task, as the active run is.
 _active_model_id: ContextVar[str | None] = ContextVar("modelreg_active_model", default=None)
-# The models log_model made in each run still going here (log_model makes them at step 0).
-_outputs: dict[str, list[str]] = {}
+# The models each run still going here logged, as (step, model id): those log_model made
+# here, and those the run had when resumed.
+_outputs: dict[str, list[tuple[int, str]]] = {}
 _outputs_lock = threading.Lock()
 
 
@@ -29,10 +31,10 @@ def active_model_id() -> str | None:
     return _active_model_id.get()
 
 
-def note_run_output(run_id: str, model_id: str) -> None:
-    """Records that ``log_model`` made ``model_id`` in run ``run_id`` (at step 0)."""
+def note_run_output(run_id: str, model_id: str, step: int = 0) -> None:
+    """Records that run ``run_id`` logged ``model_id`` at ``step`` (``log_model``: 0)."""
     with _outputs_lock:
-        _outputs.setdefault(run_id, []).append(model_id)
+        _outputs.setdefault(run_id, []).append((step, model_id))
 
 
 def forget_run(run_id: str) -> None:
@@ -49,7 +51,7 @@ def models_measured(run_id: str, step: int, model_id: str | None = None) -> list
     if active is not None:
         return [active]
     with _outputs_lock:
-        return list(_outputs.get(run_id, ())) if step == 0 else []
+        return [model for at, model in _outputs.get(run_id, ()) if at == step]
 
 
 def measure_models(

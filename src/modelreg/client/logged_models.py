@@ -15,6 +15,7 @@ from modelreg.logged_models import (
     LoggedModelDataset,
     LoggedModelMetric,
     LoggedModelOrder,
+    RunModelLink,
     dataset_filter,
 )
 
@@ -150,6 +151,12 @@ class LoggedModelMethods:
     def get_run_logged_models(self, run_id: str) -> list[LoggedModel]:
         """The logged models a run made, oldest first (lineage: run → logged model)."""
         return self._backend.logged_models.models_of_run(run_id)
+
+    def get_run_model_links(self, run_id: str) -> list[RunModelLink]:
+        """The run's links to logged models, as MLflow's ``run.outputs.model_outputs``
+        and ``run.inputs.model_inputs`` hold them: each model it logged (``output``, at
+        a step) or used (``input``). Raises ``NotFound`` for an unknown run."""
+        return self._backend.logged_models.run_links(run_id)
 
 
 def _strings(values: dict[str, Any]) -> dict[str, str]:

@@ -347,8 +347,11 @@ class LoggedModelService:
             store.link_runs(conn, run_id, links)
 
     def run_links(self, run_id: str) -> list[RunModelLink]:
-        """The run's links to logged models (``[]`` for none)."""
+        """The run's links to logged models (``[]`` for none): the models it logged
+        (``output``, at a step) and those it used (``input``). Raises ``NotFound`` for an
+        unknown run."""
         with self.db.read() as conn:
+            tracking_store.get_run_info(conn, v.check_string(run_id, "run_id", 64))
             return store.run_links(conn, [run_id]).get(run_id, [])
 
     def models_of_run(self, run_id: str) -> list[LoggedModel]:
