@@ -394,10 +394,10 @@ def log_metric(
     """Logs a metric value on the active run (or run ``run_id``) at ``step`` (default 0).
 
     As on MLflow 3, the value also measures a logged model: ``model_id``, else the
-    active model (``set_active_model``), else those ``log_model`` made in this run when
-    ``step`` is 0. ``dataset`` (a :class:`~modelreg.datasets.Dataset`) says what it
-    was measured on, and becomes an input of the run. Raises what
-    ``Client.log_metric`` raises.
+    active model (``set_active_model``), else the models the run logged at ``step``
+    (``log_model`` logs at step 0). ``dataset`` (a :class:`~modelreg.datasets.Dataset`)
+    says what it was measured on, and becomes an input of the run unless it is one.
+    Raises what ``Client.log_metric`` raises.
 
     >>> modelreg.log_metric("accuracy", 0.93, dataset=modelreg.datasets.dataset(holdout))
     """
