@@ -6,14 +6,14 @@ import os
 import shutil
 import socket
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from rich.console import Console
+
+from json_http_server import json_http_server
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -105,32 +105,10 @@ def test_wrk_report_without_the_latency_distribution_is_refused():
         loadgen.parse_wrk(report, 16)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the benchmark's servers
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def local_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_http_server() as url:
+        yield url
 
 
 @pytest.fixture

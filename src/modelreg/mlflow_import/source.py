@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from modelreg.prompts import PROMPT_TAG
+from modelreg.remote.tls import tls_context
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
@@ -71,7 +72,7 @@ class MlflowSource:
             base_url=self.url,
             headers=headers,
             auth=basic,
-            verify=auth.verify_tls,
+            verify=tls_context() if auth.verify_tls else False,
             timeout=timeout,
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )

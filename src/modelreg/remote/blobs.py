@@ -25,6 +25,7 @@ from modelreg.remote.batches import BATCH_MAX_FILE, get_small_blobs, put_small_f
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
 from modelreg.remote.responses import response_reader
+from modelreg.remote.tls import tls_context
 
 DIRECT_HEADER = "X-Modelreg-Direct"
 
@@ -103,7 +104,7 @@ class RemoteBlobStore(BlobStore):
         owner = None
         if response.status_code == 307:
             response.close()
-            owner = httpx.Client(timeout=client.timeout)
+            owner = httpx.Client(timeout=client.timeout, verify=tls_context())
             response = owner.send(httpx.Request("GET", response.headers["location"]), stream=True)
         if response.status_code >= 400:
             response.read()

@@ -31,6 +31,7 @@ from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import Conflict, ServiceUnavailable
 from modelreg.remote.http import RETRY_STATUSES, HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
+from modelreg.remote.tls import tls_context
 
 CHUNKED_THRESHOLD = 64 * 1024 * 1024
 """Files of at least this many bytes go up in chunks; smaller ones in one request."""
@@ -101,7 +102,7 @@ class ChunkedUpload:
         try:
             with (
                 transfer_progress(f"uploading {self.path.name}", ref.size) as bar,
-                httpx.Client(timeout=self.http.client.timeout) as direct,
+                httpx.Client(timeout=self.http.client.timeout, verify=tls_context()) as direct,
             ):
 
                 def advance(n: int) -> None:

@@ -24,6 +24,7 @@ from modelreg.errors import (
     Unauthenticated,
     error_class_for_code,
 )
+from modelreg.remote.tls import tls_context
 from modelreg.version import __version__
 
 RETRY_STATUSES = (502, 503, 504)
@@ -68,6 +69,7 @@ class HttpSession:
             "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             "headers": headers,
             "limits": httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            "verify": tls_context(),
         }
         self.client = httpx.Client(**self._options)
         _sessions.add(self)
