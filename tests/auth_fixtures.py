@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from conftest import server_env, start_server, stop_server
+from modelreg.remote.tls import tls_context
 
 ROLES = ("reader", "editor", "manager")
 USERS = ("admin", "stranger", *ROLES, "victim")
@@ -75,7 +76,7 @@ class AuthServer:
 
     def http(self, user: str | None = None) -> httpx.Client:
         headers = {} if user is None else {"Authorization": f"Bearer {self.tokens[user]}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, verify=tls_context())
 
     def grant(self, user: str, role: str, *, model: str | None = None, experiment: str = ""):
         access = self.backend.access

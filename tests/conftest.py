@@ -170,6 +170,8 @@ def start_server(
     ``extra_args`` are more ``modelreg server`` options, e.g. ``["--auth"]``."""
     import httpx
 
+    from modelreg.remote.tls import tls_context
+
     port = free_port()
     log_path = Path(artifacts_uri).parent / f"server-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +186,7 @@ def start_server(
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1, verify=tls_context()).status_code == 200:
                 return process, url
         except httpx.HTTPError:
             pass

@@ -142,6 +142,7 @@ def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, s
     import httpx
 
     from conftest import free_port
+    from modelreg.remote.tls import tls_context
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -173,7 +174,7 @@ def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, s
         if process.poll() is not None:
             raise RuntimeError(f"mlflow server exited; see {log.name}")
         try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
+            if httpx.get(url + "/health", timeout=2, verify=tls_context()).status_code == 200:
                 return process, url
         except httpx.HTTPError:
             pass

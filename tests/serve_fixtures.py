@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import free_port, server_env
+from modelreg.remote.tls import tls_context
 from modelreg.serving.app import VERSION_HEADER
 
 COLUMNS = ["a", "b"]
@@ -67,10 +68,10 @@ class Serve:
     log: Path
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10)
+        return httpx.get(self.url + path, timeout=10, verify=tls_context())
 
     def invoke(self) -> httpx.Response:
-        return httpx.post(self.url + "/invocations", json=ROW, timeout=10)
+        return httpx.post(self.url + "/invocations", json=ROW, timeout=10, verify=tls_context())
 
     def stop(self) -> None:
         self.process.terminate()
@@ -99,7 +100,7 @@ def start_serve(
         if process.poll() is not None:
             raise RuntimeError(f"modelreg serve exited: {log.read_text()[-3000:]}")
         try:
-            if httpx.get(serve.url + "/ping", timeout=1).status_code == 200:
+            if httpx.get(serve.url + "/ping", timeout=1, verify=tls_context()).status_code == 200:
                 return serve
         except httpx.HTTPError:
             pass
@@ -142,7 +143,7 @@ class Load:
             worker.join(30)
 
     def _run(self, index: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=30) as client:
+        with httpx.Client(base_url=self.url, timeout=30, verify=tls_context()) as client:
             while not self._stop.is_set():
                 try:
                     response = client.post("/invocations", json=ROW)
