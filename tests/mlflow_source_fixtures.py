@@ -44,7 +44,7 @@ def mlflow_python() -> Path:
         import mlflow_env
     finally:
         sys.path.pop(0)
-    with _locked(CACHE / "mlflow-venv.lock"):
+    with locked(CACHE / "mlflow-venv.lock"):
         try:
             return mlflow_env.ensure(VENV, MLFLOW_SPEC, log=lambda *_: None)
         except (subprocess.CalledProcessError, RuntimeError) as exc:
@@ -62,7 +62,7 @@ _FRAMEWORKS_PROBE = "import torch, onnx, onnxruntime, mlflow.pytorch, mlflow.onn
 def mlflow_python_with_frameworks() -> Path:
     """MLflow's interpreter with PyTorch and ONNX installed next to it (on first use)."""
     python = mlflow_python()
-    with _locked(CACHE / "mlflow-venv.lock"):
+    with locked(CACHE / "mlflow-venv.lock"):
         probe = subprocess.run([str(python), "-c", _FRAMEWORKS_PROBE], capture_output=True)
         if probe.returncode == 0:
             return python
@@ -105,7 +105,7 @@ def mlflow_predicted(ids: dict[str, Any], uri: str) -> tuple[Any, Any]:
     return np.array(seen["rows"], dtype=seen["dtype"]), seen["out"]
 
 
-class _locked:
+class locked:
     """An exclusive lock on a file, so parallel test workers build a cache once."""
 
     def __init__(self, path: Path) -> None:
@@ -217,7 +217,7 @@ def cached_store(python: Path, name: str, key: bytes, build: Callable[[Path, str
     ``build(folder, url)`` filled, built once per ``key`` under a lock: a later session
     only serves a copy of it (``served_copy``)."""
     folder = CACHE / f"{name}-{hashlib.sha256(key).hexdigest()[:16]}"
-    with _locked(CACHE / f"{name}.lock"):
+    with locked(CACHE / f"{name}.lock"):
         if folder.exists():  # moved into place whole, once complete
             return folder
         building = folder.with_name(folder.name + ".building")

@@ -1,19 +1,23 @@
 """The unmodified MLflow client, in its own virtual environment, against ``modelreg server``
-and against a real ``mlflow server`` in the same run: each scenario of tests/compat must
-give the same answers from both, which pins modelreg's reading of MLflow's behaviour to
-MLflow's own.
+and against a real ``mlflow server``: each scenario of tests/compat must give the same
+answers from both, which pins modelreg's reading of MLflow's behaviour to MLflow's own.
+MLflow's answers are recorded once per MLflow release and version of the scenarios'
+code (see ``answers``); modelreg's are asked every run.
 
 The venv (``mlflow==3.17.2``, scikit-learn, pandas) lives outside the checkout, in
 ``~/.cache/modelreg-test/mlflow``, so local runs and CI on the same machine reuse it;
 ``.ci/run`` creates it before the tests.
 """
 
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,14 +60,14 @@ def _client_env() -> dict[str, str]:
     return {k: v for k, v in env.items() if not k.startswith("MODELREG_")}
 
 
-@pytest.fixture(scope="module")
-def real_mlflow_server(mlflow_python: Path, tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def _real_mlflow_server(mlflow_python: Path, folder: Path) -> Iterator[str]:
     """A real ``mlflow server`` (SQLite, proxied artifacts) from the MLflow venv."""
     import httpx
 
     from conftest import free_port, stop_server
+    from modelreg.remote.tls import tls_context
 
-    folder = tmp_path_factory.mktemp("mlflow-server")
     port = free_port()
     command = [
         str(mlflow_python.parent / "mlflow"),
@@ -100,13 +104,15 @@ def real_mlflow_server(mlflow_python: Path, tmp_path_factory) -> Iterator[str]:
                 f"mlflow server did not start: {(folder / 'server.log').read_text()[-3000:]}"
             )
         try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
+            if httpx.get(url + "/health", timeout=2, verify=tls_context()).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    yield url
-    stop_server(process)
+    try:
+        yield url
+    finally:
+        stop_server(process)
 
 
 @pytest.fixture(scope="module")
@@ -146,14 +152,37 @@ def _results(process: subprocess.Popen) -> dict:
     return json.loads(lines[-1][len("RESULTS ") :])
 
 
+def _answers_key() -> str:
+    """What MLflow's answers depend on: the MLflow release and the scenarios' code."""
+    digest = hashlib.sha256(mlflow_source_fixtures.MLFLOW_SPEC.encode())
+    for source in sorted(COMPAT.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="module")
-def answers(mlflow_python, real_mlflow_server, compat_modelreg_server) -> dict[str, dict]:
-    """Every scenario's answers from both servers, run at the same time."""
-    runs = {
-        "mlflow": _run_scenarios(mlflow_python, real_mlflow_server),
-        "modelreg": _run_scenarios(mlflow_python, compat_modelreg_server),
-    }
-    return {side: _results(process) for side, process in runs.items()}
+def answers(mlflow_python, compat_modelreg_server, tmp_path_factory) -> dict[str, dict]:
+    """Every scenario's answers from both servers.
+
+    A real ``mlflow server`` answers the scenarios once per MLflow release and
+    version of the scenarios' code; its answers are kept with the cached MLflow
+    venv (``~/.cache/modelreg-test``) and read back by later sessions, as the
+    seeded MLflow history is. A run in which MLflow's side crashed is not kept.
+    """
+    cache = mlflow_source_fixtures.CACHE / f"mlflow-answers-{_answers_key()}.json"
+    ours = _run_scenarios(mlflow_python, compat_modelreg_server)
+    with mlflow_source_fixtures.locked(mlflow_source_fixtures.CACHE / "mlflow-answers.lock"):
+        if cache.exists():
+            theirs = json.loads(cache.read_text())
+        else:
+            folder = tmp_path_factory.mktemp("mlflow-server")
+            with _real_mlflow_server(mlflow_python, folder) as url:
+                theirs = _results(_run_scenarios(mlflow_python, url))
+            if not any("crash" in answer for answer in theirs.values()):
+                partial = cache.with_suffix(".partial")
+                partial.write_text(json.dumps(theirs))
+                os.replace(partial, cache)
+    return {"mlflow": theirs, "modelreg": _results(ours)}
 
 
 @pytest.mark.parametrize("scenario", _scenario_names())
