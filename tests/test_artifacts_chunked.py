@@ -58,15 +58,33 @@ class Server:
         return sum(1 for _ in (self.artifacts / "tmp" / "uploads").glob("*/done/*"))
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    db = f"sqlite:///{tmp_path / 'db' / 'registry.db'}"
+@contextlib.contextmanager
+def _serving(root: Path) -> Iterator[Server]:
+    db = f"sqlite:///{root / 'db' / 'registry.db'}"
     Database(db).upgrade()
-    artifacts = tmp_path / "artifacts"
+    artifacts = root / "artifacts"
     process, url = start_server(db, str(artifacts), env=server_env())
     srv = Server(db, artifacts, process, url)
-    yield srv
-    stop_server(srv.process)
+    try:
+        yield srv
+    finally:
+        stop_server(srv.process)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server the module's tests share: each uploads bytes of its own, so what one
+    stores or stages is no other's."""
+    with _serving(tmp_path_factory.mktemp("shared")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[Server]:
+    """A server of the test's own: for tests that kill it, or count or clean every
+    upload it holds."""
+    with _serving(tmp_path) as srv:
+        yield srv
 
 
 @pytest.fixture(autouse=True)
@@ -125,7 +143,8 @@ def _chunk(path: Path, index: int) -> bytes:
         return f.read(MIB)
 
 
-def test_a_big_file_goes_up_in_chunks_and_comes_back_whole(server, tmp_path):
+def test_a_big_file_goes_up_in_chunks_and_comes_back_whole(own_server, tmp_path):
+    server = own_server
     path, digest = _big_file(tmp_path)
     proxy = LoopbackProxy(server.url)
     client = Client(proxy.url)
@@ -294,7 +313,8 @@ def _resume(url: str, run_id: str, path: Path) -> int:
     return _chunk_bytes_sent(proxy)
 
 
-def test_a_client_killed_half_way_resumes_sending_only_missing_chunks(server, tmp_path):
+def test_a_client_killed_half_way_resumes_sending_only_missing_chunks(own_server, tmp_path):
+    server = own_server
     path, digest = _big_file(tmp_path, mib=10, extra=0)
     run_id = Client(server.url).create_run("0").info.run_id
     env = {**server_env(), "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -314,7 +334,8 @@ def test_a_client_killed_half_way_resumes_sending_only_missing_chunks(server, tm
     assert Client(server.url)._backend.artifacts.manifest(run_id)["weights.bin"].digest == digest
 
 
-def test_a_server_killed_half_way_keeps_the_chunks_it_had(server, tmp_path, monkeypatch):
+def test_a_server_killed_half_way_keeps_the_chunks_it_had(own_server, tmp_path, monkeypatch):
+    server = own_server
     path, digest = _big_file(tmp_path, mib=10, extra=0)
     run_id = Client(server.url).create_run("0").info.run_id
     send = chunked.ChunkedUpload._send_chunk
@@ -342,7 +363,8 @@ def test_a_server_killed_half_way_keeps_the_chunks_it_had(server, tmp_path, monk
     assert open_blob_store(str(server.artifacts)).verify(digest)
 
 
-def test_stale_uploads_are_removed_by_gc(server, tmp_path):
+def test_stale_uploads_are_removed_by_gc(own_server, tmp_path):
+    server = own_server
     from modelreg.blobs.local import LocalBlobStore
 
     path, _ = _big_file(tmp_path, mib=3)
@@ -626,8 +648,9 @@ def test_chunks_of_a_size_off_the_page_grid_are_hashed_as_they_arrive(tmp_path):
 
 
 def test_a_completion_that_hashes_the_whole_blob_is_waited_for_past_the_usual_timeout(
-    server, tmp_path, monkeypatch
+    own_server, tmp_path, monkeypatch
 ):
+    server = own_server
     path, digest = _big_file(tmp_path, mib=3)
     monkeypatch.setenv("MODELREG_HTTP_TIMEOUT", "1")
     monkeypatch.setattr(chunked, "COMPLETE_HASH_RATE", MIB)  # 3 MiB: 3 s more to complete
