@@ -53,8 +53,11 @@ def test_an_import_killed_mid_way_resumes_without_duplicating_anything(
     tmp_path: Path,
 ):
     target = tmp_path / "target"
-    args = _cli(mlflow_history.url, "--tracking-uri", str(target), "--workers", "1", *SUBSET)
-    process = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    args = _cli(mlflow_history.url, "--tracking-uri", str(target), *SUBSET)
+    # One worker, so the kill lands after the first metrics and before any version.
+    process = subprocess.Popen(
+        [*args, "--workers", "1"], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     db = target / "registry.db"
     deadline = time.monotonic() + 600
     while _count(db, "SELECT count(*) FROM metrics") == 0:
@@ -70,7 +73,7 @@ def test_an_import_killed_mid_way_resumes_without_duplicating_anything(
     assert _count(db, "SELECT count(*) FROM model_versions") == 0, "killed too late"
 
     resumed = subprocess.run(
-        [*args, "--json"], env=_env(), capture_output=True, text=True, timeout=900
+        [*args, "--workers", "4", "--json"], env=_env(), capture_output=True, text=True, timeout=900
     )
 
     assert resumed.returncode == 0, resumed.stderr[-3000:]
