@@ -14,13 +14,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 import modelreg
+from conftest import fresh_sqlite_store
 from modelreg.cli import cli
 
 Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def store_uri(tmp_path: Path) -> str:
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A folder store, its database a copy of the session's migrated one."""
+    fresh_sqlite_store(request, tmp_path)
     return str(tmp_path / "store")
 
 

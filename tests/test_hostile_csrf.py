@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from auth_fixtures import served_routes
+from conftest import fresh_sqlite_store
 
 FORM_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x")
 STREAMING = ("/api/v1/blobs/", "/api/2.0/mlflow-artifacts/")
@@ -24,11 +25,11 @@ CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(request, tmp_path):
     from modelreg.backend import EmbeddedBackend
     from modelreg.server.app import create_app
 
-    return create_app(EmbeddedBackend(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "a")))
+    return create_app(EmbeddedBackend(fresh_sqlite_store(request, tmp_path), str(tmp_path / "a")))
 
 
 def _send(app, method, path, body=b"", headers=None):

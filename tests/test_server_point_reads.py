@@ -17,6 +17,7 @@ import anyio
 import httpx
 import pytest
 
+from conftest import fresh_sqlite_store
 from modelreg import Client
 from modelreg.server.app import create_app
 from modelreg.server.guard import iter_routes
@@ -27,10 +28,10 @@ VERSION_ROUTE = "/api/v1/registered-models/{name}/versions/{version}"
 
 
 @pytest.fixture
-def app(tmp_path) -> Iterator[Any]:
+def app(request, tmp_path) -> Iterator[Any]:
     from modelreg.backend import EmbeddedBackend
 
-    backend = EmbeddedBackend(f"sqlite:///{tmp_path / 'registry.db'}", str(tmp_path / "a"))
+    backend = EmbeddedBackend(fresh_sqlite_store(request, tmp_path), str(tmp_path / "a"))
     lib = Client.from_backend(backend)
     experiment_id = lib.create_experiment("exp")
     run_id = lib.create_run(experiment_id).info.run_id

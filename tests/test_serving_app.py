@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import modelreg
+from conftest import fresh_sqlite_store
 from modelreg.serving.app import SEMVER_HEADER, VERSION_HEADER, create_app
 from modelreg.serving.fastpath import array_predictor
 from modelreg.serving.follow import Follower
@@ -23,7 +24,8 @@ SECRET = "app-secret"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> modelreg.Client:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> modelreg.Client:
+    fresh_sqlite_store(request, tmp_path)
     client = modelreg.Client(str(tmp_path / "store"))
     client.create_registered_model("m")
     log_constant(client, "m", 1.0)
