@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from conftest import server_env, start_server, stop_server
-from modelreg.remote.tls import tls_context
+from modelreg.tls import tls_context
 
 ROLES = ("reader", "editor", "manager")
 USERS = ("admin", "stranger", *ROLES, "victim")

@@ -170,7 +170,7 @@ def start_server(
     ``extra_args`` are more ``modelreg server`` options, e.g. ``["--auth"]``."""
     import httpx
 
-    from modelreg.remote.tls import tls_context
+    from modelreg.tls import tls_context
 
     port = free_port()
     log_path = Path(artifacts_uri).parent / f"server-{port}.log"

@@ -1,5 +1,5 @@
-"""A small HTTP server on loopback that answers every GET with one JSON body: a peer for
-tests of HTTP clients (the benchmark's load generator, the remote client's TLS)."""
+"""A small HTTP server on loopback that answers every GET and POST with one JSON body: a
+peer for tests of HTTP clients (the benchmark's load generator, TLS checks)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ BODY = b'{"ok": true}'
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the benchmark's servers
     disable_nagle_algorithm = True
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
 
     def do_GET(self) -> None:
         self.send_response(200)

@@ -143,7 +143,7 @@ def start_mlflow_server(python: Path, folder: Path) -> tuple[subprocess.Popen, s
     import httpx
 
     from conftest import free_port
-    from modelreg.remote.tls import tls_context
+    from modelreg.tls import tls_context
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from conftest import free_port, server_env
-from modelreg.remote.tls import tls_context
 from modelreg.serving.app import VERSION_HEADER
+from modelreg.tls import tls_context
 
 COLUMNS = ["a", "b"]
 ROW = {"dataframe_split": {"columns": COLUMNS, "data": [[0.5, 1.5]]}}

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auth_fixtures import AuthServer, World, auth_server_on
-from modelreg.remote.tls import tls_context
 from modelreg.server.mlflow_compat import HANDLERS
 from modelreg.server.mlflow_routes import PREFIX as MLFLOW
+from modelreg.tls import tls_context
 
 pytestmark = pytest.mark.slow
 

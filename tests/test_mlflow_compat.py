@@ -66,7 +66,7 @@ def _real_mlflow_server(mlflow_python: Path, folder: Path) -> Iterator[str]:
     import httpx
 
     from conftest import free_port, stop_server
-    from modelreg.remote.tls import tls_context
+    from modelreg.tls import tls_context
 
     port = free_port()
     command = [

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from modelreg.prompts import PROMPT_TAG
-from modelreg.remote.tls import tls_context
+from modelreg.tls import tls_context
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"

@@ -25,7 +25,7 @@ from modelreg.remote.batches import BATCH_MAX_FILE, get_small_blobs, put_small_f
 from modelreg.remote.http import HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
 from modelreg.remote.responses import response_reader
-from modelreg.remote.tls import tls_context
+from modelreg.tls import tls_context
 
 DIRECT_HEADER = "X-Modelreg-Direct"
 

@@ -31,7 +31,7 @@ from modelreg.blobs.streams import copy_hashing
 from modelreg.errors import Conflict, ServiceUnavailable
 from modelreg.remote.http import RETRY_STATUSES, HttpSession, raise_for_error
 from modelreg.remote.progress import transfer_progress
-from modelreg.remote.tls import tls_context
+from modelreg.tls import tls_context
 
 CHUNKED_THRESHOLD = 64 * 1024 * 1024
 """Files of at least this many bytes go up in chunks; smaller ones in one request."""

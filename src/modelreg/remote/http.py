@@ -24,7 +24,7 @@ from modelreg.errors import (
     Unauthenticated,
     error_class_for_code,
 )
-from modelreg.remote.tls import tls_context
+from modelreg.tls import tls_context
 from modelreg.version import __version__
 
 RETRY_STATUSES = (502, 503, 504)

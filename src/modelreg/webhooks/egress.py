@@ -24,13 +24,13 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
-import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from modelreg import settings
 from modelreg.errors import InvalidArgument, PermissionDenied
+from modelreg.tls import system_tls_context
 
 __all__ = ["allowed_networks", "check_address", "check_url", "post"]
 
@@ -156,8 +156,7 @@ class _PinnedHTTPS(_PinnedHTTP):
 
     def connect(self) -> None:
         super().connect()
-        context = ssl.create_default_context()
-        self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
+        self.sock = system_tls_context().wrap_socket(self.sock, server_hostname=self.host)
 
 
 def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> tuple[int, bytes]:

@@ -1,8 +1,10 @@
-"""The remote client over HTTPS: certificates are verified, with the CAs the user names.
+"""HTTPS out of modelreg (the remote client, webhook deliveries): certificates are verified,
+with the CAs the user names.
 
 A real TLS server on loopback, whose certificate a throwaway CA (trustme)
-signed: unknown to certifi, so trusted only when ``SSL_CERT_FILE`` names it.
-Every client shares one verifying context per CA setting.
+signed: unknown to certifi and to the system, so trusted only when
+``SSL_CERT_FILE`` names it. Every connection shares one verifying context per
+CA setting.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import trustme
 from json_http_server import json_http_server
 from modelreg.errors import ServiceUnavailable
 from modelreg.remote.http import HttpSession
-from modelreg.remote.tls import tls_context
+from modelreg.tls import system_tls_context, tls_context
+from modelreg.webhooks import egress
 
 
 @pytest.fixture
@@ -63,3 +66,36 @@ def test_clients_share_one_verifying_context_per_ca_setting(tls_server, monkeypa
     assert tls_context() is not default
     monkeypatch.delenv("SSL_CERT_FILE")
     assert tls_context() is default
+
+
+def test_webhook_deliveries_share_one_system_context_per_ca_setting(tls_server, monkeypatch):
+    _, ca_file = tls_server
+    default = system_tls_context()
+
+    assert system_tls_context() is default and default is not tls_context()
+    assert default.verify_mode == ssl.CERT_REQUIRED and default.check_hostname
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    assert system_tls_context() is not default
+
+
+@pytest.fixture
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELREG_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
+
+
+def test_a_webhook_receiver_no_trusted_ca_signed_for_gets_no_delivery(tls_server, loopback_allowed):
+    url, _ = tls_server
+
+    with pytest.raises(ssl.SSLCertVerificationError):
+        egress.post(url, b"{}", {"Content-Type": "application/json"}, 5)
+
+
+def test_a_webhook_receiver_signed_by_the_ca_in_ssl_cert_file_gets_it(
+    tls_server, loopback_allowed, monkeypatch
+):
+    url, ca_file = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+
+    status, answer = egress.post(url, b"{}", {"Content-Type": "application/json"}, 5)
+
+    assert (status, answer) == (200, b'{"ok": true}')
