@@ -145,27 +145,12 @@ class GovernanceService:
 
     def set_scoring_weights(self, name: str, weights: dict[str, float] | None) -> dict[str, float]:
         """Stores the model's scoring weights ({} or None clears them) and returns them."""
-        name = v.check_name(name, "model name")
         checked = compare.check_weights(weights)
-        with self.db.write() as conn:
-            model_id = store.model_id(conn, name, lock=True)
-            old = gstore.setting(conn, model_id, "scoring_weights")
-            gstore.set_setting(conn, model_id, "scoring_weights", checked or None)
-            record(
-                conn,
-                model_id,
-                name,
-                "set_scoring_weights",
-                before=None if old is None else {"weights": old},
-                after={"weights": checked} if checked else None,
-            )
-        return checked
+        return self._set_setting(name, "scoring_weights", checked, "weights")
 
     def get_scoring_weights(self, name: str) -> dict[str, float]:
         """The model's scoring weights ({} when none are set). Raises NotFound."""
-        name = v.check_name(name, "model name")
-        with self.db.read() as conn:
-            return gstore.setting(conn, store.model_id(conn, name), "scoring_weights") or {}
+        return self._setting(name, "scoring_weights")
 
     def compare_versions(
         self,
@@ -193,27 +178,30 @@ class GovernanceService:
 
     def set_promotion_policy(self, name: str, policy: dict[str, Any] | None) -> dict[str, Any]:
         """Stores the model's promotion policy ({} or None removes it); returns it normalised."""
-        name = v.check_name(name, "model name")
         checked = policies.check_policy(policy)
-        with self.db.write() as conn:
-            model_id = store.model_id(conn, name, lock=True)
-            old = gstore.setting(conn, model_id, "promotion_policy")
-            gstore.set_setting(conn, model_id, "promotion_policy", checked or None)
-            record(
-                conn,
-                model_id,
-                name,
-                "set_promotion_policy",
-                before=None if old is None else {"policy": old},
-                after={"policy": checked} if checked else None,
-            )
-        return checked
+        return self._set_setting(name, "promotion_policy", checked, "policy")
 
     def get_promotion_policy(self, name: str) -> dict[str, Any]:
         """The model's promotion policy, normalised ({} when none). Raises NotFound."""
+        return self._setting(name, "promotion_policy")
+
+    def _set_setting(self, name: str, column: str, value: Any, field: str) -> Any:
+        """Stores a checked model setting (empty removes it), audited as ``set_<column>``
+        with the old and new values under ``field``; returns ``value``."""
+        name = v.check_name(name, "model name")
+        with self.db.write() as conn:
+            model_id = store.model_id(conn, name, lock=True)
+            old = gstore.setting(conn, model_id, column)
+            gstore.set_setting(conn, model_id, column, value or None)
+            before = None if old is None else {field: old}
+            after = {field: value} if value else None
+            record(conn, model_id, name, f"set_{column}", before=before, after=after)
+        return value
+
+    def _setting(self, name: str, column: str) -> Any:
         name = v.check_name(name, "model name")
         with self.db.read() as conn:
-            return gstore.setting(conn, store.model_id(conn, name), "promotion_policy") or {}
+            return gstore.setting(conn, store.model_id(conn, name), column) or {}
 
     def check_promotion(self, name: str, version: int | str, target: str) -> list[dict[str, Any]]:
         """The policy rules the version would break moving to ``target`` ([] when none)."""
