@@ -6,7 +6,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
+
 from conftest import PG_ADMIN_URL
+from modelreg.store.database import Database
 
 
 @contextmanager
@@ -30,3 +33,13 @@ def new_postgres_database(prefix: str = "modelreg_tmp") -> Iterator[str]:
                 shared.dispose()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def planner_statistics(db: Database, table: str) -> bool:
+    """Whether PostgreSQL's planner holds statistics of ``table``'s columns: ANALYZE (or
+    autovacuum) wrote some since its rows arrived."""
+    with db.read() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM pg_stats WHERE tablename = :table LIMIT 1"), {"table": table}
+        )
+        return found.first() is not None

@@ -6,8 +6,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
+from fresh_databases import planner_statistics
 from modelreg.errors import Conflict
 from modelreg.store.database import HEAD_REVISION, Database
 from modelreg.store.migrate import head_revision
@@ -485,20 +486,7 @@ def test_upgrade_to_0014_keeps_each_metric_point_once(empty_database):
     _upgrade_to(empty_database, "0013")
     db = Database(empty_database)
     with db.write() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO experiments (experiment_id, name, artifact_location, "
-                "lifecycle_stage, creation_time, last_update_time) "
-                "VALUES (7, 'e', 'x', 'active', 0, 0)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO runs (run_id, experiment_id, run_name, user_id, status, start_time, "
-                "lifecycle_stage, artifact_uri) VALUES ('r1', 7, 'r', 'u', 'RUNNING', 0, "
-                "'active', 'x')"
-            )
-        )
+        _insert_a_run(conn)
         point = "INSERT INTO metrics (run_id, key, value, is_nan, step, timestamp) VALUES "
         for values in ["('r1', 'm', 0.5, false, 1, 10)"] * 3 + [
             "('r1', 'm', 0.6, false, 1, 10)",
@@ -513,3 +501,40 @@ def test_upgrade_to_0014_keeps_each_metric_point_once(empty_database):
 
     rows = _select(empty_database, "SELECT step, value FROM metrics ORDER BY step, value")
     assert [tuple(r) for r in rows] == [(1, 0.5), (1, 0.6), (2, 0.5), (3, None), (3, None)]
+
+
+def _insert_a_run(conn: Connection) -> None:
+    """Run 'r1' of experiment 7, in the columns every revision since 0013 has."""
+    conn.execute(
+        text(
+            "INSERT INTO experiments (experiment_id, name, artifact_location, "
+            "lifecycle_stage, creation_time, last_update_time) "
+            "VALUES (7, 'e', 'x', 'active', 0, 0)"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO runs (run_id, experiment_id, run_name, user_id, status, start_time, "
+            "lifecycle_stage, artifact_uri) VALUES ('r1', 7, 'r', 'u', 'RUNNING', 0, "
+            "'active', 'x')"
+        )
+    )
+
+
+def test_upgrading_a_postgresql_database_that_holds_rows_refreshes_the_planner_statistics(
+    pg_url,
+):
+    # Autovacuum analyzes a table only after 50 changed rows: one run stays unanalyzed.
+    from fresh_databases import new_postgres_database
+
+    with new_postgres_database("modelreg_stats") as url:
+        _upgrade_to(url, "0019")
+        db = Database(url)
+        with db.write() as conn:
+            _insert_a_run(conn)
+        assert not planner_statistics(db, "runs")
+
+        db.upgrade()
+
+        assert planner_statistics(db, "runs")
+        db.dispose()

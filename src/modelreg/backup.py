@@ -194,6 +194,7 @@ def import_registry(src: str | os.PathLike[str], db_url: str, artifacts_uri: str
             rename_to_modelreg_names(conn)  # an archive written before 0009
             refresh_all_keys(conn)
             move_shared_descriptions(conn)
+        db.refresh_statistics()
     finally:
         db.dispose()
     return summary

@@ -22,6 +22,9 @@ def db() -> None:
 def upgrade(backend_store_uri: str) -> None:
     """Migrate the database to the newest schema (safe to run again).
 
+    On PostgreSQL, a database that held data gets its planner statistics
+    refreshed afterwards (migrations may rebuild tables).
+
     \b
     Example:
       modelreg db upgrade --backend-store-uri postgresql://postgres@127.0.0.1/registry
