@@ -157,29 +157,37 @@ def free_port() -> int:
 
 
 def start_server(
-    backend_store_uri: str,
-    artifacts_uri: str,
+    backend_store_uri: str | None,
+    artifacts_uri: str | None,
     *,
     workers: int = 1,
     env: dict | None = None,
     extra_args: list[str] | tuple[str, ...] = (),
     startup_seconds: float = 30,
+    cwd: Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """Starts a real ``modelreg server`` process on a free loopback port; waits for /health.
 
-    ``extra_args`` are more ``modelreg server`` options, e.g. ``["--auth"]``."""
+    A store URI of ``None`` is left to the server's default (then give ``cwd``, where
+    the log goes too). ``extra_args`` are more ``modelreg server`` options, e.g.
+    ``["--auth"]``."""
     import httpx
 
     from modelreg.tls import tls_context
 
     port = free_port()
-    log_path = Path(artifacts_uri).parent / f"server-{port}.log"
+    log_dir = Path(artifacts_uri).parent if artifacts_uri is not None else cwd
+    assert log_dir is not None, "a server on its default store needs a cwd"
+    log_path = log_dir / f"server-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "modelreg", "server", "--port", str(port)]
-    command += ["--backend-store-uri", backend_store_uri, "--artifacts-uri", artifacts_uri]
+    if backend_store_uri is not None:
+        command += ["--backend-store-uri", backend_store_uri]
+    if artifacts_uri is not None:
+        command += ["--artifacts-uri", artifacts_uri]
     command += ["--workers", str(workers), *extra_args]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline:

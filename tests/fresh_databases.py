@@ -43,3 +43,15 @@ def planner_statistics(db: Database, table: str) -> bool:
             text("SELECT 1 FROM pg_stats WHERE tablename = :table LIMIT 1"), {"table": table}
         )
         return found.first() is not None
+
+
+def migrate_to(url: str, revision: str) -> None:
+    """Migrates the database at ``url`` to ``revision`` (an older one than the newest)."""
+    from alembic import command
+
+    from modelreg.store.migrate import alembic_config
+
+    db = Database(url)
+    with db.write() as conn:
+        command.upgrade(alembic_config(conn), revision)
+    db.dispose()

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from auth_fixtures import unique
+from fresh_databases import migrate_to
 from modelreg.datasets import Dataset
-from test_migrations import _upgrade_to, empty_database  # noqa: F401
+from test_migrations import empty_database  # noqa: F401
 
 # ruff: noqa: F811  (the fixture imported above is a parameter below)
 
@@ -78,7 +79,7 @@ def test_the_migration_gives_each_run_the_description_it_was_shown(empty_databas
     from modelreg import Client
     from modelreg.store.database import Database
 
-    _upgrade_to(empty_database, "0007")
+    migrate_to(empty_database, "0007")
     db = Database(empty_database)
     with db.write() as conn:
         conn.execute(

@@ -22,10 +22,9 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
 from conftest import free_port, server_env, stop_server
-from fresh_databases import new_postgres_database
+from fresh_databases import migrate_to, new_postgres_database
 from modelreg.cli import cli
 from modelreg.store.database import HEAD_REVISION, Database
-from modelreg.store.migrate import alembic_config
 
 PAUSING_UPGRADE = textwrap.dedent(
     """
@@ -63,15 +62,6 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _migrate_to(url: str, revision: str) -> None:
-    from alembic import command
-
-    db = Database(url)
-    with db.write() as conn:
-        command.upgrade(alembic_config(conn), revision)
-    db.dispose()
-
-
 def _tables(url: str) -> set[str]:
     db = Database(url)
     with db.read() as conn:
@@ -95,7 +85,7 @@ def test_kill_9_mid_migration_leaves_the_old_revision_and_upgrade_then_completes
     empty_db, tmp_path, start, pause_at
 ):
     if start is not None:
-        _migrate_to(empty_db, start)
+        migrate_to(empty_db, start)
     tables_before = _tables(empty_db)
     marker = tmp_path / "paused"
     proc = subprocess.Popen(

@@ -17,8 +17,9 @@ import threading
 import pytest
 from sqlalchemy import text
 
+from fresh_databases import migrate_to
 from modelreg.errors import AlreadyExists, InvalidArgument, PermissionDenied
-from test_migrations import _upgrade_to, empty_database  # noqa: F401
+from test_migrations import empty_database  # noqa: F401
 
 # ruff: noqa: F811  (the fixture imported above is a parameter below)
 
@@ -215,7 +216,7 @@ def test_names_that_looked_alike_before_the_migration_stay_and_no_new_one_joins_
     from modelreg import Client
     from modelreg.store.database import Database
 
-    _upgrade_to(empty_database, "0007")
+    migrate_to(empty_database, "0007")
     db = Database(empty_database)
     with db.write() as conn:
         for model_id, name in enumerate(["fraud", "fr\u0430ud"], start=1):

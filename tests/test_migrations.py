@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from fresh_databases import planner_statistics
+from fresh_databases import migrate_to, planner_statistics
 from modelreg.errors import Conflict
 from modelreg.store.database import HEAD_REVISION, Database
 from modelreg.store.migrate import head_revision
@@ -101,17 +101,6 @@ def empty_database(request: pytest.FixtureRequest, sqlite_uri: str) -> Iterator[
         yield url
 
 
-def _upgrade_to(url: str, revision: str) -> None:
-    from alembic import command
-
-    from modelreg.store.migrate import alembic_config
-
-    db = Database(url)
-    with db.write() as conn:
-        command.upgrade(alembic_config(conn), revision)
-    db.dispose()
-
-
 _EVENT_0004 = text(
     "INSERT INTO audit_events (timestamp, actor, action, model_id, model_name, version, "
     "before, after, reason) VALUES (1, 'ann', 'transition_stage', 7, 'fraud', 2, "
@@ -122,7 +111,7 @@ _EVENT_0004 = text(
 def test_upgrade_from_0004_keeps_the_audit_trail_as_model_events(empty_database):
     from modelreg.services.access import AccessService
 
-    _upgrade_to(empty_database, "0004")
+    migrate_to(empty_database, "0004")
     db = Database(empty_database)
     with db.write() as conn:
         conn.execute(_EVENT_0004)
@@ -148,7 +137,7 @@ def test_upgrade_from_0004_keeps_the_audit_trail_as_model_events(empty_database)
 def test_after_0005_events_about_users_need_no_model_and_new_ids_follow_old_ones(empty_database):
     from modelreg.services.access import AccessService
 
-    _upgrade_to(empty_database, "0004")
+    migrate_to(empty_database, "0004")
     db = Database(empty_database)
     with db.write() as conn:
         conn.execute(_EVENT_0004)
@@ -222,7 +211,7 @@ def _tops(url: str) -> dict[str, tuple]:
 
 
 def test_upgrade_to_0006_names_each_models_highest_semver(empty_database):
-    _upgrade_to(empty_database, "0005")
+    migrate_to(empty_database, "0005")
     _insert_models_0005(empty_database)
 
     Database(empty_database).upgrade()
@@ -241,7 +230,7 @@ def test_after_0006_the_next_version_bumps_from_the_migrated_highest(
     from modelreg import Client
     from modelreg.backend import clear_backend_cache
 
-    _upgrade_to(empty_database, "0005")
+    migrate_to(empty_database, "0005")
     _insert_models_0005(empty_database)
     Database(empty_database).upgrade()
     monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
@@ -258,7 +247,7 @@ def test_after_0006_the_next_version_bumps_from_the_migrated_highest(
 
 
 def test_0006_downgrades_to_the_semver_index_and_upgrades_again(empty_database):
-    _upgrade_to(empty_database, "0005")
+    migrate_to(empty_database, "0005")
     _insert_models_0005(empty_database)
     Database(empty_database).upgrade()
 
@@ -350,11 +339,11 @@ def _version_json(url: str) -> dict[tuple[int, int], tuple]:
 
 
 def test_upgrade_to_0007_puts_each_versions_tags_and_aliases_on_its_row(empty_database):
-    _upgrade_to(empty_database, "0006")
+    migrate_to(empty_database, "0006")
     _insert_models_0005(empty_database)
     _insert_tags_and_aliases(empty_database)
 
-    _upgrade_to(empty_database, "0007")
+    migrate_to(empty_database, "0007")
 
     assert _version_json(empty_database) == {
         (1, 1): ({"k": "1.2.3"}, None),
@@ -396,7 +385,7 @@ def _columns(url: str, table: str) -> set[str]:
 
 
 def test_upgrade_to_0008_drops_the_json_copies_and_keeps_every_tag_and_alias(empty_database):
-    _upgrade_to(empty_database, "0007")
+    migrate_to(empty_database, "0007")
     _insert_models_0005(empty_database)
     _insert_tags_and_aliases(empty_database)
 
@@ -483,7 +472,7 @@ def test_concurrent_tag_inserts_on_one_version_lose_no_tag(pg_url):
 
 
 def test_upgrade_to_0014_keeps_each_metric_point_once(empty_database):
-    _upgrade_to(empty_database, "0013")
+    migrate_to(empty_database, "0013")
     db = Database(empty_database)
     with db.write() as conn:
         _insert_a_run(conn)
@@ -497,7 +486,7 @@ def test_upgrade_to_0014_keeps_each_metric_point_once(empty_database):
             conn.execute(text(point + values))
     db.dispose()
 
-    _upgrade_to(empty_database, "0014")
+    migrate_to(empty_database, "0014")
 
     rows = _select(empty_database, "SELECT step, value FROM metrics ORDER BY step, value")
     assert [tuple(r) for r in rows] == [(1, 0.5), (1, 0.6), (2, 0.5), (3, None), (3, None)]
@@ -528,7 +517,7 @@ def test_upgrading_a_postgresql_database_that_holds_rows_refreshes_the_planner_s
     from fresh_databases import new_postgres_database
 
     with new_postgres_database("modelreg_stats") as url:
-        _upgrade_to(url, "0019")
+        migrate_to(url, "0019")
         db = Database(url)
         with db.write() as conn:
             _insert_a_run(conn)

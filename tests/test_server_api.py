@@ -7,7 +7,9 @@ import sys
 import httpx
 import pytest
 
-from conftest import reset_postgres
+from conftest import reset_postgres, server_env, start_server, stop_server
+from fresh_databases import migrate_to
+from modelreg import Client
 
 
 @pytest.fixture
@@ -145,6 +147,48 @@ def test_server_refuses_to_start_on_an_unmigrated_database(tmp_path):
 
     assert result.returncode == 1
     assert "modelreg db upgrade" in result.stderr
+
+
+def test_a_server_without_a_store_creates_the_embedded_one_in_its_folder(tmp_path):
+    process, url = start_server(None, None, env=server_env(), cwd=tmp_path)
+    try:
+        Client(url).create_registered_model("fraud")
+    finally:
+        stop_server(process)
+
+    here = Client(str(tmp_path / ".modelreg"))
+    assert [m.name for m in here.search_registered_models()] == ["fraud"]
+
+
+def test_a_tracking_uri_naming_a_server_leaves_the_server_on_its_default_store(tmp_path):
+    env = {**server_env(), "MODELREG_TRACKING_URI": "http://127.0.0.1:9"}
+    process, url = start_server(None, None, env=env, cwd=tmp_path)
+    try:
+        Client(url).create_registered_model("fraud")
+    finally:
+        stop_server(process)
+
+    assert (tmp_path / ".modelreg" / "registry.db").is_file()
+
+
+def test_a_default_store_an_older_modelreg_left_is_refused_with_the_command_to_migrate_it(
+    tmp_path,
+):
+    db_url = f"sqlite:///{tmp_path / '.modelreg' / 'registry.db'}"
+    (tmp_path / ".modelreg").mkdir()
+    migrate_to(db_url, "0019")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "modelreg", "server", "--port", "0"],
+        cwd=tmp_path,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert f"`modelreg db upgrade --backend-store-uri {db_url}`" in result.stderr
 
 
 def test_openapi_document_lists_every_operation_of_the_table(server):

@@ -87,7 +87,9 @@ def server(
     """Run the modelreg server.
 
     The database must be migrated first (`modelreg db upgrade`, or --upgrade
-    here); the server refuses to start otherwise.
+    here); the server refuses to start otherwise. The embedded store in
+    ./.modelreg/ is the exception when it does not exist yet: it is created,
+    as an embedded client would create it.
 
     \b
     Examples:
@@ -97,10 +99,13 @@ def server(
                       --upgrade --auth
     """
     from modelreg.server.run import serve
-    from modelreg.uris import resolve_tracking_uri
+    from modelreg.uris import DEFAULT_FOLDER, resolve_tracking_uri
 
+    create_if_missing = backend_store_uri is None
     if backend_store_uri is None:
         default = resolve_tracking_uri(None)
+        if default.kind == "remote":  # MODELREG_TRACKING_URI names a server, maybe this one
+            default = resolve_tracking_uri(DEFAULT_FOLDER)
         backend_store_uri = default.db_url
         artifacts_uri = artifacts_uri or default.artifacts_uri
     elif artifacts_uri is None:
@@ -114,6 +119,7 @@ def server(
         workers,
         log_level,
         upgrade=upgrade,
+        create_if_missing=create_if_missing and backend_store_uri.startswith("sqlite"),
         auth=auth,
         public_metrics=public_metrics,
         access_log=access_log,

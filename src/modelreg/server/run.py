@@ -60,6 +60,7 @@ def serve(
     workers: int = 1,
     log_level: str = "warning",
     upgrade: bool = False,
+    create_if_missing: bool = False,
     auth: bool = False,
     public_metrics: bool = False,
     access_log: bool = False,
@@ -71,7 +72,9 @@ def serve(
     (several servers starting at once migrate it exactly once: the upgrade
     takes a lock and runs in one transaction). Without it, raises
     ``Conflict`` before binding the port when the schema is not current (run
-    ``modelreg db upgrade``). Raises ``InvalidArgument`` for an artifact
+    ``modelreg db upgrade``); ``create_if_missing`` still creates the schema of
+    a database that has none (the embedded default store, which an embedded
+    client would create the same way). Raises ``InvalidArgument`` for an artifact
     store URI it cannot use. ``auth`` requires API tokens and checks roles;
     ``public_metrics`` then still serves ``/metrics`` to anyone; ``access_log``
     logs each request to standard error; ``threads`` is each worker's number of
@@ -83,6 +86,8 @@ def serve(
     from modelreg.blobs import open_blob_store
 
     database = Database(backend_store_uri)
+    if create_if_missing and database.current_revision() is None:
+        upgrade = True
     database.ensure_schema(upgrade=upgrade)
     open_blob_store(artifacts_uri)
     print(start_line(host, port, database.safe_url, artifacts_uri, workers, auth), flush=True)

@@ -144,9 +144,10 @@ class Database:
                 "which this version of modelreg does not know; upgrade modelreg"
             )
         if not upgrade:
+            url = self.safe_url
             raise Conflict(
-                f"the database at {self.safe_url} is at schema revision {revision or 'none'}, "
-                f"not {HEAD_REVISION}; run `modelreg db upgrade --backend-store-uri …` first"
+                f"the database at {url} is at schema revision {revision or 'none'}, not "
+                f"{HEAD_REVISION}; run `modelreg db upgrade --backend-store-uri {url}` first"
             )
         self.upgrade()
 
