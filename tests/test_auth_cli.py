@@ -11,13 +11,12 @@ from click.testing import CliRunner
 from conftest import server_env, start_server, stop_server
 from modelreg.cli import cli
 from modelreg.errors import Unauthenticated
+from modelreg.store.database import Database
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """An empty, migrated database that the commands find through the environment."""
-    from modelreg.store.database import Database
-
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     Database.shared(url).ensure_schema(upgrade=True)
     monkeypatch.setenv("MODELREG_BACKEND_STORE_URI", url)
@@ -30,7 +29,6 @@ def run(*args):
 
 def _access(db):
     from modelreg.services.access import AccessService
-    from modelreg.store.database import Database
 
     return AccessService(Database.shared(db))
 
@@ -127,3 +125,29 @@ def test_a_token_made_by_the_cli_works_against_the_server(db, tmp_path):
         stop_server(process)
 
     assert response.json()["username"] == "root"
+
+
+def test_the_first_admin_comes_before_the_default_store_exists_and_signs_in_to_its_server(
+    tmp_path, monkeypatch
+):
+    for name in ("MODELREG_TRACKING_URI", "MODELREG_BACKEND_STORE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    token = run("users", "create", "root", "--admin").stdout.strip()
+    process, url = start_server(None, None, env=server_env(), extra_args=["--auth"], cwd=tmp_path)
+    try:
+        response = httpx.get(f"{url}/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        stop_server(process)
+
+    assert response.json()["username"] == "root"
+
+
+def test_a_named_database_without_a_schema_is_refused_and_left_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELREG_BACKEND_STORE_URI", f"sqlite:///{tmp_path / 'new.db'}")
+
+    result = CliRunner().invoke(cli, ["users", "create", "root"])
+
+    assert result.exit_code == 1 and "modelreg db upgrade" in result.stderr
+    assert Database(f"sqlite:///{tmp_path / 'new.db'}").current_revision() is None

@@ -42,6 +42,7 @@ def with_access(func: F) -> F:
         from modelreg.store.database import Database
         from modelreg.uris import resolve_tracking_uri
 
+        create_if_missing = backend_store_uri is None
         if backend_store_uri is None:
             backend_store_uri = resolve_tracking_uri(tracking_uri_of(None)).db_url
             if backend_store_uri is None:
@@ -50,7 +51,12 @@ def with_access(func: F) -> F:
                     "with --backend-store-uri (a server URL does not do)"
                 )
         database = Database.shared(backend_store_uri)
-        database.ensure_schema(upgrade=False)
+        # The embedded default store is created as an embedded client (or the server
+        # on it) would create it: the first admin may come before either ran.
+        database.ensure_schema(
+            upgrade=False,
+            create_if_missing=create_if_missing and backend_store_uri.startswith("sqlite"),
+        )
         return func(*args, access=AccessService(database), **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -86,9 +86,7 @@ def serve(
     from modelreg.blobs import open_blob_store
 
     database = Database(backend_store_uri)
-    if create_if_missing and database.current_revision() is None:
-        upgrade = True
-    database.ensure_schema(upgrade=upgrade)
+    database.ensure_schema(upgrade=upgrade, create_if_missing=create_if_missing)
     open_blob_store(artifacts_uri)
     print(start_line(host, port, database.safe_url, artifacts_uri, workers, auth), flush=True)
     os.environ["MODELREG_SERVER_BACKEND_STORE_URI"] = backend_store_uri

@@ -128,16 +128,18 @@ class Database:
             return None
         return conn.execute(_ALEMBIC_VERSION).scalar()
 
-    def ensure_schema(self, *, upgrade: bool) -> None:
-        """Checks the schema is current; migrates it first when ``upgrade`` is true.
+    def ensure_schema(self, *, upgrade: bool, create_if_missing: bool = False) -> None:
+        """Checks the schema is current; migrates it first when ``upgrade`` is true, or
+        when ``create_if_missing`` is and the database has no schema at all.
 
-        Raises ``Conflict`` when the database is behind and ``upgrade`` is
-        false (the server's case: migrations are an explicit step there), or
-        when the database is newer than this version of modelreg.
+        Raises ``Conflict`` when the database is behind and may not be
+        migrated (the server's case: migrations are an explicit step there),
+        or when the database is newer than this version of modelreg.
         """
         revision = self.current_revision()
         if revision == HEAD_REVISION:
             return
+        upgrade = upgrade or (create_if_missing and revision is None)
         if revision is not None and revision not in _known_revisions():
             raise Conflict(
                 f"the database at {self.safe_url} is at schema revision {revision}, "
