@@ -1,4 +1,4 @@
-"""``modelreg versions list|show|register|delete``."""
+"""``modelreg versions list|show|register|copy|delete``."""
 
 from __future__ import annotations
 
@@ -126,3 +126,22 @@ def test_register_warns_when_the_source_holds_no_files(invoke, fraud, run_id):
     assert empty.exit_code == 0
     assert f"Warning: runs:/{run_id}/modle holds no files" in empty.stderr
     assert full.exit_code == 0 and full.stderr == ""
+
+
+def test_copy_makes_a_version_of_another_model_and_says_which(invoke, fraud):
+    fraud.set_registered_model_alias("fraud", "champion", 2)
+
+    result = invoke("versions", "copy", "models:/fraud@champion", "fraud-prod")
+
+    assert result.exit_code == 0
+    assert result.stdout == "Copied models:/fraud/2 to 'fraud-prod' version 1 (1.0.0).\n"
+    copied, original = fraud.get_model_version("fraud-prod", 1), fraud.get_model_version("fraud", 2)
+    assert copied.content_digest == original.content_digest
+
+
+def test_copy_of_an_unknown_version_exits_1_and_creates_nothing(invoke, fraud):
+    result = invoke("versions", "copy", "models:/fraud/9", "fraud-prod", "--json")
+
+    assert result.exit_code == 1
+    assert "no version 9" in result.stderr
+    assert [m.name for m in fraud.search_registered_models()] == ["fraud"]

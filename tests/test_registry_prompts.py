@@ -64,6 +64,15 @@ def test_a_prompt_version_is_no_source_for_a_model_version(prompt):
         prompt.create_model_version("model", "models:/qa/1")
 
 
+def test_a_prompt_version_is_not_copied_into_a_model(prompt):
+    _prompt_version(prompt)
+
+    with pytest.raises(InvalidArgument, match="'models:/qa/1' names a prompt version"):
+        prompt.copy_model_version("models:/qa/1", "model")
+    with pytest.raises(NotFound):
+        prompt.get_registered_model("model")
+
+
 def test_prompt_versions_take_aliases_and_the_latest_one_is_found(prompt):
     _prompt_version(prompt)
     _prompt_version(prompt)

@@ -32,6 +32,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+STAGES = ("None", "Staging", "Production", "Archived")
+"""A model version's stages, in the order it usually moves through them."""
+
 
 class RunStatus:
     """The states of a run; ``FINISHED``, ``FAILED`` and ``KILLED`` are terminal."""

@@ -468,10 +468,8 @@ def get_run(run_id: str) -> Run:
 
 def get_parent_run(run_id: str) -> Run | None:
     """The run ``run_id`` is nested in (``start_run(nested=True)``), or ``None`` for a
-    top-level run; raises ``NotFound`` for an unknown run."""
-    client = current_client()
-    parent = client.get_run(run_id).data.tags.get(PARENT_RUN_TAG)
-    return None if parent is None else client.get_run(parent)
+    top-level run; see ``Client.get_parent_run``."""
+    return current_client().get_parent_run(run_id)
 
 
 def delete_run(run_id: str) -> None:

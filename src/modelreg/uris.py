@@ -23,6 +23,7 @@ from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from modelreg import settings
+from modelreg.entities import STAGES
 from modelreg.errors import InvalidArgument
 
 DEFAULT_FOLDER = ".modelreg"
@@ -91,7 +92,6 @@ def resolve_tracking_uri(uri: str | None = None) -> TrackingTarget:
 
 # -- models:/ and runs:/ URIs ------------------------------------------------
 
-MODEL_STAGES = ("None", "Staging", "Production", "Archived")
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -187,7 +187,7 @@ def parse_model_uri(uri: str) -> ModelUri:
     lowered = ref.lower()
     if lowered == "latest":
         return ModelUri(name, latest=True, path=path)
-    for stage in MODEL_STAGES:
+    for stage in STAGES:
         if lowered == stage.lower():
             return ModelUri(name, stage=stage, path=path)
     from modelreg import versioning
@@ -199,7 +199,7 @@ def parse_model_uri(uri: str) -> ModelUri:
     except InvalidArgument as exc:
         raise InvalidArgument(
             f"model URI '{uri:.200}': '{ref:.60}' is not a version number, stage "
-            f"({', '.join(MODEL_STAGES)}), 'latest', v<semver> or semver range ({exc.message})"
+            f"({', '.join(STAGES)}), 'latest', v<semver> or semver range ({exc.message})"
         ) from None
     return ModelUri(name, range=ref, path=path)
 

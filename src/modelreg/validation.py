@@ -13,6 +13,7 @@ from numbers import Real
 from typing import Any
 from urllib.parse import unquote
 
+from modelreg.entities import STAGES
 from modelreg.errors import InvalidArgument
 from modelreg.lookalike import check_visible
 from modelreg.path_safety import PERCENT_ESCAPE
@@ -240,7 +241,6 @@ def check_alias_name(alias: Any) -> str:
     return alias
 
 
-STAGES = ("None", "Staging", "Production", "Archived")
 _CANONICAL_STAGES = {s.lower(): s for s in STAGES}
 
 

@@ -120,6 +120,25 @@ def delete_model_with_production_version(uri: str) -> dict:
 
 
 @scenario
+def copy_model_version(uri: str) -> dict:
+    client = MlflowClient(uri)
+    run_id = _run_with_model(client, "copy-exp")
+    client.create_registered_model("copy-src")
+    client.create_model_version(
+        "copy-src", f"runs:/{run_id}/model", run_id=run_id, tags={"k": "v"}, description="d"
+    )
+    client.set_registered_model_alias("copy-src", "champion", "1")
+    first = client.copy_model_version("models:/copy-src@champion", "copy-dst")
+    second = client.copy_model_version("models:/copy-src/1", "copy-dst")
+    return {
+        "first": {**version_view(first), "source": first.source, "run": first.run_id == run_id},
+        "second": {**version_view(second), "source": second.source},
+        "missing": outcome(lambda: client.copy_model_version("models:/copy-src/9", "copy-dst")),
+        "dst": model_view(client.get_registered_model("copy-dst")),
+    }
+
+
+@scenario
 def version_sources(uri: str) -> dict:
     client = MlflowClient(uri)
     run_id = _run_with_model(client, "sources-exp")

@@ -198,6 +198,32 @@ def register(
 
 
 @versions.command()
+@click.argument("source")
+@click.argument("name")
+@json_option
+@with_client
+def copy(client: Client, source: str, name: str, as_json: bool) -> None:
+    """Copy the version SOURCE (any models:/ form) to a new version of model NAME.
+
+    NAME is created when it does not exist. The copy holds the same files, run,
+    description and tags; its semver is bumped in NAME as for any new version.
+
+    \b
+    Examples:
+      modelreg versions copy models:/fraud-staging@champion fraud-prod
+      modelreg versions copy models:/fraud/3 fraud-eu --json
+    """
+    created = client.copy_model_version(source, name)
+    if as_json:
+        echo_json(created.to_dict())
+    else:
+        click.echo(
+            f"Copied {created.source} to '{created.name}' version {created.version} "
+            f"({created.semver})."
+        )
+
+
+@versions.command()
 @click.argument("name")
 @click.argument("version", type=VERSION)
 @with_client

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelreg.api_contract import Backend
-from modelreg.entities import AuditEvent, ModelVersion, PagedList, RegisteredModel
+from modelreg.entities import STAGES, AuditEvent, ModelVersion, PagedList, RegisteredModel
+from modelreg.errors import InvalidArgument
 
 
 class RegistryMethods:
@@ -134,6 +135,53 @@ class RegistryMethods:
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """One version. Raises ``NotFound`` naming the model or the version."""
         return self._backend.registry.get_model_version(name, version)
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Registers the version ``src_model_uri`` names as a new version of ``dst_name``,
+        creating that model first if it does not exist; returns the new version.
+
+        The way to move a version between models (``fraud-staging`` to
+        ``fraud-prod``): the copy holds the same files, run, description and
+        tags, its source is ``models:/<name>/<version>`` of the original, and
+        its semantic version is bumped in ``dst_name`` as for any new version.
+        ``src_model_uri`` is any ``models:/`` form (see :meth:`resolve_model_uri`).
+
+        Raises ``InvalidArgument`` for a URI that is not ``models:/`` or names a
+        prompt version, ``NotFound`` naming the model or version not found.
+
+        >>> client.copy_model_version("models:/fraud-staging@champion", "fraud-prod").source
+        'models:/fraud-staging/4'
+        """
+        from modelreg.prompts import tagged_as_prompt
+
+        source = self.resolve_model_uri(src_model_uri)
+        if tagged_as_prompt(source.tags):
+            raise InvalidArgument(
+                f"'{src_model_uri:.200}' names a prompt version, which has no files to copy"
+            )
+        self.get_or_create_registered_model(dst_name)
+        return self.create_model_version(
+            dst_name,
+            f"models:/{source.name}/{source.version}",
+            description=source.description,
+            tags=source.tags,
+        )
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """Where the files of a version are downloaded from: its own ``models:/name/version``
+        URI, which :meth:`download_artifacts` and ``modelreg.load_model`` take (modelreg
+        keeps a version's files by digest, not in a folder of its own).
+
+        Raises ``NotFound`` naming the model or the version.
+        """
+        found = self.get_model_version(name, version)
+        return f"models:/{found.name}/{found.version}"
+
+    def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
+        """The stages a version can be moved to: ``None``, ``Staging``, ``Production`` and
+        ``Archived``. Raises ``NotFound`` naming the model or the version."""
+        self.get_model_version(name, version)
+        return list(STAGES)
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None = None

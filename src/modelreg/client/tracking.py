@@ -11,6 +11,7 @@ from modelreg.async_logging import RunOperations
 from modelreg.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.logged_models import LoggedModelMetric
+from modelreg.run_tags import PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
 
 RUN_ID_LENGTH = 32
@@ -104,6 +105,12 @@ class TrackingMethods:
     def get_run(self, run_id: str) -> Run:
         """The run with its params, latest metric values and tags; raises ``NotFound``."""
         return self._backend.tracking.get_run(run_id)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The run ``run_id`` is nested in (``start_run(nested=True)``), or ``None`` for a
+        top-level run; raises ``NotFound`` for an unknown run."""
+        parent = self.get_run(run_id).data.tags.get(PARENT_RUN_TAG)
+        return None if parent is None else self.get_run(parent)
 
     def resolve_run_id(self, run_id: str) -> str:
         """The full id of the run whose id is ``run_id`` or starts with it.

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
+from modelreg.entities import STAGES
 from modelreg.errors import InvalidArgument
 from modelreg.prompts import PROMPT_TAG
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
@@ -28,7 +29,6 @@ from modelreg.store.search_filter import Comparison, parse_filter, parse_order_b
 rm = registered_models
 mv = model_versions
 
-STAGES = ("None", "Staging", "Production", "Archived")
 
 _MODEL_FIELDS = {
     "name": (rm.c.name, False),

@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from modelreg.actor import acting_as, os_user
 from modelreg.api.route_permissions import on_model
 from modelreg.cards import CARD_FIELDS
+from modelreg.entities import STAGES
 from modelreg.errors import InvalidArgument
 from modelreg.server.guard import Guard
-from modelreg.server.ui.rendering import STAGES
 from modelreg.server.ui.session import read_form
 from modelreg.services.principal import current_principal
 

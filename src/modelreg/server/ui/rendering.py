@@ -19,11 +19,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from modelreg.artifact_files import human_size
+from modelreg.entities import STAGES
 from modelreg.prompts import tagged_as_prompt
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 STAGE_CLASS = {"Production": "prod", "Staging": "staging", "Archived": "archived"}
-STAGES = ("None", "Staging", "Production", "Archived")
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),

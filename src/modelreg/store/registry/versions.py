@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from modelreg import versioning
-from modelreg.entities import ModelVersion
+from modelreg.entities import STAGES, ModelVersion
 from modelreg.errors import AlreadyExists, NotFound
 from modelreg.store.json_agg import json_dict, json_object_agg
 from modelreg.store.lookalikes import claim_alias
@@ -46,7 +46,6 @@ from modelreg.timeutil import now_ms
 
 rm = registered_models
 mv = model_versions
-STAGES = ("None", "Staging", "Production", "Archived")
 ALL_VERSIONS = mv.c.version_id.is_not(None)
 
 # What a version is read with: the ids the service changes it by, the entity's
