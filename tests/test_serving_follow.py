@@ -145,6 +145,16 @@ def test_without_a_webhook_the_server_follows_by_polling(two_versions, tmp_path:
         serve.stop()
 
 
+def test_serve_says_where_it_listens_and_which_version_it_serves(two_versions, tmp_path: Path):
+    _, store = two_versions
+    serve = start_serve(URI, store, tmp_path, "--pin")
+    serve.stop()
+
+    printed = serve.log.read_text()
+    assert f"modelreg serve on {serve.url} · {URI} · pinned (1 worker)" in printed
+    assert f"{URI}: serving m v1 (1.0.0, " in printed
+
+
 def test_a_pinned_server_keeps_its_version(two_versions, tmp_path: Path):
     client, store = two_versions
     serve = start_serve(URI, store, tmp_path, "--pin", "--poll-interval", "0.1")

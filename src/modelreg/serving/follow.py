@@ -136,6 +136,14 @@ class Follower:
         self.current = self._prepare(version)
         self.last_check = time.time()
         metrics.VERSION.set(version.version)
+        log.info(
+            "%s: serving %s v%d (%s, %s)",
+            self.uri,
+            version.name,
+            version.version,
+            version.semver,
+            self.current.model.flavor,
+        )
         return self.current
 
     def start(self) -> None:

@@ -109,9 +109,12 @@ def serve(
         "server_header": False,
     }
     if workers == 1:
-        uvicorn.run(build_app(config), **options)
+        app = build_app(config)
+        print(start_line(host, port, config, workers), flush=True)
+        uvicorn.run(app, **options)
         return
     _fetch_once(config)
+    print(start_line(host, port, config, workers), flush=True)
     wake = Path(tempfile.mkdtemp(prefix="modelreg-serve-")) / "wake"
     wake.touch()
     config = dataclasses.replace(config, wake_file=str(wake))
@@ -126,6 +129,17 @@ def serve(
         workers=workers,
         http=NoDelayProtocol,
         **options,
+    )
+
+
+def start_line(host: str, port: int, config: ServeConfig, workers: int) -> str:
+    """What ``modelreg serve`` prints once its model is ready, before the port opens."""
+    shown_host = f"[{host}]" if ":" in host else host
+    follows = "pinned" if config.pin else f"following every {config.poll_interval:g} s"
+    plural = "s" if workers > 1 else ""
+    return (
+        f"modelreg serve on http://{shown_host}:{port} · {config.uri} · {follows} "
+        f"({workers} worker{plural})"
     )
 
 
