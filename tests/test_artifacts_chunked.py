@@ -363,20 +363,23 @@ def test_a_server_killed_half_way_keeps_the_chunks_it_had(own_server, tmp_path, 
     assert open_blob_store(str(server.artifacts)).verify(digest)
 
 
-def test_stale_uploads_are_removed_by_gc(own_server, tmp_path):
+def test_abandoned_upload_folders_are_removed_once_idle(own_server, tmp_path):
     server = own_server
     from modelreg.blobs.local import LocalBlobStore
+    from modelreg.blobs.staging import UploadStaging
 
     path, _ = _big_file(tmp_path, mib=3)
     upload_id = _declare(server.url, path)["upload_id"]
     _put_chunk(server.url, upload_id, 0, _chunk(path, 0))
     folder = server.artifacts / "tmp" / "uploads" / upload_id
     assert folder.is_dir()
+    staging = UploadStaging.for_store(LocalBlobStore(server.artifacts))
 
-    assert LocalBlobStore(server.artifacts).remove_stale_uploads(older_than_seconds=3600) == []
-    removed = LocalBlobStore(server.artifacts).remove_stale_uploads(older_than_seconds=-1)
+    assert staging.remove_abandoned(3600) == []
+    removed = staging.remove_abandoned(-1)
 
-    assert removed == [folder] and not folder.exists()
+    assert [(u.where, u.size >= MIB) for u in removed] == [(str(folder), True)]
+    assert not folder.exists()
 
 
 def test_completing_twice_answers_the_stored_blob_both_times(server, tmp_path):
@@ -494,8 +497,6 @@ def _late_writer(folder: Path) -> Iterator[None]:
 
 @pytest.mark.parametrize("removal", ["complete", "abort", "gc"])
 def test_an_upload_folder_is_removed_whole_though_a_late_writer_races_it(tmp_path, removal):
-    from modelreg.blobs.staging import remove_stale
-
     for attempt in range(8):
         (tmp_path / str(attempt)).mkdir()
         staging, plan, folder, store = _staged_in_process(tmp_path / str(attempt))
@@ -505,7 +506,7 @@ def test_an_upload_folder_is_removed_whole_though_a_late_writer_races_it(tmp_pat
             elif removal == "abort":
                 staging.abort(plan.upload_id, plan.owner)
             else:
-                assert remove_stale(staging.root, older_than_seconds=-1) == [folder]
+                assert [u.where for u in staging.remove_abandoned(-1)] == [str(folder)]
 
         assert not folder.exists(), f"attempt {attempt}: {sorted(os.listdir(folder))}"
 

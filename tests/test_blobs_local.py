@@ -54,15 +54,22 @@ def test_reuploading_a_blob_refreshes_its_age(store: LocalBlobStore) -> None:
     assert store.blob_age_seconds(ref.digest) < 60
 
 
-def test_stale_uploads_are_removed_and_fresh_ones_kept(store: LocalBlobStore) -> None:
-    staging = store.root / "tmp"
-    staging.mkdir(parents=True)
-    (staging / "crashed.part").write_bytes(b"half")
-    (staging / "running.part").write_bytes(b"half")
-    two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(staging / "crashed.part", (two_days_ago, two_days_ago))
-    assert store.remove_stale_uploads() == [staging / "crashed.part"]
-    assert [p.name for p in staging.iterdir()] == ["running.part"]
+def test_abandoned_temporary_files_are_removed_and_live_ones_kept(store: LocalBlobStore) -> None:
+    tmp = store.root / "tmp"
+    tmp.mkdir(parents=True)
+    (tmp / "crashed.part").write_bytes(b"half" * 4096)
+    (tmp / "running.part").write_bytes(b"half")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(tmp / "crashed.part", (two_hours_ago, two_hours_ago))
+
+    listed = store.remove_abandoned_uploads(3600, dry_run=True)
+    assert (tmp / "crashed.part").exists()
+    removed = store.remove_abandoned_uploads(3600)
+
+    assert [(u.where, u.size >= 16384) for u in removed] == [(str(tmp / "crashed.part"), True)]
+    assert [u.where for u in listed] == [u.where for u in removed]
+    assert removed[0].idle_seconds >= 2 * 3600
+    assert [p.name for p in tmp.iterdir()] == ["running.part"]
 
 
 def test_iter_digests_ignores_foreign_files(store: LocalBlobStore) -> None:

@@ -8,6 +8,7 @@ folder) or, for S3, while it is sending a multipart upload to the bucket.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import threading
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from conftest import server_env, start_server, stop_server
 from modelreg import Client
 from modelreg.blobs import open_blob_store
+from modelreg.cli import cli
 from modelreg.store.database import Database
 from s3_fixtures import s3_object_keys
 
@@ -199,3 +202,66 @@ def test_kill_9_during_an_s3_multipart_upload_leaves_no_partial_blob(
             _assert_nothing_points_at(url, run_id, upload.digest, len(data))
         finally:
             stop_server(process)
+
+
+def _gc(db_url: str, artifacts_uri: str, *args: str) -> dict:
+    """``modelreg gc --json`` on the store, as an operator runs it where the store is."""
+    from modelreg.backend import clear_backend_cache
+
+    clear_backend_cache()
+    result = CliRunner().invoke(
+        cli,
+        ["gc", "--tracking-uri", db_url, "--json", *args],
+        env={"MODELREG_ARTIFACTS_URI": artifacts_uri},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_gc_removes_the_partial_file_a_killed_server_left_once_idle(sqlite_store, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    process, url = start_server(sqlite_store, str(artifacts), env=server_env())
+    data = os.urandom(CHUNK) * 32  # 8 MiB
+    try:
+        upload = PausedUpload(url, data, pause_at=len(data) // 2)
+        _wait_for(lambda: _bytes_in(artifacts / "tmp", "*.part") >= len(data) // 2, "4 MiB")
+    finally:
+        _kill(process)
+    upload.finish()
+
+    recent = _gc(sqlite_store, str(artifacts))  # touched a moment ago: spared an hour
+    listed = _gc(sqlite_store, str(artifacts), "--grace-seconds", "0", "--dry-run")
+    removed = _gc(sqlite_store, str(artifacts), "--grace-seconds", "0")
+
+    assert recent["abandoned_uploads"] == []
+    assert [u["size"] >= len(data) // 2 for u in removed["abandoned_uploads"]] == [True]
+    assert [u["where"] for u in listed["abandoned_uploads"]] == [
+        u["where"] for u in removed["abandoned_uploads"]
+    ]
+    assert _bytes_in(artifacts / "tmp", "*.part") == 0
+
+
+def test_gc_aborts_the_multipart_upload_a_dead_writer_left_and_keeps_resumable_ones(
+    sqlite_store, s3_uri
+):
+    store = open_blob_store(s3_uri)
+    s3, bucket = store.client, store.bucket
+    dead_key = store.key("ab" * 32)
+    dead = s3.create_multipart_upload(Bucket=bucket, Key=dead_key)["UploadId"]
+    s3.upload_part(Bucket=bucket, Key=dead_key, UploadId=dead, PartNumber=1, Body=b"x" * 1024)
+    # A direct upload, resumable for a day. (moto dates the start of every multipart
+    # upload in 2010, so both have a part, which it dates right.)
+    resumable_key = f"{store.prefix}/uploads/{'0' * 32}"
+    resumable = s3.create_multipart_upload(Bucket=bucket, Key=resumable_key)["UploadId"]
+    s3.upload_part(
+        Bucket=bucket, Key=resumable_key, UploadId=resumable, PartNumber=1, Body=b"y" * 1024
+    )
+
+    report = _gc(sqlite_store, s3_uri, "--grace-seconds", "0")
+
+    assert [(u["where"], u["size"]) for u in report["abandoned_uploads"]] == [
+        (f"s3://{bucket}/{dead_key} (multipart upload)", 1024)
+    ]
+    left = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["Key"] for u in left] == [resumable_key]

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, NamedTuple, TypeVar
 
-from modelreg.blobs.refs import BlobRef, Progress
+from modelreg.blobs.refs import AbandonedUpload, BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing, write_verified
 from modelreg.errors import InvalidArgument
 
@@ -157,6 +157,15 @@ class BlobStore(ABC):
     def blob_age_seconds(self, digest: str) -> float:
         """Seconds since the blob was last written or re-uploaded (``gc`` spares young blobs)."""
         return float("inf")
+
+    def remove_abandoned_uploads(
+        self, idle_seconds: float, *, dry_run: bool = False
+    ) -> list[AbandonedUpload]:
+        """Removes what writers that died mid-upload left in the store (temporary files,
+        incomplete multipart uploads) once untouched for ``idle_seconds``, and returns
+        it; with ``dry_run`` only returns it. A live upload keeps touching what it
+        writes, so it is never taken for an abandoned one."""
+        return []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"

@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from modelreg import settings
 from modelreg.blobs.base import SMALL_BLOB, BlobFetch, BlobStore, blob_key
-from modelreg.blobs.refs import BlobRef, Progress
+from modelreg.blobs.refs import AbandonedUpload, BlobRef, Progress
 from modelreg.blobs.streams import temp_path_next_to, write_verified
 from modelreg.errors import IntegrityError
 
@@ -166,6 +166,11 @@ class CachingBlobStore(BlobStore):
 
     def blob_age_seconds(self, digest: str) -> float:
         return self.store.blob_age_seconds(digest)
+
+    def remove_abandoned_uploads(
+        self, idle_seconds: float, *, dry_run: bool = False
+    ) -> list[AbandonedUpload]:
+        return self.store.remove_abandoned_uploads(idle_seconds, dry_run=dry_run)
 
     def open(self, digest: str) -> BinaryIO:
         return open(self.cache.fetch(self.store, digest), "rb", buffering=0)

@@ -3,7 +3,7 @@
 An upload streams into a temporary file in ``<root>/tmp`` (same filesystem)
 while hashing, is fsynced, and is then renamed to its digest's name; the
 folder is fsynced so the rename survives a power cut. A crash at any point
-leaves at most a stray file in ``tmp/``, which :meth:`remove_stale_uploads`
+leaves at most a stray file in ``tmp/``, which :meth:`remove_abandoned_uploads`
 clears. Blob files are created read-only. Chunked uploads (``blobs.staging``)
 are staged in ``<root>/tmp/uploads/`` and moved into place by :meth:`adopt`.
 """
@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from modelreg.blobs.base import BlobStore, blob_key, check_digest, map_in_threads
-from modelreg.blobs.refs import BlobRef, Progress
-from modelreg.blobs.staging import remove_stale
+from modelreg.blobs.refs import AbandonedUpload, BlobRef, Progress
 from modelreg.blobs.streams import copy_hashing, write_flushing_behind
 from modelreg.errors import NotFound
 
@@ -112,19 +111,28 @@ class LocalBlobStore(BlobStore):
     def delete(self, digest: str) -> None:
         self.path(digest).unlink(missing_ok=True)
 
-    def remove_stale_uploads(self, older_than_seconds: float = 24 * 3600) -> list[Path]:
-        """Deletes temporary files of uploads that crashed; returns the ones removed."""
-        removed: list[Path] = []
-        cutoff = time.time() - older_than_seconds
+    def remove_abandoned_uploads(
+        self, idle_seconds: float, *, dry_run: bool = False
+    ) -> list[AbandonedUpload]:
+        """The temporary files in ``tmp/`` of uploads whose writer died (see
+        :meth:`BlobStore.remove_abandoned_uploads`); chunked uploads' folders in
+        ``tmp/uploads/`` are their staging's (``UploadStaging.remove_abandoned``)."""
+        found: list[AbandonedUpload] = []
+        now = time.time()
         try:
             entries = list(os.scandir(self._tmp))
         except FileNotFoundError:
-            return removed
+            return found
         for entry in entries:
-            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime <= cutoff:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            if now - st.st_mtime < idle_seconds:
+                continue
+            if not dry_run:
                 Path(entry.path).unlink(missing_ok=True)
-                removed.append(Path(entry.path))
-        return removed + remove_stale(self._tmp / "uploads", older_than_seconds)
+            found.append(AbandonedUpload(entry.path, st.st_blocks * 512, now - st.st_mtime))
+        return found
 
     # -- reading ---------------------------------------------------------------
 

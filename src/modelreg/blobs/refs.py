@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["BlobRef", "Progress"]
+__all__ = ["AbandonedUpload", "BlobRef", "Progress"]
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just moved, repeatedly, as a transfer goes on."""
@@ -16,3 +16,12 @@ class BlobRef(NamedTuple):
 
     digest: str
     size: int
+
+
+class AbandonedUpload(NamedTuple):
+    """What an upload cut short left behind: where, the bytes it holds, and for how many
+    seconds nothing touched it."""
+
+    where: str
+    size: int
+    idle_seconds: float

@@ -29,7 +29,8 @@ from typing import Any, BinaryIO
 
 from modelreg import settings
 from modelreg.blobs.base import BlobStore, blob_key, check_digest
-from modelreg.blobs.refs import BlobRef, Progress
+from modelreg.blobs.refs import AbandonedUpload, BlobRef, Progress
+from modelreg.blobs.staging import RESUME_SECONDS
 from modelreg.blobs.streams import (
     check_matches,
     copy_hashing,
@@ -247,6 +248,47 @@ class S3BlobStore(BlobStore):
         if head is None:
             return float("inf")
         return max(0.0, time.time() - head["LastModified"].timestamp())
+
+    def remove_abandoned_uploads(
+        self, idle_seconds: float, *, dry_run: bool = False
+    ) -> list[AbandonedUpload]:
+        """Incomplete multipart uploads under the store's ``blobs/`` (a writer died
+        mid-upload) and ``uploads/`` (direct uploads, kept ``RESUME_SECONDS`` at least,
+        so they can be resumed); see :meth:`BlobStore.remove_abandoned_uploads`. Other
+        keys of the bucket are not looked at."""
+        root = f"{self.prefix}/" if self.prefix else ""
+        areas = (("blobs/", idle_seconds), ("uploads/", max(idle_seconds, RESUME_SECONDS)))
+        found: list[AbandonedUpload] = []
+        with self.translated_errors(None):
+            for area, idle in areas:
+                pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                    Bucket=self.bucket, Prefix=root + area
+                )
+                for upload in (u for page in pages for u in page.get("Uploads", ())):
+                    found += self._abandoned(upload, idle, dry_run)
+        return found
+
+    def _abandoned(
+        self, upload: dict[str, Any], idle_seconds: float, dry_run: bool
+    ) -> list[AbandonedUpload]:
+        """The multipart upload, aborted unless ``dry_run``, when neither its start nor any
+        of its parts is younger than ``idle_seconds``; else nothing."""
+        now, key, upload_id = time.time(), upload["Key"], upload["UploadId"]
+        if now - upload["Initiated"].timestamp() < idle_seconds:
+            return []
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=key, UploadId=upload_id
+        )
+        parts = [part for page in pages for part in page.get("Parts", ())]
+        touched = max(
+            [upload["Initiated"].timestamp(), *(p["LastModified"].timestamp() for p in parts)]
+        )
+        if now - touched < idle_seconds:
+            return []
+        if not dry_run:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        where = f"s3://{self.bucket}/{key} (multipart upload)"
+        return [AbandonedUpload(where, sum(int(p["Size"]) for p in parts), now - touched)]
 
     @contextmanager
     def translated_errors(self, digest: str | None) -> Iterator[None]:

@@ -15,8 +15,9 @@ so the blob's digest is checked on every byte whatever S3 was told. Only
 then is the object copied (server-side, inside S3) to its blob key and the
 staging object deleted; a damaged upload is deleted instead and must be sent
 again. The staging key is outside ``blobs/``, so readers never see it.
-Multipart uploads abandoned by their clients stay in the bucket until an
-``AbortIncompleteMultipartUpload`` lifecycle rule removes them.
+Multipart uploads abandoned by their clients are aborted by ``modelreg gc``
+once a day passed without a part (``RESUME_SECONDS``), or earlier by an
+``AbortIncompleteMultipartUpload`` lifecycle rule of the bucket.
 
 Downloads get a short-lived presigned GET of the blob's key.
 """

@@ -26,8 +26,8 @@ local store), so no reader ever sees a partial blob. Chunks are not hashed
 one by one as they arrive: that pass would only repeat the whole-blob one.
 When the whole digest does not match, each chunk is hashed against its
 declared digest and the damaged ones are unmarked and named, to be sent
-again. Staging folders nobody touched for a day are removed by
-:func:`remove_stale`.
+again. ``modelreg gc`` removes staging folders nobody touched for
+``RESUME_SECONDS`` (:meth:`UploadStaging.remove_abandoned`).
 
 The upload id is derived from the owner and the declaration, so a user can
 reach only their own uploads, and declaring twice finds the same folder.
@@ -51,13 +51,15 @@ from typing import Any, BinaryIO, cast
 
 from modelreg.blobs import upload_hasher
 from modelreg.blobs.base import BlobStore, check_digest
-from modelreg.blobs.refs import BlobRef
+from modelreg.blobs.refs import AbandonedUpload, BlobRef
 from modelreg.blobs.streams import LimitedReader, copy_all, copy_hashing, write_at
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 
 MIN_CHUNK_SIZE = 1024 * 1024
 MAX_CHUNK_SIZE = 512 * 1024 * 1024
 MAX_CHUNKS = 10_000
+RESUME_SECONDS = 24 * 3600
+"""How long ``gc`` keeps an interrupted chunked upload, so it can be resumed."""
 IN_FLIGHT_WAIT_S = 30.0
 """How long completion waits for chunks still being written, or for another request
 completing the same upload, before answering 409."""
@@ -268,37 +270,44 @@ class UploadStaging:
             time.sleep(0.05)
         raise NotFound(f"no upload '{upload_id}'; declare it again")
 
+    def remove_abandoned(
+        self, idle_seconds: float, *, dry_run: bool = False
+    ) -> list[AbandonedUpload]:
+        """Removes the folders of uploads nobody touched for ``idle_seconds`` and returns
+        them (with ``dry_run``, only returns them); ``gc`` keeps them ``RESUME_SECONDS``."""
+        found: list[AbandonedUpload] = []
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return found
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            touched, taken = _usage(entry.path)
+            if now - touched < idle_seconds:
+                continue
+            if dry_run or _discard(Path(entry.path)):
+                found.append(AbandonedUpload(entry.path, taken, now - touched))
+        return found
+
     def abort(self, upload_id: str, owner: str) -> None:
         """Forgets an upload and its bytes."""
         self.plan(upload_id, owner)
         _discard(self._folder(upload_id))
 
 
-def remove_stale(root: str | os.PathLike[str], older_than_seconds: float) -> list[Path]:
-    """Removes upload folders under ``root`` untouched for ``older_than_seconds``."""
-    removed: list[Path] = []
-    cutoff = time.time() - older_than_seconds
-    try:
-        entries = list(os.scandir(root))
-    except FileNotFoundError:
-        return removed
-    for entry in entries:
-        if not entry.is_dir(follow_symlinks=False):
-            continue
-        if _last_touched(entry.path) <= cutoff and _discard(Path(entry.path)):
-            removed.append(Path(entry.path))
-    return removed
-
-
-def _last_touched(folder: str) -> float:
-    """The newest modification time in ``folder``, itself included; files of a live upload
-    come and go while it looks (0 when the folder is gone)."""
-    newest = 0.0
+def _usage(folder: str) -> tuple[float, int]:
+    """The newest modification time in ``folder`` (itself included) and the bytes its files
+    take on disk; files of a live upload come and go while it looks ((0, 0) when gone)."""
+    newest, taken = 0.0, 0
     for parent, _, names in os.walk(folder):
         for path in (parent, *(os.path.join(parent, name) for name in names)):
             with suppress(FileNotFoundError):
-                newest = max(newest, os.lstat(path).st_mtime)
-    return newest
+                st = os.lstat(path)
+                newest = max(newest, st.st_mtime)
+                taken += st.st_blocks * 512 if path != parent else 0
+    return newest, taken
 
 
 def _discard(folder: Path) -> bool:

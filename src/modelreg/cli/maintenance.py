@@ -27,26 +27,38 @@ def _artifact_service(client: Any) -> Any:
     default=3600,
     show_default=True,
     type=click.FloatRange(0),
-    help="Spare blobs younger than this: an upload stores its blob just before naming it.",
+    help="Spare blobs younger than this (an upload stores its blob just before naming "
+    "it) and partial uploads touched since (resumable ones are kept a day at least).",
 )
 @json_option
 @with_client
 def gc(client: Any, dry_run: bool, grace_seconds: float, as_json: bool) -> None:
-    """Remove blobs that no run or model version refers to.
+    """Remove blobs that no run or model version refers to, and what uploads cut short
+    left behind (temporary files, incomplete multipart uploads on S3).
 
     \b
     Examples:
       modelreg gc --dry-run
       modelreg gc --tracking-uri postgresql://postgres@db/registry
     """
-    removed = _artifact_service(client).gc(dry_run=dry_run, grace_seconds=grace_seconds)
+    from modelreg.artifact_files import human_size
+
+    service = _artifact_service(client)
+    removed = service.gc(dry_run=dry_run, grace_seconds=grace_seconds)
+    uploads = service.remove_abandoned_uploads(grace_seconds, dry_run=dry_run)
     if as_json:
-        echo_json({"dry_run": dry_run, "digests": removed})
+        abandoned = [upload._asdict() for upload in uploads]
+        echo_json({"dry_run": dry_run, "digests": removed, "abandoned_uploads": abandoned})
         return
     verb = "Would remove" if dry_run else "Removed"
     click.echo(f"{verb} {len(removed)} unreferenced blob(s).")
     for digest in removed:
         click.echo(f"  {digest}")
+    if uploads:
+        size = human_size(sum(upload.size for upload in uploads))
+        click.echo(f"{verb} {len(uploads)} abandoned partial upload(s), {size}:")
+        for upload in uploads:
+            click.echo(f"  {upload.where} (untouched for {upload.idle_seconds / 3600:.1f} h)")
 
 
 @click.command()

@@ -40,6 +40,8 @@ from modelreg.artifact_files import (
 )
 from modelreg.blobs import BlobRef, BlobStore, check_digest
 from modelreg.blobs.base import map_in_threads
+from modelreg.blobs.refs import AbandonedUpload
+from modelreg.blobs.staging import RESUME_SECONDS, UploadStaging
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 from modelreg.services.logged_models import check_model_id
 from modelreg.services.principal import current_principal, restricted_user_id
@@ -319,10 +321,23 @@ class ArtifactService(ManifestDownloads):
             for digest in doomed:
                 self.blobs.delete(digest)
                 log.info("gc deleted blob %s, which no run or version names", digest)
-            remove_stale = getattr(self.blobs, "remove_stale_uploads", None)
-            if remove_stale is not None:
-                remove_stale()
         return doomed
+
+    def remove_abandoned_uploads(
+        self, idle_seconds: float = GC_GRACE_SECONDS, dry_run: bool = False
+    ) -> list[AbandonedUpload]:
+        """Removes what uploads cut short left behind, once nothing touched it for
+        ``idle_seconds``: a killed writer's temporary files and incomplete multipart
+        uploads in the store, and chunked uploads staged for the server, which are kept
+        for ``RESUME_SECONDS`` at least so they can be resumed. Returns what it removed
+        (with ``dry_run``, what it would remove), oldest first."""
+        found = self.blobs.remove_abandoned_uploads(idle_seconds, dry_run=dry_run)
+        staging = UploadStaging.for_store(self.blobs)
+        found += staging.remove_abandoned(max(idle_seconds, RESUME_SECONDS), dry_run=dry_run)
+        if not dry_run:
+            for upload in found:
+                log.info("gc removed %s, left by an upload cut short", upload.where)
+        return sorted(found, key=lambda upload: -upload.idle_seconds)
 
     def verify(self) -> list[BlobProblem]:
         """Re-hashes every stored blob and checks every referenced one exists.
