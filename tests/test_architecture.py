@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 import subprocess
 import sys
@@ -84,6 +85,45 @@ def test_the_private_name_check_sees_one(tmp_path):
     assert private_names_imported(sample, tmp_path) == [
         "sample.py: modelreg.services.registry._audit"
     ]
+
+
+def exceptions_outside_the_hierarchy(path: Path, root: Path = SRC) -> list[str]:
+    """Classes deriving straight from a built-in exception: every error modelreg raises on
+    purpose is a ``ModelregError`` (``modelreg.errors`` roots the hierarchy), so the CLI
+    says it in one line and the server answers it with its status."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(node, ast.ClassDef) or not node.bases:
+            continue
+        names = [base.id if isinstance(base, ast.Name) else "" for base in node.bases]
+        builtin = [getattr(builtins, name, None) for name in names]
+        if all(isinstance(b, type) and issubclass(b, BaseException) for b in builtin):
+            found.append(f"{path.relative_to(root)}: {node.name}({', '.join(names)})")
+    return found
+
+
+def test_every_exception_modelreg_defines_is_a_modelreg_error():
+    found = [
+        hit
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for hit in exceptions_outside_the_hierarchy(path)
+    ]
+
+    assert found == [
+        "modelreg/errors.py: ModelregWarning(UserWarning)",
+        "modelreg/errors.py: ModelregError(Exception)",
+    ]
+
+
+def test_the_exception_check_sees_one(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "class Fine(ModelregError): ...\n"
+        "class AlsoFine(ModelregError, ImportError): ...\n"
+        "class Loose(RuntimeError): ...\n"
+    )
+
+    assert exceptions_outside_the_hierarchy(sample, tmp_path) == ["sample.py: Loose(RuntimeError)"]
 
 
 def test_the_cycle_check_sees_one():

@@ -46,6 +46,16 @@ def test_download_into_an_existing_file_is_a_usage_error(invoke, run_id, tmp_pat
     assert (tmp_path / "taken").read_text() == "x"
 
 
+def test_download_where_no_folder_can_be_made_exits_1_in_one_line(invoke, run_id, tmp_path):
+    (tmp_path / "taken").write_text("x")
+    dst = tmp_path / "taken" / "sub"
+
+    result = invoke("artifacts", "download", f"runs:/{run_id}/model", str(dst))
+
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: Not a directory: '{dst}'\n"
+
+
 def _tree(root: Path) -> Path:
     (root / "sub").mkdir(parents=True)
     (root / "a.txt").write_bytes(b"a" * 3000)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import modelreg
+from conftest import free_port
 from mlflow_source_fixtures import MlflowHistory, mlflow_history  # noqa: F401 - a fixture
 from modelreg.mlflow_import import Options, import_mlflow
 from modelreg.mlflow_import.progress import Progress
@@ -46,6 +47,23 @@ def _count(db: Path, sql: str) -> int:
             return conn.execute(sql).fetchone()[0]
     except sqlite3.OperationalError:  # not created yet
         return 0
+
+
+def test_an_unreachable_source_is_said_in_one_line_with_exit_code_1(tmp_path: Path):
+    source = f"http://127.0.0.1:{free_port()}"
+
+    result = subprocess.run(
+        _cli(source, "--tracking-uri", str(tmp_path / "target"), "--dry-run"),
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: cannot reach {source}: ")
+    assert result.stderr.count("\n") == 1
 
 
 def test_an_import_killed_mid_way_resumes_without_duplicating_anything(

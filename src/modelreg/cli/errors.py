@@ -1,11 +1,13 @@
 """One place that turns a modelreg error into a red one-line message and exit code 1.
 
 A package that an extra brings and that is not installed is such an error
-too: the message names the extra to install.
+too: the message names the extra to install. So is what the local system
+refuses (a folder that cannot be made, a file that cannot be written).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -16,7 +18,8 @@ from modelreg.extras import needs_extras
 
 
 class ModelregGroup(click.Group):
-    """A click group whose commands report ``ModelregError`` as one line on stderr, exit 1."""
+    """A click group whose commands report ``ModelregError`` and ``OSError`` as one line on
+    stderr, exit 1 (``modelreg --traceback`` shows the traceback instead)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -30,6 +33,23 @@ class ModelregGroup(click.Group):
             else:
                 click.secho(f"Error: {exc.message}", fg="red", err=True)
             sys.exit(1)
+        except OSError as exc:
+            # The local system refused (a folder that cannot be made, a file that cannot
+            # be written or read): the user's to fix, so said in one line too.
+            if (ctx.obj or {}).get("traceback"):
+                raise
+            click.secho(f"Error: {_describe(exc)}", fg="red", err=True)
+            sys.exit(1)
+
+
+def _describe(exc: OSError) -> str:
+    """``No such file or directory: '/data/x'`` rather than Python's ``[Errno 2] …``."""
+    if not exc.strerror or exc.filename is None:
+        return str(exc)
+    name = exc.filename
+    if isinstance(name, str | bytes | os.PathLike):
+        name = os.fsdecode(name)
+    return f"{exc.strerror}: '{name}'"
 
 
 def _report_refusal(exc: PolicyViolation) -> None:

@@ -17,7 +17,6 @@ from modelreg.errors import ModelregError, NotFound
 from modelreg.logged_models import STATUS_FROM_MLFLOW
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree
-from modelreg.mlflow_import.source import SourceError
 from modelreg.mlflow_import.tracking import metric_value
 
 
@@ -32,7 +31,7 @@ def import_logged_models(ctx: Context, models: list[dict[str, Any]]) -> None:
             model_id = model["info"]["model_id"]
             try:
                 skipped = import_logged_model(ctx, model)
-            except (ModelregError, SourceError) as exc:
+            except ModelregError as exc:
                 ctx.problem("logged model", model_id, f"not imported ({exc})")
                 skipped = False
             ctx.progress.advance(skipped=skipped)

@@ -17,7 +17,6 @@ from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree, proxied_tree, run_tree
 from modelreg.mlflow_import.flavors import MANIFEST_NAME, MLMODEL, NOTE_TAG, modelreg_manifest
 from modelreg.mlflow_import.logged_models import in_target
-from modelreg.mlflow_import.source import SourceError
 from modelreg.prompts import PROMPT_SOURCES
 
 _RUN_FOLDER = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/(.*))?$")
@@ -40,7 +39,7 @@ def import_models(ctx: Context, models: list[dict[str, Any]]) -> None:
         for model in models:
             try:
                 _import_model(ctx, model)
-            except (ModelregError, SourceError) as exc:
+            except ModelregError as exc:
                 ctx.problem("model", model["name"], f"not imported ({exc})")
             ctx.progress.advance()
 
@@ -58,7 +57,7 @@ def _import_model(ctx: Context, model: dict[str, Any]) -> None:
     for version in ctx.source.model_versions(name):
         try:
             _import_version(ctx, version)
-        except (ModelregError, SourceError) as exc:
+        except ModelregError as exc:
             ctx.problem("version", f"{name} {version['version']}", f"not imported ({exc})")
     for alias in model.get("aliases") or []:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from modelreg.errors import ModelregError
 from modelreg.prompts import PROMPT_TAG
 from modelreg.tls import tls_context
 
@@ -27,12 +28,16 @@ _PROMPTS = f"tags.`{PROMPT_TAG}` = 'true'"
 _HISTORY_PAGE = 25_000
 
 
-class SourceError(Exception):
-    """The MLflow server refused a request or could not be reached."""
+class SourceError(ModelregError):
+    """The MLflow server refused a request or could not be reached; ``answer`` is the HTTP
+    status it answered with (``None`` when it did not answer)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    error_code = "MLFLOW_SOURCE_ERROR"
+    status = 502  # a gateway's: the server it reads from failed
+
+    def __init__(self, message: str, answer: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.answer = answer
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class MlflowSource:
         try:
             return self.get("/runs/get", run_id=run_id)["run"]
         except SourceError as exc:
-            if exc.status in (400, 404):
+            if exc.answer in (400, 404):
                 return None
             raise
 
@@ -163,7 +168,7 @@ class MlflowSource:
         try:
             yield from self._pages("POST", "/logged-models/search", "models", body)
         except SourceError as exc:
-            if exc.status not in (404, 501):
+            if exc.answer not in (404, 501):
                 raise
 
     # -- registry ----------------------------------------------------------------------
@@ -191,7 +196,7 @@ class MlflowSource:
         try:
             return list(self._pages("GET", "/webhooks", "webhooks", {"max_results": _PAGE}))
         except SourceError as exc:
-            if exc.status == 404:
+            if exc.answer == 404:
                 return []
             raise
 

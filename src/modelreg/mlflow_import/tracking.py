@@ -18,7 +18,6 @@ from modelreg.errors import ModelregError
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.datasets import inputs_by_context
 from modelreg.mlflow_import.files import copy_tree, run_tree
-from modelreg.mlflow_import.source import SourceError
 from modelreg.run_tags import RUN_NAME_TAG
 
 METRIC_CHUNK = 10_000
@@ -69,7 +68,7 @@ def _import_run_reporting(ctx: Context, run: dict[str, Any]) -> None:
     run_id = run["info"]["run_id"]
     try:
         skipped = import_run(ctx, run)
-    except (ModelregError, SourceError) as exc:
+    except ModelregError as exc:
         ctx.problem("run", run_id, f"not imported ({exc}); the next import tries again")
         skipped = False
     ctx.progress.advance(skipped=skipped)
