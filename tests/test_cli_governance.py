@@ -68,6 +68,19 @@ def test_card_set_reads_a_json_file(invoke, fraud, tmp_path):
     assert fraud.get_model_card("fraud", 1).summary == "From a file"
 
 
+def test_card_set_of_a_file_that_is_not_utf8_is_a_usage_error_naming_the_byte(
+    invoke, fraud, tmp_path
+):
+    path = tmp_path / "card.json"
+    path.write_bytes('{"summary": "caf\u00e9"}'.encode("latin-1"))
+
+    result = invoke("card", "set", "fraud", "1", str(path))
+
+    assert result.exit_code == 2
+    assert f"{path} is not UTF-8 text: byte 16 is 0xe9" in result.stderr
+    assert fraud.get_model_card("fraud", 1).summary is None
+
+
 def test_card_check_exits_1_listing_missing_fields(invoke, fraud):
     fraud.set_model_card("fraud", 1, {"summary": "s"})
 

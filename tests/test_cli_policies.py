@@ -57,6 +57,19 @@ def test_set_reads_stdin_for_a_dash(invoke, fraud):
     assert list(fraud.get_promotion_policy("fraud")) == ["Staging"]
 
 
+def test_set_of_a_file_that_is_not_utf8_is_a_usage_error_and_changes_nothing(
+    invoke, fraud, tmp_path
+):
+    path = tmp_path / "policy.json"
+    path.write_bytes(b"\xff\xfe{}")
+
+    result = invoke("policy", "set", "fraud", str(path))
+
+    assert result.exit_code == 2
+    assert f"{path} is not UTF-8 text: byte 0 is 0xff" in result.stderr
+    assert fraud.get_promotion_policy("fraud") == {}
+
+
 def test_show_prints_one_requirement_a_row(invoke, fraud):
     fraud.set_promotion_policy("fraud", POLICY)
 

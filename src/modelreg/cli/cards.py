@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelreg.cards import CARD_FIELDS, FIELD_TITLES
+from modelreg.cli.documents import read_document
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import echo_json, json_option, print_fields, text, timestamp, with_client
 from modelreg.cli.references import VERSION, resolve_version
@@ -115,7 +116,7 @@ def export(client: Client, name: str, version: str, fmt: str | None, output: Pat
 @card.command("set")
 @click.argument("name")
 @click.argument("version", type=VERSION)
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @json_option
 @with_client
 def set_card(client: Client, name: str, version: str, file: str, as_json: bool) -> None:
@@ -130,7 +131,7 @@ def set_card(client: Client, name: str, version: str, file: str, as_json: bool) 
     Example:
       modelreg card set fraud 4 card.yaml
     """
-    raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    raw = read_document(file)
     number = resolve_version(client, name, version)
     saved = client.set_model_card(name, number, _parse(raw, file))
     if as_json:

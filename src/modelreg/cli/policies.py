@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from modelreg.cli.documents import read_document
 from modelreg.cli.errors import ModelregGroup, echo_failed_rules
 from modelreg.cli.output import counted, echo_json, json_option, print_table, with_client
 from modelreg.cli.references import VERSION, resolve_version
@@ -71,10 +72,12 @@ def _requirements(rules: dict[str, Any]) -> list[tuple[str, str]]:
 
 @policy.command("set")
 @click.argument("name")
-@click.argument("file", type=click.File("r", encoding="utf-8"), metavar="FILE")
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True), metavar="FILE"
+)
 @json_option
 @with_client
-def set_policy(client: Client, name: str, file: IO[str], as_json: bool) -> None:
+def set_policy(client: Client, name: str, file: str, as_json: bool) -> None:
     """Replace the promotion policy of model NAME with the JSON object in FILE ('-': stdin).
 
     The whole policy is checked first: a malformed rule changes nothing and
@@ -85,17 +88,17 @@ def set_policy(client: Client, name: str, file: IO[str], as_json: bool) -> None:
       modelreg policy set fraud policy.json
       echo '{"Production": {"thresholds": ["auc >= 0.9"]}}' | modelreg policy set fraud -
     """
+    shown = "standard input" if file == "-" else file
     try:
-        rules = json.load(file)
+        rules = json.loads(read_document(file))
     except json.JSONDecodeError as exc:
         raise click.BadParameter(
-            f"{file.name} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            f"{shown} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             param_hint="FILE",
         ) from None
     if not isinstance(rules, dict) or not rules:
         raise click.BadParameter(
-            f"{file.name} must hold a JSON object of targets; "
-            "`modelreg policy clear` removes a policy",
+            f"{shown} must hold a JSON object of targets; `modelreg policy clear` removes a policy",
             param_hint="FILE",
         )
     saved = client.set_promotion_policy(name, rules)
