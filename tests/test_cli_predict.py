@@ -88,6 +88,28 @@ def test_a_bad_value_fails_naming_the_column_and_writes_nothing(invoke, model, t
     assert list(tmp_path.glob("*scores*")) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("rows.parquet", b"a,b\n1,2\n", "Parquet magic bytes not found"),
+        ("rows.jsonl", b'{"a": 1, "b": 2}\n{"a": \n', ""),
+        ("rows.csv", b"a,b\n\xff\xfe,1\n", "can't decode byte 0xff"),
+    ],
+)
+def test_an_input_that_is_not_what_its_name_says_exits_1_and_writes_nothing(
+    invoke, model, tmp_path, name, content, says
+):
+    (tmp_path / name).write_bytes(content)
+    output = tmp_path / "scores.csv"
+
+    result = invoke("predict", model, "--input", str(tmp_path / name), "--output", str(output))
+
+    assert result.exit_code == 1
+    assert f"Error: input {name} cannot be read: " in result.stderr
+    assert says in result.stderr
+    assert list(tmp_path.glob("*scores*")) == []
+
+
 def test_an_unknown_extension_is_a_usage_error(invoke, model, rows, tmp_path):
     result = invoke("predict", model, "--input", str(tmp_path / "rows.csv"), "--output", "o.xlsx")
 

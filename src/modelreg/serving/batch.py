@@ -43,10 +43,18 @@ def file_format(path: str | os.PathLike[str], what: str) -> str:
 def input_size(path: Path) -> int:
     """What progress counts to: the file's bytes, or its rows for parquet."""
     if file_format(path, "input") == "parquet":
-        import pyarrow.parquet as pq
-
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        return int(_parquet(path).metadata.num_rows)
     return path.stat().st_size
+
+
+def _parquet(path: Path) -> Any:
+    """The Parquet file at ``path``; ``InvalidArgument`` when it is not one."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except ValueError as exc:  # pyarrow's ArrowInvalid: no Parquet footer
+        raise InvalidArgument(f"input {path.name} cannot be read: {exc}") from None
 
 
 def predict_file(
@@ -93,12 +101,18 @@ def predict_file(
 
 
 def _chunks(path: Path, fmt: str, size: int, signature: Any) -> Iterator[tuple[Any, int]]:
-    """(DataFrame, progress units done) per chunk of ``size`` rows."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    """(DataFrame, progress units done) per chunk of ``size`` rows; ``InvalidArgument`` for
+    a file that is not what its name says (malformed CSV rows, JSON lines or Parquet)."""
+    try:
+        yield from _read_chunks(path, fmt, size, signature)
+    except ValueError as exc:  # pandas' and pyarrow's errors about the bytes they read
+        raise InvalidArgument(f"input {path.name} cannot be read: {exc}") from None
 
+
+def _read_chunks(path: Path, fmt: str, size: int, signature: Any) -> Iterator[tuple[Any, int]]:
+    if fmt == "parquet":
         done = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+        for batch in _parquet(path).iter_batches(batch_size=size):
             done += batch.num_rows
             yield batch.to_pandas(), done
         return
@@ -109,11 +123,8 @@ def _chunks(path: Path, fmt: str, size: int, signature: Any) -> Iterator[tuple[A
             reader = read_csv(f, signature, chunksize=size)
         else:
             reader = pd.read_json(f, lines=True, chunksize=size, dtype=False)
-        try:
-            for frame in reader:
-                yield frame, f.tell()
-        except ValueError as exc:  # malformed JSON lines or CSV rows
-            raise InvalidArgument(f"input {path.name} cannot be read: {exc}") from None
+        for frame in reader:
+            yield frame, f.tell()
 
 
 def predictions_frame(result: Any, rows: int) -> Any:
