@@ -177,6 +177,18 @@ def test_a_path_cannot_be_both_a_file_and_a_folder(client, run_id) -> None:
         client.log_text(run_id, "w", "data")
 
 
+def test_a_file_as_the_destination_is_refused_and_left_as_it_was(
+    client, run_id, tmp_path: Path
+) -> None:
+    client.log_text(run_id, "hello", "notes.txt")
+    (tmp_path / "taken").write_text("mine")
+
+    with pytest.raises(InvalidArgument, match="is a file; files are downloaded into a folder"):
+        client.download_artifacts(run_id, "notes.txt", tmp_path / "taken")
+
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
 def test_downloading_a_missing_path_raises_not_found(client, run_id, tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="no artifact 'missing.txt'"):
         client.download_artifacts(run_id, "missing.txt", tmp_path)

@@ -87,3 +87,21 @@ def test_setting_none_without_an_environment_variable_goes_back_to_the_default(t
 
     assert modelreg.get_tracking_uri() == str(tmp_path / ".modelreg")
     assert "MODELREG_TRACKING_URI" not in os.environ
+
+
+def test_a_path_object_names_a_folder_store(tmp_path):
+    target = resolve_tracking_uri(tmp_path / "store")
+
+    assert target.db_url == f"sqlite:///{tmp_path / 'store' / 'registry.db'}"
+
+
+def test_a_uri_of_another_type_is_refused_naming_it():
+    with pytest.raises(InvalidArgument, match="must be a string or a path, got int"):
+        modelreg.Client(123)
+
+
+def test_a_file_is_no_store_folder_and_the_error_shows_the_sqlite_form(tmp_path):
+    (tmp_path / "runs.db").write_bytes(b"")
+
+    with pytest.raises(InvalidArgument, match=f"use sqlite:///{tmp_path / 'runs.db'}"):
+        modelreg.Client(str(tmp_path / "runs.db"))

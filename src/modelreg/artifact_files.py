@@ -232,6 +232,8 @@ def download_entries(
     ``IntegrityError`` naming the artifact when bytes do not match.
     """
     root = Path(tempfile.mkdtemp(prefix="modelreg-") if dst_path is None else dst_path)
+    if root.exists() and not root.is_dir():
+        raise InvalidArgument(f"dst_path '{root}' is a file; files are downloaded into a folder")
     root.mkdir(parents=True, exist_ok=True)
     real_root = os.path.realpath(root)
     jobs: list[tuple[str, Path]] = []

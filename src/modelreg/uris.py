@@ -43,6 +43,11 @@ class TrackingTarget:
 
 def _folder_target(folder: Path) -> TrackingTarget:
     folder = folder.expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise InvalidArgument(
+            f"tracking URI '{folder}' is a file, not a store's folder; for a SQLite "
+            f"database file, use sqlite:///{folder}"
+        )
     return TrackingTarget(
         "embedded",
         uri=str(folder),
@@ -60,7 +65,9 @@ def resolve_tracking_uri(uri: str | None = None) -> TrackingTarget:
         uri = settings.TRACKING_URI.get()
     if uri is None or uri == "":
         return _folder_target(Path.cwd() / DEFAULT_FOLDER)
-    uri = str(uri)
+    if not isinstance(uri, str | os.PathLike):
+        raise InvalidArgument(f"tracking URI must be a string or a path, got {type(uri).__name__}")
+    uri = os.fspath(uri)
     scheme = urlparse(uri).scheme.lower()
     if scheme in ("http", "https"):
         return TrackingTarget("remote", uri=uri.rstrip("/"))
