@@ -53,7 +53,11 @@ def test_a_certificate_signed_by_the_ca_in_ssl_cert_file_is_trusted(tls_server, 
     url, ca_file = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
 
-    assert HttpSession(url).json("GET", "/") == {"ok": True}
+    session = HttpSession(url)
+    try:
+        assert session.json("GET", "/") == {"ok": True}
+    finally:
+        session.client.close()  # its kept-alive connection, or GC finds it open
 
 
 def test_clients_share_one_verifying_context_per_ca_setting(tls_server, monkeypatch):
