@@ -188,6 +188,15 @@ def test_gc_spares_blobs_younger_than_the_grace_period(client, run_id) -> None:
     assert client._backend.artifacts.gc() == []
 
 
+def test_verify_reports_each_blob_checked_in_order_with_the_total(client, run_id) -> None:
+    for i in range(5):
+        client.log_text(run_id, f"file {i}", f"f{i}.txt")
+    heard: list[tuple[int, int]] = []
+
+    assert client._backend.artifacts.verify(lambda *args: heard.append(args)) == []
+    assert heard == [(i, 5) for i in range(1, 6)]
+
+
 def test_verify_reports_corrupt_and_missing_blobs_with_their_users(client, run_id) -> None:
     client.log_text(run_id, "fine", "ok.txt")
     client.log_text(run_id, "rotten", "bad.txt")

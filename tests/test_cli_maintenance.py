@@ -54,7 +54,7 @@ def test_gc_removes_them_and_a_second_run_finds_nothing(invoke, litter):
 def test_verify_exits_0_when_every_blob_is_whole_and_1_naming_a_damaged_one(
     invoke, lib, run_id, store_uri
 ):
-    assert invoke("verify").stdout == "Every blob matches its digest.\n"
+    assert invoke("verify").stdout == "Checked 1 blob: each matches its digest.\n"
     digest = lib._backend.artifacts.manifest(run_id)["model/MLmodel"].digest
     blob = Path(store_uri) / "artifacts" / "blobs" / digest[:2] / digest[2:]
     blob.chmod(0o644)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from modelreg.cli.output import echo_json, json_option, with_client
+from modelreg.cli.output import counted, echo_json, json_option, with_client
 from modelreg.errors import InvalidArgument
 
 
@@ -71,7 +74,8 @@ def verify(client: Any, as_json: bool) -> None:
     Example:
       modelreg verify
     """
-    problems = _artifact_service(client).verify()
+    with _checking(shown=not as_json and sys.stderr.isatty()) as progress:
+        problems = _artifact_service(client).verify(progress)
     if as_json:
         echo_json(
             [
@@ -80,7 +84,7 @@ def verify(client: Any, as_json: bool) -> None:
             ]
         )
     elif not problems:
-        click.echo("Every blob matches its digest.")
+        click.echo(f"Checked {counted(progress.total, 'blob')}: each matches its digest.")
     for p in problems:
         click.secho(
             f"{p.problem}: {p.digest} used by {', '.join(p.used_by) or 'nothing'}",
@@ -89,3 +93,32 @@ def verify(client: Any, as_json: bool) -> None:
         )
     if problems:
         raise SystemExit(1)
+
+
+class _Checked:
+    """``progress(checked, total)`` for ``ArtifactService.verify``: moves ``bar`` (when there
+    is one) and keeps the total for the summary."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar, self.task, self.total = bar, None, 0
+
+    def __call__(self, checked: int, total: int) -> None:
+        self.total = total
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task("checking blobs", total=total)
+            self.bar.update(self.task, completed=checked)
+
+
+@contextmanager
+def _checking(shown: bool) -> Iterator[_Checked]:
+    """A progress callback with a bar on stderr when ``shown`` (the bar goes when done)."""
+    if not shown:
+        yield _Checked(None)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        yield _Checked(bar)

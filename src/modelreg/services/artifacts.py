@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,18 +340,30 @@ class ArtifactService(ManifestDownloads):
                 log.info("gc removed %s, left by an upload cut short", upload.where)
         return sorted(found, key=lambda upload: -upload.idle_seconds)
 
-    def verify(self) -> list[BlobProblem]:
-        """Re-hashes every stored blob and checks every referenced one exists.
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> list[BlobProblem]:
+        """Re-hashes every stored blob, several at once, and checks every referenced one
+        exists; ``progress(checked, total)`` is called as blobs are checked.
 
         Returns the problems found (corrupt or missing blobs, with the
         artifacts using them), sorted by digest; an empty list means all is well.
         """
         with self.db.read() as conn:
             referenced = store.referenced_digests(conn)
-        stored = set(self.blobs.iter_digests())
-        problems = {d: "missing" for d in referenced - stored}
-        for digest in sorted(stored):
-            if not self.blobs.verify(digest):
+        stored = sorted(self.blobs.iter_digests())
+        checked = [0]
+        lock = threading.Lock()  # so progress hears 1, 2, 3 … in order
+
+        def intact(digest: str) -> bool:
+            ok = self.blobs.verify(digest)
+            if progress is not None:
+                with lock:
+                    checked[0] += 1
+                    progress(checked[0], len(stored))
+            return ok
+
+        problems = {d: "missing" for d in referenced.difference(stored)}
+        for digest, ok in zip(stored, map_in_threads(intact, stored, _THREADS), strict=True):
+            if not ok:
                 problems[digest] = "corrupt"
         with self.db.read() as conn:
             users: dict[str, list[str]] = {}
