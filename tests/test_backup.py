@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
+from conftest import server_env, start_server, stop_server
 from fresh_databases import new_postgres_database, planner_statistics
 from modelreg import Client
 from modelreg.backend import EmbeddedBackend
@@ -115,6 +117,28 @@ def test_an_import_into_postgresql_leaves_planner_statistics_of_what_it_loaded(
     loaded = ["experiments", "runs", "metrics", "params", "model_versions", "audit_events"]
     assert [t for t in loaded if not planner_statistics(db, t)] == []
     db.dispose()
+
+
+def test_a_registry_a_server_wrote_to_exports_without_its_request_answers(tmp_path):
+    # The server keeps each change's answer (bytes) for clients repeating the request.
+    db_url = f"sqlite:///{tmp_path / 'db' / 'registry.db'}"
+    artifacts = str(tmp_path / "artifacts")
+    Database(db_url).upgrade()
+    process, url = start_server(db_url, artifacts, env=server_env())
+    try:
+        Client(url).create_registered_model("fraud", "served")
+    finally:
+        stop_server(process)
+    with Database(db_url).read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() > 0
+
+    exported = export_registry(db_url, artifacts, tmp_path / "archive")
+    target = f"sqlite:///{tmp_path / 'back' / 'registry.db'}"
+    import_registry(tmp_path / "archive", target, str(tmp_path / "back-art"))
+
+    assert "idempotency_keys" not in exported.rows
+    restored = _client(target, str(tmp_path / "back-art"))
+    assert restored.get_registered_model("fraud").description == "served"
 
 
 def test_an_imported_registry_keeps_allocating_fresh_ids(source, pg_target, s3_uri, tmp_path):

@@ -10,7 +10,8 @@ It holds everything: experiments, runs, params, full metric histories, tags,
 artifact manifests, registered models, versions, aliases, audit events,
 governance tables (cards, policies, datasets, lineage, webhooks) and access
 control (users, hashed tokens, permissions), read from one consistent
-snapshot of the database. ``manifest.json`` is written last, so a folder
+snapshot of the database; not the answers a server keeps for a day for
+clients that repeat a request. ``manifest.json`` is written last, so a folder
 without it is an export that did not finish.
 
 Digests are checked both ways: export verifies each blob's bytes as it copies

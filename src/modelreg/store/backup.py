@@ -25,6 +25,9 @@ BATCH = 1000
 # tags and aliases as JSON, which their own tables hold). An archive written
 # before keeps them; an import leaves them out.
 _DROPPED_COLUMNS = {"model_versions": frozenset({"tags_json", "aliases_json"})}
+# The answers a server keeps for a day for clients that repeat a request
+# (services.idempotency): no registry data, and meaningless to another registry.
+_NOT_ARCHIVED = frozenset({"idempotency_keys"})
 
 
 def dropped_columns(table_name: str) -> frozenset[str]:
@@ -33,8 +36,8 @@ def dropped_columns(table_name: str) -> frozenset[str]:
 
 
 def tables() -> list[Table]:
-    """Every table of the schema, parents before children."""
-    return list(metadata.sorted_tables)
+    """Every table of the schema that holds registry data, parents before children."""
+    return [table for table in metadata.sorted_tables if table.name not in _NOT_ARCHIVED]
 
 
 @contextmanager
