@@ -276,3 +276,57 @@ def test_the_fluent_functions_use_the_current_tracking_uri(tmp_path, monkeypatch
     modelreg.register_prompt("qa", "Answer {{q}}")
 
     assert modelreg.load_prompt("prompts:/qa@latest").format(q="why") == "Answer why"
+
+
+def test_search_prompts_finds_prompts_only_and_takes_a_filter(client):
+    for name in ("greet", "greet-formal", "qa"):
+        client.register_prompt(name, "Hello {{name}}!")
+    client.create_registered_model("greeter-model")
+
+    every = client.search_prompts()
+    greetings = client.search_prompts("name LIKE 'greet%'", order_by=["name DESC"])
+    first = client.search_prompts(max_results=2)
+    rest = client.search_prompts(max_results=2, page_token=first.token)
+
+    assert [p.name for p in every] == ["greet", "greet-formal", "qa"]
+    assert [p.name for p in greetings] == ["greet-formal", "greet"]
+    assert [p.name for p in [*first, *rest]] == ["greet", "greet-formal", "qa"]
+
+
+def test_a_prompt_alias_is_set_loaded_and_deleted(client):
+    client.register_prompt("greet", "Hello {{name}}!")
+    client.register_prompt("greet", "Hi {{name}}.")
+
+    client.set_prompt_alias("greet", "production", 1)
+    loaded = client.load_prompt("prompts:/greet@production")
+    client.delete_prompt_alias("greet", "production")
+
+    assert loaded.version == 1
+    with pytest.raises(NotFound):
+        client.load_prompt("prompts:/greet@production")
+
+
+def test_prompt_aliases_are_refused_on_a_model_that_is_no_prompt(client):
+    client.create_registered_model("model")
+
+    with pytest.raises(InvalidArgument, match="'model' is a registered model, not a prompt"):
+        client.set_prompt_alias("model", "production", 1)
+    with pytest.raises(InvalidArgument, match="not a prompt"):
+        client.delete_prompt_alias("model", "production")
+
+
+def test_the_fluent_api_searches_prompts_and_moves_their_aliases(tmp_path, monkeypatch):
+    import modelreg
+
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", str(tmp_path / "artifacts"))
+    modelreg.set_tracking_uri(f"sqlite:///{tmp_path}/registry.db")
+    modelreg.register_prompt("qa", "Answer {{q}}")
+    modelreg.register_prompt("qa", "Please answer {{q}}")
+
+    modelreg.set_prompt_alias("qa", "production", 2)
+    found = modelreg.search_prompts("name = 'qa'")
+    aliased = modelreg.load_prompt("prompts:/qa@production").version
+    modelreg.delete_prompt_alias("qa", "production")
+
+    assert ([p.name for p in found], found[0].aliases, aliased) == (["qa"], {"production": 2}, 2)
+    assert modelreg.search_prompts()[0].aliases == {}

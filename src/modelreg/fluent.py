@@ -25,6 +25,7 @@ from modelreg.entities import (
     Metric,
     PagedList,
     Param,
+    RegisteredModel,
     Run,
     RunData,
     RunInfo,
@@ -502,6 +503,23 @@ def register_prompt(
 ) -> Prompt:
     """Registers the next version of prompt ``name``; see ``Client.register_prompt``."""
     return current_client().register_prompt(name, template, commit_message, tags)
+
+
+def search_prompts(
+    filter_string: str | None = None, max_results: int = 1000
+) -> PagedList[RegisteredModel]:
+    """The prompts matching ``filter_string``; see ``Client.search_prompts``."""
+    return current_client().search_prompts(filter_string, max_results)
+
+
+def set_prompt_alias(name: str, alias: str, version: int | str) -> None:
+    """Points an alias of a prompt at a version; see ``Client.set_prompt_alias``."""
+    current_client().set_prompt_alias(name, alias, version)
+
+
+def delete_prompt_alias(name: str, alias: str) -> None:
+    """Removes an alias of a prompt; see ``Client.delete_prompt_alias``."""
+    current_client().delete_prompt_alias(name, alias)
 
 
 def load_prompt(name_or_uri: str, version: int | str | None = None) -> Prompt:

@@ -17,7 +17,7 @@ from modelreg.cli.output import (
     timestamp,
     with_client,
 )
-from modelreg.prompts import PROMPT_TAG, readable
+from modelreg.prompts import readable
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -41,9 +41,7 @@ def list_prompts(client: Client, max_results: int, page_token: str | None, as_js
       modelreg prompts list
       modelreg prompts list --json
     """
-    page = client.search_registered_models(
-        f"tags.`{PROMPT_TAG}` = 'true'", max_results=max_results, page_token=page_token
-    )
+    page = client.search_prompts(max_results=max_results, page_token=page_token)
     if as_json:
         echo_json([model.to_dict() for model in page])
     else:

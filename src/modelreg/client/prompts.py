@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelreg.api_contract import Backend
+from modelreg.entities import PagedList, RegisteredModel
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
 from modelreg.prompts import (
     PROMPT_SOURCE,
@@ -68,6 +69,41 @@ class PromptMethods:
         else:
             found = registry.get_model_version_by_alias(name, reference)
         return prompt_from_version(found)
+
+    def search_prompts(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> PagedList[RegisteredModel]:
+        """The prompts matching ``filter_string`` (a registry filter, e.g. ``name LIKE
+        'qa%'``), paged: each prompt's registered model (name, description, tags,
+        aliases, newest version). Registered models that are no prompts are left out.
+
+        Raises ``InvalidArgument`` for a malformed filter, order or page token.
+        """
+        prompts_only = f"tags.`{PROMPT_TAG}` = 'true'"
+        where = f"({filter_string}) AND {prompts_only}" if filter_string else prompts_only
+        return self._backend.registry.search_registered_models(
+            where, max_results, order_by, page_token
+        )
+
+    def set_prompt_alias(self, name: str, alias: str, version: int | str) -> None:
+        """Points ``alias`` of prompt ``name`` at ``version`` (``prompts:/name@alias``).
+
+        Raises ``NotFound`` for an unknown prompt or version, ``InvalidArgument`` when
+        ``name`` is a registered model that is no prompt or the alias is malformed.
+        """
+        registry = self._backend.registry
+        _require_prompt(registry.get_registered_model(name))
+        registry.set_registered_model_alias(name, alias, version)
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """Removes ``alias`` from prompt ``name``. Raises as :meth:`set_prompt_alias`."""
+        registry = self._backend.registry
+        _require_prompt(registry.get_registered_model(name))
+        registry.delete_registered_model_alias(name, alias)
 
 
 def _require_prompt(model: Any) -> None:
