@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -339,7 +340,9 @@ def test_export_and_import_commands_round_trip(source, empty_target, tmp_path):
     )
 
     assert exported.exit_code == 0, exported.output
-    assert exported.output.startswith("Exported ")
+    assert re.fullmatch(
+        r"Exported \d+ rows in \d+ tables and 2 blob\(s\) \(32 B\)\.\n", exported.output
+    )
     assert imported.exit_code == 0, imported.output
     assert json.loads(imported.output)["blobs"] == 2
     assert [v.version for v in _client(*empty_target).search_model_versions("")] == [2, 1]

@@ -50,10 +50,12 @@ def _report(summary: Summary, verb: str, as_json: bool) -> None:
     if as_json:
         echo_json(summary.to_dict())
         return
+    from modelreg.artifact_files import human_size
+
     rows = sum(summary.rows.values())
     click.echo(
-        f"{verb} {rows} rows in {len(summary.rows)} tables and {summary.blobs} blob(s) "
-        f"({summary.blob_bytes} bytes)."
+        f"{verb} {rows:,} rows in {len(summary.rows)} tables and {summary.blobs:,} blob(s) "
+        f"({human_size(summary.blob_bytes)})."
     )
 
 
