@@ -80,6 +80,17 @@ def test_a_request_with_the_database_down_gets_a_generic_message_and_an_error_id
     assert error_id in caplog.text and port in caplog.text
 
 
+def test_an_outage_is_one_warning_line_a_request_without_a_traceback(postgres_down, caplog):
+    backend, _, port = postgres_down
+
+    response = _get(_app(backend), "/api/v1/experiments")
+
+    error_id = response.json()["details"]["error_id"]
+    [record] = [r for r in caplog.records if error_id in r.getMessage()]
+    assert (record.levelname, record.exc_info) == ("WARNING", None)
+    assert port in record.getMessage()
+
+
 def test_a_query_the_database_refuses_gets_a_generic_message_and_an_error_id(
     tmp_path, monkeypatch, caplog
 ):

@@ -89,7 +89,12 @@ def modelreg_error_response(exc: ModelregError, request: Request | None = None):
     goes to the log under that id."""
     if isinstance(exc, ServiceUnavailable) or _from_database(exc):
         error_id = new_error_id()
-        log.error("database error %s: %s", error_id, exc.message, exc_info=exc)
+        if isinstance(exc, ServiceUnavailable):
+            # A restart, a failover or a full pool: one line a request says it all; a
+            # traceback for each of them would bury the log.
+            log.warning("database unavailable %s: %s", error_id, exc.message)
+        else:
+            log.error("database error %s: %s", error_id, exc.message, exc_info=exc)
         message = f"the metadata database is unavailable; retry later (error id {error_id})"
         return error_response(exc.status, exc.error_code, message, {"error_id": error_id}, request)
     response = error_response(exc.status, exc.error_code, exc.message, exc.details, request)
