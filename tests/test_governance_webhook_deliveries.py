@@ -98,6 +98,34 @@ def test_the_log_lists_the_newest_first(client, receiver):
     assert len(client.list_webhook_deliveries(hook.webhook_id, max_results=2)) == 2
 
 
+class _StillClock:
+    """A clock that stands at one millisecond."""
+
+    def now_ms(self) -> int:
+        return 1_700_000_000_000
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+def test_deliveries_logged_in_one_millisecond_are_listed_newest_first(tmp_path, receiver):
+    from modelreg.backend import EmbeddedBackend
+    from modelreg.services.audit import audit_event
+    from modelreg.webhooks.dispatch import WebhookDispatcher
+
+    backend = EmbeddedBackend(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts"))
+    hook = backend.governance.create_webhook(receiver.url, ["*"], SECRET)
+    dispatcher = WebhookDispatcher(backend.db, _StillClock())
+
+    for version in range(1, 9):
+        with backend.db.write() as conn:
+            event = audit_event(1, "fraud", "create_model_version", version, after={})
+            dispatcher.publish(conn, [event])
+
+    logged = backend.governance.list_webhook_deliveries(hook.webhook_id)
+    assert [json.loads(d.body)["version"] for d in logged] == list(range(8, 0, -1))
+
+
 def test_redelivery_sends_the_same_body_and_delivery_id_again(client, receiver):
     client.create_registered_model("fraud")
     hook = client.create_webhook(receiver.url, ["model_version.created"], SECRET)

@@ -250,6 +250,20 @@ def test_a_webhook_made_by_another_process_is_seen_once_the_cached_list_expires(
     assert [json.loads(d.body)["version"] for d in logged] == [2]
 
 
+def test_webhooks_made_in_one_millisecond_are_listed_in_the_order_they_were_made(
+    tmp_path, monkeypatch, receiver
+):
+    from modelreg import Client
+    from modelreg.services import governance
+
+    monkeypatch.setattr(governance, "now_ms", lambda: 1_700_000_000_000)
+    client = Client(f"sqlite:///{tmp_path / 'r.db'}")
+
+    made = [client.create_webhook(receiver.url, ["*"], SECRET).webhook_id for _ in range(8)]
+
+    assert [hook.webhook_id for hook in client.list_webhooks()] == made
+
+
 class BlackHole:
     """A server on loopback that takes connections and never answers: every delivery to it
     waits for the timeout."""

@@ -260,3 +260,22 @@ def test_a_malformed_dataset_is_refused_naming_the_problem(client, measured, dat
 
     with pytest.raises(InvalidArgument, match=problem):
         client.search_logged_models(experiment_id, datasets=datasets)
+
+
+def test_logged_models_made_in_one_millisecond_keep_the_order_they_were_made(tmp_path, monkeypatch):
+    from modelreg import Client
+    from modelreg.services import logged_models as service
+
+    monkeypatch.setattr(service, "now_ms", lambda: 1_700_000_000_000)
+    client = Client(f"sqlite:///{tmp_path / 'r.db'}")
+    experiment_id = client.create_experiment("logged")
+    run_id = client.create_run(experiment_id).info.run_id
+
+    made = [log_model(client, run_id, f"model-{n}", {}) for n in range(8)]
+
+    def listed(**order) -> list[str]:
+        return [m.model_id for m in client.search_logged_models(experiment_id, **order)]
+
+    assert listed() == made[::-1]
+    assert listed(order_by=[("creation_time", True)]) == made
+    assert [m.model_id for m in client.get_run_logged_models(run_id)] == made

@@ -12,7 +12,6 @@ other models and of runs only what the caller may read
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.ids import time_ordered_id
 from modelreg.lineage_graph import LineageGraph
 from modelreg.services import cards, compare, lineage, policies, retention
 from modelreg.services import webhooks as hooks
@@ -248,7 +248,7 @@ class GovernanceService:
         payload_format = hooks.check_payload_format(payload_format)
         now = now_ms()
         row = {
-            "webhook_id": uuid.uuid4().hex,
+            "webhook_id": time_ordered_id(),
             "url": hooks.check_url(url),
             "events": hooks.check_events(events, payload_format),
             "secret": hooks.check_secret(secret, payload_format),

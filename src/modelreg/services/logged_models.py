@@ -9,7 +9,6 @@ manifest of content-addressed blobs, like a run's; registering it
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from modelreg.artifact_files import check_artifact_path
 from modelreg.blobs import BlobRef
 from modelreg.entities import Metric, PagedList
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.ids import time_ordered_id
 from modelreg.logged_models import (
     LOGGED_MODEL_ID_RE,
     MODEL_VERSIONS_TAG,
@@ -139,7 +139,7 @@ class LoggedModelService:
             model_type = v.check_string(model_type, "model_type", v.MAX_KEY_LENGTH)
         checked_tags = check_key_values(tags, "tag")
         checked_params = check_key_values(params, "param")
-        model_id = f"m-{uuid.uuid4().hex}"
+        model_id = f"m-{time_ordered_id()}"
         now = now_ms()
         with self.db.write() as conn:
             stage, location = tracking_store.experiment_head(conn, str(experiment_id))

@@ -265,7 +265,8 @@ def search_ids(
         keys.append(keyset.SortKey(column, ascending, nullable=column.nullable))
     if not keys:
         keys = [keyset.SortKey(T.creation_time, ascending=False)]
-    keys.append(keyset.SortKey(T.model_id))
+    # Ids sort in the order models were made: ties go the way of the last key.
+    keys.append(keyset.SortKey(T.model_id, ascending=keys[-1].ascending))
     last = keyset.decode_token(page_token)
     keyset.check_fits(last, keys, page_token)
     rows, next_key = keyset.page(conn, query, keys, last, limit)

@@ -48,7 +48,6 @@ import os
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +56,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from modelreg.errors import ModelregError
+from modelreg.ids import time_ordered_id
 from modelreg.prompts import PROMPT_TAG, tagged_as_prompt
 from modelreg.store import webhook_deliveries as log_store
 from modelreg.timeutil import SYSTEM_CLOCK, Clock
@@ -175,7 +175,7 @@ class _Delivery:
 
 def _delivery(hook: dict[str, Any], event: str, data: dict[str, Any]) -> _Delivery:
     """The POST of ``data`` (a modelreg event, or an MLflow payload) to ``hook``."""
-    delivery_id = uuid.uuid4().hex
+    delivery_id = time_ordered_id()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"modelreg-webhooks/{__version__}",
