@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 import click
 
 from modelreg.cli.errors import ModelregGroup
-from modelreg.cli.output import echo_json, json_option, print_table, timestamp, tracking_uri_of
+from modelreg.cli.output import (
+    echo_json,
+    json_option,
+    none_listed,
+    print_table,
+    timestamp,
+    tracking_uri_of,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +120,11 @@ def list_users(access: Any, as_json: bool) -> None:
         echo_json([u.to_dict() for u in found])
         return
     rows = [(u.username, u.is_admin, u.disabled, timestamp(u.creation_time)) for u in found]
-    print_table(["Username", "Admin", "Disabled", "Created"], rows)
+    print_table(
+        ["Username", "Admin", "Disabled", "Created"],
+        rows,
+        empty=none_listed("users", hint="Add one with: modelreg users create NAME --admin"),
+    )
 
 
 @users.command("update")
@@ -198,7 +209,11 @@ def list_tokens(access: Any, username: str | None, as_json: bool) -> None:
         for t in found
     ]
     columns = ["Id", "User", "Name", "Prefix", "Created", "Expires", "Last used", "State"]
-    print_table(columns, rows)
+    print_table(
+        columns,
+        rows,
+        empty=none_listed("API tokens", hint="Make one with: modelreg tokens create USERNAME"),
+    )
 
 
 @tokens.command("revoke")
@@ -314,4 +329,4 @@ def list_permissions(
         echo_json([g.to_dict() for g in found])
         return
     rows = [(g.resource_type, g.resource, g.username, g.role) for g in found]
-    print_table(["Type", "Resource", "User", "Role"], rows)
+    print_table(["Type", "Resource", "User", "Role"], rows, empty="No permissions granted.")

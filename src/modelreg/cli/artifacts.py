@@ -10,7 +10,14 @@ import click
 
 from modelreg.artifact_files import human_size
 from modelreg.cli.errors import ModelregGroup
-from modelreg.cli.output import Column, counted, echo_json, json_option, print_table, with_client
+from modelreg.cli.output import (
+    Column,
+    counted,
+    echo_json,
+    json_option,
+    print_table,
+    with_client,
+)
 from modelreg.cli.references import full_runs_uri
 from modelreg.uris import parse_model_uri, parse_runs_uri
 
@@ -78,6 +85,7 @@ def list_artifacts(client: Client, uri: str, recursive: bool, as_json: bool) -> 
             [f.path + ("/" if f.is_dir else ""), "" if f.is_dir else human_size(f.file_size or 0)]
             for f in found
         ],
+        empty=f"No files at {uri}.",
     )
 
 

@@ -13,6 +13,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     print_fields,
     print_table,
     search_options,
@@ -95,6 +96,11 @@ def list_experiments(
                 ]
                 for e in page
             ],
+            empty=none_listed(
+                "deleted experiments" if view == "deleted" else "experiments",
+                filtered=filter_string is not None,
+                more=page_token is not None,
+            ),
         )
     echo_next_page(page.token)
 

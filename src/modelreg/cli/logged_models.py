@@ -13,6 +13,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     print_fields,
     print_table,
     timestamp,
@@ -99,6 +100,11 @@ def list_logged_models(
                 ]
                 for m in page
             ],
+            empty=none_listed(
+                "logged models",
+                filtered=filter_string is not None or bool(datasets),
+                more=page_token is not None,
+            ),
         )
     echo_next_page(page.token)
 

@@ -14,6 +14,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     print_fields,
     print_table,
     search_options,
@@ -74,6 +75,12 @@ def list_models(
                 Column("Updated", drop=2),
             ],
             [_row(model) for model in page],
+            empty=none_listed(
+                "registered models",
+                filtered=filter_string is not None,
+                more=page_token is not None,
+                hint="Make one with: modelreg models create NAME",
+            ),
         )
     echo_next_page(page.token)
 

@@ -152,6 +152,16 @@ def echo_next_page(token: str | None) -> None:
         click.echo(f"More results: repeat with --page-token {token}", err=True)
 
 
+def none_listed(what: str, *, filtered: bool = False, more: bool = False, hint: str = "") -> str:
+    """What a list command prints when it found nothing: ``No runs match.`` under a
+    filter, ``No more runs.`` past the first page, else ``No runs yet.`` and ``hint``."""
+    if more:
+        return f"No more {what}."
+    if filtered:
+        return f"No {what} match."
+    return f"No {what} yet." + (f" {hint}" if hint else "")
+
+
 @dataclass(frozen=True)
 class Column:
     """A table column.
@@ -197,14 +207,21 @@ def print_table(
     rows: Iterable[Sequence[Any]],
     *,
     title: str | None = None,
+    empty: str | None = None,
 ) -> None:
-    """Prints a Rich table that fits the terminal; each cell goes through :func:`text`."""
+    """Prints a Rich table that fits the terminal; each cell goes through :func:`text`.
+
+    ``empty``: the line printed instead of a table without rows (a list command says
+    that there is nothing, and what to do, rather than show bare headers)."""
     from rich.table import Table
     from rich.text import Text
 
+    cells = [[text(value) for value in row] for row in rows]
+    if not cells and empty is not None:
+        click.echo(empty)
+        return
     console = _console()
     specs = [c if isinstance(c, Column) else Column(c) for c in columns]
-    cells = [[text(value) for value in row] for row in rows]
     widths = _fitted_widths(specs, cells, console.width)
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, limit in widths.items():

@@ -12,6 +12,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     print_fields,
     print_table,
     timestamp,
@@ -63,6 +64,11 @@ def list_prompts(client: Client, max_results: int, page_token: str | None, as_js
                 ]
                 for m in page
             ],
+            empty=none_listed(
+                "prompts",
+                more=page_token is not None,
+                hint="Register one from Python: modelreg.register_prompt(NAME, TEMPLATE)",
+            ),
         )
     echo_next_page(page.token)
 

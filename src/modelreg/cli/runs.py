@@ -15,6 +15,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     page_options,
     print_fields,
     print_table,
@@ -90,6 +91,7 @@ def list_runs(
                 Column("Metrics", wrap=True, drop=1),
             ],
             [_row(run) for run in page],
+            empty=none_listed("runs", filtered=bool(filter_string), more=page_token is not None),
         )
     echo_next_page(page.token)
 
@@ -285,6 +287,9 @@ def metric_history(
         print_table(
             ["Step", "Time", "Value"],
             [[m.step, timestamp(m.timestamp), text(m.value)] for m in history],
+            empty=f"No more values of metric '{key}'."
+            if page_token
+            else f"The run has no values of metric '{key}'.",
         )
     echo_next_page(history.token)
 

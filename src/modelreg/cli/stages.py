@@ -12,6 +12,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     page_options,
     print_table,
     text,
@@ -251,11 +252,11 @@ def history(
     if as_json:
         echo_json([event.to_dict() for event in events])
     else:
-        _print_events(events)
+        _print_events(events, filtered=bool(actions or actor), more=page_token is not None)
     echo_next_page(events.token)
 
 
-def _print_events(events: list[AuditEvent]) -> None:
+def _print_events(events: list[AuditEvent], *, filtered: bool, more: bool) -> None:
     print_table(
         [
             "Time",
@@ -276,6 +277,7 @@ def _print_events(events: list[AuditEvent]) -> None:
             ]
             for e in events
         ],
+        empty=none_listed("events", filtered=filtered, more=more),
     )
 
 

@@ -13,6 +13,7 @@ from modelreg.cli.output import (
     echo_json,
     echo_next_page,
     json_option,
+    none_listed,
     print_fields,
     print_table,
     search_options,
@@ -90,6 +91,11 @@ def list_versions(
                 ]
                 for v in page
             ],
+            empty=none_listed(
+                "model versions" if name is None else f"versions of '{name}'",
+                filtered=filter_string is not None,
+                more=page_token is not None,
+            ),
         )
     echo_next_page(page.token)
 

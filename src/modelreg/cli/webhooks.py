@@ -13,6 +13,7 @@ from modelreg.cli.output import (
     Column,
     echo_json,
     json_option,
+    none_listed,
     print_fields,
     print_table,
     timestamp,
@@ -92,6 +93,11 @@ def list_webhooks(client: Client, model_name: str | None, as_json: bool) -> None
             ]
             for h in hooks
         ],
+        empty=none_listed(
+            "webhooks",
+            filtered=model_name is not None,
+            hint="Add one with: modelreg webhooks create URL --event EVENT",
+        ),
     )
 
 
@@ -273,6 +279,7 @@ def deliveries(client: Client, webhook_id: str, max_results: int, as_json: bool)
             ]
             for d in found
         ],
+        empty="Nothing was sent to this webhook yet.",
     )
 
 
