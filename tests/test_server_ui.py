@@ -83,6 +83,35 @@ def test_run_page_plots_metric_history(ui):
     assert "<svg" in page and "<polyline" in page and "lr" in page
 
 
+def test_a_run_page_draws_a_long_history_from_a_sample_and_says_so(ui, live_server):
+    from modelreg import Client
+    from modelreg.entities import Metric
+
+    http, run_id = ui
+    client = Client(live_server)
+    for at in range(0, 30_000, 1_000):
+        client.log_batch(run_id, [Metric("loss", 1 / (1 + s), s, s) for s in range(at, at + 1_000)])
+
+    response = http.get(f"/ui/runs/{run_id}")
+
+    assert "30,000 values, drawn as the lowest and highest value in each of 500 step" in (
+        response.text
+    )
+    assert len(response.content) < 100_000  # not 30,000 points for each of them
+
+
+def test_a_metric_logged_without_steps_is_drawn_over_seconds(ui, live_server):
+    from modelreg import Client
+    from modelreg.entities import Metric
+
+    http, run_id = ui
+    Client(live_server).log_batch(run_id, [Metric("gpu", 50.0 + i, 1_000 * i, 0) for i in range(4)])
+
+    page = http.get(f"/ui/runs/{run_id}").text
+
+    assert "gpu · seconds 3: 53" in page
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 

@@ -1,73 +1,138 @@
 """Small SVG charts drawn on the server for the web UI: no JavaScript, no chart library.
 
 Every label goes through Markup escaping, so a metric named ``<script>`` is
-drawn as text.
+drawn as text. Labels sit in margins around the plot, never on its points.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, PAD = 560, 200, 36
+WIDTH, HEIGHT = 560, 200
+LEFT, RIGHT, BOTTOM = 70, 16, 24  # room for the value labels, the end, the x labels
+LEGEND_ROW = 16
+INSET = 6  # between the plot's border and its outermost points
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
+_CHAR_WIDTH = 6.5  # of the 11px label font, to lay the legend out
 
 
 def _finite(values: Sequence[float]) -> list[float]:
     return [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
 
 
-def line_chart(series: dict[str, list[tuple[int, float]]], x_label: str = "step") -> Markup:
-    """One polyline per series over its x values (steps, or version numbers).
+@dataclass(frozen=True)
+class _Plot:
+    """The plot area below a band of ``top`` pixels, and the ranges mapped onto it."""
 
-    Every point is a circle whose ``<title>`` tells its series, x and value:
-    the browser shows it on hover, without JavaScript. NaN and infinities are
-    skipped."""
-    points = [(s, v) for values in series.values() for s, v in values if math.isfinite(v)]
+    top: int
+    lo_x: float
+    hi_x: float
+    lo_y: float
+    hi_y: float
+
+    def x(self, value: float) -> float:
+        width = WIDTH - LEFT - RIGHT - 2 * INSET
+        if self.hi_x == self.lo_x:  # one x: in the middle
+            return LEFT + INSET + width / 2
+        return LEFT + INSET + (value - self.lo_x) / (self.hi_x - self.lo_x) * width
+
+    def y(self, value: float) -> float:
+        height = HEIGHT - self.top - BOTTOM - 2 * INSET
+        if self.hi_y == self.lo_y:
+            return self.top + INSET + height / 2
+        return HEIGHT - BOTTOM - INSET - (value - self.lo_y) / (self.hi_y - self.lo_y) * height
+
+    def frame(self, css: str, x_name: str, series: int = 0) -> list[str]:
+        """The opening tag, the plot's border and the range labels in the margins."""
+        bottom = HEIGHT - BOTTOM
+        parts = [
+            f"<svg viewBox='0 0 {WIDTH} {HEIGHT}' class='{css}' role='img' data-series='{series}'>",
+            f"<rect x='{LEFT}' y='{self.top}' width='{WIDTH - LEFT - RIGHT}' "
+            f"height='{bottom - self.top}' fill='none' stroke='#e5e7eb'/>",
+        ]
+        # A range of one value is labelled once, where its points are.
+        for value in dict.fromkeys((self.hi_y, self.lo_y)):
+            parts.append(_label(LEFT - 6, self.y(value) + 4, f"{value:.4g}", "end"))
+        if self.hi_x == self.lo_x:
+            x_middle = self.x(self.lo_x)
+            parts.append(_label(x_middle, HEIGHT - 6, f"{x_name} {self.lo_x:.6g}", "middle"))
+        else:
+            parts.append(_label(LEFT, HEIGHT - 6, f"{x_name} {self.lo_x:.6g}", "start"))
+            parts.append(_label(WIDTH - RIGHT, HEIGHT - 6, f"{self.hi_x:.6g}", "end"))
+        return parts
+
+
+def _label(x: float, y: float, text: str, anchor: str, css: str = "axis") -> str:
+    position = f"x='{x:.1f}' y='{y:.1f}' text-anchor='{anchor}'"
+    return f"<text {position} class='{css}'>{escape(text)}</text>"
+
+
+def _legend(names: Sequence[str]) -> tuple[list[str], int]:
+    """The series' names in their colours, flowing in rows above the plot (none for one
+    series: the figure's caption names it); and the height the rows take."""
+    if len(names) < 2:
+        return [], 8
+    parts, x, row = [], float(LEFT), 0
+    for i, name in enumerate(names):
+        width = 14 + len(name) * _CHAR_WIDTH
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, row = float(LEFT), row + 1
+        colour = PALETTE[i % len(PALETTE)]
+        y = 4 + row * LEGEND_ROW
+        parts.append(f"<rect x='{x:.1f}' y='{y + 3}' width='8' height='8' fill='{colour}'/>")
+        parts.append(f"<text x='{x + 11:.1f}' y='{y + 11}' class='legend'>{escape(name)}</text>")
+        x += width + 12
+    return parts, 8 + (row + 1) * LEGEND_ROW
+
+
+def line_chart(
+    series: Mapping[str, Sequence[tuple[float, float]]],
+    x_label: str = "step",
+    *,
+    dots: bool = True,
+    note: str = "",
+) -> Markup:
+    """One polyline per series over its x values (steps, seconds or version numbers).
+
+    With ``dots``, every point is a circle whose ``<title>`` tells its series, x
+    and value: the browser shows it on hover, without JavaScript (leave them out
+    for a sampled series, whose points are not single values). NaN and
+    infinities are skipped. ``note`` is a line shown under the chart."""
+    finite = {
+        name: [(x, v) for x, v in values if math.isfinite(v)] for name, values in series.items()
+    }
+    points = [p for values in finite.values() for p in values]
     if not points:
         return Markup("<p class='muted'>No finite values to plot.</p>")
-    steps = [s for s, _ in points]
-    values = [v for _, v in points]
-    lo_s, hi_s = min(steps), max(steps)
-    lo_v, hi_v = min(values), max(values)
-    span_s = (hi_s - lo_s) or 1
-    span_v = (hi_v - lo_v) or 1
-
-    def xy(step: int, value: float) -> tuple[float, float]:
-        x = PAD + (step - lo_s) / span_s * (WIDTH - 2 * PAD)
-        y = HEIGHT - PAD - (value - lo_v) / span_v * (HEIGHT - 2 * PAD)
-        return x, y
-
-    parts = [
-        f"<svg viewBox='0 0 {WIDTH} {HEIGHT}' class='chart' role='img' "
-        f"data-series='{len(series)}'>",
-        f"<text x='4' y='14' class='axis'>{escape(f'{hi_v:.4g}')}</text>",
-        f"<text x='4' y='{HEIGHT - PAD + 4}' class='axis'>{escape(f'{lo_v:.4g}')}</text>",
-        f"<text x='{PAD}' y='{HEIGHT - 8}' class='axis'>{escape(f'{x_label} {lo_s}')}</text>",
-        f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' text-anchor='end' class='axis'>"
-        f"{escape(f'{x_label} {hi_s}')}</text>",
-    ]
-    for i, (name, values_) in enumerate(series.items()):
+    legend, top = _legend(list(finite))
+    plot = _Plot(
+        top,
+        min(x for x, _ in points),
+        max(x for x, _ in points),
+        min(v for _, v in points),
+        max(v for _, v in points),
+    )
+    parts = [*plot.frame("chart", x_label, len(series)), *legend]
+    for i, (name, values) in enumerate(finite.items()):
         colour = PALETTE[i % len(PALETTE)]
-        finite = [(s, v) for s, v in values_ if math.isfinite(v)]
-        coords = " ".join("{:.1f},{:.1f}".format(*xy(s, v)) for s, v in finite)
+        coords = " ".join(f"{plot.x(x):.1f},{plot.y(v):.1f}" for x, v in values)
         parts.append(
             f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{coords}' "
             f"data-name='{escape(name)}'/>"
         )
-        for s, v in finite:
-            x, y = xy(s, v)
-            parts.append(
-                f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='{colour}'>"
-                f"<title>{escape(f'{name} · {x_label} {s}: {v:.6g}')}</title></circle>"
+        if dots or len(values) == 1:
+            parts.extend(
+                f"<circle cx='{plot.x(x):.1f}' cy='{plot.y(v):.1f}' r='3' fill='{colour}'>"
+                f"<title>{escape(f'{name} · {x_label} {x:.6g}: {v:.6g}')}</title></circle>"
+                for x, v in values
             )
-        parts.append(
-            f"<text x='{WIDTH - PAD}' y='{16 + 14 * i}' text-anchor='end' fill='{colour}' "
-            f"class='legend'>{escape(name)}</text>"
-        )
     parts.append("</svg>")
+    if note:
+        parts.append(f"<p class='muted chart-note'>{escape(note)}</p>")
     return Markup("".join(parts))
 
 
@@ -101,23 +166,18 @@ def scatter_chart(points: list[tuple[float, float, str]], x_label: str, y_label:
     finite = [(x, y, label) for x, y, label in points if math.isfinite(x) and math.isfinite(y)]
     if not finite:
         return Markup("<p class='muted'>No runs have both values.</p>")
-    lo_x, hi_x = min(p[0] for p in finite), max(p[0] for p in finite)
-    lo_y, hi_y = min(p[1] for p in finite), max(p[1] for p in finite)
-    span_x, span_y = (hi_x - lo_x) or 1, (hi_y - lo_y) or 1
-    parts = [
-        f"<svg viewBox='0 0 {WIDTH} {HEIGHT}' class='chart scatter' role='img'>",
-        f"<text x='4' y='14' class='axis'>{escape(f'{y_label} {hi_y:.4g}')}</text>",
-        f"<text x='4' y='{HEIGHT - PAD + 4}' class='axis'>{escape(f'{lo_y:.4g}')}</text>",
-        f"<text x='{PAD}' y='{HEIGHT - 8}' class='axis'>{escape(f'{x_label} {lo_x:.4g}')}</text>",
-        f"<text x='{WIDTH - PAD}' y='{HEIGHT - 8}' text-anchor='end' class='axis'>"
-        f"{escape(f'{hi_x:.4g}')}</text>",
-    ]
+    plot = _Plot(
+        LEGEND_ROW + 8,
+        min(p[0] for p in finite),
+        max(p[0] for p in finite),
+        min(p[1] for p in finite),
+        max(p[1] for p in finite),
+    )
+    parts = [*plot.frame("chart scatter", x_label), _label(LEFT, 14, y_label, "start", "legend")]
     for x, y, label in finite:
-        cx = PAD + (x - lo_x) / span_x * (WIDTH - 2 * PAD)
-        cy = HEIGHT - PAD - (y - lo_y) / span_y * (HEIGHT - 2 * PAD)
         title = escape(f"{label}: {x_label} {x:.6g}, {y_label} {y:.6g}")
         parts.append(
-            f"<circle cx='{cx:.1f}' cy='{cy:.1f}' r='4' fill='{PALETTE[0]}'>"
+            f"<circle cx='{plot.x(x):.1f}' cy='{plot.y(y):.1f}' r='4' fill='{PALETTE[0]}'>"
             f"<title>{title}</title></circle>"
         )
     parts.append("</svg>")

@@ -45,6 +45,8 @@ from modelreg.timeutil import SYSTEM_CLOCK, Clock, now_ms
 DEFAULT_EXPERIMENT_ID = "0"
 # A page of metric history, as MLflow's REST API pages it.
 HISTORY_PAGE = 25_000
+# A chart is ~500 px wide: two values (the lowest and highest) per interval of a pixel.
+CHART_POINTS = 1_000
 
 
 class ViewType:
@@ -334,6 +336,26 @@ class TrackingService:
             if not found:
                 store.get_run_info(conn, run_id)
         return PagedList(found, token)
+
+    def sample_metric_history(
+        self, run_id: str, key: str, max_points: int = CHART_POINTS, axis: str | None = None
+    ) -> metric_history.HistorySample:
+        """At most ``max_points`` of a metric's values to draw it, however long its history
+        (see :class:`~modelreg.store.metric_history.HistorySample`); ``axis`` is ``"step"``,
+        ``"time"`` or, by default, the step unless every value has the same one.
+
+        Raises NotFound for an unknown run, InvalidArgument for a bad key, size or axis."""
+        run_id = check_run_id(run_id)
+        key = v.check_key(key, "metric key")
+        if not 2 <= max_points <= HISTORY_PAGE:
+            raise InvalidArgument(f"max_points must be 2 to {HISTORY_PAGE}, not {max_points}")
+        if axis not in (None, "step", "time"):
+            raise InvalidArgument(f"axis must be 'step' or 'time', not {axis!r}")
+        with self.db.read() as conn:
+            found = metric_history.sample(conn, run_id, key, max_points, axis)
+            if not found.total:
+                store.get_run_info(conn, run_id)
+        return found
 
     def latest_metric_positions(
         self, run_ids: Sequence[str]

@@ -12,10 +12,12 @@ plus the twins of one key.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, cast, select
+from sqlalchemy import Connection, Integer, and_, cast, func, select
 
 from modelreg.entities import Metric
 from modelreg.errors import InvalidArgument
@@ -110,3 +112,64 @@ def page(
         twins_shown += after[1]
     step, timestamp, is_nan, value = last_key
     return found, keyset.encode_token([step, timestamp, is_nan, _encode_value(value), twins_shown])
+
+
+@dataclass(frozen=True)
+class HistorySample:
+    """What a chart draws of a metric's history: ``points`` as (x, value) in x order, x
+    being the step (``axis="step"``) or the milliseconds since the first value
+    (``axis="time"``, for a metric logged without steps); how many finite values the
+    history holds (``total``); and whether they were more than fit (``sampled``), in
+    which case each of the equal x intervals gives its lowest and its highest value:
+    the span a line through every value would cover there."""
+
+    points: list[tuple[int, float]]
+    total: int
+    axis: str
+    sampled: bool
+
+
+def sample(
+    conn: Connection, run_id: str, key: str, max_points: int, axis: str | None = None
+) -> HistorySample:
+    """At most ``max_points`` (≥ 2) of the finite values of metric ``key`` of the run (see
+    :class:`HistorySample`), on ``axis``: by default the step, unless every value has
+    the same step. The database does the sampling: a bounded number of rows comes back
+    however long the history."""
+    m = metrics.c
+    where = (
+        m.run_id == run_id,
+        m.key == key,
+        m.value.between(-sys.float_info.max, sys.float_info.max),
+    )
+    stats = select(
+        func.count(),
+        func.min(m.step),
+        func.max(m.step),
+        func.min(m.timestamp),
+        func.max(m.timestamp),
+    )
+    total, lo_step, hi_step, first_time, last_time = conn.execute(stats.where(*where)).one()
+    if axis is None:
+        axis = "time" if total > 1 and lo_step == hi_step else "step"
+    if total == 0:
+        return HistorySample([], 0, axis, sampled=False)
+    x = m.step if axis == "step" else m.timestamp - first_time
+    if total <= max_points:
+        every = conn.execute(select(x, m.value).where(*where).order_by(x, m.step, m.value))
+        return HistorySample([(int(x_), v) for x_, v in every], total, axis, sampled=False)
+    lo, hi = (lo_step, hi_step) if axis == "step" else (0, last_time - first_time)
+    intervals = max_points // 2
+    bucket = (x - lo) // ((hi - lo) // intervals + 1)
+    query = select(func.min(x), func.max(x), func.min(m.value), func.max(m.value))
+    rows = conn.execute(query.where(*where).group_by(bucket).order_by(func.min(x))).all()
+    points: list[tuple[int, float]] = []
+    for i, (first, last, low, high) in enumerate(rows):
+        # Which of the two came first is not kept: follow the trend of the neighbours, so
+        # that a falling curve is drawn falling in each interval too, not as a saw.
+        before, after = rows[max(i - 1, 0)], rows[min(i + 1, len(rows) - 1)]
+        falling = after[2] + after[3] < before[2] + before[3]
+        points.append((int(first), high if falling else low))
+        if (first, low) != (last, high):
+            points.append((int(last), low if falling else high))
+    return HistorySample(points, total, axis, sampled=True)

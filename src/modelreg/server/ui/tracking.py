@@ -8,6 +8,7 @@ from urllib.parse import quote as urlquote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from modelreg.api.route_permissions import USER, on_experiment, on_run
 from modelreg.errors import InvalidArgument, NotFound
@@ -17,6 +18,7 @@ from modelreg.server.ui import files
 from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_listed
 from modelreg.server.ui.models import quote
 from modelreg.server.ui.session import allowed, page
+from modelreg.services.tracking import CHART_POINTS
 
 RUNS_PER_PAGE = 50
 DEFAULT_PARAMS = 6
@@ -68,6 +70,36 @@ def scatter(runs: list[Any], available: list[str], x: str, y: str) -> tuple[str,
 def cell(run: Any, column: str) -> Any:
     kind, _, key = column.partition(".")
     return (run.data.metrics if kind == "metrics" else run.data.params).get(key)
+
+
+def metric_chart(
+    tracking: Any, key: str, runs: dict[str, str], least_values: int = 1
+) -> Markup | None:
+    """The chart of metric ``key`` of ``runs`` (shown name → run id), however long their
+    histories: each is sampled by the database to what the chart can show, and the chart
+    says so. A metric logged without steps is drawn over seconds since its first value.
+    ``None`` when no run has ``least_values`` values of it (one value needs no chart)."""
+    samples = {name: tracking.sample_metric_history(run_id, key) for name, run_id in runs.items()}
+    if max(s.total for s in samples.values()) < least_values:
+        return None
+    if len({s.axis for s in samples.values()}) > 1:  # one x axis for all: the step
+        samples = {
+            name: tracking.sample_metric_history(run_id, key, axis="step")
+            for name, run_id in runs.items()
+        }
+    axis = next(iter(samples.values())).axis
+    scale = 1000 if axis == "time" else 1
+    series = {name: [(x / scale, v) for x, v in s.points] for name, s in samples.items()}
+    sampled = any(s.sampled for s in samples.values())
+    note = ""
+    if sampled:
+        total = sum(s.total for s in samples.values())
+        note = (
+            f"{total:,} values, drawn as the lowest and highest value "
+            f"in each of {CHART_POINTS // 2} {axis} intervals."
+        )
+    x_label = "seconds" if axis == "time" else "step"
+    return line_chart(series, x_label, dots=not sampled, note=note)
 
 
 def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
@@ -152,14 +184,14 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
                 raise NotFound(f"run '{r.info.run_id}' is not in experiment {experiment_id}")
         keys = sorted({k for r in runs for k in r.data.metrics})
         curves = {
-            key: line_chart(
+            key: metric_chart(
+                backend.tracking,
+                key,
                 {
-                    r.info.run_name or r.info.run_id[:8]: [
-                        (m.step, m.value) for m in client.get_metric_history(r.info.run_id, key)
-                    ]
+                    r.info.run_name or r.info.run_id[:8]: r.info.run_id
                     for r in runs
                     if key in r.data.metrics
-                }
+                },
             )
             for key in keys
         }
@@ -181,12 +213,11 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
     def run_page(request: Request, run_id: str) -> HTMLResponse:
         """A run: metrics with their curves, params, tags, datasets, files, versions made."""
         found = client.get_run(run_id)
-        plots = {
-            key: line_chart(
-                {key: [(m.step, m.value) for m in client.get_metric_history(run_id, key)]}
-            )
+        charts = {
+            key: metric_chart(backend.tracking, key, {key: found.info.run_id}, least_values=2)
             for key in sorted(found.data.metrics)
         }
+        plots = {key: chart for key, chart in charts.items() if chart is not None}
         versions = client.search_model_versions(f"run_id = '{quote(run_id)}'", max_results=100)
         return page(
             request,
