@@ -112,6 +112,34 @@ def test_a_metric_logged_without_steps_is_drawn_over_seconds(ui, live_server):
     assert "gpu · seconds 3: 53" in page
 
 
+def test_a_run_with_few_files_lists_them_all_and_a_bad_folder_is_refused(ui, live_server):
+    from modelreg import Client
+
+    http, run_id = ui
+    Client(live_server).log_text(run_id, "flavor: python", "model/MLmodel")
+
+    assert "model/MLmodel" in http.get(f"/ui/runs/{run_id}").text
+    assert http.get(f"/ui/runs/{run_id}", params={"folder": "../etc"}).status_code == 400
+    assert http.get(f"/ui/runs/{run_id}", params={"folder": "nowhere"}).status_code == 404
+
+
+def test_a_folder_of_more_files_than_a_page_shows_says_how_many_more(ui, live_server, tmp_path):
+    from modelreg import Client
+    from modelreg.server.ui.file_listing import MAX_FILES_SHOWN
+
+    http, run_id = ui
+    for i in range(MAX_FILES_SHOWN + 20):
+        (tmp_path / f"shard-{i:04d}.bin").write_bytes(b"x")
+    Client(live_server).log_artifacts(run_id, str(tmp_path), "shards")
+
+    top = http.get(f"/ui/runs/{run_id}").text
+    shards = http.get(f"/ui/runs/{run_id}", params={"folder": "shards"}).text
+
+    assert "shards/" in top and "520 files" in top and "shard-0000.bin" not in top
+    assert shards.count("download>Download</a>") == MAX_FILES_SHOWN
+    assert "20 more files in this folder are not listed here" in shards
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 

@@ -733,3 +733,30 @@ def test_a_logged_model_is_opened_from_its_experiment_with_its_metrics_by_datase
     page.goto(f"{registry['url']}/#/experiments/{experiment_id}/models/{model.model_id}")
     page.wait_for_url(f"{registry['url']}/ui/logged-models/{model.model_id}")
     assert page.locator("h1").inner_text().startswith("ranker")
+
+
+def test_a_run_with_many_files_is_browsed_folder_by_folder(page, registry, tmp_path):
+    client = registry["client"]
+    run_id = client.create_run(registry["experiment_id"], run_name=_unique("images")).info.run_id
+    for label in ("cat", "dog"):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        for i in range(60):
+            (tmp_path / "images" / label / f"{i:03d}.txt").write_text(f"{label} {i}")
+    (tmp_path / "README.md").write_text("# pets\n")
+    client.log_artifacts(run_id, str(tmp_path))
+
+    page.goto(f"{registry['url']}/ui/runs/{run_id}")
+    assert _rows(page, "table.files tbody tr")[0].split("\t")[:3] == [
+        "images/",
+        "700 B",
+        "120 files",
+    ]
+    page.get_by_role("link", name="images/").click()
+    page.get_by_role("link", name="dog/").click()
+
+    assert page.locator("nav.crumbs").inner_text() == "All files / images / dog"
+    assert _rows(page, "table.files tbody tr")[0].split("\t")[0] == "000.txt"
+    page.get_by_role("link", name="images", exact=True).click()
+    assert [r.split("\t")[0] for r in _rows(page, "table.files tbody tr")] == ["cat/", "dog/"]
+    page.get_by_role("link", name="All files").click()
+    assert "README.md" in page.locator("table.files").inner_text()

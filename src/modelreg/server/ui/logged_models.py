@@ -4,6 +4,7 @@ and its files. Experiment and run pages list their logged models."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote as urlquote
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import Permission
 from modelreg.server.guard import Guard
-from modelreg.server.ui import files
+from modelreg.server.ui import file_listing, files
 from modelreg.server.ui.session import page
 
 LOGGED_MODELS_SHOWN = 50
@@ -48,7 +49,7 @@ def build_logged_models_router(client: Any, backend: Any, guard: Guard) -> APIRo
 
     @router.get("/ui/logged-models/{model_id}")
     @guard.requires(read_model)
-    def logged_model(request: Request, model_id: str) -> HTMLResponse:
+    def logged_model(request: Request, model_id: str, folder: str = "") -> HTMLResponse:
         """A logged model: status, source run, metrics by dataset, params, tags,
         registered versions and files."""
         model = client.get_logged_model(model_id)
@@ -66,7 +67,9 @@ def build_logged_models_router(client: Any, backend: Any, guard: Guard) -> APIRo
                 f"source = '{model.model_uri}'", max_results=VERSIONS_SHOWN
             ),
             status_class=LOGGED_MODEL_STATUS_CLASS,
-            files=backend.logged_models.manifest(model_id),
+            listing=file_listing.folder_of(
+                partial(backend.logged_models.manifest, model_id), folder
+            ),
             files_base=f"/ui/logged-models/{urlquote(model_id, safe='')}",
             previewable=files.previewable,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote as urlquote
 
@@ -14,7 +15,7 @@ from modelreg.api.route_permissions import USER, on_experiment, on_run
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
-from modelreg.server.ui import files
+from modelreg.server.ui import file_listing, files
 from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_listed
 from modelreg.server.ui.models import quote
 from modelreg.server.ui.session import allowed, page
@@ -210,7 +211,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
 
     @router.get("/ui/runs/{run_id}")
     @guard.requires(read_run)
-    def run_page(request: Request, run_id: str) -> HTMLResponse:
+    def run_page(request: Request, run_id: str, folder: str = "") -> HTMLResponse:
         """A run: metrics with their curves, params, tags, datasets, files, versions made."""
         found = client.get_run(run_id)
         charts = {
@@ -225,7 +226,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             run=found,
             experiment=client.get_experiment(found.info.experiment_id),
             plots=plots,
-            files=backend.artifacts.manifest(run_id),
+            listing=file_listing.folder_of(partial(backend.artifacts.manifest, run_id), folder),
             files_base=f"/ui/runs/{urlquote(run_id, safe='')}",
             previewable=files.previewable,
             datasets=client.get_run_inputs(run_id),

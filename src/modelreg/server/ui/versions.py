@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote as urlquote
 
@@ -13,7 +14,7 @@ from modelreg.api.route_permissions import on_model
 from modelreg.cards import CARD_FIELDS, FIELD_TITLES
 from modelreg.prompts import readable_template
 from modelreg.server.guard import Guard
-from modelreg.server.ui import files, history
+from modelreg.server.ui import file_listing, files, history
 from modelreg.server.ui.models import movable
 from modelreg.server.ui.session import can, page
 
@@ -111,6 +112,7 @@ def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         kind: str = "",
         user: str = "",
         history_token: str = "",
+        folder: str = "",
     ) -> HTMLResponse:
         """A version: stage, aliases, card, signature, files, lineage, tags, history."""
         found = client.get_model_version(name, version)
@@ -119,7 +121,9 @@ def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             request,
             "version.html",
             version=found,
-            files=backend.artifacts.version_manifest(name, version),
+            listing=file_listing.folder_of(
+                partial(backend.artifacts.version_manifest, name, version), folder
+            ),
             card=card,
             sections=card_sections(card),
             card_fields=[(f, FIELD_TITLES[f]) for f in CARD_FIELDS if f != "metrics"],
