@@ -140,6 +140,32 @@ def test_a_folder_of_more_files_than_a_page_shows_says_how_many_more(ui, live_se
     assert "20 more files in this folder are not listed here" in shards
 
 
+def test_experiments_come_a_page_at_a_time_and_are_searched_by_name(ui, live_server):
+    import re
+
+    from modelreg import Client
+    from modelreg.server.ui.tracking import EXPERIMENTS_PER_PAGE
+
+    http, _ = ui
+    client = Client(live_server)
+    for i in range(EXPERIMENTS_PER_PAGE + 5):
+        client.create_experiment(f"churn-{i:03d}", tags={"team": "growth"} if i == 7 else None)
+
+    first = http.get("/ui/experiments", params={"sort": "name", "order": "asc"}).text
+    next_page = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    rest = http.get("/ui/experiments" + next_page).text
+    found = http.get("/ui/experiments", params={"q": "CHURN-01"}).text
+    tagged = http.get("/ui/experiments", params={"q": "tags.team = 'growth'"}).text
+
+    def names(page: str) -> list[str]:
+        return re.findall(r'/ui/experiments/\d+">([^<]+)<', page)
+
+    made = ["Default"] + [f"churn-{i:03d}" for i in range(EXPERIMENTS_PER_PAGE + 5)]
+    assert len(names(first)) == EXPERIMENTS_PER_PAGE and names(first) + names(rest) == made
+    assert names(found) == [f"churn-{i:03d}" for i in range(19, 9, -1)]  # newest first
+    assert names(tagged) == ["churn-007"]
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 

@@ -760,3 +760,15 @@ def test_a_run_with_many_files_is_browsed_folder_by_folder(page, registry, tmp_p
     assert [r.split("\t")[0] for r in _rows(page, "table.files tbody tr")] == ["cat/", "dog/"]
     page.get_by_role("link", name="All files").click()
     assert "README.md" in page.locator("table.files").inner_text()
+
+
+def test_typing_a_word_narrows_the_experiments_as_you_type(page, registry):
+    from playwright.sync_api import expect
+
+    page.goto(registry["url"] + "/ui/experiments")
+    page.get_by_label("Search experiments").press_sequentially("FRAUD", delay=20)
+
+    expect(page.locator("table.experiments tbody tr")).to_have_count(1)
+    assert page.locator("table.experiments tbody").inner_text().startswith("fraud-training")
+    page.get_by_role("link", name="fraud-training").click()
+    assert page.locator("h1").inner_text() == "fraud-training"

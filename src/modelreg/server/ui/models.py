@@ -28,10 +28,10 @@ def quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def model_filter(query: str) -> str | None:
+def typed_filter(query: str, fields: tuple[str, ...]) -> str | None:
     """The search filter for what a person typed: filter syntax as is; otherwise every word
-    must appear (case-insensitively) in the model's name or description, or name one of
-    its tags (a tag's value is found with filter syntax: ``tags.team = 'risk'``)."""
+    must appear (case-insensitively) in one of ``fields``, or name one of the entity's
+    tags (a tag's value is found with filter syntax: ``tags.team = 'risk'``)."""
     query = query.strip()
     if not query:
         return None
@@ -39,9 +39,17 @@ def model_filter(query: str) -> str | None:
         return query
     words = query.split()[:MAX_WORDS]
     return " AND ".join(
-        f"(name ILIKE '%{quote(w)}%' OR description ILIKE '%{quote(w)}%' OR tags.`{w}` LIKE '%')"
+        "("
+        + " OR ".join([*(f"{f} ILIKE '%{quote(w)}%'" for f in fields), f"tags.`{w}` LIKE '%'"])
+        + ")"
         for w in words
     )
+
+
+def model_filter(query: str) -> str | None:
+    """What a person typed in the models' search box, as a filter of names, descriptions
+    and tag names (see :func:`typed_filter`)."""
+    return typed_filter(query, ("name", "description"))
 
 
 def version_filter(name: str) -> str:

@@ -17,11 +17,13 @@ from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
 from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_listed
-from modelreg.server.ui.models import quote
+from modelreg.server.ui.models import quote, typed_filter
 from modelreg.server.ui.session import allowed, page
 from modelreg.services.tracking import CHART_POINTS
 
 RUNS_PER_PAGE = 50
+EXPERIMENTS_PER_PAGE = 100
+EXPERIMENT_SORTS = {"name": "name", "created": "creation_time", "updated": "last_update_time"}
 DEFAULT_PARAMS = 6
 MAX_COMPARED_RUNS = 10
 STATUS_CLASS = {"FINISHED": "prod", "RUNNING": "staging", "FAILED": "failed", "KILLED": "archived"}
@@ -109,13 +111,38 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
 
     @router.get("/ui/experiments")
     @guard.requires(USER)
-    def experiments(request: Request, view: str = "active") -> HTMLResponse:
-        """Every experiment the viewer may read (``view=deleted``: the deleted ones)."""
+    def experiments(
+        request: Request,
+        view: str = "active",
+        q: str = Query("", max_length=8192),
+        sort: str = "created",
+        order: str = "desc",
+        page_token: str = "",
+    ) -> HTMLResponse:
+        """The experiments the viewer may read whose name holds every word typed (or
+        matching a filter), a page at a time (``view=deleted``: the deleted ones)."""
+        if sort not in EXPERIMENT_SORTS or order not in ("asc", "desc"):
+            sorts = ", ".join(EXPERIMENT_SORTS)
+            raise InvalidArgument(f"sort by one of {sorts}, in order asc or desc")
         deleted = view == "deleted"
         found = client.search_experiments(
-            "DELETED_ONLY" if deleted else "ACTIVE_ONLY", max_results=500
+            "DELETED_ONLY" if deleted else "ACTIVE_ONLY",
+            max_results=EXPERIMENTS_PER_PAGE,
+            filter_string=typed_filter(q, ("name",)),
+            order_by=[f"{EXPERIMENT_SORTS[sort]} {order.upper()}"],
+            page_token=page_token or None,
         )
-        return page(request, "experiments.html", experiments=found, deleted=deleted)
+        return page(
+            request,
+            "experiments.html",
+            experiments=found,
+            deleted=deleted,
+            view="deleted" if deleted else "active",
+            q=q,
+            sort=sort,
+            order=order,
+            paged=bool(page_token),
+        )
 
     @router.get("/ui/experiments/{experiment_id}")
     @guard.requires(on_experiment("read"))
