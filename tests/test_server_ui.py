@@ -166,6 +166,25 @@ def test_experiments_come_a_page_at_a_time_and_are_searched_by_name(ui, live_ser
     assert names(tagged) == ["churn-007"]
 
 
+def test_the_machines_metrics_have_their_own_section_and_stay_out_of_the_runs_table(
+    ui, live_server
+):
+    from modelreg import Client
+
+    http, run_id = ui
+    client = Client(live_server)
+    for step in range(3):
+        client.log_metric(run_id, "system/cpu_utilization_percentage", 40.0 + step, step=step)
+
+    run_page = http.get(f"/ui/runs/{run_id}").text
+    runs_table = http.get("/ui/experiments/0").text.split('<table class="runs">')[1]
+
+    metrics, system = run_page.split("<h2>System metrics</h2>")
+    assert "cpu_utilization_percentage" not in metrics and "accuracy" in metrics
+    assert "<figcaption>cpu_utilization_percentage</figcaption>" in system
+    assert "metrics.accuracy" in runs_table and "system/" not in runs_table.split("</thead>")[0]
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 

@@ -56,14 +56,21 @@ class _Plot:
         ]
         # A range of one value is labelled once, where its points are.
         for value in dict.fromkeys((self.hi_y, self.lo_y)):
-            parts.append(_label(LEFT - 6, self.y(value) + 4, f"{value:.4g}", "end"))
+            parts.append(_label(LEFT - 6, self.y(value) + 4, _number(value), "end"))
         if self.hi_x == self.lo_x:
             x_middle = self.x(self.lo_x)
-            parts.append(_label(x_middle, HEIGHT - 6, f"{x_name} {self.lo_x:.6g}", "middle"))
+            parts.append(_label(x_middle, HEIGHT - 6, f"{x_name} {_number(self.lo_x)}", "middle"))
         else:
-            parts.append(_label(LEFT, HEIGHT - 6, f"{x_name} {self.lo_x:.6g}", "start"))
-            parts.append(_label(WIDTH - RIGHT, HEIGHT - 6, f"{self.hi_x:.6g}", "end"))
+            parts.append(_label(LEFT, HEIGHT - 6, f"{x_name} {_number(self.lo_x)}", "start"))
+            parts.append(_label(WIDTH - RIGHT, HEIGHT - 6, _number(self.hi_x), "end"))
         return parts
+
+
+def _number(value: float) -> str:
+    """A value as an axis shows it: ``0.9766``, ``80,123``, ``1.2e+15``."""
+    if 1_000 <= abs(value) < 1e12:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def _label(x: float, y: float, text: str, anchor: str, css: str = "axis") -> str:

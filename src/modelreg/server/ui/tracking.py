@@ -25,6 +25,8 @@ RUNS_PER_PAGE = 50
 EXPERIMENTS_PER_PAGE = 100
 EXPERIMENT_SORTS = {"name": "name", "created": "creation_time", "updated": "last_update_time"}
 DEFAULT_PARAMS = 6
+DEFAULT_METRICS = 10
+SYSTEM_PREFIX = "system/"
 MAX_COMPARED_RUNS = 10
 STATUS_CLASS = {"FINISHED": "prod", "RUNNING": "staging", "FAILED": "failed", "KILLED": "archived"}
 # What a runs table sorts by: a column id as search_runs' order_by reads it.
@@ -33,13 +35,21 @@ _SORTABLE = re.compile(
 )
 
 
+def is_system_metric(key: str) -> bool:
+    """Whether a metric is one of the machine's (CPU, memory, …), not of the model."""
+    return key.startswith(SYSTEM_PREFIX)
+
+
 def _columns(runs: list[Any], chosen: list[str]) -> tuple[list[str], list[str]]:
-    """The metric and param columns present on the page, and those to show."""
+    """The metric and param columns present on the page, and those to show: by default
+    the first few of the model's metrics (not the machine's) and params."""
     available = sorted({f"metrics.{k}" for r in runs for k in r.data.metrics})
     available += sorted({f"params.{k}" for r in runs for k in r.data.params})
     if chosen:
         return available, [c for c in chosen if c in available]
-    metrics = [c for c in available if c.startswith("metrics.")]
+    metrics = [c for c in available if c.startswith("metrics.") and not is_system_metric(c[8:])][
+        :DEFAULT_METRICS
+    ]
     params = [c for c in available if c.startswith("params.")][:DEFAULT_PARAMS]
     return available, metrics + params
 
@@ -246,13 +256,18 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             for key in sorted(found.data.metrics)
         }
         plots = {key: chart for key, chart in charts.items() if chart is not None}
+        latest = found.data.metrics
+        model_metrics = {k: v for k, v in latest.items() if not is_system_metric(k)}
         versions = client.search_model_versions(f"run_id = '{quote(run_id)}'", max_results=100)
         return page(
             request,
             "run.html",
             run=found,
             experiment=client.get_experiment(found.info.experiment_id),
-            plots=plots,
+            plots={k: chart for k, chart in plots.items() if not is_system_metric(k)},
+            system_plots={k: chart for k, chart in plots.items() if is_system_metric(k)},
+            model_metrics=model_metrics,
+            system_metrics={k: v for k, v in latest.items() if is_system_metric(k)},
             listing=file_listing.folder_of(partial(backend.artifacts.manifest, run_id), folder),
             files_base=f"/ui/runs/{urlquote(run_id, safe='')}",
             previewable=files.previewable,
