@@ -31,6 +31,18 @@ def test_list_prints_a_row_with_id_name_status_and_metrics(invoke, run_id):
     assert "auc=0.91" in row
 
 
+def test_list_shows_the_models_metrics_before_the_machines(invoke, lib, run_id, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    for key in ("cpu_utilization_percentage", "disk_usage_megabytes", "gpu_0_utilization"):
+        lib.log_metric(run_id, f"system/{key}", 1.0)
+    lib.log_metric(run_id, "val_loss", 0.2)
+
+    [row] = [line for line in invoke("runs", "list").stdout.splitlines() if run_id in line]
+
+    assert "auc=0.91" in row and "val_loss=0.2" in row
+    assert "system/cpu_utilization_percentage=1," in row and "gpu_0" not in row
+
+
 def test_list_without_an_experiment_covers_every_experiment(invoke, run_id, experiment_runs):
     result = invoke("runs", "list", "--json")
 

@@ -404,11 +404,13 @@ def test_promote_passes_and_a_policy_refusal_lists_the_failed_rule(page, registr
     client.set_promotion_policy(name, {"Production": {"thresholds": ["accuracy >= 0.9"]}})
 
     page.goto(f"{registry['url']}/ui/models/{name}/versions/1")
+    assert page.get_by_label("Target stage").input_value() == "Staging"  # the usual next
     page.get_by_label("Target stage").select_option("Production")
     page.get_by_label("Reason").fill("best so far")
     page.get_by_role("button", name="Change stage").click()
     assert page.locator("h1 + p .badge.prod").inner_text() == "Production"
     assert "v1 moved None → Production by" in page.locator("table.history").inner_text()
+    assert page.get_by_label("Target stage").input_value() == "Archived"
 
     page.goto(f"{registry['url']}/ui/models/{name}/versions/2")
     page.get_by_label("Target stage").select_option("Production")

@@ -22,6 +22,17 @@ from modelreg.entities import Metric
 from modelreg.errors import InvalidArgument, ModelregError, ModelregWarning
 
 _MB = 1_000_000
+PREFIX = "system/"
+
+
+def is_system_metric(key: str) -> bool:
+    """Whether a metric is one of the machine's (CPU, memory, …), not of the model.
+
+    >>> is_system_metric("system/cpu_utilization_percentage"), is_system_metric("loss")
+    (True, False)
+    """
+    return key.startswith(PREFIX)
+
 
 # What enable/disable and the setters chose in this process; None defers to the
 # environment, then to the defaults.
@@ -90,7 +101,7 @@ def start(client: Any, run_id: str) -> SystemMetricsMonitor | None:
     interval = _interval or _check_interval(settings.SYSTEM_METRICS_INTERVAL.get() or 10)
     per_log = _samples_per_log or _check_samples(settings.SYSTEM_METRICS_SAMPLES.get() or 1)
     node_id = _node_id or settings.SYSTEM_METRICS_NODE_ID.get()
-    prefix = f"system/{node_id}/" if node_id else "system/"
+    prefix = f"{PREFIX}{node_id}/" if node_id else PREFIX
     return SystemMetricsMonitor(psutil, client, run_id, interval, per_log, prefix)
 
 

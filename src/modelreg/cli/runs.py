@@ -27,6 +27,7 @@ from modelreg.cli.output import (
 )
 from modelreg.cli.references import resolve_experiment
 from modelreg.cli.tagging import remove_tags
+from modelreg.system_metrics import is_system_metric
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -204,7 +205,8 @@ def experiment_ids(client: Client, experiment: str | None) -> list[str]:
 
 
 def _row(run: Run) -> list[str]:
-    metrics = sorted(run.data.metrics.items())
+    # The model's metrics first: the machine's (system/…) only fill what room is left.
+    metrics = sorted(run.data.metrics.items(), key=lambda m: (is_system_metric(m[0]), m[0]))
     shown = {key: value for key, value in metrics[:_METRICS_IN_LIST]}
     more = ", …" if len(metrics) > _METRICS_IN_LIST else ""
     return [

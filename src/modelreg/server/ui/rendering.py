@@ -88,6 +88,8 @@ environment.filters.update(datetime=when, number=number, size=size, markdown=mar
 environment.globals.update(
     stage_class=lambda stage: STAGE_CLASS.get(stage, "none"),
     stages=STAGES,
+    # The stage a version usually goes to next, chosen first in the stage form.
+    next_stage={"None": "Staging", "Staging": "Production", "Production": "Archived"},
     duration=duration,
     is_prompt=tagged_as_prompt,
 )

@@ -20,24 +20,19 @@ from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_
 from modelreg.server.ui.models import quote, typed_filter
 from modelreg.server.ui.session import allowed, page
 from modelreg.services.tracking import CHART_POINTS
+from modelreg.system_metrics import is_system_metric
 
 RUNS_PER_PAGE = 50
 EXPERIMENTS_PER_PAGE = 100
 EXPERIMENT_SORTS = {"name": "name", "created": "creation_time", "updated": "last_update_time"}
 DEFAULT_PARAMS = 6
 DEFAULT_METRICS = 10
-SYSTEM_PREFIX = "system/"
 MAX_COMPARED_RUNS = 10
 STATUS_CLASS = {"FINISHED": "prod", "RUNNING": "staging", "FAILED": "failed", "KILLED": "archived"}
 # What a runs table sorts by: a column id as search_runs' order_by reads it.
 _SORTABLE = re.compile(
     r"(metrics|params|tags)\.[\w.\- ]{1,250}|attributes\.(start_time|end_time|run_name|status)"
 )
-
-
-def is_system_metric(key: str) -> bool:
-    """Whether a metric is one of the machine's (CPU, memory, …), not of the model."""
-    return key.startswith(SYSTEM_PREFIX)
 
 
 def _columns(runs: list[Any], chosen: list[str]) -> tuple[list[str], list[str]]:
