@@ -40,6 +40,9 @@ _LAZY = {
     "get_tracking_uri": "modelreg.fluent",
     "last_active_run": "modelreg.fluent",
     "download_artifacts": "modelreg.fluent_artifacts",
+    "infer_signature": "modelreg.signature",
+    "load_dict": "modelreg.fluent_artifacts",
+    "load_text": "modelreg.fluent_artifacts",
     "load_model": "modelreg.models",
     "load_table": "modelreg.fluent_tables",
     "log_model": "modelreg.models",
@@ -128,13 +131,16 @@ __all__ = [
     "get_registry_uri",
     "get_run",
     "get_tracking_uri",
+    "infer_signature",
     "initialize_logged_model",
     "is_tracking_uri_set",
     "last_active_run",
     "last_logged_model",
+    "load_dict",
     "load_model",
     "load_prompt",
     "load_table",
+    "load_text",
     "log_artifact",
     "log_artifacts",
     "log_batch",
@@ -228,6 +234,8 @@ if TYPE_CHECKING:
     from modelreg.fluent_artifacts import (
         download_artifacts,
         get_artifact_uri,
+        load_dict,
+        load_text,
         log_artifact,
         log_artifacts,
         log_dict,
@@ -268,6 +276,7 @@ if TYPE_CHECKING:
     )
     from modelreg.fluent_search import search_runs
     from modelreg.models import load_model, log_model, register_model
+    from modelreg.signature import infer_signature
     from modelreg.system_metrics import (
         disable_system_metrics_logging,
         enable_system_metrics_logging,

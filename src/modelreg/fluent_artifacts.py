@@ -3,9 +3,13 @@ with the active run, its artifact URI, and downloads (``modelreg.log_artifact(pa
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from modelreg.artifact_files import check_artifact_path
+from modelreg.errors import InvalidArgument
 from modelreg.fluent import current_client, get_or_start_run_id
 
 
@@ -71,3 +75,57 @@ def download_artifacts(
     return current_client().download_artifacts(
         run_id=run_id, path=artifact_path, dst_path=dst_path, artifact_uri=artifact_uri
     )
+
+
+def load_text(artifact_uri: str) -> str:
+    """The UTF-8 text of the artifact file ``artifact_uri`` names, checked against its
+    digest: ``runs:/<run_id>/notes.txt`` or ``models:/fraud@champion/MLmodel``.
+
+    Raises ``InvalidArgument`` for a URI naming a folder or a file that is not UTF-8
+    text, and as :func:`download_artifacts` (``NotFound`` for a missing file …).
+
+    Example::
+
+        notes = modelreg.load_text(f"runs:/{run_id}/notes.txt")
+    """
+    with tempfile.TemporaryDirectory(prefix="modelreg-load-") as folder:
+        local = Path(
+            current_client().download_artifacts(artifact_uri=artifact_uri, dst_path=folder)
+        )
+        if local.is_dir():
+            raise InvalidArgument(f"'{artifact_uri:.200}' names a folder, not a file")
+        try:
+            return local.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidArgument(
+                f"'{artifact_uri:.200}' is not UTF-8 text (byte {exc.start}); "
+                "download_artifacts() fetches any file"
+            ) from None
+
+
+def load_dict(artifact_uri: str) -> Any:
+    """The dict (or other value) stored as JSON, or as YAML for ``.yaml``/``.yml``, in
+    the artifact file ``artifact_uri`` names: what :func:`log_dict` wrote.
+
+    Raises ``InvalidArgument`` for a file that does not parse (naming it), and as
+    :func:`load_text`.
+
+    Example::
+
+        config = modelreg.load_dict(f"runs:/{run_id}/config.json")
+    """
+    text = load_text(artifact_uri)
+    if artifact_uri.lower().endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError:  # log_dict wrote JSON, which is YAML too
+            pass
+        else:
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise InvalidArgument(f"'{artifact_uri:.200}' is not YAML: {exc}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"'{artifact_uri:.200}' is not JSON: {exc}") from None
