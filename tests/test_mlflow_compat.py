@@ -209,6 +209,34 @@ def test_mlflow_client_runs_the_seed_workflow_against_modelreg(mlflow_python, li
     assert result.stdout.strip().endswith("OK")
 
 
+def test_mlflow_client_runs_the_seed_workflow_under_a_proxys_path(mlflow_python, tmp_path):
+    from conftest import server_env, start_server, stop_server
+
+    process, url = start_server(
+        f"sqlite:///{tmp_path / 'r.db'}",
+        str(tmp_path / "artifacts"),
+        env=server_env(),
+        extra_args=["--upgrade", "--root-path", "/tools/modelreg"],
+    )
+    try:
+        result = subprocess.run(
+            [
+                str(mlflow_python),
+                str(COMPAT / "mlflow_client_workflow.py"),
+                url + "/tools/modelreg",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_client_env(),
+        )
+    finally:
+        stop_server(process)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("OK")
+
+
 _LOAD_AND_REGISTER = """
 import sys, mlflow
 mlflow.set_tracking_uri(sys.argv[1])

@@ -774,3 +774,28 @@ def test_typing_a_word_narrows_the_experiments_as_you_type(page, registry):
     assert page.locator("table.experiments tbody").inner_text().startswith("fraud-training")
     page.get_by_role("link", name="fraud-training").click()
     assert page.locator("h1").inner_text() == "fraud-training"
+
+
+def test_behind_a_proxys_path_an_mlflow_link_and_the_header_stay_under_it(page, tmp_path):
+    from conftest import server_env, start_server, stop_server
+    from modelreg import Client
+
+    root = "/tools/modelreg"
+    process, url = start_server(
+        f"sqlite:///{tmp_path / 'r.db'}",
+        str(tmp_path / "artifacts"),
+        env=server_env(),
+        extra_args=["--upgrade", "--root-path", root],
+    )
+    try:
+        run_id = Client(url + root).create_run("0", run_name="behind-proxy").info.run_id
+
+        page.goto(f"{url}{root}/#/experiments/0/runs/{run_id}")  # as MLflow prints it
+        page.wait_for_url(f"**{root}/ui/runs/{run_id}")
+        assert page.locator("h1").inner_text().startswith("behind-proxy")
+        page.get_by_role("link", name="Experiments").click()
+
+        assert page.url == f"{url}{root}/ui/experiments"
+        assert page.locator("h1").inner_text() == "Experiments"
+    finally:
+        stop_server(process)

@@ -162,6 +162,14 @@ SERVER_ACCESS_LOG = Setting(
     "Set to 1 (or pass --access-log) to make `modelreg server` log every request to standard "
     "error: method, path, status, milliseconds and user.",
 )
+SERVER_ROOT_PATH = Setting(
+    "server_root_path",
+    "MODELREG_SERVER_ROOT_PATH",
+    None,
+    "The path under which a proxy publishes `modelreg server` (--root-path), e.g. "
+    "`/modelreg` for `https://tools.example.com/modelreg/`; the proxy may strip it or pass "
+    "it on. The web UI's links, forms and redirects stay under it.",
+)
 SERVER_THREADS = Setting(
     "server_threads",
     "MODELREG_SERVER_THREADS",
@@ -215,6 +223,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SERVER_AUTH,
     SERVER_PUBLIC_METRICS,
     SERVER_ACCESS_LOG,
+    SERVER_ROOT_PATH,
     SERVER_THREADS,
     WEBHOOK_ALLOWED_NETWORKS,
     SERVE_WEBHOOK_SECRET,

@@ -66,6 +66,15 @@ import click
     help="Log every request to standard error: method, path, status, milliseconds, user.",
 )
 @click.option(
+    "--root-path",
+    envvar="MODELREG_SERVER_ROOT_PATH",
+    default="",
+    metavar="PATH",
+    help="The path under which a proxy publishes the server (/modelreg for "
+    "https://tools.example.com/modelreg/), whether the proxy strips it or passes it on; "
+    "the web UI's links stay under it. Clients use the full URL as their tracking URI.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -82,6 +91,7 @@ def server(
     auth: bool,
     public_metrics: bool,
     access_log: bool,
+    root_path: str,
     log_level: str,
 ) -> None:
     """Run the modelreg server.
@@ -123,5 +133,6 @@ def server(
         auth=auth,
         public_metrics=public_metrics,
         access_log=access_log,
+        root_path=root_path,
         threads=threads,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
@@ -20,8 +20,9 @@ from modelreg.server.guard import Guard, iter_routes, permission_of, refuse_unde
 from modelreg.server.idempotency import IdempotencyMiddleware
 from modelreg.server.middleware import HardeningMiddleware
 from modelreg.server.point_reads import PointReadMiddleware
+from modelreg.server.root_path import RootPathMiddleware, check_root_path
 from modelreg.server.threads import DEFAULT_THREADS, lifespan
-from modelreg.settings import SERVER_THREADS
+from modelreg.settings import SERVER_ROOT_PATH, SERVER_THREADS
 from modelreg.version import __version__
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -45,10 +46,12 @@ def create_app(
     *,
     access_log: bool = False,
     threads: int = DEFAULT_THREADS,
+    root_path: str = "",
 ) -> FastAPI:
     """The app serving ``backend`` (an ``EmbeddedBackend``); ``auth`` turns on users and roles,
     ``access_log`` a line per request (``server.access_log``), ``threads`` is how many
-    requests' blocking work runs at once (``server.threads``).
+    requests' blocking work runs at once (``server.threads``), ``root_path`` the path a
+    proxy publishes it under (``server.root_path``).
 
     The caller is authenticated before anything else
     (``server.auth.AuthenticationMiddleware``); every route then checks the
@@ -121,7 +124,7 @@ def create_app(
 
     @app.get("/api/v1/docs", include_in_schema=False)
     @guard.requires(USER)
-    def docs() -> Response:
+    def docs(request: Request) -> Response:
         """Documentation of the REST API v1: one page, served whole (works offline)."""
         from modelreg.server.ui.apidocs import api_docs_page
 
@@ -131,7 +134,7 @@ def create_app(
             if (permission := permission_of(route)) is not None
             for method in getattr(route, "methods", None) or ()
         }
-        return api_docs_page(app.openapi(), permissions)
+        return api_docs_page(app.openapi(), permissions, request.scope.get("root_path", ""))
 
     # Added first, so every later middleware wraps the point reads as it wraps the routes.
     app.add_middleware(PointReadMiddleware, fastapi_app=app, guard=guard)
@@ -146,6 +149,8 @@ def create_app(
     app.add_middleware(HardeningMiddleware)
     if access_log:
         app.add_middleware(AccessLogMiddleware)
+    if root_path:  # outermost: every other part sees the server's own paths
+        app.add_middleware(RootPathMiddleware, root=check_root_path(root_path))
     return app
 
 
@@ -169,7 +174,8 @@ def create_app_from_env() -> FastAPI:
     if access_log:
         enable_access_log()
     threads = int(SERVER_THREADS.get() or DEFAULT_THREADS)
-    app = create_app(backend, auth, access_log=access_log, threads=threads)
+    root_path = SERVER_ROOT_PATH.get() or ""
+    app = create_app(backend, auth, access_log=access_log, threads=threads, root_path=root_path)
     # The modules and the app built so far live as long as the worker: moved out
     # of the collector's reach, they make each full collection (a pause every
     # request in flight waits for) scan only what requests allocate.

@@ -49,6 +49,7 @@ def error_response(
             error_code=error_code,
             message=message,
             failed_rules=(details or {}).get("failed_rules"),
+            root=request.scope.get("root_path", "") if request is not None else "",
         )
     body: dict[str, Any] = {"error_code": error_code, "message": message}
     if details:

@@ -8,6 +8,7 @@ import socket
 import tempfile
 from typing import Any
 
+from modelreg.server.root_path import check_root_path
 from modelreg.store.database import Database
 
 
@@ -65,6 +66,7 @@ def serve(
     public_metrics: bool = False,
     access_log: bool = False,
     threads: int | None = None,
+    root_path: str = "",
 ) -> None:
     """Runs the server until interrupted.
 
@@ -78,13 +80,16 @@ def serve(
     store URI it cannot use. ``auth`` requires API tokens and checks roles;
     ``public_metrics`` then still serves ``/metrics`` to anyone; ``access_log``
     logs each request to standard error; ``threads`` is each worker's number of
-    request threads (default ``server.threads.DEFAULT_THREADS``). Prints one
-    line saying where it serves and what from before it starts.
+    request threads (default ``server.threads.DEFAULT_THREADS``); ``root_path`` the
+    path a proxy publishes it under (``server.root_path``; ``InvalidArgument`` for a
+    malformed one). Prints one line saying where it serves and what from before it
+    starts.
     """
     import uvicorn
 
     from modelreg.blobs import open_blob_store
 
+    root_path = check_root_path(root_path)
     database = Database(backend_store_uri)
     database.ensure_schema(upgrade=upgrade, create_if_missing=create_if_missing)
     open_blob_store(artifacts_uri)
@@ -95,6 +100,7 @@ def serve(
     os.environ["MODELREG_SERVER_AUTH"] = "1" if auth else "0"
     os.environ["MODELREG_SERVER_PUBLIC_METRICS"] = "1" if public_metrics else "0"
     os.environ["MODELREG_SERVER_ACCESS_LOG"] = "1" if access_log else "0"
+    os.environ["MODELREG_SERVER_ROOT_PATH"] = root_path
     if threads is not None:
         os.environ["MODELREG_SERVER_THREADS"] = str(threads)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

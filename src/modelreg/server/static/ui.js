@@ -49,10 +49,12 @@ const MLFLOW_PAGES = [
 ];
 
 function followMlflowLink() {
+  // The path a proxy publishes the server under (modelreg server --root-path), or "".
+  const root = document.querySelector('meta[name="modelreg-root"]')?.content ?? "";
   for (const [pattern, page] of MLFLOW_PAGES) {
     const match = window.location.hash.match(pattern);
     if (match) {
-      window.location.replace(page(match));
+      window.location.replace(root + page(match));
       return;
     }
   }

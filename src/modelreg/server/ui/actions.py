@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote as urlquote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.actor import acting_as, os_user
@@ -24,7 +24,7 @@ from modelreg.cards import CARD_FIELDS
 from modelreg.entities import STAGES
 from modelreg.errors import InvalidArgument
 from modelreg.server.guard import Guard
-from modelreg.server.ui.session import read_form
+from modelreg.server.ui.session import read_form, redirect
 from modelreg.services.principal import current_principal
 
 EDIT = on_model("edit")
@@ -72,7 +72,7 @@ async def act(request: Request, back: str, change: Callable[[dict[str, str]], An
             change(form)
 
     await run_in_threadpool(as_actor)
-    return RedirectResponse(back, status_code=303)
+    return redirect(request, back)
 
 
 def build_actions_router(client: Any, guard: Guard) -> APIRouter:

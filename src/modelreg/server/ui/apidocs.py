@@ -64,9 +64,10 @@ def _operation(
 
 
 def api_docs_page(
-    openapi: dict[str, Any], permissions: dict[tuple[str, str], Permission]
+    openapi: dict[str, Any], permissions: dict[tuple[str, str], Permission], root: str = ""
 ) -> HTMLResponse:
-    """The documentation page of ``openapi`` (an OpenAPI 3 document); ``permissions`` are
+    """The documentation page of ``openapi`` (an OpenAPI 3 document), its links under
+    ``root`` (``server.root_path``); ``permissions`` are
     the routes' declarations by (method, path)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for path, item in openapi.get("paths", {}).items():
@@ -87,4 +88,5 @@ def api_docs_page(
         groups=groups,
         schemas=schemas,
         viewer=None,
+        root=root,
     )

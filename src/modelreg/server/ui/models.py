@@ -6,14 +6,14 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument
 from modelreg.server.charts import line_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import history
-from modelreg.server.ui.session import can, page
+from modelreg.server.ui.session import can, page, redirect
 
 PER_PAGE = 50
 MAX_WORDS = 8
@@ -93,8 +93,8 @@ def build_models_router(client: Any, guard: Guard) -> APIRouter:
 
     @router.get("/")
     @guard.requires(USER)
-    def home() -> Response:
-        return RedirectResponse("/ui/models", status_code=307)
+    def home(request: Request) -> Response:
+        return redirect(request, "/ui/models", 307)
 
     @router.get("/ui/models")
     @guard.requires(USER)

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from modelreg.api.route_permissions import Permission, on_model
 from modelreg.errors import InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
@@ -87,6 +87,17 @@ def viewer(request: Request) -> dict[str, Any]:
     return {"auth": auth, "user": principal.username}
 
 
+def root_of(request: Request) -> str:
+    """The path a proxy publishes the server under (``server.root_path``), or ``""``: every
+    link, form and redirect of the UI starts with it."""
+    return str(request.scope.get("root_path", ""))
+
+
+def redirect(request: Request, target: str, status_code: int = 303) -> RedirectResponse:
+    """A redirect to ``target``, a path of the UI (``/ui/models``), under the root path."""
+    return RedirectResponse(root_of(request) + target, status_code=status_code)
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page with the viewer and a CSRF token for its forms (the cookie set when new)."""
     token = request.cookies.get(CSRF_COOKIE) or ""
@@ -94,7 +105,13 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     if fresh:
         token = secrets.token_urlsafe(32)
     response = render(
-        template, status_code, csrf=token, viewer=viewer(request), path=request.url.path, **context
+        template,
+        status_code,
+        csrf=token,
+        viewer=viewer(request),
+        path=request.url.path,
+        root=root_of(request),
+        **context,
     )
     if fresh:
         set_csrf_cookie(request, response, token)

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from modelreg.api.route_permissions import PUBLIC
@@ -16,6 +16,7 @@ from modelreg.server.ui.session import (
     SESSION_COOKIE,
     page,
     read_form,
+    redirect,
     safe_next,
     set_csrf_cookie,
     set_session_cookie,
@@ -42,7 +43,7 @@ def build_signin_router(backend: Any, guard: Guard) -> APIRouter:
             await run_in_threadpool(backend.access.authenticate, token)
         except Unauthenticated as exc:
             return page(request, "sign_in.html", 401, next=target, problem=exc.message)
-        response = RedirectResponse(target, status_code=303)
+        response = redirect(request, target)
         set_session_cookie(request, response, token)
         # A new CSRF token with the new session: one planted before sign-in is worthless.
         set_csrf_cookie(request, response, secrets.token_urlsafe(32))
@@ -53,7 +54,7 @@ def build_signin_router(backend: Any, guard: Guard) -> APIRouter:
     async def sign_out(request: Request) -> Response:
         """Forgets the session cookie."""
         await read_form(request)
-        response = RedirectResponse("/ui/sign-in", status_code=303)
+        response = redirect(request, "/ui/sign-in")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
