@@ -185,6 +185,19 @@ def test_the_machines_metrics_have_their_own_section_and_stay_out_of_the_runs_ta
     assert "metrics.accuracy" in runs_table and "system/" not in runs_table.split("</thead>")[0]
 
 
+def test_versions_are_scored_and_ranked_only_once_the_model_has_weights(ui, live_server):
+    from modelreg import Client
+
+    http = ui[0]
+    unweighted = http.get("/ui/models/fraud").text
+    Client(live_server).set_scoring_weights("fraud", {"accuracy": 1.0})
+    weighted = http.get("/ui/models/fraud").text
+
+    assert '<th class="num">Score</th>' not in unweighted
+    assert "modelreg models set-weights fraud accuracy=1" in unweighted
+    assert '<th class="num">Score</th>' in weighted and "not scored" not in weighted
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 
