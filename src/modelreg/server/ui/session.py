@@ -79,12 +79,13 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 
 
 def viewer(request: Request) -> dict[str, Any]:
-    """What the page header shows: whether auth is on and who is signed in."""
+    """What the page header shows: whether auth is on, who is signed in, and whether they
+    are an admin (the audit trail is theirs alone: without auth, nobody is one)."""
     auth = request.app.state.auth.enabled
     principal = current_principal()
     if not auth or principal is None or principal.user_id in (None, NOBODY.user_id):
-        return {"auth": auth, "user": None}
-    return {"auth": auth, "user": principal.username}
+        return {"auth": auth, "user": None, "admin": False}
+    return {"auth": auth, "user": principal.username, "admin": principal.is_admin}
 
 
 def root_of(request: Request) -> str:
