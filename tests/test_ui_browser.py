@@ -625,7 +625,9 @@ def test_a_reader_signs_in_and_sees_no_buttons_and_a_forged_form_is_refused(page
     page.get_by_label("API token").fill(auth_server.tokens["reader"])
     page.get_by_role("button", name="Sign in").click()
     assert "Signed in as reader" in page.locator("header").inner_text()
-    assert page.locator("header").get_by_role("link", name="Audit").count() == 0  # admins'
+    header = page.locator("header")
+    assert header.get_by_role("link", name="Audit").count() == 0  # admins' pages
+    assert header.get_by_role("link", name="Webhooks").count() == 0
 
     page.goto(model_url)
     assert page.locator("table.versions").is_visible()
@@ -805,6 +807,7 @@ def test_behind_a_proxys_path_an_mlflow_link_and_the_header_stay_under_it(page, 
 def test_only_an_admin_finds_the_audit_trail_in_the_header(page, auth_server, registry):
     page.goto(registry["url"] + "/ui/models")  # without --auth nobody is an admin
     assert page.locator("header").get_by_role("link", name="Audit").count() == 0
+    assert page.locator("header").get_by_role("link", name="Webhooks").count() == 1
 
     _sign_in(page, auth_server, "admin")
     page.locator("header").get_by_role("link", name="Audit").click()
