@@ -43,6 +43,16 @@ def test_list_shows_the_models_metrics_before_the_machines(invoke, lib, run_id, 
     assert "system/cpu_utilization_percentage=1," in row and "gpu_0" not in row
 
 
+def test_show_lists_the_machines_metrics_apart_from_the_models(invoke, lib, run_id):
+    lib.log_metric(run_id, "system/cpu_utilization_percentage", 12.5)
+
+    shown = invoke("runs", "show", run_id).stdout
+
+    metrics, system = shown.split("System metrics")
+    assert "auc" in metrics.split("Metrics")[1] and "cpu_utilization" not in metrics
+    assert "system/cpu_utilization_percentage" in system and "auc" not in system
+
+
 def test_list_without_an_experiment_covers_every_experiment(invoke, run_id, experiment_runs):
     result = invoke("runs", "list", "--json")
 

@@ -198,6 +198,16 @@ def test_versions_are_scored_and_ranked_only_once_the_model_has_weights(ui, live
     assert '<th class="num">Score</th>' in weighted and "not scored" not in weighted
 
 
+def test_a_points_tooltip_gives_a_large_step_in_full(ui, live_server):
+    from modelreg import Client
+
+    http, run_id = ui
+    for step in (1_234_567, 1_234_568):
+        Client(live_server).log_metric(run_id, "reward", 0.125, step=step)
+
+    assert "reward · step 1234568: 0.125" in http.get(f"/ui/runs/{run_id}").text
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 

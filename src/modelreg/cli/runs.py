@@ -249,9 +249,11 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
             ("Lifecycle", info.lifecycle_stage),
         ]
     )
+    metrics = run.data.metrics
     for title, values in (
         ("Params", run.data.params),
-        ("Metrics", run.data.metrics),
+        ("Metrics", {k: v for k, v in metrics.items() if not is_system_metric(k)}),
+        ("System metrics", {k: v for k, v in metrics.items() if is_system_metric(k)}),
         ("Tags", run.data.tags),
     ):
         if values:

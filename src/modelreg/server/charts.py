@@ -73,6 +73,14 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _exact(value: float) -> str:
+    """A value as a tooltip tells it: whole numbers in full (step 1234567), others to six
+    significant digits."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
 def _label(x: float, y: float, text: str, anchor: str, css: str = "axis") -> str:
     position = f"x='{x:.1f}' y='{y:.1f}' text-anchor='{anchor}'"
     return f"<text {position} class='{css}'>{escape(text)}</text>"
@@ -134,7 +142,7 @@ def line_chart(
         if dots or len(values) == 1:
             parts.extend(
                 f"<circle cx='{plot.x(x):.1f}' cy='{plot.y(v):.1f}' r='3' fill='{colour}'>"
-                f"<title>{escape(f'{name} · {x_label} {x:.6g}: {v:.6g}')}</title></circle>"
+                f"<title>{escape(f'{name} · {x_label} {_exact(x)}: {_exact(v)}')}</title></circle>"
                 for x, v in values
             )
     parts.append("</svg>")
@@ -182,7 +190,7 @@ def scatter_chart(points: list[tuple[float, float, str]], x_label: str, y_label:
     )
     parts = [*plot.frame("chart scatter", x_label), _label(LEFT, 14, y_label, "start", "legend")]
     for x, y, label in finite:
-        title = escape(f"{label}: {x_label} {x:.6g}, {y_label} {y:.6g}")
+        title = escape(f"{label}: {x_label} {_exact(x)}, {y_label} {_exact(y)}")
         parts.append(
             f"<circle cx='{plot.x(x):.1f}' cy='{plot.y(y):.1f}' r='4' fill='{PALETTE[0]}'>"
             f"<title>{title}</title></circle>"

@@ -42,9 +42,11 @@ def _columns(runs: list[Any], chosen: list[str]) -> tuple[list[str], list[str]]:
     available += sorted({f"params.{k}" for r in runs for k in r.data.params})
     if chosen:
         return available, [c for c in chosen if c in available]
-    metrics = [c for c in available if c.startswith("metrics.") and not is_system_metric(c[8:])][
-        :DEFAULT_METRICS
-    ]
+    metrics = [
+        c
+        for c in available
+        if c.startswith("metrics.") and not is_system_metric(c.removeprefix("metrics."))
+    ][:DEFAULT_METRICS]
     params = [c for c in available if c.startswith("params.")][:DEFAULT_PARAMS]
     return available, metrics + params
 
