@@ -55,6 +55,12 @@ def test_every_link_form_and_asset_of_a_page_is_under_the_prefix(server, path, p
     assert f'<meta name="modelreg-root" content="{ROOT}">' in response.text
 
 
+def test_the_start_line_says_where_the_server_is_published(server, tmp_path_factory):
+    logs = list(tmp_path_factory.getbasetemp().glob("rooted*/server-*.log"))
+
+    assert any(f"(1 worker, auth off, published under {ROOT})" in log.read_text() for log in logs)
+
+
 def test_the_pages_assets_and_api_answer_under_the_prefix(server):
     page = httpx.get(server + ROOT + "/ui/models").text
     for link in links(page):

@@ -43,10 +43,14 @@ NoDelayProtocol = _nodelay_protocol()
 NoDelayProtocol.__qualname__ = "NoDelayProtocol"
 
 
-def start_line(host: str, port: int, store: str, artifacts: str, workers: int, auth: bool) -> str:
+def start_line(
+    host: str, port: int, store: str, artifacts: str, workers: int, auth: bool, root_path: str = ""
+) -> str:
     """What ``modelreg server`` prints when it starts (the store without its password)."""
     shown_host = f"[{host}]" if ":" in host else host
     details = f"{workers} worker{'s' if workers > 1 else ''}, auth {'on' if auth else 'off'}"
+    if root_path:
+        details += f", published under {root_path}"
     return (
         f"modelreg server on http://{shown_host}:{port} · store {store} · "
         f"artifacts {artifacts} ({details})"
@@ -93,7 +97,8 @@ def serve(
     database = Database(backend_store_uri)
     database.ensure_schema(upgrade=upgrade, create_if_missing=create_if_missing)
     open_blob_store(artifacts_uri)
-    print(start_line(host, port, database.safe_url, artifacts_uri, workers, auth), flush=True)
+    line = start_line(host, port, database.safe_url, artifacts_uri, workers, auth, root_path)
+    print(line, flush=True)
     os.environ["MODELREG_SERVER_BACKEND_STORE_URI"] = backend_store_uri
     os.environ["MODELREG_SERVER_ARTIFACTS_URI"] = artifacts_uri
     # The workers read these (create_app_from_env): "1" on, anything else off.
