@@ -149,3 +149,38 @@ def test_a_bad_interval_in_the_environment_is_refused_when_a_run_starts(fast, mo
 
     with pytest.raises(InvalidArgument, match="sampling interval"):
         modelreg.start_run(log_system_metrics=True)
+
+
+def test_nvidia_gpus_are_sampled_where_the_machine_has_them_and_silently_not_elsewhere(fast):
+    import warnings
+
+    from modelreg.gpu_metrics import Gpus
+
+    gpus = Gpus.open()  # None here without an NVIDIA driver (nvidia-ml-py is installed)
+    if gpus is not None:
+        gpus.close()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelregWarning)
+        with modelreg.start_run(log_system_metrics=True) as run:
+            _wait_for_points(fast, run.info.run_id, 1)
+
+    logged = {k for k in fast.get_run(run.info.run_id).data.metrics if k.startswith("system/gpu_")}
+    expected = {
+        f"system/gpu_0_{reading}"
+        for reading in (
+            "utilization_percentage",
+            "memory_usage_megabytes",
+            "memory_usage_percentage",
+        )
+    }
+    assert expected <= logged if gpus is not None else logged == set()
+    assert KEYS <= set(fast.get_run(run.info.run_id).data.metrics)
+
+
+def test_a_reading_missing_from_some_samples_is_averaged_over_those_that_have_it():
+    from modelreg.system_metrics import means
+
+    samples = [{"cpu": 10.0, "gpu_0_power_usage_watts": 50.0}, {"cpu": 20.0}]
+
+    assert means(samples) == {"cpu": 15.0, "gpu_0_power_usage_watts": 50.0}

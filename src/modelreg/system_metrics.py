@@ -1,5 +1,6 @@
-"""System metrics of a run: CPU, memory, disk and network, sampled by a daemon thread
-while the run is active and logged to it as ``system/…`` metrics, under MLflow's names.
+"""System metrics of a run: CPU, memory, disk, network and NVIDIA GPUs, sampled by a
+daemon thread while the run is active and logged to it as ``system/…`` metrics, under
+MLflow's names (GPUs: see :mod:`modelreg.gpu_metrics`).
 
 ``start_run(log_system_metrics=True)`` (or :func:`enable_system_metrics_logging`, or
 ``MODELREG_ENABLE_SYSTEM_METRICS_LOGGING=true``) turns it on; it needs ``psutil``
@@ -102,15 +103,25 @@ def start(client: Any, run_id: str) -> SystemMetricsMonitor | None:
     per_log = _samples_per_log or _check_samples(settings.SYSTEM_METRICS_SAMPLES.get() or 1)
     node_id = _node_id or settings.SYSTEM_METRICS_NODE_ID.get()
     prefix = f"{PREFIX}{node_id}/" if node_id else PREFIX
-    return SystemMetricsMonitor(psutil, client, run_id, interval, per_log, prefix)
+    from modelreg.gpu_metrics import Gpus
+
+    return SystemMetricsMonitor(psutil, client, run_id, interval, per_log, prefix, Gpus.open())
 
 
 class SystemMetricsMonitor:
-    """Samples the machine every ``interval`` seconds and logs the mean of each
+    """Samples the machine every ``interval`` seconds (and ``gpus``, a
+    ``modelreg.gpu_metrics.Gpus``, when it has some) and logs the mean of each
     ``per_log`` samples to the run, until :meth:`stop`."""
 
     def __init__(
-        self, psutil: Any, client: Any, run_id: str, interval: float, per_log: int, prefix: str
+        self,
+        psutil: Any,
+        client: Any,
+        run_id: str,
+        interval: float,
+        per_log: int,
+        prefix: str,
+        gpus: Any = None,
     ) -> None:
         self._psutil = psutil
         self._client = client
@@ -118,6 +129,7 @@ class SystemMetricsMonitor:
         self._interval = interval
         self._per_log = per_log
         self._prefix = prefix
+        self._gpus = gpus
         self._stop = threading.Event()
         psutil.cpu_percent()  # the next call measures from here
         self._network_start = psutil.net_io_counters()
@@ -134,8 +146,7 @@ class SystemMetricsMonitor:
                 continue
             now = int(time.time() * 1000)
             metrics = [
-                Metric(self._prefix + key, sum(s[key] for s in samples) / len(samples), now, step)
-                for key in samples[0]
+                Metric(self._prefix + key, mean, now, step) for key, mean in means(samples).items()
             ]
             samples = []
             try:
@@ -149,7 +160,8 @@ class SystemMetricsMonitor:
         memory = psutil.virtual_memory()
         disk = psutil.disk_usage(os.path.abspath(os.sep))
         network = psutil.net_io_counters()
-        return {
+        gpus = self._gpus.sample() if self._gpus is not None else {}
+        return gpus | {
             "cpu_utilization_percentage": psutil.cpu_percent(),
             "system_memory_usage_megabytes": memory.used / _MB,
             "system_memory_usage_percentage": memory.percent,
@@ -167,6 +179,21 @@ class SystemMetricsMonitor:
         run ends."""
         self._stop.set()
         self._thread.join(timeout=30)
+        if self._gpus is not None:
+            self._gpus.close()
+
+
+def means(samples: list[dict[str, float]]) -> dict[str, float]:
+    """Each reading's mean over the samples that have it (a GPU may miss one now and then).
+
+    >>> means([{"cpu": 10.0, "gpu_0_power_usage_watts": 50.0}, {"cpu": 20.0}])
+    {'cpu': 15.0, 'gpu_0_power_usage_watts': 50.0}
+    """
+    totals: dict[str, list[float]] = {}
+    for sample in samples:
+        for key, value in sample.items():
+            totals.setdefault(key, []).append(value)
+    return {key: sum(values) / len(values) for key, values in sorted(totals.items())}
 
 
 def _check_interval(value: Any) -> float:
