@@ -1,5 +1,7 @@
 """modelreg.autolog(): every scikit-learn fit logs its params, training metrics and model."""
 
+# ruff: noqa: F811  (the fixture imported above is a parameter below)
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -7,23 +9,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import modelreg
+from autolog_fixtures import autologged, only_run  # noqa: F401
 from modelreg.errors import ModelregWarning
 
 X = np.random.default_rng(0).random((40, 3))
 LABELS = (X[:, 0] > 0.5).astype(int)
-
-
-@pytest.fixture
-def autologged(client):
-    modelreg.set_experiment("autolog")
-    modelreg.autolog()
-    yield client
-    modelreg.autolog(disable=True)
-
-
-def only_run(client):
-    (run,) = client.search_runs([client.get_experiment_by_name("autolog").experiment_id])
-    return run
 
 
 def test_a_fit_outside_a_run_gets_a_run_with_params_metrics_tags_and_model(autologged):

@@ -1,7 +1,8 @@
-"""Automatic logging of scikit-learn training: ``modelreg.autolog()``, as MLflow's.
+"""Automatic logging of training: ``modelreg.autolog()``, as MLflow's.
 
 Once enabled, every ``fit`` of a scikit-learn estimator (and of XGBoost's and
-LightGBM's scikit-learn estimators, when installed) logs to the active run
+LightGBM's scikit-learn estimators, when installed), and every Keras
+``Model.fit`` (see :mod:`modelreg.autolog_keras`), logs to the active run
 (or to a run of its own, started before and ended after the fit): the
 estimator's parameters (``get_params(deep=True)``), its score and the usual
 metrics on the training data (``training_accuracy_score``, ``training_f1_score``
@@ -21,12 +22,11 @@ import functools
 import importlib
 import importlib.util
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.entities import Metric, Param, RunStatus, RunTag
-from modelreg.errors import ModelregWarning
+from modelreg.autolog_runs import fit_in_run
+from modelreg.entities import Metric, Param, RunTag
 from modelreg.timeutil import now_ms
 from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
@@ -40,22 +40,28 @@ _local = threading.local()
 
 
 def autolog(log_models: bool = True, disable: bool = False) -> None:
-    """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too) from now on
-    (``disable=True`` stops it).
+    """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too) and every
+    Keras ``Model.fit`` from now on (``disable=True`` stops it).
 
     ``log_models=False`` logs parameters, metrics and tags but not the model.
-    Raises ``MissingDependency`` when scikit-learn is not installed.
+    Raises ``MissingDependency`` when neither scikit-learn nor Keras is installed.
 
     >>> modelreg.autolog()
     >>> LogisticRegression().fit(X, y)   # a run with its params, metrics and model
     """
+    from modelreg import autolog_keras
+
     if disable:
         for cls in _patched:
             cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
         _patched.clear()
+        autolog_keras.disable()
         return
     _options["log_models"] = log_models
-    if _patched:
+    keras = importlib.util.find_spec("keras") is not None
+    if keras:
+        autolog_keras.enable(log_models)
+    if _patched or (keras and importlib.util.find_spec("sklearn") is None):
         return
     from modelreg.extras import needs_extras
 
@@ -84,42 +90,15 @@ def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
         # part of this fit.
         _local.inside = True
         try:
-            return _fit_and_log(fit, estimator, args, kwargs)
+            return fit_in_run(
+                lambda _: fit(estimator, *args, **kwargs),
+                lambda _: _log(estimator, *_data(args, kwargs)),
+            )
         finally:
             _local.inside = False
 
     setattr(logged_fit, _ORIGINAL, fit)
     return logged_fit
-
-
-def _fit_and_log(
-    fit: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    from modelreg import fluent
-
-    started = fluent.active_run() is None
-    if started and not _quietly(fluent.start_run):
-        return fit(estimator, *args, **kwargs)  # no run to log to: the fit alone
-    try:
-        result = fit(estimator, *args, **kwargs)
-    except BaseException:
-        if started:
-            _quietly(fluent.end_run, RunStatus.FAILED)
-        raise
-    _quietly(_log, fluent, estimator, *_data(args, kwargs))
-    if started:
-        _quietly(fluent.end_run)
-    return result
-
-
-def _quietly(step: Callable[..., Any], *args: Any) -> bool:
-    """Runs one logging step; a failure is a warning, never the fit's (``False``)."""
-    try:
-        step(*args)
-    except Exception as exc:  # noqa: BLE001 - logging never changes what fit does
-        warnings.warn(f"autolog: could not log this fit: {exc}", ModelregWarning, stacklevel=5)
-        return False
-    return True
 
 
 def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
@@ -129,7 +108,9 @@ def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
     return x, y
 
 
-def _log(fluent: Any, estimator: Any, x: Any, y: Any) -> None:
+def _log(estimator: Any, x: Any, y: Any) -> None:
+    from modelreg import fluent
+
     run_id = fluent.get_or_start_run_id()
     params = [Param(k, _text(v)) for k, v in estimator.get_params(deep=True).items()]
     tags = [

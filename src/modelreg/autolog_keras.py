@@ -1,0 +1,174 @@
+"""Automatic logging of Keras 3 training, the Keras part of ``modelreg.autolog()``.
+
+Each ``Model.fit`` logs to the active run (or to a run of its own): the fit's
+parameters (``epochs``, ``batch_size``, ``validation_split``, the optimizer's
+name and learning rate), every epoch's metrics as Keras reports them (``loss``,
+``accuracy``, ``val_loss`` …, with the epoch as the step), the model's summary
+(``model_summary.txt``) and the fitted model (``runs:/<run_id>/model``).
+
+Importing Keras takes seconds (it imports its backend), so ``autolog()`` does
+not: when Keras is not imported yet, ``fit`` is wrapped right after Keras is.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import inspect
+import sys
+import threading
+import types
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from modelreg.autolog_runs import fit_in_run, quietly
+from modelreg.entities import Metric, Param
+from modelreg.errors import ModelregWarning
+from modelreg.timeutil import now_ms
+
+_ORIGINAL = "__modelreg_original_fit__"
+_state: dict[str, Any] = {"log_models": True, "enabled": False}
+_local = threading.local()
+
+
+def enable(log_models: bool = True) -> None:
+    """Wraps ``keras.Model.fit`` now if Keras is imported, else once it is."""
+    _state.update(log_models=log_models, enabled=True)
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "Model"):
+        _wrap(keras)
+    elif not any(isinstance(f, _AfterKerasImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterKerasImport())
+
+
+def disable() -> None:
+    """Puts ``fit`` back and forgets a pending wrap."""
+    _state["enabled"] = False
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AfterKerasImport)]
+    model: Any = getattr(sys.modules.get("keras"), "Model", None)
+    fit = vars(model).get("fit") if model is not None else None
+    if fit is not None and hasattr(fit, _ORIGINAL):
+        model.fit = getattr(fit, _ORIGINAL)
+
+
+def _wrap(keras: Any) -> None:
+    if _state["enabled"] and not hasattr(keras.Model.fit, _ORIGINAL):
+        keras.Model.fit = _logging(keras.Model.fit)
+
+
+class _AfterKerasImport(importlib.abc.MetaPathFinder):
+    """Finds ``keras`` as the other finders do, and wraps ``fit`` once its package ran."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)  # one import: the others find it from here on
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _ThenWrap(spec.loader)
+        return spec
+
+
+class _ThenWrap(importlib.abc.Loader):
+    """Keras's own loader, wrapping ``fit`` once the package ran."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> Any:  # resources, code, file name: the loader's
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        _wrap(module)
+
+
+def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(fit)
+
+    @functools.wraps(fit)
+    def logged_fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_local, "inside", False):
+            return fit(model, *args, **kwargs)
+        bound = signature.bind(model, *args, **kwargs)
+        bound.apply_defaults()
+        _local.inside = True
+        try:
+            return fit_in_run(
+                lambda run_id: _fit(fit, bound, run_id),
+                lambda run_id: _log_after(model, run_id),
+            )
+        finally:
+            _local.inside = False
+
+    setattr(logged_fit, _ORIGINAL, fit)
+    return logged_fit
+
+
+def _fit(fit: Callable[..., Any], bound: inspect.BoundArguments, run_id: str | None) -> Any:
+    """The fit, logging its parameters first and its epochs as they end (into ``run_id``)."""
+    if run_id is not None:
+        quietly(_log_params, bound.arguments, run_id)
+        callbacks = list(bound.arguments.get("callbacks") or [])
+        bound.arguments["callbacks"] = [*callbacks, _epoch_logger(run_id)]
+    return fit(*bound.args, **bound.kwargs)
+
+
+def _client() -> Any:
+    from modelreg import fluent
+
+    return fluent.current_client()
+
+
+def _log_params(arguments: dict[str, Any], run_id: str) -> None:
+    params = {name: arguments.get(name) for name in ("epochs", "batch_size", "validation_split")}
+    optimizer = getattr(arguments["self"], "optimizer", None)
+    if optimizer is not None:
+        params["optimizer_name"] = type(optimizer).__name__
+        try:
+            params["learning_rate"] = float(optimizer.learning_rate)
+        except (TypeError, ValueError):  # a schedule: its value changes every step
+            params["learning_rate"] = type(optimizer.learning_rate).__name__
+    found = [Param(k, str(v)) for k, v in params.items() if v is not None]
+    _client().log_batch(run_id, params=found)
+
+
+def _epoch_logger(run_id: str) -> Any:
+    """A Keras callback logging each epoch's metrics, the epoch as the step."""
+    import keras
+
+    class EpochMetrics(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            now = now_ms()
+            metrics = []
+            for key, value in (logs or {}).items():
+                try:
+                    metrics.append(Metric(key, float(value), now, epoch))
+                except (TypeError, ValueError):
+                    continue  # not a number (a learning-rate schedule's object)
+            try:
+                _client().log_batch(run_id, metrics=metrics)
+            except Exception as exc:  # noqa: BLE001 - logging never stops the training
+                warnings.warn(
+                    f"autolog: could not log epoch {epoch}: {exc}", ModelregWarning, stacklevel=2
+                )
+
+    return EpochMetrics()
+
+
+def _log_after(model: Any, run_id: str) -> None:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *_, **__: lines.append(line))
+    client = _client()
+    client.log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
+    if _state["log_models"]:
+        from modelreg.models import log_model
+
+        log_model(model, "model", run_id=run_id, client=client)
