@@ -13,13 +13,8 @@ not: when Keras is not imported yet, ``fit`` is wrapped right after Keras is.
 from __future__ import annotations
 
 import functools
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import inspect
-import sys
 import threading
-import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -27,67 +22,22 @@ from typing import Any
 from modelreg.autolog_runs import fit_in_run, quietly
 from modelreg.entities import Metric, Param
 from modelreg.errors import ModelregWarning
+from modelreg.import_hooks import MethodWrap
 from modelreg.timeutil import now_ms
 
-_ORIGINAL = "__modelreg_original_fit__"
-_state: dict[str, Any] = {"log_models": True, "enabled": False}
+_state: dict[str, Any] = {"log_models": True}
 _local = threading.local()
 
 
 def enable(log_models: bool = True) -> None:
     """Wraps ``keras.Model.fit`` now if Keras is imported, else once it is."""
-    _state.update(log_models=log_models, enabled=True)
-    keras = sys.modules.get("keras")
-    if keras is not None and hasattr(keras, "Model"):
-        _wrap(keras)
-    elif not any(isinstance(f, _AfterKerasImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _AfterKerasImport())
+    _state["log_models"] = log_models
+    _FIT.on()
 
 
 def disable() -> None:
     """Puts ``fit`` back and forgets a pending wrap."""
-    _state["enabled"] = False
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AfterKerasImport)]
-    model: Any = getattr(sys.modules.get("keras"), "Model", None)
-    fit = vars(model).get("fit") if model is not None else None
-    if fit is not None and hasattr(fit, _ORIGINAL):
-        model.fit = getattr(fit, _ORIGINAL)
-
-
-def _wrap(keras: Any) -> None:
-    if _state["enabled"] and not hasattr(keras.Model.fit, _ORIGINAL):
-        keras.Model.fit = _logging(keras.Model.fit)
-
-
-class _AfterKerasImport(importlib.abc.MetaPathFinder):
-    """Finds ``keras`` as the other finders do, and wraps ``fit`` once its package ran."""
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname != "keras":
-            return None
-        sys.meta_path.remove(self)  # one import: the others find it from here on
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
-            return spec
-        spec.loader = _ThenWrap(spec.loader)
-        return spec
-
-
-class _ThenWrap(importlib.abc.Loader):
-    """Keras's own loader, wrapping ``fit`` once the package ran."""
-
-    def __init__(self, loader: Any) -> None:
-        self._loader = loader
-
-    def __getattr__(self, name: str) -> Any:  # resources, code, file name: the loader's
-        return getattr(self._loader, name)
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        self._loader.exec_module(module)
-        _wrap(module)
+    _FIT.off()
 
 
 def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,8 +58,10 @@ def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             _local.inside = False
 
-    setattr(logged_fit, _ORIGINAL, fit)
     return logged_fit
+
+
+_FIT = MethodWrap("keras", "Model", "fit", _logging)
 
 
 def _fit(fit: Callable[..., Any], bound: inspect.BoundArguments, run_id: str | None) -> Any:

@@ -1,8 +1,9 @@
 """Automatic logging of training: ``modelreg.autolog()``, as MLflow's.
 
 Once enabled, every ``fit`` of a scikit-learn estimator (and of XGBoost's and
-LightGBM's scikit-learn estimators, when installed), and every Keras
-``Model.fit`` (see :mod:`modelreg.autolog_keras`), logs to the active run
+LightGBM's scikit-learn estimators, when installed), every Keras ``Model.fit``
+(see :mod:`modelreg.autolog_keras`) and every Hugging Face ``Trainer.train``
+(:mod:`modelreg.autolog_transformers`) logs to the active run
 (or to a run of its own, started before and ended after the fit): the
 estimator's parameters (``get_params(deep=True)``), its score and the usual
 metrics on the training data (``training_accuracy_score``, ``training_f1_score``
@@ -40,28 +41,33 @@ _local = threading.local()
 
 
 def autolog(log_models: bool = True, disable: bool = False) -> None:
-    """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too) and every
-    Keras ``Model.fit`` from now on (``disable=True`` stops it).
+    """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too), Keras
+    ``Model.fit`` and Hugging Face ``Trainer.train`` from now on (``disable=True`` stops it).
 
     ``log_models=False`` logs parameters, metrics and tags but not the model.
-    Raises ``MissingDependency`` when neither scikit-learn nor Keras is installed.
+    Raises ``MissingDependency`` when none of those libraries is installed.
 
     >>> modelreg.autolog()
     >>> LogisticRegression().fit(X, y)   # a run with its params, metrics and model
     """
-    from modelreg import autolog_keras
+    from modelreg import autolog_keras, autolog_transformers
 
     if disable:
         for cls in _patched:
             cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
         _patched.clear()
         autolog_keras.disable()
+        autolog_transformers.disable()
         return
     _options["log_models"] = log_models
-    keras = importlib.util.find_spec("keras") is not None
-    if keras:
+    others = False
+    if importlib.util.find_spec("keras") is not None:
         autolog_keras.enable(log_models)
-    if _patched or (keras and importlib.util.find_spec("sklearn") is None):
+        others = True
+    if importlib.util.find_spec("transformers") is not None:
+        autolog_transformers.enable()
+        others = True
+    if _patched or (others and importlib.util.find_spec("sklearn") is None):
         return
     from modelreg.extras import needs_extras
 
