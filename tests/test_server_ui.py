@@ -208,6 +208,24 @@ def test_a_points_tooltip_gives_a_large_step_in_full(ui, live_server):
     assert "reward · step 1234568: 0.125" in http.get(f"/ui/runs/{run_id}").text
 
 
+def test_compared_runs_show_the_machines_metrics_apart(ui, live_server):
+    from modelreg import Client
+
+    http, first = ui
+    client = Client(live_server)
+    second = client.create_run("0", run_name="other").info.run_id
+    for run_id in (first, second):
+        for step in range(2):
+            client.log_metric(run_id, "system/cpu_utilization_percentage", 10.0 + step, step=step)
+            client.log_metric(run_id, "accuracy", 0.5, step=step)
+
+    page = http.get("/ui/experiments/0/compare", params={"run": [first, second]}).text
+
+    metrics, system = page.split("<h2>System metrics</h2>")
+    assert "cpu_utilization" not in metrics and "<figcaption>accuracy</figcaption>" in metrics
+    assert "<figcaption>cpu_utilization_percentage</figcaption>" in system.split("<h2>")[0]
+
+
 def test_script_payloads_are_escaped_in_html(ui):
     page = ui[0].get("/ui/models").text
 

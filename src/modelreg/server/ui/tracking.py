@@ -239,6 +239,8 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             runs=runs,
             keys=keys,
             curves=curves,
+            system_keys=[k for k in keys if is_system_metric(k)],
+            is_system_metric=is_system_metric,
             params=differing,
             same_params=len(params) - len(differing),
         )
