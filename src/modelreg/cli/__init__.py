@@ -13,6 +13,7 @@ from modelreg.cli.backup import export_command, import_command
 from modelreg.cli.cards import card
 from modelreg.cli.compare import compare, diff
 from modelreg.cli.db import db
+from modelreg.cli.doctor import doctor
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.experiments import experiments
 from modelreg.cli.import_mlflow import import_mlflow_command
@@ -63,6 +64,7 @@ def cli(ctx: click.Context, tracking_uri: str | None, as_json: bool, traceback: 
 
 
 cli.add_command(db)
+cli.add_command(doctor)
 cli.add_command(server)
 cli.add_command(models)
 cli.add_command(versions)

@@ -1,0 +1,106 @@
+"""``modelreg doctor``: versions, and whether the store answers and is usable; exit 1 on a
+problem, nothing created or changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from modelreg.cli import cli
+from modelreg.store.database import HEAD_REVISION
+
+
+def doctor(*args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(cli, ["--json", "doctor", *args], env=env, catch_exceptions=False)
+    return result.exit_code, {f["check"]: f for f in json.loads(result.stdout)}
+
+
+def test_a_new_folder_is_fine_and_stays_empty(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    code, found = doctor()
+
+    assert code == 0
+    assert found["modelreg"]["status"] == "info" and "scikit-learn" in found
+    assert "does not exist yet" in found["database"]["detail"]
+    assert "does not exist yet" in found["artifacts"]["detail"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_migrated_store_is_ok_at_the_newest_revision(store_uri, invoke):
+    invoke("runs", "list")  # the artifact folder, as a first use makes it
+    Path(store_uri, "artifacts").mkdir(exist_ok=True)
+
+    code, found = doctor("--tracking-uri", store_uri)
+
+    assert code == 0
+    assert found["database"]["status"] == "ok" and HEAD_REVISION in found["database"]["detail"]
+    assert (found["artifacts"]["status"], found["artifacts"]["detail"][-8:]) == ("ok", "writable")
+
+
+def test_a_database_behind_says_how_to_upgrade_it_and_fails(tmp_path):
+    from fresh_databases import migrate_to
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate_to(url, "0019")
+
+    code, found = doctor("--tracking-uri", url)
+
+    assert code == 1 and found["database"]["status"] == "problem"
+    assert f"modelreg db upgrade --backend-store-uri {url}" in found["database"]["detail"]
+
+
+def test_a_postgresql_store_is_checked_as_well(pg_url):
+    from conftest import reset_postgres
+
+    reset_postgres(pg_url)
+
+    code, found = doctor("--tracking-uri", pg_url)
+
+    assert code == 0 and found["database"]["status"] == "ok"
+
+
+def test_an_s3_artifact_store_that_answers_is_ok(tmp_path, s3_uri):
+    from modelreg.store.database import Database
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    Database(url).upgrade()
+
+    code, found = doctor("--tracking-uri", url, env={"MODELREG_ARTIFACTS_URI": s3_uri})
+
+    assert code == 0 and found["artifacts"] == {
+        "check": "artifacts",
+        "status": "ok",
+        "detail": f"{s3_uri} answers",
+    }
+
+
+def test_a_server_that_answers_and_takes_the_credentials_is_ok(live_server):
+    code, found = doctor("--tracking-uri", live_server)
+
+    assert code == 0
+    assert found["server"]["status"] == "ok" and found["access"]["status"] == "ok"
+
+
+def test_a_refused_token_is_a_problem_of_access(auth_server):
+    env = {"MODELREG_TRACKING_TOKEN": "mrg_not-a-token"}
+
+    code, found = doctor("--tracking-uri", auth_server.url, env=env)
+
+    assert (code, found["server"]["status"], found["access"]["status"]) == (1, "ok", "problem")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "https://127.0.0.1:9/prefix"])
+def test_a_server_that_does_not_answer_is_a_problem(url):
+    code, found = doctor("--tracking-uri", url)
+
+    assert code == 1 and "does not answer" in found["server"]["detail"]
+
+
+def test_the_table_marks_problems_for_a_person(tmp_path):
+    result = CliRunner().invoke(cli, ["doctor", "--tracking-uri", "http://127.0.0.1:9"])
+
+    assert result.exit_code == 1 and "PROBLEM" in result.stdout
