@@ -100,7 +100,10 @@ def test_a_server_that_does_not_answer_is_a_problem(url):
     assert code == 1 and "does not answer" in found["server"]["detail"]
 
 
-def test_the_table_marks_problems_for_a_person(tmp_path):
-    result = CliRunner().invoke(cli, ["doctor", "--tracking-uri", "http://127.0.0.1:9"])
+def test_the_table_marks_problems_for_a_person_and_wraps_rather_than_cuts(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["doctor", "--tracking-uri", "http://127.0.0.1:9"], env={"COLUMNS": "80"}
+    )
 
     assert result.exit_code == 1 and "PROBLEM" in result.stdout
+    assert "refused" in result.stdout and "…" not in result.stdout

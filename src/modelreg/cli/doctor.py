@@ -6,6 +6,7 @@ import click
 
 from modelreg.cli.output import (
     TRACKING_URI_HELP,
+    Column,
     echo_json,
     json_option,
     print_table,
@@ -36,8 +37,7 @@ def doctor(tracking_uri: str | None, as_json: bool) -> None:
     if as_json:
         echo_json([f.to_dict() for f in found])
     else:
-        print_table(
-            ["Check", "Status", "Detail"], [(f.check, _SHOWN[f.status], f.detail) for f in found]
-        )
+        rows = [(f.check, _SHOWN[f.status], f.detail) for f in found]
+        print_table(["Check", "Status", Column("Detail", wrap=True)], rows)
     if any(f.status == PROBLEM for f in found):
         raise SystemExit(1)
