@@ -15,13 +15,11 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.autolog_runs import fit_in_run, quietly
+from modelreg.autolog_runs import client, fit_in_run, log_metrics, quietly
 from modelreg.entities import Metric, Param
-from modelreg.errors import ModelregWarning
 from modelreg.import_hooks import MethodWrap
 from modelreg.timeutil import now_ms
 
@@ -73,12 +71,6 @@ def _fit(fit: Callable[..., Any], bound: inspect.BoundArguments, run_id: str | N
     return fit(*bound.args, **bound.kwargs)
 
 
-def _client() -> Any:
-    from modelreg import fluent
-
-    return fluent.current_client()
-
-
 def _log_params(arguments: dict[str, Any], run_id: str) -> None:
     params = {name: arguments.get(name) for name in ("epochs", "batch_size", "validation_split")}
     optimizer = getattr(arguments["self"], "optimizer", None)
@@ -89,7 +81,7 @@ def _log_params(arguments: dict[str, Any], run_id: str) -> None:
         except (TypeError, ValueError):  # a schedule: its value changes every step
             params["learning_rate"] = type(optimizer.learning_rate).__name__
     found = [Param(k, str(v)) for k, v in params.items() if v is not None]
-    _client().log_batch(run_id, params=found)
+    client().log_batch(run_id, params=found)
 
 
 def _epoch_logger(run_id: str) -> Any:
@@ -105,12 +97,7 @@ def _epoch_logger(run_id: str) -> Any:
                     metrics.append(Metric(key, float(value), now, epoch))
                 except (TypeError, ValueError):
                     continue  # not a number (a learning-rate schedule's object)
-            try:
-                _client().log_batch(run_id, metrics=metrics)
-            except Exception as exc:  # noqa: BLE001 - logging never stops the training
-                warnings.warn(
-                    f"autolog: could not log epoch {epoch}: {exc}", ModelregWarning, stacklevel=2
-                )
+            log_metrics(run_id, metrics)
 
     return EpochMetrics()
 
@@ -118,9 +105,9 @@ def _epoch_logger(run_id: str) -> Any:
 def _log_after(model: Any, run_id: str) -> None:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *_, **__: lines.append(line))
-    client = _client()
-    client.log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
+    fluent_client = client()
+    fluent_client.log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
     if _state["log_models"]:
         from modelreg.models import log_model
 
-        log_model(model, "model", run_id=run_id, client=client)
+        log_model(model, "model", run_id=run_id, client=fluent_client)

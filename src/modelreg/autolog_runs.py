@@ -9,6 +9,7 @@ from typing import Any
 
 from modelreg.entities import RunStatus
 from modelreg.errors import ModelregWarning
+from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
 
 def fit_in_run(fit: Callable[[str | None], Any], log: Callable[[str], None]) -> Any:
@@ -31,6 +32,25 @@ def fit_in_run(fit: Callable[[str | None], Any], log: Callable[[str], None]) -> 
     if started:
         quietly(fluent.end_run)
     return result
+
+
+def param_text(value: Any) -> str:
+    """``value`` as a param's text, cut to the longest a param may be."""
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 1] + "…"
+
+
+def client() -> Any:
+    """The client of the fluent API, which the run around a fit is on."""
+    from modelreg import fluent
+
+    return fluent.current_client()
+
+
+def log_metrics(run_id: str, metrics: list[Any]) -> None:
+    """Logs metrics a training reports as it goes; a failure is a warning (see
+    :func:`quietly`), never the training's."""
+    quietly(lambda: client().log_batch(run_id, metrics=metrics))
 
 
 def quietly(step: Callable[..., Any], *args: Any) -> bool:

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import functools
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.autolog_runs import fit_in_run, quietly
+from modelreg.autolog_runs import client, fit_in_run, log_metrics, param_text, quietly
 from modelreg.entities import Metric, Param
-from modelreg.errors import ModelregWarning
 from modelreg.import_hooks import MethodWrap
 from modelreg.timeutil import now_ms
-from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
 # Params a batch holds: a Trainer's arguments and a model's config are ~150 together.
 _PARAMS_PER_BATCH = 100
@@ -78,26 +75,15 @@ def _train(
         trainer.remove_callback(callback)
 
 
-def _client() -> Any:
-    from modelreg import fluent
-
-    return fluent.current_client()
-
-
-def _text(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 1] + "…"
-
-
 def _log_params(trainer: Any, run_id: str) -> None:
     """The model's config and the training arguments (these win a clash: they trained it)."""
     config = getattr(getattr(trainer, "model", None), "config", None)
     found = config.to_dict() if config is not None else {}
     found.update(trainer.args.to_dict())
-    params = [Param(key, _text(value)) for key, value in found.items() if len(key) <= 250]
-    client = _client()
+    params = [Param(key, param_text(value)) for key, value in found.items() if len(key) <= 250]
+    fluent_client = client()
     for at in range(0, len(params), _PARAMS_PER_BATCH):
-        client.log_batch(run_id, params=params[at : at + _PARAMS_PER_BATCH])
+        fluent_client.log_batch(run_id, params=params[at : at + _PARAMS_PER_BATCH])
 
 
 def _step_logger(run_id: str) -> Any:
@@ -111,13 +97,6 @@ def _step_logger(run_id: str) -> Any:
             for key, value in (logs or {}).items():
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     metrics.append(Metric(key, float(value), now, state.global_step))
-            try:
-                _client().log_batch(run_id, metrics=metrics)
-            except Exception as exc:  # noqa: BLE001 - logging never stops the training
-                warnings.warn(
-                    f"autolog: could not log step {state.global_step}: {exc}",
-                    ModelregWarning,
-                    stacklevel=2,
-                )
+            log_metrics(run_id, metrics)
 
     return StepMetrics()

@@ -26,10 +26,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.autolog_runs import fit_in_run
+from modelreg.autolog_runs import fit_in_run, param_text
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.timeutil import now_ms
-from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
 _ORIGINAL = "__modelreg_original_fit__"
 # Libraries whose estimators follow scikit-learn's API, by their base class: patched too
@@ -118,7 +117,7 @@ def _log(estimator: Any, x: Any, y: Any) -> None:
     from modelreg import fluent
 
     run_id = fluent.get_or_start_run_id()
-    params = [Param(k, _text(v)) for k, v in estimator.get_params(deep=True).items()]
+    params = [Param(k, param_text(v)) for k, v in estimator.get_params(deep=True).items()]
     tags = [
         RunTag("estimator_name", type(estimator).__name__),
         RunTag("estimator_class", f"{type(estimator).__module__}.{type(estimator).__name__}"),
@@ -132,11 +131,6 @@ def _log(estimator: Any, x: Any, y: Any) -> None:
 
         example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
         log_model(estimator, "model", input_example=example, run_id=run_id, client=client)
-
-
-def _text(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= MAX_PARAM_VALUE_LENGTH else text[: MAX_PARAM_VALUE_LENGTH - 1] + "…"
 
 
 def _training_metrics(estimator: Any, x: Any, y: Any) -> dict[str, float]:
