@@ -70,6 +70,30 @@ def test_load_model_by_runs_uri(client, fitted, data):
     assert type(loaded.native).__name__ == "LogisticRegression"
 
 
+def test_load_model_by_the_logged_model_id_as_mlflow_3_names_it(client, fitted, data):
+    logged = log(fitted, data[0])
+
+    loaded = modelreg.load_model(f"models:/{logged.model_id}")
+
+    np.testing.assert_array_equal(loaded.predict(data[0]), fitted.predict(data[0]))
+
+
+def test_an_unknown_or_deleted_logged_model_is_not_found(client, fitted, data):
+    logged = log(fitted, data[0])
+    client.delete_logged_model(logged.model_id)
+
+    for model_id in (logged.model_id, "m-" + "0" * 32):
+        with pytest.raises(NotFound, match=model_id):
+            modelreg.load_model(f"models:/{model_id}")
+
+
+def test_a_logged_model_uri_climbing_out_of_the_model_is_refused(client, fitted, data):
+    logged = log(fitted, data[0])
+
+    with pytest.raises(InvalidArgument, match=r"model_uri path.*\.\."):
+        modelreg.load_model(f"models:/{logged.model_id}/../../x")
+
+
 def test_registered_version_still_loads_after_its_run_is_deleted(client, fitted, data):
     logged = log(fitted, data[0])
     client.delete_run(logged.run_id)

@@ -219,7 +219,8 @@ def load_model(
     """Loads a logged model and returns it with ``predict(input)`` and ``.native``.
 
     ``model_uri`` is any ``models:/`` form (``models:/name/3``,
-    ``/Production``, ``@alias``, ``/latest``, ``/v1.2.0``, ``/^1.2``) or
+    ``/Production``, ``@alias``, ``/latest``, ``/v1.2.0``, ``/^1.2``),
+    ``models:/m-<id>`` (a logged model, as MLflow 3 names one) or
     ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
     model's signature. Pickle-based models load only with
     ``trust_pickle=True``; otherwise ``PermissionDenied`` says why. A model
@@ -259,7 +260,18 @@ def download_model(
     artifacts = client._backend.artifacts
     if not isinstance(model_uri, str):
         raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
-    if model_uri.startswith("models:/"):
+    from modelreg.logged_models import logged_model_of
+
+    model_id = logged_model_of(model_uri)
+    if model_id is not None:
+        from modelreg.artifact_files import check_artifact_path
+
+        rest = model_uri[len("models:/") + len(model_id) :].lstrip("/")
+        sub_path = check_artifact_path(rest, "model_uri path", allow_root=True)
+        client.get_logged_model(model_id)  # NotFound for an unknown or deleted one
+        entries = client._backend.logged_models.manifest(model_id, sub_path)
+        owner = f"of logged model {model_id}"
+    elif model_uri.startswith("models:/"):
         from modelreg.uris import parse_model_uri
 
         sub_path = parse_model_uri(model_uri).path or ""
