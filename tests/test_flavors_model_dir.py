@@ -82,6 +82,36 @@ def test_pip_requirements_may_be_a_requirements_file(tmp_path: Path):
     assert info.requirements == ("numpy>=2", "scikit-learn")
 
 
+def test_extra_pip_requirements_are_added_to_the_pinned_ones(tmp_path: Path):
+    info = save_model(regression(), tmp_path / "m", extra_pip_requirements=["gunicorn>=22"])
+
+    assert info.requirements[-1] == "gunicorn>=22"
+    assert f"scikit-learn=={sklearn.__version__}" in info.requirements
+    assert (tmp_path / "m/requirements.txt").read_text().endswith("\ngunicorn>=22\n")
+
+
+def test_an_extra_requirement_already_recorded_is_not_repeated(tmp_path: Path):
+    pinned = f"scikit-learn=={sklearn.__version__}"
+
+    info = save_model(regression(), tmp_path / "m", extra_pip_requirements=[pinned, pinned])
+
+    assert info.requirements.count(pinned) == 1
+
+
+def test_replacing_and_adding_requirements_at_once_is_refused(tmp_path: Path):
+    with pytest.raises(InvalidArgument, match="pip_requirements and extra_pip_requirements"):
+        save_model(
+            regression(), tmp_path / "m", pip_requirements=["a"], extra_pip_requirements=["b"]
+        )
+
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_bad_extra_requirement_is_named_as_such(tmp_path: Path):
+    with pytest.raises(InvalidArgument, match="extra_pip_requirements must be non-empty"):
+        save_model(regression(), tmp_path / "m", extra_pip_requirements=["ok", " "])
+
+
 def test_explicit_signature_wins_over_the_example(tmp_path: Path):
     given = infer_signature(np.zeros((1, 2), np.float32))
 

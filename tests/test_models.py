@@ -94,6 +94,65 @@ def test_a_logged_model_uri_climbing_out_of_the_model_is_refused(client, fitted,
         modelreg.load_model(f"models:/{logged.model_id}/../../x")
 
 
+def test_name_is_mlflow_3s_word_for_the_artifact_path(client, fitted, data):
+    with modelreg.start_run():
+        logged = modelreg.log_model(fitted, name="classifier")
+
+    assert logged.artifact_path == "classifier"
+    assert client.get_logged_model(logged.model_id).name == "classifier"
+    assert modelreg.load_model(logged.model_uri).flavor == "sklearn"
+
+
+def test_an_artifact_path_and_a_different_name_are_refused_before_anything_is_stored(
+    client, fitted
+):
+    with modelreg.start_run() as run, pytest.raises(InvalidArgument, match="name 'b' differ"):
+        modelreg.log_model(fitted, "a", name="b")
+
+    assert client.list_artifacts(run.info.run_id) == []
+
+
+def test_params_tags_and_model_type_go_on_the_logged_model(client, fitted):
+    with modelreg.start_run():
+        logged = modelreg.log_model(
+            fitted, params={"C": 1.0}, tags={"team": "risk"}, model_type="classifier"
+        )
+
+    model = client.get_logged_model(logged.model_id)
+    assert (model.params, model.tags["team"], model.model_type) == (
+        {"C": "1.0"},
+        "risk",
+        "classifier",
+    )
+    assert model.status == "READY"
+
+
+def test_a_refused_tag_stores_no_files_and_no_logged_model(client, fitted):
+    with modelreg.start_run() as run, pytest.raises(InvalidArgument, match="tag"):
+        modelreg.log_model(fitted, tags={"": "empty key"})
+
+    assert client.list_artifacts(run.info.run_id) == []
+    assert client.get_run_logged_models(run.info.run_id) == []
+
+
+def test_an_option_mlflow_has_and_modelreg_does_not_is_a_type_error_naming_log_model(fitted):
+    with pytest.raises(TypeError, match=r"log_model\(\) got an unexpected keyword.*conda_env"):
+        modelreg.log_model(fitted, conda_env={"dependencies": []})
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_a_failed_upload_leaves_the_logged_model_failed(client, fitted, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(type(client), "log_artifacts", refuse)
+    with modelreg.start_run() as run, pytest.raises(OSError, match="disk full"):
+        modelreg.log_model(fitted)
+
+    (model,) = client.get_run_logged_models(run.info.run_id)
+    assert model.status == "FAILED"
+
+
 def test_registered_version_still_loads_after_its_run_is_deleted(client, fitted, data):
     logged = log(fitted, data[0])
     client.delete_run(logged.run_id)

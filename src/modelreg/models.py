@@ -18,12 +18,13 @@ again reads nothing from the store.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,38 +63,56 @@ def _client(client: Any) -> Any:
 
 def log_model(
     model: Any,
-    artifact_path: str = "model",
+    artifact_path: str | None = None,
     *,
+    name: str | None = None,
     signature: Any = None,
     input_example: Any = None,
     registered_model_name: str | None = None,
     pip_requirements: Iterable[str] | str | None = None,
+    extra_pip_requirements: Iterable[str] | str | None = None,
     code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
     run_id: str | None = None,
     client: Any = None,
     card: Any = None,
-    **flavor_options: Any,
+    flavor: str | None = None,
+    torch_format: str | None = None,
+    init_kwargs: dict[str, Any] | None = None,
 ) -> LoggedModel:
-    """Saves ``model`` into the run's artifacts (the active run by default).
+    """Saves ``model`` into the run's artifacts (the active run by default) at
+    ``artifact_path`` (or ``name``, MLflow 3's word for it; ``"model"`` by default).
 
     The flavor is picked from the model's type: scikit-learn, PyTorch, ONNX,
     XGBoost, LightGBM, CatBoost, Keras 3, a Transformers pipeline, or any
-    importable class with ``predict``. A signature is inferred from
-    ``input_example`` when not given, and the environment (Python and package
-    versions) is recorded without running pip. With
-    ``registered_model_name`` a version is registered too (the model is
-    created if needed), its semantic version bumped automatically; ``card``
-    (a ``ModelCard`` or a dict of its fields) becomes that version's model
-    card, with metrics and training data filled in from the run.
+    importable class with ``predict``; ``flavor`` names one instead
+    (``torch_format`` and ``init_kwargs``: see :mod:`modelreg.flavors.pytorch`).
+    A signature is inferred from ``input_example`` when not given, and the
+    environment (Python and package versions) is recorded without running pip:
+    ``pip_requirements`` replaces the requirements it implies,
+    ``extra_pip_requirements`` adds to them. The files also make a logged model
+    (MLflow 3's entity; ``LoggedModel.model_id``, loadable as ``models:/<model_id>``)
+    with ``params``, ``tags`` and ``model_type``. With ``registered_model_name`` a
+    version is registered too (the model is created if needed), its semantic
+    version bumped automatically; ``card`` (a ``ModelCard`` or a dict of its
+    fields) becomes that version's model card, with metrics and training data
+    filled in from the run.
 
-    Raises ``InvalidArgument`` for a model no flavor can save, a malformed
-    card or a card without ``registered_model_name``, and whatever
-    logging or registering raises (``NotFound`` for an unknown run …).
+    Raises ``InvalidArgument`` for a model no flavor can save, a malformed card or
+    a card without ``registered_model_name``, a bad tag or param, and whatever
+    logging or registering raises (``NotFound`` for an unknown run …); nothing is
+    stored when the model cannot be saved or a tag, param or card is refused.
+
+    >>> with modelreg.start_run():
+    ...     info = modelreg.log_model(clf, name="model", params={"C": 1.0})
+    >>> modelreg.load_model(f"models:/{info.model_id}").predict(X)
     """
     from modelreg.artifact_files import check_artifact_path
     from modelreg.flavors import save_model
 
-    artifact_path = check_artifact_path(artifact_path, "artifact_path")
+    artifact_path = check_artifact_path(_path_or_name(artifact_path, name), "artifact_path")
     if card is not None:
         from modelreg.cards.checks import check_card
 
@@ -112,11 +131,21 @@ def log_model(
             signature=signature,
             input_example=input_example,
             pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
             code_paths=code_paths,
-            **flavor_options,
+            flavor=flavor,
+            torch_format=torch_format,
+            init_kwargs=init_kwargs,
         )
-        client.log_artifacts(run_id, Path(tmp) / "model", artifact_path)
-    model_id = _logged_model(client, run_id, artifact_path)
+        model_id = _new_logged_model(client, run_id, artifact_path, params, tags, model_type)
+        try:
+            client.log_artifacts(run_id, Path(tmp) / "model", artifact_path)
+            client.record_logged_model_files(model_id, artifact_path)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the upload's error is the one to see
+                client.finalize_logged_model(model_id, "FAILED")
+            raise
+    _finish_logged_model(client, model_id, run_id)
     signature_dict = info.signature.to_dict() if info.signature is not None else None
     model_uri = f"runs:/{run_id}/{artifact_path}"
     version = None
@@ -139,18 +168,45 @@ def log_model(
     )
 
 
-def _logged_model(client: Any, run_id: str, artifact_path: str) -> str:
-    """A READY logged model of the run holding the files just saved at ``artifact_path``
-    (as MLflow 3's ``log_model`` makes one), remembered as the last logged model."""
+def _path_or_name(artifact_path: str | None, name: str | None) -> str:
+    if artifact_path is not None and name is not None and artifact_path != name:
+        raise InvalidArgument(
+            f"artifact_path {artifact_path!r:.100} and name {name!r:.100} differ: give one "
+            "(name is MLflow 3's word for artifact_path)"
+        )
+    return artifact_path if artifact_path is not None else name if name is not None else "model"
+
+
+def _new_logged_model(
+    client: Any,
+    run_id: str,
+    artifact_path: str,
+    params: Mapping[str, Any] | None,
+    tags: Mapping[str, Any] | None,
+    model_type: str | None,
+) -> str:
+    """A PENDING logged model of the run, named after the last part of ``artifact_path``
+    (as MLflow 3's ``log_model`` makes one): its tags and params are checked before any
+    file is uploaded."""
+    experiment_id = client.get_run(run_id).info.experiment_id
+    return str(
+        client.create_logged_model(
+            experiment_id,
+            artifact_path.rsplit("/", 1)[-1],
+            source_run_id=run_id,
+            tags=None if tags is None else dict(tags),
+            params=None if params is None else dict(params),
+            model_type=model_type,
+        ).model_id
+    )
+
+
+def _finish_logged_model(client: Any, model_id: str, run_id: str) -> None:
+    """Marks the model READY, remembered as the last logged model."""
     from modelreg.fluent_logged_models import remember_logged_model
 
-    experiment_id = client.get_run(run_id).info.experiment_id
-    name = artifact_path.rsplit("/", 1)[-1]
-    model_id = client.create_logged_model(experiment_id, name, source_run_id=run_id).model_id
-    client.record_logged_model_files(model_id, artifact_path)
     client.finalize_logged_model(model_id, "READY")
     remember_logged_model(model_id, output_of=run_id)
-    return model_id
 
 
 def register_model(

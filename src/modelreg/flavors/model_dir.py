@@ -109,6 +109,7 @@ def save_model(
     signature: Signature | Mapping[str, Any] | None = None,
     input_example: Any = None,
     pip_requirements: Iterable[str] | str | os.PathLike[str] | None = None,
+    extra_pip_requirements: Iterable[str] | str | os.PathLike[str] | None = None,
     code_paths: Iterable[str | os.PathLike[str]] | None = None,
     flavor: str | None = None,
     torch_format: str | None = None,
@@ -120,7 +121,8 @@ def save_model(
     (``sklearn``, ``pytorch``, ``onnx``, ``python``). Without ``signature``, one
     is inferred from ``input_example`` (inputs from the example, outputs from
     predicting it). ``pip_requirements`` (a list or a requirements file)
-    replaces the pinned versions modelreg records. ``code_paths`` files and
+    replaces the pinned versions modelreg records; ``extra_pip_requirements``
+    (the same forms) adds to them. ``code_paths`` files and
     folders are copied to ``code/`` and put on ``sys.path`` at load.
     ``torch_format`` (``export``/``state_dict``) and ``init_kwargs`` apply to
     PyTorch models; see :mod:`modelreg.flavors.pytorch`.
@@ -129,6 +131,13 @@ def save_model(
     for unsupported models or bad arguments; on any error nothing is left
     behind.
     """
+    replaced = _requirements_arg(pip_requirements, "pip_requirements")
+    extra = _requirements_arg(extra_pip_requirements, "extra_pip_requirements")
+    if replaced is not None and extra is not None:
+        raise InvalidArgument(
+            "pip_requirements and extra_pip_requirements: give one (the first replaces the "
+            "requirements modelreg records, the second adds to them)"
+        )
     directory = Path(path)
     created = _prepare_directory(directory)
     try:
@@ -137,7 +146,8 @@ def save_model(
             directory,
             signature=coerce_signature(signature),
             input_example=input_example,
-            pip_requirements=_requirements_arg(pip_requirements),
+            pip_requirements=replaced,
+            extra_pip_requirements=extra or [],
             code_paths=[Path(p) for p in code_paths or ()],
             flavor=flavor or detect_flavor(model),
             request=SaveRequest(input_example, torch_format, init_kwargs),
@@ -161,6 +171,7 @@ def _save(
     signature: Signature | None,
     input_example: Any,
     pip_requirements: list[str] | None,
+    extra_pip_requirements: list[str],
     code_paths: list[Path],
     flavor: str,
     request: SaveRequest,
@@ -185,9 +196,10 @@ def _save(
         "weights_digest": _digest(directory, saved.spec, [*saved.files, *code_files]),
         "signature": signature.to_dict() if signature is not None else None,
         "environment": environment,
-        "requirements": pip_requirements
-        if pip_requirements is not None
-        else requirements_for(environment),
+        "requirements": _with_extra(
+            requirements_for(environment) if pip_requirements is None else pip_requirements,
+            extra_pip_requirements,
+        ),
         "input_example": example_payload(input_example) if input_example is not None else None,
     }
     requirements_text = "".join(line + "\n" for line in manifest["requirements"])
@@ -353,23 +365,27 @@ def _prepare_directory(directory: Path) -> bool:
     return True
 
 
-def _requirements_arg(value: Iterable[str] | str | os.PathLike[str] | None) -> list[str] | None:
+def _requirements_arg(
+    value: Iterable[str] | str | os.PathLike[str] | None, field: str
+) -> list[str] | None:
     if value is None:
         return None
     if isinstance(value, str | os.PathLike):
         try:
             text = Path(value).read_text(encoding="utf-8")
         except OSError as exc:
-            raise InvalidArgument(f"pip_requirements: cannot read {value}: {exc}") from exc
+            raise InvalidArgument(f"{field}: cannot read {value}: {exc}") from exc
         lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
         return [line for line in lines if line]
     requirements = list(value)
     bad = [r for r in requirements if not isinstance(r, str) or not r.strip() or "\n" in r]
     if bad:
-        raise InvalidArgument(
-            f"pip_requirements must be non-empty one-line strings, got {bad[0]!r:.60}"
-        )
+        raise InvalidArgument(f"{field} must be non-empty one-line strings, got {bad[0]!r:.60}")
     return [r.strip() for r in requirements]
+
+
+def _with_extra(requirements: list[str], extra: list[str]) -> list[str]:
+    return [*requirements, *(r for r in dict.fromkeys(extra) if r not in requirements)]
 
 
 def _copy_code(sources: list[Path], directory: Path) -> list[str]:
