@@ -47,6 +47,7 @@ _LAZY = {
     "load_table": "modelreg.fluent_tables",
     "log_model": "modelreg.models",
     "register_model": "modelreg.models",
+    "save_model": "modelreg.models",
     "log_artifact": "modelreg.fluent_artifacts",
     "log_artifacts": "modelreg.fluent_artifacts",
     "log_batch": "modelreg.fluent",
@@ -161,6 +162,7 @@ __all__ = [
     "register_prompt",
     "restore_experiment",
     "restore_run",
+    "save_model",
     "search_experiments",
     "search_logged_models",
     "search_model_versions",
@@ -275,7 +277,7 @@ if TYPE_CHECKING:
         set_model_version_tag,
     )
     from modelreg.fluent_search import search_runs
-    from modelreg.models import load_model, log_model, register_model
+    from modelreg.models import load_model, log_model, register_model, save_model
     from modelreg.signature import infer_signature
     from modelreg.system_metrics import (
         disable_system_metrics_logging,

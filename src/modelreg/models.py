@@ -27,13 +27,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.extras import needs_extras
 
-__all__ = ["LoggedModel", "download_model", "load_model", "log_model"]
+if TYPE_CHECKING:
+    from modelreg.flavors import ModelInfo
+
+__all__ = ["LoggedModel", "download_model", "load_model", "log_model", "save_model"]
 
 _COMPLETE = ".complete"
 
@@ -264,7 +268,7 @@ def _saved_signature(client: Any, model_uri: str) -> dict[str, Any] | None:
 
 
 def load_model(
-    model_uri: str,
+    model_uri: str | os.PathLike[str],
     *,
     trust_pickle: bool = False,
     trust_code: bool | Iterable[str] = False,
@@ -276,8 +280,10 @@ def load_model(
 
     ``model_uri`` is any ``models:/`` form (``models:/name/3``,
     ``/Production``, ``@alias``, ``/latest``, ``/v1.2.0``, ``/^1.2``),
-    ``models:/m-<id>`` (a logged model, as MLflow 3 names one) or
-    ``runs:/<run_id>/<path>``. Input to ``predict`` is checked against the
+    ``models:/m-<id>`` (a logged model, as MLflow 3 names one),
+    ``runs:/<run_id>/<path>``, or a local folder (a path or ``file:`` URI) that
+    :func:`save_model` or ``download_model`` wrote, loaded where it is (no store is
+    opened; ``dst_path`` is not used). Input to ``predict`` is checked against the
     model's signature. Pickle-based models load only with
     ``trust_pickle=True``; otherwise ``PermissionDenied`` says why. A model
     whose class is named by import path (python class, PyTorch state dict)
@@ -292,11 +298,51 @@ def load_model(
     """
     from modelreg.flavors import load_model_dir
 
-    local = download_model(model_uri, dst_path=dst_path, client=client)
+    local = _local_folder(model_uri)
+    if local is None:
+        local = download_model(str(model_uri), dst_path=dst_path, client=client)
     with needs_extras():  # the model's framework
         return load_model_dir(
             local, trust_pickle=trust_pickle, trust_code=trust_code, device=device
         )
+
+
+def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> ModelInfo:
+    """Saves ``model`` into a new folder at ``path`` without any store or run (as
+    MLflow's ``mlflow.<flavor>.save_model``); ``load_model(path)`` loads it back and
+    ``log_artifacts`` can log it later. Takes ``log_model``'s options (``signature``,
+    ``input_example``, ``pip_requirements``, ``extra_pip_requirements``,
+    ``code_paths``, ``flavor``, ``torch_format``, ``init_kwargs``).
+
+    ``path`` must not exist or be an empty folder. Raises ``InvalidArgument`` for a
+    model no flavor can save or a bad option; on any error nothing is left behind.
+
+    >>> modelreg.save_model(clf, "build/model", input_example=X[:5])
+    >>> modelreg.load_model("build/model").predict(X)
+    """
+    from modelreg.flavors import save_model as save
+
+    with needs_extras():
+        return save(model, path, **options)
+
+
+def _local_folder(model_uri: Any) -> Path | None:
+    """The folder a path or ``file:`` URI names; ``None`` for a store's URI."""
+    if isinstance(model_uri, os.PathLike):
+        return Path(model_uri)
+    if not isinstance(model_uri, str):
+        raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
+    if model_uri.startswith("file:"):
+        return Path(unquote(urlparse(model_uri).path))
+    if model_uri.startswith(("models:", "runs:")) or "://" in model_uri:
+        return None
+    folder = Path(model_uri)
+    if not folder.is_dir():
+        raise InvalidArgument(
+            f"model_uri '{model_uri:.200}' must be a models:/ or runs:/ URI, or the folder of a "
+            "saved model (there is no such folder)"
+        )
+    return folder
 
 
 def download_model(
