@@ -59,9 +59,17 @@ def test_a_folder_may_be_given_as_a_path_or_a_file_uri(in_empty_folder, fitted, 
     assert type(loaded.native).__name__ == "LogisticRegression"
 
 
-def test_a_folder_that_does_not_exist_is_named_in_the_error(in_empty_folder):
-    with pytest.raises(InvalidArgument, match="'no/such/model'.*no such folder"):
-        modelreg.load_model("no/such/model")
+@pytest.mark.parametrize("uri", ["no/such/model", "file:///no/such/model", Path("no/such")])
+def test_a_folder_that_does_not_exist_is_named_in_the_error(in_empty_folder, uri):
+    with pytest.raises(InvalidArgument, match=f"'{uri}'.*no such folder"):
+        modelreg.load_model(uri)
+
+
+def test_a_file_is_not_a_model_folder(in_empty_folder):
+    Path("model.txt").write_text("not a model")
+
+    with pytest.raises(InvalidArgument, match="no such folder"):
+        modelreg.load_model("model.txt")
 
 
 def test_a_folder_without_a_saved_model_is_not_found(in_empty_folder):

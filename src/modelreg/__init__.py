@@ -98,7 +98,23 @@ _LAZY = {
     "clear_active_model": "modelreg.fluent_logged_models",
     "search_logged_models": "modelreg.fluent_logged_models",
 }
-_SUBMODULES = {"entities", "errors", "uris", "settings"}
+# Submodules reached as attributes; the framework modules are MLflow's per-framework
+# modules by their names (mlflow.sklearn …; see modelreg.frameworks).
+_SUBMODULES = {
+    "entities",
+    "errors",
+    "settings",
+    "uris",
+    "catboost",
+    "keras",
+    "lightgbm",
+    "onnx",
+    "pyfunc",
+    "pytorch",
+    "sklearn",
+    "transformers",
+    "xgboost",
+}
 
 __all__ = [
     "ActiveRun",
@@ -106,6 +122,7 @@ __all__ = [
     "__version__",
     "active_run",
     "autolog",
+    "catboost",
     "clear_active_model",
     "create_experiment",
     "create_external_model",
@@ -135,8 +152,10 @@ __all__ = [
     "infer_signature",
     "initialize_logged_model",
     "is_tracking_uri_set",
+    "keras",
     "last_active_run",
     "last_logged_model",
+    "lightgbm",
     "load_dict",
     "load_model",
     "load_prompt",
@@ -158,6 +177,9 @@ __all__ = [
     "log_stream",
     "log_table",
     "log_text",
+    "onnx",
+    "pyfunc",
+    "pytorch",
     "register_model",
     "register_prompt",
     "restore_experiment",
@@ -184,8 +206,11 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "settings",
+    "sklearn",
     "start_run",
+    "transformers",
     "uris",
+    "xgboost",
 ]
 
 
@@ -204,7 +229,21 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from modelreg import entities, errors, settings, uris
+    from modelreg import (
+        catboost,
+        entities,
+        errors,
+        keras,
+        lightgbm,
+        onnx,
+        pyfunc,
+        pytorch,
+        settings,
+        sklearn,
+        transformers,
+        uris,
+        xgboost,
+    )
     from modelreg.autologging import autolog
     from modelreg.client import Client
     from modelreg.fluent import (

@@ -298,13 +298,25 @@ def load_model(
     """
     from modelreg.flavors import load_model_dir
 
-    local = _local_folder(model_uri)
-    if local is None:
-        local = download_model(str(model_uri), dst_path=dst_path, client=client)
+    local = model_folder(model_uri, dst_path=dst_path, client=client)
     with needs_extras():  # the model's framework
         return load_model_dir(
             local, trust_pickle=trust_pickle, trust_code=trust_code, device=device
         )
+
+
+def model_folder(
+    model_uri: str | os.PathLike[str],
+    *,
+    dst_path: str | os.PathLike[str] | None = None,
+    client: Any = None,
+) -> Path:
+    """The local folder of the model ``model_uri`` names, as :func:`load_model` reads
+    it: a local folder as it is, a store's model downloaded (:func:`download_model`)."""
+    local = _local_folder(model_uri)
+    if local is None:
+        local = download_model(str(model_uri), dst_path=dst_path, client=client)
+    return local
 
 
 def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> ModelInfo:
@@ -329,18 +341,19 @@ def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Mode
 def _local_folder(model_uri: Any) -> Path | None:
     """The folder a path or ``file:`` URI names; ``None`` for a store's URI."""
     if isinstance(model_uri, os.PathLike):
-        return Path(model_uri)
-    if not isinstance(model_uri, str):
+        folder = Path(model_uri)
+    elif not isinstance(model_uri, str):
         raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
-    if model_uri.startswith("file:"):
-        return Path(unquote(urlparse(model_uri).path))
-    if model_uri.startswith(("models:", "runs:")) or "://" in model_uri:
+    elif model_uri.startswith("file:"):
+        folder = Path(unquote(urlparse(model_uri).path))
+    elif model_uri.startswith(("models:", "runs:")) or "://" in model_uri:
         return None
-    folder = Path(model_uri)
+    else:
+        folder = Path(model_uri)
     if not folder.is_dir():
         raise InvalidArgument(
-            f"model_uri '{model_uri:.200}' must be a models:/ or runs:/ URI, or the folder of a "
-            "saved model (there is no such folder)"
+            f"model_uri '{os.fspath(model_uri):.200}' must be a models:/ or runs:/ URI, or the "
+            "folder of a saved model, and there is no such folder"
         )
     return folder
 

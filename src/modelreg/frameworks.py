@@ -1,0 +1,138 @@
+"""MLflow's per-framework modules by their names: ``modelreg.sklearn``, ``modelreg.pytorch`` …
+
+Code written for ``mlflow.sklearn.log_model(model, name="model")`` and
+``mlflow.sklearn.load_model(uri)`` runs with ``modelreg.sklearn`` in their
+place. Each module's ``log_model`` and ``save_model`` are
+:func:`modelreg.log_model` and :func:`modelreg.save_model` for its
+framework's objects: an object of another framework is refused, naming the
+module that takes it. Its ``load_model`` returns the framework's object
+itself (the estimator, the ``nn.Module`` …; ``modelreg.load_model(uri).native``)
+and refuses a model of another framework before loading it. A model saved as
+a plain Python object (``python`` flavor, as scikit-learn pickles imported
+from MLflow are) loads through any of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from modelreg import models
+from modelreg.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from modelreg.flavors import ModelInfo
+
+__all__ = ["FRAMEWORKS", "Framework", "functions_for"]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One framework's module: the flavor it saves, its name for people, and the
+    flavors of the objects it also takes (scikit-learn's API of XGBoost …)."""
+
+    flavor: str
+    label: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def flavors(self) -> tuple[str, ...]:
+        return (self.flavor, *self.also)
+
+
+FRAMEWORKS = {
+    f.flavor: f
+    for f in (
+        Framework("sklearn", "scikit-learn", ("xgboost", "lightgbm", "catboost")),
+        Framework("pytorch", "PyTorch"),
+        Framework("onnx", "ONNX"),
+        Framework("xgboost", "XGBoost"),
+        Framework("lightgbm", "LightGBM"),
+        Framework("catboost", "CatBoost"),
+        Framework("keras", "Keras"),
+        Framework("transformers", "Transformers"),
+    )
+}
+
+LogModel = Callable[..., "models.LoggedModel"]
+SaveModel = Callable[..., "ModelInfo"]
+LoadModel = Callable[..., Any]
+
+
+def functions_for(flavor: str, module: str) -> tuple[LogModel, SaveModel, LoadModel]:
+    """``log_model``, ``save_model`` and ``load_model`` of the framework saved with
+    ``flavor``, documented as functions of ``module``."""
+    framework = FRAMEWORKS[flavor]
+
+    def log_model(model: Any, artifact_path: str | None = None, **options: Any) -> Any:
+        _check_object(framework, model, "log_model")
+        return models.log_model(model, artifact_path, **options)
+
+    def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Any:
+        _check_object(framework, model, "save_model")
+        return models.save_model(model, path, **options)
+
+    def load_model(
+        model_uri: str | os.PathLike[str],
+        *,
+        dst_path: str | os.PathLike[str] | None = None,
+        client: Any = None,
+        **options: Any,
+    ) -> Any:
+        from modelreg.flavors import read_model_info
+
+        folder = models.model_folder(model_uri, dst_path=dst_path, client=client)
+        found = read_model_info(folder).flavor
+        if found not in (*framework.flavors, "python"):
+            raise InvalidArgument(
+                f"model_uri '{os.fspath(model_uri):.200}' holds a {_label(found)} model, not a "
+                f"{framework.label} one: load it with {_function(found, 'load_model')}"
+            )
+        return models.load_model(folder, **options).native
+
+    label = framework.label
+    docs = {
+        log_model: f"""Logs a {label} model into the run's artifacts: :func:`modelreg.log_model`
+        with the same arguments, for {label} objects only (``mlflow.{flavor}.log_model``).
+
+        Raises ``InvalidArgument`` naming the module that takes an object of another
+        framework, and what :func:`modelreg.log_model` raises.
+        """,
+        save_model: f"""Saves a {label} model into a new folder with no store or run:
+        :func:`modelreg.save_model` for {label} objects only (``mlflow.{flavor}.save_model``).
+        """,
+        load_model: f"""The {label} object a logged, registered or saved model holds
+        (``mlflow.{flavor}.load_model``): :func:`modelreg.load_model`'s ``.native``, with its
+        arguments and errors.
+
+        Raises ``InvalidArgument`` for a model of another framework, before loading it.
+        """,
+    }
+    for function, doc in docs.items():
+        function.__module__ = module
+        function.__qualname__ = function.__name__
+        function.__doc__ = doc
+    return log_model, save_model, load_model
+
+
+def _check_object(framework: Framework, model: Any, function: str) -> None:
+    from modelreg.flavors import detect_flavor
+
+    found = detect_flavor(model)
+    if found not in framework.flavors:
+        raise InvalidArgument(
+            f"model: modelreg.{framework.flavor}.{function} takes {framework.label} models; "
+            f"this {type(model).__qualname__} is a {_label(found)} model: use "
+            f"{_function(found, function)}"
+        )
+
+
+def _label(flavor: str) -> str:
+    return FRAMEWORKS[flavor].label if flavor in FRAMEWORKS else flavor
+
+
+def _function(flavor: str, function: str) -> str:
+    own = f"modelreg.{flavor}.{function} or " if flavor in FRAMEWORKS else ""
+    return f"{own}modelreg.{function}"

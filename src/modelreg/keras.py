@@ -1,0 +1,11 @@
+"""Keras models by MLflow's names (``mlflow.keras``).
+
+``log_model``, ``save_model``, and ``load_model``, which gives the Keras object
+itself; see :mod:`modelreg.frameworks`.
+"""
+
+from modelreg.frameworks import functions_for
+
+log_model, save_model, load_model = functions_for("keras", __name__)
+
+__all__ = ["load_model", "log_model", "save_model"]

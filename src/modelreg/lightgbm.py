@@ -1,0 +1,11 @@
+"""LightGBM models by MLflow's names (``mlflow.lightgbm``).
+
+``log_model``, ``save_model``, and ``load_model``, which gives the LightGBM object
+itself; see :mod:`modelreg.frameworks`.
+"""
+
+from modelreg.frameworks import functions_for
+
+log_model, save_model, load_model = functions_for("lightgbm", __name__)
+
+__all__ = ["load_model", "log_model", "save_model"]

@@ -1,0 +1,127 @@
+"""modelreg.sklearn, modelreg.pytorch … and modelreg.pyfunc: MLflow's per-framework
+modules by their names, so code written for ``mlflow.<framework>`` runs unchanged."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from xgboost import XGBClassifier
+
+import modelreg
+from modelreg.errors import InvalidArgument
+
+FRAMEWORKS = ["catboost", "keras", "lightgbm", "onnx", "pytorch", "sklearn", "transformers"]
+
+
+class Doubler:
+    """A plain Python model (the python flavor)."""
+
+    def predict(self, xs):
+        return [2 * x for x in xs]
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    return X, (X[:, 0] > 0).astype(int)
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(3, 1))
+
+
+def test_the_seed_workflow_runs_with_the_module_names_of_mlflow(client, net, data):
+    with modelreg.start_run() as run:
+        modelreg.log_param("learning_rate", 1e-4)
+        modelreg.pytorch.log_model(net, "model", input_example=data[0][:2])
+    client.create_registered_model("my_model")
+    version = client.create_model_version(
+        "my_model", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id
+    )
+    client.transition_model_version_stage("my_model", version.version, "Production")
+
+    model = modelreg.pyfunc.load_model("models:/my_model/Production")
+    module = modelreg.pytorch.load_model("models:/my_model/Production")
+
+    expected = net(torch.from_numpy(data[0])).detach().numpy()
+    np.testing.assert_allclose(model.predict(data[0]), expected, rtol=1e-5)
+    assert isinstance(module, torch.nn.Module)
+    np.testing.assert_allclose(module(torch.from_numpy(data[0])).detach().numpy(), expected)
+
+
+def test_load_model_of_a_framework_module_gives_the_frameworks_object(client, data):
+    estimator = LogisticRegression().fit(*data)
+    with modelreg.start_run():
+        logged = modelreg.sklearn.log_model(estimator, name="model")
+
+    loaded = modelreg.sklearn.load_model(logged.model_uri)
+
+    assert type(loaded) is LogisticRegression
+    np.testing.assert_array_equal(loaded.predict(data[0]), estimator.predict(data[0]))
+
+
+def test_an_object_of_another_framework_is_refused_naming_the_module_that_takes_it(client, net):
+    with modelreg.start_run() as run:
+        with pytest.raises(InvalidArgument, match=r"Sequential is a PyTorch model: use "
+                           r"modelreg\.pytorch\.log_model or modelreg\.log_model"):  # fmt: skip
+            modelreg.sklearn.log_model(net, "model")
+
+    assert client.list_artifacts(run.info.run_id) == []
+
+
+def test_loading_a_model_of_another_framework_is_refused_before_loading_it(client, net):
+    with modelreg.start_run():
+        logged = modelreg.log_model(net, "model")
+
+    with pytest.raises(InvalidArgument, match=r"holds a PyTorch model, not a scikit-learn one"):
+        modelreg.sklearn.load_model(logged.model_uri)
+
+
+def test_the_sklearn_module_takes_the_scikit_learn_api_of_boosting_libraries(tmp_path, data):
+    booster = XGBClassifier(n_estimators=3).fit(*data)
+
+    info = modelreg.sklearn.save_model(booster, tmp_path / "model")
+
+    assert info.flavor == "xgboost"
+    assert type(modelreg.sklearn.load_model(tmp_path / "model")) is XGBClassifier
+
+
+def test_a_plain_python_model_loads_through_any_framework_module(tmp_path):
+    modelreg.save_model(Doubler(), tmp_path / "model")
+
+    assert modelreg.sklearn.load_model(tmp_path / "model").predict([1, 2]) == [2, 4]
+
+
+def test_options_and_errors_are_those_of_modelreg_log_model(client, data):
+    estimator = LogisticRegression().fit(*data)
+    with modelreg.start_run(), pytest.raises(TypeError, match="conda_env"):
+        modelreg.sklearn.log_model(estimator, "model", conda_env={})
+
+
+@pytest.mark.parametrize("framework", [*FRAMEWORKS, "xgboost", "pyfunc"])
+def test_each_module_imports_by_name_and_as_an_attribute_without_its_framework(framework):
+    code = (
+        f"import sys, modelreg, modelreg.{framework} as m\n"
+        f"assert modelreg.{framework} is m and callable(m.load_model)\n"
+        "heavy = ('torch', 'sklearn', 'xgboost', 'lightgbm', 'catboost', 'keras', "
+        "'transformers', 'onnx', 'sqlalchemy')\n"
+        "print([h for h in heavy if h in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_each_modules_functions_say_what_they_do_in_their_own_name(framework):
+    module = getattr(modelreg, framework)
+
+    for function in (module.log_model, module.save_model, module.load_model):
+        assert function.__module__ == f"modelreg.{framework}"
+        assert f"mlflow.{framework}.{function.__name__}" in function.__doc__
