@@ -80,7 +80,7 @@ def test_loading_a_model_without_its_framework_names_the_extra(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
         "modelreg.errors.MissingDependency: skops is not installed, and modelreg needs it for "
-        "scikit-learn models: pip install 'modelreg[sklearn]'"
+        "scikit-learn models and evaluate: pip install 'modelreg[sklearn]'"
     )
 
 
@@ -92,3 +92,21 @@ def test_the_base_install_brings_the_remote_client_and_the_extras_bring_the_rest
     assert "httpx" in names and "psycopg" not in names
     assert extras["postgres"] == ["psycopg[binary]>=3.1"]
     assert {"fastapi", "uvicorn[standard]"} <= {req.split(">")[0] for req in extras["server"]}
+
+
+def test_evaluate_without_scikit_learn_names_the_extra(tmp_path):
+    done = run_without(
+        ["sklearn"],
+        f"import modelreg\nmodelreg.set_tracking_uri({str(tmp_path / 'store')!r})\n"
+        "from modelreg.errors import MissingDependency\n"
+        "try:\n"
+        "    modelreg.evaluate(lambda rows: [0, 1], [[0.0], [1.0]], targets=[0, 1],\n"
+        "                      model_type='classifier')\n"
+        "except MissingDependency as exc:\n    print(exc)\n",
+    )
+
+    assert done.stdout == (
+        "sklearn is not installed, and modelreg needs it for scikit-learn models and evaluate: "
+        "pip install 'modelreg[sklearn]'\n"
+    )
+    assert not (tmp_path / "store").exists()  # refused before any run was made

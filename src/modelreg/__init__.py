@@ -40,6 +40,7 @@ _LAZY = {
     "get_tracking_uri": "modelreg.fluent",
     "last_active_run": "modelreg.fluent",
     "download_artifacts": "modelreg.fluent_artifacts",
+    "evaluate": "modelreg.evaluation",
     "infer_signature": "modelreg.signature",
     "load_dict": "modelreg.fluent_artifacts",
     "load_text": "modelreg.fluent_artifacts",
@@ -138,6 +139,7 @@ __all__ = [
     "end_run",
     "entities",
     "errors",
+    "evaluate",
     "finalize_logged_model",
     "flush_async_logging",
     "get_active_model_id",
@@ -246,6 +248,7 @@ if TYPE_CHECKING:
     )
     from modelreg.autologging import autolog
     from modelreg.client import Client
+    from modelreg.evaluation import evaluate
     from modelreg.fluent import (
         ActiveRun,
         active_run,

@@ -31,7 +31,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "postgres": ("PostgreSQL stores", ("psycopg",)),
     "s3": ("S3 artifact stores", ("boto3", "botocore")),
-    "sklearn": ("scikit-learn models", ("sklearn", "skops")),
+    "sklearn": ("scikit-learn models and evaluate", ("sklearn", "skops")),
     "torch": ("PyTorch models", ("torch", "safetensors")),
     "onnx": ("ONNX models", ("onnx", "onnxruntime")),
     "pandas": ("DataFrames", ("pandas",)),

@@ -1,0 +1,229 @@
+"""``modelreg.evaluate``: a model's standard metrics on a dataset, logged to a run, as
+MLflow's ``mlflow.evaluate`` does for classifiers and regressors.
+
+>>> with modelreg.start_run():
+...     result = modelreg.evaluate("models:/fraud/Staging", holdout, targets="label",
+...                                model_type="classifier")
+>>> result.metrics["f1_score"]
+0.91
+
+The metrics (see :mod:`modelreg.evaluation_metrics`, and ``score``, the model's
+own ``score(X, y)`` when it has one, as scikit-learn's do) are logged at step 0 as
+measured on the data, which becomes an input of the run (context
+``evaluation``); they also measure the logged model the URI names (or
+``model_id``, or the models the run logged), as ``log_metrics`` says. A
+classifier's confusion matrix is logged as ``confusion_matrix.json``. Needs
+scikit-learn (``modelreg[sklearn]``) for the arithmetic.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from modelreg.datasets import Dataset
+from modelreg.errors import InvalidArgument
+from modelreg.extras import needs_extras
+
+__all__ = ["EvaluationResult", "evaluate"]
+
+MODEL_TYPES = ("classifier", "regressor")
+# evaluator_config keys, as MLflow's default evaluator names them.
+CONFIG_KEYS = ("pos_label", "average", "metric_prefix")
+CONFUSION_MATRIX = "confusion_matrix.json"
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What :func:`evaluate` logged: the metrics by their logged names, the artifacts
+    (name → ``runs:/`` URI), the run, and the dataset the metrics were measured on."""
+
+    metrics: dict[str, float]
+    artifacts: dict[str, str]
+    run_id: str
+    dataset: Dataset
+
+
+def evaluate(
+    model: Any = None,
+    data: Any = None,
+    *,
+    model_type: str,
+    targets: Any,
+    predictions: str | None = None,
+    evaluator_config: Mapping[str, Any] | None = None,
+    dataset_name: str | None = None,
+    model_id: str | None = None,
+    run_id: str | None = None,
+) -> EvaluationResult:
+    """Predicts ``data`` with ``model``, scores the predictions against ``targets`` and
+    logs the metrics to the active run (or ``run_id``; with neither, to a run of its
+    own, ended when done).
+
+    ``model`` is a model URI or folder (as :func:`modelreg.load_model` takes), a loaded
+    model, any object with ``predict``, or a function of the features; or ``None``
+    with ``predictions`` naming the column of ``data`` that holds them. ``data`` is a
+    pandas DataFrame, with ``targets`` (and ``predictions``) naming its columns and
+    the other columns as the features, or an array of features with ``targets`` the
+    labels or values. ``model_type`` is ``classifier`` or ``regressor``. A
+    classifier's class probabilities come from its ``predict_proba`` when it has one.
+    ``evaluator_config`` takes ``pos_label`` and ``average`` (see
+    :func:`~modelreg.evaluation_metrics.classifier_metrics`) and ``metric_prefix``,
+    put before every metric and artifact name (``"holdout_"``).
+
+    Raises ``InvalidArgument`` naming the argument that is missing, unknown or does
+    not fit (a column ``data`` does not have, targets and data of different lengths,
+    several values predicted per example), and what loading the model raises.
+    """
+    from modelreg import fluent
+
+    config = _config(evaluator_config)
+    if model_type not in MODEL_TYPES:
+        raise InvalidArgument(f"model_type must be classifier or regressor, got {model_type!r:.40}")
+    if (model is None) == (predictions is None):
+        raise InvalidArgument("give a model, or predictions naming the column that holds them")
+    features, y_true, y_pred = _columns(data, targets, predictions)
+    native = None
+    if model is not None:
+        if model_id is None and isinstance(model, str):
+            from modelreg.logged_models import logged_model_of
+
+            model_id = logged_model_of(model)
+        predict, native = _predictor(model)
+        y_pred = _one_per_example(predict(features), len(y_true), "the model's predictions")
+    with needs_extras():
+        metrics, confusion = _scores(model_type, y_true, y_pred, native, features, config)
+    prefix = config.get("metric_prefix", "")
+    described = _dataset(data, features, y_true, dataset_name)
+    own_run = run_id is None and fluent.active_run() is None
+    run_id = run_id or fluent.get_or_start_run_id()
+    try:
+        logged = {prefix + k: v for k, v in metrics.items()}
+        fluent.log_metrics(logged, step=0, run_id=run_id, model_id=model_id, dataset=described)
+        artifacts = {}
+        if confusion is not None:
+            name = prefix + CONFUSION_MATRIX
+            fluent.current_client().log_dict(run_id, confusion, name)
+            artifacts[name] = f"runs:/{run_id}/{name}"
+    except BaseException:
+        if own_run:
+            fluent.end_run("FAILED")
+        raise
+    if own_run:
+        fluent.end_run()
+    return EvaluationResult(logged, artifacts, run_id, described)
+
+
+def _config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = dict(config or {})
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise InvalidArgument(
+            f"evaluator_config: unknown key {unknown[0]!r:.60}; known: {', '.join(CONFIG_KEYS)}"
+        )
+    prefix = config.get("metric_prefix", "")
+    if not isinstance(prefix, str):
+        raise InvalidArgument("evaluator_config: metric_prefix must be a string")
+    if "average" in config:
+        from modelreg.evaluation_metrics import check_average
+
+        check_average(config["average"])
+    return config
+
+
+def _columns(data: Any, targets: Any, predictions: str | None) -> tuple[Any, Any, Any]:
+    """The features, the targets and the predictions column (or ``None``) of ``data``."""
+    if data is None:
+        raise InvalidArgument("data is required: a pandas DataFrame or an array of features")
+    if type(data).__module__.split(".")[0] == "pandas" and hasattr(data, "columns"):
+        named = [c for c in (targets, predictions) if isinstance(c, str)]
+        for column in named:
+            if column not in data.columns:
+                raise InvalidArgument(
+                    f"data has no column {column!r:.100}; its columns: "
+                    f"{', '.join(map(str, data.columns))[:300]}"
+                )
+        y_true = data[targets] if isinstance(targets, str) else targets
+        y_pred = data[predictions] if predictions is not None else None
+        features = data.drop(columns=named)
+    else:
+        if isinstance(targets, str) or predictions is not None:
+            raise InvalidArgument(
+                "targets and predictions name columns only of a pandas DataFrame; "
+                "with an array of features, pass the targets themselves"
+            )
+        features, y_true, y_pred = data, targets, None
+    y_true = _one_per_example(y_true, None, "targets")
+    if len(y_true) == 0:
+        raise InvalidArgument("data has no rows to evaluate")
+    if len(features) != len(y_true):
+        raise InvalidArgument(f"targets has {len(y_true)} values but data has {len(features)} rows")
+    return features, y_true, y_pred
+
+
+def _one_per_example(values: Any, count: int | None, what: str) -> Any:
+    """``values`` as a 1-d array (a single column squeezed), of ``count`` items."""
+    import numpy as np
+
+    if values is None:
+        return None
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise InvalidArgument(f"{what} must hold one value per example, got shape {array.shape}")
+    if count is not None and len(array) != count:
+        raise InvalidArgument(f"{what} hold {len(array)} values for {count} examples")
+    return array
+
+
+def _predictor(model: Any) -> tuple[Callable[[Any], Any], Any]:
+    """The predict function of ``model`` and the framework object behind it."""
+    from modelreg.flavors import LoadedModel
+
+    if isinstance(model, str | os.PathLike):
+        from modelreg.models import load_model
+
+        model = load_model(model)
+    if isinstance(model, LoadedModel):
+        return model.predict, model.native
+    if callable(getattr(model, "predict", None)):
+        return model.predict, model
+    if callable(model):
+        return model, None
+    raise InvalidArgument(
+        f"model must be a model URI, a loaded model, an object with predict or a function, "
+        f"got {type(model).__name__}"
+    )
+
+
+def _scores(
+    model_type: str, y_true: Any, y_pred: Any, native: Any, features: Any, config: Mapping[str, Any]
+) -> tuple[dict[str, float], dict[str, Any] | None]:
+    from modelreg.evaluation_metrics import classifier_metrics, regressor_metrics
+
+    own_score = getattr(native, "score", None)
+    # The model's own score (scikit-learn's: accuracy, R²), as MLflow logs it.
+    extra = {"score": float(own_score(features, y_true))} if callable(own_score) else {}
+    if model_type == "regressor":
+        return {**regressor_metrics(y_true, y_pred), **extra}, None
+    proba = getattr(native, "predict_proba", None)
+    scores = classifier_metrics(
+        y_true,
+        y_pred,
+        proba(features) if callable(proba) else None,
+        classes=getattr(native, "classes_", None) if callable(proba) else None,
+        pos_label=config.get("pos_label"),
+        average=config.get("average", "weighted"),
+    )
+    confusion = {"labels": scores.labels, "matrix": scores.confusion_matrix}
+    return {**scores.metrics, **extra}, confusion
+
+
+def _dataset(data: Any, features: Any, y_true: Any, name: str | None) -> Dataset:
+    from modelreg.datasets import dataset
+
+    described = data if hasattr(data, "columns") else {"features": features, "targets": y_true}
+    return dataset(described, name=name)

@@ -1,0 +1,77 @@
+"""modelreg.evaluate scores what MLflow's mlflow.evaluate scores, by the same names.
+
+``tests/mlflow_evaluate_cases.py`` fits models in MLflow's own environment and
+evaluates them with MLflow 3; its answers (the test rows, the model's
+predictions and class probabilities, MLflow's metrics) are kept with the
+cached MLflow venv, keyed by the MLflow release and the script's code. Here
+modelreg evaluates the same predictions and must report the same numbers.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlflow_source_fixtures
+import modelreg
+
+CASES = Path(__file__).with_name("mlflow_evaluate_cases.py")
+# MLflow logs the model's own score(X, y) too; the fixed predictions below have none.
+ONLY_MLFLOW = {"score"}
+
+
+@pytest.fixture(scope="module")
+def mlflow_answers() -> dict:
+    digest = hashlib.sha256(mlflow_source_fixtures.MLFLOW_SPEC.encode() + CASES.read_bytes())
+    cache = mlflow_source_fixtures.CACHE / f"mlflow-evaluate-{digest.hexdigest()[:16]}.json"
+    with mlflow_source_fixtures.locked(mlflow_source_fixtures.CACHE / "mlflow-evaluate.lock"):
+        if not cache.exists():
+            python = mlflow_source_fixtures.mlflow_python()
+            out = subprocess.run(
+                [str(python), str(CASES)], capture_output=True, text=True, timeout=600
+            )
+            lines = [line for line in out.stdout.splitlines() if line.startswith("RESULTS ")]
+            assert lines, f"MLflow's evaluation printed no results: {out.stderr[-3000:]}"
+            partial = cache.with_suffix(".partial")
+            partial.write_text(lines[-1][len("RESULTS ") :])
+            os.replace(partial, cache)
+        return json.loads(cache.read_text())
+
+
+class FixedModel:
+    """The model MLflow evaluated, as its answers: the same predictions and probabilities."""
+
+    def __init__(self, case: dict) -> None:
+        self.case = case
+        if case["classes"] is not None:
+            self.classes_ = np.array(case["classes"])
+            self.predict_proba = lambda rows: np.array(case["probabilities"])
+
+    def predict(self, rows):
+        return np.array(self.case["predictions"])
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "case", ["binary", "multiclass", "multiclass_macro", "string_labels", "regressor"]
+)
+def test_modelreg_reports_mlflows_metrics_for_the_same_predictions(client, mlflow_answers, case):
+    answer = mlflow_answers[case]
+    frame = pd.DataFrame(answer["rows"], columns=["f0", "f1", "f2"])
+    frame["target"] = answer["targets"]
+
+    result = modelreg.evaluate(
+        FixedModel(answer),
+        frame,
+        targets="target",
+        model_type=answer["model_type"],
+        evaluator_config=answer["config"],
+    )
+
+    theirs = {k: v for k, v in answer["metrics"].items() if k not in ONLY_MLFLOW}
+    assert result.metrics == pytest.approx(theirs, rel=1e-9)
