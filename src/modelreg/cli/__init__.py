@@ -15,6 +15,7 @@ from modelreg.cli.compare import compare, diff
 from modelreg.cli.db import db
 from modelreg.cli.doctor import doctor
 from modelreg.cli.errors import ModelregGroup
+from modelreg.cli.evaluate import evaluate_command
 from modelreg.cli.experiments import experiments
 from modelreg.cli.import_mlflow import import_mlflow_command
 from modelreg.cli.lineage import lineage
@@ -95,6 +96,7 @@ cli.add_command(promote)
 cli.add_command(cleanup)
 cli.add_command(serve)
 cli.add_command(predict)
+cli.add_command(evaluate_command)
 
 
 def main() -> None:

@@ -74,11 +74,9 @@ def predict_file(
     not written.
     """
     source, target = Path(input_path), Path(output_path)
-    in_format, out_format = file_format(source, "input"), file_format(target, "output")
+    in_format, out_format = _input_format(source), file_format(target, "output")
     if chunk_size < 1:
         raise InvalidArgument(f"chunk size must be at least 1, got {chunk_size}")
-    if not source.is_file():
-        raise InvalidArgument(f"input {str(source)!r:.200} is not a file")
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
@@ -98,6 +96,24 @@ def predict_file(
         Path(temporary).unlink(missing_ok=True)
         raise
     return rows
+
+
+def read_table(path: str | os.PathLike[str], signature: Any = None) -> Any:
+    """Every row of a ``.csv``, ``.jsonl`` or ``.parquet`` file as one DataFrame (a CSV's
+    string columns of ``signature`` kept strings). Raises ``InvalidArgument`` for an
+    unknown format, a missing file or one that is not what its name says."""
+    import pandas as pd
+
+    source = Path(path)
+    frames = [frame for frame, _ in _chunks(source, _input_format(source), 10**6, signature)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _input_format(source: Path) -> str:
+    fmt = file_format(source, "input")
+    if not source.is_file():
+        raise InvalidArgument(f"input {str(source)!r:.200} is not a file")
+    return fmt
 
 
 def _chunks(path: Path, fmt: str, size: int, signature: Any) -> Iterator[tuple[Any, int]]:
