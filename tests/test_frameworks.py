@@ -104,6 +104,74 @@ def test_options_and_errors_are_those_of_modelreg_log_model(client, data):
         modelreg.sklearn.log_model(estimator, "model", conda_env={})
 
 
+# MLflow 3's quickstart (mlflow.org, "Tracking quickstart"), as written for MLflow.
+MLFLOW_QUICKSTART = """
+import mlflow
+from mlflow.models import infer_signature
+
+from sklearn import datasets
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+X, y = datasets.load_iris(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
+params = {"solver": "lbfgs", "max_iter": 1000, "random_state": 8888}
+lr = LogisticRegression(**params)
+lr.fit(X_train, y_train)
+
+mlflow.set_experiment("MLflow Quickstart")
+with mlflow.start_run():
+    mlflow.log_params(params)
+    mlflow.log_metric("accuracy", lr.score(X_test, y_test))
+    signature = infer_signature(X_train, lr.predict(X_train))
+    model_info = mlflow.sklearn.log_model(
+        sk_model=lr,
+        name="iris_model",
+        signature=signature,
+        input_example=X_train,
+        registered_model_name="tracking-quickstart",
+    )
+    mlflow.set_logged_model_tags(model_info.model_id, {"Training Info": "Basic LR model"})
+
+loaded_model = mlflow.pyfunc.load_model(model_info.model_uri)
+assert (loaded_model.predict(X_test) == lr.predict(X_test)).all()
+estimator = mlflow.sklearn.load_model("models:/tracking-quickstart/1")
+print(type(estimator).__name__, model_info.model_id)
+"""
+
+
+def test_mlflows_quickstart_runs_with_mlflow_replaced_by_modelreg(tmp_path):
+    code = MLFLOW_QUICKSTART.replace("mlflow", "modelreg")
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    name, model_id = done.stdout.split()
+    assert name == "LogisticRegression"
+    client = modelreg.Client(tmp_path / ".modelreg")
+    assert client.get_logged_model(model_id).tags["Training Info"] == "Basic LR model"
+    assert client.get_model_version("tracking-quickstart", 1).run_id is not None
+
+
+def test_the_model_may_be_given_by_mlflows_keyword_for_it(tmp_path, data):
+    estimator = LogisticRegression().fit(*data)
+
+    modelreg.sklearn.save_model(sk_model=estimator, path=tmp_path / "model")
+
+    assert type(modelreg.sklearn.load_model(tmp_path / "model")) is LogisticRegression
+
+
+def test_the_model_given_twice_or_not_at_all_is_a_type_error(tmp_path, data):
+    estimator = LogisticRegression().fit(*data)
+
+    with pytest.raises(TypeError, match="got the model twice"):
+        modelreg.sklearn.save_model(estimator, tmp_path / "a", sk_model=estimator)
+    with pytest.raises(TypeError, match=r"missing the model: pass it first or as sk_model="):
+        modelreg.sklearn.save_model(path=tmp_path / "b")
+
+
 @pytest.mark.parametrize("framework", [*FRAMEWORKS, "xgboost", "pyfunc"])
 def test_each_module_imports_by_name_and_as_an_attribute_without_its_framework(framework):
     code = (

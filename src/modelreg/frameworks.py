@@ -30,11 +30,13 @@ __all__ = ["FRAMEWORKS", "Framework", "functions_for"]
 
 @dataclass(frozen=True)
 class Framework:
-    """One framework's module: the flavor it saves, its name for people, and the
-    flavors of the objects it also takes (scikit-learn's API of XGBoost …)."""
+    """One framework's module: the flavor it saves, its name for people, the keyword
+    MLflow's functions take the model by (``sk_model``), and the flavors of the
+    objects it also takes (scikit-learn's API of XGBoost …)."""
 
     flavor: str
     label: str
+    keyword: str
     also: tuple[str, ...] = ()
 
     @property
@@ -45,14 +47,14 @@ class Framework:
 FRAMEWORKS = {
     f.flavor: f
     for f in (
-        Framework("sklearn", "scikit-learn", ("xgboost", "lightgbm", "catboost")),
-        Framework("pytorch", "PyTorch"),
-        Framework("onnx", "ONNX"),
-        Framework("xgboost", "XGBoost"),
-        Framework("lightgbm", "LightGBM"),
-        Framework("catboost", "CatBoost"),
-        Framework("keras", "Keras"),
-        Framework("transformers", "Transformers"),
+        Framework("sklearn", "scikit-learn", "sk_model", ("xgboost", "lightgbm", "catboost")),
+        Framework("pytorch", "PyTorch", "pytorch_model"),
+        Framework("onnx", "ONNX", "onnx_model"),
+        Framework("xgboost", "XGBoost", "xgb_model"),
+        Framework("lightgbm", "LightGBM", "lgb_model"),
+        Framework("catboost", "CatBoost", "cb_model"),
+        Framework("keras", "Keras", "model"),
+        Framework("transformers", "Transformers", "transformers_model"),
     )
 }
 
@@ -66,13 +68,13 @@ def functions_for(flavor: str, module: str) -> tuple[LogModel, SaveModel, LoadMo
     ``flavor``, documented as functions of ``module``."""
     framework = FRAMEWORKS[flavor]
 
-    def log_model(model: Any, artifact_path: str | None = None, **options: Any) -> Any:
-        _check_object(framework, model, "log_model")
-        return models.log_model(model, artifact_path, **options)
+    def log_model(*args: Any, **options: Any) -> Any:
+        model, rest = _model_argument(framework, "log_model", args, options)
+        return models.log_model(model, *rest, **options)
 
-    def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Any:
-        _check_object(framework, model, "save_model")
-        return models.save_model(model, path, **options)
+    def save_model(*args: Any, **options: Any) -> Any:
+        model, rest = _model_argument(framework, "save_model", args, options)
+        return models.save_model(model, *rest, **options)
 
     def load_model(
         model_uri: str | os.PathLike[str],
@@ -95,13 +97,15 @@ def functions_for(flavor: str, module: str) -> tuple[LogModel, SaveModel, LoadMo
     label = framework.label
     docs = {
         log_model: f"""Logs a {label} model into the run's artifacts: :func:`modelreg.log_model`
-        with the same arguments, for {label} objects only (``mlflow.{flavor}.log_model``).
+        with the same arguments, for {label} objects only (``mlflow.{flavor}.log_model``);
+        the model goes first or as ``{framework.keyword}=``, as MLflow names it.
 
         Raises ``InvalidArgument`` naming the module that takes an object of another
         framework, and what :func:`modelreg.log_model` raises.
         """,
         save_model: f"""Saves a {label} model into a new folder with no store or run:
-        :func:`modelreg.save_model` for {label} objects only (``mlflow.{flavor}.save_model``).
+        :func:`modelreg.save_model` for {label} objects only (``mlflow.{flavor}.save_model``);
+        the model goes first or as ``{framework.keyword}=``.
         """,
         load_model: f"""The {label} object a logged, registered or saved model holds
         (``mlflow.{flavor}.load_model``): :func:`modelreg.load_model`'s ``.native``, with its
@@ -115,6 +119,23 @@ def functions_for(flavor: str, module: str) -> tuple[LogModel, SaveModel, LoadMo
         function.__qualname__ = function.__name__
         function.__doc__ = doc
     return log_model, save_model, load_model
+
+
+def _model_argument(
+    framework: Framework, function: str, args: tuple[Any, ...], options: dict[str, Any]
+) -> tuple[Any, tuple[Any, ...]]:
+    """The model, given first or by MLflow's keyword (``sk_model=``), checked to be the
+    framework's; and the other positional arguments."""
+    given = options.pop(framework.keyword, None) if framework.keyword != "model" else None
+    if given is None:
+        given = options.pop("model", None)
+    if args and given is not None:
+        raise TypeError(f"{function}() got the model twice: first and as a keyword")
+    if not args and given is None:
+        raise TypeError(f"{function}() missing the model: pass it first or as {framework.keyword}=")
+    model, rest = (args[0], args[1:]) if args else (given, ())
+    _check_object(framework, model, function)
+    return model, rest
 
 
 def _check_object(framework: Framework, model: Any, function: str) -> None:

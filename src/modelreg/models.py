@@ -33,11 +33,20 @@ from urllib.parse import unquote, urlparse
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.extras import needs_extras
+from modelreg.signature import infer_signature
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-__all__ = ["LoggedModel", "download_model", "load_model", "log_model", "save_model"]
+# infer_signature is here too, where MLflow has it (mlflow.models.infer_signature).
+__all__ = [
+    "LoggedModel",
+    "download_model",
+    "infer_signature",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 _COMPLETE = ".complete"
 
