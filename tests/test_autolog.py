@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 import modelreg
 from autolog_fixtures import autologged, only_run  # noqa: F401
-from modelreg.errors import ModelregWarning
+from modelreg.errors import InvalidArgument, ModelregWarning
 
 X = np.random.default_rng(0).random((40, 3))
 LABELS = (X[:, 0] > 0.5).astype(int)
@@ -111,3 +111,60 @@ def test_xgboost_and_lightgbm_estimators_log_as_scikit_learn_ones(autologged, li
     assert run.data.metrics["training_accuracy_score"] == model.score(X, LABELS)
     loaded = modelreg.load_model(f"runs:/{run.info.run_id}/model")
     assert (loaded.predict(X) == model.predict(X)).all()
+
+
+# ---- one framework at a time, as mlflow.sklearn.autolog() and the like
+
+
+@pytest.fixture
+def experiment(client):
+    modelreg.set_experiment("autolog")
+    yield client
+    modelreg.autolog(disable=True)
+
+
+def runs_of(client):
+    experiment = client.get_experiment_by_name("autolog").experiment_id
+    return [run.data.tags["estimator_name"] for run in client.search_runs([experiment])]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("framework", "logged"), [("sklearn", "LogisticRegression"), ("xgboost", "XGBClassifier")]
+)
+def test_a_frameworks_own_autolog_logs_that_framework_alone(experiment, framework, logged):
+    from xgboost import XGBClassifier
+
+    getattr(modelreg, framework).autolog(log_models=False)
+    LogisticRegression().fit(X, LABELS)
+    XGBClassifier(n_estimators=2).fit(X, LABELS)
+
+    assert runs_of(experiment) == [logged]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_excluded_frameworks_are_left_alone(experiment):
+    from xgboost import XGBClassifier
+
+    modelreg.autolog(log_models=False, exclude_flavors=["xgboost"])
+    XGBClassifier(n_estimators=2).fit(X, LABELS)
+    LogisticRegression().fit(X, LABELS)
+
+    assert runs_of(experiment) == ["LogisticRegression"]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_turning_one_framework_off_keeps_the_others_on(experiment):
+    from xgboost import XGBClassifier
+
+    modelreg.autolog(log_models=False)
+    modelreg.sklearn.autolog(disable=True)
+    LogisticRegression().fit(X, LABELS)
+    XGBClassifier(n_estimators=2).fit(X, LABELS)
+
+    assert runs_of(experiment) == ["XGBClassifier"]
+
+
+def test_an_unknown_framework_is_named():
+    with pytest.raises(InvalidArgument, match="unknown framework 'tensorflow'; known: sklearn"):
+        modelreg.autolog(exclude_flavors=["tensorflow"])

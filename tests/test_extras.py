@@ -110,3 +110,39 @@ def test_evaluate_without_scikit_learn_names_the_extra(tmp_path):
         "pip install 'modelreg[sklearn]'\n"
     )
     assert not (tmp_path / "store").exists()  # refused before any run was made
+
+
+def test_every_extra_that_brings_packages_is_named_when_one_is_missing():
+    from modelreg.extras import EXTRAS
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    # The others gather extras (all, test, serve), or warn on their own (system-metrics).
+    gathering = {"all", "test", "serve", "system-metrics"}
+
+    assert set(project["optional-dependencies"]) - gathering == set(EXTRAS)
+
+
+def test_a_frameworks_autolog_without_the_framework_names_its_extra():
+    done = run_without(
+        ["xgboost"],
+        "import modelreg\nfrom modelreg.errors import MissingDependency\n"
+        "try:\n    modelreg.xgboost.autolog()\n"
+        "except MissingDependency as exc:\n    print(exc)\n",
+    )
+
+    assert done.stdout == (
+        "xgboost is not installed, and modelreg needs it for XGBoost models: "
+        "pip install 'modelreg[xgboost]'\n"
+    )
+
+
+def test_autolog_without_any_framework_names_scikit_learns_extra():
+    done = run_without(
+        ["sklearn", "xgboost", "lightgbm", "keras", "transformers"],
+        "import modelreg\nfrom modelreg.errors import MissingDependency\n"
+        "try:\n    modelreg.autolog()\n"
+        "except MissingDependency as exc:\n    print(exc)\n",
+    )
+
+    assert done.stdout.startswith("sklearn is not installed")
+    assert done.stdout.endswith("pip install 'modelreg[sklearn]'\n")

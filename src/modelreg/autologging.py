@@ -23,7 +23,7 @@ import functools
 import importlib
 import importlib.util
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from modelreg.autolog_runs import fit_in_run, param_text
@@ -31,55 +31,108 @@ from modelreg.entities import Metric, Param, RunTag
 from modelreg.timeutil import now_ms
 
 _ORIGINAL = "__modelreg_original_fit__"
-# Libraries whose estimators follow scikit-learn's API, by their base class: patched too
-# when installed.
-_SKLEARN_STYLE = (("xgboost", "XGBModel"), ("lightgbm", "LGBMModel"))
-_patched: list[Any] = []  # the estimator classes whose fit is wrapped
+# Frameworks autolog covers. XGBoost's and LightGBM's are their scikit-learn estimators
+# (by their base class); Keras and Transformers have modules of their own.
+FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "keras", "transformers")
+_SKLEARN_STYLE = {"xgboost": "XGBModel", "lightgbm": "LGBMModel"}
+_patched: dict[str, list[Any]] = {}  # framework -> the estimator classes whose fit is wrapped
 _options = {"log_models": True}
 _local = threading.local()
 
 
-def autolog(log_models: bool = True, disable: bool = False) -> None:
+def autolog(
+    log_models: bool = True, disable: bool = False, exclude_flavors: Iterable[str] = ()
+) -> None:
     """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too), Keras
     ``Model.fit`` and Hugging Face ``Trainer.train`` from now on (``disable=True`` stops it).
 
-    ``log_models=False`` logs parameters, metrics and tags but not the model.
-    Raises ``MissingDependency`` when none of those libraries is installed.
+    ``log_models=False`` logs parameters, metrics and tags but not the model;
+    ``exclude_flavors`` leaves frameworks out (``["keras"]``; names as in
+    :data:`FRAMEWORKS`). ``modelreg.sklearn.autolog()`` and the like turn on (or off)
+    one framework. Raises ``MissingDependency`` when none of those libraries is
+    installed, ``InvalidArgument`` for an unknown framework name.
 
     >>> modelreg.autolog()
     >>> LogisticRegression().fit(X, y)   # a run with its params, metrics and model
     """
+    excluded = _framework_names(exclude_flavors)
+    chosen = [f for f in FRAMEWORKS if f not in excluded]
+    installed = [f for f in chosen if _installed(f)]
+    if not installed and not disable:
+        raise _missing(chosen[0] if chosen else "sklearn")
+    for framework in installed:
+        autolog_framework(framework, log_models, disable)
+
+
+def autolog_framework(framework: str, log_models: bool = True, disable: bool = False) -> None:
+    """Turns autologging of one of :data:`FRAMEWORKS` on (or off), leaving the others as
+    they are. Raises ``MissingDependency`` when the framework is not installed."""
     from modelreg import autolog_keras, autolog_transformers
 
+    (framework,) = _framework_names([framework])
+    if not disable and not _installed(framework):
+        raise _missing(framework)
     if disable:
-        for cls in _patched:
+        for cls in _patched.pop(framework, []):
             cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
-        _patched.clear()
-        autolog_keras.disable()
-        autolog_transformers.disable()
+        if framework == "keras":
+            autolog_keras.disable()
+        elif framework == "transformers":
+            autolog_transformers.disable()
         return
     _options["log_models"] = log_models
-    others = False
-    if importlib.util.find_spec("keras") is not None:
+    if framework == "keras":
         autolog_keras.enable(log_models)
-        others = True
-    if importlib.util.find_spec("transformers") is not None:
+    elif framework == "transformers":
         autolog_transformers.enable()
-        others = True
-    if _patched or (others and importlib.util.find_spec("sklearn") is None):
-        return
+    elif framework not in _patched:
+        _patched[framework] = [_logged(cls) for cls in _estimator_classes(framework)]
+
+
+def _framework_names(names: Iterable[str]) -> list[str]:
+    from modelreg.errors import InvalidArgument
+
+    names = [names] if isinstance(names, str) else list(names)
+    unknown = [n for n in names if n not in FRAMEWORKS]
+    if unknown:
+        raise InvalidArgument(
+            f"autolog: unknown framework {unknown[0]!r:.40}; known: {', '.join(FRAMEWORKS)}"
+        )
+    return names
+
+
+def _installed(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except ValueError:  # in sys.modules as None: an import that is refused
+        return False
+
+
+def _missing(framework: str) -> Exception:
+    from modelreg.extras import missing_dependency
+
+    absent = ModuleNotFoundError(f"No module named {framework!r}", name=framework)
+    return missing_dependency(absent) or absent
+
+
+def _estimator_classes(framework: str) -> list[Any]:
+    """The classes of ``framework`` that define their own ``fit``."""
     from modelreg.extras import needs_extras
 
     with needs_extras():
-        from sklearn.utils import all_estimators
-    classes = [cls for _, cls in all_estimators()]
-    for module, base in _SKLEARN_STYLE:
-        if importlib.util.find_spec(module) is not None:
-            classes += _with_subclasses(getattr(importlib.import_module(module), base))
-    for cls in classes:
-        if "fit" in vars(cls) and not hasattr(cls.fit, _ORIGINAL):
-            cls.fit = _logging(cls.fit)
-            _patched.append(cls)
+        if framework == "sklearn":
+            from sklearn.utils import all_estimators
+
+            classes = [cls for _, cls in all_estimators()]
+        else:
+            base = getattr(importlib.import_module(framework), _SKLEARN_STYLE[framework])
+            classes = _with_subclasses(base)
+    return [cls for cls in classes if "fit" in vars(cls) and not hasattr(cls.fit, _ORIGINAL)]
+
+
+def _logged(cls: Any) -> Any:
+    cls.fit = _logging(cls.fit)
+    return cls
 
 
 def _with_subclasses(cls: Any) -> list[Any]:

@@ -37,6 +37,11 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pandas": ("DataFrames", ("pandas",)),
     "parquet": ("Parquet tables", ("pyarrow",)),
     "images": ("images", ("PIL",)),
+    "xgboost": ("XGBoost models", ("xgboost",)),
+    "lightgbm": ("LightGBM models", ("lightgbm",)),
+    "catboost": ("CatBoost models", ("catboost",)),
+    "keras": ("Keras models", ("keras",)),
+    "transformers": ("Transformers models", ("transformers", "tokenizers")),
 }
 _EXTRA_OF = {module: extra for extra, (_, modules) in EXTRAS.items() for module in modules}
 

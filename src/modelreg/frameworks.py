@@ -25,7 +25,7 @@ from modelreg.errors import InvalidArgument
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-__all__ = ["FRAMEWORKS", "Framework", "functions_for"]
+__all__ = ["FRAMEWORKS", "Framework", "autolog_for", "functions_for"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,23 @@ def functions_for(flavor: str, module: str) -> tuple[LogModel, SaveModel, LoadMo
         function.__qualname__ = function.__name__
         function.__doc__ = doc
     return log_model, save_model, load_model
+
+
+def autolog_for(flavor: str, module: str) -> Callable[..., None]:
+    """``autolog`` of the framework saved with ``flavor``, documented as ``module``'s."""
+    label = FRAMEWORKS[flavor].label
+
+    def autolog(log_models: bool = True, disable: bool = False) -> None:
+        from modelreg.autologging import autolog_framework
+
+        autolog_framework(flavor, log_models, disable)
+
+    autolog.__module__ = module
+    autolog.__doc__ = f"""Logs every {label} training from now on (``disable=True`` stops it),
+    as ``mlflow.{flavor}.autolog``: :func:`modelreg.autolog` for {label} alone, the other
+    frameworks left as they are. ``log_models=False`` logs all but the model.
+    """
+    return autolog
 
 
 def _model_argument(

@@ -1,11 +1,12 @@
 """scikit-learn models by MLflow's names (``mlflow.sklearn``).
 
-``log_model``, ``save_model``, and ``load_model``, which gives the scikit-learn object
+``log_model``, ``save_model``, ``autolog``, and ``load_model``, which gives the scikit-learn object
 itself; see :mod:`modelreg.frameworks`.
 """
 
-from modelreg.frameworks import functions_for
+from modelreg.frameworks import autolog_for, functions_for
 
 log_model, save_model, load_model = functions_for("sklearn", __name__)
+autolog = autolog_for("sklearn", __name__)
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]
