@@ -94,6 +94,7 @@ def log_model(
     flavor: str | None = None,
     torch_format: str | None = None,
     init_kwargs: dict[str, Any] | None = None,
+    artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> LoggedModel:
     """Saves ``model`` into the run's artifacts (the active run by default) at
     ``artifact_path`` (or ``name``, MLflow 3's word for it; ``"model"`` by default).
@@ -101,7 +102,8 @@ def log_model(
     The flavor is picked from the model's type: scikit-learn, PyTorch, ONNX,
     XGBoost, LightGBM, CatBoost, Keras 3, a Transformers pipeline, or any
     importable class with ``predict``; ``flavor`` names one instead
-    (``torch_format`` and ``init_kwargs``: see :mod:`modelreg.flavors.pytorch`).
+    (``torch_format`` and ``init_kwargs``: see :mod:`modelreg.flavors.pytorch`;
+    ``artifacts``, files a ``PythonModel`` reads: see :mod:`modelreg.pyfunc`).
     A signature is inferred from ``input_example`` when not given, and the
     environment (Python and package versions) is recorded without running pip:
     ``pip_requirements`` replaces the requirements it implies,
@@ -149,6 +151,7 @@ def log_model(
             flavor=flavor,
             torch_format=torch_format,
             init_kwargs=init_kwargs,
+            artifacts=artifacts,
         )
         model_id = _new_logged_model(client, run_id, artifact_path, params, tags, model_type)
         try:
@@ -333,7 +336,7 @@ def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Mode
     MLflow's ``mlflow.<flavor>.save_model``); ``load_model(path)`` loads it back and
     ``log_artifacts`` can log it later. Takes ``log_model``'s options (``signature``,
     ``input_example``, ``pip_requirements``, ``extra_pip_requirements``,
-    ``code_paths``, ``flavor``, ``torch_format``, ``init_kwargs``).
+    ``code_paths``, ``flavor``, ``torch_format``, ``init_kwargs``, ``artifacts``).
 
     ``path`` must not exist or be an empty folder. Raises ``InvalidArgument`` for a
     model no flavor can save or a bad option; on any error nothing is left behind.

@@ -1,9 +1,85 @@
-"""``mlflow.pyfunc.load_model`` by its name: :func:`modelreg.load_model`, whose model of
-any framework has ``predict`` (and ``.native``, the framework's object).
+"""MLflow's ``mlflow.pyfunc`` by its names: custom models and loading any model.
 
-MLflow's ``pyfunc.log_model(python_model=…)`` has no counterpart here:
-:func:`modelreg.log_model` saves any object with a ``predict`` method."""
+- ``load_model(uri)`` is :func:`modelreg.load_model`, whose model of any
+  framework has ``predict`` (and ``.native``, the framework's object;
+  ``unwrap_python_model()`` gives a ``PythonModel`` back).
+- ``PythonModel`` and ``PythonModelContext``: a custom model whose
+  ``load_context(context)`` reads the ``artifacts`` it was saved with and whose
+  ``predict(context, model_input)`` answers (see
+  :mod:`modelreg.flavors.python_model`).
+- ``log_model(name=…, python_model=…, artifacts={…})`` and
+  ``save_model(path, python_model=…, artifacts={…})``: :func:`modelreg.log_model`
+  and :func:`modelreg.save_model` of a ``PythonModel``. An artifact is a local
+  file or folder, or a ``runs:/`` or ``models:/`` URI (downloaded first). The
+  model's class is saved by import path, never pickled: define it in a module
+  (``code_paths=["my_model.py"]`` ships that module with the model).
 
+MLflow's older ``loader_module``/``data_path`` form has no counterpart.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from modelreg import models
+from modelreg.flavors.python_model import PythonModel, PythonModelContext
 from modelreg.models import load_model
 
-__all__ = ["load_model"]
+__all__ = ["PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
+
+ArtifactMap = Mapping[str, str | os.PathLike[str]]
+
+
+def log_model(
+    artifact_path: str | None = None,
+    *,
+    python_model: Any,
+    artifacts: ArtifactMap | None = None,
+    **options: Any,
+) -> models.LoggedModel:
+    """Logs ``python_model`` (a :class:`PythonModel`, or any object with ``predict``) with
+    its ``artifacts`` into the run's artifacts; ``options`` are
+    :func:`modelreg.log_model`'s (``name``, ``registered_model_name``, ``code_paths``,
+    ``signature``, ``input_example`` …).
+
+    Raises ``InvalidArgument`` for an artifact that is neither a local path nor a
+    ``runs:/``/``models:/`` URI, or given to an object that is not a ``PythonModel``,
+    and what :func:`modelreg.log_model` raises.
+    """
+    with tempfile.TemporaryDirectory(prefix="modelreg-artifacts-") as tmp:
+        local = _local_artifacts(artifacts, Path(tmp))
+        return models.log_model(python_model, artifact_path, artifacts=local, **options)
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    *,
+    python_model: Any,
+    artifacts: ArtifactMap | None = None,
+    **options: Any,
+) -> Any:
+    """Saves ``python_model`` with its ``artifacts`` into a new folder at ``path``, with no
+    store or run (:func:`modelreg.save_model`); ``load_model(path)`` loads it back."""
+    with tempfile.TemporaryDirectory(prefix="modelreg-artifacts-") as tmp:
+        local = _local_artifacts(artifacts, Path(tmp))
+        return models.save_model(python_model, path, artifacts=local, **options)
+
+
+def _local_artifacts(artifacts: ArtifactMap | None, folder: Path) -> ArtifactMap | None:
+    """``artifacts`` with each ``runs:/`` or ``models:/`` URI downloaded into ``folder``."""
+    if not isinstance(artifacts, Mapping):
+        return artifacts  # None, or refused with the reason by the flavor
+    from modelreg.fluent_artifacts import download_artifacts
+
+    local: dict[str, str | os.PathLike[str]] = {}
+    for name, source in artifacts.items():
+        if isinstance(source, str) and source.startswith(("runs:/", "models:/")):
+            target = folder / str(len(local))
+            target.mkdir()
+            source = download_artifacts(artifact_uri=source, dst_path=str(target))
+        local[name] = source
+    return local

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ class SaveRequest:
     input_example: Any = None
     torch_format: str | None = None
     init_kwargs: dict[str, Any] | None = None
+    artifacts: Mapping[str, Any] | None = None
 
 
 @dataclass

@@ -45,6 +45,10 @@ class LoadedModel:
             data = self.signature.check_input(data)
         return self._predict(data)
 
+    def unwrap_python_model(self) -> Any:
+        """The model object itself (MLflow's name for it; the same as ``native``)."""
+        return self.native
+
     @property
     def environment(self) -> dict[str, Any]:
         """Python and package versions the model was saved with."""

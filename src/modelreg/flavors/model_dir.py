@@ -52,6 +52,7 @@ from modelreg.flavors._common import (
 from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
 from modelreg.flavors.input_example import example_payload
 from modelreg.flavors.loaded import LoadedModel
+from modelreg.flavors.python_model import PythonModel
 from modelreg.signature import Signature, coerce_signature, infer_schema
 
 MANIFEST_NAME = "modelreg.json"
@@ -114,6 +115,7 @@ def save_model(
     flavor: str | None = None,
     torch_format: str | None = None,
     init_kwargs: dict[str, Any] | None = None,
+    artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> ModelInfo:
     """Writes ``model`` into a new model directory at ``path`` and returns what it wrote.
 
@@ -125,7 +127,9 @@ def save_model(
     (the same forms) adds to them. ``code_paths`` files and
     folders are copied to ``code/`` and put on ``sys.path`` at load.
     ``torch_format`` (``export``/``state_dict``) and ``init_kwargs`` apply to
-    PyTorch models; see :mod:`modelreg.flavors.pytorch`.
+    PyTorch models; see :mod:`modelreg.flavors.pytorch`. ``artifacts`` (name →
+    local file or folder) are copied in for a ``PythonModel``, which reads them in
+    ``load_context`` (see :mod:`modelreg.flavors.python_model`).
 
     ``path`` must not exist or be an empty directory. Raises InvalidArgument
     for unsupported models or bad arguments; on any error nothing is left
@@ -150,7 +154,7 @@ def save_model(
             extra_pip_requirements=extra or [],
             code_paths=[Path(p) for p in code_paths or ()],
             flavor=flavor or detect_flavor(model),
-            request=SaveRequest(input_example, torch_format, init_kwargs),
+            request=SaveRequest(input_example, torch_format, init_kwargs, artifacts),
         )
     except BaseException:
         if created:
@@ -177,6 +181,11 @@ def _save(
     request: SaveRequest,
 ) -> ModelInfo:
     module = flavor_module(flavor)
+    if request.artifacts and not isinstance(model, PythonModel):
+        raise InvalidArgument(
+            f"artifacts: a {type(model).__qualname__} cannot read them; a PythonModel "
+            "(modelreg.pyfunc.PythonModel) finds them in load_context's context.artifacts"
+        )
     inputs = infer_schema(input_example, "input_example") if input_example is not None else None
     saved = module.save(model, directory, request)
     if signature is None and inputs is not None:

@@ -14,6 +14,10 @@ when that round-trips exactly, tried in this order:
 Otherwise the object is pickled (``model.pkl``, with a ModelregWarning) and
 loads only with ``trust_pickle=True``: unpickling can run arbitrary code.
 
+A :class:`~modelreg.flavors.python_model.PythonModel` (MLflow's custom-model
+interface) is saved the same way, with the artifacts it was given copied
+beside it; loading runs its ``load_context`` and predicts with its context.
+
 Loading a JSON-state model imports the class's module, which must be
 installed where the model loads (or shipped in ``code/``, which itself needs
 trust); the named object must be a class with ``predict``. Importing a
@@ -34,11 +38,13 @@ from modelreg.errors import InvalidArgument, ModelregWarning
 from modelreg.flavors._common import (
     SavedFlavor,
     SaveRequest,
+    check_relpath,
     import_class,
     import_path,
     is_strict_json,
     untrusted,
 )
+from modelreg.flavors.python_model import PythonModel, copy_artifacts, prepared
 
 NAME = "python"
 STATE_FILE = "state.json"
@@ -51,13 +57,17 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
         raise InvalidArgument(f"model: {cls.__qualname__} has no predict method")
     spec: dict[str, Any] = {"name": NAME, "class": import_path(cls)}
     packages = [cls.__module__.split(".", 1)[0]]
+    extra: list[str] = []
+    if isinstance(model, PythonModel):
+        placed, extra = copy_artifacts(request.artifacts or {}, directory)
+        spec["python_model"] = {"artifacts": placed}
     state_format, state = _json_state(model)
     if state_format is not None:
         spec.update(state=state_format, file=STATE_FILE)
         # Key order is kept: it is the object's own, and dict order can matter to it.
         text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
         (directory / STATE_FILE).write_text(text, encoding="utf-8")
-        return SavedFlavor(spec, [STATE_FILE], packages)
+        return SavedFlavor(spec, [STATE_FILE, *extra], packages)
     warnings.warn(
         f"{cls.__qualname__}'s state is not plain JSON, so it is saved as a pickle, which "
         "loads only with trust_pickle=True; give the class to_dict()/from_dict() to avoid that",
@@ -66,7 +76,7 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
     )
     spec.update(state="pickle", file=PICKLE_FILE)
     (directory / PICKLE_FILE).write_bytes(pickle.dumps(model, protocol=5))
-    return SavedFlavor(spec, [PICKLE_FILE], packages)
+    return SavedFlavor(spec, [PICKLE_FILE, *extra], packages)
 
 
 def _json_state(model: Any) -> tuple[str | None, Any]:
@@ -120,8 +130,14 @@ def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[
             raise InvalidArgument(
                 f"model at {directory}: unknown python state format {state_format!r}"
             )
+    if "python_model" in spec:
+        artifacts = spec["python_model"].get("artifacts") or {}
+        placed = {name: check_relpath(rel, "artifacts") for name, rel in artifacts.items()}
+        return prepared(model, directory, placed)
     return model, model.predict
 
 
 def example_output(model: Any, example: Any) -> Any:
+    if isinstance(model, PythonModel):
+        return None  # it predicts only once load_context has read its artifacts
     return model.predict(example)
