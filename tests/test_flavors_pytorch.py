@@ -72,6 +72,15 @@ def test_without_example_the_state_dict_format_is_used(tmp_path: Path):
     assert info.manifest["model_files"] == ["model.safetensors"]
 
 
+def test_a_class_no_other_process_can_import_is_refused_with_the_ways_out(tmp_path: Path):
+    class Local(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(InvalidArgument, match="inside a function.*give input_example="):
+        save_model(Local(), tmp_path / "m")
+
+
 def test_export_without_input_example_is_refused(tmp_path: Path):
     with pytest.raises(InvalidArgument, match="input_example: torch_format='export'"):
         save_model(mlp(), tmp_path / "m", torch_format="export")

@@ -114,7 +114,13 @@ def _batch_dim(tensor: Any) -> Any:
 def _save_state_dict(model: Any, directory: Path, init_kwargs: Any) -> SavedFlavor:
     import safetensors.torch
 
-    class_path = import_path(type(model))
+    try:
+        class_path = import_path(type(model))
+    except InvalidArgument as exc:
+        raise InvalidArgument(
+            f"{exc.message}; or give input_example=… to save it with torch.export, which "
+            "loads without the class"
+        ) from None
     if init_kwargs is not None and not (
         isinstance(init_kwargs, dict) and is_strict_json(init_kwargs)
     ):
