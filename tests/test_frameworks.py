@@ -193,3 +193,47 @@ def test_each_modules_functions_say_what_they_do_in_their_own_name(framework):
     for function in (module.log_model, module.save_model, module.load_model):
         assert function.__module__ == f"modelreg.{framework}"
         assert f"mlflow.{framework}.{function.__name__}" in function.__doc__
+
+
+# ---- Transformers: a pipeline, or MLflow's dict of its components with the task
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    from transformers_fixtures import tiny_pipeline
+
+    return tiny_pipeline()
+
+
+def test_a_dict_of_components_is_saved_as_the_pipeline_of_the_task(tmp_path, pipe):
+    from transformers_fixtures import TEXTS
+
+    modelreg.transformers.save_model(
+        transformers_model={"model": pipe.model, "tokenizer": pipe.tokenizer},
+        path=tmp_path / "model",
+        task="text-classification",
+    )
+
+    loaded = modelreg.transformers.load_model(tmp_path / "model")
+    assert loaded.task == "text-classification"
+    assert [r["label"] for r in loaded(TEXTS)] == [r["label"] for r in pipe(TEXTS)]
+
+
+@pytest.mark.parametrize(
+    ("components", "task", "message"),
+    [
+        ({"model": "m"}, None, "task is required with a dict of components"),
+        ({"tokenizer": "t"}, "text-classification", "needs model; got tokenizer"),
+        ({"model": "m", "weights": "w"}, "fill-mask", "takes model, tokenizer.*got model, weights"),
+    ],
+)
+def test_a_dict_of_components_that_cannot_make_a_pipeline_is_refused(
+    tmp_path, components, task, message
+):
+    with pytest.raises(InvalidArgument, match=message):
+        modelreg.transformers.save_model(components, tmp_path / "model", task=task)
+
+
+def test_a_task_other_than_the_pipelines_own_is_refused(tmp_path, pipe):
+    with pytest.raises(InvalidArgument, match="task 'fill-mask' is not the pipeline's own"):
+        modelreg.transformers.save_model(pipe, tmp_path / "model", task="fill-mask")

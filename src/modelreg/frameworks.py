@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg import models
 from modelreg.errors import InvalidArgument
+from modelreg.extras import needs_extras
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
@@ -151,6 +152,11 @@ def _model_argument(
     if not args and given is None:
         raise TypeError(f"{function}() missing the model: pass it first or as {framework.keyword}=")
     model, rest = (args[0], args[1:]) if args else (given, ())
+    if framework.flavor == "transformers":
+        from modelreg.flavors.transformers import pipeline_of
+
+        with needs_extras():
+            model = pipeline_of(model, options.pop("task", None))
     _check_object(framework, model, function)
     return model, rest
 

@@ -1,7 +1,9 @@
 """Transformers models by MLflow's names (``mlflow.transformers``).
 
 ``log_model``, ``save_model``, ``autolog``, and ``load_model``, which gives the Transformers object
-itself; see :mod:`modelreg.frameworks`.
+itself; see :mod:`modelreg.frameworks`. As MLflow's, ``log_model`` and ``save_model`` take
+a pipeline or a dict of its components with the task:
+``log_model({"model": model, "tokenizer": tokenizer}, task="text-classification")``.
 """
 
 from modelreg.frameworks import autolog_for, functions_for

@@ -21,6 +21,7 @@ wrap it, e.g. ``pipeline("text-classification", model=m, tokenizer=t)``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,34 @@ PACKAGES = ["transformers", "tokenizers", "torch", "safetensors", "numpy"]
 SUPPORTS_DEVICE = True
 # Weight formats torch or numpy unpickle when loading.
 _PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt", ".h5", ".msgpack")
+
+
+# The pipeline's components MLflow's transformers_model dict may name.
+COMPONENTS = ("model", "tokenizer", "feature_extractor", "image_processor", "processor")
+
+
+def pipeline_of(model: Any, task: str | None) -> Any:
+    """``model`` as a pipeline: MLflow's dict of components (``{"model": m, "tokenizer":
+    t}``) built into ``transformers.pipeline(task, …)``, a pipeline as it is (``task``,
+    when given, must be its own). Raises ``InvalidArgument`` naming what is missing or
+    does not fit."""
+    if isinstance(model, Mapping):
+        unknown = sorted(set(model) - set(COMPONENTS))
+        if unknown or "model" not in model:
+            raise InvalidArgument(
+                f"transformers_model: a dict of components takes {', '.join(COMPONENTS)} "
+                f"and needs model; got {', '.join(map(str, model))}"
+            )
+        if not task:
+            raise InvalidArgument(
+                "task is required with a dict of components (text-classification …)"
+            )
+        import transformers
+
+        return transformers.pipeline(task, **dict(model))
+    if task is not None and getattr(model, "task", task) != task:
+        raise InvalidArgument(f"task {task!r:.60} is not the pipeline's own ({model.task!r})")
+    return model
 
 
 def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
