@@ -217,6 +217,29 @@ def test_bad_arguments_are_refused_naming_them_and_nothing_is_logged(
 
 
 @sqlite_only
+@pytest.mark.parametrize(
+    ("column", "value", "what"),
+    [
+        ("label", np.nan, "targets"),
+        ("label", None, "targets"),
+        ("label", pd.NA, "targets"),
+        ("guess", np.nan, "predictions"),
+    ],
+)
+def test_missing_targets_or_predictions_are_refused_naming_the_first_row(
+    client, holdout, column, value, what
+):
+    kind = float if value is np.nan else object
+    holdout["guess"] = holdout["label"].astype(kind)
+    holdout[column] = holdout[column].astype(kind)
+    holdout.loc[7, column] = value
+
+    with pytest.raises(InvalidArgument, match=f"{what} hold 1 missing values.*first in row 7"):
+        modelreg.evaluate(data=holdout, targets="label", predictions="guess",
+                          model_type="classifier")  # fmt: skip
+
+
+@sqlite_only
 def test_a_model_predicting_several_values_per_example_is_refused(client, holdout):
     def logits(rows):
         return np.zeros((len(rows), 2))

@@ -147,6 +147,7 @@ def _columns(data: Any, targets: Any, predictions: str | None) -> tuple[Any, Any
                 )
         y_true = data[targets] if isinstance(targets, str) else targets
         y_pred = data[predictions] if predictions is not None else None
+        y_pred = _one_per_example(y_pred, len(data), "predictions")
         features = data.drop(columns=named)
     else:
         if isinstance(targets, str) or predictions is not None:
@@ -176,7 +177,29 @@ def _one_per_example(values: Any, count: int | None, what: str) -> Any:
         raise InvalidArgument(f"{what} must hold one value per example, got shape {array.shape}")
     if count is not None and len(array) != count:
         raise InvalidArgument(f"{what} hold {len(array)} values for {count} examples")
+    if array.dtype.kind == "f":
+        missing = np.flatnonzero(np.isnan(array)).tolist()
+    elif array.dtype.kind == "O":
+        missing = [i for i, v in enumerate(array) if _is_missing(v)]
+    else:
+        missing = []
+    if missing:
+        raise InvalidArgument(
+            f"{what} hold {len(missing)} missing values (NaN or None), the first in row "
+            f"{missing[0]}: drop or fill those rows first"
+        )
     return array
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # only NaN differs from itself
+    except TypeError:  # pandas' NA has no truth value
+        return True
+    except ValueError:  # an array: not a missing value, and not a label either
+        return False
 
 
 def _predictor(model: Any) -> tuple[Callable[[Any], Any], Any]:
