@@ -240,6 +240,22 @@ def test_missing_targets_or_predictions_are_refused_naming_the_first_row(
 
 
 @sqlite_only
+@pytest.mark.parametrize(
+    ("model_type", "targets", "predicted", "message"),
+    [
+        ("regressor", ["cat", "dog"], [1.0, 2.0], "cannot score these regressor predictions"),
+        ("classifier", [0.37, 0.5], [0.1, 0.2], "cannot score these classifier predictions"),
+    ],
+)
+def test_targets_of_the_wrong_kind_for_the_model_type_are_refused(
+    client, model_type, targets, predicted, message
+):
+    with pytest.raises(InvalidArgument, match=message):
+        modelreg.evaluate(lambda rows: predicted, [[0], [1]], targets=targets,
+                          model_type=model_type)  # fmt: skip
+
+
+@sqlite_only
 def test_a_model_predicting_several_values_per_example_is_refused(client, holdout):
     def logits(rows):
         return np.zeros((len(rows), 2))

@@ -94,7 +94,10 @@ def evaluate(
         predict, native = _predictor(model)
         y_pred = _one_per_example(predict(features), len(y_true), "the model's predictions")
     with needs_extras():
-        metrics, confusion = _scores(model_type, y_true, y_pred, native, features, config)
+        try:
+            metrics, confusion = _scores(model_type, y_true, y_pred, native, features, config)
+        except ValueError as exc:  # scikit-learn's word on what it cannot score
+            raise InvalidArgument(f"cannot score these {model_type} predictions: {exc}") from None
     prefix = config.get("metric_prefix", "")
     described = _dataset(data, features, y_true, dataset_name)
     own_run = run_id is None and fluent.active_run() is None
