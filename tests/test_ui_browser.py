@@ -398,6 +398,38 @@ def test_text_file_preview_shows_its_content(page, registry):
     assert page.locator("pre.preview").inner_text() == "notes of trial 1\n"
 
 
+def test_a_confusion_matrix_evaluate_logged_is_shown_as_a_table(page, registry):
+    client = registry["client"]
+    run_id = client.create_run("0", run_name="evaluation").info.run_id
+    client.log_dict(
+        run_id, {"labels": ["fraud", "ok"], "matrix": [[30, 2], [12, 16]]}, "confusion_matrix.json"
+    )
+
+    page.goto(f"{registry['url']}/ui/runs/{run_id}")
+    page.get_by_role("link", name="confusion_matrix.json").click()
+
+    table = page.locator("table.confusion")
+    assert table.locator("thead th").all_inner_texts() == [
+        "true \\ predicted",
+        "fraud",
+        "ok",
+        "total",
+    ]
+    assert table.locator("tbody tr").nth(1).inner_text().split() == ["ok", "12", "16", "28"]
+    assert table.locator("td.hit").all_inner_texts() == ["30", "16"]
+
+
+def test_a_json_file_of_another_shape_is_shown_as_text(page, registry):
+    client = registry["client"]
+    run_id = client.create_run("0", run_name="not-a-matrix").info.run_id
+    client.log_dict(run_id, {"labels": ["a"], "matrix": [[1, 2]]}, "confusion_matrix.json")
+
+    page.goto(f"{registry['url']}/ui/runs/{run_id}/preview/confusion_matrix.json")
+
+    assert page.locator("table.confusion").count() == 0
+    assert '"labels"' in page.locator("pre.preview").inner_text()
+
+
 def test_promote_passes_and_a_policy_refusal_lists_the_failed_rule(page, registry):
     client = registry["client"]
     name = _model_with_versions(client, [0.95, 0.5], "promote")

@@ -23,6 +23,8 @@ from modelreg.server.ui.session import page
 CHUNK = 1 << 20
 PREVIEW_BYTES = 256 * 1024
 PREVIEW_ROWS = 200
+# A confusion matrix of more classes is shown as its JSON.
+MATRIX_CLASSES = 100
 TEXT = {".txt", ".md", ".log", ".py", ".cfg", ".ini", ".toml", ".yaml", ".yml", ".json", ".csv"}
 TEXT_NAMES = {"MLmodel", "requirements.txt", "conda.yaml", "python_env.yaml", "LICENSE"}
 IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
@@ -84,9 +86,14 @@ def _content(path: str, text: str, cut: bool) -> dict[str, Any]:
     suffix = _suffix(path)
     if suffix == ".json" and not cut:
         try:
-            return {"text": json.dumps(json.loads(text), indent=2, ensure_ascii=False)}
+            value = json.loads(text)
         except ValueError:
-            pass
+            value = None
+        else:
+            matrix = confusion_matrix(value)
+            if matrix is not None:
+                return {"matrix": matrix}
+            return {"text": json.dumps(value, indent=2, ensure_ascii=False)}
     if suffix == ".csv":
         rows = list(csv.reader(io.StringIO(text)))[: PREVIEW_ROWS + 1]
         if rows:
@@ -94,10 +101,27 @@ def _content(path: str, text: str, cut: bool) -> dict[str, Any]:
     return {"text": text}
 
 
+def confusion_matrix(value: Any) -> dict[str, Any] | None:
+    """A confusion matrix as ``modelreg.evaluate`` logs one (``{"labels": [n labels],
+    "matrix": n rows of n counts}``, true labels down, predicted across) with each row's
+    total, or ``None`` for any other JSON."""
+    if not isinstance(value, dict) or set(value) != {"labels", "matrix"}:
+        return None
+    labels, rows = value["labels"], value["matrix"]
+    n = len(labels) if isinstance(labels, list) else -1
+    if not 0 < n <= MATRIX_CLASSES or not isinstance(rows, list) or len(rows) != n:
+        return None
+    counts = (c for row in rows if isinstance(row, list) and len(row) == n for c in row)
+    if sum(1 for c in counts if type(c) is int and c >= 0) != n * n:
+        return None
+    return {"labels": [str(label) for label in labels], "rows": rows}
+
+
 def preview_page(
     request: Request, blobs: Any, ref: Any, path: str, base: str, owner: str
 ) -> HTMLResponse:
-    """A page showing the file: text (JSON indented, CSV as a table) or an image."""
+    """A page showing the file: text (JSON indented, CSV as a table, a confusion matrix as
+    one) or an image."""
     download_url = f"{base}/files/{path}"
     context: dict[str, Any] = {"path": path, "ref": ref, "download": download_url}
     if _suffix(path) in IMAGES:
