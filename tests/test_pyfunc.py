@@ -132,3 +132,16 @@ def test_a_manifest_pointing_an_artifact_out_of_the_model_is_refused(tmp_path, v
 
     with warnings.catch_warnings(), pytest.raises(InvalidArgument, match=r"'\.\./vocab\.txt'"):
         modelreg.load_model(tmp_path / "model")
+
+
+def test_the_models_dependencies_are_its_requirements_file(client, vocab):
+    with modelreg.start_run():
+        logged = modelreg.pyfunc.log_model(
+            python_model=Lookup(), artifacts={"vocab": vocab}, pip_requirements=["numpy>=2"]
+        )
+
+    path = modelreg.pyfunc.get_model_dependencies(logged.model_uri)
+
+    assert Path(path).read_text() == "numpy>=2\n"
+    with pytest.raises(InvalidArgument, match="format must be 'pip'"):
+        modelreg.pyfunc.get_model_dependencies(logged.model_uri, format="conda")

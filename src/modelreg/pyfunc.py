@@ -7,6 +7,7 @@
   ``load_context(context)`` reads the ``artifacts`` it was saved with and whose
   ``predict(context, model_input)`` answers (see
   :mod:`modelreg.flavors.python_model`).
+- ``get_model_dependencies(uri)``: the path of the model's ``requirements.txt``.
 - ``log_model(name=…, python_model=…, artifacts={…})`` and
   ``save_model(path, python_model=…, artifacts={…})``: :func:`modelreg.log_model`
   and :func:`modelreg.save_model` of a ``PythonModel``. An artifact is a local
@@ -26,10 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from modelreg import models
+from modelreg.errors import InvalidArgument
 from modelreg.flavors.python_model import PythonModel, PythonModelContext
 from modelreg.models import load_model
 
-__all__ = ["PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
+__all__ = [
+    "PythonModel",
+    "PythonModelContext",
+    "get_model_dependencies",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 ArtifactMap = Mapping[str, str | os.PathLike[str]]
 
@@ -67,6 +76,22 @@ def save_model(
     with tempfile.TemporaryDirectory(prefix="modelreg-artifacts-") as tmp:
         local = _local_artifacts(artifacts, Path(tmp))
         return models.save_model(python_model, path, artifacts=local, **options)
+
+
+def get_model_dependencies(model_uri: str | os.PathLike[str], format: str = "pip") -> str:
+    """The local path of the model's ``requirements.txt`` (the pinned packages it was saved
+    with), as MLflow's: ``pip install -r "$(python -c '…get_model_dependencies(uri)')"``.
+
+    Raises ``InvalidArgument`` for a format other than ``pip`` (modelreg records no conda
+    environment), and what :func:`modelreg.load_model` raises for the URI.
+    """
+    from modelreg.flavors.model_dir import REQUIREMENTS_NAME
+
+    if format != "pip":
+        raise InvalidArgument(
+            f"format must be 'pip', got {format!r:.40}: modelreg records pip requirements only"
+        )
+    return str(models.model_folder(model_uri) / REQUIREMENTS_NAME)
 
 
 def _local_artifacts(artifacts: ArtifactMap | None, folder: Path) -> ArtifactMap | None:
