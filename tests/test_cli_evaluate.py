@@ -97,11 +97,10 @@ def test_evaluating_into_the_versions_run_lets_a_policy_gate_promotion_on_it(
     fraud.set_promotion_policy(
         "fraud", {"Production": {"thresholds": ["holdout_accuracy_score >= 0.6"]}}
     )
-    version = fraud.get_model_version("fraud", 1)
     with pytest.raises(PolicyViolation, match="holdout_accuracy_score"):
         fraud.transition_model_version_stage("fraud", 1, "Production")
 
-    done = evaluate(invoke, holdout_csv, "--run-id", version.run_id, "--metric-prefix", "holdout_")
+    done = evaluate(invoke, holdout_csv, "--into-source-run", "--metric-prefix", "holdout_")
 
     assert done.exit_code == 0, done.output
     fraud.transition_model_version_stage("fraud", 1, "Production")
@@ -145,3 +144,40 @@ def test_a_file_of_another_format_is_refused(invoke, fraud, tmp_path):
 
     assert done.exit_code == 1
     assert "must end in one of .csv, .jsonl, .ndjson, .parquet" in done.stderr
+
+
+def test_into_source_run_of_a_logged_model_logs_into_the_run_that_made_it(
+    invoke, fraud, holdout_csv
+):
+    version = fraud.get_model_version("fraud", 1)
+    (logged,) = fraud.get_run_logged_models(version.run_id)
+
+    done = invoke(
+        "evaluate", f"models:/{logged.model_id}", "--data", str(holdout_csv), "--targets",
+        "label", "--model-type", "classifier", "--into-source-run", "--json",
+    )  # fmt: skip
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["run_id"] == version.run_id
+
+
+@pytest.mark.parametrize("args", [["--run-id", "abc"], ["--experiment", "x"]])
+def test_into_source_run_with_another_destination_is_a_usage_error(
+    invoke, fraud, holdout_csv, args
+):
+    done = evaluate(invoke, holdout_csv, "--into-source-run", *args)
+
+    assert done.exit_code == 2
+    assert "--into-source-run takes neither --run-id nor --experiment" in done.stderr
+
+
+def test_into_source_run_needs_a_models_uri(invoke, fraud, holdout_csv):
+    run_id = fraud.get_model_version("fraud", 1).run_id
+
+    done = invoke(
+        "evaluate", f"runs:/{run_id}/model", "--data", str(holdout_csv), "--targets", "label",
+        "--model-type", "classifier", "--into-source-run",
+    )  # fmt: skip
+
+    assert done.exit_code == 2
+    assert "needs a models:/ URI of a version or a logged model" in done.stderr

@@ -47,7 +47,13 @@ from modelreg.cli.output import (
     "--dataset-name", help="The dataset's name in the run's inputs (default: the file's)."
 )
 @click.option("--experiment", help="The experiment of the evaluation's run (default: the default).")
-@click.option("--run-id", help="Log into this run instead of a new one (a version's source run).")
+@click.option("--run-id", help="Log into this run instead of a new one.")
+@click.option(
+    "--into-source-run",
+    is_flag=True,
+    help="Log into the source run of the version URI names, where a promotion policy reads "
+    "its metrics.",
+)
 @click.option("--tracking-uri", metavar="URI", help=TRACKING_URI_HELP)
 @json_option
 def evaluate_command(
@@ -61,6 +67,7 @@ def evaluate_command(
     dataset_name: str | None,
     experiment: str | None,
     run_id: str | None,
+    into_source_run: bool,
     tracking_uri: str | None,
     as_json: bool,
 ) -> None:
@@ -70,21 +77,24 @@ def evaluate_command(
     are MLflow's (accuracy_score, f1_score, roc_auc … for a classifier;
     mean_absolute_error, r2_score … for a regressor), logged at step 0 to a new
     run (or --run-id), as measured on the file, which becomes an input of the run.
-    A promotion policy's thresholds read a version's source run: evaluate into it
-    with --run-id and a --metric-prefix to gate promotion on held-out data.
+    A promotion policy's thresholds and beats_current read a version's source run:
+    evaluate into it with --into-source-run and a --metric-prefix to gate
+    promotion on held-out data.
 
     \b
     Examples:
       modelreg evaluate models:/fraud/Staging --data holdout.csv --targets label \\
           --model-type classifier
       modelreg evaluate models:/prices/3 --data test.parquet --targets price \\
-          --model-type regressor --run-id 5f0c… --metric-prefix holdout_ --json
+          --model-type regressor --into-source-run --metric-prefix holdout_ --json
     """
     import modelreg
     from modelreg.logged_models import logged_model_of
     from modelreg.serving.batch import read_table
 
     modelreg.set_tracking_uri(tracking_uri_of(tracking_uri))
+    if into_source_run:
+        run_id = _source_run(uri, run_id, experiment)
     if experiment is not None:
         modelreg.set_experiment(experiment)
     model = modelreg.load_model(uri)
@@ -119,6 +129,30 @@ def evaluate_command(
         return
     print_table(["metric", "value"], sorted(result.metrics.items()))
     click.echo(f"Logged to run {result.run_id} as measured on {result.dataset.name}")
+
+
+def _source_run(uri: str, run_id: str | None, experiment: str | None) -> str:
+    """The source run of the registered version or logged model ``uri`` names."""
+    import modelreg
+    from modelreg.logged_models import logged_model_of
+
+    if run_id is not None or experiment is not None:
+        raise click.UsageError("--into-source-run takes neither --run-id nor --experiment")
+    if not uri.startswith("models:/"):
+        raise click.BadParameter(
+            "--into-source-run needs a models:/ URI of a version or a logged model",
+            param_hint="URI",
+        )
+    client = modelreg.Client()
+    model_id = logged_model_of(uri)
+    if model_id is not None:
+        source, what = client.get_logged_model(model_id).source_run_id, f"logged model {model_id}"
+    else:
+        version = client.resolve_model_uri(uri)
+        source, what = version.run_id, f"version {version.version} of {version.name}"
+    if source is None:
+        raise click.BadParameter(f"{what} has no source run", param_hint="URI")
+    return source
 
 
 def _label_like(frame: Any, column: str, text: str) -> Any:
