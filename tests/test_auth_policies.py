@@ -60,3 +60,22 @@ def test_whoever_may_read_the_run_sees_its_metric(auth_server, guarded):
     [failed] = auth_server.client("admin").check_promotion(guarded, 1, "Production")
 
     assert failed["actual"] == SECRET
+
+
+def test_separation_of_duties_takes_a_second_person_to_promote(auth_server):
+    lib = auth_server.admin_lib
+    experiment = lib.create_experiment(unique("duties"))
+    run_id = lib.create_run(experiment).info.run_id
+    name = unique("duties")
+    lib.create_registered_model(name)
+    lib.set_promotion_policy(name, {"Production": {"separation_of_duties": True}})
+    auth_server.grant("editor", "manage", model=name, experiment=experiment)
+    auth_server.grant("manager", "manage", model=name, experiment=experiment)
+    editor = auth_server.client("editor")
+    editor.create_model_version(name, f"runs:/{run_id}/model")
+
+    with pytest.raises(PolicyViolation, match="editor registered version 1 and may not"):
+        editor.transition_model_version_stage(name, 1, "Production")
+    moved = auth_server.client("manager").transition_model_version_stage(name, 1, "Production")
+
+    assert moved.current_stage == "Production"

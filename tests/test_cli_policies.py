@@ -13,6 +13,7 @@ POLICY = {
         "thresholds": ["auc >= 0.95"],
         "required_tags": {"validation_status": "passed"},
         "only_from_staging": True,
+        "separation_of_duties": True,
     },
     "@champion": {"beats_current": {"margin": 0.01}, "required_card_fields": ["intended_use"]},
 }
@@ -81,6 +82,7 @@ def test_show_prints_one_requirement_a_row(invoke, fraud):
         "comes from Staging",
         "score ≥ the current holder's + 0.01",
         "card field intended_use is filled in",
+        "moved by someone other than who registered it",
     ):
         assert needed in result.stdout
 
@@ -137,8 +139,9 @@ def test_check_exits_1_listing_every_failed_rule_without_moving(invoke, fraud):
     result = invoke("policy", "check", "fraud", "2", "--to", "Production")
 
     assert result.exit_code == 1
-    assert "3 rule(s)" in result.stderr
+    assert "4 rule(s)" in result.stderr
     assert "  - auc is 0.91 (needs auc >= 0.95)" in result.stderr
+    assert "registered version 2 and may not also move it to Production" in result.stderr
     assert fraud.get_model_version("fraud", 2).current_stage == "None"
 
 

@@ -175,6 +175,30 @@ def test_an_alias_move_can_be_forced_with_a_reason(fraud):
     assert "policy_override" in event.after
 
 
+def test_separation_of_duties_refuses_whoever_registered_the_version(fraud):
+    fraud.set_promotion_policy("fraud", {"Production": {"separation_of_duties": True}})
+
+    error = refusal(fraud, 1)
+
+    assert rules(error) == [
+        ("separation_of_duties", "moved by someone other than who registered it")
+    ]
+    registrant = fraud.get_model_version("fraud", 1).user_id
+    assert f"{registrant} registered version 1 and may not also move it" in error.message
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_separation_of_duties_lets_another_person_move_the_version(fraud):
+    from modelreg.actor import acting_as
+
+    fraud.set_promotion_policy("fraud", {"@champion": {"separation_of_duties": True}})
+
+    with acting_as("reviewer"):
+        fraud.set_registered_model_alias("fraud", "champion", 1)
+
+    assert fraud.get_model_version_by_alias("fraud", "champion").version == 1
+
+
 def test_stages_without_rules_are_not_checked(fraud):
     fraud.set_promotion_policy("fraud", {"Production": {"thresholds": ["accuracy >= 0.99"]}})
 
@@ -258,8 +282,9 @@ def test_an_empty_policy_removes_it(fraud):
         ({"Production": {"thresholds": ["accuracy ~ 0.9"]}}, "metric OP number"),
         ({"Production": {"min_accuracy": 0.9}}, "unknown rule"),
         ({"Production": {"required_card_fields": ["colour"]}}, "colour"),
+        ({"Production": {"separation_of_duties": "yes"}}, "must be true or false"),
     ],
-    ids=["target", "threshold", "rule", "card-field"],
+    ids=["target", "threshold", "rule", "card-field", "duties"],
 )
 def test_a_malformed_policy_is_refused_naming_the_problem(fraud, policy, message):
     with pytest.raises(InvalidArgument, match=message):

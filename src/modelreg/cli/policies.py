@@ -23,7 +23,7 @@ def policy() -> None:
 
     A policy is a JSON object from targets (a stage, or @alias) to rules:
     thresholds, beats_current, required_tags, required_card_fields,
-    only_from_staging or from_stages. `modelreg stage set`, `promote` and
+    only_from_staging or from_stages, separation_of_duties. `modelreg stage set`, `promote` and
     `alias set` refuse a move that breaks it, listing every failed rule.
     """
 
@@ -67,6 +67,8 @@ def _requirements(rules: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("required_card_field", f"card field {field} is filled in"))
     if "from_stages" in rules:
         rows.append(("from_stages", "comes from " + " or ".join(rules["from_stages"])))
+    if rules.get("separation_of_duties"):
+        rows.append(("separation_of_duties", "moved by someone other than who registered it"))
     return rows
 
 

@@ -26,6 +26,9 @@ alias written with ``@`` (``"@champion"``)::
 - ``required_card_fields``: model-card fields that must not be empty.
 - ``from_stages`` (or ``only_from_staging: True``): the stages the version
   must come from.
+- ``separation_of_duties: True``: whoever moves the version there must not be
+  who registered it (four eyes: a training job's account registers, a person
+  promotes).
 
 Metrics are the source run's latest values, overridden by metrics written in
 the version's model card. Evaluation reports every failed rule, never just
@@ -44,6 +47,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from modelreg import validation as v
+from modelreg.actor import current_actor
 from modelreg.cards import CARD_FIELDS
 from modelreg.comparison import score
 from modelreg.errors import InvalidArgument, PolicyViolation
@@ -68,6 +72,7 @@ RULES = (
     "required_card_fields",
     "from_stages",
     "only_from_staging",
+    "separation_of_duties",
 )
 # Longest first, so ">=" is never read as ">" followed by "=".
 _OPERATOR_TEXTS = sorted(OPERATORS, key=len, reverse=True)
@@ -141,6 +146,11 @@ def _check_rules(target: str, rules: Any) -> dict[str, Any]:
     stages = _check_from_stages(target, rules)
     if stages:
         out["from_stages"] = stages
+    duties = rules.get("separation_of_duties", False)
+    if not isinstance(duties, bool):
+        raise InvalidArgument(f"separation_of_duties for {target} must be true or false")
+    if duties:
+        out["separation_of_duties"] = True
     return out
 
 
@@ -387,6 +397,17 @@ def evaluate(
                 f"the version is in {candidate['stage']} ({target} takes versions from {allowed})",
             )
         )
+    if rules.get("separation_of_duties") and candidate["moved_by"] == candidate["registered_by"]:
+        failed.append(
+            _failed(
+                target,
+                "separation_of_duties",
+                "moved by someone other than who registered it",
+                candidate["moved_by"],
+                f"{candidate['moved_by']} registered version {candidate['version']} and may not "
+                f"also move it to {target_label(target)}",
+            )
+        )
     return failed
 
 
@@ -483,6 +504,7 @@ def failed_rules(conn: Connection, model_id: int, row: Any, target: str) -> list
     candidate = facts[row.version]
     if "required_card_fields" in rules:
         candidate["card"] = load_card(conn, row)
+    candidate.update(registered_by=row.user_id, moved_by=current_actor())
     weights = gstore.setting(conn, model_id, "scoring_weights") or {}
     holder = None if holder_row is None else facts[holder_row.version]
     return evaluate(target, rules, candidate, holder, weights)
