@@ -430,6 +430,37 @@ def test_a_json_file_of_another_shape_is_shown_as_text(page, registry):
     assert '"labels"' in page.locator("pre.preview").inner_text()
 
 
+def test_the_model_page_shows_its_promotion_policy(page, registry):
+    client = registry["client"]
+    name = _model_with_versions(client, [0.95, 0.5], "policy-shown")
+    policy = {"thresholds": ["accuracy >= 0.9"], "separation_of_duties": True}
+    client.set_promotion_policy(name, {"Production": policy})
+
+    page.goto(f"{registry['url']}/ui/models/{name}")
+
+    rows = page.locator("table.policy tbody tr")
+    assert [r.split("\t") for r in rows.all_inner_texts()] == [
+        ["Production", "threshold", "accuracy >= 0.9"],
+        ["Production", "separation_of_duties", "moved by someone other than who registered it"],
+    ]
+
+
+def test_a_version_page_says_which_rules_it_would_break(page, registry):
+    client = registry["client"]
+    name = _model_with_versions(client, [0.95, 0.5], "policy-checked")
+    client.set_promotion_policy(name, {"Production": {"thresholds": ["accuracy >= 0.9"]}})
+
+    page.goto(f"{registry['url']}/ui/models/{name}/versions/1")
+    assert page.locator("table.policy-checks td").all_inner_texts() == [
+        "Production",
+        "meets every rule",
+    ]
+    page.goto(f"{registry['url']}/ui/models/{name}/versions/2")
+    assert page.locator("ul.policy-failures li").all_inner_texts() == [
+        "accuracy is 0.5 (needs accuracy >= 0.9)"
+    ]
+
+
 def test_promote_passes_and_a_policy_refusal_lists_the_failed_rule(page, registry):
     client = registry["client"]
     name = _model_with_versions(client, [0.95, 0.5], "promote")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +12,7 @@ from modelreg.cli.documents import read_document
 from modelreg.cli.errors import ModelregGroup, echo_failed_rules
 from modelreg.cli.output import counted, echo_json, json_option, print_table, with_client
 from modelreg.cli.references import VERSION, resolve_version
+from modelreg.policy_text import requirements
 
 if TYPE_CHECKING:
     from modelreg.client import Client
@@ -50,26 +51,8 @@ def show(client: Client, name: str, as_json: bool) -> None:
     else:
         print_table(
             ["Target", "Rule", "Requirement"],
-            [[target, *row] for target, found in rules.items() for row in _requirements(found)],
+            [[target, *row] for target, found in rules.items() for row in requirements(found)],
         )
-
-
-def _requirements(rules: dict[str, Any]) -> list[tuple[str, str]]:
-    """(rule, what it asks) for each requirement of one target's normalised rules."""
-    thresholds = rules.get("thresholds", [])
-    rows = [("threshold", f"{t['metric']} {t['op']} {t['value']:g}") for t in thresholds]
-    if "beats_current" in rules:
-        margin = rules["beats_current"]["margin"]
-        rows.append(("beats_current", f"score ≥ the current holder's + {margin:g}"))
-    for key, value in rules.get("required_tags", {}).items():
-        rows.append(("required_tag", f"tag {key}" + ("" if value is None else f" = {value}")))
-    for field in rules.get("required_card_fields", []):
-        rows.append(("required_card_field", f"card field {field} is filled in"))
-    if "from_stages" in rules:
-        rows.append(("from_stages", "comes from " + " or ".join(rules["from_stages"])))
-    if rules.get("separation_of_duties"):
-        rows.append(("separation_of_duties", "moved by someone other than who registered it"))
-    return rows
 
 
 @policy.command("set")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument
+from modelreg.policy_text import requirements
 from modelreg.server.charts import line_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import history
@@ -155,6 +156,7 @@ def build_models_router(client: Any, guard: Guard) -> APIRouter:
             kind=kind,
             user=user,
             paged=bool(page_token),
+            policy={t: requirements(r) for t, r in client.get_promotion_policy(name).items()},
             can_edit=can(request, name, "edit"),
             movable=movable(client, name, registered.aliases, can_manage),
         )

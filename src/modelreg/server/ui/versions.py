@@ -135,6 +135,10 @@ def build_versions_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             kind=kind,
             user=user,
             previewable=files.previewable,
+            checks={
+                target: client.check_promotion(name, version, target)
+                for target in client.get_promotion_policy(name)
+            },
             can_edit=can(request, name, "edit"),
             movable=movable(client, name, found.aliases, can(request, name, "manage")),
         )
