@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import modelreg
-from modelreg.errors import InvalidArgument
+from modelreg.errors import InvalidArgument, PermissionDenied
 from modelreg.flavors import save_model as save_model_dir
 from modelreg.pyfunc import PythonModel
 
@@ -145,3 +145,83 @@ def test_the_models_dependencies_are_its_requirements_file(client, vocab):
     assert Path(path).read_text() == "numpy>=2\n"
     with pytest.raises(InvalidArgument, match="format must be 'pip'"):
         modelreg.pyfunc.get_model_dependencies(logged.model_uri, format="conda")
+
+
+# ---- models from code: a script that defines the model and names it with set_model
+
+SCRIPT = """
+from pathlib import Path
+
+from modelreg.models import set_model
+from modelreg.pyfunc import PythonModel
+
+
+class Shout(PythonModel):
+    def load_context(self, context):
+        self.suffix = Path(context.artifacts["suffix"]).read_text()
+
+    def predict(self, context, model_input):
+        return [word.upper() + self.suffix for word in model_input]
+
+
+set_model(Shout())
+"""
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "shout.py"
+    path.write_text(SCRIPT)
+    (tmp_path / "suffix.txt").write_text("!")
+    return path
+
+
+def test_a_model_from_code_loads_by_running_its_script_when_trusted(client, script):
+    with modelreg.start_run():
+        logged = modelreg.pyfunc.log_model(
+            name="shout", python_model=str(script),
+            artifacts={"suffix": script.parent / "suffix.txt"},
+        )  # fmt: skip
+    script.unlink()  # the model holds its own copy
+
+    model = modelreg.pyfunc.load_model(logged.model_uri, trust_code=True)
+
+    assert model.predict(["hi"]) == ["HI!"]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_a_model_from_code_is_not_run_without_trust(client, script):
+    with modelreg.start_run():
+        logged = modelreg.pyfunc.log_model(
+            python_model=str(script), artifacts={"suffix": script.parent / "suffix.txt"}
+        )
+
+    with pytest.raises(
+        PermissionDenied, match=r"is Python code \(model_code/shout.py\).*trust_code"
+    ):
+        modelreg.load_model(logged.model_uri)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = 1\n", "shout.py never calls modelreg.models.set_model"),
+        ("from modelreg.models import set_model\nset_model(42)\n", "sets a int, which has no"),
+    ],
+)
+def test_a_script_that_sets_no_model_is_refused(tmp_path, text, message):
+    (tmp_path / "shout.py").write_text(text)
+
+    with pytest.raises(InvalidArgument, match=message):
+        modelreg.pyfunc.save_model(tmp_path / "model", python_model=str(tmp_path / "shout.py"))
+
+    assert not (tmp_path / "model").exists()
+
+
+def test_set_model_outside_logging_or_loading_does_nothing():
+    assert modelreg.models.set_model(Plain()) is None
+
+
+def test_a_script_that_does_not_exist_is_named(tmp_path):
+    with pytest.raises(InvalidArgument, match="python_model: .*nope.py' is not a file"):
+        modelreg.pyfunc.save_model(tmp_path / "model", python_model=str(tmp_path / "nope.py"))

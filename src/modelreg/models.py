@@ -33,12 +33,13 @@ from urllib.parse import unquote, urlparse
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.extras import needs_extras
+from modelreg.flavors.python_model import set_model
 from modelreg.signature import infer_signature
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-# infer_signature is here too, where MLflow has it (mlflow.models.infer_signature).
+# infer_signature and set_model are here too, where MLflow has them (mlflow.models).
 __all__ = [
     "LoggedModel",
     "download_model",
@@ -46,6 +47,7 @@ __all__ = [
     "load_model",
     "log_model",
     "save_model",
+    "set_model",
 ]
 
 _COMPLETE = ".complete"

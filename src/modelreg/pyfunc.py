@@ -13,7 +13,9 @@
   and :func:`modelreg.save_model` of a ``PythonModel``. An artifact is a local
   file or folder, or a ``runs:/`` or ``models:/`` URI (downloaded first). The
   model's class is saved by import path, never pickled: define it in a module
-  (``code_paths=["my_model.py"]`` ships that module with the model).
+  (``code_paths=["my_model.py"]`` ships that module with the model), or log the
+  model from code: ``python_model="my_model.py"``, a script ending in
+  ``modelreg.models.set_model(MyModel())``, run again (with ``trust_code=True``) to load.
 
 MLflow's older ``loader_module``/``data_path`` form has no counterpart.
 """
@@ -50,8 +52,9 @@ def log_model(
     artifacts: ArtifactMap | None = None,
     **options: Any,
 ) -> models.LoggedModel:
-    """Logs ``python_model`` (a :class:`PythonModel`, or any object with ``predict``) with
-    its ``artifacts`` into the run's artifacts; ``options`` are
+    """Logs ``python_model`` (a :class:`PythonModel`, any object with ``predict``, or the
+    path of a models-from-code script that calls ``modelreg.models.set_model``; loading
+    one needs ``trust_code=True``) with its ``artifacts`` into the run's artifacts; ``options`` are
     :func:`modelreg.log_model`'s (``name``, ``registered_model_name``, ``code_paths``,
     ``signature``, ``input_example`` …).
 

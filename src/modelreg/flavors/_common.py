@@ -91,6 +91,11 @@ def trusting_code(trust_code: TrustCode) -> Iterator[None]:
         _TRUSTED_CODE.reset(token)
 
 
+def code_trusted() -> bool:
+    """Whether the model being loaded may run any code it brings (``trust_code=True``)."""
+    return _TRUSTED_CODE.get() is True
+
+
 def _check_import_allowed(module_name: str, path: str) -> None:
     """Refuses to import a module that is not imported yet unless the caller trusts it:
     importing runs the module's code, and a model's files name the module."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from modelreg.errors import InvalidArgument
 from modelreg.flavors.onnx import is_onnx_model
+from modelreg.flavors.python_model import is_model_code
 
 # flavor name -> module implementing save/load (imported only when used)
 FLAVOR_MODULES = {
@@ -49,6 +50,8 @@ def detect_flavor(model: Any) -> str:
     """
     if is_onnx_model(model):
         return "onnx"
+    if is_model_code(model):
+        return "python"
     roots = {cls.__module__.split(".", 1)[0] for cls in type(model).__mro__}
     for package in _PACKAGE_FLAVORS:
         if package in roots:

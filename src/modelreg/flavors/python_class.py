@@ -30,28 +30,39 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
-from modelreg.errors import InvalidArgument, ModelregWarning
+from modelreg.errors import InvalidArgument, ModelregWarning, PermissionDenied
 from modelreg.flavors._common import (
     SavedFlavor,
     SaveRequest,
     check_relpath,
+    code_trusted,
     import_class,
     import_path,
     is_strict_json,
     untrusted,
 )
-from modelreg.flavors.python_model import PythonModel, copy_artifacts, prepared
+from modelreg.flavors.python_model import (
+    PythonModel,
+    copy_artifacts,
+    is_model_code,
+    model_from_code,
+    prepared,
+)
 
 NAME = "python"
+CODE_MODEL_DIR = "model_code"
 STATE_FILE = "state.json"
 PICKLE_FILE = "model.pkl"
 
 
 def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
+    if is_model_code(model):
+        return _save_code(Path(model), directory, request)
     cls = type(model)
     if not callable(getattr(model, "predict", None)):
         raise InvalidArgument(f"model: {cls.__qualname__} has no predict method")
@@ -79,6 +90,26 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
     return SavedFlavor(spec, [PICKLE_FILE, *extra], packages)
 
 
+def _save_code(script: Path, directory: Path, request: SaveRequest) -> SavedFlavor:
+    """A models-from-code script, run once here to check the model it sets."""
+    model = model_from_code(script)
+    target = directory / CODE_MODEL_DIR / script.name
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(script, target)
+    spec: dict[str, Any] = {"name": NAME, "model_code": f"{CODE_MODEL_DIR}/{script.name}"}
+    files = [spec["model_code"]]
+    if isinstance(model, PythonModel):
+        placed, extra = copy_artifacts(request.artifacts or {}, directory)
+        spec["python_model"] = {"artifacts": placed}
+        files += extra
+    elif request.artifacts:
+        raise InvalidArgument(
+            f"artifacts: {script.name} sets a {type(model).__qualname__}, which cannot read "
+            "them; a PythonModel finds them in load_context's context.artifacts"
+        )
+    return SavedFlavor(spec, files, [])
+
+
 def _json_state(model: Any) -> tuple[str | None, Any]:
     cls = type(model)
     if callable(getattr(cls, "from_dict", None)) and callable(getattr(model, "to_dict", None)):
@@ -104,6 +135,24 @@ def _overrides(cls: type, *names: str) -> bool:
 
 
 def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[Any, Any]:
+    if "model_code" in spec:
+        script = check_relpath(spec["model_code"], "model_code")
+        if not code_trusted():
+            raise PermissionDenied(
+                f"model at {directory} is Python code ({script}) that loading runs; pass "
+                "trust_code=True only if you trust whoever wrote the model"
+            )
+        model = model_from_code(directory / script)
+    else:
+        model = _load_object(directory, spec, trust_pickle)
+    if "python_model" in spec:
+        artifacts = spec["python_model"].get("artifacts") or {}
+        placed = {name: check_relpath(rel, "artifacts") for name, rel in artifacts.items()}
+        return prepared(model, directory, placed)
+    return model, model.predict
+
+
+def _load_object(directory: Path, spec: dict[str, Any], trust_pickle: bool) -> Any:
     state_format = spec.get("state")
     path = directory / spec["file"]
     if state_format == "pickle":
@@ -130,14 +179,10 @@ def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[
             raise InvalidArgument(
                 f"model at {directory}: unknown python state format {state_format!r}"
             )
-    if "python_model" in spec:
-        artifacts = spec["python_model"].get("artifacts") or {}
-        placed = {name: check_relpath(rel, "artifacts") for name, rel in artifacts.items()}
-        return prepared(model, directory, placed)
-    return model, model.predict
+    return model
 
 
 def example_output(model: Any, example: Any) -> Any:
-    if isinstance(model, PythonModel):
+    if isinstance(model, PythonModel) or is_model_code(model):
         return None  # it predicts only once load_context has read its artifacts
     return model.predict(example)

@@ -16,21 +16,37 @@ in ``load_context`` is never pickled.
 ...         return [self.words[i] for i in model_input]
 >>> modelreg.pyfunc.log_model(name="lookup", python_model=Lookup(),
 ...                           artifacts={"vocab": "data/vocab.txt"}, code_paths=["lookup.py"])
+
+Models from code, as MLflow 3 recommends them: ``python_model="lookup.py"``, a
+script that defines the model and calls ``modelreg.models.set_model(Lookup())``.
+The script is saved with the model and run again to load it, so loading needs
+``trust_code=True``: it is code.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
+import runpy
 import shutil
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modelreg.errors import InvalidArgument
 
-__all__ = ["ARTIFACTS_DIR", "PythonModel", "PythonModelContext", "copy_artifacts", "prepared"]
+__all__ = [
+    "ARTIFACTS_DIR",
+    "PythonModel",
+    "PythonModelContext",
+    "copy_artifacts",
+    "is_model_code",
+    "model_from_code",
+    "prepared",
+    "set_model",
+]
 
 ARTIFACTS_DIR = "artifacts"
 
@@ -83,6 +99,49 @@ def copy_artifacts(
             files.append(target.relative_to(directory).as_posix())
         placed[name] = f"{ARTIFACTS_DIR}/{name}"
     return placed, sorted(files)
+
+
+# The models set_model was given while a models-from-code script runs (None: none runs).
+_set_models: ContextVar[list[Any] | None] = ContextVar("modelreg_set_model", default=None)
+
+
+def set_model(model: Any) -> None:
+    """Names the model a models-from-code script defines, as MLflow's
+    ``mlflow.models.set_model``: ``log_model(python_model="my_model.py")`` and loading run
+    the script and take what it passed here. Run on its own, the script sets nothing."""
+    found = _set_models.get()
+    if found is not None:
+        found.append(model)
+
+
+def is_model_code(model: Any) -> bool:
+    """Whether ``model`` is the path of a models-from-code script (a ``.py`` file)."""
+    return isinstance(model, str | os.PathLike) and os.fspath(model).endswith(".py")
+
+
+def model_from_code(path: Path) -> Any:
+    """Runs the script at ``path`` and returns the model it gave :func:`set_model`.
+
+    Raises ``InvalidArgument`` when the file is missing, never calls ``set_model``, or
+    sets an object without ``predict``."""
+    if not path.is_file():
+        raise InvalidArgument(f"python_model: {str(path)!r:.200} is not a file")
+    found: list[Any] = []
+    token = _set_models.set(found)
+    try:
+        runpy.run_path(str(path), run_name="__modelreg_model__")
+    finally:
+        _set_models.reset(token)
+    if not found:
+        raise InvalidArgument(
+            f"python_model: {path.name} never calls modelreg.models.set_model(model)"
+        )
+    if not callable(getattr(found[-1], "predict", None)):
+        raise InvalidArgument(
+            f"python_model: {path.name} sets a {type(found[-1]).__qualname__}, which has no "
+            "predict method"
+        )
+    return found[-1]
 
 
 def prepared(
