@@ -14,6 +14,7 @@ from modelreg.cli.output import (
     print_table,
     tracking_uri_of,
 )
+from modelreg.cli.trust import trust_options
 
 
 @click.command("evaluate")
@@ -55,6 +56,7 @@ from modelreg.cli.output import (
     "its metrics.",
 )
 @click.option("--tracking-uri", metavar="URI", help=TRACKING_URI_HELP)
+@trust_options
 @json_option
 def evaluate_command(
     uri: str,
@@ -70,6 +72,7 @@ def evaluate_command(
     into_source_run: bool,
     tracking_uri: str | None,
     as_json: bool,
+    trust: dict[str, Any],
 ) -> None:
     """Score the model URI names on the examples in a file and log the metrics.
 
@@ -97,7 +100,7 @@ def evaluate_command(
         run_id = _source_run(uri, run_id, experiment)
     if experiment is not None:
         modelreg.set_experiment(experiment)
-    model = modelreg.load_model(uri)
+    model = modelreg.load_model(uri, **trust)
     frame = read_table(data_path, model.signature)
     config: dict[str, Any] = {"average": average, "metric_prefix": metric_prefix}
     if pos_label is not None:

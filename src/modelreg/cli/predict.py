@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from modelreg.cli.output import echo_json, json_option, with_client
+from modelreg.cli.trust import trust_options
 
 
 @click.command()
@@ -32,6 +34,7 @@ from modelreg.cli.output import echo_json, json_option, with_client
     type=click.IntRange(min=1),
     help="Rows read, predicted and written at a time.",
 )
+@trust_options
 @json_option
 @with_client
 def predict(
@@ -41,6 +44,7 @@ def predict(
     output_path: Path,
     chunk_size: int,
     as_json: bool,
+    trust: dict[str, Any],
 ) -> None:
     """Score the rows of a file with the model URI names, in chunks, with a progress bar.
 
@@ -67,7 +71,7 @@ def predict(
             raise click.BadParameter(exc.message, param_hint=hint) from None
     if not input_path.is_file():
         raise click.BadParameter(f"{input_path} is not a file", param_hint="--input")
-    model = load_model(uri, client=client)
+    model = load_model(uri, client=client, **trust)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from modelreg import settings
+from modelreg.cli.trust import trust_options
 
 
 @click.command()
@@ -54,6 +57,7 @@ from modelreg import settings
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="uvicorn's log level (swaps and refused versions are always logged).",
 )
+@trust_options
 def serve(
     uri: str,
     tracking_uri: str | None,
@@ -64,6 +68,7 @@ def serve(
     poll_interval: float,
     webhook_secret: str | None,
     log_level: str,
+    trust: dict[str, Any],
 ) -> None:
     """Serve the model URI names over HTTP, MLflow scoring-server compatible.
 
@@ -86,6 +91,7 @@ def serve(
       modelreg serve models:/fraud/Production --tracking-uri http://registry:5000 \\
                      --webhook-secret "$SECRET"
       modelreg serve models:/fraud/3 --pin
+      modelreg serve models:/ranker@champion --trust-code ranking   # its class's package
     """
     from modelreg.serving.run import serve as run
 
@@ -99,4 +105,5 @@ def serve(
         poll_interval=poll_interval,
         webhook_secret=webhook_secret or None,
         log_level=log_level,
+        **trust,
     )

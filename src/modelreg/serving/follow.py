@@ -97,8 +97,8 @@ class Follower:
 
     ``client`` is the ``modelreg.Client`` of the registry. ``pin`` turns
     following off (the version found at start serves until the process
-    ends). Call :meth:`load_initial` before serving and :meth:`start` to
-    follow.
+    ends); ``trust`` holds ``load_model``'s ``trust_pickle``/``trust_code``. Call
+    :meth:`load_initial` before serving and :meth:`start` to follow.
     """
 
     def __init__(
@@ -109,6 +109,7 @@ class Follower:
         pin: bool = False,
         poll_interval: float = 10.0,
         wake_file: str | os.PathLike[str] | None = None,
+        trust: dict[str, Any] | None = None,
     ) -> None:
         self.uri = uri
         self.pin = pin
@@ -120,6 +121,7 @@ class Follower:
         parsed = parse_model_uri(uri)
         self.name, self._path = parsed.name, parsed.path
         self._client = client
+        self._trust = trust or {}
         self._changed = _resolver(client, uri)
         self._wake_file = Path(wake_file) if wake_file is not None else None
         self._wake = threading.Event()
@@ -222,7 +224,7 @@ class Follower:
         uri = f"models:/{version.name}/{version.version}"
         if self._path:
             uri += f"/{self._path}"
-        model = load_model(uri, client=self._client)
+        model = load_model(uri, client=self._client, **self._trust)
         warm(model)
         return Served(
             fast=array_predictor(model),

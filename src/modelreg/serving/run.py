@@ -34,6 +34,9 @@ class ServeConfig:
     poll_interval: float = 10.0
     webhook_secret: str | None = None
     wake_file: str | None = None
+    # What loading a version may run (see modelreg.load_model): off unless the operator asks.
+    trust_pickle: bool = False
+    trust_code: bool | list[str] = False
 
 
 def build_app(config: ServeConfig) -> Any:
@@ -48,6 +51,7 @@ def build_app(config: ServeConfig) -> Any:
         pin=config.pin,
         poll_interval=config.poll_interval,
         wake_file=config.wake_file,
+        trust={"trust_pickle": config.trust_pickle, "trust_code": config.trust_code},
     )
     follower.load_initial()
     return create_app(follower, webhook_secret=config.webhook_secret)
@@ -83,8 +87,14 @@ def serve(
     poll_interval: float = 10.0,
     webhook_secret: str | None = None,
     log_level: str = "warning",
+    trust_pickle: bool = False,
+    trust_code: bool | list[str] = False,
 ) -> None:
     """Serves the model ``uri`` names until interrupted (see :mod:`modelreg.serving.app`).
+
+    ``trust_pickle`` and ``trust_code`` are :func:`modelreg.load_model`'s, for every
+    version served: without them a pickled model, one whose class's module is not
+    imported yet, or a model from code is refused (the old version keeps serving).
 
     Raises InvalidArgument for a malformed URI or poll interval, NotFound
     when the URI names nothing, and whatever loading or warming the model
@@ -99,7 +109,15 @@ def serve(
         raise InvalidArgument(
             f"poll interval must be a positive number of seconds, got {poll_interval}"
         )
-    config = ServeConfig(uri, tracking_uri, pin, poll_interval, webhook_secret)
+    config = ServeConfig(
+        uri,
+        tracking_uri,
+        pin,
+        poll_interval,
+        webhook_secret,
+        trust_pickle=trust_pickle,
+        trust_code=trust_code,
+    )
     _configure_logging()
     options: dict[str, Any] = {
         "host": host,
