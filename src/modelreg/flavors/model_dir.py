@@ -52,7 +52,7 @@ from modelreg.flavors._common import (
 from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
 from modelreg.flavors.input_example import example_payload
 from modelreg.flavors.loaded import LoadedModel
-from modelreg.flavors.python_model import PythonModel, is_model_code
+from modelreg.flavors.python_model import unreadable_artifacts
 from modelreg.signature import Signature, coerce_signature, infer_schema
 
 MANIFEST_NAME = "modelreg.json"
@@ -181,11 +181,8 @@ def _save(
     request: SaveRequest,
 ) -> ModelInfo:
     module = flavor_module(flavor)
-    if request.artifacts and not (isinstance(model, PythonModel) or is_model_code(model)):
-        raise InvalidArgument(
-            f"artifacts: a {type(model).__qualname__} cannot read them; a PythonModel "
-            "(modelreg.pyfunc.PythonModel) finds them in load_context's context.artifacts"
-        )
+    if request.artifacts and flavor != "python":
+        raise unreadable_artifacts(model)  # the python flavor says so for its own objects
     inputs = infer_schema(input_example, "input_example") if input_example is not None else None
     saved = module.save(model, directory, request)
     if signature is None and inputs is not None:

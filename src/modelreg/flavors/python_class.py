@@ -48,7 +48,7 @@ from modelreg.flavors._common import (
 )
 from modelreg.flavors.python_model import (
     PythonModel,
-    copy_artifacts,
+    attach_artifacts,
     is_model_code,
     model_from_code,
     prepared,
@@ -68,10 +68,7 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
         raise InvalidArgument(f"model: {cls.__qualname__} has no predict method")
     spec: dict[str, Any] = {"name": NAME, "class": import_path(cls)}
     packages = [cls.__module__.split(".", 1)[0]]
-    extra: list[str] = []
-    if isinstance(model, PythonModel):
-        placed, extra = copy_artifacts(request.artifacts or {}, directory)
-        spec["python_model"] = {"artifacts": placed}
+    extra = attach_artifacts(model, request.artifacts, directory, spec)
     state_format, state = _json_state(model)
     if state_format is not None:
         spec.update(state=state_format, file=STATE_FILE)
@@ -97,16 +94,7 @@ def _save_code(script: Path, directory: Path, request: SaveRequest) -> SavedFlav
     target.parent.mkdir(parents=True)
     shutil.copyfile(script, target)
     spec: dict[str, Any] = {"name": NAME, "model_code": f"{CODE_MODEL_DIR}/{script.name}"}
-    files = [spec["model_code"]]
-    if isinstance(model, PythonModel):
-        placed, extra = copy_artifacts(request.artifacts or {}, directory)
-        spec["python_model"] = {"artifacts": placed}
-        files += extra
-    elif request.artifacts:
-        raise InvalidArgument(
-            f"artifacts: {script.name} sets a {type(model).__qualname__}, which cannot read "
-            "them; a PythonModel finds them in load_context's context.artifacts"
-        )
+    files = [spec["model_code"], *attach_artifacts(model, request.artifacts, directory, spec)]
     return SavedFlavor(spec, files, [])
 
 

@@ -41,11 +41,13 @@ __all__ = [
     "ARTIFACTS_DIR",
     "PythonModel",
     "PythonModelContext",
+    "attach_artifacts",
     "copy_artifacts",
     "is_model_code",
     "model_from_code",
     "prepared",
     "set_model",
+    "unreadable_artifacts",
 ]
 
 ARTIFACTS_DIR = "artifacts"
@@ -70,6 +72,29 @@ class PythonModel:
     def predict(self, context: PythonModelContext, model_input: Any, params: Any = None) -> Any:
         """The prediction for ``model_input``."""
         raise NotImplementedError(f"{type(self).__qualname__} must define predict")
+
+
+def attach_artifacts(
+    model: Any, artifacts: Mapping[str, Any] | None, directory: Path, spec: dict[str, Any]
+) -> list[str]:
+    """For a :class:`PythonModel`, copies its artifacts into the model ``directory`` and
+    names them in the flavor's ``spec``; returns the files copied. Raises
+    ``InvalidArgument`` when a model of another kind is given artifacts."""
+    if not isinstance(model, PythonModel):
+        if artifacts:
+            raise unreadable_artifacts(model)
+        return []
+    placed, files = copy_artifacts(artifacts or {}, directory)
+    spec["python_model"] = {"artifacts": placed}
+    return files
+
+
+def unreadable_artifacts(model: Any) -> InvalidArgument:
+    """The error for artifacts given to a model that cannot read them."""
+    return InvalidArgument(
+        f"artifacts: a {type(model).__qualname__} cannot read them; a PythonModel "
+        "(modelreg.pyfunc.PythonModel) finds them in load_context's context.artifacts"
+    )
 
 
 def copy_artifacts(
