@@ -31,6 +31,14 @@ def cases():
     yield "regressor", LinearRegression(), X, values, "regressor", {}
 
 
+def _per_class(result):
+    """MLflow's per-class metrics table (more than two classes), as records."""
+    table = result.artifacts.get("per_class_metrics")
+    if table is None:
+        return None
+    return json.loads(table.content.to_json(orient="records"))
+
+
 def main() -> None:
     warnings.simplefilter("ignore")
     mlflow.set_tracking_uri(f"sqlite:///{tempfile.mkdtemp()}/mlflow.db")
@@ -61,6 +69,7 @@ def main() -> None:
             "classes": model.classes_.tolist() if model_type == "classifier" else None,
             "metrics": {k: float(v) for k, v in result.metrics.items()},
             "artifacts": sorted(result.artifacts),
+            "per_class": _per_class(result),
         }
     sys.stdout.write("RESULTS " + json.dumps(results) + "\n")
 

@@ -1,6 +1,8 @@
 """modelreg.evaluate: a model's standard metrics on a dataset, logged to a run (MLflow's
 ``mlflow.evaluate`` for classifiers and regressors), through every backend."""
 
+import csv
+import io
 import json
 
 import numpy as np
@@ -177,6 +179,21 @@ def test_string_labels_are_scored_for_the_positive_label_given(client, holdout, 
     assert result.metrics["precision_score"] == pytest.approx(
         sk.precision_score(words["label"], predicted, pos_label="ok")
     )
+
+
+@sqlite_only
+def test_a_class_absent_from_the_data_has_no_aucs_in_the_per_class_table(client, three_classes):
+    X, y = three_classes
+    model = LogisticRegression().fit(X, y)
+    shown = y != 0
+
+    result = modelreg.evaluate(model, X[shown], targets=y[shown], model_type="classifier")
+
+    rows = list(csv.DictReader(io.StringIO(modelreg.load_text(
+        result.artifacts["per_class_metrics.csv"]))))  # fmt: skip
+    assert [r["positive_class"] for r in rows] == ["0", "1", "2"]
+    assert (rows[0]["roc_auc"], rows[0]["true_positives"]) == ("", "0")
+    assert float(rows[1]["roc_auc"]) > 0.5
 
 
 @sqlite_only

@@ -7,7 +7,9 @@ cached MLflow venv, keyed by the MLflow release and the script's code. Here
 modelreg evaluates the same predictions and must report the same numbers.
 """
 
+import csv
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -75,3 +77,19 @@ def test_modelreg_reports_mlflows_metrics_for_the_same_predictions(client, mlflo
 
     theirs = {k: v for k, v in answer["metrics"].items() if k not in ONLY_MLFLOW}
     assert result.metrics == pytest.approx(theirs, rel=1e-9)
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("case", ["multiclass", "multiclass_macro"])
+def test_modelreg_reports_mlflows_per_class_metrics(client, mlflow_answers, case):
+    answer = mlflow_answers[case]
+    frame = pd.DataFrame(answer["rows"], columns=["f0", "f1", "f2"])
+    frame["target"] = answer["targets"]
+
+    result = modelreg.evaluate(FixedModel(answer), frame, targets="target", model_type="classifier")
+
+    table = modelreg.load_text(result.artifacts["per_class_metrics.csv"])
+    ours = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(table))]
+    assert ours == [
+        pytest.approx({k: float(v) for k, v in row.items()}) for row in answer["per_class"]
+    ]

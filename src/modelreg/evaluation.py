@@ -12,7 +12,8 @@ own ``score(X, y)`` when it has one, as scikit-learn's do) are logged at step 0 
 measured on the data, which becomes an input of the run (context
 ``evaluation``); they also measure the logged model the URI names (or
 ``model_id``, or the models the run logged), as ``log_metrics`` says. A
-classifier's confusion matrix is logged as ``confusion_matrix.json``. Needs
+classifier's confusion matrix is logged as ``confusion_matrix.json`` and, past two
+classes, each class's metrics against the rest as ``per_class_metrics.csv``. Needs
 scikit-learn (``modelreg[sklearn]``) for the arithmetic.
 """
 
@@ -21,11 +22,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument
 from modelreg.extras import needs_extras
+
+if TYPE_CHECKING:
+    from modelreg.evaluation_metrics import ClassifierScores
 
 __all__ = ["EvaluationResult", "evaluate"]
 
@@ -33,6 +37,7 @@ MODEL_TYPES = ("classifier", "regressor")
 # evaluator_config keys, as MLflow's default evaluator names them.
 CONFIG_KEYS = ("pos_label", "average", "metric_prefix")
 CONFUSION_MATRIX = "confusion_matrix.json"
+PER_CLASS_METRICS = "per_class_metrics.csv"
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ def evaluate(
         y_pred = _one_per_example(predict(features), len(y_true), "the model's predictions")
     with needs_extras():
         try:
-            metrics, confusion = _scores(model_type, y_true, y_pred, native, features, config)
+            metrics, scores = _scores(model_type, y_true, y_pred, native, features, config)
         except ValueError as exc:  # scikit-learn's word on what it cannot score
             raise InvalidArgument(f"cannot score these {model_type} predictions: {exc}") from None
     prefix = config.get("metric_prefix", "")
@@ -105,11 +110,7 @@ def evaluate(
     try:
         logged = {prefix + k: v for k, v in metrics.items()}
         fluent.log_metrics(logged, step=0, run_id=run_id, model_id=model_id, dataset=described)
-        artifacts = {}
-        if confusion is not None:
-            name = prefix + CONFUSION_MATRIX
-            fluent.current_client().log_dict(run_id, confusion, name)
-            artifacts[name] = f"runs:/{run_id}/{name}"
+        artifacts = _log_tables(run_id, prefix, scores) if scores is not None else {}
     except BaseException:
         if own_run:
             fluent.end_run("FAILED")
@@ -117,6 +118,30 @@ def evaluate(
     if own_run:
         fluent.end_run()
     return EvaluationResult(logged, artifacts, run_id, described)
+
+
+def _log_tables(run_id: str, prefix: str, scores: ClassifierScores) -> dict[str, str]:
+    """Logs the confusion matrix and, for more than two classes, each class's metrics
+    against the rest (a CSV table); returns name → ``runs:/`` URI."""
+    import csv
+    import io
+
+    from modelreg import fluent
+
+    client = fluent.current_client()
+    confusion = {"labels": scores.labels, "matrix": scores.confusion_matrix}
+    client.log_dict(run_id, confusion, prefix + CONFUSION_MATRIX)
+    names = [prefix + CONFUSION_MATRIX]
+    rows = scores.per_class
+    if rows:
+        text = io.StringIO()
+        columns = list(dict.fromkeys(key for row in rows for key in row))  # AUCs may be missing
+        writer = csv.DictWriter(text, fieldnames=columns, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        client.log_text(run_id, text.getvalue(), prefix + PER_CLASS_METRICS)
+        names.append(prefix + PER_CLASS_METRICS)
+    return {name: f"runs:/{run_id}/{name}" for name in names}
 
 
 def _config(config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -227,7 +252,7 @@ def _predictor(model: Any) -> tuple[Callable[[Any], Any], Any]:
 
 def _scores(
     model_type: str, y_true: Any, y_pred: Any, native: Any, features: Any, config: Mapping[str, Any]
-) -> tuple[dict[str, float], dict[str, Any] | None]:
+) -> tuple[dict[str, float], ClassifierScores | None]:
     from modelreg.evaluation_metrics import classifier_metrics, regressor_metrics
 
     own_score = getattr(native, "score", None)
@@ -244,8 +269,7 @@ def _scores(
         pos_label=config.get("pos_label"),
         average=config.get("average", "weighted"),
     )
-    confusion = {"labels": scores.labels, "matrix": scores.confusion_matrix}
-    return {**scores.metrics, **extra}, confusion
+    return {**scores.metrics, **extra}, scores
 
 
 def _dataset(data: Any, features: Any, y_true: Any, name: str | None) -> Dataset:

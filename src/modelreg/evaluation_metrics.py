@@ -17,7 +17,7 @@ Pure functions of arrays (scikit-learn's metrics do the arithmetic), so
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelreg.errors import InvalidArgument
@@ -27,6 +27,7 @@ __all__ = [
     "ClassifierScores",
     "check_average",
     "classifier_metrics",
+    "per_class_metrics",
     "regressor_metrics",
 ]
 
@@ -35,12 +36,15 @@ AVERAGES = ("weighted", "macro", "micro")
 
 @dataclass(frozen=True)
 class ClassifierScores:
-    """A classifier's metrics and its confusion matrix (rows: true labels, columns:
-    predicted, both in the order of ``labels``)."""
+    """A classifier's metrics, its confusion matrix (rows: true labels, columns:
+    predicted, both in the order of ``labels``) and, past two classes, each class's
+    metrics against the rest (:func:`per_class_metrics`, with its AUCs when there are
+    probabilities)."""
 
     metrics: dict[str, float]
     labels: list[Any]
     confusion_matrix: list[list[int]]
+    per_class: list[dict[str, Any]] = field(default_factory=list)
 
 
 def classifier_metrics(
@@ -61,6 +65,7 @@ def classifier_metrics(
     (``weighted``, ``macro`` or ``micro``) over the classes. Raises
     ``InvalidArgument`` for a bad ``average`` or probabilities of the wrong shape.
     """
+    import numpy as np
     from sklearn import metrics as sk
 
     check_average(average)
@@ -87,10 +92,48 @@ def classifier_metrics(
             false_negatives=matrix[positive, negative],
             true_positives=matrix[positive, positive],
         )
+    rows = per_class_metrics(seen, matrix.tolist()) if len(seen) > 2 else []
     if y_proba is not None:
         columns = seen if classes is None else list(classes)
         out.update(_probability_metrics(y_true, y_proba, columns, pos_label, average))
-    return ClassifierScores({k: float(v) for k, v in out.items()}, seen, matrix.tolist())
+        proba = np.asarray(y_proba, dtype=float)
+        for row in rows:
+            if row["positive_class"] in columns:
+                truth = np.asarray(y_true) == row["positive_class"]
+                row.update(_aucs(truth, proba[:, columns.index(row["positive_class"])]))
+    scores = {k: float(v) for k, v in out.items()}
+    return ClassifierScores(scores, seen, matrix.tolist(), rows)
+
+
+def per_class_metrics(labels: list[Any], matrix: list[list[int]]) -> list[dict[str, Any]]:
+    """One row per class of a confusion matrix, scoring that class against the rest
+    (MLflow's ``per_class_metrics`` columns: ``positive_class``, the four counts,
+    ``example_count``, ``accuracy_score``, ``recall_score``, ``precision_score``,
+    ``f1_score``; a ratio with nothing to count is 0)."""
+    total = sum(map(sum, matrix))
+    rows = []
+    for i, label in enumerate(labels):
+        tp = matrix[i][i]
+        fn = sum(matrix[i]) - tp
+        fp = sum(row[i] for row in matrix) - tp
+        tn = total - tp - fn - fp
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        rows.append(
+            {
+                "positive_class": label,
+                "true_negatives": tn,
+                "false_positives": fp,
+                "false_negatives": fn,
+                "true_positives": tp,
+                "example_count": total,
+                "accuracy_score": (tp + tn) / total if total else 0.0,
+                "recall_score": recall,
+                "precision_score": precision,
+                "f1_score": 2 * precision * recall / (precision + recall) if tp else 0.0,
+            }
+        )
+    return rows
 
 
 def check_average(average: Any) -> None:
@@ -131,17 +174,27 @@ def _probability_metrics(
         )
     out = {"log_loss": sk.log_loss(y_true, proba, labels=columns)}
     present = set(np.asarray(y_true).tolist())
-    if len(columns) == 2 and len(present) == 2:
-        truth = np.asarray(y_true) == pos_label
-        positive = proba[:, columns.index(pos_label)]
-        out["roc_auc"] = sk.roc_auc_score(truth, positive)
-        # MLflow's name for the average precision, the step-wise area under the curve.
-        out["precision_recall_auc"] = sk.average_precision_score(truth, positive)
+    if len(columns) == 2:
+        out.update(_aucs(np.asarray(y_true) == pos_label, proba[:, columns.index(pos_label)]))
     elif len(columns) > 2 and present == set(columns) and average != "micro":
         out["roc_auc"] = sk.roc_auc_score(
             y_true, proba, labels=columns, multi_class="ovr", average=average
         )
     return out
+
+
+def _aucs(truth: Any, scores: Any) -> dict[str, float]:
+    """``roc_auc`` and ``precision_recall_auc`` (MLflow's name for the average precision,
+    the step-wise area under the curve) of one class against the rest; none when the
+    true labels hold only one side."""
+    from sklearn import metrics as sk
+
+    if truth.all() or not truth.any():
+        return {}
+    return {
+        "roc_auc": sk.roc_auc_score(truth, scores),
+        "precision_recall_auc": sk.average_precision_score(truth, scores),
+    }
 
 
 def regressor_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
