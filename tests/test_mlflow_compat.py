@@ -306,3 +306,48 @@ def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, liv
         {"q": "from mlflow", "score": 0.25, "run_id": theirs},
         {"q": "from modelreg", "score": 0.5, "run_id": ours},
     ]
+
+
+_EVALUATE = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import mlflow, numpy as np, pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("mlflow.evaluate")
+rng = np.random.default_rng(0)
+X = rng.normal(size=(80, 2))
+frame = pd.DataFrame(X, columns=["a", "b"])
+frame["label"] = (X[:, 0] > 0).astype(int)
+model = LogisticRegression().fit(X, frame["label"])
+with mlflow.start_run() as run:
+    info = mlflow.sklearn.log_model(model, name="model", input_example=X[:2])
+    mlflow.evaluate(info.model_uri, frame, targets="label", model_type="classifier",
+                    evaluator_config={"log_model_explainability": False})
+print("RUN", run.info.run_id, info.model_id)
+"""
+
+
+def test_mlflows_evaluate_logs_its_metrics_plots_and_model_metrics_to_modelreg(
+    mlflow_python, live_server
+):
+    import modelreg
+
+    result = subprocess.run(
+        [str(mlflow_python), "-c", _EVALUATE, live_server],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_client_env(),
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_id, model_id = result.stdout.split("RUN ", 1)[1].split()
+    client = modelreg.Client(live_server)
+    metrics = client.get_run(run_id).data.metrics
+    assert {"accuracy_score", "f1_score", "roc_auc", "log_loss"} <= set(metrics)
+    files = {f.path for f in client.list_artifacts(run_id)}
+    assert {"confusion_matrix.png", "roc_curve_plot.png"} <= files
+    measured = {m.metric.key for m in client.get_logged_model(model_id).metrics}
+    assert "accuracy_score" in measured
