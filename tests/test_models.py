@@ -78,6 +78,15 @@ def test_load_model_by_the_logged_model_id_as_mlflow_3_names_it(client, fitted, 
     np.testing.assert_array_equal(loaded.predict(data[0]), fitted.predict(data[0]))
 
 
+def test_get_model_info_reads_a_registered_versions_manifest(client, fitted, data):
+    logged = log(fitted, data[0])
+
+    info = modelreg.models.get_model_info("models:/clf/1")
+
+    assert (info.flavor, info.weights_digest) == ("sklearn", logged.weights_digest)
+    assert info.signature.to_dict() == logged.signature
+
+
 def test_an_unknown_or_deleted_logged_model_is_not_found(client, fitted, data):
     logged = log(fitted, data[0])
     client.delete_logged_model(logged.model_id)

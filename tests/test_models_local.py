@@ -99,3 +99,20 @@ def test_a_model_no_flavor_saves_is_refused_and_leaves_no_folder(in_empty_folder
 def test_an_unknown_option_is_a_type_error(in_empty_folder, fitted):
     with pytest.raises(TypeError, match="conda_env"):
         modelreg.save_model(fitted, "model", conda_env={})
+
+
+def test_get_model_info_says_what_a_model_is_without_importing_its_framework(tmp_path, data):
+    import subprocess
+    import sys
+
+    estimator = LogisticRegression().fit(*data)
+    modelreg.save_model(estimator, tmp_path / "model", input_example=data[0][:2])
+    code = (
+        "import sys, modelreg.models as m\n"
+        f"info = m.get_model_info({str(tmp_path / 'model')!r})\n"
+        "print(info.flavor, info.signature.inputs.kind, 'sklearn' in sys.modules)\n"
+    )
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.split() == ["sklearn", "tensor", "False"]

@@ -39,10 +39,12 @@ from modelreg.signature import infer_signature
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-# infer_signature and set_model are here too, where MLflow has them (mlflow.models).
+# get_model_info, infer_signature and set_model are here, where MLflow has them
+# (mlflow.models).
 __all__ = [
     "LoggedModel",
     "download_model",
+    "get_model_info",
     "infer_signature",
     "load_model",
     "log_model",
@@ -317,6 +319,21 @@ def load_model(
         return load_model_dir(
             local, trust_pickle=trust_pickle, trust_code=trust_code, device=device
         )
+
+
+def get_model_info(model_uri: str | os.PathLike[str], *, client: Any = None) -> ModelInfo:
+    """What a model is without loading it, as MLflow's ``mlflow.models.get_model_info``:
+    its flavor, signature, weights digest, files, environment and requirements, read from
+    its manifest. ``model_uri`` is any form :func:`load_model` takes; the files are
+    downloaded (into the cache) but no framework is imported.
+
+    Raises as :func:`load_model` does for the URI.
+
+    >>> modelreg.models.get_model_info("models:/fraud@champion").signature
+    """
+    from modelreg.flavors import read_model_info
+
+    return read_model_info(model_folder(model_uri, client=client))
 
 
 def model_folder(
