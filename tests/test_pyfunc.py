@@ -109,6 +109,9 @@ def test_an_artifact_given_as_a_runs_uri_is_downloaded_into_the_model(client, vo
         (Lookup(), {"vocab": "missing.txt"}, r"artifacts\['vocab'\]: 'missing.txt' is not a local"),
         (Lookup(), {"a/b": "vocab.txt"}, "name 'a/b' must be one plain path segment"),
         (Lookup(), {"..": "vocab.txt"}, "name '..' must be one plain path segment"),
+        (Lookup(), {"a\x00b": "vocab.txt"}, "must be one plain path segment"),
+        (Lookup(), {"c:vocab": "vocab.txt"}, "must be one plain path segment"),
+        (Lookup(), {"": "vocab.txt"}, "must be one plain path segment"),
         (Lookup(), ["vocab.txt"], "artifacts must map names to local files or folders"),
     ],
 )

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.errors import InvalidArgument
+from modelreg.flavors._common import check_relpath
 
 __all__ = [
     "ARTIFACTS_DIR",
@@ -110,7 +111,7 @@ def copy_artifacts(
     placed: dict[str, str] = {}
     files: list[str] = []
     for name, source in artifacts.items():
-        if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name:
+        if not isinstance(name, str) or "/" in name or _unsafe(name):
             raise InvalidArgument(f"artifacts: name {name!r:.60} must be one plain path segment")
         if not isinstance(source, str | os.PathLike) or not Path(source).exists():
             raise InvalidArgument(f"artifacts[{name!r}]: {source!r:.200} is not a local path")
@@ -124,6 +125,14 @@ def copy_artifacts(
             files.append(target.relative_to(directory).as_posix())
         placed[name] = f"{ARTIFACTS_DIR}/{name}"
     return placed, sorted(files)
+
+
+def _unsafe(name: str) -> bool:
+    try:
+        check_relpath(name, "artifacts name")
+    except InvalidArgument:
+        return True
+    return any(ord(c) < 32 for c in name)
 
 
 # The models set_model was given while a models-from-code script runs (None: none runs).
