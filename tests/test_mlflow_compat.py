@@ -60,6 +60,15 @@ def _client_env() -> dict[str, str]:
     return {k: v for k, v in env.items() if not k.startswith("MODELREG_")}
 
 
+def _run_mlflow(mlflow_python: Path, *args: str) -> str:
+    """What MLflow's interpreter printed running ``args`` as a client, once it exited 0."""
+    result = subprocess.run(
+        [str(mlflow_python), *args], capture_output=True, text=True, timeout=300, env=_client_env()
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 @contextmanager
 def _real_mlflow_server(mlflow_python: Path, folder: Path) -> Iterator[str]:
     """A real ``mlflow server`` (SQLite, proxied artifacts) from the MLflow venv."""
@@ -197,16 +206,10 @@ def test_mlflow_client_runs_the_seed_workflow_against_modelreg(mlflow_python, li
     from conftest import reset_postgres
 
     reset_postgres(pg_url)
-    result = subprocess.run(
-        [str(mlflow_python), str(COMPAT / "mlflow_client_workflow.py"), live_server],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_client_env(),
-    )
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("OK")
+    out = _run_mlflow(mlflow_python, str(COMPAT / "mlflow_client_workflow.py"), live_server)
+
+    assert out.strip().endswith("OK")
 
 
 def test_mlflow_client_runs_the_seed_workflow_under_a_proxys_path(mlflow_python, tmp_path):
@@ -219,22 +222,13 @@ def test_mlflow_client_runs_the_seed_workflow_under_a_proxys_path(mlflow_python,
         extra_args=["--upgrade", "--root-path", "/tools/modelreg"],
     )
     try:
-        result = subprocess.run(
-            [
-                str(mlflow_python),
-                str(COMPAT / "mlflow_client_workflow.py"),
-                url + "/tools/modelreg",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=_client_env(),
+        out = _run_mlflow(
+            mlflow_python, str(COMPAT / "mlflow_client_workflow.py"), url + "/tools/modelreg"
         )
     finally:
         stop_server(process)
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("OK")
+    assert out.strip().endswith("OK")
 
 
 _LOAD_AND_REGISTER = """
@@ -253,16 +247,9 @@ def test_a_prompt_registered_by_either_client_loads_with_the_other(mlflow_python
     client = Client(live_server)
     client.register_prompt("both-ways", "Answer {{q}}", commit_message="from modelreg")
 
-    result = subprocess.run(
-        [str(mlflow_python), "-c", _LOAD_AND_REGISTER, live_server],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_client_env(),
-    )
+    out = _run_mlflow(mlflow_python, "-c", _LOAD_AND_REGISTER, live_server)
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "LOADED Answer why | from modelreg" in result.stdout
+    assert "LOADED Answer why | from modelreg" in out
     assert client.load_prompt("both-ways").format(q="why") == [{"role": "user", "content": "why?"}]
 
 
@@ -287,16 +274,9 @@ def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, liv
     ours = client.create_run(experiment).info.run_id
     client.log_table(ours, {"q": ["from modelreg"], "score": [0.5]}, table)
 
-    result = subprocess.run(
-        [str(mlflow_python), "-c", _TABLES_BOTH_WAYS, live_server, ours, experiment, table],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_client_env(),
-    )
+    out = _run_mlflow(mlflow_python, "-c", _TABLES_BOTH_WAYS, live_server, ours, experiment, table)
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
     assert json.loads(lines["LOADED"]) == [{"q": "from modelreg", "score": 0.5, "run_id": ours}]
     theirs = lines["LOGGED"].strip()
     modelreg.set_tracking_uri(live_server)
@@ -334,16 +314,9 @@ def test_mlflows_evaluate_logs_its_metrics_plots_and_model_metrics_to_modelreg(
 ):
     import modelreg
 
-    result = subprocess.run(
-        [str(mlflow_python), "-c", _EVALUATE, live_server],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_client_env(),
-    )
+    out = _run_mlflow(mlflow_python, "-c", _EVALUATE, live_server)
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    run_id, model_id = result.stdout.split("RUN ", 1)[1].split()
+    run_id, model_id = out.split("RUN ", 1)[1].split()
     client = modelreg.Client(live_server)
     metrics = client.get_run(run_id).data.metrics
     assert {"accuracy_score", "f1_score", "roc_auc", "log_loss"} <= set(metrics)
