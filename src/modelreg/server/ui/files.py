@@ -102,9 +102,9 @@ def _content(path: str, text: str, cut: bool) -> dict[str, Any]:
 
 
 def confusion_matrix(value: Any) -> dict[str, Any] | None:
-    """A confusion matrix as ``modelreg.evaluate`` logs one (``{"labels": [n labels],
-    "matrix": n rows of n counts}``, true labels down, predicted across) with each row's
-    total, or ``None`` for any other JSON."""
+    """The labels (as text) and rows of a confusion matrix as ``modelreg.evaluate`` logs
+    one (``{"labels": [n labels], "matrix": n rows of n counts}``, true labels down,
+    predicted across), or ``None`` for any other JSON."""
     if not isinstance(value, dict) or set(value) != {"labels", "matrix"}:
         return None
     labels, rows = value["labels"], value["matrix"]
