@@ -269,3 +269,19 @@ def test_the_docs_page_says_what_each_operation_needs(server):
     ]
     assert len(sections) > 100
     assert without == []
+
+
+@pytest.mark.parametrize("option", ["--default-artifact-root", "--artifacts-destination"])
+def test_mlflows_name_for_the_artifact_store_works_on_the_command_line(tmp_path, option):
+    folder = tmp_path / "mlflow-style-artifacts"
+    process, url = start_server(
+        None, None, env=server_env(), cwd=tmp_path, extra_args=["--upgrade", option, str(folder)]
+    )
+    try:
+        client = Client(url)
+        run_id = client.create_run("0").info.run_id
+        client.log_text(run_id, "hello", "note.txt")
+    finally:
+        stop_server(process)
+
+    assert any(p.is_file() for p in folder.rglob("*"))

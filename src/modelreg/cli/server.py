@@ -15,10 +15,15 @@ import click
 )
 @click.option(
     "--artifacts-uri",
+    # MLflow's names for it, so `mlflow server …` command lines work with `modelreg server`.
+    "--default-artifact-root",
+    "--artifacts-destination",
+    "artifacts_uri",
     envvar="MODELREG_ARTIFACTS_URI",
     default=None,
     help="Artifact store: a folder, file:///… or s3://bucket/prefix "
-    "[default: artifacts/ next to the embedded store]",
+    "[default: artifacts/ next to the embedded store]; clients always reach it through "
+    "the server.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
