@@ -55,3 +55,18 @@ def migrate_to(url: str, revision: str) -> None:
     with db.write() as conn:
         command.upgrade(alembic_config(conn), revision)
     db.dispose()
+
+
+def someone_waits_for_a_lock(url: str) -> bool:
+    """Whether a transaction of PostgreSQL database ``url`` waits for a lock within 10 s."""
+    import time
+
+    import psycopg
+
+    deadline = time.monotonic() + 10
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False

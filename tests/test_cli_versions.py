@@ -71,6 +71,19 @@ def test_show_prints_source_and_stage(invoke, fraud, run_id):
     assert "1.0.0" in result.stdout
 
 
+def test_show_names_the_logged_model_a_version_was_registered_from(invoke, fraud, run_id):
+    experiment_id = fraud.get_run(run_id).info.experiment_id
+    model_id = fraud.create_logged_model(experiment_id, "clf", source_run_id=run_id).model_id
+    fraud.record_logged_model_files(model_id, "model")
+    fraud.create_model_version("fraud", f"models:/{model_id}")
+
+    shown = invoke("versions", "show", "fraud", "4").stdout
+    as_json = json.loads(invoke("versions", "show", "fraud", "4", "--json").stdout)
+
+    assert any(line.split() == ["Logged", "model", model_id] for line in shown.splitlines())
+    assert as_json["model_id"] == model_id
+
+
 def test_show_of_something_that_names_no_version_is_a_usage_error(invoke, fraud):
     result = invoke("versions", "show", "fraud", "two")
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from fresh_databases import migrate_to, planner_statistics
+from fresh_databases import migrate_to, planner_statistics, someone_waits_for_a_lock
 from modelreg.errors import Conflict
 from modelreg.store.database import HEAD_REVISION, Database
 from modelreg.store.migrate import head_revision
@@ -416,20 +416,6 @@ def test_0008_downgrades_to_the_json_copies_and_upgrades_again(empty_database):
     assert _tags_and_aliases(empty_database) == {**_READ_BACK, ("lower-hotfix-later", 2): ({}, ())}
 
 
-def _someone_waits_for_a_lock(url: str) -> bool:
-    import time
-
-    import psycopg
-
-    deadline = time.monotonic() + 10
-    with psycopg.connect(url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            if conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
-                return True
-            time.sleep(0.01)
-    return False
-
-
 def test_concurrent_tag_inserts_on_one_version_lose_no_tag(pg_url):
     """Two transactions tag one version at once (PostgreSQL, READ COMMITTED): both tags show.
 
@@ -452,7 +438,7 @@ def test_concurrent_tag_inserts_on_one_version_lose_no_tag(pg_url):
                 registry.insert_version_tags(conn, 1, {"reviewed": "yes"})
                 first_tagged.set()
                 # Commits only once the second transaction waits for this one.
-                waited.append(_someone_waits_for_a_lock(url))
+                waited.append(someone_waits_for_a_lock(url))
 
         def second() -> None:
             first_tagged.wait(10)
@@ -527,3 +513,42 @@ def test_upgrading_a_postgresql_database_that_holds_rows_refreshes_the_planner_s
 
         assert planner_statistics(db, "runs")
         db.dispose()
+
+
+def test_upgrade_to_0021_names_the_logged_model_of_each_version_made_from_one(empty_database):
+    logged = "m-" + "a" * 32
+    migrate_to(empty_database, "0020")
+    db = Database(empty_database)
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO registered_models (model_id, name, creation_time, "
+                "last_updated_time, last_version) VALUES (1, 'clf', 1, 1, 3), "
+                "(2, 'clf-prod', 1, 1, 1)"
+            )
+        )
+        for model_id, version, source in [
+            (1, 1, f"models:/{logged}"),
+            (1, 2, "runs:/r1/model"),
+            (1, 3, f"models:/{logged}/sub/folder"),
+            (2, 1, "models:/clf/1"),  # a copy of a version made from the logged model
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO model_versions (model_id, version, semver, current_stage, "
+                    "source, user_id, status, creation_time, last_updated_time) VALUES "
+                    "(:id, :v, :s, 'None', :source, 'ann', 'READY', 1, 1)"
+                ),
+                {"id": model_id, "v": version, "s": f"1.0.{version}", "source": source},
+            )
+    db.dispose()
+
+    migrate_to(empty_database, "0021")
+
+    rows = _select(empty_database, "SELECT model_id, version, logged_model_id FROM model_versions")
+    assert sorted(tuple(r) for r in rows) == [
+        (1, 1, logged),
+        (1, 2, None),
+        (1, 3, logged),
+        (2, 1, logged),
+    ]

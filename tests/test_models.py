@@ -38,7 +38,7 @@ def test_log_model_registers_a_version_with_its_signature(client, fitted, data):
     assert logged.registered_model_version.version == 1
     assert logged.flavor == "sklearn"
     assert version.signature == logged.signature
-    assert version.source == logged.model_uri
+    assert version.source == f"models:/{logged.model_id}"
 
 
 @pytest.mark.parametrize(

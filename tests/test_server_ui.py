@@ -372,6 +372,14 @@ def test_a_logged_model_page_shows_metrics_by_dataset_params_versions_and_files(
     assert MARKUP not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+def test_a_version_page_links_the_logged_model_it_was_registered_from(logged_model):
+    http, _, model_id = logged_model
+
+    page = http.get("/ui/models/from-logged/versions/1").text
+
+    assert f'<th>Logged model</th><td><a href="/ui/logged-models/{model_id}">' in page
+
+
 def test_the_experiment_and_the_run_list_their_logged_models(logged_model):
     http, run_id, model_id = logged_model
     link = f'href="/ui/logged-models/{model_id}"'

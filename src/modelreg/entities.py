@@ -180,7 +180,9 @@ class ModelVersion:
 
     ``version`` is the gapless integer (1, 2, 3 …); ``semver`` the semantic
     version string ("1.2.0"). ``current_stage`` is one of ``None``,
-    ``Staging``, ``Production``, ``Archived``.
+    ``Staging``, ``Production``, ``Archived``. ``model_id`` is the MLflow 3
+    logged model the version was registered from (source ``models:/m-<id>``, or
+    a version that was), as MLflow's ``ModelVersion.model_id``; ``None`` otherwise.
     """
 
     name: str
@@ -198,6 +200,7 @@ class ModelVersion:
     aliases: tuple[str, ...] = ()
     signature: dict[str, Any] | None = None
     content_digest: str | None = None
+    model_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies recursively, several times slower.

@@ -113,9 +113,10 @@ def log_model(
     ``pip_requirements`` replaces the requirements it implies,
     ``extra_pip_requirements`` adds to them. The files also make a logged model
     (MLflow 3's entity; ``LoggedModel.model_id``, loadable as ``models:/<model_id>``)
-    with ``params``, ``tags`` and ``model_type``. With ``registered_model_name`` a
-    version is registered too (the model is created if needed), its semantic
-    version bumped automatically; ``card`` (a ``ModelCard`` or a dict of its
+    with ``params``, ``tags`` and ``model_type``. With ``registered_model_name`` that
+    logged model is registered too, as MLflow 3 does (the model is created if needed;
+    the version's source is ``models:/<model_id>``, its ``model_id`` that id), its
+    semantic version bumped automatically; ``card`` (a ``ModelCard`` or a dict of its
     fields) becomes that version's model card, with metrics and training data
     filled in from the run.
 
@@ -169,10 +170,10 @@ def log_model(
     signature_dict = info.signature.to_dict() if info.signature is not None else None
     model_uri = f"runs:/{run_id}/{artifact_path}"
     version = None
-    if registered_model_name is not None:
+    if registered_model_name is not None:  # from the logged model, as MLflow 3 registers
         client.get_or_create_registered_model(registered_model_name)
         version = client.create_model_version(
-            registered_model_name, model_uri, run_id=run_id, signature=signature_dict
+            registered_model_name, f"models:/{model_id}", run_id=run_id, signature=signature_dict
         )
         if card is not None:
             client.set_model_card(registered_model_name, version.version, card)
@@ -263,23 +264,28 @@ def register_model(
 
 
 def _saved_signature(client: Any, model_uri: str) -> dict[str, Any] | None:
-    """The signature in the manifest of the model folder a ``runs:/`` URI names, if it is
-    one ``log_model`` saved (other URIs: ``None``; a version inherits its source's).
+    """The signature in the manifest of the model folder a ``runs:/`` or ``models:/m-<id>``
+    URI names, if it is one ``log_model`` saved (other URIs: ``None``; a version
+    inherits its source's).
 
-    Raises ``NotFound`` for an unknown run: before its model is created."""
+    Raises ``NotFound`` for an unknown run or logged model: before its model is created."""
+    from modelreg.artifact_files import download_entries
     from modelreg.flavors.model_dir import MANIFEST_NAME, ModelInfo
+    from modelreg.logged_models import logged_model_of
 
-    if not model_uri.startswith("runs:/"):
+    if not model_uri.startswith("runs:/") and logged_model_of(model_uri) is None:
         return None
-    run_id, _, path = model_uri[len("runs:/") :].partition("/")
-    client.get_run(run_id)
-    manifest = f"{path.strip('/')}/{MANIFEST_NAME}" if path.strip("/") else MANIFEST_NAME
+    try:
+        entries, sub_path, owner = _model_files(client, model_uri)
+    except InvalidArgument:
+        return None  # registering says what is wrong with the URI
+    manifest = f"{sub_path}/{MANIFEST_NAME}" if sub_path else MANIFEST_NAME
+    if manifest not in entries:
+        return None  # not a folder log_model saved
     with tempfile.TemporaryDirectory(prefix="modelreg-register-") as tmp:
-        try:
-            local = client.download_artifacts(run_id=run_id, path=manifest, dst_path=tmp)
-        except (NotFound, InvalidArgument):
-            return None  # not a folder log_model saved; registering says what else is wrong
-        info = ModelInfo.from_manifest(Path(local).read_bytes())
+        blobs = client._backend.artifacts.blobs
+        local = download_entries(blobs, {manifest: entries[manifest]}, sub_path, tmp, owner)
+        info = ModelInfo.from_manifest((Path(local) / MANIFEST_NAME).read_bytes())
     return None if info.signature is None else info.signature.to_dict()
 
 
@@ -403,11 +409,26 @@ def download_model(
     Raises as :func:`load_model` does.
     """
     client = _client(client)
-    artifacts = client._backend.artifacts
     if not isinstance(model_uri, str):
         raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
+    entries, sub_path, owner = _model_files(client, model_uri)
+    if not entries:
+        raise NotFound(f"no model files at '{model_uri}'")
+    blobs = client._backend.artifacts.blobs
+    if dst_path is not None:
+        from modelreg.artifact_files import download_entries
+
+        return Path(download_entries(blobs, entries, sub_path, dst_path, owner))
+    return _cached_model_dir(blobs, entries, sub_path, owner)
+
+
+def _model_files(client: Any, model_uri: str) -> tuple[dict[str, Any], str, str]:
+    """``(manifest entries, folder, owner)`` of the model a store's URI names: the files at
+    or below the folder by their paths, and "of …" for messages. Raises ``NotFound`` for
+    an unknown run, version or logged model, ``InvalidArgument`` for a malformed URI."""
     from modelreg.logged_models import logged_model_of
 
+    artifacts = client._backend.artifacts
     model_id = logged_model_of(model_uri)
     if model_id is not None:
         from modelreg.artifact_files import check_artifact_path
@@ -432,13 +453,7 @@ def download_model(
         owner = f"of run {run_id}"
     else:
         raise InvalidArgument(f"model_uri '{model_uri:.200}' must be a models:/ or runs:/ URI")
-    if not entries:
-        raise NotFound(f"no model files at '{model_uri}'")
-    if dst_path is not None:
-        from modelreg.artifact_files import download_entries
-
-        return Path(download_entries(artifacts.blobs, entries, sub_path, dst_path, owner))
-    return _cached_model_dir(artifacts.blobs, entries, sub_path, owner)
+    return entries, sub_path, owner
 
 
 def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:

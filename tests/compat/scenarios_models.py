@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -55,6 +56,7 @@ def log_model_and_load_every_uri(uri: str) -> dict:
         "predictions": predictions,
         "version": version_view(version),
         "version_source_is_model": version.source == info.model_uri,
+        "version_model_id": version.model_id == info.model_id,
         "version_run": version.run_id == run_id,
         "logged": logged_model_view(logged),
         "outputs": [o.model_id == info.model_id for o in outputs.model_outputs],
@@ -181,7 +183,18 @@ def register_logged_model(uri: str) -> dict:
     version = mlflow.register_model(info.model_uri, "registered-later")
     again = mlflow.register_model(info.model_uri, "registered-later")
     loaded = mlflow.pyfunc.load_model("models:/registered-later/2")
+    copied = client.copy_model_version("models:/registered-later/1", "copied-later")
+    mismatched = outcome(
+        lambda: (
+            client.create_model_version(
+                "copied-later", info.model_uri, model_id="m-" + "0" * 32
+            ).version
+        )
+    )
     return {
+        "model_ids": [v.model_id == info.model_id for v in (version, again, copied)],
+        "listed": json.loads(client.get_logged_model(info.model_id).tags["mlflow.modelVersions"]),
+        "mismatched_model_id": mismatched,
         "versions": [version.version, again.version],
         "view": version_view(client.get_model_version("registered-later", "1")),
         "predict": loaded.predict(X).tolist(),

@@ -131,6 +131,7 @@ def show(client: Client, name: str, version: str, as_json: bool) -> None:
             ("Aliases", found.aliases),
             ("Source", found.source),
             ("Run ID", found.run_id),
+            ("Logged model", found.model_id),
             ("Description", found.description),
             ("Tags", found.tags),
             ("User", found.user_id),

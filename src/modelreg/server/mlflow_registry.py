@@ -131,6 +131,7 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
             f"Invalid model version source: '{source}'. The run_id request parameter must "
             "identify the resource that contains the source."
         )
+    _check_model_id(b, source, p.get("model_id") or None)
     with runs_as_pointers() if pointer else nullcontext():
         version = b.registry.create_model_version(
             required(p, "name"),
@@ -139,10 +140,24 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
             description=p.get("description") or None,
             tags=from_kv(p.get("tags")),
         )
-    model_id = logged_model_of(version.source)
-    if model_id:  # as MLflow's server, the logged model lists the versions made from it
-        b.logged_models.note_model_version(model_id, version.name, version.version)
     return {"model_version": version_json(version)}
+
+
+def _check_model_id(b: Any, source: Any, model_id: str | None) -> None:
+    """MLflow's rule for a ``model_id`` sent with a new version: it must be the logged
+    model the source is (``models:/m-<id>``) or was registered from (``models:/<name>/<n>``);
+    modelreg takes it from the source, so another source cannot name one."""
+    if model_id is None:
+        return
+    if not isinstance(source, str) or not source.startswith("models:/"):
+        found = None
+    else:
+        found = logged_model_of(source) or b.registry.resolve_model_uri(source).model_id
+    if found != model_id:
+        raise InvalidArgument(
+            f"Invalid model version source: '{source}'. The model_id request parameter must "
+            "identify the resource that contains the source."
+        )
 
 
 @endpoint("GET", "/model-versions/get", on_model("read"))

@@ -100,6 +100,7 @@ def version_json(v: ModelVersion) -> dict[str, Any]:
         "user_id": v.user_id,
         "tags": kv(v.tags),
         "aliases": list(v.aliases),
+        **({"model_id": v.model_id} if v.model_id else {}),
     }
 
 

@@ -26,7 +26,13 @@ from modelreg.blobs import BlobRef, BlobStore
 from modelreg.blobs.base import check_digest
 from modelreg.entities import Metric, ModelVersion, RunInfo, RunStatus
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.logged_models import LOGGED_MODEL_ID_RE, STATUSES, LoggedModelMetric, RunModelLink
+from modelreg.logged_models import (
+    LOGGED_MODEL_ID_RE,
+    STATUSES,
+    LoggedModelMetric,
+    RunModelLink,
+    logged_model_of,
+)
 from modelreg.services.audit import audit_event
 from modelreg.services.logged_models import check_key_values, check_model_name
 from modelreg.services.model_sources import manifest_digest
@@ -389,6 +395,7 @@ class ImportService:
                 status=status,
                 tags=checked_tags,
                 content_digest=manifest_digest(manifest),
+                model_id=logged_model_of(source),
             )
             version_id = registry_store.insert_version(conn, model_id, entity)
             registry_store.set_top_semver(conn, model_id, number, entity.semver)

@@ -8,7 +8,6 @@ manifest of content-addressed blobs, like a run's; registering it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +21,6 @@ from modelreg.errors import InvalidArgument, NotFound
 from modelreg.ids import time_ordered_id
 from modelreg.logged_models import (
     LOGGED_MODEL_ID_RE,
-    MODEL_VERSIONS_TAG,
     STATUSES,
     LoggedModel,
     LoggedModelDataset,
@@ -218,23 +216,6 @@ class LoggedModelService:
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         self._change(model_id, lambda conn, now: store.delete_tag(conn, model_id, key))
-
-    def note_model_version(self, model_id: str, name: str, version: int) -> None:
-        """Appends ``{"name", "version"}`` to the model's ``mlflow.modelVersions`` tag, as
-        MLflow's server does when a version is registered from a logged model."""
-
-        def append(conn: Any, now: int) -> None:
-            current = store.load_models(conn, [model_id])[0].tags.get(MODEL_VERSIONS_TAG)
-            try:
-                listed = json.loads(current) if current else []
-            except ValueError:
-                listed = []
-            listed = listed if isinstance(listed, list) else []
-            listed.append({"name": name, "version": version})
-            value = json.dumps(listed)
-            store.upsert_key_values(conn, "tags", model_id, {MODEL_VERSIONS_TAG: value})
-
-        self._change(model_id, append)
 
     def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
         checked = check_key_values(params, "param")

@@ -93,6 +93,16 @@ class Snapshot:
     manifest: Manifest
     run_id: str | None
     signature: dict[str, Any] | None
+    logged_model_id: str | None = None  # the MLflow 3 logged model it was made from
+
+
+def list_on_logged_model(
+    conn: Connection, source: Source, name: str, version: int, now: int
+) -> None:
+    """Lists a new version registered from a logged model (not a copy of such a version)
+    on that model's ``mlflow.modelVersions`` tag, as MLflow's server does."""
+    if source.logged_model_id is not None:
+        logged_store.note_model_version(conn, source.logged_model_id, name, version, now)
 
 
 # Set by :func:`runs_as_pointers`: runs:/ sources whose run may be missing.
@@ -231,7 +241,7 @@ def snapshot(
         row = logged_store.require_model(conn, source.logged_model_id)
         entries = logged_store.entries(conn, source.logged_model_id)
         manifest = _under([(p, r.digest, r.size) for p, r in entries.items()], source.path)
-        return Snapshot(manifest, run_id or row.source_run_id, signature)
+        return Snapshot(manifest, run_id or row.source_run_id, signature, source.logged_model_id)
     if source.kind == "models":
         assert source.model is not None
         row = resolve_row(conn, source.model)
@@ -242,7 +252,7 @@ def snapshot(
             )
         manifest = _under(store.version_manifest(conn, row.version_id), source.model.path)
         inherited = json.loads(row.signature) if row.signature else None
-        return Snapshot(manifest, run_id or row.run_id, signature or inherited)
+        return Snapshot(manifest, run_id or row.run_id, signature or inherited, row.logged_model_id)
     return _artifact_snapshot(conn, source.uri, run_id, signature)
 
 

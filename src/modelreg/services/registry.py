@@ -36,6 +36,7 @@ from modelreg.services.history import model_history
 from modelreg.services.lineage import check_parent
 from modelreg.services.model_sources import (
     check_prompt_rule,
+    list_on_logged_model,
     manifest_digest,
     parse_source,
     resolve_row,
@@ -339,6 +340,7 @@ class RegistryService(StageMoves, AliasMoves):
                 tags=checked_tags,
                 signature=taken.signature,
                 content_digest=content_digest,
+                model_id=taken.logged_model_id,
             )
             version_id = store.insert_version(conn, model_id, entity)
             # A bump is always the new highest; an explicit semver may be lower.
@@ -350,6 +352,7 @@ class RegistryService(StageMoves, AliasMoves):
                 store.set_top_semver(conn, model_id, version, chosen)
             store.insert_version_manifest(conn, version_id, taken.manifest)
             store.insert_version_tags(conn, version_id, checked_tags)
+            list_on_logged_model(conn, parsed, name, version, now)
             parent_of = None
             if parent_ref is not None:
                 parent_of = self._record_parent(conn, version_id, parent_ref)
@@ -360,6 +363,7 @@ class RegistryService(StageMoves, AliasMoves):
                 "description": description,
                 "tags": checked_tags,
                 "content_digest": content_digest,
+                "model_id": taken.logged_model_id,
                 "bump": None if explicit else bump,
             }
             if parent_of is not None:

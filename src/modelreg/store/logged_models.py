@@ -7,6 +7,7 @@ and offset in SQL) and one per child table for that page.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -28,7 +29,12 @@ from sqlalchemy import (
 from modelreg.blobs.base import BlobRef
 from modelreg.entities import Metric
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.logged_models import LoggedModel, LoggedModelMetric, RunModelLink
+from modelreg.logged_models import (
+    MODEL_VERSIONS_TAG,
+    LoggedModel,
+    LoggedModelMetric,
+    RunModelLink,
+)
 from modelreg.store import keyset
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.schema import metrics as run_metrics
@@ -90,6 +96,30 @@ def upsert_key_values(conn: Connection, kind: str, model_id: str, items: dict[st
     table = logged_model_tags if kind == "tags" else logged_model_params
     rows = [{"model_id": model_id, "key": k, "value": v} for k, v in items.items()]
     upsert(conn, table, rows, ("model_id", "key"), ("value",))
+
+
+def note_model_version(conn: Connection, model_id: str, name: str, version: int, now: int) -> None:
+    """Adds ``{"name", "version"}`` to the model's ``mlflow.modelVersions`` tag (once), as
+    MLflow's server does when a version is registered from a logged model; a model that
+    is gone is left alone. The model's row is locked first, so registrations from one
+    model at once queue on it instead of losing an entry."""
+    locked = select(T.model_id).where(T.model_id == model_id).with_for_update()
+    if conn.execute(locked).first() is None:
+        return
+    tag = logged_model_tags.c
+    current = conn.execute(
+        select(tag.value).where(tag.model_id == model_id, tag.key == MODEL_VERSIONS_TAG)
+    ).scalar()
+    try:
+        listed = json.loads(current) if current else []
+    except ValueError:
+        listed = []
+    listed = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+    if any(e.get("name") == name and str(e.get("version")) == str(version) for e in listed):
+        return
+    listed.append({"name": name, "version": version})
+    upsert_key_values(conn, "tags", model_id, {MODEL_VERSIONS_TAG: json.dumps(listed)})
+    set_fields(conn, model_id, now)
 
 
 def delete_tag(conn: Connection, model_id: str, key: str) -> None:

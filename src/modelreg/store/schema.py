@@ -234,6 +234,7 @@ model_versions = Table(
     Column("last_updated_time", BigInteger, nullable=False),
     Column("signature", Text),
     Column("content_digest", String(64)),
+    Column("logged_model_id", String(64)),  # the MLflow 3 logged model it was made from
     UniqueConstraint("model_id", "version"),
     UniqueConstraint("model_id", "semver"),
     Index(None, "run_id"),

@@ -66,6 +66,7 @@ VERSION_COLUMNS = (
     mv.c.last_updated_time,
     mv.c.signature,
     mv.c.content_digest,
+    mv.c.logged_model_id,
 )
 _tags = model_version_tags.alias("version_tags")
 _aliases = model_aliases.alias("version_aliases")
@@ -87,7 +88,7 @@ def version_from_row(row: Any) -> ModelVersion:
     """The entity of a row of ``VERSIONS`` (``version_row`` and friends return those;
     columns after those of ``VERSIONS`` are ignored)."""
     (_id, _model, name, version, semver, stage, source, run_id, description, user_id,
-     status, created, updated, signature, digest, tags, aliases) = row[:_WIDTH]  # fmt: skip
+     status, created, updated, signature, digest, logged, tags, aliases) = row[:_WIDTH]  # fmt: skip
     return ModelVersion(
         name,
         version,
@@ -104,6 +105,7 @@ def version_from_row(row: Any) -> ModelVersion:
         tuple(sorted(json.loads(aliases))) if aliases and aliases != "{}" else (),
         None if signature is None else json.loads(signature),
         digest,
+        logged,
     )
 
 
@@ -292,6 +294,7 @@ def insert_version(conn: Connection, model_id_: int, version: ModelVersion) -> i
         if version.signature is None
         else json.dumps(version.signature, sort_keys=True),
         "content_digest": version.content_digest,
+        "logged_model_id": version.model_id,
     }
     try:
         version_id: int = conn.execute(_INSERT_VERSION, values).scalar_one()
