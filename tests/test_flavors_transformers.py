@@ -61,6 +61,18 @@ def test_an_array_of_strings_is_predicted_like_a_list(tmp_path: Path, pipe):
     assert loaded.predict(np.asarray(TEXTS)) == pipe(TEXTS)
 
 
+def test_params_reach_the_pipeline_as_its_keyword_arguments(tmp_path: Path, pipe):
+    from modelreg.signature import infer_signature
+
+    signature = infer_signature(np.asarray(TEXTS[:2]), params={"top_k": 1})
+    save_model(pipe, tmp_path / "m", signature=signature)
+
+    loaded = load_model_dir(tmp_path / "m")
+
+    assert loaded.predict(TEXTS, params={"top_k": 2}) == pipe(TEXTS, top_k=2)
+    assert loaded.predict(TEXTS) == pipe(TEXTS, top_k=1)
+
+
 def test_saving_twice_gives_the_same_weights_digest(tmp_path: Path, pipe):
     save_model(pipe, tmp_path / "one")
     save_model(pipe, tmp_path / "two")

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from modelreg.errors import InvalidArgument
+from modelreg.signature_params import ParamSpec, infer_params
 
 __all__ = [
     "Schema",
@@ -124,26 +125,35 @@ class Schema:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """What a model takes (``inputs``) and, if known, returns (``outputs``)."""
+    """What a model takes (``inputs``) and, if known, returns (``outputs``), and the
+    inference parameters its ``predict`` takes (``params``, see
+    :mod:`modelreg.signature_params`)."""
 
     inputs: Schema
     outputs: Schema | None = None
+    params: tuple[ParamSpec, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "inputs": self.inputs.to_dict(),
             "outputs": self.outputs.to_dict() if self.outputs is not None else None,
         }
+        if self.params is not None:  # absent otherwise, as in signatures saved before them
+            d["params"] = [p.to_dict() for p in self.params]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Signature:
         """Rebuilds a signature from :meth:`to_dict`; raises InvalidArgument if malformed."""
         if not isinstance(d, Mapping) or not isinstance(d.get("inputs"), Mapping):
             raise InvalidArgument("signature must be a dict with an 'inputs' schema")
-        outputs = d.get("outputs")
+        outputs, params = d.get("outputs"), d.get("params")
+        if params is not None and not isinstance(params, list):
+            raise InvalidArgument("signature params must be a list of params")
         return cls(
             Schema.from_dict(d["inputs"]),
             Schema.from_dict(outputs) if outputs is not None else None,
+            None if params is None else tuple(ParamSpec.from_dict(p) for p in params),
         )
 
     def check_input(self, data: Any) -> Any:
@@ -175,15 +185,21 @@ def coerce_signature(value: Signature | Mapping[str, Any] | None) -> Signature |
 # ---------------------------------------------------------------- inference
 
 
-def infer_signature(input_example: Any, output: Any = None) -> Signature:
-    """The signature of a model that takes ``input_example`` (and returns ``output``).
+def infer_signature(
+    input_example: Any, output: Any = None, params: Mapping[str, Any] | None = None
+) -> Signature:
+    """The signature of a model that takes ``input_example`` (and returns ``output``),
+    with inference parameters of the types and defaults of ``params``.
 
     Accepts a pandas DataFrame, a numpy array, a torch tensor, a list, or a
     dict of arrays/tensors/lists. Raises InvalidArgument for anything else.
+
+    >>> infer_signature(X, y, params={"threshold": 0.5})
     """
     return Signature(
         infer_schema(input_example, "input_example"),
         infer_schema(output, "output") if output is not None else None,
+        None if params is None else infer_params(params),
     )
 
 
@@ -451,13 +467,17 @@ def signatures_compatible(old: Signature | None, new: Signature | None) -> bool:
     dtype ``new`` accepts and a shape that fits; dropping an input is
     compatible, adding one or narrowing a dtype is not. Outputs (when both
     are known): everything ``old`` returned must still be returned, with a
-    dtype callers of ``old`` accept. A missing signature on either side says
-    nothing, so it counts as compatible. ``bump="auto"`` makes incompatible
-    changes a major version.
+    dtype callers of ``old`` accept. Params: every one ``old`` declared is still
+    declared, with the same type and shape (adding one is compatible: it has a
+    default). A missing signature on either side says nothing, so it counts as
+    compatible. ``bump="auto"`` makes incompatible changes a major version.
     """
     if old is None or new is None:
         return True
     if not _schema_accepts(consumer=new.inputs, producer=old.inputs):
+        return False
+    kept = {p.name: (p.type, p.shape) for p in new.params or ()}
+    if any(kept.get(p.name) != (p.type, p.shape) for p in old.params or ()):
         return False
     if old.outputs is None or new.outputs is None:
         return True

@@ -34,6 +34,13 @@ from modelreg.cli.trust import trust_options
     type=click.IntRange(min=1),
     help="Rows read, predicted and written at a time.",
 )
+@click.option(
+    "--params",
+    "params_json",
+    metavar="JSON",
+    help="Inference parameters, a JSON object such as '{\"threshold\": 0.7}': checked "
+    "against the model's signature as a scoring request's \"params\" are.",
+)
 @trust_options
 @json_option
 @with_client
@@ -43,6 +50,7 @@ def predict(
     input_path: Path,
     output_path: Path,
     chunk_size: int,
+    params_json: str | None,
     as_json: bool,
     trust: dict[str, Any],
 ) -> None:
@@ -56,6 +64,7 @@ def predict(
     Examples:
       modelreg predict models:/fraud@champion --input today.parquet --output scores.parquet
       modelreg predict models:/fraud/3 --input rows.csv --output scores.csv --chunk-size 50000
+      modelreg predict models:/tagger/2 --input texts.csv --output tags.csv --params '{"k": 5}'
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -71,6 +80,7 @@ def predict(
             raise click.BadParameter(exc.message, param_hint=hint) from None
     if not input_path.is_file():
         raise click.BadParameter(f"{input_path} is not a file", param_hint="--input")
+    params = None if params_json is None else _json_object(params_json)
     model = load_model(uri, client=client, **trust)
     columns = (
         TextColumn("{task.description}"),
@@ -85,9 +95,22 @@ def predict(
             input_path,
             output_path,
             chunk_size=chunk_size,
+            params=params,
             progress=lambda done, units: bar.update(task, completed=units, rows=done),
         )
     if as_json:
         echo_json({"rows": rows, "output": str(output_path), "model_uri": uri})
     else:
         click.echo(f"Scored {rows:,} rows of {input_path} into {output_path}")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--params") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object of names to values", param_hint="--params")
+    return value

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from modelreg.errors import InvalidArgument
 from modelreg.signature import Signature
+from modelreg.signature_params import check_params, given_params
 
 
 class LoadedModel:
     """A loaded model of any flavor.
 
-    ``predict(input)`` checks ``input`` against ``signature`` (when there is
-    one) and calls the model; ``native`` is the framework object itself (the
-    estimator, ``nn.Module``, ``onnxruntime.InferenceSession`` or python
-    object); ``metadata`` is the model directory's manifest.
+    ``predict(input, params=None)`` checks ``input`` (and ``params``) against
+    ``signature`` (when there is one) and calls the model; ``native`` is the
+    framework object itself (the estimator, ``nn.Module``,
+    ``onnxruntime.InferenceSession`` or python object); ``metadata`` is the model
+    directory's manifest.
     """
 
     def __init__(
@@ -24,7 +28,7 @@ class LoadedModel:
         path: Path,
         flavor: str,
         native: Any,
-        predict_fn: Callable[[Any], Any],
+        predict_fn: Callable[..., Any],
         signature: Signature | None,
         metadata: dict[str, Any],
     ) -> None:
@@ -34,16 +38,35 @@ class LoadedModel:
         self.signature = signature
         self.metadata = metadata
         self._predict = predict_fn
+        self._takes_params = _takes_params(predict_fn)
 
-    def predict(self, data: Any) -> Any:
-        """The model's prediction for ``data``.
+    def predict(self, data: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """The model's prediction for ``data``, with inference parameters ``params``
+        (a model that takes them: a ``PythonModel`` or class whose ``predict`` has a
+        ``params`` argument, a Transformers pipeline, which gets them as keywords).
 
-        Raises InvalidArgument naming the missing column or tensor, the wrong
-        dtype or the wrong shape when ``data`` does not fit the signature.
+        When the signature declares params, the model gets each of them: the given
+        value or its default. Raises InvalidArgument naming the missing column or
+        tensor, the wrong dtype or the wrong shape when ``data`` does not fit the
+        signature, and naming the param that is unknown or of the wrong type, or
+        saying the model takes none.
+
+        >>> model.predict(["Hello"], params={"max_new_tokens": 20})
         """
+        declared = None if self.signature is None else self.signature.params
+        given = given_params(params)
+        if given and not self._takes_params:
+            raise InvalidArgument(
+                f"params: this {self.flavor} model's predict takes no inference parameters "
+                f"(given {', '.join(repr(k) for k in given)})"
+            )
+        if declared is not None:
+            given = check_params(declared, given)
         if self.signature is not None:
             data = self.signature.check_input(data)
-        return self._predict(data)
+        if not self._takes_params or (params is None and declared is None):
+            return self._predict(data)
+        return self._predict(data, params=given)
 
     def unwrap_python_model(self) -> Any:
         """The model object itself (MLflow's name for it; the same as ``native``)."""
@@ -70,3 +93,14 @@ class LoadedModel:
             f"LoadedModel(flavor={self.flavor!r}, native={type(self.native).__name__}, "
             f"path={str(self.path)!r})"
         )
+
+
+def _takes_params(predict: Callable[..., Any]) -> bool:
+    """Whether ``predict`` has a ``params`` argument (not any ``**kwargs``: scikit-learn's
+    ``Pipeline.predict`` routes those to its steps)."""
+    try:
+        parameters = inspect.signature(predict).parameters
+    except (TypeError, ValueError):  # a builtin or extension type says nothing
+        return False
+    found = parameters.get("params")
+    return found is not None and found.kind is not found.VAR_POSITIONAL

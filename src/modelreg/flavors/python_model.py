@@ -185,9 +185,13 @@ def prepared(
     function that predicts with it."""
     context = PythonModelContext({name: str(directory / rel) for name, rel in artifacts.items()})
     model.load_context(context)
-    if _takes_context(model.predict):
-        return model, lambda model_input: model.predict(context, model_input)
-    return model, model.predict
+    if not _takes_context(model.predict):
+        return model, model.predict
+    if "params" in inspect.signature(model.predict).parameters:
+        return model, lambda model_input, params=None: model.predict(
+            context, model_input, params=params
+        )
+    return model, lambda model_input: model.predict(context, model_input)
 
 
 def _takes_context(predict: Callable[..., Any]) -> bool:

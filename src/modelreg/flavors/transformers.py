@@ -119,7 +119,7 @@ def load(
         )
     except KeyError as exc:  # transformers names an unknown task this way
         raise InvalidArgument(f"model at {directory}: pipeline task {task!r}: {exc}") from exc
-    return pipe, lambda data: pipe(as_texts(data))
+    return pipe, lambda data, params=None: pipe(as_texts(data), **(params or {}))
 
 
 def as_texts(data: Any) -> Any:

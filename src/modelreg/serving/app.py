@@ -44,6 +44,7 @@ from modelreg.serving.payloads import (
     predictions_json,
     read_csv,
     read_json,
+    request_params,
 )
 from modelreg.webhooks import SIGNATURE_HEADER, verify_signature
 
@@ -94,16 +95,17 @@ def predict(served: Served, body: bytes, content_type: str | None) -> bytes:
     the model raises on it.
     """
     model = served.model
+    params = None
     if media_type(content_type) == JSON_TYPE:
-        payload = read_json(body)
-        rows = served.fast.rows(payload) if served.fast is not None else None
+        payload, params = request_params(read_json(body))
+        rows = served.fast.rows(payload) if served.fast is not None and params is None else None
         if rows is not None:
             return predictions_json(served.fast.predict(rows))
         data = parse_payload(payload, model.signature)
     else:
         data = conform_frame(read_csv(body, model.signature), model.signature)
     try:
-        result = model.predict(data)
+        result = model.predict(data, params=params)
     except ModelregError:
         raise
     except Exception as exc:

@@ -63,9 +63,11 @@ def predict_file(
     output_path: str | os.PathLike[str],
     *,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
+    params: dict[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Scores every row of ``input_path`` with ``model`` (a loaded model) into ``output_path``.
+    """Scores every row of ``input_path`` with ``model`` (a loaded model) into ``output_path``,
+    with inference parameters ``params`` (see ``LoadedModel.predict``).
 
     Returns the number of rows. ``progress(done, total_units)`` is called
     after each chunk (see :func:`input_size`). Raises InvalidArgument for an
@@ -85,7 +87,7 @@ def predict_file(
     try:
         for frame, done in _chunks(source, in_format, chunk_size, model.signature):
             data = conform_frame(frame, model.signature)
-            writer.write(predictions_frame(model.predict(data), len(frame)))
+            writer.write(predictions_frame(model.predict(data, params=params), len(frame)))
             rows += len(frame)
             if progress is not None:
                 progress(rows, done)

@@ -12,6 +12,9 @@ Accepted bodies (the same as ``mlflow models serve``):
 ``text/csv``           a header line, then one row per line
 =====================  =================================================================
 
+A JSON body may also hold ``"params": {...}``, the model's inference parameters
+(checked against its signature as ``LoadedModel.predict`` checks them).
+
 JSON carries no dtypes, so each value is converted to the dtype the model's
 signature declares (a string that spells a number, as a CSV cell does, is
 read as that number), and refused (:class:`~modelreg.errors.InvalidArgument`,
@@ -70,6 +73,16 @@ def read_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument(f"request body is not valid JSON: {exc}") from None
+
+
+def request_params(payload: Any) -> tuple[Any, dict[str, Any] | None]:
+    """A parsed JSON body without its ``params``, and those (``None`` when absent)."""
+    if not isinstance(payload, dict) or "params" not in payload:
+        return payload, None
+    params = payload["params"]
+    if not isinstance(params, dict):
+        raise InvalidArgument("params must be a JSON object of parameter names to values")
+    return {k: v for k, v in payload.items() if k != "params"}, params
 
 
 def parse_payload(payload: Any, signature: Signature | None) -> Any:
