@@ -1,8 +1,9 @@
 """MLflow's ``mlflow.evaluate`` on fixed cases, run with MLflow's interpreter.
 
 Prints ``RESULTS {json}``: per case the test rows, targets, the fitted model's
-predictions, class probabilities and classes, and the metrics MLflow computed,
-so that modelreg's ``evaluate`` can be given the same predictions and compared.
+predictions, class probabilities and classes, and the metrics MLflow computed
+(with the custom metrics of ``evaluate_custom_metrics.py``), so that modelreg's
+``evaluate`` can be given the same predictions and compared.
 """
 
 import json
@@ -13,7 +14,10 @@ import warnings
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.metrics import MetricValue
 from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from evaluate_custom_metrics import custom_metrics
 
 
 def cases():
@@ -29,6 +33,7 @@ def cases():
     yield "string_labels", LogisticRegression(), X, words, "classifier", {"pos_label": "fraud"}
     values = X @ np.array([1.0, 2.0, 0.5]) + 0.3 * noise + 4.0
     yield "regressor", LinearRegression(), X, values, "regressor", {}
+    yield "prefixed", LinearRegression(), X, values, "regressor", {"metric_prefix": "holdout_"}
 
 
 def _per_class(result):
@@ -56,6 +61,7 @@ def main() -> None:
                 targets="target",
                 model_type=model_type,
                 evaluator_config={**config, "log_model_explainability": False},
+                extra_metrics=custom_metrics(mlflow.models.make_metric, MetricValue),
             )
         results[name] = {
             "model_type": model_type,

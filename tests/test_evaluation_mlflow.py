@@ -21,15 +21,19 @@ import pytest
 
 import mlflow_source_fixtures
 import modelreg
+from evaluate_custom_metrics import custom_metrics
 
 CASES = Path(__file__).with_name("mlflow_evaluate_cases.py")
+CUSTOM = Path(__file__).with_name("evaluate_custom_metrics.py")
 # MLflow logs the model's own score(X, y) too; the fixed predictions below have none.
 ONLY_MLFLOW = {"score"}
 
 
 @pytest.fixture(scope="module")
 def mlflow_answers() -> dict:
-    digest = hashlib.sha256(mlflow_source_fixtures.MLFLOW_SPEC.encode() + CASES.read_bytes())
+    digest = hashlib.sha256(
+        mlflow_source_fixtures.MLFLOW_SPEC.encode() + CASES.read_bytes() + CUSTOM.read_bytes()
+    )
     cache = mlflow_source_fixtures.CACHE / f"mlflow-evaluate-{digest.hexdigest()[:16]}.json"
     with mlflow_source_fixtures.locked(mlflow_source_fixtures.CACHE / "mlflow-evaluate.lock"):
         if not cache.exists():
@@ -60,7 +64,7 @@ class FixedModel:
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
-    "case", ["binary", "multiclass", "multiclass_macro", "string_labels", "regressor"]
+    "case", ["binary", "multiclass", "multiclass_macro", "string_labels", "regressor", "prefixed"]
 )
 def test_modelreg_reports_mlflows_metrics_for_the_same_predictions(client, mlflow_answers, case):
     answer = mlflow_answers[case]
@@ -73,9 +77,13 @@ def test_modelreg_reports_mlflows_metrics_for_the_same_predictions(client, mlflo
         targets="target",
         model_type=answer["model_type"],
         evaluator_config=answer["config"],
+        extra_metrics=custom_metrics(modelreg.make_metric, modelreg.MetricValue),
     )
 
-    theirs = {k: v for k, v in answer["metrics"].items() if k not in ONLY_MLFLOW}
+    prefix = answer["config"].get("metric_prefix", "")
+    theirs = {
+        k: v for k, v in answer["metrics"].items() if k.removeprefix(prefix) not in ONLY_MLFLOW
+    }
     assert result.metrics == pytest.approx(theirs, rel=1e-9)
 
 

@@ -41,6 +41,8 @@ _LAZY = {
     "last_active_run": "modelreg.fluent",
     "download_artifacts": "modelreg.fluent_artifacts",
     "evaluate": "modelreg.evaluation",
+    "make_metric": "modelreg.evaluation_custom",
+    "MetricValue": "modelreg.evaluation_custom",
     "infer_signature": "modelreg.signature",
     "load_dict": "modelreg.fluent_artifacts",
     "load_text": "modelreg.fluent_artifacts",
@@ -120,6 +122,7 @@ _SUBMODULES = {
 __all__ = [
     "ActiveRun",
     "Client",
+    "MetricValue",
     "__version__",
     "active_run",
     "autolog",
@@ -179,6 +182,7 @@ __all__ = [
     "log_stream",
     "log_table",
     "log_text",
+    "make_metric",
     "onnx",
     "pyfunc",
     "pytorch",
@@ -249,6 +253,7 @@ if TYPE_CHECKING:
     from modelreg.autologging import autolog
     from modelreg.client import Client
     from modelreg.evaluation import evaluate
+    from modelreg.evaluation_custom import MetricValue, make_metric
     from modelreg.fluent import (
         ActiveRun,
         active_run,

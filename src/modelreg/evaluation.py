@@ -20,12 +20,13 @@ scikit-learn (``modelreg[sklearn]``) for the arithmetic.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument
+from modelreg.evaluation_custom import EvaluationMetric, custom_metric_values, logged_names
 from modelreg.extras import needs_extras
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def evaluate(
     dataset_name: str | None = None,
     model_id: str | None = None,
     run_id: str | None = None,
+    extra_metrics: Sequence[EvaluationMetric] | None = None,
 ) -> EvaluationResult:
     """Predicts ``data`` with ``model``, scores the predictions against ``targets`` and
     logs the metrics to the active run (or ``run_id``; with neither, to a run of its
@@ -76,11 +78,14 @@ def evaluate(
     classifier's class probabilities come from its ``predict_proba`` when it has one.
     ``evaluator_config`` takes ``pos_label`` and ``average`` (see
     :func:`~modelreg.evaluation_metrics.classifier_metrics`) and ``metric_prefix``,
-    put before every metric and artifact name (``"holdout_"``).
+    put before every metric and artifact name (``"holdout_"``). ``extra_metrics``
+    are custom metrics (:func:`~modelreg.evaluation_custom.make_metric`), computed after
+    the standard ones and logged with them.
 
     Raises ``InvalidArgument`` naming the argument that is missing, unknown or does
     not fit (a column ``data`` does not have, targets and data of different lengths,
-    several values predicted per example), and what loading the model raises.
+    several values predicted per example, a custom metric that cannot be computed),
+    and what loading the model raises; nothing is logged then.
     """
     from modelreg import fluent
 
@@ -104,11 +109,16 @@ def evaluate(
         except ValueError as exc:  # scikit-learn's word on what it cannot score
             raise InvalidArgument(f"cannot score these {model_type} predictions: {exc}") from None
     prefix = config.get("metric_prefix", "")
+    logged = {prefix + k: v for k, v in metrics.items()}
+    if extra_metrics:
+        values = custom_metric_values(
+            extra_metrics, predictions=y_pred, targets=y_true, features=features, builtin=metrics
+        )
+        logged |= logged_names(values, prefix)
     described = _dataset(data, features, y_true, dataset_name)
     own_run = run_id is None and fluent.active_run() is None
     run_id = run_id or fluent.get_or_start_run_id()
     try:
-        logged = {prefix + k: v for k, v in metrics.items()}
         fluent.log_metrics(logged, step=0, run_id=run_id, model_id=model_id, dataset=described)
         artifacts = _log_tables(run_id, prefix, scores) if scores is not None else {}
     except BaseException:

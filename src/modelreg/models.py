@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlparse
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.evaluation_custom import make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
 from modelreg.signature import infer_signature
@@ -39,8 +40,8 @@ from modelreg.signature import infer_signature
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-# get_model_info, infer_signature and set_model are here, where MLflow has them
-# (mlflow.models).
+# get_model_info, infer_signature, make_metric and set_model are here, where MLflow has
+# them (mlflow.models).
 __all__ = [
     "LoggedModel",
     "download_model",
@@ -48,6 +49,7 @@ __all__ = [
     "infer_signature",
     "load_model",
     "log_model",
+    "make_metric",
     "save_model",
     "set_model",
 ]
