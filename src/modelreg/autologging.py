@@ -1,7 +1,9 @@
 """Automatic logging of training: ``modelreg.autolog()``, as MLflow's.
 
 Once enabled, every ``fit`` of a scikit-learn estimator (and of XGBoost's and
-LightGBM's scikit-learn estimators, when installed), every Keras ``Model.fit``
+LightGBM's scikit-learn estimators, when installed; their own ``xgboost.train`` and
+``lightgbm.train`` are logged too, see :mod:`modelreg.autolog_boosting`), every Keras
+``Model.fit``
 (see :mod:`modelreg.autolog_keras`) and every Hugging Face ``Trainer.train``
 (:mod:`modelreg.autolog_transformers`) logs to the active run
 (or to a run of its own, started before and ended after the fit): the
@@ -67,7 +69,7 @@ def autolog(
 def autolog_framework(framework: str, log_models: bool = True, disable: bool = False) -> None:
     """Turns autologging of one of :data:`FRAMEWORKS` on (or off), leaving the others as
     they are. Raises ``MissingDependency`` when the framework is not installed."""
-    from modelreg import autolog_keras, autolog_transformers
+    from modelreg import autolog_boosting, autolog_keras, autolog_transformers
 
     (framework,) = _framework_names([framework])
     if not disable and not _installed(framework):
@@ -79,6 +81,8 @@ def autolog_framework(framework: str, log_models: bool = True, disable: bool = F
             autolog_keras.disable()
         elif framework == "transformers":
             autolog_transformers.disable()
+        elif framework in _SKLEARN_STYLE:
+            autolog_boosting.disable(framework)
         return
     _options["log_models"] = log_models
     if framework == "keras":
@@ -87,6 +91,8 @@ def autolog_framework(framework: str, log_models: bool = True, disable: bool = F
         autolog_transformers.enable()
     elif framework not in _patched:
         _patched[framework] = [_logged(cls) for cls in _estimator_classes(framework)]
+    if framework in _SKLEARN_STYLE:
+        autolog_boosting.enable(framework, log_models)
 
 
 def _framework_names(names: Iterable[str]) -> list[str]:

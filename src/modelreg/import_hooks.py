@@ -78,11 +78,12 @@ class _ThenCall(importlib.abc.Loader):
 
 @dataclass
 class MethodWrap:
-    """``cls.method`` of module ``module`` replaced by ``wrap(method)`` from :meth:`on`
-    (now, or once the module is imported) until :meth:`off` puts the original back."""
+    """``cls.method`` of module ``module`` (or, with ``cls`` ``None``, the module's function
+    ``method``) replaced by ``wrap(method)`` from :meth:`on` (now, or once the module is
+    imported) until :meth:`off` puts the original back."""
 
     module: str
-    cls: str
+    cls: str | None
     method: str
     wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
     enabled: bool = False
@@ -94,13 +95,14 @@ class MethodWrap:
     def off(self) -> None:
         self.enabled = False
         forget(self.module)
-        target = getattr(sys.modules.get(self.module), self.cls, None)
+        module = sys.modules.get(self.module)
+        target = module if self.cls is None else getattr(module, self.cls, None)
         current = vars(target).get(self.method) if target is not None else None
         if current is not None and hasattr(current, _ORIGINAL):
             setattr(target, self.method, getattr(current, _ORIGINAL))
 
     def _apply(self, module: types.ModuleType) -> None:
-        target = getattr(module, self.cls)
+        target = module if self.cls is None else getattr(module, self.cls)
         original = getattr(target, self.method)
         if self.enabled and not hasattr(original, _ORIGINAL):
             wrapped = self.wrap(original)
