@@ -32,10 +32,17 @@ def test_a_version_registered_from_a_logged_model_names_it(client, logged):
     assert [v.model_id for v in client.search_model_versions("name = 'clf'")] == [logged.model_id]
 
 
-def test_a_version_registered_from_a_run_names_no_logged_model(client, logged):
+def test_log_model_returns_the_logged_models_uri_as_mlflow_3_does(client, logged):
     version = modelreg.register_model(logged.model_uri, "clf")
 
-    assert logged.model_uri.startswith("runs:/")
+    assert logged.model_uri == f"models:/{logged.model_id}"
+    assert version.model_id == logged.model_id
+
+
+def test_a_version_registered_from_a_run_names_no_logged_model(client, logged):
+    version = modelreg.register_model(logged.run_uri, "clf")
+
+    assert logged.run_uri == f"runs:/{logged.run_id}/model"
     assert version.model_id is None
 
 

@@ -60,7 +60,11 @@ _COMPLETE = ".complete"
 @dataclass(frozen=True)
 class LoggedModel:
     """What ``log_model`` stored: where, in which flavor, the version it registered, and
-    the id of the logged model (MLflow 3's entity) that holds the same files."""
+    the id of the logged model (MLflow 3's entity) that holds the same files.
+
+    ``model_uri`` is that logged model's ``models:/<model_id>``, as MLflow 3's
+    ``ModelInfo.model_uri``; the same files are in the run, at ``runs:/<run_id>/
+    <artifact_path>`` (:attr:`run_uri`)."""
 
     model_uri: str
     run_id: str
@@ -70,6 +74,11 @@ class LoggedModel:
     weights_digest: str
     registered_model_version: ModelVersion | None = None
     model_id: str | None = None
+
+    @property
+    def run_uri(self) -> str:
+        """``runs:/<run_id>/<artifact_path>``: the model's files in its run."""
+        return f"runs:/{self.run_id}/{self.artifact_path}"
 
 
 def _client(client: Any) -> Any:
@@ -170,12 +179,12 @@ def log_model(
             raise
     _finish_logged_model(client, model_id, run_id)
     signature_dict = info.signature.to_dict() if info.signature is not None else None
-    model_uri = f"runs:/{run_id}/{artifact_path}"
+    model_uri = f"models:/{model_id}"
     version = None
     if registered_model_name is not None:  # from the logged model, as MLflow 3 registers
         client.get_or_create_registered_model(registered_model_name)
         version = client.create_model_version(
-            registered_model_name, f"models:/{model_id}", run_id=run_id, signature=signature_dict
+            registered_model_name, model_uri, run_id=run_id, signature=signature_dict
         )
         if card is not None:
             client.set_model_card(registered_model_name, version.version, card)
@@ -244,8 +253,8 @@ def register_model(
     """Registers the model at ``model_uri`` as the next version of model ``name``, creating
     the model if it does not exist yet (as ``mlflow.register_model``).
 
-    ``model_uri`` is ``runs:/<run_id>/<path>`` (a ``LoggedModel.model_uri``), a logged
-    model's ``models:/m-<id>`` or another version's ``models:/…`` URI. A model that
+    ``model_uri`` is a logged model's ``models:/m-<id>`` (a ``LoggedModel.model_uri``),
+    ``runs:/<run_id>/<path>`` or another version's ``models:/…`` URI. A model that
     ``log_model`` saved keeps its signature, so the semantic version is bumped as
     ``create_model_version`` says (major for an incompatible signature);
     ``semver`` sets it instead.
