@@ -213,6 +213,27 @@ def _run(python: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return lines[-1] if lines else ""
 
 
+def cached_results(name: str, script: Path, *inputs: Path) -> Any:
+    """What ``script`` printed as ``RESULTS <json>`` when run with MLflow's interpreter,
+    parsed: run once per MLflow release and content of ``script`` and ``inputs`` (files
+    it imports), and cached with the MLflow venv."""
+    digest = hashlib.sha256(MLFLOW_SPEC.encode())
+    for path in (script, *inputs):
+        digest.update(path.read_bytes())
+    cache = CACHE / f"{name}-{digest.hexdigest()[:16]}.json"
+    with locked(CACHE / f"{name}.lock"):
+        if not cache.exists():
+            out = subprocess.run(
+                [str(mlflow_python()), str(script)], capture_output=True, text=True, timeout=600
+            )
+            lines = [line for line in out.stdout.splitlines() if line.startswith("RESULTS ")]
+            assert lines, f"{script.name} printed no results: {out.stderr[-3000:]}"
+            partial = cache.with_suffix(".partial")
+            partial.write_text(lines[-1][len("RESULTS ") :])
+            os.replace(partial, cache)
+        return json.loads(cache.read_text())
+
+
 _DELETE_EXPERIMENT = (
     "import mlflow, sys; mlflow.MlflowClient(sys.argv[1]).delete_experiment(sys.argv[2])"
 )

@@ -8,11 +8,7 @@ modelreg evaluates the same predictions and must report the same numbers.
 """
 
 import csv
-import hashlib
 import io
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -31,22 +27,7 @@ ONLY_MLFLOW = {"score"}
 
 @pytest.fixture(scope="module")
 def mlflow_answers() -> dict:
-    digest = hashlib.sha256(
-        mlflow_source_fixtures.MLFLOW_SPEC.encode() + CASES.read_bytes() + CUSTOM.read_bytes()
-    )
-    cache = mlflow_source_fixtures.CACHE / f"mlflow-evaluate-{digest.hexdigest()[:16]}.json"
-    with mlflow_source_fixtures.locked(mlflow_source_fixtures.CACHE / "mlflow-evaluate.lock"):
-        if not cache.exists():
-            python = mlflow_source_fixtures.mlflow_python()
-            out = subprocess.run(
-                [str(python), str(CASES)], capture_output=True, text=True, timeout=600
-            )
-            lines = [line for line in out.stdout.splitlines() if line.startswith("RESULTS ")]
-            assert lines, f"MLflow's evaluation printed no results: {out.stderr[-3000:]}"
-            partial = cache.with_suffix(".partial")
-            partial.write_text(lines[-1][len("RESULTS ") :])
-            os.replace(partial, cache)
-        return json.loads(cache.read_text())
+    return mlflow_source_fixtures.cached_results("mlflow-evaluate", CASES, CUSTOM)
 
 
 class FixedModel:

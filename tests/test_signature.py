@@ -65,7 +65,7 @@ def test_output_example_becomes_the_output_schema():
 
 
 def test_example_of_unsupported_type_is_refused_by_name():
-    with pytest.raises(InvalidArgument, match="input_example: cannot infer a signature from set"):
+    with pytest.raises(InvalidArgument, match="model_input: cannot infer a signature from set"):
         infer_signature({1, 2})
 
 

@@ -32,7 +32,7 @@ from modelreg.entities import (
     RunStatus,
     RunTag,
 )
-from modelreg.errors import Conflict
+from modelreg.errors import Conflict, InvalidArgument
 from modelreg.fluent_measured import forget_run, measure_models, note_run_output
 from modelreg.heartbeat import Heartbeat, lease_seconds
 from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
@@ -249,6 +249,7 @@ def start_run(
     experiment_id: str | None = None,
     run_name: str | None = None,
     nested: bool = False,
+    parent_run_id: str | None = None,
     tags: dict[str, str] | None = None,
     description: str | None = None,
     log_system_metrics: bool | None = None,
@@ -261,7 +262,10 @@ def start_run(
     and the Python and package versions (``modelreg.environment``); ``tags``
     given here win. Raises ``Conflict`` when a run is already active and
     ``nested`` is false; a nested run records its parent in the
-    ``modelreg.parentRunId`` tag. While the run is active a daemon thread
+    ``modelreg.parentRunId`` tag. ``parent_run_id`` makes a new run the child of
+    that run (as MLflow's: for a worker that has no active run; with an active run
+    it must be that one): ``NotFound`` for an unknown run, ``InvalidArgument`` for a
+    deleted one or another than the active run. While the run is active a daemon thread
     renews its lease, so if this process dies the run is marked ``KILLED``
     once ``MODELREG_RUN_LEASE_SECONDS`` pass, instead of staying RUNNING.
     ``log_system_metrics`` logs CPU, memory, disk and network use while the run is
@@ -288,8 +292,9 @@ def start_run(
         from modelreg.code_version import capture_run_tags
 
         all_tags = {**capture_run_tags(), **(tags or {})}
-        if stack:
-            all_tags[PARENT_RUN_TAG] = stack[-1].info.run_id
+        parent = _parent_of_new_run(client, stack, parent_run_id)
+        if parent is not None:
+            all_tags[PARENT_RUN_TAG] = parent
         if description is not None:
             all_tags[DESCRIPTION_TAG] = description
         exp_id = experiment_id or current_experiment_id()
@@ -302,6 +307,21 @@ def start_run(
         if monitor is not None:
             _monitors[run.info.run_id] = monitor
     return active
+
+
+def _parent_of_new_run(client: Any, stack: list[ActiveRun], parent_run_id: str | None) -> Any:
+    """The run a new run is the child of: ``parent_run_id``, checked, or the active run."""
+    active = stack[-1].info.run_id if stack else None
+    if parent_run_id is None:
+        return active
+    if active is not None and parent_run_id != active:
+        raise InvalidArgument(
+            f"parent_run_id '{parent_run_id:.40}' is not the active run '{active}': end that "
+            "run first to start a child of another"
+        )
+    if client.get_run(parent_run_id).info.lifecycle_stage == "deleted":
+        raise InvalidArgument(f"parent_run_id '{parent_run_id}' names a deleted run")
+    return parent_run_id
 
 
 def _default_experiment_id() -> str:
@@ -377,9 +397,12 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     return current_client().log_param(get_or_start_run_id(), key, value, synchronous)
 
 
-def log_params(params: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
-    """Logs several params at once."""
-    return log_batch(params=[Param(k, v) for k, v in params.items()], synchronous=synchronous)
+def log_params(
+    params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> RunOperations | None:
+    """Logs several params at once, on the active run (or ``run_id``)."""
+    batch = [Param(k, v) for k, v in params.items()]
+    return log_batch(params=batch, synchronous=synchronous, run_id=run_id)
 
 
 def log_metric(
@@ -444,9 +467,10 @@ def log_batch(
     params: Sequence[Param] = (),
     tags: Sequence[RunTag] = (),
     synchronous: bool | None = None,
+    run_id: str | None = None,
 ) -> RunOperations | None:
-    """Logs metrics, params and tags on the active run in one transaction."""
-    run_id = get_or_start_run_id()
+    """Logs metrics, params and tags on the active run (or ``run_id``) in one transaction."""
+    run_id = run_id or get_or_start_run_id()
     return current_client().log_batch(run_id, metrics, params, tags, synchronous)
 
 

@@ -26,19 +26,23 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     return f"{run.info.artifact_uri.rstrip('/')}/{path}"
 
 
-def log_artifact(local_path: str, artifact_path: str | None = None) -> None:
-    """Uploads a local file into the active run's artifacts."""
-    current_client().log_artifact(get_or_start_run_id(), local_path, artifact_path)
+def log_artifact(
+    local_path: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Uploads a local file into the active run's artifacts (or ``run_id``'s)."""
+    current_client().log_artifact(run_id or get_or_start_run_id(), local_path, artifact_path)
 
 
-def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
-    """Uploads a local folder's files into the active run's artifacts."""
-    current_client().log_artifacts(get_or_start_run_id(), local_dir, artifact_path)
+def log_artifacts(
+    local_dir: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Uploads a local folder's files into the active run's artifacts (or ``run_id``'s)."""
+    current_client().log_artifacts(run_id or get_or_start_run_id(), local_dir, artifact_path)
 
 
-def log_text(text: str, artifact_file: str) -> None:
-    """Stores ``text`` as an artifact file of the active run."""
-    current_client().log_text(get_or_start_run_id(), text, artifact_file)
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Stores ``text`` as an artifact file of the active run (or ``run_id``)."""
+    current_client().log_text(run_id or get_or_start_run_id(), text, artifact_file)
 
 
 def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
@@ -47,9 +51,10 @@ def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> No
     current_client().log_stream(run_id or get_or_start_run_id(), stream, artifact_file)
 
 
-def log_dict(dictionary: dict[str, Any], artifact_file: str) -> None:
-    """Stores a dict as JSON (or YAML for ``.yaml``/``.yml``) in the active run."""
-    current_client().log_dict(get_or_start_run_id(), dictionary, artifact_file)
+def log_dict(dictionary: dict[str, Any], artifact_file: str, run_id: str | None = None) -> None:
+    """Stores a dict as JSON (or YAML for ``.yaml``/``.yml``) in the active run (or
+    ``run_id``)."""
+    current_client().log_dict(run_id or get_or_start_run_id(), dictionary, artifact_file)
 
 
 def log_figure(figure: Any, artifact_file: str) -> None:

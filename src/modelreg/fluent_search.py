@@ -7,6 +7,7 @@ from typing import Any
 
 from modelreg.entities import Run
 from modelreg.fluent import current_client, current_experiment_id
+from modelreg.fluent_experiments import search_experiments
 
 
 def search_runs(
@@ -18,10 +19,12 @@ def search_runs(
     experiment_names: Sequence[str] | None = None,
     run_view_type: str = "ACTIVE_ONLY",
     output_format: str = "pandas",
+    search_all_experiments: bool = False,
 ) -> Any:
     """Runs of the given experiments (default: the active one) matching the filter.
 
-    Experiments are named by id or by name (``experiment_names``). As
+    Experiments are named by id or by name (``experiment_names``); with
+    neither, ``search_all_experiments=True`` searches every active one. As
     MLflow's, the result is a pandas DataFrame when pandas is installed: one
     row per run, with ``run_id``, ``experiment_id``, ``run_name``,
     ``status``, ``start_time``, ``end_time``, ``artifact_uri`` and a
@@ -43,7 +46,9 @@ def search_runs(
         if experiment is None:
             raise NotFound(f"experiment '{name}' does not exist")
         ids.append(experiment.experiment_id)
-    if not ids:
+    if not ids and search_all_experiments:
+        ids = [e.experiment_id for e in search_experiments()]
+    elif not ids:
         ids = [current_experiment_id()]
     runs = list(
         client.search_runs(

@@ -24,10 +24,10 @@ _RUN_FIELDS = (
 )
 
 
-def log_table(data: Any, artifact_file: str) -> None:
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Stores a dict of columns or a pandas DataFrame as the table ``artifact_file``
-    (``.json``) of the active run; see ``Client.log_table``."""
-    current_client().log_table(get_or_start_run_id(), data, artifact_file)
+    (``.json``) of the active run (or ``run_id``); see ``Client.log_table``."""
+    current_client().log_table(run_id or get_or_start_run_id(), data, artifact_file)
 
 
 def load_table(

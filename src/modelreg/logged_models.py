@@ -61,6 +61,24 @@ def logged_model_of(uri: str) -> str | None:
     return model_id if LOGGED_MODEL_ID_RE.fullmatch(model_id) else None
 
 
+def check_model_id_of_source(registry: Any, source: Any, model_id: str | None) -> None:
+    """MLflow's rule for a ``model_id`` given with a new version: it must be the logged
+    model the source is (``models:/m-<id>``) or was registered from (``models:/<name>/<n>``,
+    looked up in ``registry``); a version takes it from its source, so another source
+    cannot name one. Raises ``InvalidArgument`` in MLflow's words."""
+    if model_id is None:
+        return
+    if not isinstance(source, str) or not source.startswith("models:/"):
+        found = None
+    else:
+        found = logged_model_of(source) or registry.resolve_model_uri(source).model_id
+    if found != model_id:
+        raise InvalidArgument(
+            f"Invalid model version source: '{source:.200}'. The model_id request parameter "
+            "must identify the resource that contains the source."
+        )
+
+
 LoggedModelOrder = tuple[str, bool] | tuple[str, bool, str | None, str | None]
 """An ``order_by`` item of ``search_logged_models``: ``(field, ascending)``, or for a
 metric ``("metrics.<key>", ascending, dataset_name, dataset_digest)``."""

@@ -244,6 +244,7 @@ def _finish_logged_model(client: Any, model_id: str, run_id: str) -> None:
 def register_model(
     model_uri: str,
     name: str,
+    await_registration_for: int = 300,
     *,
     tags: dict[str, str] | None = None,
     description: str | None = None,
@@ -257,7 +258,8 @@ def register_model(
     ``runs:/<run_id>/<path>`` or another version's ``models:/…`` URI. A model that
     ``log_model`` saved keeps its signature, so the semantic version is bumped as
     ``create_model_version`` says (major for an incompatible signature);
-    ``semver`` sets it instead.
+    ``semver`` sets it instead. ``await_registration_for`` is taken for MLflow's code
+    and not used: the version is ready when this returns.
 
     Raises ``InvalidArgument`` for a malformed URI, name or semver, ``NotFound`` for
     an unknown run or version, ``AlreadyExists`` when ``semver`` is taken.

@@ -186,10 +186,10 @@ def coerce_signature(value: Signature | Mapping[str, Any] | None) -> Signature |
 
 
 def infer_signature(
-    input_example: Any, output: Any = None, params: Mapping[str, Any] | None = None
+    model_input: Any, model_output: Any = None, params: Mapping[str, Any] | None = None
 ) -> Signature:
-    """The signature of a model that takes ``input_example`` (and returns ``output``),
-    with inference parameters of the types and defaults of ``params``.
+    """The signature of a model that takes ``model_input`` (and returns ``model_output``),
+    with inference parameters of the types and defaults of ``params`` (MLflow's names).
 
     Accepts a pandas DataFrame, a numpy array, a torch tensor, a list, or a
     dict of arrays/tensors/lists. Raises InvalidArgument for anything else.
@@ -197,8 +197,8 @@ def infer_signature(
     >>> infer_signature(X, y, params={"threshold": 0.5})
     """
     return Signature(
-        infer_schema(input_example, "input_example"),
-        infer_schema(output, "output") if output is not None else None,
+        infer_schema(model_input, "model_input"),
+        infer_schema(model_output, "model_output") if model_output is not None else None,
         None if params is None else infer_params(params),
     )
 

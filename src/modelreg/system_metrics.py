@@ -56,11 +56,11 @@ def disable_system_metrics_logging() -> None:
     _enabled = False
 
 
-def set_system_metrics_sampling_interval(seconds: float | None) -> None:
+def set_system_metrics_sampling_interval(interval: float | None) -> None:
     """Seconds between two samples for runs started from now on; ``None`` puts back
     the default (10). Raises ``InvalidArgument`` unless a positive number."""
     global _interval
-    _interval = None if seconds is None else _check_interval(seconds)
+    _interval = None if interval is None else _check_interval(interval)
 
 
 def set_system_metrics_samples_before_logging(samples: int | None) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from modelreg.api_contract import Backend
 from modelreg.entities import STAGES, AuditEvent, ModelVersion, PagedList, RegisteredModel
-from modelreg.errors import InvalidArgument
+from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import check_model_id_of_source
 
 
 class RegistryMethods:
@@ -105,14 +106,19 @@ class RegistryMethods:
         name: str,
         source: str,
         run_id: str | None = None,
-        description: str | None = None,
         tags: dict[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
+        *,
         semver: str | None = None,
         bump: str = "auto",
         signature: dict[str, Any] | None = None,
         parent: tuple[str, int] | str | None = None,
     ) -> ModelVersion:
         """Registers a new version of model ``name`` and returns it (stage ``None``).
+        The arguments up to ``model_id`` are MLflow's, in its order.
 
         ``source`` is ``runs:/<run_id>/<path>``, ``models:/…`` or an artifact
         URI inside a run's artifact folder; the version keeps its own copy
@@ -123,11 +129,18 @@ class RegistryMethods:
         identical files, minor otherwise. The first version is 1.0.0.
         ``parent`` records the version this one was fine-tuned from, as
         ``("base_model", 3)`` or a ``models:/`` URI; it shows in ``lineage``.
+        The logged model a version is made from (``ModelVersion.model_id``) comes
+        from its source; ``model_id``, when given, must be that one (MLflow's rule).
+        ``run_link`` (a link to the run elsewhere) and ``await_creation_for`` are
+        taken for MLflow's code and not used: a version is created at once, and its
+        run is ``run_id``.
 
         Raises ``NotFound`` for an unknown model, run, source or parent version,
         ``AlreadyExists`` when ``semver`` is taken, ``InvalidArgument`` for a
-        foreign source (``file:``, ``http:``, local paths …) or a bad semver.
+        foreign source (``file:``, ``http:``, local paths …), a bad semver or a
+        ``model_id`` the source does not name.
         """
+        check_model_id_of_source(self._backend.registry, source, model_id)
         return self._backend.registry.create_model_version(
             name, source, run_id, description, tags, semver, bump, signature, parent
         )
@@ -196,13 +209,44 @@ class RegistryMethods:
         """
         self._backend.registry.delete_model_version(name, version)
 
-    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
-        """Sets (or overwrites) a tag on a version. Raises ``NotFound``, ``InvalidArgument``."""
-        self._backend.registry.set_model_version_tag(name, version, key, value)
+    def set_model_version_tag(
+        self,
+        name: str,
+        version: int | str | None = None,
+        key: str | None = None,
+        value: Any = None,
+        stage: str | None = None,
+    ) -> None:
+        """Sets (or overwrites) a tag on a version: ``version``, or (MLflow's older form)
+        the newest version in ``stage``. Raises ``NotFound``, ``InvalidArgument`` (also
+        for both or neither of ``version`` and ``stage``)."""
+        number = self._version_or_stage(name, version, stage)
+        self._backend.registry.set_model_version_tag(name, number, _key(key), value)
 
-    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
-        """Removes a tag from a version. Raises ``NotFound`` for an unknown version or tag."""
-        self._backend.registry.delete_model_version_tag(name, version, key)
+    def delete_model_version_tag(
+        self,
+        name: str,
+        version: int | str | None = None,
+        key: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        """Removes a tag from a version (or the newest version in ``stage``). Raises
+        ``NotFound`` for an unknown version or tag, ``InvalidArgument`` as
+        :meth:`set_model_version_tag`."""
+        number = self._version_or_stage(name, version, stage)
+        self._backend.registry.delete_model_version_tag(name, number, _key(key))
+
+    def _version_or_stage(
+        self, name: str, version: int | str | None, stage: str | None
+    ) -> int | str:
+        if (version is None) == (stage is None):
+            raise InvalidArgument("give version or stage, not both")
+        if version is not None:
+            return version
+        found = self.get_latest_versions(name, [str(stage)])
+        if not found:
+            raise NotFound(f"registered model '{name}' has no version in stage '{stage}'")
+        return found[0].version
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -338,3 +382,9 @@ class RegistryMethods:
         for a malformed URI and ``NotFound`` naming the model and what is missing.
         """
         return self._backend.registry.resolve_model_uri(uri)
+
+
+def _key(key: str | None) -> str:
+    if key is None:
+        raise InvalidArgument("key is required")
+    return key

@@ -7,7 +7,7 @@ from typing import Any
 
 from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.logged_models import logged_model_of
+from modelreg.logged_models import check_model_id_of_source
 from modelreg.server.mlflow_endpoints import endpoint
 from modelreg.server.mlflow_routes import REGISTERED_ROOT, as_list
 from modelreg.server.mlflow_shapes import (
@@ -131,7 +131,7 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
             f"Invalid model version source: '{source}'. The run_id request parameter must "
             "identify the resource that contains the source."
         )
-    _check_model_id(b, source, p.get("model_id") or None)
+    check_model_id_of_source(b.registry, source, p.get("model_id") or None)
     with runs_as_pointers() if pointer else nullcontext():
         version = b.registry.create_model_version(
             required(p, "name"),
@@ -141,23 +141,6 @@ def create_model_version(b: Any, p: dict[str, Any]) -> Any:
             tags=from_kv(p.get("tags")),
         )
     return {"model_version": version_json(version)}
-
-
-def _check_model_id(b: Any, source: Any, model_id: str | None) -> None:
-    """MLflow's rule for a ``model_id`` sent with a new version: it must be the logged
-    model the source is (``models:/m-<id>``) or was registered from (``models:/<name>/<n>``);
-    modelreg takes it from the source, so another source cannot name one."""
-    if model_id is None:
-        return
-    if not isinstance(source, str) or not source.startswith("models:/"):
-        found = None
-    else:
-        found = logged_model_of(source) or b.registry.resolve_model_uri(source).model_id
-    if found != model_id:
-        raise InvalidArgument(
-            f"Invalid model version source: '{source}'. The model_id request parameter must "
-            "identify the resource that contains the source."
-        )
 
 
 @endpoint("GET", "/model-versions/get", on_model("read"))

@@ -1,0 +1,224 @@
+"""Each call modelreg shares with MLflow (``modelreg.<name>``, ``modelreg.<module>.<name>``
+or a ``Client`` method of MLflow's name) takes every argument MLflow's takes, by
+name, except those listed in ``NOT_TAKEN`` with the reason. MLflow's signatures are
+read with its own interpreter (``tests/compat/mlflow_signatures.py``), so a new
+MLflow argument or a modelreg change that drops one shows here."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mlflow_source_fixtures
+import modelreg
+
+SCRIPT = Path(__file__).with_name("compat") / "mlflow_signatures.py"
+# Functions that pass their keywords on: they take what these take.
+PASSED_ON = {
+    "log_model": "modelreg.models:log_model",
+    "save_model": "modelreg.flavors:save_model",
+    "load_model": "modelreg.models:load_model",
+}
+
+# Why an MLflow argument is not taken.
+NOT_YET = "not yet taken"
+DATABRICKS = "Databricks only"
+TRACES = "traces (MLflow's GenAI tracing) are not kept by modelreg"
+PIP_ENV = "environments are recorded as pip requirements"
+PROMPT_FIELDS = "prompts keep a template and tags only"
+PROMPT_LINKS = "prompts are not linked to logged models"
+PROMPT_CACHE = "prompts are read from the store each time"
+WEBHOOK_LIST = "modelreg lists every webhook at once"
+IMAGE_SERIES = "images are files; image series by key and step are not kept"
+LOAD_TABLE = "Client.load_table reads one run's table; modelreg.load_table takes these"
+SKOPS = "scikit-learn models are saved with skops, loaded with the types modelreg trusts"
+TORCH = "PyTorch models are saved by torch_format (state dict, TorchScript, export)"
+LIGHTGBM = "LightGBM models are saved in LightGBM's text format"
+UBJSON = "XGBoost models are saved as UBJSON"
+OLD_PYFUNC = "MLflow's older custom-model form; use python_model and artifacts"
+
+LOGGED = {
+    "conda_env": PIP_ENV,
+    "await_registration_for": NOT_YET,
+    "metadata": NOT_YET,
+    "step": NOT_YET,
+    "model_id": NOT_YET,
+}
+SAVED = {"conda_env": PIP_ENV, "mlflow_model": "MLflow's Model object", "metadata": NOT_YET}
+EXTRA_FILES = {"extra_files": NOT_YET}
+PYFUNC = {
+    "loader_module": OLD_PYFUNC,
+    "data_path": OLD_PYFUNC,
+    "infer_code_paths": "code_paths are given, not inferred",
+    "model_config": NOT_YET,
+    "streamable": "predict_stream is not supported",
+    "resources": DATABRICKS,
+    "auth_policy": DATABRICKS,
+    **{key: PIP_ENV for key in ("uv_project_path", "uv_groups", "uv_extras")},
+}
+SKLEARN = {
+    "serialization_format": SKOPS,
+    "skops_trusted_types": SKOPS,
+    "pyfunc_predict_fn": NOT_YET,
+}
+LIGHTGBM_FORMAT = {"serialization_format": LIGHTGBM, "skops_trusted_types": LIGHTGBM}
+PYTORCH = {key: TORCH for key in ("pickle_module", "export_model", "serialization_format")}
+AUTOLOG = {
+    **{key: NOT_YET for key in ("log_input_examples", "log_model_signatures", "log_datasets")},
+    **{key: NOT_YET for key in ("exclusive", "disable_for_unsupported_versions", "silent")},
+    "extra_tags": NOT_YET,
+}
+BOOSTING_AUTOLOG = {**AUTOLOG, "registered_model_name": NOT_YET}
+
+
+def _same(reasons: dict[str, str], *calls: str) -> dict[str, dict[str, str]]:
+    return {call: reasons for call in calls}
+
+
+NOT_TAKEN: dict[str, dict[str, str]] = {
+    **_same(
+        {"deployment_job_id": DATABRICKS},
+        "client.create_registered_model",
+        "client.update_registered_model",
+    ),
+    "client.list_webhooks": {"max_results": WEBHOOK_LIST, "page_token": WEBHOOK_LIST},
+    "client.load_prompt": {"allow_missing": NOT_YET, "cache_ttl_seconds": PROMPT_CACHE},
+    "mlflow.load_prompt": {
+        "allow_missing": NOT_YET,
+        "link_to_model": PROMPT_LINKS,
+        "model_id": PROMPT_LINKS,
+        "cache_ttl_seconds": PROMPT_CACHE,
+    },
+    **_same(
+        {"response_format": PROMPT_FIELDS, "model_config": PROMPT_FIELDS},
+        "client.register_prompt",
+        "mlflow.register_prompt",
+    ),
+    "mlflow.search_prompts": {"order_by": "prompts are listed by name"},
+    "client.load_table": {key: LOAD_TABLE for key in ("experiment_id", "run_ids", "extra_columns")},
+    **_same({"save_kwargs": NOT_YET}, "client.log_figure", "mlflow.log_figure"),
+    **_same(
+        {key: IMAGE_SERIES for key in ("key", "step", "timestamp", "synchronous")},
+        "client.log_image",
+        "mlflow.log_image",
+    ),
+    "client.log_inputs": {"models": "a run's model inputs are not kept"},
+    "mlflow.log_input": {
+        "tags": "dataset inputs keep their context only",
+        "model": "a run's model inputs are not kept",
+    },
+    "client.log_model_artifacts": {"artifact_path": NOT_YET},
+    **_same({"trace_location": TRACES}, "mlflow.create_experiment", "mlflow.set_experiment"),
+    "mlflow.register_model": {"env_pack": DATABRICKS},
+    "mlflow.autolog": {**AUTOLOG, "log_traces": TRACES},
+    "mlflow.sklearn.autolog": {
+        **AUTOLOG,
+        "max_tuning_runs": "a hyperparameter search logs one run, no child run per candidate",
+        "log_post_training_metrics": "metrics computed after training are not logged by autolog",
+        "serialization_format": SKOPS,
+        "registered_model_name": NOT_YET,
+        "pos_label": "training metrics are weighted averages",
+    },
+    "mlflow.xgboost.autolog": {
+        **BOOSTING_AUTOLOG,
+        "importance_types": NOT_YET,
+        "model_format": UBJSON,
+    },
+    "mlflow.lightgbm.autolog": BOOSTING_AUTOLOG,
+    "mlflow.evaluate": {
+        **{key: NOT_YET for key in ("dataset_path", "feature_names", "evaluators")},
+        **{key: NOT_YET for key in ("custom_artifacts", "model_config", "inference_params")},
+        "env_manager": "the model is evaluated in this environment",
+        "_called_from_genai_evaluate": "MLflow's own",
+    },
+    "mlflow.models.make_metric": {
+        "metric_metadata": NOT_YET,
+        "genai_metric_args": "GenAI metrics are not supported",
+    },
+    "mlflow.pyfunc.load_model": {"suppress_warnings": NOT_YET, "model_config": NOT_YET},
+    "mlflow.pyfunc.log_model": {**LOGGED, **PYFUNC, "prompts": PROMPT_LINKS},
+    "mlflow.pyfunc.save_model": {**SAVED, **PYFUNC},
+    "mlflow.sklearn.log_model": {**LOGGED, **EXTRA_FILES, **SKLEARN},
+    "mlflow.sklearn.save_model": {**SAVED, **EXTRA_FILES, **SKLEARN},
+    "mlflow.pytorch.log_model": {**LOGGED, **EXTRA_FILES, **PYTORCH},
+    "mlflow.pytorch.save_model": {**SAVED, **EXTRA_FILES, **PYTORCH},
+    "mlflow.xgboost.log_model": {**LOGGED, **EXTRA_FILES, "model_format": UBJSON},
+    "mlflow.xgboost.save_model": {**SAVED, **EXTRA_FILES, "model_format": UBJSON},
+    "mlflow.lightgbm.log_model": {**LOGGED, **EXTRA_FILES, **LIGHTGBM_FORMAT},
+    "mlflow.lightgbm.save_model": {**SAVED, **EXTRA_FILES, **LIGHTGBM_FORMAT},
+}
+
+
+@pytest.fixture(scope="module")
+def mlflow_signatures() -> dict[str, list[str]]:
+    return mlflow_source_fixtures.cached_results("mlflow-signatures", SCRIPT)
+
+
+def ours(key: str) -> Any:
+    """modelreg's call of MLflow's ``key``, or None when modelreg has none by that name."""
+    kind, *path = key.split(".")
+    if kind == "client":
+        return getattr(modelreg.Client, path[0], None)
+    if len(path) == 1:
+        return getattr(modelreg, path[0], None)
+    try:
+        module = importlib.import_module(f"modelreg.{path[0]}")
+    except ImportError:
+        return None
+    return getattr(module, path[1], None)
+
+
+def taken(key: str, function: Any) -> set[str] | None:
+    """The argument names ``function`` takes; None when it takes any keyword."""
+    parameters = inspect.signature(function).parameters
+    names = set(parameters)
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return names
+    target = PASSED_ON.get(key.rsplit(".", 1)[-1])
+    if target is None or key.count(".") != 2:
+        return None
+    module, name = target.split(":")
+    passed_to = getattr(importlib.import_module(module), name)
+    from modelreg.frameworks import FRAMEWORKS
+
+    framework = FRAMEWORKS.get(key.split(".")[1])
+    keyword = {framework.keyword} if framework is not None else set()
+    return names | set(inspect.signature(passed_to).parameters) | keyword
+
+
+def gaps(mlflow_signatures: dict[str, list[str]]) -> dict[str, list[str]]:
+    found = {}
+    for key, arguments in sorted(mlflow_signatures.items()):
+        function = ours(key)
+        if function is None or not callable(function):
+            continue
+        names = taken(key, function)
+        if names is None:
+            continue
+        lacking = [a for a in arguments if a not in names and a not in ("args", "kwargs")]
+        if lacking:
+            found[key] = lacking
+    return found
+
+
+def test_every_shared_call_takes_mlflows_arguments(mlflow_signatures):
+    lacking = {
+        key: [a for a in arguments if a not in NOT_TAKEN.get(key, {})]
+        for key, arguments in gaps(mlflow_signatures).items()
+    }
+
+    assert {k: v for k, v in lacking.items() if v} == {}
+
+
+def test_every_argument_listed_as_not_taken_is_still_not_taken(mlflow_signatures):
+    found = gaps(mlflow_signatures)
+
+    stale = {
+        key: [a for a in reasons if a not in found.get(key, [])]
+        for key, reasons in NOT_TAKEN.items()
+    }
+    assert {k: v for k, v in stale.items() if v} == {}

@@ -1,0 +1,138 @@
+"""MLflow's arguments, by MLflow's names and positions, on the calls modelreg shares with
+it: code moved over with ``mlflow`` replaced by ``modelreg`` runs as it did. (Which
+arguments each call takes is checked against MLflow's own signatures in
+``test_mlflow_api_parity.py``.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import modelreg
+from modelreg.errors import InvalidArgument, NotFound
+
+
+@pytest.fixture
+def finished_run(client):
+    run = client.create_run(client.get_experiment_by_name("Default").experiment_id)
+    return run.info.run_id
+
+
+def test_fluent_logging_takes_run_id_and_starts_no_run(client, finished_run, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+
+    modelreg.log_params({"alpha": 1}, run_id=finished_run)
+    modelreg.log_artifact(str(tmp_path / "notes.txt"), run_id=finished_run)
+    modelreg.log_artifacts(str(tmp_path), "folder", run_id=finished_run)
+    modelreg.log_text("text", "a.txt", run_id=finished_run)
+    modelreg.log_dict({"k": 1}, "d.json", run_id=finished_run)
+    modelreg.log_table({"c": [1, 2]}, "t.json", run_id=finished_run)
+
+    assert modelreg.active_run() is None
+    assert client.get_run(finished_run).data.params == {"alpha": "1"}
+    paths = {f.path for f in client.list_artifacts(finished_run)}
+    assert paths == {"notes.txt", "folder", "a.txt", "d.json", "t.json"}
+
+
+def test_start_run_with_parent_run_id_makes_a_child_of_that_run(client, finished_run):
+    with modelreg.start_run(parent_run_id=finished_run) as child:
+        pass
+
+    tags = client.get_run(child.info.run_id).data.tags
+    assert tags["modelreg.parentRunId"] == finished_run
+
+
+def test_parent_run_id_must_be_the_active_run_a_live_run_or_one_that_exists(client, finished_run):
+    with modelreg.start_run() as active:
+        with pytest.raises(InvalidArgument, match="is not the active run"):
+            modelreg.start_run(nested=True, parent_run_id=finished_run)
+        with modelreg.start_run(nested=True, parent_run_id=active.info.run_id) as child:
+            assert modelreg.active_run().info.run_id == child.info.run_id
+    client.delete_run(finished_run)
+
+    with pytest.raises(InvalidArgument, match="names a deleted run"):
+        modelreg.start_run(parent_run_id=finished_run)
+    with pytest.raises(NotFound):
+        modelreg.start_run(parent_run_id="0" * 32)
+    assert modelreg.active_run() is None
+
+
+def test_search_runs_can_search_every_experiment(client):
+    for name in ("first", "second"):
+        modelreg.set_experiment(name)
+        with modelreg.start_run():
+            modelreg.log_param("experiment", name)
+
+    found = modelreg.search_runs(search_all_experiments=True, output_format="list")
+
+    assert sorted(r.data.params["experiment"] for r in found) == ["first", "second"]
+    assert len(modelreg.search_runs(output_format="list")) == 1  # the active experiment
+
+
+def test_register_model_takes_await_registration_for_third(client, finished_run, tmp_path):
+    (tmp_path / "weights.bin").write_bytes(b"w")
+    client.log_artifacts(finished_run, str(tmp_path), "model")
+
+    version = modelreg.register_model(f"runs:/{finished_run}/model", "m", 0)
+
+    assert version.version == 1
+
+
+def test_create_model_version_takes_mlflows_arguments_in_mlflows_order(client, finished_run):
+    client.log_text(finished_run, "w", "model/weights.txt")
+    client.create_registered_model("m")
+
+    version = client.create_model_version(
+        "m", f"runs:/{finished_run}/model", finished_run, {"team": "fraud"}, None, "first", 0
+    )
+
+    assert (version.tags, version.description) == ({"team": "fraud"}, "first")
+
+
+def test_create_model_version_checks_a_model_id_against_its_source(client, finished_run):
+    experiment = client.get_run(finished_run).info.experiment_id
+    client.log_text(finished_run, "w", "model/weights.txt")
+    model_id = client.create_logged_model(experiment, "m", source_run_id=finished_run).model_id
+    client.record_logged_model_files(model_id, "model")
+    client.create_registered_model("m")
+
+    version = client.create_model_version("m", f"models:/{model_id}", model_id=model_id)
+    copy = client.create_model_version("m", "models:/m/1", model_id=model_id)
+
+    assert version.model_id == copy.model_id == model_id
+    with pytest.raises(InvalidArgument, match="model_id request parameter must identify"):
+        client.create_model_version("m", f"runs:/{finished_run}/model", model_id=model_id)
+    with pytest.raises(InvalidArgument, match="model_id request parameter must identify"):
+        client.create_model_version("m", f"models:/{model_id}", model_id="m-" + "0" * 32)
+    assert [v.version for v in client.search_model_versions("name = 'm'")] == [2, 1]
+
+
+def test_a_version_tag_can_name_the_version_by_its_stage(client, finished_run):
+    client.log_text(finished_run, "w", "model/weights.txt")
+    client.create_registered_model("m")
+    for _ in range(2):
+        client.create_model_version("m", f"runs:/{finished_run}/model")
+    client.transition_model_version_stage("m", 1, "Production")
+
+    client.set_model_version_tag("m", key="checked", value="yes", stage="Production")
+
+    assert client.get_model_version("m", 1).tags == {"checked": "yes"}
+    client.delete_model_version_tag("m", key="checked", stage="Production")
+    assert client.get_model_version("m", 1).tags == {}
+    with pytest.raises(InvalidArgument, match="give version or stage, not both"):
+        client.set_model_version_tag("m", 1, "k", "v", stage="Production")
+    with pytest.raises(NotFound, match="no version in stage 'Staging'"):
+        client.set_model_version_tag("m", key="k", value="v", stage="Staging")
+
+
+def test_infer_signature_takes_mlflows_argument_names():
+    signature = modelreg.infer_signature(
+        model_input=np.zeros((2, 3)), model_output=np.zeros(2), params={"k": 1}
+    )
+
+    assert signature.outputs is not None and signature.params is not None
+
+
+def test_the_system_metrics_interval_is_set_by_mlflows_argument_name():
+    modelreg.set_system_metrics_sampling_interval(interval=2)
+    modelreg.set_system_metrics_sampling_interval(interval=None)
