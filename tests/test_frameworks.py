@@ -100,8 +100,8 @@ def test_a_plain_python_model_loads_through_any_framework_module(tmp_path):
 
 def test_options_and_errors_are_those_of_modelreg_log_model(client, data):
     estimator = LogisticRegression().fit(*data)
-    with modelreg.start_run(), pytest.raises(TypeError, match="conda_env"):
-        modelreg.sklearn.log_model(estimator, "model", conda_env={})
+    with modelreg.start_run(), pytest.raises(TypeError, match="serialization_format"):
+        modelreg.sklearn.log_model(estimator, "model", serialization_format="cloudpickle")
 
 
 # MLflow 3's quickstart (mlflow.org, "Tracking quickstart"), as written for MLflow.

@@ -41,20 +41,12 @@ LIGHTGBM = "LightGBM models are saved in LightGBM's text format"
 UBJSON = "XGBoost models are saved as UBJSON"
 OLD_PYFUNC = "MLflow's older custom-model form; use python_model and artifacts"
 
-LOGGED = {
-    "conda_env": PIP_ENV,
-    "await_registration_for": NOT_YET,
-    "metadata": NOT_YET,
-    "step": NOT_YET,
-    "model_id": NOT_YET,
-}
-SAVED = {"conda_env": PIP_ENV, "mlflow_model": "MLflow's Model object", "metadata": NOT_YET}
-EXTRA_FILES = {"extra_files": NOT_YET}
+LOGGED = {"step": NOT_YET, "model_id": NOT_YET}
+SAVED = {"mlflow_model": "MLflow's Model object"}
 PYFUNC = {
     "loader_module": OLD_PYFUNC,
     "data_path": OLD_PYFUNC,
     "infer_code_paths": "code_paths are given, not inferred",
-    "model_config": NOT_YET,
     "streamable": "predict_stream is not supported",
     "resources": DATABRICKS,
     "auth_policy": DATABRICKS,
@@ -67,12 +59,6 @@ SKLEARN = {
 }
 LIGHTGBM_FORMAT = {"serialization_format": LIGHTGBM, "skops_trusted_types": LIGHTGBM}
 PYTORCH = {key: TORCH for key in ("pickle_module", "export_model", "serialization_format")}
-AUTOLOG = {
-    **{key: NOT_YET for key in ("log_input_examples", "log_model_signatures", "log_datasets")},
-    **{key: NOT_YET for key in ("exclusive", "disable_for_unsupported_versions", "silent")},
-    "extra_tags": NOT_YET,
-}
-BOOSTING_AUTOLOG = {**AUTOLOG, "registered_model_name": NOT_YET}
 
 
 def _same(reasons: dict[str, str], *calls: str) -> dict[str, dict[str, str]]:
@@ -114,21 +100,13 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     "client.log_model_artifacts": {"artifact_path": NOT_YET},
     **_same({"trace_location": TRACES}, "mlflow.create_experiment", "mlflow.set_experiment"),
     "mlflow.register_model": {"env_pack": DATABRICKS},
-    "mlflow.autolog": {**AUTOLOG, "log_traces": TRACES},
     "mlflow.sklearn.autolog": {
-        **AUTOLOG,
         "max_tuning_runs": "a hyperparameter search logs one run, no child run per candidate",
         "log_post_training_metrics": "metrics computed after training are not logged by autolog",
         "serialization_format": SKOPS,
-        "registered_model_name": NOT_YET,
         "pos_label": "training metrics are weighted averages",
     },
-    "mlflow.xgboost.autolog": {
-        **BOOSTING_AUTOLOG,
-        "importance_types": NOT_YET,
-        "model_format": UBJSON,
-    },
-    "mlflow.lightgbm.autolog": BOOSTING_AUTOLOG,
+    "mlflow.xgboost.autolog": {"model_format": UBJSON},
     "mlflow.evaluate": {
         **{key: NOT_YET for key in ("dataset_path", "feature_names", "evaluators")},
         **{key: NOT_YET for key in ("custom_artifacts", "model_config", "inference_params")},
@@ -139,17 +117,16 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
         "metric_metadata": NOT_YET,
         "genai_metric_args": "GenAI metrics are not supported",
     },
-    "mlflow.pyfunc.load_model": {"suppress_warnings": NOT_YET, "model_config": NOT_YET},
     "mlflow.pyfunc.log_model": {**LOGGED, **PYFUNC, "prompts": PROMPT_LINKS},
     "mlflow.pyfunc.save_model": {**SAVED, **PYFUNC},
-    "mlflow.sklearn.log_model": {**LOGGED, **EXTRA_FILES, **SKLEARN},
-    "mlflow.sklearn.save_model": {**SAVED, **EXTRA_FILES, **SKLEARN},
-    "mlflow.pytorch.log_model": {**LOGGED, **EXTRA_FILES, **PYTORCH},
-    "mlflow.pytorch.save_model": {**SAVED, **EXTRA_FILES, **PYTORCH},
-    "mlflow.xgboost.log_model": {**LOGGED, **EXTRA_FILES, "model_format": UBJSON},
-    "mlflow.xgboost.save_model": {**SAVED, **EXTRA_FILES, "model_format": UBJSON},
-    "mlflow.lightgbm.log_model": {**LOGGED, **EXTRA_FILES, **LIGHTGBM_FORMAT},
-    "mlflow.lightgbm.save_model": {**SAVED, **EXTRA_FILES, **LIGHTGBM_FORMAT},
+    "mlflow.sklearn.log_model": {**LOGGED, **SKLEARN},
+    "mlflow.sklearn.save_model": {**SAVED, **SKLEARN},
+    "mlflow.pytorch.log_model": {**LOGGED, **PYTORCH},
+    "mlflow.pytorch.save_model": {**SAVED, **PYTORCH},
+    "mlflow.xgboost.log_model": {**LOGGED, "model_format": UBJSON},
+    "mlflow.xgboost.save_model": {**SAVED, "model_format": UBJSON},
+    "mlflow.lightgbm.log_model": {**LOGGED, **LIGHTGBM_FORMAT},
+    "mlflow.lightgbm.save_model": {**SAVED, **LIGHTGBM_FORMAT},
 }
 
 

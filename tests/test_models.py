@@ -145,8 +145,8 @@ def test_a_refused_tag_stores_no_files_and_no_logged_model(client, fitted):
 
 
 def test_an_option_mlflow_has_and_modelreg_does_not_is_a_type_error_naming_log_model(fitted):
-    with pytest.raises(TypeError, match=r"log_model\(\) got an unexpected keyword.*conda_env"):
-        modelreg.log_model(fitted, conda_env={"dependencies": []})
+    with pytest.raises(TypeError, match=r"log_model\(\) got an unexpected keyword.*serializati"):
+        modelreg.log_model(fitted, serialization_format="cloudpickle")
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)

@@ -97,8 +97,8 @@ def test_a_model_no_flavor_saves_is_refused_and_leaves_no_folder(in_empty_folder
 
 
 def test_an_unknown_option_is_a_type_error(in_empty_folder, fitted):
-    with pytest.raises(TypeError, match="conda_env"):
-        modelreg.save_model(fitted, "model", conda_env={})
+    with pytest.raises(TypeError, match="serialization_format"):
+        modelreg.save_model(fitted, "model", serialization_format="cloudpickle")
 
 
 def test_get_model_info_says_what_a_model_is_without_importing_its_framework(tmp_path, data):

@@ -24,12 +24,19 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from modelreg.autolog_runs import client, fit_in_run, log_metrics, param_text, quietly
+from modelreg.autolog_runs import (
+    client,
+    fit_in_run,
+    log_metrics,
+    log_model_of_fit,
+    options_for,
+    param_text,
+    quietly,
+)
 from modelreg.entities import Metric, Param
 from modelreg.import_hooks import MethodWrap
 from modelreg.timeutil import now_ms
 
-_state: dict[str, Any] = {"log_models": True}
 _local = threading.local()
 # Arguments that are data, functions or models, not settings to compare runs by.
 _NOT_PARAMS = {
@@ -40,9 +47,8 @@ _NOT_PARAMS = {
 _FLUSH_EVERY = 100  # iterations whose metrics go in one batch
 
 
-def enable(framework: str, log_models: bool = True) -> None:
+def enable(framework: str) -> None:
     """Wraps ``<framework>.train`` now if the library is imported, else once it is."""
-    _state["log_models"] = log_models
     _WRAPS[framework].on()
 
 
@@ -65,6 +71,7 @@ def _logging(framework: str) -> Callable[[Callable[..., Any]], Callable[..., Any
             _local.inside = True
             try:
                 return fit_in_run(
+                    framework,
                     lambda run_id: _train(framework, train, bound, run_id, trained),
                     lambda run_id: _log_after(framework, trained, run_id),
                 )
@@ -175,10 +182,7 @@ def _log_after(framework: str, trained: list[Any], run_id: str) -> None:
         fluent_client.log_batch(run_id, metrics=metrics)
     for kind, importance in _importances(framework, booster).items():
         fluent_client.log_dict(run_id, importance, f"feature_importance_{kind}.json")
-    if _state["log_models"]:
-        from modelreg.models import log_model
-
-        log_model(booster, "model", run_id=run_id, client=fluent_client)
+    log_model_of_fit(framework, booster, run_id)
 
 
 def _early_stopping(framework: str, booster: Any, iterations: int) -> tuple[int, int, int] | None:
@@ -198,8 +202,11 @@ def _early_stopping(framework: str, booster: Any, iterations: int) -> tuple[int,
 
 
 def _importances(framework: str, booster: Any) -> dict[str, dict[str, float]]:
+    """Each importance type's feature importances: XGBoost's ``importance_types`` option
+    (``weight`` by default, as MLflow's), LightGBM's ``split`` and ``gain``."""
     if framework == "xgboost":
-        return {"weight": booster.get_score(importance_type="weight")}
+        kinds = options_for(framework).importance_types or ("weight",)
+        return {kind: booster.get_score(importance_type=kind) for kind in kinds}
     names = booster.feature_name()
     return {
         kind: dict(zip(names, map(float, booster.feature_importance(kind)), strict=True))

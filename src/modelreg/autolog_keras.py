@@ -18,18 +18,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.autolog_runs import client, fit_in_run, log_metrics, quietly
+from modelreg.autolog_runs import client, fit_in_run, log_metrics, log_model_of_fit, quietly
 from modelreg.entities import Metric, Param
 from modelreg.import_hooks import MethodWrap
 from modelreg.timeutil import now_ms
 
-_state: dict[str, Any] = {"log_models": True}
 _local = threading.local()
 
 
-def enable(log_models: bool = True) -> None:
+def enable() -> None:
     """Wraps ``keras.Model.fit`` now if Keras is imported, else once it is."""
-    _state["log_models"] = log_models
     _FIT.on()
 
 
@@ -50,6 +48,7 @@ def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
         _local.inside = True
         try:
             return fit_in_run(
+                "keras",
                 lambda run_id: _fit(fit, bound, run_id),
                 lambda run_id: _log_after(model, run_id),
             )
@@ -105,9 +104,5 @@ def _epoch_logger(run_id: str) -> Any:
 def _log_after(model: Any, run_id: str) -> None:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *_, **__: lines.append(line))
-    fluent_client = client()
-    fluent_client.log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
-    if _state["log_models"]:
-        from modelreg.models import log_model
-
-        log_model(model, "model", run_id=run_id, client=fluent_client)
+    client().log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
+    log_model_of_fit("keras", model, run_id)

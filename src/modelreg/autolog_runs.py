@@ -1,37 +1,96 @@
 """The run an autologged fit logs into (see :mod:`modelreg.autologging`): the active one,
-or one started for the fit and ended after it; logging never changes what the fit does."""
+or one started for the fit and ended after it; logging never changes what the fit does.
+What each framework's autolog was asked to log is its :class:`AutologOptions`."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelreg.entities import RunStatus
 from modelreg.errors import ModelregWarning
 from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
+_silent: ContextVar[bool] = ContextVar("autolog_silent", default=False)
 
-def fit_in_run(fit: Callable[[str | None], Any], log: Callable[[str], None]) -> Any:
+
+@dataclass(frozen=True)
+class AutologOptions:
+    """What autolog logs, as MLflow's ``autolog`` arguments say: the model (registered
+    as ``registered_model_name``), with a few training rows as its input example and
+    a signature from them; the training data as an input of the run; ``extra_tags``
+    on the runs it starts. ``exclusive`` leaves runs the caller started alone;
+    ``silent`` turns its warnings off."""
+
+    log_models: bool = True
+    log_input_examples: bool = False
+    log_model_signatures: bool = True
+    log_datasets: bool = True
+    exclusive: bool = False
+    silent: bool = False
+    extra_tags: Mapping[str, str] = field(default_factory=dict)
+    registered_model_name: str | None = None
+    importance_types: tuple[str, ...] = ()
+
+
+_options: dict[str, AutologOptions] = {}
+
+
+def set_options(framework: str, options: AutologOptions) -> None:
+    _options[framework] = options
+
+
+def options_for(framework: str) -> AutologOptions:
+    """The options ``framework``'s autolog was turned on with."""
+    return _options.get(framework) or AutologOptions()
+
+
+def fit_in_run(framework: str, fit: Callable[[str | None], Any], log: Callable[[str], None]) -> Any:
     """Calls ``fit(run_id)`` in the active run, or in a run started for it and ended after
     (``FAILED`` when the fit raises, which it then raises as before), then ``log(run_id)``.
-    A run that cannot be started leaves the fit alone: ``fit(None)``."""
+    A run that cannot be started, or an active run with ``exclusive``, leaves the fit
+    alone: ``fit(None)``."""
     from modelreg import fluent
 
+    options = options_for(framework)
     started = fluent.active_run() is None
-    if started and not quietly(fluent.start_run):
-        return fit(None)  # no run to log to: the fit alone
-    run_id = fluent.get_or_start_run_id()
+    if not started and options.exclusive:
+        return fit(None)
+    quiet = _silent.set(options.silent)
     try:
-        result = fit(run_id)
-    except BaseException:
+        tags = dict(options.extra_tags) or None
+        if started and not quietly(lambda: fluent.start_run(tags=tags)):
+            return fit(None)  # no run to log to: the fit alone
+        run_id = fluent.get_or_start_run_id()
+        try:
+            result = fit(run_id)
+        except BaseException:
+            if started:
+                quietly(fluent.end_run, RunStatus.FAILED)
+            raise
+        quietly(log, run_id)
         if started:
-            quietly(fluent.end_run, RunStatus.FAILED)
-        raise
-    quietly(log, run_id)
-    if started:
-        quietly(fluent.end_run)
-    return result
+            quietly(fluent.end_run)
+        return result
+    finally:
+        _silent.reset(quiet)
+
+
+def log_model_of_fit(framework: str, model: Any, run_id: str, **options: Any) -> None:
+    """Logs the fitted ``model`` as ``runs:/<run_id>/model`` (registered as the options
+    say) unless the options leave models out."""
+    chosen = options_for(framework)
+    if not chosen.log_models:
+        return
+    from modelreg.models import log_model
+
+    log_model(
+        model, "model", run_id=run_id, client=client(),
+        registered_model_name=chosen.registered_model_name, **options,
+    )  # fmt: skip
 
 
 def param_text(value: Any) -> str:
@@ -54,10 +113,13 @@ def log_metrics(run_id: str, metrics: list[Any]) -> None:
 
 
 def quietly(step: Callable[..., Any], *args: Any) -> bool:
-    """Runs one logging step; a failure is a warning, never the fit's (``False``)."""
+    """Runs one logging step; a failure is a warning (none when ``silent``), never the
+    fit's (``False``)."""
     try:
         step(*args)
     except Exception as exc:  # noqa: BLE001 - logging never changes what fit does
-        warnings.warn(f"autolog: could not log this fit: {exc}", ModelregWarning, stacklevel=5)
+        if not _silent.get():
+            message = f"autolog: could not log this fit: {exc}"
+            warnings.warn(message, ModelregWarning, stacklevel=5)
         return False
     return True

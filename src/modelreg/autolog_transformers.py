@@ -47,7 +47,11 @@ def _logging(train: Callable[..., Any]) -> Callable[..., Any]:
             return train(trainer, *args, **kwargs)
         _local.inside = True
         try:
-            return fit_in_run(lambda run_id: _train(train, trainer, run_id, args, kwargs), _nothing)
+            return fit_in_run(
+                "transformers",
+                lambda run_id: _train(train, trainer, run_id, args, kwargs),
+                _nothing,
+            )
         finally:
             _local.inside = False
 

@@ -25,10 +25,17 @@ import functools
 import importlib
 import importlib.util
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from modelreg.autolog_runs import fit_in_run, param_text
+from modelreg.autolog_runs import (
+    AutologOptions,
+    fit_in_run,
+    log_model_of_fit,
+    options_for,
+    param_text,
+    set_options,
+)
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.timeutil import now_ms
 
@@ -38,12 +45,22 @@ _ORIGINAL = "__modelreg_original_fit__"
 FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "keras", "transformers")
 _SKLEARN_STYLE = {"xgboost": "XGBModel", "lightgbm": "LGBMModel"}
 _patched: dict[str, list[Any]] = {}  # framework -> the estimator classes whose fit is wrapped
-_options = {"log_models": True}
 _local = threading.local()
 
 
 def autolog(
-    log_models: bool = True, disable: bool = False, exclude_flavors: Iterable[str] = ()
+    log_models: bool = True,
+    disable: bool = False,
+    exclude_flavors: Iterable[str] | None = (),
+    *,
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_datasets: bool = True,
+    exclusive: bool = False,
+    silent: bool = False,
+    extra_tags: Mapping[str, str] | None = None,
+    disable_for_unsupported_versions: bool = False,
+    log_traces: bool = True,
 ) -> None:
     """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too), Keras
     ``Model.fit`` and Hugging Face ``Trainer.train`` from now on (``disable=True`` stops it).
@@ -51,24 +68,48 @@ def autolog(
     ``log_models=False`` logs parameters, metrics and tags but not the model;
     ``exclude_flavors`` leaves frameworks out (``["keras"]``; names as in
     :data:`FRAMEWORKS`). ``modelreg.sklearn.autolog()`` and the like turn on (or off)
-    one framework. Raises ``MissingDependency`` when none of those libraries is
-    installed, ``InvalidArgument`` for an unknown framework name.
+    one framework. MLflow's other arguments mean what they do there: a scikit-learn
+    model is logged with its first training rows as input example
+    (``log_input_examples``, off by default: they are data) and the signature they
+    give (``log_model_signatures``), and its training data becomes an input of the run
+    (``log_datasets``); ``exclusive`` leaves runs the caller started alone;
+    ``silent`` turns autolog's warnings off; ``extra_tags`` are set on the runs it
+    starts. ``disable_for_unsupported_versions`` and ``log_traces`` (MLflow's GenAI
+    traces) are taken for MLflow's code and change nothing. Raises
+    ``MissingDependency`` when none of those libraries is installed,
+    ``InvalidArgument`` for an unknown framework name.
 
     >>> modelreg.autolog()
     >>> LogisticRegression().fit(X, y)   # a run with its params, metrics and model
     """
-    excluded = _framework_names(exclude_flavors)
+    excluded = _framework_names(exclude_flavors or ())
     chosen = [f for f in FRAMEWORKS if f not in excluded]
     installed = [f for f in chosen if _installed(f)]
     if not installed and not disable:
         raise _missing(chosen[0] if chosen else "sklearn")
+    options = AutologOptions(
+        log_models, log_input_examples, log_model_signatures, log_datasets, exclusive, silent,
+        check_tags(extra_tags),
+    )  # fmt: skip
     for framework in installed:
-        autolog_framework(framework, log_models, disable)
+        autolog_framework(framework, options, disable)
 
 
-def autolog_framework(framework: str, log_models: bool = True, disable: bool = False) -> None:
-    """Turns autologging of one of :data:`FRAMEWORKS` on (or off), leaving the others as
-    they are. Raises ``MissingDependency`` when the framework is not installed."""
+def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    """``extra_tags`` as a dict of strings; raises InvalidArgument for another value."""
+    from modelreg.errors import InvalidArgument
+
+    if tags is not None and not isinstance(tags, Mapping):
+        raise InvalidArgument("extra_tags must be a dict of tag names to values")
+    return {str(k): str(v) for k, v in (tags or {}).items()}
+
+
+def autolog_framework(
+    framework: str, options: AutologOptions | None = None, disable: bool = False
+) -> None:
+    """Turns autologging of one of :data:`FRAMEWORKS` on (or off) with ``options``,
+    leaving the others as they are. Raises ``MissingDependency`` when the framework is
+    not installed."""
     from modelreg import autolog_boosting, autolog_keras, autolog_transformers
 
     (framework,) = _framework_names([framework])
@@ -84,15 +125,15 @@ def autolog_framework(framework: str, log_models: bool = True, disable: bool = F
         elif framework in _SKLEARN_STYLE:
             autolog_boosting.disable(framework)
         return
-    _options["log_models"] = log_models
+    set_options(framework, options or AutologOptions())
     if framework == "keras":
-        autolog_keras.enable(log_models)
+        autolog_keras.enable()
     elif framework == "transformers":
         autolog_transformers.enable()
     elif framework not in _patched:
-        _patched[framework] = [_logged(cls) for cls in _estimator_classes(framework)]
+        _patched[framework] = [_logged(cls, framework) for cls in _estimator_classes(framework)]
     if framework in _SKLEARN_STYLE:
-        autolog_boosting.enable(framework, log_models)
+        autolog_boosting.enable(framework)
 
 
 def _framework_names(names: Iterable[str]) -> list[str]:
@@ -136,8 +177,8 @@ def _estimator_classes(framework: str) -> list[Any]:
     return [cls for cls in classes if "fit" in vars(cls) and not hasattr(cls.fit, _ORIGINAL)]
 
 
-def _logged(cls: Any) -> Any:
-    cls.fit = _logging(cls.fit)
+def _logged(cls: Any, framework: str) -> Any:
+    cls.fit = _logging(cls.fit, framework)
     return cls
 
 
@@ -145,7 +186,7 @@ def _with_subclasses(cls: Any) -> list[Any]:
     return [cls, *(sub for child in cls.__subclasses__() for sub in _with_subclasses(child))]
 
 
-def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
+def _logging(fit: Callable[..., Any], framework: str) -> Callable[..., Any]:
     @functools.wraps(fit)
     def logged_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_local, "inside", False):  # a step of an estimator being fitted
@@ -155,8 +196,9 @@ def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
         _local.inside = True
         try:
             return fit_in_run(
+                framework,
                 lambda _: fit(estimator, *args, **kwargs),
-                lambda _: _log(estimator, *_data(args, kwargs)),
+                lambda _: _log(framework, estimator, *_data(args, kwargs)),
             )
         finally:
             _local.inside = False
@@ -172,9 +214,10 @@ def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
     return x, y
 
 
-def _log(estimator: Any, x: Any, y: Any) -> None:
+def _log(framework: str, estimator: Any, x: Any, y: Any) -> None:
     from modelreg import fluent
 
+    options = options_for(framework)
     run_id = fluent.get_or_start_run_id()
     params = [Param(k, param_text(v)) for k, v in estimator.get_params(deep=True).items()]
     tags = [
@@ -185,11 +228,19 @@ def _log(estimator: Any, x: Any, y: Any) -> None:
     metrics = [Metric(k, v, timestamp, 0) for k, v in _training_metrics(estimator, x, y).items()]
     client = fluent.current_client()
     client.log_batch(run_id, metrics, params, tags)
-    if _options["log_models"]:
-        from modelreg.models import log_model
+    if options.log_datasets and x is not None and hasattr(x, "shape"):
+        client.log_input(run_id, x, "train")
+    example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
+    if example is None or not (options.log_input_examples or options.log_model_signatures):
+        log_model_of_fit(framework, estimator, run_id, signature=False)
+    elif options.log_input_examples:
+        wanted = None if options.log_model_signatures else False
+        log_model_of_fit(framework, estimator, run_id, input_example=example, signature=wanted)
+    else:
+        from modelreg.signature import infer_signature
 
-        example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
-        log_model(estimator, "model", input_example=example, run_id=run_id, client=client)
+        inferred = infer_signature(example, estimator.predict(example))
+        log_model_of_fit(framework, estimator, run_id, signature=inferred)
 
 
 def _training_metrics(estimator: Any, x: Any, y: Any) -> dict[str, float]:

@@ -15,7 +15,7 @@ from MLflow are) loads through any of them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -126,15 +126,38 @@ def autolog_for(flavor: str, module: str) -> Callable[..., None]:
     """``autolog`` of the framework saved with ``flavor``, documented as ``module``'s."""
     label = FRAMEWORKS[flavor].label
 
-    def autolog(log_models: bool = True, disable: bool = False) -> None:
-        from modelreg.autologging import autolog_framework
+    def autolog(
+        log_models: bool = True,
+        disable: bool = False,
+        *,
+        log_input_examples: bool = False,
+        log_model_signatures: bool = True,
+        log_datasets: bool = True,
+        exclusive: bool = False,
+        silent: bool = False,
+        extra_tags: Mapping[str, str] | None = None,
+        registered_model_name: str | None = None,
+        importance_types: Sequence[str] | None = None,
+        disable_for_unsupported_versions: bool = False,
+    ) -> None:
+        from modelreg.autolog_runs import AutologOptions
+        from modelreg.autologging import autolog_framework, check_tags
 
-        autolog_framework(flavor, log_models, disable)
+        if importance_types is not None and flavor != "xgboost":
+            raise InvalidArgument("importance_types: only XGBoost's autolog takes them")
+        options = AutologOptions(
+            log_models, log_input_examples, log_model_signatures, log_datasets, exclusive,
+            silent, check_tags(extra_tags), registered_model_name, tuple(importance_types or ()),
+        )  # fmt: skip
+        autolog_framework(flavor, options, disable)
 
     autolog.__module__ = module
     autolog.__doc__ = f"""Logs every {label} training from now on (``disable=True`` stops it),
-    as ``mlflow.{flavor}.autolog``: :func:`modelreg.autolog` for {label} alone, the other
-    frameworks left as they are. ``log_models=False`` logs all but the model.
+    as ``mlflow.{flavor}.autolog``: :func:`modelreg.autolog` for {label} alone (with its
+    arguments), the other frameworks left as they are. ``log_models=False`` logs all but
+    the model; ``registered_model_name`` registers each model it logs as a new version
+    of that model (XGBoost's ``importance_types``, ``["weight", "gain"]``, choose the
+    feature importances logged).
     """
     return autolog
 

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,11 @@ def log_model(
     torch_format: str | None = None,
     init_kwargs: dict[str, Any] | None = None,
     artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    extra_files: Iterable[str | os.PathLike[str]] | None = None,
+    conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    await_registration_for: int = 300,
 ) -> LoggedModel:
     """Saves ``model`` into the run's artifacts (the active run by default) at
     ``artifact_path`` (or ``name``, MLflow 3's word for it; ``"model"`` by default).
@@ -118,18 +124,24 @@ def log_model(
     XGBoost, LightGBM, CatBoost, Keras 3, a Transformers pipeline, or any
     importable class with ``predict``; ``flavor`` names one instead
     (``torch_format`` and ``init_kwargs``: see :mod:`modelreg.flavors.pytorch`;
-    ``artifacts``, files a ``PythonModel`` reads: see :mod:`modelreg.pyfunc`).
-    A signature is inferred from ``input_example`` when not given, and the
-    environment (Python and package versions) is recorded without running pip:
+    ``artifacts``, files a ``PythonModel`` reads, and ``model_config``, its settings:
+    see :mod:`modelreg.pyfunc`).
+    A signature is inferred from ``input_example`` when not given (``signature=False``
+    saves none), and the environment (Python and package versions) is recorded
+    without running pip:
     ``pip_requirements`` replaces the requirements it implies,
-    ``extra_pip_requirements`` adds to them. The files also make a logged model
+    ``extra_pip_requirements`` adds to them (``conda_env``, MLflow's conda environment,
+    gives its pip list instead). ``metadata`` (a JSON object, read back as
+    ``get_model_info(uri).metadata``) and ``extra_files`` (copied to ``extra_files/``)
+    are kept with the model. The files also make a logged model
     (MLflow 3's entity; ``LoggedModel.model_id``, loadable as ``models:/<model_id>``)
     with ``params``, ``tags`` and ``model_type``. With ``registered_model_name`` that
     logged model is registered too, as MLflow 3 does (the model is created if needed;
     the version's source is ``models:/<model_id>``, its ``model_id`` that id), its
     semantic version bumped automatically; ``card`` (a ``ModelCard`` or a dict of its
     fields) becomes that version's model card, with metrics and training data
-    filled in from the run.
+    filled in from the run. ``await_registration_for`` is taken for MLflow's code and
+    not used: the version is ready when this returns.
 
     Raises ``InvalidArgument`` for a model no flavor can save, a malformed card or
     a card without ``registered_model_name``, a bad tag or param, and whatever
@@ -168,6 +180,10 @@ def log_model(
             torch_format=torch_format,
             init_kwargs=init_kwargs,
             artifacts=artifacts,
+            metadata=metadata,
+            extra_files=extra_files,
+            conda_env=conda_env,
+            model_config=model_config,
         )
         model_id = _new_logged_model(client, run_id, artifact_path, params, tags, model_type)
         try:
@@ -310,6 +326,8 @@ def load_model(
     dst_path: str | os.PathLike[str] | None = None,
     client: Any = None,
     device: str | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    suppress_warnings: bool = False,
 ) -> Any:
     """Loads a logged model and returns it with ``predict(input)`` and ``.native``.
 
@@ -327,6 +345,10 @@ def load_model(
     importing a module runs its code.
     ``device="cuda"`` (or ``"cuda:N"``) loads a PyTorch or Transformers
     model onto a GPU; ``InvalidArgument`` says so where CUDA is not available.
+    ``model_config`` changes values of the config a ``PythonModel`` was logged with
+    (its context's ``model_config``; a key it does not have is ``InvalidArgument``).
+    ``suppress_warnings=True`` silences the warnings loading gives (the framework's,
+    such as a version mismatch, and the model's own ``load_context``'s).
 
     Raises ``NotFound`` when the URI names nothing, ``IntegrityError`` when
     stored bytes do not match their digest.
@@ -334,9 +356,15 @@ def load_model(
     from modelreg.flavors import load_model_dir
 
     local = model_folder(model_uri, dst_path=dst_path, client=client)
-    with needs_extras():  # the model's framework
+    with needs_extras(), warnings.catch_warnings():  # needs_extras: the model's framework
+        if suppress_warnings:
+            warnings.simplefilter("ignore")
         return load_model_dir(
-            local, trust_pickle=trust_pickle, trust_code=trust_code, device=device
+            local,
+            trust_pickle=trust_pickle,
+            trust_code=trust_code,
+            device=device,
+            model_config=model_config,
         )
 
 
@@ -374,7 +402,8 @@ def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Mode
     MLflow's ``mlflow.<flavor>.save_model``); ``load_model(path)`` loads it back and
     ``log_artifacts`` can log it later. Takes ``log_model``'s options (``signature``,
     ``input_example``, ``pip_requirements``, ``extra_pip_requirements``,
-    ``code_paths``, ``flavor``, ``torch_format``, ``init_kwargs``, ``artifacts``).
+    ``code_paths``, ``flavor``, ``torch_format``, ``init_kwargs``, ``artifacts``,
+    ``metadata``, ``extra_files``, ``conda_env``, ``model_config``).
 
     ``path`` must not exist or be an empty folder. Raises ``InvalidArgument`` for a
     model no flavor can save or a bad option; on any error nothing is left behind.

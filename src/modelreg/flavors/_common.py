@@ -26,6 +26,7 @@ class SaveRequest:
     torch_format: str | None = None
     init_kwargs: dict[str, Any] | None = None
     artifacts: Mapping[str, Any] | None = None
+    model_config: dict[str, Any] | None = None
 
 
 @dataclass

@@ -37,7 +37,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from modelreg.environment import capture_environment, requirements_for
 from modelreg.errors import InvalidArgument, ModelregWarning
@@ -52,6 +52,12 @@ from modelreg.flavors._common import (
 from modelreg.flavors.detect import FLAVOR_NAMES, detect_flavor, flavor_module
 from modelreg.flavors.input_example import example_payload
 from modelreg.flavors.loaded import LoadedModel
+from modelreg.flavors.model_extras import (
+    EXTRA_DIR,
+    conda_pip_requirements,
+    copy_extra_files,
+    json_object,
+)
 from modelreg.flavors.python_model import unreadable_artifacts
 from modelreg.signature import Signature, coerce_signature, infer_schema
 
@@ -81,6 +87,11 @@ class ModelInfo:
     requirements: tuple[str, ...]
     manifest: dict[str, Any]
 
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The ``metadata`` given when the model was saved (MLflow's ``ModelInfo.metadata``)."""
+        return self.manifest.get("metadata")
+
     @classmethod
     def from_manifest(
         cls, manifest: bytes | str | Mapping[str, Any], path: Path | None = None
@@ -90,7 +101,13 @@ class ModelInfo:
         Raises InvalidArgument when the manifest is malformed.
         """
         data = _parse_manifest(manifest)
-        files = [MANIFEST_NAME, REQUIREMENTS_NAME, *data["model_files"], *data["code_files"]]
+        files = [
+            MANIFEST_NAME,
+            REQUIREMENTS_NAME,
+            *data["model_files"],
+            *data["code_files"],
+            *data.get("extra_files", ()),
+        ]
         return cls(
             path=path,
             flavor=data["flavor"]["name"],
@@ -107,7 +124,7 @@ def save_model(
     model: Any,
     path: str | os.PathLike[str],
     *,
-    signature: Signature | Mapping[str, Any] | None = None,
+    signature: Signature | Mapping[str, Any] | Literal[False] | None = None,
     input_example: Any = None,
     pip_requirements: Iterable[str] | str | os.PathLike[str] | None = None,
     extra_pip_requirements: Iterable[str] | str | os.PathLike[str] | None = None,
@@ -116,20 +133,28 @@ def save_model(
     torch_format: str | None = None,
     init_kwargs: dict[str, Any] | None = None,
     artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    extra_files: Iterable[str | os.PathLike[str]] | None = None,
+    conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    model_config: Mapping[str, Any] | None = None,
 ) -> ModelInfo:
     """Writes ``model`` into a new model directory at ``path`` and returns what it wrote.
 
     The flavor is detected from the model's type unless ``flavor`` names one
     (``sklearn``, ``pytorch``, ``onnx``, ``python``). Without ``signature``, one
     is inferred from ``input_example`` (inputs from the example, outputs from
-    predicting it). ``pip_requirements`` (a list or a requirements file)
-    replaces the pinned versions modelreg records; ``extra_pip_requirements``
+    predicting it); ``signature=False`` (MLflow's) saves none. ``pip_requirements``
+    (a list or a requirements file) replaces the pinned versions modelreg records;
+    ``extra_pip_requirements``
     (the same forms) adds to them. ``code_paths`` files and
     folders are copied to ``code/`` and put on ``sys.path`` at load.
     ``torch_format`` (``export``/``state_dict``) and ``init_kwargs`` apply to
     PyTorch models; see :mod:`modelreg.flavors.pytorch`. ``artifacts`` (name →
     local file or folder) are copied in for a ``PythonModel``, which reads them in
-    ``load_context`` (see :mod:`modelreg.flavors.python_model`).
+    ``load_context`` (see :mod:`modelreg.flavors.python_model`), with
+    ``model_config``. ``metadata`` (a JSON object), ``extra_files`` and
+    ``conda_env`` (whose pip requirements are kept, as ``pip_requirements``): see
+    :mod:`modelreg.flavors.model_extras`.
 
     ``path`` must not exist or be an empty directory. Raises InvalidArgument
     for unsupported models or bad arguments; on any error nothing is left
@@ -142,19 +167,27 @@ def save_model(
             "pip_requirements and extra_pip_requirements: give one (the first replaces the "
             "requirements modelreg records, the second adds to them)"
         )
+    if conda_env is not None:
+        if replaced is not None or extra is not None:
+            raise InvalidArgument("conda_env and pip_requirements: give one")
+        replaced = conda_pip_requirements(conda_env)
+    checked_metadata = json_object(metadata, "metadata")
+    config = json_object(model_config, "model_config")
     directory = Path(path)
     created = _prepare_directory(directory)
     try:
         return _save(
             model,
             directory,
-            signature=coerce_signature(signature),
+            signature=False if signature is False else coerce_signature(signature),
             input_example=input_example,
             pip_requirements=replaced,
             extra_pip_requirements=extra or [],
             code_paths=[Path(p) for p in code_paths or ()],
             flavor=flavor or detect_flavor(model),
-            request=SaveRequest(input_example, torch_format, init_kwargs, artifacts),
+            request=SaveRequest(input_example, torch_format, init_kwargs, artifacts, config),
+            metadata=checked_metadata,
+            extra_files=extra_files,
         )
     except BaseException:
         if created:
@@ -172,24 +205,30 @@ def _save(
     model: Any,
     directory: Path,
     *,
-    signature: Signature | None,
+    signature: Signature | Literal[False] | None,
     input_example: Any,
     pip_requirements: list[str] | None,
     extra_pip_requirements: list[str],
     code_paths: list[Path],
     flavor: str,
     request: SaveRequest,
+    metadata: dict[str, Any] | None,
+    extra_files: Iterable[str | os.PathLike[str]] | None,
 ) -> ModelInfo:
     module = flavor_module(flavor)
-    if request.artifacts and flavor != "python":
+    if (request.artifacts or request.model_config) and flavor != "python":
         raise unreadable_artifacts(model)  # the python flavor says so for its own objects
     inputs = infer_schema(input_example, "input_example") if input_example is not None else None
     saved = module.save(model, directory, request)
-    if signature is None and inputs is not None:
+    if signature is False:
+        signature = None
+    elif signature is None and inputs is not None:
         declared = saved.signature.outputs if saved.signature is not None else None
         signature = Signature(inputs, _example_outputs(module, model, input_example) or declared)
-    signature = signature or saved.signature
+    else:
+        signature = signature or saved.signature
     code_files = _copy_code(code_paths, directory)
+    extras = copy_extra_files(extra_files, directory)
     packages = [*saved.packages, "modelreg"]
     if signature is not None and signature.inputs.kind == "columns":
         packages.append("pandas")
@@ -199,6 +238,7 @@ def _save(
         "flavor": saved.spec,
         "model_files": sorted(saved.files),
         "code_files": code_files,
+        "extra_files": extras,
         "weights_digest": _digest(directory, saved.spec, [*saved.files, *code_files]),
         "signature": signature.to_dict() if signature is not None else None,
         "environment": environment,
@@ -207,6 +247,7 @@ def _save(
             extra_pip_requirements,
         ),
         "input_example": example_payload(input_example) if input_example is not None else None,
+        "metadata": metadata,
     }
     requirements_text = "".join(line + "\n" for line in manifest["requirements"])
     (directory / REQUIREMENTS_NAME).write_text(requirements_text, encoding="utf-8")
@@ -244,8 +285,10 @@ def load_model_dir(
     trust_pickle: bool = False,
     trust_code: TrustCode = False,
     device: str | None = None,
+    model_config: Mapping[str, Any] | None = None,
 ) -> LoadedModel:
     """Loads the model directory at ``path`` (as written by :func:`save_model`).
+    ``model_config`` changes values of the config a ``PythonModel`` was saved with.
 
     ``device`` (``"cuda"``, ``"cuda:1"``, ``"cpu"``) places a PyTorch or
     Transformers model; InvalidArgument says so when CUDA is not available,
@@ -281,6 +324,12 @@ def load_model_dir(
                 f"a device; this is a {info.flavor} model"
             )
         options["device"] = device
+    if model_config is not None:
+        if not getattr(module, "SUPPORTS_MODEL_CONFIG", False):
+            raise InvalidArgument(
+                f"model_config: only a PythonModel reads one; this is a {info.flavor} model"
+            )
+        options["model_config"] = json_object(model_config, "model_config")
     with trusting_code(True if trust_pickle else trust_code):
         native, predict_fn = module.load(
             directory, info.manifest["flavor"], trust_pickle=trust_pickle, **options
@@ -347,12 +396,15 @@ def _parse_manifest(manifest: bytes | str | Mapping[str, Any]) -> dict[str, Any]
         raise InvalidArgument(f"{MANIFEST_NAME}: flavor.name must be one of {list(FLAVOR_NAMES)}")
     if "file" in spec:
         check_relpath(spec["file"], f"{MANIFEST_NAME}: flavor.file")
-    for key in ("model_files", "code_files"):
+    data.setdefault("extra_files", [])  # absent in manifests written before it
+    for key in ("model_files", "code_files", "extra_files"):
         files = data.get(key)
         if not isinstance(files, list):
             raise InvalidArgument(f"{MANIFEST_NAME}: {key} must be a list")
         for rel in files:
             check_relpath(rel, f"{MANIFEST_NAME}: {key} entry")
+    if any(not rel.startswith(EXTRA_DIR + "/") for rel in data["extra_files"]):
+        raise InvalidArgument(f"{MANIFEST_NAME}: extra_files must lie under {EXTRA_DIR}/")
     if any(not rel.startswith(CODE_DIR + "/") for rel in data["code_files"]):
         raise InvalidArgument(f"{MANIFEST_NAME}: code_files must lie under {CODE_DIR}/")
     digest = data.get("weights_digest")

@@ -55,6 +55,7 @@ from modelreg.flavors.python_model import (
 )
 
 NAME = "python"
+SUPPORTS_MODEL_CONFIG = True  # a PythonModel reads its config (load_model(model_config=))
 CODE_MODEL_DIR = "model_code"
 STATE_FILE = "state.json"
 PICKLE_FILE = "model.pkl"
@@ -68,7 +69,7 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
         raise InvalidArgument(f"model: {cls.__qualname__} has no predict method")
     spec: dict[str, Any] = {"name": NAME, "class": import_path(cls)}
     packages = [cls.__module__.split(".", 1)[0]]
-    extra = attach_artifacts(model, request.artifacts, directory, spec)
+    extra = attach_artifacts(model, request, directory, spec)
     state_format, state = _json_state(model)
     if state_format is not None:
         spec.update(state=state_format, file=STATE_FILE)
@@ -94,7 +95,7 @@ def _save_code(script: Path, directory: Path, request: SaveRequest) -> SavedFlav
     target.parent.mkdir(parents=True)
     shutil.copyfile(script, target)
     spec: dict[str, Any] = {"name": NAME, "model_code": f"{CODE_MODEL_DIR}/{script.name}"}
-    files = [spec["model_code"], *attach_artifacts(model, request.artifacts, directory, spec)]
+    files = [spec["model_code"], *attach_artifacts(model, request, directory, spec)]
     return SavedFlavor(spec, files, [])
 
 
@@ -122,7 +123,13 @@ def _overrides(cls: type, *names: str) -> bool:
     return any(getattr(cls, name, None) is not getattr(object, name, None) for name in names)
 
 
-def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[Any, Any]:
+def load(
+    directory: Path,
+    spec: dict[str, Any],
+    *,
+    trust_pickle: bool,
+    model_config: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:
     if "model_code" in spec:
         script = check_relpath(spec["model_code"], "model_code")
         if not code_trusted():
@@ -134,9 +141,11 @@ def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[
     else:
         model = _load_object(directory, spec, trust_pickle)
     if "python_model" in spec:
-        artifacts = spec["python_model"].get("artifacts") or {}
-        placed = {name: check_relpath(rel, "artifacts") for name, rel in artifacts.items()}
-        return prepared(model, directory, placed)
+        return prepared(model, directory, spec["python_model"], model_config)
+    if model_config is not None:
+        raise InvalidArgument(
+            f"model_config: a {type(model).__qualname__} reads none; a PythonModel does"
+        )
     return model, model.predict
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.errors import InvalidArgument
-from modelreg.flavors._common import check_relpath
+from modelreg.flavors._common import SaveRequest, check_relpath
 
 __all__ = [
     "ARTIFACTS_DIR",
@@ -57,7 +57,8 @@ ARTIFACTS_DIR = "artifacts"
 @dataclass(frozen=True)
 class PythonModelContext:
     """What a :class:`PythonModel` is given: ``artifacts`` (name → local path of the file
-    or folder saved under that name) and ``model_config`` (empty: kept for MLflow's code)."""
+    or folder saved under that name) and ``model_config`` (the config it was saved with,
+    as changed by ``load_model(model_config=…)``)."""
 
     artifacts: dict[str, str]
     model_config: dict[str, Any] = field(default_factory=dict)
@@ -76,25 +77,27 @@ class PythonModel:
 
 
 def attach_artifacts(
-    model: Any, artifacts: Mapping[str, Any] | None, directory: Path, spec: dict[str, Any]
+    model: Any, request: SaveRequest, directory: Path, spec: dict[str, Any]
 ) -> list[str]:
     """For a :class:`PythonModel`, copies its artifacts into the model ``directory`` and
-    names them in the flavor's ``spec``; returns the files copied. Raises
-    ``InvalidArgument`` when a model of another kind is given artifacts."""
+    names them, and its ``model_config``, in the flavor's ``spec``; returns the files
+    copied. Raises ``InvalidArgument`` when a model of another kind is given either."""
     if not isinstance(model, PythonModel):
-        if artifacts:
+        if request.artifacts or request.model_config:
             raise unreadable_artifacts(model)
         return []
-    placed, files = copy_artifacts(artifacts or {}, directory)
+    placed, files = copy_artifacts(request.artifacts or {}, directory)
     spec["python_model"] = {"artifacts": placed}
+    if request.model_config:
+        spec["python_model"]["model_config"] = request.model_config
     return files
 
 
 def unreadable_artifacts(model: Any) -> InvalidArgument:
-    """The error for artifacts given to a model that cannot read them."""
+    """The error for artifacts or a model_config given to a model that cannot read them."""
     return InvalidArgument(
-        f"artifacts: a {type(model).__qualname__} cannot read them; a PythonModel "
-        "(modelreg.pyfunc.PythonModel) finds them in load_context's context.artifacts"
+        f"artifacts and model_config: a {type(model).__qualname__} cannot read them; a "
+        "PythonModel (modelreg.pyfunc.PythonModel) finds them in load_context's context"
     )
 
 
@@ -179,11 +182,17 @@ def model_from_code(path: Path) -> Any:
 
 
 def prepared(
-    model: Any, directory: Path, artifacts: Mapping[str, str]
+    model: Any, directory: Path, spec: Mapping[str, Any], model_config: Mapping[str, Any] | None
 ) -> tuple[Any, Callable[[Any], Any]]:
-    """``model`` with its ``load_context`` run on the artifacts in ``directory``, and the
-    function that predicts with it."""
-    context = PythonModelContext({name: str(directory / rel) for name, rel in artifacts.items()})
+    """``model`` with its ``load_context`` run on the artifacts in ``directory`` that the
+    flavor's ``spec`` names and its config (values changed by ``model_config``), and the
+    function that predicts with it. Raises ``InvalidArgument`` for a ``model_config`` key
+    the saved config does not have."""
+    artifacts = spec.get("artifacts") or {}
+    placed = {
+        name: str(directory / check_relpath(rel, "artifacts")) for name, rel in artifacts.items()
+    }
+    context = PythonModelContext(placed, _config(spec.get("model_config") or {}, model_config))
     model.load_context(context)
     if not _takes_context(model.predict):
         return model, model.predict
@@ -192,6 +201,19 @@ def prepared(
             context, model_input, params=params
         )
     return model, lambda model_input: model.predict(context, model_input)
+
+
+def _config(saved: dict[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The saved config with ``changes`` (MLflow's rule: only keys it has; an unknown one
+    is refused here, where MLflow warns and drops it)."""
+    unknown = sorted(set(changes or {}) - set(saved))
+    if unknown:
+        keys = ", ".join(repr(k) for k in saved) or "none"
+        raise InvalidArgument(
+            f"model_config: {unknown[0]!r:.100} is not a key of the model's config (its keys: "
+            f"{keys:.300}); give it when the model is logged"
+        )
+    return {**saved, **(changes or {})}
 
 
 def _takes_context(predict: Callable[..., Any]) -> bool:
