@@ -12,6 +12,7 @@ import pytest
 import modelreg
 from modelreg.errors import InvalidArgument
 from modelreg.models import make_metric
+from modelreg.pyfunc import PythonModel
 
 FRAME = pd.DataFrame({"f0": [0.0, 1.0, 2.0, 3.0], "label": [0, 1, 1, 0], "guess": [0, 1, 0, 0]})
 
@@ -25,6 +26,17 @@ def evaluate(*metrics, **options):
         data=FRAME, predictions="guess", targets="label", model_type="classifier",
         extra_metrics=list(metrics), **options,
     )  # fmt: skip
+
+
+class Threshold(PythonModel):
+    """Predicts 1 where ``f0`` plus the ``shift`` param passes its config's ``cut``."""
+
+    def load_context(self, context):
+        self.cut = context.model_config["cut"]
+
+    def predict(self, context, model_input, params=None):
+        shift = (params or {}).get("shift", 0.0)
+        return (model_input["f0"] + shift > self.cut).astype(int).tolist()
 
 
 def test_a_custom_metric_is_logged_with_the_standard_ones(client):
@@ -129,3 +141,58 @@ def test_make_metric_refuses_what_cannot_be_a_metric(options, message):
 def test_extra_metrics_must_be_made_by_make_metric():
     with pytest.raises(InvalidArgument, match=r"extra_metrics\[0\] is a function; use make_metric"):
         evaluate(share_wrong)
+
+
+def test_feature_names_pick_a_dataframes_columns_and_name_an_arrays(client):
+    seen = {}
+
+    def sees(predictions, f0):
+        seen["f0"] = list(f0)
+        return 0.0
+
+    data = FRAME.assign(unused=[9.0, 9.0, 9.0, 9.0])
+    model = lambda features: (  # noqa: E731 - a model that says which columns it got
+        seen.setdefault("columns", list(features.columns)) and [0, 1, 1, 0]
+    )
+    metric = [modelreg.make_metric(eval_fn=sees, greater_is_better=True)]
+    modelreg.evaluate(
+        model, data.drop(columns="guess"), targets="label", model_type="classifier",
+        feature_names=["f0"], extra_metrics=metric,
+    )  # fmt: skip
+    array = np.array([[5.0, 6.0], [7.0, 8.0], [1.0, 2.0], [3.0, 4.0]])
+    modelreg.evaluate(
+        lambda features: [0, 1, 1, 0], array, targets=[0, 1, 1, 0], model_type="classifier",
+        feature_names=["f0", "f1"], extra_metrics=metric,
+    )  # fmt: skip
+
+    assert seen == {"columns": ["f0"], "f0": [5.0, 7.0, 1.0, 3.0]}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"feature_names": ["nope"]}, "feature_names: data has no column 'nope'"),
+        ({"evaluators": ["shap"]}, "evaluators: modelreg evaluates with the default evaluator"),
+        ({"inference_params": {"k": 1}}, "inference_params and model_config: there is no model"),
+    ],
+)
+def test_mlflows_evaluate_options_that_cannot_apply_are_refused(client, options, message):
+    with pytest.raises(InvalidArgument, match=message):
+        evaluate(**options)
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_inference_params_model_config_and_dataset_path_reach_the_model_and_the_run(
+    client, tmp_path
+):
+    modelreg.pyfunc.save_model(tmp_path / "m", python_model=Threshold(), model_config={"cut": 9.0})
+    frame = FRAME.drop(columns="guess")
+
+    result = modelreg.evaluate(
+        str(tmp_path / "m"), frame, targets="label", model_type="classifier",
+        model_config={"cut": 1.5}, inference_params={"shift": -1.0}, evaluators="default",
+        dataset_path="s3://bucket/holdout.parquet",
+    )  # fmt: skip
+
+    assert result.metrics["accuracy_score"] == 0.25  # [0, 0, 0, 1]: both changed the model
+    assert result.dataset.source == "s3://bucket/holdout.parquet"

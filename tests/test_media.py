@@ -48,6 +48,22 @@ def test_a_matplotlib_figure_is_stored_in_the_format_its_name_says(client, run_i
     assert b"<svg" in stored(client, run_id, "plots/curve.svg", tmp_path)
 
 
+def test_save_kwargs_go_to_the_figures_save_call(client, run_id, tmp_path):
+    figure = a_matplotlib_figure()
+
+    client.log_figure(run_id, figure, "small.png", save_kwargs={"dpi": 20})
+    with modelreg.start_run(run_id=run_id):
+        modelreg.log_figure(figure, "large.png", save_kwargs={"dpi": 200})
+
+    small = pixels_of(client, run_id, "small.png", tmp_path)
+    large = pixels_of(client, run_id, "large.png", tmp_path)
+    assert large.shape[0] == 10 * small.shape[0]
+    with pytest.raises(InvalidArgument, match="save_kwargs: the format is the artifact file"):
+        client.log_figure(run_id, figure, "x.png", save_kwargs={"format": "svg"})
+    with pytest.raises(InvalidArgument, match="save_kwargs: matplotlib refused them"):
+        client.log_figure(run_id, figure, "x.png", save_kwargs={"dpi": "many"})
+
+
 def test_a_plotly_figure_is_stored_as_html_that_needs_no_network(client, run_id, tmp_path):
     import plotly.graph_objects as go
 

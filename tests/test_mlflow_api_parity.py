@@ -72,9 +72,8 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
         "client.update_registered_model",
     ),
     "client.list_webhooks": {"max_results": WEBHOOK_LIST, "page_token": WEBHOOK_LIST},
-    "client.load_prompt": {"allow_missing": NOT_YET, "cache_ttl_seconds": PROMPT_CACHE},
+    "client.load_prompt": {"cache_ttl_seconds": PROMPT_CACHE},
     "mlflow.load_prompt": {
-        "allow_missing": NOT_YET,
         "link_to_model": PROMPT_LINKS,
         "model_id": PROMPT_LINKS,
         "cache_ttl_seconds": PROMPT_CACHE,
@@ -86,7 +85,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     ),
     "mlflow.search_prompts": {"order_by": "prompts are listed by name"},
     "client.load_table": {key: LOAD_TABLE for key in ("experiment_id", "run_ids", "extra_columns")},
-    **_same({"save_kwargs": NOT_YET}, "client.log_figure", "mlflow.log_figure"),
     **_same(
         {key: IMAGE_SERIES for key in ("key", "step", "timestamp", "synchronous")},
         "client.log_image",
@@ -108,15 +106,11 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     },
     "mlflow.xgboost.autolog": {"model_format": UBJSON},
     "mlflow.evaluate": {
-        **{key: NOT_YET for key in ("dataset_path", "feature_names", "evaluators")},
-        **{key: NOT_YET for key in ("custom_artifacts", "model_config", "inference_params")},
+        "custom_artifacts": NOT_YET,
         "env_manager": "the model is evaluated in this environment",
         "_called_from_genai_evaluate": "MLflow's own",
     },
-    "mlflow.models.make_metric": {
-        "metric_metadata": NOT_YET,
-        "genai_metric_args": "GenAI metrics are not supported",
-    },
+    "mlflow.models.make_metric": {"genai_metric_args": "GenAI metrics are not supported"},
     "mlflow.pyfunc.log_model": {**LOGGED, **PYFUNC, "prompts": PROMPT_LINKS},
     "mlflow.pyfunc.save_model": {**SAVED, **PYFUNC},
     "mlflow.sklearn.log_model": {**LOGGED, **SKLEARN},

@@ -136,3 +136,23 @@ def test_infer_signature_takes_mlflows_argument_names():
 def test_the_system_metrics_interval_is_set_by_mlflows_argument_name():
     modelreg.set_system_metrics_sampling_interval(interval=2)
     modelreg.set_system_metrics_sampling_interval(interval=None)
+
+
+def test_load_prompt_with_allow_missing_gives_none_for_what_is_not_there(client):
+    modelreg.register_prompt("greeting", "Hello {{name}}")
+
+    assert modelreg.load_prompt("prompts:/absent/1", allow_missing=True) is None
+    assert modelreg.load_prompt("greeting", 7, allow_missing=True) is None
+    assert client.load_prompt("prompts:/greeting@nope", allow_missing=True) is None
+    assert modelreg.load_prompt("greeting", allow_missing=True).template == "Hello {{name}}"
+    with pytest.raises(NotFound):
+        modelreg.load_prompt("prompts:/absent/1")
+
+
+def test_make_metric_keeps_its_metadata():
+    metric = modelreg.make_metric(
+        eval_fn=lambda predictions: 1.0, greater_is_better=True, name="one",
+        metric_metadata={"owner": "eval-team"},
+    )  # fmt: skip
+
+    assert metric.metric_metadata == {"owner": "eval-team"}

@@ -64,6 +64,11 @@ def evaluate(
     model_id: str | None = None,
     run_id: str | None = None,
     extra_metrics: Sequence[EvaluationMetric] | None = None,
+    feature_names: Sequence[str] | None = None,
+    evaluators: str | Sequence[str] | None = None,
+    inference_params: Mapping[str, Any] | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    dataset_path: str | None = None,
 ) -> EvaluationResult:
     """Predicts ``data`` with ``model``, scores the predictions against ``targets`` and
     logs the metrics to the active run (or ``run_id``; with neither, to a run of its
@@ -80,7 +85,11 @@ def evaluate(
     :func:`~modelreg.evaluation_metrics.classifier_metrics`) and ``metric_prefix``,
     put before every metric and artifact name (``"holdout_"``). ``extra_metrics``
     are custom metrics (:func:`~modelreg.evaluation_custom.make_metric`), computed after
-    the standard ones and logged with them.
+    the standard ones and logged with them. As MLflow's: ``feature_names`` picks the
+    feature columns of a DataFrame, or names an array's columns (for custom metrics);
+    ``evaluators`` may name ``"default"`` only; ``inference_params`` and
+    ``model_config`` go to a model modelreg loads (``predict(params=)``,
+    ``load_model(model_config=)``); ``dataset_path`` is the data's source.
 
     Raises ``InvalidArgument`` naming the argument that is missing, unknown or does
     not fit (a column ``data`` does not have, targets and data of different lengths,
@@ -94,15 +103,19 @@ def evaluate(
         raise InvalidArgument(f"model_type must be classifier or regressor, got {model_type!r:.40}")
     if (model is None) == (predictions is None):
         raise InvalidArgument("give a model, or predictions naming the column that holds them")
+    _check_evaluators(evaluators)
     features, y_true, y_pred = _columns(data, targets, predictions)
+    features, named = _named_features(features, feature_names)
     native = None
     if model is not None:
         if model_id is None and isinstance(model, str):
             from modelreg.logged_models import logged_model_of
 
             model_id = logged_model_of(model)
-        predict, native = _predictor(model)
+        predict, native = _predictor(model, inference_params, model_config)
         y_pred = _one_per_example(predict(features), len(y_true), "the model's predictions")
+    elif inference_params is not None or model_config is not None:
+        raise InvalidArgument("inference_params and model_config: there is no model to take them")
     with needs_extras():
         try:
             metrics, scores = _scores(model_type, y_true, y_pred, native, features, config)
@@ -112,10 +125,10 @@ def evaluate(
     logged = {prefix + k: v for k, v in metrics.items()}
     if extra_metrics:
         values = custom_metric_values(
-            extra_metrics, predictions=y_pred, targets=y_true, features=features, builtin=metrics
+            extra_metrics, predictions=y_pred, targets=y_true, features=named, builtin=metrics
         )
         logged |= logged_names(values, prefix)
-    described = _dataset(data, features, y_true, dataset_name)
+    described = _dataset(data, features, y_true, dataset_name, dataset_path)
     own_run = run_id is None and fluent.active_run() is None
     run_id = run_id or fluent.get_or_start_run_id()
     try:
@@ -240,16 +253,26 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _predictor(model: Any) -> tuple[Callable[[Any], Any], Any]:
-    """The predict function of ``model`` and the framework object behind it."""
+def _predictor(
+    model: Any, params: Mapping[str, Any] | None, model_config: Mapping[str, Any] | None
+) -> tuple[Callable[[Any], Any], Any]:
+    """The predict function of ``model`` (with ``params``) and the framework object behind
+    it; a model loaded here is loaded with ``model_config``."""
     from modelreg.flavors import LoadedModel
 
     if isinstance(model, str | os.PathLike):
         from modelreg.models import load_model
 
-        model = load_model(model)
+        model = load_model(model, model_config=model_config)
+    elif model_config is not None:
+        raise InvalidArgument("model_config: only a model loaded here (a URI or folder) takes it")
     if isinstance(model, LoadedModel):
-        return model.predict, model.native
+        return lambda features: model.predict(features, params=params), model.native
+    if params is not None:
+        raise InvalidArgument(
+            "inference_params: only a model modelreg loads (a URI, folder or loaded model) "
+            "takes them"
+        )
     if callable(getattr(model, "predict", None)):
         return model.predict, model
     if callable(model):
@@ -282,8 +305,41 @@ def _scores(
     return {**scores.metrics, **extra}, scores
 
 
-def _dataset(data: Any, features: Any, y_true: Any, name: str | None) -> Dataset:
+def _dataset(
+    data: Any, features: Any, y_true: Any, name: str | None, source: str | None
+) -> Dataset:
     from modelreg.datasets import dataset
 
     described = data if hasattr(data, "columns") else {"features": features, "targets": y_true}
-    return dataset(described, name=name)
+    return dataset(described, name=name, source=source)
+
+
+def _check_evaluators(evaluators: str | Sequence[str] | None) -> None:
+    names = [evaluators] if isinstance(evaluators, str) else list(evaluators or [])
+    if any(name != "default" for name in names):
+        raise InvalidArgument(
+            f"evaluators: modelreg evaluates with the default evaluator only, got {names!r:.100}"
+        )
+
+
+def _named_features(features: Any, names: Sequence[str] | None) -> tuple[Any, Any]:
+    """The features the model gets, and by name for custom metrics: ``names`` picks a
+    DataFrame's columns, or names an array's."""
+    if names is None:
+        return features, features
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise InvalidArgument("feature_names must be a list of column names")
+    columns = getattr(features, "columns", None)
+    if columns is not None:
+        missing = [n for n in names if n not in columns]
+        if missing:
+            raise InvalidArgument(f"feature_names: data has no column {missing[0]!r:.100}")
+        return features[list(names)], features[list(names)]
+    import numpy as np
+
+    array = np.asarray(features)
+    if array.ndim != 2 or array.shape[1] != len(names):
+        raise InvalidArgument(
+            f"feature_names: {len(names)} names for features of shape {array.shape}"
+        )
+    return features, {name: array[:, i] for i, name in enumerate(names)}

@@ -50,6 +50,7 @@ class EvaluationMetric:
     long_name: str | None = None
     version: str | None = None
     metric_details: str | None = None
+    metric_metadata: Mapping[str, Any] | None = None
 
 
 def make_metric(
@@ -60,6 +61,7 @@ def make_metric(
     long_name: str | None = None,
     version: str | None = None,
     metric_details: str | None = None,
+    metric_metadata: Mapping[str, Any] | None = None,
 ) -> EvaluationMetric:
     """A custom metric for ``evaluate(extra_metrics=[...])``, named ``name`` or after
     ``eval_fn`` (see the module for what ``eval_fn`` gets and returns).
@@ -75,7 +77,9 @@ def make_metric(
         if not isinstance(name, str) or name == "<lambda>":
             raise InvalidArgument("make_metric: give name= for a lambda or a callable object")
     name = check_key(name, "metric name")
-    return EvaluationMetric(eval_fn, name, greater_is_better, long_name, version, metric_details)
+    return EvaluationMetric(
+        eval_fn, name, greater_is_better, long_name, version, metric_details, metric_metadata
+    )
 
 
 def custom_metric_values(
@@ -115,7 +119,7 @@ def _arguments(
     features: Any,
     values: Mapping[str, MetricValue],
 ) -> list[Any]:
-    columns = getattr(features, "columns", ())
+    columns = features.keys() if isinstance(features, Mapping) else getattr(features, "columns", ())
     arguments = []
     for name, parameter in inspect.signature(eval_fn).parameters.items():
         if name == "predictions":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from modelreg import async_logging, settings, system_metrics
 from modelreg.async_logging import RunOperations
@@ -546,14 +546,25 @@ def delete_prompt_alias(name: str, alias: str) -> None:
     current_client().delete_prompt_alias(name, alias)
 
 
-def load_prompt(name_or_uri: str, version: int | str | None = None) -> Prompt:
-    """A version of a prompt (``prompts:/qa/3``, ``prompts:/qa@production``); see
-    ``Client.load_prompt``. Inside a run, the run records that it used that version
-    (its tag ``mlflow.linkedPrompts``, as MLflow keeps it), for lineage."""
+@overload
+def load_prompt(
+    name_or_uri: str, version: int | str | None = None, allow_missing: Literal[False] = False
+) -> Prompt: ...
+@overload
+def load_prompt(
+    name_or_uri: str, version: int | str | None = None, *, allow_missing: bool
+) -> Prompt | None: ...
+def load_prompt(
+    name_or_uri: str, version: int | str | None = None, allow_missing: bool = False
+) -> Prompt | None:
+    """A version of a prompt (``prompts:/qa/3``, ``prompts:/qa@production``), or ``None``
+    for a missing one with ``allow_missing``; see ``Client.load_prompt``. Inside a run,
+    the run records that it used that version (its tag ``mlflow.linkedPrompts``, as
+    MLflow keeps it), for lineage."""
     client = current_client()
-    prompt = client.load_prompt(name_or_uri, version)
+    prompt = client.load_prompt(name_or_uri, version, allow_missing)
     run = active_run()
-    if run is not None:
+    if prompt is not None and run is not None:
         run_id = run.info.run_id
         current = client.get_run(run_id).data.tags.get(LINKED_PROMPTS_TAG)
         linked = with_linked_prompt(current, prompt)

@@ -57,9 +57,13 @@ def log_dict(dictionary: dict[str, Any], artifact_file: str, run_id: str | None 
     current_client().log_dict(run_id or get_or_start_run_id(), dictionary, artifact_file)
 
 
-def log_figure(figure: Any, artifact_file: str) -> None:
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
+) -> None:
     """Stores a matplotlib or plotly figure in the active run; see ``Client.log_figure``."""
-    current_client().log_figure(get_or_start_run_id(), figure, artifact_file)
+    current_client().log_figure(
+        get_or_start_run_id(), figure, artifact_file, save_kwargs=save_kwargs
+    )
 
 
 def log_image(image: Any, artifact_file: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from modelreg.errors import InvalidArgument
@@ -17,28 +18,39 @@ from modelreg.extras import needs_extras
 _CHANNELS = (1, 3, 4)
 
 
-def figure_bytes(figure: Any, artifact_file: str) -> bytes:
+def figure_bytes(
+    figure: Any, artifact_file: str, save_kwargs: Mapping[str, Any] | None = None
+) -> bytes:
     """The figure drawn in the format ``artifact_file``'s extension names (``.png``,
-    ``.svg``, ``.pdf`` …; ``.html`` for plotly, which needs kaleido for images).
+    ``.svg``, ``.pdf`` …; ``.html`` for plotly, which needs kaleido for images), with
+    ``save_kwargs`` for the library's save call (matplotlib's ``savefig``: ``dpi``,
+    ``bbox_inches`` …; plotly's ``to_html`` or ``to_image``).
 
-    Raises ``InvalidArgument`` for another kind of object, or a format the
-    figure's library cannot write.
+    Raises ``InvalidArgument`` for another kind of object, a format the figure's
+    library cannot write, or ``save_kwargs`` it refuses.
     """
     suffix = _suffix(artifact_file)
+    options = dict(save_kwargs or {})
+    if "format" in options:
+        raise InvalidArgument("save_kwargs: the format is the artifact file's extension")
     library = type(figure).__module__.split(".")[0]
     if library == "matplotlib" and hasattr(figure, "savefig"):
         supported = figure.canvas.get_supported_filetypes()
         if suffix not in supported:
             raise _unsupported(artifact_file, "matplotlib", sorted(supported))
         buffer = io.BytesIO()
-        figure.savefig(buffer, format=suffix)
+        try:
+            figure.savefig(buffer, format=suffix, **options)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InvalidArgument(f"save_kwargs: matplotlib refused them: {exc}") from None
         return buffer.getvalue()
     if library == "plotly" and hasattr(figure, "to_html"):
         if suffix in ("html", "htm"):
             # plotly.js inside the file: viewing it needs no network.
-            return str(figure.to_html(include_plotlyjs=True, full_html=True)).encode()
+            options = {"include_plotlyjs": True, "full_html": True, **options}
+            return str(figure.to_html(**options)).encode()
         try:
-            return bytes(figure.to_image(format=suffix))
+            return bytes(figure.to_image(format=suffix, **options))
         except (ValueError, ImportError, RuntimeError) as exc:
             raise InvalidArgument(
                 f"artifact_file '{artifact_file}': plotly could not write .{suffix} ({exc}); "

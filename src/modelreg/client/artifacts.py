@@ -79,10 +79,17 @@ class ArtifactMethods:
             run_id, _serialize(dictionary, artifact_file), artifact_file
         )
 
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         """Stores a matplotlib or plotly figure as the artifact file ``artifact_file``,
         in the format its extension names (``.png``, ``.svg``, ``.pdf``; ``.html`` for
-        plotly).
+        plotly); ``save_kwargs`` go to the library's save call (``{"dpi": 200}``).
 
         Raises ``InvalidArgument`` for another object or a format the figure's
         library cannot write, and as :meth:`log_artifact` for the run.
@@ -91,7 +98,7 @@ class ArtifactMethods:
         """
         from modelreg.media import figure_bytes
 
-        data = figure_bytes(figure, artifact_file)
+        data = figure_bytes(figure, artifact_file, save_kwargs)
         self._backend.artifacts.log_bytes(run_id, data, artifact_file)
 
     def log_image(self, run_id: str, image: Any, artifact_file: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from modelreg.api_contract import Backend
 from modelreg.entities import PagedList, RegisteredModel
@@ -54,20 +54,39 @@ class PromptMethods:
         )
         return prompt_from_version(version)
 
-    def load_prompt(self, name_or_uri: str, version: int | str | None = None) -> Prompt:
+    @overload
+    def load_prompt(
+        self,
+        name_or_uri: str,
+        version: int | str | None = None,
+        allow_missing: Literal[False] = False,
+    ) -> Prompt: ...
+    @overload
+    def load_prompt(
+        self, name_or_uri: str, version: int | str | None = None, *, allow_missing: bool
+    ) -> Prompt | None: ...
+    def load_prompt(
+        self, name_or_uri: str, version: int | str | None = None, allow_missing: bool = False
+    ) -> Prompt | None:
         """A version of a prompt: ``prompts:/qa/3``, ``prompts:/qa@production``,
         ``prompts:/qa@latest``, or a name with ``version`` (a number or an alias; the
         newest version when omitted).
 
-        Raises ``NotFound`` for an unknown prompt, version or alias, ``InvalidArgument``
-        for a malformed URI or a version of a registered model that is no prompt.
+        Raises ``NotFound`` for an unknown prompt, version or alias (``None`` instead
+        with ``allow_missing=True``), ``InvalidArgument`` for a malformed URI or a
+        version of a registered model that is no prompt.
         """
         name, reference = _reference(name_or_uri, version)
         registry = self._backend.registry
-        if isinstance(reference, int):
-            found = registry.get_model_version(name, reference)
-        else:
-            found = registry.get_model_version_by_alias(name, reference)
+        try:
+            if isinstance(reference, int):
+                found = registry.get_model_version(name, reference)
+            else:
+                found = registry.get_model_version_by_alias(name, reference)
+        except NotFound:
+            if allow_missing:
+                return None
+            raise
         return prompt_from_version(found)
 
     def search_prompts(
