@@ -104,6 +104,8 @@ _LAZY = {
 # Submodules reached as attributes; the framework modules are MLflow's per-framework
 # modules by their names (mlflow.sklearn …; see modelreg.frameworks).
 _SUBMODULES = {
+    "artifacts",
+    "models",
     "entities",
     "errors",
     "settings",
@@ -125,6 +127,7 @@ __all__ = [
     "MetricValue",
     "__version__",
     "active_run",
+    "artifacts",
     "autolog",
     "catboost",
     "clear_active_model",
@@ -183,6 +186,7 @@ __all__ = [
     "log_table",
     "log_text",
     "make_metric",
+    "models",
     "onnx",
     "pyfunc",
     "pytorch",
@@ -236,11 +240,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from modelreg import (
+        artifacts,
         catboost,
         entities,
         errors,
         keras,
         lightgbm,
+        models,
         onnx,
         pyfunc,
         pytorch,

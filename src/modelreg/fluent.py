@@ -154,12 +154,20 @@ def set_registry_uri(uri: str | os.PathLike[str] | None) -> None:
     that holds their runs, so the registry URI is the tracking URI. ``None`` and the
     tracking URI itself are accepted; another raises ``InvalidArgument``, which says to
     set the tracking URI to that store instead."""
+    check_registry_uri(uri)
+
+
+def check_registry_uri(uri: str | os.PathLike[str] | None, tracking_uri: str | None = None) -> None:
+    """Refuses a registry URI other than the tracking URI (``tracking_uri``, else the
+    current one) with ``InvalidArgument``: modelreg keeps the registry with the runs."""
     from modelreg.errors import InvalidArgument
     from modelreg.uris import resolve_tracking_uri
 
     if uri is None:
         return
-    tracking = get_tracking_uri()
+    tracking = (
+        get_tracking_uri() if tracking_uri is None else resolve_tracking_uri(tracking_uri).uri
+    )
     if resolve_tracking_uri(os.fspath(uri)).uri != tracking:
         raise InvalidArgument(
             f"registry URI '{os.fspath(uri):.200}' is not the tracking URI '{tracking}': "
