@@ -7,14 +7,12 @@ of runs, registered versions and logged models by URI.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from modelreg.artifact_files import FileInfo
 from modelreg.errors import InvalidArgument
 from modelreg.fluent import check_registry_uri, current_client
-from modelreg.fluent_artifacts import load_dict, load_text
+from modelreg.fluent_artifacts import downloaded_file, load_dict, load_text
 
 __all__ = ["download_artifacts", "list_artifacts", "load_dict", "load_image", "load_text"]
 
@@ -79,12 +77,7 @@ def load_image(artifact_uri: str) -> Any:
 
     with needs_extras():
         from PIL import Image, UnidentifiedImageError
-    with tempfile.TemporaryDirectory(prefix="modelreg-image-") as folder:
-        local = Path(
-            current_client().download_artifacts(artifact_uri=artifact_uri, dst_path=folder)
-        )
-        if local.is_dir():
-            raise InvalidArgument(f"'{artifact_uri:.200}' names a folder, not an image")
+    with downloaded_file(artifact_uri, "an image") as local:
         try:
             with Image.open(local) as image:
                 image.load()

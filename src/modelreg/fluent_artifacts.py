@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,19 @@ def download_artifacts(
     )
 
 
+@contextmanager
+def downloaded_file(artifact_uri: str, what: str = "a file") -> Iterator[Path]:
+    """The one file ``artifact_uri`` names, downloaded (and checked) into a temporary
+    folder that is removed afterwards; ``InvalidArgument`` when it names a folder."""
+    with tempfile.TemporaryDirectory(prefix="modelreg-load-") as folder:
+        local = Path(
+            current_client().download_artifacts(artifact_uri=artifact_uri, dst_path=folder)
+        )
+        if local.is_dir():
+            raise InvalidArgument(f"'{artifact_uri:.200}' names a folder, not {what}")
+        yield local
+
+
 def load_text(artifact_uri: str) -> str:
     """The UTF-8 text of the artifact file ``artifact_uri`` names, checked against its
     digest: ``runs:/<run_id>/notes.txt`` or ``models:/fraud@champion/MLmodel``.
@@ -97,12 +112,7 @@ def load_text(artifact_uri: str) -> str:
 
         notes = modelreg.load_text(f"runs:/{run_id}/notes.txt")
     """
-    with tempfile.TemporaryDirectory(prefix="modelreg-load-") as folder:
-        local = Path(
-            current_client().download_artifacts(artifact_uri=artifact_uri, dst_path=folder)
-        )
-        if local.is_dir():
-            raise InvalidArgument(f"'{artifact_uri:.200}' names a folder, not a file")
+    with downloaded_file(artifact_uri) as local:
         try:
             return local.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
