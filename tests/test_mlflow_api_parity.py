@@ -52,11 +52,7 @@ PYFUNC = {
     "auth_policy": DATABRICKS,
     **{key: PIP_ENV for key in ("uv_project_path", "uv_groups", "uv_extras")},
 }
-SKLEARN = {
-    "serialization_format": SKOPS,
-    "skops_trusted_types": SKOPS,
-    "pyfunc_predict_fn": NOT_YET,
-}
+SKLEARN = {"serialization_format": SKOPS, "skops_trusted_types": SKOPS}
 LIGHTGBM_FORMAT = {"serialization_format": LIGHTGBM, "skops_trusted_types": LIGHTGBM}
 PYTORCH = {key: TORCH for key in ("pickle_module", "export_model", "serialization_format")}
 

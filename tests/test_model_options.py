@@ -148,3 +148,34 @@ def test_suppress_warnings_silences_what_loading_says(tmp_path):
 
     assert [str(w.message) for w in loud] == ["loading a noisy model"]
     assert quiet == []
+
+
+def test_a_scikit_learn_models_predict_can_call_predict_proba(client):
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression().fit(X, [0, 1])
+    with modelreg.start_run():
+        modelreg.sklearn.log_model(
+            classifier, name="model", pyfunc_predict_fn="predict_proba", input_example=X,
+            registered_model_name="proba",
+        )  # fmt: skip
+
+    loaded = modelreg.load_model("models:/proba/1")
+
+    np.testing.assert_allclose(loaded.predict(X), classifier.predict_proba(X))
+    assert loaded.signature.outputs.specs[0].shape == (-1, 2)
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "message"),
+    [
+        ("linear", "predict_proba", "LinearRegression has no predict_proba"),
+        ("linear", "transform", "pyfunc_predict_fn must be one of predict, predict_proba"),
+        ("python", "predict_proba", "only scikit-learn models take it, not python"),
+    ],
+)
+def test_a_predict_fn_the_model_cannot_call_is_refused(tmp_path, model, name, message):
+    target = fitted() if model == "linear" else Configured()
+
+    with pytest.raises(InvalidArgument, match=message):
+        modelreg.save_model(target, tmp_path / "m", pyfunc_predict_fn=name)

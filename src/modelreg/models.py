@@ -115,6 +115,7 @@ def log_model(
     extra_files: Iterable[str | os.PathLike[str]] | None = None,
     conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     model_config: Mapping[str, Any] | None = None,
+    pyfunc_predict_fn: str | None = None,
     await_registration_for: int = 300,
 ) -> LoggedModel:
     """Saves ``model`` into the run's artifacts (the active run by default) at
@@ -127,21 +128,21 @@ def log_model(
     ``artifacts``, files a ``PythonModel`` reads, and ``model_config``, its settings:
     see :mod:`modelreg.pyfunc`).
     A signature is inferred from ``input_example`` when not given (``signature=False``
-    saves none), and the environment (Python and package versions) is recorded
-    without running pip:
-    ``pip_requirements`` replaces the requirements it implies,
+    saves none), and the environment (Python and package versions) is recorded without
+    running pip: ``pip_requirements`` replaces the requirements it implies,
     ``extra_pip_requirements`` adds to them (``conda_env``, MLflow's conda environment,
     gives its pip list instead). ``metadata`` (a JSON object, read back as
     ``get_model_info(uri).metadata``) and ``extra_files`` (copied to ``extra_files/``)
-    are kept with the model. The files also make a logged model
-    (MLflow 3's entity; ``LoggedModel.model_id``, loadable as ``models:/<model_id>``)
-    with ``params``, ``tags`` and ``model_type``. With ``registered_model_name`` that
-    logged model is registered too, as MLflow 3 does (the model is created if needed;
-    the version's source is ``models:/<model_id>``, its ``model_id`` that id), its
-    semantic version bumped automatically; ``card`` (a ``ModelCard`` or a dict of its
-    fields) becomes that version's model card, with metrics and training data
-    filled in from the run. ``await_registration_for`` is taken for MLflow's code and
-    not used: the version is ready when this returns.
+    are kept with the model; a scikit-learn model's ``predict`` calls
+    ``pyfunc_predict_fn`` (``"predict_proba"`` …) instead. The files also make a logged
+    model (MLflow 3's entity; ``LoggedModel.model_id``, loadable as
+    ``models:/<model_id>``) with ``params``, ``tags`` and ``model_type``. With
+    ``registered_model_name`` that logged model is registered too, as MLflow 3 does
+    (the model is created if needed; the version's source is ``models:/<model_id>``,
+    its ``model_id`` that id), its semantic version bumped automatically; ``card`` (a
+    ``ModelCard`` or a dict of its fields) becomes that version's model card, with
+    metrics and training data filled in from the run. ``await_registration_for`` is
+    taken for MLflow's code and not used: the version is ready when this returns.
 
     Raises ``InvalidArgument`` for a model no flavor can save, a malformed card or
     a card without ``registered_model_name``, a bad tag or param, and whatever
@@ -184,6 +185,7 @@ def log_model(
             extra_files=extra_files,
             conda_env=conda_env,
             model_config=model_config,
+            pyfunc_predict_fn=pyfunc_predict_fn,
         )
         model_id = _new_logged_model(client, run_id, artifact_path, params, tags, model_type)
         try:
@@ -403,7 +405,7 @@ def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Mode
     ``log_artifacts`` can log it later. Takes ``log_model``'s options (``signature``,
     ``input_example``, ``pip_requirements``, ``extra_pip_requirements``,
     ``code_paths``, ``flavor``, ``torch_format``, ``init_kwargs``, ``artifacts``,
-    ``metadata``, ``extra_files``, ``conda_env``, ``model_config``).
+    ``metadata``, ``extra_files``, ``conda_env``, ``model_config``, ``pyfunc_predict_fn``).
 
     ``path`` must not exist or be an empty folder. Raises ``InvalidArgument`` for a
     model no flavor can save or a bad option; on any error nothing is left behind.

@@ -27,6 +27,7 @@ class SaveRequest:
     init_kwargs: dict[str, Any] | None = None
     artifacts: Mapping[str, Any] | None = None
     model_config: dict[str, Any] | None = None
+    predict_fn: str | None = None  # the scikit-learn method predict calls (MLflow's option)
 
 
 @dataclass

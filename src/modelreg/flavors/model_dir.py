@@ -137,6 +137,7 @@ def save_model(
     extra_files: Iterable[str | os.PathLike[str]] | None = None,
     conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     model_config: Mapping[str, Any] | None = None,
+    pyfunc_predict_fn: str | None = None,
 ) -> ModelInfo:
     """Writes ``model`` into a new model directory at ``path`` and returns what it wrote.
 
@@ -152,7 +153,8 @@ def save_model(
     PyTorch models; see :mod:`modelreg.flavors.pytorch`. ``artifacts`` (name →
     local file or folder) are copied in for a ``PythonModel``, which reads them in
     ``load_context`` (see :mod:`modelreg.flavors.python_model`), with
-    ``model_config``. ``metadata`` (a JSON object), ``extra_files`` and
+    ``model_config``. A scikit-learn model's predict calls ``pyfunc_predict_fn``
+    (``predict_proba`` …; MLflow's option). ``metadata`` (a JSON object), ``extra_files`` and
     ``conda_env`` (whose pip requirements are kept, as ``pip_requirements``): see
     :mod:`modelreg.flavors.model_extras`.
 
@@ -185,7 +187,9 @@ def save_model(
             extra_pip_requirements=extra or [],
             code_paths=[Path(p) for p in code_paths or ()],
             flavor=flavor or detect_flavor(model),
-            request=SaveRequest(input_example, torch_format, init_kwargs, artifacts, config),
+            request=SaveRequest(
+                input_example, torch_format, init_kwargs, artifacts, config, pyfunc_predict_fn
+            ),
             metadata=checked_metadata,
             extra_files=extra_files,
         )
@@ -218,13 +222,16 @@ def _save(
     module = flavor_module(flavor)
     if (request.artifacts or request.model_config) and flavor != "python":
         raise unreadable_artifacts(model)  # the python flavor says so for its own objects
+    if request.predict_fn is not None and flavor != "sklearn":
+        raise InvalidArgument(f"pyfunc_predict_fn: only scikit-learn models take it, not {flavor}")
     inputs = infer_schema(input_example, "input_example") if input_example is not None else None
     saved = module.save(model, directory, request)
     if signature is False:
         signature = None
     elif signature is None and inputs is not None:
         declared = saved.signature.outputs if saved.signature is not None else None
-        signature = Signature(inputs, _example_outputs(module, model, input_example) or declared)
+        outputs = _example_outputs(module, model, input_example, request.predict_fn)
+        signature = Signature(inputs, outputs or declared)
     else:
         signature = signature or saved.signature
     code_files = _copy_code(code_paths, directory)
@@ -255,8 +262,10 @@ def _save(
     return ModelInfo.from_manifest(manifest, directory)
 
 
-def _example_outputs(module: Any, model: Any, example: Any) -> Any:
+def _example_outputs(module: Any, model: Any, example: Any, predict_fn: str | None) -> Any:
     run = getattr(module, "example_output", None)
+    if predict_fn is not None:  # checked by the flavor: predict calls that method
+        run = lambda model, example: getattr(model, predict_fn)(example)  # noqa: E731
     if run is None:
         return None
     try:

@@ -42,6 +42,8 @@ from modelreg.flavors._common import SavedFlavor, SaveRequest, untrusted, write_
 NAME = "sklearn"
 FILE = "model.skops"
 PACKAGES = ["scikit-learn", "skops", "numpy", "scipy"]
+# The methods ``pyfunc_predict_fn`` may name, as MLflow's: what predict calls.
+PREDICT_FNS = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba", "score")
 
 
 def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
@@ -55,7 +57,18 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
             "flavor='python' to store it as a python model (pickle unless its state is JSON)"
         ) from exc
     (directory / FILE).write_bytes(_canonical_archive(raw))
-    return SavedFlavor({"name": NAME, "file": FILE}, [FILE], PACKAGES)
+    spec = {"name": NAME, "file": FILE}
+    if request.predict_fn not in (None, "predict"):
+        spec["predict_fn"] = _predict_fn(model, request.predict_fn)
+    return SavedFlavor(spec, [FILE], PACKAGES)
+
+
+def _predict_fn(model: Any, name: Any) -> str:
+    if name not in PREDICT_FNS:
+        raise InvalidArgument(f"pyfunc_predict_fn must be one of {', '.join(PREDICT_FNS)}")
+    if not callable(getattr(model, name, None)):
+        raise InvalidArgument(f"pyfunc_predict_fn: {type(model).__qualname__} has no {name}")
+    return str(name)
 
 
 def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[Any, Any]:
@@ -71,7 +84,7 @@ def load(directory: Path, spec: dict[str, Any], *, trust_pickle: bool) -> tuple[
             f"scipy.sparse ({', '.join(refused)}) that skops would import and instantiate",
         )
     model = skops.io.load(path, trusted=flagged)
-    return model, model.predict
+    return model, getattr(model, _predict_fn(model, spec.get("predict_fn", "predict")))
 
 
 def example_output(model: Any, example: Any) -> Any:
