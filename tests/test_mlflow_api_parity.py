@@ -41,7 +41,7 @@ LIGHTGBM = "LightGBM models are saved in LightGBM's text format"
 UBJSON = "XGBoost models are saved as UBJSON"
 OLD_PYFUNC = "MLflow's older custom-model form; use python_model and artifacts"
 
-LOGGED = {"step": NOT_YET, "model_id": NOT_YET}
+LOGGED = {"step": NOT_YET}
 SAVED = {"mlflow_model": "MLflow's Model object"}
 PYFUNC = {
     "loader_module": OLD_PYFUNC,

@@ -179,3 +179,24 @@ def test_a_predict_fn_the_model_cannot_call_is_refused(tmp_path, model, name, me
 
     with pytest.raises(InvalidArgument, match=message):
         modelreg.save_model(target, tmp_path / "m", pyfunc_predict_fn=name)
+
+
+def test_log_model_fills_a_logged_model_made_before(client):
+    with modelreg.start_run():
+        made = modelreg.initialize_logged_model(name="planned", params={"alpha": "1"})
+        info = modelreg.log_model(fitted(), "model", model_id=made.model_id, tags={"t": "v"})
+
+    model = client.get_logged_model(made.model_id)
+    assert info.model_id == made.model_id
+    assert (model.status, model.params, model.tags.get("t")) == ("READY", {"alpha": "1"}, "v")
+    assert modelreg.load_model(info.model_uri).predict(X).tolist() == pytest.approx([1.0, 2.0])
+
+
+def test_log_model_refuses_a_logged_model_that_is_not_pending(client):
+    with modelreg.start_run():
+        info = modelreg.log_model(fitted(), "model")
+        with pytest.raises(InvalidArgument, match="is READY; log into a PENDING one"):
+            modelreg.log_model(fitted(), "again", model_id=info.model_id)
+        made = modelreg.initialize_logged_model(name="planned")
+        with pytest.raises(InvalidArgument, match="model_type: the logged model exists"):
+            modelreg.log_model(fitted(), "model2", model_id=made.model_id, model_type="x")

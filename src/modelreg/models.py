@@ -117,6 +117,7 @@ def log_model(
     model_config: Mapping[str, Any] | None = None,
     pyfunc_predict_fn: str | None = None,
     await_registration_for: int = 300,
+    model_id: str | None = None,
 ) -> LoggedModel:
     """Saves ``model`` into the run's artifacts (the active run by default) at
     ``artifact_path`` (or ``name``, MLflow 3's word for it; ``"model"`` by default).
@@ -141,8 +142,10 @@ def log_model(
     (the model is created if needed; the version's source is ``models:/<model_id>``,
     its ``model_id`` that id), its semantic version bumped automatically; ``card`` (a
     ``ModelCard`` or a dict of its fields) becomes that version's model card, with
-    metrics and training data filled in from the run. ``await_registration_for`` is
-    taken for MLflow's code and not used: the version is ready when this returns.
+    metrics and training data filled in from the run. ``model_id`` puts the files into a
+    logged model made before (``initialize_logged_model``, still PENDING) instead of a
+    new one. ``await_registration_for`` is taken for MLflow's code and not used: the
+    version is ready when this returns.
 
     Raises ``InvalidArgument`` for a model no flavor can save, a malformed card or
     a card without ``registered_model_name``, a bad tag or param, and whatever
@@ -187,7 +190,10 @@ def log_model(
             model_config=model_config,
             pyfunc_predict_fn=pyfunc_predict_fn,
         )
-        model_id = _new_logged_model(client, run_id, artifact_path, params, tags, model_type)
+        if model_id is None:
+            model_id = _new_logged_model(client, run_id, artifact_path, params, tags, model_type)
+        else:
+            _fill_logged_model(client, model_id, params, tags, model_type)
         try:
             client.log_artifacts(run_id, Path(tmp) / "model", artifact_path)
             client.record_logged_model_files(model_id, artifact_path)
@@ -225,6 +231,30 @@ def _path_or_name(artifact_path: str | None, name: str | None) -> str:
             "(name is MLflow 3's word for artifact_path)"
         )
     return artifact_path if artifact_path is not None else name if name is not None else "model"
+
+
+def _fill_logged_model(
+    client: Any,
+    model_id: str,
+    params: Mapping[str, Any] | None,
+    tags: Mapping[str, Any] | None,
+    model_type: str | None,
+) -> None:
+    """Readies the PENDING logged model ``model_id`` (``initialize_logged_model``'s) to
+    take the files, with ``params`` and ``tags``. Raises ``NotFound`` for an unknown
+    model, ``InvalidArgument`` for one that has its files or a ``model_type`` to set."""
+    existing = client.get_logged_model(model_id)
+    if existing.status != "PENDING":
+        raise InvalidArgument(
+            f"model_id: logged model {model_id} is {existing.status}; log into a PENDING one "
+            "(initialize_logged_model makes one)"
+        )
+    if model_type is not None:
+        raise InvalidArgument("model_type: the logged model exists already; set it when making it")
+    if tags:
+        client.set_logged_model_tags(model_id, dict(tags))
+    if params:
+        client.log_model_params(model_id, dict(params))
 
 
 def _new_logged_model(
