@@ -41,7 +41,6 @@ LIGHTGBM = "LightGBM models are saved in LightGBM's text format"
 UBJSON = "XGBoost models are saved as UBJSON"
 OLD_PYFUNC = "MLflow's older custom-model form; use python_model and artifacts"
 
-LOGGED = {"step": NOT_YET}
 SAVED = {"mlflow_model": "MLflow's Model object"}
 PYFUNC = {
     "loader_module": OLD_PYFUNC,
@@ -107,15 +106,15 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
         "_called_from_genai_evaluate": "MLflow's own",
     },
     "mlflow.models.make_metric": {"genai_metric_args": "GenAI metrics are not supported"},
-    "mlflow.pyfunc.log_model": {**LOGGED, **PYFUNC, "prompts": PROMPT_LINKS},
+    "mlflow.pyfunc.log_model": {**PYFUNC, "prompts": PROMPT_LINKS},
     "mlflow.pyfunc.save_model": {**SAVED, **PYFUNC},
-    "mlflow.sklearn.log_model": {**LOGGED, **SKLEARN},
+    "mlflow.sklearn.log_model": {**SKLEARN},
     "mlflow.sklearn.save_model": {**SAVED, **SKLEARN},
-    "mlflow.pytorch.log_model": {**LOGGED, **PYTORCH},
+    "mlflow.pytorch.log_model": {**PYTORCH},
     "mlflow.pytorch.save_model": {**SAVED, **PYTORCH},
-    "mlflow.xgboost.log_model": {**LOGGED, "model_format": UBJSON},
+    "mlflow.xgboost.log_model": {"model_format": UBJSON},
     "mlflow.xgboost.save_model": {**SAVED, "model_format": UBJSON},
-    "mlflow.lightgbm.log_model": {**LOGGED, **LIGHTGBM_FORMAT},
+    "mlflow.lightgbm.log_model": {**LIGHTGBM_FORMAT},
     "mlflow.lightgbm.save_model": {**SAVED, **LIGHTGBM_FORMAT},
 }
 

@@ -200,3 +200,18 @@ def test_log_model_refuses_a_logged_model_that_is_not_pending(client):
         made = modelreg.initialize_logged_model(name="planned")
         with pytest.raises(InvalidArgument, match="model_type: the logged model exists"):
             modelreg.log_model(fitted(), "model2", model_id=made.model_id, model_type="x")
+
+
+def test_log_model_at_a_step_is_measured_by_the_runs_metrics_at_that_step(client):
+    with modelreg.start_run() as run:
+        modelreg.log_metric("before", 0.5, step=3)
+        info = modelreg.log_model(fitted(), "model", step=3)
+        modelreg.log_metric("after", 0.7, step=3)
+        modelreg.log_metric("elsewhere", 0.1, step=0)
+
+    measured = {m.metric.key: m.metric.step for m in client.get_logged_model(info.model_id).metrics}
+    links = [(link.model_id, link.step) for link in client.get_run_model_links(run.info.run_id)]
+    assert measured == {"before": 3, "after": 3}
+    assert links == [(info.model_id, 3)]
+    with pytest.raises(InvalidArgument, match="step"):
+        client.record_logged_model_files(info.model_id, "model", step=-1)

@@ -78,14 +78,14 @@ def get_logged_model(model_id: str) -> LoggedModel:
     return current_client().get_logged_model(model_id)
 
 
-def remember_logged_model(model_id: str, output_of: str | None = None) -> None:
+def remember_logged_model(model_id: str, output_of: str | None = None, step: int = 0) -> None:
     """Makes ``model_id`` what :func:`last_logged_model` gives in this thread; a model
-    ``log_model`` made in the active run (``output_of``) is what that run's metrics at
-    step 0 measure from then on (:mod:`modelreg.fluent_measured`)."""
+    ``log_model`` made in the active run (``output_of``) at ``step`` is what that run's
+    metrics at that step measure from then on (:mod:`modelreg.fluent_measured`)."""
     _last_model_id.set(model_id)
     run = active_run()
     if output_of is not None and run is not None and run.info.run_id == output_of:
-        note_run_output(output_of, model_id)
+        note_run_output(output_of, model_id, step)
 
 
 def last_logged_model() -> LoggedModel | None:

@@ -118,6 +118,7 @@ def log_model(
     pyfunc_predict_fn: str | None = None,
     await_registration_for: int = 300,
     model_id: str | None = None,
+    step: int = 0,
 ) -> LoggedModel:
     """Saves ``model`` into the run's artifacts (the active run by default) at
     ``artifact_path`` (or ``name``, MLflow 3's word for it; ``"model"`` by default).
@@ -144,8 +145,9 @@ def log_model(
     ``ModelCard`` or a dict of its fields) becomes that version's model card, with
     metrics and training data filled in from the run. ``model_id`` puts the files into a
     logged model made before (``initialize_logged_model``, still PENDING) instead of a
-    new one. ``await_registration_for`` is taken for MLflow's code and not used: the
-    version is ready when this returns.
+    new one. The model is the run's output at ``step`` (0 by default): the run's
+    metrics at that step measure it. ``await_registration_for`` is taken for MLflow's
+    code and not used: the version is ready when this returns.
 
     Raises ``InvalidArgument`` for a model no flavor can save, a malformed card or
     a card without ``registered_model_name``, a bad tag or param, and whatever
@@ -196,12 +198,12 @@ def log_model(
             _fill_logged_model(client, model_id, params, tags, model_type)
         try:
             client.log_artifacts(run_id, Path(tmp) / "model", artifact_path)
-            client.record_logged_model_files(model_id, artifact_path)
+            client.record_logged_model_files(model_id, artifact_path, step)
         except BaseException:
             with contextlib.suppress(Exception):  # the upload's error is the one to see
                 client.finalize_logged_model(model_id, "FAILED")
             raise
-    _finish_logged_model(client, model_id, run_id)
+    _finish_logged_model(client, model_id, run_id, step)
     signature_dict = info.signature.to_dict() if info.signature is not None else None
     model_uri = f"models:/{model_id}"
     version = None
@@ -281,12 +283,13 @@ def _new_logged_model(
     )
 
 
-def _finish_logged_model(client: Any, model_id: str, run_id: str) -> None:
-    """Marks the model READY, remembered as the last logged model."""
+def _finish_logged_model(client: Any, model_id: str, run_id: str, step: int) -> None:
+    """Marks the model READY, remembered as the last logged model (the run's output at
+    ``step``)."""
     from modelreg.fluent_logged_models import remember_logged_model
 
     client.finalize_logged_model(model_id, "READY")
-    remember_logged_model(model_id, output_of=run_id)
+    remember_logged_model(model_id, output_of=run_id, step=step)
 
 
 def register_model(

@@ -53,14 +53,18 @@ class LoggedModelMethods:
         ``InvalidArgument`` for another status, ``NotFound`` for an unknown model."""
         return self._backend.logged_models.finalize_logged_model(model_id, str(status))
 
-    def record_logged_model_files(self, model_id: str, artifact_path: str) -> LoggedModel:
+    def record_logged_model_files(
+        self, model_id: str, artifact_path: str, step: int = 0
+    ) -> LoggedModel:
         """Makes the files the model's source run holds under ``artifact_path`` the
         model's own, at paths relative to it (the same stored blobs: nothing is copied);
-        ``log_model`` does this for the model it saved into the run.
+        ``log_model`` does this for the model it saved into the run. The model is the
+        run's output at ``step``; the run's metrics at that step measure it.
 
         Raises ``NotFound`` for an unknown model or a source run holding nothing
-        there, ``InvalidArgument`` for a model without a source run or a bad path."""
-        return self._backend.logged_models.record_run_files(model_id, artifact_path)
+        there, ``InvalidArgument`` for a model without a source run, a bad path or a
+        negative step."""
+        return self._backend.logged_models.record_run_files(model_id, artifact_path, step)
 
     def log_model_artifacts(self, model_id: str, local_dir: str | os.PathLike[str]) -> None:
         """Uploads every file below ``local_dir`` as the logged model's files, keeping the

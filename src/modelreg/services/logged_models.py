@@ -275,16 +275,18 @@ class LoggedModelService:
             store.require_model(conn, model_id, allow_deleted=True)
             return store.entries(conn, model_id, prefix)
 
-    def record_run_files(self, model_id: str, path: str) -> LoggedModel:
+    def record_run_files(self, model_id: str, path: str, step: int = 0) -> LoggedModel:
         """Makes the model's files those its source run holds under ``path`` (where
         ``log_model`` saved them): the same blobs, at paths relative to ``path``; the
         model becomes an output of that run, as MLflow links what a run logged.
 
         Raises ``NotFound`` for an unknown model, or a source run the caller may not
         read or that holds nothing under ``path``; ``InvalidArgument`` for a model
-        without a source run or a bad path. The run's metrics at step 0 become the
-        model's too, as MLflow's ``log_model`` does."""
+        without a source run, a bad path or a negative ``step``. The model is the run's
+        output at ``step``, and the run's metrics at that step become the model's too,
+        as MLflow's ``log_model`` does."""
         prefix = check_artifact_path(path, "path")
+        step = v.check_int(step, "step", 0, v.MAX_INT64)
 
         def copy(conn: Any, now: int) -> None:
             run_id = store.load_models(conn, [model_id])[0].source_run_id
@@ -296,8 +298,8 @@ class LoggedModelService:
             if not below:
                 raise NotFound(f"run '{run_id}' holds no files under '{prefix}'")
             store.upsert_entries(conn, model_id, below)
-            store.link_runs(conn, run_id, [RunModelLink(model_id, "output")])
-            store.copy_run_metrics(conn, model_id, run_id, step=0)
+            store.link_runs(conn, run_id, [RunModelLink(model_id, "output", step)])
+            store.copy_run_metrics(conn, model_id, run_id, step=step)
 
         return self._change(model_id, copy)
 
