@@ -5,6 +5,8 @@ MLflow's own in ``test_evaluation_mlflow.py``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,3 +198,54 @@ def test_inference_params_model_config_and_dataset_path_reach_the_model_and_the_
 
     assert result.metrics["accuracy_score"] == 0.25  # [0, 0, 0, 1]: both changed the model
     assert result.dataset.source == "s3://bucket/holdout.parquet"
+
+
+def test_custom_artifacts_are_logged_as_files_of_the_run(client):
+    from matplotlib.figure import Figure
+
+    seen = {}
+
+    def report(eval_df, builtin_metrics, artifacts_dir):
+        seen["columns"] = list(eval_df.columns)
+        seen["accuracy"] = builtin_metrics["accuracy_score"].aggregate_results
+        (Path(artifacts_dir) / "notes.txt").write_text("by hand")
+        figure = Figure()
+        figure.subplots().plot([0, 1], [1, 0])
+        return {
+            "summary": {"rows": len(eval_df), "mean": np.float64(0.5)},
+            "table": eval_df,
+            "raw": np.arange(3),
+            "plot": figure,
+            "notes": str(Path(artifacts_dir) / "notes.txt"),
+            "given": '{"k": 1}',
+        }
+
+    with modelreg.start_run() as run:
+        result = evaluate(custom_artifacts=[report])
+
+    files = {f.path for f in client.list_artifacts(run.info.run_id)}
+    expected = {"summary.json", "table.csv", "raw.npy", "plot.png", "notes.txt", "given.json"}
+    assert expected <= files and expected <= set(result.artifacts)
+    assert seen == {"columns": ["prediction", "target"], "accuracy": {"accuracy_score": 0.75}}
+    assert modelreg.load_dict(result.artifacts["summary.json"]) == {"rows": 4, "mean": 0.5}
+    assert modelreg.load_text(result.artifacts["notes.txt"]) == "by hand"
+
+
+@pytest.mark.parametrize(
+    ("produced", "message"),
+    [
+        ({"odd": {1, 2}}, r"custom_artifacts\[0\] \(odd\): a set is none of a file, JSON"),
+        ({"odd": "not json, not a path"}, "neither the path of a file nor JSON"),
+        ({"../up": {}}, "artifact name '../up' is no file name"),
+        (["not", "a", "dict"], "must return a dict of artifact names"),
+    ],
+)
+def test_a_custom_artifact_that_cannot_be_written_is_refused_and_nothing_is_logged(
+    client, produced, message
+):
+    with modelreg.start_run() as run:
+        with pytest.raises(InvalidArgument, match=message):
+            evaluate(custom_artifacts=[lambda eval_df, metrics, folder: produced])
+
+    assert client.get_run(run.info.run_id).data.metrics == {}
+    assert client.list_artifacts(run.info.run_id) == []

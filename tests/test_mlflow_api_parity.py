@@ -101,7 +101,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     },
     "mlflow.xgboost.autolog": {"model_format": UBJSON},
     "mlflow.evaluate": {
-        "custom_artifacts": NOT_YET,
         "env_manager": "the model is evaluated in this environment",
         "_called_from_genai_evaluate": "MLflow's own",
     },

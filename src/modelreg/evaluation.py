@@ -20,13 +20,21 @@ scikit-learn (``modelreg[sklearn]``) for the arithmetic.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument
-from modelreg.evaluation_custom import EvaluationMetric, custom_metric_values, logged_names
+from modelreg.evaluation_artifacts import write_custom_artifacts
+from modelreg.evaluation_custom import (
+    EvaluationMetric,
+    MetricValue,
+    custom_metric_values,
+    logged_names,
+)
 from modelreg.extras import needs_extras
 
 if TYPE_CHECKING:
@@ -69,6 +77,7 @@ def evaluate(
     inference_params: Mapping[str, Any] | None = None,
     model_config: Mapping[str, Any] | None = None,
     dataset_path: str | None = None,
+    custom_artifacts: Sequence[Callable[..., Any]] | None = None,
 ) -> EvaluationResult:
     """Predicts ``data`` with ``model``, scores the predictions against ``targets`` and
     logs the metrics to the active run (or ``run_id``; with neither, to a run of its
@@ -90,6 +99,8 @@ def evaluate(
     ``evaluators`` may name ``"default"`` only; ``inference_params`` and
     ``model_config`` go to a model modelreg loads (``predict(params=)``,
     ``load_model(model_config=)``); ``dataset_path`` is the data's source.
+    ``custom_artifacts`` are functions whose files are logged with the run (see
+    :mod:`modelreg.evaluation_artifacts`).
 
     Raises ``InvalidArgument`` naming the argument that is missing, unknown or does
     not fit (a column ``data`` does not have, targets and data of different lengths,
@@ -123,21 +134,33 @@ def evaluate(
             raise InvalidArgument(f"cannot score these {model_type} predictions: {exc}") from None
     prefix = config.get("metric_prefix", "")
     logged = {prefix + k: v for k, v in metrics.items()}
+    values = {k: MetricValue(aggregate_results={k: v}) for k, v in metrics.items()}
     if extra_metrics:
-        values = custom_metric_values(
+        found = custom_metric_values(
             extra_metrics, predictions=y_pred, targets=y_true, features=named, builtin=metrics
         )
-        logged |= logged_names(values, prefix)
+        logged |= logged_names(found, prefix)
+        values |= found
     described = _dataset(data, features, y_true, dataset_name, dataset_path)
-    own_run = run_id is None and fluent.active_run() is None
-    run_id = run_id or fluent.get_or_start_run_id()
-    try:
-        fluent.log_metrics(logged, step=0, run_id=run_id, model_id=model_id, dataset=described)
-        artifacts = _log_tables(run_id, prefix, scores) if scores is not None else {}
-    except BaseException:
-        if own_run:
-            fluent.end_run("FAILED")
-        raise
+    with tempfile.TemporaryDirectory(prefix="modelreg-evaluate-") as folder:
+        files = {}
+        if custom_artifacts:
+            files = write_custom_artifacts(
+                custom_artifacts, predictions=y_pred, targets=y_true, metrics=values,
+                folder=Path(folder),
+            )  # fmt: skip
+        own_run = run_id is None and fluent.active_run() is None
+        run_id = run_id or fluent.get_or_start_run_id()
+        try:
+            fluent.log_metrics(logged, step=0, run_id=run_id, model_id=model_id, dataset=described)
+            artifacts = _log_tables(run_id, prefix, scores) if scores is not None else {}
+            for path in files.values():
+                fluent.current_client().log_artifact(run_id, str(path))
+                artifacts[path.name] = f"runs:/{run_id}/{path.name}"
+        except BaseException:
+            if own_run:
+                fluent.end_run("FAILED")
+            raise
     if own_run:
         fluent.end_run()
     return EvaluationResult(logged, artifacts, run_id, described)

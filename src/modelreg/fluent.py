@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar, overload
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from modelreg import async_logging, settings, system_metrics
 from modelreg.async_logging import RunOperations
@@ -25,7 +25,6 @@ from modelreg.entities import (
     Metric,
     PagedList,
     Param,
-    RegisteredModel,
     Run,
     RunData,
     RunInfo,
@@ -35,7 +34,6 @@ from modelreg.entities import (
 from modelreg.errors import Conflict, InvalidArgument
 from modelreg.fluent_measured import forget_run, measure_models, note_run_output
 from modelreg.heartbeat import Heartbeat, lease_seconds
-from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
 from modelreg.run_tags import DESCRIPTION_TAG, PARENT_RUN_TAG
 from modelreg.timeutil import now_ms
 
@@ -525,60 +523,6 @@ def is_tracking_uri_set() -> bool:
     """Whether a tracking URI was chosen (``set_tracking_uri`` or
     ``MODELREG_TRACKING_URI``) rather than the default ``./.modelreg/``."""
     return _tracking_uri is not None or bool(os.environ.get(_ENV_VAR))
-
-
-def register_prompt(
-    name: str,
-    template: Template,
-    commit_message: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> Prompt:
-    """Registers the next version of prompt ``name``; see ``Client.register_prompt``."""
-    return current_client().register_prompt(name, template, commit_message, tags)
-
-
-def search_prompts(
-    filter_string: str | None = None, max_results: int = 1000
-) -> PagedList[RegisteredModel]:
-    """The prompts matching ``filter_string``; see ``Client.search_prompts``."""
-    return current_client().search_prompts(filter_string, max_results)
-
-
-def set_prompt_alias(name: str, alias: str, version: int | str) -> None:
-    """Points an alias of a prompt at a version; see ``Client.set_prompt_alias``."""
-    current_client().set_prompt_alias(name, alias, version)
-
-
-def delete_prompt_alias(name: str, alias: str) -> None:
-    """Removes an alias of a prompt; see ``Client.delete_prompt_alias``."""
-    current_client().delete_prompt_alias(name, alias)
-
-
-@overload
-def load_prompt(
-    name_or_uri: str, version: int | str | None = None, allow_missing: Literal[False] = False
-) -> Prompt: ...
-@overload
-def load_prompt(
-    name_or_uri: str, version: int | str | None = None, *, allow_missing: bool
-) -> Prompt | None: ...
-def load_prompt(
-    name_or_uri: str, version: int | str | None = None, allow_missing: bool = False
-) -> Prompt | None:
-    """A version of a prompt (``prompts:/qa/3``, ``prompts:/qa@production``), or ``None``
-    for a missing one with ``allow_missing``; see ``Client.load_prompt``. Inside a run,
-    the run records that it used that version (its tag ``mlflow.linkedPrompts``, as
-    MLflow keeps it), for lineage."""
-    client = current_client()
-    prompt = client.load_prompt(name_or_uri, version, allow_missing)
-    run = active_run()
-    if prompt is not None and run is not None:
-        run_id = run.info.run_id
-        current = client.get_run(run_id).data.tags.get(LINKED_PROMPTS_TAG)
-        linked = with_linked_prompt(current, prompt)
-        if linked is not None and linked != current:
-            client.set_tag(run_id, LINKED_PROMPTS_TAG, linked)
-    return prompt
 
 
 __all__ = [
