@@ -164,6 +164,19 @@ def test_a_folder_uploaded_to_a_model_becomes_its_files(client, experiment, tmp_
     assert out
 
 
+def test_a_folder_goes_under_the_artifact_path_given(client, experiment, tmp_path):
+    folder = tmp_path / "agent"
+    folder.mkdir()
+    (folder / "agent.py").write_text("ANSWER = 42\n")
+    model_id = client.create_logged_model(experiment, name="agent").model_id
+
+    client.log_model_artifacts(model_id, folder, artifact_path="code")
+
+    assert list(client._backend.logged_models.manifest(model_id)) == ["code/agent.py"]
+    with pytest.raises(InvalidArgument, match="artifact_path"):
+        client.log_model_artifacts(model_id, folder, artifact_path="../up")
+
+
 def test_uploading_to_an_unknown_model_or_from_a_missing_folder_is_refused(
     client, experiment, tmp_path
 ):

@@ -25,7 +25,6 @@ PASSED_ON = {
 }
 
 # Why an MLflow argument is not taken.
-NOT_YET = "not yet taken"
 DATABRICKS = "Databricks only"
 TRACES = "traces (MLflow's GenAI tracing) are not kept by modelreg"
 PIP_ENV = "environments are recorded as pip requirements"
@@ -90,7 +89,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
         "tags": "dataset inputs keep their context only",
         "model": "a run's model inputs are not kept",
     },
-    "client.log_model_artifacts": {"artifact_path": NOT_YET},
     **_same({"trace_location": TRACES}, "mlflow.create_experiment", "mlflow.set_experiment"),
     "mlflow.register_model": {"env_pack": DATABRICKS},
     "mlflow.sklearn.autolog": {

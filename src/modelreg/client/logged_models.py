@@ -66,9 +66,12 @@ class LoggedModelMethods:
         negative step."""
         return self._backend.logged_models.record_run_files(model_id, artifact_path, step)
 
-    def log_model_artifacts(self, model_id: str, local_dir: str | os.PathLike[str]) -> None:
-        """Uploads every file below ``local_dir`` as the logged model's files, keeping the
-        layout, all recorded together or none (MLflow's ``log_model_artifacts``); then
+    def log_model_artifacts(
+        self, model_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Uploads every file below ``local_dir`` as the logged model's files (under
+        ``artifact_path``), keeping the layout, all recorded together or none (MLflow's
+        ``log_model_artifacts``); then
         :meth:`finalize_logged_model` marks it ``READY``. Raises ``NotFound`` for an
         unknown model, ``InvalidArgument`` for a folder that is missing or holds a bad
         path.
@@ -76,7 +79,7 @@ class LoggedModelMethods:
         >>> model = client.create_logged_model("1", name="agent")
         >>> client.log_model_artifacts(model.model_id, "build/agent")
         """
-        self._backend.artifacts.log_model_artifacts(model_id, local_dir)
+        self._backend.artifacts.log_model_artifacts(model_id, local_dir, artifact_path)
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
         """Sets (or replaces) tags on the model; values are kept as strings."""

@@ -60,9 +60,9 @@ class RemoteArtifacts(ManifestDownloads):
         return ref
 
     def log_model_artifacts(
-        self, model_id: str, local_dir: str | os.PathLike[str]
+        self, model_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> dict[str, BlobRef]:
-        files = local_files(local_dir, None)
+        files = local_files(local_dir, artifact_path)
         refs = dict(zip(files, self.blobs.put_files(list(files.values())), strict=True))
         entries = {p: {"digest": r.digest, "size": r.size} for p, r in refs.items()}
         self.record_logged_model_artifacts(model_id, entries)

@@ -185,12 +185,13 @@ class ArtifactService(ManifestDownloads):
     # -- logged models ---------------------------------------------------------------
 
     def log_model_artifacts(
-        self, model_id: str, local_dir: str | os.PathLike[str]
+        self, model_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> dict[str, BlobRef]:
-        """Stores every file below ``local_dir`` as a file of the logged model, keeping the
-        layout; all are uploaded, then recorded together. Raises ``NotFound`` for an
-        unknown model and as :meth:`log_artifacts` for the files."""
-        files = local_files(local_dir, None)
+        """Stores every file below ``local_dir`` as a file of the logged model (under
+        ``artifact_path``), keeping the layout; all are uploaded, then recorded together.
+        Raises ``NotFound`` for an unknown model and as :meth:`log_artifacts` for the
+        files."""
+        files = local_files(local_dir, artifact_path)
         self._require_model(model_id)
         refs = self._put_files(files)
         self._record_model(model_id, refs)
