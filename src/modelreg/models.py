@@ -19,23 +19,20 @@ again reads nothing from the store.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import shutil
 import tempfile
-import uuid
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.evaluation_custom import make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
+from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
 from modelreg.signature import infer_signature
 
 if TYPE_CHECKING:
@@ -45,17 +42,19 @@ if TYPE_CHECKING:
 # them (mlflow.models).
 __all__ = [
     "LoggedModel",
+    "convert_input_example_to_serving_input",
     "download_model",
     "get_model_info",
+    "infer_pip_requirements",
     "infer_signature",
     "load_model",
     "log_model",
     "make_metric",
+    "predict",
     "save_model",
     "set_model",
+    "validate_serving_input",
 ]
-
-_COMPLETE = ".complete"
 
 
 @dataclass(frozen=True)
@@ -80,14 +79,6 @@ class LoggedModel:
     def run_uri(self) -> str:
         """``runs:/<run_id>/<artifact_path>``: the model's files in its run."""
         return f"runs:/{self.run_id}/{self.artifact_path}"
-
-
-def _client(client: Any) -> Any:
-    if client is not None:
-        return client
-    from modelreg.fluent import current_client
-
-    return current_client()
 
 
 def log_model(
@@ -168,7 +159,7 @@ def log_model(
         if registered_model_name is None:
             raise InvalidArgument("card describes a registered version: pass registered_model_name")
         check_card(card)  # refused before anything is stored
-    client = _client(client)
+    client = fluent_client(client)
     if run_id is None:
         from modelreg import fluent
 
@@ -319,7 +310,7 @@ def register_model(
     >>> modelreg.register_model(logged.model_uri, "fraud").version
     1
     """
-    client = _client(client)
+    client = fluent_client(client)
     signature = _saved_signature(client, model_uri)
     client.get_or_create_registered_model(name)
     return client.create_model_version(
@@ -340,7 +331,7 @@ def _saved_signature(client: Any, model_uri: str) -> dict[str, Any] | None:
     if not model_uri.startswith("runs:/") and logged_model_of(model_uri) is None:
         return None
     try:
-        entries, sub_path, owner = _model_files(client, model_uri)
+        entries, sub_path, owner = model_files(client, model_uri)
     except InvalidArgument:
         return None  # registering says what is wrong with the URI
     manifest = f"{sub_path}/{MANIFEST_NAME}" if sub_path else MANIFEST_NAME
@@ -403,6 +394,129 @@ def load_model(
         )
 
 
+def predict(
+    model_uri: str | os.PathLike[str],
+    input_data: Any = None,
+    input_path: str | os.PathLike[str] | None = None,
+    content_type: str = "json",
+    output_path: str | os.PathLike[str] | None = None,
+    env_manager: str | None = None,
+    install_mlflow: bool = False,
+    pip_requirements_override: list[str] | None = None,
+    extra_envs: dict[str, str] | None = None,
+    *,
+    trust_pickle: bool = False,
+    trust_code: bool | Iterable[str] = False,
+) -> None:
+    """Answers a scoring request as ``modelreg serve`` would, in this process (MLflow's
+    ``mlflow.models.predict``): ``input_data`` is the request body (a dict, or its JSON
+    text; CSV text with ``content_type="csv"``) or is read from ``input_path``; the
+    answer, ``{"predictions": …}``, goes to ``output_path`` or is printed.
+
+    Runs in this environment: ``env_manager`` may be ``None`` or ``"local"`` (install the
+    model's requirements first: ``pip install -r`` :func:`modelreg.pyfunc.get_model_dependencies`),
+    and ``install_mlflow``, ``pip_requirements_override`` and ``extra_envs``, which
+    need an environment of their own, are refused. Raises ``InvalidArgument`` naming
+    what the request gets wrong, as the server answers 400, and as :func:`load_model`.
+
+    >>> modelreg.models.predict("models:/fraud@champion", {"inputs": [[0.1, 2.0]]})
+    {"predictions": [1]}
+    """
+    import sys
+
+    from modelreg.serving.payloads import predictions_json, request_input
+
+    if env_manager not in (None, "local") or install_mlflow or pip_requirements_override:
+        raise InvalidArgument(
+            "env_manager: modelreg predicts in this environment ('local'); install the "
+            "model's requirements first (modelreg.pyfunc.get_model_dependencies)"
+        )
+    if extra_envs:
+        raise InvalidArgument("extra_envs: modelreg predicts in this process; set them there")
+    body, media = _request_body(input_data, input_path, content_type)
+    model = load_model(model_uri, trust_pickle=trust_pickle, trust_code=trust_code)
+    data, params = request_input(body, media, model.signature)
+    answer = predictions_json(model.predict(data, params=params))
+    if output_path is None:
+        sys.stdout.write(answer.decode() + "\n")
+    else:
+        Path(output_path).write_bytes(answer)
+
+
+def validate_serving_input(model_uri: str, serving_input: str | dict[str, Any]) -> Any:
+    """The predictions the model gives for a scoring request body (a dict or its JSON
+    text), as ``modelreg serve`` would answer it (MLflow's
+    ``mlflow.models.validate_serving_input``). Raises ``InvalidArgument`` naming what
+    the request gets wrong, and as :func:`load_model`."""
+    import json
+
+    from modelreg.serving.payloads import predictions_json, request_input
+
+    body, media = _request_body(serving_input, None, "json")
+    model = load_model(model_uri)
+    data, params = request_input(body, media, model.signature)
+    return json.loads(predictions_json(model.predict(data, params=params)))["predictions"]
+
+
+def convert_input_example_to_serving_input(input_example: Any) -> str | None:
+    """The scoring request body (JSON text) for an input example, as ``log_model`` keeps
+    it (``None`` for no example, or one it cannot express)."""
+    import json
+
+    from modelreg.flavors.input_example import example_payload
+
+    payload = None if input_example is None else example_payload(input_example)
+    return None if payload is None else json.dumps(payload)
+
+
+def infer_pip_requirements(
+    model_uri: str | os.PathLike[str],
+    flavor: str | None = None,
+    fallback: list[str] | None = None,
+    timeout: int | None = None,
+    extra_env_vars: dict[str, str] | None = None,
+    uv_project_dir: str | None = None,
+    uv_groups: list[str] | None = None,
+    uv_extras: list[str] | None = None,
+) -> list[str]:
+    """The pip requirements recorded with the model when it was saved (MLflow's
+    ``infer_pip_requirements`` finds them by loading the model in a subprocess; modelreg
+    recorded them, so nothing runs and ``timeout``, ``extra_env_vars`` and the ``uv_``
+    arguments change nothing). ``fallback``, if given, is returned when the model's
+    manifest cannot be read; otherwise that raises as :func:`get_model_info`."""
+    try:
+        return list(get_model_info(model_uri).requirements)
+    except (InvalidArgument, NotFound):
+        if fallback is None:
+            raise
+        return list(fallback)
+
+
+def _request_body(
+    input_data: Any, input_path: str | os.PathLike[str] | None, content_type: str
+) -> tuple[bytes, str]:
+    """The request body and its media type, from data or a file."""
+    import json
+
+    media = {"json": "application/json", "csv": "text/csv"}.get(content_type)
+    if media is None:
+        raise InvalidArgument(f"content_type must be 'json' or 'csv', got {content_type!r:.40}")
+    if (input_data is None) == (input_path is None):
+        raise InvalidArgument("give input_data or input_path")
+    if input_path is not None:
+        return Path(input_path).read_bytes(), media
+    if isinstance(input_data, bytes):
+        return input_data, media
+    if isinstance(input_data, str):
+        return input_data.encode(), media
+    if media != "application/json":
+        raise InvalidArgument("input_data: CSV input is text")
+    try:
+        return json.dumps(input_data, allow_nan=False).encode(), media
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"input_data: not a JSON request body: {exc}") from None
+
+
 def get_model_info(model_uri: str | os.PathLike[str], *, client: Any = None) -> ModelInfo:
     """What a model is without loading it, as MLflow's ``mlflow.models.get_model_info``:
     its flavor, signature, weights digest, files, environment and requirements, read from
@@ -416,20 +530,6 @@ def get_model_info(model_uri: str | os.PathLike[str], *, client: Any = None) -> 
     from modelreg.flavors import read_model_info
 
     return read_model_info(model_folder(model_uri, client=client))
-
-
-def model_folder(
-    model_uri: str | os.PathLike[str],
-    *,
-    dst_path: str | os.PathLike[str] | None = None,
-    client: Any = None,
-) -> Path:
-    """The local folder of the model ``model_uri`` names, as :func:`load_model` reads
-    it: a local folder as it is, a store's model downloaded (:func:`download_model`)."""
-    local = _local_folder(model_uri)
-    if local is None:
-        local = download_model(str(model_uri), dst_path=dst_path, client=client)
-    return local
 
 
 def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> ModelInfo:
@@ -450,109 +550,3 @@ def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> Mode
 
     with needs_extras():
         return save(model, path, **options)
-
-
-def _local_folder(model_uri: Any) -> Path | None:
-    """The folder a path or ``file:`` URI names; ``None`` for a store's URI."""
-    if isinstance(model_uri, os.PathLike):
-        folder = Path(model_uri)
-    elif not isinstance(model_uri, str):
-        raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
-    elif model_uri.startswith("file:"):
-        folder = Path(unquote(urlparse(model_uri).path))
-    elif model_uri.startswith(("models:", "runs:")) or "://" in model_uri:
-        return None
-    else:
-        folder = Path(model_uri)
-    if not folder.is_dir():
-        raise InvalidArgument(
-            f"model_uri '{os.fspath(model_uri):.200}' must be a models:/ or runs:/ URI, or the "
-            "folder of a saved model, and there is no such folder"
-        )
-    return folder
-
-
-def download_model(
-    model_uri: str,
-    *,
-    dst_path: str | os.PathLike[str] | None = None,
-    client: Any = None,
-) -> Path:
-    """Downloads a logged model's files and returns the local folder, without loading it.
-
-    Every file is checked against its digest. Without ``dst_path`` the
-    folder is in the local cache (shared by every process of this user), so
-    a later ``load_model`` of the same files reads nothing from the store.
-    Raises as :func:`load_model` does.
-    """
-    client = _client(client)
-    if not isinstance(model_uri, str):
-        raise InvalidArgument(f"model_uri must be a string, got {type(model_uri).__name__}")
-    entries, sub_path, owner = _model_files(client, model_uri)
-    if not entries:
-        raise NotFound(f"no model files at '{model_uri}'")
-    blobs = client._backend.artifacts.blobs
-    if dst_path is not None:
-        from modelreg.artifact_files import download_entries
-
-        return Path(download_entries(blobs, entries, sub_path, dst_path, owner))
-    return _cached_model_dir(blobs, entries, sub_path, owner)
-
-
-def _model_files(client: Any, model_uri: str) -> tuple[dict[str, Any], str, str]:
-    """``(manifest entries, folder, owner)`` of the model a store's URI names: the files at
-    or below the folder by their paths, and "of …" for messages. Raises ``NotFound`` for
-    an unknown run, version or logged model, ``InvalidArgument`` for a malformed URI."""
-    from modelreg.logged_models import logged_model_of
-
-    artifacts = client._backend.artifacts
-    model_id = logged_model_of(model_uri)
-    if model_id is not None:
-        from modelreg.artifact_files import check_artifact_path
-
-        rest = model_uri[len("models:/") + len(model_id) :].lstrip("/")
-        sub_path = check_artifact_path(rest, "model_uri path", allow_root=True)
-        client.get_logged_model(model_id)  # NotFound for an unknown or deleted one
-        entries = client._backend.logged_models.manifest(model_id, sub_path)
-        owner = f"of logged model {model_id}"
-    elif model_uri.startswith("models:/"):
-        from modelreg.uris import parse_model_uri
-
-        sub_path = parse_model_uri(model_uri).path or ""
-        version = client.resolve_model_uri(model_uri)
-        entries = artifacts.version_manifest(version.name, version.version, sub_path)
-        owner = f"of model {version.name} v{version.version}"
-    elif model_uri.startswith("runs:/"):
-        from modelreg.uris import parse_runs_uri
-
-        run_id, sub_path = parse_runs_uri(model_uri)
-        entries = artifacts.manifest(run_id, sub_path)
-        owner = f"of run {run_id}"
-    else:
-        raise InvalidArgument(f"model_uri '{model_uri:.200}' must be a models:/ or runs:/ URI")
-    return entries, sub_path, owner
-
-
-def _cached_model_dir(blobs: Any, entries: dict[str, Any], prefix: str, owner: str) -> Path:
-    """The model folder in the local cache, downloading it once per distinct file list."""
-    from modelreg.artifact_files import download_entries
-    from modelreg.blobs.cache import default_cache_dir
-
-    listing = "\n".join(f"{p}\0{entries[p].digest}" for p in sorted(entries))
-    key = hashlib.sha256(f"{prefix}\n{listing}".encode()).hexdigest()
-    root = default_cache_dir() / "models"
-    final = root / key
-    if (final / _COMPLETE).exists():
-        return final / prefix if prefix else final
-    staging = root / f".tmp-{uuid.uuid4().hex}"
-    try:
-        download_entries(blobs, entries, prefix, staging, owner)
-        (staging / _COMPLETE).touch()
-        try:
-            staging.rename(final)
-        except OSError:
-            if not (final / _COMPLETE).exists():  # another process won the race
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final / prefix if prefix else final

@@ -38,13 +38,11 @@ from modelreg.serving import metrics
 from modelreg.serving.follow import Follower, Served
 from modelreg.serving.payloads import (
     JSON_TYPE,
-    conform_frame,
+    json_input,
     media_type,
-    parse_payload,
     predictions_json,
-    read_csv,
     read_json,
-    request_params,
+    request_input,
 )
 from modelreg.webhooks import SIGNATURE_HEADER, verify_signature
 
@@ -95,15 +93,14 @@ def predict(served: Served, body: bytes, content_type: str | None) -> bytes:
     the model raises on it.
     """
     model = served.model
-    params = None
     if media_type(content_type) == JSON_TYPE:
-        payload, params = request_params(read_json(body))
-        rows = served.fast.rows(payload) if served.fast is not None and params is None else None
+        payload = read_json(body)
+        rows = served.fast.rows(payload) if served.fast is not None else None
         if rows is not None:
             return predictions_json(served.fast.predict(rows))
-        data = parse_payload(payload, model.signature)
+        data, params = json_input(payload, model.signature)
     else:
-        data = conform_frame(read_csv(body, model.signature), model.signature)
+        data, params = request_input(body, content_type, model.signature)
     try:
         result = model.predict(data, params=params)
     except ModelregError:

@@ -75,6 +75,22 @@ def read_json(body: bytes) -> Any:
         raise InvalidArgument(f"request body is not valid JSON: {exc}") from None
 
 
+def request_input(
+    body: bytes, content_type: str | None, signature: Signature | None
+) -> tuple[Any, dict[str, Any] | None]:
+    """The model input and the inference params (``None`` when absent) of a scoring
+    request body; ``InvalidArgument`` names what is wrong with it."""
+    if media_type(content_type) == JSON_TYPE:
+        return json_input(read_json(body), signature)
+    return conform_frame(read_csv(body, signature), signature), None
+
+
+def json_input(payload: Any, signature: Signature | None) -> tuple[Any, dict[str, Any] | None]:
+    """The model input and the inference params of a parsed JSON request body."""
+    payload, params = request_params(payload)
+    return parse_payload(payload, signature), params
+
+
 def request_params(payload: Any) -> tuple[Any, dict[str, Any] | None]:
     """A parsed JSON body without its ``params``, and those (``None`` when absent)."""
     if not isinstance(payload, dict) or "params" not in payload:
