@@ -156,3 +156,40 @@ def test_make_metric_keeps_its_metadata():
     )  # fmt: skip
 
     assert metric.metric_metadata == {"owner": "eval-team"}
+
+
+def test_log_inputs_records_each_dataset_with_its_context(client):
+    train, test = np.zeros((3, 2)), np.ones((2, 2))
+    with modelreg.start_run() as run:
+        modelreg.log_inputs(
+            [train, test], tags_list=[{"mlflow.data.context": "train"}, None],
+            contexts=[None, "evaluation"],
+        )  # fmt: skip
+        with pytest.raises(InvalidArgument, match="keep their context only"):
+            modelreg.log_inputs([train], tags_list=[{"source": "s3"}])
+        with pytest.raises(InvalidArgument, match="lists of one length"):
+            modelreg.log_inputs([train, test], contexts=["train"])
+        with pytest.raises(InvalidArgument, match="model inputs are not kept"):
+            modelreg.log_inputs([train], models=["m-1"])
+
+    inputs = client.get_run_inputs(run.info.run_id)
+    assert sorted((i.context, i.dataset.digest) for i in inputs) == sorted(
+        [("train", modelreg.datasets.from_numpy(train).digest),
+         ("evaluation", modelreg.datasets.from_numpy(test).digest)]
+    )  # fmt: skip
+
+
+def test_a_logged_model_takes_one_file_and_lists_its_files(client, tmp_path):
+    experiment = client.get_experiment_by_name("Default").experiment_id
+    model_id = client.create_logged_model(experiment, name="agent").model_id
+    (tmp_path / "prompt.txt").write_text("Be brief.")
+
+    client.log_model_artifact(model_id, tmp_path / "prompt.txt", artifact_path="prompts")
+
+    assert [(f.path, f.is_dir) for f in client.list_logged_model_artifacts(model_id)] == [
+        ("prompts", True)
+    ]
+    (listed,) = client.list_logged_model_artifacts(model_id, "prompts")
+    assert (listed.path, listed.file_size) == ("prompts/prompt.txt", 9)
+    with pytest.raises(InvalidArgument, match="is not a file"):
+        client.log_model_artifact(model_id, tmp_path)

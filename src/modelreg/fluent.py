@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from modelreg import async_logging, settings, system_metrics
@@ -490,6 +490,40 @@ def log_input(
     and row count are computed here (see :mod:`modelreg.datasets`).
     """
     return current_client().log_input(get_or_start_run_id(), dataset, context, name, source)
+
+
+def log_inputs(
+    datasets: Sequence[Any] | None = None,
+    contexts: Sequence[str | None] | None = None,
+    tags_list: Sequence[Mapping[str, str] | None] | None = None,
+    models: Sequence[Any] | None = None,
+) -> None:
+    """Records several datasets as inputs of the active run (MLflow 3's form): each with
+    its context from ``contexts``, or from its tags' ``mlflow.data.context``
+    (``training`` by default). Raises ``InvalidArgument`` for lists of other lengths,
+    other dataset tags or ``models`` (modelreg keeps a dataset input's context only, and
+    no model inputs), and for data :func:`log_input` cannot describe."""
+    from modelreg.datasets import dataset
+
+    items = list(datasets or [])
+    if models:
+        raise InvalidArgument("models: a run's model inputs are not kept")
+    contexts = list(contexts) if contexts is not None else [None] * len(items)
+    tags = list(tags_list) if tags_list is not None else [None] * len(items)
+    if not len(contexts) == len(tags) == len(items):
+        raise InvalidArgument("datasets, contexts and tags_list must be lists of one length")
+    by_context: dict[str, list[Dataset]] = {}
+    for item, context, tag in zip(items, contexts, tags, strict=True):
+        extra = sorted(set(tag or {}) - {"mlflow.data.context"})
+        if extra:
+            raise InvalidArgument(
+                f"tags_list: dataset inputs keep their context only, not {extra[0]!r:.60}"
+            )
+        chosen = context or (tag or {}).get("mlflow.data.context") or "training"
+        by_context.setdefault(chosen, []).append(dataset(item))
+    client, run_id = current_client(), get_or_start_run_id()
+    for context, described in by_context.items():
+        client.log_inputs(run_id, described, context)
 
 
 def get_run(run_id: str) -> Run:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from modelreg.api_contract import Backend
+from modelreg.artifact_files import FileInfo
 from modelreg.entities import Metric, PagedList
 from modelreg.errors import InvalidArgument
 from modelreg.logged_models import (
@@ -80,6 +82,31 @@ class LoggedModelMethods:
         >>> client.log_model_artifacts(model.model_id, "build/agent")
         """
         self._backend.artifacts.log_model_artifacts(model_id, local_dir, artifact_path)
+
+    def log_model_artifact(
+        self, model_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Uploads one file as a file of the logged model (under ``artifact_path``), as
+        MLflow's ``log_model_artifact``. Raises ``InvalidArgument`` for a path that is no
+        file, and as :meth:`log_model_artifacts`."""
+        import tempfile
+
+        source = Path(local_path)
+        if not source.is_file():
+            raise InvalidArgument(f"local_path '{local_path}' is not a file")
+        with tempfile.TemporaryDirectory(prefix="modelreg-file-") as folder:
+            # A link, not a copy: the upload reads the file where it is.
+            (Path(folder) / source.name).symlink_to(source.resolve())
+            self.log_model_artifacts(model_id, folder, artifact_path)
+
+    def list_logged_model_artifacts(self, model_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and folders directly inside ``path`` (default: the root) of the logged
+        model, sorted by path (MLflow's ``list_logged_model_artifacts``). Raises
+        ``NotFound`` for an unknown model, ``InvalidArgument`` for a bad path."""
+        from modelreg.artifact_files import check_artifact_path, one_level
+
+        prefix = check_artifact_path(path or "", "path", allow_root=True)
+        return one_level(self._backend.logged_models.manifest(model_id, prefix), prefix)
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
         """Sets (or replaces) tags on the model; values are kept as strings."""
