@@ -106,6 +106,7 @@ _LAZY = {
 # modules by their names (mlflow.sklearn …; see modelreg.frameworks).
 _SUBMODULES = {
     "artifacts",
+    "data",
     "models",
     "entities",
     "errors",
@@ -134,6 +135,7 @@ __all__ = [
     "clear_active_model",
     "create_experiment",
     "create_external_model",
+    "data",
     "delete_experiment",
     "delete_experiment_tag",
     "delete_logged_model_tag",
@@ -244,6 +246,7 @@ if TYPE_CHECKING:
     from modelreg import (
         artifacts,
         catboost,
+        data,
         entities,
         errors,
         keras,

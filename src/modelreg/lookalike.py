@@ -25,7 +25,7 @@ unassigned and surrogate code points, separators other than the space, and
 the blank Braille pattern U+2800.
 
 The confusables data is Unicode's ``confusables.txt`` 13.0.0, vendored in
-``modelreg/data`` with its licence; it is read on first use. Keys are stored,
+``modelreg/unicode_data`` with its licence; it is read on first use. Keys are stored,
 so a change of that data or of this function needs a migration that
 recomputes them. A known gap: case folding runs before the skeleton, so an
 upper-case ``I`` folds to ``i`` and is not matched with ``l``.
@@ -65,7 +65,11 @@ _ROUNDS = 4  # folding and skeleton reach a fixed point in one or two
 @lru_cache(maxsize=1)
 def _prototypes() -> dict[str, str]:
     """Source character → prototype string, from confusables.txt."""
-    text = files("modelreg").joinpath("data", "confusables.txt").read_text(encoding="utf-8-sig")
+    text = (
+        files("modelreg")
+        .joinpath("unicode_data", "confusables.txt")
+        .read_text(encoding="utf-8-sig")
+    )
     table = {}
     for line in text.splitlines():
         fields = line.split("#", 1)[0].split(";")
