@@ -237,3 +237,17 @@ def test_a_dict_of_components_that_cannot_make_a_pipeline_is_refused(
 def test_a_task_other_than_the_pipelines_own_is_refused(tmp_path, pipe):
     with pytest.raises(InvalidArgument, match="task 'fill-mask' is not the pipeline's own"):
         modelreg.transformers.save_model(pipe, tmp_path / "model", task="fill-mask")
+
+
+@pytest.mark.parametrize("module", ["sklearn", "pytorch", "onnx", "xgboost", "lightgbm", "pyfunc"])
+def test_each_framework_says_its_default_pip_requirements(module):
+    found = getattr(modelreg, module).get_default_pip_requirements()
+
+    assert any(r.startswith("modelreg==") for r in found)
+    assert found == sorted(found) and all("==" in r for r in found)
+
+
+def test_the_default_requirements_are_what_log_model_records(tmp_path, data):
+    saved = modelreg.sklearn.save_model(LogisticRegression().fit(*data), tmp_path / "m")
+
+    assert list(saved.requirements) == modelreg.sklearn.get_default_pip_requirements()

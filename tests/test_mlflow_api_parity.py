@@ -111,6 +111,13 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     "mlflow.pytorch.save_model": {**SAVED, **PYTORCH},
     "mlflow.xgboost.log_model": {"model_format": UBJSON},
     "mlflow.xgboost.save_model": {**SAVED, "model_format": UBJSON},
+    "mlflow.sklearn.get_default_pip_requirements": {
+        key: "skops is always required (models are saved with it), cloudpickle never"
+        for key in ("include_cloudpickle", "include_skops")
+    },
+    "mlflow.lightgbm.get_default_pip_requirements": {
+        key: LIGHTGBM for key in ("include_cloudpickle", "include_skops")
+    },
     "mlflow.lightgbm.log_model": {**LIGHTGBM_FORMAT},
     "mlflow.lightgbm.save_model": {**SAVED, **LIGHTGBM_FORMAT},
 }

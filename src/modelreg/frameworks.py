@@ -203,3 +203,23 @@ def _label(flavor: str) -> str:
 def _function(flavor: str, function: str) -> str:
     own = f"modelreg.{flavor}.{function} or " if flavor in FRAMEWORKS else ""
     return f"{own}modelreg.{function}"
+
+
+def default_requirements_for(flavor: str, module: str) -> Callable[[], list[str]]:
+    """``get_default_pip_requirements`` of the framework saved with ``flavor``."""
+    label = FRAMEWORKS[flavor].label if flavor in FRAMEWORKS else "Python"
+
+    def get_default_pip_requirements() -> list[str]:
+        from modelreg.environment import capture_environment, requirements_for
+        from modelreg.flavors.detect import flavor_module
+
+        packages = getattr(flavor_module(flavor), "PACKAGES", [])
+        return requirements_for(capture_environment([*packages, "modelreg"]))
+
+    get_default_pip_requirements.__module__ = module
+    get_default_pip_requirements.__doc__ = f"""The pip requirements ``log_model`` records for a
+    {label} model in this environment (the installed versions of what loading it needs,
+    and modelreg), as ``mlflow.{flavor}.get_default_pip_requirements``; for
+    ``extra_pip_requirements`` to add to, or a requirements file.
+    """
+    return get_default_pip_requirements

@@ -31,11 +31,13 @@ from typing import Any
 from modelreg import models
 from modelreg.errors import InvalidArgument
 from modelreg.flavors.python_model import PythonModel, PythonModelContext
+from modelreg.frameworks import default_requirements_for
 from modelreg.models import load_model
 
 __all__ = [
     "PythonModel",
     "PythonModelContext",
+    "get_default_pip_requirements",
     "get_model_dependencies",
     "load_model",
     "log_model",
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 ArtifactMap = Mapping[str, str | os.PathLike[str]]
+get_default_pip_requirements = default_requirements_for("python", __name__)
 
 
 def log_model(

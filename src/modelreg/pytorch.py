@@ -4,8 +4,9 @@
 itself; see :mod:`modelreg.frameworks`.
 """
 
-from modelreg.frameworks import functions_for
+from modelreg.frameworks import default_requirements_for, functions_for
 
 log_model, save_model, load_model = functions_for("pytorch", __name__)
+get_default_pip_requirements = default_requirements_for("pytorch", __name__)
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["get_default_pip_requirements", "load_model", "log_model", "save_model"]

@@ -4,9 +4,10 @@
 itself; see :mod:`modelreg.frameworks`.
 """
 
-from modelreg.frameworks import autolog_for, functions_for
+from modelreg.frameworks import autolog_for, default_requirements_for, functions_for
 
 log_model, save_model, load_model = functions_for("xgboost", __name__)
+get_default_pip_requirements = default_requirements_for("xgboost", __name__)
 autolog = autolog_for("xgboost", __name__)
 
-__all__ = ["autolog", "load_model", "log_model", "save_model"]
+__all__ = ["autolog", "get_default_pip_requirements", "load_model", "log_model", "save_model"]

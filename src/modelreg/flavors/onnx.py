@@ -21,6 +21,7 @@ from modelreg.flavors._common import SavedFlavor, SaveRequest
 from modelreg.signature import Schema, Signature, Spec, numpy_dtype_name
 
 NAME = "onnx"
+PACKAGES = ["onnx", "onnxruntime", "numpy"]
 FILE = "model.onnx"
 
 
@@ -55,7 +56,7 @@ def save(model: Any, directory: Path, request: SaveRequest) -> SavedFlavor:
     return SavedFlavor(
         {"name": NAME, "file": FILE},
         [FILE],
-        ["onnx", "onnxruntime", "numpy"],
+        PACKAGES,
         signature=_graph_signature(proto),
     )
 

@@ -46,6 +46,7 @@ from modelreg.flavors._common import (
 )
 
 NAME = "pytorch"
+PACKAGES = ["torch", "safetensors"]  # an exported program needs torch alone
 FORMATS = ("export", "state_dict")
 SUPPORTS_DEVICE = True
 EXPORT_FILE = "model.pt2"
@@ -135,7 +136,7 @@ def _save_state_dict(model: Any, directory: Path, init_kwargs: Any) -> SavedFlav
         "class": class_path,
         "init_kwargs": init_kwargs or {},
     }
-    return SavedFlavor(spec, [WEIGHTS_FILE], ["torch", "safetensors"])
+    return SavedFlavor(spec, [WEIGHTS_FILE], PACKAGES)
 
 
 def load(
