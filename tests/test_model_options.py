@@ -215,3 +215,21 @@ def test_log_model_at_a_step_is_measured_by_the_runs_metrics_at_that_step(client
     assert links == [(info.model_id, 3)]
     with pytest.raises(InvalidArgument, match="step"):
         client.record_logged_model_files(info.model_id, "model", step=-1)
+
+
+def test_set_signature_gives_a_logged_model_the_signature_it_was_logged_without(client):
+    with modelreg.start_run():
+        info = modelreg.log_model(fitted(), "model")
+    signature = modelreg.infer_signature(X, np.array([1.0, 2.0]))
+
+    modelreg.models.set_signature(info.model_uri, signature)
+    modelreg.models.set_signature(info.run_uri, signature)
+    version = modelreg.register_model(info.model_uri, "signed")
+
+    assert info.signature is None
+    assert modelreg.models.get_model_info(info.model_uri).signature == signature
+    assert modelreg.models.get_model_info(info.run_uri).signature == signature
+    assert version.signature == signature.to_dict()
+    assert modelreg.models.get_model_info(info.model_uri).weights_digest == info.weights_digest
+    with pytest.raises(InvalidArgument, match="a registered version keeps the files"):
+        modelreg.models.set_signature("models:/signed/1", signature)

@@ -33,13 +33,14 @@ from modelreg.evaluation_custom import make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
 from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
+from modelreg.model_signatures import set_signature
 from modelreg.signature import infer_signature
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-# get_model_info, infer_signature, make_metric and set_model are here, where MLflow has
-# them (mlflow.models).
+# get_model_info, infer_signature, make_metric, set_model and set_signature are here,
+# where MLflow has them (mlflow.models).
 __all__ = [
     "LoggedModel",
     "convert_input_example_to_serving_input",
@@ -53,6 +54,7 @@ __all__ = [
     "predict",
     "save_model",
     "set_model",
+    "set_signature",
     "validate_serving_input",
 ]
 
