@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -221,11 +222,13 @@ def cached_results(name: str, script: Path, *inputs: Path) -> Any:
     for path in (script, *inputs):
         digest.update(path.read_bytes())
     cache = CACHE / f"{name}-{digest.hexdigest()[:16]}.json"
-    with locked(CACHE / f"{name}.lock"):
+    with locked(CACHE / f"{name}.lock"), tempfile.TemporaryDirectory() as scratch:
         if not cache.exists():
+            # In a folder of its own: MLflow writes runs' artifacts under ./mlruns.
             out = subprocess.run(
-                [str(mlflow_python()), str(script)], capture_output=True, text=True, timeout=600
-            )
+                [str(mlflow_python()), str(script.resolve())],
+                capture_output=True, text=True, timeout=600, cwd=scratch,
+            )  # fmt: skip
             lines = [line for line in out.stdout.splitlines() if line.startswith("RESULTS ")]
             assert lines, f"{script.name} printed no results: {out.stderr[-3000:]}"
             partial = cache.with_suffix(".partial")
