@@ -153,10 +153,7 @@ def evaluate(
         run_id = run_id or fluent.get_or_start_run_id()
         try:
             fluent.log_metrics(logged, step=0, run_id=run_id, model_id=model_id, dataset=described)
-            artifacts = _log_tables(run_id, prefix, scores) if scores is not None else {}
-            for path in files.values():
-                fluent.current_client().log_artifact(run_id, str(path))
-                artifacts[path.name] = f"runs:/{run_id}/{path.name}"
+            artifacts = _log_files(run_id, prefix, scores, list(files.values()))
         except BaseException:
             if own_run:
                 fluent.end_run("FAILED")
@@ -164,6 +161,19 @@ def evaluate(
     if own_run:
         fluent.end_run()
     return EvaluationResult(logged, artifacts, run_id, described)
+
+
+def _log_files(
+    run_id: str, prefix: str, scores: ClassifierScores | None, custom: list[Path]
+) -> dict[str, str]:
+    """Logs the classifier's tables and the custom artifacts' files; name → ``runs:/``."""
+    from modelreg import fluent
+
+    artifacts = _log_tables(run_id, prefix, scores) if scores is not None else {}
+    for path in custom:
+        fluent.current_client().log_artifact(run_id, str(path))
+        artifacts[path.name] = f"runs:/{run_id}/{path.name}"
+    return artifacts
 
 
 def _log_tables(run_id: str, prefix: str, scores: ClassifierScores) -> dict[str, str]:
