@@ -400,3 +400,22 @@ def test_a_logged_models_file_downloads_and_an_unknown_model_is_an_html_404(logg
 
     assert file.content == b"flavors: {}\n"
     assert missing.status_code == 404 and "<html" in missing.text.lower()
+
+
+def test_a_version_page_lists_the_inference_params_with_their_defaults(ui):
+    import numpy as np
+
+    from modelreg import Client
+    from modelreg.signature import infer_signature
+
+    http, run_id = ui
+    client = Client(str(http.base_url).rstrip("/"))
+    signature = infer_signature(np.zeros((2, 3)), params={"threshold": 0.5, "stop": ["\n"]})
+    client.create_model_version(
+        "fraud", f"runs:/{run_id}/model", run_id=run_id, signature=signature.to_dict()
+    )
+
+    page = http.get("/ui/models/fraud/versions/2").text
+
+    assert "<td>param</td><td>threshold</td><td><code>double = 0.5</code></td>" in page
+    assert "<td>param</td><td>stop</td><td><code>string = [&#34;\\n&#34;]</code></td>" in page

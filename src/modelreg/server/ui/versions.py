@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -70,21 +71,34 @@ def _unique(nodes: list[Any]) -> list[Any]:
 
 
 def signature_rows(signature: dict | None) -> list[dict[str, str]]:
-    """One row per input and output column or tensor: side, name, type, shape."""
+    """One row per input and output column or tensor, and per inference param (its type
+    with its default): side, name, type, shape."""
     rows: list[dict[str, str]] = []
     for side in ("inputs", "outputs"):
         schema = (signature or {}).get(side) or {}
         for spec in schema.get("specs") or ():
-            shape = spec.get("shape")
             rows.append(
                 {
                     "side": side[:-1],
                     "name": spec.get("name") or "(tensor)",
                     "type": str(spec.get("dtype", "")),
-                    "shape": "" if shape is None else "(" + ", ".join(map(str, shape)) + ")",
+                    "shape": _shape(spec.get("shape")),
                 }
             )
+    for param in (signature or {}).get("params") or ():
+        rows.append(
+            {
+                "side": "param",
+                "name": str(param.get("name", "")),
+                "type": f"{param.get('type', '')} = {json.dumps(param.get('default'))}",
+                "shape": _shape(param.get("shape")),
+            }
+        )
     return rows
+
+
+def _shape(shape: Any) -> str:
+    return "" if shape is None else "(" + ", ".join(map(str, shape)) + ")"
 
 
 def card_sections(card: Any) -> list[tuple[str, str]]:
