@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from xgboost import XGBClassifier
 
 import modelreg
-from modelreg.errors import InvalidArgument
+from modelreg.errors import InvalidArgument, PermissionDenied
 
 FRAMEWORKS = ["catboost", "keras", "lightgbm", "onnx", "pytorch", "sklearn", "transformers"]
 
@@ -251,3 +251,32 @@ def test_the_default_requirements_are_what_log_model_records(tmp_path, data):
     saved = modelreg.sklearn.save_model(LogisticRegression().fit(*data), tmp_path / "m")
 
     assert list(saved.requirements) == modelreg.sklearn.get_default_pip_requirements()
+
+
+def test_a_state_dict_is_logged_and_loaded_back_without_unpickling(client, tmp_path):
+    import torch
+
+    model = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with modelreg.start_run() as run:
+        modelreg.pytorch.log_state_dict(model.state_dict(), "checkpoint")
+        modelreg.pytorch.log_state_dict(optimizer.state_dict(), "optimizer")
+
+    weights = modelreg.pytorch.load_state_dict(f"runs:/{run.info.run_id}/checkpoint")
+    sgd = modelreg.pytorch.load_state_dict(f"runs:/{run.info.run_id}/optimizer")
+
+    assert torch.equal(weights["weight"], model.state_dict()["weight"])
+    assert sgd["param_groups"][0]["lr"] == 0.1
+
+
+def test_a_state_dict_holding_other_objects_needs_trust(tmp_path):
+    from fractions import Fraction
+
+    modelreg.pytorch.save_state_dict({"scale": Fraction(1, 3)}, tmp_path / "state")
+
+    with pytest.raises(PermissionDenied, match="trust_pickle=True"):
+        modelreg.pytorch.load_state_dict(str(tmp_path / "state"))
+    trusted = modelreg.pytorch.load_state_dict(str(tmp_path / "state"), trust_pickle=True)
+    assert trusted == {"scale": Fraction(1, 3)}
+    with pytest.raises(InvalidArgument, match="must be a dict"):
+        modelreg.pytorch.save_state_dict([1, 2], tmp_path / "other")
