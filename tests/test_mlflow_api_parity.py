@@ -32,7 +32,6 @@ PROMPT_FIELDS = "prompts keep a template and tags only"
 PROMPT_LINKS = "prompts are not linked to logged models"
 PROMPT_CACHE = "prompts are read from the store each time"
 WEBHOOK_LIST = "modelreg lists every webhook at once"
-IMAGE_SERIES = "images are files; image series by key and step are not kept"
 LOAD_TABLE = "Client.load_table reads one run's table; modelreg.load_table takes these"
 SKOPS = "scikit-learn models are saved with skops, loaded with the types modelreg trusts"
 TORCH = "PyTorch models are saved by torch_format (state dict, TorchScript, export)"
@@ -79,11 +78,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     ),
     "mlflow.search_prompts": {"order_by": "prompts are listed by name"},
     "client.load_table": {key: LOAD_TABLE for key in ("experiment_id", "run_ids", "extra_columns")},
-    **_same(
-        {key: IMAGE_SERIES for key in ("key", "step", "timestamp", "synchronous")},
-        "client.log_image",
-        "mlflow.log_image",
-    ),
     "client.log_inputs": {"models": "a run's model inputs are not kept"},
     "mlflow.log_input": {
         "tags": "dataset inputs keep their context only",

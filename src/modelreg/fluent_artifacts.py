@@ -68,9 +68,29 @@ def log_figure(
     )
 
 
-def log_image(image: Any, artifact_file: str) -> None:
-    """Stores a PIL image or a numpy array in the active run; see ``Client.log_image``."""
-    current_client().log_image(get_or_start_run_id(), image, artifact_file)
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    """Stores a PIL image or a numpy array in the active run, as the file
+    ``artifact_file`` or as the image of the series ``key`` at ``step``; see
+    ``Client.log_image``.
+
+    >>> modelreg.log_image(generated, key="samples", step=epoch)
+    """
+    current_client().log_image(
+        get_or_start_run_id(),
+        image,
+        artifact_file,
+        key=key,
+        step=step,
+        timestamp=timestamp,
+        synchronous=synchronous,
+    )
 
 
 def download_artifacts(

@@ -71,6 +71,13 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
     ``MissingDependency`` when Pillow is not installed.
     """
     suffix = _suffix(artifact_file)
+    return encoded(pil_image(image), suffix, artifact_file)
+
+
+def pil_image(image: Any) -> Any:
+    """``image`` (a PIL image, or a numpy array as :func:`image_bytes` takes) as a PIL
+    image; raises ``InvalidArgument`` for anything else, ``MissingDependency`` when
+    Pillow is not installed."""
     with needs_extras():
         from PIL import Image
     if type(image).__module__.split(".")[0] == "numpy":
@@ -78,6 +85,14 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
     if not isinstance(image, Image.Image):
         kind = type(image).__name__
         raise InvalidArgument(f"image must be a PIL image or a numpy array, got {kind}")
+    return image
+
+
+def encoded(image: Any, suffix: str, artifact_file: str) -> bytes:
+    """The PIL ``image`` in the format of the extension ``suffix`` (``png``, ``webp`` …);
+    ``InvalidArgument`` names ``artifact_file`` when Pillow cannot write the image so."""
+    from PIL import Image
+
     formats = Image.registered_extensions()
     image_format = formats.get(f".{suffix}")
     if image_format is None:
@@ -89,7 +104,13 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
             "image with an alpha channel"
         )
     buffer = io.BytesIO()
-    image.save(buffer, format=image_format)
+    try:
+        image.save(buffer, format=image_format)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidArgument(
+            f"artifact_file '{artifact_file}': Pillow cannot write a {image.mode} image "
+            f"as {image_format} ({exc})"
+        ) from None
     return buffer.getvalue()
 
 

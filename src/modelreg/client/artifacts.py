@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.api_contract import Backend
+from modelreg.entities import RunTag
 from modelreg.errors import InvalidArgument
+from modelreg.timeutil import now_ms
 
 if TYPE_CHECKING:
     from modelreg.artifact_files import FileInfo
@@ -101,19 +105,64 @@ class ArtifactMethods:
         data = figure_bytes(figure, artifact_file, save_kwargs)
         self._backend.artifacts.log_bytes(run_id, data, artifact_file)
 
-    def log_image(self, run_id: str, image: Any, artifact_file: str) -> None:
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        *,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
         """Stores a PIL image or a numpy array (H×W, H×W×3 or H×W×4; integers 0–255 or
-        floats 0–1) as the artifact file ``artifact_file``, in the format its extension
-        names (``.png``, ``.jpg`` …).
+        floats 0–1) in the run: as the artifact file ``artifact_file``, in the format
+        its extension names (``.png``, ``.jpg`` …), or as the image of the series
+        ``key`` at ``step`` (default 0), as MLflow's ``log_image(key=, step=)``.
 
-        Raises ``InvalidArgument`` naming what is wrong with the image or the
-        format, ``MissingDependency`` without Pillow (``modelreg[images]``), and
-        as :meth:`log_artifact` for the run.
+        A series image is a PNG and a thumbnail of at most 256 pixels a side in
+        ``images/`` (named as MLflow names them; see :mod:`modelreg.image_series`), both
+        stored or neither; the run's page shows each series with a step slider.
+        ``timestamp`` (ms since the epoch) defaults to now. The image is written before
+        the call returns, whatever ``synchronous`` says.
+
+        Raises ``InvalidArgument`` naming what is wrong with the image, the format, the
+        key (letters, digits, ``_ - . /`` and spaces), the step or the timestamp, or
+        when both or neither of ``artifact_file`` and ``key`` are given;
+        ``MissingDependency`` without Pillow (``modelreg[images]``); and as
+        :meth:`log_artifact` for the run.
+
+        >>> for epoch in range(3):
+        ...     client.log_image(run_id, sample(epoch), key="reconstruction", step=epoch)
         """
-        from modelreg.media import image_bytes
+        from modelreg import image_series, media
 
-        data = image_bytes(image, artifact_file)
-        self._backend.artifacts.log_bytes(run_id, data, artifact_file)
+        if artifact_file is not None:
+            if (key, step, timestamp) != (None, None, None):
+                raise InvalidArgument(
+                    "give artifact_file for one image or key (with step and timestamp) for "
+                    "an image series, not both"
+                )
+            data = media.image_bytes(image, artifact_file)
+            self._backend.artifacts.log_bytes(run_id, data, artifact_file)
+            return
+        if key is None:
+            raise InvalidArgument("give artifact_file for one image or key for an image series")
+        key = image_series.check_key(key)
+        step = image_series.check_position("step", 0 if step is None else step)
+        when = image_series.check_position(
+            "timestamp", now_ms() if timestamp is None else timestamp
+        )
+        picture = media.pil_image(image)
+        full, small = image_series.file_names(key, step, when)
+        with tempfile.TemporaryDirectory(prefix="modelreg-image-") as folder:
+            Path(folder, full).write_bytes(media.encoded(picture, "png", full))
+            thumbnail = image_series.thumbnail(picture)
+            Path(folder, small).write_bytes(media.encoded(thumbnail, "webp", small))
+            self._backend.artifacts.log_artifacts(run_id, folder, image_series.FOLDER)
+        tag = RunTag(image_series.LOGGED_IMAGES_TAG, "True")
+        self._backend.tracking.log_batch(run_id, tags=[tag])
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """Stores ``data`` (a dict of equal-length columns or a pandas DataFrame) as the
@@ -128,7 +177,6 @@ class ArtifactMethods:
         >>> client.log_table(run_id, {"question": ["2+2?"], "score": [1.0]}, "eval.json")
         """
         from modelreg import tables
-        from modelreg.entities import RunTag
 
         path = tables.check_table_path(artifact_file)
         table = tables.table_of(data)
