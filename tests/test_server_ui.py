@@ -419,3 +419,35 @@ def test_a_version_page_lists_the_inference_params_with_their_defaults(ui):
 
     assert "<td>param</td><td>threshold</td><td><code>double = 0.5</code></td>" in page
     assert "<td>param</td><td>stop</td><td><code>string = [&#34;\\n&#34;]</code></td>" in page
+
+
+def test_a_run_page_shows_each_image_series_at_its_latest_step(ui, live_server):
+    import numpy as np
+
+    from modelreg import Client
+
+    http, run_id = ui
+    client = Client(live_server)
+    for step in (0, 5):
+        client.log_image(run_id, np.zeros((4, 4), dtype=np.uint8), key="val/masks", step=step)
+    client.log_image(run_id, np.zeros((4, 4), dtype=np.uint8), key="attention")
+
+    page = http.get(f"/ui/runs/{run_id}").text
+    figures = page.split('<figure class="series"')[1:]
+
+    assert "<h2>Images</h2>" in page
+    assert [f.split('data-key="')[1].split('"')[0] for f in figures] == ["attention", "val/masks"]
+    latest = figures[1].split('<img src="')[1].split('"')[0]
+    assert "val~masks%2Bstep%2B5%2B" in latest and latest.endswith("%2Bcompressed.webp?inline=1")
+    shown = http.get(latest)
+    assert shown.headers["content-type"] == "image/webp"
+    assert shown.content.startswith(b"RIFF")
+
+
+def test_a_run_page_has_no_images_section_for_plain_files_in_images(ui, live_server):
+    from modelreg import Client
+
+    http, run_id = ui
+    Client(live_server).log_text(run_id, "not an image", "images/notes.txt")
+
+    assert "<h2>Images</h2>" not in http.get(f"/ui/runs/{run_id}").text

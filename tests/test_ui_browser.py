@@ -876,3 +876,53 @@ def test_only_an_admin_finds_the_audit_trail_in_the_header(page, auth_server, re
     page.locator("header").get_by_role("link", name="Audit").click()
 
     assert page.locator("h1").inner_text().startswith("Audit")
+
+
+def _pixel(image) -> list[int]:
+    """The red, green and blue of the top-left pixel the browser drew for ``image``."""
+    return image.evaluate(
+        """img => {
+            const canvas = document.createElement("canvas");
+            canvas.width = img.naturalWidth;
+            canvas.height = img.naturalHeight;
+            const drawing = canvas.getContext("2d");
+            drawing.drawImage(img, 0, 0);
+            return Array.from(drawing.getImageData(0, 0, 1, 1).data.slice(0, 3));
+        }"""
+    )
+
+
+def _loaded(page, image) -> None:
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+
+
+def test_an_image_series_is_stepped_through_with_its_slider(page, registry):
+    import numpy as np
+
+    client = registry["client"]
+    run_id = client.create_run(registry["experiment_id"], run_name=_unique("gan")).info.run_id
+    for step in range(3):
+        pixels = np.full((8, 8, 3), step * 100, dtype=np.uint8)
+        client.log_image(run_id, pixels, key="samples/fake", step=step * 10)
+
+    page.goto(f"{registry['url']}/ui/runs/{run_id}")
+    series = page.locator("figure.series")
+    image = series.get_by_role("img")
+    _loaded(page, image)
+    assert series.locator("figcaption").inner_text() == "samples/fake step 20 · 3 images"
+    assert image.get_attribute("alt") == "samples/fake at step 20"
+    assert _pixel(image) == [200, 200, 200]
+
+    page.get_by_label("Step of samples/fake").fill("0")
+
+    assert series.locator("output").inner_text() == "0"
+    assert image.get_attribute("alt") == "samples/fake at step 0"
+    _loaded(page, image)
+    assert _pixel(image) == [0, 0, 0]
+    image.click()
+    full = page.locator("img.preview")
+    _loaded(page, full)
+    assert "+step+0+" in page.locator("h1").inner_text()
+    assert _pixel(full) == [0, 0, 0]

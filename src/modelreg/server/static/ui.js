@@ -62,7 +62,28 @@ function followMlflowLink() {
 
 followMlflowLink();
 
+// An image series (figure[data-steps]) gets a slider that shows its image at each step;
+// without this file the page shows the latest step's image.
+function imageSeries(figure) {
+  const slider = figure.querySelector("input[type=range]");
+  if (!slider) return;
+  const steps = JSON.parse(figure.dataset.steps);
+  const { base, key } = figure.dataset;
+  const image = figure.querySelector("img");
+  const link = image.closest("a");
+  const shown = figure.querySelector("output");
+  slider.classList.remove("hidden");
+  slider.addEventListener("input", () => {
+    const at = steps[Number(slider.value)];
+    image.src = `${base}/files/${at.thumbnail}?inline=1`;
+    image.alt = `${key} at step ${at.step}`;
+    link.href = `${base}/preview/${at.path}`;
+    shown.textContent = at.step;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("figure[data-steps]").forEach(imageSeries);
   document.querySelectorAll("form[data-live]").forEach(liveSearch);
   document.querySelectorAll("form[data-confirm]").forEach(confirmBeforeSubmit);
 });

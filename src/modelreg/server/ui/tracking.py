@@ -11,11 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from modelreg import image_series
 from modelreg.api.route_permissions import USER, on_experiment, on_run
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
+from modelreg.server.ui.images import series_view
 from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_listed
 from modelreg.server.ui.models import quote, typed_filter
 from modelreg.server.ui.session import allowed, page
@@ -270,6 +272,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             listing=file_listing.folder_of(partial(backend.artifacts.manifest, run_id), folder),
             files_base=f"/ui/runs/{urlquote(run_id, safe='')}",
             previewable=files.previewable,
+            images=series_view(backend.artifacts.manifest(run_id, image_series.FOLDER)),
             datasets=client.get_run_inputs(run_id),
             versions=versions,
             **logged_models_listed(client.get_run_logged_models(run_id)),
