@@ -33,7 +33,7 @@ from modelreg.evaluation_custom import make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
 from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
-from modelreg.model_signatures import set_signature
+from modelreg.model_updates import set_signature, update_model_requirements
 from modelreg.signature import infer_signature
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ __all__ = [
     "save_model",
     "set_model",
     "set_signature",
+    "update_model_requirements",
     "validate_serving_input",
 ]
 
