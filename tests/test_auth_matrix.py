@@ -100,6 +100,12 @@ MATRIX = [
     ("GET", RUN + "/manifest", "read", {}),
     ("GET", RUN + "/logged-models", "read", {}),
     ("GET", RUN + "/model-links", "read", {}),
+    (
+        "POST",
+        RUN + "/model-links",
+        "edit",
+        {"links": [{"model_id": "{model_id}", "direction": "output", "step": 0}]},
+    ),
     # MLflow 3 logged models: access follows their experiment
     ("POST", V1 + "/logged-models", "edit", {"experiment_id": "{exp}"}),
     ("GET", V1 + "/logged-models/{model_id}", "read", {}),

@@ -78,11 +78,7 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     ),
     "mlflow.search_prompts": {"order_by": "prompts are listed by name"},
     "client.load_table": {key: LOAD_TABLE for key in ("experiment_id", "run_ids", "extra_columns")},
-    "client.log_inputs": {"models": "a run's model inputs are not kept"},
-    "mlflow.log_input": {
-        "tags": "dataset inputs keep their context only",
-        "model": "a run's model inputs are not kept",
-    },
+    "mlflow.log_input": {"tags": "dataset inputs keep their context only"},
     **_same({"trace_location": TRACES}, "mlflow.create_experiment", "mlflow.set_experiment"),
     "mlflow.register_model": {"env_pack": DATABRICKS},
     "mlflow.sklearn.autolog": {

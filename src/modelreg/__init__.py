@@ -101,6 +101,9 @@ _LAZY = {
     "get_active_model_id": "modelreg.fluent_logged_models",
     "clear_active_model": "modelreg.fluent_logged_models",
     "search_logged_models": "modelreg.fluent_logged_models",
+    "log_outputs": "modelreg.fluent_logged_models",
+    "LoggedModelInput": "modelreg.logged_models",
+    "LoggedModelOutput": "modelreg.logged_models",
 }
 # Submodules reached as attributes; the framework modules are MLflow's per-framework
 # modules by their names (mlflow.sklearn …; see modelreg.frameworks).
@@ -126,6 +129,8 @@ _SUBMODULES = {
 __all__ = [
     "ActiveRun",
     "Client",
+    "LoggedModelInput",
+    "LoggedModelOutput",
     "MetricValue",
     "__version__",
     "active_run",
@@ -184,6 +189,7 @@ __all__ = [
     "log_metrics",
     "log_model",
     "log_model_params",
+    "log_outputs",
     "log_param",
     "log_params",
     "log_stream",
@@ -321,6 +327,7 @@ if TYPE_CHECKING:
         initialize_logged_model,
         last_logged_model,
         log_model_params,
+        log_outputs,
         search_logged_models,
         set_active_model,
         set_logged_model_tags,
@@ -338,6 +345,7 @@ if TYPE_CHECKING:
         set_model_version_tag,
     )
     from modelreg.fluent_search import search_runs
+    from modelreg.logged_models import LoggedModelInput, LoggedModelOutput
     from modelreg.models import load_model, log_model, register_model, save_model
     from modelreg.signature import infer_signature
     from modelreg.system_metrics import (

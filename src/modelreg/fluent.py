@@ -481,15 +481,26 @@ def log_batch(
 
 
 def log_input(
-    dataset: Any, context: str = "training", name: str | None = None, source: str | None = None
+    dataset: Any = None,
+    context: str = "training",
+    name: str | None = None,
+    source: str | None = None,
+    *,
+    model: Any = None,
 ) -> Any:
-    """Records a dataset as an input of the active run and returns its ``Dataset``.
+    """Records a dataset as an input of the active run and returns its ``Dataset``, and
+    ``model`` (a ``LoggedModelInput`` or a logged model's id) as a model the run used.
 
     ``dataset`` is a :class:`~modelreg.datasets.Dataset`, a pandas DataFrame,
     a numpy array, or a local file or folder path; its sha256 digest, schema
     and row count are computed here (see :mod:`modelreg.datasets`).
     """
-    return current_client().log_input(get_or_start_run_id(), dataset, context, name, source)
+    if dataset is None and model is None:
+        raise InvalidArgument("give a dataset or a model to log as an input")
+    client, run_id = current_client(), get_or_start_run_id()
+    if model is not None:
+        client.log_inputs(run_id, models=[model])
+    return None if dataset is None else client.log_input(run_id, dataset, context, name, source)
 
 
 def log_inputs(
@@ -500,14 +511,13 @@ def log_inputs(
 ) -> None:
     """Records several datasets as inputs of the active run (MLflow 3's form): each with
     its context from ``contexts``, or from its tags' ``mlflow.data.context``
-    (``training`` by default). Raises ``InvalidArgument`` for lists of other lengths,
-    other dataset tags or ``models`` (modelreg keeps a dataset input's context only, and
-    no model inputs), and for data :func:`log_input` cannot describe."""
+    (``training`` by default); and ``models`` (``LoggedModelInput`` objects or ids) as
+    models it used. Raises ``InvalidArgument`` for lists of other lengths or other
+    dataset tags (modelreg keeps a dataset input's context only), and for data
+    :func:`log_input` cannot describe, before anything is recorded."""
     from modelreg.datasets import dataset
 
     items = list(datasets or [])
-    if models:
-        raise InvalidArgument("models: a run's model inputs are not kept")
     contexts = list(contexts) if contexts is not None else [None] * len(items)
     tags = list(tags_list) if tags_list is not None else [None] * len(items)
     if not len(contexts) == len(tags) == len(items):
@@ -522,6 +532,8 @@ def log_inputs(
         chosen = context or (tag or {}).get("mlflow.data.context") or "training"
         by_context.setdefault(chosen, []).append(dataset(item))
     client, run_id = current_client(), get_or_start_run_id()
+    if models:
+        client.log_inputs(run_id, models=models)
     for context, described in by_context.items():
         client.log_inputs(run_id, described, context)
 

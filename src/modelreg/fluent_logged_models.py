@@ -9,9 +9,20 @@ from contextvars import ContextVar
 from typing import Any
 
 from modelreg.errors import InvalidArgument
-from modelreg.fluent import active_run, current_client, current_experiment_id, every_page
+from modelreg.fluent import (
+    active_run,
+    current_client,
+    current_experiment_id,
+    every_page,
+    get_or_start_run_id,
+)
 from modelreg.fluent_measured import active_model_id, note_run_output, set_active_model_id
-from modelreg.logged_models import LoggedModel, LoggedModelDataset, LoggedModelOrder
+from modelreg.logged_models import (
+    LoggedModel,
+    LoggedModelDataset,
+    LoggedModelOrder,
+    run_model_links,
+)
 
 EXTERNAL_TAG = "mlflow.model.isExternal"  # MLflow's mark of a model kept elsewhere
 _PAGE = 1000  # models asked for at a time
@@ -86,6 +97,18 @@ def remember_logged_model(model_id: str, output_of: str | None = None, step: int
     run = active_run()
     if output_of is not None and run is not None and run.info.run_id == output_of:
         note_run_output(output_of, model_id, step)
+
+
+def log_outputs(models: Sequence[Any] | None = None) -> None:
+    """Records logged models (``LoggedModelOutput(model_id, step)`` objects, MLflow's
+    too, or ids) as outputs of the active run, as MLflow's ``log_outputs``; the run's
+    metrics logged at a model's step then measure it, as for a model ``log_model``
+    made. Raises as ``Client.log_outputs``."""
+    run_id = get_or_start_run_id()
+    links = run_model_links(models or [], "output")
+    current_client().log_outputs(run_id, links)
+    for link in links:
+        note_run_output(run_id, link.model_id, link.step)
 
 
 def last_logged_model() -> LoggedModel | None:

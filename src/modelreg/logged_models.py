@@ -190,3 +190,40 @@ class RunModelLink:
     model_id: str
     direction: str
     step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelOutput:
+    """A logged model as an output of a run, made at the run's ``step`` (MLflow's
+    ``LoggedModelOutput``), for ``log_outputs``."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelInput:
+    """A logged model a run used (MLflow's ``LoggedModelInput``), for
+    ``log_inputs(models=)`` and ``log_input(model=)``."""
+
+    model_id: str
+
+
+def run_model_links(models: Any, direction: str, field: str = "models") -> list[RunModelLink]:
+    """``models`` (``LoggedModelOutput``/``LoggedModelInput`` objects, MLflow's too, or
+    model ids) as links of ``direction``; raises ``InvalidArgument`` naming ``field``
+    for anything else or a step that is not an integer."""
+    if isinstance(models, (str, bytes)) or not hasattr(models, "__iter__"):
+        raise InvalidArgument(f"{field} must be a list of logged models")
+    links = []
+    for model in models:
+        model_id = model if isinstance(model, str) else getattr(model, "model_id", None)
+        if not isinstance(model_id, str):
+            raise InvalidArgument(
+                f"{field}: {type(model).__name__} is not a logged model or its id"
+            )
+        step = getattr(model, "step", 0) if direction == "output" else 0
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise InvalidArgument(f"{field}: the step of {model_id!r:.60} must be an integer")
+        links.append(RunModelLink(model_id, direction, step))
+    return links

@@ -495,6 +495,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _on_logged_model("log_logged_model_metrics", "POST", "/metrics", "edit"),
     _op("logged_models", "models_of_run", "GET", "/runs/{run_id}/logged-models", on_run("read")),
     _op("logged_models", "run_links", "GET", "/runs/{run_id}/model-links", on_run("read")),
+    _op("logged_models", "link_run", "POST", "/runs/{run_id}/model-links", on_run("edit")),
     _on_logged_model("manifest", "GET", "/manifest", "read"),
     # import-mlflow: history written as it was (ids and times kept), by admins only
     _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),

@@ -13,6 +13,7 @@ from modelreg.comparison import ComparisonTable, VersionDiff
 from modelreg.datasets import Dataset, DatasetInput, dataset
 from modelreg.entities import ModelVersion
 from modelreg.lineage_graph import LineageGraph
+from modelreg.logged_models import run_model_links
 from modelreg.webhooks import Webhook, WebhookDelivery, WebhookTestResult
 
 
@@ -84,10 +85,25 @@ class GovernanceMethods:
         return described
 
     def log_inputs(
-        self, run_id: str, datasets: Sequence[Dataset], context: str = "training"
+        self,
+        run_id: str,
+        datasets: Sequence[Dataset] | None = None,
+        context: str = "training",
+        models: Sequence[Any] | None = None,
     ) -> None:
-        """Records several datasets as inputs of the run, in one transaction."""
-        self._backend.governance.log_inputs(run_id, list(datasets), context)
+        """Records several datasets as inputs of the run, in one transaction, and the
+        logged models it used (``models``: ``LoggedModelInput`` objects, MLflow's too, or
+        model ids; MLflow's ``run.inputs.model_inputs``), the models first.
+
+        Raises ``NotFound`` for an unknown run, or a model that does not exist or the
+        caller may not read; ``InvalidArgument`` for a deleted run or anything else in
+        ``models``.
+        """
+        links = [] if models is None else run_model_links(models, "input")
+        if links:
+            self._backend.logged_models.link_run(run_id, links)
+        if datasets or not links:
+            self._backend.governance.log_inputs(run_id, list(datasets or []), context)
 
     def get_run_inputs(self, run_id: str) -> list[DatasetInput]:
         """The datasets the run used, each with its context. Raises ``NotFound``."""

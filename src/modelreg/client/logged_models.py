@@ -19,6 +19,7 @@ from modelreg.logged_models import (
     LoggedModelOrder,
     RunModelLink,
     dataset_filter,
+    run_model_links,
 )
 
 
@@ -185,6 +186,20 @@ class LoggedModelMethods:
     def get_run_logged_models(self, run_id: str) -> list[LoggedModel]:
         """The logged models a run made, oldest first (lineage: run → logged model)."""
         return self._backend.logged_models.models_of_run(run_id)
+
+    def log_outputs(self, run_id: str, models: Sequence[Any]) -> None:
+        """Records logged models as outputs of the run (MLflow's ``log_outputs``): each a
+        ``LoggedModelOutput(model_id, step)`` (MLflow's too) or a model id (step 0).
+        (``modelreg.log_outputs`` also makes the active run's metrics at that step
+        measure the model.)
+
+        Raises ``NotFound`` for an unknown run, or a model that does not exist or the
+        caller may not read; ``InvalidArgument`` for a deleted run or anything else in
+        ``models``.
+
+        >>> client.log_outputs(run_id, [LoggedModelOutput(model.model_id, step=10)])
+        """
+        self._backend.logged_models.link_run(run_id, run_model_links(models, "output"))
 
     def get_run_model_links(self, run_id: str) -> list[RunModelLink]:
         """The run's links to logged models, as MLflow's ``run.outputs.model_outputs``

@@ -1,0 +1,135 @@
+"""A run's links to logged models it did not log itself: ``log_outputs`` (a model the run
+made, at a step) and ``log_inputs(models=)``/``log_input(model=)`` (a model it used),
+as MLflow 3's ``run.outputs.model_outputs`` and ``run.inputs.model_inputs``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import modelreg
+from modelreg import LoggedModelInput, LoggedModelOutput
+from modelreg.errors import InvalidArgument, NotFound
+
+UNKNOWN = "m-" + "0" * 32
+
+
+@pytest.fixture
+def experiment_id(client):
+    return client.create_experiment("links")
+
+
+@pytest.fixture
+def run_id(client, experiment_id):
+    return client.create_run(experiment_id).info.run_id
+
+
+@pytest.fixture
+def model_id(client, experiment_id):
+    return client.create_logged_model(experiment_id, name="made-elsewhere").model_id
+
+
+def links(client, run_id):
+    return [(x.model_id, x.direction, x.step) for x in client.get_run_model_links(run_id)]
+
+
+def test_a_model_is_recorded_as_an_output_of_the_run_at_its_step(client, run_id, model_id):
+    client.log_outputs(run_id, [LoggedModelOutput(model_id, step=7)])
+
+    assert links(client, run_id) == [(model_id, "output", 7)]
+
+
+def test_a_model_the_run_used_is_recorded_as_its_input(client, run_id, model_id):
+    client.log_inputs(run_id, models=[LoggedModelInput(model_id)])
+
+    assert links(client, run_id) == [(model_id, "input", 0)]
+
+
+def test_models_may_be_given_by_id_or_as_mlflows_own_objects(
+    client, run_id, model_id, experiment_id
+):
+    class MlflowsLoggedModelOutput:  # what mlflow.entities.LoggedModelOutput holds
+        def __init__(self, model_id, step):
+            self.model_id, self.step = model_id, step
+
+    other = client.create_logged_model(experiment_id, name="other").model_id
+    client.log_outputs(run_id, [model_id, MlflowsLoggedModelOutput(other, 2)])
+
+    assert sorted(links(client, run_id)) == sorted([(model_id, "output", 0), (other, "output", 2)])
+
+
+def test_a_model_output_again_is_recorded_once_at_its_latest_step(client, run_id, model_id):
+    client.log_outputs(run_id, [LoggedModelOutput(model_id, step=1)])
+    client.log_outputs(run_id, [LoggedModelOutput(model_id, step=4)])
+
+    assert links(client, run_id) == [(model_id, "output", 4)]
+
+
+def test_datasets_and_models_are_recorded_by_one_call(client, run_id, model_id):
+    data = modelreg.datasets.from_numpy(np.zeros((2, 2)), name="holdout")
+
+    client.log_inputs(run_id, [data], "evaluation", [LoggedModelInput(model_id)])
+
+    assert [(i.context, i.dataset.name) for i in client.get_run_inputs(run_id)] == [
+        ("evaluation", "holdout")
+    ]
+    assert links(client, run_id) == [(model_id, "input", 0)]
+
+
+def test_the_fluent_calls_link_the_active_run(client, model_id):
+    with modelreg.start_run() as run:
+        modelreg.log_outputs([LoggedModelOutput(model_id, step=1)])
+        modelreg.log_input(model=LoggedModelInput(model_id))
+        modelreg.log_inputs(models=[model_id])
+
+    assert sorted(links(client, run.info.run_id)) == [
+        (model_id, "input", 0),
+        (model_id, "output", 1),
+    ]
+
+
+def test_metrics_the_active_run_logs_at_an_outputs_step_measure_that_model(client, model_id):
+    with modelreg.start_run():
+        modelreg.log_outputs([LoggedModelOutput(model_id, step=3)])
+        modelreg.log_metric("val_auc", 0.91, step=3)
+        modelreg.log_metric("val_auc", 0.85, step=2)
+
+    measured = [(m.metric.key, m.metric.value) for m in client.get_logged_model(model_id).metrics]
+    assert measured == [("val_auc", 0.91)]
+
+
+def test_an_unknown_model_is_not_found_and_nothing_is_recorded(client, run_id, model_id):
+    with pytest.raises(NotFound, match=UNKNOWN):
+        client.log_outputs(run_id, [LoggedModelOutput(model_id), LoggedModelOutput(UNKNOWN)])
+    with pytest.raises(NotFound, match=UNKNOWN):
+        client.log_inputs(run_id, models=[UNKNOWN])
+    with pytest.raises(NotFound, match="not-a-model-id"):
+        client.log_outputs(run_id, ["not-a-model-id"])
+
+    assert links(client, run_id) == []
+
+
+def test_an_unknown_run_is_not_found(client, model_id):
+    with pytest.raises(NotFound):
+        client.log_outputs("f" * 32, [LoggedModelOutput(model_id)])
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ("m-" + "1" * 32, "models must be a list of logged models"),
+        ([3], "models: int is not a logged model or its id"),
+        ([LoggedModelOutput("m-" + "1" * 32, step=1.5)], "must be an integer"),
+        ([LoggedModelOutput("m-" + "1" * 32, step=True)], "must be an integer"),
+    ],
+)
+def test_a_bad_models_argument_is_refused_naming_it(client, run_id, models, message):
+    with pytest.raises(InvalidArgument, match=message):
+        client.log_outputs(run_id, models)
+
+    assert links(client, run_id) == []
+
+
+def test_log_input_needs_a_dataset_or_a_model(client):
+    with modelreg.start_run(), pytest.raises(InvalidArgument, match="a dataset or a model"):
+        modelreg.log_input()
