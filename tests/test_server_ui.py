@@ -451,3 +451,30 @@ def test_a_run_page_has_no_images_section_for_plain_files_in_images(ui, live_ser
     Client(live_server).log_text(run_id, "not an image", "images/notes.txt")
 
     assert "<h2>Images</h2>" not in http.get(f"/ui/runs/{run_id}").text
+
+
+def test_a_run_page_lists_the_logged_models_the_run_output_and_used(ui, live_server):
+    from modelreg import Client, LoggedModelInput, LoggedModelOutput
+
+    http, run_id = ui
+    client = Client(live_server)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    made_elsewhere = client.create_logged_model(experiment_id, name="distilled")
+    base = client.create_logged_model(experiment_id, name="base-encoder")
+    gone = client.create_logged_model(experiment_id, name="deleted-teacher")
+    client.log_outputs(run_id, [LoggedModelOutput(made_elsewhere.model_id, step=2)])
+    client.log_inputs(run_id, models=[LoggedModelInput(base.model_id), gone.model_id])
+    client.delete_logged_model(gone.model_id)
+
+    page = http.get(f"/ui/runs/{run_id}").text
+    made, used = page.split("<h2>Logged models</h2>")[1].split("<h2>Logged models this run used")
+
+    assert "distilled" in made and "base-encoder" not in made
+    assert f'href="/ui/logged-models/{base.model_id}">base-encoder</a>' in used
+    assert "deleted-teacher" not in page
+
+
+def test_a_run_page_without_model_inputs_has_no_used_models_section(ui):
+    http, run_id = ui
+
+    assert "Logged models this run used" not in http.get(f"/ui/runs/{run_id}").text

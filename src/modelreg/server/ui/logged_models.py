@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import Permission
+from modelreg.errors import NotFound
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
 from modelreg.server.ui.session import page
@@ -31,6 +32,25 @@ def latest_metrics(model: Any) -> dict[str, float]:
         if shown is None or (m.metric.timestamp, m.metric.step) >= (shown.timestamp, shown.step):
             latest[label] = m.metric
     return {label: metric.value for label, metric in sorted(latest.items())}
+
+
+def run_logged_models(client: Any, run_id: str) -> dict[str, Any]:
+    """What a run's page lists of logged models: those it made, those it output
+    (``log_outputs``) and those it used (model inputs); of the last two, at most
+    ``LOGGED_MODELS_SHOWN`` each, and only models the caller may read."""
+    made = list(client.get_run_logged_models(run_id))
+    known = {m.model_id for m in made}
+    linked: dict[str, list[Any]] = {"output": [], "input": []}
+    for link in client.get_run_model_links(run_id):
+        shown = linked[link.direction]
+        if link.model_id in known or len(shown) >= LOGGED_MODELS_SHOWN:
+            continue
+        try:
+            shown.append(client.get_logged_model(link.model_id))
+        except NotFound:  # deleted, or hidden from the caller: both are left out
+            continue
+        known.add(link.model_id)
+    return {**logged_models_listed([*made, *linked["output"]]), "used_models": linked["input"]}
 
 
 def logged_models_listed(found: Any) -> dict[str, Any]:

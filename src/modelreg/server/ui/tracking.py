@@ -18,7 +18,11 @@ from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
 from modelreg.server.ui.images import series_view
-from modelreg.server.ui.logged_models import LOGGED_MODELS_SHOWN, logged_models_listed
+from modelreg.server.ui.logged_models import (
+    LOGGED_MODELS_SHOWN,
+    logged_models_listed,
+    run_logged_models,
+)
 from modelreg.server.ui.models import quote, typed_filter
 from modelreg.server.ui.session import allowed, page
 from modelreg.services.tracking import CHART_POINTS
@@ -275,7 +279,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             images=series_view(backend.artifacts.manifest(run_id, image_series.FOLDER)),
             datasets=client.get_run_inputs(run_id),
             versions=versions,
-            **logged_models_listed(client.get_run_logged_models(run_id)),
+            **run_logged_models(client, run_id),
             status_class=STATUS_CLASS,
             can_edit=allowed(request, on_run("edit"), {"run_id": run_id}),
             can_manage=allowed(request, on_run("manage"), {"run_id": run_id}),
