@@ -211,3 +211,28 @@ def test_list_that_fits_is_passed_on_unchanged():
     data = [[1.0, 2.0, 3.0, 4.0]]
 
     assert tensor_signature("float64").check_input(data) is data
+
+
+# ---------------------------------------------------------------- validate_schema
+
+
+def test_validate_schema_accepts_data_that_fits_and_names_what_does_not():
+    from modelreg.models import validate_schema
+
+    inputs = infer_signature(frame()).inputs
+
+    validate_schema(frame().astype({"age": "int32"}), inputs)  # widened, as at predict
+    validate_schema(frame(), inputs.to_dict())
+    with pytest.raises(InvalidArgument, match="income"):
+        validate_schema(frame().drop(columns="income"), inputs)
+    with pytest.raises(InvalidArgument, match="shape"):
+        validate_schema(np.zeros((2, 3), dtype="float32"), tensor_signature().inputs)
+
+
+def test_validate_schema_refuses_a_schema_that_is_not_one():
+    from modelreg.models import validate_schema
+
+    with pytest.raises(InvalidArgument, match="expected_schema must be a Schema or a dict"):
+        validate_schema(frame(), ["age", "income"])
+    with pytest.raises(InvalidArgument, match="schema kind must be one of"):
+        validate_schema(frame(), {"kind": "rows", "specs": []})

@@ -34,7 +34,7 @@ from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
 from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
 from modelreg.model_updates import set_signature, update_model_requirements
-from modelreg.signature import infer_signature
+from modelreg.signature import infer_signature, validate_schema
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
@@ -56,6 +56,7 @@ __all__ = [
     "set_model",
     "set_signature",
     "update_model_requirements",
+    "validate_schema",
     "validate_serving_input",
 ]
 

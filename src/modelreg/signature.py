@@ -182,6 +182,25 @@ def coerce_signature(value: Signature | Mapping[str, Any] | None) -> Signature |
     )
 
 
+def validate_schema(data: Any, expected_schema: Schema | Mapping[str, Any]) -> None:
+    """Checks that ``data`` fits ``expected_schema`` (a signature's ``inputs`` or
+    ``outputs``, or its ``to_dict`` form) as a model's input is checked before
+    ``predict``, widening allowed (MLflow's ``mlflow.models.validate_schema``).
+
+    Raises ``InvalidArgument`` naming the missing column, the wrong dtype or the wrong
+    shape, or a schema that is malformed.
+
+    >>> validate_schema(batch, model_info.signature.inputs)
+    """
+    if isinstance(expected_schema, Mapping):
+        expected_schema = Schema.from_dict(expected_schema)
+    if not isinstance(expected_schema, Schema):
+        raise InvalidArgument(
+            f"expected_schema must be a Schema or a dict, got {type(expected_schema).__name__}"
+        )
+    Signature(expected_schema).check_input(data)
+
+
 # ---------------------------------------------------------------- inference
 
 
