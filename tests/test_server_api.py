@@ -147,6 +147,7 @@ def test_server_refuses_to_start_on_an_unmigrated_database(tmp_path):
 
     assert result.returncode == 1
     assert "modelreg db upgrade" in result.stderr
+    assert "or start the server with --upgrade" in result.stderr
 
 
 def test_a_server_without_a_store_creates_the_embedded_one_in_its_folder(tmp_path):

@@ -95,7 +95,11 @@ def serve(
 
     root_path = check_root_path(root_path)
     database = Database(backend_store_uri)
-    database.ensure_schema(upgrade=upgrade, create_if_missing=create_if_missing)
+    database.ensure_schema(
+        upgrade=upgrade,
+        create_if_missing=create_if_missing,
+        other_way="or start the server with --upgrade",
+    )
     open_blob_store(artifacts_uri)
     line = start_line(host, port, database.safe_url, artifacts_uri, workers, auth, root_path)
     print(line, flush=True)

@@ -128,13 +128,16 @@ class Database:
             return None
         return conn.execute(_ALEMBIC_VERSION).scalar()
 
-    def ensure_schema(self, *, upgrade: bool, create_if_missing: bool = False) -> None:
+    def ensure_schema(
+        self, *, upgrade: bool, create_if_missing: bool = False, other_way: str = ""
+    ) -> None:
         """Checks the schema is current; migrates it first when ``upgrade`` is true, or
         when ``create_if_missing`` is and the database has no schema at all.
 
         Raises ``Conflict`` when the database is behind and may not be
-        migrated (the server's case: migrations are an explicit step there),
-        or when the database is newer than this version of modelreg.
+        migrated (the server's case: migrations are an explicit step there; the
+        message gives the command, and ``other_way`` if given), or when the
+        database is newer than this version of modelreg.
         """
         revision = self.current_revision()
         if revision == HEAD_REVISION:
@@ -150,6 +153,7 @@ class Database:
             raise Conflict(
                 f"the database at {url} is at schema revision {revision or 'none'}, not "
                 f"{HEAD_REVISION}; run `modelreg db upgrade --backend-store-uri {url}` first"
+                + (f" ({other_way})" if other_way else "")
             )
         self.upgrade()
 
