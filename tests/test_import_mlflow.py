@@ -26,7 +26,9 @@ from mlflow_source_fixtures import (  # noqa: F401 - a fixture
     mlflow_predicted,
     start_target,
 )
+from modelreg import image_series
 from modelreg.mlflow_import import ImportResult, Options, import_mlflow
+from modelreg.mlflow_import.files import target_path
 from modelreg.mlflow_import.flavors import NOTE_TAG
 from modelreg.mlflow_import.progress import Progress
 
@@ -34,7 +36,7 @@ pytestmark = pytest.mark.timeout(1800)
 
 # Everything but the big artifact's experiment (its own tests import it).
 WORKSPACE = "/Users/ana@example.com/churn"
-EXPERIMENTS = ("Default", "my_experiment", "long_history", "abandoned", WORKSPACE)
+EXPERIMENTS = ("Default", "my_experiment", "long_history", "abandoned", WORKSPACE, "images")
 MODELS = (
     "my_model",
     "aliased",
@@ -45,6 +47,8 @@ MODELS = (
     "qa_prompt",
 )
 SELECTION = Options(experiments=EXPERIMENTS, models=MODELS)
+# A file of the history whose path modelreg refuses (a look-alike of '..').
+REFUSED_NAME = "odd/\uff0e\uff0e/notes.txt"
 
 
 @dataclass
@@ -201,8 +205,37 @@ def test_run_artifacts_are_copied_byte_for_byte(imported):
     for expected in _selected_runs(imported):
         manifest = imported.client._backend.artifacts.manifest(expected["run_id"])
         for path, file in expected["artifacts"].items():
-            assert manifest[path].digest == file["sha256"], path
-            assert manifest[path].size == file["size"], path
+            if path == REFUSED_NAME:
+                continue
+            stored = manifest[target_path(path)]
+            assert (stored.digest, stored.size) == (file["sha256"], file["size"]), path
+
+
+def test_image_series_are_kept_and_those_mlflow_2_named_are_renamed_as_mlflow_3_names_them(
+    imported,
+):
+    run_id = imported.history.ids["images_run"]
+    paths = [f.path for f in imported.client.list_artifacts(run_id, "images")]
+
+    series = image_series.series_of(paths)
+
+    assert {key: [i.step for i in images] for key, images in series.items()} == {
+        "old/masks": [3],
+        "samples": [0, 1],
+    }
+    assert all(i.thumbnail for images in series.values() for i in images)
+    assert not [path for path in paths if "%" in path]
+
+
+def test_a_file_whose_name_modelreg_refuses_is_left_out_reported_and_the_run_imported(imported):
+    run_id = imported.history.ids["images_run"]
+
+    [problem] = [p for p in imported.result.problems if p.kind == "artifact"]
+
+    assert problem.what == f"run {run_id}: {REFUSED_NAME}"
+    assert "left out" in problem.detail and "'..' segment" in problem.detail
+    assert imported.client.get_run(run_id).info.status == "FINISHED"
+    assert REFUSED_NAME not in imported.client._backend.artifacts.manifest(run_id)
 
 
 def test_runs_uris_keep_working_with_the_mlflow_run_id(imported, tmp_path):
@@ -389,7 +422,7 @@ def test_a_prompt_keeps_its_versions_templates_and_alias(imported):
 def test_only_the_inconsistencies_of_the_source_and_the_disabled_webhook_are_reported(imported):
     reported = sorted((p.kind, p.what) for p in imported.result.problems)
 
-    assert [kind for kind, _ in reported] == ["version", "version", "webhook"], reported
+    assert [kind for kind, _ in reported] == ["artifact", "version", "version", "webhook"], reported
 
 
 def test_a_webhook_is_imported_in_mlflows_format_disabled_as_its_secret_stays_behind(imported):
@@ -427,9 +460,13 @@ def test_each_imported_object_has_one_imported_from_mlflow_event(imported):
 
 
 def test_counts_of_source_and_target_match(imported):
-    counts = imported.result.counts
+    counts = dict(imported.result.counts)
 
     assert counts, "no counts"
+    source_files, target_files = counts.pop("artifacts")
+    source_bytes, target_bytes = counts.pop("artifact bytes")
+    # The one file left out (and reported) is all that differs.
+    assert (source_files - target_files, source_bytes - target_bytes) == (1, len("an odd name"))
     assert {row: s for row, (s, _) in counts.items()} == {row: t for row, (_, t) in counts.items()}
     assert counts["runs"][0] == len(_selected_runs(imported))
     assert counts["metric values"][0] >= 10_000

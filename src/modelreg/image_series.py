@@ -81,6 +81,15 @@ def file_names(key: str, step: int, timestamp: int) -> tuple[str, str]:
     return f"{stem}.png", f"{stem}+compressed.webp"
 
 
+def current_name(path: str) -> str:
+    """``path``, or for a file of a series named as MLflow 2 named them (``%`` between
+    the parts, which other tools read as percent-escapes) the name MLflow 3 gives it."""
+    folder, _, name = path.rpartition("/")
+    if folder == FOLDER and "%" in name and _NAME.fullmatch(name):
+        return f"{folder}/{name.replace('%', '+')}"
+    return path
+
+
 def series_of(paths: Iterable[str]) -> dict[str, list[SeriesImage]]:
     """The image series among a run's artifact paths: key → its images by step (and,
     within a step, by time), keys sorted. Other files of ``images/`` are left out."""

@@ -7,7 +7,8 @@ a while: the seed workflow (a scikit-learn model registered and staged), a
 run with a long metric history, nested runs, a NaN metric, dataset inputs,
 a deleted experiment (deleted by the caller), a deleted run that a version still references, a
 renamed model, stages and aliases, a version deleted from the middle, a
-version whose files are gone from the artifact store, a prompt, and (when BIG_MB > 0)
+version whose files are gone from the artifact store, image series (one as MLflow 2
+named their files), a file name modelreg refuses, a prompt, and (when BIG_MB > 0)
 a big artifact. Prints a JSON summary of ids on its last line.
 """
 
@@ -151,6 +152,25 @@ client.create_model_version("lost_files_model", f"runs:/{run.info.run_id}/lost",
 run_folder = os.path.join(artifacts_dir, run.info.experiment_id, run.info.run_id)
 shutil.rmtree(os.path.join(run_folder, "artifacts", "lost"))
 ids["lost_run"] = run.info.run_id
+
+# An image series (MLflow 3's log_image(key=, step=)); next to it, files as MLflow 2 named
+# an image of a series ('%' between the parts), and a file in a folder named by two
+# full-width dots (Unicode's look-alike of '..', which modelreg refuses), written into
+# the store as an older server left them.
+mlflow.set_experiment("images")
+with mlflow.start_run(run_name="images") as run:
+    for step in range(2):
+        pixels = np.full((4, 4, 3), step * 100, dtype=np.uint8)
+        mlflow.log_image(pixels, key="samples", step=step)
+stored = os.path.join(artifacts_dir, run.info.experiment_id, run.info.run_id, "artifacts")
+stem = "old~masks%step%3%timestamp%1717000000000%0f1e2d3c-aaaa-bbbb-cccc-000000000000"
+for logged in os.listdir(os.path.join(stored, "images")):
+    old_name = stem + ("%compressed.webp" if logged.endswith(".webp") else ".png")
+    shutil.copy(os.path.join(stored, "images", logged), os.path.join(stored, "images", old_name))
+os.makedirs(os.path.join(stored, "odd", "\uff0e\uff0e"))
+with open(os.path.join(stored, "odd", "\uff0e\uff0e", "notes.txt"), "w") as f:
+    f.write("an odd name")
+ids["images_run"] = run.info.run_id
 
 # A prompt with two versions and an alias (MLflow keeps prompts in its model registry; a
 # template longer than a run tag may be).

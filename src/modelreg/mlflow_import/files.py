@@ -16,7 +16,10 @@ from typing import Any
 
 import httpx
 
+from modelreg import image_series
+from modelreg.artifact_files import check_artifact_path
 from modelreg.blobs import BlobRef, BlobStore
+from modelreg.errors import InvalidArgument
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.source import ArtifactFile, MlflowSource, SourceError
 
@@ -85,6 +88,14 @@ def logged_model_tree(source: MlflowSource, model_id: str) -> FileTree:
     )
 
 
+def target_path(path: str) -> str:
+    """Where the target keeps the source's file ``path``: there, except that an image of a
+    series MLflow 2 named with ``%`` between its parts (refused as percent-escapes) is
+    renamed as MLflow 3 names it. Raises ``InvalidArgument`` for a path modelreg cannot
+    hold (see :func:`modelreg.artifact_files.check_artifact_path`)."""
+    return check_artifact_path(image_series.current_name(path))
+
+
 def copy_file(
     tree: FileTree, path: str, blobs: BlobStore, advance: Callable[[int], None]
 ) -> BlobRef:
@@ -109,7 +120,11 @@ def copy_tree(
     entries: dict[str, dict[str, Any]] = {}
     batch: dict[str, dict[str, Any]] = {}
     for f in files:
-        path = f"{prefix}/{f.path}" if prefix else f.path
+        try:
+            path = target_path(f"{prefix}/{f.path}" if prefix else f.path)
+        except InvalidArgument as exc:
+            ctx.problem("artifact", f"{tree.describe}: {f.path}", f"left out: {exc}")
+            continue
         known = have.get(path)
         if known is not None and f.size is not None and known.size == f.size:
             entries[path] = {"digest": known.digest, "size": known.size}

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from modelreg.blobs import BlobRef
-from modelreg.errors import ModelregError, NotFound
+from modelreg.errors import InvalidArgument, ModelregError, NotFound
 from modelreg.mlflow_import.context import Context
-from modelreg.mlflow_import.files import FileTree, logged_model_tree, run_tree
+from modelreg.mlflow_import.files import FileTree, logged_model_tree, run_tree, target_path
 from modelreg.mlflow_import.source import SourceError
 
 ROWS = (
@@ -65,7 +65,10 @@ def _count_files(
         counts["source", "artifact bytes"] += f.size or 0
         if not digests:
             continue
-        stored = have.get(f.path)
+        try:
+            stored = have.get(target_path(f.path))
+        except InvalidArgument:
+            stored = None  # left out, and reported, by the import
         if stored is None:
             continue  # counted short on the target side already
         what = f"{tree.describe}: {f.path}"
