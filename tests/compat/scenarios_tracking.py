@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 
 import mlflow
@@ -177,6 +178,28 @@ def artifacts(uri: str) -> dict:
         "list_a_file": [f.path for f in client.list_artifacts(run_id, "data/sub/b.txt")],
         "list_missing": [f.path for f in client.list_artifacts(run_id, "nope")],
         "list_nested_deeper": [f.path for f in client.list_artifacts(run_id, "data/sub")],
+    }
+
+
+@scenario
+def image_series(uri: str) -> dict:
+    import numpy as np
+
+    client = MlflowClient(uri)
+    run_id = client.create_run(client.create_experiment("image-series")).info.run_id
+    for step in range(2):
+        pixels = np.full((4, 6, 3), step * 100, dtype=np.uint8)
+        client.log_image(run_id, pixels, key="val/samples", step=step, timestamp=1000 + step)
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    files = client.list_artifacts(run_id, "images")
+    return {
+        "files": sorted((uuid.sub("<uuid>", f.path), f.is_dir) for f in files),
+        "tag": client.get_run(run_id).data.tags.get("mlflow.loggedImages"),
+        "read_back": [
+            np.asarray(mlflow.artifacts.load_image(f"runs:/{run_id}/{f.path}")).tolist()
+            for f in files
+            if f.path.endswith(".png")
+        ],
     }
 
 
