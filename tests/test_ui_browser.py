@@ -926,3 +926,40 @@ def test_an_image_series_is_stepped_through_with_its_slider(page, registry):
     _loaded(page, full)
     assert "+step+0+" in page.locator("h1").inner_text()
     assert _pixel(full) == [0, 0, 0]
+
+
+def test_comparing_runs_shows_each_runs_image_of_a_series_at_one_step(page, registry):
+    import numpy as np
+
+    client = registry["client"]
+    experiment_id = client.create_experiment(_unique("vision"))
+    runs = {}
+    for name, steps in (("wide", (0, 10)), ("narrow", (0, 5))):
+        run_id = client.create_run(experiment_id, run_name=name).info.run_id
+        for step in steps:
+            pixels = np.full((8, 8, 3), step * 20, dtype=np.uint8)
+            client.log_image(run_id, pixels, key="samples", step=step)
+        runs[name] = run_id
+    client.log_image(runs["wide"], np.zeros((8, 8), dtype=np.uint8), key="masks")
+
+    page.goto(
+        f"{registry['url']}/ui/experiments/{experiment_id}/compare"
+        f"?run={runs['wide']}&run={runs['narrow']}"
+    )
+    row = page.locator("table.image-compare tr", has_text="samples")
+    wide, narrow = row.locator("td").nth(0), row.locator("td").nth(1)
+    assert row.locator("output").inner_text() == "10"
+    assert wide.get_by_role("img").get_attribute("alt") == "samples of wide at step 10"
+    assert narrow.get_by_role("img").get_attribute("alt") == "samples of narrow at step 5"
+    masks = page.locator("table.image-compare tr", has_text="masks")
+    assert masks.locator("td").nth(1).inner_text() == "—"
+
+    page.get_by_label("Step of samples").fill("1")  # the steps are 0, 5 and 10
+
+    assert row.locator("output").inner_text() == "5"
+    image = wide.get_by_role("img")
+    assert image.get_attribute("alt") == "samples of wide at step 0"
+    _loaded(page, image)
+    assert _pixel(image) == [0, 0, 0]
+    _loaded(page, narrow.get_by_role("img"))
+    assert _pixel(narrow.get_by_role("img")) == [100, 100, 100]

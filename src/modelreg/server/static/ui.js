@@ -82,8 +82,43 @@ function imageSeries(figure) {
   });
 }
 
+// A row comparing runs' image series (tr[data-steps]) gets a slider: each run's cell
+// shows that run's image at the chosen step, or at its last step before it.
+function imageComparison(row) {
+  const slider = row.querySelector("input[type=range]");
+  if (!slider) return;
+  const steps = JSON.parse(row.dataset.steps);
+  const shown = row.querySelector("output");
+  slider.classList.remove("hidden");
+  slider.addEventListener("input", () => {
+    const step = steps[Number(slider.value)];
+    shown.textContent = step;
+    row.querySelectorAll("td[data-images]").forEach((cell) => showImageAt(cell, row.dataset.key, step));
+  });
+}
+
+function showImageAt(cell, key, step) {
+  const earlier = JSON.parse(cell.dataset.images).filter((image) => image.step <= step);
+  const at = earlier[earlier.length - 1];
+  if (!at) {
+    const none = document.createElement("span");
+    none.className = "muted";
+    none.textContent = "—";
+    cell.replaceChildren(none);
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = `${cell.dataset.base}/preview/${at.path}`;
+  const image = document.createElement("img");
+  image.src = `${cell.dataset.base}/files/${at.thumbnail}?inline=1`;
+  image.alt = `${key} of ${cell.dataset.run} at step ${at.step}`;
+  link.append(image);
+  cell.replaceChildren(link);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("figure[data-steps]").forEach(imageSeries);
+  document.querySelectorAll("tr[data-steps]").forEach(imageComparison);
   document.querySelectorAll("form[data-live]").forEach(liveSearch);
   document.querySelectorAll("form[data-confirm]").forEach(confirmBeforeSubmit);
 });

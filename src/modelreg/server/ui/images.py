@@ -1,28 +1,42 @@
-"""A run's image series as its page shows them: per key, the latest image's thumbnail
-with a slider over the steps (see :mod:`modelreg.image_series`)."""
+"""A run's image series as the UI shows them (see :mod:`modelreg.image_series`): on the
+run's page, per key, the latest image's thumbnail with a slider over the steps; on the
+page comparing runs, per key, each run's image at one step, the slider shared."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from modelreg import image_series
 
 
+def _shown(image: image_series.SeriesImage) -> dict[str, Any]:
+    """One image as the page's script needs it: its step and the URL-quoted paths of the
+    image and of its thumbnail (the image itself when it has none)."""
+    return {
+        "step": image.step,
+        "path": quote(image.path),
+        "thumbnail": quote(image.thumbnail or image.path),
+    }
+
+
 def series_view(paths: Iterable[str]) -> list[dict[str, Any]]:
-    """Per series, in key order: its key and its steps in order, each with the
-    URL-quoted artifact paths of the image and of its thumbnail (the image itself when
-    it has none)."""
+    """Per series of one run, in key order: its key and its steps in order."""
     views = []
     for key, images in image_series.series_of(paths).items():
-        steps = [
-            {
-                "step": image.step,
-                "path": quote(image.path),
-                "thumbnail": quote(image.thumbnail or image.path),
-            }
-            for image in images
-        ]
+        steps = [_shown(image) for image in images]
         views.append({"key": key, "steps": steps, "last": steps[-1]})
     return views
+
+
+def comparison_view(paths_of_runs: Sequence[Iterable[str]]) -> list[dict[str, Any]]:
+    """Per key any of the runs has a series of, in key order: the steps any of them has,
+    and per run (in order) its images of that series, in step order (``[]`` for none)."""
+    found = [image_series.series_of(paths) for paths in paths_of_runs]
+    rows = []
+    for key in sorted({key for series in found for key in series}):
+        cells = [[_shown(image) for image in series.get(key, [])] for series in found]
+        steps = sorted({image["step"] for cell in cells for image in cell})
+        rows.append({"key": key, "steps": steps, "cells": cells})
+    return rows

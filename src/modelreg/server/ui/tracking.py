@@ -17,7 +17,7 @@ from modelreg.errors import InvalidArgument, NotFound
 from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
-from modelreg.server.ui.images import series_view
+from modelreg.server.ui.images import comparison_view, series_view
 from modelreg.server.ui.logged_models import (
     LOGGED_MODELS_SHOWN,
     logged_models_listed,
@@ -214,7 +214,8 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
     def compare_runs(
         request: Request, experiment_id: str, run: Annotated[list[str] | None, Query()] = None
     ) -> HTMLResponse:
-        """Runs of one experiment side by side: metric curves overlaid, params that differ."""
+        """Runs of one experiment side by side: metric curves overlaid, image series at
+        one step, params that differ."""
         ids = list(dict.fromkeys(run or []))
         if not 2 <= len(ids) <= MAX_COMPARED_RUNS:
             raise InvalidArgument(f"pick 2 to {MAX_COMPARED_RUNS} runs to compare")
@@ -238,11 +239,15 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         }
         params = sorted({k for r in runs for k in r.data.params})
         differing = [k for k in params if len({r.data.params.get(k) for r in runs}) > 1]
+        images = comparison_view(
+            [backend.artifacts.manifest(r.info.run_id, image_series.FOLDER) for r in runs]
+        )
         return page(
             request,
             "compare_runs.html",
             experiment=found,
             runs=runs,
+            images=images,
             keys=keys,
             curves=curves,
             system_keys=[k for k in keys if is_system_metric(k)],
