@@ -202,3 +202,17 @@ def test_a_thumbnail_without_its_image_is_not_a_series_image():
     orphan = "images/k+step+1+timestamp+2+ab+compressed.webp"
 
     assert image_series.series_of([orphan]) == {}
+
+
+def test_a_long_series_offers_an_even_sample_of_its_steps_on_the_page():
+    from modelreg.server.ui.images import SLIDER_STEPS, series_view
+
+    paths = [f"images/k+step+{step}+timestamp+1+{step:x}.png" for step in range(10_000)]
+
+    [view] = series_view(paths)
+
+    steps = [shown["step"] for shown in view["steps"]]
+    assert view["count"] == 10_000 and len(steps) == SLIDER_STEPS
+    assert steps[0] == 0 and steps[-1] == 9_999 == view["last"]["step"]
+    assert steps == sorted(set(steps))
+    assert max(b - a for a, b in zip(steps, steps[1:], strict=False)) <= 51
