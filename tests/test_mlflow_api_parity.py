@@ -74,6 +74,7 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     **_same(
         {"response_format": PROMPT_FIELDS, "model_config": PROMPT_FIELDS},
         "client.register_prompt",
+        "client.create_prompt_version",
         "mlflow.register_prompt",
     ),
     "mlflow.search_prompts": {"order_by": "prompts are listed by name"},

@@ -8,7 +8,7 @@ from typing import Literal, overload
 
 from modelreg.entities import PagedList, RegisteredModel
 from modelreg.fluent import active_run, current_client
-from modelreg.prompts import LINKED_PROMPTS_TAG, Prompt, Template, with_linked_prompt
+from modelreg.prompts import Prompt, Template
 
 
 def register_prompt(
@@ -57,9 +57,5 @@ def load_prompt(
     prompt = client.load_prompt(name_or_uri, version, allow_missing)
     run = active_run()
     if prompt is not None and run is not None:
-        run_id = run.info.run_id
-        current = client.get_run(run_id).data.tags.get(LINKED_PROMPTS_TAG)
-        linked = with_linked_prompt(current, prompt)
-        if linked is not None and linked != current:
-            client.set_tag(run_id, LINKED_PROMPTS_TAG, linked)
+        client.link_prompt_version_to_run(run.info.run_id, prompt)
     return prompt

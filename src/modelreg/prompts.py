@@ -30,7 +30,7 @@ TYPE_TAG = "_mlflow_prompt_type"
 LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
 # Tags MLflow's clients keep about a prompt version (its template, type, response
 # format, model settings), not the user's own.
-_INTERNAL_TAG_PREFIXES = ("mlflow.prompt.", "_mlflow_prompt")
+INTERNAL_TAG_PREFIXES = ("mlflow.prompt.", "_mlflow_prompt")
 # The sources MLflow's senders give a prompt's versions (its stores, its client and UI).
 PROMPT_SOURCE = "prompt-template"
 PROMPT_SOURCES = frozenset({PROMPT_SOURCE, "dummy-source"})
@@ -165,7 +165,7 @@ def prompt_from_version(version: Any) -> Prompt:
         raise InvalidArgument(
             f"'{version.name}' version {version.version} is a model version, not a prompt's"
         )
-    own = {k: v for k, v in tags.items() if not k.startswith(_INTERNAL_TAG_PREFIXES)}
+    own = {k: v for k, v in tags.items() if not k.startswith(INTERNAL_TAG_PREFIXES)}
     return Prompt(
         name=version.name,
         version=int(version.version),
@@ -174,6 +174,22 @@ def prompt_from_version(version: Any) -> Prompt:
         tags=own,
         aliases=tuple(version.aliases),
     )
+
+
+def linked_prompts(current: str | None) -> list[tuple[str, int]]:
+    """The (name, version) pairs a run's ``mlflow.linkedPrompts`` tag lists; entries it
+    cannot read are left out."""
+    try:
+        linked = [] if current is None else json.loads(current)
+    except ValueError:
+        return []
+    found = []
+    for entry in linked if isinstance(linked, list) else []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        version = str(entry.get("version")) if isinstance(entry, dict) else ""
+        if isinstance(name, str) and version.isdigit():
+            found.append((name, int(version)))
+    return found
 
 
 def with_linked_prompt(current: str | None, prompt: Prompt) -> str | None:
