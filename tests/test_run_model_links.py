@@ -133,3 +133,10 @@ def test_a_bad_models_argument_is_refused_naming_it(client, run_id, models, mess
 def test_log_input_needs_a_dataset_or_a_model(client):
     with modelreg.start_run(), pytest.raises(InvalidArgument, match="a dataset or a model"):
         modelreg.log_input()
+
+
+def test_log_input_describes_the_data_before_it_links_the_model(client, model_id):
+    with modelreg.start_run() as run, pytest.raises(InvalidArgument):
+        modelreg.log_input(object(), model=model_id)
+
+    assert links(client, run.info.run_id) == []

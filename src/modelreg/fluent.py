@@ -495,12 +495,17 @@ def log_input(
     a numpy array, or a local file or folder path; its sha256 digest, schema
     and row count are computed here (see :mod:`modelreg.datasets`).
     """
+    from modelreg.datasets import dataset as described_as
+
     if dataset is None and model is None:
         raise InvalidArgument("give a dataset or a model to log as an input")
+    described = None if dataset is None else described_as(dataset, name, source)
     client, run_id = current_client(), get_or_start_run_id()
     if model is not None:
         client.log_inputs(run_id, models=[model])
-    return None if dataset is None else client.log_input(run_id, dataset, context, name, source)
+    if described is not None:
+        client.log_inputs(run_id, [described], context)
+    return described
 
 
 def log_inputs(
