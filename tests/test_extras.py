@@ -138,7 +138,15 @@ def test_a_frameworks_autolog_without_the_framework_names_its_extra():
 
 def test_autolog_without_any_framework_names_scikit_learns_extra():
     done = run_without(
-        ["sklearn", "xgboost", "lightgbm", "keras", "transformers"],
+        [
+            "sklearn",
+            "xgboost",
+            "lightgbm",
+            "keras",
+            "transformers",
+            "lightning",
+            "pytorch_lightning",
+        ],
         "import modelreg\nfrom modelreg.errors import MissingDependency\n"
         "try:\n    modelreg.autolog()\n"
         "except MissingDependency as exc:\n    print(exc)\n",

@@ -4,8 +4,9 @@ Once enabled, every ``fit`` of a scikit-learn estimator (and of XGBoost's and
 LightGBM's scikit-learn estimators, when installed; their own ``xgboost.train`` and
 ``lightgbm.train`` are logged too, see :mod:`modelreg.autolog_boosting`), every Keras
 ``Model.fit``
-(see :mod:`modelreg.autolog_keras`) and every Hugging Face ``Trainer.train``
-(:mod:`modelreg.autolog_transformers`) logs to the active run
+(see :mod:`modelreg.autolog_keras`), every Hugging Face ``Trainer.train``
+(:mod:`modelreg.autolog_transformers`) and every PyTorch Lightning ``Trainer.fit``
+(:mod:`modelreg.autolog_lightning`) logs to the active run
 (or to a run of its own, started before and ended after the fit): the
 estimator's parameters (``get_params(deep=True)``), its score and the usual
 metrics on the training data (``training_accuracy_score``, ``training_f1_score``
@@ -41,8 +42,11 @@ from modelreg.timeutil import now_ms
 
 _ORIGINAL = "__modelreg_original_fit__"
 # Frameworks autolog covers. XGBoost's and LightGBM's are their scikit-learn estimators
-# (by their base class); Keras and Transformers have modules of their own.
-FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "keras", "transformers")
+# (by their base class); Keras, Transformers and PyTorch (Lightning's Trainer, as
+# MLflow's pytorch autolog) have modules of their own.
+FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "keras", "transformers", "pytorch")
+# The packages whose training a framework's autolog logs, where not named as it is.
+_PACKAGES = {"pytorch": ("lightning", "pytorch_lightning")}
 _SKLEARN_STYLE = {"xgboost": "XGBModel", "lightgbm": "LGBMModel"}
 _patched: dict[str, list[Any]] = {}  # framework -> the estimator classes whose fit is wrapped
 _local = threading.local()
@@ -84,7 +88,7 @@ def autolog(
     """
     excluded = _framework_names(exclude_flavors or ())
     chosen = [f for f in FRAMEWORKS if f not in excluded]
-    installed = [f for f in chosen if _installed(f)]
+    installed = [f for f in chosen if _framework_installed(f)]
     if not installed and not disable:
         raise _missing(chosen[0] if chosen else "sklearn")
     options = AutologOptions(
@@ -110,10 +114,10 @@ def autolog_framework(
     """Turns autologging of one of :data:`FRAMEWORKS` on (or off) with ``options``,
     leaving the others as they are. Raises ``MissingDependency`` when the framework is
     not installed."""
-    from modelreg import autolog_boosting, autolog_keras, autolog_transformers
+    from modelreg import autolog_boosting, autolog_keras, autolog_lightning, autolog_transformers
 
     (framework,) = _framework_names([framework])
-    if not disable and not _installed(framework):
+    if not disable and not _framework_installed(framework):
         raise _missing(framework)
     if disable:
         for cls in _patched.pop(framework, []):
@@ -122,6 +126,8 @@ def autolog_framework(
             autolog_keras.disable()
         elif framework == "transformers":
             autolog_transformers.disable()
+        elif framework == "pytorch":
+            autolog_lightning.disable()
         elif framework in _SKLEARN_STYLE:
             autolog_boosting.disable(framework)
         return
@@ -130,6 +136,8 @@ def autolog_framework(
         autolog_keras.enable()
     elif framework == "transformers":
         autolog_transformers.enable()
+    elif framework == "pytorch":
+        autolog_lightning.enable()
     elif framework not in _patched:
         _patched[framework] = [_logged(cls, framework) for cls in _estimator_classes(framework)]
     if framework in _SKLEARN_STYLE:
@@ -155,10 +163,15 @@ def _installed(package: str) -> bool:
         return False
 
 
+def _framework_installed(framework: str) -> bool:
+    return any(_installed(package) for package in _PACKAGES.get(framework, (framework,)))
+
+
 def _missing(framework: str) -> Exception:
     from modelreg.extras import missing_dependency
 
-    absent = ModuleNotFoundError(f"No module named {framework!r}", name=framework)
+    package = _PACKAGES.get(framework, (framework,))[0]
+    absent = ModuleNotFoundError(f"No module named {package!r}", name=package)
     return missing_dependency(absent) or absent
 
 

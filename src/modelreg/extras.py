@@ -42,6 +42,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "catboost": ("CatBoost models", ("catboost",)),
     "keras": ("Keras models", ("keras",)),
     "transformers": ("Transformers models", ("transformers", "tokenizers")),
+    "lightning": ("PyTorch Lightning autologging", ("lightning", "pytorch_lightning")),
 }
 _EXTRA_OF = {module: extra for extra, (_, modules) in EXTRAS.items() for module in modules}
 

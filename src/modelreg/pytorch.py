@@ -1,11 +1,12 @@
 """PyTorch models by MLflow's names (``mlflow.pytorch``).
 
 ``log_model``, ``save_model``, and ``load_model``, which gives the PyTorch object
-itself; see :mod:`modelreg.frameworks`. ``log_state_dict``, ``save_state_dict`` and
-``load_state_dict`` keep a checkpoint's ``state_dict`` (a model's or an optimizer's)
-as MLflow's do, in ``state_dict.pth``; loading reads it with ``torch.load(...,
-weights_only=True)``, which builds tensors and plain containers only, so a file that
-holds other objects needs ``trust_pickle=True``.
+itself; see :mod:`modelreg.frameworks`. ``autolog`` logs PyTorch Lightning's
+``Trainer.fit`` (see :mod:`modelreg.autolog_lightning`), as MLflow's does.
+``log_state_dict``, ``save_state_dict`` and ``load_state_dict`` keep a checkpoint's
+``state_dict`` (a model's or an optimizer's) as MLflow's do, in ``state_dict.pth``;
+loading reads it with ``torch.load(..., weights_only=True)``, which builds tensors and
+plain containers only, so a file that holds other objects needs ``trust_pickle=True``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from typing import Any
 
 from modelreg.errors import InvalidArgument, PermissionDenied
 from modelreg.extras import needs_extras
-from modelreg.frameworks import default_requirements_for, functions_for
+from modelreg.frameworks import autolog_for, default_requirements_for, functions_for
 
 log_model, save_model, load_model = functions_for("pytorch", __name__)
 get_default_pip_requirements = default_requirements_for("pytorch", __name__)
+autolog = autolog_for("pytorch", __name__)
 
 STATE_DICT_FILE = "state_dict.pth"
 
 __all__ = [
+    "autolog",
     "get_default_pip_requirements",
     "load_model",
     "load_state_dict",
