@@ -104,10 +104,14 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
             )
         },
     },
-    "mlflow.evaluate": {
-        "env_manager": "the model is evaluated in this environment",
-        "_called_from_genai_evaluate": "MLflow's own",
-    },
+    **_same(
+        {
+            "env_manager": "the model is evaluated in this environment",
+            "_called_from_genai_evaluate": "MLflow's own",
+        },
+        "mlflow.evaluate",
+        "mlflow.models.evaluate",
+    ),
     "mlflow.models.make_metric": {"genai_metric_args": "GenAI metrics are not supported"},
     "mlflow.pyfunc.log_model": {**PYFUNC, "prompts": PROMPT_LINKS},
     "mlflow.pyfunc.save_model": {**SAVED, **PYFUNC},

@@ -191,3 +191,8 @@ def test_a_logged_model_takes_one_file_and_lists_its_files(client, tmp_path):
     assert (listed.path, listed.file_size) == ("prompts/prompt.txt", 9)
     with pytest.raises(InvalidArgument, match="is not a file"):
         client.log_model_artifact(model_id, tmp_path)
+
+
+def test_evaluate_and_its_evaluators_are_in_modelreg_models_as_in_mlflow_models():
+    assert modelreg.models.evaluate is modelreg.evaluate
+    assert modelreg.models.list_evaluators() == ["default"]

@@ -294,9 +294,11 @@ def _predictor(
     from modelreg.flavors import LoadedModel
 
     if isinstance(model, str | os.PathLike):
-        from modelreg.models import load_model
+        from modelreg.flavors import load_model_dir
+        from modelreg.model_folders import model_folder
 
-        model = load_model(model, model_config=model_config)
+        with needs_extras():  # the model's framework
+            model = load_model_dir(model_folder(model), model_config=model_config)
     elif model_config is not None:
         raise InvalidArgument("model_config: only a model loaded here (a URI or folder) takes it")
     if isinstance(model, LoadedModel):
@@ -345,6 +347,12 @@ def _dataset(
 
     described = data if hasattr(data, "columns") else {"features": features, "targets": y_true}
     return dataset(described, name=name, source=source)
+
+
+def list_evaluators() -> list[str]:
+    """The evaluators :func:`evaluate` has (MLflow's ``mlflow.models.list_evaluators``):
+    ``["default"]``, the classifier and regressor metrics."""
+    return ["default"]
 
 
 def _check_evaluators(evaluators: str | Sequence[str] | None) -> None:

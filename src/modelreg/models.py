@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.evaluation import evaluate, list_evaluators
 from modelreg.evaluation_custom import make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
@@ -39,15 +40,17 @@ from modelreg.signature import infer_signature, validate_schema
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
 
-# get_model_info, infer_signature, make_metric, set_model and set_signature are here,
-# where MLflow has them (mlflow.models).
+# evaluate, get_model_info, infer_signature, make_metric, set_model and set_signature are
+# here, where MLflow has them (mlflow.models).
 __all__ = [
     "LoggedModel",
     "convert_input_example_to_serving_input",
     "download_model",
+    "evaluate",
     "get_model_info",
     "infer_pip_requirements",
     "infer_signature",
+    "list_evaluators",
     "load_model",
     "log_model",
     "make_metric",
