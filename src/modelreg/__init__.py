@@ -22,6 +22,7 @@ _LAZY = {
     "delete_run": "modelreg.fluent",
     "delete_tag": "modelreg.fluent",
     "flush_async_logging": "modelreg.fluent",
+    "flush_artifact_async_logging": "modelreg.fluent_artifacts",
     "get_parent_run": "modelreg.fluent",
     "is_tracking_uri_set": "modelreg.fluent",
     "get_artifact_uri": "modelreg.fluent_artifacts",
@@ -155,6 +156,7 @@ __all__ = [
     "errors",
     "evaluate",
     "finalize_logged_model",
+    "flush_artifact_async_logging",
     "flush_async_logging",
     "get_active_model_id",
     "get_artifact_uri",
@@ -295,6 +297,7 @@ if TYPE_CHECKING:
     )
     from modelreg.fluent_artifacts import (
         download_artifacts,
+        flush_artifact_async_logging,
         get_artifact_uri,
         load_dict,
         load_text,

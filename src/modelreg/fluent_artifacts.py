@@ -68,6 +68,11 @@ def log_figure(
     )
 
 
+def flush_artifact_async_logging() -> None:
+    """Returns at once: every artifact is written before its logging call returns, even
+    with ``synchronous=False`` (MLflow's waits for its queue of artifact uploads)."""
+
+
 def log_image(
     image: Any,
     artifact_file: str | None = None,
