@@ -108,3 +108,12 @@ def test_a_line_that_names_no_package_is_kept():
 
 def test_a_package_listed_twice_is_replaced_once():
     assert added(["numpy<3", "numpy>=2", "scipy"], ["numpy==2.1"]) == ["numpy==2.1", "scipy"]
+
+
+def test_a_version_registered_before_the_change_keeps_its_requirements(logged):
+    modelreg.register_model(logged.model_uri, "registered-before")
+
+    update_model_requirements(logged.model_uri, "add", ["pandas"])
+
+    assert requirements_file("models:/registered-before/1") == PINNED
+    assert requirements_file(logged.model_uri) == [*PINNED, "pandas"]
