@@ -173,3 +173,33 @@ def test_rename_changes_the_name_by_an_id_prefix(invoke, lib, run_id):
 
     assert result.stdout == f"Renamed run {run_id} to 'baseline-v2'.\n"
     assert lib.get_run(run_id).info.run_name == "baseline-v2"
+
+
+def test_show_lists_the_logged_models_the_run_made_or_used_and_its_image_series(
+    invoke, lib, run_id
+):
+    import numpy as np
+
+    experiment_id = lib.get_run(run_id).info.experiment_id
+    used = lib.create_logged_model(experiment_id, name="teacher").model_id
+    lib.log_inputs(run_id, models=[used])
+    for step in (2, 7):
+        lib.log_image(run_id, np.zeros((4, 4), dtype=np.uint8), key="val/masks", step=step)
+
+    shown = invoke("runs", "show", run_id).stdout
+
+    models, images = shown.split("Logged models")[1].split("Image series")
+    [link] = [line for line in models.splitlines() if used in line]
+    assert cells(link) == [used, "input", "0"]
+    [series] = [line for line in images.splitlines() if "val/masks" in line]
+    assert cells(series) == ["val/masks", "2", "2", "7"]
+
+
+def cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("│").split("│")]
+
+
+def test_show_of_a_run_without_links_or_images_has_neither_table(invoke, run_id):
+    shown = invoke("runs", "show", run_id).stdout
+
+    assert "Logged models" not in shown and "Image series" not in shown

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from modelreg import image_series
 from modelreg.cli.errors import ModelregGroup
 from modelreg.cli.output import (
     Column,
@@ -224,7 +225,8 @@ def _row(run: Run) -> list[str]:
 @json_option
 @with_client
 def show(client: Client, run_id: str, as_json: bool) -> None:
-    """Show a run: its info, params, latest metric values and tags.
+    """Show a run: its info, params, latest metric values, tags, the logged models it made
+    or used, and its image series.
 
     \b
     Examples:
@@ -258,6 +260,23 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
     ):
         if values:
             print_table(["Key", Column("Value", wrap=True)], sorted(values.items()), title=title)
+    _show_links_and_images(client, info.run_id)
+
+
+def _show_links_and_images(client: Client, run_id: str) -> None:
+    """The run's links to logged models and its image series, as tables (none: nothing)."""
+    links = client.get_run_model_links(run_id)
+    if links:
+        linked = [(x.model_id, x.direction, x.step) for x in links]
+        print_table(["Logged model", "Direction", "Step"], linked, title="Logged models")
+    found = image_series.series_of(
+        f.path for f in client.list_artifacts(run_id, image_series.FOLDER)
+    )
+    if found:
+        series = [
+            (key, len(images), images[0].step, images[-1].step) for key, images in found.items()
+        ]
+        print_table(["Key", "Images", "First step", "Last step"], series, title="Image series")
 
 
 @runs.command("metric-history")
