@@ -214,3 +214,18 @@ def test_a_logged_model_cannot_name_a_blob_its_creator_may_not_read(auth_server,
     messages = [r.json()["message"] for r in refused]
     assert messages[0].replace(ref.digest, "?") == messages[1].replace("0" * 64, "?")
     assert stranger.get_logged_model(own).status == "PENDING"
+
+
+def test_a_models_runs_leave_out_those_the_caller_may_not_read(auth_server, logged):
+    world, model_id = logged
+    admin = auth_server.admin_lib
+    hidden_experiment = admin.create_experiment(unique("hidden"))
+    hidden_run = admin.create_run(hidden_experiment).info.run_id
+    admin.log_inputs(world.run_id, models=[model_id])
+    admin.log_inputs(hidden_run, models=[model_id])
+
+    seen_by_reader = auth_server.client("reader").get_logged_model_run_links(model_id)
+    seen_by_admin = admin.get_logged_model_run_links(model_id)
+
+    assert [x.run_id for x in seen_by_reader] == [world.run_id]
+    assert sorted(x.run_id for x in seen_by_admin) == sorted([world.run_id, hidden_run])

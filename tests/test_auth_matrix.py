@@ -118,6 +118,7 @@ MATRIX = [
     ("POST", V1 + "/logged-models/{model_id}/run-files", "edit", {"path": "model"}),
     ("POST", V1 + "/logged-models/{model_id}/artifacts", "edit", {"entries": {}}),
     ("GET", V1 + "/logged-models/{model_id}/manifest", "read", {}),
+    ("GET", V1 + "/logged-models/{model_id}/run-links", "read", {}),
     ("POST", V1 + "/logged-models/search", "user", {"experiment_ids": ["{exp}"]}),
     # registered models
     ("POST", V1 + "/registered-models", "user", {"name": "{fresh}"}),

@@ -140,3 +140,30 @@ def test_log_input_describes_the_data_before_it_links_the_model(client, model_id
         modelreg.log_input(object(), model=model_id)
 
     assert links(client, run.info.run_id) == []
+
+
+def test_a_model_lists_the_runs_that_logged_or_used_it_newest_first(
+    client, experiment_id, run_id, model_id
+):
+    later = client.create_run(experiment_id).info.run_id
+    client.log_outputs(run_id, [LoggedModelOutput(model_id, step=3)])
+    client.log_inputs(later, models=[model_id])
+
+    found = client.get_logged_model_run_links(model_id)
+
+    assert [(x.run_id, x.direction, x.step) for x in found] == [
+        (later, "input", 0),
+        (run_id, "output", 3),
+    ]
+
+
+def test_a_deleted_run_is_left_out_of_a_models_runs(client, run_id, model_id):
+    client.log_inputs(run_id, models=[model_id])
+    client.delete_run(run_id)
+
+    assert client.get_logged_model_run_links(model_id) == []
+
+
+def test_the_runs_of_an_unknown_model_are_not_found(client):
+    with pytest.raises(NotFound, match=UNKNOWN):
+        client.get_logged_model_run_links(UNKNOWN)

@@ -472,6 +472,9 @@ def test_a_run_page_lists_the_logged_models_the_run_output_and_used(ui, live_ser
     assert "distilled" in made and "base-encoder" not in made
     assert f'href="/ui/logged-models/{base.model_id}">base-encoder</a>' in used
     assert "deleted-teacher" not in page
+    base_page = http.get(f"/ui/logged-models/{base.model_id}").text
+    [row] = [r for r in base_page.split("<h2>Runs</h2>")[1].split("<tr>") if run_id[:8] in r]
+    assert "used it" in row
 
 
 def test_a_run_page_without_model_inputs_has_no_used_models_section(ui):

@@ -193,6 +193,16 @@ class RunModelLink:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelRunLink:
+    """A run's use of a logged model, seen from the model: the run, ``output`` (it logged
+    the model) or ``input`` (it used it), and the run's step then."""
+
+    run_id: str
+    direction: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class LoggedModelOutput:
     """A logged model as an output of a run, made at the run's ``step`` (MLflow's
     ``LoggedModelOutput``), for ``log_outputs``."""

@@ -497,6 +497,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("logged_models", "run_links", "GET", "/runs/{run_id}/model-links", on_run("read")),
     _op("logged_models", "link_run", "POST", "/runs/{run_id}/model-links", on_run("edit")),
     _on_logged_model("manifest", "GET", "/manifest", "read"),
+    _on_logged_model("model_run_links", "GET", "/run-links", "read"),
     # import-mlflow: history written as it was (ids and times kept), by admins only
     _op("imports", "import_experiment", "POST", "/imports/experiments", ADMIN),
     _op("imports", "import_run", "POST", "/imports/runs", ADMIN),

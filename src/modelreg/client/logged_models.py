@@ -17,6 +17,7 @@ from modelreg.logged_models import (
     LoggedModelDataset,
     LoggedModelMetric,
     LoggedModelOrder,
+    ModelRunLink,
     RunModelLink,
     dataset_filter,
     run_model_links,
@@ -200,6 +201,12 @@ class LoggedModelMethods:
         >>> client.log_outputs(run_id, [LoggedModelOutput(model.model_id, step=10)])
         """
         self._backend.logged_models.link_run(run_id, run_model_links(models, "output"))
+
+    def get_logged_model_run_links(self, model_id: str) -> list[ModelRunLink]:
+        """The runs that logged the model (``output``) or used it (``input``), newest
+        first (the 100 newest), each with the run's step then; runs deleted, or that the
+        caller may not read, are left out. Raises ``NotFound`` for an unknown model."""
+        return self._backend.logged_models.model_run_links(model_id)
 
     def get_run_model_links(self, run_id: str) -> list[RunModelLink]:
         """The run's links to logged models, as MLflow's ``run.outputs.model_outputs``

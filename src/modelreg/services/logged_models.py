@@ -26,6 +26,7 @@ from modelreg.logged_models import (
     LoggedModelDataset,
     LoggedModelMetric,
     LoggedModelOrder,
+    ModelRunLink,
     RunModelLink,
     dataset_filter,
 )
@@ -45,6 +46,8 @@ from modelreg.timeutil import now_ms
 __all__ = ["LoggedModelService", "check_key_values", "check_model_id", "check_model_name"]
 
 DIRECTIONS = ("output", "input")
+# The runs a model's page and ``model_run_links`` list (the newest).
+MODEL_RUN_LINKS = 100
 
 
 def check_model_id(model_id: Any) -> str:
@@ -336,6 +339,21 @@ class LoggedModelService:
         with self.db.read() as conn:
             tracking_store.get_run_info(conn, v.check_string(run_id, "run_id", 64))
             return store.run_links(conn, [run_id]).get(run_id, [])
+
+    def model_run_links(self, model_id: str) -> list[ModelRunLink]:
+        """The active runs that logged the model (``output``) or used it (``input``),
+        newest first, at most ``MODEL_RUN_LINKS``, leaving out those the caller may not
+        read. Raises ``NotFound`` for an unknown model."""
+        with self.db.read() as conn:
+            store.require_model(conn, check_model_id(model_id))
+            rows = store.model_links(conn, model_id, MODEL_RUN_LINKS)
+            shown = {row.experiment_id for row in rows}
+            readable = set(principal.readable_experiment_ids(conn, sorted(shown)))
+            return [
+                ModelRunLink(row.run_id, row.direction, row.step)
+                for row in rows
+                if row.experiment_id in readable
+            ]
 
     def models_of_run(self, run_id: str) -> list[LoggedModel]:
         """The active models a run made, oldest first. Raises ``NotFound`` for an unknown run."""

@@ -38,6 +38,7 @@ from modelreg.logged_models import (
 from modelreg.store import keyset
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.schema import metrics as run_metrics
+from modelreg.store.schema import runs
 from modelreg.store.schema_logged_models import (
     logged_model_artifacts,
     logged_model_metrics,
@@ -408,6 +409,20 @@ def run_links(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[RunMod
     for row in conn.execute(query.order_by(r.run_id, r.model_id)):
         out.setdefault(row.run_id, []).append(RunModelLink(row.model_id, row.direction, row.step))
     return out
+
+
+def model_links(conn: Connection, model_id: str, limit: int) -> list[Any]:
+    """The active runs linked to the model (``run_id``, ``experiment_id``, ``direction``,
+    ``step``), newest run first, at most ``limit`` (from the links' model index)."""
+    r = run_logged_models.c
+    query = (
+        select(r.run_id, runs.c.experiment_id, r.direction, r.step)
+        .join(runs, runs.c.run_id == r.run_id)
+        .where(r.model_id == model_id, runs.c.lifecycle_stage == "active")
+        .order_by(runs.c.start_time.desc(), r.run_id, r.direction)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
 
 
 def models_of_run(conn: Connection, run_id: str) -> list[str]:

@@ -70,8 +70,8 @@ def build_logged_models_router(client: Any, backend: Any, guard: Guard) -> APIRo
     @router.get("/ui/logged-models/{model_id}")
     @guard.requires(read_model)
     def logged_model(request: Request, model_id: str, folder: str = "") -> HTMLResponse:
-        """A logged model: status, source run, metrics by dataset, params, tags,
-        registered versions and files."""
+        """A logged model: status, source run, the runs that logged or used it, metrics
+        by dataset, params, tags, registered versions and files."""
         model = client.get_logged_model(model_id)
         metrics = sorted(
             model.metrics,
@@ -86,6 +86,7 @@ def build_logged_models_router(client: Any, backend: Any, guard: Guard) -> APIRo
             versions=client.search_model_versions(
                 f"source = '{model.model_uri}'", max_results=VERSIONS_SHOWN
             ),
+            run_links=client.get_logged_model_run_links(model_id),
             status_class=LOGGED_MODEL_STATUS_CLASS,
             listing=file_listing.folder_of(
                 partial(backend.logged_models.manifest, model_id), folder
