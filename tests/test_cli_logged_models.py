@@ -80,3 +80,15 @@ def test_show_lists_each_metric_with_the_dataset_it_was_measured_on(invoke, meas
 
     assert "holdout@aa11" in result.stdout and "holdout@bb22" in result.stdout
     assert "train@cc33" in result.stdout and "0.99" in result.stdout
+
+
+def test_show_lists_the_runs_that_logged_or_used_the_model(invoke, lib, model_id):
+    experiment_id = lib.get_experiment_by_name("fraud").experiment_id
+    user = lib.create_run(experiment_id, run_name="evaluate").info.run_id
+    lib.log_inputs(user, models=[model_id])
+
+    shown = invoke("logged-models", "show", model_id).stdout
+
+    runs = shown.split("Runs")[-1]
+    [row] = [line for line in runs.splitlines() if user in line]
+    assert "input" in row

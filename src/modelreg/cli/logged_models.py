@@ -114,7 +114,8 @@ def list_logged_models(
 @json_option
 @with_client
 def show(client: Client, model_id: str, as_json: bool) -> None:
-    """Show a logged model: its run, status, params, metrics and tags.
+    """Show a logged model: its run, status, params, metrics, tags and the runs that
+    logged or used it.
 
     \b
     Examples:
@@ -152,6 +153,10 @@ def show(client: Client, model_id: str, as_json: bool) -> None:
         )
     if model.tags:
         print_table(["Key", Column("Value", wrap=True)], sorted(model.tags.items()), title="Tags")
+    links = client.get_logged_model_run_links(model.model_id)
+    if links:
+        linked = [(x.run_id, x.direction, x.step) for x in links]
+        print_table(["Run", "Direction", "Step"], linked, title="Runs")
 
 
 def _dataset(text: str) -> tuple[str, str | None]:
