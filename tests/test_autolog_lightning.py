@@ -13,50 +13,20 @@ import torch
 import modelreg
 from autolog_fixtures import EXPERIMENT, autologged, only_run  # noqa: F401
 
-lightning = pytest.importorskip("lightning.pytorch")
 
-X = torch.linspace(0, 1, 32).reshape(-1, 1)
-Y = 3 * X + 1
+@pytest.fixture(scope="module")
+def lm():
+    """The Lightning modules (importing Lightning takes seconds: only these tests do)."""
+    import lightning_models
 
-
-class Line(lightning.LightningModule):
-    """y = a·x + b, fitted by SGD; logs its training and validation loss each epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(1, 1)
-
-    def forward(self, x):
-        return self.layer(x)
-
-    def training_step(self, batch, _):
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self(x), y)
-        self.log("train_loss", loss, on_epoch=True, on_step=False)
-        return loss
-
-    def validation_step(self, batch, _):
-        x, y = batch
-        self.log("val_loss", torch.nn.functional.mse_loss(self(x), y))
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.5)
+    return lightning_models
 
 
-def loader():
-    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, Y), batch_size=8)
-
-
-def trainer(**options):
-    quiet = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
-    return lightning.Trainer(accelerator="cpu", enable_checkpointing=False, **quiet, **options)
-
-
-def test_a_fit_logs_its_params_each_epochs_metrics_its_summary_and_the_model(autologged):
+def test_a_fit_logs_its_params_each_epochs_metrics_its_summary_and_the_model(autologged, lm):
     torch.manual_seed(0)
-    model = Line()
+    model = lm.Line()
 
-    trainer(max_epochs=3).fit(model, loader(), loader())
+    lm.trainer(max_epochs=3).fit(model, lm.loader(), lm.loader())
 
     run = only_run(autologged)
     run_id = run.info.run_id
@@ -71,15 +41,18 @@ def test_a_fit_logs_its_params_each_epochs_metrics_its_summary_and_the_model(aut
     summary = autologged.download_artifacts(run_id=run_id, path="model_summary.txt")
     assert "Linear" in open(summary).read()
     loaded = modelreg.load_model(f"runs:/{run_id}/model")
-    np.testing.assert_allclose(loaded.predict(X.numpy()), model(X).detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        loaded.predict(lm.X.numpy()), model(lm.X).detach().numpy(), rtol=1e-5
+    )
 
 
-def test_early_stopping_logs_its_settings_and_where_it_stopped(autologged):
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_early_stopping_logs_its_settings_and_where_it_stopped(autologged, lm):
     from lightning.pytorch.callbacks import EarlyStopping
 
     stop = EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0, mode="min")
 
-    trainer(max_epochs=20, callbacks=[stop]).fit(Line(), loader(), loader())
+    lm.trainer(max_epochs=20, callbacks=[stop]).fit(lm.Line(), lm.loader(), lm.loader())
 
     run = only_run(autologged)
     assert (run.data.params["monitor"], run.data.params["patience"]) == ("val_loss", "1")
@@ -88,34 +61,35 @@ def test_early_stopping_logs_its_settings_and_where_it_stopped(autologged):
     assert run.data.metrics["restored_epoch"] == stop.stopped_epoch - 1
 
 
-def test_a_fit_inside_a_run_logs_into_it_and_leaves_the_trainers_callbacks(autologged):
-    fitted = trainer(max_epochs=1)
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_a_fit_inside_a_run_logs_into_it_and_leaves_the_trainers_callbacks(autologged, lm):
+    fitted = lm.trainer(max_epochs=1)
     before = list(fitted.callbacks)
 
     with modelreg.start_run() as run:
-        fitted.fit(Line(), loader(), loader())
+        fitted.fit(lm.Line(), lm.loader(), lm.loader())
 
     assert only_run(autologged).info.run_id == run.info.run_id
     assert fitted.callbacks == before
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
-def test_pytorch_autolog_alone_turns_lightning_on_and_off(client):
+def test_pytorch_autolog_alone_turns_lightning_on_and_off(client, lm):
     modelreg.set_experiment(EXPERIMENT)
     modelreg.pytorch.autolog(log_models=False)
     try:
-        trainer(max_epochs=1).fit(Line(), loader(), loader())
+        lm.trainer(max_epochs=1).fit(lm.Line(), lm.loader(), lm.loader())
     finally:
         modelreg.pytorch.autolog(disable=True)
-    trainer(max_epochs=1).fit(Line(), loader(), loader())
+    lm.trainer(max_epochs=1).fit(lm.Line(), lm.loader(), lm.loader())
 
     run = only_run(client)
     assert "model" not in {f.path for f in client.list_artifacts(run.info.run_id)}
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
-def test_the_older_pytorch_lightning_package_is_logged_too(client):
-    pl = pytest.importorskip("pytorch_lightning")
+def test_the_older_pytorch_lightning_package_is_logged_too(client, lm):
+    import pytorch_lightning as pl
 
     class OldLine(pl.LightningModule):
         def __init__(self) -> None:
@@ -137,7 +111,7 @@ def test_the_older_pytorch_lightning_package_is_logged_too(client):
         pl.Trainer(
             max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
             enable_progress_bar=False, enable_model_summary=False,
-        ).fit(OldLine(), loader())  # fmt: skip
+        ).fit(OldLine(), lm.loader())  # fmt: skip
     finally:
         modelreg.pytorch.autolog(disable=True)
 
