@@ -67,7 +67,8 @@ def autolog(
     log_traces: bool = True,
 ) -> None:
     """Logs every scikit-learn ``fit`` (XGBoost's and LightGBM's estimators too), Keras
-    ``Model.fit`` and Hugging Face ``Trainer.train`` from now on (``disable=True`` stops it).
+    ``Model.fit``, Hugging Face ``Trainer.train`` and PyTorch Lightning ``Trainer.fit`` from
+    now on (``disable=True`` stops it).
 
     ``log_models=False`` logs parameters, metrics and tags but not the model;
     ``exclude_flavors`` leaves frameworks out (``["keras"]``; names as in
