@@ -5,6 +5,10 @@ import sys
 import textwrap
 import time
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 PROCESSES = 8
 VERSIONS_EACH = 25
 
