@@ -93,7 +93,7 @@ MATRIX = [
     ("POST", RUN + "/batch", "edit", {"params": []}),
     ("DELETE", RUN + "/tags/{key:path}", "edit", {}),
     ("GET", RUN + "/metrics/{key:path}/history", "read", {}),
-    ("POST", RUN + "/inputs", "edit", {"datasets": []}),
+    ("POST", RUN + "/inputs", "edit", {"inputs": []}),
     ("GET", RUN + "/inputs", "read", {}),
     ("GET", RUN + "/artifacts", "read", {}),
     ("POST", RUN + "/artifacts", "edit", {"entries": {}}),

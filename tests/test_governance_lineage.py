@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from governance_fixtures import version_with_metrics
-from modelreg.datasets import Dataset
+from modelreg.datasets import Dataset, DatasetInput
 from modelreg.errors import InvalidArgument, NotFound
 
 TRAIN = Dataset("train", "a" * 64, "s3://bucket/train.parquet", {"type": "dataframe"}, 1000)
@@ -27,6 +27,39 @@ def test_log_input_records_the_dataset_with_its_context(client, run_id):
         (TRAIN, "training"),
         (HOLDOUT, "evaluation"),
     ]
+
+
+def test_dataset_inputs_of_several_contexts_are_recorded_by_one_call(client, run_id):
+    client.log_inputs(
+        run_id, [DatasetInput(TRAIN, "training"), DatasetInput(HOLDOUT, "evaluation")]
+    )
+
+    assert [(i.dataset.name, i.context) for i in client.get_run_inputs(run_id)] == [
+        ("train", "training"),
+        ("holdout", "evaluation"),
+    ]
+
+
+def test_a_refused_dataset_input_leaves_the_others_of_its_call_unrecorded(client, run_id):
+    with pytest.raises(InvalidArgument, match="context"):
+        client.log_inputs(run_id, [DatasetInput(TRAIN, "training"), DatasetInput(HOLDOUT, "")])
+
+    assert client.get_run_inputs(run_id) == []
+
+
+@pytest.mark.parametrize(
+    ("datasets", "message"),
+    [
+        ([], "at least one dataset or model"),
+        (None, "at least one dataset or model"),
+        (["train.csv"], "datasets: expected a Dataset or DatasetInput, got str"),
+    ],
+)
+def test_log_inputs_without_datasets_or_with_other_things_is_refused(
+    client, run_id, datasets, message
+):
+    with pytest.raises(InvalidArgument, match=message):
+        client.log_inputs(run_id, datasets)
 
 
 def test_log_input_describes_local_data_and_computes_its_digest(client, run_id, tmp_path):

@@ -4,10 +4,12 @@ as MLflow 3's ``run.outputs.model_outputs`` and ``run.inputs.model_inputs``."""
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import pytest
 
 import modelreg
+from conftest import reset_postgres
 from modelreg import LoggedModelInput, LoggedModelOutput
 from modelreg.errors import InvalidArgument, NotFound
 
@@ -27,6 +29,13 @@ def run_id(client, experiment_id):
 @pytest.fixture
 def model_id(client, experiment_id):
     return client.create_logged_model(experiment_id, name="made-elsewhere").model_id
+
+
+@pytest.fixture
+def model_id_on_server(pg_url, live_server):
+    reset_postgres(pg_url)
+    client = modelreg.Client(live_server)
+    return client.create_logged_model("0", name="made-elsewhere").model_id
 
 
 def links(client, run_id):
@@ -74,6 +83,26 @@ def test_datasets_and_models_are_recorded_by_one_call(client, run_id, model_id):
         ("evaluation", "holdout")
     ]
     assert links(client, run_id) == [(model_id, "input", 0)]
+
+
+def test_a_refused_dataset_leaves_the_models_of_the_same_call_unrecorded(client, run_id, model_id):
+    good = modelreg.datasets.from_numpy(np.zeros((2, 2)), name="holdout")
+    bad = modelreg.datasets.from_numpy(np.zeros((2, 2)), name="x" * 10_000)
+
+    with pytest.raises(InvalidArgument, match="name"):
+        client.log_inputs(run_id, [good, bad], "evaluation", [LoggedModelInput(model_id)])
+
+    assert links(client, run_id) == []
+    assert client.get_run_inputs(run_id) == []
+
+
+def test_a_refused_model_leaves_the_datasets_of_the_same_call_unrecorded(client, run_id):
+    data = modelreg.datasets.from_numpy(np.zeros((2, 2)), name="holdout")
+
+    with pytest.raises(NotFound, match=UNKNOWN):
+        client.log_inputs(run_id, [data], "evaluation", [UNKNOWN])
+
+    assert client.get_run_inputs(run_id) == []
 
 
 def test_the_fluent_calls_link_the_active_run(client, model_id):
@@ -130,6 +159,18 @@ def test_a_bad_models_argument_is_refused_naming_it(client, run_id, models, mess
     assert links(client, run_id) == []
 
 
+def test_the_fluent_calls_record_data_and_models_together_or_not_at_all(client, model_id):
+    data = modelreg.datasets.from_numpy(np.zeros((2, 2)), name="holdout")
+    with modelreg.start_run() as run:
+        with pytest.raises(NotFound, match=UNKNOWN):
+            modelreg.log_input(data, model=UNKNOWN)
+        with pytest.raises(InvalidArgument, match="context"):
+            modelreg.log_inputs([data, data], contexts=["training", "x" * 65], models=[model_id])
+
+    assert client.get_run_inputs(run.info.run_id) == []
+    assert links(client, run.info.run_id) == []
+
+
 def test_log_input_needs_a_dataset_or_a_model(client):
     with modelreg.start_run(), pytest.raises(InvalidArgument, match="a dataset or a model"):
         modelreg.log_input()
@@ -167,3 +208,30 @@ def test_a_deleted_run_is_left_out_of_a_models_runs(client, run_id, model_id):
 def test_the_runs_of_an_unknown_model_are_not_found(client):
     with pytest.raises(NotFound, match=UNKNOWN):
         client.get_logged_model_run_links(UNKNOWN)
+
+
+def test_an_mlflow_log_inputs_request_refused_in_part_records_nothing(
+    pg_url, live_server, model_id_on_server
+):
+    client = modelreg.Client(live_server)
+    run_id = client.create_run("0").info.run_id
+
+    def dataset(name, context):
+        return {
+            "dataset": {"name": name, "digest": "d1", "source_type": "local", "source": "{}"},
+            "tags": [{"key": "mlflow.data.context", "value": context}],
+        }
+
+    with httpx.Client(base_url=f"{live_server}/api/2.0/mlflow", timeout=30) as http:
+        refused = http.post(
+            "/runs/log-inputs",
+            json={
+                "run_id": run_id,
+                "datasets": [dataset("train", "training"), dataset("x" * 10_000, "eval")],
+                "models": [{"model_id": model_id_on_server}],
+            },
+        )
+
+    assert refused.status_code == 400 and "name" in refused.json()["message"]
+    assert client.get_run_inputs(run_id) == []
+    assert links(client, run_id) == []

@@ -21,7 +21,7 @@ from modelreg.artifact_files import FileInfo
 from modelreg.blobs.refs import BlobRef
 from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
-from modelreg.datasets import Dataset, DatasetInput
+from modelreg.datasets import DatasetInput
 from modelreg.entities import (
     AuditEvent,
     Experiment,
@@ -223,7 +223,10 @@ class GovernanceAPI(Protocol):
     def set_model_card(self, name: str, version: int | str, card: dict[str, Any]) -> ModelCard: ...
     def delete_model_card(self, name: str, version: int | str) -> None: ...
     def log_inputs(
-        self, run_id: str, datasets: Sequence[Dataset], context: str = "training"
+        self,
+        run_id: str,
+        inputs: Sequence[DatasetInput] = (),
+        models: Sequence[RunModelLink] = (),
     ) -> None: ...
     def get_run_inputs(self, run_id: str) -> list[DatasetInput]: ...
     def get_lineage(self, name: str, version: int | str) -> LineageGraph: ...

@@ -66,6 +66,19 @@ class Dataset:
         return cls(d["name"], d["digest"], d.get("source"), d.get("schema"), d.get("num_rows"))
 
 
+def as_input(item: Any, context: str) -> DatasetInput:
+    """``item`` as a run's input: a ``DatasetInput`` as it is, a ``Dataset`` in ``context``.
+
+    Raises ``InvalidArgument`` for anything else."""
+    if isinstance(item, DatasetInput):
+        return item
+    if not isinstance(item, Dataset):
+        raise InvalidArgument(
+            f"datasets: expected a Dataset or DatasetInput, got {type(item).__name__}"
+        )
+    return DatasetInput(item, context)
+
+
 @dataclass(frozen=True, slots=True)
 class DatasetInput:
     """A dataset used by a run, and how (``training``, ``evaluation`` …)."""

@@ -500,11 +500,9 @@ def log_input(
     if dataset is None and model is None:
         raise InvalidArgument("give a dataset or a model to log as an input")
     described = None if dataset is None else described_as(dataset, name, source)
-    client, run_id = current_client(), get_or_start_run_id()
-    if model is not None:
-        client.log_inputs(run_id, models=[model])
-    if described is not None:
-        client.log_inputs(run_id, [described], context)
+    inputs = [] if described is None else [described]
+    models = None if model is None else [model]
+    current_client().log_inputs(get_or_start_run_id(), inputs, context, models)
     return described
 
 
@@ -520,14 +518,14 @@ def log_inputs(
     models it used. Raises ``InvalidArgument`` for lists of other lengths or other
     dataset tags (modelreg keeps a dataset input's context only), and for data
     :func:`log_input` cannot describe, before anything is recorded."""
-    from modelreg.datasets import dataset
+    from modelreg.datasets import DatasetInput, dataset
 
     items = list(datasets or [])
     contexts = list(contexts) if contexts is not None else [None] * len(items)
     tags = list(tags_list) if tags_list is not None else [None] * len(items)
     if not len(contexts) == len(tags) == len(items):
         raise InvalidArgument("datasets, contexts and tags_list must be lists of one length")
-    by_context: dict[str, list[Dataset]] = {}
+    inputs = []
     for item, context, tag in zip(items, contexts, tags, strict=True):
         extra = sorted(set(tag or {}) - {"mlflow.data.context"})
         if extra:
@@ -535,12 +533,8 @@ def log_inputs(
                 f"tags_list: dataset inputs keep their context only, not {extra[0]!r:.60}"
             )
         chosen = context or (tag or {}).get("mlflow.data.context") or "training"
-        by_context.setdefault(chosen, []).append(dataset(item))
-    client, run_id = current_client(), get_or_start_run_id()
-    if models:
-        client.log_inputs(run_id, models=models)
-    for context, described in by_context.items():
-        client.log_inputs(run_id, described, context)
+        inputs.append(DatasetInput(dataset(item), chosen))
+    current_client().log_inputs(get_or_start_run_id(), inputs, models=models)
 
 
 def get_run(run_id: str) -> Run:

@@ -10,7 +10,7 @@ from typing import Any
 from modelreg.api_contract import Backend
 from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
-from modelreg.datasets import Dataset, DatasetInput, dataset
+from modelreg.datasets import Dataset, DatasetInput, as_input, dataset
 from modelreg.entities import ModelVersion
 from modelreg.lineage_graph import LineageGraph
 from modelreg.logged_models import run_model_links
@@ -81,29 +81,33 @@ class GovernanceMethods:
         ``InvalidArgument`` for data it cannot describe.
         """
         described = dataset(data, name, source)
-        self._backend.governance.log_inputs(run_id, [described], context)
+        self._backend.governance.log_inputs(run_id, [DatasetInput(described, context)])
         return described
 
     def log_inputs(
         self,
         run_id: str,
-        datasets: Sequence[Dataset] | None = None,
+        datasets: Sequence[Dataset | DatasetInput] | None = None,
         context: str = "training",
         models: Sequence[Any] | None = None,
     ) -> None:
-        """Records several datasets as inputs of the run, in one transaction, and the
-        logged models it used (``models``: ``LoggedModelInput`` objects, MLflow's too, or
-        model ids; MLflow's ``run.inputs.model_inputs``), the models first.
+        """Records several datasets as inputs of the run (a ``Dataset`` in ``context``, a
+        ``DatasetInput`` in its own) and the logged models it used (``models``:
+        ``LoggedModelInput`` objects, MLflow's too, or model ids; MLflow's
+        ``run.inputs.model_inputs``), all in one transaction: a refused dataset or model
+        records nothing.
 
         Raises ``NotFound`` for an unknown run, or a model that does not exist or the
-        caller may not read; ``InvalidArgument`` for a deleted run or anything else in
-        ``models``.
+        caller may not read; ``InvalidArgument`` for a deleted run, a bad dataset or
+        context, anything else in ``models``, or neither datasets nor models.
+
+        Example::
+
+            client.log_inputs(run_id, [train], models=[base_model_id])
         """
+        inputs = [as_input(item, context) for item in datasets or []]
         links = [] if models is None else run_model_links(models, "input")
-        if links:
-            self._backend.logged_models.link_run(run_id, links)
-        if datasets or not links:
-            self._backend.governance.log_inputs(run_id, list(datasets or []), context)
+        self._backend.governance.log_inputs(run_id, inputs, links)
 
     def get_run_inputs(self, run_id: str) -> list[DatasetInput]:
         """The datasets the run used, each with its context. Raises ``NotFound``."""

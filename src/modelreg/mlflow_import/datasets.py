@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from typing import Any
 
-from modelreg.datasets import Dataset
+from modelreg.datasets import Dataset, DatasetInput
 
 CONTEXT_TAG = "mlflow.data.context"
 NO_CONTEXT = "none"
@@ -59,11 +58,11 @@ def to_dataset(d: dict[str, Any]) -> Dataset:
     )
 
 
-def inputs_by_context(run: dict[str, Any]) -> dict[str, list[Dataset]]:
-    """The run's dataset inputs, grouped by their ``mlflow.data.context`` tag."""
-    grouped: dict[str, list[Dataset]] = defaultdict(list)
+def dataset_inputs(run: dict[str, Any]) -> list[DatasetInput]:
+    """The run's dataset inputs, each in the context its ``mlflow.data.context`` tag says."""
+    inputs = []
     for item in (run.get("inputs") or {}).get("dataset_inputs") or []:
         tags = {t["key"]: t.get("value", "") for t in item.get("tags") or []}
         context = (tags.get(CONTEXT_TAG) or NO_CONTEXT)[:64]
-        grouped[context].append(to_dataset(item.get("dataset") or {}))
-    return dict(grouped)
+        inputs.append(DatasetInput(to_dataset(item.get("dataset") or {}), context))
+    return inputs

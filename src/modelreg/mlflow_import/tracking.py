@@ -16,7 +16,7 @@ from typing import Any
 from modelreg.entities import Metric
 from modelreg.errors import ModelregError
 from modelreg.mlflow_import.context import Context
-from modelreg.mlflow_import.datasets import inputs_by_context
+from modelreg.mlflow_import.datasets import dataset_inputs
 from modelreg.mlflow_import.files import copy_tree, run_tree
 from modelreg.run_tags import RUN_NAME_TAG
 
@@ -94,8 +94,9 @@ def import_run(ctx: Context, run: dict[str, Any]) -> bool:
         return True
     for key in sorted({m["key"] for m in data.get("metrics") or []}):
         _copy_metric(ctx, run_id, key)
-    for context, datasets in inputs_by_context(run).items():
-        ctx.backend.governance.log_inputs(run_id, datasets, context)
+    inputs = dataset_inputs(run)
+    if inputs:
+        ctx.backend.governance.log_inputs(run_id, inputs)
     copy_tree(ctx, run_tree(ctx.source, run_id), run_id, prefix="")
     imports.finish_run_import(
         run_id,

@@ -26,12 +26,12 @@ _FIELDS = ("name", "digest", "source_type", "source", "schema", "profile")
 _MARK = "mlflow_dataset"
 
 
-def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> dict[str, list[Dataset]]:
-    """The ``datasets`` of a ``log-inputs`` request, as modelreg datasets by context, less
-    those the run has already logged (``logged``): as MLflow's server, a run keeps the
-    first input of each dataset, whatever its tags."""
+def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> list[DatasetInput]:
+    """The ``datasets`` of a ``log-inputs`` request, as modelreg dataset inputs, less those
+    the run has already logged (``logged``): as MLflow's server, a run keeps the first
+    input of each dataset, whatever its tags."""
     seen = {(i.dataset.name, i.dataset.digest) for i in logged}
-    by_context: dict[str, list[Dataset]] = {}
+    inputs: list[DatasetInput] = []
     for item in check_objects(items, "datasets"):
         dataset = item.get("dataset")
         if not isinstance(dataset, dict) or not dataset.get("name"):
@@ -44,8 +44,8 @@ def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> dict[str, li
             continue
         seen.add((dataset["name"], digest))
         context = tags.get(CONTEXT_TAG) or NO_CONTEXT
-        by_context.setdefault(context, []).append(Dataset(dataset["name"], digest, text))
-    return by_context
+        inputs.append(DatasetInput(Dataset(dataset["name"], digest, text), context))
+    return inputs
 
 
 def dataset_inputs_json(inputs: list[DatasetInput]) -> list[dict[str, Any]]:

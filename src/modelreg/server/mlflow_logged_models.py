@@ -204,11 +204,9 @@ def log_model_metrics(b: Any, by_model: dict[str, list[LoggedModelMetric]]) -> N
         b.logged_models.log_logged_model_metrics(model_id, items)
 
 
-def log_model_inputs(b: Any, run_id: str, models: Any) -> None:
-    """The ``models`` of ``runs/log-inputs``: logged models the run used."""
-    links = [RunModelLink(sent(m, "model_id"), "input") for m in check_objects(models, "models")]
-    if links:
-        b.logged_models.link_run(run_id, links)
+def model_inputs(models: Any) -> list[RunModelLink]:
+    """The ``models`` of ``runs/log-inputs``: links to the logged models the run used."""
+    return [RunModelLink(sent(m, "model_id"), "input") for m in check_objects(models, "models")]
 
 
 def run_model_links(b: Any, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -14,8 +14,8 @@ from modelreg.run_tags import RUN_NAME_TAG
 from modelreg.server.mlflow_datasets import dataset_inputs_json, datasets_from_mlflow
 from modelreg.server.mlflow_endpoints import RUN, endpoint
 from modelreg.server.mlflow_logged_models import (
-    log_model_inputs,
     log_model_metrics,
+    model_inputs,
     model_metrics,
     run_model_links,
 )
@@ -259,11 +259,9 @@ def log_inputs(b: Any, p: dict[str, Any]) -> Any:
     run_id = required(p, "run_id")
     sent = p.get("datasets")
     logged = b.governance.get_run_inputs(run_id) if sent else []
-    by_context = datasets_from_mlflow(sent, logged)
-    # The models are checked as they are linked, before any dataset is recorded.
-    log_model_inputs(b, run_id, p.get("models"))
-    for context, datasets in by_context.items():
-        b.governance.log_inputs(run_id, datasets, context)
+    inputs, links = datasets_from_mlflow(sent, logged), model_inputs(p.get("models"))
+    if inputs or links:
+        b.governance.log_inputs(run_id, inputs, links)
 
 
 @endpoint("POST", "/runs/search", USER)

@@ -44,8 +44,8 @@ from modelreg.blobs.base import map_in_threads
 from modelreg.blobs.refs import AbandonedUpload
 from modelreg.blobs.staging import RESUME_SECONDS, UploadStaging
 from modelreg.errors import Conflict, InvalidArgument, NotFound
-from modelreg.services.logged_models import check_model_id
 from modelreg.services.principal import current_principal, restricted_user_id
+from modelreg.services.run_model_links import check_model_id
 from modelreg.store import artifacts as store
 from modelreg.store import logged_models as logged_store
 from modelreg.store.tracking import get_run_info, require_active_run

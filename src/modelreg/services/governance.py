@@ -22,14 +22,16 @@ from modelreg.actor import current_actor
 from modelreg.cards import ModelCard
 from modelreg.cards.checks import check_card
 from modelreg.comparison import ComparisonTable, VersionDiff
-from modelreg.datasets import Dataset, DatasetInput
+from modelreg.datasets import DatasetInput
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.ids import time_ordered_id
 from modelreg.lineage_graph import LineageGraph
+from modelreg.logged_models import RunModelLink
 from modelreg.services import cards, compare, lineage, policies, retention
 from modelreg.services import webhooks as hooks
 from modelreg.services.audit import record
+from modelreg.services.run_model_links import check_links, link_models
 from modelreg.services.visibility import Visibility
 from modelreg.store import governance as gstore
 from modelreg.store import registry as store
@@ -114,17 +116,28 @@ class GovernanceService:
     # -- lineage ---------------------------------------------------------------------------
 
     def log_inputs(
-        self, run_id: str, datasets: Sequence[Dataset], context: str = "training"
+        self,
+        run_id: str,
+        inputs: Sequence[DatasetInput] = (),
+        models: Sequence[RunModelLink] = (),
     ) -> None:
-        """Records datasets as inputs of a run (again: no-op). Raises NotFound, InvalidArgument."""
+        """Records datasets, each in its context, as inputs of a run (one it already has
+        in that context changes nothing) and the logged models it used: everything is
+        checked, then written in one transaction, so a refused one records nothing.
+        Raises NotFound (the run, a model), InvalidArgument."""
         if not isinstance(run_id, str) or not run_id:
             raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
-        checked = lineage.check_datasets(datasets)
-        context = lineage.check_context(context)
+        checked = lineage.check_inputs(inputs)
+        if not checked and not models:
+            raise InvalidArgument("inputs: give at least one dataset or model the run used")
+        check_links(models)
         now = now_ms()
         with self.db.write() as conn:
             tracking_store.require_active_run(conn, run_id)
-            gstore.log_run_inputs(conn, run_id, checked, context, now)
+            if models:
+                link_models(conn, run_id, models)
+            for context, logged in checked.items():
+                gstore.log_run_inputs(conn, run_id, logged, context, now)
 
     def get_run_inputs(self, run_id: str) -> list[DatasetInput]:
         """The datasets a run used, with their context. Raises NotFound for the run."""

@@ -29,7 +29,7 @@ from modelreg.code_version import (
     GIT_DIRTY_TAG,
     GIT_REPO_URL_TAG,
 )
-from modelreg.datasets import Dataset
+from modelreg.datasets import Dataset, DatasetInput
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.lineage_graph import HIDDEN_ATTRIBUTE, LineageEdge, LineageGraph, LineageNode
 from modelreg.logged_models import logged_model_of
@@ -84,16 +84,25 @@ def check_dataset(d: Any) -> Dataset:
     return Dataset(name, digest, source, d.schema, rows)
 
 
-def check_datasets(datasets: Any) -> list[Dataset]:
-    if isinstance(datasets, Dataset | dict):
-        datasets = [datasets]
-    if not isinstance(datasets, Sequence) or not datasets:
-        raise InvalidArgument("datasets must be a non-empty list of Dataset")
-    if len(datasets) > MAX_INPUTS_PER_CALL:
-        raise InvalidArgument(
-            f"at most {MAX_INPUTS_PER_CALL} datasets per call; got {len(datasets)}"
-        )
-    return [check_dataset(d) for d in datasets]
+def check_inputs(inputs: Any) -> dict[str, list[Dataset]]:
+    """The datasets of ``inputs`` (``DatasetInput`` objects or their dict form), checked,
+    by context; raises ``InvalidArgument`` naming what is wrong."""
+    if not isinstance(inputs, Sequence) or isinstance(inputs, str | bytes):
+        raise InvalidArgument(f"inputs must be a list of DatasetInput, got {type(inputs).__name__}")
+    if len(inputs) > MAX_INPUTS_PER_CALL:
+        raise InvalidArgument(f"at most {MAX_INPUTS_PER_CALL} datasets per call; got {len(inputs)}")
+    by_context: dict[str, list[Dataset]] = {}
+    for item in inputs:
+        data: Any
+        context: Any
+        if isinstance(item, DatasetInput):
+            data, context = item.dataset, item.context
+        elif isinstance(item, dict):
+            data, context = item.get("dataset"), item.get("context")
+        else:
+            raise InvalidArgument(f"expected a DatasetInput, got {type(item).__name__}")
+        by_context.setdefault(check_context(context), []).append(check_dataset(data))
+    return by_context
 
 
 def check_parent(parent: Any) -> tuple[str, int | None, str | None]:

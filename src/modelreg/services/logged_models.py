@@ -13,14 +13,12 @@ from typing import Any
 
 from modelreg import validation as v
 from modelreg.actor import current_actor
-from modelreg.api.route_permissions import Permission
 from modelreg.artifact_files import check_artifact_path
 from modelreg.blobs import BlobRef
 from modelreg.entities import Metric, PagedList
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.ids import time_ordered_id
 from modelreg.logged_models import (
-    LOGGED_MODEL_ID_RE,
     STATUSES,
     LoggedModel,
     LoggedModelDataset,
@@ -33,8 +31,13 @@ from modelreg.logged_models import (
 from modelreg.lookalike import check_visible
 from modelreg.run_names import random_run_name
 from modelreg.services import principal
-from modelreg.services.authorization import authorize
 from modelreg.services.reference_access import require_readable_run
+from modelreg.services.run_model_links import (
+    check_links,
+    check_model_id,
+    link_models,
+    require_model_role,
+)
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import keyset
 from modelreg.store import logged_models as store
@@ -43,18 +46,10 @@ from modelreg.store.database import Database
 from modelreg.store.filter_sql import check_max_results
 from modelreg.timeutil import now_ms
 
-__all__ = ["LoggedModelService", "check_key_values", "check_model_id", "check_model_name"]
+__all__ = ["LoggedModelService", "check_key_values", "check_model_name"]
 
-DIRECTIONS = ("output", "input")
 # The runs a model's page and ``model_run_links`` list (the newest).
 MODEL_RUN_LINKS = 100
-
-
-def check_model_id(model_id: Any) -> str:
-    """A logged model id (``m-<32 hex>``); anything else is one that does not exist."""
-    if not isinstance(model_id, str) or not LOGGED_MODEL_ID_RE.fullmatch(model_id):
-        raise NotFound(f"Logged model with ID '{str(model_id)[:80]}' not found.")
-    return model_id
 
 
 def check_model_name(name: Any) -> str:
@@ -78,14 +73,6 @@ def _check_order(order_by: Sequence[Any]) -> None:
                 "each order_by item is (field, ascending) or, for a metric, "
                 f"(field, ascending, dataset_name, dataset_digest); got {item!r:.80}"
             )
-
-
-def _require_role(conn: Any, model_id: str, level: str) -> None:
-    # What a route on the model itself checks at the edge, for calls that reach the model
-    # through another resource's permission.
-    caller = principal.current_principal()
-    if caller is not None and principal.restricted_user_id() is not None:
-        authorize(conn, caller, Permission(level, "logged_model"), {"model_id": model_id})
 
 
 def check_model_metric(m: LoggedModelMetric) -> LoggedModelMetric:
@@ -234,7 +221,7 @@ class LoggedModelService:
         v.check_batch_size(len(checked), "metrics")
 
         def insert(conn: Any, now: int) -> None:
-            _require_role(conn, model_id, "edit")
+            require_model_role(conn, model_id, "edit")
             for run_id in sorted({m.run_id for m in checked if m.run_id is not None}):
                 tracking_store.get_run_info(conn, run_id)
                 require_readable_run(conn, run_id)
@@ -250,7 +237,7 @@ class LoggedModelService:
         model_id = check_model_id(model_id)
         with self.db.read() as conn:
             store.require_model(conn, model_id)
-            _require_role(conn, model_id, "edit")
+            require_model_role(conn, model_id, "edit")
 
     def delete_logged_model(self, model_id: str) -> None:
         """Marks the model deleted: searches skip it; registered versions keep their files."""
@@ -317,20 +304,10 @@ class LoggedModelService:
         """Records models as outputs or inputs of a run; raises ``NotFound`` for an
         unknown run or model, or one the caller may not read (a link would say it
         exists)."""
-        for link in links:
-            check_model_id(link.model_id)
-            if link.direction not in DIRECTIONS:
-                raise InvalidArgument(f"direction {link.direction!r} is not one of {DIRECTIONS}")
+        check_links(links)
         with self.db.write() as conn:
             tracking_store.require_active_run(conn, run_id)
-            missing = {x.model_id for x in links} - store.existing_ids(
-                conn, (x.model_id for x in links)
-            )
-            if missing:
-                raise NotFound(f"Logged model with ID '{sorted(missing)[0]}' not found.")
-            for model_id in sorted({x.model_id for x in links}):
-                _require_role(conn, model_id, "read")
-            store.link_runs(conn, run_id, links)
+            link_models(conn, run_id, links)
 
     def run_links(self, run_id: str) -> list[RunModelLink]:
         """The run's links to logged models (``[]`` for none): the models it logged
