@@ -28,18 +28,6 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 LOOPBACK = "127.0.0.0/8,::1/128"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules holding a test marked ``slow`` come first, the rest in their order.
-
-    Under ``-n`` each module is one unit of work, handed out in this order: a long
-    module handed out last would keep one worker busy while the others have finished
-    (the schemathesis fuzz, queued last by xdist's default of fewest tests last,
-    ran alone for the run's final two minutes).
-    """
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
-
-
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No developer setting leaks in; the working directory is a fresh folder."""

@@ -35,8 +35,6 @@ from modelreg.blobs import open_blob_store
 from modelreg.remote import chunked
 from modelreg.store.database import Database
 
-pytestmark = pytest.mark.slow
-
 MIB = 1024 * 1024
 CHUNK_PUT = "PUT /api/v1/blobs/chunks/"
 

@@ -25,8 +25,6 @@ from modelreg.remote import chunked
 from modelreg.store.database import Database
 from s3_fixtures import s3_object_keys
 
-pytestmark = pytest.mark.slow
-
 MIB = 1024 * 1024
 PART = 5 * MIB
 

@@ -10,13 +10,9 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 import modelreg
 from autolog_fixtures import autologged, only_run  # noqa: F401
 from transformers_fixtures import tiny_pipeline
-
-pytestmark = pytest.mark.slow
 
 TEXTS = ["good movie", "very bad movie", "not good", "good"] * 4
 LABELS = [1, 0, 0, 1] * 4

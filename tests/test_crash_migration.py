@@ -26,8 +26,6 @@ from fresh_databases import migrate_to, new_postgres_database
 from modelreg.cli import cli
 from modelreg.store.database import HEAD_REVISION, Database
 
-pytestmark = pytest.mark.slow
-
 PAUSING_UPGRADE = textwrap.dedent(
     """
     import pathlib, sys, time

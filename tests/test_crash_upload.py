@@ -27,8 +27,6 @@ from modelreg.cli import cli
 from modelreg.store.database import Database
 from s3_fixtures import s3_object_keys
 
-pytestmark = pytest.mark.slow
-
 CHUNK = 256 * 1024
 
 

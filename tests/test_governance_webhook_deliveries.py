@@ -11,8 +11,6 @@ import pytest
 from governance_fixtures import Receiver, receiver, version_with_metrics  # noqa: F401
 from modelreg.errors import InvalidArgument, NotFound
 
-pytestmark = pytest.mark.slow
-
 # ruff: noqa: F811  (fixtures imported above are parameters below)
 
 SECRET = "s3cret-for-tests"

@@ -32,7 +32,7 @@ from modelreg.mlflow_import.files import target_path
 from modelreg.mlflow_import.flavors import NOTE_TAG
 from modelreg.mlflow_import.progress import Progress
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = pytest.mark.timeout(1800)
 
 # Everything but the big artifact's experiment (its own tests import it).
 WORKSPACE = "/Users/ana@example.com/churn"

@@ -32,7 +32,7 @@ from mlflow_source_fixtures import (
 from modelreg.mlflow_import import ImportResult, import_mlflow
 from modelreg.mlflow_import.progress import Progress
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = pytest.mark.timeout(1800)
 
 SEED = ROOT / "tests/compat/mlflow_seed_frameworks.py"
 

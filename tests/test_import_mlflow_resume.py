@@ -22,7 +22,7 @@ from modelreg.mlflow_import import Options, import_mlflow
 from modelreg.mlflow_import.progress import Progress
 from modelreg.mlflow_import.source import SourceAuth
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = pytest.mark.timeout(1800)
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_EVENTS = (

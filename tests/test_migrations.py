@@ -13,8 +13,6 @@ from modelreg.errors import Conflict
 from modelreg.store.database import HEAD_REVISION, Database
 from modelreg.store.migrate import head_revision
 
-pytestmark = pytest.mark.slow
-
 
 def test_head_revision_constant_matches_the_newest_migration():
     assert HEAD_REVISION == head_revision()

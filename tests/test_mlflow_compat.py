@@ -25,7 +25,7 @@ import pytest
 import mlflow_source_fixtures
 
 # Both servers run every scenario in the module's first test: minutes, not seconds.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = pytest.mark.timeout(1800)
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPAT = ROOT / "tests" / "compat"

@@ -5,10 +5,6 @@ import sys
 import textwrap
 import time
 
-import pytest
-
-pytestmark = pytest.mark.slow
-
 PROCESSES = 8
 VERSIONS_EACH = 25
 

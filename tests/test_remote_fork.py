@@ -19,8 +19,6 @@ from conftest import server_env, start_server, stop_server
 from fresh_databases import new_postgres_database
 from modelreg.store.database import Database
 
-pytestmark = pytest.mark.slow
-
 CHILDREN = 8
 VERSIONS_EACH = 25
 

@@ -16,8 +16,6 @@ from modelreg import Client
 from modelreg.blobs import open_blob_store
 from s3_fixtures import s3_object_keys
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def s3_server(pg_url, s3_uri, tmp_path):

@@ -24,8 +24,6 @@ from fresh_databases import new_postgres_database
 from modelreg import Client
 from modelreg.store.database import Database
 
-pytestmark = pytest.mark.slow
-
 DELAYED_ACK_SECONDS = 0.040
 
 

@@ -22,8 +22,6 @@ import pytest
 
 from conftest import reset_postgres
 
-pytestmark = pytest.mark.slow
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TIMEOUT_MS = 10_000
 
