@@ -17,10 +17,11 @@ import pytest
 
 import modelreg
 from conftest import free_port
+from loopback_proxy import LoopbackProxy
 from mlflow_source_fixtures import MlflowHistory, mlflow_history  # noqa: F401 - a fixture
 from modelreg.mlflow_import import Options, import_mlflow
 from modelreg.mlflow_import.progress import Progress
-from modelreg.mlflow_import.source import SourceAuth
+from modelreg.mlflow_import.source import ARTIFACTS_API, SourceAuth
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -110,6 +111,30 @@ def test_an_import_killed_mid_way_resumes_without_duplicating_anything(
     assert events == report["counts"]["runs"]["source"] > finished_runs
     versions = client.search_model_versions("name = 'aliased'")
     assert sorted(v.version for v in versions) == [1, 2, 4]
+
+
+def test_files_of_runs_whose_artifacts_mlflow_serves_are_read_through_its_artifact_api(
+    mlflow_history: MlflowHistory,  # noqa: F811
+    tmp_path: Path,
+):
+    proxy = LoopbackProxy(mlflow_history.url)
+    try:
+        result = import_mlflow(
+            proxy.url,
+            str(tmp_path / "target"),
+            options=Options(experiments=("my_experiment", "images")),
+            mapping_file=tmp_path / "ids.json",
+            progress=Progress(enabled=False),
+        )
+    finally:
+        proxy.close()
+
+    downloads = [h.split("\r\n", 1)[0] for h in proxy.request_heads if h.startswith("GET ")]
+    assert any(line.startswith(f"GET {ARTIFACTS_API}/") for line in downloads)
+    assert [line for line in downloads if line.startswith("GET /get-artifact")] == []
+    source_files, target_files = result.counts["artifacts"]
+    assert source_files > 0
+    assert source_files == target_files + 1  # odd/．．/notes.txt is left out, and reported
 
 
 def test_a_dry_run_lists_what_it_would_copy_and_writes_nothing(

@@ -63,12 +63,17 @@ class FileTree:
     open_file: Opener
 
 
-def run_tree(source: MlflowSource, run_id: str, under: str = "") -> FileTree:
-    """A run's artifacts, or those below ``under``."""
+def run_tree(source: MlflowSource, run: dict[str, Any] | str, under: str = "") -> FileTree:
+    """A run's artifacts, or those below ``under``; ``run`` is the source's run (read
+    through the artifact API when the server proxies its artifacts) or its id."""
+    info = {"run_id": run} if isinstance(run, str) else run["info"]
+    run_id, artifact_uri = info["run_id"], info.get("artifact_uri") or ""
     return FileTree(
         f"run {run_id}" + (f" ({under})" if under else ""),
         lambda: source.run_files(run_id, under),
-        lambda path: source.open_run_file(run_id, f"{under}/{path}" if under else path),
+        lambda path: source.open_run_file(
+            run_id, f"{under}/{path}" if under else path, artifact_uri
+        ),
     )
 
 

@@ -17,10 +17,10 @@ from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree, proxied_tree, run_tree
 from modelreg.mlflow_import.flavors import MANIFEST_NAME, MLMODEL, NOTE_TAG, modelreg_manifest
 from modelreg.mlflow_import.logged_models import in_target
+from modelreg.mlflow_import.source import proxied_root
 from modelreg.prompts import PROMPT_SOURCES
 
 _RUN_FOLDER = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/(.*))?$")
-_PROXIED = "mlflow-artifacts:"
 
 
 def _tags(items: list[dict[str, Any]] | None) -> dict[str, str]:
@@ -169,8 +169,9 @@ def _version_files(ctx: Context, mv: dict[str, Any]) -> tuple[str, dict[str, dic
     what = f"{mv['name']} {mv['version']}"
     uri = ctx.source.download_uri(mv["name"], str(mv["version"]))
     source = mv.get("source") or ""
-    if uri.startswith(_PROXIED):
-        tree = proxied_tree(ctx.source, uri[len(_PROXIED) :].strip("/"))
+    root = proxied_root(uri)
+    if root is not None:
+        tree = proxied_tree(ctx.source, root)
     elif uri.startswith("runs:/"):
         run_id, _, path = uri[len("runs:/") :].partition("/")
         tree = run_tree(ctx.source, run_id, path.strip("/"))
