@@ -21,7 +21,7 @@ from loopback_proxy import LoopbackProxy
 from mlflow_source_fixtures import MlflowHistory, mlflow_history  # noqa: F401 - a fixture
 from modelreg.mlflow_import import Options, import_mlflow
 from modelreg.mlflow_import.progress import Progress
-from modelreg.mlflow_import.source import ARTIFACTS_API, SourceAuth
+from modelreg.mlflow_import.source import ARTIFACTS_API, SourceAuth, proxied_root
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -281,3 +281,19 @@ def test_the_command_prints_the_table_the_mapping_file_and_the_problems(
     assert json.loads((tmp_path / "ids.json").read_text())["experiments"] == {"0": "0"}
     # Without a terminal, each phase says what it did in one line instead of a bar.
     assert "models: 1 of 1 (0 already there)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("uri", "root"),
+    [
+        ("mlflow-artifacts:/6/abc/artifacts", "6/abc/artifacts"),
+        ("mlflow-artifacts:/6/abc/artifacts/", "6/abc/artifacts"),
+        ("mlflow-artifacts://other-host:5000/6/abc/artifacts", None),
+        ("mlflow-artifacts:/", None),
+        ("s3://bucket/6/abc/artifacts", None),
+        ("/mlruns/6/abc/artifacts", None),
+        ("", None),
+    ],
+)
+def test_only_a_run_whose_artifacts_this_server_proxies_is_read_through_the_artifact_api(uri, root):
+    assert proxied_root(uri) == root
