@@ -129,7 +129,9 @@ class GovernanceService:
             raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
         checked = lineage.check_inputs(inputs)
         if not checked and not models:
-            raise InvalidArgument("inputs: give at least one dataset or model the run used")
+            raise InvalidArgument(
+                "datasets and models are empty: give at least one dataset or model"
+            )
         check_links(models)
         now = now_ms()
         with self.db.write() as conn:
