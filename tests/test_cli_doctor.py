@@ -107,3 +107,20 @@ def test_the_table_marks_problems_for_a_person_and_wraps_rather_than_cuts(tmp_pa
 
     assert result.exit_code == 1 and "PROBLEM" in result.stdout
     assert "refused" in result.stdout and "…" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "postgresql://bob:hunter2@127.0.0.1:1/nodb",
+        "http://bob:hunter2@127.0.0.1:1",
+        "https://hunter2@127.0.0.1:1/registry",
+    ],
+)
+def test_credentials_in_the_tracking_uri_are_not_shown(uri):
+    result = CliRunner().invoke(cli, ["doctor", "--tracking-uri", uri], catch_exceptions=False)
+    _, found = doctor("--tracking-uri", uri)
+
+    assert "hunter2" not in result.stdout + result.stderr
+    assert "hunter2" not in json.dumps(found)
+    assert found["tracking URI"]["detail"].startswith(uri.split("//")[0] + "//127.0.0.1:1")

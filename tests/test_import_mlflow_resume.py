@@ -21,7 +21,12 @@ from loopback_proxy import LoopbackProxy
 from mlflow_source_fixtures import MlflowHistory, mlflow_history  # noqa: F401 - a fixture
 from modelreg.mlflow_import import Options, import_mlflow
 from modelreg.mlflow_import.progress import Progress
-from modelreg.mlflow_import.source import ARTIFACTS_API, SourceAuth, proxied_root
+from modelreg.mlflow_import.source import (
+    ARTIFACTS_API,
+    SourceAuth,
+    SourceError,
+    proxied_root,
+)
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -135,6 +140,40 @@ def test_files_of_runs_whose_artifacts_mlflow_serves_are_read_through_its_artifa
     source_files, target_files = result.counts["artifacts"]
     assert source_files > 0
     assert source_files == target_files + 1  # odd/．．/notes.txt is left out, and reported
+
+
+def test_credentials_in_the_source_url_are_used_and_kept_out_of_the_audit_trail_and_files(
+    mlflow_history: MlflowHistory,  # noqa: F811
+    tmp_path: Path,
+):
+    proxy = LoopbackProxy(mlflow_history.url)
+    with_credentials = proxy.url.replace("http://", "http://bob:hunter2@")
+    target = str(tmp_path / "target")
+    try:
+        import_mlflow(
+            with_credentials,
+            target,
+            options=Options(experiments=("my_experiment",), models=("aliased",)),
+            mapping_file=tmp_path / "ids.json",
+            progress=Progress(enabled=False),
+        )
+    finally:
+        proxy.close()
+
+    sent = base64.b64encode(b"bob:hunter2").decode()
+    assert all(f"Authorization: Basic {sent}" in head for head in proxy.request_heads)
+    events = modelreg.Client(target).get_history("aliased")
+    shown = {e.after["mlflow_url"] for e in events if e.action == "import_mlflow"}
+    assert shown == {proxy.url}
+    assert "hunter2" not in (tmp_path / "ids.json").read_text()
+    with pytest.raises(SourceError) as unreachable:
+        import_mlflow(
+            f"http://bob:hunter2@127.0.0.1:{free_port()}",
+            target,
+            options=Options(dry_run=True),
+            progress=Progress(enabled=False),
+        )
+    assert "hunter2" not in str(unreachable.value)
 
 
 def test_a_dry_run_lists_what_it_would_copy_and_writes_nothing(

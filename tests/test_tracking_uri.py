@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 import modelreg
+from modelreg.blobs import open_blob_store
 from modelreg.errors import InvalidArgument
+from modelreg.store.database import Database
 from modelreg.uris import resolve_tracking_uri
 
 
@@ -61,6 +63,22 @@ def test_http_uri_is_remote():
 def test_unknown_or_unusable_uris_are_refused(uri):
     with pytest.raises(InvalidArgument):
         resolve_tracking_uri(uri)
+
+
+@pytest.mark.parametrize(
+    ("refuse", "shown"),
+    [
+        (lambda: resolve_tracking_uri("mysql://bob:hunter2@db/registry"), "mysql://db/registry"),
+        (lambda: Database("mysql://bob:hunter2@db/registry"), "mysql://db/registry"),
+        (lambda: open_blob_store("ftp://bob:hunter2@files/artifacts"), "ftp://files/artifacts"),
+    ],
+    ids=["tracking URI", "backend store URI", "artifact store URI"],
+)
+def test_a_refused_uri_is_named_without_its_credentials(refuse, shown):
+    with pytest.raises(InvalidArgument) as refused:
+        refuse()
+
+    assert f"'{shown}'" in str(refused.value)
 
 
 def test_default_store_is_created_on_first_use(tmp_path):

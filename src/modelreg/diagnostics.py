@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.errors import ModelregError
+from modelreg.uris import without_credentials
 from modelreg.version import __version__
 
 OK, PROBLEM, INFO = "ok", "problem", "info"
@@ -78,12 +79,13 @@ def diagnose(tracking_uri: str | None = None) -> list[Finding]:
         target = resolve_tracking_uri(tracking_uri)
     except ModelregError as exc:
         return [*found, Finding("tracking URI", PROBLEM, exc.message)]
+    shown = Finding("tracking URI", INFO, without_credentials(target.uri))
     if target.kind == "remote":
-        return [*found, Finding("tracking URI", INFO, target.uri), *_server(target.uri)]
+        return [*found, shown, *_server(target.uri)]
     assert target.db_url is not None and target.artifacts_uri is not None
     return [
         *found,
-        Finding("tracking URI", INFO, target.uri),
+        shown,
         _database(target.db_url),
         _artifacts(target.artifacts_uri),
     ]
@@ -94,16 +96,17 @@ def _server(uri: str) -> list[Finding]:
 
     from modelreg.tls import tls_context
 
+    shown = without_credentials(uri)
     try:
         answer = httpx.get(uri + "/health", timeout=10, verify=tls_context())
     except httpx.HTTPError as exc:
-        return [Finding("server", PROBLEM, f"{uri} does not answer: {exc}")]
+        return [Finding("server", PROBLEM, f"{shown} does not answer: {exc}")]
     try:
         health = answer.json()
     except ValueError:
         health = {}
     if answer.status_code != 200 or "version" not in health:
-        detail = f"{uri}/health answered {answer.status_code}"
+        detail = f"{shown}/health answered {answer.status_code}"
         if answer.status_code == 503:
             detail += ": the server cannot reach its database"
         elif "version" not in health:

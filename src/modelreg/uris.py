@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from modelreg import settings
 from modelreg.entities import STAGES
@@ -54,6 +54,19 @@ def _folder_target(folder: Path) -> TrackingTarget:
         db_url=f"sqlite:///{folder / DB_FILENAME}",
         artifacts_uri=str(folder / ARTIFACTS_FOLDER),
     )
+
+
+def without_credentials(uri: str) -> str:
+    """``uri`` without the ``user:password@`` it may carry: what messages, reports and
+    records show of it, which must not hold a secret.
+
+    >>> without_credentials("postgresql://bob:secret@db:5432/registry")
+    'postgresql://db:5432/registry'
+    """
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def resolve_tracking_uri(uri: str | None = None) -> TrackingTarget:
@@ -92,7 +105,8 @@ def resolve_tracking_uri(uri: str | None = None) -> TrackingTarget:
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
         return _folder_target(Path(uri))
     raise InvalidArgument(
-        f"tracking URI '{uri}' has an unsupported scheme '{scheme}'; use a folder, "
+        f"tracking URI '{without_credentials(uri)}' has an unsupported scheme '{scheme}'; "
+        "use a folder, "
         "file:, sqlite:///, postgresql:// or http(s)://"
     )
 

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 from modelreg.blobs.base import BlobStore, check_digest
 from modelreg.blobs.refs import BlobRef
 from modelreg.errors import InvalidArgument
+from modelreg.uris import without_credentials
 
 if TYPE_CHECKING:
     from modelreg.blobs.cache import BlobCache
@@ -40,7 +41,8 @@ def open_blob_store(uri: str) -> BlobStore:
 
         return LocalBlobStore(uri)
     raise InvalidArgument(
-        f"artifact store URI '{uri}' has an unsupported scheme '{scheme}'; "
+        f"artifact store URI '{without_credentials(uri)}' has an unsupported scheme "
+        f"'{scheme}'; "
         "use a folder, file:// or s3://bucket/prefix"
     )
 

@@ -111,7 +111,7 @@ def import_mlflow(
     source = MlflowSource(source_url, auth)
     try:
         ctx = Context(
-            source, open_backend(tracking_uri), options, progress or Progress(), source_url
+            source, open_backend(tracking_uri), options, progress or Progress(), source.url
         )
         wanted_experiments = options.all_experiments or bool(options.experiments)
         experiments = selected_experiments(ctx) if wanted_experiments else []
@@ -121,7 +121,7 @@ def import_mlflow(
             return ImportResult(plan=make_plan(ctx, experiments, models))
         import_experiments(ctx, experiments)
         if mapping_file is not None:
-            _write_mapping(Path(mapping_file), source_url, ctx.experiment_ids)
+            _write_mapping(Path(mapping_file), source.url, ctx.experiment_ids)
         runs = list(source_runs(ctx, experiments))
         import_runs(ctx, runs)
         logged = source_logged_models(ctx, [e["experiment_id"] for e in experiments])

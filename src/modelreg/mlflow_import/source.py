@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ import httpx
 from modelreg.errors import ModelregError
 from modelreg.prompts import PROMPT_TAG
 from modelreg.tls import tls_context
+from modelreg.uris import without_credentials
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
@@ -72,8 +73,13 @@ class MlflowSource:
     """One MLflow tracking server; every method reads, none writes."""
 
     def __init__(self, url: str, auth: SourceAuth | None = None, timeout: float = 120) -> None:
-        self.url = url.rstrip("/")
+        # ``user:password@`` in the URL authenticate as MLflow's client does; the URL kept
+        # (in messages, the audit trail, the mapping file) is without them.
+        given = httpx.URL(url)
+        self.url = without_credentials(url).rstrip("/")
         auth = auth or SourceAuth()
+        if (given.username or given.password) and not (auth.token or auth.username):
+            auth = replace(auth, username=given.username, password=given.password)
         headers, basic = auth.httpx_auth()
         self._http = httpx.Client(
             base_url=self.url,

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
 from modelreg.errors import InvalidArgument
+from modelreg.uris import without_credentials
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Each SQLite connection keeps up to this many KiB of database pages (SQLite's
@@ -60,7 +61,8 @@ def normalize_db_url(url: str) -> str:
     if url.startswith(("sqlite://", "postgresql+psycopg://")):
         return url
     raise InvalidArgument(
-        f"backend store URI '{url}' is not supported; use sqlite:///path.db or postgresql://…"
+        f"backend store URI '{without_credentials(url)}' is not supported; "
+        "use sqlite:///path.db or postgresql://…"
     )
 
 
