@@ -4,6 +4,7 @@ problem, nothing created or changed."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,27 @@ def test_credentials_in_the_tracking_uri_are_not_shown(uri):
     assert "hunter2" not in result.stdout + result.stderr
     assert "hunter2" not in json.dumps(found)
     assert found["tracking URI"]["detail"].startswith(uri.split("//")[0] + "//127.0.0.1:1")
+
+
+def test_the_python_doctor_prints_the_checks_and_the_environment_with_secrets_hidden(
+    capsys, monkeypatch, tmp_path
+):
+    import modelreg
+
+    monkeypatch.setenv("MODELREG_TRACKING_URI", str(tmp_path / "store"))
+    monkeypatch.setenv("MODELREG_TRACKING_TOKEN", "tok-hunter2")
+    monkeypatch.setenv("MODELREG_ARTIFACTS_URI", "s3://bob:hunter2@bucket/artifacts")
+
+    modelreg.doctor()
+    shown = capsys.readouterr().out
+    modelreg.doctor(mask_envs=True)
+    masked = capsys.readouterr().out
+
+    assert shown.splitlines()[0].split() == ["modelreg", modelreg.__version__]
+    assert f"\ntracking URI {tmp_path / 'store'}\n" in re.sub(" +", " ", shown)
+    assert "MODELREG_TRACKING_TOKEN=***" in shown
+    assert "MODELREG_ARTIFACTS_URI=s3://bucket/artifacts" in shown
+    assert f"MODELREG_TRACKING_URI={tmp_path / 'store'}" in shown
+    assert "MODELREG_TRACKING_URI=***" in masked
+    assert "hunter2" not in shown + masked
+    assert list(tmp_path.iterdir()) == []

@@ -23,6 +23,7 @@ _LAZY = {
     "delete_tag": "modelreg.fluent",
     "flush_async_logging": "modelreg.fluent",
     "flush_artifact_async_logging": "modelreg.fluent_artifacts",
+    "doctor": "modelreg.diagnostics",
     "get_parent_run": "modelreg.fluent",
     "is_tracking_uri_set": "modelreg.fluent",
     "get_artifact_uri": "modelreg.fluent_artifacts",
@@ -149,6 +150,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "disable_system_metrics_logging",
+    "doctor",
     "download_artifacts",
     "enable_system_metrics_logging",
     "end_run",
@@ -271,6 +273,7 @@ if TYPE_CHECKING:
     )
     from modelreg.autologging import autolog
     from modelreg.client import Client
+    from modelreg.diagnostics import doctor
     from modelreg.evaluation import evaluate
     from modelreg.evaluation_custom import MetricValue, make_metric
     from modelreg.fluent import (

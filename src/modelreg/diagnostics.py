@@ -91,6 +91,31 @@ def diagnose(tracking_uri: str | None = None) -> list[Finding]:
     ]
 
 
+def doctor(mask_envs: bool = False) -> None:
+    """Prints what a bug report needs (MLflow's ``mlflow.doctor``): modelreg's, Python's
+    and the libraries' versions, whether the current store answers, and the
+    ``MODELREG_*`` environment variables, their values shown as ``***`` with
+    ``mask_envs=True`` (a token's, password's or secret's always). The same checks as
+    ``modelreg doctor``; nothing is created or changed.
+
+    >>> import modelreg
+    >>> modelreg.doctor(mask_envs=True)  # doctest: +SKIP
+    modelreg        0.1.0
+    ...
+    """
+    found = diagnose()
+    width = max(len(f.check) for f in found) + 2
+    for f in found:
+        mark = "PROBLEM: " if f.status == PROBLEM else ""
+        print(f"{f.check:<{width}}{mark}{f.detail}")
+    for name in sorted(n for n in os.environ if n.startswith("MODELREG_")):
+        secret = mask_envs or any(word in name for word in _SECRET_WORDS)
+        print(f"{name}={'***' if secret else without_credentials(os.environ[name])}")
+
+
+_SECRET_WORDS = ("TOKEN", "PASSWORD", "SECRET", "KEY")
+
+
 def _server(uri: str) -> list[Finding]:
     import httpx
 
