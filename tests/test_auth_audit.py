@@ -205,3 +205,25 @@ def test_no_route_changes_or_deletes_audit_events(auth_app):
     methods = {m for m, path in served_routes(auth_app) if "audit" in path or "history" in path}
 
     assert methods == {"GET"}
+
+
+def test_a_models_history_shows_its_readers_no_url_of_an_admins_webhook(auth_server):
+    world = auth_server.world()
+    admin = auth_server.client("admin")
+    hook = admin.create_webhook(
+        "https://hooks.example.com/services/T0/B0/s3cr3t-path",
+        ["model_version.created"],
+        "a-secret-of-16-chars",
+        model_name=world.model,
+    )
+    admin.update_webhook(hook.webhook_id, description="to the team channel")
+    admin.delete_webhook(hook.webhook_id)
+
+    seen_by_reader = auth_server.client("reader").get_history(world.model)
+    seen_by_admin = admin.get_history(world.model)
+
+    hooks = [e for e in seen_by_reader if "webhook" in e.action]
+    assert [e.action for e in hooks] == ["create_webhook", "update_webhook", "delete_webhook"]
+    assert "s3cr3t-path" not in repr(seen_by_reader)
+    assert hooks[0].after["url"] == "https://hooks.example.com/…"
+    assert "s3cr3t-path" in repr(seen_by_admin)

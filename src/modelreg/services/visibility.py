@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
@@ -31,6 +32,7 @@ from modelreg.services import principal
 from modelreg.store import governance as gstore
 from modelreg.store.registry import rm
 from modelreg.store.schema import runs
+from modelreg.uris import without_credentials
 
 __all__ = ["EVERYTHING", "HIDDEN", "Visibility", "hidden_source", "source_model"]
 
@@ -153,8 +155,8 @@ class Visibility:
     def events(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
         """Audit events as they may be shown: where ``before`` or ``after`` records a
         ``parent`` (``{"name", "version"}``) or a ``models:/`` ``source`` (a version created
-        or deleted) naming a model that may not be shown, the name reads :data:`HIDDEN`.
-        One lookup for all of them."""
+        or deleted) naming a model that may not be shown, the name reads :data:`HIDDEN`;
+        a webhook's URL reads as its origin (``https://host/…``). One lookup for all."""
         if not self._restricted:
             return list(events)
         records = [r for e in events for r in (e.before, e.after) if r]
@@ -182,6 +184,10 @@ class Visibility:
         parent = _parent_name(record)
         if parent is not None and not self.model(parent):
             out = {**out, "parent": {**record["parent"], "name": HIDDEN}}
+        if "webhook_id" in record and isinstance(record.get("url"), str):
+            # Webhooks are admins' to read: the URL's path may be the receiver's secret
+            # (a chat tool's incoming-webhook URL is), so others see where it posts only.
+            out = {**out, "url": _origin(record["url"])}
         return out
 
     def _sources(self, sources: Iterable[str]) -> dict[str, str]:
@@ -211,3 +217,10 @@ def _parent_name(record: dict[str, Any]) -> str | None:
 
 # Everything may be shown: for rules (promotion policies) that judge on all the facts.
 EVERYTHING = Visibility(None, restricted=False)
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, and ``/…`` when it goes on."""
+    parts = urlsplit(without_credentials(url))
+    rest = "/…" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{rest}"
