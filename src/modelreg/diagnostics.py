@@ -91,6 +91,10 @@ def diagnose(tracking_uri: str | None = None) -> list[Finding]:
     ]
 
 
+# Environment variables whose value ``doctor`` never prints.
+_SECRET_WORDS = ("TOKEN", "PASSWORD", "SECRET", "KEY")
+
+
 def doctor(mask_envs: bool = False) -> None:
     """Prints what a bug report needs (MLflow's ``mlflow.doctor``): modelreg's, Python's
     and the libraries' versions, whether the current store answers, and the
@@ -111,9 +115,6 @@ def doctor(mask_envs: bool = False) -> None:
     for name in sorted(n for n in os.environ if n.startswith("MODELREG_")):
         secret = mask_envs or any(word in name for word in _SECRET_WORDS)
         print(f"{name}={'***' if secret else without_credentials(os.environ[name])}")
-
-
-_SECRET_WORDS = ("TOKEN", "PASSWORD", "SECRET", "KEY")
 
 
 def _server(uri: str) -> list[Finding]:

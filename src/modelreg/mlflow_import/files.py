@@ -63,11 +63,11 @@ class FileTree:
     open_file: Opener
 
 
-def run_tree(source: MlflowSource, run: dict[str, Any] | str, under: str = "") -> FileTree:
-    """A run's artifacts, or those below ``under``; ``run`` is the source's run (read
-    through the artifact API when the server proxies its artifacts) or its id."""
-    info = {"run_id": run} if isinstance(run, str) else run["info"]
-    run_id, artifact_uri = info["run_id"], info.get("artifact_uri") or ""
+def run_tree(
+    source: MlflowSource, run_id: str, under: str = "", artifact_uri: str = ""
+) -> FileTree:
+    """A run's artifacts, or those below ``under``; read through the artifact API when
+    the run's ``artifact_uri`` says the server proxies them."""
     return FileTree(
         f"run {run_id}" + (f" ({under})" if under else ""),
         lambda: source.run_files(run_id, under),

@@ -97,7 +97,8 @@ def import_run(ctx: Context, run: dict[str, Any]) -> bool:
     inputs = dataset_inputs(run)
     if inputs:
         ctx.backend.governance.log_inputs(run_id, inputs)
-    copy_tree(ctx, run_tree(ctx.source, run), run_id, prefix="")
+    files = run_tree(ctx.source, run_id, artifact_uri=info.get("artifact_uri") or "")
+    copy_tree(ctx, files, run_id, prefix="")
     imports.finish_run_import(
         run_id,
         info.get("status") or "FINISHED",

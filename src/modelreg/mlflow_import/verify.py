@@ -102,7 +102,8 @@ def _count_run(ctx: Context, run: dict[str, Any], digests: bool) -> Counter:
             counts["target", "metric values"] += len(page)
     manifest = ctx.backend.artifacts.manifest(run_id)
     try:
-        _count_files(ctx, run_tree(ctx.source, run), manifest, digests, counts)
+        files = run_tree(ctx.source, run_id, artifact_uri=info.get("artifact_uri") or "")
+        _count_files(ctx, files, manifest, digests, counts)
     except SourceError as exc:
         ctx.problem("verify", f"run {run_id}", f"source files cannot be read ({exc})")
     return counts

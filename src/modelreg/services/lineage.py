@@ -58,12 +58,7 @@ def check_context(context: Any) -> str:
 
 
 def check_dataset(d: Any) -> Dataset:
-    """A ``Dataset`` (or its dict form) with every field checked."""
-    if isinstance(d, dict):
-        try:
-            d = Dataset.from_dict(d)
-        except KeyError as exc:
-            raise InvalidArgument(f"dataset is missing field {exc.args[0]}") from None
+    """A ``Dataset`` with every field checked."""
     if not isinstance(d, Dataset):
         raise InvalidArgument(f"expected a Dataset, got {type(d).__name__}")
     name = v.check_name(d.name, "dataset name")
@@ -85,23 +80,17 @@ def check_dataset(d: Any) -> Dataset:
 
 
 def check_inputs(inputs: Any) -> dict[str, list[Dataset]]:
-    """The datasets of ``inputs`` (``DatasetInput`` objects or their dict form), checked,
-    by context; raises ``InvalidArgument`` naming what is wrong."""
+    """The datasets of ``inputs`` (``DatasetInput`` objects), checked, by context; raises
+    ``InvalidArgument`` naming what is wrong."""
     if not isinstance(inputs, Sequence) or isinstance(inputs, str | bytes):
         raise InvalidArgument(f"inputs must be a list of DatasetInput, got {type(inputs).__name__}")
     if len(inputs) > MAX_INPUTS_PER_CALL:
         raise InvalidArgument(f"at most {MAX_INPUTS_PER_CALL} datasets per call; got {len(inputs)}")
     by_context: dict[str, list[Dataset]] = {}
     for item in inputs:
-        data: Any
-        context: Any
-        if isinstance(item, DatasetInput):
-            data, context = item.dataset, item.context
-        elif isinstance(item, dict):
-            data, context = item.get("dataset"), item.get("context")
-        else:
+        if not isinstance(item, DatasetInput):
             raise InvalidArgument(f"expected a DatasetInput, got {type(item).__name__}")
-        by_context.setdefault(check_context(context), []).append(check_dataset(data))
+        by_context.setdefault(check_context(item.context), []).append(check_dataset(item.dataset))
     return by_context
 
 
