@@ -42,3 +42,29 @@ def loader():
 def trainer(**options):
     quiet = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
     return lightning.Trainer(accelerator="cpu", enable_checkpointing=False, **quiet, **options)
+
+
+class StepLine(Line):
+    """Line logging its training loss by step and by epoch, and a loss by step only."""
+
+    def training_step(self, batch, _):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self(x), y)
+        self.log("train_loss", loss, on_step=True, on_epoch=True)
+        self.log("double_loss", 2 * loss, on_step=True, on_epoch=False)
+        return loss
+
+
+class Knob:
+    """A setting that is not a plain value: a checkpoint holding it is not weights only."""
+
+    def __init__(self, turns: int) -> None:
+        self.turns = turns
+
+
+class Configured(Line):
+    """Line with hyperparameters, which its checkpoints keep."""
+
+    def __init__(self, width: int = 1, knob: Knob | None = None) -> None:
+        super().__init__()
+        self.save_hyperparameters()

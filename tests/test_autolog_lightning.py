@@ -12,6 +12,7 @@ import torch
 
 import modelreg
 from autolog_fixtures import EXPERIMENT, autologged, only_run  # noqa: F401
+from modelreg.errors import InvalidArgument
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_the_older_pytorch_lightning_package_is_logged_too(client, lm):
             return torch.optim.Adam(self.parameters(), lr=0.01)
 
     modelreg.set_experiment(EXPERIMENT)
-    modelreg.pytorch.autolog(log_models=False)
+    modelreg.pytorch.autolog(log_models=False, checkpoint_monitor="train_loss")
     try:
         pl.Trainer(
             max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
@@ -118,3 +119,86 @@ def test_the_older_pytorch_lightning_package_is_logged_too(client, lm):
     run = only_run(client)
     assert run.data.params["optimizer_name"] == "Adam"
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 1]
+    assert run.data.tags["mlflow.latest_checkpoint_artifact"] == "checkpoints/latest_checkpoint.pth"
+
+
+def lightning_autolog(**options):
+    """modelreg.pytorch.autolog(**options) into the autolog experiment, without models."""
+    modelreg.set_experiment(EXPERIMENT)
+    modelreg.pytorch.autolog(log_models=False, **options)
+
+
+def steps(client, run_id, name):
+    return [m.step for m in client.get_metric_history(run_id, name)]
+
+
+def test_log_every_n_step_logs_the_metrics_logged_by_step_at_every_nth_global_step(client, lm):
+    lightning_autolog(log_every_n_step=2, checkpoint=False)
+    try:
+        lm.trainer(max_epochs=2).fit(lm.StepLine(), lm.loader(), lm.loader())  # 4 steps an epoch
+    finally:
+        modelreg.pytorch.autolog(disable=True)
+
+    run_id = only_run(client).info.run_id
+    assert steps(client, run_id, "train_loss_step") == [2, 4, 6, 8]
+    doubled = client.get_metric_history(run_id, "double_loss")
+    assert [m.step for m in doubled] == [2, 4, 6, 8]
+    single = client.get_metric_history(run_id, "train_loss_step")
+    assert [m.value for m in doubled] == pytest.approx([2 * m.value for m in single])
+    # the forked name is the epoch's mean, by epoch; the names logged by step are not
+    assert steps(client, run_id, "train_loss") == steps(client, run_id, "val_loss") == [0, 1]
+    assert steps(client, run_id, "train_loss_epoch") == [0, 1]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_without_log_every_n_step_nothing_is_logged_by_step(client, lm):
+    lightning_autolog(checkpoint=False)
+    try:
+        lm.trainer(max_epochs=2).fit(lm.StepLine(), lm.loader(), lm.loader())
+    finally:
+        modelreg.pytorch.autolog(disable=True)
+
+    run_id = only_run(client).info.run_id
+    assert steps(client, run_id, "double_loss") == [0, 1]  # its last step's value, by epoch
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_log_every_n_epoch_logs_the_metrics_of_every_nth_epoch(client, lm):
+    lightning_autolog(log_every_n_epoch=2, checkpoint=False)
+    try:
+        lm.trainer(max_epochs=5).fit(lm.Line(), lm.loader(), lm.loader())
+    finally:
+        modelreg.pytorch.autolog(disable=True)
+
+    run_id = only_run(client).info.run_id
+    assert steps(client, run_id, "train_loss") == steps(client, run_id, "val_loss") == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"log_every_n_step": 0}, "log_every_n_step"),
+        ({"log_every_n_epoch": True}, "log_every_n_epoch"),
+        ({"log_every_n_epoch": "2"}, "log_every_n_epoch"),
+        ({"checkpoint_save_freq": "daily"}, "checkpoint_save_freq"),
+        ({"checkpoint_save_freq": -5}, "checkpoint_save_freq"),
+        ({"checkpoint_mode": "best"}, "checkpoint_mode"),
+        ({"checkpoint_monitor": ""}, "checkpoint_monitor"),
+        ({"checkpoint_monitor": None}, "checkpoint_monitor"),
+    ],
+)
+def test_a_wrong_lightning_option_is_refused_by_name_and_changes_nothing(options, named):
+    from modelreg.autolog_runs import options_for
+
+    before = options_for("pytorch")
+    with pytest.raises(InvalidArgument, match=f"^{named}: "):
+        modelreg.pytorch.autolog(**options)
+    assert options_for("pytorch") == before
+
+
+def test_without_best_only_any_monitor_and_mode_are_taken():
+    from modelreg.autolog_runs import LightningOptions
+
+    options = LightningOptions(checkpoint_save_best_only=False, checkpoint_monitor=None)
+
+    assert options.checkpoint_monitor is None

@@ -89,21 +89,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
         "pos_label": "training metrics are weighted averages",
     },
     "mlflow.xgboost.autolog": {"model_format": UBJSON},
-    "mlflow.pytorch.autolog": {
-        "log_every_n_epoch": "every epoch's metrics are logged",
-        "log_every_n_step": "metrics are logged per epoch, not per step",
-        **{
-            key: "Lightning's checkpoints are not logged; the trained model is"
-            for key in (
-                "checkpoint",
-                "checkpoint_monitor",
-                "checkpoint_mode",
-                "checkpoint_save_best_only",
-                "checkpoint_save_weights_only",
-                "checkpoint_save_freq",
-            )
-        },
-    },
     **_same(
         {
             "env_manager": "the model is evaluated in this environment",

@@ -4,10 +4,13 @@
 Each ``Trainer.fit`` logs to the active run (or to a run of its own): ``epochs`` (the
 trainer's ``max_epochs``), the first optimizer's name and defaults (``lr``,
 ``weight_decay`` …), an ``EarlyStopping`` callback's settings; every epoch's metrics
-as the module logs them (``self.log("val_loss", …)``), the epoch as the step; with
-early stopping ``stopped_epoch``, ``restored_epoch``, ``best_score`` and
-``wait_count``; the model's summary (``model_summary.txt``) and the trained module
-(``runs:/<run_id>/model``). Both ``lightning.pytorch`` and the older
+as the module logs them (``self.log("val_loss", …)``), the epoch as the step, and with
+``log_every_n_step`` the metrics logged by step, the global step as the step; the
+module's checkpoints (see :mod:`modelreg.lightning_checkpoints`); with early stopping
+``stopped_epoch``, ``restored_epoch``, ``best_score`` and ``wait_count``; the model's
+summary (``model_summary.txt``) and the trained module (``runs:/<run_id>/model``).
+What it logs as it trains is the :class:`~modelreg.autolog_runs.LightningOptions` of
+``modelreg.pytorch.autolog``. Both ``lightning.pytorch`` and the older
 ``pytorch_lightning`` package are covered.
 
 Importing Lightning takes seconds, so ``autolog()`` does not: ``fit`` is wrapped once
@@ -23,9 +26,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.autolog_runs import client, fit_in_run, log_metrics, log_model_of_fit, quietly
+from modelreg import lightning_checkpoints
+from modelreg.autolog_runs import (
+    LightningOptions,
+    client,
+    fit_in_run,
+    log_metrics,
+    log_model_of_fit,
+    options_for,
+    quietly,
+)
 from modelreg.entities import Metric, Param
 from modelreg.import_hooks import MethodWrap
+from modelreg.lightning_checkpoints import scalars
 from modelreg.timeutil import now_ms
 
 _local = threading.local()
@@ -74,16 +87,23 @@ _FITS = (
 def _fit(
     fit: Callable[..., Any], bound: inspect.BoundArguments, trainer: Any, run_id: str | None
 ) -> Any:
-    """The fit, with a callback logging its parameters as it starts and its epochs as
-    they end (into ``run_id``)."""
+    """The fit, with callbacks logging into ``run_id`` its parameters as it starts, its
+    metrics as it goes and its checkpoints, as the options say."""
     if run_id is None:
         return fit(*bound.args, **bound.kwargs)
-    logger = _epoch_logger(_package(trainer), run_id)
-    trainer.callbacks.append(logger)
+    package = _package(trainer)
+    options = options_for("pytorch").lightning
+    metrics = _TrainingMetrics(run_id, options)
+    added = [_metrics_logger(package, run_id, metrics)]
+    if options.checkpoint:
+        added.append(lightning_checkpoints.callback(package, run_id, options))
+    trainer.callbacks.extend(added)
     try:
         return fit(*bound.args, **bound.kwargs)
     finally:
-        trainer.callbacks.remove(logger)
+        for callback in added:
+            trainer.callbacks.remove(callback)
+        metrics.finish()
 
 
 def _package(trainer: Any) -> str:
@@ -93,31 +113,81 @@ def _package(trainer: Any) -> str:
     return "lightning.pytorch" if top == "lightning" else top
 
 
-def _epoch_logger(package: str, run_id: str) -> Any:
-    """A callback of Lightning ``package`` logging the fit's params at its start and each
-    training epoch's metrics at its end."""
+def _metrics_logger(package: str, run_id: str, metrics: _TrainingMetrics) -> Any:
+    """A callback of Lightning ``package`` logging the fit's params at its start, and its
+    metrics at the end of training steps and epochs (see :class:`_TrainingMetrics`)."""
     base: Any = importlib.import_module(package)
 
-    class EpochMetrics(base.Callback):
+    class TrainingMetrics(base.Callback):
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
             quietly(_log_params, trainer, run_id)
 
-        def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-            log_metrics(run_id, _numbers(trainer.callback_metrics, trainer.current_epoch))
+        def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
+            metrics.at_step(trainer.callback_metrics, trainer.global_step)
 
-    return EpochMetrics()
+        def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+            metrics.at_epoch(trainer.callback_metrics, trainer.current_epoch)
+
+    return TrainingMetrics()
+
+
+class _TrainingMetrics:
+    """What a fit logs as it goes: at the end of each ``log_every_n_epoch``-th epoch the
+    metrics the module logged (the epoch as the step) and, with ``log_every_n_step``, at
+    the end of every such training step the metrics logged by step (the global step as
+    the step).
+
+    Lightning hands callbacks one dict holding both kinds, so a name counts as an epoch's
+    once it is there at an epoch's end before it is seen at a step; at a step, the
+    forked ``loss`` of ``self.log("loss", on_step=True, on_epoch=True)`` is left out in
+    favour of its ``loss_step`` (``loss`` is then the epoch's ``loss_epoch``), and the
+    names logged by step are not logged again at the epoch's end. Step metrics are
+    written in the background (a training step does not wait for the store);
+    :meth:`finish` waits for them."""
+
+    def __init__(self, run_id: str, options: LightningOptions) -> None:
+        self.run_id = run_id
+        self.options = options
+        self.by_step: set[str] = set()
+        self.by_epoch: set[str] = set()
+        self.pending: list[Any] = []
+        self.last_step = -1
+
+    def at_step(self, values: dict[str, Any], step: int) -> None:
+        every = self.options.log_every_n_step
+        if every is None:
+            return
+        names = [
+            name for name in values
+            if name not in self.by_epoch and f"{name}_step" not in values
+        ]  # fmt: skip
+        self.by_step.update(names)
+        if step % every == 0 and step != self.last_step:  # accumulating batches share a step
+            self.last_step = step
+            found = _numbers({name: values[name] for name in names}, step)
+            quietly(self._send, found)
+
+    def _send(self, found: list[Metric]) -> None:
+        if found:
+            self.pending.append(client().log_batch(self.run_id, found, synchronous=False))
+
+    def at_epoch(self, values: dict[str, Any], epoch: int) -> None:
+        names = [name for name in values if name not in self.by_step]
+        self.by_epoch.update(names)
+        if (epoch + 1) % self.options.log_every_n_epoch == 0:
+            log_metrics(self.run_id, _numbers({name: values[name] for name in names}, epoch))
+
+    def finish(self) -> None:
+        """Waits for the step metrics still being written (a failure is a warning)."""
+        for operations in self.pending:
+            quietly(operations.wait)
+        self.pending.clear()
 
 
 def _numbers(values: dict[str, Any], step: int) -> list[Metric]:
     """The scalar ones of ``values`` (tensors or numbers) as metrics at ``step``."""
     now = now_ms()
-    found = []
-    for key, value in values.items():
-        try:
-            found.append(Metric(key, float(value), now, step))
-        except (TypeError, ValueError, RuntimeError):  # not a scalar
-            continue
-    return found
+    return [Metric(key, value, now, step) for key, value in scalars(values).items()]
 
 
 def _log_params(trainer: Any, run_id: str) -> None:

@@ -11,10 +11,55 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelreg.entities import RunStatus
-from modelreg.errors import ModelregWarning
+from modelreg.errors import InvalidArgument, ModelregWarning
 from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
 _silent: ContextVar[bool] = ContextVar("autolog_silent", default=False)
+
+
+@dataclass(frozen=True)
+class LightningOptions:
+    """What PyTorch Lightning's autolog logs as it trains, as ``mlflow.pytorch.autolog``'s
+    arguments say: the metrics of every ``log_every_n_epoch``-th epoch, and of every
+    ``log_every_n_step``-th training step (None: none by step); with ``checkpoint``, the
+    module's checkpoints (see :mod:`modelreg.lightning_checkpoints`): each ``"epoch"``
+    or every ``checkpoint_save_freq`` steps, only those that improve
+    ``checkpoint_monitor`` in ``checkpoint_mode`` (``"min"`` or ``"max"``) when
+    ``checkpoint_save_best_only``, weights alone when ``checkpoint_save_weights_only``.
+    Raises ``InvalidArgument`` naming the argument that is wrong."""
+
+    log_every_n_epoch: int = 1
+    log_every_n_step: int | None = None
+    checkpoint: bool = True
+    checkpoint_monitor: str | None = "val_loss"
+    checkpoint_mode: str = "min"
+    checkpoint_save_best_only: bool = True
+    checkpoint_save_weights_only: bool = False
+    checkpoint_save_freq: str | int = "epoch"
+
+    def __post_init__(self) -> None:
+        _check_count("log_every_n_epoch", self.log_every_n_epoch)
+        if self.log_every_n_step is not None:
+            _check_count("log_every_n_step", self.log_every_n_step)
+        if self.checkpoint_save_freq != "epoch":
+            _check_count("checkpoint_save_freq", self.checkpoint_save_freq, "or 'epoch'")
+        if not (self.checkpoint and self.checkpoint_save_best_only):
+            return
+        if not isinstance(self.checkpoint_monitor, str) or not self.checkpoint_monitor:
+            raise InvalidArgument(
+                "checkpoint_monitor: name the metric that decides which checkpoint is best "
+                "(checkpoint_save_best_only=True compares it)"
+            )
+        if self.checkpoint_mode not in ("min", "max"):
+            raise InvalidArgument(
+                f"checkpoint_mode: must be 'min' or 'max', got {self.checkpoint_mode!r:.40}"
+            )
+
+
+def _check_count(name: str, value: object, alternative: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        wanted = f"a whole number of at least 1 {alternative}".strip()
+        raise InvalidArgument(f"{name}: must be {wanted}, got {value!r:.40}")
 
 
 @dataclass(frozen=True)
@@ -23,7 +68,8 @@ class AutologOptions:
     as ``registered_model_name``), with a few training rows as its input example and
     a signature from them; the training data as an input of the run; ``extra_tags``
     on the runs it starts. ``exclusive`` leaves runs the caller started alone;
-    ``silent`` turns its warnings off."""
+    ``silent`` turns its warnings off; ``lightning`` says what PyTorch Lightning's fits
+    log as they train."""
 
     log_models: bool = True
     log_input_examples: bool = False
@@ -34,6 +80,7 @@ class AutologOptions:
     extra_tags: Mapping[str, str] = field(default_factory=dict)
     registered_model_name: str | None = None
     importance_types: tuple[str, ...] = ()
+    lightning: LightningOptions = field(default_factory=LightningOptions)
 
 
 _options: dict[str, AutologOptions] = {}
@@ -118,8 +165,13 @@ def quietly(step: Callable[..., Any], *args: Any) -> bool:
     try:
         step(*args)
     except Exception as exc:  # noqa: BLE001 - logging never changes what fit does
-        if not _silent.get():
-            message = f"autolog: could not log this fit: {exc}"
-            warnings.warn(message, ModelregWarning, stacklevel=5)
+        warn(f"autolog: could not log this fit: {exc}", stacklevel=5)
         return False
     return True
+
+
+def warn(message: str, stacklevel: int = 2) -> None:
+    """An autolog warning (a ``ModelregWarning``), unless autolog was asked to be
+    ``silent``."""
+    if not _silent.get():
+        warnings.warn(message, ModelregWarning, stacklevel=stacklevel + 1)

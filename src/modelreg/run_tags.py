@@ -6,3 +6,6 @@ PARENT_RUN_TAG = "modelreg.parentRunId"
 DESCRIPTION_TAG = "modelreg.note.content"
 # MLflow's copy of a run's name: setting it renames the run, renaming sets it.
 RUN_NAME_TAG = "mlflow.runName"
+# The artifact path of the latest checkpoint of a PyTorch Lightning fit (MLflow's name, so
+# either tool finds the other's).
+LATEST_CHECKPOINT_TAG = "mlflow.latest_checkpoint_artifact"
