@@ -4,9 +4,11 @@
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 import modelreg
 from autolog_fixtures import autologged, only_run  # noqa: F401
@@ -14,6 +16,7 @@ from modelreg.errors import InvalidArgument, ModelregWarning
 
 X = np.random.default_rng(0).random((40, 3))
 LABELS = (X[:, 0] > 0.5).astype(int)
+ORIGINAL = "__modelreg_original_fit__"
 
 
 def test_a_fit_outside_a_run_gets_a_run_with_params_metrics_tags_and_model(autologged):
@@ -45,6 +48,38 @@ def test_a_pipeline_logs_once_with_the_params_of_its_steps(autologged):
     run = only_run(autologged)
     assert run.data.params["logisticregression__C"] == "2.0"
     assert run.data.tags["estimator_name"] == "Pipeline"
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "estimator",
+    [RandomForestClassifier(n_estimators=3, random_state=0), SVC(), SGDClassifier()],
+    ids=lambda e: type(e).__name__,
+)
+def test_an_estimator_whose_fit_comes_from_a_base_class_logs_too(autologged, estimator):
+    estimator.fit(X, LABELS)
+
+    run = only_run(autologged)
+    assert run.data.tags["estimator_name"] == type(estimator).__name__
+    assert "training_accuracy_score" in run.data.metrics
+
+
+def test_every_scikit_learn_estimator_is_logged_and_put_back_as_it_was():
+    from sklearn.utils import all_estimators
+
+    classes = [cls for _, cls in all_estimators() if hasattr(cls, "fit")]
+    own = {cls for cls in classes if "fit" in vars(cls)}
+    originals = {cls: cls.fit for cls in classes}
+
+    modelreg.sklearn.autolog()
+    try:
+        unlogged = [cls.__name__ for cls in classes if not hasattr(cls.fit, ORIGINAL)]
+    finally:
+        modelreg.sklearn.autolog(disable=True)
+
+    assert unlogged == []
+    assert {cls for cls in classes if "fit" in vars(cls)} == own
+    assert [cls.__name__ for cls in classes if cls.fit is not originals[cls]] == []
 
 
 def test_a_fit_inside_a_run_logs_into_it_and_leaves_it_running(autologged):

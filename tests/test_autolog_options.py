@@ -125,4 +125,4 @@ def test_xgboost_logs_the_importance_types_asked_for(experiment):
 
 def test_only_xgboost_takes_importance_types():
     with pytest.raises(InvalidArgument, match="only XGBoost's autolog takes them"):
-        modelreg.sklearn.autolog(importance_types=["weight"])
+        modelreg.lightgbm.autolog(importance_types=["weight"])

@@ -42,7 +42,7 @@ class LightningOptions:
         if self.log_every_n_step is not None:
             _check_count("log_every_n_step", self.log_every_n_step)
         if self.checkpoint_save_freq != "epoch":
-            _check_count("checkpoint_save_freq", self.checkpoint_save_freq, "or 'epoch'")
+            _check_count("checkpoint_save_freq", self.checkpoint_save_freq, " or 'epoch'")
         if not (self.checkpoint and self.checkpoint_save_best_only):
             return
         if not isinstance(self.checkpoint_monitor, str) or not self.checkpoint_monitor:
@@ -58,7 +58,7 @@ class LightningOptions:
 
 def _check_count(name: str, value: object, alternative: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        wanted = f"a whole number of at least 1 {alternative}".strip()
+        wanted = f"a whole number of at least 1{alternative}"
         raise InvalidArgument(f"{name}: must be {wanted}, got {value!r:.40}")
 
 
@@ -69,7 +69,9 @@ class AutologOptions:
     a signature from them; the training data as an input of the run; ``extra_tags``
     on the runs it starts. ``exclusive`` leaves runs the caller started alone;
     ``silent`` turns its warnings off; ``lightning`` says what PyTorch Lightning's fits
-    log as they train."""
+    log as they train; a scikit-learn hyperparameter search logs its ``max_tuning_runs``
+    best candidates as child runs (None: every one). Raises ``InvalidArgument`` naming
+    a wrong option."""
 
     log_models: bool = True
     log_input_examples: bool = False
@@ -81,6 +83,12 @@ class AutologOptions:
     registered_model_name: str | None = None
     importance_types: tuple[str, ...] = ()
     lightning: LightningOptions = field(default_factory=LightningOptions)
+    max_tuning_runs: int | None = 5
+
+    def __post_init__(self) -> None:
+        runs = self.max_tuning_runs
+        if runs is not None and (runs != 0 or isinstance(runs, bool)):
+            _check_count("max_tuning_runs", runs, ", 0 (none) or None (every one)")
 
 
 _options: dict[str, AutologOptions] = {}
@@ -126,18 +134,31 @@ def fit_in_run(framework: str, fit: Callable[[str | None], Any], log: Callable[[
         _silent.reset(quiet)
 
 
-def log_model_of_fit(framework: str, model: Any, run_id: str, **options: Any) -> None:
-    """Logs the fitted ``model`` as ``runs:/<run_id>/model`` (registered as the options
-    say) unless the options leave models out."""
+def log_model_of_fit(
+    framework: str, model: Any, run_id: str, name: str = "model", **options: Any
+) -> None:
+    """Logs the fitted ``model`` as ``runs:/<run_id>/<name>`` unless the options leave
+    models out; the one named ``model`` is registered as the options say."""
     chosen = options_for(framework)
     if not chosen.log_models:
         return
     from modelreg.models import log_model
 
+    registered = chosen.registered_model_name if name == "model" else None
     log_model(
-        model, "model", run_id=run_id, client=client(),
-        registered_model_name=chosen.registered_model_name, **options,
+        model, name, run_id=run_id, client=client(), registered_model_name=registered,
+        **options,
     )  # fmt: skip
+
+
+def estimator_tags(estimator: Any) -> dict[str, str]:
+    """The tags naming the estimator a run fitted: ``estimator_name`` and
+    ``estimator_class``."""
+    kind = type(estimator)
+    return {
+        "estimator_name": kind.__name__,
+        "estimator_class": f"{kind.__module__}.{kind.__name__}",
+    }
 
 
 def param_text(value: Any) -> str:

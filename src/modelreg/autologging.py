@@ -31,6 +31,7 @@ from typing import Any
 
 from modelreg.autolog_runs import (
     AutologOptions,
+    estimator_tags,
     fit_in_run,
     log_model_of_fit,
     options_for,
@@ -48,7 +49,9 @@ FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "keras", "transformers", "pytorc
 # The packages whose training a framework's autolog logs, where not named as it is.
 _PACKAGES = {"pytorch": ("lightning", "pytorch_lightning")}
 _SKLEARN_STYLE = {"xgboost": "XGBModel", "lightgbm": "LGBMModel"}
-_patched: dict[str, list[Any]] = {}  # framework -> the estimator classes whose fit is wrapped
+# framework -> the estimator classes whose fit is wrapped, each with whether the fit it
+# wraps was its own (else inherited: putting it back removes the wrapper)
+_patched: dict[str, list[tuple[Any, bool]]] = {}
 _local = threading.local()
 
 
@@ -121,8 +124,11 @@ def autolog_framework(
     if not disable and not _framework_installed(framework):
         raise _missing(framework)
     if disable:
-        for cls in _patched.pop(framework, []):
-            cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
+        for cls, own in _patched.pop(framework, []):
+            if own:
+                cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
+            else:
+                del cls.fit
         if framework == "keras":
             autolog_keras.disable()
         elif framework == "transformers":
@@ -140,7 +146,7 @@ def autolog_framework(
     elif framework == "pytorch":
         autolog_lightning.enable()
     elif framework not in _patched:
-        _patched[framework] = [_logged(cls, framework) for cls in _estimator_classes(framework)]
+        _patched[framework] = _wrap_fits(_estimator_classes(framework), framework)
     if framework in _SKLEARN_STYLE:
         autolog_boosting.enable(framework)
 
@@ -177,7 +183,7 @@ def _missing(framework: str) -> Exception:
 
 
 def _estimator_classes(framework: str) -> list[Any]:
-    """The classes of ``framework`` that define their own ``fit``."""
+    """The estimator classes of ``framework`` (each with a ``fit``)."""
     from modelreg.extras import needs_extras
 
     with needs_extras():
@@ -188,12 +194,21 @@ def _estimator_classes(framework: str) -> list[Any]:
         else:
             base = getattr(importlib.import_module(framework), _SKLEARN_STYLE[framework])
             classes = _with_subclasses(base)
-    return [cls for cls in classes if "fit" in vars(cls) and not hasattr(cls.fit, _ORIGINAL)]
+    return [cls for cls in classes if callable(getattr(cls, "fit", None))]
 
 
-def _logged(cls: Any, framework: str) -> Any:
-    cls.fit = _logging(cls.fit, framework)
-    return cls
+def _wrap_fits(classes: list[Any], framework: str) -> list[tuple[Any, bool]]:
+    """Wraps the ``fit`` of each of ``classes`` not wrapped yet, its own or the one it
+    inherits (most estimators inherit theirs from a base class that is not an estimator
+    of its own, such as a random forest's); returns them as :data:`_patched` keeps them."""
+    wrapped = []
+    for cls in classes:
+        if hasattr(cls.fit, _ORIGINAL):  # wrapped, or inherits a wrapped fit
+            continue
+        own = "fit" in vars(cls)
+        cls.fit = _logging(cls.fit, framework)
+        wrapped.append((cls, own))
+    return wrapped
 
 
 def _with_subclasses(cls: Any) -> list[Any]:
@@ -230,31 +245,45 @@ def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
 
 def _log(framework: str, estimator: Any, x: Any, y: Any) -> None:
     from modelreg import fluent
+    from modelreg.autolog_search import is_search, log_search, search_params
 
     options = options_for(framework)
     run_id = fluent.get_or_start_run_id()
-    params = [Param(k, param_text(v)) for k, v in estimator.get_params(deep=True).items()]
-    tags = [
-        RunTag("estimator_name", type(estimator).__name__),
-        RunTag("estimator_class", f"{type(estimator).__module__}.{type(estimator).__name__}"),
-    ]
+    search = framework == "sklearn" and is_search(estimator)
+    given = search_params(estimator) if search else estimator.get_params(deep=True)
+    params = [Param(k, param_text(v)) for k, v in given.items()]
+    tags = [RunTag(k, v) for k, v in estimator_tags(estimator).items()]
     timestamp = now_ms()
     metrics = [Metric(k, v, timestamp, 0) for k, v in _training_metrics(estimator, x, y).items()]
     client = fluent.current_client()
     client.log_batch(run_id, metrics, params, tags)
+    train = None
     if options.log_datasets and x is not None and hasattr(x, "shape"):
-        client.log_input(run_id, x, "train")
-    example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
-    if example is None or not (options.log_input_examples or options.log_model_signatures):
-        log_model_of_fit(framework, estimator, run_id, signature=False)
-    elif options.log_input_examples:
-        wanted = None if options.log_model_signatures else False
-        log_model_of_fit(framework, estimator, run_id, input_example=example, signature=wanted)
-    else:
-        from modelreg.signature import infer_signature
+        train = client.log_input(run_id, x, "train")
+    model_options = _model_options(options, estimator, x)
+    log_model_of_fit(framework, estimator, run_id, **model_options)
+    if search:
+        best = getattr(estimator, "best_estimator_", None)
+        if best is not None:
+            log_model_of_fit(framework, best, run_id, "best_estimator", **model_options)
+        log_search(client, run_id, estimator, options.max_tuning_runs, train)
 
-        inferred = infer_signature(example, estimator.predict(example))
-        log_model_of_fit(framework, estimator, run_id, signature=inferred)
+
+def _model_options(options: AutologOptions, estimator: Any, x: Any) -> dict[str, Any]:
+    """How the fitted model is logged: with the first training rows as its input example
+    and the signature they give, as the options say."""
+    example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
+    wanted = options.log_input_examples or options.log_model_signatures
+    if example is None or not wanted or not hasattr(estimator, "predict"):
+        return {"signature": False}
+    if options.log_input_examples:
+        return {
+            "input_example": example,
+            "signature": None if options.log_model_signatures else False,
+        }
+    from modelreg.signature import infer_signature
+
+    return {"signature": infer_signature(example, estimator.predict(example))}
 
 
 def _training_metrics(estimator: Any, x: Any, y: Any) -> dict[str, float]:
