@@ -85,7 +85,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     "mlflow.sklearn.autolog": {
         "log_post_training_metrics": "metrics computed after training are not logged by autolog",
         "serialization_format": SKOPS,
-        "pos_label": "training metrics are weighted averages",
     },
     "mlflow.xgboost.autolog": {"model_format": UBJSON},
     **_same(

@@ -70,8 +70,9 @@ class AutologOptions:
     on the runs it starts. ``exclusive`` leaves runs the caller started alone;
     ``silent`` turns its warnings off; ``lightning`` says what PyTorch Lightning's fits
     log as they train; a scikit-learn hyperparameter search logs its ``max_tuning_runs``
-    best candidates as child runs (None: every one). Raises ``InvalidArgument`` naming
-    a wrong option."""
+    best candidates as child runs (None: every one); a classifier's training precision,
+    recall and F1 are of ``pos_label`` alone when given (else averaged over the
+    classes). Raises ``InvalidArgument`` naming a wrong option."""
 
     log_models: bool = True
     log_input_examples: bool = False
@@ -84,6 +85,7 @@ class AutologOptions:
     importance_types: tuple[str, ...] = ()
     lightning: LightningOptions = field(default_factory=LightningOptions)
     max_tuning_runs: int | None = 5
+    pos_label: Any = None
 
     def __post_init__(self) -> None:
         runs = self.max_tuning_runs

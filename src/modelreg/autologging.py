@@ -38,6 +38,7 @@ from modelreg.autolog_runs import (
     param_text,
     set_options,
 )
+from modelreg.autolog_training import Training, log_training_plots, training_metrics, training_of
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.timeutil import now_ms
 
@@ -227,7 +228,7 @@ def _logging(fit: Callable[..., Any], framework: str) -> Callable[..., Any]:
             return fit_in_run(
                 framework,
                 lambda _: fit(estimator, *args, **kwargs),
-                lambda _: _log(framework, estimator, *_data(args, kwargs)),
+                lambda _: _log(framework, estimator, training_of(fit, estimator, args, kwargs)),
             )
         finally:
             _local.inside = False
@@ -236,14 +237,7 @@ def _logging(fit: Callable[..., Any], framework: str) -> Callable[..., Any]:
     return logged_fit
 
 
-def _data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    """The ``X`` and ``y`` a ``fit(X, y=None, …)`` was given."""
-    x = args[0] if args else kwargs.get("X")
-    y = args[1] if len(args) > 1 else kwargs.get("y")
-    return x, y
-
-
-def _log(framework: str, estimator: Any, x: Any, y: Any) -> None:
+def _log(framework: str, estimator: Any, data: Training) -> None:
     from modelreg import fluent
     from modelreg.autolog_search import is_search, log_search, search_params
 
@@ -254,13 +248,15 @@ def _log(framework: str, estimator: Any, x: Any, y: Any) -> None:
     params = [Param(k, param_text(v)) for k, v in given.items()]
     tags = [RunTag(k, v) for k, v in estimator_tags(estimator).items()]
     timestamp = now_ms()
-    metrics = [Metric(k, v, timestamp, 0) for k, v in _training_metrics(estimator, x, y).items()]
+    found = training_metrics(estimator, data, options.pos_label)
+    metrics = [Metric(k, v, timestamp, 0) for k, v in found.items()]
     client = fluent.current_client()
     client.log_batch(run_id, metrics, params, tags)
     train = None
-    if options.log_datasets and x is not None and hasattr(x, "shape"):
-        train = client.log_input(run_id, x, "train")
-    model_options = _model_options(options, estimator, x)
+    if options.log_datasets and hasattr(data.x, "shape"):
+        train = client.log_input(run_id, data.x, "train")
+    log_training_plots(client, run_id, estimator, data)
+    model_options = _model_options(options, estimator, data.x)
     log_model_of_fit(framework, estimator, run_id, **model_options)
     if search:
         best = getattr(estimator, "best_estimator_", None)
@@ -284,28 +280,3 @@ def _model_options(options: AutologOptions, estimator: Any, x: Any) -> dict[str,
     from modelreg.signature import infer_signature
 
     return {"signature": infer_signature(example, estimator.predict(example))}
-
-
-def _training_metrics(estimator: Any, x: Any, y: Any) -> dict[str, float]:
-    """The estimator's score and the usual metrics of its predictions on the training data
-    (none without labels, or for an estimator that does not predict)."""
-    from sklearn import metrics
-    from sklearn.base import is_classifier, is_regressor
-
-    if y is None or x is None or not hasattr(estimator, "predict"):
-        return {}
-    predicted = estimator.predict(x)
-    found = {"training_score": float(estimator.score(x, y))}
-    if is_classifier(estimator):
-        average = {"average": "weighted", "zero_division": 0}
-        found["training_accuracy_score"] = metrics.accuracy_score(y, predicted)
-        found["training_precision_score"] = metrics.precision_score(y, predicted, **average)
-        found["training_recall_score"] = metrics.recall_score(y, predicted, **average)
-        found["training_f1_score"] = metrics.f1_score(y, predicted, **average)
-    elif is_regressor(estimator):
-        mse = metrics.mean_squared_error(y, predicted)
-        found["training_mean_squared_error"] = mse
-        found["training_root_mean_squared_error"] = mse**0.5
-        found["training_mean_absolute_error"] = metrics.mean_absolute_error(y, predicted)
-        found["training_r2_score"] = metrics.r2_score(y, predicted)
-    return {k: float(v) for k, v in found.items()}

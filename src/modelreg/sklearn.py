@@ -7,6 +7,7 @@ itself; see :mod:`modelreg.frameworks`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from modelreg.frameworks import default_requirements_for, functions_for
 
@@ -21,6 +22,7 @@ def autolog(
     disable: bool = False,
     *,
     max_tuning_runs: int | None = 5,
+    pos_label: Any = None,
     log_input_examples: bool = False,
     log_model_signatures: bool = True,
     log_datasets: bool = True,
@@ -40,8 +42,10 @@ def autolog(
     ``best_cv_score``, ``cv_results.csv``, the best estimator as ``best_estimator``,
     and its ``max_tuning_runs`` best candidates (by rank; None: every one, 0: none) as
     child runs with their parameters and cross-validation scores (see
-    :mod:`modelreg.autolog_search`). Raises ``InvalidArgument`` naming a wrong argument,
-    ``MissingDependency`` without scikit-learn.
+    :mod:`modelreg.autolog_search`). A classifier's training precision, recall and F1
+    are of ``pos_label`` alone when given, else averaged over the classes weighted by
+    their support (see :mod:`modelreg.autolog_training`). Raises ``InvalidArgument``
+    naming a wrong argument, ``MissingDependency`` without scikit-learn.
 
     >>> modelreg.sklearn.autolog(max_tuning_runs=10)
     >>> GridSearchCV(SVC(), {"C": [0.1, 1, 10]}).fit(X, y)
@@ -52,5 +56,6 @@ def autolog(
     options = AutologOptions(
         log_models, log_input_examples, log_model_signatures, log_datasets, exclusive, silent,
         check_tags(extra_tags), registered_model_name, max_tuning_runs=max_tuning_runs,
+        pos_label=pos_label,
     )  # fmt: skip
     autolog_framework("sklearn", options, disable)
