@@ -45,6 +45,8 @@ _LAZY = {
     "evaluate": "modelreg.evaluation",
     "make_metric": "modelreg.evaluation_custom",
     "MetricValue": "modelreg.evaluation_custom",
+    "MetricThreshold": "modelreg.model_validation",
+    "validate_evaluation_results": "modelreg.model_validation",
     "infer_signature": "modelreg.signature",
     "load_dict": "modelreg.fluent_artifacts",
     "load_text": "modelreg.fluent_artifacts",
@@ -133,6 +135,7 @@ __all__ = [
     "Client",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "MetricThreshold",
     "MetricValue",
     "__version__",
     "active_run",
@@ -234,6 +237,7 @@ __all__ = [
     "start_run",
     "transformers",
     "uris",
+    "validate_evaluation_results",
     "xgboost",
 ]
 
@@ -352,6 +356,7 @@ if TYPE_CHECKING:
     )
     from modelreg.fluent_search import search_runs
     from modelreg.logged_models import LoggedModelInput, LoggedModelOutput
+    from modelreg.model_validation import MetricThreshold, validate_evaluation_results
     from modelreg.models import load_model, log_model, register_model, save_model
     from modelreg.signature import infer_signature
     from modelreg.system_metrics import (

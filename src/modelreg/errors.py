@@ -21,6 +21,7 @@ __all__ = [
     "IntegrityError",
     "InvalidArgument",
     "MissingDependency",
+    "ModelValidationFailed",
     "ModelregError",
     "ModelregWarning",
     "NotFound",
@@ -96,6 +97,15 @@ class PolicyViolation(ModelregError):
     status = 409
 
 
+class ModelValidationFailed(ModelregError):
+    """A candidate model's metrics fall short of the thresholds it was validated against
+    (:func:`modelreg.validate_evaluation_results`); ``details["failures"]`` lists, per
+    metric, why."""
+
+    error_code = "MODEL_VALIDATION_FAILED"
+    status = 422
+
+
 class Unauthenticated(ModelregError):
     """No valid credentials were presented."""
 
@@ -147,6 +157,7 @@ _BY_CODE: dict[str, type[ModelregError]] = {
         AlreadyExists,
         Conflict,
         PolicyViolation,
+        ModelValidationFailed,
         Unauthenticated,
         PermissionDenied,
         PayloadTooLarge,

@@ -35,6 +35,7 @@ from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
 from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
 from modelreg.model_updates import set_signature, update_model_requirements
+from modelreg.model_validation import MetricThreshold, validate_evaluation_results
 from modelreg.signature import infer_signature, validate_schema
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 # here, where MLflow has them (mlflow.models).
 __all__ = [
     "LoggedModel",
+    "MetricThreshold",
     "convert_input_example_to_serving_input",
     "download_model",
     "evaluate",
@@ -59,6 +61,7 @@ __all__ = [
     "set_model",
     "set_signature",
     "update_model_requirements",
+    "validate_evaluation_results",
     "validate_schema",
     "validate_serving_input",
 ]
