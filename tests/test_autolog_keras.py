@@ -136,3 +136,34 @@ def test_keras_imported_after_autolog_is_logged_as_well(tmp_path):
         },
         "metrics": ["loss"],
     }
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite", "server"], indirect=True)
+def test_log_every_n_steps_logs_every_nth_batchs_metrics_by_optimizer_step(client):
+    modelreg.set_experiment("keras-steps")
+    modelreg.keras.autolog(log_every_epoch=False, log_every_n_steps=3, log_models=False)
+    try:
+        compiled_model().fit(X, Y, epochs=2, batch_size=4, validation_data=(X, Y), verbose=0)
+    finally:
+        modelreg.keras.autolog(disable=True)
+
+    (run,) = client.search_runs([client.get_experiment_by_name("keras-steps").experiment_id])
+    history = client.get_metric_history(run.info.run_id, "loss")
+    assert [m.step for m in history] == [3, 6, 9, 12, 15]  # 8 steps an epoch
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "val_loss")] == [8, 16]
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "accuracy")] == [
+        3, 6, 9, 12, 15,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"log_every_n_steps": 5}, "log_every_epoch, log_every_n_steps"),
+        ({"log_every_epoch": False}, "log_every_epoch, log_every_n_steps"),
+        ({"log_every_epoch": False, "log_every_n_steps": 0}, "log_every_n_steps"),
+    ],
+)
+def test_keras_logs_by_epoch_or_by_step_and_a_wrong_choice_is_named(options, named):
+    with pytest.raises(modelreg.errors.InvalidArgument, match=f"^{named}: "):
+        modelreg.keras.autolog(**options)

@@ -3,7 +3,10 @@
 Each ``Model.fit`` logs to the active run (or to a run of its own): the fit's
 parameters (``epochs``, ``batch_size``, ``validation_split``, the optimizer's
 name and learning rate), every epoch's metrics as Keras reports them (``loss``,
-``accuracy``, ``val_loss`` …, with the epoch as the step), the model's summary
+``accuracy``, ``val_loss`` …, with the epoch as the step; or, as the
+:class:`~modelreg.autolog_runs.KerasOptions` of ``modelreg.keras.autolog`` say, every
+N-th batch's and each epoch's validation metrics, the optimizer's step count as the
+step), the model's summary
 (``model_summary.txt``) and the fitted model (``runs:/<run_id>/model``).
 
 Importing Keras takes seconds (it imports its backend), so ``autolog()`` does
@@ -18,7 +21,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from modelreg.autolog_runs import client, fit_in_run, log_metrics, log_model_of_fit, quietly
+from modelreg.autolog_runs import (
+    KerasOptions,
+    StepMetrics,
+    client,
+    fit_in_run,
+    log_metrics,
+    log_model_of_fit,
+    options_for,
+    quietly,
+)
 from modelreg.entities import Metric, Param
 from modelreg.import_hooks import MethodWrap
 from modelreg.timeutil import now_ms
@@ -62,12 +74,19 @@ _FIT = MethodWrap("keras", "Model", "fit", _logging)
 
 
 def _fit(fit: Callable[..., Any], bound: inspect.BoundArguments, run_id: str | None) -> Any:
-    """The fit, logging its parameters first and its epochs as they end (into ``run_id``)."""
-    if run_id is not None:
-        quietly(_log_params, bound.arguments, run_id)
-        callbacks = list(bound.arguments.get("callbacks") or [])
-        bound.arguments["callbacks"] = [*callbacks, _epoch_logger(run_id)]
-    return fit(*bound.args, **bound.kwargs)
+    """The fit, logging its parameters first and its metrics as it goes (into
+    ``run_id``)."""
+    if run_id is None:
+        return fit(*bound.args, **bound.kwargs)
+    quietly(_log_params, bound.arguments, run_id)
+    steps = StepMetrics(run_id)
+    callbacks = list(bound.arguments.get("callbacks") or [])
+    logger = _metrics_logger(run_id, options_for("keras").keras, steps)
+    bound.arguments["callbacks"] = [*callbacks, logger]
+    try:
+        return fit(*bound.args, **bound.kwargs)
+    finally:
+        steps.finish()
 
 
 def _log_params(arguments: dict[str, Any], run_id: str) -> None:
@@ -83,22 +102,41 @@ def _log_params(arguments: dict[str, Any], run_id: str) -> None:
     client().log_batch(run_id, params=found)
 
 
-def _epoch_logger(run_id: str) -> Any:
-    """A Keras callback logging each epoch's metrics, the epoch as the step."""
+def _metrics_logger(run_id: str, options: KerasOptions, steps: StepMetrics) -> Any:
+    """A Keras callback logging the metrics Keras reports, by epoch or every N steps as
+    ``options`` say (by step, the validation metrics of each epoch's end too)."""
     import keras
 
-    class EpochMetrics(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            now = now_ms()
-            metrics = []
-            for key, value in (logs or {}).items():
-                try:
-                    metrics.append(Metric(key, float(value), now, epoch))
-                except (TypeError, ValueError):
-                    continue  # not a number (a learning-rate schedule's object)
-            log_metrics(run_id, metrics)
+    every = options.log_every_n_steps
 
-    return EpochMetrics()
+    class TrainingMetrics(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if options.log_every_epoch:
+                log_metrics(run_id, _numbers(logs, epoch))
+            else:  # logging by step: the validation Keras runs at an epoch's end, at its step
+                validation = {k: v for k, v in (logs or {}).items() if k.startswith("val_")}
+                steps.send(_numbers(validation, int(self.model.optimizer.iterations)))
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            if every is None:
+                return
+            step = int(self.model.optimizer.iterations)
+            if step % every == 0:
+                steps.send(_numbers(logs, step))
+
+    return TrainingMetrics()
+
+
+def _numbers(logs: dict[str, Any] | None, step: int) -> list[Metric]:
+    """The numbers of a Keras ``logs`` dict as metrics at ``step``."""
+    now = now_ms()
+    metrics = []
+    for key, value in (logs or {}).items():
+        try:
+            metrics.append(Metric(key, float(value), now, step))
+        except (TypeError, ValueError):
+            continue  # not a number (a learning-rate schedule's object)
+    return metrics
 
 
 def _log_after(model: Any, run_id: str) -> None:

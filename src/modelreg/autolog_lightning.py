@@ -29,6 +29,7 @@ from typing import Any
 from modelreg import lightning_checkpoints
 from modelreg.autolog_runs import (
     LightningOptions,
+    StepMetrics,
     client,
     fit_in_run,
     log_metrics,
@@ -150,7 +151,7 @@ class _TrainingMetrics:
         self.options = options
         self.by_step: set[str] = set()
         self.by_epoch: set[str] = set()
-        self.pending: list[Any] = []
+        self.steps = StepMetrics(run_id)
         self.last_step = -1
 
     def at_step(self, values: dict[str, Any], step: int) -> None:
@@ -164,12 +165,7 @@ class _TrainingMetrics:
         self.by_step.update(names)
         if step % every == 0 and step != self.last_step:  # accumulating batches share a step
             self.last_step = step
-            found = _numbers({name: values[name] for name in names}, step)
-            quietly(self._send, found)
-
-    def _send(self, found: list[Metric]) -> None:
-        if found:
-            self.pending.append(client().log_batch(self.run_id, found, synchronous=False))
+            self.steps.send(_numbers({name: values[name] for name in names}, step))
 
     def at_epoch(self, values: dict[str, Any], epoch: int) -> None:
         names = [name for name in values if name not in self.by_step]
@@ -179,9 +175,7 @@ class _TrainingMetrics:
 
     def finish(self) -> None:
         """Waits for the step metrics still being written (a failure is a warning)."""
-        for operations in self.pending:
-            quietly(operations.wait)
-        self.pending.clear()
+        self.steps.finish()
 
 
 def _numbers(values: dict[str, Any], step: int) -> list[Metric]:

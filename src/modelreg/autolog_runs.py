@@ -56,6 +56,28 @@ class LightningOptions:
             )
 
 
+@dataclass(frozen=True)
+class KerasOptions:
+    """When Keras's autolog logs the metrics of a fit, as ``mlflow.keras.autolog``'s
+    arguments say: at the end of each epoch (``log_every_epoch``, the epoch as the step)
+    or of every ``log_every_n_steps``-th batch (the optimizer's step count as the step),
+    not both: the same names by epoch and by step would mix in one history. Raises
+    ``InvalidArgument`` naming the argument that is wrong."""
+
+    log_every_epoch: bool = True
+    log_every_n_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_every_n_steps is not None:
+            _check_count("log_every_n_steps", self.log_every_n_steps)
+        if self.log_every_epoch == (self.log_every_n_steps is not None):
+            raise InvalidArgument(
+                "log_every_epoch, log_every_n_steps: log by epoch or every N steps, one of "
+                f"them (got log_every_epoch={self.log_every_epoch!r:.10}, "
+                f"log_every_n_steps={self.log_every_n_steps!r:.20})"
+            )
+
+
 def _check_count(name: str, value: object, alternative: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         wanted = f"a whole number of at least 1{alternative}"
@@ -68,11 +90,12 @@ class AutologOptions:
     as ``registered_model_name``), with a few training rows as its input example and
     a signature from them; the training data as an input of the run; ``extra_tags``
     on the runs it starts. ``exclusive`` leaves runs the caller started alone;
-    ``silent`` turns its warnings off; ``lightning`` says what PyTorch Lightning's fits
-    log as they train; a scikit-learn hyperparameter search logs its ``max_tuning_runs``
-    best candidates as child runs (None: every one); a classifier's training precision,
-    recall and F1 are of ``pos_label`` alone when given (else averaged over the
-    classes). Raises ``InvalidArgument`` naming a wrong option."""
+    ``silent`` turns its warnings off; ``lightning`` and ``keras`` say what PyTorch
+    Lightning's and Keras's fits log as they train; a scikit-learn hyperparameter
+    search logs its ``max_tuning_runs`` best candidates as child runs (None: every
+    one); a classifier's training precision, recall and F1 are of ``pos_label`` alone
+    when given (else averaged over the classes). Raises ``InvalidArgument`` naming a
+    wrong option."""
 
     log_models: bool = True
     log_input_examples: bool = False
@@ -84,6 +107,7 @@ class AutologOptions:
     registered_model_name: str | None = None
     importance_types: tuple[str, ...] = ()
     lightning: LightningOptions = field(default_factory=LightningOptions)
+    keras: KerasOptions = field(default_factory=KerasOptions)
     max_tuning_runs: int | None = 5
     pos_label: Any = None
 
@@ -180,6 +204,29 @@ def log_metrics(run_id: str, metrics: list[Any]) -> None:
     """Logs metrics a training reports as it goes; a failure is a warning (see
     :func:`quietly`), never the training's."""
     quietly(lambda: client().log_batch(run_id, metrics=metrics))
+
+
+class StepMetrics:
+    """The metrics a training logs at its steps into ``run_id``, written in the background:
+    a training step does not wait for the store. :meth:`finish` waits for them (a
+    failure to write is a warning, never the training's)."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.pending: list[Any] = []
+
+    def send(self, metrics: list[Any]) -> None:
+        if metrics:
+            quietly(
+                lambda: self.pending.append(
+                    client().log_batch(self.run_id, metrics, synchronous=False)
+                )
+            )
+
+    def finish(self) -> None:
+        for operations in self.pending:
+            quietly(operations.wait)
+        self.pending.clear()
 
 
 def quietly(step: Callable[..., Any], *args: Any) -> bool:
