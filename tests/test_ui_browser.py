@@ -963,3 +963,25 @@ def test_comparing_runs_shows_each_runs_image_of_a_series_at_one_step(page, regi
     assert _pixel(image) == [0, 0, 0]
     _loaded(page, narrow.get_by_role("img"))
     assert _pixel(narrow.get_by_role("img")) == [100, 100, 100]
+
+
+def test_a_search_and_its_candidate_runs_lead_to_each_other(page, registry):
+    client = registry["client"]
+    experiment_id = client.create_experiment(_unique("tuning"))
+    parent = client.create_run(experiment_id, run_name="grid-search").info.run_id
+    for i in range(3):
+        client.create_run(
+            experiment_id, run_name=f"candidate-{i}", tags={"modelreg.parentRunId": parent}
+        )
+    client.create_run(experiment_id, run_name="baseline")
+
+    page.goto(f"{registry['url']}/ui/experiments/{experiment_id}")
+    page.get_by_role("link", name="3 child runs").click()
+    shown = page.locator("table.runs tbody tr td:nth-child(2) > a:first-child").all_inner_texts()
+    assert sorted(shown) == ["candidate-0", "candidate-1", "candidate-2"]
+
+    page.get_by_role("link", name="grid-search").first.click()
+    assert page.locator("h1").inner_text().startswith("grid-search")
+    assert page.locator("table.child-runs tbody tr").count() == 3
+    page.get_by_role("link", name="candidate-2").click()
+    assert page.locator("a.parent-run").inner_text() == "grid-search"

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from modelreg import image_series
 from modelreg.api.route_permissions import USER, on_experiment, on_run
-from modelreg.errors import InvalidArgument, NotFound
+from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
 from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
@@ -24,6 +24,7 @@ from modelreg.server.ui.logged_models import (
     run_logged_models,
 )
 from modelreg.server.ui.models import quote, typed_filter
+from modelreg.server.ui.nesting import children_filter, page_nesting, parent_id, run_children
 from modelreg.server.ui.session import allowed, page
 from modelreg.services.tracking import CHART_POINTS
 from modelreg.system_metrics import is_system_metric
@@ -184,6 +185,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         )
         col = col or []
         available, shown = _columns(runs, col)
+        nesting = page_nesting(client, experiment_id, list(runs))
         x, y, plot = scatter(runs, available, x, y)
         return page(
             request,
@@ -202,6 +204,9 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             x=x,
             y=y,
             plot=plot,
+            nesting=nesting,
+            children_filter=children_filter,
+            parent_id=parent_id,
             **logged_models_listed(
                 client.search_logged_models([experiment_id], max_results=LOGGED_MODELS_SHOWN)
             ),
@@ -269,6 +274,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         latest = found.data.metrics
         model_metrics = {k: v for k, v in latest.items() if not is_system_metric(k)}
         versions = client.search_model_versions(f"run_id = '{quote(run_id)}'", max_results=100)
+        children, more_children = run_children(client, found)
         return page(
             request,
             "run.html",
@@ -284,6 +290,11 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             images=series_view(backend.artifacts.manifest(run_id, image_series.FOLDER)),
             datasets=client.get_run_inputs(run_id),
             versions=versions,
+            parent=_parent(client, found),
+            parent_id=parent_id(found),
+            children=children,
+            more_children=more_children,
+            children_filter=children_filter(run_id),
             **run_logged_models(client, run_id),
             status_class=STATUS_CLASS,
             can_edit=allowed(request, on_run("edit"), {"run_id": run_id}),
@@ -306,3 +317,15 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         return files.preview_page(request, backend.blobs, ref, path, base, f"run {run_id[:8]}")
 
     return router
+
+
+def _parent(client: Any, run: Any) -> Any:
+    """The run ``run`` is nested in, or None when it is top-level or the parent cannot be
+    read (gone, or another's)."""
+    found = parent_id(run)
+    if found is None:
+        return None
+    try:
+        return client.get_run(found)
+    except (NotFound, PermissionDenied):
+        return None

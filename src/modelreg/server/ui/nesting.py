@@ -1,0 +1,79 @@
+"""Nested runs in the web UI (``start_run(nested=True)``, a hyperparameter search's
+candidates): which run of a page is the child of which, and how many children each
+has, looked up for a whole page at once (two searches, whatever its length)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelreg.run_tags import PARENT_RUN_TAG
+from modelreg.server.ui.models import quote
+
+# Children counted per page: past it a parent's count reads "1000+".
+CHILDREN_COUNTED = 1000
+CHILDREN_LISTED = 100
+
+
+@dataclass(frozen=True)
+class Nesting:
+    """Of a page of runs: each child's parent (id → the parent run, when it is in the
+    experiment), and each parent's number of children in the experiment (capped at
+    ``CHILDREN_COUNTED``, ``capped`` says whether the cap was reached)."""
+
+    parents: dict[str, Any] = field(default_factory=dict)
+    children: dict[str, int] = field(default_factory=dict)
+    capped: bool = False
+
+
+def parent_id(run: Any) -> str | None:
+    """The id of the run ``run`` is nested in, or None."""
+    return run.data.tags.get(PARENT_RUN_TAG)
+
+
+def children_filter(run_id: str) -> str:
+    """The runs filter that finds the children of ``run_id``."""
+    return f"tags.`{PARENT_RUN_TAG}` = '{quote(run_id)}'"
+
+
+def _within(ids: list[str]) -> str:
+    return "(" + ", ".join(f"'{quote(i)}'" for i in ids) + ")"
+
+
+def page_nesting(client: Any, experiment_id: str, runs: list[Any]) -> Nesting:
+    """How the runs of one page of ``experiment_id`` nest."""
+    if not runs:
+        return Nesting()
+    ids = [run.info.run_id for run in runs]
+    found = client.search_runs(
+        [experiment_id], f"tags.`{PARENT_RUN_TAG}` IN {_within(ids)}", max_results=CHILDREN_COUNTED
+    )
+    children = Counter(str(parent_id(child)) for child in found)
+    wanted = sorted({p for run in runs if (p := parent_id(run)) is not None})
+    on_page = {run.info.run_id: run for run in runs}
+    missing = [p for p in wanted if p not in on_page]
+    fetched = (
+        client.search_runs([experiment_id], f"attributes.run_id IN {_within(missing)}")
+        if missing
+        else []
+    )
+    known = {**on_page, **{run.info.run_id: run for run in fetched}}
+    parents = {
+        run.info.run_id: known[p]
+        for run in runs
+        if (p := parent_id(run)) is not None and p in known
+    }
+    return Nesting(parents, dict(children), capped=len(found) >= CHILDREN_COUNTED)
+
+
+def run_children(client: Any, run: Any) -> tuple[list[Any], bool]:
+    """The first ``CHILDREN_LISTED`` children of ``run`` in its experiment, and whether
+    there are more."""
+    found = client.search_runs(
+        [run.info.experiment_id],
+        children_filter(run.info.run_id),
+        max_results=CHILDREN_LISTED,
+        order_by=["attributes.start_time ASC"],
+    )
+    return list(found), bool(found.token)
