@@ -167,3 +167,13 @@ def test_log_every_n_steps_logs_every_nth_batchs_metrics_by_optimizer_step(clien
 def test_keras_logs_by_epoch_or_by_step_and_a_wrong_choice_is_named(options, named):
     with pytest.raises(modelreg.errors.InvalidArgument, match=f"^{named}: "):
         modelreg.keras.autolog(**options)
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_a_model_fitted_on_arrays_is_logged_with_their_signature(autologged):
+    compiled_model().fit(X, Y, epochs=1, verbose=0)
+
+    run_id = only_run(autologged).info.run_id
+    saved = json.loads(modelreg.load_text(f"runs:/{run_id}/model/modelreg.json"))
+    shapes = [saved["signature"][side]["specs"][0]["shape"] for side in ("inputs", "outputs")]
+    assert shapes == [[-1, 3], [-1, 1]]

@@ -6,6 +6,8 @@ and the model, as MLflow's pytorch autolog does."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -202,3 +204,35 @@ def test_without_best_only_any_monitor_and_mode_are_taken():
     options = LightningOptions(checkpoint_save_best_only=False, checkpoint_monitor=None)
 
     assert options.checkpoint_monitor is None
+
+
+def saved_manifest(client, run_id):
+    return json.loads(modelreg.load_text(f"runs:/{run_id}/model/modelreg.json"))
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("options", "example", "signature"),
+    [({}, False, True), ({"log_input_examples": True}, True, True),
+     ({"log_model_signatures": False}, False, False)],
+)  # fmt: skip
+def test_the_module_is_logged_with_the_signature_and_example_of_its_first_rows(
+    client, lm, options, example, signature
+):
+    modelreg.set_experiment(EXPERIMENT)
+    modelreg.pytorch.autolog(checkpoint=False, **options)
+    try:
+        module = lm.Line()
+        lm.trainer(max_epochs=1).fit(module, lm.loader(), lm.loader())
+    finally:
+        modelreg.pytorch.autolog(disable=True)
+
+    saved = saved_manifest(client, only_run(client).info.run_id)
+    assert (saved["input_example"] is not None, saved["signature"] is not None) == (
+        example,
+        signature,
+    )
+    if signature:
+        specs = [saved["signature"][side]["specs"][0] for side in ("inputs", "outputs")]
+        assert [(s["dtype"], s["shape"]) for s in specs] == [("float32", [-1, 1])] * 2
+    assert module.training  # the mode Lightning left it in, put back

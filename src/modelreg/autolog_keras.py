@@ -7,7 +7,9 @@ name and learning rate), every epoch's metrics as Keras reports them (``loss``,
 :class:`~modelreg.autolog_runs.KerasOptions` of ``modelreg.keras.autolog`` say, every
 N-th batch's and each epoch's validation metrics, the optimizer's step count as the
 step), the model's summary
-(``model_summary.txt``) and the fitted model (``runs:/<run_id>/model``).
+(``model_summary.txt``) and the fitted model (``runs:/<run_id>/model``), with the
+signature (and, when asked, the input example) of its first training rows when
+``x`` is an array.
 
 Importing Keras takes seconds (it imports its backend), so ``autolog()`` does
 not: when Keras is not imported yet, ``fit`` is wrapped right after Keras is.
@@ -25,6 +27,7 @@ from modelreg.autolog_runs import (
     KerasOptions,
     StepMetrics,
     client,
+    example_options,
     fit_in_run,
     log_metrics,
     log_model_of_fit,
@@ -62,7 +65,7 @@ def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
             return fit_in_run(
                 "keras",
                 lambda run_id: _fit(fit, bound, run_id),
-                lambda run_id: _log_after(model, run_id),
+                lambda run_id: _log_after(model, run_id, bound.arguments.get("x")),
             )
         finally:
             _local.inside = False
@@ -139,8 +142,11 @@ def _numbers(logs: dict[str, Any] | None, step: int) -> list[Metric]:
     return metrics
 
 
-def _log_after(model: Any, run_id: str) -> None:
+def _log_after(model: Any, run_id: str, x: Any) -> None:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *_, **__: lines.append(line))
     client().log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
-    log_model_of_fit("keras", model, run_id)
+    # Arrays only: a dataset or generator is not read again for an example.
+    rows = x[:5] if hasattr(x, "shape") and hasattr(x, "__getitem__") else None
+    shown = example_options("keras", rows, lambda given: model.predict(given, verbose=0))
+    log_model_of_fit("keras", model, run_id, **shown)

@@ -8,7 +8,9 @@ as the module logs them (``self.log("val_loss", …)``), the epoch as the step, 
 ``log_every_n_step`` the metrics logged by step, the global step as the step; the
 module's checkpoints (see :mod:`modelreg.lightning_checkpoints`); with early stopping
 ``stopped_epoch``, ``restored_epoch``, ``best_score`` and ``wait_count``; the model's
-summary (``model_summary.txt``) and the trained module (``runs:/<run_id>/model``).
+summary (``model_summary.txt``) and the trained module (``runs:/<run_id>/model``), with
+the signature (and, when asked, the input example) of the first rows its ``forward`` is
+called with, when they are one tensor.
 What it logs as it trains is the :class:`~modelreg.autolog_runs.LightningOptions` of
 ``modelreg.pytorch.autolog``. Both ``lightning.pytorch`` and the older
 ``pytorch_lightning`` package are covered.
@@ -31,6 +33,7 @@ from modelreg.autolog_runs import (
     LightningOptions,
     StepMetrics,
     client,
+    example_options,
     fit_in_run,
     log_metrics,
     log_model_of_fit,
@@ -66,12 +69,13 @@ def _logging(fit: Callable[..., Any]) -> Callable[..., Any]:
         if getattr(_local, "inside", False):
             return fit(trainer, *args, **kwargs)
         bound = signature.bind(trainer, *args, **kwargs)
+        first = _FirstInput()
         _local.inside = True
         try:
             return fit_in_run(
                 "pytorch",
-                lambda run_id: _fit(fit, bound, trainer, run_id),
-                lambda run_id: _log_after(trainer, bound.arguments["model"], run_id),
+                lambda run_id: _fit(fit, bound, trainer, run_id, first),
+                lambda run_id: _log_after(trainer, bound.arguments["model"], run_id, first),
             )
         finally:
             _local.inside = False
@@ -86,12 +90,18 @@ _FITS = (
 
 
 def _fit(
-    fit: Callable[..., Any], bound: inspect.BoundArguments, trainer: Any, run_id: str | None
+    fit: Callable[..., Any],
+    bound: inspect.BoundArguments,
+    trainer: Any,
+    run_id: str | None,
+    first: _FirstInput,
 ) -> Any:
     """The fit, with callbacks logging into ``run_id`` its parameters as it starts, its
-    metrics as it goes and its checkpoints, as the options say."""
+    metrics as it goes and its checkpoints, as the options say; the first rows the
+    module is called with are kept in ``first``."""
     if run_id is None:
         return fit(*bound.args, **bound.kwargs)
+    hook = bound.arguments["model"].register_forward_hook(first.capture)
     package = _package(trainer)
     options = options_for("pytorch").lightning
     metrics = _TrainingMetrics(run_id, options)
@@ -102,9 +112,37 @@ def _fit(
     try:
         return fit(*bound.args, **bound.kwargs)
     finally:
+        hook.remove()
         for callback in added:
             trainer.callbacks.remove(callback)
         metrics.finish()
+
+
+class _FirstInput:
+    """The first rows a module's ``forward`` is called with, when they are one tensor:
+    the input example (and, with what the trained module makes of them, the signature)
+    of the model autolog logs."""
+
+    def __init__(self) -> None:
+        self.rows: Any = None
+
+    def capture(self, module: Any, args: tuple[Any, ...], output: Any) -> None:
+        import torch
+
+        if self.rows is None and len(args) == 1 and isinstance(args[0], torch.Tensor):
+            self.rows = args[0][:5].detach().cpu().numpy()
+
+    def predicted(self, module: Any, rows: Any) -> Any:
+        """What the trained ``module`` makes of ``rows``, its mode put back after."""
+        import torch
+
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                return module(torch.as_tensor(rows, device=module.device)).cpu().numpy()
+        finally:
+            module.train(training)
 
 
 def _package(trainer: Any) -> str:
@@ -201,7 +239,7 @@ def _early_stopping(trainer: Any) -> Any:
     return getattr(trainer, "early_stopping_callback", None)
 
 
-def _log_after(trainer: Any, model: Any, run_id: str) -> None:
+def _log_after(trainer: Any, model: Any, run_id: str, first: _FirstInput) -> None:
     stopping = _early_stopping(trainer)
     if stopping is not None and stopping.stopped_epoch:
         found = {
@@ -213,7 +251,8 @@ def _log_after(trainer: Any, model: Any, run_id: str) -> None:
         now = now_ms()
         log_metrics(run_id, [Metric(k, float(v), now, 0) for k, v in found.items()])
     quietly(_log_summary, _package(trainer), model, run_id)
-    log_model_of_fit("pytorch", model, run_id)
+    shown = example_options("pytorch", first.rows, lambda rows: first.predicted(model, rows))
+    log_model_of_fit("pytorch", model, run_id, **shown)
 
 
 def _log_summary(package: str, model: Any, run_id: str) -> None:

@@ -177,6 +177,28 @@ def log_model_of_fit(
     )  # fmt: skip
 
 
+def example_options(framework: str, example: Any, predict: Callable[[Any], Any]) -> dict[str, Any]:
+    """How a fitted model is logged, given ``example``, its first training inputs (None
+    when there are none to take): as its input example and with the signature that
+    ``example`` and ``predict(example)`` give, as the options say. A ``predict`` that
+    fails leaves the signature out (a warning says why)."""
+    options = options_for(framework)
+    if example is None or not (options.log_input_examples or options.log_model_signatures):
+        return {"signature": False}
+    if options.log_input_examples:
+        return {
+            "input_example": example,
+            "signature": None if options.log_model_signatures else False,
+        }
+    from modelreg.signature import infer_signature
+
+    try:
+        return {"signature": infer_signature(example, predict(example))}
+    except Exception as exc:  # noqa: BLE001 - the model's own code: logged without one
+        warn(f"autolog: the model is logged without a signature: {exc}")
+        return {"signature": False}
+
+
 def estimator_tags(estimator: Any) -> dict[str, str]:
     """The tags naming the estimator a run fitted: ``estimator_name`` and
     ``estimator_class``."""

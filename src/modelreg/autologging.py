@@ -32,6 +32,7 @@ from typing import Any
 from modelreg.autolog_runs import (
     AutologOptions,
     estimator_tags,
+    example_options,
     fit_in_run,
     log_model_of_fit,
     options_for,
@@ -256,27 +257,14 @@ def _log(framework: str, estimator: Any, data: Training) -> None:
     if options.log_datasets and hasattr(data.x, "shape"):
         train = client.log_input(run_id, data.x, "train")
     log_training_plots(client, run_id, estimator, data)
-    model_options = _model_options(options, estimator, data.x)
+    x = data.x
+    example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
+    if not hasattr(estimator, "predict"):  # a search that does not refit, a transformer
+        example = None
+    model_options = example_options(framework, example, lambda rows: estimator.predict(rows))
     log_model_of_fit(framework, estimator, run_id, **model_options)
     if search:
         best = getattr(estimator, "best_estimator_", None)
         if best is not None:
             log_model_of_fit(framework, best, run_id, "best_estimator", **model_options)
         log_search(client, run_id, estimator, options.max_tuning_runs, train)
-
-
-def _model_options(options: AutologOptions, estimator: Any, x: Any) -> dict[str, Any]:
-    """How the fitted model is logged: with the first training rows as its input example
-    and the signature they give, as the options say."""
-    example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
-    wanted = options.log_input_examples or options.log_model_signatures
-    if example is None or not wanted or not hasattr(estimator, "predict"):
-        return {"signature": False}
-    if options.log_input_examples:
-        return {
-            "input_example": example,
-            "signature": None if options.log_model_signatures else False,
-        }
-    from modelreg.signature import infer_signature
-
-    return {"signature": infer_signature(example, estimator.predict(example))}
