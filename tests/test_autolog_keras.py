@@ -170,10 +170,25 @@ def test_keras_logs_by_epoch_or_by_step_and_a_wrong_choice_is_named(options, nam
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
-def test_a_model_fitted_on_arrays_is_logged_with_their_signature(autologged):
+def test_a_model_fitted_on_arrays_logs_them_as_its_input_and_their_signature(autologged):
     compiled_model().fit(X, Y, epochs=1, verbose=0)
 
     run_id = only_run(autologged).info.run_id
     saved = json.loads(modelreg.load_text(f"runs:/{run_id}/model/modelreg.json"))
     shapes = [saved["signature"][side]["specs"][0]["shape"] for side in ("inputs", "outputs")]
     assert shapes == [[-1, 3], [-1, 1]]
+    (train,) = autologged.get_run_inputs(run_id)
+    assert (train.context, train.dataset.digest) == ("train", modelreg.data.from_numpy(X).digest)
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_log_datasets_false_leaves_the_training_data_out(client):
+    modelreg.set_experiment("keras-no-data")
+    modelreg.keras.autolog(log_datasets=False, log_models=False)
+    try:
+        compiled_model().fit(X, Y, epochs=1, verbose=0)
+    finally:
+        modelreg.keras.autolog(disable=True)
+
+    (run,) = client.search_runs([client.get_experiment_by_name("keras-no-data").experiment_id])
+    assert client.get_run_inputs(run.info.run_id) == []

@@ -9,7 +9,8 @@ N-th batch's and each epoch's validation metrics, the optimizer's step count as 
 step), the model's summary
 (``model_summary.txt``) and the fitted model (``runs:/<run_id>/model``), with the
 signature (and, when asked, the input example) of its first training rows when
-``x`` is an array.
+``x`` is an array; such an ``x`` is an input (``train``) of the run too, unless
+``log_datasets=False``.
 
 Importing Keras takes seconds (it imports its backend), so ``autolog()`` does
 not: when Keras is not imported yet, ``fit`` is wrapped right after Keras is.
@@ -147,6 +148,9 @@ def _log_after(model: Any, run_id: str, x: Any) -> None:
     model.summary(print_fn=lambda line, *_, **__: lines.append(line))
     client().log_text(run_id, "\n".join(lines) + "\n", "model_summary.txt")
     # Arrays only: a dataset or generator is not read again for an example.
-    rows = x[:5] if hasattr(x, "shape") and hasattr(x, "__getitem__") else None
+    array = hasattr(x, "shape") and hasattr(x, "__getitem__")
+    if array and options_for("keras").log_datasets:
+        client().log_input(run_id, x, "train")
+    rows = x[:5] if array else None
     shown = example_options("keras", rows, lambda given: model.predict(given, verbose=0))
     log_model_of_fit("keras", model, run_id, **shown)
