@@ -65,6 +65,27 @@ def test_early_stopping_logs_its_settings_and_where_it_stopped(autologged, lm):
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_early_stopping_logs_the_trainers_best_checkpoint_it_restores(autologged, lm, tmp_path):
+    import lightning.pytorch as lightning
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    kept = ModelCheckpoint(dirpath=tmp_path / "kept", monitor="val_loss", filename="best")
+    stop = EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0, mode="min")
+    trainer = lightning.Trainer(
+        max_epochs=20, accelerator="cpu", logger=False, enable_progress_bar=False,
+        enable_model_summary=False, callbacks=[kept, stop],
+    )  # fmt: skip
+
+    trainer.fit(lm.Line(), lm.loader(), lm.loader())
+
+    run_id = only_run(autologged).info.run_id
+    logged = [f.path for f in autologged.list_artifacts(run_id, "restored_model_checkpoint")]
+    assert logged == ["restored_model_checkpoint/best.ckpt"]
+    copy = autologged.download_artifacts(run_id, "restored_model_checkpoint/best.ckpt")
+    assert open(copy, "rb").read() == open(kept.best_model_path, "rb").read()
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
 def test_a_fit_inside_a_run_logs_into_it_and_leaves_the_trainers_callbacks(autologged, lm):
     fitted = lm.trainer(max_epochs=1)
     before = list(fitted.callbacks)

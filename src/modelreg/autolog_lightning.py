@@ -7,7 +7,9 @@ trainer's ``max_epochs``), the first optimizer's name and defaults (``lr``,
 as the module logs them (``self.log("val_loss", …)``), the epoch as the step, and with
 ``log_every_n_step`` the metrics logged by step, the global step as the step; the
 module's checkpoints (see :mod:`modelreg.lightning_checkpoints`); with early stopping
-``stopped_epoch``, ``restored_epoch``, ``best_score`` and ``wait_count``; the model's
+``stopped_epoch``, ``restored_epoch``, ``best_score`` and ``wait_count``, and the
+trainer's own best checkpoint (its ``ModelCheckpoint``'s) as
+``restored_model_checkpoint/``; the model's
 summary (``model_summary.txt``) and the trained module (``runs:/<run_id>/model``), with
 the signature (and, when asked, the input example) of the first rows its ``forward`` is
 called with, when they are one tensor.
@@ -250,6 +252,9 @@ def _log_after(trainer: Any, model: Any, run_id: str, first: _FirstInput) -> Non
         }
         now = now_ms()
         log_metrics(run_id, [Metric(k, float(v), now, 0) for k, v in found.items()])
+        best = getattr(getattr(trainer, "checkpoint_callback", None), "best_model_path", "")
+        if best:  # the trainer's own best checkpoint, which early stopping restores
+            quietly(client().log_artifact, run_id, best, "restored_model_checkpoint")
     quietly(_log_summary, _package(trainer), model, run_id)
     shown = example_options("pytorch", first.rows, lambda rows: first.predicted(model, rows))
     log_model_of_fit("pytorch", model, run_id, **shown)
