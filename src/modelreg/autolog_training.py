@@ -5,7 +5,7 @@ MLflow's autolog does: the estimator's score and the usual metrics of its predic
 the ``sample_weight`` the fit was given; a classifier with ``predict_proba`` adds
 ``training_log_loss`` and ``training_roc_auc``. Precision, recall and F1 are averaged
 over the classes weighted by support, or taken for ``pos_label`` alone when autolog was
-given one. With matplotlib installed, a classifier's confusion matrix
+given one. With matplotlib installed (``modelreg[plots]``), a classifier's confusion matrix
 (``training_confusion_matrix.png``) and, for two classes, its ROC and precision-recall
 curves (``training_roc_curve.png``, ``training_precision_recall_curve.png``) are logged
 too. A metric the data leaves undefined (ROC AUC with one class) is left out.

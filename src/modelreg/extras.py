@@ -43,6 +43,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "keras": ("Keras models", ("keras",)),
     "transformers": ("Transformers models", ("transformers", "tokenizers")),
     "lightning": ("PyTorch Lightning autologging", ("lightning", "pytorch_lightning")),
+    "plots": ("autolog's training plots and log_figure", ("matplotlib",)),
 }
 _EXTRA_OF = {module: extra for extra, (_, modules) in EXTRAS.items() for module in modules}
 
