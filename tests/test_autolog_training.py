@@ -118,3 +118,35 @@ def test_without_matplotlib_the_metrics_are_logged_and_no_plot(autologged, monke
     run = only_run(autologged)
     assert "training_roc_auc" in run.data.metrics
     assert logged_files(autologged, run) & PLOTS == set()
+
+
+def test_past_twenty_classes_no_plot_is_drawn(autologged):
+    many = np.arange(len(X)) % 21
+
+    LogisticRegression(max_iter=50).fit(X, many)
+
+    run = only_run(autologged)
+    assert "training_accuracy_score" in run.data.metrics
+    assert logged_files(autologged, run) & PLOTS == set()
+
+
+def test_the_training_data_is_predicted_once_for_metrics_and_plots(autologged, monkeypatch):
+    calls = []
+
+    def counted(method):
+        original = getattr(LogisticRegression, method)
+
+        def call(self, x):
+            if len(x) == len(X):  # the training data, not the signature's few rows
+                calls.append(method)
+            return original(self, x)
+
+        return call
+
+    for method in ("predict", "predict_proba"):
+        monkeypatch.setattr(LogisticRegression, method, counted(method))
+
+    LogisticRegression().fit(X, BINARY)
+
+    # once for the metrics and the plots; score() predicts again on its own
+    assert sorted(calls) == ["predict", "predict", "predict_proba"]

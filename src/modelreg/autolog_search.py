@@ -75,7 +75,6 @@ def _best_first(results: dict[str, Any], refit: Any) -> list[int]:
 
 
 def _log_candidates(client: Any, parent_id: str, search: Any, rows: list[int], train: Any) -> None:
-
     if not rows:
         return
     results = search.cv_results_

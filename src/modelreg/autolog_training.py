@@ -8,7 +8,9 @@ over the classes weighted by support, or taken for ``pos_label`` alone when auto
 given one. With matplotlib installed (``modelreg[plots]``), a classifier's confusion matrix
 (``training_confusion_matrix.png``) and, for two classes, its ROC and precision-recall
 curves (``training_roc_curve.png``, ``training_precision_recall_curve.png``) are logged
-too. A metric the data leaves undefined (ROC AUC with one class) is left out.
+too (not past 20 classes). Each prediction on the training data is made once, for the
+metrics and plots both. A metric the data leaves undefined (ROC AUC with one class) is
+left out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "training_"
+# The most classes a classifier's plots are drawn for.
+PLOTTED_CLASSES = 20
 
 
 @dataclass(frozen=True)
@@ -52,18 +56,45 @@ def training_of(
     return Training(x, y, bound.arguments.get("sample_weight"))
 
 
-def training_metrics(estimator: Any, data: Training, pos_label: Any = None) -> dict[str, float]:
-    """The estimator's score and the usual metrics of its predictions on ``data`` (none
-    without labels, or for an estimator that does not predict)."""
+class Outcome:
+    """A fitted estimator and what it makes of its training data: each prediction is made
+    once, for the metrics and the plots both."""
+
+    def __init__(self, estimator: Any, data: Training) -> None:
+        self.estimator = estimator
+        self.data = data
+
+    @property
+    def predicts(self) -> bool:
+        return self.data.labelled and hasattr(self.estimator, "predict")
+
+    @functools.cached_property
+    def predicted(self) -> Any:
+        return self.estimator.predict(self.data.x)
+
+    @functools.cached_property
+    def probabilities(self) -> Any:
+        """The class probabilities, or None for an estimator without ``predict_proba``."""
+        if not hasattr(self.estimator, "predict_proba"):
+            return None
+        return self.estimator.predict_proba(self.data.x)
+
+    @property
+    def weights(self) -> dict[str, Any]:
+        return {"sample_weight": self.data.sample_weight}
+
+
+def training_metrics(outcome: Outcome, pos_label: Any = None) -> dict[str, float]:
+    """The estimator's score and the usual metrics of its predictions on its training data
+    (none without labels, or for an estimator that does not predict)."""
     from sklearn import metrics
     from sklearn.base import is_classifier, is_regressor
 
-    if not data.labelled or not hasattr(estimator, "predict"):
+    if not outcome.predicts:
         return {}
-    weights = {"sample_weight": data.sample_weight}
-    x, y = data.x, data.y
-    predicted = estimator.predict(x)
-    found = {"score": _score(estimator, data)}
+    estimator, y, weights = outcome.estimator, outcome.data.y, outcome.weights
+    predicted = outcome.predicted
+    found = {"score": _score(estimator, outcome.data)}
     if is_classifier(estimator):
         average = {"average": "weighted" if pos_label is None else "binary", "zero_division": 0}
         if pos_label is not None:
@@ -72,7 +103,7 @@ def training_metrics(estimator: Any, data: Training, pos_label: Any = None) -> d
         found["precision_score"] = metrics.precision_score(y, predicted, **average, **weights)
         found["recall_score"] = metrics.recall_score(y, predicted, **average, **weights)
         found["f1_score"] = metrics.f1_score(y, predicted, **average, **weights)
-        found.update(_probability_metrics(estimator, data))
+        found.update(_probability_metrics(outcome))
     elif is_regressor(estimator):
         mse = metrics.mean_squared_error(y, predicted, **weights)
         found["mean_squared_error"] = mse
@@ -95,21 +126,21 @@ def _parameters(function: Any) -> set[str]:
         return set()
 
 
-def _probability_metrics(estimator: Any, data: Training) -> dict[str, float]:
+def _probability_metrics(outcome: Outcome) -> dict[str, float]:
     """``log_loss`` and ``roc_auc`` of a classifier that gives probabilities."""
     from sklearn import metrics
 
-    if not hasattr(estimator, "predict_proba"):
+    probabilities = outcome.probabilities
+    if probabilities is None:
         return {}
-    probabilities = estimator.predict_proba(data.x)
     found = {}
-    weights = {"sample_weight": data.sample_weight}
-    labels = getattr(estimator, "classes_", None)
+    y, weights = outcome.data.y, outcome.weights
+    labels = getattr(outcome.estimator, "classes_", None)
     scores = probabilities[:, 1] if probabilities.shape[1] == 2 else probabilities
     for name, compute in (
-        ("log_loss", lambda: metrics.log_loss(data.y, probabilities, labels=labels, **weights)),
+        ("log_loss", lambda: metrics.log_loss(y, probabilities, labels=labels, **weights)),
         ("roc_auc", lambda: metrics.roc_auc_score(
-            data.y, scores, average="weighted", multi_class="ovo", labels=labels, **weights
+            y, scores, average="weighted", multi_class="ovo", labels=labels, **weights
         )),
     ):  # fmt: skip
         try:
@@ -119,12 +150,17 @@ def _probability_metrics(estimator: Any, data: Training) -> dict[str, float]:
     return found
 
 
-def log_training_plots(client: Any, run_id: str, estimator: Any, data: Training) -> None:
-    """Logs a classifier's plots on its training data into ``run_id`` (nothing without
-    matplotlib, or for another kind of estimator)."""
+def log_training_plots(client: Any, run_id: str, outcome: Outcome) -> None:
+    """Logs a classifier's plots on its training data into ``run_id``: nothing without
+    matplotlib, for another kind of estimator, or past ``PLOTTED_CLASSES`` classes (a
+    confusion matrix nobody could read, slow to draw)."""
     from sklearn.base import is_classifier
 
-    if not (data.labelled and is_classifier(estimator) and hasattr(estimator, "predict")):
+    estimator = outcome.estimator
+    if not (outcome.predicts and is_classifier(estimator)):
+        return
+    classes = len(getattr(estimator, "classes_", ()))
+    if classes > PLOTTED_CLASSES:
         return
     try:
         import matplotlib  # noqa: F401 - an optional dependency: plots only with it
@@ -132,18 +168,17 @@ def log_training_plots(client: Any, run_id: str, estimator: Any, data: Training)
         return
     from sklearn import metrics
 
-    predicted = estimator.predict(data.x)
-    weights = {"sample_weight": data.sample_weight}
+    y, weights = outcome.data.y, outcome.weights
     matrix = metrics.ConfusionMatrixDisplay.from_predictions
-    plots = {"confusion_matrix": functools.partial(matrix, data.y, predicted, **weights)}
-    if len(getattr(estimator, "classes_", ())) == 2 and hasattr(estimator, "predict_proba"):
-        scores = estimator.predict_proba(data.x)[:, 1]
+    plots = {"confusion_matrix": functools.partial(matrix, y, outcome.predicted, **weights)}
+    if classes == 2 and outcome.probabilities is not None:
+        scores = outcome.probabilities[:, 1]
         for name, display in (
             ("roc_curve", metrics.RocCurveDisplay),
             ("precision_recall_curve", metrics.PrecisionRecallDisplay),
         ):
             plots[name] = functools.partial(
-                display.from_predictions, data.y, scores, pos_label=estimator.classes_[1],
+                display.from_predictions, y, scores, pos_label=estimator.classes_[1],
                 name=type(estimator).__name__, **weights,
             )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="modelreg-plots-") as folder:

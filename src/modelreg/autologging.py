@@ -39,7 +39,13 @@ from modelreg.autolog_runs import (
     param_text,
     set_options,
 )
-from modelreg.autolog_training import Training, log_training_plots, training_metrics, training_of
+from modelreg.autolog_training import (
+    Outcome,
+    Training,
+    log_training_plots,
+    training_metrics,
+    training_of,
+)
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.timeutil import now_ms
 
@@ -249,14 +255,15 @@ def _log(framework: str, estimator: Any, data: Training) -> None:
     params = [Param(k, param_text(v)) for k, v in given.items()]
     tags = [RunTag(k, v) for k, v in estimator_tags(estimator).items()]
     timestamp = now_ms()
-    found = training_metrics(estimator, data, options.pos_label)
+    outcome = Outcome(estimator, data)
+    found = training_metrics(outcome, options.pos_label)
     metrics = [Metric(k, v, timestamp, 0) for k, v in found.items()]
     client = fluent.current_client()
     client.log_batch(run_id, metrics, params, tags)
     train = None
     if options.log_datasets and hasattr(data.x, "shape"):
         train = client.log_input(run_id, data.x, "train")
-    log_training_plots(client, run_id, estimator, data)
+    log_training_plots(client, run_id, outcome)
     x = data.x
     example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
     if not hasattr(estimator, "predict"):  # a search that does not refit, a transformer
