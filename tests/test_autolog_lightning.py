@@ -257,3 +257,20 @@ def test_the_module_is_logged_with_the_signature_and_example_of_its_first_rows(
         specs = [saved["signature"][side]["specs"][0] for side in ("inputs", "outputs")]
         assert [(s["dtype"], s["shape"]) for s in specs] == [("float32", [-1, 1])] * 2
     assert module.training  # the mode Lightning left it in, put back
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_rows_numpy_cannot_hold_leave_the_fit_alone_and_the_signature_out(client, lm):
+    data = torch.utils.data.TensorDataset(lm.X.bfloat16(), lm.Y.bfloat16())
+    modelreg.set_experiment(EXPERIMENT)
+    modelreg.pytorch.autolog(checkpoint=False)
+    try:
+        with pytest.warns(modelreg.errors.ModelregWarning, match="BFloat16"):
+            loader = torch.utils.data.DataLoader(data, batch_size=8)
+            lm.trainer(max_epochs=1).fit(lm.Line().bfloat16(), loader, loader)
+    finally:
+        modelreg.pytorch.autolog(disable=True)
+
+    run = only_run(client)
+    assert run.info.status == "FINISHED"
+    assert saved_manifest(client, run.info.run_id)["signature"] is None

@@ -34,6 +34,7 @@ from modelreg.autolog_runs import (
     log_model_of_fit,
     options_for,
     quietly,
+    scalars,
 )
 from modelreg.entities import Metric, Param
 from modelreg.import_hooks import MethodWrap
@@ -134,13 +135,7 @@ def _metrics_logger(run_id: str, options: KerasOptions, steps: StepMetrics) -> A
 def _numbers(logs: dict[str, Any] | None, step: int) -> list[Metric]:
     """The numbers of a Keras ``logs`` dict as metrics at ``step``."""
     now = now_ms()
-    metrics = []
-    for key, value in (logs or {}).items():
-        try:
-            metrics.append(Metric(key, float(value), now, step))
-        except (TypeError, ValueError):
-            continue  # not a number (a learning-rate schedule's object)
-    return metrics
+    return [Metric(key, value, now, step) for key, value in scalars(logs).items()]
 
 
 def _log_after(model: Any, run_id: str, x: Any) -> None:

@@ -41,10 +41,10 @@ from modelreg.autolog_runs import (
     log_model_of_fit,
     options_for,
     quietly,
+    scalars,
 )
 from modelreg.entities import Metric, Param
 from modelreg.import_hooks import MethodWrap
-from modelreg.lightning_checkpoints import scalars
 from modelreg.timeutil import now_ms
 
 _local = threading.local()
@@ -132,7 +132,11 @@ class _FirstInput:
         import torch
 
         if self.rows is None and len(args) == 1 and isinstance(args[0], torch.Tensor):
-            self.rows = args[0][:5].detach().cpu().numpy()
+            # In the training's own call: nothing here may fail it (numpy has no bfloat16).
+            quietly(self._keep, args[0])
+
+    def _keep(self, tensor: Any) -> None:
+        self.rows = tensor[:5].detach().cpu().numpy()
 
     def predicted(self, module: Any, rows: Any) -> Any:
         """What the trained ``module`` makes of ``rows``, its mode put back after."""

@@ -251,6 +251,18 @@ class StepMetrics:
         self.pending.clear()
 
 
+def scalars(values: Mapping[str, Any] | None) -> dict[str, float]:
+    """The scalar ones of ``values`` (numbers, or one-element tensors and arrays) as
+    floats; a training's logs hold other things too (a learning-rate schedule)."""
+    found = {}
+    for key, value in (values or {}).items():
+        try:
+            found[key] = float(value)
+        except (TypeError, ValueError, RuntimeError):  # not a scalar
+            continue
+    return found
+
+
 def quietly(step: Callable[..., Any], *args: Any) -> bool:
     """Runs one logging step; a failure is a warning (none when ``silent``), never the
     fit's (``False``)."""

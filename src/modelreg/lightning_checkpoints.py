@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from modelreg.autolog_runs import LightningOptions, client, quietly, warn
+from modelreg.autolog_runs import LightningOptions, client, quietly, scalars, warn
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
 from modelreg.run_tags import LATEST_CHECKPOINT_TAG
 
@@ -105,17 +105,6 @@ class _Keeper:
             else f"global_step_{step}"
         )
         return f"{CHECKPOINT_DIR}/{sub}", f"checkpoint{suffix}", "checkpoint_metrics.json"
-
-
-def scalars(values: dict[str, Any]) -> dict[str, float]:
-    """The scalar ones of ``values`` (tensors or numbers), as floats."""
-    found = {}
-    for key, value in values.items():
-        try:
-            found[key] = float(value)
-        except (TypeError, ValueError, RuntimeError):  # not a scalar
-            continue
-    return found
 
 
 def checkpoint_artifact(
