@@ -203,3 +203,29 @@ def test_turning_one_framework_off_keeps_the_others_on(experiment):
 def test_an_unknown_framework_is_named():
     with pytest.raises(InvalidArgument, match="unknown framework 'tensorflow'; known: sklearn"):
         modelreg.autolog(exclude_flavors=["tensorflow"])
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_a_fit_on_a_sparse_matrix_logs_its_model_and_metrics_and_no_dataset(autologged):
+    from scipy.sparse import csr_matrix
+
+    LogisticRegression().fit(csr_matrix(X), LABELS)  # warnings are errors here: none is raised
+
+    run = only_run(autologged)
+    assert "training_roc_auc" in run.data.metrics
+    assert "model" in {f.path for f in autologged.list_artifacts(run.info.run_id)}
+    assert autologged.get_run_inputs(run.info.run_id) == []
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_training_data_that_cannot_be_recorded_leaves_the_rest_logged(autologged, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise InvalidArgument("cannot describe this")
+
+    monkeypatch.setattr("modelreg.client.governance.dataset", refuse)
+
+    with pytest.warns(ModelregWarning, match="training data is not recorded.*cannot describe"):
+        LogisticRegression().fit(X, LABELS)
+
+    run = only_run(autologged)
+    assert "model" in {f.path for f in autologged.list_artifacts(run.info.run_id)}

@@ -32,6 +32,7 @@ from modelreg.autolog_runs import (
     fit_in_run,
     log_metrics,
     log_model_of_fit,
+    log_training_data,
     options_for,
     quietly,
     scalars,
@@ -145,7 +146,7 @@ def _log_after(model: Any, run_id: str, x: Any) -> None:
     # Arrays only: a dataset or generator is not read again for an example.
     array = hasattr(x, "shape") and hasattr(x, "__getitem__")
     if array and options_for("keras").log_datasets:
-        client().log_input(run_id, x, "train")
+        log_training_data(run_id, x)
     rows = x[:5] if array else None
     shown = example_options("keras", rows, lambda given: model.predict(given, verbose=0))
     log_model_of_fit("keras", model, run_id, **shown)

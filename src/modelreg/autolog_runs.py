@@ -199,6 +199,16 @@ def example_options(framework: str, example: Any, predict: Callable[[Any], Any])
         return {"signature": False}
 
 
+def log_training_data(run_id: str, data: Any) -> Any:
+    """Records ``data`` as the ``train`` input of ``run_id`` and returns its dataset; None
+    when that fails (a warning says why: the rest of the fit is still logged)."""
+    try:
+        return client().log_input(run_id, data, "train")
+    except Exception as exc:  # noqa: BLE001 - the model and the rest are still logged
+        warn(f"autolog: the training data is not recorded as an input: {exc}")
+        return None
+
+
 def estimator_tags(estimator: Any) -> dict[str, str]:
     """The tags naming the estimator a run fitted: ``estimator_name`` and
     ``estimator_class``."""

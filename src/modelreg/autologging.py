@@ -35,6 +35,7 @@ from modelreg.autolog_runs import (
     example_options,
     fit_in_run,
     log_model_of_fit,
+    log_training_data,
     options_for,
     param_text,
     set_options,
@@ -219,6 +220,14 @@ def _wrap_fits(classes: list[Any], framework: str) -> list[tuple[Any, bool]]:
     return wrapped
 
 
+def _tabular(x: Any) -> bool:
+    """Whether training features ``x`` are an array or a DataFrame, which a dataset and a
+    signature describe; a sparse matrix (a text model's TF-IDF) is left out of both."""
+    import numpy as np
+
+    return isinstance(x, np.ndarray) or (hasattr(x, "iloc") and hasattr(x, "columns"))
+
+
 def _with_subclasses(cls: Any) -> list[Any]:
     return [cls, *(sub for child in cls.__subclasses__() for sub in _with_subclasses(child))]
 
@@ -260,14 +269,11 @@ def _log(framework: str, estimator: Any, data: Training) -> None:
     metrics = [Metric(k, v, timestamp, 0) for k, v in found.items()]
     client = fluent.current_client()
     client.log_batch(run_id, metrics, params, tags)
-    train = None
-    if options.log_datasets and hasattr(data.x, "shape"):
-        train = client.log_input(run_id, data.x, "train")
+    tabular = _tabular(data.x)
+    train = log_training_data(run_id, data.x) if tabular and options.log_datasets else None
     log_training_plots(client, run_id, outcome)
-    x = data.x
-    example = x[:5] if hasattr(x, "__getitem__") and hasattr(x, "shape") else None
-    if not hasattr(estimator, "predict"):  # a search that does not refit, a transformer
-        example = None
+    # Not of a search that does not refit, or a transformer: they do not predict.
+    example = data.x[:5] if tabular and hasattr(estimator, "predict") else None
     model_options = example_options(framework, example, lambda rows: estimator.predict(rows))
     log_model_of_fit(framework, estimator, run_id, **model_options)
     if search:
