@@ -199,3 +199,24 @@ def test_load_checkpoint_refuses_what_names_no_checkpoint(client, lm):
         modelreg.pytorch.load_checkpoint(lm.Line, plain, epoch=1, global_step=4)
     with pytest.raises(InvalidArgument, match="^run_id: name the run"):
         modelreg.pytorch.load_checkpoint(lm.Line)
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_batches_accumulating_gradients_log_and_save_their_shared_step_once(client, lm):
+    modelreg.set_experiment(EXPERIMENT)
+    modelreg.pytorch.autolog(
+        log_models=False, log_every_n_step=1, checkpoint_save_best_only=False,
+        checkpoint_save_freq=1,
+    )  # fmt: skip
+    try:
+        trainer = lm.trainer(max_epochs=1, accumulate_grad_batches=2)  # 4 batches, 2 steps
+        trainer.fit(lm.StepLine(), lm.loader(), lm.loader())
+    finally:
+        modelreg.pytorch.autolog(disable=True)
+
+    run_id = only_run(client).info.run_id
+    folders = [f.path for f in client.list_artifacts(run_id, "checkpoints")]
+    assert folders == ["checkpoints/global_step_1", "checkpoints/global_step_2"]
+    assert client.get_run(run_id).data.tags[LATEST] == "checkpoints/global_step_2/checkpoint.pth"
+    steps = [m.step for m in client.get_metric_history(run_id, "train_loss_step")]
+    assert steps == [1, 2]

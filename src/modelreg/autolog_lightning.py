@@ -196,7 +196,7 @@ class _TrainingMetrics:
         self.by_step: set[str] = set()
         self.by_epoch: set[str] = set()
         self.steps = StepMetrics(run_id)
-        self.last_step = -1
+        self.last_step = 0
 
     def at_step(self, values: dict[str, Any], step: int) -> None:
         every = self.options.log_every_n_step
@@ -207,7 +207,8 @@ class _TrainingMetrics:
             if name not in self.by_epoch and f"{name}_step" not in values
         ]  # fmt: skip
         self.by_step.update(names)
-        if step % every == 0 and step != self.last_step:  # accumulating batches share a step
+        # Batches accumulating gradients share a step (0 before the first): logged once.
+        if step > self.last_step and step % every == 0:
             self.last_step = step
             self.steps.send(_numbers({name: values[name] for name in names}, step))
 

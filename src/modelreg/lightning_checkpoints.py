@@ -38,7 +38,10 @@ def callback(package: str, run_id: str, options: LightningOptions) -> Any:
 
     class Checkpoints(base.Callback):
         def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
-            if isinstance(every, int) and trainer.global_step % every == 0:
+            step = trainer.global_step
+            # Batches accumulating gradients share a step (0 before the first): saved once.
+            if isinstance(every, int) and step > keeper.saved_step and step % every == 0:
+                keeper.saved_step = step
                 quietly(keeper.save, trainer)
 
         def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
@@ -56,6 +59,7 @@ class _Keeper:
         self.options = options
         self.best: float | None = None
         self.warned = False
+        self.saved_step = 0
 
     def save(self, trainer: Any) -> None:
         metrics = scalars(trainer.callback_metrics)
