@@ -61,6 +61,20 @@ def test_changes_over_the_baseline_are_measured_in_the_better_direction(
     assert (outcome == {}) is passes
 
 
+def test_numpy_numbers_are_numbers_and_a_value_that_is_none_fails():
+    rule = MetricThreshold(threshold=np.float32(0.5), **HIGHER)
+
+    assert failures({"m": rule}, {"m": np.float64(0.6)}) == {}
+    assert failures({"m": rule}, {"m": None}) == {
+        "m": ["the candidate's value None is not a number"]
+    }
+    compared = MetricThreshold(min_absolute_change=0.1, **HIGHER)
+    assert (
+        "the baseline's metrics do not have it"
+        in failures({"m": compared}, {"m": 0.6}, {"m": None})["m"][0]
+    )
+
+
 def test_every_failing_metric_is_named_with_why_in_the_error():
     thresholds = {
         "accuracy": MetricThreshold(threshold=0.9, min_absolute_change=0.01, **HIGHER),

@@ -20,6 +20,7 @@ kind of rule on the server, where a caller cannot skip them.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,8 @@ class MetricThreshold:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite real number (numpy's too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def validate_evaluation_results(
@@ -122,6 +124,8 @@ def _failures(
 ) -> list[str]:
     if name not in candidate:
         return ["the candidate's metrics do not have it"]
+    if not isinstance(candidate[name], numbers.Real):
+        return [f"the candidate's value {candidate[name]!r:.40} is not a number"]
     value = float(candidate[name])
     better = "greater" if rule.greater_is_better else "lower"
     reasons = []
@@ -130,7 +134,7 @@ def _failures(
         reasons.append(f"{value:g} is not {side} the threshold {rule.threshold:g}")
     if not rule.compares:
         return reasons
-    if name not in baseline:
+    if not isinstance(baseline.get(name), numbers.Real):
         return [*reasons, "the baseline's metrics do not have it to compare with"]
     base = float(baseline[name])
     step = 1 if rule.greater_is_better else -1
