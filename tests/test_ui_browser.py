@@ -976,9 +976,14 @@ def test_a_search_and_its_candidate_runs_lead_to_each_other(page, registry):
     client.create_run(experiment_id, run_name="baseline")
 
     page.goto(f"{registry['url']}/ui/experiments/{experiment_id}")
+    names = "table.runs tbody tr td:nth-child(2) > a:first-child"
+    page.get_by_label("Hide child runs").check()
+    page.get_by_role("button", name="Apply").click()
+    assert sorted(page.locator(names).all_inner_texts()) == ["baseline", "grid-search"]
     page.get_by_role("link", name="3 child runs").click()
-    shown = page.locator("table.runs tbody tr td:nth-child(2) > a:first-child").all_inner_texts()
-    assert sorted(shown) == ["candidate-0", "candidate-1", "candidate-2"]
+    assert sorted(page.locator(names).all_inner_texts()) == [
+        "candidate-0", "candidate-1", "candidate-2",
+    ]  # fmt: skip
 
     page.get_by_role("link", name="grid-search").first.click()
     assert page.locator("h1").inner_text().startswith("grid-search")

@@ -95,3 +95,21 @@ def test_counting_and_listing_stop_at_their_caps_and_say_so(client, monkeypatch)
 
     assert (counted.children, counted.capped) == ({parent.info.run_id: 2}, True)
     assert (len(listed), more) == (2, True)
+
+
+def test_hiding_child_runs_keeps_the_top_level_ones_and_the_users_filter(family):
+    experiment = f"/ui/experiments/{family['experiment_id']}"
+
+    hidden = family["http"].get(experiment, params={"top_level": "true"}).text
+    filtered = (
+        family["http"]
+        .get(experiment, params={"top_level": "true", "filter": "attributes.run_name = 'alone'"})
+        .text
+    )
+
+    assert sorted(re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', hidden)) == [
+        "alone", "grid-search",
+    ]  # fmt: skip
+    assert re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', filtered) == ["alone"]
+    assert 'name="top_level" value="true" checked' in hidden
+    assert "&amp;top_level=true" in hidden  # the sort links keep it

@@ -37,6 +37,12 @@ def children_filter(run_id: str) -> str:
     return f"tags.`{PARENT_RUN_TAG}` = '{quote(run_id)}'"
 
 
+def with_top_level_only(filter: str) -> str:
+    """``filter`` narrowed to runs that are no other run's child."""
+    top = f"tags.`{PARENT_RUN_TAG}` IS NULL"
+    return f"{filter} and {top}" if filter.strip() else top
+
+
 def _within(ids: list[str]) -> str:
     return "(" + ", ".join(f"'{quote(i)}'" for i in ids) + ")"
 

@@ -24,7 +24,13 @@ from modelreg.server.ui.logged_models import (
     run_logged_models,
 )
 from modelreg.server.ui.models import quote, typed_filter
-from modelreg.server.ui.nesting import children_filter, page_nesting, parent_id, run_children
+from modelreg.server.ui.nesting import (
+    children_filter,
+    page_nesting,
+    parent_id,
+    run_children,
+    with_top_level_only,
+)
 from modelreg.server.ui.session import allowed, page
 from modelreg.services.tracking import CHART_POINTS
 from modelreg.system_metrics import is_system_metric
@@ -170,15 +176,16 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         page_token: str = "",
         x: str = "",
         y: str = "",
+        top_level: bool = False,
     ) -> HTMLResponse:
         """The runs of an experiment: filter, sort, page, choose columns, pick to compare,
-        and a param plotted against a metric."""
+        a param plotted against a metric; ``top_level`` hides child runs."""
         if not _SORTABLE.fullmatch(sort) or order not in ("asc", "desc"):
             raise InvalidArgument("sort by a metric, param, tag, start_time, end_time or run_name")
         found = client.get_experiment(experiment_id)
         runs = client.search_runs(
             [experiment_id],
-            filter,
+            with_top_level_only(filter) if top_level else filter,
             max_results=RUNS_PER_PAGE,
             order_by=[f"{sort} {order.upper()}"],
             page_token=page_token or None,
@@ -205,6 +212,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             y=y,
             plot=plot,
             nesting=nesting,
+            top_level=top_level,
             children_filter=children_filter,
             parent_id=parent_id,
             **logged_models_listed(
