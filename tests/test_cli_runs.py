@@ -59,6 +59,52 @@ def test_list_without_an_experiment_covers_every_experiment(invoke, run_id, expe
     assert sorted(names(result)) == ["bad", "baseline", "good"]
 
 
+@pytest.fixture
+def search(lib) -> dict[str, str]:
+    """Experiment 'tuning': run 'search' with children 'c0' and 'c1', and run 'alone'."""
+    experiment_id = lib.create_experiment("tuning")
+    parent = lib.create_run(experiment_id, run_name="search").info.run_id
+    for name in ("c0", "c1"):
+        lib.create_run(experiment_id, run_name=name, tags={"modelreg.parentRunId": parent})
+    lib.create_run(experiment_id, run_name="alone")
+    return {"parent": parent}
+
+
+def test_list_parent_shows_the_runs_nested_in_a_run_given_by_an_id_prefix(invoke, search):
+    result = invoke(
+        "runs", "list", "--experiment", "tuning", "--parent", search["parent"][:8], "--json"
+    )
+
+    assert sorted(names(result)) == ["c0", "c1"]
+
+
+def test_list_top_level_keeps_the_filter_with_an_or_in_it(invoke, search):
+    result = invoke(
+        "runs", "list", "--experiment", "tuning", "--top-level", "--json",
+        "--filter", "attributes.run_name = 'c0' or attributes.run_name = 'alone'",
+    )  # fmt: skip
+
+    assert names(result) == ["alone"]
+
+
+def test_list_parent_and_top_level_together_is_a_usage_error(invoke, search):
+    result = invoke("runs", "list", "--parent", search["parent"], "--top-level")
+
+    assert result.exit_code == 2
+    assert "--parent and --top-level: choose one" in result.output
+
+
+def test_show_names_a_nested_runs_parent(invoke, lib, search):
+    child = lib.search_runs(
+        [lib.get_experiment_by_name("tuning").experiment_id], "attributes.run_name = 'c0'"
+    )[0]
+
+    shown = invoke("runs", "show", child.info.run_id).stdout
+
+    [line] = [line for line in shown.splitlines() if line.startswith("Parent run")]
+    assert line.split() == ["Parent", "run", search["parent"]]
+
+
 @pytest.mark.parametrize("by", ["name", "id"])
 def test_list_experiment_takes_a_name_or_an_id(invoke, lib, run_id, experiment_runs, by):
     experiment = "fraud" if by == "name" else lib.get_experiment_by_name("fraud").experiment_id

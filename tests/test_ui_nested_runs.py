@@ -101,11 +101,8 @@ def test_hiding_child_runs_keeps_the_top_level_ones_and_the_users_filter(family)
     experiment = f"/ui/experiments/{family['experiment_id']}"
 
     hidden = family["http"].get(experiment, params={"top_level": "true"}).text
-    filtered = (
-        family["http"]
-        .get(experiment, params={"top_level": "true", "filter": "attributes.run_name = 'alone'"})
-        .text
-    )
+    either = "attributes.run_name = 'alone' or attributes.run_name = 'candidate-0'"
+    filtered = family["http"].get(experiment, params={"top_level": "true", "filter": either}).text
 
     assert sorted(re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', hidden)) == [
         "alone", "grid-search",
@@ -113,3 +110,13 @@ def test_hiding_child_runs_keeps_the_top_level_ones_and_the_users_filter(family)
     assert re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', filtered) == ["alone"]
     assert 'name="top_level" value="true" checked' in hidden
     assert "&amp;top_level=true" in hidden  # the sort links keep it
+
+
+def test_filters_joined_keep_an_or_inside_its_own_filter():
+    from modelreg.filter_text import TOP_LEVEL_RUNS, all_of
+
+    assert (
+        all_of("a = 1 or b = 2", "", TOP_LEVEL_RUNS) == f"(a = 1 or b = 2) and ({TOP_LEVEL_RUNS})"
+    )
+    assert all_of("", TOP_LEVEL_RUNS) == TOP_LEVEL_RUNS
+    assert all_of(" ", "") == ""

@@ -28,6 +28,8 @@ from modelreg.cli.output import (
 )
 from modelreg.cli.references import resolve_experiment
 from modelreg.cli.tagging import remove_tags
+from modelreg.filter_text import TOP_LEVEL_RUNS, all_of, child_runs_of
+from modelreg.run_tags import PARENT_RUN_TAG
 from modelreg.system_metrics import is_system_metric
 
 if TYPE_CHECKING:
@@ -49,12 +51,20 @@ def runs() -> None:
     metavar="NAME_OR_ID",
     help="Only runs of this experiment. [default: every active experiment]",
 )
+@click.option(
+    "--parent",
+    metavar="RUN_ID",
+    help="Only the runs nested in this run (a hyperparameter search's candidates).",
+)
+@click.option("--top-level", is_flag=True, help="Only runs nested in no other run.")
 @search_options(default_max_results=100)
 @json_option
 @with_client
 def list_runs(
     client: Client,
     experiment: str | None,
+    parent: str | None,
+    top_level: bool,
     filter_string: str | None,
     order_by: tuple[str, ...],
     max_results: int,
@@ -72,10 +82,15 @@ def list_runs(
       modelreg runs list --filter "metrics.auc > 0.9 and params.lr = '0.01'" \\
                          --order-by "metrics.auc DESC" --max-results 5
       modelreg runs list --experiment 3 --json
+      modelreg runs list --experiment tuning --top-level
+      modelreg runs list --experiment tuning --parent 0f3c9a6e2b5d
     """
+    if parent is not None and top_level:
+        raise click.UsageError("--parent and --top-level: choose one")
+    nesting = child_runs_of(client.resolve_run_id(parent)) if parent else ""
     page = client.search_runs(
         experiment_ids(client, experiment),
-        filter_string or "",
+        all_of(filter_string or "", nesting, TOP_LEVEL_RUNS if top_level else ""),
         max_results=max_results,
         order_by=list(order_by) or None,
         page_token=page_token,
@@ -93,7 +108,11 @@ def list_runs(
                 Column("Metrics", wrap=True, drop=1),
             ],
             [_row(run) for run in page],
-            empty=none_listed("runs", filtered=bool(filter_string), more=page_token is not None),
+            empty=none_listed(
+                "runs",
+                filtered=bool(filter_string or parent or top_level),
+                more=page_token is not None,
+            ),
         )
     echo_next_page(page.token)
 
@@ -238,19 +257,21 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
         echo_json(run.to_dict())
         return
     info = run.info
-    print_fields(
-        [
-            ("Run ID", info.run_id),
-            ("Name", info.run_name),
-            ("Experiment", info.experiment_id),
-            ("Status", info.status),
-            ("User", info.user_id),
-            ("Started", timestamp(info.start_time)),
-            ("Ended", timestamp(info.end_time)),
-            ("Artifact URI", info.artifact_uri),
-            ("Lifecycle", info.lifecycle_stage),
-        ]
-    )
+    fields = [
+        ("Run ID", info.run_id),
+        ("Name", info.run_name),
+        ("Experiment", info.experiment_id),
+        ("Status", info.status),
+        ("User", info.user_id),
+        ("Started", timestamp(info.start_time)),
+        ("Ended", timestamp(info.end_time)),
+        ("Artifact URI", info.artifact_uri),
+        ("Lifecycle", info.lifecycle_stage),
+    ]
+    parent = run.data.tags.get(PARENT_RUN_TAG)
+    if parent:
+        fields.insert(3, ("Parent run", parent))
+    print_fields(fields)
     metrics = run.data.metrics
     for title, values in (
         ("Params", run.data.params),

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from modelreg.api.route_permissions import USER, on_model
 from modelreg.errors import InvalidArgument
+from modelreg.filter_text import quote
 from modelreg.policy_text import requirements
 from modelreg.server.charts import line_chart
 from modelreg.server.guard import Guard
@@ -22,11 +23,6 @@ KEY_METRICS = 5
 SORTS = {"name": "name", "updated": "last_updated_timestamp", "created": "creation_timestamp"}
 # Text with any of these is a filter (``name LIKE 'fraud%'``); anything else is plain words.
 _FILTER_SYNTAX = re.compile(r"[=<>!'\"`()]|\b(?:I?LIKE|IN|IS)\b", re.IGNORECASE)
-
-
-def quote(text: str) -> str:
-    """``text`` as the inside of a single-quoted filter string."""
-    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def typed_filter(query: str, fields: tuple[str, ...]) -> str | None:

@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelreg.filter_text import child_runs_of, within
 from modelreg.run_tags import PARENT_RUN_TAG
-from modelreg.server.ui.models import quote
 
 # Children counted per page: past it a parent's count reads "1000+".
 CHILDREN_COUNTED = 1000
@@ -32,35 +32,20 @@ def parent_id(run: Any) -> str | None:
     return run.data.tags.get(PARENT_RUN_TAG)
 
 
-def children_filter(run_id: str) -> str:
-    """The runs filter that finds the children of ``run_id``."""
-    return f"tags.`{PARENT_RUN_TAG}` = '{quote(run_id)}'"
-
-
-def with_top_level_only(filter: str) -> str:
-    """``filter`` narrowed to runs that are no other run's child."""
-    top = f"tags.`{PARENT_RUN_TAG}` IS NULL"
-    return f"{filter} and {top}" if filter.strip() else top
-
-
-def _within(ids: list[str]) -> str:
-    return "(" + ", ".join(f"'{quote(i)}'" for i in ids) + ")"
-
-
 def page_nesting(client: Any, experiment_id: str, runs: list[Any]) -> Nesting:
     """How the runs of one page of ``experiment_id`` nest."""
     if not runs:
         return Nesting()
     ids = [run.info.run_id for run in runs]
     found = client.search_runs(
-        [experiment_id], f"tags.`{PARENT_RUN_TAG}` IN {_within(ids)}", max_results=CHILDREN_COUNTED
+        [experiment_id], f"tags.`{PARENT_RUN_TAG}` IN {within(ids)}", max_results=CHILDREN_COUNTED
     )
     children = Counter(str(parent_id(child)) for child in found)
     wanted = sorted({p for run in runs if (p := parent_id(run)) is not None})
     on_page = {run.info.run_id: run for run in runs}
     missing = [p for p in wanted if p not in on_page]
     fetched = (
-        client.search_runs([experiment_id], f"attributes.run_id IN {_within(missing)}")
+        client.search_runs([experiment_id], f"attributes.run_id IN {within(missing)}")
         if missing
         else []
     )
@@ -78,7 +63,7 @@ def run_children(client: Any, run: Any) -> tuple[list[Any], bool]:
     there are more."""
     found = client.search_runs(
         [run.info.experiment_id],
-        children_filter(run.info.run_id),
+        child_runs_of(run.info.run_id),
         max_results=CHILDREN_LISTED,
         order_by=["attributes.start_time ASC"],
     )

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from modelreg import image_series
 from modelreg.api.route_permissions import USER, on_experiment, on_run
 from modelreg.errors import InvalidArgument, NotFound, PermissionDenied
+from modelreg.filter_text import TOP_LEVEL_RUNS, all_of, child_runs_of, quote
 from modelreg.server.charts import line_chart, scatter_chart
 from modelreg.server.guard import Guard
 from modelreg.server.ui import file_listing, files
@@ -23,14 +24,8 @@ from modelreg.server.ui.logged_models import (
     logged_models_listed,
     run_logged_models,
 )
-from modelreg.server.ui.models import quote, typed_filter
-from modelreg.server.ui.nesting import (
-    children_filter,
-    page_nesting,
-    parent_id,
-    run_children,
-    with_top_level_only,
-)
+from modelreg.server.ui.models import typed_filter
+from modelreg.server.ui.nesting import page_nesting, parent_id, run_children
 from modelreg.server.ui.session import allowed, page
 from modelreg.services.tracking import CHART_POINTS
 from modelreg.system_metrics import is_system_metric
@@ -185,7 +180,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         found = client.get_experiment(experiment_id)
         runs = client.search_runs(
             [experiment_id],
-            with_top_level_only(filter) if top_level else filter,
+            all_of(filter, TOP_LEVEL_RUNS) if top_level else filter,
             max_results=RUNS_PER_PAGE,
             order_by=[f"{sort} {order.upper()}"],
             page_token=page_token or None,
@@ -213,7 +208,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             plot=plot,
             nesting=nesting,
             top_level=top_level,
-            children_filter=children_filter,
+            children_filter=child_runs_of,
             parent_id=parent_id,
             **logged_models_listed(
                 client.search_logged_models([experiment_id], max_results=LOGGED_MODELS_SHOWN)
@@ -302,7 +297,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             parent_id=parent_id(found),
             children=children,
             more_children=more_children,
-            children_filter=children_filter(run_id),
+            children_filter=child_runs_of(run_id),
             **run_logged_models(client, run_id),
             status_class=STATUS_CLASS,
             can_edit=allowed(request, on_run("edit"), {"run_id": run_id}),
