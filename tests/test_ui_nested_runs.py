@@ -7,7 +7,10 @@ import httpx
 import pytest
 
 from conftest import reset_postgres
+from modelreg.entities import Metric, Param
 from modelreg.run_tags import PARENT_RUN_TAG
+
+RUN_NAMES = re.compile(r'<td class="run-name"><a href="/ui/runs/\w+">([^<]*)</a>')
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ def test_the_child_runs_badge_filters_the_table_to_them(family):
 
     filtered = family["http"].get(link.replace("&amp;", "&")).text
 
-    assert sorted(re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', filtered)) == [
+    assert sorted(RUN_NAMES.findall(filtered)) == [
         "candidate-0", "candidate-1", "candidate-2",
     ]  # fmt: skip
 
@@ -91,10 +94,37 @@ def test_counting_and_listing_stop_at_their_caps_and_say_so(client, monkeypatch)
         client.create_run(experiment_id, tags={PARENT_RUN_TAG: parent.info.run_id})
 
     counted = nesting.page_nesting(client, experiment_id, [parent])
-    listed, more = nesting.run_children(client, parent)
+    listed = nesting.run_children(client, parent)
 
     assert (counted.children, counted.capped) == ({parent.info.run_id: 2}, True)
-    assert (len(listed), more) == (2, True)
+    assert (len(listed.runs), listed.more) == (2, True)
+
+
+def test_a_searchs_page_lists_its_candidates_best_first_with_what_sets_them_apart(family):
+    client = family["client"]
+    for child, (c, rank) in zip(
+        family["children"], [("1.0", 2), ("10.0", 1), ("0.1", 3)], strict=True
+    ):
+        client.log_batch(
+            child,
+            metrics=[
+                Metric("rank_test_score", rank, 0, 0),
+                Metric("mean_test_score", 1 / rank, 0, 0),
+            ],
+            params=[Param("C", c), Param("max_iter", "100")],
+        )
+
+    page = family["http"].get(f"/ui/runs/{family['parent']}").text
+
+    table = page.split('class="runs child-runs"')[1].split("</table>")[0]
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert heads == ["Run", "Status", "C", "mean_test_score", "rank_test_score", "Duration"]
+    assert re.findall(r">(candidate-\d)</a></td>", table) == [
+        "candidate-1",
+        "candidate-0",
+        "candidate-2",
+    ]
+    assert "<td>10.0</td>" in table.split("candidate-0")[0]  # the best's C, in its row
 
 
 def test_hiding_child_runs_keeps_the_top_level_ones_and_the_users_filter(family):
@@ -104,10 +134,10 @@ def test_hiding_child_runs_keeps_the_top_level_ones_and_the_users_filter(family)
     either = "attributes.run_name = 'alone' or attributes.run_name = 'candidate-0'"
     filtered = family["http"].get(experiment, params={"top_level": "true", "filter": either}).text
 
-    assert sorted(re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', hidden)) == [
+    assert sorted(RUN_NAMES.findall(hidden)) == [
         "alone", "grid-search",
     ]  # fmt: skip
-    assert re.findall(r'<td><a href="/ui/runs/\w+">([^<]*)</a>', filtered) == ["alone"]
+    assert RUN_NAMES.findall(filtered) == ["alone"]
     assert 'name="top_level" value="true" checked' in hidden
     assert "&amp;top_level=true" in hidden  # the sort links keep it
 

@@ -10,10 +10,13 @@ from typing import Any
 
 from modelreg.filter_text import child_runs_of, within
 from modelreg.run_tags import PARENT_RUN_TAG
+from modelreg.system_metrics import is_system_metric
 
 # Children counted per page: past it a parent's count reads "1000+".
 CHILDREN_COUNTED = 1000
 CHILDREN_LISTED = 100
+# Params and metrics a parent's table of children shows, each.
+SHOWN_COLUMNS = 6
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,30 @@ def page_nesting(client: Any, experiment_id: str, runs: list[Any]) -> Nesting:
     return Nesting(parents, dict(children), capped=len(found) >= CHILDREN_COUNTED)
 
 
-def run_children(client: Any, run: Any) -> tuple[list[Any], bool]:
-    """The first ``CHILDREN_LISTED`` children of ``run`` in its experiment, and whether
-    there are more."""
+@dataclass(frozen=True)
+class Children:
+    """The first children of a run, as its page lists them: best ranked first when each
+    has a ``rank_test_score`` (a search's candidates), else in the order they started;
+    with the params that tell them apart and the metrics they have."""
+
+    runs: list[Any]
+    more: bool
+    params: list[str]
+    metrics: list[str]
+
+
+def run_children(client: Any, run: Any) -> Children:
+    """The first ``CHILDREN_LISTED`` children of ``run`` in its experiment."""
     found = client.search_runs(
         [run.info.experiment_id],
         child_runs_of(run.info.run_id),
         max_results=CHILDREN_LISTED,
         order_by=["attributes.start_time ASC"],
     )
-    return list(found), bool(found.token)
+    runs = list(found)
+    if runs and all("rank_test_score" in r.data.metrics for r in runs):
+        runs.sort(key=lambda r: r.data.metrics["rank_test_score"])
+    keys = sorted({k for r in runs for k in r.data.params})
+    varying = [k for k in keys if len({r.data.params.get(k) for r in runs}) > 1]
+    metrics = sorted({k for r in runs for k in r.data.metrics if not is_system_metric(k)})
+    return Children(runs, bool(found.token), varying[:SHOWN_COLUMNS], metrics[:SHOWN_COLUMNS])

@@ -277,7 +277,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
         latest = found.data.metrics
         model_metrics = {k: v for k, v in latest.items() if not is_system_metric(k)}
         versions = client.search_model_versions(f"run_id = '{quote(run_id)}'", max_results=100)
-        children, more_children = run_children(client, found)
+        children = run_children(client, found)
         return page(
             request,
             "run.html",
@@ -296,7 +296,6 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             parent=_parent(client, found),
             parent_id=parent_id(found),
             children=children,
-            more_children=more_children,
             children_filter=child_runs_of(run_id),
             **run_logged_models(client, run_id),
             status_class=STATUS_CLASS,
