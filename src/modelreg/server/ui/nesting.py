@@ -12,9 +12,10 @@ from modelreg.filter_text import child_runs_of, within
 from modelreg.run_tags import PARENT_RUN_TAG
 from modelreg.system_metrics import is_system_metric
 
-# Children counted per page: past it a parent's count reads "1000+".
-CHILDREN_COUNTED = 1000
-CHILDREN_LISTED = 100
+# Children counted for a page of the runs table (past it, counts read "100+": counting
+# loads the runs, and a page stays fast) and listed on a run's page.
+CHILDREN_COUNTED = 100
+CHILDREN_LISTED = 50
 # Params and metrics a parent's table of children shows, each.
 SHOWN_COLUMNS = 6
 
