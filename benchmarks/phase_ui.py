@@ -38,6 +38,7 @@ VERSIONS = 20_000
 DATABASES = ("sqlite",)
 TARGET_MS = 100.0
 FETCHES = 7
+CHILDREN = 500  # child runs of the newest run (a hyperparameter search's candidates)
 CHROMIUM = "/usr/bin/chromium"  # Debian's package, as in the browser tests
 
 
@@ -54,6 +55,18 @@ def _link_versions_to_runs(conn: Any, model_id: int, count: int) -> None:
         .values(run_id=bindparam("run")),
         [{"number": v, "run": f"{v:032x}"} for v in range(1, count + 1)],
     )
+
+
+def _nest_runs(conn: Any, runs: int) -> None:
+    """The newest run is a search whose ``CHILDREN`` candidates are the runs just before
+    it, so the first page of the runs table shows a parent and children."""
+    from modelreg.run_tags import PARENT_RUN_TAG
+    from modelreg.store import schema as s
+
+    parent = f"{runs - 1:032x}"
+    children = range(max(0, runs - 1 - CHILDREN), runs - 1)
+    rows = [{"run_id": f"{i:032x}", "key": PARENT_RUN_TAG, "value": parent} for i in children]
+    conn.execute(s.run_tags.insert(), rows)
 
 
 @contextmanager
@@ -89,6 +102,7 @@ def _loaded_store(database: str, runs: int, versions: int, log: Callable) -> Ite
                 )
             ).scalar_one()
             phase_scale.load_runs(conn, int(experiment_id), 0, runs, random.Random(18))
+            _nest_runs(conn, runs)
             phase_scale.load_versions(conn, model_id, 0, versions)
             _link_versions_to_runs(conn, model_id, min(versions, runs))
         if database != "sqlite":
@@ -108,7 +122,9 @@ def _loaded_store(database: str, runs: int, versions: int, log: Callable) -> Ite
         yield uri, folder, experiment_id, (depth, deep), loaded, admin
 
 
-def _pages(experiment_id: str, deep: tuple[int, str | None], versions: int) -> dict[str, str]:
+def _pages(
+    experiment_id: str, deep: tuple[int, str | None], runs: int, versions: int
+) -> dict[str, str]:
     """Page name -> path, for the pages a person opens on a large registry."""
     model = f"/ui/models/{phase_scale.MODEL}"
     run_a, run_b = f"{7:032x}", f"{8:032x}"
@@ -131,7 +147,9 @@ def _pages(experiment_id: str, deep: tuple[int, str | None], versions: int) -> d
         "runs table, filtered": (
             f"/ui/experiments/{experiment_id}?filter={quote('metrics.m0 > 0.999')}"
         ),
+        "runs table, child runs hidden": f"/ui/experiments/{experiment_id}?top_level=true",
         "run page": f"/ui/runs/{run_a}",
+        "run page of a search (its candidates)": f"/ui/runs/{runs - 1:032x}",
         "compare 2 runs": f"/ui/experiments/{experiment_id}/compare?run={run_a}&run={run_b}",
         "audit page": "/ui/audit",
     }
@@ -189,7 +207,7 @@ def run_database(
             httpx.Client(base_url=server.url, timeout=60, headers=headers) as http,
         ):
             ms = {}
-            pages = _pages(exp, deep, versions)
+            pages = _pages(exp, deep, runs, versions)
             for name, path in pages.items():
                 try:
                     ms[name] = _time_page(http, path)
