@@ -988,5 +988,11 @@ def test_a_search_and_its_candidate_runs_lead_to_each_other(page, registry):
     page.get_by_role("link", name="grid-search").first.click()
     assert page.locator("h1").inner_text().startswith("grid-search")
     assert page.locator("table.child-runs tbody tr").count() == 3
+    page.get_by_label("Compare run candidate-0").check()
+    page.get_by_label("Compare run candidate-1").check()
+    page.get_by_role("button", name="Compare selected runs").click()
+    compared = page.locator("table.metrics thead th a").all_inner_texts()
+    assert compared == ["candidate-0", "candidate-1"]
+    page.go_back()
     page.get_by_role("link", name="candidate-2").click()
     assert page.locator("a.parent-run").inner_text() == "grid-search"
