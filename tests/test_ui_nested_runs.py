@@ -86,18 +86,21 @@ def test_a_parent_that_cannot_be_found_is_named_by_its_id_and_markup_stays_text(
 def test_counting_and_listing_stop_at_their_caps_and_say_so(client, monkeypatch):
     from modelreg.server.ui import nesting
 
-    monkeypatch.setattr(nesting, "CHILDREN_COUNTED", 2)
-    monkeypatch.setattr(nesting, "CHILDREN_LISTED", 2)
+    monkeypatch.setattr(nesting, "CHILDREN_COUNTED", 3)
+    monkeypatch.setattr(nesting, "CHILDREN_LISTED", 3)
     experiment_id = client.create_experiment("many")
     parent = client.create_run(experiment_id, run_name="search")
     for _ in range(3):
         client.create_run(experiment_id, tags={PARENT_RUN_TAG: parent.info.run_id})
 
+    exactly = nesting.page_nesting(client, experiment_id, [parent])
+    client.create_run(experiment_id, tags={PARENT_RUN_TAG: parent.info.run_id})
     counted = nesting.page_nesting(client, experiment_id, [parent])
     listed = nesting.run_children(client, parent)
 
-    assert (counted.children, counted.capped) == ({parent.info.run_id: 2}, True)
-    assert (len(listed.runs), listed.more) == (2, True)
+    assert (exactly.children, exactly.capped) == ({parent.info.run_id: 3}, False)
+    assert (counted.children, counted.capped) == ({parent.info.run_id: 3}, True)
+    assert (len(listed.runs), listed.more) == (3, True)
 
 
 def test_a_searchs_page_lists_its_candidates_best_first_with_what_sets_them_apart(family):
@@ -118,7 +121,9 @@ def test_a_searchs_page_lists_its_candidates_best_first_with_what_sets_them_apar
 
     table = page.split('class="runs child-runs"')[1].split("</table>")[0]
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
-    assert heads == ["Run", "Status", "C", "mean_test_score", "rank_test_score", "Duration"]
+    assert heads == [
+        "Compare", "Run", "Status", "C", "mean_test_score", "rank_test_score", "Duration",
+    ]  # fmt: skip
     assert re.findall(r">(candidate-\d)</a></td>", table) == [
         "candidate-1",
         "candidate-0",

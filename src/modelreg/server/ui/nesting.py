@@ -24,7 +24,7 @@ SHOWN_COLUMNS = 6
 class Nesting:
     """Of a page of runs: each child's parent (id → the parent run, when it is in the
     experiment), and each parent's number of children in the experiment (capped at
-    ``CHILDREN_COUNTED``, ``capped`` says whether the cap was reached)."""
+    ``CHILDREN_COUNTED``; ``capped`` says whether there were more)."""
 
     parents: dict[str, Any] = field(default_factory=dict)
     children: dict[str, int] = field(default_factory=dict)
@@ -59,14 +59,15 @@ def page_nesting(client: Any, experiment_id: str, runs: list[Any]) -> Nesting:
         for run in runs
         if (p := parent_id(run)) is not None and p in known
     }
-    return Nesting(parents, dict(children), capped=len(found) >= CHILDREN_COUNTED)
+    return Nesting(parents, dict(children), capped=bool(found.token))
 
 
 @dataclass(frozen=True)
 class Children:
-    """The first children of a run, as its page lists them: best ranked first when each
-    has a ``rank_test_score`` (a search's candidates), else in the order they started;
-    with the params that tell them apart and the metrics they have."""
+    """The first children of a run, as its page lists them: those with a
+    ``rank_test_score`` (a search's candidates) best ranked first, the others in the
+    order they started; with the params that tell them apart and the metrics they
+    have."""
 
     runs: list[Any]
     more: bool
@@ -80,11 +81,10 @@ def run_children(client: Any, run: Any) -> Children:
         [run.info.experiment_id],
         child_runs_of(run.info.run_id),
         max_results=CHILDREN_LISTED,
-        order_by=["attributes.start_time ASC"],
+        # A search's candidates best first; runs without a rank after them, by start.
+        order_by=["metrics.rank_test_score ASC", "attributes.start_time ASC"],
     )
     runs = list(found)
-    if runs and all("rank_test_score" in r.data.metrics for r in runs):
-        runs.sort(key=lambda r: r.data.metrics["rank_test_score"])
     keys = sorted({k for r in runs for k in r.data.params})
     varying = [k for k in keys if len({r.data.params.get(k) for r in runs}) > 1]
     metrics = sorted({k for r in runs for k in r.data.metrics if not is_system_metric(k)})
