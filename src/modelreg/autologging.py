@@ -11,8 +11,10 @@ LightGBM's scikit-learn estimators, when installed; their own ``xgboost.train`` 
 estimator's parameters (``get_params(deep=True)``), its score and the usual
 metrics on the training data (``training_accuracy_score``, ``training_f1_score``
 … for a classifier, ``training_mean_squared_error``, ``training_r2_score`` … for
-a regressor), the tags ``estimator_name`` and ``estimator_class``, and the
-fitted model (``runs:/<run_id>/model``). Only the outermost ``fit`` logs: a
+a regressor; see :mod:`modelreg.autolog_training`, which also draws a classifier's
+plots), the tags ``estimator_name`` and ``estimator_class``, and the fitted model
+(``runs:/<run_id>/model``). A hyperparameter search logs its best candidates as child
+runs too (:mod:`modelreg.autolog_search`). Only the outermost ``fit`` logs: a
 pipeline's steps are part of the pipeline's run.
 
 Autologging never changes what ``fit`` does or returns: a failure to log is
