@@ -1,12 +1,15 @@
-"""The log_model phase: log and load a small scikit-learn model, embedded SQLite on both sides.
+"""The log_model phase: log and load a small scikit-learn model, and autolog its
+fitting, embedded SQLite on both sides.
 
 Per side, two fresh processes share one store folder: the first logs
 N_MODELS + 1 logistic regressions on iris (``modelreg.log_model`` vs
 ``mlflow.sklearn.log_model``, input example given), the second loads each
 (``modelreg.load_model`` vs ``mlflow.pyfunc.load_model``) and checks its
-predictions, then loads the last one again N_MODELS times. The first call of
-each process is reported alone, since it pays for whatever the library
-imports lazily; the other calls as a median.
+predictions, then loads the last one again N_MODELS times; a third turns the
+library's ``autolog()`` on and fits N_MODELS + 1 of them (each fit a run with
+what the library logs: params, training metrics and plots, the model). The
+first call of each process is reported alone, since it pays for whatever the
+library imports lazily; the other calls as a median.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ ROWS = (
     ("load_model (first call)", False),
     ("load_model", True),
     ("load_model (same URI again)", True),
+    ("autologged fit (first call)", False),
+    ("autologged fit", True),
 )
 
 
@@ -42,14 +47,14 @@ def run(mlflow_python: Path, log) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix=f"bench-log-model-{name}-") as workdir:
             # Loaded models are cached under MODELREG_CACHE_DIR: keep them in the work folder.
             env = {**env, "MODELREG_CACHE_DIR": str(Path(workdir, "cache"))}
-            for phase in ("log_model", "load_model"):
+            for phase in ("log_model", "load_model", "autolog"):
+                if phase == "load_model" and "error" in merged.get("log_model process", {}):
+                    continue  # nothing was logged to load
                 got = sides.run_workload(python, script, phase, 1, env, ["--workdir", workdir])
                 got.pop("_process", None)
                 if "process" in got:
                     got[f"{phase} process"] = got.pop("process")
                 merged.update({op: e for op, e in got.items() if op != "setup"})
-                if "error" in got.get(f"{phase} process", {}):
-                    break  # load_model has nothing to load
         results[name] = merged
         log(f"  log_model: {name} done")
     return {"results": results}
@@ -74,7 +79,9 @@ def _cell(entry: dict[str, Any] | None, median: bool) -> tuple[str, float | None
 
 def render(console: Console, data: dict[str, Any]) -> None:
     results = data["results"]
-    t = Table(title="log_model + load_model of a small scikit-learn model (embedded SQLite)")
+    t = Table(
+        title="log_model, load_model and autolog of a small scikit-learn model (embedded SQLite)"
+    )
     t.add_column("op")
     t.add_column("calls", justify="right")
     t.add_column("modelreg ms", justify="right")

@@ -43,7 +43,13 @@ def open_side(workdir: str, tracking_uri: str | None) -> Side:
     def load_model(uri: str) -> Any:
         return mlflow.pyfunc.load_model(uri)
 
-    return Side(client, Metric, Param, RunTag, create_experiment, run, log_model, load_model)
+    def autolog(experiment_id: str) -> None:
+        mlflow.set_experiment(experiment_id=experiment_id)
+        mlflow.autolog()
+
+    return Side(
+        client, Metric, Param, RunTag, create_experiment, run, log_model, load_model, autolog
+    )
 
 
 if __name__ == "__main__":

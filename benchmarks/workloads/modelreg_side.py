@@ -16,7 +16,8 @@ from modelreg.entities import Metric, Param, RunTag
 
 def open_side(workdir: str, tracking_uri: str | None) -> Side:
     # Embedded: artifacts default to a folder next to the database, inside workdir.
-    client = Client(tracking_uri or f"sqlite:///{os.path.join(workdir, 'registry.db')}")
+    uri = tracking_uri or f"sqlite:///{os.path.join(workdir, 'registry.db')}"
+    client = Client(uri)
 
     @contextmanager
     def run(experiment_id: str) -> Iterator[str]:
@@ -33,7 +34,15 @@ def open_side(workdir: str, tracking_uri: str | None) -> Side:
     def load_model(uri: str) -> Any:
         return modelreg.load_model(uri, client=client)
 
-    return Side(client, Metric, Param, RunTag, client.create_experiment, run, log_model, load_model)
+    def autolog(experiment_id: str) -> None:
+        modelreg.set_tracking_uri(uri)
+        modelreg.set_experiment(experiment_id=experiment_id)
+        modelreg.autolog()
+
+    return Side(
+        client, Metric, Param, RunTag, client.create_experiment, run, log_model, load_model,
+        autolog,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

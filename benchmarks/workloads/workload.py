@@ -61,6 +61,8 @@ class Side:
     run: Callable[[str], AbstractContextManager[str]] | None = None
     log_model: Callable[[Any, str, Any], str] | None = None
     load_model: Callable[[str], Any] | None = None
+    # Turns the library's autolog() on, its runs going to the experiment given.
+    autolog: Callable[[str], None] | None = None
 
 
 OpenSide = Callable[[], Side]
@@ -361,14 +363,34 @@ def load_model(rec: Recorder, open_side: OpenSide, workdir: str) -> None:
         model = rec.call("load_model (same URI again)", side.load_model, logged[-1]["uri"])
 
 
+def autolog(rec: Recorder, open_side: OpenSide) -> None:
+    """In a fresh process: the library's ``autolog()`` on, then N_MODELS + 1 logistic
+    regressions fitted on iris, each a run of its own with what the library logs (params,
+    training metrics and plots, the model)."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    side, experiment_id = _setup(rec, open_side, "bench_autolog")
+    assert side.autolog
+    side.autolog(experiment_id)
+    for i in range(N_MODELS + 1):
+        op = "autologged fit (first call)" if i == 0 else "autologged fit"
+        rec.call(op, LogisticRegression(C=0.5 + 0.1 * i, max_iter=1000).fit, x, y)
+    runs = side.client.search_runs([experiment_id], max_results=100)
+    _check(rec, "autologged fit", len(runs) == N_MODELS + 1, f"{len(runs)} runs logged")
+
+
 WORKLOADS: dict[str, Callable[[Recorder, OpenSide, argparse.Namespace], None]] = {
     "tracking": lambda rec, open_side, args: tracking(rec, open_side, args.runs),
     "registry": lambda rec, open_side, args: registry(rec, open_side, args.runs),
     "artifacts": lambda rec, open_side, args: artifacts(rec, open_side, args.data, args.workdir),
     "log_model": lambda rec, open_side, args: log_model(rec, open_side, args.workdir),
     "load_model": lambda rec, open_side, args: load_model(rec, open_side, args.workdir),
+    "autolog": lambda rec, open_side, args: autolog(rec, open_side),
 }
-SAMPLED = {"log_model", "load_model"}  # phases reported as medians, so every call is kept
+# Phases reported as medians, so every call is kept.
+SAMPLED = {"log_model", "load_model", "autolog"}
 # Phases of few, long ops whose CPU per op is counted (a /proc read around each op).
 CPU_COUNTED = {"artifacts"}
 
