@@ -199,6 +199,8 @@ def test_load_checkpoint_refuses_what_names_no_checkpoint(client, lm):
         modelreg.pytorch.load_checkpoint(lm.Line, plain, epoch=1, global_step=4)
     with pytest.raises(InvalidArgument, match="^run_id: name the run"):
         modelreg.pytorch.load_checkpoint(lm.Line)
+    with pytest.raises(InvalidArgument, match="^model_class: a LightningModule subclass"):
+        modelreg.pytorch.load_checkpoint(torch.nn.Linear, plain)
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)

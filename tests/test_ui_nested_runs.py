@@ -155,3 +155,17 @@ def test_filters_joined_keep_an_or_inside_its_own_filter():
     )
     assert all_of("", TOP_LEVEL_RUNS) == TOP_LEVEL_RUNS
     assert all_of(" ", "") == ""
+
+
+def test_a_parent_id_with_slashes_stays_one_segment_of_the_link(family):
+    client = family["client"]
+    astray = client.create_run(
+        family["experiment_id"], run_name="astray", tags={PARENT_RUN_TAG: "../../ui/audit"}
+    ).info.run_id
+
+    table = family["http"].get(f"/ui/experiments/{family['experiment_id']}").text
+    page = family["http"].get(f"/ui/runs/{astray}").text
+
+    for html in (table, page):
+        assert 'href="/ui/runs/..%2F..%2Fui%2Faudit"' in html
+        assert 'href="/ui/runs/../../ui/audit"' not in html

@@ -111,14 +111,19 @@ def load_checkpoint(
     ``weights_only=True``, which builds tensors and plain containers only, so a
     checkpoint whose hyperparameters hold other objects needs ``trust_pickle=True``
     (``PermissionDenied`` otherwise). Raises ``NotFound`` when the run logged no
-    checkpoint (or none at that epoch or step), ``InvalidArgument`` when both are given
-    or no run is named or active.
+    checkpoint (or none at that epoch or step), ``InvalidArgument`` when both are given,
+    no run is named or active, or ``model_class`` is no ``LightningModule``.
 
     >>> module = modelreg.pytorch.load_checkpoint(MyModule, run_id, epoch=2)
     """
     from modelreg import fluent
     from modelreg.lightning_checkpoints import load_checkpoint as load
 
+    if not callable(getattr(model_class, "load_from_checkpoint", None)):
+        raise InvalidArgument(
+            f"model_class: a LightningModule subclass builds a module from a checkpoint, "
+            f"not {getattr(model_class, '__name__', type(model_class).__name__)!r:.60}"
+        )
     if run_id is None:
         active = fluent.active_run()
         if active is None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -84,7 +85,16 @@ def markdown(text: str | None) -> Markup:
     return Markup(_parser().render(text))
 
 
-environment.filters.update(datetime=when, number=number, size=size, markdown=markdown)
+def segment(text: str) -> str:
+    """``text`` as one path segment of a URL, its ``/`` escaped too (Jinja's ``urlencode``
+    keeps it): an id from a tag people set (``../../ui/audit``) stays one segment below
+    the link's page."""
+    return quote(str(text), safe="")
+
+
+environment.filters.update(
+    datetime=when, number=number, size=size, markdown=markdown, segment=segment
+)
 environment.globals.update(
     stage_class=lambda stage: STAGE_CLASS.get(stage, "none"),
     stages=STAGES,
