@@ -206,7 +206,7 @@ def test_an_unknown_framework_is_named():
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
-def test_a_fit_on_a_sparse_matrix_logs_its_model_and_metrics_and_no_dataset(autologged):
+def test_a_fit_on_a_sparse_matrix_logs_its_model_metrics_and_dataset(autologged):
     from scipy.sparse import csr_matrix
 
     LogisticRegression().fit(csr_matrix(X), LABELS)  # warnings are errors here: none is raised
@@ -214,7 +214,12 @@ def test_a_fit_on_a_sparse_matrix_logs_its_model_and_metrics_and_no_dataset(auto
     run = only_run(autologged)
     assert "training_roc_auc" in run.data.metrics
     assert "model" in {f.path for f in autologged.list_artifacts(run.info.run_id)}
-    assert autologged.get_run_inputs(run.info.run_id) == []
+    (train,) = autologged.get_run_inputs(run.info.run_id)
+    assert (train.context, train.dataset.schema["type"], train.dataset.num_rows) == (
+        "train",
+        "sparse",
+        len(X),
+    )
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)

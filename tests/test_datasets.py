@@ -58,6 +58,26 @@ def test_a_dataframe_gives_its_columns_and_rows():
     assert described.schema == {"type": "dataframe", "columns": [{"name": "x", "type": "float64"}]}
 
 
+def test_a_sparse_matrix_has_one_digest_whatever_its_format_and_its_values_change_it():
+    import scipy.sparse as sparse
+
+    matrix = sparse.random(6, 4, density=0.5, random_state=0, format="csr")
+    changed = matrix.copy()
+    changed.data[0] += 1
+    wide = sparse.csr_matrix(
+        (matrix.data, matrix.indices.astype(np.int64), matrix.indptr.astype(np.int64)),
+        shape=matrix.shape,
+    )
+
+    digests = {dataset(m).digest for m in (matrix, matrix.tocsc(), sparse.coo_array(matrix), wide)}
+
+    assert len(digests) == 1
+    assert dataset(changed).digest not in digests
+    assert dataset(matrix.T).digest not in digests
+    assert dataset(matrix).schema == {"type": "sparse", "dtype": "float64", "shape": [6, 4]}
+    assert dataset(matrix).num_rows == 6
+
+
 def test_an_arrays_digest_covers_shape_and_dtype():
     a = np.arange(6, dtype=np.int64)
 

@@ -224,10 +224,16 @@ def _wrap_fits(classes: list[Any], framework: str) -> list[tuple[Any, bool]]:
 
 def _tabular(x: Any) -> bool:
     """Whether training features ``x`` are an array or a DataFrame, which a dataset and a
-    signature describe; a sparse matrix (a text model's TF-IDF) is left out of both."""
+    signature describe."""
     import numpy as np
 
     return isinstance(x, np.ndarray) or (hasattr(x, "iloc") and hasattr(x, "columns"))
+
+
+def _sparse(x: Any) -> bool:
+    """Whether training features ``x`` are a SciPy sparse matrix (a text model's TF-IDF):
+    a dataset describes it, a signature does not."""
+    return type(x).__module__.startswith("scipy.sparse") and hasattr(x, "tocsr")
 
 
 def _with_subclasses(cls: Any) -> list[Any]:
@@ -272,7 +278,8 @@ def _log(framework: str, estimator: Any, data: Training) -> None:
     client = fluent.current_client()
     client.log_batch(run_id, metrics, params, tags)
     tabular = _tabular(data.x)
-    train = log_training_data(run_id, data.x) if tabular and options.log_datasets else None
+    described = tabular or _sparse(data.x)
+    train = log_training_data(run_id, data.x) if described and options.log_datasets else None
     log_training_plots(client, run_id, outcome)
     # Not of a search that does not refit, or a transformer: they do not predict.
     example = data.x[:5] if tabular and hasattr(estimator, "predict") else None

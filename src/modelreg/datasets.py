@@ -98,9 +98,10 @@ def dataset(data: Any, name: str | None = None, source: str | None = None) -> Da
     """A ``Dataset`` describing ``data``, whatever it is.
 
     ``data`` may be a ``Dataset`` (returned as is), a pandas DataFrame or
-    Series, a numpy array (or a list of numbers), a mapping of names to arrays
-    (``{"X": X, "y": y}``), or a local file or folder path (or a list of
-    them). Raises ``InvalidArgument`` for anything else or a missing path.
+    Series, a numpy array (or a list of numbers), a SciPy sparse matrix (a text
+    model's TF-IDF features), a mapping of names to arrays (``{"X": X, "y": y}``),
+    or a local file or folder path (or a list of them). Raises ``InvalidArgument``
+    for anything else or a missing path.
     """
     if isinstance(data, Dataset):
         return data
@@ -109,6 +110,8 @@ def dataset(data: Any, name: str | None = None, source: str | None = None) -> Da
         return from_pandas(data, name, source)
     if module == "numpy" or isinstance(data, list | tuple) and not _all_paths(data):
         return from_numpy(data, name, source)
+    if module == "scipy" and hasattr(data, "tocsr"):
+        return from_sparse(data, name, source)
     if isinstance(data, str | os.PathLike) or isinstance(data, list | tuple) and data:
         return from_files(data, name, source)
     if isinstance(data, Mapping):
@@ -148,6 +151,23 @@ def from_numpy(array: Any, name: str | None = None, source: str | None = None) -
     schema = {"type": "ndarray", "dtype": str(a.dtype), "shape": list(a.shape)}
     rows = int(a.shape[0]) if a.ndim else None
     return Dataset(name or DEFAULT_NAME, h.hexdigest(), source, schema, rows)
+
+
+def from_sparse(matrix: Any, name: str | None = None, source: str | None = None) -> Dataset:
+    """A dataset for a SciPy sparse matrix or array: digest over dtype, shape and its
+    canonical CSR form (duplicates summed, indices sorted), so the same values give the
+    same digest whatever the format (CSR, CSC, COO …) they came in."""
+    csr = matrix.tocsr(copy=True)
+    csr.sum_duplicates()
+    csr.sort_indices()
+    import numpy as np
+
+    h = hashlib.sha256(f"sparse{csr.dtype.str}{csr.shape}".encode())
+    for part in (csr.indptr, csr.indices):  # int32 or int64 as SciPy chose: one width here
+        h.update(np.asarray(part, dtype="<i8").tobytes())
+    h.update(np.ascontiguousarray(csr.data).tobytes())
+    schema = {"type": "sparse", "dtype": str(csr.dtype), "shape": list(csr.shape)}
+    return Dataset(name or DEFAULT_NAME, h.hexdigest(), source, schema, int(csr.shape[0]))
 
 
 def _from_mapping(data: Mapping[str, Any], name: str | None, source: str | None) -> Dataset:
