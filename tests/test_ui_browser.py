@@ -140,6 +140,9 @@ def _model_with_versions(client, accuracies: list[float], prefix: str = "model")
 
 
 def _rows(page, selector: str) -> list[str]:
+    """The rows' text once the page has loaded: a click on a link returns when the next
+    page starts loading, before its rows are there."""
+    page.wait_for_load_state()
     return [row.inner_text() for row in page.locator(selector).all()]
 
 
