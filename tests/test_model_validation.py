@@ -39,7 +39,8 @@ def test_a_threshold_is_reached_at_or_past_it_in_the_better_direction(rule, valu
 @pytest.mark.parametrize(
     ("rule", "candidate", "baseline", "passes"),
     [
-        ({"min_absolute_change": 0.1, **HIGHER}, 0.9, 0.8, True),  # 0.8 + 0.1 is 0.9
+        ({"min_absolute_change": 0.1, **HIGHER}, 0.9, 0.8, True),
+        ({"min_absolute_change": 0.2, **HIGHER}, 0.3, 0.1, True),  # 0.1 + 0.2 > 0.3 in floats
         ({"min_absolute_change": 0.1, **HIGHER}, 0.89, 0.8, False),
         ({"min_absolute_change": 0.05, **LOWER}, 0.15, 0.2, True),
         ({"min_absolute_change": 0.05, **LOWER}, 0.16, 0.2, False),

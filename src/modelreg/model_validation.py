@@ -12,7 +12,8 @@ Each metric must reach its ``threshold`` (≥ when greater is better, else ≤),
 the baseline's value by ``min_absolute_change``, and by ``min_relative_change`` of the
 baseline's magnitude (a baseline of 0 only needs beating). A metric the candidate lacks
 fails; so does a comparison with a baseline that lacks the metric. Values that differ by
-float rounding alone count as equal (``0.8 + 0.1`` reaches ``0.9``). Pure: nothing is
+float rounding alone count as equal (``0.3`` beats ``0.1`` by ``0.2``, though ``0.1 + 0.2``
+is ``0.30000000000000004`` in floats; MLflow's check fails it). Pure: nothing is
 read or logged. The registry's promotion policies (``modelreg policy``) check the same
 kind of rule on the server, where a caller cannot skip them.
 """
