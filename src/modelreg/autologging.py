@@ -15,7 +15,8 @@ a regressor; see :mod:`modelreg.autolog_training`, which also draws a classifier
 plots), the tags ``estimator_name`` and ``estimator_class``, and the fitted model
 (``runs:/<run_id>/model``). A hyperparameter search logs its best candidates as child
 runs too (:mod:`modelreg.autolog_search`). Only the outermost ``fit`` logs: a
-pipeline's steps are part of the pipeline's run.
+pipeline's steps are part of the pipeline's run, and the folds of a cross-validation
+(``cross_val_score`` …) log nothing (:mod:`modelreg.autolog_cross_validation`).
 
 Autologging never changes what ``fit`` does or returns: a failure to log is
 a ``ModelregWarning``, and a ``fit`` that raises ends the run it started as
@@ -31,6 +32,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from modelreg.autolog_cross_validation import cross_validating
 from modelreg.autolog_runs import (
     AutologOptions,
     estimator_tags,
@@ -243,7 +245,8 @@ def _with_subclasses(cls: Any) -> list[Any]:
 def _logging(fit: Callable[..., Any], framework: str) -> Callable[..., Any]:
     @functools.wraps(fit)
     def logged_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(_local, "inside", False):  # a step of an estimator being fitted
+        # A step of an estimator being fitted, or a fold of a cross-validation.
+        if getattr(_local, "inside", False) or cross_validating():
             return fit(estimator, *args, **kwargs)
         # Set while fitting and logging: what they fit (steps, a metric's label encoder) is
         # part of this fit.
