@@ -22,3 +22,14 @@ def only_run(client):
     """The one run of the autolog experiment."""
     (run,) = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
     return run
+
+
+def boosting_classifier(library):
+    """A small, quiet classifier of XGBoost or LightGBM ('xgboost' or 'lightgbm')."""
+    if library == "xgboost":
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(n_estimators=5)
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(n_estimators=5, verbose=-1)

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import modelreg
-from autolog_fixtures import autologged, only_run  # noqa: F401
+from autolog_fixtures import autologged, boosting_classifier, only_run  # noqa: F401
 from modelreg.errors import InvalidArgument, ModelregWarning
 
 X = np.random.default_rng(0).random((40, 3))
@@ -130,16 +130,7 @@ def test_a_store_that_cannot_be_reached_leaves_the_fit_alone(autologged, tmp_pat
 
 @pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
 def test_xgboost_and_lightgbm_estimators_log_as_scikit_learn_ones(autologged, library):
-    if library == "xgboost":
-        from xgboost import XGBClassifier as Classifier
-
-        quiet = {}
-    else:
-        from lightgbm import LGBMClassifier as Classifier
-
-        quiet = {"verbose": -1}
-
-    model = Classifier(n_estimators=5, **quiet).fit(X, LABELS)
+    model = boosting_classifier(library).fit(X, LABELS)
 
     run = only_run(autologged)
     assert run.data.params["n_estimators"] == "5"

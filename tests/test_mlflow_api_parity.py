@@ -83,7 +83,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     **_same({"trace_location": TRACES}, "mlflow.create_experiment", "mlflow.set_experiment"),
     "mlflow.register_model": {"env_pack": DATABRICKS},
     "mlflow.sklearn.autolog": {
-        "log_post_training_metrics": "metrics computed after training are not logged by autolog",
         "serialization_format": SKOPS,
     },
     "mlflow.xgboost.autolog": {"model_format": UBJSON},

@@ -4,8 +4,10 @@ What each framework's autolog was asked to log is its :class:`AutologOptions`.""
 
 from __future__ import annotations
 
+import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +17,25 @@ from modelreg.errors import InvalidArgument, ModelregWarning
 from modelreg.validation import MAX_PARAM_VALUE_LENGTH
 
 _silent: ContextVar[bool] = ContextVar("autolog_silent", default=False)
+_thread = threading.local()
+
+
+@contextmanager
+def autolog_busy() -> Iterator[None]:
+    """While a fit is trained and logged, or an evaluation autolog follows is computed:
+    what runs inside it (a pipeline's steps, the predictions of a score, a metric that
+    calls another) is part of it, and logs nothing of its own (see :func:`busy`)."""
+    before = busy()
+    _thread.busy = True
+    try:
+        yield
+    finally:
+        _thread.busy = before
+
+
+def busy() -> bool:
+    """Whether the calling thread is inside :func:`autolog_busy`."""
+    return getattr(_thread, "busy", False)
 
 
 @dataclass(frozen=True)
@@ -94,8 +115,10 @@ class AutologOptions:
     Lightning's and Keras's fits log as they train; a scikit-learn hyperparameter
     search logs its ``max_tuning_runs`` best candidates as child runs (None: every
     one); a classifier's training precision, recall and F1 are of ``pos_label`` alone
-    when given (else averaged over the classes). Raises ``InvalidArgument`` naming a
-    wrong option."""
+    when given (else averaged over the classes); with ``log_post_training_metrics``, how
+    a fitted scikit-learn-style model is evaluated later is logged to its run (see
+    :mod:`modelreg.autolog_post_training`). Raises ``InvalidArgument`` naming a wrong
+    option."""
 
     log_models: bool = True
     log_input_examples: bool = False
@@ -110,6 +133,7 @@ class AutologOptions:
     keras: KerasOptions = field(default_factory=KerasOptions)
     max_tuning_runs: int | None = 5
     pos_label: Any = None
+    log_post_training_metrics: bool = True
 
     def __post_init__(self) -> None:
         runs = self.max_tuning_runs
@@ -162,16 +186,17 @@ def fit_in_run(framework: str, fit: Callable[[str | None], Any], log: Callable[[
 
 def log_model_of_fit(
     framework: str, model: Any, run_id: str, name: str = "model", **options: Any
-) -> None:
+) -> Any:
     """Logs the fitted ``model`` as ``runs:/<run_id>/<name>`` unless the options leave
-    models out; the one named ``model`` is registered as the options say."""
+    models out (None); the one named ``model`` is registered as the options say.
+    Returns the logged model's ``ModelInfo``."""
     chosen = options_for(framework)
     if not chosen.log_models:
-        return
+        return None
     from modelreg.models import log_model
 
     registered = chosen.registered_model_name if name == "model" else None
-    log_model(
+    return log_model(
         model, name, run_id=run_id, client=client(), registered_model_name=registered,
         **options,
     )  # fmt: skip

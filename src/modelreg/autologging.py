@@ -16,7 +16,10 @@ plots), the tags ``estimator_name`` and ``estimator_class``, and the fitted mode
 (``runs:/<run_id>/model``). A hyperparameter search logs its best candidates as child
 runs too (:mod:`modelreg.autolog_search`). Only the outermost ``fit`` logs: a
 pipeline's steps are part of the pipeline's run, and the folds of a cross-validation
-(``cross_val_score`` …) log nothing (:mod:`modelreg.autolog_cross_validation`).
+(``cross_val_score`` …) log nothing (:mod:`modelreg.autolog_cross_validation`). How a
+fitted scikit-learn-style model is evaluated afterwards (``model.score(X_test, y_test)``,
+``sklearn.metrics.accuracy_score(y_test, y_pred)``) is logged to its run too
+(:mod:`modelreg.autolog_post_training`).
 
 Autologging never changes what ``fit`` does or returns: a failure to log is
 a ``ModelregWarning``, and a ``fit`` that raises ends the run it started as
@@ -28,13 +31,15 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from modelreg import autolog_post_training as post_training
 from modelreg.autolog_cross_validation import cross_validating
 from modelreg.autolog_runs import (
     AutologOptions,
+    autolog_busy,
+    busy,
     estimator_tags,
     example_options,
     fit_in_run,
@@ -65,7 +70,6 @@ _SKLEARN_STYLE = {"xgboost": "XGBModel", "lightgbm": "LGBMModel"}
 # framework -> the estimator classes whose fit is wrapped, each with whether the fit it
 # wraps was its own (else inherited: putting it back removes the wrapper)
 _patched: dict[str, list[tuple[Any, bool]]] = {}
-_local = threading.local()
 
 
 def autolog(
@@ -142,6 +146,7 @@ def autolog_framework(
                 cls.fit = getattr(vars(cls)["fit"], _ORIGINAL)
             else:
                 del cls.fit
+        post_training.disable(framework)
         if framework == "keras":
             autolog_keras.disable()
         elif framework == "transformers":
@@ -151,17 +156,31 @@ def autolog_framework(
         elif framework in _SKLEARN_STYLE:
             autolog_boosting.disable(framework)
         return
-    set_options(framework, options or AutologOptions())
+    options = options or AutologOptions()
+    set_options(framework, options)
     if framework == "keras":
         autolog_keras.enable()
     elif framework == "transformers":
         autolog_transformers.enable()
     elif framework == "pytorch":
         autolog_lightning.enable()
-    elif framework not in _patched:
-        _patched[framework] = _wrap_fits(_estimator_classes(framework), framework)
+    else:
+        _enable_estimators(framework, options)
     if framework in _SKLEARN_STYLE:
         autolog_boosting.enable(framework)
+
+
+def _enable_estimators(framework: str, options: AutologOptions) -> None:
+    """Wraps the fits of a scikit-learn-style framework's estimators, and their
+    predictions and scores as ``log_post_training_metrics`` says."""
+    if framework in _patched and not options.log_post_training_metrics:
+        post_training.disable(framework)
+        return
+    classes = _estimator_classes(framework)
+    if framework not in _patched:
+        _patched[framework] = _wrap_fits(classes, framework)
+    if options.log_post_training_metrics:
+        post_training.enable(framework, classes)
 
 
 def _framework_names(names: Iterable[str]) -> list[str]:
@@ -246,19 +265,16 @@ def _logging(fit: Callable[..., Any], framework: str) -> Callable[..., Any]:
     @functools.wraps(fit)
     def logged_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         # A step of an estimator being fitted, or a fold of a cross-validation.
-        if getattr(_local, "inside", False) or cross_validating():
+        if busy() or cross_validating():
             return fit(estimator, *args, **kwargs)
-        # Set while fitting and logging: what they fit (steps, a metric's label encoder) is
-        # part of this fit.
-        _local.inside = True
-        try:
+        # What is fitted and predicted while fitting and logging (steps, a metric's label
+        # encoder, the training metrics) is part of this fit.
+        with autolog_busy():
             return fit_in_run(
                 framework,
                 lambda _: fit(estimator, *args, **kwargs),
                 lambda _: _log(framework, estimator, training_of(fit, estimator, args, kwargs)),
             )
-        finally:
-            _local.inside = False
 
     setattr(logged_fit, _ORIGINAL, fit)
     return logged_fit
@@ -287,7 +303,9 @@ def _log(framework: str, estimator: Any, data: Training) -> None:
     # Not of a search that does not refit, or a transformer: they do not predict.
     example = data.x[:5] if tabular and hasattr(estimator, "predict") else None
     model_options = example_options(framework, example, lambda rows: estimator.predict(rows))
-    log_model_of_fit(framework, estimator, run_id, **model_options)
+    logged = log_model_of_fit(framework, estimator, run_id, **model_options)
+    if options.log_post_training_metrics:
+        post_training.track(estimator, framework, run_id, getattr(logged, "model_id", None))
     if search:
         best = getattr(estimator, "best_estimator_", None)
         if best is not None:

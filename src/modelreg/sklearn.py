@@ -23,6 +23,7 @@ def autolog(
     *,
     max_tuning_runs: int | None = 5,
     pos_label: Any = None,
+    log_post_training_metrics: bool = True,
     log_input_examples: bool = False,
     log_model_signatures: bool = True,
     log_datasets: bool = True,
@@ -44,8 +45,12 @@ def autolog(
     child runs with their parameters and cross-validation scores (see
     :mod:`modelreg.autolog_search`). A classifier's training precision, recall and F1
     are of ``pos_label`` alone when given, else averaged over the classes weighted by
-    their support (see :mod:`modelreg.autolog_training`). Raises ``InvalidArgument``
-    naming a wrong argument, ``MissingDependency`` without scikit-learn.
+    their support (see :mod:`modelreg.autolog_training`). With
+    ``log_post_training_metrics``, a fitted model's later ``score`` and the
+    ``sklearn.metrics`` functions given its predictions are logged to its run
+    (``accuracy_score_X_test``; see :mod:`modelreg.autolog_post_training`). Raises
+    ``InvalidArgument`` naming a wrong argument, ``MissingDependency`` without
+    scikit-learn.
 
     >>> modelreg.sklearn.autolog(max_tuning_runs=10)
     >>> GridSearchCV(SVC(), {"C": [0.1, 1, 10]}).fit(X, y)
@@ -56,6 +61,6 @@ def autolog(
     options = AutologOptions(
         log_models, log_input_examples, log_model_signatures, log_datasets, exclusive, silent,
         check_tags(extra_tags), registered_model_name, max_tuning_runs=max_tuning_runs,
-        pos_label=pos_label,
+        pos_label=pos_label, log_post_training_metrics=log_post_training_metrics,
     )  # fmt: skip
     autolog_framework("sklearn", options, disable)
