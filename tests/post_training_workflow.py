@@ -46,18 +46,11 @@ def workflow(lib):
         found[run.data.tags["estimator_name"]] = {
             "metrics": {k: v for k, v in run.data.metrics.items() if not k.startswith("training_")},
             "metric_info": lib.artifacts.load_dict(uri),
-            "inputs": contexts(lib, run),
+            "inputs": sorted(
+                tag.value
+                for dataset in run.inputs.dataset_inputs
+                for tag in dataset.tags
+                if tag.key == "mlflow.data.context"
+            ),
         }
     return found
-
-
-def contexts(lib, run):
-    """How the run used each of its datasets."""
-    if hasattr(run, "inputs"):  # MLflow's runs carry their inputs
-        return sorted(
-            tag.value
-            for dataset in run.inputs.dataset_inputs
-            for tag in dataset.tags
-            if tag.key == "mlflow.data.context"
-        )
-    return sorted(found.context for found in lib.Client().get_run_inputs(run.info.run_id))

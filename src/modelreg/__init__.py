@@ -106,8 +106,8 @@ _LAZY = {
     "clear_active_model": "modelreg.fluent_logged_models",
     "search_logged_models": "modelreg.fluent_logged_models",
     "log_outputs": "modelreg.fluent_logged_models",
-    "LoggedModelInput": "modelreg.logged_models",
-    "LoggedModelOutput": "modelreg.logged_models",
+    "LoggedModelInput": "modelreg.entities",
+    "LoggedModelOutput": "modelreg.entities",
 }
 # Submodules reached as attributes; the framework modules are MLflow's per-framework
 # modules by their names (mlflow.sklearn …; see modelreg.frameworks).
@@ -278,6 +278,7 @@ if TYPE_CHECKING:
     from modelreg.autologging import autolog
     from modelreg.client import Client
     from modelreg.diagnostics import doctor
+    from modelreg.entities import LoggedModelInput, LoggedModelOutput
     from modelreg.evaluation import evaluate
     from modelreg.evaluation_custom import MetricValue, make_metric
     from modelreg.fluent import (
@@ -355,7 +356,6 @@ if TYPE_CHECKING:
         set_model_version_tag,
     )
     from modelreg.fluent_search import search_runs
-    from modelreg.logged_models import LoggedModelInput, LoggedModelOutput
     from modelreg.model_validation import MetricThreshold, validate_evaluation_results
     from modelreg.models import load_model, log_model, register_model, save_model
     from modelreg.signature import infer_signature

@@ -29,6 +29,7 @@ from modelreg.errors import InvalidArgument
 __all__ = [
     "Dataset",
     "DatasetInput",
+    "InputTag",
     "dataset",
     "from_files",
     "from_numpy",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 DEFAULT_NAME = "dataset"
+# The tag MLflow keeps a dataset input's context in.
+CONTEXT_TAG = "mlflow.data.context"
 # Enough to see what a folder holds without making the record huge.
 MAX_LISTED_FILES = 100
 _CHUNK = 1 << 20
@@ -80,11 +83,24 @@ def as_input(item: Any, context: str) -> DatasetInput:
 
 
 @dataclass(frozen=True, slots=True)
+class InputTag:
+    """A tag of a run's dataset input (MLflow's ``InputTag``)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class DatasetInput:
     """A dataset used by a run, and how (``training``, ``evaluation`` …)."""
 
     dataset: Dataset
     context: str
+
+    @property
+    def tags(self) -> list[InputTag]:
+        """The context as MLflow's input tags have it: ``mlflow.data.context``."""
+        return [InputTag(CONTEXT_TAG, self.context)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset.to_dict(), "context": self.context}

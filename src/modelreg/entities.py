@@ -15,9 +15,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from modelreg.datasets import Dataset, DatasetInput, InputTag
+
 __all__ = [
     "AuditEvent",
+    "Dataset",
+    "DatasetInput",
     "Experiment",
+    "InputTag",
+    "LoggedModelInput",
+    "LoggedModelOutput",
     "Metric",
     "ModelVersion",
     "PagedList",
@@ -26,6 +33,8 @@ __all__ = [
     "Run",
     "RunData",
     "RunInfo",
+    "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
 ]
@@ -147,9 +156,51 @@ class RunData:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedModelOutput:
+    """A logged model as an output of a run, made at the run's ``step`` (MLflow's
+    ``LoggedModelOutput``), for ``log_outputs``."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelInput:
+    """A logged model a run used (MLflow's ``LoggedModelInput``), for
+    ``log_inputs(models=)`` and ``log_input(model=)``."""
+
+    model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    """What a run used (MLflow's ``RunInputs``): datasets, each with its context, in
+    the order they were logged, and logged models."""
+
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[LoggedModelInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    """What a run made (MLflow's ``RunOutputs``): the logged models, each at its step."""
+
+    model_outputs: list[LoggedModelOutput] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
+    """A run: ``info``, ``data`` (params, latest metrics, tags), and as MLflow's ``Run``
+    has them, its ``inputs`` (datasets and logged models it used) and ``outputs`` (the
+    logged models it made).
+
+    >>> run.inputs.dataset_inputs[0].dataset.digest
+    """
+
     info: RunInfo
     data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,11 +210,20 @@ class Run:
                 "metrics": {k: _float_to_json(v) for k, v in self.data.metrics.items()},
                 "tags": self.data.tags,
             },
+            "inputs": {
+                "dataset_inputs": [i.to_dict() for i in self.inputs.dataset_inputs],
+                "model_inputs": [i.model_id for i in self.inputs.model_inputs],
+            },
+            "outputs": {
+                "model_outputs": [[o.model_id, o.step] for o in self.outputs.model_outputs]
+            },
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Run:
         data = d["data"]
+        inputs = d.get("inputs") or {}
+        outputs = d.get("outputs") or {}
         return cls(
             RunInfo(**d["info"]),
             RunData(
@@ -171,6 +231,11 @@ class Run:
                 metrics={k: float_from_json(v) for k, v in data["metrics"].items()},
                 tags=data["tags"],
             ),
+            RunInputs(
+                [DatasetInput.from_dict(i) for i in inputs.get("dataset_inputs", ())],
+                [LoggedModelInput(i) for i in inputs.get("model_inputs", ())],
+            ),
+            RunOutputs([LoggedModelOutput(*o) for o in outputs.get("model_outputs", ())]),
         )
 
 

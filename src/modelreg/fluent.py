@@ -28,6 +28,8 @@ from modelreg.entities import (
     Run,
     RunData,
     RunInfo,
+    RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
 )
@@ -220,18 +222,20 @@ class ActiveRun:
     status, end time, params, metrics and tags.
     """
 
-    __slots__ = ("data", "info")
+    __slots__ = ("data", "info", "inputs", "outputs")
 
     def __init__(self, run: Run) -> None:
         self.info: RunInfo = run.info
         self.data: RunData = run.data
+        self.inputs: RunInputs = run.inputs
+        self.outputs: RunOutputs = run.outputs
 
     def __repr__(self) -> str:
         return f"ActiveRun(info={self.info!r}, data={self.data!r})"
 
     def to_dict(self) -> dict[str, Any]:
         """The run as JSON-ready data, as ``Run.to_dict``."""
-        return Run(self.info, self.data).to_dict()
+        return Run(self.info, self.data, self.inputs, self.outputs).to_dict()
 
     def __enter__(self) -> ActiveRun:
         return self

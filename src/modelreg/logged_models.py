@@ -202,23 +202,6 @@ class ModelRunLink:
     step: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedModelOutput:
-    """A logged model as an output of a run, made at the run's ``step`` (MLflow's
-    ``LoggedModelOutput``), for ``log_outputs``."""
-
-    model_id: str
-    step: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedModelInput:
-    """A logged model a run used (MLflow's ``LoggedModelInput``), for
-    ``log_inputs(models=)`` and ``log_input(model=)``."""
-
-    model_id: str
-
-
 def run_model_links(models: Any, direction: str, field: str = "models") -> list[RunModelLink]:
     """``models`` (``LoggedModelOutput``/``LoggedModelInput`` objects, MLflow's too, or
     model ids) as links of ``direction``; raises ``InvalidArgument`` naming ``field``

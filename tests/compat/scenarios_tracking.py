@@ -272,9 +272,10 @@ def dataset_inputs(uri: str) -> dict:
     with mlflow.start_run() as run:
         mlflow.log_input(train, context="training")
         mlflow.log_input(train, context="evaluation")
-    inputs = MlflowClient().get_run(run.info.run_id).inputs.dataset_inputs
+    client = MlflowClient()
+    (found,) = client.search_runs([run.info.experiment_id])
     return {
-        "inputs": sorted(
+        kind: sorted(
             (
                 i.dataset.name,
                 i.dataset.digest,
@@ -285,6 +286,10 @@ def dataset_inputs(uri: str) -> dict:
                 sorted((t.key, t.value) for t in i.tags),
             )
             for i in inputs
+        )
+        for kind, inputs in (
+            ("inputs", client.get_run(run.info.run_id).inputs.dataset_inputs),
+            ("searched", found.inputs.dataset_inputs),
         )
     }
 

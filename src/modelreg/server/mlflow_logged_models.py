@@ -207,14 +207,3 @@ def log_model_metrics(b: Any, by_model: dict[str, list[LoggedModelMetric]]) -> N
 def model_inputs(models: Any) -> list[RunModelLink]:
     """The ``models`` of ``runs/log-inputs``: links to the logged models the run used."""
     return [RunModelLink(sent(m, "model_id"), "input") for m in check_objects(models, "models")]
-
-
-def run_model_links(b: Any, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(model_inputs, model_outputs)`` of a run, as MLflow's ``Run`` message has them."""
-    inputs, outputs = [], []
-    for link in b.logged_models.run_links(run_id):
-        if link.direction == "output":
-            outputs.append({"model_id": link.model_id, "step": link.step})
-        else:
-            inputs.append({"model_id": link.model_id})
-    return inputs, outputs

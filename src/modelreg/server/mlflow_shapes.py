@@ -10,6 +10,7 @@ from typing import Any
 from modelreg.entities import Experiment, Metric, ModelVersion, RegisteredModel, Run
 from modelreg.errors import InvalidArgument
 from modelreg.run_tags import RUN_NAME_TAG
+from modelreg.server.mlflow_datasets import dataset_inputs_json
 from modelreg.server.mlflow_names import tag_from_mlflow, tag_to_mlflow, uri_to_mlflow
 from modelreg.server.mlflow_routes import sent
 from modelreg.validation import check_objects
@@ -75,15 +76,29 @@ def run_json(run: Run, positions: dict[str, tuple[int, int]] | None = None) -> d
         metrics.append(
             {"key": key, "value": metric_value(value), "timestamp": timestamp, "step": step}
         )
-    return {
+    out = {
         "info": run_info_json(run.info),
         "data": {
             "metrics": metrics,
             "params": kv(run.data.params),
             "tags": kv(tags),
         },
-        "inputs": {},
+        "inputs": _inputs_json(run),
     }
+    if run.outputs.model_outputs:
+        made = run.outputs.model_outputs
+        out["outputs"] = {"model_outputs": [{"model_id": m.model_id, "step": m.step} for m in made]}
+    return out
+
+
+def _inputs_json(run: Run) -> dict[str, Any]:
+    """MLflow's ``RunInputs``, without the fields that are empty (as MLflow sends it)."""
+    inputs: dict[str, Any] = {}
+    if run.inputs.dataset_inputs:
+        inputs["dataset_inputs"] = dataset_inputs_json(run.inputs.dataset_inputs)
+    if run.inputs.model_inputs:
+        inputs["model_inputs"] = [{"model_id": m.model_id} for m in run.inputs.model_inputs]
+    return inputs
 
 
 def version_json(v: ModelVersion) -> dict[str, Any]:

@@ -11,13 +11,12 @@ from modelreg.api.route_permissions import USER, Permission, on_experiment, on_r
 from modelreg.entities import Metric, Param, RunTag
 from modelreg.errors import NotFound
 from modelreg.run_tags import RUN_NAME_TAG
-from modelreg.server.mlflow_datasets import dataset_inputs_json, datasets_from_mlflow
+from modelreg.server.mlflow_datasets import datasets_from_mlflow
 from modelreg.server.mlflow_endpoints import RUN, endpoint
 from modelreg.server.mlflow_logged_models import (
     log_model_metrics,
     model_inputs,
     model_metrics,
-    run_model_links,
 )
 from modelreg.server.mlflow_names import TAG_FIELDS_FROM_MLFLOW, tag_from_mlflow, uri_to_mlflow
 from modelreg.server.mlflow_routes import as_list, sent
@@ -143,16 +142,7 @@ def create_run(b: Any, p: dict[str, Any]) -> Any:
 def get_run(b: Any, p: dict[str, Any]) -> Any:
     run = b.tracking.get_run(p.get("run_id") or required(p, "run_uuid"))
     positions = b.tracking.latest_metric_positions([run.info.run_id])[run.info.run_id]
-    out = run_json(run, positions)
-    model_inputs, model_outputs = run_model_links(b, run.info.run_id)
-    dataset_inputs = dataset_inputs_json(b.governance.get_run_inputs(run.info.run_id))
-    if dataset_inputs:
-        out["inputs"]["dataset_inputs"] = dataset_inputs
-    if model_inputs:
-        out["inputs"]["model_inputs"] = model_inputs
-    if model_outputs:
-        out["outputs"] = {"model_outputs": model_outputs}
-    return {"run": out}
+    return {"run": run_json(run, positions)}
 
 
 @endpoint("POST", "/runs/update", on_run("edit", RUN))

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from modelreg.datasets import Dataset, DatasetInput
+from modelreg.store.by_run import by_run, rows_of_runs
 from modelreg.store.schema import (
     datasets,
     latest_metrics,
@@ -170,6 +171,22 @@ def move_shared_descriptions(conn: Connection) -> None:
     conn.execute(update(datasets).values(source=None, data_schema=None, num_rows=None))
 
 
+_INPUTS = (
+    select(
+        run_inputs.c.run_id,
+        run_inputs.c.context,
+        datasets.c.name,
+        datasets.c.digest,
+        run_inputs.c.source,
+        run_inputs.c.data_schema,
+        run_inputs.c.num_rows,
+    )
+    .join_from(run_inputs, datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
+    .order_by(run_inputs.c.timestamp, run_inputs.c.dataset_id, run_inputs.c.context)
+)
+_INPUTS_OF = by_run(_INPUTS, run_inputs.c.run_id)
+
+
 def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[DatasetInput]]:
     """The datasets each run used, with their context and the run's own description,
     in the order they were logged."""
@@ -177,22 +194,7 @@ def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[Datase
     out: dict[str, list[DatasetInput]] = {run_id: [] for run_id in ids}
     if not ids:
         return out
-    ri = run_inputs
-    query = (
-        select(
-            ri.c.run_id,
-            ri.c.context,
-            datasets.c.name,
-            datasets.c.digest,
-            ri.c.source,
-            ri.c.data_schema,
-            ri.c.num_rows,
-        )
-        .join_from(ri, datasets, datasets.c.dataset_id == ri.c.dataset_id)
-        .where(ri.c.run_id.in_(ids))
-        .order_by(ri.c.timestamp, ri.c.dataset_id, ri.c.context)
-    )
-    for r in conn.execute(query).all():
+    for r in rows_of_runs(conn, _INPUTS_OF, ids).all():
         schema = None if r.data_schema is None else json.loads(r.data_schema)
         d = Dataset(r.name, r.digest, r.source, schema, r.num_rows)
         out[r.run_id].append(DatasetInput(d, r.context))

@@ -36,6 +36,7 @@ from modelreg.logged_models import (
     RunModelLink,
 )
 from modelreg.store import keyset
+from modelreg.store.by_run import by_run, rows_of_runs
 from modelreg.store.filter_sql import check_value_type, compare, to_condition
 from modelreg.store.schema import metrics as run_metrics
 from modelreg.store.schema import runs
@@ -399,14 +400,23 @@ def link_runs(conn: Connection, run_id: str, links: Sequence[RunModelLink]) -> N
     upsert(conn, run_logged_models, rows, ("run_id", "model_id", "direction"), ("step",))
 
 
+_RUN_LINKS = by_run(
+    select(
+        run_logged_models.c.run_id,
+        run_logged_models.c.model_id,
+        run_logged_models.c.direction,
+        run_logged_models.c.step,
+    ).order_by(run_logged_models.c.run_id, run_logged_models.c.model_id),
+    run_logged_models.c.run_id,
+)
+
+
 def run_links(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[RunModelLink]]:
     """Each run's links to logged models, outputs and inputs, in model id order."""
-    r = run_logged_models.c
     out: dict[str, list[RunModelLink]] = {}
     if not run_ids:
         return out
-    query = select(r.run_id, r.model_id, r.direction, r.step).where(r.run_id.in_(run_ids))
-    for row in conn.execute(query.order_by(r.run_id, r.model_id)):
+    for row in rows_of_runs(conn, _RUN_LINKS, run_ids):
         out.setdefault(row.run_id, []).append(RunModelLink(row.model_id, row.direction, row.step))
     return out
 

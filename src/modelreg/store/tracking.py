@@ -23,11 +23,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
-from modelreg.entities import Experiment, Metric, Run, RunData, RunInfo
+from modelreg.datasets import DatasetInput
+from modelreg.entities import (
+    Experiment,
+    LoggedModelInput,
+    LoggedModelOutput,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+)
 from modelreg.errors import AlreadyExists, InvalidArgument, NotFound
+from modelreg.logged_models import RunModelLink
 from modelreg.store import keyset
+from modelreg.store.by_run import by_run, rows_of_runs
+from modelreg.store.governance import inputs_of
 from modelreg.store.json_agg import json_dict, json_object_agg
 from modelreg.store.keyset import SortKey
+from modelreg.store.logged_models import run_links
 from modelreg.store.lookalikes import claim_name
 from modelreg.store.schema import (
     experiment_tags,
@@ -243,10 +258,7 @@ _PAGE_TEXT = select(runs.c.run_id, *_RUN_TEXT).where(
 _LATEST = select(
     latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
 )
-_RUN_METRICS = (
-    _LATEST.where(latest_metrics.c.run_id.in_(bindparam("ids", expanding=True))),
-    _LATEST.where(latest_metrics.c.run_id == bindparam("id")),
-)
+_RUN_METRICS = by_run(_LATEST, latest_metrics.c.run_id)
 
 
 def latest_metric_positions(
@@ -286,13 +298,28 @@ def _runs(conn: Connection, rows: Sequence[tuple[Any, str | None, str | None]]) 
     """The runs of (row of ``RUN_COLUMNS``, params JSON, tags JSON) triples."""
     ids = [row[0] for row, _, _ in rows]
     metrics_: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
-    which, bound = (1, {"id": ids[0]}) if len(ids) == 1 else (0, {"ids": ids})
-    for run_id, key, value, is_nan in conn.execute(_RUN_METRICS[which], bound).all():
+    for run_id, key, value, is_nan in rows_of_runs(conn, _RUN_METRICS, ids).all():
         metrics_[run_id][key] = math.nan if is_nan else value
+    datasets = inputs_of(conn, ids)
+    models = run_links(conn, ids)
     return [
-        Run(_run_info(row), RunData(json_dict(p), metrics_[row[0]], json_dict(t)))
+        Run(
+            _run_info(row),
+            RunData(json_dict(p), metrics_[row[0]], json_dict(t)),
+            *_inputs_and_outputs(datasets[row[0]], models.get(row[0], ())),
+        )
         for row, p, t in rows
     ]
+
+
+def _inputs_and_outputs(
+    datasets: list[DatasetInput], links: Sequence[RunModelLink]
+) -> tuple[RunInputs, RunOutputs]:
+    used = [LoggedModelInput(link.model_id) for link in links if link.direction == "input"]
+    made = [
+        LoggedModelOutput(link.model_id, link.step) for link in links if link.direction == "output"
+    ]
+    return RunInputs(datasets, used), RunOutputs(made)
 
 
 _INSERT_RUN = insert(runs)
