@@ -37,7 +37,7 @@ def test_log_model_registers_a_version_with_its_signature(client, fitted, data):
     version = client.get_model_version("clf", 1)
     assert logged.registered_model_version.version == 1
     assert logged.flavor == "sklearn"
-    assert version.signature == logged.signature
+    assert version.signature == logged.signature.to_dict()
     assert version.source == f"models:/{logged.model_id}"
 
 
@@ -78,13 +78,28 @@ def test_load_model_by_the_logged_model_id_as_mlflow_3_names_it(client, fitted, 
     np.testing.assert_array_equal(loaded.predict(data[0]), fitted.predict(data[0]))
 
 
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_what_log_model_returns_reads_as_mlflows_model_info(client, fitted, data):
+    with modelreg.start_run():
+        info = modelreg.log_model(
+            fitted, name="classifier", input_example=data[0][:3], metadata={"owner": "ml"}
+        )
+
+    assert info.name == "classifier"
+    assert info.metadata == {"owner": "ml"}
+    assert [spec.shape for spec in info.signature.inputs.specs] == [(-1, 4)]
+    modelreg.models.validate_schema(data[0][:2], info.signature.inputs)
+    with pytest.raises(InvalidArgument):
+        modelreg.models.validate_schema(data[0][:2, :3], info.signature.inputs)
+
+
 def test_get_model_info_reads_a_registered_versions_manifest(client, fitted, data):
     logged = log(fitted, data[0])
 
     info = modelreg.models.get_model_info("models:/clf/1")
 
     assert (info.flavor, info.weights_digest) == ("sklearn", logged.weights_digest)
-    assert info.signature.to_dict() == logged.signature
+    assert info.signature == logged.signature
 
 
 def test_an_unknown_or_deleted_logged_model_is_not_found(client, fitted, data):

@@ -36,7 +36,7 @@ from modelreg.flavors.python_model import set_model
 from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
 from modelreg.model_updates import set_signature, update_model_requirements
 from modelreg.model_validation import MetricThreshold, validate_evaluation_results
-from modelreg.signature import infer_signature, validate_schema
+from modelreg.signature import Signature, infer_signature, validate_schema
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
@@ -74,21 +74,29 @@ class LoggedModel:
 
     ``model_uri`` is that logged model's ``models:/<model_id>``, as MLflow 3's
     ``ModelInfo.model_uri``; the same files are in the run, at ``runs:/<run_id>/
-    <artifact_path>`` (:attr:`run_uri`)."""
+    <artifact_path>`` (:attr:`run_uri`). ``signature`` is a
+    :class:`~modelreg.signature.Signature` (``info.signature.inputs``), ``metadata``
+    what was given as such, as on MLflow's ``ModelInfo``."""
 
     model_uri: str
     run_id: str
     artifact_path: str
     flavor: str
-    signature: dict[str, Any] | None
+    signature: Signature | None
     weights_digest: str
     registered_model_version: ModelVersion | None = None
     model_id: str | None = None
+    metadata: dict[str, Any] | None = None
 
     @property
     def run_uri(self) -> str:
         """``runs:/<run_id>/<artifact_path>``: the model's files in its run."""
         return f"runs:/{self.run_id}/{self.artifact_path}"
+
+    @property
+    def name(self) -> str:
+        """The model's name in its run (MLflow 3's ``ModelInfo.name``): its artifact path."""
+        return self.artifact_path
 
 
 def log_model(
@@ -220,10 +228,11 @@ def log_model(
         run_id=run_id,
         artifact_path=artifact_path,
         flavor=info.flavor,
-        signature=signature_dict,
+        signature=info.signature,
         weights_digest=info.weights_digest,
         registered_model_version=version,
         model_id=model_id,
+        metadata=info.metadata,
     )
 
 
