@@ -113,6 +113,7 @@ def test_search_experiments_pages_with_tokens(client):
 
     assert [e.name for e in first] == ["Default", "exp-0"]
     assert [e.name for e in second] == ["exp-1", "exp-2"]
+    assert second.to_list() == list(second) and type(second.to_list()) is list
 
 
 def test_rename_experiment_to_a_taken_name_raises_already_exists(client):

@@ -64,6 +64,10 @@ class PagedList(list[T]):
         super().__init__(items)
         self.token = token
 
+    def to_list(self) -> list[T]:
+        """The page's items as a plain list (MLflow's ``PagedList.to_list``)."""
+        return list(self)
+
 
 def _float_to_json(value: float) -> float | str:
     if math.isnan(value):
