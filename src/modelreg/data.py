@@ -9,6 +9,8 @@ The description is :class:`modelreg.datasets.Dataset`: a sha256 digest of the co
 (computed here: a ``digest`` of one's own is refused), its schema and row count, the
 name and source; the data is never uploaded. ``targets`` and ``predictions`` name
 columns that must exist (``modelreg.evaluate`` takes them again by its own arguments).
+``get_source(dataset).load()`` fetches a dataset's data back from its source (see
+:mod:`modelreg.dataset_sources`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from modelreg import datasets
+from modelreg.dataset_sources import DatasetSource, get_source
 from modelreg.datasets import Dataset
 from modelreg.errors import InvalidArgument
 
-__all__ = ["Dataset", "from_numpy", "from_pandas"]
+__all__ = ["Dataset", "DatasetSource", "from_numpy", "from_pandas", "get_source"]
 
 
 def from_pandas(

@@ -39,6 +39,9 @@ __all__ = [
 DEFAULT_NAME = "dataset"
 # The tag MLflow keeps a dataset input's context in.
 CONTEXT_TAG = "mlflow.data.context"
+# The key under which a dataset an MLflow client logged keeps MLflow's description of it
+# (its fields, all strings) in the dataset's source.
+MLFLOW_DESCRIPTION = "mlflow_dataset"
 # Enough to see what a folder holds without making the record huge.
 MAX_LISTED_FILES = 100
 _CHUNK = 1 << 20
@@ -67,6 +70,67 @@ class Dataset:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Dataset:
         return cls(d["name"], d["digest"], d.get("source"), d.get("schema"), d.get("num_rows"))
+
+    @property
+    def source_type(self) -> str:
+        """Where the data is, as MLflow's ``Dataset.source_type`` says it: ``local``,
+        ``http``, ``s3`` … (the source's scheme), ``code`` for a dataset without a source
+        (the data was made by the code)."""
+        described = mlflow_description(self.source)
+        if described and isinstance(described.get("source_type"), str):
+            return described["source_type"]
+        return source_type_of(source_uri(self.source))
+
+    @property
+    def profile(self) -> str | None:
+        """A summary of the data as JSON text, as MLflow's ``Dataset.profile``
+        (``{"num_rows": 150}``); None when nothing is known."""
+        described = mlflow_description(self.source)
+        if described and isinstance(described.get("profile"), str):
+            return described["profile"]
+        return None if self.num_rows is None else json.dumps({"num_rows": self.num_rows})
+
+
+def mlflow_description(source: str | None) -> dict[str, Any] | None:
+    """MLflow's own description of a dataset an MLflow client logged, kept in its
+    ``source`` (see :data:`MLFLOW_DESCRIPTION`); None for any other dataset."""
+    kept = _json(source)
+    if isinstance(kept, dict) and isinstance(kept.get(MLFLOW_DESCRIPTION), dict):
+        return kept[MLFLOW_DESCRIPTION]
+    return None
+
+
+def source_uri(source: str | None) -> str | None:
+    """The URI or path a dataset's ``source`` names: the text itself, or the ``uri``,
+    ``url`` or ``path`` of an MLflow source (JSON, such as ``{"uri": "s3://b/k"}``,
+    also within MLflow's description of a dataset an MLflow client logged); None when
+    it names none."""
+    described = mlflow_description(source)
+    if described is not None:
+        source = described.get("source")
+    parsed = _json(source)
+    if isinstance(parsed, dict):
+        found = [parsed.get(key) for key in ("uri", "url", "path")]
+        return next((value for value in found if isinstance(value, str) and value), None)
+    return source or None
+
+
+def source_type_of(uri: str | None) -> str:
+    """The kind of source ``uri`` is, by MLflow's names: ``local`` (a path or ``file://``
+    URI), ``http`` (or https), ``s3`` … (its scheme), ``code`` for none."""
+    if uri is None:
+        return "code"
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else "file"
+    return {"file": "local", "https": "http"}.get(scheme, scheme)
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str) or not text.startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def as_input(item: Any, context: str) -> DatasetInput:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from modelreg.datasets import Dataset, DatasetInput
+from modelreg.datasets import MLFLOW_DESCRIPTION, Dataset, DatasetInput, mlflow_description
 from modelreg.errors import InvalidArgument
 from modelreg.validation import check_objects
 
@@ -23,7 +23,6 @@ CONTEXT_TAG = "mlflow.data.context"
 # The context of an input logged without one (modelreg's inputs always have one).
 NO_CONTEXT = "unspecified"
 _FIELDS = ("name", "digest", "source_type", "source", "schema", "profile")
-_MARK = "mlflow_dataset"
 
 
 def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> list[DatasetInput]:
@@ -39,7 +38,7 @@ def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> list[Dataset
         tags = {t.get("key"): t.get("value") for t in check_objects(item.get("tags"), "tags")}
         described = {k: dataset.get(k) for k in _FIELDS if dataset.get(k) is not None}
         digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-        text = json.dumps({_MARK: described, "tags": tags}, sort_keys=True)
+        text = json.dumps({MLFLOW_DESCRIPTION: described, "tags": tags}, sort_keys=True)
         if (dataset["name"], digest) in seen:
             continue
         seen.add((dataset["name"], digest))
@@ -54,13 +53,10 @@ def dataset_inputs_json(inputs: list[DatasetInput]) -> list[dict[str, Any]]:
     out = []
     for item in inputs:
         d = item.dataset
-        try:
-            kept = json.loads(d.source) if d.source else None
-        except ValueError:
-            kept = None
-        if isinstance(kept, dict) and _MARK in kept:
-            tags = kept.get("tags") or {}
-            dataset = kept[_MARK]
+        described = mlflow_description(d.source)
+        if described is not None:
+            tags = json.loads(d.source or "{}").get("tags") or {}
+            dataset = described
         else:
             tags = {} if item.context == NO_CONTEXT else {CONTEXT_TAG: item.context}
             dataset = {"name": d.name, "digest": d.digest, "source_type": "modelreg"}
