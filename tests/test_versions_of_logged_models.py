@@ -61,7 +61,7 @@ def test_registering_a_logged_model_keeps_its_signature(client, logged):
     version = modelreg.register_model(f"models:/{logged.model_id}", "clf")
 
     assert logged.signature is not None
-    assert version.signature == logged.signature
+    assert version.signature == logged.signature.to_dict()
 
 
 def test_the_logged_model_lists_the_versions_registered_from_it(client, logged):
