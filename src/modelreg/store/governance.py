@@ -171,19 +171,17 @@ def move_shared_descriptions(conn: Connection) -> None:
     conn.execute(update(datasets).values(source=None, data_schema=None, num_rows=None))
 
 
-_INPUTS = (
-    select(
-        run_inputs.c.run_id,
-        run_inputs.c.context,
-        datasets.c.name,
-        datasets.c.digest,
-        run_inputs.c.source,
-        run_inputs.c.data_schema,
-        run_inputs.c.num_rows,
-    )
-    .join_from(run_inputs, datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
-    .order_by(run_inputs.c.timestamp, run_inputs.c.dataset_id, run_inputs.c.context)
-)
+_INPUTS = select(
+    run_inputs.c.run_id,
+    run_inputs.c.context,
+    datasets.c.name,
+    datasets.c.digest,
+    run_inputs.c.source,
+    run_inputs.c.data_schema,
+    run_inputs.c.num_rows,
+    run_inputs.c.timestamp,
+    run_inputs.c.dataset_id,
+).join_from(run_inputs, datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
 _INPUTS_OF = by_run(_INPUTS, run_inputs.c.run_id)
 
 
@@ -194,7 +192,10 @@ def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[Datase
     out: dict[str, list[DatasetInput]] = {run_id: [] for run_id in ids}
     if not ids:
         return out
-    for r in rows_of_runs(conn, _INPUTS_OF, ids).all():
+    # Ordered here, not by the database: a page of runs' inputs is read by the primary
+    # key, and sorting them there would make a search's page sort a result.
+    rows = rows_of_runs(conn, _INPUTS_OF, ids).all()
+    for r in sorted(rows, key=lambda r: (r.timestamp, r.dataset_id, r.context)):
         schema = None if r.data_schema is None else json.loads(r.data_schema)
         d = Dataset(r.name, r.digest, r.source, schema, r.num_rows)
         out[r.run_id].append(DatasetInput(d, r.context))
