@@ -288,6 +288,39 @@ def test_a_table_logged_by_either_client_loads_with_the_other(mlflow_python, liv
     ]
 
 
+_READ_DATASETS = """
+import sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+for item in mlflow.get_run(sys.argv[2]).inputs.dataset_inputs:
+    d, tags = item.dataset, {t.key: t.value for t in item.tags}
+    print("DATASET", d.name, d.source_type, tags["mlflow.data.context"], d.profile)
+    if d.source_type != "code":
+        print("LOADED", mlflow.data.get_source(d).load())
+"""
+
+
+def test_mlflows_client_reads_and_loads_a_dataset_modelreg_logged(
+    mlflow_python, live_server, tmp_path
+):
+    import numpy as np
+    import pandas as pd
+
+    import modelreg
+
+    path = tmp_path / "train.csv"
+    path.write_text("a,b\n1,2\n")
+    client = modelreg.Client(live_server)
+    run_id = client.create_run("0").info.run_id
+    frame = modelreg.data.from_pandas(pd.read_csv(path), source=str(path))
+    client.log_input(run_id, frame, "training")
+    client.log_input(run_id, modelreg.data.from_numpy(np.ones(3), name="made"), "eval")
+
+    out = _run_mlflow(mlflow_python, "-c", _READ_DATASETS, live_server, run_id)
+
+    assert f'DATASET dataset local training {{"num_rows": 1}}\nLOADED {path}' in out
+    assert "DATASET made code eval" in out
+
+
 _EVALUATE = """
 import sys, warnings
 warnings.simplefilter("ignore")

@@ -15,7 +15,13 @@ import hashlib
 import json
 from typing import Any
 
-from modelreg.datasets import MLFLOW_DESCRIPTION, Dataset, DatasetInput, mlflow_description
+from modelreg.datasets import (
+    MLFLOW_DESCRIPTION,
+    Dataset,
+    DatasetInput,
+    mlflow_description,
+    source_uri,
+)
 from modelreg.errors import InvalidArgument
 from modelreg.validation import check_objects
 
@@ -47,6 +53,23 @@ def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> list[Dataset
     return inputs
 
 
+def _as_mlflow(d: Dataset) -> dict[str, Any]:
+    """A dataset modelreg's API logged, as MLflow describes one: its source as the JSON
+    MLflow's source of that type reads, so ``mlflow.data.get_source(d).load()`` works
+    on it too."""
+    uri, kind = source_uri(d.source), d.source_type
+    source: dict[str, Any] = (
+        {"tags": {}} if uri is None else {"url" if kind == "http" else "uri": uri}
+    )
+    dataset = {"name": d.name, "digest": d.digest, "source_type": kind}
+    dataset["source"] = json.dumps(source)
+    if d.schema:
+        dataset["schema"] = json.dumps(d.schema)
+    if d.profile is not None:
+        dataset["profile"] = d.profile
+    return dataset
+
+
 def dataset_inputs_json(inputs: list[DatasetInput]) -> list[dict[str, Any]]:
     """A run's dataset inputs as MLflow's ``DatasetInput`` messages (modelreg's own ones
     too: their SHA-256 is the digest, their source the source)."""
@@ -59,10 +82,6 @@ def dataset_inputs_json(inputs: list[DatasetInput]) -> list[dict[str, Any]]:
             dataset = described
         else:
             tags = {} if item.context == NO_CONTEXT else {CONTEXT_TAG: item.context}
-            dataset = {"name": d.name, "digest": d.digest, "source_type": "modelreg"}
-            if d.source:
-                dataset["source"] = d.source
-            if d.schema:
-                dataset["schema"] = json.dumps(d.schema)
+            dataset = _as_mlflow(d)
         out.append({"tags": [{"key": k, "value": v} for k, v in tags.items()], "dataset": dataset})
     return out
