@@ -138,3 +138,48 @@ def test_once_disabled_native_training_logs_nothing(client):
 
     experiment = client.get_experiment_by_name("autolog").experiment_id
     assert client.search_runs([experiment]) == []
+
+
+def inputs_of(run):
+    return [(i.context, i.dataset.name, i.dataset.num_rows) for i in run.inputs.dataset_inputs]
+
+
+def test_xgboost_train_records_its_data_and_the_boosters_signature(autologged):
+    import xgboost
+
+    train, valid = xgboost.DMatrix(X[:60], label=Y[:60]), xgboost.DMatrix(X[60:], label=Y[60:])
+    evals = [(train, "train"), (valid, "valid")]
+    xgboost.train({"max_depth": 2}, train, 2, evals=evals, verbose_eval=False)
+
+    run = only_run(autologged)
+    assert inputs_of(run) == [("train", "dataset", 60), ("eval", "valid", 20)]
+    info = modelreg.models.get_model_info(f"runs:/{run.info.run_id}/model")
+    assert [spec.shape for spec in info.signature.inputs.specs] == [(-1, 3)]
+
+
+def test_lightgbm_train_records_its_data_and_the_boosters_signature(autologged):
+    import lightgbm
+
+    train = lightgbm.Dataset(X[:60], label=Y[:60])
+    valid = lightgbm.Dataset(X[60:], label=Y[60:], reference=train)
+    params = {"objective": "regression", "num_leaves": 4, "verbose": -1}
+    lightgbm.train(params, train, num_boost_round=2, valid_sets=[train, valid])
+
+    run = only_run(autologged)
+    assert inputs_of(run) == [("train", "dataset", 60), ("eval", "valid_1", 20)]
+    info = modelreg.models.get_model_info(f"runs:/{run.info.run_id}/model")
+    assert [spec.shape for spec in info.signature.inputs.specs] == [(-1, 3)]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
+def test_native_training_data_is_left_out_when_asked(client):
+    import xgboost
+
+    modelreg.set_experiment("autolog")
+    modelreg.xgboost.autolog(log_datasets=False)
+    try:
+        xgboost.train({"max_depth": 2}, xgboost.DMatrix(X, label=Y), 2)
+    finally:
+        modelreg.xgboost.autolog(disable=True)
+
+    assert only_run(client).inputs.dataset_inputs == []

@@ -9,7 +9,12 @@ results named ``<data>-<metric>`` (``train-rmse``, ``valid_0-l2``; ``@`` becomes
 ``_at_``, ``ndcg@5`` → ``ndcg_at_5``) with the iteration as the step, and after it,
 with early stopping, ``stopped_iteration`` and ``best_iteration`` and the best
 iteration's results one step after the last; the feature importances
-(``feature_importance_<type>.json``) and the trained Booster (``runs:/<run_id>/model``).
+(``feature_importance_<type>.json``) and the trained Booster (``runs:/<run_id>/model``)
+with the signature (and, when asked, the input example) of its first training rows.
+With ``log_datasets``, the training data is the run's ``train`` input and each other
+evaluation set an ``eval`` input under its name (a ``DMatrix``'s data as
+``get_data()`` gives it; a LightGBM ``Dataset``'s raw data, read before the training
+builds it, when it has one).
 
 As for Keras, ``autolog()`` imports neither library: ``train`` is wrapped once the
 library is imported. Code that took ``train`` by ``from xgboost import train`` before
@@ -26,9 +31,11 @@ from typing import Any
 
 from modelreg.autolog_runs import (
     client,
+    example_options,
     fit_in_run,
     log_metrics,
     log_model_of_fit,
+    log_training_data,
     options_for,
     param_text,
     quietly,
@@ -94,6 +101,8 @@ def _train(
     if run_id is None:
         return train(*bound.args, **bound.kwargs)
     quietly(_log_params, bound.arguments, run_id)
+    first_rows: list[Any] = []
+    quietly(_log_data, framework, bound.arguments, run_id, first_rows)
     recorder = _Iterations(run_id)
     callbacks = list(bound.arguments.get("callbacks") or [])
     callback = recorder.xgboost_callback() if framework == "xgboost" else recorder.lightgbm
@@ -102,8 +111,60 @@ def _train(
         booster = train(*bound.args, **bound.kwargs)
     finally:
         recorder.flush()
-    trained += [booster, recorder]
+    trained += [booster, recorder, first_rows[0] if first_rows else None]
     return booster
+
+
+def _log_data(framework: str, arguments: Mapping[str, Any], run_id: str, rows: list[Any]) -> None:
+    """Records the training data and the other evaluation sets as inputs of the run, as
+    the options say, and keeps the first training rows in ``rows`` (for the model's
+    example and signature). Read before the training: LightGBM frees a ``Dataset``'s
+    raw data once it has built it."""
+    train, named = _training_sets(framework, arguments)
+    data = _raw(framework, train)
+    if data is None:
+        return
+    rows.append(_first_rows(data))
+    if not options_for(framework).log_datasets:
+        return
+    log_training_data(run_id, data)
+    for evaluated, name in named:
+        if evaluated is not train and _raw(framework, evaluated) is not None:
+            log_training_data(run_id, _raw(framework, evaluated), "eval", str(name))
+
+
+def _training_sets(framework: str, arguments: Mapping[str, Any]) -> tuple[Any, list[Any]]:
+    """The training set and each evaluation set with its name, as the library names it."""
+    if framework == "xgboost":
+        return arguments.get("dtrain"), list(arguments.get("evals") or ())
+    train = arguments.get("train_set")
+    names = list(arguments.get("valid_names") or ())
+    named = []
+    for i, valid in enumerate(arguments.get("valid_sets") or ()):
+        default = "training" if valid is train else f"valid_{i}"
+        named.append((valid, names[i] if i < len(names) else default))
+    return train, named
+
+
+def _raw(framework: str, dataset: Any) -> Any:
+    """The data of a ``DMatrix`` (``get_data()``, a SciPy sparse matrix) or of a LightGBM
+    ``Dataset`` (its raw data: an array, a DataFrame, a file's path …, None once freed)."""
+    if dataset is None:
+        return None
+    if framework == "xgboost":
+        return dataset.get_data()
+    return getattr(dataset, "data", None)
+
+
+def _first_rows(data: Any) -> Any:
+    """The first rows of the training data, as an array or a DataFrame; None for data of
+    another kind (a file). A ``DMatrix``'s rows are float32, how XGBoost keeps any
+    numbers: they are given as float64, so that the signature takes what was trained on."""
+    if hasattr(data, "iloc"):
+        return data.iloc[:5]
+    if hasattr(data, "tocsr"):
+        return data[:5].toarray().astype("float64")
+    return data[:5] if hasattr(data, "shape") and hasattr(data, "__getitem__") else None
 
 
 def _log_params(arguments: Mapping[str, Any], run_id: str) -> None:
@@ -171,7 +232,7 @@ def _name(key: str) -> str:
 
 
 def _log_after(framework: str, trained: list[Any], run_id: str) -> None:
-    booster, recorder = trained
+    booster, recorder, first_rows = trained
     fluent_client = client()
     stopped = _early_stopping(framework, booster, len(recorder.results))
     if stopped is not None:
@@ -182,7 +243,8 @@ def _log_after(framework: str, trained: list[Any], run_id: str) -> None:
         fluent_client.log_batch(run_id, metrics=metrics)
     for kind, importance in _importances(framework, booster).items():
         fluent_client.log_dict(run_id, importance, f"feature_importance_{kind}.json")
-    log_model_of_fit(framework, booster, run_id)
+    predict = booster.inplace_predict if framework == "xgboost" else booster.predict
+    log_model_of_fit(framework, booster, run_id, **example_options(framework, first_rows, predict))
 
 
 def _early_stopping(framework: str, booster: Any, iterations: int) -> tuple[int, int, int] | None:

@@ -224,13 +224,17 @@ def example_options(framework: str, example: Any, predict: Callable[[Any], Any])
         return {"signature": False}
 
 
-def log_training_data(run_id: str, data: Any) -> Any:
-    """Records ``data`` as the ``train`` input of ``run_id`` and returns its dataset; None
-    when that fails (a warning says why: the rest of the fit is still logged)."""
+def log_training_data(
+    run_id: str, data: Any, context: str = "train", name: str | None = None
+) -> Any:
+    """Records ``data`` as an input of ``run_id`` (the ``train`` one unless ``context``
+    says otherwise, named ``name``) and returns its dataset; None when that fails (a
+    warning says why: the rest of the fit is still logged)."""
     try:
-        return client().log_input(run_id, data, "train")
+        return client().log_input(run_id, data, context, name=name)
     except Exception as exc:  # noqa: BLE001 - the model and the rest are still logged
-        warn(f"autolog: the training data is not recorded as an input: {exc}")
+        what = "training" if context == "train" else f"{name or context}"
+        warn(f"autolog: the {what} data is not recorded as an input: {exc}")
         return None
 
 
