@@ -50,9 +50,11 @@ from modelreg.store.schema import (
     latest_metrics,
     metrics,
     params,
+    run_inputs,
     run_tags,
     runs,
 )
+from modelreg.store.schema_logged_models import run_logged_models
 from modelreg.store.upsert import dialect_insert, upsert
 
 ACTIVE = "active"
@@ -241,11 +243,22 @@ def _as_json(table: Any) -> Any:
     )
 
 
+def _has_rows(table: Any) -> Any:
+    """Whether the run has rows in ``table``, riding along with the run's row: the run's
+    inputs and model links are read for the runs that have some (most have none)."""
+    return select(table.c.run_id).where(table.c.run_id == runs.c.run_id).correlate(runs).exists()
+
+
 # A run's params and tags come as JSON: with its row when one run is read, in
 # one query for a page of runs (not in the page's own query, where SQLite would
-# pay for them on every run it sorts). Its latest metrics are a query of their
-# own (floats do not survive SQLite's JSON).
-_RUN_TEXT = (_as_json(params), _as_json(run_tags))
+# pay for them on every run it sorts), with whether it has inputs and model links.
+# Its latest metrics are a query of their own (floats do not survive SQLite's JSON).
+_RUN_TEXT = (
+    _as_json(params),
+    _as_json(run_tags),
+    _has_rows(run_inputs),
+    _has_rows(run_logged_models),
+)
 _N = len(RUN_COLUMNS)
 _SELECT_RUN_INFO = select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
 _SELECT_RUN = _SELECT_RUN_INFO.add_columns(*_RUN_TEXT)
@@ -287,28 +300,28 @@ def runs_from_rows(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     """The runs of a page of rows of ``RUN_COLUMNS``."""
     if not rows:
         return []
-    text = {
-        run_id: (p, t) for run_id, p, t in conn.execute(_PAGE_TEXT, {"ids": [r[0] for r in rows]})
-    }
+    found = conn.execute(_PAGE_TEXT, {"ids": [r[0] for r in rows]})
+    text = {run_id: rest for run_id, *rest in found}
     # .get: on PostgreSQL a run purged between the two statements has no row here.
-    return _runs(conn, [(r, *text.get(r[0], (None, None))) for r in rows])
+    return _runs(conn, [(r, *text.get(r[0], (None, None, False, False))) for r in rows])
 
 
-def _runs(conn: Connection, rows: Sequence[tuple[Any, str | None, str | None]]) -> list[Run]:
-    """The runs of (row of ``RUN_COLUMNS``, params JSON, tags JSON) triples."""
-    ids = [row[0] for row, _, _ in rows]
+def _runs(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[Run]:
+    """The runs of (row of ``RUN_COLUMNS``, params JSON, tags JSON, has inputs, has model
+    links) tuples, as ``_RUN_TEXT`` gives them."""
+    ids = [row[0] for row, *_ in rows]
     metrics_: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
     for run_id, key, value, is_nan in rows_of_runs(conn, _RUN_METRICS, ids).all():
         metrics_[run_id][key] = math.nan if is_nan else value
-    datasets = inputs_of(conn, ids)
-    models = run_links(conn, ids)
+    datasets = inputs_of(conn, [row[0] for row, _, _, used, _ in rows if used])
+    models = run_links(conn, [row[0] for row, _, _, _, linked in rows if linked])
     return [
         Run(
             _run_info(row),
             RunData(json_dict(p), metrics_[row[0]], json_dict(t)),
-            *_inputs_and_outputs(datasets[row[0]], models.get(row[0], ())),
+            *_inputs_and_outputs(datasets.get(row[0], []), models.get(row[0], ())),
         )
-        for row, p, t in rows
+        for row, p, t, _, _ in rows
     ]
 
 
@@ -339,7 +352,7 @@ def get_run(conn: Connection, run_id: str) -> Run:
     row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run '{run_id}' does not exist")
-    return _runs(conn, [(row, row[_N], row[_N + 1])])[0]
+    return _runs(conn, [(row, *row[_N:])])[0]
 
 
 def get_run_info(conn: Connection, run_id: str) -> RunInfo:
