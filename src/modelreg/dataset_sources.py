@@ -5,7 +5,7 @@ A dataset records its source (a path or URI, or an MLflow source's JSON), never 
 data; :meth:`DatasetSource.load` fetches the data when asked, from a local path or
 ``file://`` URI (given back as it is), ``http(s)://`` (downloaded with httpx) or
 ``s3://`` (with boto3, ``modelreg[s3]``; ``MODELREG_S3_ENDPOINT_URL`` as for artifact
-stores).
+stores), with a progress bar on a terminal for files over a few MB.
 
 >>> dataset = modelreg.get_run(run_id).inputs.dataset_inputs[0].dataset
 >>> modelreg.data.get_source(dataset).load()
@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from modelreg.datasets import source_type_of, source_uri
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.remote.progress import transfer_progress
 
 LOADABLE = ("local", "http", "s3")
 _CHUNK = 1 << 20
@@ -110,8 +111,11 @@ def _download_http(url: str, out: Any) -> None:
         if response.status_code == 404:
             raise NotFound(f"the dataset's source {url!r:.300} does not exist (HTTP 404)")
         response.raise_for_status()
-        for chunk in response.iter_bytes(_CHUNK):
-            out.write(chunk)
+        total = int(response.headers.get("content-length") or 0)
+        with transfer_progress(f"Downloading {_file_name(url)}", total) as advance:
+            for chunk in response.iter_bytes(_CHUNK):
+                out.write(chunk)
+                advance(len(chunk))
 
 
 def _download_s3(uri: str, out: Any) -> None:
@@ -127,7 +131,9 @@ def _download_s3(uri: str, out: Any) -> None:
         from botocore.exceptions import ClientError
 
     try:
-        client.download_fileobj(bucket, key, out)
+        size = client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+        with transfer_progress(f"Downloading {_file_name(uri)}", size) as advance:
+            client.download_fileobj(bucket, key, out, Callback=advance)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchBucket"):
             raise NotFound(f"the dataset's source {uri!r:.300} does not exist") from exc
