@@ -272,13 +272,11 @@ def _log(prediction: _Prediction, metric: str, value: Any, call: str) -> None:
         dataset_name = run.dataset_name(prediction.label, prediction.data_id)
         key = run.metric_key(metric, dataset_name, call)
         dataset = _recorded(run, model, prediction, dataset_name)
-        measured = {"dataset_name": getattr(dataset, "name", None)}
-        measured["dataset_digest"] = getattr(dataset, "digest", None)
+        measured = {}
+        if dataset is not None and model.model_id:  # the logged model's, on that data
+            measured = {"dataset_name": dataset.name, "dataset_digest": dataset.digest}
         tracking = client()
-        tracking.log_metric(
-            model.run_id, key, float(value), model_id=model.model_id,
-            **(measured if dataset is not None and model.model_id else {}),
-        )  # fmt: skip
+        tracking.log_metric(model.run_id, key, float(value), model_id=model.model_id, **measured)
         tracking.log_dict(model.run_id, dict(sorted(run.calls.items())), "metric_info.json")
 
 
