@@ -249,3 +249,20 @@ def test_show_of_a_run_without_links_or_images_has_neither_table(invoke, run_id)
     shown = invoke("runs", "show", run_id).stdout
 
     assert "Logged models" not in shown and "Image series" not in shown
+
+
+def test_show_lists_the_datasets_the_run_used(invoke, lib, run_id, tmp_path):
+    import numpy as np
+
+    import modelreg
+
+    source = str(tmp_path / "train.csv")
+    train = modelreg.data.from_numpy(np.ones((4, 2)), source=source, name="train")
+    lib.log_input(run_id, train, "training")
+
+    shown = invoke("runs", "show", run_id).stdout
+
+    datasets = shown.split("Datasets")[1]
+    [row] = [line for line in datasets.splitlines() if "train" in line and "training" in line]
+    assert cells(row)[:4] == ["train", "training", train.digest[:12], "4"]
+    assert "train.csv" in datasets

@@ -83,6 +83,28 @@ def test_run_page_plots_metric_history(ui):
     assert "<svg" in page and "<polyline" in page and "lr" in page
 
 
+def test_a_run_page_lists_its_datasets_by_where_they_are(ui, live_server):
+    http, run_id = ui
+    from modelreg import Client
+    from modelreg.datasets import Dataset
+
+    Client(live_server).log_input(run_id, Dataset("ours", "a" * 64, "s3://data/ours.csv"), "train")
+    mlflows = {
+        "name": "theirs",
+        "digest": "d1",
+        "source_type": "http",
+        "source": '{"url": "https://example.com/theirs.csv"}',
+    }
+    tags = [{"key": "mlflow.data.context", "value": "eval"}]
+    sent = {"run_id": run_id, "datasets": [{"dataset": mlflows, "tags": tags}]}
+    assert http.post("/api/2.0/mlflow/runs/log-inputs", json=sent).status_code == 200
+
+    page = http.get(f"/ui/runs/{run_id}").text
+
+    assert "s3://data/ours.csv" in page
+    assert "https://example.com/theirs.csv" in page and "mlflow_dataset" not in page
+
+
 def test_a_run_page_draws_a_long_history_from_a_sample_and_says_so(ui, live_server):
     from modelreg import Client
     from modelreg.entities import Metric

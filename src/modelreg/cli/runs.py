@@ -28,6 +28,7 @@ from modelreg.cli.output import (
 )
 from modelreg.cli.references import resolve_experiment
 from modelreg.cli.tagging import remove_tags
+from modelreg.datasets import source_uri
 from modelreg.filter_text import TOP_LEVEL_RUNS, all_of, child_runs_of
 from modelreg.run_tags import PARENT_RUN_TAG
 from modelreg.system_metrics import is_system_metric
@@ -244,8 +245,8 @@ def _row(run: Run) -> list[str]:
 @json_option
 @with_client
 def show(client: Client, run_id: str, as_json: bool) -> None:
-    """Show a run: its info, params, latest metric values, tags, the logged models it made
-    or used, and its image series.
+    """Show a run: its info, params, latest metric values, tags, the datasets it used, the
+    logged models it made or used, and its image series.
 
     \b
     Examples:
@@ -281,6 +282,20 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
     ):
         if values:
             print_table(["Key", Column("Value", wrap=True)], sorted(values.items()), title=title)
+    used = [
+        (
+            i.dataset.name,
+            i.context,
+            i.dataset.digest[:12],
+            i.dataset.num_rows,
+            source_uri(i.dataset.source),
+        )
+        for i in run.inputs.dataset_inputs
+    ]
+    if used:
+        columns: list[str | Column] = ["Dataset", "Context", "Digest", "Rows"]
+        columns.append(Column("Source", wrap=True))
+        print_table(columns, used, title="Datasets")
     _show_links_and_images(client, info.run_id)
 
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from modelreg.artifact_files import human_size
+from modelreg.datasets import source_uri
 from modelreg.entities import STAGES
 from modelreg.prompts import tagged_as_prompt
 
@@ -93,7 +94,12 @@ def segment(text: str) -> str:
 
 
 environment.filters.update(
-    datetime=when, number=number, size=size, markdown=markdown, segment=segment
+    datetime=when,
+    number=number,
+    size=size,
+    markdown=markdown,
+    segment=segment,
+    source=source_uri,
 )
 environment.globals.update(
     stage_class=lambda stage: STAGE_CLASS.get(stage, "none"),

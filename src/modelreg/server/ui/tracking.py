@@ -291,7 +291,7 @@ def build_tracking_router(client: Any, backend: Any, guard: Guard) -> APIRouter:
             files_base=f"/ui/runs/{urlquote(run_id, safe='')}",
             previewable=files.previewable,
             images=series_view(backend.artifacts.manifest(run_id, image_series.FOLDER)),
-            datasets=client.get_run_inputs(run_id),
+            datasets=found.inputs.dataset_inputs,
             versions=versions,
             parent=_parent(client, found),
             parent_id=parent_id(found),
