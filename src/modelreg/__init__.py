@@ -127,6 +127,7 @@ _SUBMODULES = {
     "pytorch",
     "sklearn",
     "transformers",
+    "types",
     "xgboost",
 }
 
@@ -236,6 +237,7 @@ __all__ = [
     "sklearn",
     "start_run",
     "transformers",
+    "types",
     "uris",
     "validate_evaluation_results",
     "xgboost",

@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg.entities import ModelVersion
 from modelreg.errors import InvalidArgument, NotFound
-from modelreg.evaluation import evaluate, list_evaluators
-from modelreg.evaluation_custom import make_metric
+from modelreg.evaluation import EvaluationResult, evaluate, list_evaluators
+from modelreg.evaluation_custom import EvaluationMetric, make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
 from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
 from modelreg.model_updates import set_signature, update_model_requirements
 from modelreg.model_validation import MetricThreshold, validate_evaluation_results
-from modelreg.signature import Signature, infer_signature, validate_schema
+from modelreg.signature import ModelSignature, Signature, infer_signature, validate_schema
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
@@ -44,8 +44,11 @@ if TYPE_CHECKING:
 # evaluate, get_model_info, infer_signature, make_metric, set_model and set_signature are
 # here, where MLflow has them (mlflow.models).
 __all__ = [
+    "EvaluationMetric",
+    "EvaluationResult",
     "LoggedModel",
     "MetricThreshold",
+    "ModelSignature",
     "convert_input_example_to_serving_input",
     "download_model",
     "evaluate",

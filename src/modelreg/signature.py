@@ -42,6 +42,7 @@ from modelreg.errors import InvalidArgument
 from modelreg.signature_params import ParamSpec, infer_params
 
 __all__ = [
+    "ModelSignature",
     "Schema",
     "Signature",
     "Spec",
@@ -168,6 +169,10 @@ class Signature:
         if self.inputs.kind == "tensor":
             return _conform_tensor(self.inputs.specs[0], data, _tensor_label(self.inputs.specs[0]))
         return _conform_tensors(self.inputs, data)
+
+
+# MLflow's name for a signature (``mlflow.models.ModelSignature(inputs, outputs, params)``).
+ModelSignature = Signature
 
 
 def coerce_signature(value: Signature | Mapping[str, Any] | None) -> Signature | None:
