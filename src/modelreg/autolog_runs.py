@@ -188,8 +188,8 @@ def log_model_of_fit(
     framework: str, model: Any, run_id: str, name: str = "model", **options: Any
 ) -> Any:
     """Logs the fitted ``model`` as ``runs:/<run_id>/<name>`` unless the options leave
-    models out (None); the one named ``model`` is registered as the options say.
-    Returns the logged model's ``ModelInfo``."""
+    models out; the one named ``model`` is registered as the options say. Returns what
+    :func:`modelreg.models.log_model` returned (None when models are left out)."""
     chosen = options_for(framework)
     if not chosen.log_models:
         return None
