@@ -67,3 +67,9 @@ def test_a_model_logged_with_it_checks_its_input(client):
 def test_a_schema_that_cannot_be_says_why(specs, problem):
     with pytest.raises(InvalidArgument, match=problem):
         Schema(specs)
+
+
+def test_the_names_are_where_mlflow_code_imports_them_from_too():
+    from modelreg.types import schema
+
+    assert (schema.Schema, schema.ColSpec, schema.TensorSpec) == (Schema, ColSpec, TensorSpec)
