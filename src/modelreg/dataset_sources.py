@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from modelreg.blobs.streams import temp_path_next_to
 from modelreg.datasets import source_type_of, source_uri
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.remote.progress import transfer_progress
@@ -67,13 +68,12 @@ class DatasetSource:
         )
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / _file_name(self.uri)
-        partial = target.with_name(f".{target.name}.partial")
+        partial = temp_path_next_to(target)  # a name of its own: loads may run side by side
         try:
-            with open(partial, "wb") as out:
-                if self.source_type == "http":
-                    _download_http(self.uri, out)
-                else:
-                    _download_s3(self.uri, out)
+            if self.source_type == "http":
+                _download_http(self.uri, partial)
+            else:
+                _download_s3(self.uri, partial)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
@@ -104,7 +104,7 @@ def _file_name(uri: str) -> str:
     return name[:200]
 
 
-def _download_http(url: str, out: Any) -> None:
+def _download_http(url: str, path: Path) -> None:
     import httpx
 
     with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
@@ -112,13 +112,18 @@ def _download_http(url: str, out: Any) -> None:
             raise NotFound(f"the dataset's source {url!r:.300} does not exist (HTTP 404)")
         response.raise_for_status()
         total = int(response.headers.get("content-length") or 0)
-        with transfer_progress(f"Downloading {_file_name(url)}", total) as advance:
+        with (
+            open(path, "wb") as out,
+            transfer_progress(f"Downloading {_file_name(url)}", total) as advance,
+        ):
             for chunk in response.iter_bytes(_CHUNK):
                 out.write(chunk)
                 advance(len(chunk))
 
 
-def _download_s3(uri: str, out: Any) -> None:
+def _download_s3(uri: str, path: Path) -> None:
+    """Downloads the object as artifact stores do: boto3's managed transfer, in parallel
+    ranges for a big one."""
     from modelreg.blobs.s3 import S3BlobStore
     from modelreg.extras import needs_extras
 
@@ -127,13 +132,16 @@ def _download_s3(uri: str, out: Any) -> None:
     if not bucket or not key:
         raise InvalidArgument(f"an S3 dataset source names a bucket and a key, got {uri!r:.200}")
     with needs_extras():
-        client = S3BlobStore(f"s3://{bucket}").client
+        store = S3BlobStore(f"s3://{bucket}")
+        client = store.client
         from botocore.exceptions import ClientError
 
     try:
         size = client.head_object(Bucket=bucket, Key=key)["ContentLength"]
         with transfer_progress(f"Downloading {_file_name(uri)}", size) as advance:
-            client.download_fileobj(bucket, key, out, Callback=advance)
+            client.download_file(
+                bucket, key, str(path), Config=store.transfer_config, Callback=advance
+            )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchBucket"):
             raise NotFound(f"the dataset's source {uri!r:.300} does not exist") from exc
