@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg.artifact_files import FileInfo
+from modelreg.entities import FileInfo
 from modelreg.errors import Conflict, InvalidArgument, NotFound
 
 

@@ -255,3 +255,19 @@ def test_a_runs_model_links_say_what_it_logged_and_used(client, run_id, model_id
     assert [(x.model_id, x.direction, x.step) for x in links] == [(logged.model_id, "output", 0)]
     with pytest.raises(NotFound, match="run 'f{32}'"):
         client.get_run_model_links("f" * 32)
+
+
+def test_a_logged_models_metric_reads_as_mlflows_metric(client, run_id, model_id):
+    client.log_metric(
+        run_id, "acc", 0.9, 1000, 2, model_id=model_id, dataset_name="eval", dataset_digest="d1"
+    )
+
+    (m,) = client.get_logged_model(model_id).metrics
+
+    assert (m.key, m.value, m.timestamp, m.step) == ("acc", 0.9, 1000, 2)
+    assert (m.model_id, m.run_id, m.dataset_name, m.dataset_digest) == (
+        model_id,
+        run_id,
+        "eval",
+        "d1",
+    )

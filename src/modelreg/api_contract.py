@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from modelreg.access_entities import ApiToken, Grant, ModelProtection, NewToken, User
-from modelreg.artifact_files import FileInfo
 from modelreg.blobs.refs import BlobRef
 from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
@@ -25,6 +24,7 @@ from modelreg.datasets import DatasetInput
 from modelreg.entities import (
     AuditEvent,
     Experiment,
+    FileInfo,
     Metric,
     ModelVersion,
     PagedList,

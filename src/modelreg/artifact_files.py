@@ -12,17 +12,16 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from modelreg.blobs import BlobRef, BlobStore, reading_store
 from modelreg.blobs.base import BlobFetch
+from modelreg.entities import FileInfo
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.path_safety import hidden_traversal
 
 __all__ = [
-    "FileInfo",
     "ManifestDownloads",
     "check_artifact_path",
     "download_entries",
@@ -34,22 +33,6 @@ __all__ = [
 MAX_ARTIFACT_PATH_LENGTH = 4096
 _THREADS = 8
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    """One entry of an artifact listing; ``file_size`` is ``None`` for folders."""
-
-    path: str
-    is_dir: bool
-    file_size: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "is_dir": self.is_dir, "file_size": self.file_size}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FileInfo:
-        return cls(d["path"], bool(d["is_dir"]), d.get("file_size"))
 
 
 def check_artifact_path(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelreg.artifact_files import FileInfo
+from modelreg.entities import FileInfo
 from modelreg.errors import InvalidArgument
 from modelreg.fluent import check_registry_uri, current_client
 from modelreg.fluent_artifacts import downloaded_file, load_dict, load_text

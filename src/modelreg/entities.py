@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from modelreg.datasets import Dataset, DatasetInput, InputTag
+from modelreg.errors import InvalidArgument
 
 __all__ = [
     "AuditEvent",
     "Dataset",
     "DatasetInput",
     "Experiment",
+    "FileInfo",
     "InputTag",
+    "LifecycleStage",
     "LoggedModelInput",
     "LoggedModelOutput",
     "Metric",
@@ -37,6 +40,7 @@ __all__ = [
     "RunOutputs",
     "RunStatus",
     "RunTag",
+    "ViewType",
 ]
 
 T = TypeVar("T")
@@ -46,7 +50,12 @@ STAGES = ("None", "Staging", "Production", "Archived")
 
 
 class RunStatus:
-    """The states of a run; ``FINISHED``, ``FAILED`` and ``KILLED`` are terminal."""
+    """The states of a run; ``FINISHED``, ``FAILED`` and ``KILLED`` are terminal.
+
+    A state is its name (``run.info.status == RunStatus.FINISHED``); MLflow's helpers
+    work on names too, so ``RunStatus.is_terminated(RunStatus.from_string(s))`` reads
+    the same as with MLflow.
+    """
 
     RUNNING = "RUNNING"
     SCHEDULED = "SCHEDULED"
@@ -55,6 +64,92 @@ class RunStatus:
     KILLED = "KILLED"
     ALL = (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED)
     TERMINAL = (FINISHED, FAILED, KILLED)
+
+    @staticmethod
+    def from_string(status: str) -> str:
+        """``status`` checked to be a run state's name. Raises ``InvalidArgument``."""
+        if status not in RunStatus.ALL:
+            allowed = ", ".join(RunStatus.ALL)
+            raise InvalidArgument(f"run status {status!r:.40} is not one of {allowed}")
+        return status
+
+    @staticmethod
+    def to_string(status: str) -> str:
+        """The state's name (the state itself). Raises ``InvalidArgument``."""
+        return RunStatus.from_string(status)
+
+    @staticmethod
+    def is_terminated(status: str) -> bool:
+        """Whether a run in ``status`` has ended. Raises ``InvalidArgument``."""
+        return RunStatus.from_string(status) in RunStatus.TERMINAL
+
+    @staticmethod
+    def all_status() -> list[str]:
+        """Every run state."""
+        return list(RunStatus.ALL)
+
+
+class LifecycleStage:
+    """Whether an experiment or a run is in use (``active``) or in the bin (``deleted``)."""
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+    @staticmethod
+    def view_type_to_stages(view_type: str | int | None = None) -> tuple[str, ...]:
+        """The stages a search with ``view_type`` (a :class:`ViewType`) returns."""
+        return {
+            ViewType.ACTIVE_ONLY: (LifecycleStage.ACTIVE,),
+            ViewType.DELETED_ONLY: (LifecycleStage.DELETED,),
+            ViewType.ALL: (LifecycleStage.ACTIVE, LifecycleStage.DELETED),
+        }[ViewType.from_string(view_type)]
+
+
+class ViewType:
+    """Which runs or experiments a search returns, by lifecycle stage.
+
+    >>> client.search_runs([experiment_id], run_view_type=ViewType.ALL)
+    """
+
+    ACTIVE_ONLY = "ACTIVE_ONLY"
+    DELETED_ONLY = "DELETED_ONLY"
+    ALL = "ALL"
+
+    @staticmethod
+    def from_string(view_type: str | int | None) -> str:
+        """The view's name: ``None`` is ``ACTIVE_ONLY``, names are read in any case and
+        MLflow's integer codes (1, 2, 3) are accepted. Raises ``InvalidArgument``."""
+        if view_type is None:
+            return ViewType.ACTIVE_ONLY
+        if not isinstance(view_type, str | int) or isinstance(view_type, bool):
+            raise InvalidArgument(f"view_type must be a string, got {view_type!r:.40}")
+        names = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
+        codes: dict[str | int, str] = {1: names[0], 2: names[1], 3: names[2]}
+        name = codes.get(view_type, str(view_type).upper())
+        if name not in names:
+            raise InvalidArgument(f"view_type {view_type!r:.40} is not one of {', '.join(names)}")
+        return name
+
+    @staticmethod
+    def to_string(view_type: str | int | None) -> str:
+        """The view's name, as :meth:`from_string`. Raises ``InvalidArgument``."""
+        return ViewType.from_string(view_type)
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """One entry of an artifact listing; ``file_size`` is ``None`` for folders."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "is_dir": self.is_dir, "file_size": self.file_size}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FileInfo:
+        return cls(d["path"], bool(d["is_dir"]), d.get("file_size"))
 
 
 class PagedList(list[T]):

@@ -111,12 +111,33 @@ def dataset_filter(item: Any) -> LoggedModelDataset:
 
 @dataclass(frozen=True, slots=True)
 class LoggedModelMetric:
-    """A metric of a logged model: the run and dataset it was measured in, if any."""
+    """A metric of a logged model: the run and dataset it was measured in, if any.
+
+    It reads as MLflow 3's ``Metric`` of a logged model: ``m.key``, ``m.value``,
+    ``m.step``, ``m.timestamp``, ``m.model_id``, ``m.dataset_name``, ``m.run_id``.
+    """
 
     metric: Metric
     run_id: str | None = None
     dataset_name: str | None = None
     dataset_digest: str | None = None
+    model_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.metric.key
+
+    @property
+    def value(self) -> float:
+        return self.metric.value
+
+    @property
+    def timestamp(self) -> int:
+        return self.metric.timestamp
+
+    @property
+    def step(self) -> int:
+        return self.metric.step
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +186,7 @@ class LoggedModel:
                     "run_id": m.run_id,
                     "dataset_name": m.dataset_name,
                     "dataset_digest": m.dataset_digest,
+                    "model_id": m.model_id,
                 }
                 for m in self.metrics
             ],
@@ -174,7 +196,11 @@ class LoggedModel:
     def from_dict(cls, d: dict[str, Any]) -> LoggedModel:
         metrics = [
             LoggedModelMetric(
-                Metric.from_dict(m), m.get("run_id"), m.get("dataset_name"), m.get("dataset_digest")
+                Metric.from_dict(m),
+                m.get("run_id"),
+                m.get("dataset_name"),
+                m.get("dataset_digest"),
+                m.get("model_id"),
             )
             for m in d.get("metrics", [])
         ]

@@ -22,8 +22,8 @@ from modelreg.cli.references import full_runs_uri
 from modelreg.uris import parse_model_uri, parse_runs_uri
 
 if TYPE_CHECKING:
-    from modelreg.artifact_files import FileInfo
     from modelreg.client import Client
+    from modelreg.entities import FileInfo
 
 
 @click.group(cls=ModelregGroup)

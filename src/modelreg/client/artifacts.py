@@ -20,7 +20,7 @@ from modelreg.errors import InvalidArgument
 from modelreg.timeutil import now_ms
 
 if TYPE_CHECKING:
-    from modelreg.artifact_files import FileInfo
+    from modelreg.entities import FileInfo
 
 PathLike = str | os.PathLike[str]
 

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from modelreg.api_contract import Backend
-from modelreg.artifact_files import FileInfo
-from modelreg.entities import Metric, PagedList
+from modelreg.entities import FileInfo, Metric, PagedList
 from modelreg.errors import InvalidArgument
 from modelreg.logged_models import (
     LoggedModel,

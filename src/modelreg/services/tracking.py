@@ -15,6 +15,7 @@ from modelreg import validation as v
 from modelreg.actor import current_actor
 from modelreg.entities import (
     Experiment,
+    LifecycleStage,
     Metric,
     PagedList,
     Param,
@@ -23,6 +24,7 @@ from modelreg.entities import (
     RunInfo,
     RunStatus,
     RunTag,
+    ViewType,
 )
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.run_names import random_run_name
@@ -47,32 +49,6 @@ DEFAULT_EXPERIMENT_ID = "0"
 HISTORY_PAGE = 25_000
 # A chart is ~500 px wide: two values (the lowest and highest) per interval of a pixel.
 CHART_POINTS = 1_000
-
-
-class ViewType:
-    """Which runs or experiments a search returns, by lifecycle stage."""
-
-    ACTIVE_ONLY = "ACTIVE_ONLY"
-    DELETED_ONLY = "DELETED_ONLY"
-    ALL = "ALL"
-
-    @staticmethod
-    def stages(view_type: str | int | None) -> tuple[str, ...]:
-        # MLflow's integer codes (1, 2, 3) are accepted too.
-        if not isinstance(view_type, str | int | None):
-            raise InvalidArgument(f"view_type must be a string, got {view_type!r:.40}")
-        codes: dict[str | int | None, str] = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
-        name = codes.get(view_type, "ACTIVE_ONLY" if view_type is None else str(view_type))
-        stages = {
-            "ACTIVE_ONLY": (store.ACTIVE,),
-            "DELETED_ONLY": (store.DELETED,),
-            "ALL": (store.ACTIVE, store.DELETED),
-        }.get(str(name).upper())
-        if stages is None:
-            raise InvalidArgument(
-                f"view_type {view_type!r:.40} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
-            )
-        return stages
 
 
 def _check_run_name(name: Any) -> str:
@@ -133,7 +109,7 @@ class TrackingService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        stages = ViewType.stages(view_type)
+        stages = LifecycleStage.view_type_to_stages(view_type)
         limit = check_max_results(max_results, 1000)
         asked = ["experiments", stages, *keyset.searched(filter_string, order_by)]
         last = keyset.decode_token(page_token, asked)
@@ -395,7 +371,7 @@ class TrackingService:
             experiment_ids = [str(experiment_ids)]
         ids = [store.experiment_id_int(e) for e in experiment_ids]
         node = parse_filter(filter_string)
-        stages = ViewType.stages(run_view_type)
+        stages = LifecycleStage.view_type_to_stages(run_view_type)
         limit = check_max_results(max_results, 1000)
         if isinstance(order_by, str):
             order_by = [order_by]

@@ -207,7 +207,7 @@ def load_models(conn: Connection, model_ids: Sequence[str]) -> list[LoggedModel]
     for r in conn.execute(query):
         value = math.nan if r.is_nan else r.value
         metric = Metric(r.key, value, r.timestamp, r.step)
-        item = LoggedModelMetric(metric, r.run_id, r.dataset_name, r.dataset_digest)
+        item = LoggedModelMetric(metric, r.run_id, r.dataset_name, r.dataset_digest, r.model_id)
         metrics.setdefault(r.model_id, []).append(item)
     return [
         _model(rows[i], tags.get(i, {}), params.get(i, {}), metrics.get(i, []))

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from modelreg.datasets import DatasetInput
 from modelreg.entities import (
     Experiment,
+    LifecycleStage,
     LoggedModelInput,
     LoggedModelOutput,
     Metric,
@@ -57,8 +58,8 @@ from modelreg.store.schema import (
 from modelreg.store.schema_logged_models import run_logged_models
 from modelreg.store.upsert import dialect_insert, upsert
 
-ACTIVE = "active"
-DELETED = "deleted"
+ACTIVE = LifecycleStage.ACTIVE
+DELETED = LifecycleStage.DELETED
 
 # -- experiments ---------------------------------------------------------------
 
