@@ -258,7 +258,7 @@ def test_show_lists_the_datasets_the_run_used(invoke, lib, run_id, tmp_path):
 
     source = str(tmp_path / "train.csv")
     train = modelreg.data.from_numpy(np.ones((4, 2)), source=source, name="train")
-    lib.log_input(run_id, train, "training")
+    lib.log_input(run_id, train, "training", tags={"split": "q4"})
 
     shown = invoke("runs", "show", run_id).stdout
 
@@ -266,3 +266,4 @@ def test_show_lists_the_datasets_the_run_used(invoke, lib, run_id, tmp_path):
     [row] = [line for line in datasets.splitlines() if "train" in line and "training" in line]
     assert cells(row)[:4] == ["train", "training", train.digest[:12], "4"]
     assert "train.csv" in datasets
+    assert "split=q4" in datasets

@@ -196,7 +196,9 @@ def test_a_nan_metric_stays_nan(imported):
 def test_dataset_inputs_are_kept(imported):
     inputs = imported.client.get_run_inputs(imported.history.ids["seed_run"])
 
-    assert [(i.dataset.name, i.context) for i in inputs] == [("train", "training")]
+    assert [(i.dataset.name, i.context, i.other_tags) for i in inputs] == [
+        ("train", "training", {"split": "2026-q4"})
+    ]
     expected = imported.history.run(imported.history.ids["seed_run"])["datasets"][0]
     assert inputs[0].dataset.schema["mlflow_digest"] == expected["digest"]
 

@@ -552,3 +552,73 @@ def test_upgrade_to_0021_names_the_logged_model_of_each_version_made_from_one(em
         (1, 3, logged),
         (2, 1, logged),
     ]
+
+
+_MLFLOW_DESCRIPTION = {"name": "train", "digest": "abc", "source_type": "local"}
+
+
+def _insert_inputs_0021(url: str) -> None:
+    """Run 'r1' with an input an MLflow client logged (its tags in its source, as before
+    0022) in context 'training', one logged without a context and two of modelreg's."""
+    db = Database(url)
+    with db.write() as conn:
+        _insert_a_run(conn)
+        for dataset_id, name in [(1, "train"), (2, "bare"), (3, "own"), (4, "braced")]:
+            conn.execute(
+                text(
+                    "INSERT INTO datasets (dataset_id, name, digest, creation_time) "
+                    "VALUES (:id, :name, :digest, 0)"
+                ),
+                {"id": dataset_id, "name": name, "digest": str(dataset_id) * 64},
+            )
+        tags = {"mlflow.data.context": "training", "split": "q4"}
+        for dataset_id, context, source in [
+            (1, "training", {"mlflow_dataset": _MLFLOW_DESCRIPTION, "tags": tags}),
+            (2, "unspecified", {"mlflow_dataset": _MLFLOW_DESCRIPTION, "tags": {}}),
+            (3, "training", None),
+            (4, "training", "{not json"),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO run_inputs (run_id, dataset_id, context, timestamp, source) "
+                    "VALUES ('r1', :id, :context, 0, :source)"
+                ),
+                {
+                    "id": dataset_id,
+                    "context": context,
+                    "source": source
+                    if not isinstance(source, dict)
+                    else json.dumps(source, sort_keys=True),
+                },
+            )
+    db.dispose()
+
+
+def _inputs(url: str) -> list[tuple]:
+    rows = _select(url, "SELECT dataset_id, source, tags FROM run_inputs ORDER BY dataset_id")
+    return [(i, source, tags and json.loads(tags)) for i, source, tags in rows]
+
+
+def test_upgrade_to_0022_moves_the_tags_of_mlflow_inputs_out_of_their_source(empty_database):
+    migrate_to(empty_database, "0021")
+    _insert_inputs_0021(empty_database)
+
+    migrate_to(empty_database, "0022")
+
+    assert _inputs(empty_database) == [
+        (1, json.dumps({"mlflow_dataset": _MLFLOW_DESCRIPTION}, sort_keys=True), {"split": "q4"}),
+        (2, json.dumps({"mlflow_dataset": _MLFLOW_DESCRIPTION}, sort_keys=True), None),
+        (3, None, None),
+        (4, "{not json", None),
+    ]
+
+
+def test_0022_downgrades_to_the_tags_in_the_source(empty_database):
+    migrate_to(empty_database, "0021")
+    _insert_inputs_0021(empty_database)
+    before = _select(empty_database, "SELECT source FROM run_inputs ORDER BY dataset_id")
+    migrate_to(empty_database, "0022")
+
+    _downgrade_to(empty_database, "0021")
+
+    assert _select(empty_database, "SELECT source FROM run_inputs ORDER BY dataset_id") == before

@@ -165,8 +165,6 @@ def test_log_inputs_records_each_dataset_with_its_context(client):
             [train, test], tags_list=[{"mlflow.data.context": "train"}, None],
             contexts=[None, "evaluation"],
         )  # fmt: skip
-        with pytest.raises(InvalidArgument, match="keep their context only"):
-            modelreg.log_inputs([train], tags_list=[{"source": "s3"}])
         with pytest.raises(InvalidArgument, match="lists of one length"):
             modelreg.log_inputs([train, test], contexts=["train"])
 

@@ -83,7 +83,7 @@ def test_run_page_plots_metric_history(ui):
     assert "<svg" in page and "<polyline" in page and "lr" in page
 
 
-def test_a_run_page_lists_its_datasets_by_where_they_are(ui, live_server):
+def test_a_run_page_lists_its_datasets_by_where_they_are_with_their_tags(ui, live_server):
     http, run_id = ui
     from modelreg import Client
     from modelreg.datasets import Dataset
@@ -95,7 +95,7 @@ def test_a_run_page_lists_its_datasets_by_where_they_are(ui, live_server):
         "source_type": "http",
         "source": '{"url": "https://example.com/theirs.csv"}',
     }
-    tags = [{"key": "mlflow.data.context", "value": "eval"}]
+    tags = [{"key": "mlflow.data.context", "value": "eval"}, {"key": "split", "value": "q4"}]
     sent = {"run_id": run_id, "datasets": [{"dataset": mlflows, "tags": tags}]}
     assert http.post("/api/2.0/mlflow/runs/log-inputs", json=sent).status_code == 200
 
@@ -103,6 +103,7 @@ def test_a_run_page_lists_its_datasets_by_where_they_are(ui, live_server):
 
     assert "s3://data/ours.csv" in page
     assert "https://example.com/theirs.csv" in page and "mlflow_dataset" not in page
+    assert "<code>split=q4</code>" in page
 
 
 def test_a_run_page_draws_a_long_history_from_a_sample_and_says_so(ui, live_server):

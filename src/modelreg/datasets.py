@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,20 @@ def _json(text: Any) -> Any:
         return None
 
 
+def tagged_input(
+    data: Dataset, context: str | None, tags: Mapping[str, str] | None
+) -> DatasetInput:
+    """``data`` as a run's input with ``tags``: in ``context``, else in the one the tags'
+    ``mlflow.data.context`` names, else in ``training`` (MLflow's ``log_input``).
+
+    Raises ``InvalidArgument`` for tags that are not a mapping."""
+    if tags is not None and not isinstance(tags, Mapping):
+        raise InvalidArgument(f"tags must be a mapping of key to value, got {tags!r:.60}")
+    others = dict(tags or {})
+    named = others.pop(CONTEXT_TAG, None)
+    return DatasetInput(data, named or "training" if context is None else context, others)
+
+
 def as_input(item: Any, context: str) -> DatasetInput:
     """``item`` as a run's input: a ``DatasetInput`` as it is, a ``Dataset`` in ``context``.
 
@@ -156,22 +170,29 @@ class InputTag:
 
 @dataclass(frozen=True, slots=True)
 class DatasetInput:
-    """A dataset used by a run, and how (``training``, ``evaluation`` …)."""
+    """A dataset used by a run, how (``context``: ``training``, ``evaluation`` …) and
+    the input's other tags (``other_tags``: MLflow's ``log_input(tags=…)``)."""
 
     dataset: Dataset
     context: str
+    other_tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def tags(self) -> list[InputTag]:
-        """The context as MLflow's input tags have it: ``mlflow.data.context``."""
-        return [InputTag(CONTEXT_TAG, self.context)]
+        """The input's tags as MLflow has them: the context as ``mlflow.data.context``,
+        then the others."""
+        others = [InputTag(k, v) for k, v in self.other_tags.items()]
+        return [InputTag(CONTEXT_TAG, self.context), *others]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset.to_dict(), "context": self.context}
+        out: dict[str, Any] = {"dataset": self.dataset.to_dict(), "context": self.context}
+        if self.other_tags:
+            out["other_tags"] = dict(self.other_tags)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DatasetInput:
-        return cls(Dataset.from_dict(d["dataset"]), d["context"])
+        return cls(Dataset.from_dict(d["dataset"]), d["context"], dict(d.get("other_tags") or {}))
 
 
 def dataset(data: Any, name: str | None = None, source: str | None = None) -> Dataset:

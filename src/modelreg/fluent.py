@@ -486,27 +486,35 @@ def log_batch(
 
 def log_input(
     dataset: Any = None,
-    context: str = "training",
+    context: str | None = None,
     name: str | None = None,
     source: str | None = None,
     *,
     model: Any = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Any:
     """Records a dataset as an input of the active run and returns its ``Dataset``, and
     ``model`` (a ``LoggedModelInput`` or a logged model's id) as a model the run used.
 
     ``dataset`` is a :class:`~modelreg.datasets.Dataset`, a pandas DataFrame,
     a numpy array, or a local file or folder path; its sha256 digest, schema
-    and row count are computed here (see :mod:`modelreg.datasets`).
+    and row count are computed here (see :mod:`modelreg.datasets`). ``context`` says
+    how the run used it: ``training`` unless given or named by the tags'
+    ``mlflow.data.context``; ``tags`` are the input's own
+    (``run.inputs.dataset_inputs[0].tags``, after its context). Raises
+    ``InvalidArgument`` for data it cannot describe or bad tags.
+
+    >>> modelreg.log_input(train_df, "training", tags={"split": "2026-q4"})
     """
     from modelreg.datasets import dataset as described_as
+    from modelreg.datasets import tagged_input
 
     if dataset is None and model is None:
         raise InvalidArgument("give a dataset or a model to log as an input")
     described = None if dataset is None else described_as(dataset, name, source)
-    inputs = [] if described is None else [described]
+    inputs = [] if described is None else [tagged_input(described, context, tags)]
     models = None if model is None else [model]
-    current_client().log_inputs(get_or_start_run_id(), inputs, context, models)
+    current_client().log_inputs(get_or_start_run_id(), inputs, models=models)
     return described
 
 
@@ -518,26 +526,21 @@ def log_inputs(
 ) -> None:
     """Records several datasets as inputs of the active run (MLflow 3's form): each with
     its context from ``contexts``, or from its tags' ``mlflow.data.context``
-    (``training`` by default); and ``models`` (``LoggedModelInput`` objects or ids) as
-    models it used. Raises ``InvalidArgument`` for lists of other lengths or other
-    dataset tags (modelreg keeps a dataset input's context only), and for data
-    :func:`log_input` cannot describe, before anything is recorded."""
-    from modelreg.datasets import DatasetInput, dataset
+    (``training`` by default), and its other tags from ``tags_list``; and ``models``
+    (``LoggedModelInput`` objects or ids) as models it used. Raises ``InvalidArgument``
+    for lists of other lengths, bad tags, and data :func:`log_input` cannot describe,
+    before anything is recorded."""
+    from modelreg.datasets import dataset, tagged_input
 
     items = list(datasets or [])
     contexts = list(contexts) if contexts is not None else [None] * len(items)
     tags = list(tags_list) if tags_list is not None else [None] * len(items)
     if not len(contexts) == len(tags) == len(items):
         raise InvalidArgument("datasets, contexts and tags_list must be lists of one length")
-    inputs = []
-    for item, context, tag in zip(items, contexts, tags, strict=True):
-        extra = sorted(set(tag or {}) - {"mlflow.data.context"})
-        if extra:
-            raise InvalidArgument(
-                f"tags_list: dataset inputs keep their context only, not {extra[0]!r:.60}"
-            )
-        chosen = context or (tag or {}).get("mlflow.data.context") or "training"
-        inputs.append(DatasetInput(dataset(item), chosen))
+    inputs = [
+        tagged_input(dataset(item), context, tag)
+        for item, context, tag in zip(items, contexts, tags, strict=True)
+    ]
     current_client().log_inputs(get_or_start_run_id(), inputs, models=models)
 
 

@@ -68,7 +68,8 @@ with mlflow.start_run(run_name="seed") as run:
     mlflow.log_text("weights", "model/weights.txt")
     mlflow.log_dict({"a": 1}, "config/settings.json")
     df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": [0, 1, 0]})
-    mlflow.log_input(mlflow.data.from_pandas(df, name="train", targets="label"), context="training")
+    train = mlflow.data.from_pandas(df, name="train", targets="label")
+    mlflow.log_input(train, context="training", tags={"split": "2026-q4"})
     ids["seed_run"] = run.info.run_id
 client.set_experiment_tag(run.info.experiment_id, "owner", "ml-team")
 ids["my_experiment"] = run.info.experiment_id

@@ -270,7 +270,7 @@ def dataset_inputs(uri: str) -> dict:
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
     train = mlflow.data.from_pandas(frame, source="s3://bucket/train.csv", name="train")
     with mlflow.start_run() as run:
-        mlflow.log_input(train, context="training")
+        mlflow.log_input(train, context="training", tags={"split": "2026-q4"})
         mlflow.log_input(train, context="evaluation")
     client = MlflowClient()
     (found,) = client.search_runs([run.info.experiment_id])

@@ -289,12 +289,13 @@ def show(client: Client, run_id: str, as_json: bool) -> None:
             i.dataset.digest[:12],
             i.dataset.num_rows,
             source_uri(i.dataset.source),
+            ", ".join(f"{k}={v}" for k, v in i.other_tags.items()),
         )
         for i in run.inputs.dataset_inputs
     ]
     if used:
         columns: list[str | Column] = ["Dataset", "Context", "Digest", "Rows"]
-        columns.append(Column("Source", wrap=True))
+        columns += [Column("Source", wrap=True), Column("Tags", wrap=True)]
         print_table(columns, used, title="Datasets")
     _show_links_and_images(client, info.run_id)
 

@@ -4,13 +4,13 @@ promotion policies, retention and webhooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelreg.api_contract import Backend
 from modelreg.cards import ModelCard
 from modelreg.comparison import ComparisonTable, VersionDiff
-from modelreg.datasets import Dataset, DatasetInput, as_input, dataset
+from modelreg.datasets import Dataset, DatasetInput, as_input, dataset, tagged_input
 from modelreg.entities import ModelVersion
 from modelreg.lineage_graph import LineageGraph
 from modelreg.logged_models import run_model_links
@@ -67,9 +67,11 @@ class GovernanceMethods:
         self,
         run_id: str,
         data: Any,
-        context: str = "training",
+        context: str | None = None,
         name: str | None = None,
         source: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
     ) -> Dataset:
         """Records a dataset as an input of the run and returns its description.
 
@@ -77,11 +79,13 @@ class GovernanceMethods:
         :func:`modelreg.datasets.dataset` describes (a DataFrame, an array, a
         file or folder path …); its sha256 digest is computed here, so the
         data itself is never uploaded. ``context`` says how the run used it
-        (``training``, ``evaluation`` …). Raises ``NotFound`` for the run,
-        ``InvalidArgument`` for data it cannot describe.
+        (``training`` unless given or named by the tags' ``mlflow.data.context``);
+        ``tags`` are the input's own. Raises
+        ``NotFound`` for the run, ``InvalidArgument`` for data it cannot describe or
+        bad tags.
         """
         described = dataset(data, name, source)
-        self._backend.governance.log_inputs(run_id, [DatasetInput(described, context)])
+        self._backend.governance.log_inputs(run_id, [tagged_input(described, context, tags)])
         return described
 
     def log_inputs(

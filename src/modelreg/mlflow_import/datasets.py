@@ -59,10 +59,11 @@ def to_dataset(d: dict[str, Any]) -> Dataset:
 
 
 def dataset_inputs(run: dict[str, Any]) -> list[DatasetInput]:
-    """The run's dataset inputs, each in the context its ``mlflow.data.context`` tag says."""
+    """The run's dataset inputs, each in the context its ``mlflow.data.context`` tag says,
+    with its other tags."""
     inputs = []
     for item in (run.get("inputs") or {}).get("dataset_inputs") or []:
         tags = {t["key"]: t.get("value", "") for t in item.get("tags") or []}
-        context = (tags.get(CONTEXT_TAG) or NO_CONTEXT)[:64]
-        inputs.append(DatasetInput(to_dataset(item.get("dataset") or {}), context))
+        context = (tags.pop(CONTEXT_TAG, None) or NO_CONTEXT)[:64]
+        inputs.append(DatasetInput(to_dataset(item.get("dataset") or {}), context, tags))
     return inputs

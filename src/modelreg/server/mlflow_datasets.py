@@ -4,9 +4,9 @@ modelreg knows a dataset by its name and a SHA-256 of its content; MLflow by a
 name and a short digest of its own, with a source type, a source, a schema and
 a profile, all strings. Each MLflow dataset becomes a modelreg dataset whose
 digest is the SHA-256 of MLflow's description and whose ``source`` keeps that
-description and the input's tags, so it is in modelreg's lineage and comes back to an MLflow
-client exactly as it was sent. The context is MLflow's ``mlflow.data.context``
-input tag.
+description, so it is in modelreg's lineage and comes back to an MLflow client exactly
+as it was sent. The input's ``mlflow.data.context`` tag is its context, its other tags
+are the input's own (``DatasetInput.other_tags``), as for inputs modelreg's API logs.
 """
 
 from __future__ import annotations
@@ -41,15 +41,18 @@ def datasets_from_mlflow(items: Any, logged: list[DatasetInput]) -> list[Dataset
         dataset = item.get("dataset")
         if not isinstance(dataset, dict) or not dataset.get("name"):
             raise InvalidArgument("each dataset input needs a dataset with a name")
-        tags = {t.get("key"): t.get("value") for t in check_objects(item.get("tags"), "tags")}
+        # Checked as any input's tags are, by the service.
+        tags: dict[Any, Any] = {
+            t.get("key"): t.get("value") for t in check_objects(item.get("tags"), "tags")
+        }
         described = {k: dataset.get(k) for k in _FIELDS if dataset.get(k) is not None}
         digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-        text = json.dumps({MLFLOW_DESCRIPTION: described, "tags": tags}, sort_keys=True)
+        text = json.dumps({MLFLOW_DESCRIPTION: described}, sort_keys=True)
         if (dataset["name"], digest) in seen:
             continue
         seen.add((dataset["name"], digest))
-        context = tags.get(CONTEXT_TAG) or NO_CONTEXT
-        inputs.append(DatasetInput(Dataset(dataset["name"], digest, text), context))
+        context = tags.pop(CONTEXT_TAG, None) or NO_CONTEXT
+        inputs.append(DatasetInput(Dataset(dataset["name"], digest, text), context, tags))
     return inputs
 
 
@@ -76,12 +79,7 @@ def dataset_inputs_json(inputs: list[DatasetInput]) -> list[dict[str, Any]]:
     out = []
     for item in inputs:
         d = item.dataset
-        described = mlflow_description(d.source)
-        if described is not None:
-            tags = json.loads(d.source or "{}").get("tags") or {}
-            dataset = described
-        else:
-            tags = {} if item.context == NO_CONTEXT else {CONTEXT_TAG: item.context}
-            dataset = _as_mlflow(d)
-        out.append({"tags": [{"key": k, "value": v} for k, v in tags.items()], "dataset": dataset})
+        dataset = mlflow_description(d.source) or _as_mlflow(d)
+        tags = [t for t in item.tags if t.key != CONTEXT_TAG or t.value != NO_CONTEXT]
+        out.append({"tags": [{"key": t.key, "value": t.value} for t in tags], "dataset": dataset})
     return out

@@ -121,9 +121,10 @@ class GovernanceService:
         inputs: Sequence[DatasetInput] = (),
         models: Sequence[RunModelLink] = (),
     ) -> None:
-        """Records datasets, each in its context, as inputs of a run (one it already has
-        in that context changes nothing) and the logged models it used: everything is
-        checked, then written in one transaction, so a refused one records nothing.
+        """Records datasets, each in its context and with its tags, as inputs of a run (one
+        it already has in that context changes nothing, as on MLflow) and the logged
+        models it used: everything is checked, then written in one transaction, so a
+        refused one records nothing.
         Raises NotFound (the run, a model), InvalidArgument."""
         if not isinstance(run_id, str) or not run_id:
             raise InvalidArgument(f"run_id must be a non-empty string, got {run_id!r:.40}")
@@ -138,8 +139,7 @@ class GovernanceService:
             tracking_store.require_active_run(conn, run_id)
             if models:
                 link_models(conn, run_id, models)
-            for context, logged in checked.items():
-                gstore.log_run_inputs(conn, run_id, logged, context, now)
+            gstore.log_run_inputs(conn, run_id, checked, now)
 
     def get_run_inputs(self, run_id: str) -> list[DatasetInput]:
         """The datasets a run used, with their context. Raises NotFound for the run."""

@@ -16,7 +16,7 @@ out; the versions around it are shown or hidden on their own.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,7 +29,7 @@ from modelreg.code_version import (
     GIT_DIRTY_TAG,
     GIT_REPO_URL_TAG,
 )
-from modelreg.datasets import Dataset, DatasetInput
+from modelreg.datasets import CONTEXT_TAG, Dataset, DatasetInput
 from modelreg.errors import InvalidArgument, NotFound
 from modelreg.lineage_graph import HIDDEN_ATTRIBUTE, LineageEdge, LineageGraph, LineageNode
 from modelreg.logged_models import logged_model_of
@@ -43,6 +43,9 @@ from modelreg.uris import parse_model_uri
 MAX_DEPTH = 32
 MAX_INPUTS_PER_CALL = 1000
 MAX_SCHEMA_BYTES = 65536
+MAX_INPUT_TAGS = 100
+MAX_INPUT_TAG_KEY = 255
+MAX_INPUT_TAG_VALUE = 500
 _HEX = set("0123456789abcdef")
 
 
@@ -79,19 +82,39 @@ def check_dataset(d: Any) -> Dataset:
     return Dataset(name, digest, source, d.schema, rows)
 
 
-def check_inputs(inputs: Any) -> dict[str, list[Dataset]]:
-    """The datasets of ``inputs`` (``DatasetInput`` objects), checked, by context; raises
-    ``InvalidArgument`` naming what is wrong."""
+def check_input_tags(tags: Any, name: str) -> dict[str, str]:
+    """A dataset input's tags besides its context, as MLflow bounds them (keys of at most
+    255 characters, values of at most 500); raises ``InvalidArgument``."""
+    field = f"tags of the input of dataset '{name}'"
+    if not isinstance(tags, Mapping):
+        raise InvalidArgument(f"{field} must be a mapping of key to value")
+    if len(tags) > MAX_INPUT_TAGS:
+        raise InvalidArgument(f"{field}: at most {MAX_INPUT_TAGS}, got {len(tags)}")
+    checked = {}
+    for key, value in tags.items():
+        key = v.check_string(key, f"{field}: a key", MAX_INPUT_TAG_KEY)
+        if not key or key == CONTEXT_TAG:
+            shown = "an empty key" if not key else f"'{CONTEXT_TAG}' (it is the context)"
+            raise InvalidArgument(f"{field} must not have {shown}")
+        checked[key] = v.check_string(value, f"{field}: value of '{key}'", MAX_INPUT_TAG_VALUE)
+    return checked
+
+
+def check_inputs(inputs: Any) -> list[DatasetInput]:
+    """``inputs`` (``DatasetInput`` objects), checked; raises ``InvalidArgument`` naming
+    what is wrong."""
     if not isinstance(inputs, Sequence) or isinstance(inputs, str | bytes):
         raise InvalidArgument(f"inputs must be a list of DatasetInput, got {type(inputs).__name__}")
     if len(inputs) > MAX_INPUTS_PER_CALL:
         raise InvalidArgument(f"at most {MAX_INPUTS_PER_CALL} datasets per call; got {len(inputs)}")
-    by_context: dict[str, list[Dataset]] = {}
+    checked = []
     for item in inputs:
         if not isinstance(item, DatasetInput):
             raise InvalidArgument(f"expected a DatasetInput, got {type(item).__name__}")
-        by_context.setdefault(check_context(item.context), []).append(check_dataset(item.dataset))
-    return by_context
+        d = check_dataset(item.dataset)
+        tags = check_input_tags(item.other_tags, d.name)
+        checked.append(DatasetInput(d, check_context(item.context), tags))
+    return checked
 
 
 def check_parent(parent: Any) -> tuple[str, int | None, str | None]:

@@ -31,7 +31,7 @@ from modelreg.store.engine import new_engine, normalize_db_url, shared_engine
 
 # Kept in step with the newest file in store/migrations/versions (a test checks),
 # so opening an up-to-date store never has to import Alembic.
-HEAD_REVISION = "0021"
+HEAD_REVISION = "0022"
 _MIGRATION_LOCK_ID = 0x6D6F64656C726567  # "modelreg"
 # Where a write transaction keeps what runs once it committed (Connection.info).
 _AFTER_COMMIT = "modelreg.after_commit"

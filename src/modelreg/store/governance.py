@@ -125,32 +125,32 @@ def _dataset_id(conn: Connection, d: Dataset, now: int) -> int:
     return conn.execute(_DATASET_ID, {"name": d.name, "digest": d.digest}).scalar_one()
 
 
-def log_run_inputs(
-    conn: Connection, run_id: str, logged: Sequence[Dataset], context: str, now: int
-) -> None:
-    """Records datasets as inputs of the run, each with its description as this run
-    gives it (logging one again in the same context changes nothing).
+def log_run_inputs(conn: Connection, run_id: str, logged: Sequence[DatasetInput], now: int) -> None:
+    """Records datasets as inputs of the run, each in its context, with its tags and its
+    description as this run gives it (logging one again in the same context changes
+    nothing).
 
     The description is the run's own: another run logging the same name and
     digest neither sees nor changes it.
     """
-    rows: dict[int, dict[str, Any]] = {}
-    for d in logged:
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for item in logged:
+        d = item.dataset
         rows.setdefault(
-            _dataset_id(conn, d, now),
+            (_dataset_id(conn, d, now), item.context),
             {
                 "run_id": run_id,
-                "context": context,
                 "timestamp": now,
                 "source": d.source,
                 "data_schema": None if d.schema is None else json.dumps(d.schema),
                 "num_rows": d.num_rows,
+                "tags": json.dumps(item.other_tags) if item.other_tags else None,
             },
         )
     upsert(
         conn,
         run_inputs,
-        [{"dataset_id": i, **row} for i, row in rows.items()],
+        [{"dataset_id": i, "context": c, **row} for (i, c), row in rows.items()],
         ("run_id", "dataset_id", "context"),
         (),
     )
@@ -181,6 +181,7 @@ _INPUTS = select(
     run_inputs.c.num_rows,
     run_inputs.c.timestamp,
     run_inputs.c.dataset_id,
+    run_inputs.c.tags,
 ).join_from(run_inputs, datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
 _INPUTS_OF = by_run(_INPUTS, run_inputs.c.run_id)
 
@@ -198,7 +199,8 @@ def inputs_of(conn: Connection, run_ids: Iterable[str]) -> dict[str, list[Datase
     for r in sorted(rows, key=lambda r: (r.timestamp, r.dataset_id, r.context)):
         schema = None if r.data_schema is None else json.loads(r.data_schema)
         d = Dataset(r.name, r.digest, r.source, schema, r.num_rows)
-        out[r.run_id].append(DatasetInput(d, r.context))
+        tags = {} if r.tags is None else json.loads(r.tags)
+        out[r.run_id].append(DatasetInput(d, r.context, tags))
     return out
 
 

@@ -398,6 +398,8 @@ run_inputs = Table(
     Column("source", Text),
     Column("data_schema", Text),
     Column("num_rows", BigInteger),
+    # The input's tags besides its context, as JSON (migration 0022).
+    Column("tags", Text),
     Index(None, "dataset_id"),
     sqlite_with_rowid=False,
 )
