@@ -217,6 +217,7 @@ MATRIX = [
     ("POST", V1 + "/imports/runs/{run_id}/artifacts", "admin", {"entries": {}}),
     ("POST", V1 + "/imports/runs/{run_id}/finish", "admin", IMPORT_FINISH),
     ("POST", V1 + "/imports/logged-models", "admin", IMPORTED_LOGGED_MODEL),
+    ("POST", V1 + "/imports/runs/{run_id}/model-links", "admin", {"links": []}),
     ("POST", V1 + "/imports/registered-models", "admin", IMPORTED_MODEL),
     ("POST", V1 + "/imports/model-versions", "admin", IMPORTED_VERSION),
     ("POST", V1 + "/imports/aliases", "admin", {"name": "{model}", "alias": "a", "version": 1}),

@@ -10,7 +10,9 @@ import uuid
 
 import pytest
 
+from modelreg.entities import LoggedModelInput, LoggedModelOutput
 from modelreg.errors import InvalidArgument, NotFound
+from modelreg.logged_models import RunModelLink
 
 CREATED, UPDATED = 1_600_000_000_000, 1_600_000_005_000
 
@@ -120,3 +122,37 @@ def test_a_file_path_that_climbs_out_is_refused(client, run):
 def test_a_logged_model_into_an_unknown_experiment_is_not_found(client, run):
     with pytest.raises(NotFound):
         _import(client, run, _fresh_id(), experiment_id="987654")
+
+
+def test_an_imported_runs_links_to_the_models_it_used_and_made_keep_their_steps(client, run):
+    used, made, missing = _fresh_id(), _fresh_id(), _fresh_id()
+    _import(client, run, used, source_run_id=None, metrics=[])
+    _import(client, run, made, metrics=[])
+    links = [
+        RunModelLink(used, "input"),
+        RunModelLink(made, "output", 7),
+        RunModelLink(missing, "input"),
+    ]
+
+    client._backend.imports.import_run_model_links(run.info.run_id, links)
+    client._backend.imports.import_run_model_links(run.info.run_id, links)
+
+    found = client.get_run(run.info.run_id)
+    assert found.inputs.model_inputs == [LoggedModelInput(used)]
+    assert found.outputs.model_outputs == [LoggedModelOutput(made, 7)]
+
+
+def test_links_of_an_unknown_run_are_not_found(client, run):
+    with pytest.raises(NotFound, match="run"):
+        client._backend.imports.import_run_model_links(uuid.uuid4().hex, [])
+
+
+def test_a_link_in_another_direction_is_refused_and_none_is_written(client, run):
+    model_id = _fresh_id()
+    _import(client, run, model_id, source_run_id=None, metrics=[])
+    links = [RunModelLink(model_id, "input"), RunModelLink(model_id, "sideways")]
+
+    with pytest.raises(InvalidArgument, match="direction 'sideways'"):
+        client._backend.imports.import_run_model_links(run.info.run_id, links)
+
+    assert client.get_run(run.info.run_id).inputs.model_inputs == []

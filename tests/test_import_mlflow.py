@@ -27,6 +27,7 @@ from mlflow_source_fixtures import (  # noqa: F401 - a fixture
     start_target,
 )
 from modelreg import image_series
+from modelreg.entities import LoggedModelInput, LoggedModelOutput
 from modelreg.mlflow_import import ImportResult, Options, import_mlflow
 from modelreg.mlflow_import.files import target_path
 from modelreg.mlflow_import.flavors import NOTE_TAG
@@ -291,6 +292,15 @@ def test_a_logged_model_made_outside_any_run_is_imported(imported):
 
     assert found.source_run_id is None
     assert found.tags["where"] == "elsewhere"
+
+
+def test_a_run_keeps_the_models_it_used_and_made_at_their_steps(imported):
+    ids = imported.history.ids
+
+    found = imported.client.get_run(ids["fine_tune_run"])
+
+    assert found.inputs.model_inputs == [LoggedModelInput(ids["seed_logged_model"])]
+    assert found.outputs.model_outputs == [LoggedModelOutput(ids["tuned_model"], 7)]
 
 
 def test_a_run_lists_the_logged_model_it_made(imported):

@@ -436,6 +436,7 @@ class ImportsAPI(Protocol):
         metrics: list[dict[str, Any]] | None = None,
         origin: dict[str, Any] | None = None,
     ) -> bool: ...
+    def import_run_model_links(self, run_id: str, links: Sequence[RunModelLink]) -> None: ...
     def import_registered_model(
         self,
         name: str,

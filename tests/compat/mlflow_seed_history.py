@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from compat_support import pyfunc_predicted
 from mlflow import MlflowClient
-from mlflow.entities import Metric
+from mlflow.entities import LoggedModelInput, Metric
 from sklearn.linear_model import LogisticRegression
 
 url, artifacts_dir, points, big_mb = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -74,7 +74,7 @@ with mlflow.start_run(run_name="seed") as run:
 client.set_experiment_tag(run.info.experiment_id, "owner", "ml-team")
 ids["my_experiment"] = run.info.experiment_id
 
-seed_run, _ = register("my_model", "seed-model")
+seed_run, seed_logged = register("my_model", "seed-model")
 client.transition_model_version_stage("my_model", 1, "Staging")
 client.set_model_version_tag("my_model", "1", "validation_status", "passed")
 client.update_registered_model("my_model", description="the seed model")
@@ -89,6 +89,17 @@ external = mlflow.create_external_model(
     experiment_id=ids["my_experiment"],
 )
 ids["external_model"] = external.model_id
+
+# A run that fine-tunes the seed model: MLflow 3 links it to the model it used and to the
+# one it made, at its step.
+mlflow.set_experiment("my_experiment")
+with mlflow.start_run(run_name="fine-tune") as run:
+    mlflow.log_input(model=LoggedModelInput(seed_logged.model_id))
+    tuned = mlflow.sklearn.log_model(
+        LogisticRegression(C=0.5).fit(X, y), name="tuned", step=7, pip_requirements=["scikit-learn"]
+    )
+    ids["fine_tune_run"] = run.info.run_id
+ids["seed_logged_model"], ids["tuned_model"] = seed_logged.model_id, tuned.model_id
 
 # A long metric history, with steps and timestamps of its own.
 mlflow.set_experiment("long_history")

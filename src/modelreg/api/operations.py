@@ -505,6 +505,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("imports", "import_run_artifacts", "POST", "/imports/runs/{run_id}/artifacts", ADMIN),
     _op("imports", "finish_run_import", "POST", "/imports/runs/{run_id}/finish", ADMIN),
     _op("imports", "import_logged_model", "POST", "/imports/logged-models", ADMIN),
+    _op("imports", "import_run_model_links", "POST", "/imports/runs/{run_id}/model-links", ADMIN),
     _op("imports", "import_registered_model", "POST", "/imports/registered-models", ADMIN),
     _op("imports", "import_model_version", "POST", "/imports/model-versions", ADMIN),
     _op("imports", "import_alias", "POST", "/imports/aliases", ADMIN),

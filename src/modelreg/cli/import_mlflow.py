@@ -130,11 +130,11 @@ def import_mlflow_command(
     """Copy the history of the MLflow tracking server SOURCE (http://host:5000) into modelreg.
 
     Experiments, runs (ids kept, every metric value, params, tags, datasets,
-    artifacts), MLflow 3 logged models, registered models, versions (numbers
-    and stages kept, a semver each in registration order), aliases and webhooks
-    (created disabled: MLflow keeps their secrets). Every
-    imported object gets an "imported from MLflow" audit event; original
-    times stay on the entities. Running it again copies only what is missing,
+    artifacts), MLflow 3 logged models (and which runs used and made them),
+    registered models, versions (numbers and stages kept, a semver each in
+    registration order), aliases and webhooks (created disabled: MLflow keeps
+    their secrets). Every imported object gets an "imported from MLflow" audit
+    event; original times stay on the entities. Running it again copies only what is missing,
     so an interrupted import resumes. Needs admin rights on a server with --auth.
 
     \b

@@ -24,7 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.mlflow_import.context import Context, Options, Problem
-from modelreg.mlflow_import.logged_models import import_logged_models, source_logged_models
+from modelreg.mlflow_import.logged_models import (
+    import_logged_models,
+    import_run_model_links,
+    source_logged_models,
+)
 from modelreg.mlflow_import.plan import Plan, make_plan
 from modelreg.mlflow_import.progress import Phase, Progress
 from modelreg.mlflow_import.registry import import_models, selected_models
@@ -126,6 +130,7 @@ def import_mlflow(
         import_runs(ctx, runs)
         logged = source_logged_models(ctx, [e["experiment_id"] for e in experiments])
         import_logged_models(ctx, logged)
+        import_run_model_links(ctx, runs, logged)
         import_models(ctx, models)
         # Webhooks are registry-wide: they come with any import of registered models.
         hooks = source_webhooks(ctx) if wanted_models else []

@@ -6,15 +6,17 @@ longer has that run), times, tags, params and metrics; its files are copied
 into the blob store and recorded as its manifest. A version registered from
 it (source ``models:/m-…``) takes that manifest, so its files are not
 downloaded twice. A logged model is written in one step with its import
-event, so a repeated import skips it whole.
+event, so a repeated import skips it whole. Then each run's links to the models it
+used and made are written, which a repeated import writes again unchanged.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from modelreg.errors import ModelregError, NotFound
-from modelreg.logged_models import STATUS_FROM_MLFLOW
+from modelreg.logged_models import STATUS_FROM_MLFLOW, RunModelLink
 from modelreg.mlflow_import.context import Context
 from modelreg.mlflow_import.files import copy_tree, logged_model_tree
 from modelreg.mlflow_import.tracking import metric_value
@@ -88,3 +90,40 @@ def import_logged_model(ctx: Context, model: dict[str, Any]) -> bool:
     )
     ctx.logged_models.add(model_id)
     return False
+
+
+def _model_links(run: dict[str, Any]) -> list[RunModelLink]:
+    used = (run.get("inputs") or {}).get("model_inputs") or []
+    made = (run.get("outputs") or {}).get("model_outputs") or []
+    return [RunModelLink(m["model_id"], "input") for m in used] + [
+        RunModelLink(m["model_id"], "output", int(m.get("step") or 0)) for m in made
+    ]
+
+
+def import_run_model_links(
+    ctx: Context, runs: list[dict[str, Any]], logged: list[dict[str, Any]]
+) -> None:
+    """Each imported run's links to the logged models it used and made (MLflow 3's
+    ``run.inputs.model_inputs`` and ``run.outputs.model_outputs``, with their steps), to
+    the models the target has; written after the logged models, which the links need.
+
+    MLflow's run search leaves out the models a run used, so each run is read again,
+    unless the import brought no logged model (histories from before MLflow 3)."""
+    if not logged:
+        return
+    with ThreadPoolExecutor(max(1, ctx.options.workers)) as pool:
+        for _ in pool.map(lambda run: _link_run(ctx, run), runs):
+            pass
+
+
+def _link_run(ctx: Context, run: dict[str, Any]) -> None:
+    run_id = run["info"]["run_id"]
+    if run_id not in ctx.imported_runs:
+        return
+    try:
+        full = ctx.source.run(run_id) or run
+        links = [x for x in _model_links(full) if in_target(ctx, x.model_id)]
+        if links:
+            ctx.backend.imports.import_run_model_links(run_id, links)
+    except ModelregError as exc:
+        ctx.problem("run", run_id, f"links to logged models not imported ({exc})")

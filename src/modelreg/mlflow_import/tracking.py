@@ -124,12 +124,7 @@ def _copy_metric(ctx: Context, run_id: str, key: str) -> None:
     pending: list[Metric] = []
     first = True
     for page in ctx.source.metric_history(run_id, key):
-        pending += [
-            Metric(
-                key, metric_value(m["value"]), int(m.get("timestamp") or 0), int(m.get("step") or 0)
-            )
-            for m in page
-        ]
+        pending += [_metric(key, m) for m in page]
         while len(pending) >= METRIC_CHUNK:
             ctx.backend.imports.import_metric_history(run_id, key, pending[:METRIC_CHUNK], first)
             pending, first = pending[METRIC_CHUNK:], False

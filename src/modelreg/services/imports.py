@@ -37,6 +37,7 @@ from modelreg.services.audit import audit_event
 from modelreg.services.logged_models import check_key_values, check_model_name
 from modelreg.services.model_sources import manifest_digest
 from modelreg.services.principal import current_principal, require_admin
+from modelreg.services.run_model_links import check_links
 from modelreg.services.tracking import check_metric, check_run_id
 from modelreg.store import artifacts as artifact_store
 from modelreg.store import imports as store
@@ -311,6 +312,21 @@ class ImportService:
             }
             registry_store.append_events(conn, [_event("logged_model", model_id, after)])
         return False
+
+    def import_run_model_links(self, run_id: str, links: Sequence[RunModelLink]) -> None:
+        """Records an imported run's links to MLflow 3 logged models: the models it used
+        (``input``) and made (``output``, at its step), as MLflow's ``run.inputs.
+        model_inputs`` and ``run.outputs.model_outputs`` say. A link to a model the target
+        does not have is left out; recording them again changes nothing. Raises NotFound
+        (the run), InvalidArgument."""
+        _require_importer()
+        run_id = check_run_id(run_id)
+        check_links(links)
+        with self.db.write() as conn:
+            if not tracking_store.run_exists(conn, run_id):
+                raise NotFound(f"run '{run_id}' does not exist")
+            present = logged_store.existing_ids(conn, {x.model_id for x in links})
+            logged_store.link_runs(conn, run_id, [x for x in links if x.model_id in present])
 
     # -- registry --------------------------------------------------------------------
 
