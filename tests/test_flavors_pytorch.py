@@ -41,7 +41,7 @@ def test_exported_program_round_trips_and_takes_any_batch_size(tmp_path: Path):
     loaded = load_model_dir(tmp_path / "m")
     bigger = torch.randn(11, 4)
 
-    assert loaded.metadata["flavor"]["format"] == "export"
+    assert loaded.metadata.manifest["flavor"]["format"] == "export"
     np.testing.assert_allclose(loaded.predict(bigger.numpy()), expected(model, bigger), rtol=1e-6)
 
 
@@ -60,7 +60,7 @@ def test_state_dict_round_trips_through_the_class_import_path(tmp_path: Path):
     save_model(model, tmp_path / "m", torch_format="state_dict", init_kwargs={"hidden": 16})
     loaded = load_model_dir(tmp_path / "m")
 
-    assert loaded.metadata["flavor"]["class"] == "test_flavors_pytorch:MLP"
+    assert loaded.metadata.manifest["flavor"]["class"] == "test_flavors_pytorch:MLP"
     assert isinstance(loaded.native, MLP)
     np.testing.assert_allclose(loaded.predict(x.numpy()), expected(model, x), rtol=1e-6)
 

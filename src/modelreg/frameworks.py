@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from modelreg import models
 from modelreg.errors import InvalidArgument
 from modelreg.extras import needs_extras
+from modelreg.model_folders import model_folder
 
 if TYPE_CHECKING:
     from modelreg.flavors import ModelInfo
@@ -86,7 +87,7 @@ def functions_for(flavor: str, module: str) -> tuple[LogModel, SaveModel, LoadMo
     ) -> Any:
         from modelreg.flavors import read_model_info
 
-        folder = models.model_folder(model_uri, dst_path=dst_path, client=client)
+        folder = model_folder(model_uri, dst_path=dst_path, client=client)
         found = read_model_info(folder).flavor
         if found not in (*framework.flavors, "python"):
             raise InvalidArgument(

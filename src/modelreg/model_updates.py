@@ -91,7 +91,7 @@ def _rewrite(model_uri: str, edit: Callable[[dict[str, Any], Path], None], clien
             "a registered version keeps the files it was registered with"
         )
     client = fluent_client(client)
-    entries, folder, owner = model_files(client, model_uri)
+    entries, folder, owner, _ = model_files(client, model_uri)
     name = join_path(folder, MANIFEST_NAME)
     if name not in entries:
         raise InvalidArgument(f"'{model_uri:.200}' holds no model log_model saved ({name})")

@@ -33,7 +33,12 @@ from modelreg.evaluation import EvaluationResult, evaluate, list_evaluators
 from modelreg.evaluation_custom import EvaluationMetric, make_metric
 from modelreg.extras import needs_extras
 from modelreg.flavors.python_model import set_model
-from modelreg.model_folders import download_model, fluent_client, model_files, model_folder
+from modelreg.model_folders import (
+    download_model,
+    fluent_client,
+    locate_model,
+    model_files,
+)
 from modelreg.model_updates import set_signature, update_model_requirements
 from modelreg.model_validation import MetricThreshold, validate_evaluation_results
 from modelreg.signature import ModelSignature, Signature, infer_signature, validate_schema
@@ -353,7 +358,7 @@ def _saved_signature(client: Any, model_uri: str) -> dict[str, Any] | None:
     if not model_uri.startswith("runs:/") and logged_model_of(model_uri) is None:
         return None
     try:
-        entries, sub_path, owner = model_files(client, model_uri)
+        entries, sub_path, owner, _ = model_files(client, model_uri)
     except InvalidArgument:
         return None  # registering says what is wrong with the URI
     manifest = f"{sub_path}/{MANIFEST_NAME}" if sub_path else MANIFEST_NAME
@@ -403,17 +408,20 @@ def load_model(
     """
     from modelreg.flavors import load_model_dir
 
-    local = model_folder(model_uri, dst_path=dst_path, client=client)
+    local, source = locate_model(model_uri, dst_path=dst_path, client=client)
     with needs_extras(), warnings.catch_warnings():  # needs_extras: the model's framework
         if suppress_warnings:
             warnings.simplefilter("ignore")
-        return load_model_dir(
+        loaded = load_model_dir(
             local,
             trust_pickle=trust_pickle,
             trust_code=trust_code,
             device=device,
             model_config=model_config,
         )
+    if source is not None:
+        loaded.metadata = source.describe(loaded.metadata)
+    return loaded
 
 
 def predict(
@@ -551,7 +559,9 @@ def get_model_info(model_uri: str | os.PathLike[str], *, client: Any = None) -> 
     """
     from modelreg.flavors import read_model_info
 
-    return read_model_info(model_folder(model_uri, client=client))
+    local, source = locate_model(model_uri, client=client)
+    info = read_model_info(local)
+    return info if source is None else source.describe(info)
 
 
 def save_model(model: Any, path: str | os.PathLike[str], **options: Any) -> ModelInfo:

@@ -32,6 +32,7 @@ from modelreg import models
 from modelreg.errors import InvalidArgument
 from modelreg.flavors.python_model import PythonModel, PythonModelContext
 from modelreg.frameworks import default_requirements_for
+from modelreg.model_folders import model_folder
 from modelreg.models import load_model
 
 __all__ = [
@@ -97,7 +98,7 @@ def get_model_dependencies(model_uri: str | os.PathLike[str], format: str = "pip
         raise InvalidArgument(
             f"format must be 'pip', got {format!r:.40}: modelreg records pip requirements only"
         )
-    return str(models.model_folder(model_uri) / REQUIREMENTS_NAME)
+    return str(model_folder(model_uri) / REQUIREMENTS_NAME)
 
 
 def _local_artifacts(artifacts: ArtifactMap | None, folder: Path) -> ArtifactMap | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import InvalidArgument
 from modelreg.signature import Signature
 from modelreg.signature_params import check_params, given_params
+
+if TYPE_CHECKING:
+    from modelreg.flavors.model_dir import ModelInfo
 
 
 class LoadedModel:
@@ -18,8 +21,9 @@ class LoadedModel:
     ``predict(input, params=None)`` checks ``input`` (and ``params``) against
     ``signature`` (when there is one) and calls the model; ``native`` is the
     framework object itself (the estimator, ``nn.Module``,
-    ``onnxruntime.InferenceSession`` or python object); ``metadata`` is the model
-    directory's manifest.
+    ``onnxruntime.InferenceSession`` or python object); ``metadata`` is the model's
+    :class:`~modelreg.flavors.ModelInfo` (MLflow's ``model.metadata``:
+    ``metadata.get_input_schema()``, ``metadata.run_id``, ``metadata.manifest``).
     """
 
     def __init__(
@@ -29,13 +33,12 @@ class LoadedModel:
         flavor: str,
         native: Any,
         predict_fn: Callable[..., Any],
-        signature: Signature | None,
-        metadata: dict[str, Any],
+        metadata: ModelInfo,
     ) -> None:
         self.path = path
         self.flavor = flavor
         self.native = native
-        self.signature = signature
+        self.signature: Signature | None = metadata.signature
         self.metadata = metadata
         self._predict = predict_fn
         self._takes_params = _takes_params(predict_fn)
@@ -72,20 +75,29 @@ class LoadedModel:
         """The model object itself (MLflow's name for it; the same as ``native``)."""
         return self.native
 
+    def get_raw_model(self) -> Any:
+        """The framework's model object (MLflow 3's name for it; the same as ``native``)."""
+        return self.native
+
+    @property
+    def model_id(self) -> str | None:
+        """The id of the logged model this model was loaded from, when the store says."""
+        return self.metadata.model_id
+
     @property
     def environment(self) -> dict[str, Any]:
         """Python and package versions the model was saved with."""
-        return self.metadata.get("environment", {})
+        return self.metadata.environment
 
     @property
     def requirements(self) -> list[str]:
-        return list(self.metadata.get("requirements", []))
+        return list(self.metadata.requirements)
 
     @property
     def input_example(self) -> dict[str, Any] | None:
         """The first rows of the input example given at save time, as a scoring-request
         body (``{"dataframe_split": …}`` or ``{"inputs": …}``), or None."""
-        example = self.metadata.get("input_example")
+        example = self.metadata.manifest.get("input_example")
         return example if isinstance(example, dict) else None
 
     def __repr__(self) -> str:

@@ -59,7 +59,7 @@ from modelreg.flavors.model_extras import (
     json_object,
 )
 from modelreg.flavors.python_model import unreadable_artifacts
-from modelreg.signature import Signature, coerce_signature, infer_schema
+from modelreg.signature import ParamSpec, Schema, Signature, coerce_signature, infer_schema
 
 MANIFEST_NAME = "modelreg.json"
 REQUIREMENTS_NAME = "requirements.txt"
@@ -71,11 +71,14 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What ``save_model`` wrote, or what a manifest says.
+    """What ``save_model`` wrote, or what a manifest says; a loaded model's ``metadata``.
 
     ``files`` lists every file of the directory (relative, '/'-separated,
     sorted), manifest included: exactly what to upload. ``manifest`` is the
-    parsed ``modelreg.json``.
+    parsed ``modelreg.json``. A model loaded or described from a store knows where
+    from: ``model_uri``, the ``run_id`` that logged it and its logged model's
+    ``model_id`` (``None`` where the store does not say, e.g. for a local folder).
+    It reads as MLflow's ``Model``: ``get_input_schema()``, ``flavors``, ``metadata``.
     """
 
     path: Path | None
@@ -86,6 +89,28 @@ class ModelInfo:
     environment: dict[str, Any]
     requirements: tuple[str, ...]
     manifest: dict[str, Any]
+    run_id: str | None = None
+    model_id: str | None = None
+    model_uri: str | None = None
+
+    @property
+    def flavors(self) -> dict[str, dict[str, Any]]:
+        """The model's flavor and how it is stored, as MLflow's ``flavors``:
+        ``{"sklearn": {"file": "model.skops"}}``."""
+        described = dict(self.manifest.get("flavor") or {})
+        return {described.pop("name", self.flavor): described}
+
+    def get_input_schema(self) -> Schema | None:
+        """What the model takes: its signature's inputs, or None without a signature."""
+        return None if self.signature is None else self.signature.inputs
+
+    def get_output_schema(self) -> Schema | None:
+        """What the model returns, or None when its signature does not say."""
+        return None if self.signature is None else self.signature.outputs
+
+    def get_params_schema(self) -> tuple[ParamSpec, ...] | None:
+        """The inference parameters the model takes, or None when its signature has none."""
+        return None if self.signature is None else self.signature.params
 
     @property
     def metadata(self) -> dict[str, Any] | None:
@@ -348,8 +373,7 @@ def load_model_dir(
         flavor=info.flavor,
         native=native,
         predict_fn=predict_fn,
-        signature=info.signature,
-        metadata=info.manifest,
+        metadata=info,
     )
 
 

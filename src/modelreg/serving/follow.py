@@ -233,7 +233,7 @@ class Follower:
             version=version.version,
             semver=version.semver,
             content_digest=version.content_digest,
-            weights_digest=model.metadata.get("weights_digest"),
+            weights_digest=model.metadata.weights_digest,
             loaded_at=time.time(),
         )
 
