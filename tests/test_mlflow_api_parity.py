@@ -79,7 +79,6 @@ NOT_TAKEN: dict[str, dict[str, str]] = {
     ),
     "mlflow.search_prompts": {"order_by": "prompts are listed by name"},
     "client.load_table": {key: LOAD_TABLE for key in ("experiment_id", "run_ids", "extra_columns")},
-    "mlflow.log_input": {"tags": "dataset inputs keep their context only"},
     **_same({"trace_location": TRACES}, "mlflow.create_experiment", "mlflow.set_experiment"),
     "mlflow.register_model": {"env_pack": DATABRICKS},
     "mlflow.sklearn.autolog": {
