@@ -360,7 +360,12 @@ def test_page_three_costs_the_statements_page_one_costs(store):
         ),
     )
 
-    assert len(three) == len(one)
+    # The sweep of expired run leases runs at most once a second before a run search,
+    # whichever page that is: not a cost of the page.
+    def page(statements: list) -> list:
+        return [s for s in statements if "FROM run_leases" not in s[0]]
+
+    assert len(page(three)) == len(page(one))
 
 
 def test_one_version_history_seeks_to_that_version_not_through_the_models_trail(store):
