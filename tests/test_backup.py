@@ -355,3 +355,32 @@ def test_export_refuses_a_server_url(tmp_path):
 
     assert result.exit_code == 1
     assert "where the database" in result.output
+
+
+def test_an_archive_written_before_0022_shows_an_mlflow_clients_input_tags(
+    source, tmp_path, empty_target
+):
+    from modelreg.datasets import Dataset
+
+    (run,) = source.search_runs([source.get_experiment_by_name("churn").experiment_id])
+    theirs = {"name": "theirs", "digest": "d1", "source_type": "local"}
+    logged = Dataset("theirs", "a" * 64, json.dumps({"mlflow_dataset": theirs}))
+    source.log_input(run.info.run_id, logged, "training")
+    path = tmp_path / "archive-0021"
+    export_registry(source._backend.db_url, source._backend.artifacts_uri, path)
+    # As 0021 wrote it: no tags column, an MLflow client's tags inside the source.
+    columns, rows = _table(path, "run_inputs")
+    at, src = columns.index("tags"), columns.index("source")
+    for row in rows:
+        kept = json.loads(row[src])
+        kept["tags"] = {"mlflow.data.context": "training", "split": "q4"}
+        row[src] = json.dumps(kept, sort_keys=True)
+    old = [row[:at] + row[at + 1 :] for row in rows]
+    _rewrite_table(path, "run_inputs", columns[:at] + columns[at + 1 :], old)
+    _set_revision(path, "0021")
+
+    import_registry(path, *empty_target)
+
+    (found,) = _client(*empty_target).get_run_inputs(run.info.run_id)
+    assert (found.context, found.other_tags) == ("training", {"split": "q4"})
+    assert json.loads(found.dataset.source) == {"mlflow_dataset": theirs}

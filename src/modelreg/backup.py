@@ -43,7 +43,7 @@ from modelreg.blobs.streams import check_matches, hash_file
 from modelreg.errors import Conflict, IntegrityError, InvalidArgument
 from modelreg.store import backup as store
 from modelreg.store.database import HEAD_REVISION, Database
-from modelreg.store.governance import move_shared_descriptions
+from modelreg.store.governance import move_input_tags_out_of_sources, move_shared_descriptions
 from modelreg.store.lookalikes import refresh_all_keys
 from modelreg.store.modelreg_names import rename_to_modelreg_names
 from modelreg.store.registry import refresh_all_top_semvers
@@ -195,6 +195,7 @@ def import_registry(src: str | os.PathLike[str], db_url: str, artifacts_uri: str
             rename_to_modelreg_names(conn)  # an archive written before 0009
             refresh_all_keys(conn)
             move_shared_descriptions(conn)
+            move_input_tags_out_of_sources(conn)  # an archive written before 0022
         db.refresh_statistics()
     finally:
         db.dispose()

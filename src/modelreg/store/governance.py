@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from modelreg.datasets import Dataset, DatasetInput
+from modelreg.datasets import CONTEXT_TAG, MLFLOW_DESCRIPTION, Dataset, DatasetInput
 from modelreg.store.by_run import by_run, rows_of_runs
 from modelreg.store.schema import (
     datasets,
@@ -169,6 +169,33 @@ def move_shared_descriptions(conn: Connection) -> None:
             update(run_inputs).where(run_inputs.c[column].is_(None)).values({column: shared})
         )
     conn.execute(update(datasets).values(source=None, data_schema=None, num_rows=None))
+
+
+def move_input_tags_out_of_sources(conn: Connection) -> None:
+    """Moves the tags that inputs an MLflow client logged kept inside their source
+    (schemas before 0022, e.g. in an imported archive) to the inputs' own tags, less the
+    context, which is the input's ``context`` already."""
+    r = run_inputs.c
+    found = conn.execute(
+        select(r.run_id, r.dataset_id, r.context, r.source).where(r.source.like('{%"tags"%'))
+    ).all()
+    for row in found:
+        try:
+            kept = json.loads(row.source)
+        except ValueError:
+            continue
+        if not isinstance(kept, dict) or not isinstance(kept.get(MLFLOW_DESCRIPTION), dict):
+            continue
+        others = {k: v for k, v in (kept.pop("tags", None) or {}).items() if k != CONTEXT_TAG}
+        conn.execute(
+            update(run_inputs)
+            .where(r.run_id == row.run_id, r.dataset_id == row.dataset_id)
+            .where(r.context == row.context)
+            .values(
+                source=json.dumps(kept, sort_keys=True),
+                tags=json.dumps(others) if others else None,
+            )
+        )
 
 
 _INPUTS = select(
